@@ -1,0 +1,62 @@
+"""smtpkit: find out why your email does not send, step by step, with explanations.
+
+The main entry points (imported lazily, so `import smtpkit` stays fast):
+
+* `smtpkit.diagnose(host, ...)`: connection, TLS, AUTH and a test send -> `Report`
+* `smtpkit.check_ports(host, ...)`: the port x mode matrix
+* `smtpkit.check_domain(domain, ...)`: MX, SPF, DKIM, DMARC (and PTR) -> `Report`
+* `smtpkit.spf.check_host(ip, domain, sender)`: RFC 7208 evaluation with a trace
+* `smtpkit.lab.ensure_running()`: the practice lab on loopback
+* `smtpkit.Resolver`: DNS with timeouts, TCP fallback and a query log
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from smtpkit.model import Finding, Report, Severity, Status, Step, TranscriptLine
+from smtpkit.net.dns import Resolver
+from smtpkit.secrets import Secret, install_log_redaction
+
+__version__ = "0.1.0"
+
+install_log_redaction()
+
+# name -> (module, attribute or None for the module itself)
+_LAZY: dict[str, tuple[str, str | None]] = {
+    "diagnose": ("smtpkit.checks.session", "diagnose"),
+    "check_ports": ("smtpkit.checks.ports", "check_ports"),
+    "check_domain": ("smtpkit.checks.domain", "check_domain"),
+    "spf": ("smtpkit.spf", None),
+    "dkim": ("smtpkit.dkim", None),
+    "dmarc": ("smtpkit.dmarc", None),
+    "lab": ("smtpkit.lab", None),
+    "ui": ("smtpkit.ui", None),
+    "knowledge": ("smtpkit.knowledge", None),
+}
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module_name, attr = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'smtpkit' has no attribute {name!r}") from None
+    module = importlib.import_module(module_name)
+    value = module if attr is None else getattr(module, attr)
+    globals()[name] = value
+    return value
+
+
+__all__ = [
+    "Finding",
+    "Report",
+    "Resolver",
+    "Secret",
+    "Severity",
+    "Status",
+    "Step",
+    "TranscriptLine",
+    "__version__",
+    *_LAZY,
+]

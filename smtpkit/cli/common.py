@@ -1,0 +1,74 @@
+"""What every subcommand shares: exit codes, report output, secrets from the environment."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any, TextIO
+
+from smtpkit.model import Report
+from smtpkit.secrets import Secret
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """Bad arguments the parser could not catch; printed without a traceback, exit 2."""
+
+
+def formatter() -> type[argparse.HelpFormatter]:
+    return argparse.RawDescriptionHelpFormatter
+
+
+def add_json_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print exactly one JSON document instead of text")
+
+
+def add_nameserver_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--nameserver",
+        action="append",
+        metavar="HOST[:PORT]",
+        help="DNS server to ask (repeatable); default: the system's resolvers",
+    )
+
+
+def make_resolver(args: argparse.Namespace, timeout: float = 2.0):  # type: ignore[no-untyped-def]
+    from smtpkit.net.dns import Resolver
+
+    try:
+        return Resolver(nameservers=args.nameserver or None, timeout=timeout)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def exit_code(report: Report) -> int:
+    return EXIT_FAILURE if report.verdict == "fail" else EXIT_OK
+
+
+def emit_report(report: Report, args: argparse.Namespace, out: TextIO | None = None) -> int:
+    """Print a report as text (with the transcript under -v) or as one JSON document."""
+    out = out or sys.stdout
+    if getattr(args, "json", False):
+        out.write(report.to_json() + "\n")
+    else:
+        out.write(report.to_text(transcript=bool(getattr(args, "verbose", 0))) + "\n")
+    return exit_code(report)
+
+
+def emit_json(document: Any, out: TextIO | None = None) -> None:
+    (out or sys.stdout).write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+
+
+def secret_from_env(var: str | None, what: str) -> Secret | None:
+    """Read a secret from an environment variable named on the command line."""
+    if not var:
+        return None
+    value = os.environ.get(var)
+    if value is None:
+        raise UsageError(f"environment variable {var} (given with --{what}-env) is not set")
+    return Secret(value)

@@ -1,0 +1,641 @@
+"""The result model: what every probe and check returns, and every view renders.
+
+A diagnosis is a `Report`: ordered `Step`s, each with `Finding`s, plus a redacted
+transcript. Everything here is plain data so that a report can be rendered as a
+pandas DataFrame, HTML (for notebooks and exported reports), JSON (for `--json`)
+or text (for the terminal) without the views knowing anything about SMTP or DNS.
+
+Every string that reaches a `Finding`, `Step` or transcript line goes through the
+secret redactor on creation, so a password can never be stored in a result, and
+every HTML view escapes all text, because most of it came from a server or DNS
+and is untrusted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import html
+import json
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from smtpkit.secrets import redact, redact_value
+
+
+class Status(str, enum.Enum):
+    """Outcome of a step. Always shown as its word, never only as a colour."""
+
+    PASS = "pass"
+    WARN = "warn"
+    FAIL = "fail"
+    SKIP = "skip"
+    INFO = "info"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Severity(str, enum.Enum):
+    """How much a finding matters: `fail` breaks mail, `warn` risks it, `info` teaches."""
+
+    FAIL = "fail"
+    WARN = "warn"
+    INFO = "info"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_SEVERITY_RANK = {Severity.INFO: 0, Severity.WARN: 1, Severity.FAIL: 2}
+
+# Colours are decoration only: every badge also carries the status word, because
+# colour is stripped from untrusted notebooks and unreadable for some people.
+_STATUS_STYLE = {
+    "pass": ("#1a7f37", "#dafbe1"),
+    "warn": ("#9a6700", "#fff8c5"),
+    "fail": ("#cf222e", "#ffebe9"),
+    "skip": ("#57606a", "#f6f8fa"),
+    "info": ("#0969da", "#ddf4ff"),
+}
+
+_STATUS_SYMBOL = {"pass": "✔", "warn": "⚠", "fail": "✘", "skip": "–", "info": "ℹ"}
+
+
+def _coerce_status(value: Status | str) -> Status:
+    return value if isinstance(value, Status) else Status(str(value).lower())
+
+
+def _coerce_severity(value: Severity | str) -> Severity:
+    return value if isinstance(value, Severity) else Severity(str(value).lower())
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One diagnosed fact: what happened, why, and what to do about it.
+
+    `code` is a stable dotted identifier from the catalogue in
+    `smtpkit.knowledge`; people search for it and tests assert on it, so it never
+    changes meaning. Build findings with `smtpkit.knowledge.finding(code, ...)`
+    rather than by hand, so the texts come from the one catalogue.
+    """
+
+    code: str
+    severity: Severity
+    step: str
+    title: str
+    explanation: str
+    fix: str
+    evidence: str = ""
+    reference: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "severity", _coerce_severity(self.severity))
+        for name in ("step", "title", "explanation", "fix", "evidence", "reference"):
+            object.__setattr__(self, name, redact(str(getattr(self, name) or "")))
+        _notify_finding(self)
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "code": self.code,
+            "severity": self.severity.value,
+            "step": self.step,
+            "title": self.title,
+            "explanation": self.explanation,
+            "fix": self.fix,
+            "evidence": self.evidence,
+            "reference": self.reference,
+        }
+
+
+# Test hook: tests register a callback to learn which finding codes the suite
+# produced, so that every catalogue code is proven by at least one test.
+_finding_listeners: list[Any] = []
+
+
+def _notify_finding(finding: Finding) -> None:
+    for listener in _finding_listeners:
+        listener(finding)
+
+
+@dataclass
+class Step:
+    """One stage of a diagnosis (resolve, connect, tls, spf, ...).
+
+    `details` holds the small set of facts shown as a two-column table;
+    `tables` holds larger named tables (a capability list, an SPF trace, a port
+    matrix) as lists of row dicts, so every view can show them without knowing
+    what they mean.
+    """
+
+    name: str
+    status: Status
+    summary: str
+    elapsed_ms: float = 0.0
+    details: dict[str, Any] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.status = _coerce_status(self.status)
+        self.summary = redact(str(self.summary))
+        self.details = redact_value(dict(self.details))
+        self.tables = redact_value({k: [dict(r) for r in v] for k, v in self.tables.items()})
+
+    def add(self, *findings: Finding) -> None:
+        """Attach findings and let the step's status reflect the worst of them."""
+        self.findings.extend(findings)
+        worst = worst_severity(self.findings)
+        if worst is Severity.FAIL:
+            self.status = Status.FAIL
+        elif worst is Severity.WARN and self.status in (Status.PASS, Status.INFO):
+            self.status = Status.WARN
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "name": self.name,
+            "status": self.status.value,
+            "summary": self.summary,
+            "elapsed_ms": round(float(self.elapsed_ms), 1),
+            "details": _jsonable(self.details),
+        }
+        if self.tables:
+            out["tables"] = _jsonable(self.tables)
+        return out
+
+
+@dataclass(frozen=True)
+class TranscriptLine:
+    """One line of the conversation: `C` client, `S` server, `*` a note (TLS start, connect)."""
+
+    t_ms: float
+    dir: str
+    text: str
+
+    def __post_init__(self) -> None:
+        if self.dir not in ("C", "S", "*"):
+            raise ValueError(f"transcript direction must be C, S or *, not {self.dir!r}")
+        object.__setattr__(self, "text", redact(self.text))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"t_ms": round(self.t_ms, 1), "dir": self.dir, "text": self.text}
+
+
+class Transcript:
+    """An append-only, redacted, size-capped record of a session with timestamps.
+
+    The cap matters: a hostile server that sends megabytes must not grow our
+    memory without bound, and a shared report must stay readable.
+    """
+
+    def __init__(self, *, max_lines: int = 5000, max_line_chars: int = 2000) -> None:
+        self._start = time.monotonic()
+        self.lines: list[TranscriptLine] = []
+        self.max_lines = max_lines
+        self.max_line_chars = max_line_chars
+        self.dropped = 0
+
+    def elapsed_ms(self) -> float:
+        return (time.monotonic() - self._start) * 1000.0
+
+    def add(self, direction: str, text: str) -> None:
+        if len(self.lines) >= self.max_lines:
+            self.dropped += 1
+            return
+        if len(text) > self.max_line_chars:
+            text = text[: self.max_line_chars] + f"… [{len(text) - self.max_line_chars} more characters]"
+        self.lines.append(TranscriptLine(self.elapsed_ms(), direction, text))
+
+    def client(self, text: str) -> None:
+        self.add("C", text)
+
+    def server(self, text: str) -> None:
+        self.add("S", text)
+
+    def note(self, text: str) -> None:
+        self.add("*", text)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.lines)
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+
+def worst_severity(findings: Iterable[Finding]) -> Severity | None:
+    worst: Severity | None = None
+    for f in findings:
+        if worst is None or _SEVERITY_RANK[f.severity] > _SEVERITY_RANK[worst]:
+            worst = f.severity
+    return worst
+
+
+def verdict_of(findings: Iterable[Finding]) -> str:
+    """fail if any finding fails, else warn if any warns, else pass (the issue's rule)."""
+    worst = worst_severity(findings)
+    if worst is Severity.FAIL:
+        return "fail"
+    if worst is Severity.WARN:
+        return "warn"
+    return "pass"
+
+
+@dataclass
+class Report:
+    """A whole diagnosis: what was checked, each step, every finding, the transcript.
+
+    `target` says what was checked (a host and port, a domain), as a plain
+    mapping or a dataclass; it is shown at the top of every view so a shared
+    report explains itself.
+    """
+
+    target: Any
+    steps: list[Step] = field(default_factory=list)
+    transcript: list[TranscriptLine] | Transcript = field(default_factory=list)
+    title: str = "smtpkit report"
+    extra_findings: list[Finding] = field(default_factory=list)
+
+    # -- data -----------------------------------------------------------------
+    @property
+    def findings(self) -> list[Finding]:
+        out: list[Finding] = []
+        for step in self.steps:
+            out.extend(step.findings)
+        out.extend(self.extra_findings)
+        return out
+
+    @property
+    def verdict(self) -> str:
+        return verdict_of(self.findings)
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict != "fail"
+
+    def step(self, name: str) -> Step | None:
+        for s in self.steps:
+            if s.name == name:
+                return s
+        return None
+
+    def codes(self) -> list[str]:
+        return [f.code for f in self.findings]
+
+    def has(self, code: str) -> bool:
+        return any(f.code == code for f in self.findings)
+
+    def target_dict(self) -> dict[str, Any]:
+        return redact_value(_target_to_dict(self.target))
+
+    def transcript_lines(self) -> list[TranscriptLine]:
+        return list(self.transcript)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "target": _jsonable(self.target_dict()),
+            "verdict": self.verdict,
+            "steps": [s.to_dict() for s in self.steps],
+            "findings": [f.to_dict() for f in self.findings],
+            "transcript": [t.to_dict() for t in self.transcript_lines()],
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+    @classmethod
+    def combine(cls, title: str, target: Any, reports: Sequence[Report]) -> Report:
+        """Join several reports (a server and a domain) into one shareable report."""
+        steps: list[Step] = []
+        transcript: list[TranscriptLine] = []
+        extra: list[Finding] = []
+        for r in reports:
+            steps.extend(r.steps)
+            transcript.extend(r.transcript_lines())
+            extra.extend(r.extra_findings)
+        return cls(target=target, steps=steps, transcript=transcript, title=title, extra_findings=extra)
+
+    # -- pandas ---------------------------------------------------------------
+    def to_frame(self):  # type: ignore[no-untyped-def]
+        """Steps as a DataFrame: one row a step, its status spelled out, its finding codes."""
+        import pandas as pd
+
+        rows = [
+            {
+                "step": s.name,
+                "status": s.status.value,
+                "summary": s.summary,
+                "elapsed_ms": round(float(s.elapsed_ms), 1),
+                "findings": ", ".join(f.code for f in s.findings),
+            }
+            for s in self.steps
+        ]
+        return pd.DataFrame(rows, columns=["step", "status", "summary", "elapsed_ms", "findings"])
+
+    def findings_frame(self):  # type: ignore[no-untyped-def]
+        import pandas as pd
+
+        cols = ["code", "severity", "step", "title", "explanation", "fix", "evidence", "reference"]
+        return pd.DataFrame([f.to_dict() for f in self.findings], columns=cols)
+
+    def transcript_frame(self):  # type: ignore[no-untyped-def]
+        import pandas as pd
+
+        return pd.DataFrame([t.to_dict() for t in self.transcript_lines()], columns=["t_ms", "dir", "text"])
+
+    # -- text -----------------------------------------------------------------
+    def to_text(self, *, transcript: bool = False, width: int = 100) -> str:
+        return render_text(self, transcript=transcript, width=width)
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:  # IPython's text/plain
+        p.text(self.to_text())
+
+    def to_markdown(self) -> str:
+        return render_markdown(self)
+
+    # -- html -----------------------------------------------------------------
+    def _repr_html_(self) -> str:
+        return render_html(self)
+
+    def to_html(self, *, transcript: bool = True) -> str:
+        return render_html(self, transcript=transcript)
+
+
+# ---------------------------------------------------------------------------
+# helpers shared by the views
+
+
+def _target_to_dict(target: Any) -> dict[str, Any]:
+    if target is None:
+        return {}
+    if isinstance(target, Mapping):
+        return dict(target)
+    if hasattr(target, "to_dict"):
+        return dict(target.to_dict())
+    if dataclasses.is_dataclass(target) and not isinstance(target, type):
+        return dataclasses.asdict(target)
+    return {"target": str(target)}
+
+
+def _jsonable(value: Any) -> Any:
+    """Make details JSON-safe: enums to their value, unknown objects to strings."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, enum.Enum):
+        return str(value.value)
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return ", ".join(_cell(v) for v in value)
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}={_cell(v)}" for k, v in value.items())
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+# ---------------------------------------------------------------------------
+# HTML: every piece of text is escaped; only our own markup is raw.
+
+_CSS = """
+<style>
+.smtpkit-report{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;font-size:13px;line-height:1.45;max-width:1100px}
+.smtpkit-report table{border-collapse:collapse;margin:6px 0 10px 0}
+.smtpkit-report th,.smtpkit-report td{border:1px solid #d0d7de;padding:3px 8px;text-align:left;vertical-align:top}
+.smtpkit-report th{background:#f6f8fa}
+.smtpkit-report .badge{display:inline-block;padding:0 6px;border-radius:4px;font-weight:600;font-family:monospace;white-space:nowrap}
+.smtpkit-report .finding{border-left:4px solid #d0d7de;padding:4px 10px;margin:8px 0}
+.smtpkit-report pre{white-space:pre-wrap;word-break:break-all;background:#f6f8fa;padding:4px 6px;margin:4px 0}
+.smtpkit-report details summary{cursor:pointer}
+</style>
+"""
+
+
+def esc(value: Any) -> str:
+    """Escape anything for HTML text or attribute context."""
+    return html.escape(_cell(value), quote=True)
+
+
+def badge(status: str) -> str:
+    """A coloured status badge that also spells the status out (e.g. `✘ FAIL`)."""
+    s = str(status.value if isinstance(status, enum.Enum) else status).lower()
+    fg, bg = _STATUS_STYLE.get(s, ("#24292f", "#f6f8fa"))
+    sym = _STATUS_SYMBOL.get(s, "")
+    return f'<span class="badge" style="color:{fg};background:{bg}">{html.escape(sym)} {html.escape(s.upper())}</span>'
+
+
+def html_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None, *, status_columns: Sequence[str] = ("status", "severity", "result")) -> str:
+    """Render row dicts as an escaped HTML table; status-like columns get badges."""
+    if not rows:
+        return "<p><em>(no rows)</em></p>"
+    if columns is None:
+        seen: dict[str, None] = {}
+        for r in rows:
+            for k in r:
+                seen.setdefault(str(k), None)
+        columns = list(seen)
+    head = "".join(f"<th>{esc(c)}</th>" for c in columns)
+    body = []
+    for r in rows:
+        cells = []
+        for c in columns:
+            v = r.get(c, "")
+            if c in status_columns and str(_cell(v)).lower() in _STATUS_STYLE:
+                cells.append(f"<td>{badge(_cell(v))}</td>")
+            else:
+                cells.append(f"<td>{esc(v)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def details_table(details: Mapping[str, Any]) -> str:
+    if not details:
+        return ""
+    rows = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in details.items())
+    return f"<table>{rows}</table>"
+
+
+def _safe_link(ref: str) -> str:
+    """Only http(s) references become links; anything else stays text."""
+    if ref.startswith(("https://", "http://")):
+        return f'<a href="{esc(ref)}" target="_blank" rel="noopener noreferrer">{esc(ref)}</a>'
+    return esc(ref)
+
+
+def finding_html(f: Finding) -> str:
+    fg, _bg = _STATUS_STYLE.get(f.severity.value, ("#d0d7de", ""))
+    parts = [
+        f'<div class="finding" style="border-left-color:{fg}">',
+        f"<div>{badge(f.severity.value)} <code>{esc(f.code)}</code> — <strong>{esc(f.title)}</strong></div>",
+        f"<div><strong>What happened and why:</strong> {esc(f.explanation)}</div>",
+        f"<div><strong>Fix:</strong> {esc(f.fix)}</div>",
+    ]
+    if f.evidence:
+        parts.append(f"<div><strong>Evidence:</strong><pre>{esc(f.evidence)}</pre></div>")
+    if f.reference:
+        parts.append(f"<div><strong>Reference:</strong> {_safe_link(f.reference)}</div>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def findings_html(findings: Sequence[Finding]) -> str:
+    return "".join(finding_html(f) for f in findings)
+
+
+def render_html(report: Report, *, transcript: bool = True) -> str:
+    target = report.target_dict()
+    out = [_CSS, '<div class="smtpkit-report">']
+    out.append(f"<h3>{esc(report.title)} — verdict {badge(report.verdict)}</h3>")
+    if target:
+        out.append(details_table(target))
+    out.append(
+        html_table(
+            [
+                {
+                    "step": s.name,
+                    "status": s.status.value,
+                    "summary": s.summary,
+                    "ms": round(float(s.elapsed_ms), 1),
+                    "findings": ", ".join(f.code for f in s.findings),
+                }
+                for s in report.steps
+            ]
+        )
+    )
+    for s in report.steps:
+        out.append(f"<h4>{badge(s.status.value)} {esc(s.name)}: {esc(s.summary)}</h4>")
+        out.append(details_table(s.details))
+        for name, rows in s.tables.items():
+            out.append(f"<div><strong>{esc(name)}</strong></div>")
+            out.append(html_table(rows))
+        out.append(findings_html(s.findings))
+    if report.extra_findings:
+        out.append("<h4>Other findings</h4>")
+        out.append(findings_html(report.extra_findings))
+    lines = report.transcript_lines()
+    if transcript and lines:
+        text = "\n".join(f"{t.t_ms:9.1f} {t.dir} {t.text}" for t in lines)
+        out.append(
+            f"<details><summary>Transcript ({len(lines)} lines, credentials redacted)</summary><pre>{html.escape(text)}</pre></details>"
+        )
+    out.append("</div>")
+    return "".join(out)
+
+
+# ---------------------------------------------------------------------------
+# text and markdown
+
+
+def text_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], *, max_width: int = 60) -> str:
+    """A plain, aligned table for terminals (no colour needed to read it)."""
+    cells = [[_cell(r.get(c, "")) for c in columns] for r in rows]
+    cells = [[(v if len(v) <= max_width else v[: max_width - 1] + "…").replace("\n", " ") for v in row] for row in cells]
+    widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
+    line = "  ".join(c.upper().ljust(w) for c, w in zip(columns, widths))
+    out = [line, "  ".join("-" * w for w in widths)]
+    out += ["  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in cells]
+    return "\n".join(s.rstrip() for s in out)
+
+
+def _wrap(text: str, indent: str, width: int) -> str:
+    import textwrap
+
+    return "\n".join(
+        textwrap.fill(par, width=width, initial_indent=indent, subsequent_indent=indent) or indent
+        for par in text.splitlines() or [""]
+    )
+
+
+def render_text(report: Report, *, transcript: bool = False, width: int = 100) -> str:
+    out = [f"{report.title}: verdict {report.verdict.upper()}"]
+    target = report.target_dict()
+    if target:
+        out.append("  " + ", ".join(f"{k}={_cell(v)}" for k, v in target.items() if v not in (None, "", [], ())))
+    out.append("")
+    out.append(
+        text_table(
+            [
+                {
+                    "step": s.name,
+                    "status": s.status.value.upper(),
+                    "summary": s.summary,
+                    "ms": f"{float(s.elapsed_ms):.0f}",
+                }
+                for s in report.steps
+            ],
+            ["step", "status", "summary", "ms"],
+            max_width=max(30, width - 30),
+        )
+    )
+    for s in report.steps:
+        for name, rows in s.tables.items():
+            if rows:
+                out += ["", f"{s.name}: {name}", text_table(rows, list(rows[0].keys()), max_width=40)]
+    findings = report.findings
+    if findings:
+        out += ["", "Findings:"]
+        for f in findings:
+            out.append(f"\n[{f.severity.value.upper()}] {f.code} ({f.step}): {f.title}")
+            out.append(_wrap("Why: " + f.explanation, "    ", width))
+            out.append(_wrap("Fix: " + f.fix, "    ", width))
+            if f.evidence:
+                out.append(_wrap("Evidence: " + f.evidence, "    ", width))
+            if f.reference:
+                out.append("    Reference: " + f.reference)
+    if transcript:
+        lines = report.transcript_lines()
+        out += ["", f"Transcript ({len(lines)} lines, credentials redacted):"]
+        out += [f"{t.t_ms:9.1f} {t.dir} {t.text}" for t in lines]
+    return "\n".join(out)
+
+
+def _md_escape(value: Any) -> str:
+    s = html.escape(_cell(value).replace("\n", " "), quote=False)
+    for ch in ("\\", "|", "`", "*", "_", "[", "]"):
+        s = s.replace(ch, "\\" + ch)
+    return s
+
+
+def markdown_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
+    out = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for r in rows:
+        out.append("| " + " | ".join(_md_escape(r.get(c, "")) for c in columns) + " |")
+    return "\n".join(out)
+
+
+def render_markdown(report: Report) -> str:
+    out = [f"## {_md_escape(report.title)}: verdict **{report.verdict.upper()}**", ""]
+    out.append(
+        markdown_table(
+            [{"step": s.name, "status": s.status.value.upper(), "summary": s.summary} for s in report.steps],
+            ["step", "status", "summary"],
+        )
+    )
+    for f in report.findings:
+        out += [
+            "",
+            f"### {f.severity.value.upper()} `{f.code}`: {_md_escape(f.title)}",
+            "",
+            f"**Why:** {_md_escape(f.explanation)}",
+            "",
+            f"**Fix:** {_md_escape(f.fix)}",
+        ]
+        if f.evidence:
+            out += ["", f"**Evidence:** {_md_escape(f.evidence)}"]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,1 @@
+"""Probes: the only code in smtpkit that touches sockets and DNS."""

@@ -1,0 +1,424 @@
+"""DNS queries for the kit: a thin, logged, deadline-bound layer on dnspython.
+
+Diagnosis needs more than "an answer or an exception": SPF counts void lookups
+(NXDOMAIN or an empty answer) differently from timeouts, a trace must show
+every query with its rcode and time, and a notebook must never hang on a dead
+resolver. So `Resolver.resolve()` never raises for DNS outcomes: it returns a
+`DnsAnswer` that says what happened, and records it in `Resolver.log`.
+
+Nameservers may be given as ``host`` or ``host:port`` (``[v6]:port`` for IPv6),
+which is how the practice lab's DNS server on a high loopback port is used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import dns.asyncquery
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.query
+import dns.rcode
+import dns.rdataclass
+import dns.rdatatype
+import dns.resolver
+import dns.reversename
+
+# Outcome words used throughout the kit (SPF maps them to void lookups and temperror).
+OK = "ok"
+NXDOMAIN = "nxdomain"
+NODATA = "nodata"
+TIMEOUT = "timeout"
+SERVFAIL = "servfail"
+REFUSED = "refused"
+ERROR = "error"
+
+_MAX_CNAME_HOPS = 8
+_MAX_LOG = 10_000
+
+
+@dataclass(frozen=True)
+class Nameserver:
+    host: str
+    port: int = 53
+
+    @classmethod
+    def parse(cls, text: str) -> Nameserver:
+        """Parse ``host``, ``host:port``, ``v6`` or ``[v6]:port``; raise ValueError with a clear message."""
+        s = text.strip()
+        if not s:
+            raise ValueError("empty nameserver")
+        host, port = s, 53
+        if s.startswith("["):
+            end = s.find("]")
+            if end < 0:
+                raise ValueError(f"nameserver {text!r}: missing ']' after an IPv6 address")
+            host, rest = s[1:end], s[end + 1 :]
+            if rest:
+                if not rest.startswith(":"):
+                    raise ValueError(f"nameserver {text!r}: expected ':port' after ']'")
+                port = _port(rest[1:], text)
+        elif s.count(":") == 1:
+            host, p = s.split(":")
+            port = _port(p, text)
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            try:
+                host = socket.getaddrinfo(host, None)[0][4][0]
+            except OSError as exc:
+                raise ValueError(f"nameserver {text!r} is not an IP address and could not be resolved ({exc})") from None
+        return cls(host, port)
+
+    def __str__(self) -> str:
+        if ":" in self.host:
+            return f"[{self.host}]:{self.port}"
+        return f"{self.host}:{self.port}" if self.port != 53 else self.host
+
+
+def _port(text: str, whole: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise ValueError(f"nameserver {whole!r}: port {text!r} is not a number") from None
+    if not 0 < port < 65536:
+        raise ValueError(f"nameserver {whole!r}: port {port} is out of range 1-65535")
+    return port
+
+
+@dataclass
+class DnsAnswer:
+    """What one lookup produced. `records` are dnspython rdata objects; `texts` their text."""
+
+    name: str
+    rdtype: str
+    status: str
+    rcode: str = ""
+    records: list[Any] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    canonical_name: str = ""
+    cnames: list[str] = field(default_factory=list)
+    nameserver: str = ""
+    transport: str = ""
+    elapsed_ms: float = 0.0
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == OK
+
+    @property
+    def void(self) -> bool:
+        """NXDOMAIN or an empty answer: what RFC 7208 §4.6.4 calls a void lookup."""
+        return self.status in (NXDOMAIN, NODATA)
+
+    @property
+    def failed(self) -> bool:
+        """A temporary failure: timeout, SERVFAIL, REFUSED or a network error."""
+        return self.status in (TIMEOUT, SERVFAIL, REFUSED, ERROR)
+
+
+@dataclass(frozen=True)
+class QueryRecord:
+    """One line of the query log that traces and notebooks show."""
+
+    name: str
+    rdtype: str
+    status: str
+    rcode: str
+    answers: tuple[str, ...]
+    elapsed_ms: float
+    nameserver: str
+    transport: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "type": self.rdtype,
+            "status": self.status,
+            "rcode": self.rcode,
+            "answers": list(self.answers),
+            "elapsed_ms": round(self.elapsed_ms, 1),
+            "nameserver": self.nameserver,
+            "transport": self.transport,
+        }
+
+
+def txt_string(rdata: Any) -> str:
+    """A TXT record's character-strings joined as RFC 7208 §3.3 says (no separator)."""
+    return b"".join(rdata.strings).decode("utf-8", errors="replace")
+
+
+def _rdata_text(rdtype: str, rdata: Any) -> str:
+    if rdtype in ("TXT", "SPF"):
+        return txt_string(rdata)
+    return rdata.to_text()
+
+
+class Resolver:
+    """Query DNS with per-query timeouts, an overall lifetime, TCP fallback and a log.
+
+    >>> r = Resolver(nameservers=["127.0.0.1:5353"], timeout=2.0)   # doctest: +SKIP
+    >>> r.txt("example.test")                                       # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        nameservers: Sequence[str | Nameserver] | None = None,
+        timeout: float = 2.0,
+        lifetime: float | None = None,
+        *,
+        retries: int = 1,
+        use_tcp: bool = False,
+    ) -> None:
+        if nameservers is None:
+            self.nameservers = self._system_nameservers()
+        else:
+            if isinstance(nameservers, str):
+                nameservers = [nameservers]
+            self.nameservers = [ns if isinstance(ns, Nameserver) else Nameserver.parse(ns) for ns in nameservers]
+        if not self.nameservers:
+            raise ValueError("no nameservers: give nameservers=[...] or configure /etc/resolv.conf")
+        if timeout <= 0:
+            raise ValueError("timeout must be positive")
+        self.timeout = float(timeout)
+        self.lifetime = float(lifetime) if lifetime is not None else max(self.timeout * 2.5, self.timeout)
+        self.retries = max(0, int(retries))
+        self.use_tcp = use_tcp
+        self.log: list[QueryRecord] = []
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _system_nameservers() -> list[Nameserver]:
+        try:
+            system = dns.resolver.Resolver(configure=True)
+        except dns.resolver.NoResolverConfiguration:
+            return []
+        return [Nameserver(str(ns)) for ns in system.nameservers]
+
+    def __repr__(self) -> str:
+        return f"Resolver(nameservers={[str(n) for n in self.nameservers]!r}, timeout={self.timeout})"
+
+    def log_rows(self) -> list[dict[str, Any]]:
+        return [q.to_dict() for q in self.log]
+
+    def clear_log(self) -> None:
+        with self._lock:
+            self.log.clear()
+
+    def _record(self, ans: DnsAnswer) -> None:
+        with self._lock:
+            if len(self.log) < _MAX_LOG:
+                self.log.append(
+                    QueryRecord(
+                        ans.name,
+                        ans.rdtype,
+                        ans.status,
+                        ans.rcode,
+                        tuple(ans.texts),
+                        ans.elapsed_ms,
+                        ans.nameserver,
+                        ans.transport,
+                    )
+                )
+
+    # -- core -------------------------------------------------------------------
+    @staticmethod
+    def _prepare(name: str, rdtype: str | int) -> tuple[dns.name.Name, dns.rdatatype.RdataType, str]:
+        rdt = dns.rdatatype.RdataType.make(rdtype)
+        qname = dns.name.from_text(name.rstrip(".") + ".") if name not in ("", ".") else dns.name.root
+        return qname, rdt, dns.rdatatype.to_text(rdt)
+
+    def _interpret(
+        self, name: str, rdt_text: str, rdt: dns.rdatatype.RdataType, response: dns.message.Message
+    ) -> tuple[DnsAnswer, dns.name.Name | None]:
+        """Turn a response into an answer; return the name to chase when a CNAME leaves the answer."""
+        rcode = dns.rcode.to_text(response.rcode())
+        ans = DnsAnswer(name=name, rdtype=rdt_text, status=OK, rcode=rcode)
+        if response.rcode() == dns.rcode.NXDOMAIN:
+            ans.status = NXDOMAIN
+            return ans, None
+        if response.rcode() == dns.rcode.SERVFAIL:
+            ans.status = SERVFAIL
+            return ans, None
+        if response.rcode() == dns.rcode.REFUSED:
+            ans.status = REFUSED
+            return ans, None
+        if response.rcode() != dns.rcode.NOERROR:
+            ans.status = ERROR
+            ans.error = f"rcode {rcode}"
+            return ans, None
+        assert isinstance(response, dns.message.QueryMessage)
+        try:
+            chain = response.resolve_chaining()
+        except dns.exception.DNSException as exc:
+            ans.status = ERROR
+            ans.error = f"bad response: {exc}"
+            return ans, None
+        ans.canonical_name = chain.canonical_name.to_text().rstrip(".")
+        ans.cnames = [c.name.to_text().rstrip(".") for c in chain.cnames]
+        if chain.answer is not None:
+            ans.records = list(chain.answer)
+            ans.texts = [_rdata_text(rdt_text, r) for r in ans.records]
+            return ans, None
+        ans.status = NODATA
+        if chain.canonical_name != response.question[0].name and rdt != dns.rdatatype.CNAME:
+            return ans, chain.canonical_name
+        return ans, None
+
+    def resolve(self, name: str, rdtype: str | int = "A") -> DnsAnswer:
+        """Look `name` up; never raises for DNS outcomes (see `DnsAnswer.status`)."""
+        start = time.monotonic()
+        deadline = start + self.lifetime
+        try:
+            qname, rdt, rdt_text = self._prepare(name, rdtype)
+        except (dns.exception.DNSException, ValueError) as exc:
+            ans = DnsAnswer(name=name, rdtype=str(rdtype), status=ERROR, error=f"invalid name: {exc}")
+            self._record(ans)
+            return ans
+        display = name.rstrip(".")
+        cnames: list[str] = []
+        for _hop in range(_MAX_CNAME_HOPS):
+            ans = self._query_servers(qname, rdt, rdt_text, display, deadline)
+            ans.cnames = cnames + ans.cnames
+            if ans.status == NODATA and ans.canonical_name and ans.canonical_name != qname.to_text().rstrip("."):
+                # the CNAME's target lies outside what the server answered: chase it
+                cnames = ans.cnames
+                qname = dns.name.from_text(ans.canonical_name + ".")
+                continue
+            break
+        ans.name = display
+        ans.elapsed_ms = (time.monotonic() - start) * 1000.0
+        self._record(ans)
+        return ans
+
+    def _query_servers(
+        self, qname: dns.name.Name, rdt: dns.rdatatype.RdataType, rdt_text: str, display: str, deadline: float
+    ) -> DnsAnswer:
+        last = DnsAnswer(name=display, rdtype=rdt_text, status=TIMEOUT, error="no nameserver answered in time")
+        for _attempt in range(self.retries + 1):
+            for ns in self.nameservers:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return last
+                q = dns.message.make_query(qname, rdt, use_edns=True)
+                q.flags |= dns.flags.RD
+                timeout = min(self.timeout, remaining)
+                try:
+                    if self.use_tcp:
+                        response = dns.query.tcp(q, ns.host, timeout=timeout, port=ns.port)
+                        used_tcp = True
+                    else:
+                        response, used_tcp = dns.query.udp_with_fallback(q, ns.host, timeout=timeout, port=ns.port)
+                except dns.exception.Timeout:
+                    last = DnsAnswer(
+                        name=display, rdtype=rdt_text, status=TIMEOUT, nameserver=str(ns), error=f"no answer from {ns} within {timeout:.1f}s"
+                    )
+                    continue
+                except (OSError, dns.exception.DNSException, EOFError) as exc:
+                    last = DnsAnswer(name=display, rdtype=rdt_text, status=ERROR, nameserver=str(ns), error=f"{type(exc).__name__}: {exc}")
+                    continue
+                ans, _ = self._interpret(display, rdt_text, rdt, response)
+                ans.nameserver = str(ns)
+                ans.transport = "tcp" if used_tcp else "udp"
+                if ans.status in (SERVFAIL, REFUSED):
+                    last = ans
+                    continue
+                return ans
+        return last
+
+    # -- async ------------------------------------------------------------------
+    async def aresolve(self, name: str, rdtype: str | int = "A") -> DnsAnswer:
+        """The asyncio twin of `resolve()`, for concurrent lookups (selector discovery, port matrix)."""
+        start = time.monotonic()
+        deadline = start + self.lifetime
+        try:
+            qname, rdt, rdt_text = self._prepare(name, rdtype)
+        except (dns.exception.DNSException, ValueError) as exc:
+            ans = DnsAnswer(name=name, rdtype=str(rdtype), status=ERROR, error=f"invalid name: {exc}")
+            self._record(ans)
+            return ans
+        display = name.rstrip(".")
+        cnames: list[str] = []
+        for _hop in range(_MAX_CNAME_HOPS):
+            ans = await self._aquery_servers(qname, rdt, rdt_text, display, deadline)
+            ans.cnames = cnames + ans.cnames
+            if ans.status == NODATA and ans.canonical_name and ans.canonical_name != qname.to_text().rstrip("."):
+                cnames = ans.cnames
+                qname = dns.name.from_text(ans.canonical_name + ".")
+                continue
+            break
+        ans.name = display
+        ans.elapsed_ms = (time.monotonic() - start) * 1000.0
+        self._record(ans)
+        return ans
+
+    async def _aquery_servers(
+        self, qname: dns.name.Name, rdt: dns.rdatatype.RdataType, rdt_text: str, display: str, deadline: float
+    ) -> DnsAnswer:
+        last = DnsAnswer(name=display, rdtype=rdt_text, status=TIMEOUT, error="no nameserver answered in time")
+        for _attempt in range(self.retries + 1):
+            for ns in self.nameservers:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return last
+                q = dns.message.make_query(qname, rdt, use_edns=True)
+                q.flags |= dns.flags.RD
+                timeout = min(self.timeout, remaining)
+                try:
+                    if self.use_tcp:
+                        response = await asyncio.wait_for(dns.asyncquery.tcp(q, ns.host, timeout=timeout, port=ns.port), timeout + 0.5)
+                        used_tcp = True
+                    else:
+                        response, used_tcp = await asyncio.wait_for(
+                            dns.asyncquery.udp_with_fallback(q, ns.host, timeout=timeout, port=ns.port), timeout * 2 + 0.5
+                        )
+                except (dns.exception.Timeout, asyncio.TimeoutError):
+                    last = DnsAnswer(
+                        name=display, rdtype=rdt_text, status=TIMEOUT, nameserver=str(ns), error=f"no answer from {ns} within {timeout:.1f}s"
+                    )
+                    continue
+                except (OSError, dns.exception.DNSException, EOFError) as exc:
+                    last = DnsAnswer(name=display, rdtype=rdt_text, status=ERROR, nameserver=str(ns), error=f"{type(exc).__name__}: {exc}")
+                    continue
+                ans, _ = self._interpret(display, rdt_text, rdt, response)
+                ans.nameserver = str(ns)
+                ans.transport = "tcp" if used_tcp else "udp"
+                if ans.status in (SERVFAIL, REFUSED):
+                    last = ans
+                    continue
+                return ans
+        return last
+
+    async def aresolve_many(self, queries: Iterable[tuple[str, str]]) -> list[DnsAnswer]:
+        return list(await asyncio.gather(*(self.aresolve(n, t) for n, t in queries)))
+
+    # -- conveniences -----------------------------------------------------------
+    def txt(self, name: str) -> DnsAnswer:
+        return self.resolve(name, "TXT")
+
+    def addresses(self, name: str) -> tuple[list[str], list[DnsAnswer]]:
+        """All A then AAAA addresses of `name`, with both answers (for explaining failures)."""
+        a = self.resolve(name, "A")
+        aaaa = self.resolve(name, "AAAA")
+        return a.texts + aaaa.texts, [a, aaaa]
+
+    def mx(self, name: str) -> DnsAnswer:
+        return self.resolve(name, "MX")
+
+    def ptr(self, ip: str) -> DnsAnswer:
+        return self.resolve(reverse_name(ip), "PTR")
+
+
+def reverse_name(ip: str) -> str:
+    """The in-addr.arpa / ip6.arpa name of an address."""
+    return dns.reversename.from_address(ip).to_text().rstrip(".")

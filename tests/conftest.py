@@ -1,0 +1,91 @@
+"""Shared fixtures, and the gate that proves every catalogue code is produced by a test.
+
+Every `Finding` created while the suite runs is noted. When the whole suite runs
+(plain `pytest`, no -k/-m, no paths) and everything else passed, a catalogue code
+that no test produced fails the session: a code nobody can trigger is a code
+whose explanation nobody has checked.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from smtpkit import model
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+CONFORMANCE = SHARED / "conformance"
+
+PRODUCED_CODES: set[str] = set()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    model._finding_listeners.append(lambda f: PRODUCED_CODES.add(f.code))
+
+
+def _is_full_run(config: pytest.Config) -> bool:
+    return (
+        config.args_source == pytest.Config.ArgsSource.TESTPATHS
+        and not config.getoption("keyword")
+        and not config.getoption("markexpr")
+        and not config.getoption("exitfirst", False)
+        and not os.environ.get("PYTEST_XDIST_WORKER")
+    )
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if exitstatus != 0 or not _is_full_run(session.config):
+        return
+    from smtpkit.knowledge.catalogue import catalogue
+
+    missing = sorted(set(catalogue()) - PRODUCED_CODES)
+    session.config._smtpkit_missing_codes = missing  # type: ignore[attr-defined]
+    if missing:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # type: ignore[no-untyped-def]
+    missing = getattr(config, "_smtpkit_missing_codes", None)
+    if missing is None:
+        return
+    if missing:
+        terminalreporter.section("finding codes no test produced", red=True)
+        terminalreporter.line(
+            f"{len(missing)} catalogue code(s) were never produced by any test; add a test that triggers each:"
+        )
+        for code in missing:
+            terminalreporter.line(f"  {code}")
+    else:
+        terminalreporter.line("every catalogue finding code was produced by at least one test")
+
+
+@pytest.fixture(scope="session")
+def conformance_dir() -> Path:
+    """../shared/conformance, or a clean skip where it is absent (e.g. a bare clone)."""
+    if not CONFORMANCE.is_dir():
+        pytest.skip(f"conformance data not found at {CONFORMANCE} (../shared is absent in this checkout)")
+    return CONFORMANCE
+
+
+@pytest.fixture(scope="session")
+def lab():
+    """The practice lab on loopback (ephemeral ports), shared by the whole session."""
+    from smtpkit.lab import Lab
+
+    the_lab = Lab()
+    info = the_lab.start()
+    try:
+        yield info
+    finally:
+        the_lab.stop()
+
+
+@pytest.fixture()
+def lab_resolver(lab):  # type: ignore[no-untyped-def]
+    """A Resolver that asks only the lab's DNS server."""
+    from smtpkit.net.dns import Resolver
+
+    return Resolver(nameservers=[lab.nameserver], timeout=2.0)

@@ -1,0 +1,114 @@
+"""The redactor: no registered secret survives, in clear or in any AUTH encoding."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import pickle
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from smtpkit.secrets import REDACTED, Redactor, Secret, b64_cores, redact_value
+
+# printable-ish text without NUL, as passwords and user names are typed
+_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=40)
+_secret = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=5, max_size=40)
+
+
+def _b64(s: str) -> str:
+    return base64.b64encode(s.encode()).decode()
+
+
+def _leaks(out: str, secret: str) -> bool:
+    """Does `out` still carry `secret` raw or as recoverable base64 at any alignment?"""
+    if secret in out:
+        return True
+    return any(core in out for core in b64_cores(secret.encode()))
+
+
+@given(prefix=_text, suffix=_text, secret=_secret)
+@settings(max_examples=300, deadline=None)
+def test_raw_secret_never_survives(prefix: str, suffix: str, secret: str) -> None:
+    r = Redactor()
+    r.register(secret)
+    assert secret not in r.redact(prefix + secret + suffix)
+
+
+@given(user=_text, secret=_secret, framing=st.sampled_from(["plain", "plain2", "xoauth2", "login", "any"]), junk=_text)
+@settings(max_examples=300, deadline=None)
+def test_auth_encodings_never_survive(user: str, secret: str, framing: str, junk: str) -> None:
+    r = Redactor()
+    r.register(secret)  # only the secret: user-name-independent protection
+    blob = {
+        "plain": f"\0{user}\0{secret}",
+        "plain2": f"{user}\0{user}\0{secret}",
+        "xoauth2": f"user={user}\x01auth=Bearer {secret}\x01\x01",
+        "login": secret,
+        "any": f"{junk}{secret}{user}",
+    }[framing]
+    line = f"AUTH PLAIN {_b64(blob)}"
+    out = r.redact(line)
+    assert not _leaks(out, secret), out
+    assert out.startswith("AUTH PLAIN ")
+
+
+@given(secret=_secret, text=_text)
+@settings(max_examples=200, deadline=None)
+def test_text_without_secret_is_untouched_modulo_base64(secret: str, text: str) -> None:
+    r = Redactor()
+    r.register(secret)
+    if secret not in text and not any(c in text for c in b64_cores(secret.encode())):
+        assert r.redact(text) == text
+
+
+def test_short_secret_matched_as_word_and_exact_auth_forms() -> None:
+    r = Redactor()
+    r.register_auth("bob", "pw1")
+    assert r.redact("password pw1 here") == f"password {REDACTED} here"
+    assert r.redact("upw1x") == "upw1x"  # not a word of its own: left alone
+    assert REDACTED in r.redact("AUTH PLAIN " + _b64("\0bob\0pw1"))
+    assert REDACTED in r.redact("AUTH PLAIN " + _b64("bob\0bob\0pw1"))
+    assert REDACTED in r.redact(_b64("user=bob\x01auth=Bearer pw1\x01\x01"))
+
+
+def test_percent_encoded_secret_is_removed() -> None:
+    r = Redactor()
+    r.register("p@ss word/with&stuff")
+    assert "p%40ss" not in r.redact("GET /?pw=p%40ss%20word%2Fwith%26stuff")
+
+
+def test_secret_repr_str_format_are_redacted() -> None:
+    s = Secret("hunter2-but-longer")
+    assert "hunter2" not in repr(s) and "hunter2" not in str(s) and "hunter2" not in f"{s}"
+    assert s.reveal() == "hunter2-but-longer"
+    with pytest.raises(TypeError):
+        pickle.dumps(s)
+    assert Secret("a") == Secret("a") and Secret("a") != Secret("b")
+    assert not Secret("", register=False)
+
+
+def test_global_registration_redacts_values_and_logs(caplog: pytest.LogCaptureFixture) -> None:
+    import smtpkit  # installs the log filter
+
+    s = Secret("global-secret-value-xyz")
+    assert redact_value({"a": ["x global-secret-value-xyz"], "b": s}) == {"a": [f"x {REDACTED}"], "b": REDACTED}
+    logger = logging.getLogger("smtpkit.test")
+    with caplog.at_level(logging.INFO, logger="smtpkit"):
+        logging.getLogger("smtpkit").info("login with %s and %s", s.reveal(), _b64("\0u\0" + s.reveal()))
+        try:
+            raise RuntimeError("boom " + s.reveal())
+        except RuntimeError:
+            logging.getLogger("smtpkit").exception("failed")
+    text = caplog.text
+    assert "global-secret-value-xyz" not in text and _b64("\0u\0" + s.reveal()) not in text
+    assert smtpkit.Secret is Secret and logger
+
+
+def test_secret_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SMTPKIT_TEST_PW", "from-the-environment")
+    s = Secret.from_env("SMTPKIT_TEST_PW")
+    assert s is not None and s.reveal() == "from-the-environment"
+    monkeypatch.setenv("SMTPKIT_TEST_PW", "")
+    assert Secret.from_env("SMTPKIT_TEST_PW") is None
