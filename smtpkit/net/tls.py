@@ -1,0 +1,657 @@
+"""The TLS probe: handshake on an SMTP socket, verify, and capture the certificate either way.
+
+This is the only TLS code that touches sockets. It does three things a plain
+`ssl.wrap_socket` does not:
+
+* It verifies by default (system store, or the `cafile` you give; never the
+  unverified context `smtplib` falls back to) and still *shows* the
+  certificate when verification fails: the certificates the server sent are
+  captured from the handshake itself, and a second, unverified handshake on a
+  fresh connection (`refetch`) reads them again so a report can print subject,
+  names, dates and chain. That second connection is only used to read and is
+  closed; nothing is ever sent over it.
+* It runs the handshake non-blocking against a deadline, so a peer that drips
+  one byte a second cannot stretch it beyond the budget.
+* When the handshake fails for a reason a laxer client would get past (old TLS
+  version, weak key, odd ciphers), it makes one permissive handshake on a fresh
+  connection to learn what the server actually speaks, so the report can say
+  "the server only speaks TLS 1.0" instead of "protocol version".
+
+Results are a `TlsOutcome` dataclass; explaining it is `smtpkit.checks.tls_step`.
+"""
+
+from __future__ import annotations
+
+import selectors
+import socket
+import ssl
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from smtpkit.knowledge.certs import CertInfo, CertParseError, is_ip_literal, parse_der
+from smtpkit.knowledge.tls_errors import explain_tls_error
+
+#: How many bytes of a non-TLS answer we keep as evidence (the server's "220 ..." greeting).
+PEER_BYTES_CAP = 512
+#: The most certificates we keep from one Certificate message (a hostile server could send thousands).
+MAX_CHAIN = 16
+#: Largest Certificate message we parse.
+MAX_CERT_MESSAGE = 256 * 1024
+
+_TLS_VERSIONS = {
+    "tlsv1": ssl.TLSVersion.TLSv1,
+    "tlsv1.0": ssl.TLSVersion.TLSv1,
+    "1.0": ssl.TLSVersion.TLSv1,
+    "tlsv1.1": ssl.TLSVersion.TLSv1_1,
+    "1.1": ssl.TLSVersion.TLSv1_1,
+    "tlsv1.2": ssl.TLSVersion.TLSv1_2,
+    "1.2": ssl.TLSVersion.TLSv1_2,
+    "tlsv1.3": ssl.TLSVersion.TLSv1_3,
+    "1.3": ssl.TLSVersion.TLSv1_3,
+}
+
+#: A callable that opens a NEW plain socket positioned where the ClientHello goes.
+Refetch = Callable[[], socket.socket]
+
+
+def parse_tls_version(value: ssl.TLSVersion | str | None) -> ssl.TLSVersion | None:
+    """'1.2', 'TLSv1.2', 'tls1.3' or an ssl.TLSVersion -> ssl.TLSVersion (ValueError on anything else)."""
+    if value is None or isinstance(value, ssl.TLSVersion):
+        return value
+    key = str(value).strip().lower().replace("tls1", "tlsv1").replace(" ", "")
+    if key in _TLS_VERSIONS:
+        return _TLS_VERSIONS[key]
+    raise ValueError(f"unknown TLS version {value!r}: use 1.0, 1.1, 1.2 or 1.3")
+
+
+@dataclass(frozen=True)
+class TlsOptions:
+    """How to shake hands.
+
+    `server_hostname` is the name we expect in the certificate; it is sent as
+    SNI when it is a name, and matched against IP SANs (no SNI) when it is an
+    IP literal. `verify=False` turns verification off (the report then warns).
+    `min_version` raises the floor (default: OpenSSL's, TLS 1.2).
+    `legacy_probe` allows the permissive second handshake that learns an
+    outdated server's real version; `fetch_unverified` allows the unverified
+    refetch of a certificate that failed verification.
+    """
+
+    server_hostname: str | None = None
+    cafile: str | None = None
+    verify: bool = True
+    timeout: float = 10.0
+    min_version: ssl.TLSVersion | str | None = None
+    alpn: tuple[str, ...] = ()
+    legacy_probe: bool = True
+    fetch_unverified: bool = True
+
+    def __post_init__(self) -> None:
+        if not (self.timeout and self.timeout > 0):
+            raise ValueError("timeout must be a positive number of seconds")
+        parse_tls_version(self.min_version)  # fail early on a typo
+        if self.server_hostname is not None and ("\r" in self.server_hostname or "\n" in self.server_hostname):
+            raise ValueError("server_hostname must not contain CR or LF")
+
+    @property
+    def verified_against(self) -> str:
+        if not self.verify:
+            return "not verified (verification turned off)"
+        return f"CA file {self.cafile}" if self.cafile else "the system trust store"
+
+    @property
+    def sni(self) -> str | None:
+        name = (self.server_hostname or "").strip().rstrip(".")
+        return name if name and not is_ip_literal(name) else None
+
+
+@dataclass
+class Handshake:
+    """One handshake attempt, for the step's "handshakes" table."""
+
+    purpose: str
+    result: str
+    version: str | None = None
+    cipher: str | None = None
+    elapsed_ms: float = 0.0
+    note: str = ""
+
+    def to_row(self) -> dict[str, Any]:
+        return {
+            "attempt": self.purpose,
+            "result": self.result,
+            "version": self.version or "",
+            "cipher": self.cipher or "",
+            "ms": round(self.elapsed_ms, 1),
+            "note": self.note,
+        }
+
+
+@dataclass
+class TlsOutcome:
+    """What the probe saw. `ok` means the handshake completed and the certificate was verified
+    (or verification was explicitly turned off, in which case `verified` is False).
+
+    On failure `tls_socket` is None and the socket handed to `start_tls` has
+    been closed. `certificate`/`chain` are filled whenever the server sent
+    them, verified or not; `cert_source` says how we got them.
+    """
+
+    ok: bool = False
+    tls_socket: ssl.SSLSocket | None = field(default=None, repr=False)
+    version: str | None = None
+    cipher: tuple[str, int] | None = None
+    sni: str | None = None
+    alpn: str | None = None
+    verified: bool = False
+    verified_against: str = ""
+    server_hostname: str | None = None
+    error: BaseException | None = field(default=None, repr=False)
+    error_kind: str | None = None
+    error_reason: str | None = None
+    error_message: str | None = None
+    verify_code: int | None = None
+    verify_message: str | None = None
+    certificate: CertInfo | None = None
+    chain: list[CertInfo] = field(default_factory=list)
+    cert_source: str | None = None
+    cert_error: str | None = None
+    legacy_version: str | None = None
+    legacy_cipher: tuple[str, int] | None = None
+    legacy_error: str | None = None
+    peer_bytes: bytes = b""
+    refetch_error: str | None = None
+    client_cert_requested: bool = False
+    handshakes: list[Handshake] = field(default_factory=list)
+    elapsed_ms: float = 0.0
+    timeout: float = 0.0
+    min_version: str | None = None
+
+    @property
+    def encrypted(self) -> bool:
+        """True when there is a usable TLS connection (verified or not)."""
+        return self.tls_socket is not None
+
+    def close(self) -> None:
+        if self.tls_socket is not None:
+            try:
+                self.tls_socket.close()
+            finally:
+                self.tls_socket = None
+
+
+# ---------------------------------------------------------------------------
+# contexts
+
+
+def make_context(opts: TlsOptions) -> ssl.SSLContext:
+    """The verifying client context: `ssl.create_default_context` with the system store or `cafile`.
+
+    Raises ValueError with a readable message when the CA file cannot be used.
+    """
+    try:
+        ctx = ssl.create_default_context(cafile=opts.cafile) if opts.cafile else ssl.create_default_context()
+    except FileNotFoundError:
+        raise ValueError(f"CA file {opts.cafile!r} does not exist") from None
+    except IsADirectoryError:
+        raise ValueError(f"CA file {opts.cafile!r} is a directory, not a PEM file") from None
+    except PermissionError:
+        raise ValueError(f"CA file {opts.cafile!r} cannot be read (permission denied)") from None
+    except (ssl.SSLError, OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"CA file {opts.cafile!r} holds no usable PEM certificate ({exc})") from None
+    if not opts.verify:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    floor = parse_tls_version(opts.min_version)
+    if floor is not None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            ctx.minimum_version = floor
+            if floor < ssl.TLSVersion.TLSv1_2:
+                ctx.set_ciphers("ALL:@SECLEVEL=0")
+    if opts.alpn:
+        ctx.set_alpn_protocols(list(opts.alpn))
+    return ctx
+
+
+def make_unverified_context() -> ssl.SSLContext:
+    """Same protocol floor as a normal client, no verification: only to read a rejected certificate."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+def make_permissive_context() -> ssl.SSLContext:
+    """Anything OpenSSL can still speak (TLS 1.0+, all ciphers, security level 0, legacy renegotiation).
+
+    Used only to learn what an outdated server offers; never for mail.
+    """
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ctx.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
+    try:
+        ctx.set_ciphers("ALL:@SECLEVEL=0")
+    except ssl.SSLError:
+        ctx.set_ciphers("ALL")
+    ctx.options |= getattr(ssl, "OP_LEGACY_SERVER_CONNECT", 0x4)
+    return ctx
+
+
+# ---------------------------------------------------------------------------
+# capturing the certificates the server sends, verified or not
+
+
+class _CertCapture:
+    """Collects the DER certificates of the server's Certificate handshake message.
+
+    Python before 3.13 has no API for the peer's chain, and none at all for the
+    certificate of a handshake that failed verification. OpenSSL's message
+    callback (exposed as the semi-private `SSLContext._msg_callback`, which the
+    standard library's own tests use) sees every handshake message after
+    decryption, including TLS 1.3's encrypted Certificate message. When the
+    hook is missing we still get the leaf from `getpeercert(binary_form=True)`.
+    """
+
+    def __init__(self) -> None:
+        self.ders: list[bytes] = []
+        self.error: str | None = None
+        self.certificate_requested = False
+
+    def install(self, ctx: ssl.SSLContext) -> None:
+        if hasattr(ctx, "_msg_callback"):
+            try:
+                ctx._msg_callback = self._callback  # type: ignore[attr-defined]
+            except Exception as exc:  # pragma: no cover - only on unusual builds
+                self.error = f"certificate capture unavailable: {exc}"
+
+    def _callback(self, conn: Any, direction: str, version: Any, content_type: Any, msg_type: Any, data: bytes) -> None:
+        try:
+            if direction != "read" or int(content_type) != 22:
+                return
+            if int(msg_type) == 13:  # CertificateRequest: the server wants a client certificate
+                self.certificate_requested = True
+            if int(msg_type) != 11 or self.ders:
+                return
+            self.ders = parse_certificate_message(bytes(data), tls13=int(version) == 0x0304)
+        except Exception as exc:  # a callback must never raise into OpenSSL
+            self.error = f"could not read the Certificate message: {exc}"
+
+
+def parse_certificate_message(data: bytes, tls13: bool) -> list[bytes]:
+    """DER certificates from a TLS Certificate handshake message (with its 4-byte header).
+
+    TLS 1.2 (RFC 5246 §7.4.2): certificate_list<0..2^24-1> of opaque ASN.1Cert<1..2^24-1>.
+    TLS 1.3 (RFC 8446 §4.4.2): a request context<0..255> first, and each entry
+    carries its own extensions<0..2^16-1> after the certificate.
+    """
+    if len(data) > MAX_CERT_MESSAGE + 4:
+        raise ValueError("Certificate message too large")
+    if len(data) >= 4 and data[0] == 11:
+        body = data[4 : 4 + int.from_bytes(data[1:4], "big")]
+    else:
+        body = data
+    pos = 0
+
+    def take(n: int) -> bytes:
+        nonlocal pos
+        if pos + n > len(body):
+            raise ValueError("truncated Certificate message")
+        chunk = body[pos : pos + n]
+        pos += n
+        return chunk
+
+    if tls13:
+        ctx_len = take(1)[0]
+        take(ctx_len)
+    total = int.from_bytes(take(3), "big")
+    end = pos + total
+    if end > len(body):
+        raise ValueError("truncated certificate list")
+    out: list[bytes] = []
+    while pos < end and len(out) < MAX_CHAIN:
+        n = int.from_bytes(take(3), "big")
+        out.append(take(n))
+        if tls13:
+            ext_len = int.from_bytes(take(2), "big")
+            take(ext_len)
+    return out
+
+
+def _parse_chain(ders: list[bytes]) -> tuple[list[CertInfo], str | None]:
+    chain: list[CertInfo] = []
+    errors: list[str] = []
+    for i, der in enumerate(ders[:MAX_CHAIN]):
+        try:
+            chain.append(parse_der(der))
+        except CertParseError as exc:
+            errors.append(f"certificate #{i}: {exc}")
+    return chain, ("; ".join(errors) or None)
+
+
+# ---------------------------------------------------------------------------
+# the handshake itself
+
+
+class _DeadlineExceeded(TimeoutError):
+    pass
+
+
+def _remaining(deadline: float) -> float:
+    return deadline - time.monotonic()
+
+
+def _handshake(
+    raw: socket.socket, ctx: ssl.SSLContext, server_hostname: str | None, deadline: float
+) -> ssl.SSLSocket:
+    """Wrap `raw` and handshake non-blocking until done or `deadline` (monotonic) passes.
+
+    Per-read timeouts are not enough: a server trickling bytes resets them
+    forever. Here every wait is bounded by the one deadline. On any failure
+    the SSL socket is returned inside the exception's `sslsock` attribute so the
+    caller can drain evidence from it before closing.
+    """
+    raw.setblocking(False)
+    ss = ctx.wrap_socket(raw, server_hostname=server_hostname, do_handshake_on_connect=False)
+    with selectors.DefaultSelector() as sel:
+        registered: int | None = None
+        while True:
+            try:
+                ss.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                events = selectors.EVENT_READ
+            except ssl.SSLWantWriteError:
+                events = selectors.EVENT_WRITE
+            except BaseException as exc:
+                exc.sslsock = ss  # type: ignore[attr-defined]
+                raise
+            left = _remaining(deadline)
+            if left <= 0:
+                exc = _DeadlineExceeded("TLS handshake timed out")
+                exc.sslsock = ss  # type: ignore[attr-defined]
+                raise exc
+            if registered is None:
+                sel.register(ss, events)
+            elif registered != events:
+                sel.modify(ss, events)
+            registered = events
+            if not sel.select(left):
+                exc = _DeadlineExceeded("TLS handshake timed out")
+                exc.sslsock = ss  # type: ignore[attr-defined]
+                raise exc
+    return ss
+
+
+def _drain(ss: socket.socket, deadline: float, cap: int = PEER_BYTES_CAP, wait: float = 0.5) -> bytes:
+    """Read whatever plain bytes are left on a socket whose handshake failed (the server's text)."""
+    out = b""
+    stop = min(deadline, time.monotonic() + wait)
+    try:
+        with selectors.DefaultSelector() as sel:
+            sel.register(ss, selectors.EVENT_READ)
+            while len(out) < cap:
+                left = stop - time.monotonic()
+                if left <= 0 or not sel.select(left):
+                    break
+                chunk = socket.socket.recv(ss, cap - len(out))  # raw bytes, bypassing the TLS layer
+                if not chunk:
+                    break
+                out += chunk
+                if b"\n" in chunk:
+                    stop = min(stop, time.monotonic() + 0.05)
+    except (OSError, ValueError):
+        pass
+    return out
+
+
+def _peek(raw: socket.socket) -> bytes:
+    """Bytes the server already sent before our ClientHello (it should have sent none)."""
+    try:
+        raw.setblocking(False)
+        return raw.recv(PEER_BYTES_CAP, socket.MSG_PEEK)
+    except (BlockingIOError, InterruptedError, OSError):
+        return b""
+
+
+def _close(sock: socket.socket | None) -> None:
+    if sock is None:
+        return
+    try:
+        sock.close()
+    except OSError:
+        pass
+
+
+def _version_cipher(ss: ssl.SSLSocket) -> tuple[str | None, tuple[str, int] | None]:
+    c = ss.cipher()
+    return ss.version(), ((c[0], int(c[2])) if c else None)
+
+
+def start_tls(
+    sock: socket.socket,
+    opts: TlsOptions,
+    deadline: float | None = None,
+    refetch: Refetch | None = None,
+) -> TlsOutcome:
+    """Handshake on `sock` (positioned for the ClientHello) and report everything seen.
+
+    Never raises for network or TLS trouble: failures come back as a TlsOutcome
+    with `error_*` set. The socket is consumed: on success it lives on inside
+    `outcome.tls_socket` (blocking, with `opts.timeout`), on failure it is closed.
+    `refetch` opens a new plain socket positioned for the ClientHello again
+    (for STARTTLS: reconnect, greet, EHLO, STARTTLS); it is used at most once
+    or twice, only after a failure, and only to read facts.
+    """
+    t0 = time.monotonic()
+    budget_end = t0 + opts.timeout
+    deadline = min(deadline, budget_end) if deadline is not None else budget_end
+    out = TlsOutcome(
+        sni=opts.sni,
+        server_hostname=opts.server_hostname,
+        verified_against=opts.verified_against,
+        timeout=opts.timeout,
+        min_version=str(parse_tls_version(opts.min_version).name) if opts.min_version else None,
+    )
+    try:
+        ctx = make_context(opts)
+    except ValueError as exc:
+        _close(sock)
+        out.error, out.error_kind, out.error_reason, out.error_message = exc, "config", "CAFILE", str(exc)
+        out.elapsed_ms = (time.monotonic() - t0) * 1000.0
+        return out
+
+    capture = _CertCapture()
+    capture.install(ctx)
+    early = _peek(sock)
+    hs = Handshake("verified" if opts.verify else "unverified (verification off)", "")
+    t1 = time.monotonic()
+    try:
+        ss = _handshake(sock, ctx, opts.server_hostname, deadline)
+    except BaseException as exc:
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            _close(getattr(exc, "sslsock", None) or sock)
+            raise
+        hs.elapsed_ms = (time.monotonic() - t1) * 1000.0
+        ss_failed = getattr(exc, "sslsock", None)
+        _record_failure(out, exc, early, ss_failed, deadline, capture)
+        hs.result = f"failed: {out.error_reason}"
+        hs.note = out.verify_message or ""
+        out.handshakes.append(hs)
+        _close(ss_failed or sock)
+        _follow_up(out, opts, refetch, deadline, capture)
+        out.elapsed_ms = (time.monotonic() - t0) * 1000.0
+        return out
+
+    hs.elapsed_ms = (time.monotonic() - t1) * 1000.0
+    out.version, out.cipher = _version_cipher(ss)
+    out.alpn = ss.selected_alpn_protocol()
+    out.verified = opts.verify
+    out.ok = True
+    hs.result, hs.version, hs.cipher = "ok", out.version, out.cipher[0] if out.cipher else None
+    out.handshakes.append(hs)
+    ders = capture.ders
+    if not ders:
+        leaf = ss.getpeercert(binary_form=True)
+        ders = [leaf] if leaf else []
+    out.chain, out.cert_error = _parse_chain(ders)
+    out.certificate = out.chain[0] if out.chain else None
+    out.cert_source = "the verified handshake" if opts.verify else "the unverified handshake"
+    try:
+        ss.setblocking(True)
+        ss.settimeout(opts.timeout)
+    except OSError:
+        pass
+    out.tls_socket = ss
+    out.elapsed_ms = (time.monotonic() - t0) * 1000.0
+    return out
+
+
+def _record_failure(
+    out: TlsOutcome,
+    exc: BaseException,
+    early: bytes,
+    ss_failed: socket.socket | None,
+    deadline: float,
+    capture: _CertCapture,
+) -> None:
+    out.client_cert_requested = capture.certificate_requested
+    info = explain_tls_error(exc, client_cert_requested=capture.certificate_requested)
+    out.error = exc
+    out.error_kind = info.kind
+    out.error_reason = info.reason
+    out.error_message = str(exc) or info.reason
+    out.verify_code = info.verify_code
+    out.verify_message = info.verify_message
+    if info.kind == "wrong_mode":
+        rest = _drain(ss_failed, deadline) if ss_failed is not None else b""
+        out.peer_bytes = (early or rest)[:PEER_BYTES_CAP]
+    if capture.ders:
+        out.chain, out.cert_error = _parse_chain(capture.ders)
+        out.certificate = out.chain[0] if out.chain else None
+        out.cert_source = "the failed handshake (captured before it was rejected)"
+
+
+def _follow_up(
+    out: TlsOutcome, opts: TlsOptions, refetch: Refetch | None, deadline: float, capture: _CertCapture
+) -> None:
+    """After a failure: read the rejected certificate, or learn what an outdated server speaks."""
+    if refetch is None or _remaining(deadline) <= 0.05:
+        return
+    if out.error_kind == "verify" and opts.fetch_unverified:
+        purpose, label, ctx = "unverified, to read the certificate", "unverified", make_unverified_context()
+    elif out.error_kind in ("protocol_version", "no_shared_cipher", "weak_dh", "weak_key", "weak_signature",
+                            "legacy_renegotiation", "closed", "handshake") and opts.legacy_probe:
+        purpose, label = "permissive (TLS 1.0+, all ciphers), to learn what the server speaks", "permissive"
+        ctx = make_permissive_context()
+    else:
+        return
+    cap = _CertCapture()
+    cap.install(ctx)
+    hs = Handshake(purpose, "")
+    t1 = time.monotonic()
+    try:
+        raw = refetch()
+    except Exception as exc:  # the engine's reconnect failed: say so, keep what we have
+        out.refetch_error = f"could not reconnect for a second handshake: {exc}"
+        hs.result, hs.note = "not attempted", out.refetch_error
+        out.handshakes.append(hs)
+        return
+    try:
+        ss = _handshake(raw, ctx, opts.sni, deadline)
+    except BaseException as exc:
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            _close(getattr(exc, "sslsock", None) or raw)
+            raise
+        _close(getattr(exc, "sslsock", None) or raw)
+        hs.elapsed_ms = (time.monotonic() - t1) * 1000.0
+        reason = explain_tls_error(exc).reason
+        hs.result = f"failed: {reason}"
+        if label == "permissive":
+            out.legacy_error = reason
+        out.handshakes.append(hs)
+        if cap.ders and out.certificate is None:
+            out.chain, out.cert_error = _parse_chain(cap.ders)
+            out.certificate = out.chain[0] if out.chain else None
+            out.cert_source = "a second handshake that failed after the certificate arrived"
+        return
+    try:
+        hs.elapsed_ms = (time.monotonic() - t1) * 1000.0
+        version, cipher = _version_cipher(ss)
+        hs.result, hs.version, hs.cipher = "ok", version, cipher[0] if cipher else None
+        out.handshakes.append(hs)
+        if label == "permissive":
+            out.legacy_version, out.legacy_cipher = version, cipher
+        ders = cap.ders
+        if not ders:
+            leaf = ss.getpeercert(binary_form=True)
+            ders = [leaf] if leaf else []
+        if ders:
+            chain, err = _parse_chain(ders)
+            if chain:
+                out.chain, out.cert_error = chain, err
+                out.certificate = chain[0]
+                out.cert_source = f"a second, {label} handshake"
+    finally:
+        _close(ss)
+
+
+# ---------------------------------------------------------------------------
+# conveniences for implicit TLS (port 465) and for the port matrix
+
+
+def _connect(host: str, port: int, deadline: float) -> socket.socket:
+    left = _remaining(deadline)
+    if left <= 0:
+        raise TimeoutError("no time left to connect")
+    return socket.create_connection((host, port), timeout=left)
+
+
+def probe_implicit_tls(
+    host: str, port: int, opts: TlsOptions, deadline: float | None = None
+) -> TlsOutcome:
+    """Connect to host:port and handshake at once (implicit TLS), reconnecting for follow-ups.
+
+    Connection errors (refused, unreachable, timeout) are raised as OSError:
+    they belong to the connect step, not to TLS.
+    """
+    end = deadline if deadline is not None else time.monotonic() + opts.timeout
+    sock = _connect(host, port, end)
+    return start_tls(sock, opts, deadline=end, refetch=lambda: _connect(host, port, end))
+
+
+def detect_implicit_tls(
+    host: str, port: int, *, server_hostname: str | None = None, timeout: float = 5.0, deadline: float | None = None
+) -> TlsOutcome | None:
+    """Does host:port speak TLS from the first byte? For a plain-text client that got no greeting.
+
+    Returns the (unverified) outcome when a TLS handshake succeeds on a fresh
+    connection, so the caller can say "this is an implicit-TLS port: use
+    --security tls" with the certificate as proof; None when it does not.
+    The connection is closed either way and nothing is sent over it.
+    """
+    end = time.monotonic() + timeout
+    if deadline is not None:
+        end = min(end, deadline)
+    opts = TlsOptions(
+        server_hostname=server_hostname or host,
+        verify=False,
+        timeout=max(0.05, end - time.monotonic()),
+        legacy_probe=False,
+        fetch_unverified=False,
+    )
+    try:
+        sock = _connect(host, port, end)
+    except OSError:
+        return None
+    outcome = start_tls(sock, opts, deadline=end)
+    if not outcome.encrypted:
+        return None
+    outcome.close()
+    return outcome
