@@ -410,12 +410,13 @@ class ZoneSet:
 
     # -- questions -------------------------------------------------------------------------
     def zone_names(self) -> list[str]:
-        """Served zone apexes, the healthy lab domain first."""
-        names = sorted(a.to_text(omit_final_dot=True) or "." for a in self._apexes)
-        if HEALTHY_DOMAIN in names:
-            names.remove(HEALTHY_DOMAIN)
-            names.insert(0, HEALTHY_DOMAIN)
-        return names
+        """Served zone apexes: the healthy lab domain, the other domains, then reverse zones."""
+
+        def order(apex: dns.name.Name) -> tuple[int, str]:
+            text = apex.to_text(omit_final_dot=True)
+            return (0 if text == HEALTHY_DOMAIN else 2 if _is_reverse(apex) else 1, text)
+
+        return [a.to_text(omit_final_dot=True) for a in sorted(self._apexes, key=order)]
 
     def zone_descriptions(self) -> dict[str, str]:
         """Apex -> what the zone demonstrates (from each module's ``ZONES``)."""
@@ -626,7 +627,12 @@ def lab_zoneset(ip: str = "127.0.0.1", *, modules: Iterable[str] | None = None) 
         declared = dict(getattr(module, "ZONES", {}) or {})
         module_apexes = [to_name(z) for z in declared]
         for rec in produced:
-            name = to_name(rec.name)
+            try:
+                name = to_name(rec.name)
+                if str(rec.rdtype).upper() != _TIMEOUT:
+                    make_rdata(str(rec.rdtype).upper(), rec.value)
+            except ZoneError as exc:
+                raise ZoneError(f"lab zone module {module_name}: record {rec}: {exc}") from None
             key = (name, str(rec.rdtype).upper())
             if key in owners and owners[key] != module_name:
                 raise ZoneError(f"{rec.name} {rec.rdtype} is defined by both {owners[key]} and {module_name}; scenarios must not share records")

@@ -260,12 +260,23 @@ class Resolver:
         assert isinstance(response, dns.message.QueryMessage)
         try:
             chain = response.resolve_chaining()
+        except dns.message.ChainTooLong:
+            ans.status = ERROR
+            ans.error = "CNAME loop, or a chain of more than 16 aliases (RFC 1034 §3.6.2 makes a loop an error)"
+            return ans, None
         except dns.exception.DNSException as exc:
             ans.status = ERROR
             ans.error = f"bad response: {exc}"
             return ans, None
         ans.canonical_name = chain.canonical_name.to_text().rstrip(".")
         ans.cnames = [c.name.to_text().rstrip(".") for c in chain.cnames]
+        if rdt == dns.rdatatype.ANY:
+            # resolve_chaining() looks for an rrset of type ANY, which never exists: collect what the name owns.
+            owned = [rrset for rrset in response.answer if rrset.name == chain.canonical_name]
+            if owned:
+                ans.records = [r for rrset in owned for r in rrset]
+                ans.texts = [f"{dns.rdatatype.to_text(r.rdtype)} {_rdata_text(dns.rdatatype.to_text(r.rdtype), r)}" for r in ans.records]
+                return ans, None
         if chain.answer is not None:
             ans.records = list(chain.answer)
             ans.texts = [_rdata_text(rdt_text, r) for r in ans.records]
