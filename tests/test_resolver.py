@@ -319,3 +319,32 @@ def test_aresolve_many_runs_concurrently(server: DnsServer) -> None:
     assert {a.status for a in answers[8:]} == {TIMEOUT}
     assert elapsed < 2.0, elapsed  # three silent names in sequence would take 3 x 0.8 s
     assert len(resolver.log) == len(queries)
+
+
+# -- through the practice lab -----------------------------------------------------------------------
+
+
+def test_the_lab_fixture_serves_the_healthy_domain(request: pytest.FixtureRequest) -> None:
+    """The same checks through `Lab.start()`, which creates the DNS server the way notebooks get it."""
+    try:
+        from smtpkit.lab import Lab  # noqa: F401
+    except ImportError as exc:
+        pytest.skip(f"the Lab class is not available yet ({exc})")
+    lab = request.getfixturevalue("lab")
+    resolver: Resolver = request.getfixturevalue("lab_resolver")
+    assert "smtpkit.test" in lab.dns.zones
+    assert resolver.mx("smtpkit.test").texts == ["10 mail.smtpkit.test."]
+    assert resolver.ptr("127.0.0.1").texts == ["mail.smtpkit.test."]
+    key = resolver.txt("lab._domainkey.smtpkit.test")
+    assert key.ok and key.texts[0].startswith("v=DKIM1; k=rsa; p=")
+    assert resolver.resolve("example.com", "A").status == REFUSED
+    # the lab signs with the private half of what it publishes
+    import dkim
+
+    from smtpkit.lab.dkim_signer import example_message, sign_message
+
+    def dnsfunc(name: bytes, timeout: int = 5) -> bytes | None:
+        answer = resolver.txt(name.decode())
+        return answer.texts[0].encode() if answer.ok else None
+
+    assert dkim.verify(sign_message(example_message()), dnsfunc=dnsfunc)
