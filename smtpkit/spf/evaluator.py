@@ -362,7 +362,7 @@ class _Evaluation:
         if record.errors:
             err = record.errors[0]
             node.terms.insert(
-                0, TermTrace(err.term, "error", "syntax", err.position, matched=None, result="permerror", note=err.message)
+                0, TermTrace(err.term, "error", "syntax", err.position, matched=None, result="permerror", note=err.message, evaluated=True)
             )
             raise _Abort(Result.PERMERROR, f"syntax error in {domain}'s record at '{err.term}': {err.message}", "syntax", err.term, domain)
         return self._evaluate(node, record, domain, ctx, stack)
@@ -381,6 +381,7 @@ class _Evaluation:
                 continue
             tt.lookups = self.lookups
             tt.void_lookups = self.void
+            tt.evaluated = True
             self._sink = tt.queries
             try:
                 matched, child = self._mechanism(term, tt, domain, ctx, node.depth, stack)
@@ -394,6 +395,7 @@ class _Evaluation:
                 self._sink = None
             tt.matched = matched
             tt.lookups = self.lookups
+            tt.void_lookups = self.void
             if child is not None:
                 tt.child = child.node
             if matched:
@@ -407,6 +409,7 @@ class _Evaluation:
         if redirect is not None:
             tt = traces[id(redirect)]
             tt.void_lookups = self.void
+            tt.evaluated = True
             try:
                 self.count_lookup(tt)
                 target = expand_domain(redirect.domain_spec or "", ctx)
@@ -584,6 +587,7 @@ class _Evaluation:
         if exp is None:
             return None
         term, ctx, tt = exp
+        tt.evaluated = True
         self._sink = tt.queries
         try:
             name = expand_domain(term.domain_spec or "", ctx)

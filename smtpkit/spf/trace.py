@@ -61,6 +61,7 @@ class TermTrace:
     result: str = ""  # the result this term produced, if it decided or failed
     note: str = ""
     child: TraceNode | None = None  # the include/redirect evaluation
+    evaluated: bool = False  # False for terms after the deciding one (never reached)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -76,6 +77,7 @@ class TermTrace:
             "matched": self.matched,
             "result": self.result,
             "note": self.note,
+            "evaluated": self.evaluated,
             "child": self.child.to_dict() if self.child else None,
         }
 
@@ -144,8 +146,8 @@ class TraceNode:
                     "domain": node.domain,
                     "term": f"{indent}  {term.term}",
                     "dns": "; ".join(q.summary() for q in term.queries),
-                    "lookups": f"{term.lookups}/10" if term.counted_lookup else str(term.lookups),
-                    "void": term.void_lookups,
+                    "lookups": (f"{term.lookups}/10" if term.counted_lookup else str(term.lookups)) if term.evaluated else "",
+                    "void": term.void_lookups if term.evaluated else "",
                     "matched": "" if term.matched is None else ("yes" if term.matched else "no"),
                     "result": term.result,
                     "note": term.note,

@@ -1,0 +1,690 @@
+"""What receivers will hold against a published SPF record, with paste-able fixes.
+
+Evaluation (`check_host`) answers "does this IP pass?"; lint answers "is this
+record healthy for every IP?". It walks the whole include/redirect tree the way
+a receiver would for an address that matches nothing (the worst case, which is
+where the 10-lookup limit bites), notes every name that does not exist, every
+loop and every include of a domain without SPF, and the addresses each branch
+stands for so that a fix can flatten the heaviest include.
+
+`analyze()` does the DNS (through a smtpkit `Resolver`); `lint_findings()` is
+pure: analysis (+ an optional evaluation for a sending IP) -> findings whose
+fixes carry the corrected record.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Any
+
+from smtpkit.knowledge.catalogue import finding
+from smtpkit.model import Finding, Severity
+from smtpkit.net.dns import Resolver
+from smtpkit.spf.evaluator import RESULT_MEANING, Result, SpfResult, domain_problem
+from smtpkit.spf.explain import provider_of
+from smtpkit.spf.parser import Record, Term, is_spf_record, parse_record
+
+MAX_NODES = 40  # records fetched in one analysis: bounded work for hostile trees
+MAX_DEPTH = 12
+TOO_LONG = 450  # characters; RFC 7208 §3.4 asks to keep answers within 512-byte UDP
+MAX_FLATTEN = 16  # networks we are willing to paste in place of an include
+
+_STATUS_WORDS = {
+    "timeout": "got no answer in time",
+    "servfail": "failed on the server (SERVFAIL)",
+    "refused": "was refused by the server",
+    "error": "failed with a network error",
+}
+
+# MX host suffix -> the include that provider documents (for a first SPF record).
+_MX_PROVIDERS = {
+    "google.com": "include:_spf.google.com",
+    "googlemail.com": "include:_spf.google.com",
+    "mail.protection.outlook.com": "include:spf.protection.outlook.com",
+    "zoho.com": "include:zoho.com",
+    "zoho.eu": "include:zoho.eu",
+    "protonmail.ch": "include:_spf.protonmail.ch",
+    "messagingengine.com": "include:spf.messagingengine.com",
+    "mx.cloudflare.net": "include:_spf.mx.cloudflare.net",
+    "secureserver.net": "include:secureserver.net",
+    "emailsrvr.com": "include:emailsrvr.com",
+}
+
+
+@dataclass
+class VoidName:
+    domain: str  # whose record has the term
+    term: str
+    name: str
+    status: str
+
+
+@dataclass
+class Node:
+    """One record in the include/redirect tree, as seen statically."""
+
+    domain: str
+    via: str  # check_host / include / redirect
+    term: str = ""  # the term that led here
+    depth: int = 0
+    status: str = ""  # of the TXT lookup
+    records: list[str] = field(default_factory=list)  # every v=spf1 string found
+    parsed: Record | None = None
+    own_lookups: int = 0
+    total_lookups: int = 0
+    children: list[Node] = field(default_factory=list)
+    networks: list[str] = field(default_factory=list)  # what this branch authorises, as ip4:/ip6: terms
+    flattenable: bool = True
+    note: str = ""
+    term_costs: list[tuple[str, int]] = field(default_factory=list)  # (term, lookups incl. its subtree)
+
+    @property
+    def record(self) -> str | None:
+        return self.records[0] if len(self.records) == 1 else None
+
+    def walk(self):  # type: ignore[no-untyped-def]
+        yield self
+        for c in self.children:
+            yield from c.walk()
+
+
+@dataclass
+class SpfAnalysis:
+    """Everything lint found out about a domain's SPF, with the DNS behind it."""
+
+    domain: str
+    txt_status: str = ""
+    txt_records: list[str] = field(default_factory=list)
+    spf_records: list[str] = field(default_factory=list)
+    spf99_records: list[str] = field(default_factory=list)
+    root: Node | None = None
+    voids: list[VoidName] = field(default_factory=list)
+    loops: list[tuple[str, str, list[str]]] = field(default_factory=list)  # (domain, term, chain)
+    missing_targets: list[tuple[str, str, str, str]] = field(default_factory=list)  # (domain, term, target, status)
+    too_many_mx: list[tuple[str, str, str, int]] = field(default_factory=list)  # (domain, term, target, count)
+    dns_errors: list[tuple[str, str, str]] = field(default_factory=list)  # (name, type, status)
+    domain_addresses: list[str] = field(default_factory=list)
+    mx_hosts: list[str] = field(default_factory=list)
+    mx_addresses: list[str] = field(default_factory=list)
+    truncated: bool = False
+
+    @property
+    def record(self) -> str | None:
+        return self.spf_records[0] if len(self.spf_records) == 1 else None
+
+    @property
+    def parsed(self) -> Record | None:
+        return self.root.parsed if self.root is not None else None
+
+    @property
+    def lookups(self) -> int:
+        return self.root.total_lookups if self.root is not None else 0
+
+    def include_rows(self) -> list[dict[str, Any]]:
+        """Lookups per term of the domain's own record (the 'lookups per include' table)."""
+        if self.root is None:
+            return []
+        rows = []
+        running = 0
+        for term, cost in self.root.term_costs:
+            if not cost:
+                continue
+            running += cost
+            target = term.split(":", 1)[1] if ":" in term else (term.split("=", 1)[1] if "=" in term else "")
+            rows.append(
+                {
+                    "term": term,
+                    "lookups": cost,
+                    "running total": running,
+                    "provider": provider_of(target) or "" if target else "",
+                    "over limit": running > 10,
+                }
+            )
+        return rows
+
+    def tree_rows(self) -> list[dict[str, Any]]:
+        """The static include/redirect tree as rows (the trace when no sending IP is given)."""
+        rows = []
+        if self.root is None:
+            return rows
+        for node in self.root.walk():
+            indent = "  " * node.depth
+            rows.append(
+                {
+                    "term": f"{indent}[{node.via}] {node.domain}",
+                    "record": node.record or (f"({len(node.records)} records)" if node.records else f"(no SPF: {node.status})"),
+                    "lookups": node.total_lookups,
+                    "note": node.note,
+                }
+            )
+        return rows
+
+
+# -- DNS walk -------------------------------------------------------------------------
+
+
+class _Walker:
+    def __init__(self, resolver: Resolver, an: SpfAnalysis) -> None:
+        self.r = resolver
+        self.an = an
+        self.nodes = 0
+
+    def _q(self, name: str, rdtype: str):  # type: ignore[no-untyped-def]
+        ans = self.r.resolve(name, rdtype)
+        if ans.failed:
+            self.an.dns_errors.append((name, rdtype, ans.status))
+        return ans
+
+    def node(self, domain: str, via: str, term: str, depth: int, stack: tuple[str, ...]) -> Node:
+        node = Node(domain=domain, via=via, term=term, depth=depth)
+        self.nodes += 1
+        if self.nodes > MAX_NODES or depth > MAX_DEPTH:
+            self.an.truncated = True
+            node.note = "not followed: the tree is too large to analyse further"
+            node.flattenable = False
+            return node
+        ans = self._q(domain, "TXT")
+        node.status = ans.status
+        if depth == 0:
+            self.an.txt_status = ans.status
+            self.an.txt_records = list(ans.texts)
+        node.records = [t for t in ans.texts if is_spf_record(t)]
+        if len(node.records) != 1:
+            node.flattenable = False
+            return node
+        parsed = parse_record(node.records[0])
+        node.parsed = parsed
+        if not parsed.ok:
+            node.flattenable = False
+            node.note = "syntax error"
+            return node
+        has_all = parsed.all_term is not None
+        for t in parsed.terms:
+            if t.kind == "modifier" and (t.name != "redirect" or has_all):
+                continue
+            cost = self.term(node, t, stack)
+            if t.counts_lookup:
+                node.own_lookups += 1
+            node.term_costs.append((t.text, cost))
+        node.total_lookups = sum(c for _t, c in node.term_costs)
+        return node
+
+    def term(self, node: Node, t: Term, stack: tuple[str, ...]) -> int:
+        """Analyse one term; return the lookups it costs including its subtree."""
+        if t.name in ("ip4", "ip6"):
+            if t.qualifier in ("+",):
+                node.networks.append(f"{t.name}:{t.network}" if t.network is not None else t.text)
+            return 0
+        if t.name == "all":
+            return 0
+        if t.has_macros:
+            node.flattenable = False
+            return 1
+        target = (t.domain_spec or node.domain).rstrip(".")
+        if t.qualifier != "+" and t.name not in ("include",):
+            node.flattenable = False
+        if t.name == "a":
+            addrs = []
+            void = True
+            for rdtype, cidr, fam in (("A", t.cidr4, "ip4"), ("AAAA", t.cidr6, "ip6")):
+                ans = self._q(target, rdtype)
+                if ans.ok:
+                    void = False
+                    addrs += [f"{fam}:{a}" + (f"/{cidr}" if cidr is not None else "") for a in ans.texts]
+                elif ans.failed:
+                    void = False
+            if void:
+                self.an.voids.append(VoidName(node.domain, t.text, target, "no A/AAAA records"))
+            node.networks += addrs
+            return 1
+        if t.name == "mx":
+            ans = self._q(target, "MX")
+            if ans.void:
+                self.an.voids.append(VoidName(node.domain, t.text, target, ans.status))
+                return 1
+            if not ans.ok:
+                node.flattenable = False
+                return 1
+            hosts = [r.exchange.to_text().rstrip(".") for r in sorted(ans.records, key=lambda r: r.preference)]
+            if len(hosts) > 10:
+                self.an.too_many_mx.append((node.domain, t.text, target, len(hosts)))
+                node.flattenable = False
+            for host in [h for h in hosts if h][:10]:
+                for rdtype, cidr, fam in (("A", t.cidr4, "ip4"), ("AAAA", t.cidr6, "ip6")):
+                    a = self._q(host, rdtype)
+                    if a.ok:
+                        node.networks += [f"{fam}:{x}" + (f"/{cidr}" if cidr is not None else "") for x in a.texts]
+            return 1
+        if t.name == "ptr":
+            node.flattenable = False
+            return 1
+        if t.name == "exists":
+            node.flattenable = False
+            ans = self._q(target, "A")
+            if ans.void:
+                self.an.voids.append(VoidName(node.domain, t.text, target, ans.status))
+            return 1
+        # include or redirect
+        if target.lower() in stack:
+            self.an.loops.append((node.domain, t.text, [*stack, target.lower()]))
+            node.flattenable = False
+            return 1
+        if domain_problem(target):
+            self.an.missing_targets.append((node.domain, t.text, target, domain_problem(target) or ""))
+            node.flattenable = False
+            return 1
+        child = self.node(target, "include" if t.kind == "mechanism" else "redirect", t.text, node.depth + 1, (*stack, target.lower()))
+        node.children.append(child)
+        if child.status in ("nxdomain", "nodata") or (child.status == "ok" and not child.records):
+            self.an.missing_targets.append((node.domain, t.text, target, child.status if child.status != "ok" else "no v=spf1 record"))
+        if not child.flattenable or child.record is None:
+            node.flattenable = False
+        node.networks += child.networks
+        return 1 + child.total_lookups
+
+
+def analyze(domain: str, resolver: Resolver) -> SpfAnalysis:
+    """Fetch and walk `domain`'s SPF (worst case: an address that matches nothing)."""
+    domain = domain.strip().rstrip(".")
+    an = SpfAnalysis(domain=domain)
+    walker = _Walker(resolver, an)
+    an.root = walker.node(domain, "check_host", "", 0, (domain.lower(),))
+    an.spf_records = list(an.root.records)
+    spf99 = resolver.resolve(domain, "SPF")
+    if spf99.ok:
+        an.spf99_records = list(spf99.texts)
+    # Addresses a fix may point at ("a" or "mx" instead of a raw ip4:).
+    for rdtype in ("A", "AAAA"):
+        a = resolver.resolve(domain, rdtype)
+        if a.ok:
+            an.domain_addresses += a.texts
+    mx = resolver.resolve(domain, "MX")
+    if mx.ok:
+        an.mx_hosts = [r.exchange.to_text().rstrip(".") for r in mx.records if r.exchange.to_text() != "."]
+        for host in an.mx_hosts[:10]:
+            for rdtype in ("A", "AAAA"):
+                a = resolver.resolve(host, rdtype)
+                if a.ok:
+                    an.mx_addresses += a.texts
+    return an
+
+
+# -- record editing -------------------------------------------------------------------
+
+
+def edit_record(
+    record: str,
+    *,
+    remove: tuple[str, ...] | list[str] = (),
+    replace: dict[str, str] | None = None,
+    insert_before_all: tuple[str, ...] | list[str] = (),
+    append: tuple[str, ...] | list[str] = (),
+) -> str:
+    """A corrected copy of `record`: terms removed/replaced (by exact text), new terms before the all term."""
+    replace = replace or {}
+    tokens = record.split()
+    if not tokens or tokens[0].lower() != "v=spf1":
+        tokens = ["v=spf1", *[t for t in tokens if not t.lower().startswith("v=spf")]]
+    out: list[str] = ["v=spf1"]
+    inserted = False
+    for tok in tokens[1:]:
+        if tok in remove:
+            continue
+        tok = replace.get(tok, tok)
+        if not tok:
+            continue
+        bare = tok.lstrip("+-~?").lower()
+        if not inserted and insert_before_all and (bare == "all" or bare.startswith("redirect=")):
+            out += [t for t in insert_before_all if t not in out]
+            inserted = True
+        out += tok.split()
+    if insert_before_all and not inserted:
+        out += [t for t in insert_before_all if t not in out]
+    out += list(append)
+    return " ".join(out)
+
+
+def suggest_record(an: SpfAnalysis, ip: str | None = None) -> str:
+    """A first SPF record for a domain that has none, from its MX hosts (and the sending IP)."""
+    terms: list[str] = []
+    for host in an.mx_hosts:
+        for suffix, include in _MX_PROVIDERS.items():
+            if host.lower() == suffix or host.lower().endswith("." + suffix):
+                if include not in terms:
+                    terms.append(include)
+                break
+        else:
+            if "mx" not in terms:
+                terms.append("mx")
+    if ip:
+        t = _ip_term(ip, an)
+        if t not in terms:
+            terms.append(t)
+    if not terms:
+        terms.append("a")
+    return "v=spf1 " + " ".join(terms) + " ~all"
+
+
+def _ip_term(ip: str, an: SpfAnalysis) -> str:
+    addr = ipaddress.ip_address(ip)
+    if str(addr) in an.mx_addresses:
+        return "mx"
+    if str(addr) in an.domain_addresses:
+        return "a"
+    return f"ip{addr.version}:{addr}"
+
+
+def merge_records(records: list[str]) -> str:
+    """One record holding the union of several (one all term, the first record's)."""
+    terms: list[str] = []
+    all_term = ""
+    for rec in records:
+        for tok in rec.split()[1:]:
+            bare = tok.lstrip("+-~?").lower()
+            if bare == "all":
+                all_term = all_term or tok
+                continue
+            if tok not in terms:
+                terms.append(tok)
+    return " ".join(["v=spf1", *terms, all_term or "~all"])
+
+
+# -- findings -------------------------------------------------------------------------
+
+
+def lint_findings(
+    an: SpfAnalysis,
+    result: SpfResult | None = None,
+    *,
+    ip: str | None = None,
+) -> list[Finding]:
+    """The findings for an analysed domain (and, with `result`, for one sending IP)."""
+    out: list[Finding] = []
+    d = an.domain
+    if an.txt_status in ("timeout", "servfail", "refused", "error"):
+        out.append(_dns_error(d, "TXT", an.txt_status))
+        return out
+    if not an.spf_records:
+        if an.spf99_records:
+            detail = f"{d} has only an obsolete type-99 SPF record, which receivers no longer read."
+        elif an.txt_records:
+            detail = f"{d} has {len(an.txt_records)} TXT record(s), but none starts with v=spf1."
+        else:
+            detail = f"{d} has no TXT records at all ({an.txt_status})."
+        out.append(finding("spf.missing", evidence=f"TXT {d}: " + (" | ".join(an.txt_records) or an.txt_status), domain=d, detail=detail, suggested=suggest_record(an, ip)))
+        if an.spf99_records:
+            out.append(_rr99(an, suggest_record(an, ip)))
+        return out
+    if len(an.spf_records) > 1:
+        merged = merge_records(an.spf_records)
+        out.append(finding("spf.multiple_records", evidence="\n".join(an.spf_records), domain=d, count=len(an.spf_records), merged=merged))
+        return out
+    record = an.spf_records[0]
+    parsed = an.parsed or parse_record(record)
+    if parsed.errors:
+        replace = {p.term: (p.suggestion or "") for p in parsed.errors}
+        corrected = edit_record(record, replace=replace)
+        for p in parsed.errors[:5]:
+            out.append(
+                finding(
+                    "spf.syntax_error",
+                    evidence=p.pointer(record),
+                    domain=d,
+                    term=p.term,
+                    message=p.message[0].upper() + p.message[1:],
+                    hint=p.hint,
+                    corrected=corrected,
+                )
+            )
+        return out
+    out += _limit_findings(an, record, parsed)
+    out += _policy_findings(an, record, parsed)
+    if an.spf99_records:
+        out.append(_rr99(an, record))
+    if result is not None:
+        out += _ip_findings(an, record, result, {f.code for f in out})
+    return out
+
+
+def _dns_error(name: str, rdtype: str, status: str) -> Finding:
+    return finding(
+        "spf.dns_error",
+        evidence=f"{rdtype} {name}: {status}",
+        name=name,
+        rdtype=rdtype,
+        status=status.upper(),
+        status_words=_STATUS_WORDS.get(status, status),
+    )
+
+
+def _rr99(an: SpfAnalysis, txt_record: str) -> Finding:
+    same = an.record is not None and an.spf99_records == [an.record]
+    if not an.spf_records:
+        detail = "Only the type-99 record exists, so receivers see no SPF at all."
+    elif same:
+        detail = "It is identical to the TXT record, so it is harmless today, but it is one more copy to forget when the TXT record changes."
+    else:
+        detail = "It differs from the TXT record, which confuses anyone reading the DNS; receivers use only the TXT one."
+    return finding("spf.deprecated_rr_type", evidence=f"SPF (type 99) {an.domain}: " + " | ".join(an.spf99_records), domain=an.domain, detail=detail, txt_record=txt_record)
+
+
+def _limit_findings(an: SpfAnalysis, record: str, parsed: Record) -> list[Finding]:
+    out: list[Finding] = []
+    d = an.domain
+    for name, rdtype, status in an.dns_errors[:1]:
+        out.append(_dns_error(name, rdtype, status))
+    for where, term, chain in an.loops:
+        own = where.lower() == d.lower()
+        corrected = edit_record(record, remove=(term,)) if own else edit_record(record, remove=(_top_term_leading_to(an, where),))
+        out.append(finding("spf.include_loop", evidence=" -> ".join(chain), chain=" -> ".join(chain), term=term, where=where, corrected=corrected))
+    for where, term, target, status in an.missing_targets:
+        top = term if where.lower() == d.lower() else _top_term_leading_to(an, where)
+        out.append(
+            finding(
+                "spf.include_target_missing",
+                evidence=f"{where}: {term} -> TXT {target}: {status}",
+                term=term,
+                target=target,
+                status=status,
+                corrected=edit_record(record, remove=(top,)),
+            )
+        )
+    for where, term, target, count in an.too_many_mx:
+        top = term if where.lower() == d.lower() else _top_term_leading_to(an, where)
+        own_mx = top == term and target.lower() == d.lower()
+        replacement = " ".join(_addresses_for(an, "mx")[:MAX_FLATTEN]) if own_mx else ""
+        out.append(
+            finding(
+                "spf.too_many_mx",
+                evidence=f"MX {target}: {count} records",
+                term=term,
+                target=target,
+                count=count,
+                corrected=edit_record(record, replace={top: replacement}),
+            )
+        )
+    if an.lookups > 10 and an.root is not None:
+        out.append(_too_many_lookups(an, record))
+    if an.voids:
+        void_count = len(an.voids)
+        names = ", ".join(f"{v.term} ({v.name}: {v.status})" for v in an.voids)
+        own_terms = [v.term for v in an.voids if v.domain.lower() == d.lower()]
+        nested = [_top_term_leading_to(an, v.domain) for v in an.voids if v.domain.lower() != d.lower()]
+        corrected = edit_record(record, remove=tuple(own_terms + [n for n in nested if n]))
+        out.append(
+            finding(
+                "spf.void_lookups",
+                evidence="\n".join(f"{v.domain}: {v.term} -> {v.name} {v.status}" for v in an.voids),
+                severity=Severity.FAIL if void_count > 2 else Severity.WARN,
+                domain=d,
+                count=void_count,
+                names=names,
+                corrected=corrected,
+            )
+        )
+    return out
+
+
+def _top_term_leading_to(an: SpfAnalysis, domain: str) -> str:
+    """The term of the top record whose subtree contains `domain` (to remove or flatten it)."""
+    if an.root is None:
+        return ""
+    for child in an.root.children:
+        if any(n.domain.lower() == domain.lower() for n in child.walk()):
+            return child.term
+    return ""
+
+
+def _too_many_lookups(an: SpfAnalysis, record: str) -> Finding:
+    root = an.root
+    assert root is not None
+    costs = root.term_costs
+    breakdown = ", ".join(f"{t} {c}" for t, c in costs if c)
+    heavy_term, heavy_cost = max(costs, key=lambda tc: tc[1])
+    child = next((c for c in root.children if c.term == heavy_term), None)
+    provider = provider_of(heavy_term.split(":", 1)[-1].split("=", 1)[-1])
+    who = f" ({provider})" if provider else ""
+    replace: dict[str, str] = {}
+    if child is not None and child.flattenable and child.networks and len(set(child.networks)) <= MAX_FLATTEN:
+        nets = list(dict.fromkeys(child.networks))
+        replace[heavy_term] = " ".join(nets)
+        saved = heavy_cost
+        advice = (
+            f"{heavy_term}{who} alone costs {heavy_cost} lookups. Flatten it: replace it by the {len(nets)} address "
+            f"range(s) it currently stands for (saves {saved} lookups). Flattened addresses go stale when the "
+            f"provider changes servers, so re-check monthly (smtpkit spf {an.domain}) or ask the provider for a "
+            f"smaller include. If you no longer send through it, drop it instead."
+        )
+    else:
+        replace[heavy_term] = ""
+        saved = heavy_cost
+        advice = (
+            f"{heavy_term}{who} alone costs {heavy_cost} lookups and cannot be flattened safely (it uses macros, "
+            f"exists, ptr or nested lookups). Drop it if you no longer send through it; otherwise move the senders "
+            f"that use it to a subdomain with its own SPF record (e.g. news.{an.domain}), or use the provider's "
+            f"smaller include if it offers one."
+        )
+    remaining = an.lookups - saved
+    for t, c in costs:
+        if remaining <= 10:
+            break
+        bare = t.lstrip("+-~?")
+        if bare in ("a", "mx") and t not in replace:
+            nets = _addresses_for(an, bare)
+            if nets:
+                replace[t] = " ".join(nets)
+                remaining -= c
+                advice += f" Replace '{t}' by its addresses too (saves 1)."
+    corrected = edit_record(record, replace=replace)
+    return finding(
+        "spf.too_many_lookups",
+        evidence="\n".join(f"{r['term']}: {r['lookups']} (total {r['running total']})" for r in an.include_rows()),
+        domain=an.domain,
+        count=an.lookups,
+        breakdown=breakdown,
+        advice=advice,
+        corrected=corrected,
+    )
+
+
+def _addresses_for(an: SpfAnalysis, mech: str) -> list[str]:
+    addrs = an.mx_addresses if mech == "mx" else an.domain_addresses
+    return [f"ip{ipaddress.ip_address(a).version}:{a}" for a in dict.fromkeys(addrs)]
+
+
+def _policy_findings(an: SpfAnalysis, record: str, parsed: Record) -> list[Finding]:
+    out: list[Finding] = []
+    d = an.domain
+    all_term = parsed.all_term
+    if all_term is not None and all_term.qualifier == "+":
+        out.append(finding("spf.plus_all", evidence=record, domain=d, term=all_term.text, corrected=edit_record(record, replace={all_term.text: "~all"})))
+    elif all_term is not None and all_term.qualifier == "?":
+        out.append(finding("spf.neutral_all", evidence=record, domain=d, term=all_term.text, corrected=edit_record(record, replace={all_term.text: "~all"})))
+    elif all_term is None and parsed.redirect is None:
+        out.append(finding("spf.no_all", evidence=record, domain=d, corrected=edit_record(record, append=("~all",))))
+    for t in parsed.mechanisms:
+        if t.name == "ptr":
+            nets = _addresses_for(an, "a") or ["a"]
+            out.append(finding("spf.ptr_deprecated", evidence=record, term=t.text, corrected=edit_record(record, replace={t.text: " ".join(nets)})))
+    if len(record) > TOO_LONG:
+        rrset = sum(len(t) + 1 + len(t) // 255 for t in an.txt_records)
+        ip_terms = [t.text for t in parsed.mechanisms if t.name in ("ip4", "ip6")]
+        sub = f"_spf.{d}"
+        top = edit_record(record, remove=tuple(ip_terms), insert_before_all=(f"include:{sub}",))
+        suggested = f"{d} TXT \"{top}\" and {sub} TXT \"v=spf1 {' '.join(ip_terms)} -all\""
+        out.append(finding("spf.record_too_long", evidence=f"{len(record)} characters: {record[:120]}…", domain=d, length=len(record), rrset=rrset, suggested=suggested))
+    return out
+
+
+_ERROR_CODES = {
+    "syntax": "spf.syntax_error",
+    "lookup_limit": "spf.too_many_lookups",
+    "void_limit": "spf.void_lookups",
+    "loop": "spf.include_loop",
+    "target_missing": "spf.include_target_missing",
+    "too_many_names": "spf.too_many_mx",
+    "dns": "spf.dns_error",
+    "deadline": "spf.dns_error",
+    "multiple_records": "spf.multiple_records",
+}
+
+
+def _ip_findings(an: SpfAnalysis, record: str, r: SpfResult, already: set[str]) -> list[Finding]:
+    if r.result in (Result.FAIL, Result.SOFTFAIL, Result.NEUTRAL):
+        term = _ip_term(r.ip, an)
+        corrected = edit_record(record, insert_before_all=(term,))
+        if r.mechanism:
+            how = f"The deciding term was '{' > '.join(r.matched_path) or r.mechanism}'."
+        else:
+            how = "No term of the record matched it, so the default result applies."
+        alternative = (
+            "If it is a provider's server (your relay or newsletter service), add the include from that provider's "
+            "setup guide instead, e.g. include:_spf.google.com (Google Workspace), include:spf.protection.outlook.com "
+            "(Microsoft 365), include:amazonses.com (Amazon SES), include:sendgrid.net (SendGrid), include:mailgun.org "
+            "(Mailgun)."
+        )
+        return [
+            finding(
+                "spf.ip_not_authorized",
+                evidence="\n".join(f"{row['term']}  {row['dns']}  {row['matched']} {row['result']}" for row in r.to_rows()),
+                severity=Severity.WARN if r.result is Result.NEUTRAL else Severity.FAIL,
+                ip=r.ip,
+                domain=r.domain,
+                sender=r.sender,
+                result=r.result.value,
+                meaning=RESULT_MEANING[r.result].format(ip=r.ip, domain=r.domain, reason=r.reason),
+                how=how,
+                term=term,
+                corrected=corrected,
+                alternative=alternative,
+            )
+        ]
+    if r.result in (Result.PERMERROR, Result.TEMPERROR):
+        code = _ERROR_CODES.get(r.error_kind)
+        if code is None or code in already:
+            return []
+        evidence = f"{r.result.value}: {r.reason}"
+        if code == "spf.dns_error":
+            return [finding(code, evidence=evidence, name=r.error_domain or r.domain, rdtype="DNS", status=r.result.value.upper(), status_words=r.reason)]
+        return [
+            finding(
+                code,
+                evidence=evidence,
+                domain=r.domain,
+                term=r.error_term,
+                message=r.reason,
+                hint="",
+                corrected=edit_record(record, remove=(r.error_term,)) if r.error_term else record,
+                count=r.lookups if code == "spf.too_many_lookups" else r.void_lookups,
+                breakdown=r.reason,
+                advice="Reduce the DNS-querying terms.",
+                names=r.reason,
+                chain=r.reason,
+                where=r.error_domain,
+                target=r.error_domain,
+                status=r.result.value,
+                merged=record,
+            )
+        ]
+    return []
