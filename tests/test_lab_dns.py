@@ -104,6 +104,7 @@ def test_long_txt_is_split_into_255_byte_strings_and_lists_are_kept() -> None:
         (Record("a.test", "TXT", None), "needs a value"),
         (Record("a" * 64 + ".test", "A", "127.0.0.1"), "bad name"),
         (Record("a.test", "A", "127.0.0.1", ttl=-1), "TTL"),
+        (Record("a.test", "TIMEOUT", "NOTATYPE"), "unknown record type"),
     ],
 )
 def test_bad_records_raise_zone_error_naming_the_record(record: Record, message: str) -> None:

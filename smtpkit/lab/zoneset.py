@@ -332,7 +332,10 @@ class ZoneSet:
                 if name not in self._timeout_all:
                     self._timeout_all[name] = frozenset(self._nodes.get(name, {}))
             else:
-                rdt = dns.rdatatype.RdataType.make(str(rec.value).upper())
+                try:
+                    rdt = dns.rdatatype.RdataType.make(str(rec.value).upper())
+                except dns.rdatatype.UnknownRdatatype:
+                    raise ZoneError(f"record {rec}: TIMEOUT names an unknown record type") from None
                 self._timeout_types.setdefault(name, set()).add(rdt)
             return
         try:
