@@ -1,0 +1,43 @@
+"""Where the kit's notebooks live, by name.
+
+In a checkout (and an editable install) they are the repository's
+``notebooks/`` folder next to the package; ``SMTPKIT_NOTEBOOKS`` points
+elsewhere (a copy you edited, a packaged location).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+NOTEBOOKS = (
+    "00_start_here",
+    "01_connection",
+    "02_tls",
+    "03_auth",
+    "04_send",
+    "05_spf_dkim_dmarc",
+    "06_report",
+)
+
+
+def notebooks_dir() -> Path:
+    env = os.environ.get("SMTPKIT_NOTEBOOKS")
+    if env:
+        return Path(env)
+    here = Path(__file__).resolve().parent.parent  # the smtpkit package
+    for candidate in (here.parent / "notebooks", here / "notebooks"):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(
+        "smtpkit's notebooks were not found next to the package; set SMTPKIT_NOTEBOOKS to the folder that holds them"
+    )
+
+
+def notebook_path(name: str) -> Path:
+    """The path of a notebook by its name, with or without ``.ipynb`` (``06_report``)."""
+    stem = name[:-6] if name.endswith(".ipynb") else name
+    path = notebooks_dir() / f"{stem}.ipynb"
+    if not path.is_file():
+        raise FileNotFoundError(f"notebook {stem!r} not found in {path.parent}")
+    return path

@@ -1,0 +1,251 @@
+"""Show results as ordinary cell outputs, and update them in place.
+
+Why display handles and not only ``widgets.Output``: an Output widget's content
+lives in widget state, which is lost when the notebook is saved, exported or
+opened by someone without the kernel. A ``display(obj, display_id=True)``
+output is a normal cell output: it is saved with the notebook, exported by
+nbconvert, and still updated live when a form's Run button calls
+``handle.update(...)`` from the kernel.
+
+Every object shown here has an HTML view (escaped, via `smtpkit.model`'s
+helpers) *and* a plain-text view in which every status is spelled out, because
+an untrusted notebook or a text viewer drops colour and markup.
+"""
+
+from __future__ import annotations
+
+import html
+import traceback
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from smtpkit.model import _CSS, badge, esc, html_table, text_table
+from smtpkit.secrets import redact, redact_value
+
+
+@dataclass(frozen=True)
+class Html:
+    """Markup we wrote ourselves (never server text): shown raw in HTML, as `text` in plain text."""
+
+    markup: str
+    text: str = ""
+
+    def _repr_html_(self) -> str:
+        return self.markup
+
+    def __repr__(self) -> str:
+        return self.text or html.unescape(_strip_tags(self.markup))
+
+
+def _strip_tags(markup: str) -> str:
+    import re
+
+    return re.sub(r"<[^>]+>", "", markup)
+
+
+def _frame_rows(frame: Any) -> tuple[list[dict[str, Any]], list[str]]:
+    columns = [str(c) for c in frame.columns]
+    rows = [{str(k): v for k, v in r.items()} for r in frame.to_dict(orient="records")]
+    return rows, columns
+
+
+def _is_frame(obj: Any) -> bool:
+    return type(obj).__name__ == "DataFrame" and hasattr(obj, "to_dict") and hasattr(obj, "columns")
+
+
+def html_of(obj: Any) -> str:
+    """The escaped HTML view of anything we show (our objects, DataFrames, rows, text)."""
+    if obj is None:
+        return ""
+    if _is_frame(obj):
+        rows, columns = _frame_rows(obj)
+        return html_table(rows, columns)
+    if isinstance(obj, str):
+        return "".join(f"<p>{esc(par)}</p>" for par in obj.split("\n\n"))
+    if isinstance(obj, Sequence) and obj and all(isinstance(r, Mapping) for r in obj):
+        return html_table(list(obj))
+    if isinstance(obj, Mapping):
+        return html_table([{"setting": k, "value": v} for k, v in obj.items()], ["setting", "value"])
+    method = getattr(obj, "_repr_html_", None)
+    if callable(method):
+        out = method()
+        if out:
+            return str(out)
+    return f"<pre>{esc(text_of(obj))}</pre>"
+
+
+def text_of(obj: Any) -> str:
+    """The plain-text view: statuses as words, tables aligned, nothing lost without colour."""
+    if obj is None:
+        return ""
+    if _is_frame(obj):
+        rows, columns = _frame_rows(obj)
+        return text_table(rows, columns, max_width=60) if rows else "(no rows)"
+    if isinstance(obj, str):
+        return obj
+    if isinstance(obj, Sequence) and obj and all(isinstance(r, Mapping) for r in obj):
+        rows = list(obj)
+        return text_table(rows, list(rows[0].keys()), max_width=60)
+    if isinstance(obj, Mapping):
+        return text_table([{"setting": k, "value": v} for k, v in obj.items()], ["setting", "value"])
+    to_text = getattr(obj, "to_text", None)
+    if callable(to_text):
+        return str(to_text())
+    return str(obj)
+
+
+@dataclass
+class Panel:
+    """A titled block of results: an optional status, then named parts (tables, reports, text).
+
+    This is what forms and notebook helpers display; its two views make a
+    result readable in JupyterLab, in an HTML export, and as plain text.
+    """
+
+    title: str
+    parts: list[tuple[str, Any]] = field(default_factory=list)
+    status: str | None = None
+    note: str = ""
+
+    def add(self, heading: str, obj: Any) -> Panel:
+        self.parts.append((heading, obj))
+        return self
+
+    def _repr_html_(self) -> str:
+        head = f"<h3>{badge(self.status) + ' ' if self.status else ''}{esc(self.title)}</h3>"
+        out = [_CSS, '<div class="smtpkit-report">', head]
+        if self.note:
+            out.append(f"<p>{esc(self.note)}</p>")
+        for heading, obj in self.parts:
+            if heading:
+                out.append(f"<h4>{esc(heading)}</h4>")
+            out.append(html_of(obj))
+        out.append("</div>")
+        return redact("".join(out))
+
+    def to_text(self) -> str:
+        head = f"{self.title}" + (f": {str(self.status).upper()}" if self.status else "")
+        out = [head, "=" * len(head)]
+        if self.note:
+            out.append(self.note)
+        for heading, obj in self.parts:
+            out.append("")
+            if heading:
+                out += [heading, "-" * len(heading)]
+            out.append(text_of(obj))
+        return redact("\n".join(out))
+
+    def __repr__(self) -> str:
+        return self.to_text()
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(self.to_text())
+
+
+def message(title: str, text: str, status: str = "info") -> Panel:
+    """A short status panel ("Running…", "Type a host name first")."""
+    return Panel(title, [("", text)], status=status)
+
+
+def problem_panel(what: str, exc: BaseException) -> Panel:
+    """An exception turned into a plain explanation, never a traceback in the notebook.
+
+    Settings errors (`ValueError` and friends raised while validating input)
+    are the user's to fix and are shown with their message; anything else is
+    a bug in smtpkit and says so, with the exception's last frame for a report.
+    """
+    text = redact(str(exc)) or type(exc).__name__
+    field_name = getattr(exc, "field", None)
+    if isinstance(exc, (ValueError, TypeError, KeyError, LookupError, FileNotFoundError)):
+        heading = f"Check the setting {field_name!r}" if field_name else "Check the settings"
+        return Panel(what, [(heading, text)], status="fail", note="Nothing was sent: the settings could not be used.")
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "unknown"
+    return Panel(
+        what,
+        [
+            ("What happened", f"{type(exc).__name__}: {text}"),
+            (
+                "What to do",
+                "This is a bug in smtpkit, not in your mail setup. Please report it with this message "
+                f"(raised at {where}); the rest of the notebook still works.",
+            ),
+        ],
+        status="fail",
+    )
+
+
+def rows_panel(title: str, rows: Iterable[Mapping[str, Any]], *, status: str | None = None, note: str = "") -> Panel:
+    return Panel(title, [("", [dict(redact_value(dict(r))) for r in rows])], status=status, note=note)
+
+
+class ResultView:
+    """Where one form's results go: every cell output created by `show()`, updated together.
+
+    `show()` must run while a cell executes (that is what ties the output to
+    the cell); `update()` may run at any time, including from a button click,
+    and rewrites every output this view created, so the saved notebook keeps
+    the latest result.
+    """
+
+    def __init__(self, placeholder: Any = None) -> None:
+        self.handles: list[Any] = []
+        self.current: Any = placeholder if placeholder is not None else message("Results", "Press Run to check.")
+
+    def show(self, obj: Any = None) -> Any:
+        from IPython.display import display
+
+        if obj is not None:
+            self.current = obj
+        handle = display(self.current, display_id=True)
+        if handle is not None:
+            self.handles.append(handle)
+        return handle
+
+    def update(self, obj: Any) -> None:
+        self.current = obj
+        for handle in self.handles:
+            handle.update(obj)
+
+    def _repr_html_(self) -> str:
+        return html_of(self.current)
+
+    def __repr__(self) -> str:
+        return text_of(self.current)
+
+
+def show(obj: Any) -> Any:
+    """Display `obj` as an updatable cell output and return its handle."""
+    from IPython.display import display
+
+    return display(obj, display_id=True)
+
+
+def install_output_redaction(shell: Any = None) -> bool:
+    """Make the kernel redact registered secrets from every rich output it formats.
+
+    Results are already redacted when they are built; this is the second
+    lock, for anything a user displays themselves (a dict they built, an
+    exception message). Images are left alone: their base64 is opaque.
+    """
+    if shell is None:
+        try:
+            from IPython import get_ipython
+        except ImportError:
+            return False
+        shell = get_ipython()
+    if shell is None:
+        return False
+    formatter = shell.display_formatter
+    if getattr(formatter, "_smtpkit_redacting", False):
+        return True
+    original = formatter.format
+
+    def format(obj: Any, include: Any = None, exclude: Any = None) -> Any:  # noqa: A001 - IPython's name
+        data, metadata = original(obj, include=include, exclude=exclude)
+        return {k: (v if k.startswith("image/") else redact_value(v)) for k, v in data.items()}, metadata
+
+    formatter.format = format
+    formatter._smtpkit_redacting = True
+    return True

@@ -1,0 +1,482 @@
+"""Settings forms for the notebooks: fill in a server or a domain, press Run, read the result.
+
+The forms only collect settings and trigger a run; the result is shown as an
+ordinary cell output through a display handle (see `smtpkit.ui.display`), so
+it survives saving and export. Typical use in a notebook::
+
+    form = ui.ServerForm(lab, scenario="expired_cert")
+    form                      # the form
+    report = form.run()       # runs now; the result appears here, and Run updates it
+
+The password is never left in the widget: the moment its value reaches the
+kernel (Enter, or leaving the field) it is moved into a `Secret` and the field
+is cleared, so neither the browser nor a saved notebook's widget state holds
+it. ``SMTPKIT_PASSWORD`` in the kernel's environment is the alternative that
+never touches the form at all.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as widgets
+
+from smtpkit.secrets import Secret
+from smtpkit.ui.display import Panel, ResultView, message, problem_panel
+from smtpkit.ui.lab import lab_domain_settings, lab_server_settings, lab_zones, scenario_choices
+from smtpkit.ui.settings import PASSWORD_ENV, SECURITY_CHOICES, DomainSettings, ServerSettings, password_from_env
+
+_LABEL_WIDTH = "130px"
+_STYLE = {"description_width": _LABEL_WIDTH}
+_WIDE = widgets.Layout(width="560px")
+_NARROW = widgets.Layout(width="300px")
+
+
+class _FormBox(widgets.VBox):
+    """The form's container; its text form never lists field values (a saved text/plain must hold no secret)."""
+
+    def __init__(self, *args: Any, label: str = "settings form", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._smtpkit_label = label
+
+    def __repr__(self) -> str:
+        return f"[smtpkit {self._smtpkit_label}: run the notebook in JupyterLab to use it]"
+
+
+def diagnose_action(settings: ServerSettings) -> Any:
+    """The default server action: the full session diagnosis."""
+    import smtpkit
+
+    return smtpkit.diagnose(**settings.diagnose_kwargs())
+
+
+def domain_action(settings: DomainSettings) -> Any:
+    """The default domain action: MX, SPF, DKIM, DMARC and PTR checks."""
+    import smtpkit
+
+    return smtpkit.check_domain(**settings.check_domain_kwargs())
+
+
+def _verdict(result: Any) -> str | None:
+    verdict = getattr(result, "verdict", None)
+    return str(verdict) if verdict else None
+
+
+class _BaseForm:
+    """Run plumbing shared by the forms: the result view, the Run button, errors as panels."""
+
+    title = "Check"
+
+    def __init__(self, action: Callable[[Any], Any]) -> None:
+        self.action = action
+        self.view = ResultView(message(self.title, "Press Run to check these settings."))
+        self.last_result: Any = None
+        self.last_settings: Any = None
+        self.last_error: BaseException | None = None
+        self.run_button = widgets.Button(description="Run", button_style="primary", icon="play", tooltip="Run the check")
+        self.run_button.add_class("smtpkit-run")
+        self.status = widgets.HTML(value="")
+        self.status.add_class("smtpkit-status")
+        # Only used when Run is pressed before any cell showed a result (nowhere else to put it).
+        self._fallback = widgets.Output()
+        self.run_button.on_click(lambda _b: self._clicked())
+
+    # -- to override ----------------------------------------------------------------
+    def settings(self) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _describe(self, settings: Any) -> str:
+        return self.title
+
+    def _wrap(self, settings: Any, result: Any) -> Any:
+        label = self._describe(settings)
+        return Panel(label, [("Settings used", settings.to_dict()), ("", result)], status=_verdict(result))
+
+    # -- running --------------------------------------------------------------------
+    def compute(self) -> Any:
+        """Read the settings and run the action; problems come back as a panel, never raised."""
+        started = time.monotonic()
+        settings = None
+        try:
+            settings = self.settings()
+            self.last_settings = settings
+            result = self.action(settings)
+            self.last_result = result
+            self.last_error = None
+            shown = self._wrap(settings, result)
+            verdict = _verdict(result)
+            self._set_status(
+                f"Last run: {html.escape(self._describe(settings))}: "
+                f"<b>{html.escape(verdict.upper()) if verdict else 'DONE'}</b> "
+                f"({time.monotonic() - started:.1f} s)"
+            )
+        except Exception as exc:  # shown as an explanation, never as a traceback
+            self.last_result = None
+            self.last_error = exc
+            shown = problem_panel(self.title, exc)
+            self._set_status(f"Last run: <b>FAIL</b>: {html.escape(str(shown.parts[0][1])[:200])}")
+        return shown
+
+    def run(self) -> Any:
+        """Run now and show the result in the current cell (updated by later Run clicks); returns the result."""
+        shown = self.compute()
+        self.view.show(shown)
+        return self.last_result
+
+    def _clicked(self) -> None:
+        self.run_button.disabled = True
+        self.run_button.description = "Running…"
+        try:
+            if self.view.handles:
+                self.view.update(message(self.title, "Running… the result replaces this message.", "info"))
+            shown = self.compute()
+            if self.view.handles:
+                self.view.update(shown)
+            else:
+                # No cell output exists yet: this copy lives only in widget state until a cell runs `form.run()`.
+                self._fallback.outputs = ()
+                self._fallback.append_display_data(shown)
+        finally:
+            self.run_button.disabled = False
+            self.run_button.description = "Run"
+
+    def click(self) -> Any:
+        """Press Run from code (tests, demos); returns what the click displayed."""
+        self.run_button.click()
+        return self.view.current
+
+    def _set_status(self, markup: str) -> None:
+        self.status.value = f'<span style="font-size:12px">{markup}</span>'
+
+    # -- display ----------------------------------------------------------------------
+    @property
+    def widget(self) -> widgets.Widget:
+        return self.box  # type: ignore[attr-defined]
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.box)  # type: ignore[attr-defined]
+
+    def __repr__(self) -> str:
+        return f"[smtpkit {self.title} form]"
+
+
+class ServerForm(_BaseForm):
+    """Provider preset, lab scenario, host, port, security, username, password, timeout, Run."""
+
+    title = "Server check"
+
+    def __init__(
+        self,
+        lab: Any = None,
+        *,
+        scenario: str | None = None,
+        preset: str | None = None,
+        host: str | None = None,
+        port: int | None = None,
+        security: str | None = None,
+        username: str | None = None,
+        password: str | Secret | None = None,
+        password_env: str | None = PASSWORD_ENV,
+        timeout: float = 10.0,
+        categories: tuple[str, ...] | None = None,
+        action: Callable[[ServerSettings], Any] | None = None,
+        title: str | None = None,
+        send: bool = False,
+        mail_from: str | None = None,
+        rcpt_to: str | list[str] | None = None,
+        helo: str | None = None,
+        cafile: str | None = None,
+        nameserver: str | None = None,
+    ) -> None:
+        from smtpkit.knowledge.presets import PRESETS, provider_for_host
+
+        if title:
+            self.title = title
+        super().__init__(action or diagnose_action)
+        self.lab = lab
+        self.password_env = password_env
+        self._secret: Secret | None = Secret(password) if isinstance(password, str) and password else (
+            password if isinstance(password, Secret) and password else None
+        )
+        self._extra = {"send": send, "mail_from": mail_from, "rcpt_to": rcpt_to, "helo": helo}
+        self._cafile = cafile
+        self._nameserver = nameserver
+        self._filling = False
+
+        self._presets = {p.key: p for p in PRESETS if p.key != "lab" or lab is not None}
+        options = [(p.name, p.key) for p in self._presets.values()]
+        self.preset = widgets.Dropdown(options=options, description="Provider", style=_STYLE, layout=_WIDE)
+        self.scenario = widgets.Dropdown(
+            options=scenario_choices(lab, categories) if lab is not None else [],
+            description="Lab scenario",
+            style=_STYLE,
+            layout=_WIDE,
+        )
+        self.scenario.add_class("smtpkit-scenario")
+        self.host = widgets.Text(description="Host", placeholder="smtp.example.com", style=_STYLE, layout=_WIDE)
+        self.port = widgets.BoundedIntText(
+            value=0, min=0, max=65535, description="Port", style=_STYLE, layout=_NARROW,
+            tooltip="0: the usual port for the security mode",
+        )
+        self.security = widgets.Dropdown(options=SECURITY_CHOICES, value="auto", description="Security", style=_STYLE, layout=_WIDE)
+        self.username = widgets.Text(description="Username", style=_STYLE, layout=_WIDE)
+        self.password = widgets.Password(description="Password", continuous_update=False, style=_STYLE, layout=_WIDE)
+        self.password.add_class("smtpkit-password")
+        self.password_state = widgets.HTML()
+        self.forget_button = widgets.Button(description="Forget password", tooltip="Drop the stored password from memory")
+        self.timeout = widgets.BoundedFloatText(value=float(timeout), min=0.5, max=300, step=1, description="Timeout (s)", style=_STYLE, layout=_NARROW)
+        self.hint = widgets.HTML()
+
+        self.password.observe(self._take_password, names="value")
+        self.forget_button.on_click(lambda _b: self.forget_password())
+        self.preset.observe(self._preset_changed, names="value")
+        self.scenario.observe(self._scenario_changed, names="value")
+
+        self.box = _FormBox(
+            [
+                self.preset,
+                self.scenario,
+                self.hint,
+                self.host,
+                self.port,
+                self.security,
+                self.username,
+                widgets.HBox([self.password, self.forget_button]),
+                self.password_state,
+                self.timeout,
+                widgets.HBox([self.run_button, self.status]),
+                self._fallback,
+            ],
+            label="server settings form",
+        )
+
+        # initial state: an explicit host wins, then a preset, then the lab
+        if host:
+            guess = provider_for_host(host)
+            key = preset or (guess.key if guess and guess.key in self._presets else "custom")
+            self._select_preset(key, fill=False)
+            self.host.value = host
+            self.port.value = int(port or 0)
+            self.security.value = security or (self._presets[key].security if key != "custom" else "auto")
+        elif preset and preset != "lab":
+            self._select_preset(preset, fill=True)
+            if port:
+                self.port.value = int(port)
+            if security:
+                self.security.value = security
+        elif lab is not None:
+            self._select_preset("lab", fill=False)
+            name = scenario or "submission"
+            if name not in [v for _l, v in self.scenario.options]:
+                raise KeyError(f"no lab scenario {name!r} in this form; choose one of {[v for _l, v in self.scenario.options]}")
+            if self.scenario.value == name:
+                self._fill_from_scenario(name)
+            else:
+                self.scenario.value = name
+            if port:
+                self.port.value = int(port)
+            if security:
+                self.security.value = security
+        else:
+            self._select_preset(preset or "custom", fill=True)
+        if username:
+            self.username.value = username
+        self._show_password_state()
+
+    # -- presets and scenarios -----------------------------------------------------------
+    def _select_preset(self, key: str, *, fill: bool) -> None:
+        if key not in self._presets:
+            raise KeyError(f"unknown provider preset {key!r}; choose one of {', '.join(self._presets)}")
+        self._filling = not fill
+        try:
+            if self.preset.value == key:
+                if fill:
+                    self._fill_from_preset(key)
+            else:
+                self.preset.value = key
+        finally:
+            self._filling = False
+        self._show_scenario(key == "lab")
+
+    def _show_scenario(self, visible: bool) -> None:
+        self.scenario.layout.display = None if visible else "none"
+
+    def _preset_changed(self, change: dict[str, Any]) -> None:
+        key = change["new"]
+        self._show_scenario(key == "lab")
+        if self._filling:
+            return
+        if key == "lab":
+            if self.scenario.value:
+                self._fill_from_scenario(self.scenario.value)
+        else:
+            self._fill_from_preset(key)
+
+    def _fill_from_preset(self, key: str) -> None:
+        p = self._presets[key]
+        host = p.host
+        if "{region}" in host:
+            host = host.format(region=p.params.get("default_region", "us-east-1"))
+        self.host.value = host
+        self.port.value = int(p.default_port or 0)
+        self.security.value = p.security if p.security in dict((v, v) for _l, v in SECURITY_CHOICES) else "auto"
+        self.username.placeholder = p.username_hint[:80]
+        self.password.placeholder = p.password_hint[:80]
+        notes = " ".join(x for x in (p.limits and f"Limits: {p.limits}.", p.notes) if x)
+        self.hint.value = f'<div style="font-size:12px;color:#57606a;max-width:700px">{html.escape(notes)}</div>'
+
+    def _scenario_changed(self, change: dict[str, Any]) -> None:
+        if change["new"]:
+            self._fill_from_scenario(change["new"])
+
+    def _fill_from_scenario(self, name: str) -> None:
+        s = lab_server_settings(self.lab, name)
+        ep = self.lab.endpoint(name)
+        self.host.value = s.host
+        self.port.value = int(s.port or 0)
+        self.security.value = s.security
+        self.username.value = s.username or ""
+        self.username.placeholder = ""
+        self.password.placeholder = "the lab password is filled in for you"
+        expect = f" A correct diagnosis names <code>{html.escape(ep.expect)}</code>." if ep.expect else ""
+        self.hint.value = (
+            f'<div style="font-size:12px;color:#57606a;max-width:700px">{html.escape(ep.description)}{expect}</div>'
+        )
+
+    # -- the password ------------------------------------------------------------------
+    def _take_password(self, change: dict[str, Any]) -> None:
+        value = change["new"]
+        if not value:
+            return
+        self._secret = Secret(value)
+        self.password.value = ""  # the widget (and any saved widget state) never keeps it
+        self._show_password_state()
+
+    def forget_password(self) -> None:
+        self._secret = None
+        self.password.value = ""
+        self._show_password_state()
+
+    def _password_source(self) -> tuple[Secret | None, str]:
+        if self._secret:
+            return self._secret, "typed into the form, kept in memory only"
+        if self.preset.value == "lab" and self.lab is not None:
+            return self.lab.password, "the practice lab's password"
+        env = password_from_env(self.password_env)
+        if env:
+            return env, f"from the environment variable {self.password_env}"
+        return None, ""
+
+    def _show_password_state(self) -> None:
+        secret, source = self._password_source()
+        if secret:
+            text = f"Password: set ({html.escape(source)}); it is never saved in the notebook."
+        else:
+            text = (
+                "Password: not set. Type it above (it moves to memory and the field empties), "
+                f"or set {html.escape(self.password_env or PASSWORD_ENV)} before starting JupyterLab."
+            )
+        self.password_state.value = f'<span style="font-size:12px;color:#57606a">{text}</span>'
+
+    # -- settings ----------------------------------------------------------------------
+    def settings(self) -> ServerSettings:
+        """The current settings; a password waiting in the widget is moved into a Secret first."""
+        if self.password.value:
+            self._take_password({"new": self.password.value})
+        secret, _source = self._password_source()
+        self._show_password_state()
+        host = self.host.value.strip()
+        if not host:
+            raise ValueError("Host is empty: type the SMTP server's name (e.g. smtp.gmail.com) or pick a provider.")
+        common = {
+            "host": host,
+            "port": int(self.port.value) or None,
+            "security": self.security.value,
+            "username": self.username.value.strip() or None,
+            "password": secret,
+            "timeout": float(self.timeout.value),
+            **{k: v for k, v in self._extra.items() if v not in (None, "")},
+        }
+        if self.preset.value == "lab" and self.lab is not None and self.scenario.value:
+            return lab_server_settings(self.lab, self.scenario.value, **common)
+        provider = self.preset.value if self.preset.value not in ("custom", "lab") else None
+        return ServerSettings(
+            provider=provider,
+            cafile=self._cafile,
+            nameservers=(self._nameserver,) if self._nameserver else (),
+            **common,
+        )
+
+    def _describe(self, settings: ServerSettings) -> str:
+        where = f"{settings.host}:{settings.port}" if settings.port else settings.host
+        if settings.scenario:
+            return f"{self.title}: lab scenario {settings.scenario} ({where}, {settings.security})"
+        return f"{self.title}: {where} ({settings.security})"
+
+
+class DomainForm(_BaseForm):
+    """Domain, DKIM selectors, sending IP, DNS server, Run."""
+
+    title = "Domain check"
+
+    def __init__(
+        self,
+        lab: Any = None,
+        *,
+        domain: str | None = None,
+        selectors: str | list[str] | None = None,
+        ip: str | None = None,
+        nameserver: str | None = None,
+        timeout: float = 3.0,
+        action: Callable[[DomainSettings], Any] | None = None,
+        title: str | None = None,
+    ) -> None:
+        if title:
+            self.title = title
+        super().__init__(action or domain_action)
+        self.lab = lab
+        defaults = lab_domain_settings(lab) if lab is not None else DomainSettings(domain="")
+        zones = lab_zones(lab) if lab is not None else []
+        self.domain = widgets.Combobox(
+            options=zones, ensure_option=False, description="Domain", placeholder="example.com", style=_STYLE, layout=_WIDE
+        )
+        self.domain.add_class("smtpkit-domain")
+        self.selectors = widgets.Text(description="DKIM selectors", placeholder="google, selector1, s1 (comma-separated)", style=_STYLE, layout=_WIDE)
+        self.ip = widgets.Text(description="Sending IP", placeholder="the address your mail leaves from", style=_STYLE, layout=_WIDE)
+        self.nameserver = widgets.Text(description="DNS server", placeholder="empty: the system's resolvers", style=_STYLE, layout=_WIDE)
+        self.timeout = widgets.BoundedFloatText(value=float(timeout), min=0.5, max=60, description="Timeout (s)", style=_STYLE, layout=_NARROW)
+        lab_note = (
+            "The practice lab's DNS server answers for these domains (type one, or pick from the list): "
+            + ", ".join(zones)
+            if zones
+            else ""
+        )
+        self.hint = widgets.HTML(f'<div style="font-size:12px;color:#57606a;max-width:700px">{html.escape(lab_note)}</div>')
+        self.domain.value = domain or defaults.domain
+        self.selectors.value = ", ".join(selectors) if isinstance(selectors, (list, tuple)) else (selectors or ", ".join(defaults.selectors))
+        self.ip.value = ip if ip is not None else (defaults.ip or "")
+        self.nameserver.value = nameserver if nameserver is not None else ", ".join(defaults.nameservers)
+        self.box = _FormBox(
+            [self.domain, self.hint, self.selectors, self.ip, self.nameserver, self.timeout, widgets.HBox([self.run_button, self.status]), self._fallback],
+            label="domain settings form",
+        )
+
+    def settings(self) -> DomainSettings:
+        domain = self.domain.value.strip()
+        if not domain:
+            raise ValueError("Domain is empty: type the domain you send from (the part after @ in your From address).")
+        return DomainSettings(
+            domain=domain,
+            selectors=self.selectors.value,
+            ip=self.ip.value,
+            nameservers=self.nameserver.value,
+            timeout=float(self.timeout.value),
+        )
+
+    def _describe(self, settings: DomainSettings) -> str:
+        return f"{self.title}: {settings.domain}"

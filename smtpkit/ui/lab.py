@@ -1,0 +1,82 @@
+"""The practice lab as settings: which endpoint a scenario is, and how to reach it.
+
+A notebook's defaults target the lab so that "Run All" works offline; these
+helpers turn a scenario name into the same `ServerSettings` a person would
+type for a real server (name, port, security, login), plus the two things
+only the lab needs: its CA file and its DNS server.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from smtpkit.ui.settings import DomainSettings, ServerSettings
+
+LAB_MAIL_HOST = "mail.smtpkit.test"
+
+
+def scenario_choices(lab: Any, categories: tuple[str, ...] | None = None) -> list[tuple[str, str]]:
+    """(label, endpoint name) pairs for a dropdown, healthy servers first."""
+    out = []
+    for ep in lab.smtp:
+        if categories and ep.scenario not in categories and ep.scenario != "healthy":
+            continue
+        short = ep.description.split(":")[0].split(".")[0]
+        if len(short) > 70:
+            short = short[:69] + "…"
+        expect = f" → {ep.expect}" if ep.expect else ""
+        out.append((f"{ep.name}: {short}{expect}", ep.name))
+    return out
+
+
+def lab_server_settings(lab: Any, scenario: str = "submission", **overrides: Any) -> ServerSettings:
+    """Settings that reach one lab endpoint the way a real client would: by name, via the lab's DNS.
+
+    The lab's certificates name ``mail.smtpkit.test`` and its DNS server says
+    that name is the lab's address, so the diagnosis walks the same DNS, TCP
+    and TLS steps as for a real server; only the CA file and the DNS server
+    are lab-specific. Endpoints not on 127.0.0.1 are reached by address.
+    """
+    ep = lab.endpoint(scenario)
+    nameservers: tuple[str, ...] = ()
+    host = ep.host
+    if lab.dns is not None and ep.host == "127.0.0.1":
+        host = LAB_MAIL_HOST
+        nameservers = (lab.nameserver,)
+    values: dict[str, Any] = {
+        "host": host,
+        "port": ep.port,
+        "security": ep.security,
+        "username": lab.user,
+        "password": lab.password,
+        "cafile": lab.ca_file,
+        "nameservers": nameservers,
+        "provider": ep.provider,
+        "scenario": ep.name,
+        "mail_from": lab.user,
+        "rcpt_to": (f"alice@{lab.domain}",),
+    }
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return ServerSettings(**values)
+
+
+def lab_domain_settings(lab: Any, domain: str | None = None, **overrides: Any) -> DomainSettings:
+    """Settings that check a lab domain against the lab's DNS server."""
+    values: dict[str, Any] = {
+        "domain": domain or lab.domain,
+        "selectors": ("lab",),
+        "ip": "127.0.0.1",
+        "nameservers": (lab.nameserver,) if lab.dns is not None else (),
+    }
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return DomainSettings(**values)
+
+
+def lab_zones(lab: Any) -> list[str]:
+    """The domains the lab's DNS server answers for (the healthy one first)."""
+    zones = list(lab.dns.zones) if lab.dns is not None else []
+    zones = [z.rstrip(".") for z in zones]
+    if lab.domain in zones:
+        zones.remove(lab.domain)
+        zones.insert(0, lab.domain)
+    return zones
