@@ -63,10 +63,12 @@ def test_missing(resolver: Resolver) -> None:
 def test_multiple_records_merged(resolver: Resolver) -> None:
     found, _an, res = codes("spf-multiple.test", resolver, LAB_IP)
     f = found["spf.multiple_records"]
-    assert '"v=spf1 mx include:spf-relay.test -all"' in f.fix
+    assert '"v=spf1 include:spf-relay.test mx -all"' in f.fix  # the union, with the strictest all
     assert res is not None and res.result.value == "permerror" and res.error_kind == "multiple_records"
     merged = merge_records(["v=spf1 mx -all", "v=spf1 include:spf-relay.test ~all"])
+    assert merged == merge_records(["v=spf1 include:spf-relay.test ~all", "v=spf1 mx -all"])
     assert parse_record(merged).ok
+    assert merge_records(["v=spf1 a +all", "v=spf1 mx"]) == "v=spf1 a mx ~all"  # never keep +all
 
 
 def test_syntax_error_points_at_term_and_fix_evaluates(resolver: Resolver) -> None:

@@ -376,18 +376,23 @@ def _ip_term(ip: str, an: SpfAnalysis) -> str:
 
 
 def merge_records(records: list[str]) -> str:
-    """One record holding the union of several (one all term, the first record's)."""
+    """One record holding the union of several, ending in the strictest all term they had.
+
+    DNS returns records in no fixed order, so records are taken sorted to give
+    the same merged record every time.
+    """
     terms: list[str] = []
-    all_term = ""
-    for rec in records:
+    alls: list[str] = []
+    for rec in sorted(records):
         for tok in rec.split()[1:]:
             bare = tok.lstrip("+-~?").lower()
             if bare == "all":
-                all_term = all_term or tok
+                alls.append(tok[0] if tok[0] in "+-~?" else "+")
                 continue
             if tok not in terms:
                 terms.append(tok)
-    return " ".join(["v=spf1", *terms, all_term or "~all"])
+    strictest = next((q for q in "-~?" if q in alls), "~")
+    return " ".join(["v=spf1", *terms, strictest + "all"])
 
 
 # -- findings -------------------------------------------------------------------------
