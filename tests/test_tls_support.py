@@ -119,8 +119,34 @@ def make_cert(
     return Made(cert, key)
 
 
-def make_ca(cn: str = "smtpkit tls test CA", issuer: Made | None = None) -> Made:
-    return make_cert(cn, issuer=issuer, is_ca=True, not_before=NOW - 10 * DAY, not_after=NOW + 3650 * DAY)
+def make_ca(cn: str = "smtpkit tls test CA", issuer: Made | None = None, key_kind: str = "ec") -> Made:
+    return make_cert(cn, issuer=issuer, is_ca=True, not_before=NOW - 10 * DAY, not_after=NOW + 3650 * DAY,
+                     key_kind=key_kind, key_size=2048 if key_kind == "rsa" else 256)
+
+
+_SHA256_RSA = bytes.fromhex("06092a864886f70d01010b")  # OID 1.2.840.113549.1.1.11 sha256WithRSAEncryption
+_SHA1_RSA = bytes.fromhex("06092a864886f70d010105")  # OID 1.2.840.113549.1.1.5 sha1WithRSAEncryption
+
+
+def resign_sha1(leaf: Made, ca: Made) -> Made:
+    """The same certificate signed with SHA-1 by an RSA CA (cryptography no longer signs SHA-1 itself).
+
+    Both signature OIDs have the same length and an RSA signature's length is
+    the modulus size, so swapping the OID and the signature keeps every DER
+    length intact: a genuine SHA-1 certificate, as old CAs issued them.
+    """
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    der = leaf.der
+    assert der.count(_SHA256_RSA) == 2, "the leaf must be signed by an RSA CA with SHA-256"
+    old_sig = leaf.cert.signature
+    tbs = leaf.cert.tbs_certificate_bytes.replace(_SHA256_RSA, _SHA1_RSA)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        new_sig = ca.key.sign(tbs, padding.PKCS1v15(), hashes.SHA1())  # type: ignore[attr-defined]
+    assert len(new_sig) == len(old_sig)
+    new_der = der.replace(leaf.cert.tbs_certificate_bytes, tbs).replace(_SHA256_RSA, _SHA1_RSA).replace(old_sig, new_sig)
+    return Made(x509.load_der_x509_certificate(new_der), leaf.key)
 
 
 def write(directory: Path, name: str, leaf: Made, *extra: Made) -> tuple[Path, Path]:
@@ -196,8 +222,8 @@ class LoopbackServer:
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn: socket.socket) -> None:
-        conn.settimeout(5.0)
         try:
+            conn.settimeout(5.0)  # inside the try: stop() may have closed it already
             self.handler(conn)
         except Exception:
             pass

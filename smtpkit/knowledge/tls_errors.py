@@ -356,6 +356,7 @@ def explain_tls_error(
     is_verify = (
         isinstance(error, ssl.SSLCertVerificationError)
         or reason == "CERTIFICATE_VERIFY_FAILED"
+        or "certificate verify failed" in message.lower()
         or verify_code is not None
     )
     if is_verify:

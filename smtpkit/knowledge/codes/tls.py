@@ -28,6 +28,22 @@ _PORT_FIX = {
 }
 
 
+_FIX_IMPLICIT_ON_STARTTLS = (
+    "Change the security setting to STARTTLS (often labelled 'TLS' or 'STARTTLS') and keep port {port}; "
+    "or keep implicit TLS and use port 465. In code: Python smtplib.SMTP(host, {port}) followed by "
+    ".starttls(), not SMTP_SSL; Nodemailer secure: false with port {port}; PHPMailer "
+    "SMTPSecure = 'tls'; .NET SmtpClient EnableSsl = true with port 587 (MailKit: "
+    "SecureSocketOptions.StartTls). Command line: smtpkit check {host} --port {port} --security starttls."
+)
+_FIX_STARTTLS_ON_IMPLICIT = (
+    "Keep port {port} and switch the security setting to implicit TLS / 'SSL/TLS'; or keep STARTTLS and "
+    "use port 587. In code: Python smtplib.SMTP_SSL(host, {port}) instead of SMTP(...).starttls(); "
+    "Nodemailer secure: true; PHPMailer SMTPSecure = 'ssl'; MailKit SecureSocketOptions.SslOnConnect "
+    "(.NET's old SmtpClient cannot do implicit TLS at all: use 587). Command line: smtpkit check {host} "
+    "--port {port} --security tls."
+)
+
+
 def _port_fixes(prefix: str) -> dict[str, str]:
     return {k: f"{prefix} {v}" for k, v in _PORT_FIX.items()}
 
@@ -81,13 +97,9 @@ SPECS: list[FindingSpec] = [
         "greeting ({server_said}). OpenSSL reports this as 'wrong version number' because it tried to read the "
         "server's text as a TLS record. Port {port} expects STARTTLS: connect in plain text, say EHLO, then "
         "upgrade with the STARTTLS command.",
-        "Change the security setting to STARTTLS (often labelled 'TLS' or 'STARTTLS') and keep port {port}; "
-        "or keep implicit TLS and use port 465. In code: Python smtplib.SMTP(host, {port}) followed by "
-        ".starttls(), not SMTP_SSL; Nodemailer secure: false with port {port}; PHPMailer "
-        "SMTPSecure = 'tls'; .NET SmtpClient EnableSsl = true with port 587 (MailKit: "
-        "SecureSocketOptions.StartTls). Command line: smtpkit check {host} --port {port} --security starttls.",
+        _FIX_IMPLICIT_ON_STARTTLS,
         reference=_RFC8314,
-        provider_fixes=_port_fixes("Switch to STARTTLS on this port, or to implicit TLS on port 465 where offered."),
+        provider_fixes=_port_fixes(_FIX_IMPLICIT_ON_STARTTLS),
     ),
     FindingSpec(
         "tls.wrong_mode_starttls_on_implicit",
@@ -98,13 +110,9 @@ SPECS: list[FindingSpec] = [
         "'SSL' or 'SSL/TLS'). A client that connects in plain text or plans to use STARTTLS waits for the "
         "'220' greeting, while the server waits for the client's TLS hello: both wait until one times out. "
         "This is the classic symptom of port 465 used with STARTTLS (or with 'None').",
-        "Keep port {port} and switch the security setting to implicit TLS / 'SSL/TLS'; or keep STARTTLS and "
-        "use port 587. In code: Python smtplib.SMTP_SSL(host, {port}) instead of SMTP(...).starttls(); "
-        "Nodemailer secure: true; PHPMailer SMTPSecure = 'ssl'; MailKit SecureSocketOptions.SslOnConnect "
-        "(.NET's old SmtpClient cannot do implicit TLS at all: use 587). Command line: smtpkit check {host} "
-        "--port {port} --security tls.",
+        _FIX_STARTTLS_ON_IMPLICIT,
         reference=_RFC8314,
-        provider_fixes=_port_fixes("Use implicit TLS on this port, or STARTTLS on 587."),
+        provider_fixes=_port_fixes(_FIX_STARTTLS_ON_IMPLICIT),
     ),
     FindingSpec(
         "tls.cert.self_signed",
