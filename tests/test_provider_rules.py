@@ -532,3 +532,147 @@ def test_rules_frame_lists_every_rule() -> None:
     df = rules_frame()
     assert list(df["rule"]) == [r.name for r in RULES]
     assert {"provider", "finding", "reply", "reference"} <= set(df.columns)
+
+
+# ------------------------------------------------------------ against the lab
+# The provider scenarios (smtpkit/lab/scenarios_providers.py) and the lab's own
+# failure scenarios, driven with the standard library's smtplib on loopback:
+# the reply a real client gets is fed to classify_reply, as the engine does.
+
+import smtplib  # noqa: E402
+import ssl  # noqa: E402
+import uuid  # noqa: E402
+
+from smtpkit.knowledge.presets import provider_from_banner  # noqa: E402
+from smtpkit.lab.scenarios_providers import SCENARIOS as PROVIDER_SCENARIOS  # noqa: E402
+
+LAB_TIMEOUT = 10.0
+
+
+def _first_failure(lab, name: str, *, login: bool = True, sender: str = "lab@smtpkit.test"):  # type: ignore[no-untyped-def]
+    """Run a whole SMTP transaction and return (stage, code, text, banner) of the first failing reply."""
+    ep = lab.endpoint(name)
+    ctx = ssl.create_default_context(cafile=lab.ca_file)
+    s: smtplib.SMTP = smtplib.SMTP_SSL(context=ctx, timeout=LAB_TIMEOUT) if ep.security == "tls" else smtplib.SMTP(timeout=LAB_TIMEOUT)
+    s._host = ep.host  # smtplib's connect() keeps the greeting only if we call it ourselves; TLS needs the name
+    try:
+        code, banner = s.connect(ep.host, ep.port)
+        s.ehlo()
+        if ep.security == "starttls" and s.has_extn("starttls"):
+            s.starttls(context=ctx)
+            s.ehlo()
+        if login and s.has_extn("auth"):
+            try:
+                s.login(lab.user, lab.password.reveal())
+            except smtplib.SMTPAuthenticationError as exc:
+                return "auth", exc.smtp_code, exc.smtp_error.decode(), banner.decode()
+        code, text = s.mail(sender)
+        if code >= 400:
+            return "mail", code, text.decode(), banner.decode()
+        code, text = s.rcpt("bob@elsewhere.example")
+        if code >= 400:
+            return "rcpt", code, text.decode(), banner.decode()
+        msg = (
+            f"From: <{sender}>\r\nTo: <bob@elsewhere.example>\r\nSubject: smtpkit {uuid.uuid4().hex[:8]}\r\n"
+            "Message-ID: <x@smtpkit.test>\r\nDate: Thu, 01 Jan 2026 00:00:00 +0000\r\n\r\nhello\r\n"
+        )
+        try:
+            code, text = s.data(msg)
+        except smtplib.SMTPDataError as exc:
+            return "data", exc.smtp_code, exc.smtp_error.decode(), banner.decode()
+        if code >= 400:
+            return "message", code, text.decode(), banner.decode()
+        return "message", code, text.decode(), banner.decode()
+    finally:
+        try:
+            s.close()
+        except OSError:
+            pass
+
+
+LAB_PROVIDER_CASES = [
+    ("gmail_app_password", "auth", "auth.app_password_required", "App Password"),
+    ("gmail_daily_limit", "mail", "send.daily_limit_exceeded", "2,000 on Google Workspace"),
+    ("o365_not_authenticated", "mail", "send.unauthenticated", "SmtpClientAuthenticationDisabled"),
+    ("o365_send_as_denied", "message", "send.sender_not_owned", "Add-RecipientPermission"),
+    ("yahoo_app_password", "auth", "auth.too_many_attempts", "Generate app password"),
+    ("ses_unverified_sender", "message", "send.sender_not_verified", "Request production access"),
+    ("sendgrid_sender_identity", "message", "send.sender_not_verified", "Sender Authentication"),
+]
+
+
+def test_every_provider_scenario_has_a_lab_test() -> None:
+    assert {s.name for s in PROVIDER_SCENARIOS} == {c[0] for c in LAB_PROVIDER_CASES}
+    for s in PROVIDER_SCENARIOS:
+        assert s.provider and s.expect in catalogue()
+
+
+@pytest.mark.parametrize(("name", "stage", "code", "fix_words"), LAB_PROVIDER_CASES, ids=[c[0] for c in LAB_PROVIDER_CASES])
+def test_provider_scenario_reply_is_classified(lab, name: str, stage: str, code: str, fix_words: str) -> None:  # type: ignore[no-untyped-def]
+    got_stage, reply_code, text, banner = _first_failure(lab, name)
+    assert got_stage == stage, (got_stage, reply_code, text)
+    ep = lab.endpoint(name)
+    # The provider is recognised from the greeting alone, as the engine does.
+    provider = provider_from_banner(banner)
+    assert provider == ep.provider
+    f = classify_reply(stage, reply_code, text, provider=provider, username=lab.user, mail_from="lab@smtpkit.test")
+    assert f is not None and f.code == code == ep.expect
+    assert fix_words in f.fix
+    assert lab.password.reveal() not in f.evidence + f.explanation + f.fix
+
+
+@pytest.mark.parametrize(
+    ("name", "login", "stage", "code"),
+    [
+        ("submission", False, "mail", "send.unauthenticated"),
+        ("relay_denied", True, "rcpt", "send.relay_denied"),
+        ("greylisting", True, "rcpt", "send.greylisted"),
+        ("rate_limit", True, "mail", "send.rate_limited"),
+        ("too_large", True, "mail", "send.message_too_large"),
+        ("gmail_bad_credentials", True, "auth", "auth.bad_credentials"),
+        ("o365_auth_disabled", True, "auth", "auth.smtp_auth_disabled"),
+    ],
+)
+def test_lab_failure_replies_are_classified(lab, name: str, login: bool, stage: str, code: str) -> None:  # type: ignore[no-untyped-def]
+    if name == "too_large":
+        # A MAIL with SIZE= above the advertised limit is refused before any data is sent.
+        ep = lab.endpoint(name)
+        ctx = ssl.create_default_context(cafile=lab.ca_file)
+        with smtplib.SMTP(ep.host, ep.port, timeout=LAB_TIMEOUT) as s:
+            s.ehlo()
+            s.starttls(context=ctx)
+            s.ehlo()
+            s.login(lab.user, lab.password.reveal())
+            reply_code, text = s.mail("lab@smtpkit.test", ["SIZE=100000"])
+        got_stage, text_s = "mail", text.decode()
+        max_size = int(s.esmtp_features["size"])
+    else:
+        got_stage, reply_code, text_s, _ = _first_failure(lab, name, login=login)
+        max_size = None
+    assert got_stage == stage, (got_stage, reply_code, text_s)
+    f = classify_reply(stage, reply_code, text_s, max_size=max_size)
+    assert f is not None and f.code == code
+    if name == "submission":
+        # The lab copies Exchange's words; a generic server must not get a Microsoft 365 fix.
+        assert "Set-CASMailbox" not in f.fix
+    if max_size:
+        assert "512 bytes" in f.explanation
+
+
+def test_lab_wrong_password_and_xoauth2_challenge(lab) -> None:  # type: ignore[no-untyped-def]
+    ep = lab.endpoint("submission")
+    ctx = ssl.create_default_context(cafile=lab.ca_file)
+    with smtplib.SMTP(ep.host, ep.port, timeout=LAB_TIMEOUT) as s:
+        s.ehlo()
+        s.starttls(context=ctx)
+        s.ehlo()
+        code, text = s.docmd("AUTH", "PLAIN " + base64.b64encode(f"\0{lab.user}\0wrong-password".encode()).decode())
+        f = classify_reply("auth", code, text.decode(), mechanism="PLAIN", username=lab.user)
+        assert f is not None and f.code == "auth.bad_credentials"
+        token = base64.b64encode(f"user={lab.user}\x01auth=Bearer ya29.expired\x01\x01".encode()).decode()
+        code, challenge = s.docmd("AUTH", "XOAUTH2 " + token)
+        first = classify_reply("auth", code, challenge.decode(), username=lab.user)
+        assert first is not None and first.code == "auth.oauth_token_invalid" and "status 401" in first.explanation
+        code, text = s.docmd("")
+        final = classify_reply("auth", code, text.decode(), mechanism="XOAUTH2", xoauth2_error=challenge.decode())
+        assert final is not None and final.code == "auth.oauth_token_invalid"

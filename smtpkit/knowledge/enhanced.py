@@ -183,7 +183,7 @@ PROVIDER_CODES: dict[str, tuple[str, str, str]] = {
     "5.7.708": ("office365", "Access denied, traffic not accepted from this IP", "Microsoft 365 refuses mail from your sending IP because of its reputation (common for new or trial tenants)."),
     "5.2.252": ("office365", "SendAsDenied", "The logged-in mailbox may not send as the From address you used."),
     "5.7.14": ("gmail", "Please log in via your web browser", "Google blocked the sign-in as suspicious until someone signs in to the account in a browser (or the account needs an App Password)."),
-    "5.4.5": ("gmail", "Daily sending quota exceeded", "Gmail uses 5.4.5 when an account hits its daily sending limit. (In the registry X.4.5 is 'mail system congestion'.)"),
+    "5.4.5": ("gmail", "Daily sending quota exceeded", "Gmail uses 5.4.5 when an account hits its daily sending limit (in the registry, X.4.5 means 'mail system congestion')."),
     "5.7.26": ("gmail", "Unauthenticated mail (SPF/DKIM/DMARC)", "Gmail rejects mail that passes neither SPF nor DKIM, or fails the sender domain's DMARC policy."),
     "5.7.27": ("gmail", "SPF did not pass (bulk senders)", "Gmail requires bulk senders to pass SPF; this message did not."),
 }

@@ -83,7 +83,10 @@ class ReplyRule:
     `exclusive` rules apply only when we already know the provider, for texts
     too generic to identify it on their own. `weak` text rules give way to an
     enhanced-code rule (a vague "authentication failed" must not hide
-    Microsoft's precise 5.7.139). `detail` is appended to the
+    Microsoft's precise 5.7.139). `names_provider=False` marks wording that
+    other servers copy (on-premises Exchange, imitations): the rule's provider
+    is then not assumed when choosing a provider-specific fix. `detail` is
+    appended to the
     explanation; `fix`, when given, replaces the catalogue fix.
     """
 
@@ -99,6 +102,7 @@ class ReplyRule:
     severity: str | None = None
     exclusive: bool = False
     weak: bool = False
+    names_provider: bool = True
     reference: str = ""
     example: str = ""
 
@@ -396,8 +400,8 @@ RULES: tuple[ReplyRule, ...] = (
     ),
     _R(
         "office365.client_not_authenticated", "send.unauthenticated", r"client (was )?not authenticated to send",
-        provider="office365",
-        detail="Microsoft 365 saw MAIL FROM on a session that is not logged in. Either the client never sent AUTH, or its login failed and it went on anyway (the real reason then is an earlier 5.7.139 or 5.7.3 reply in the transcript).",
+        provider="office365", names_provider=False,
+        detail="Microsoft 365 (and Exchange) saw MAIL FROM on a session that is not logged in. Either the client never sent AUTH, or its login failed and it went on anyway (the real reason then is an earlier 5.7.139 or 5.7.3 reply in the transcript).",
         reference="https://github.com/MicrosoftDocs/OfficeDocs-Exchange/issues/3124; https://docs.bookyourpto.com/features/smtp-troubleshoot",
         example="530 5.7.57 Client not authenticated to send mail. [BN0PR04CA0042.namprd04.prod.outlook.com 2024-03-05T09:12:00.000Z 08DC3C1D2E3F4A5B]",
     ),
@@ -983,7 +987,7 @@ def _meaning(code: int, text: str, provider: str | None) -> str:
 
 
 def _build(rule: ReplyRule, groups: Mapping[str, str], stage: str, code: int, text: str, provider: str | None, context: Mapping[str, Any]) -> Finding:
-    fix_provider = provider or rule.provider
+    fix_provider = provider or (rule.provider if rule.names_provider else None)
     params = _params(stage, code, text, fix_provider, context, groups)
     extra = " ".join(x for x in (rule.detail.format_map(params) if rule.detail else "", _meaning(code, text, fix_provider)) if x)
     s = spec(rule.finding)

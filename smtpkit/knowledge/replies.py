@@ -56,7 +56,7 @@ REPLY_CODES: dict[int, ReplyInfo] = dict(
         _r(220, "<domain> Service ready", "The server is ready: the greeting, or the go-ahead to start TLS after STARTTLS."),
         _r(221, "<domain> Service closing transmission channel", "The server is closing the connection politely (usually after QUIT)."),
         _r(235, "Authentication successful", "The server accepted the username and password (or token)."),
-        _r(250, "Requested mail action okay, completed", "The command worked."),
+        _r(250, "Requested mail action okay, completed", "The command worked: the server accepted it."),
         _r(251, "User not local; will forward to <forward-path>", "The recipient is elsewhere, but the server will pass the message on."),
         _r(252, "Cannot VRFY user, but will accept message and attempt delivery", "The server will not confirm the address exists, but will try to deliver."),
         _r(334, "Server challenge (AUTH)", "The server is waiting for the next piece of the login (a base64 challenge)."),
