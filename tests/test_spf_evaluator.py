@@ -134,6 +134,8 @@ def test_none_and_malformed_domains(resolver: Resolver) -> None:
     assert check_host("192.0.2.1", "[192.0.2.1]", "a@[192.0.2.1]", resolver=resolver).result is Result.NONE
     with pytest.raises(ValueError, match="not an IP address"):
         check_host("192.0.2.300", "example.test", "a@example.test", resolver=resolver)
+    with pytest.raises(ValueError, match="not an IP address"):
+        check_host("fe80::1%eth0", "example.test", "a@example.test", resolver=resolver)
 
 
 def test_dns_timeout_is_temperror_quickly(resolver: Resolver) -> None:

@@ -227,7 +227,8 @@ def test_reading_of_qualifiers_redirect_and_errors() -> None:
     soft = explain_record("v=spf1 -ip4:192.0.2.1 mx ~all")
     assert "reject mail from the address 192.0.2.1" in soft.summary and "softfail everyone else" in soft.summary
     red = explain_record("v=spf1 redirect=_spf.example.com")
-    assert "_spf.example.com decides" in red.summary
+    assert red.summary.startswith("The SPF record of _spf.example.com decides")
+    assert "If none of that matches" in explain_record("v=spf1 mx redirect=_spf.example.com").summary
     assert "no 'all' term" in explain_record("v=spf1 mx").summary
     ptr = explain_record("v=spf1 ptr -all")
     assert "deprecated" in ptr.rows[0].note
@@ -236,3 +237,30 @@ def test_reading_of_qualifiers_redirect_and_errors() -> None:
     bad = explain_record("v=spf1 inlude:x.com -all")
     assert "syntax errors" in bad.summary and "permerror" in bad.summary
     assert "not an SPF record" in explain_record("v=DMARC1; p=none").summary
+
+
+# -- robustness: bad input is a result, never a traceback ------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_SPFISH = st.lists(
+    st.sampled_from(
+        ["v=spf1", " ", "  ", "-", "~", "?", "+", "all", "a", "mx", "ptr", "ip4:", "ip6:", "include:", "exists:", "redirect=", "exp=",
+         "%{", "}", "%", "/", "//", ":", ".", "=", "1", "24", "192.0.2.1", "::1", "example.com", "d", "ir", "\x00", "\xe9", "\n"]
+    ),
+    max_size=30,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(_SPFISH, st.text(max_size=80)))
+def test_parser_and_reading_never_raise(text: str) -> None:
+    rec = parse_record(text)
+    for problem in rec.errors:
+        assert text[problem.position :].startswith(problem.term)
+    explain_record(text)
+    try:
+        tokenize(text, explanation=True)
+    except MacroSyntaxError as exc:
+        assert 0 <= exc.position < max(1, len(text))

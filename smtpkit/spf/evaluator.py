@@ -157,7 +157,10 @@ class SpfResult:
 def parse_ip(ip: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     """The client address, with IPv4-mapped IPv6 treated as IPv4 (RFC 7208 §5)."""
     try:
-        addr = ipaddress.ip_address(str(ip).strip())
+        text = str(ip).strip()
+        if "%" in text:  # a scoped (link-local) address never reaches a mail server's SPF check
+            raise ValueError(text)
+        addr = ipaddress.ip_address(text)
     except ValueError:
         raise ValueError(f"{ip!r} is not an IP address (give the sending server's IPv4 or IPv6 address)") from None
     if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:

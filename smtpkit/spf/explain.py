@@ -269,7 +269,9 @@ def explain_record(record: str, domain: str | None = None) -> Reading:
     elif all_reading:
         sentences.append(all_reading[0].upper() + all_reading[1:].replace(" else", "") + ".")
     redirect = parsed.redirect
-    if redirect is not None and not all_reading:
+    if redirect is not None and not all_reading and not parts:
+        sentences.append(f"The SPF record of {redirect.domain_spec} decides for this domain (redirect).")
+    elif redirect is not None and not all_reading:
         sentences.append(f"If none of that matches, the SPF record of {redirect.domain_spec} decides.")
     elif redirect is not None:
         sentences.append(f"The redirect to {redirect.domain_spec} is never used, because 'all' always matches first.")
