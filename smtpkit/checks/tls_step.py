@@ -24,6 +24,8 @@ from smtpkit.model import Finding, Status, Step
 from smtpkit.net.tls import TlsOutcome
 
 STEP = "tls"
+#: The organisation name in the practice lab's CA (smtpkit/lab/ca.py), to point lab users at --cafile.
+LAB_CA_MARKER = "smtpkit practice lab"
 
 _OUTDATED = {"SSLv2", "SSLv3", "TLSv1", "TLSv1.1"}
 _MODE_TEXT = {
@@ -364,7 +366,7 @@ def _untrusted(outcome: TlsOutcome, provider: str | None, common: dict[str, Any]
     elif chain and chain[-1].self_signed and len(chain) > 1:
         extra = (f"Here the chain ends at the root '{chain[-1].subject}', which the server sent itself and which is "
                  "not in the trust store: a private CA. Trust it explicitly with --cafile if it is yours.")
-    if "smtpkit" in (cert.issuer.lower() if cert is not None else ""):
+    if cert is not None and LAB_CA_MARKER in cert.issuer.lower():
         extra += (" This certificate comes from the smtpkit practice lab's own CA: pass the lab's CA file "
                   "(`smtpkit check ... --cafile <ca_file shown by smtpkit lab>`).")
     ev = (outcome.error_message or "") + (f"; issuer: {cert.issuer}" if cert is not None else "")

@@ -429,10 +429,21 @@ def chain_rows(chain: Sequence[CertInfo], now: _dt.datetime | None = None) -> li
             role = "intermediate"
         nxt = chain[i + 1] if i + 1 < len(chain) else None
         links = "" if nxt is None else ("yes" if nxt.subject == cert.issuer else "no: next is not this issuer")
-        row = {"#": i, "role": role}
-        row.update(cert.to_row(now))
-        row["issued_by_next"] = links
-        rows.append(row)
+        rows.append(
+            {
+                "#": i,
+                "role": role,
+                "subject": cert.subject,
+                "issuer": cert.issuer,
+                "names": ", ".join(cert.names),
+                "valid_to": _fmt_date(cert.not_after),
+                "days_left": cert.days_left(now),
+                "validity": cert.validity(now),
+                "key": cert.key_description,
+                "signature": cert.signature_algorithm,
+                "issued_by_next": links,
+            }
+        )
     return rows
 
 

@@ -136,7 +136,7 @@ SPECS: list[FindingSpec] = [
         Severity.FAIL,
         "tls",
         "The server's certificate expired on {not_after} ({days_ago} days ago)",
-        "The certificate for {subject} was valid until {not_after} and has expired {days_ago} day(s) ago. "
+        "The certificate for {subject} was valid until {not_after}: it expired {days_ago} day(s) ago. "
         "Clients that check certificates (all modern mail apps, libraries and providers relaying to this "
         "server) refuse the connection; the message is usually 'certificate has expired'. This almost always "
         "means automatic renewal stopped, or a renewed certificate was never loaded by the mail server.",
