@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import sys
+import textwrap
 
 from smtpkit.cli.common import (
     EXIT_FAILURE,
@@ -42,11 +43,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "spf",
         help="evaluate SPF for a sending IP (RFC 7208) with a trace, and lint the record",
-        description=(
+        description=textwrap.fill(
             "Evaluate DOMAIN's SPF record the way a receiving server does (RFC 7208 check_host) for the "
             "sending address --ip, and show the result, the explanation and every step: each term, the DNS "
             "queries it made, the lookups used of the 10 allowed, and what matched. The record is also read "
-            "back in plain words and linted, with corrected records to paste."
+            "back in plain words and linted, with corrected records to paste.",
+            width=78,
         ),
         epilog=EPILOG,
         formatter_class=formatter(),

@@ -415,6 +415,8 @@ def lint_findings(
             detail = f"{d} has only an obsolete type-99 SPF record, which receivers no longer read."
         elif an.txt_records:
             detail = f"{d} has {len(an.txt_records)} TXT record(s), but none starts with v=spf1."
+        elif an.txt_status == "nxdomain":
+            detail = f"{d} does not exist in DNS at all (NXDOMAIN): check the spelling, and that the domain is registered and delegated."
         else:
             detail = f"{d} has no TXT records at all ({an.txt_status})."
         out.append(finding("spf.missing", evidence=f"TXT {d}: " + (" | ".join(an.txt_records) or an.txt_status), domain=d, detail=detail, suggested=suggest_record(an, ip)))
