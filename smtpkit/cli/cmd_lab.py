@@ -1,0 +1,359 @@
+"""`smtpkit lab`: start the practice lab, and JupyterLab on the notebooks next to it.
+
+The lab runs in this process; JupyterLab runs as a child process with
+``SMTPKIT_LAB_STATE`` pointing at the lab's state file, so every notebook
+kernel (a grandchild) finds and reuses this lab instead of starting its own.
+JupyterLab gets its own session (process group): Ctrl-C in the terminal
+reaches only us, and we stop JupyterLab with SIGTERM, then the lab. Otherwise
+JupyterLab would answer Ctrl-C with its interactive "Shut down? (y/[n])"
+prompt and leave the lab running behind it.
+
+Why the text output shows the lab password: it is random for this run, it
+only opens servers bound to loopback on this machine, and the person at this
+terminal needs to type it into a mail client to try the lab. The JSON output
+(for programs, logs and CI) never contains it; programs read it from the state
+file, which only the owner can read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import ipaddress
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from smtpkit.cli.common import EXIT_FAILURE, EXIT_OK, UsageError, formatter
+
+DESCRIPTION = """\
+Start the practice lab: real SMTP and DNS servers on 127.0.0.1 that fail the
+way real ones do (expired and self-signed certificates, STARTTLS required,
+Gmail- and Office 365-style login rejections, relay denied, greylisting, rate
+and size limits, a refusing and a silent port), plus a healthy submission
+server, an implicit-TLS server and an inbound MX. Then start JupyterLab on the
+notebooks, whose kernels use this lab.
+
+Every port is picked at random and printed. Stop with Ctrl-C.
+"""
+
+EPILOG = """\
+examples:
+  smtpkit lab                                  lab + JupyterLab (opens a browser)
+  smtpkit lab --no-browser --port 8899         lab + JupyterLab on port 8899; open the printed URL yourself
+  smtpkit lab --servers-only                   just the servers: endpoints, CA file, user and password
+  smtpkit lab --servers-only --json            one JSON line (no password), then READY; serves until Ctrl-C
+  SMTPKIT_LAB_PASSWORD=s3cret smtpkit lab --servers-only    choose the lab password
+
+then, in another terminal (ports from the output above):
+  openssl s_client -starttls smtp -connect 127.0.0.1:PORT -CAfile CA_FILE
+  export SMTPKIT_LAB_STATE=STATE_FILE          scripts and notebooks use this lab
+"""
+
+READY = "READY"
+JUPYTER_START_TIMEOUT = 120.0
+JUPYTER_STOP_TIMEOUT = 15.0
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "lab",
+        help="start the practice lab (and JupyterLab on the notebooks)",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=formatter(),
+    )
+    p.add_argument(
+        "--servers-only",
+        action="store_true",
+        help="start only the lab's servers and print their endpoints; no JupyterLab",
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON line describing the lab (never the password), then READY",
+    )
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser; open the printed URL yourself")
+    p.add_argument(
+        "--port",
+        type=int,
+        default=8888,
+        help="JupyterLab's port (default 8888, or the next free one; 0 picks any free port)",
+    )
+    p.add_argument(
+        "--ip",
+        default="127.0.0.1",
+        help="address JupyterLab listens on (default 127.0.0.1); the lab's servers always stay on loopback",
+    )
+    p.add_argument(
+        "--notebooks",
+        metavar="DIR",
+        help="the notebook directory (default: the repository's notebooks/, else ./notebooks)",
+    )
+    p.add_argument(
+        "-v", "--verbose", action="count", default=0, help="show JupyterLab's log (-vv: also the lab's debug log)"
+    )
+    p.set_defaults(func=run)
+
+
+# ----------------------------------------------------------------------------- helpers
+def find_notebooks(explicit: str | None = None) -> Path:
+    """The notebooks directory: --notebooks, the source checkout's notebooks/, or ./notebooks."""
+    if explicit:
+        path = Path(explicit).expanduser()
+        if not path.is_dir():
+            raise UsageError(f"--notebooks {explicit}: no such directory")
+        return path.resolve()
+    import smtpkit
+
+    candidates = [Path(smtpkit.__file__).resolve().parent.parent / "notebooks", Path.cwd() / "notebooks"]
+    for path in candidates:
+        if path.is_dir():
+            return path
+    raise UsageError(
+        "cannot find the notebooks: looked in "
+        + " and ".join(str(c) for c in candidates)
+        + ". Run this from the smtpkit checkout, pass --notebooks DIR, or use --servers-only."
+    )
+
+
+def _check_args(args: argparse.Namespace) -> None:
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port {args.port} is out of range 0-65535 (0 picks any free port)")
+    try:
+        ipaddress.ip_address(args.ip)
+    except ValueError:
+        if args.ip != "localhost":
+            raise UsageError(f"--ip {args.ip!r} is not an IP address (try 127.0.0.1)") from None
+
+
+class _StopSignal:
+    """SIGINT/SIGTERM set an event instead of raising, so shutdown runs in order."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.received: int | None = None
+        self._old: dict[int, Any] = {}
+
+    def __enter__(self) -> _StopSignal:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                self._old[sig] = signal.signal(sig, self._handle)
+            except ValueError:  # not the main thread (e.g. called from a test): rely on the event
+                pass
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.received = signum
+        self.event.set()
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+
+
+def _out(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def _wrap(text: str, indent: str) -> str:
+    return textwrap.fill(
+        text, width=100, initial_indent=indent, subsequent_indent=indent, break_on_hyphens=False, break_long_words=False
+    )
+
+
+def describe(info: Any, state_file: Path) -> str:
+    """The human-readable description of a running lab (shows the password; see the module docstring)."""
+    lines = [f"smtpkit practice lab: {len(info.smtp)} SMTP servers" + (" and a DNS server" if info.dns else ""), ""]
+    width = max(len(e.name) for e in info.smtp)
+    lines.append(f"{'NAME'.ljust(width)}  {'ADDRESS':<21}  {'SECURITY':<8}  {'SHOWS':<7}  EXPECTED FINDING")
+    for e in info.smtp:
+        address = f"{e.host}:{e.port}" if ":" not in e.host else f"[{e.host}]:{e.port}"
+        lines.append(f"{e.name.ljust(width)}  {address:<21}  {e.security:<8}  {e.scenario:<7}  {e.expect or '-'}")
+        lines.append(_wrap(e.description, " " * (width + 2)))
+    for name, why in info.skipped.items():
+        lines.append(f"not served: {name}: {why}")
+    lines.append("")
+    if info.dns:
+        lines.append(f"DNS          {info.dns.nameserver} (UDP and TCP)")
+        lines.append(_wrap("zones: " + ", ".join(info.dns.zones), " " * 13))
+    lines += [
+        f"CA file      {info.ca_file}",
+        "             (the lab's own CA, trusted by nothing; give it to a client as its CA file to trust the lab)",
+        f"User         {info.user}",
+        f"Password     {info.password.reveal()}",
+        "             (random for this run; set SMTPKIT_LAB_PASSWORD to choose it)",
+        f"State file   {state_file}",
+        f"             (export SMTPKIT_LAB_STATE={state_file} so scripts and notebooks use this lab)",
+    ]
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- JupyterLab
+def _jupyter_command(args: argparse.Namespace, notebooks: Path) -> list[str]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        f"--ServerApp.ip={args.ip}",
+        f"--ServerApp.port={args.port}",
+        f"--ServerApp.root_dir={notebooks}",
+        f"--ServerApp.log_level={'INFO' if args.verbose else 'WARN'}",
+    ]
+    if args.no_browser:
+        cmd.append("--no-browser")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        # JupyterLab refuses to run as root unless told; containers often run as root.
+        cmd.append("--allow-root")
+    return cmd
+
+
+def _connect_host(ip: str) -> str:
+    host = "127.0.0.1" if ip in ("0.0.0.0", "") else "::1" if ip == "::" else ip
+    return f"[{host}]" if ":" in host else host
+
+
+def _wait_for_jupyter(proc: subprocess.Popen[bytes], args: argparse.Namespace, stop: threading.Event) -> dict[str, Any]:
+    """JupyterLab's server info once its /api answers; raises RuntimeError when it does not come up."""
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    info_file = Path(jupyter_runtime_dir()) / f"jpserver-{proc.pid}.json"
+    deadline = time.monotonic() + JUPYTER_START_TIMEOUT
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never via a proxy
+    server: dict[str, Any] | None = None
+    while time.monotonic() < deadline and not stop.is_set():
+        if proc.poll() is not None:
+            raise RuntimeError(
+                f"JupyterLab exited with code {proc.returncode} while starting (run with -v for its log)"
+            )
+        if server is None and info_file.exists():
+            try:
+                server = json.loads(info_file.read_text(encoding="utf-8"))
+            except ValueError:
+                server = None  # being written
+        if server is not None:
+            api = f"http://{_connect_host(args.ip)}:{server['port']}{server.get('base_url', '/')}api"
+            try:
+                with opener.open(api, timeout=2) as resp:
+                    if resp.status == 200:
+                        return server
+            except (urllib.error.URLError, OSError):
+                pass
+        stop.wait(0.2)
+    if stop.is_set():
+        raise KeyboardInterrupt
+    raise RuntimeError(f"JupyterLab did not answer within {JUPYTER_START_TIMEOUT:.0f} s")
+
+
+def _stop_process(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(JUPYTER_STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
+def _child_stdout() -> Any:
+    try:
+        return sys.stderr.fileno()  # JupyterLab's chatter must not mix with our stdout (JSON, URL)
+    except (AttributeError, OSError, ValueError):
+        return subprocess.DEVNULL
+
+
+# ----------------------------------------------------------------------------- the command
+def run(args: argparse.Namespace) -> int:
+    _check_args(args)
+    notebooks = None
+    if not args.servers_only:
+        notebooks = find_notebooks(args.notebooks)
+        if importlib.util.find_spec("jupyterlab") is None:
+            raise UsageError(
+                "JupyterLab is not installed in this environment: pip install jupyterlab "
+                "(or use smtpkit lab --servers-only)"
+            )
+    if args.verbose > 1:
+        import logging
+
+        logging.basicConfig(level=logging.DEBUG, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+    from smtpkit.lab import ENV_STATE, Lab
+
+    with _StopSignal() as stop:
+        lab = Lab()
+        proc: subprocess.Popen[bytes] | None = None
+        try:
+            info = lab.start()
+            state_file = lab.write_state()
+            info = lab.info
+            if args.servers_only:
+                if args.json:
+                    _out(json.dumps(info.to_dict()))
+                    _out(READY)
+                else:
+                    _out(describe(info, state_file))
+                    _out("\nServing. Press Ctrl-C to stop.")
+                stop.event.wait()
+                return EXIT_OK
+
+            assert notebooks is not None
+            env = {**os.environ, ENV_STATE: str(state_file)}
+            proc = subprocess.Popen(
+                _jupyter_command(args, notebooks),
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=_child_stdout(),
+                start_new_session=True,
+            )
+            try:
+                server = _wait_for_jupyter(proc, args, stop.event)
+            except RuntimeError as exc:
+                print(f"smtpkit lab: error: {exc}", file=sys.stderr)
+                return EXIT_FAILURE
+            base = f"http://{_connect_host(args.ip)}:{server['port']}{server.get('base_url', '/')}"
+            url = f"{base}lab?token={server.get('token', '')}" if server.get("token") else f"{base}lab"
+            if args.json:
+                _out(
+                    json.dumps(
+                        {
+                            **info.to_dict(),
+                            "jupyterlab": {
+                                "url": url,
+                                "port": server["port"],
+                                "pid": proc.pid,
+                                "notebooks": str(notebooks),
+                            },
+                        }
+                    )
+                )
+                _out(READY)
+            else:
+                _out(describe(info, state_file))
+                _out(f"\nJupyterLab   {url}")
+                _out(f"             (notebooks in {notebooks}; their kernels use this lab)")
+                _out("\nServing. Press Ctrl-C to stop JupyterLab and the lab.")
+            while not stop.event.wait(0.5):
+                if proc.poll() is not None:
+                    print(f"smtpkit lab: JupyterLab exited (code {proc.returncode}); stopping the lab", file=sys.stderr)
+                    break
+            return EXIT_OK
+        except KeyboardInterrupt:
+            return EXIT_OK
+        finally:
+            if proc is not None:
+                _stop_process(proc)
+            lab.stop()
+            if stop.received is not None and not args.json:
+                print("smtpkit lab: stopped", file=sys.stderr)
