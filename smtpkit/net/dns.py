@@ -158,6 +158,16 @@ def txt_string(rdata: Any) -> str:
     return b"".join(rdata.strings).decode("utf-8", errors="replace")
 
 
+def _note_chain(ans: DnsAnswer, response: dns.message.Message) -> None:
+    """Fill `cnames`/`canonical_name` of a negative answer (a dangling alias is a diagnosis)."""
+    try:
+        chain = response.resolve_chaining()  # type: ignore[attr-defined]
+    except (dns.exception.DNSException, AttributeError):
+        return
+    ans.canonical_name = chain.canonical_name.to_text().rstrip(".")
+    ans.cnames = [c.name.to_text().rstrip(".") for c in chain.cnames]
+
+
 def _rdata_text(rdtype: str, rdata: Any) -> str:
     if rdtype in ("TXT", "SPF"):
         return txt_string(rdata)
@@ -246,6 +256,7 @@ class Resolver:
         ans = DnsAnswer(name=name, rdtype=rdt_text, status=OK, rcode=rcode)
         if response.rcode() == dns.rcode.NXDOMAIN:
             ans.status = NXDOMAIN
+            _note_chain(ans, response)  # keep the CNAMEs that led to the missing name: they explain it
             return ans, None
         if response.rcode() == dns.rcode.SERVFAIL:
             ans.status = SERVFAIL

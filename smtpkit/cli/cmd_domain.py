@@ -1,0 +1,78 @@
+"""`smtpkit domain`: MX, SPF, DKIM, DMARC (and reverse DNS for a sending IP) of a domain, explained."""
+
+from __future__ import annotations
+
+import argparse
+
+from smtpkit.cli.common import UsageError, add_json_flag, add_nameserver_flag, emit_report, formatter, make_resolver
+
+EPILOG = """\
+examples:
+  smtpkit domain example.com
+        MX, SPF, DKIM (common selectors are tried) and DMARC, each explained
+  smtpkit domain example.com --selector google --ip 203.0.113.5
+        also check DKIM selector 'google', SPF for that IP, and the IP's reverse DNS
+  smtpkit domain example.com --mail-from bounces@mail.example.com
+        SPF for the bounce domain your mail uses, and its DMARC alignment with example.com
+  smtpkit domain smtpkit.test --selector lab --ip 127.0.0.1 --nameserver 127.0.0.1:5353
+        the practice lab's healthy domain, through the lab's DNS server (see 'smtpkit lab')
+  smtpkit domain dmarc-none.test --nameserver 127.0.0.1:5353 --json
+        a broken lab domain, as one JSON document
+
+where to find the values:
+  --selector   the s= of the DKIM-Signature header in a message you sent ("Show original")
+  --ip         the address your mail server connects from (the first Received: line a
+               receiver adds, or your server's public IP)
+  --mail-from  the Return-Path of a message you sent (your provider's bounce address)
+
+exit codes:
+  0  nothing failing (warnings may be present)
+  1  at least one failing finding: mail from this domain is likely rejected or spam-foldered
+  2  usage error
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "domain",
+        help="check a domain's MX, SPF, DKIM, DMARC (and reverse DNS of an IP)",
+        description=(
+            "Check the DNS records that decide whether mail from DOMAIN is delivered or spam-foldered: "
+            "MX, SPF, DKIM keys, the DMARC policy (read back in plain words, tag by tag) and, for a sending "
+            "IP, its reverse DNS. Every problem comes with the corrected record to publish."
+        ),
+        epilog=EPILOG,
+        formatter_class=formatter(),
+    )
+    p.add_argument("domain", help="the domain in your From address, e.g. example.com")
+    p.add_argument(
+        "--selector",
+        action="append",
+        default=[],
+        metavar="S",
+        help="DKIM selector to check (repeatable); default: try the common ones (google, selector1, k1, ...)",
+    )
+    p.add_argument("--ip", help="the sending server's IP address: adds SPF evaluation and a reverse DNS check")
+    p.add_argument("--mail-from", metavar="ADDR", help="the envelope sender (Return-Path) your mail uses; default postmaster@DOMAIN")
+    p.add_argument("--timeout", type=float, default=20.0, help="overall deadline in seconds (default 20)")
+    p.add_argument("--dns-timeout", type=float, default=2.0, help="seconds per DNS query (default 2)")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="also print every DNS query and answer")
+    add_nameserver_flag(p)
+    add_json_flag(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from smtpkit.checks.domain import DomainQuery, check_domain
+
+    if args.dns_timeout <= 0:
+        raise UsageError("--dns-timeout must be positive")
+    try:
+        query = DomainQuery(args.domain, tuple(args.selector), args.ip, args.mail_from, args.timeout)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    resolver = make_resolver(args, timeout=min(args.dns_timeout, query.timeout))
+    report = check_domain(
+        query.domain, query.selectors, query.ip, resolver, mail_from=query.mail_from, timeout=query.timeout
+    )
+    return emit_report(report, args)
