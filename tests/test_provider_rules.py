@@ -486,6 +486,11 @@ def test_final_reply_after_xoauth2_is_about_the_token() -> None:
     raw = "535-5.7.8 Username and Password not accepted. Learn more at\n535 5.7.8  https://support.google.com/mail/?p=BadCredentials x - gsmtp"
     f, _ = _classify("auth", None, raw, mechanism="XOAUTH2", xoauth2_error=GOOGLE_DOC_CHALLENGE)
     assert f is not None and f.code == "auth.oauth_token_invalid" and "status 401" in f.explanation
+    # The engine hands over the challenge it already decoded, as JSON text or a dict.
+    for handed in ('{"schemes": "Bearer", "scope": "https://mail.google.com/", "status": "400"}',
+                   {"status": "400", "scope": "https://mail.google.com/"}):
+        h, _ = _classify("auth", "gmail", raw, mechanism="XOAUTH2", xoauth2_error=handed)
+        assert h is not None and h.code == "auth.oauth_token_invalid" and "status 400" in h.explanation
     # A policy block is still a policy block when the login used OAuth.
     g, _ = _classify("auth", "office365", "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox.", mechanism="XOAUTH2")
     assert g is not None and g.code == "auth.smtp_auth_disabled"

@@ -747,7 +747,9 @@ RULES: tuple[ReplyRule, ...] = (
     _R("enhanced.domain_auth", "send.unauthenticated", enhanced=("5.7.20", "5.7.21", "5.7.22", "5.7.23", "5.7.24", "5.7.26", "4.7.26", "5.7.27", "4.7.27"), stages=("rcpt", "data", "message"), reference="RFC 7372"),
     _R("enhanced.4.2.1", "send.rate_limited", enhanced=("4.2.1",), stages=_SEND, reference="Gmail 450 4.2.1"),
     _R("enhanced.mail_flood", "send.blocked_spam", enhanced=("5.7.28",), reference="IANA X.7.28 'Mail flood detected'"),
-    _R("enhanced.4.7.x", "send.rate_limited", enhanced=("4.7.*",), stages=_SEND, codes=(421, 450, 451, 452, 454), reference="RFC 3463 (X.7); most 4.7.x replies at MAIL/RCPT/DATA are throttling"),
+    _R("enhanced.4.7.x", "send.rate_limited", enhanced=("4.7.*",), stages=_SEND, codes=(421, 450, 451, 452, 454),
+       detail="The server gave no more specific reason. A 4.7.x deferral is usually throttling; at RCPT it can also be greylisting, which asks for the same thing: retry the same message in a few minutes.",
+       reference="RFC 3463 (X.7); most 4.7.x replies at MAIL/RCPT/DATA are throttling"),
 )
 
 _BY_NAME = {r.name: r for r in RULES}
@@ -875,6 +877,22 @@ def decode_xoauth2_error(challenge_b64: str) -> dict[str, Any] | None:
     return {str(k): v for k, v in obj.items()}
 
 
+def _coerce_oauth_error(value: Any) -> dict[str, Any] | None:
+    """An XOAUTH2 error as the engine may hand it over: a dict, its JSON text, or the raw base64."""
+    if isinstance(value, Mapping):
+        return {str(k): v for k, v in value.items()}
+    if not isinstance(value, (str, bytes)) or not value:
+        return None
+    text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+    if text.lstrip().startswith("{") and len(text) <= 8192:
+        try:
+            obj = json.loads(text)
+        except ValueError:
+            return None
+        return {str(k): v for k, v in obj.items()} if isinstance(obj, dict) else None
+    return decode_xoauth2_error(text)
+
+
 _XOAUTH2_STATUS = {
     "400": "the token was rejected: expired, malformed, or not an access token",
     "401": "the token is not valid for this user (expired, revoked, or issued to a different account)",
@@ -921,9 +939,7 @@ def classify_reply(stage: str, code: int, text: str, provider: str | None = None
 
     rule, groups = match_rule(stage, code, text, provider)
 
-    oauth_err = context.get("xoauth2_error")
-    if isinstance(oauth_err, str):
-        oauth_err = decode_xoauth2_error(oauth_err)
+    oauth_err = _coerce_oauth_error(context.get("xoauth2_error"))
     if stage == "auth" and code >= 500 and (oauth_err or mechanism in _OAUTH_MECHANISMS):
         if rule.finding in ("auth.bad_credentials", "auth.app_password_required", "auth.web_login_required", "auth.rejected"):
             return _oauth_finding(stage, code, text, oauth_err or {}, provider or rule.provider, context)
@@ -933,7 +949,7 @@ def classify_reply(stage: str, code: int, text: str, provider: str | None = None
 
 def _params(stage: str, code: int, text: str, provider: str | None, context: Mapping[str, Any], groups: Mapping[str, str]) -> _Params:
     enhanced, message = split_enhanced(text)
-    one_line = re.sub(r"\s+", " ", f"{code} {text}").strip()
+    one_line = re.sub(r"\s+", " ", f"{code} {enhanced or ''} {message}").strip()
     if len(one_line) > 240:
         one_line = one_line[:239] + "…"
     values: dict[str, Any] = {
@@ -950,8 +966,9 @@ def _params(stage: str, code: int, text: str, provider: str | None, context: Map
         "scope": "(not given)",
         "size": "",
         "max_size": "",
-        "provider_name": "The server's",
+        "provider_name": "the provider",
         "limits": "see the provider's documentation",
+        "limits_note": "",
     }
     for key in ("host", "port", "username", "mail_from", "rcpt_to", "mechanism", "size"):
         if context.get(key) not in (None, ""):
@@ -967,6 +984,8 @@ def _params(stage: str, code: int, text: str, provider: str | None, context: Map
             p = preset(provider)
             values["provider_name"] = p.name
             values["limits"] = p.limits
+            if provider not in ("lab", "custom"):
+                values["limits_note"] = f"{p.name} limits: {p.limits}."
         except KeyError:
             pass
     values.update({k: v for k, v in groups.items() if v})
@@ -978,7 +997,7 @@ def _params(stage: str, code: int, text: str, provider: str | None, context: Map
 
 def _meaning(code: int, text: str, provider: str | None) -> str:
     enhanced, _ = split_enhanced(text)
-    parts = [explain_reply(code) + "."]
+    parts = [explain_reply(code)]
     if enhanced:
         e = explain_enhanced(enhanced, provider)
         if e:

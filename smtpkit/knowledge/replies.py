@@ -66,7 +66,7 @@ REPLY_CODES: dict[int, ReplyInfo] = dict(
         _r(450, "Requested mail action not taken: mailbox unavailable", "A temporary refusal for this mailbox or sender: busy, greylisting, or a policy that wants you to try again later."),
         _r(451, "Requested action aborted: local error in processing", "A temporary error on the server's side (or a deliberate 'try again later', as greylisting and throttling do)."),
         _r(452, "Requested action not taken: insufficient system storage", "The server temporarily cannot take more: out of space, or too many recipients in one message."),
-        _r(454, "TLS not available due to temporary reason / Temporary authentication failure", "Something temporary failed: TLS could not start, or the login back-end was unavailable, or you are being throttled. Retry later."),
+        _r(454, "TLS not available due to temporary reason / Temporary authentication failure", "Something temporary failed: TLS could not start, the login back-end was unavailable, or you are being throttled; retry later."),
         _r(455, "Server unable to accommodate parameters", "The server cannot handle the parameters given to MAIL or RCPT right now."),
         _r(500, "Syntax error, command unrecognized", "The server did not understand the command (or the line was too long)."),
         _r(501, "Syntax error in parameters or arguments", "The command was understood but its argument was not: a malformed address, name or base64 string."),

@@ -100,9 +100,9 @@ SPECS: list[FindingSpec] = [
         step="auth",
         title="No usable login method",
         explanation=(
-            "The server refused the login method we tried ({mechanism}); it offers: {mechanisms}. Some mechanisms need "
-            "a different kind of credential (XOAUTH2 needs an OAuth access token, not a password), and some servers "
-            "disable PLAIN/LOGIN on purpose."
+            "There is no login method that both this client and the server accept: we can use {mechanism}, the server "
+            "offers {mechanisms} (or refused the one we tried). Mechanisms need matching credentials (XOAUTH2 needs an "
+            "OAuth access token, not a password), and some servers switch PLAIN/LOGIN off on purpose."
         ),
         fix=(
             "Choose a mechanism the server lists: PLAIN or LOGIN for a password, XOAUTH2 for an OAuth token. If the "

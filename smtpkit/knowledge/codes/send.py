@@ -7,7 +7,7 @@ their provider's support; each explanation says whose side the problem is on
 
 Template parameters (filled by `smtpkit.knowledge.provider_rules.classify_reply`):
 host, port, username, mail_from, rcpt_to, size, max_size, provider_name,
-limits, reply, code, enhanced, region, identities.
+limits, limits_note, reply, code, enhanced, region, identities.
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ SPECS: list[FindingSpec] = [
         explanation=(
             "The server is throttling you ({reply}): too many messages, recipients or connections in a short time, or "
             "a reputation problem that lowers your allowance. A 4xx reply is temporary; a queueing mail server retries "
-            "by itself, a script usually does not. {provider_name} limits: {limits}."
+            "by itself, a script usually does not. {limits_note}"
         ),
         fix=(
             "Slow down: send fewer messages per minute, reuse one connection, and retry later with growing delays "
@@ -204,7 +204,7 @@ SPECS: list[FindingSpec] = [
         title="Daily sending limit reached",
         explanation=(
             "The account has sent as much as it may in 24 hours ({reply}). Nothing is wrong with the message; the "
-            "account is blocked from sending until the window resets. {provider_name} limits: {limits}."
+            "account is blocked from sending until the window resets. {limits_note}"
         ),
         fix=(
             "Wait up to 24 hours for the limit to reset. For regular volume above the limit, use a sending service "
