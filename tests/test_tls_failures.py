@@ -74,7 +74,9 @@ def test_implicit_tls_on_a_starttls_port(server) -> None:
     assert _codes(step) == ["tls.wrong_mode_implicit_on_starttls"]
     f = step.findings[0]
     assert "587" in f.title
-    assert "ESMTP" in f.evidence and "ESMTP" in f.explanation  # the server's own greeting is the proof
+    # the server's own greeting, whole, is the proof
+    assert "server sent: 220 test.smtpkit.test ESMTP smtpkit tls tests" in f.evidence
+    assert "greeting ('220 test.smtpkit.test ESMTP smtpkit tls tests')" in f.explanation
     assert "smtp.office365.com port 587 with STARTTLS" in f.fix
     assert len(out.handshakes) == 1  # no follow-up handshake for a wrong mode
 

@@ -252,7 +252,8 @@ def _failure_findings(
                         after_starttls=" and the STARTTLS command" if mode == "starttls" else "", **common)]
     if err.code == "tls.wrong_mode_implicit_on_starttls":
         said = _printable(outcome.peer_bytes).strip() if outcome.peer_bytes else ""
-        server_said = f"'{said}'" if said else "readable text instead of TLS"
+        first_line = _printable(outcome.peer_bytes.split(b"\n", 1)[0].rstrip(b"\r"), 120).strip()
+        server_said = f"'{first_line}'" if first_line else "readable text instead of TLS"
         ev = f"{evidence}; server sent: {said}" if said else evidence
         return [finding(err.code, ev, provider=provider, server_said=server_said, **common)]
     if err.kind == "verify":

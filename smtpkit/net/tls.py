@@ -38,6 +38,8 @@ from smtpkit.knowledge.tls_errors import explain_tls_error
 PEER_BYTES_CAP = 512
 #: The most certificates we keep from one Certificate message (a hostile server could send thousands).
 MAX_CHAIN = 16
+#: Bytes OpenSSL reads as one TLS record header before it can tell the data is not TLS.
+SSL_RECORD_HEADER = 5
 #: Largest Certificate message we parse.
 MAX_CERT_MESSAGE = 256 * 1024
 
@@ -347,8 +349,19 @@ def _remaining(deadline: float) -> float:
     return deadline - time.monotonic()
 
 
+class _FirstBytes:
+    """The first bytes the server sent after our hello, peeked (not consumed) for evidence."""
+
+    def __init__(self) -> None:
+        self.data = b""
+
+
 def _handshake(
-    raw: socket.socket, ctx: ssl.SSLContext, server_hostname: str | None, deadline: float
+    raw: socket.socket,
+    ctx: ssl.SSLContext,
+    server_hostname: str | None,
+    deadline: float,
+    first: _FirstBytes | None = None,
 ) -> ssl.SSLSocket:
     """Wrap `raw` and handshake non-blocking until done or `deadline` (monotonic) passes.
 
@@ -386,6 +399,13 @@ def _handshake(
                 exc = _DeadlineExceeded("TLS handshake timed out")
                 exc.sslsock = ss  # type: ignore[attr-defined]
                 raise exc
+            if first is not None and not first.data and events == selectors.EVENT_READ:
+                # OpenSSL will consume these bytes; a peek keeps a copy in case they are not TLS
+                # (a plain-text "220 ..." greeting is the proof of a wrong mode).
+                try:
+                    first.data = socket.socket.recv(ss, PEER_BYTES_CAP, socket.MSG_PEEK)
+                except OSError:
+                    pass
     return ss
 
 
@@ -470,17 +490,19 @@ def start_tls(
     capture = _CertCapture()
     capture.install(ctx)
     early = _peek(sock)
+    first = _FirstBytes()
     hs = Handshake("verified" if opts.verify else "unverified (verification off)", "")
     t1 = time.monotonic()
     try:
-        ss = _handshake(sock, ctx, opts.server_hostname, deadline)
+        ss = _handshake(sock, ctx, opts.server_hostname, deadline, first)
     except BaseException as exc:
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             _close(getattr(exc, "sslsock", None) or sock)
             raise
         hs.elapsed_ms = (time.monotonic() - t1) * 1000.0
         ss_failed = getattr(exc, "sslsock", None)
-        _record_failure(out, exc, early, ss_failed, deadline, capture)
+        seen = early if len(early) >= len(first.data) else first.data
+        _record_failure(out, exc, seen, ss_failed, deadline, capture)
         hs.result = f"failed: {out.error_reason}"
         hs.note = out.verify_message or ""
         out.handshakes.append(hs)
@@ -531,11 +553,22 @@ def _record_failure(
     out.verify_message = info.verify_message
     if info.kind == "wrong_mode":
         rest = _drain(ss_failed, deadline) if ss_failed is not None else b""
-        out.peer_bytes = (early or rest)[:PEER_BYTES_CAP]
+        out.peer_bytes = _join_evidence(early, rest)
     if capture.ders:
         out.chain, out.cert_error = _parse_chain(capture.ders)
         out.certificate = out.chain[0] if out.chain else None
         out.cert_source = "the failed handshake (captured before it was rejected)"
+
+
+def _join_evidence(peeked: bytes, rest: bytes) -> bytes:
+    """Rebuild what the server sent: OpenSSL consumed one 5-byte record header, the drain got the rest."""
+    header = SSL_RECORD_HEADER
+    if len(peeked) >= header:
+        joined = peeked[:header] + rest
+        return (joined if len(joined) >= len(peeked) else peeked)[:PEER_BYTES_CAP]
+    if rest:
+        return (b"..." + rest)[:PEER_BYTES_CAP]  # the first bytes were eaten by OpenSSL before we saw them
+    return peeked[:PEER_BYTES_CAP]
 
 
 def _follow_up(
