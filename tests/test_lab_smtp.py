@@ -13,6 +13,7 @@ import json
 import smtplib
 import socket
 import ssl
+import subprocess
 import sys
 import threading
 import time
@@ -172,6 +173,22 @@ def test_start_is_fast_and_stop_releases_everything():
         _ = lab.info
 
 
+def test_an_unreferenced_lab_keeps_running_and_is_stopped_at_exit():
+    script = (
+        "import gc, socket\n"
+        "from smtpkit.lab import Lab\n"
+        "info = Lab(dns=False).start()\n"
+        "gc.collect()\n"
+        "with socket.create_connection(info.endpoint('submission').address, timeout=5) as s:\n"
+        "    assert s.recv(3) == b'220'\n"
+        "print(info.spool_dir)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    workdir = Path(result.stdout.strip()).parent
+    assert workdir.name.startswith("smtpkit-lab-") and not workdir.exists()
+
+
 def test_password_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("SMTPKIT_LAB_PASSWORD", "chosen-lab-pw-17")
     with Lab(scenarios=[s for s in SCENARIOS if s.name == "submission"], dns=False) as info:
@@ -316,7 +333,8 @@ def test_replies_carry_enhanced_status_codes(lab):
     [
         ("250 OK", "250 2.0.0 Ok"),
         ("552 Error: Too much mail data", "552 5.3.4 Message size exceeds fixed maximum message size"),
-        ('500 Error: command "FOO" not recognized', '500 5.5.0 Error: command "FOO" not recognized'),
+        ('500 Error: command "\x16\x03\x01" not recognized', "502 5.5.2 Error: command not recognized"),
+        ("501 Syntax: VRFY <address>", "501 5.5.0 Syntax: VRFY <address>"),
         ("535 5.7.8 Error", "535 5.7.8 Error"),
         ("334 ", "334 "),
         ("535-5.7.8 a\n535 5.7.8 b", "535-5.7.8 a\n535 5.7.8 b"),
@@ -597,6 +615,8 @@ def test_garbage_gets_errors_not_crashes(lab):
         assert f.readline()[:1] == b"5"
         sock.sendall(b"\r\n")
         assert f.readline().startswith(b"500 5.5.2")
+        sock.sendall(b"FROBNICATE <script>\r\n")
+        assert f.readline() == b"502 5.5.2 Error: command not recognized\r\n"  # never echoed back
         sock.sendall(b"MAIL FROM:<not closed\r\n")
         assert f.readline()[:1] == b"5"
     with connect(lab, "submission") as s:  # the server is still fine

@@ -137,7 +137,7 @@ def _check_args(args: argparse.Namespace) -> None:
 
 
 class _StopSignal:
-    """SIGINT/SIGTERM set an event instead of raising, so shutdown runs in order."""
+    """SIGINT, SIGTERM and SIGHUP set an event instead of raising, so shutdown runs in order."""
 
     def __init__(self) -> None:
         self.event = threading.Event()
@@ -145,7 +145,10 @@ class _StopSignal:
         self._old: dict[int, Any] = {}
 
     def __enter__(self) -> _StopSignal:
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        # SIGHUP too: a closed terminal must stop the lab cleanly, not leave its files behind.
+        for sig in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+            if sig is None:
+                continue
             try:
                 self._old[sig] = signal.signal(sig, self._handle)
             except ValueError:  # not the main thread (e.g. called from a test): rely on the event
@@ -295,8 +298,15 @@ def run(args: argparse.Namespace) -> int:
         lab = Lab()
         proc: subprocess.Popen[bytes] | None = None
         try:
-            info = lab.start()
-            state_file = lab.write_state()
+            try:
+                lab.start()
+                state_file = lab.write_state()
+            except (OSError, ValueError, ImportError) as exc:
+                print(
+                    f"smtpkit lab: error: the practice lab could not start: {type(exc).__name__}: {exc}",
+                    file=sys.stderr,
+                )
+                return EXIT_FAILURE
             info = lab.info
             if args.servers_only:
                 if args.json:

@@ -248,6 +248,19 @@ class LabInfo:
         return f"LabInfo({len(self.smtp)} SMTP endpoints, dns={dns!r}, user={self.user!r}, origin={self.origin!r})"
 
 
+_RUNNING: set[Lab] = set()
+
+
+@atexit.register
+def _stop_running_labs() -> None:
+    """Stop every lab still running when the interpreter exits (ports released, temp files deleted)."""
+    for lab in list(_RUNNING):
+        try:
+            lab.stop()
+        except Exception as exc:  # exit must go on; say what was left behind
+            log.warning("could not stop a practice lab at exit: %s", exc)
+
+
 def _write_private_json(path: Path, doc: Mapping[str, Any]) -> None:
     """Write JSON readable only by its owner: created 0600, then atomically renamed into place."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -312,6 +325,9 @@ class Lab:
             except BaseException:
                 self._cleanup()
                 raise
+            # Kept alive here, so `info = Lab().start()` does not lose its lab to the garbage
+            # collector; whatever is still running at interpreter exit is stopped then.
+            _RUNNING.add(self)
             return self._info
 
     def _start(self) -> LabInfo:
@@ -408,19 +424,13 @@ class Lab:
             shutil.rmtree(self._workdir, ignore_errors=True)
             self._workdir = None
         self._info = None
+        _RUNNING.discard(self)
 
     def __enter__(self) -> LabInfo:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-    def __del__(self) -> None:  # a forgotten lab must not keep ports or files
-        try:
-            if self._info is not None:
-                self._cleanup()
-        except Exception:
-            pass
 
     # --- conveniences ------------------------------------------------------------------
     def messages(self, name: str = "submission") -> list[ReceivedMessage]:
@@ -542,7 +552,6 @@ def ensure_running(*, state_file: str | os.PathLike[str] | None = None, timeout:
     with _PROCESS_LOCK:
         if _PROCESS_LAB is None or not _PROCESS_LAB.running:
             lab = Lab()
-            lab.start()
-            atexit.register(lab.stop)
+            lab.start()  # stopped at exit by _stop_running_labs
             _PROCESS_LAB = lab
         return _PROCESS_LAB.info

@@ -99,6 +99,7 @@ _REWORDED = {
     "502 EXPN not implemented": "502 5.5.1 Error: command not implemented",
     "554 Command refused due to lack of security": "554 5.7.0 Error: command refused due to lack of security",
 }
+_UNKNOWN_COMMAND = re.compile(r'^500 Error: command ".*" not recognized$', re.DOTALL)
 _DEFAULT_ENHANCED = {"2": "2.0.0", "4": "4.0.0", "5": "5.5.0"}
 _HAS_ENHANCED = re.compile(r"^[245]\d\d[ -][245]\.\d{1,3}\.\d{1,3}(\s|$)")
 _SINGLE_LINE = re.compile(r"^([245])\d\d (.*)$")
@@ -108,6 +109,10 @@ def _enhance(status: str) -> str:
     """Give one of aiosmtpd's own replies the enhanced code a real server would send."""
     if status in _REWORDED:
         return _REWORDED[status]
+    if _UNKNOWN_COMMAND.match(status):
+        # aiosmtpd echoes the unknown command back; real servers do not (it may be a
+        # TLS ClientHello or other binary noise), and neither do we.
+        return "502 5.5.2 Error: command not recognized"
     if "\n" in status or _HAS_ENHANCED.match(status):
         return status
     m = _SINGLE_LINE.match(status)
