@@ -109,6 +109,12 @@ CASES: list[tuple[str, str, str | None, str, str]] = [
     ("gmail.bad_sender_syntax", "mail", None,
      "553-5.1.7 The sender address <not an address> is not a valid RFC 5321 address.\n553 5.1.7 For more information, go to https://support.google.com/a/answer/3221692 - gsmtp",
      "send.sender_rejected"),
+    ("gmail.not_rfc5322", "message", None,
+     "550-5.7.1 [203.0.113.9] Messages missing a valid Message-ID header are not\n550-5.7.1 accepted. For more information, go to\n550 5.7.1  https://support.google.com/mail/?p=RfcMessageNonCompliant - gsmtp",
+     "send.message_malformed"),
+    ("gmail.not_rfc5322", "message", "gmail",
+     "550 5.7.1 Messages missing a valid address in the From: header, or having no From: header, are not accepted. - gsmtp",
+     "send.message_malformed"),
     # Microsoft 365 / Exchange Online
     ("office365.smtp_auth_disabled_tenant", "auth", None,
      "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit https://aka.ms/smtp_auth_disabled for more information. [MN2PR05CA0004.namprd05.prod.outlook.com 2023-09-12T20:59:57.214Z 08DBB276B7E699C4]",
@@ -179,6 +185,19 @@ CASES: list[tuple[str, str, str | None, str, str]] = [
     ("office365.dmarc_failed", "rcpt", None,
      "550 5.7.509 Access denied, sending domain example.com does not pass DMARC verification and has a DMARC policy of reject.",
      "send.unauthenticated"),
+    ("office365.tenant_attribution", "rcpt", None,
+     "550 5.7.64 TenantAttribution; Relay Access Denied [SN1PEPF000252A1.namprd05.prod.outlook.com]", "send.relay_denied"),
+    ("office365.unregistered_domain", "message", None,
+     "550 5.7.750 Service unavailable. Client blocked from sending from unregistered domains. [DM6NAM12FT012.eop-nam12.prod.protection.outlook.com]",
+     "send.account_restricted"),
+    ("office365.recipient_not_found", "rcpt", None,
+     "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient nobody@contoso.com not found by SMTP address lookup", "send.recipient_unknown"),
+    ("office365.edge_blocked", "rcpt", None,
+     "550 5.4.1 Recipient address rejected: Access denied. AS(201806281) [BN8NAM12FT040.eop-nam12.prod.protection.outlook.com]",
+     "send.recipient_unknown"),
+    ("office365.spam_abuse", "message", None,
+     "550 5.7.501 Access denied, spam abuse detected. For more information please go to http://go.microsoft.com/fwlink/?LinkId=526653",
+     "send.blocked_spam"),
     # Outlook.com
     ("outlook.send_as_denied", "message", None,
      "554 5.2.0 STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied; Failed to process message due to a permanent exception with message Cannot submit message. 0.35250:7D060000, 1.36674:0A000000, 1.61250:00000000",
@@ -204,6 +223,12 @@ CASES: list[tuple[str, str, str | None, str, str]] = [
     ("yahoo.requires_spf_dkim", "message", None,
      "550 5.7.9 This mail has been blocked because the sender is unauthenticated. Yahoo requires all senders to authenticate with either SPF or DKIM.",
      "send.unauthenticated"),
+    ("yahoo.unresolvable_from", "mail", None,
+     "451 Message temporarily deferred due to unresolvable RFC.5321 from domain. See https://senders.yahooinc.com/error-codes#unresolvable-from-domain",
+     "send.sender_domain_unresolvable"),
+    ("yahoo.no_such_account", "rcpt", None,
+     "554 delivery error: dd This user doesn't have a yahoo.com account (nobody@yahoo.com) [0] - mta1234.mail.gq1.yahoo.com",
+     "send.recipient_unknown"),
     # Amazon SES
     ("ses.identity_not_verified", "message", None,
      "554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: yoyo <yoyo@domain.com>, yoyo@domain.com",
@@ -213,6 +238,9 @@ CASES: list[tuple[str, str, str | None, str, str]] = [
     ("ses.bad_credentials", "auth", "ses", "535 Authentication Credentials Invalid", "auth.bad_credentials"),
     ("ses.iam_not_authorized", "message", None,
      "554 Access denied: User `arn:aws:iam::123456789012:user/ses-smtp-user.20180131-111111' is not authorized to perform `ses:SendRawEmail' on resource `arn:aws:ses:us-west-2:123456789012:identity/alice@example.com'",
+     "send.account_restricted"),
+    ("ses.sending_paused", "message", None,
+     "554 Message rejected: Sending paused for this account. For more information, please check the inbox of the email address associated with your AWS account.",
      "send.account_restricted"),
     # SendGrid
     ("sendgrid.bad_credentials", "auth", None, "535 Authentication failed: Bad username / password", "auth.bad_credentials"),
@@ -251,6 +279,10 @@ CASES: list[tuple[str, str, str | None, str, str]] = [
     ("generic.sender_login_mismatch", "rcpt", None,
      "553 5.7.1 <ceo@example.com>: Sender address rejected: not owned by user alice@example.com",
      "send.sender_not_owned"),
+    ("generic.bare_lf", "message", None, "521 5.5.2 mail.example.com Error: bare <LF> received", "send.message_malformed"),
+    ("generic.bare_lf", "message", None,
+     "550 5.6.11 SMTPSEND.BareLinefeedsAreIllegal; message contains bare linefeeds, which cannot be sent via DATA and receiving system does not support BDAT",
+     "send.message_malformed"),
     ("generic.message_too_large", "message", None, "552 5.3.4 Message size exceeds fixed limit", "send.message_too_large"),
     ("generic.mailbox_full", "rcpt", None, "552 5.2.2 <bob@example.com>: Quota exceeded (mailbox for user is full)", "send.mailbox_full"),
     ("generic.blocklisted", "rcpt", None,
@@ -531,6 +563,16 @@ def test_engine_produced_auth_codes_render() -> None:
     assert "334 %%%notbase64" in g.explanation
     h = finding("auth.not_offered", "250-mail.example.com\n250 SIZE 1000", provider="office365")
     assert "Set-TransportConfig" in h.fix
+
+
+def test_classify_wire_takes_pasted_text() -> None:
+    from smtpkit.knowledge.provider_rules import classify_wire
+
+    f = classify_wire("auth", "535 5.7.139 Authentication unsuccessful, basic authentication is disabled.\r\n")
+    assert f is not None and f.code == "auth.smtp_auth_disabled"
+    assert classify_wire("message", "250 2.0.0 Ok: queued as ABC") is None
+    with pytest.raises(ValueError):
+        classify_wire("auth", "HTTP/1.1 200 OK")
 
 
 def test_rules_frame_lists_every_rule() -> None:

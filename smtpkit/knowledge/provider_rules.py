@@ -33,7 +33,7 @@ from typing import Any
 from smtpkit.knowledge.catalogue import _Params, catalogue, spec
 from smtpkit.knowledge.enhanced import describe, explain_enhanced
 from smtpkit.knowledge.presets import preset, preset_keys, provider_for_host
-from smtpkit.knowledge.replies import explain_reply, format_reply, is_expected, split_enhanced
+from smtpkit.knowledge.replies import explain_reply, format_reply, is_expected, parse_reply_text, split_enhanced
 from smtpkit.model import Finding
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "ReplyRule",
     "RULES",
     "classify_reply",
+    "classify_wire",
     "match_rule",
     "decode_xoauth2_error",
     "explain_xoauth2_error",
@@ -335,6 +336,13 @@ RULES: tuple[ReplyRule, ...] = (
         reference="https://support.google.com/a/answer/3221692",
         example="553-5.1.7 The sender address <not an address> is not a valid RFC 5321 address.\n553 5.1.7 For more information, go to https://support.google.com/a/answer/3221692 - gsmtp",
     ),
+    _R(
+        "gmail.not_rfc5322", "send.message_malformed",
+        r"(messages missing a valid message-id:? header|missing a valid address in the from:? header|multiple addresses in from:? header|is not rfc 5322 compliant)",
+        provider="gmail", stages=("data", "message"),
+        reference="https://support.google.com/mail/?p=RfcMessageNonCompliant (reply quoted in many application fixes)",
+        example="550-5.7.1 [203.0.113.9] Messages missing a valid Message-ID header are not\n550-5.7.1 accepted. For more information, go to\n550 5.7.1  https://support.google.com/mail/?p=RfcMessageNonCompliant - gsmtp",
+    ),
     # --------------------------------------------- Microsoft 365 / Exchange Online
     _R(
         "office365.smtp_auth_disabled_tenant", "auth.smtp_auth_disabled", r"smtpclientauthentication is disabled for the tenant",
@@ -479,6 +487,41 @@ RULES: tuple[ReplyRule, ...] = (
         reference=_MS_NDR,
         example="550 5.7.509 Access denied, sending domain example.com does not pass DMARC verification and has a DMARC policy of reject. [DB5EUR03FT012.eop-EUR03.prod.protection.outlook.com]",
     ),
+    _R(
+        "office365.tenant_attribution", "send.relay_denied", r"tenantattribution; relay access denied",
+        provider="office365",
+        detail="Exchange Online could not attribute this connection to your tenant: mail is being relayed through Microsoft 365 without a matching inbound connector (sending IP or certificate), or to a domain that is not hosted there.",
+        fix="For a device or application relaying through Microsoft 365: create (or fix) an inbound connector from 'Your organization's email server' that identifies it by its static public IP address or by the certificate name it presents (Exchange admin center > Mail flow > Connectors), and send with a From address in one of your accepted domains. Otherwise log in with SMTP AUTH on smtp.office365.com:587.",
+        reference="https://learn.microsoft.com/exchange/mail-flow-best-practices/how-to-set-up-a-multifunction-device-or-application-to-send-email-using-microsoft-365-or-office-365",
+        example="550 5.7.64 TenantAttribution; Relay Access Denied [SN1PEPF000252A1.namprd05.prod.outlook.com]",
+    ),
+    _R(
+        "office365.unregistered_domain", "send.account_restricted", r"client blocked from sending from unregistered domains?",
+        provider="office365",
+        detail="Microsoft 365 blocks a tenant that sends a lot of mail from domains it has not added and verified (a sign of compromise or misuse).",
+        fix="Add and verify every domain you send from as an accepted domain (Microsoft 365 admin center > Settings > Domains), send only with From addresses in those domains, and if the tenant stays blocked open a case with Microsoft support.",
+        reference=_MS_NDR + "; reply text as quoted in Microsoft Learn 'Understanding and troubleshooting Out of Office (OOF) replies'",
+        example="550 5.7.750 Service unavailable. Client blocked from sending from unregistered domains. [DM6NAM12FT012.eop-nam12.prod.protection.outlook.com]",
+    ),
+    _R(
+        "office365.recipient_not_found", "send.recipient_unknown", r"(recipientnotfound|recipient not found by smtp address lookup)",
+        provider="office365", stages=("rcpt", "data", "message"),
+        reference=_MS_NDR,
+        example="550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient nobody@contoso.com not found by SMTP address lookup",
+    ),
+    _R(
+        "office365.edge_blocked", "send.recipient_unknown", r"recipient address rejected: access denied\. as\(201806281\)",
+        provider="office365", stages=("rcpt",),
+        detail="Microsoft 365's Directory-Based Edge Blocking refused the address because no such recipient exists in the organisation's directory.",
+        reference="https://learn.microsoft.com/exchange/mail-flow-best-practices/use-directory-based-edge-blocking",
+        example="550 5.4.1 Recipient address rejected: Access denied. AS(201806281) [BN8NAM12FT040.eop-nam12.prod.protection.outlook.com]",
+    ),
+    _R(
+        "office365.spam_abuse", "send.blocked_spam", r"access denied, spam abuse detected",
+        provider="office365",
+        reference="https://github.com/dougperkes/Visual-Graph-Explorer/issues/1; " + _MS_NDR,
+        example="550 5.7.501 Access denied, spam abuse detected. For more information please go to http://go.microsoft.com/fwlink/?LinkId=526653",
+    ),
     # ----------------------------------------------------------- Outlook.com
     _R(
         "outlook.send_as_denied", "send.sender_not_owned", r"sendasdeniedexception",
@@ -545,6 +588,18 @@ RULES: tuple[ReplyRule, ...] = (
         reference="https://github.com/sisimai/p5-sisimai/blob/master/lib/Sisimai/Rhost/YahooInc.pm; " + _YAHOO,
         example="550 5.7.9 This mail has been blocked because the sender is unauthenticated. Yahoo requires all senders to authenticate with either SPF or DKIM.",
     ),
+    _R(
+        "yahoo.unresolvable_from", "send.sender_domain_unresolvable", r"unresolvable rfc\.?5321 from domain",
+        provider="yahoo",
+        reference=_YAHOO + "#unresolvable-from-domain",
+        example="451 Message temporarily deferred due to unresolvable RFC.5321 from domain. See https://senders.yahooinc.com/error-codes#unresolvable-from-domain",
+    ),
+    _R(
+        "yahoo.no_such_account", "send.recipient_unknown", r"this user doesn'?t have a [a-z.]+ account",
+        provider="yahoo", stages=("rcpt", "data", "message"),
+        reference="https://github.com/sisimai/p5-sisimai/blob/master/lib/Sisimai/Rhost/YahooInc.pm",
+        example="554 delivery error: dd This user doesn't have a yahoo.com account (nobody@yahoo.com) [0] - mta1234.mail.gq1.yahoo.com",
+    ),
     # ------------------------------------------------------------- Amazon SES
     _R(
         "ses.identity_not_verified", "send.sender_not_verified",
@@ -580,6 +635,14 @@ RULES: tuple[ReplyRule, ...] = (
         fix="In IAM, give the SMTP user a policy that allows `ses:SendRawEmail` on the resources named in the reply (the identity ARN, and the configuration set if one is used; in the sandbox also the recipient identities), e.g. `\"Action\": \"ses:SendRawEmail\", \"Resource\": \"*\"`.",
         reference="https://docs.aws.amazon.com/ses/latest/dg/control-user-access.html (reply text quoted in public write-ups)",
         example="554 Access denied: User `arn:aws:iam::123456789012:user/ses-smtp-user.20180131-111111' is not authorized to perform `ses:SendRawEmail' on resource `arn:aws:ses:us-west-2:123456789012:identity/alice@example.com'",
+    ),
+    _R(
+        "ses.sending_paused", "send.account_restricted", r"sending paused for this account",
+        provider="ses",
+        detail="AWS paused sending for the whole SES account, usually because its bounce or complaint rate got too high (see SES > Reputation metrics); AWS emails the account owner the reason.",
+        fix="Read the message AWS sent to the account's root email address, open the SES console > Reputation metrics to see the bounce and complaint rates, fix the cause (clean the address list, stop unsolicited mail), then reply to the case AWS opened to ask for sending to be resumed.",
+        reference="https://docs.aws.amazon.com/ses/latest/dg/faqs-enforcement.html (reply text quoted in public code and logs)",
+        example="554 Message rejected: Sending paused for this account. For more information, please check the inbox of the email address associated with your AWS account.",
     ),
     # --------------------------------------------------------------- SendGrid
     _R(
@@ -676,6 +739,12 @@ RULES: tuple[ReplyRule, ...] = (
         stages=_SEND,
         reference="Postfix reject_sender_login_mismatch",
         example="553 5.7.1 <ceo@example.com>: Sender address rejected: not owned by user alice@example.com",
+    ),
+    _R(
+        "generic.bare_lf", "send.message_malformed", r"(bare <?lf>?|bare line ?feeds?|barelinefeedsareillegal)",
+        stages=("data", "message"),
+        reference="Postfix smtpd_forbid_bare_newline ('Error: bare <LF> received'); Exchange 'SMTPSEND.BareLinefeedsAreIllegal'",
+        example="521 5.5.2 mail.example.com Error: bare <LF> received",
     ),
     _R(
         "generic.message_too_large", "send.message_too_large", r"(message size exceeds|message too (big|large)|exceeds (the )?(maximum )?(message )?size limit|size limit exceeded)",
@@ -945,6 +1014,16 @@ def classify_reply(stage: str, code: int, text: str, provider: str | None = None
             return _oauth_finding(stage, code, text, oauth_err or {}, provider or rule.provider, context)
 
     return _build(rule, groups, stage, code, text, provider, context)
+
+
+def classify_wire(stage: str, raw: str, provider: str | None = None, **context: Any) -> Finding | None:
+    """`classify_reply` for a reply pasted as text (``"535-5.7.8 …\\n535 5.7.8 …"``), e.g. from a log or a bounce.
+
+    Raises ValueError when the text is not an SMTP reply, so a caller can say
+    so instead of guessing.
+    """
+    reply = parse_reply_text(raw)
+    return classify_reply(stage, reply.code, reply.text, provider=provider, **context)
 
 
 def _params(stage: str, code: int, text: str, provider: str | None, context: Mapping[str, Any], groups: Mapping[str, str]) -> _Params:

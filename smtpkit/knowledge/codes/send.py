@@ -308,6 +308,24 @@ SPECS: list[FindingSpec] = [
         reference="https://help.mailgun.com/hc/en-us/articles/217531258",
     ),
     FindingSpec(
+        code="send.message_malformed",
+        severity=F,
+        step="send",
+        title="The message breaks the email format rules",
+        explanation=(
+            "The server refused the message itself because its headers or line endings break the Internet Message "
+            "Format ({reply}): a missing or invalid From: or Message-ID: header, duplicate headers, or bare line feeds "
+            "(LF without CR). Big providers enforce RFC 5322 strictly since 2024, and bare line feeds are refused since "
+            "the 'SMTP smuggling' fixes. Programs that build messages by hand with string concatenation typically cause this."
+        ),
+        fix=(
+            "Build the message with a mail library instead of by hand (Python: email.message.EmailMessage with "
+            "email.utils.make_msgid() and formatdate()); make sure it has exactly one From: with a valid address, a "
+            "Message-ID:, a Date:, no duplicated headers, and CRLF line endings throughout."
+        ),
+        reference="RFC 5322 §3.6; RFC 5321 §2.3.8",
+    ),
+    FindingSpec(
         code="send.tempfail",
         severity=W,
         step="send",
