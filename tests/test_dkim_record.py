@@ -89,7 +89,9 @@ def test_key_size_reads_pkcs1_too() -> None:
 
 
 def test_selector_helpers() -> None:
-    assert {"google", "selector1", "selector2", "default", "k1", "s1", "mxvault", "everlytickey1"} <= set(COMMON_SELECTORS)
+    assert {"google", "selector1", "selector2", "default", "k1", "s1", "mxvault", "everlytickey1"} <= set(
+        COMMON_SELECTORS
+    )
     assert key_name("s1", "example.com.") == "s1._domainkey.example.com"
     assert looks_like_dkim(f"v=DKIM1; p={RSA_2048}") and looks_like_dkim(f"k=rsa; p={RSA_2048}")
     assert not looks_like_dkim("v=spf1 include:_spf.google.com ~all")

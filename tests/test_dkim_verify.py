@@ -72,10 +72,16 @@ def resolver_for(server: DnsServer, timeout: float = 2.0) -> Resolver:
     return Resolver(nameservers=[server.nameserver], timeout=timeout)
 
 
-def signed(selector: str, *, key=KEY, frm: str = "alice@signer.test", body: str = "Hello.\r\n", domain: str = "signer.test") -> bytes:  # type: ignore[no-untyped-def]
+def signed(
+    selector: str, *, key=KEY, frm: str = "alice@signer.test", body: str = "Hello.\r\n", domain: str = "signer.test"
+) -> bytes:  # type: ignore[no-untyped-def]
     msg = f"From: {frm}\r\nTo: bob@example.org\r\nSubject: Test\r\nMessage-ID: <1@signer.test>\r\n\r\n{body}".encode()
     sig = dkim.sign(
-        msg, selector.encode(), domain.encode(), key.private_key, include_headers=[b"from", b"to", b"subject", b"message-id"]
+        msg,
+        selector.encode(),
+        domain.encode(),
+        key.private_key,
+        include_headers=[b"from", b"to", b"subject", b"message-id"],
     )
     return sig + msg
 
@@ -192,7 +198,11 @@ def test_expired_and_malformed_signatures(signing_dns: DnsServer) -> None:
     assert res.signatures[0].problem == "malformed" and "algorithm" in res.signatures[0].reason
     assert [f.code for f in verify_step(res).findings] == ["dkim.signature_malformed"]
 
-    garbage = b"DKIM-Signature: this is not a tag list\r\n" + good.split(b"\r\n", 1)[1].split(b"From:", 1)[0] + b"From: a@signer.test\r\n\r\nx\r\n"
+    garbage = (
+        b"DKIM-Signature: this is not a tag list\r\n"
+        + good.split(b"\r\n", 1)[1].split(b"From:", 1)[0]
+        + b"From: a@signer.test\r\n\r\nx\r\n"
+    )
     res = verify_message(garbage, resolver_for(signing_dns))
     assert res.signatures[0].problem == "malformed"
 
@@ -228,7 +238,9 @@ def test_unaligned_signature_fails_dmarc_and_names_the_identifier(signing_dns: D
     assert report.verdict == "fail"
 
 
-def test_cli_verify(vector_dns: DnsServer, conformance_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_verify(
+    vector_dns: DnsServer, conformance_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = conformance_dir / "dkim" / "rfc6376.signed.msg"
     assert main(["dkim", "verify", str(path), "--nameserver", vector_dns.nameserver, "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)

@@ -85,9 +85,17 @@ def test_invalid_tag_values(resolver: Resolver) -> None:
     ("domain", "code", "in_fix"),
     [
         ("dmarc-none.test", "dmarc.policy_none", '"v=DMARC1; p=quarantine; rua=mailto:dmarc-reports@dmarc-none.test"'),
-        ("dmarc-noreport.test", "dmarc.no_reporting", '"v=DMARC1; p=reject; rua=mailto:dmarc-reports@dmarc-noreport.test"'),
+        (
+            "dmarc-noreport.test",
+            "dmarc.no_reporting",
+            '"v=DMARC1; p=reject; rua=mailto:dmarc-reports@dmarc-noreport.test"',
+        ),
         ("dmarc-pct.test", "dmarc.pct_partial", '"v=DMARC1; p=quarantine; rua=mailto:dmarc-reports@dmarc-pct.test"'),
-        ("dmarc-testing.test", "dmarc.testing_mode", '"v=DMARC1; p=reject; rua=mailto:dmarc-reports@dmarc-testing.test"'),
+        (
+            "dmarc-testing.test",
+            "dmarc.testing_mode",
+            '"v=DMARC1; p=reject; rua=mailto:dmarc-reports@dmarc-testing.test"',
+        ),
     ],
 )
 def test_policy_warnings(resolver: Resolver, domain: str, code: str, in_fix: str) -> None:
@@ -109,7 +117,9 @@ def test_external_report_destination_needs_authorization(resolver: Resolver) -> 
 
 
 def test_strict_alignment_names_the_spf_identifier(resolver: Resolver) -> None:
-    step = dmarc_step("dmarc-strict.test", resolver, mail_from="bounce@mail.dmarc-strict.test", dkim_domains=["dmarc-strict.test"])
+    step = dmarc_step(
+        "dmarc-strict.test", resolver, mail_from="bounce@mail.dmarc-strict.test", dkim_domains=["dmarc-strict.test"]
+    )
     assert codes(step) == ["dmarc.not_aligned"]
     f = step.findings[0]
     assert "SPF MAIL FROM mail.dmarc-strict.test" in f.title and "strict" in f.explanation
@@ -118,15 +128,22 @@ def test_strict_alignment_names_the_spf_identifier(resolver: Resolver) -> None:
     alone = dmarc_step("dmarc-strict.test", resolver, mail_from="bounce@mail.dmarc-strict.test", dkim_domains=[])
     assert [(f.code, f.severity.value) for f in alone.findings] == [("dmarc.not_aligned", "fail")]
     assert "p=reject" in alone.findings[0].explanation
-    only_spf = dmarc_step("dmarc-strict.test", resolver, mail_from="bounces@sendgrid.example.net", dkim_domains=["sendgrid.example.net"])
-    assert [(f.code, f.severity.value) for f in only_spf.findings] == [("dmarc.not_aligned", "fail"), ("dmarc.not_aligned", "fail")]
+    only_spf = dmarc_step(
+        "dmarc-strict.test", resolver, mail_from="bounces@sendgrid.example.net", dkim_domains=["sendgrid.example.net"]
+    )
+    assert [(f.code, f.severity.value) for f in only_spf.findings] == [
+        ("dmarc.not_aligned", "fail"),
+        ("dmarc.not_aligned", "fail"),
+    ]
     assert {f.title.split(" ")[0] for f in only_spf.findings} == {"SPF", "DKIM"}
     relaxed = dmarc_step("dmarc-none.test", resolver, mail_from="bounce@mail.dmarc-none.test")
     assert "dmarc.not_aligned" not in codes(relaxed)  # relaxed: same organizational domain
 
 
 def test_lookup_failure_is_not_missing() -> None:
-    zones = ZoneSet([Record("_dmarc.slow.test", "TIMEOUT"), Record("slow.test", "MX", (10, "mx.slow.test"))], zones=["slow.test"])
+    zones = ZoneSet(
+        [Record("_dmarc.slow.test", "TIMEOUT"), Record("slow.test", "MX", (10, "mx.slow.test"))], zones=["slow.test"]
+    )
     with DnsServer(zones) as server:
         step = dmarc_step("slow.test", Resolver(nameservers=[server.nameserver], timeout=0.3))
     assert codes(step) == ["dmarc.lookup_failed"] and "TIMEOUT" in step.findings[0].explanation

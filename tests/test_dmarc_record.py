@@ -48,11 +48,19 @@ def test_every_tag_is_explained_with_its_default() -> None:
 @pytest.mark.parametrize(
     ("text", "fragment", "corrected"),
     [
-        ("v=DMARC1, p=reject, rua=mailto:d@example.com", "not separated by semicolons", "v=DMARC1; p=reject; rua=mailto:d@example.com"),
+        (
+            "v=DMARC1, p=reject, rua=mailto:d@example.com",
+            "not separated by semicolons",
+            "v=DMARC1; p=reject; rua=mailto:d@example.com",
+        ),
         ("v=DMARC1 p=reject", "not separated by semicolons", "v=DMARC1; p=reject"),
         ("v=dmarc1; p=none", "exactly v=DMARC1", "v=DMARC1; p=none"),
         ("p=reject; v=DMARC1", "very first tag", "v=DMARC1; p=reject"),
-        ("v=DMARC1; p=reject; ruf:mailto:f@example.com", "not a tag=value pair", "v=DMARC1; p=reject; ruf=mailto:f@example.com"),
+        (
+            "v=DMARC1; p=reject; ruf:mailto:f@example.com",
+            "not a tag=value pair",
+            "v=DMARC1; p=reject; ruf=mailto:f@example.com",
+        ),
         ("v=DMARC1; p=reject; p=none", "appears twice", "v=DMARC1; p=reject"),
     ],
 )
@@ -146,7 +154,9 @@ def test_alignment_rows_and_dmarc_pass() -> None:
     rows = check_alignment("example.com", spf_domain="amazonses.com", spf_pass=True, dkim=[("example.com", True)])
     assert [(r.identifier, r.aligned) for r in rows] == [("SPF MAIL FROM", False), ("DKIM d=", True)]
     assert dmarc_passes(rows)
-    failing = check_alignment("example.com", spf_domain="amazonses.com", spf_pass=True, dkim=[("example.com", False), ("sendgrid.net", True)])
+    failing = check_alignment(
+        "example.com", spf_domain="amazonses.com", spf_pass=True, dkim=[("example.com", False), ("sendgrid.net", True)]
+    )
     assert not dmarc_passes(failing)  # the aligned signature failed, the passing ones are not aligned
     strict = check_alignment("example.com", spf_domain="bounce.example.com", aspf="s")
     assert not strict[0].aligned and strict[0].to_row()["mode"] == "strict"

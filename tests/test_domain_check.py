@@ -48,7 +48,12 @@ def test_healthy_lab_domain_passes(resolver: Resolver) -> None:
 BROKEN = [
     ("dkim-missing.test", {}, "dkim.key_missing", "selector1._domainkey.dkim-missing.test"),
     ("dkim-none.test", {}, "dkim.no_selector_found", "smtpkit domain dkim-none.test --selector"),
-    ("dkim-none.test", {"selectors": ["mail"]}, "dkim.key_missing", "smtpkit dkim keygen --domain dkim-none.test --selector mail"),
+    (
+        "dkim-none.test",
+        {"selectors": ["mail"]},
+        "dkim.key_missing",
+        "smtpkit dkim keygen --domain dkim-none.test --selector mail",
+    ),
     ("dkim-revoked.test", {}, "dkim.key_revoked", 'default._domainkey.dkim-revoked.test TXT "v=DKIM1; k=rsa; p='),
     ("dkim-invalid.test", {}, "dkim.key_invalid", '"v=DKIM1; k=rsa; p=<the full base64 key, no spaces>"'),
     ("dkim-short.test", {}, "dkim.key_too_short", "smtpkit dkim keygen --domain dkim-short.test --selector"),
@@ -57,25 +62,52 @@ BROKEN = [
     ("dmarc-missing.test", {}, "dmarc.missing", '"v=DMARC1; p=none; rua=mailto:dmarc-reports@dmarc-missing.test"'),
     ("dmarc-multiple.test", {}, "dmarc.multiple_records", '_dmarc.dmarc-multiple.test TXT "v=DMARC1; p=reject;'),
     ("dmarc-syntax.test", {}, "dmarc.syntax_error", '"v=DMARC1; p=reject; rua=mailto:dmarc-reports@dmarc-syntax.test"'),
-    ("dmarc-badvalue.test", {}, "dmarc.invalid_tag_value", '"v=DMARC1; p=reject; adkim=r; rua=mailto:dmarc-reports@dmarc-badvalue.test"'),
+    (
+        "dmarc-badvalue.test",
+        {},
+        "dmarc.invalid_tag_value",
+        '"v=DMARC1; p=reject; adkim=r; rua=mailto:dmarc-reports@dmarc-badvalue.test"',
+    ),
     ("dmarc-none.test", {}, "dmarc.policy_none", '"v=DMARC1; p=quarantine; rua=mailto:dmarc-reports@dmarc-none.test"'),
-    ("dmarc-noreport.test", {}, "dmarc.no_reporting", '"v=DMARC1; p=reject; rua=mailto:dmarc-reports@dmarc-noreport.test"'),
-    ("dmarc-rua-external.test", {}, "dmarc.rua_unauthorized", 'dmarc-rua-external.test._report._dmarc.dmarc-reports.test TXT "v=DMARC1"'),
+    (
+        "dmarc-noreport.test",
+        {},
+        "dmarc.no_reporting",
+        '"v=DMARC1; p=reject; rua=mailto:dmarc-reports@dmarc-noreport.test"',
+    ),
+    (
+        "dmarc-rua-external.test",
+        {},
+        "dmarc.rua_unauthorized",
+        'dmarc-rua-external.test._report._dmarc.dmarc-reports.test TXT "v=DMARC1"',
+    ),
     ("dmarc-pct.test", {}, "dmarc.pct_partial", '"v=DMARC1; p=quarantine; rua=mailto:dmarc-reports@dmarc-pct.test"'),
-    ("dmarc-testing.test", {}, "dmarc.testing_mode", '"v=DMARC1; p=reject; rua=mailto:dmarc-reports@dmarc-testing.test"'),
+    (
+        "dmarc-testing.test",
+        {},
+        "dmarc.testing_mode",
+        '"v=DMARC1; p=reject; rua=mailto:dmarc-reports@dmarc-testing.test"',
+    ),
     ("dmarc-strict.test", {"mail_from": "bounce@mail.dmarc-strict.test"}, "dmarc.not_aligned", "aspf=r"),
     ("mx-null.test", {}, "mx.null", "mx-null.test. 3600 IN MX 10 mail.mx-null.test."),
     ("mx-none.test", {}, "mx.missing", "mx-none.test. 3600 IN MX 10 mail.mx-none.test."),
     ("mx-cname.test", {}, "mx.invalid_target", "mx-cname.test. IN MX 10 mail.mx-cname.test."),
     ("mx-ip.test", {}, "mx.invalid_target", "mail.mx-ip.test. IN A 127.0.0.1"),
     ("mx-dangling.test", {}, "mx.invalid_target", "mx1.mx-dangling.test. IN A"),
-    ("ptr-mismatch.test", {"ip": PTR_MISMATCH_IP}, "ptr.not_forward_confirmed", f"mail.ptr-mismatch.test. IN A {PTR_MISMATCH_IP}"),
+    (
+        "ptr-mismatch.test",
+        {"ip": PTR_MISMATCH_IP},
+        "ptr.not_forward_confirmed",
+        f"mail.ptr-mismatch.test. IN A {PTR_MISMATCH_IP}",
+    ),
     ("ptr-mismatch.test", {"ip": PTR_MISSING_IP}, "ptr.missing", "1.2.0.127.in-addr.arpa PTR mail.ptr-mismatch.test."),
 ]
 
 
 @pytest.mark.parametrize(("domain", "kwargs", "code", "fix"), BROKEN, ids=[f"{d}-{c}" for d, _k, c, _f in BROKEN])
-def test_each_broken_domain_names_its_code_and_fix(resolver: Resolver, domain: str, kwargs: dict, code: str, fix: str) -> None:
+def test_each_broken_domain_names_its_code_and_fix(
+    resolver: Resolver, domain: str, kwargs: dict, code: str, fix: str
+) -> None:
     report = check_domain(domain, resolver=resolver, **kwargs)
     assert report.verdict != "pass", report.to_text()
     assert code in report.codes(), report.codes()
@@ -88,8 +120,15 @@ def test_each_broken_domain_names_its_code_and_fix(resolver: Resolver, domain: s
 
 
 def test_domain_query_validates_and_normalises() -> None:
-    q = DomainQuery(" Example.COM. ", ("S1._domainkey.example.com", "google", "google"), " 192.0.2.1 ", "<Bounce@Mail.Example.com>")
-    assert (q.domain, q.selectors, q.ip, q.mail_from) == ("example.com", ("s1", "google"), "192.0.2.1", "Bounce@mail.example.com")
+    q = DomainQuery(
+        " Example.COM. ", ("S1._domainkey.example.com", "google", "google"), " 192.0.2.1 ", "<Bounce@Mail.Example.com>"
+    )
+    assert (q.domain, q.selectors, q.ip, q.mail_from) == (
+        "example.com",
+        ("s1", "google"),
+        "192.0.2.1",
+        "Bounce@mail.example.com",
+    )
     assert q.spf_domain == "mail.example.com"
     assert DomainQuery("bücher.example").domain == "xn--bcher-kva.example"
     for bad, msg in [
@@ -135,7 +174,9 @@ def test_overall_deadline_is_kept() -> None:
     assert [s.name for s in report.steps] == ["mx", "spf", "dkim", "dmarc", "ptr"]
     assert all("overall deadline of 0.5s" in s.summary for s in report.steps)
     assert report.verdict == "fail"
-    assert {"mx.lookup_failed", "dkim.key_lookup_failed", "dmarc.lookup_failed", "ptr.lookup_failed"} <= set(report.codes())
+    assert {"mx.lookup_failed", "dkim.key_lookup_failed", "dmarc.lookup_failed", "ptr.lookup_failed"} <= set(
+        report.codes()
+    )
 
 
 def test_cli_domain(lab_dns: DnsServer, capsys: pytest.CaptureFixture[str]) -> None:
@@ -158,3 +199,22 @@ def test_cli_domain(lab_dns: DnsServer, capsys: pytest.CaptureFixture[str]) -> N
     ]:
         assert main(argv) == 2
         assert msg in capsys.readouterr().err
+
+
+def test_dkim_discovery_against_a_silent_nameserver() -> None:
+    """A nameserver that swallows every query: discovery reports the failure, not 'no selector'."""
+    import socket
+
+    from smtpkit.checks.dkim_step import dkim_step
+
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    silent.bind(("127.0.0.1", 0))
+    try:
+        r = Resolver(nameservers=[f"127.0.0.1:{silent.getsockname()[1]}"], timeout=0.2, retries=0)
+        start = time.monotonic()
+        step = dkim_step("example.test", r, candidates=["google", "selector1", "k1"])
+        assert time.monotonic() - start < 2.0
+    finally:
+        silent.close()
+    assert [f.code for f in step.findings] == ["dkim.key_lookup_failed"]
+    assert "3 common selectors" in step.findings[0].title and "TIMEOUT" in step.findings[0].explanation

@@ -60,7 +60,12 @@ def test_domain_that_does_not_exist(resolver: Resolver) -> None:
 @pytest.mark.parametrize(
     ("domain", "problem", "in_fix", "severity"),
     [
-        ("mx-cname.test", "alias (CNAME) for mail.mx-cname.test", "mx-cname.test. IN MX 10 mail.mx-cname.test.", "warn"),
+        (
+            "mx-cname.test",
+            "alias (CNAME) for mail.mx-cname.test",
+            "mx-cname.test. IN MX 10 mail.mx-cname.test.",
+            "warn",
+        ),
         ("mx-ip.test", "IP address (127.0.0.1)", "mx-ip.test. IN MX 10 mail.mx-ip.test.", "fail"),
         ("mx-dangling.test", "no address", "mx1.mx-dangling.test. IN A", "fail"),
     ],
@@ -76,7 +81,12 @@ def test_invalid_targets(resolver: Resolver, domain: str, problem: str, in_fix: 
 def test_healthy_ptr_is_forward_confirmed(resolver: Resolver) -> None:
     step = ptr_step("127.0.0.1", resolver)
     assert step.findings == [] and step.details["forward-confirmed"] is True
-    assert step.tables["reverse dns"][0] == {"PTR name": "mail.smtpkit.test", "A lookup": "ok", "addresses": "127.0.0.1", "points back": True}
+    assert step.tables["reverse dns"][0] == {
+        "PTR name": "mail.smtpkit.test",
+        "A lookup": "ok",
+        "addresses": "127.0.0.1",
+        "points back": True,
+    }
     v6 = ptr_step("::1", resolver)
     assert v6.findings == [] and "AAAA lookup" in v6.tables["reverse dns"][0]
 
@@ -90,7 +100,10 @@ def test_missing_ptr(resolver: Resolver) -> None:
 
 @pytest.mark.parametrize(
     ("ip", "says"),
-    [(PTR_MISMATCH_IP, "mail.ptr-mismatch.test resolves to 127.0.2.99, not to 127.0.2.2"), (PTR_NOFORWARD_IP, "has no A record")],
+    [
+        (PTR_MISMATCH_IP, "mail.ptr-mismatch.test resolves to 127.0.2.99, not to 127.0.2.2"),
+        (PTR_NOFORWARD_IP, "has no A record"),
+    ],
 )
 def test_ptr_not_forward_confirmed(resolver: Resolver, ip: str, says: str) -> None:
     step = ptr_step(ip, resolver)
@@ -102,7 +115,12 @@ def test_ptr_not_forward_confirmed(resolver: Resolver, ip: str, says: str) -> No
 
 def test_lookup_failures_are_not_absence() -> None:
     zones = ZoneSet(
-        [Record("slow.test", "TIMEOUT"), Record("mx.slow.test", "TIMEOUT"), Record("9.9.0.127.in-addr.arpa", "TIMEOUT"), Record("ok.test", "MX", (10, "mx.slow.test"))],
+        [
+            Record("slow.test", "TIMEOUT"),
+            Record("mx.slow.test", "TIMEOUT"),
+            Record("9.9.0.127.in-addr.arpa", "TIMEOUT"),
+            Record("ok.test", "MX", (10, "mx.slow.test")),
+        ],
         zones=["slow.test", "ok.test", "127.in-addr.arpa"],
     )
     with DnsServer(zones) as server:

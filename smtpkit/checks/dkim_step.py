@@ -46,16 +46,26 @@ def key_findings(probe: SelectorProbe, domain: str, *, requested: bool = True) -
         "host": f"{probe.selector}._domainkey",
     }
     if ans.failed:
-        return [finding("dkim.key_lookup_failed", ans.error or ans.status, status=ans.status.upper(), error=ans.error or ans.status, **params)]
+        return [
+            finding(
+                "dkim.key_lookup_failed",
+                ans.error or ans.status,
+                status=ans.status.upper(),
+                error=ans.error or ans.status,
+                **params,
+            )
+        ]
     if probe.record is None:
         if not requested:
             return []
         cnames = ans.cnames
-        evidence = f"{probe.name} TXT -> {ans.status.upper()}" + (f" (CNAME {_chain(cnames, ans.canonical_name)})" if cnames else "")
+        evidence = f"{probe.name} TXT -> {ans.status.upper()}" + (
+            f" (CNAME {_chain(cnames, ans.canonical_name)})" if cnames else ""
+        )
         extras: list[str] = []
         fix_extra = ""
         if probe.records:
-            extras.append(f"There is a TXT record at that name, but it is not a DKIM key: \"{probe.records[0][:120]}\".")
+            extras.append(f'There is a TXT record at that name, but it is not a DKIM key: "{probe.records[0][:120]}".')
             evidence += f"; TXT found: {probe.records[0][:200]}"
         if cnames:
             target = ans.canonical_name or cnames[-1]
@@ -82,7 +92,7 @@ def key_findings(probe: SelectorProbe, domain: str, *, requested: bool = True) -
 
     rec = probe.record
     out: list[Finding] = []
-    evidence = f"{probe.name} TXT \"{rec.raw[:300]}{'…' if len(rec.raw) > 300 else ''}\""
+    evidence = f'{probe.name} TXT "{rec.raw[:300]}{"…" if len(rec.raw) > 300 else ""}"'
     keyish = [t for t in probe.records if "p=" in t.replace(" ", "")]
     if len(keyish) > 1:
         out.append(
@@ -102,7 +112,9 @@ def key_findings(probe: SelectorProbe, domain: str, *, requested: bool = True) -
         out.append(finding("dkim.key_invalid", evidence, problem="; ".join(invalid), **params))
     bits = rec.key_bits
     if rec.problem("too_short"):
-        out.append(finding("dkim.key_too_short", evidence, bits=bits, new_selector=_new_selector(probe.selector), **params))
+        out.append(
+            finding("dkim.key_too_short", evidence, bits=bits, new_selector=_new_selector(probe.selector), **params)
+        )
     elif rec.problem("short"):
         out.append(
             finding(
@@ -127,7 +139,8 @@ def _key_row(probe: SelectorProbe) -> dict[str, object]:
     return {
         "selector": probe.selector,
         "name": probe.name,
-        "lookup": probe.answer.status + (f" via {_chain(probe.answer.cnames, probe.answer.canonical_name)}" if probe.answer.cnames else ""),
+        "lookup": probe.answer.status
+        + (f" via {_chain(probe.answer.cnames, probe.answer.canonical_name)}" if probe.answer.cnames else ""),
         "key": f"{rec.key_type} {rec.key_bits or ''}".strip() if rec else "",
         "flags": ",".join(rec.flags) if rec else "",
         "used by": probe.used_by,
@@ -165,9 +178,25 @@ def dkim_step(
             findings += key_findings(p, domain, requested=True)
         found_any = found + dangling
         if not found_any and failed and len(failed) == len(probes):
-            findings += key_findings(failed[0], domain)
+            ans = failed[0].answer
+            findings.append(
+                finding(
+                    "dkim.key_lookup_failed",
+                    f"{len(failed)} selector lookups, e.g. {failed[0].name}: {ans.status}",
+                    selector=f"discovery ({len(failed)} common selectors)",
+                    name=f"<selector>._domainkey.{domain}",
+                    status=ans.status.upper(),
+                    error=ans.error or ans.status,
+                )
+            )
         elif not found_any:
             tried = ", ".join(names[:12]) + (f" and {len(names) - 12} more" if len(names) > 12 else "")
+            extra = ""
+            if failed:
+                extra = (
+                    f"{len(failed)} of these lookups got no answer ({', '.join(p.selector for p in failed[:5])}"
+                    f"{', ...' if len(failed) > 5 else ''}), so a key may hide behind them: run the check again."
+                )
             findings.append(
                 finding(
                     "dkim.no_selector_found",
@@ -175,6 +204,7 @@ def dkim_step(
                     domain=domain,
                     count=len(names),
                     tried=tried,
+                    extra=extra,
                 )
             )
     usable = [p for p in found if p.record is not None and p.record.usable]
@@ -237,7 +267,11 @@ def signature_findings(sig: SignatureResult, *, others_pass: bool = False) -> li
         "problem": sig.reason,
     }
     evidence = f"DKIM-Signature: {sig.header[:400]}" + (f" | {sig.reason}" if sig.reason else "")
-    downgrade = {"severity": Severity.WARN, "extra": "Another signature on this message verifies, so DKIM still passes."} if others_pass else {}
+    downgrade = (
+        {"severity": Severity.WARN, "extra": "Another signature on this message verifies, so DKIM still passes."}
+        if others_pass
+        else {}
+    )
     if sig.passed:
         out: list[Finding] = []
         rec = sig.key_record
@@ -245,11 +279,18 @@ def signature_findings(sig: SignatureResult, *, others_pass: bool = False) -> li
             if rec.problem("short"):
                 out.append(
                     finding(
-                        "dkim.key_too_short", evidence, severity=Severity.WARN, bits=rec.key_bits, new_selector=_new_selector(sig.selector), **params
+                        "dkim.key_too_short",
+                        evidence,
+                        severity=Severity.WARN,
+                        bits=rec.key_bits,
+                        new_selector=_new_selector(sig.selector),
+                        **params,
                     )
                 )
             if rec.testing:
-                out.append(finding("dkim.testing_mode", evidence, corrected=record_text(without_flag(rec.tags, "y")), **params))
+                out.append(
+                    finding("dkim.testing_mode", evidence, corrected=record_text(without_flag(rec.tags, "y")), **params)
+                )
         return out
     code = _PROBLEM_CODE.get(sig.problem)
     if code is None:
@@ -257,14 +298,20 @@ def signature_findings(sig: SignatureResult, *, others_pass: bool = False) -> li
     kwargs: dict[str, object] = dict(params)
     ans = sig.key_answer
     if code == "dkim.key_missing":
-        kwargs.update(status=(ans.status.upper() if ans else "no answer"), via=_via(ans.cnames, ans.canonical_name) if ans else "")
+        kwargs.update(
+            status=(ans.status.upper() if ans else "no answer"), via=_via(ans.cnames, ans.canonical_name) if ans else ""
+        )
     elif code == "dkim.key_lookup_failed":
         kwargs.update(status=(ans.status.upper() if ans else "TIMEOUT"), error=(ans.error if ans else sig.reason))
     elif code == "dkim.key_too_short":
-        kwargs.update(bits=sig.key_record.key_bits if sig.key_record else "under 1024", new_selector=_new_selector(sig.selector))
+        kwargs.update(
+            bits=sig.key_record.key_bits if sig.key_record else "under 1024", new_selector=_new_selector(sig.selector)
+        )
     elif code == "dkim.key_invalid":
         rec = sig.key_record
-        kwargs["problem"] = "; ".join(p.message for p in rec.problems if p.kind == "invalid") if rec and rec.problems else sig.reason
+        kwargs["problem"] = (
+            "; ".join(p.message for p in rec.problems if p.kind == "invalid") if rec and rec.problems else sig.reason
+        )
     return [finding(code, evidence, **{**kwargs, **downgrade})]  # type: ignore[arg-type]
 
 
@@ -274,11 +321,19 @@ def verify_step(result: VerifyResult) -> Step:
     passed = result.passed
     if result.message_problem:
         findings.append(
-            finding("dkim.no_signature", result.message_problem, extra=f"Here the input could not be read: {result.message_problem}.")
+            finding(
+                "dkim.no_signature",
+                result.message_problem,
+                extra=f"Here the input could not be read: {result.message_problem}.",
+            )
         )
         summary = result.message_problem
     elif not result.signatures:
-        findings.append(finding("dkim.no_signature", f"From: {result.from_header}" if result.from_header else "no DKIM-Signature header"))
+        findings.append(
+            finding(
+                "dkim.no_signature", f"From: {result.from_header}" if result.from_header else "no DKIM-Signature header"
+            )
+        )
         summary = "the message carries no DKIM signature"
     else:
         for sig in result.signatures:

@@ -57,7 +57,9 @@ def alignment_findings(rows: Sequence[AlignmentRow], policy: str = "none") -> li
         others = [r for r in rows if r is not row and r.counts]
         if others and all(o.authenticated is True for o in others):
             severity = Severity.INFO
-            consequence = f"DMARC still passes through {others[0].identifier} {others[0].domain}, so this costs nothing today."
+            consequence = (
+                f"DMARC still passes through {others[0].identifier} {others[0].domain}, so this costs nothing today."
+            )
         elif others:
             # Only a possible pass (a published key, not a verified signature): the domain now depends on it alone.
             severity = Severity.WARN
@@ -110,10 +112,12 @@ def _merge(records: list[str]) -> str:
     return base.corrected(rua=",".join(rua) if rua else None)
 
 
-def record_findings(rec: DmarcRecord, name: str, domain: str, policy_domain: str, resolver: Resolver | None) -> tuple[list[Finding], list[dict[str, Any]]]:
+def record_findings(
+    rec: DmarcRecord, name: str, domain: str, policy_domain: str, resolver: Resolver | None
+) -> tuple[list[Finding], list[dict[str, Any]]]:
     """Findings about one DMARC record's content, and the report-destination table."""
     out: list[Finding] = []
-    evidence = f"{name} TXT \"{rec.raw}\""
+    evidence = f'{name} TXT "{rec.raw}"'
     if not rec.valid:
         problem = "; ".join(p.message for p in rec.problems_of("syntax"))
         out.append(finding("dmarc.syntax_error", evidence, name=name, problem=problem, corrected=rec.corrected()))
@@ -121,27 +125,72 @@ def record_findings(rec: DmarcRecord, name: str, domain: str, policy_domain: str
     corrected = rec.corrected()
     for p in rec.problems:
         if p.kind == "invalid_value":
-            out.append(finding("dmarc.invalid_tag_value", evidence, name=name, tag=p.tag, problem=p.message, corrected=corrected))
+            out.append(
+                finding(
+                    "dmarc.invalid_tag_value", evidence, name=name, tag=p.tag, problem=p.message, corrected=corrected
+                )
+            )
         elif p.kind == "unknown_tag":
             out.append(
-                finding("dmarc.invalid_tag_value", evidence, severity=Severity.WARN, name=name, tag=p.tag, problem=p.message, corrected=corrected)
+                finding(
+                    "dmarc.invalid_tag_value",
+                    evidence,
+                    severity=Severity.WARN,
+                    name=name,
+                    tag=p.tag,
+                    problem=p.message,
+                    corrected=corrected,
+                )
             )
     bad_tags = {p.tag for p in rec.problems}
     p_ok = "p" not in bad_tags
     if p_ok and rec.policy == "none":
-        out.append(finding("dmarc.policy_none", evidence, domain=domain, name=name, stricter=rec.corrected(p="quarantine")))
+        out.append(
+            finding("dmarc.policy_none", evidence, domain=domain, name=name, stricter=rec.corrected(p="quarantine"))
+        )
     if rec.pct < 100 and rec.policy != "none":
-        out.append(finding("dmarc.pct_partial", evidence, domain=domain, name=name, pct=rec.pct, policy=rec.policy, corrected=rec.corrected(pct=None)))
+        out.append(
+            finding(
+                "dmarc.pct_partial",
+                evidence,
+                domain=domain,
+                name=name,
+                pct=rec.pct,
+                policy=rec.policy,
+                corrected=rec.corrected(pct=None),
+            )
+        )
     if rec.testing and rec.policy != "none":
-        out.append(finding("dmarc.testing_mode", evidence, domain=domain, name=name, policy=rec.policy, corrected=rec.corrected(t=None)))
+        out.append(
+            finding(
+                "dmarc.testing_mode",
+                evidence,
+                domain=domain,
+                name=name,
+                policy=rec.policy,
+                corrected=rec.corrected(t=None),
+            )
+        )
     if not rec.rua and "rua" not in bad_tags:
         out.append(
-            finding("dmarc.no_reporting", evidence, domain=domain, name=name, with_rua=rec.corrected(rua=f"mailto:dmarc-reports@{policy_domain}"))
+            finding(
+                "dmarc.no_reporting",
+                evidence,
+                domain=domain,
+                name=name,
+                with_rua=rec.corrected(rua=f"mailto:dmarc-reports@{policy_domain}"),
+            )
         )
     rows: list[dict[str, Any]] = []
     for tag in ("rua", "ruf"):
         for uri in parse_uris(rec.tags.get(tag, ""))[0]:
-            row: dict[str, Any] = {"tag": tag, "destination": uri.uri, "domain": uri.domain, "external": False, "authorised": ""}
+            row: dict[str, Any] = {
+                "tag": tag,
+                "destination": uri.uri,
+                "domain": uri.domain,
+                "external": False,
+                "authorised": "",
+            }
             if uri.scheme == "mailto" and uri.domain and is_external(policy_domain, uri.domain):
                 row["external"] = True
                 auth_name = f"{policy_domain}._report._dmarc.{uri.domain}"
@@ -154,7 +203,8 @@ def record_findings(rec: DmarcRecord, name: str, domain: str, policy_domain: str
                         out.append(
                             finding(
                                 "dmarc.rua_unauthorized",
-                                f"{auth_name} TXT -> {ans.status.upper()}" + (f" ({'; '.join(ans.texts)[:200]})" if ans.texts else ""),
+                                f"{auth_name} TXT -> {ans.status.upper()}"
+                                + (f" ({'; '.join(ans.texts)[:200]})" if ans.texts else ""),
                                 domain=policy_domain,
                                 dest_domain=uri.domain,
                                 address=uri.address,
@@ -190,13 +240,27 @@ def dmarc_step(
     for name, text in disc.malformed:
         rec = parse_record(text)
         findings.append(
-            finding("dmarc.syntax_error", f"{name} TXT \"{text}\"", name=name, problem="; ".join(p.message for p in rec.problems_of("syntax")) or "it does not start with v=DMARC1", corrected=rec.corrected())
+            finding(
+                "dmarc.syntax_error",
+                f'{name} TXT "{text}"',
+                name=name,
+                problem="; ".join(p.message for p in rec.problems_of("syntax")) or "it does not start with v=DMARC1",
+                corrected=rec.corrected(),
+            )
         )
     failed = disc.failed
     record = disc.record
     if failed is not None:
         ans = failed.answer
-        findings.append(finding("dmarc.lookup_failed", ans.error or ans.status, name=failed.name, status=ans.status.upper(), error=ans.error or ans.status))
+        findings.append(
+            finding(
+                "dmarc.lookup_failed",
+                ans.error or ans.status,
+                name=failed.name,
+                status=ans.status.upper(),
+                error=ans.error or ans.status,
+            )
+        )
         summary = f"DMARC lookup of {failed.name} failed ({ans.status})"
     elif not disc.records:
         if not disc.malformed:
@@ -236,7 +300,9 @@ def dmarc_step(
         if rua_rows:
             tables["report destinations"] = rua_rows
         if record.valid:
-            summary = f"p={record.policy}" + (f", sp={record.subdomain_policy}" if record.subdomain_policy != record.policy else "")
+            summary = f"p={record.policy}" + (
+                f", sp={record.subdomain_policy}" if record.subdomain_policy != record.policy else ""
+            )
             summary += f", reports to {', '.join(u.address for u in record.rua)}" if record.rua else ", no reports"
             if disc.used_fallback:
                 summary += f" (inherited from {disc.policy_domain})"
@@ -272,7 +338,9 @@ def message_dmarc_step(result: VerifyResult, resolver: Resolver) -> Step:
     """
     start = time.monotonic()
     if not result.from_domain:
-        step = Step(name="dmarc", status=Status.SKIP, summary="no From address in the message: DMARC cannot be evaluated")
+        step = Step(
+            name="dmarc", status=Status.SKIP, summary="no From address in the message: DMARC cannot be evaluated"
+        )
         return step
     disc = discover(result.from_domain, resolver)
     record = disc.record
@@ -293,7 +361,15 @@ def message_dmarc_step(result: VerifyResult, resolver: Resolver) -> Step:
         summary = f"DMARC {verdict} for From domain {result.from_domain} (p={policy})"
     elif disc.failed is not None:
         ans = disc.failed.answer
-        findings.append(finding("dmarc.lookup_failed", ans.error or ans.status, name=disc.failed.name, status=ans.status.upper(), error=ans.error or ans.status))
+        findings.append(
+            finding(
+                "dmarc.lookup_failed",
+                ans.error or ans.status,
+                name=disc.failed.name,
+                status=ans.status.upper(),
+                error=ans.error or ans.status,
+            )
+        )
         summary = f"DMARC lookup failed for {result.from_domain}"
     else:
         summary = f"{result.from_domain} publishes no usable DMARC policy; alignment shown for reference"

@@ -42,7 +42,9 @@ def normalize_domain(text: str, what: str = "domain") -> str:
         host = raw.split("://", 1)[1].split("/", 1)[0]
         raise ValueError(f"{raw!r} is a URL; give only the domain, e.g. {host}")
     if "@" in raw:
-        raise ValueError(f"{raw!r} looks like an e-mail address; give only the domain part, e.g. {raw.rsplit('@', 1)[1]}")
+        raise ValueError(
+            f"{raw!r} looks like an e-mail address; give only the domain part, e.g. {raw.rsplit('@', 1)[1]}"
+        )
     name = raw.rstrip(".").lower()
     try:
         name = name.encode("idna").decode("ascii") if not name.isascii() else name
@@ -70,7 +72,9 @@ def normalize_selector(text: str) -> str:
     if s.startswith("s=") or s.startswith("s ="):
         s = s.split("=", 1)[1].strip()
     if not s or any(not _LABEL.match(lab) for lab in s.split(".")):
-        raise ValueError(f"DKIM selector {text!r} is not valid: use the s= value of a DKIM-Signature, like 'selector1' or 'google'")
+        raise ValueError(
+            f"DKIM selector {text!r} is not valid: use the s= value of a DKIM-Signature, like 'selector1' or 'google'"
+        )
     return s
 
 
@@ -101,7 +105,9 @@ class DomainQuery:
         if self.mail_from is not None and str(self.mail_from).strip():
             mf = str(self.mail_from).strip().strip("<>")
             if not mail_from_domain(mf):
-                raise ValueError(f"MAIL FROM {self.mail_from!r} has no domain; give an address like bounces@example.com")
+                raise ValueError(
+                    f"MAIL FROM {self.mail_from!r} has no domain; give an address like bounces@example.com"
+                )
             dom = normalize_domain(mail_from_domain(mf), "MAIL FROM domain")
             local = mf.rsplit("@", 1)[0] if "@" in mf else "postmaster"
             object.__setattr__(self, "mail_from", f"{local}@{dom}")
@@ -160,13 +166,27 @@ def _overdue(name: str, query: DomainQuery) -> Step:
         f = finding("mx.lookup_failed", why, domain=query.domain, status="TIMEOUT", error=why)
     elif name == "dkim":
         sel = query.selectors[0] if query.selectors else "(discovery)"
-        f = finding("dkim.key_lookup_failed", why, selector=sel, name=f"{sel}._domainkey.{query.domain}", status="TIMEOUT", error=why)
+        f = finding(
+            "dkim.key_lookup_failed",
+            why,
+            selector=sel,
+            name=f"{sel}._domainkey.{query.domain}",
+            status="TIMEOUT",
+            error=why,
+        )
     elif name == "dmarc":
         f = finding("dmarc.lookup_failed", why, name=f"_dmarc.{query.domain}", status="TIMEOUT", error=why)
     elif name == "ptr":
         f = finding("ptr.lookup_failed", why, ip=query.ip, name=query.ip, status="TIMEOUT", error=why)
     else:
-        f = finding("spf.dns_error", why, rdtype="TXT", name=query.spf_domain, status="TIMEOUT", status_words="got no answer in time")
+        f = finding(
+            "spf.dns_error",
+            why,
+            rdtype="TXT",
+            name=query.spf_domain,
+            status="TIMEOUT",
+            status_words="got no answer in time",
+        )
     step = Step(name=name, status=Status.FAIL, summary=why, elapsed_ms=query.timeout * 1000)
     step.add(f)
     return step
@@ -179,7 +199,13 @@ def _transcript(resolver: Resolver, first: int) -> list[TranscriptLine]:
         answers = "; ".join(q.answers)
         if len(answers) > 300:
             answers = answers[:300] + "…"
-        lines.append(TranscriptLine(t, "C", f"{q.rdtype} {q.name}? (to {q.nameserver or 'resolver'}{', ' + q.transport if q.transport else ''})"))
+        lines.append(
+            TranscriptLine(
+                t,
+                "C",
+                f"{q.rdtype} {q.name}? (to {q.nameserver or 'resolver'}{', ' + q.transport if q.transport else ''})",
+            )
+        )
         lines.append(TranscriptLine(t + q.elapsed_ms, "S", f"{q.status.upper()}" + (f": {answers}" if answers else "")))
         t += q.elapsed_ms
     return lines

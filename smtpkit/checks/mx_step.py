@@ -53,7 +53,7 @@ def _ip_literal(name: str) -> str | None:
 def _inspect(pref: int, exchange: str, resolver: Resolver) -> MxTarget:
     t = MxTarget(preference=pref, exchange=exchange)
     if exchange in ("", "."):
-        t.kind, t.problem = "null", "null MX (\".\"): no mail accepted"
+        t.kind, t.problem = "null", 'null MX ("."): no mail accepted'
         return t
     ip = _ip_literal(exchange)
     if ip is not None:
@@ -71,13 +71,19 @@ def _inspect(pref: int, exchange: str, resolver: Resolver) -> MxTarget:
     t.addresses = addrs
     if t.cnames:
         t.kind = "cname"
-        t.problem = f"it is an alias (CNAME) for {t.canonical}; RFC 2181 §10.3 and RFC 5321 §5.1 forbid aliases as MX targets"
+        t.problem = (
+            f"it is an alias (CNAME) for {t.canonical}; RFC 2181 §10.3 and RFC 5321 §5.1 forbid aliases as MX targets"
+        )
     elif not addrs and any(a.failed for a in answers):
         bad = next(a for a in answers if a.failed)
         t.kind, t.lookup_error = "lookup_failed", f"{bad.status}: {bad.error}"
         t.problem = f"its address lookup failed ({bad.status})"
     elif not addrs:
-        status = "NXDOMAIN (the name does not exist)" if any(a.status == "nxdomain" for a in answers) else "no A or AAAA record"
+        status = (
+            "NXDOMAIN (the name does not exist)"
+            if any(a.status == "nxdomain" for a in answers)
+            else "no A or AAAA record"
+        )
         t.kind, t.problem = "no_address", f"it has no address: {status}"
     return t
 
@@ -86,13 +92,17 @@ def _target_finding(domain: str, t: MxTarget, all_bad: bool) -> Finding:
     if t.kind == "ip_literal":
         ip = _ip_literal(t.exchange)
         family = "AAAA" if ip and ":" in ip else "A"
-        consequence = "Standards-following senders cannot deliver to it; some treat the domain as unable to receive mail."
+        consequence = (
+            "Standards-following senders cannot deliver to it; some treat the domain as unable to receive mail."
+        )
         remedy = (
             f"Give the server a name and point the MX at it: mail.{domain}. IN {family} {ip} and "
             f"{domain}. IN MX {t.preference} mail.{domain}. (replacing MX {t.preference} {t.exchange})"
         )
     elif t.kind == "cname":
-        consequence = "Many senders still deliver, but some refuse or loop, and it is a standing reason for delivery failures."
+        consequence = (
+            "Many senders still deliver, but some refuse or loop, and it is a standing reason for delivery failures."
+        )
         remedy = f"Point the MX straight at the canonical name: {domain}. IN MX {t.preference} {t.canonical}. (replacing {t.exchange})"
     else:
         consequence = "Senders skip it; if no other MX works, mail to the domain (bounces and replies included) fails."
@@ -129,7 +139,15 @@ def mx_step(domain: str, resolver: Resolver) -> Step:
     targets: list[MxTarget] = []
     details: dict[str, Any] = {"domain": domain, "MX lookup": ans.status}
     if ans.failed:
-        findings.append(finding("mx.lookup_failed", ans.error or ans.status, domain=domain, status=ans.status.upper(), error=ans.error or ans.status))
+        findings.append(
+            finding(
+                "mx.lookup_failed",
+                ans.error or ans.status,
+                domain=domain,
+                status=ans.status.upper(),
+                error=ans.error or ans.status,
+            )
+        )
         summary = f"MX lookup failed ({ans.status})"
     elif ans.void:
         addrs, aans = resolver.addresses(domain)
@@ -150,7 +168,14 @@ def mx_step(domain: str, resolver: Resolver) -> Step:
             implicit = f"It has no A or AAAA record either, so no mail can be delivered to {domain} at all."
             severity = Severity.FAIL
         findings.append(
-            finding("mx.missing", f"{domain} MX -> {ans.status.upper()}", severity=severity, domain=domain, status=ans.status.upper(), implicit=implicit)
+            finding(
+                "mx.missing",
+                f"{domain} MX -> {ans.status.upper()}",
+                severity=severity,
+                domain=domain,
+                status=ans.status.upper(),
+                implicit=implicit,
+            )
         )
         summary = "no MX records" + (f" (implicit MX: {', '.join(addrs)})" if addrs else "")
     else:
@@ -164,7 +189,12 @@ def mx_step(domain: str, resolver: Resolver) -> Step:
                     "may honour either, so delivery is unpredictable."
                 )
             findings.append(
-                finding("mx.null", f"{domain} MX " + ", ".join(f"{p} {e or '.'}" for p, e in pairs), domain=domain, mixed=mixed)
+                finding(
+                    "mx.null",
+                    f"{domain} MX " + ", ".join(f"{p} {e or '.'}" for p, e in pairs),
+                    domain=domain,
+                    mixed=mixed,
+                )
             )
         for pref, exch in pairs[:MAX_TARGETS]:
             targets.append(_inspect(pref, exch, resolver))
@@ -188,7 +218,8 @@ def mx_step(domain: str, resolver: Resolver) -> Step:
             summary = "null MX: the domain declares it receives no mail"
         else:
             summary = f"{len(real)} MX: " + ", ".join(
-                f"{t.preference} {t.exchange}" + (f" ({len(t.addresses)} address{'es' if len(t.addresses) != 1 else ''})" if t.addresses else "")
+                f"{t.preference} {t.exchange}"
+                + (f" ({len(t.addresses)} address{'es' if len(t.addresses) != 1 else ''})" if t.addresses else "")
                 for t in real
             )
         if len(pairs) > MAX_TARGETS:

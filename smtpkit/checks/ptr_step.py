@@ -35,10 +35,28 @@ def ptr_step(ip: str, resolver: Resolver, *, domain: str | None = None) -> Step:
     confirmed: list[str] = []
     details: dict[str, Any] = {"ip": ip_text, "reverse name": name, "PTR lookup": ans.status}
     if ans.failed:
-        findings.append(finding("ptr.lookup_failed", ans.error or ans.status, ip=ip_text, name=name, status=ans.status.upper(), error=ans.error or ans.status))
+        findings.append(
+            finding(
+                "ptr.lookup_failed",
+                ans.error or ans.status,
+                ip=ip_text,
+                name=name,
+                status=ans.status.upper(),
+                error=ans.error or ans.status,
+            )
+        )
         summary = f"reverse lookup failed ({ans.status})"
     elif ans.void or not ans.texts:
-        findings.append(finding("ptr.missing", f"{name} PTR -> {ans.status.upper()}", ip=ip_text, name=name, status=ans.status.upper(), suggested=suggested))
+        findings.append(
+            finding(
+                "ptr.missing",
+                f"{name} PTR -> {ans.status.upper()}",
+                ip=ip_text,
+                name=name,
+                status=ans.status.upper(),
+                suggested=suggested,
+            )
+        )
         summary = f"{ip_text} has no PTR record"
     else:
         names = [t.rstrip(".") for t in ans.texts][:MAX_PTR_NAMES]

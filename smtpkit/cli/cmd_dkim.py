@@ -6,7 +6,16 @@ import argparse
 import sys
 from pathlib import Path
 
-from smtpkit.cli.common import EXIT_OK, UsageError, add_json_flag, add_nameserver_flag, emit_json, emit_report, formatter, make_resolver
+from smtpkit.cli.common import (
+    EXIT_OK,
+    UsageError,
+    add_json_flag,
+    add_nameserver_flag,
+    emit_json,
+    emit_report,
+    formatter,
+    make_resolver,
+)
 
 MAX_MESSAGE_BYTES = 50 * 1024 * 1024
 
@@ -90,7 +99,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     k.add_argument("--domain", required=True, help="the signing domain (d=), usually your From domain")
     k.add_argument("--selector", required=True, help="a new selector name, e.g. mail2026 (never reuse a live one)")
     size = k.add_mutually_exclusive_group()
-    size.add_argument("--bits", type=int, default=2048, choices=(1024, 2048, 3072, 4096), help="RSA key size (default 2048)")
+    size.add_argument(
+        "--bits", type=int, default=2048, choices=(1024, 2048, 3072, 4096), help="RSA key size (default 2048)"
+    )
     size.add_argument("--ed25519", action="store_true", help="make an Ed25519 key (RFC 8463) instead of RSA")
     k.add_argument("--out", default=".", metavar="DIR", help="directory for the key files (default: current directory)")
     add_json_flag(k)
@@ -174,7 +185,9 @@ def run_keygen(args: argparse.Namespace) -> int:
     print(f"                 (in a DNS panel for {key.domain}: {key.selector}._domainkey)")
     print(f"   value:        {key.txt_value}")
     if len(key.txt_strings) > 1:
-        print(f"\n   The value is {len(key.txt_value)} characters; DNS stores at most 255 per string, so in a zone file it is")
+        print(
+            f"\n   The value is {len(key.txt_value)} characters; DNS stores at most 255 per string, so in a zone file it is"
+        )
         print("   written as several quoted strings of ONE record (most DNS panels split it for you):")
     else:
         print("\n   As a zone-file line:")

@@ -53,7 +53,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="DKIM selector to check (repeatable); default: try the common ones (google, selector1, k1, ...)",
     )
     p.add_argument("--ip", help="the sending server's IP address: adds SPF evaluation and a reverse DNS check")
-    p.add_argument("--mail-from", metavar="ADDR", help="the envelope sender (Return-Path) your mail uses; default postmaster@DOMAIN")
+    p.add_argument(
+        "--mail-from",
+        metavar="ADDR",
+        help="the envelope sender (Return-Path) your mail uses; default postmaster@DOMAIN",
+    )
     p.add_argument("--timeout", type=float, default=20.0, help="overall deadline in seconds (default 20)")
     p.add_argument("--dns-timeout", type=float, default=2.0, help="seconds per DNS query (default 2)")
     p.add_argument("-v", "--verbose", action="count", default=0, help="also print every DNS query and answer")

@@ -80,7 +80,9 @@ def generate(domain: str, selector: str, *, algorithm: str = "rsa", bits: int = 
     if not domain or "." not in domain:
         raise ValueError(f"domain {domain!r} is not a domain name like example.com")
     if not selector or any(not part or not all(c.isalnum() or c == "-" for c in part) for part in selector.split(".")):
-        raise ValueError(f"selector {selector!r} must be letters, digits and hyphens (dots separate labels), like 'mail2026'")
+        raise ValueError(
+            f"selector {selector!r} must be letters, digits and hyphens (dots separate labels), like 'mail2026'"
+        )
     algorithm = algorithm.lower()
     if algorithm == "rsa":
         if bits not in ALLOWED_RSA_BITS:
@@ -92,12 +94,16 @@ def generate(domain: str, selector: str, *, algorithm: str = "rsa", bits: int = 
         private = key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
         )
-        public = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        public = key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
         value = f"v=DKIM1; k=rsa; p={base64.b64encode(public).decode('ascii')}"
     elif algorithm == "ed25519":
         bits = 256
         ekey = ed25519.Ed25519PrivateKey.generate()
-        seed = ekey.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption())
+        seed = ekey.private_bytes(
+            serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+        )
         private = base64.b64encode(seed) + b"\n"
         public = ekey.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         value = f"v=DKIM1; k=ed25519; p={base64.b64encode(public).decode('ascii')}"

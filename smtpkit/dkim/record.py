@@ -144,7 +144,9 @@ def key_size(key_type: str, b64: str) -> tuple[int, str]:
         der = base64.b64decode(compact, validate=True)
     except (binascii.Error, ValueError):
         bad = sorted(set(re.sub(r"[A-Za-z0-9+/=]", "", compact)))
-        detail = f" (it contains {''.join(bad)!r})" if bad else " (its length or padding is wrong: it was probably cut off)"
+        detail = (
+            f" (it contains {''.join(bad)!r})" if bad else " (its length or padding is wrong: it was probably cut off)"
+        )
         raise ValueError(f"the p= value is not valid base64{detail}") from None
     if key_type == "ed25519":
         if len(der) != 32:
@@ -160,7 +162,11 @@ def key_size(key_type: str, b64: str) -> tuple[int, str]:
         ) from None
     if not isinstance(key, rsa.RSAPublicKey):
         raise ValueError(f"the p= value holds a {type(key).__name__} key, but k={key_type} says RSA")
-    encoding = "SubjectPublicKeyInfo" if der[:1] == b"\x30" and b"\x2a\x86\x48\x86\xf7\x0d\x01\x01\x01" in der[:32] else "PKCS#1"
+    encoding = (
+        "SubjectPublicKeyInfo"
+        if der[:1] == b"\x30" and b"\x2a\x86\x48\x86\xf7\x0d\x01\x01\x01" in der[:32]
+        else "PKCS#1"
+    )
     return key.key_size, encoding
 
 
@@ -177,17 +183,24 @@ def parse_key_record(text: str) -> DkimKeyRecord:
         if tags["v"] != "DKIM1":
             rec.problems.append(KeyProblem("invalid", f"v={tags['v']} (it must be exactly v=DKIM1, or be left out)"))
         elif not text.strip().startswith("v"):
-            rec.problems.append(KeyProblem("invalid", "v=DKIM1 is present but not the first tag (RFC 6376 §3.6.1 requires it first)"))
+            rec.problems.append(
+                KeyProblem("invalid", "v=DKIM1 is present but not the first tag (RFC 6376 §3.6.1 requires it first)")
+            )
 
     rec.key_type = tags.get("k", "rsa").lower() or "rsa"
     if rec.key_type not in KNOWN_KEY_TYPES:
-        rec.problems.append(KeyProblem("invalid", f"k={tags.get('k')} is not a key type receivers know (use k=rsa or k=ed25519)"))
+        rec.problems.append(
+            KeyProblem("invalid", f"k={tags.get('k')} is not a key type receivers know (use k=rsa or k=ed25519)")
+        )
 
     if "h" in tags:
         rec.hash_algorithms = _split_colon(tags["h"].lower())
         if rec.hash_algorithms and "sha256" not in rec.hash_algorithms:
             rec.problems.append(
-                KeyProblem("invalid", f"h={tags['h']} allows only {', '.join(rec.hash_algorithms)}; receivers require sha256 (RFC 8301)")
+                KeyProblem(
+                    "invalid",
+                    f"h={tags['h']} allows only {', '.join(rec.hash_algorithms)}; receivers require sha256 (RFC 8301)",
+                )
             )
     if "s" in tags:
         rec.service_types = _split_colon(tags["s"].lower()) or ("*",)
@@ -214,11 +227,15 @@ def parse_key_record(text: str) -> DkimKeyRecord:
     if rec.key_type == "rsa":
         if rec.key_bits < MIN_RSA_BITS:
             rec.problems.append(
-                KeyProblem("too_short", f"the RSA key is {rec.key_bits} bits; receivers ignore keys under {MIN_RSA_BITS} bits")
+                KeyProblem(
+                    "too_short", f"the RSA key is {rec.key_bits} bits; receivers ignore keys under {MIN_RSA_BITS} bits"
+                )
             )
         elif rec.key_bits < RECOMMENDED_RSA_BITS:
             rec.problems.append(
-                KeyProblem("short", f"the RSA key is {rec.key_bits} bits; {RECOMMENDED_RSA_BITS} bits is the recommended size")
+                KeyProblem(
+                    "short", f"the RSA key is {rec.key_bits} bits; {RECOMMENDED_RSA_BITS} bits is the recommended size"
+                )
             )
     if rec.testing:
         rec.problems.append(KeyProblem("testing", "t=y marks the domain as testing DKIM"))

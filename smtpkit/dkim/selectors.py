@@ -107,7 +107,9 @@ def probe_from_answer(selector: str, domain: str, answer: DnsAnswer) -> Selector
     records = list(answer.texts) if answer.ok else []
     keyish = [r for r in records if looks_like_dkim(r)]
     record = parse_key_record(keyish[0]) if keyish else None
-    return SelectorProbe(selector=selector, name=key_name(selector, domain), answer=answer, records=records, record=record)
+    return SelectorProbe(
+        selector=selector, name=key_name(selector, domain), answer=answer, records=records, record=record
+    )
 
 
 def lookup_selector(domain: str, selector: str, resolver: Resolver) -> SelectorProbe:
@@ -128,7 +130,11 @@ async def adiscover(
     trip a resolver's rate limit; `deadline` (seconds) bounds the whole sweep:
     selectors not answered by then come back as timeouts.
     """
-    names = list(dict.fromkeys(s.strip().lower() for s in (selectors if selectors is not None else COMMON_SELECTORS) if s.strip()))
+    names = list(
+        dict.fromkeys(
+            s.strip().lower() for s in (selectors if selectors is not None else COMMON_SELECTORS) if s.strip()
+        )
+    )
     gate = asyncio.Semaphore(max(1, concurrency))
 
     async def one(sel: str) -> SelectorProbe:
@@ -142,11 +148,13 @@ async def adiscover(
     for t in pending:
         t.cancel()
     out: list[SelectorProbe] = []
-    for sel, task in zip(names, tasks):
+    for sel, task in zip(names, tasks, strict=True):
         if task in done and not task.cancelled() and task.exception() is None:
             out.append(task.result())
         else:
-            ans = DnsAnswer(name=key_name(sel, domain), rdtype="TXT", status="timeout", error=f"not answered within {limit:.1f}s")
+            ans = DnsAnswer(
+                name=key_name(sel, domain), rdtype="TXT", status="timeout", error=f"not answered within {limit:.1f}s"
+            )
             out.append(probe_from_answer(sel, domain, ans))
     return out
 

@@ -171,7 +171,10 @@ def _key_problem(answer: DnsAnswer | None, record: DkimKeyRecord | None, name: s
     if answer is None:
         return "", ""
     if answer.failed:
-        return "key_lookup_failed", f"the key lookup of {name} failed ({answer.status}{': ' + answer.error if answer.error else ''})"
+        return (
+            "key_lookup_failed",
+            f"the key lookup of {name} failed ({answer.status}{': ' + answer.error if answer.error else ''})",
+        )
     if answer.void or record is None:
         via = f" (through CNAME {' -> '.join(answer.cnames)})" if answer.cnames else ""
         return "key_missing", f"no DKIM key at {name}{via}: the lookup returned {answer.status.upper()}"
@@ -289,7 +292,12 @@ def _verify_one(raw: bytes, idx: int, value: bytes, resolver: Resolver, minkey: 
         keyish = [t for t in ans.texts if looks_like_dkim(t)]
         res.key_record = parse_key_record(keyish[0]) if keyish else None
     if ok:
-        res.problem, res.reason = "", f"verified with the {res.key_record.key_type if res.key_record else ''} key at {res.key_name}".replace("  ", " ")
+        res.problem, res.reason = (
+            "",
+            f"verified with the {res.key_record.key_type if res.key_record else ''} key at {res.key_name}".replace(
+                "  ", " "
+            ),
+        )
         return res
     if not res.problem:
         res.problem, res.reason = _key_problem(ans, res.key_record, res.key_name)
@@ -299,7 +307,9 @@ def _verify_one(raw: bytes, idx: int, value: bytes, resolver: Resolver, minkey: 
             res.reason = f"the body changed after signing (signed bh={res.body_hash_signed}, computed bh={res.body_hash_computed})"
         else:
             res.problem = "signature_invalid"
-            res.reason = "the body hash matches, but the signature over the headers does not verify with the published key"
+            res.reason = (
+                "the body hash matches, but the signature over the headers does not verify with the published key"
+            )
             if collect.messages:
                 res.reason += f" (dkimpy: {collect.messages[-1]})"
     return res

@@ -98,10 +98,19 @@ def check_alignment(
     rows: list[AlignmentRow] = []
     if spf_domain:
         rows.append(
-            AlignmentRow("SPF MAIL FROM", normalize(spf_domain), normalize(from_domain), aspf, aligned(spf_domain, from_domain, aspf), spf_pass)
+            AlignmentRow(
+                "SPF MAIL FROM",
+                normalize(spf_domain),
+                normalize(from_domain),
+                aspf,
+                aligned(spf_domain, from_domain, aspf),
+                spf_pass,
+            )
         )
     for d, ok in dkim or []:
-        rows.append(AlignmentRow("DKIM d=", normalize(d), normalize(from_domain), adkim, aligned(d, from_domain, adkim), ok))
+        rows.append(
+            AlignmentRow("DKIM d=", normalize(d), normalize(from_domain), adkim, aligned(d, from_domain, adkim), ok)
+        )
     return rows
 
 

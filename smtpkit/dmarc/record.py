@@ -21,7 +21,11 @@ from typing import Any
 
 POLICIES = ("none", "quarantine", "reject")
 KNOWN_TAGS = ("v", "p", "sp", "np", "adkim", "aspf", "pct", "rua", "ruf", "fo", "rf", "ri", "psd", "t")
-REMOVED_IN_9989 = {"pct": "use t=y for a trial instead", "rf": "failure reports are always ARF", "ri": "reports are daily"}
+REMOVED_IN_9989 = {
+    "pct": "use t=y for a trial instead",
+    "rf": "failure reports are always ARF",
+    "ri": "reports are daily",
+}
 NEW_IN_9989 = {"np", "psd", "t"}
 DEFAULTS: dict[str, str] = {
     "p": "none",
@@ -221,7 +225,9 @@ def parse_uris(value: str) -> tuple[list[ReportUri], list[str]]:
             continue
         m = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*):(.*)$", uri.strip())
         if not m:
-            bad.append(f"'{part}' is not a URI (reports need mailto:{part})" if "@" in part else f"'{part}' is not a URI")
+            bad.append(
+                f"'{part}' is not a URI (reports need mailto:{part})" if "@" in part else f"'{part}' is not a URI"
+            )
             continue
         scheme, rest = m.group(1).lower(), m.group(2)
         address = rest.split("?", 1)[0]
@@ -367,7 +373,9 @@ def parse_record(text: str) -> DmarcRecord:
         if name not in KNOWN_TAGS:
             close = difflib.get_close_matches(name, KNOWN_TAGS, n=1, cutoff=0.6)
             hint = f" Did you mean {close[0]}=?" if close else ""
-            rec.problems.append(DmarcProblem("unknown_tag", name, f"{name}= is not a DMARC tag, so receivers ignore it.{hint}"))
+            rec.problems.append(
+                DmarcProblem("unknown_tag", name, f"{name}= is not a DMARC tag, so receivers ignore it.{hint}")
+            )
             if close and close[0] not in seen and close[0] not in repaired:
                 fixed, _ = _check_value(close[0], value)
                 if fixed is not None:
@@ -388,7 +396,11 @@ def parse_record(text: str) -> DmarcRecord:
                 "invalid_value",
                 "p",
                 "The record has no p= tag. "
-                + ("Receivers then act as if p=none." if rua_ok else "Without p= or a valid rua=, receivers may ignore the record."),
+                + (
+                    "Receivers then act as if p=none."
+                    if rua_ok
+                    else "Without p= or a valid rua=, receivers may ignore the record."
+                ),
             )
         )
     rec.repaired = repaired
@@ -415,7 +427,9 @@ def read_tags(rec: DmarcRecord) -> list[TagReading]:
 
     def add(tag: str, meaning: str, note: str = "") -> None:
         if tag in REMOVED_IN_9989:
-            note = (note + " " if note else "") + f"Removed in RFC 9989 ({REMOVED_IN_9989[tag]}); older receivers still honour it."
+            note = (
+                note + " " if note else ""
+            ) + f"Removed in RFC 9989 ({REMOVED_IN_9989[tag]}); older receivers still honour it."
         if tag in NEW_IN_9989:
             note = (note + " " if note else "") + "New in RFC 9989; receivers that predate it ignore it."
         explicit = tag in t
@@ -437,7 +451,11 @@ def read_tags(rec: DmarcRecord) -> list[TagReading]:
         if rec.aspf == "s"
         else "SPF alignment is relaxed: the MAIL FROM (Return-Path) domain may be any domain of the same organization",
     )
-    add("pct", f"apply to {rec.pct}% of messages" + ("" if rec.pct == 100 else f" (the other {100 - rec.pct}% get the next weaker policy)"))
+    add(
+        "pct",
+        f"apply to {rec.pct}% of messages"
+        + ("" if rec.pct == 100 else f" (the other {100 - rec.pct}% get the next weaker policy)"),
+    )
     rua = rec.rua
     add(
         "rua",
@@ -447,7 +465,9 @@ def read_tags(rec: DmarcRecord) -> list[TagReading]:
     ruf = rec.ruf
     add(
         "ruf",
-        f"send failure reports (copies of failing messages) to {_join([u.address for u in ruf])}" if ruf else "no failure reports are requested",
+        f"send failure reports (copies of failing messages) to {_join([u.address for u in ruf])}"
+        if ruf
+        else "no failure reports are requested",
         "Few receivers send failure reports any more, for privacy reasons.",
     )
     fo_words = {
@@ -457,14 +477,20 @@ def read_tags(rec: DmarcRecord) -> list[TagReading]:
         "s": "when SPF fails",
     }
     fo = t.get("fo", "0").strip().lower() if "fo" in t else "0"
-    add("fo", "send failure reports " + " or ".join(fo_words.get(o, o) for o in fo.split(":")), "Only matters with ruf=.")
+    add(
+        "fo",
+        "send failure reports " + " or ".join(fo_words.get(o, o) for o in fo.split(":")),
+        "Only matters with ruf=.",
+    )
     add("rf", "failure reports in the Abuse Reporting Format (ARF)")
     ri = t.get("ri", "86400")
     hours = f"{int(ri) / 3600:g} hours" if ri.isdigit() else ri
     add("ri", f"ask for aggregate reports every {hours} (most receivers send them daily regardless)")
-    psd_words = {"y": "this domain is a public suffix (like a TLD) publishing policy for its registrants",
-                 "n": "this domain is an organizational domain, not a public suffix",
-                 "u": "not stated whether this domain is a public suffix (the normal case)"}
+    psd_words = {
+        "y": "this domain is a public suffix (like a TLD) publishing policy for its registrants",
+        "n": "this domain is an organizational domain, not a public suffix",
+        "u": "not stated whether this domain is a public suffix (the normal case)",
+    }
     add("psd", psd_words.get(t.get("psd", "u").strip().lower(), "unknown value"))
     add(
         "t",
@@ -487,7 +513,11 @@ def reading(rec: DmarcRecord) -> str:
     if rec.subdomain_policy != rec.policy:
         parts.append(f"For subdomains: {_policy_meaning(rec.subdomain_policy)}.")
     rua = rec.rua
-    parts.append(f"Send aggregate reports to {_join([u.address for u in rua])}." if rua else "No aggregate reports are requested.")
+    parts.append(
+        f"Send aggregate reports to {_join([u.address for u in rua])}."
+        if rua
+        else "No aggregate reports are requested."
+    )
     if rec.ruf:
         parts.append(f"Send failure reports to {_join([u.address for u in rec.ruf])}.")
     parts.append(f"Apply to {rec.pct}% of messages.")

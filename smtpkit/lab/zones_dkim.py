@@ -11,8 +11,8 @@ modules (zones_dmarc, zones_mx) start from.
 
 from __future__ import annotations
 
-from smtpkit.lab.zoneset import Record
 from smtpkit.lab.zones_healthy import spf_record
+from smtpkit.lab.zoneset import Record
 
 # A 2048-bit RSA public key (DER SubjectPublicKeyInfo, base64): the size we recommend.
 RSA_2048 = (
@@ -48,7 +48,9 @@ def dkim_record(key: str = RSA_2048, extra: str = "") -> str:
     return f"v=DKIM1; k=rsa;{' ' + extra if extra else ''} p={key}"
 
 
-def baseline(domain: str, ip: str, *, mx: bool = True, spf: bool = True, dkim: bool = True, dmarc: bool = True) -> list[Record]:
+def baseline(
+    domain: str, ip: str, *, mx: bool = True, spf: bool = True, dkim: bool = True, dmarc: bool = True
+) -> list[Record]:
     """The healthy records of a broken-domain scenario, minus the parts it breaks itself."""
     v4 = ip if ":" not in ip else "127.0.0.1"
     out = [Record(f"mail.{domain}", "A", v4)]

@@ -10,8 +10,8 @@ subdomain `news.dmarc-org.test` shows the organizational-domain fallback.
 
 from __future__ import annotations
 
-from smtpkit.lab.zoneset import Record
 from smtpkit.lab.zones_dkim import baseline
+from smtpkit.lab.zoneset import Record
 
 REPORT_SERVICE = "dmarc-reports.test"
 

@@ -12,8 +12,8 @@ PTR problem each:
 
 from __future__ import annotations
 
-from smtpkit.lab.zoneset import Record
 from smtpkit.lab.zones_dkim import baseline
+from smtpkit.lab.zoneset import Record
 from smtpkit.net.dns import reverse_name
 
 PTR_MISSING_IP = "127.0.2.1"
@@ -21,7 +21,7 @@ PTR_MISMATCH_IP = "127.0.2.2"
 PTR_NOFORWARD_IP = "127.0.2.3"
 
 ZONES = {
-    "mx-null.test": "null MX (RFC 7505 \"0 .\") on a domain that sends mail: mx.null",
+    "mx-null.test": 'null MX (RFC 7505 "0 .") on a domain that sends mail: mx.null',
     "mx-none.test": "no MX records, only an A record (implicit MX): mx.missing",
     "mx-cname.test": "MX points at a CNAME: mx.invalid_target",
     "mx-ip.test": "MX written as an IP address: mx.invalid_target",

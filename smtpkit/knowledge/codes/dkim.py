@@ -28,7 +28,7 @@ SPECS = [
         ),
         fix=(
             "Publish the public key as a TXT record named {name} (in most DNS panels the host field is "
-            "{host}), value: \"v=DKIM1; k=rsa; p=<the public key from your mail system>\". "
+            '{host}), value: "v=DKIM1; k=rsa; p=<the public key from your mail system>". '
             + _PROVIDER_KEYS
             + " If you sign mail yourself (OpenDKIM, rspamd), make a key pair with "
             "`smtpkit dkim keygen --domain {domain} --selector {selector}` and publish the record it prints."
@@ -47,7 +47,7 @@ SPECS = [
         ),
         fix=(
             "If your mail system still signs with s={selector}, publish its current public key: "
-            "{name} TXT \"v=DKIM1; k=rsa; p=<public key>\" (copy it again from your provider's DKIM page). "
+            '{name} TXT "v=DKIM1; k=rsa; p=<public key>" (copy it again from your provider\'s DKIM page). '
             "If you rotated to a new selector, make sure the signer uses the new one (check the s= of a "
             "DKIM-Signature in a message you sent) and leave this revoked record in place."
         ),
@@ -66,9 +66,9 @@ SPECS = [
         ),
         fix=(
             "Republish the record exactly as your provider or key generator gives it, as ONE TXT record at {name}: "
-            "\"v=DKIM1; k=rsa; p=<the full base64 key, no spaces>\". A 2048-bit key is longer than 255 characters: "
+            '"v=DKIM1; k=rsa; p=<the full base64 key, no spaces>". A 2048-bit key is longer than 255 characters: '
             "zone files split it into several quoted strings inside the same record "
-            "(\"v=DKIM1; k=rsa; p=MIIBIjAN...\" \"...IDAQAB\"), and most DNS panels do that for you when you paste "
+            '("v=DKIM1; k=rsa; p=MIIBIjAN..." "...IDAQAB"), and most DNS panels do that for you when you paste '
             "the whole value into one field. Check with `smtpkit domain {domain} --selector {selector}`."
         ),
         reference="RFC 6376 §3.6.1",
@@ -88,7 +88,7 @@ SPECS = [
             "generate it in your provider's DKIM settings (Google Workspace lets you choose 2048 bits; Microsoft 365 "
             "'Rotate DKIM keys' moves to 2048) or run `smtpkit dkim keygen --domain {domain} --selector "
             "{new_selector}`, publish the TXT it prints, switch your signer to s={new_selector}, and after a week "
-            "revoke the old key with: {name} TXT \"v=DKIM1; p=\"."
+            'revoke the old key with: {name} TXT "v=DKIM1; p=".'
         ),
         reference="RFC 8301 §3.2",
     ),
@@ -102,7 +102,7 @@ SPECS = [
             "receivers not to treat messages signed in testing mode differently from unsigned mail, so your "
             "signatures earn you no trust, and some receivers ignore them for DMARC."
         ),
-        fix="When your signatures verify, remove t=y and publish: {name} TXT \"{corrected}\"",
+        fix='When your signatures verify, remove t=y and publish: {name} TXT "{corrected}"',
         reference="RFC 6376 §3.6.1 (t=)",
     ),
     FindingSpec(

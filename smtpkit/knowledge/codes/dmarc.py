@@ -20,7 +20,7 @@ SPECS = [
         ),
         fix=(
             "Publish a TXT record named {name} (host field: _dmarc{host_suffix}) with the value "
-            "\"v=DMARC1; p=none; rua=mailto:dmarc-reports@{org_domain}\". Read the aggregate reports for two to "
+            '"v=DMARC1; p=none; rua=mailto:dmarc-reports@{org_domain}". Read the aggregate reports for two to '
             "four weeks, fix every legitimate sender that fails, then move to p=quarantine and finally p=reject."
         ),
         reference="RFC 9989 §4.7; RFC 7489 §6.1",
@@ -37,7 +37,7 @@ SPECS = [
             "old record stays."
         ),
         fix=(
-            "Keep exactly one record at {name}. Merge what you need into one, for example: {name} TXT \"{merged}\", "
+            'Keep exactly one record at {name}. Merge what you need into one, for example: {name} TXT "{merged}", '
             "and delete the others."
         ),
         reference="RFC 9989 §4.10.1; RFC 7489 §6.6.3",
@@ -52,7 +52,7 @@ SPECS = [
             "start with exactly v=DMARC1 followed by tags separated by semicolons (tag=value; tag=value). A "
             "discarded record is the same as no record."
         ),
-        fix="Replace it with the corrected record: {name} TXT \"{corrected}\"",
+        fix='Replace it with the corrected record: {name} TXT "{corrected}"',
         reference="RFC 9989 §4.7; RFC 7489 §6.4",
     ),
     FindingSpec(
@@ -64,7 +64,7 @@ SPECS = [
             "{problem} Receivers ignore a tag they cannot read and use its default instead, so the record does not "
             "do what you meant."
         ),
-        fix="Publish the corrected record: {name} TXT \"{corrected}\"",
+        fix='Publish the corrected record: {name} TXT "{corrected}"',
         reference="RFC 9989 §4.7; RFC 7489 §6.3",
     ),
     FindingSpec(
@@ -79,7 +79,7 @@ SPECS = [
         ),
         fix=(
             "When your aggregate reports show that all your legitimate mail passes DMARC, publish "
-            "{name} TXT \"{stricter}\", and after a few quiet weeks move to p=reject."
+            '{name} TXT "{stricter}", and after a few quiet weeks move to p=reject.'
         ),
         reference="RFC 9989 §4.7 (p=)",
     ),
@@ -93,10 +93,7 @@ SPECS = [
             "way to learn which servers send mail as your domain and whether they pass SPF and DKIM; without them, "
             "moving to p=quarantine or p=reject is guesswork, and a forgotten sender breaks silently."
         ),
-        fix=(
-            "Add a reporting address you read (or a DMARC report service's address): "
-            "{name} TXT \"{with_rua}\""
-        ),
+        fix=('Add a reporting address you read (or a DMARC report service\'s address): {name} TXT "{with_rua}"'),
         reference="RFC 9989 §4.7 (rua=); RFC 9990",
     ),
     FindingSpec(
@@ -110,7 +107,7 @@ SPECS = [
             "lookup returned {status}, so your reports to {address} are dropped."
         ),
         fix=(
-            "Ask the owner of {dest_domain} (your DMARC report service) to publish {auth_name} TXT \"v=DMARC1\" "
+            'Ask the owner of {dest_domain} (your DMARC report service) to publish {auth_name} TXT "v=DMARC1" '
             "(most services do this automatically once you add {domain} in their dashboard), or send reports to an "
             "address in your own domain: rua=mailto:dmarc-reports@{domain}."
         ),
@@ -127,7 +124,7 @@ SPECS = [
             "(receivers following the new standard ignore it and apply the policy to everything; use t=y for a "
             "trial instead)."
         ),
-        fix="Finish the ramp-up: publish {name} TXT \"{corrected}\"",
+        fix='Finish the ramp-up: publish {name} TXT "{corrected}"',
         reference="RFC 7489 §6.3 (pct=); RFC 9989 Appendix C",
     ),
     FindingSpec(
@@ -140,7 +137,7 @@ SPECS = [
             "like quarantine. It replaces the old pct=0 trick for a trial period, and while it is set, spoofed mail "
             "is not blocked."
         ),
-        fix="When the reports look clean, drop the test flag: {name} TXT \"{corrected}\"",
+        fix='When the reports look clean, drop the test flag: {name} TXT "{corrected}"',
         reference="RFC 9989 §4.7 (t=)",
     ),
     FindingSpec(
@@ -168,9 +165,7 @@ SPECS = [
             "From header ({from_domain}). Here the {identifier} domain is {identifier_domain}, which does not "
             "match under {mode} alignment ({mode_rule}). {consequence}"
         ),
-        fix=(
-            "Make the {identifier} domain your own: {remedy}"
-        ),
+        fix=("Make the {identifier} domain your own: {remedy}"),
         reference="RFC 9989 §4.4; RFC 7489 §3.1",
     ),
 ]

@@ -32,14 +32,14 @@ SPECS = [
         step="mx",
         title="{domain} publishes a null MX: it accepts no mail",
         explanation=(
-            "{domain} has the MX record \"0 .\" (RFC 7505 null MX), which declares that the domain never receives "
+            '{domain} has the MX record "0 ." (RFC 7505 null MX), which declares that the domain never receives '
             "mail. Bounces and replies to it cannot be delivered, and receivers may reject mail that uses it as the "
             "sender (RFC 7505 §4.2, reply 550 5.7.27).{mixed}"
         ),
         fix=(
             "If {domain} sends mail, replace the null MX with the MX records of your mail service, e.g. "
-            "{domain}. 3600 IN MX 10 mail.{domain}. and delete \"MX 0 .\". If it really never sends or receives "
-            "mail, keep the null MX and also publish \"v=spf1 -all\" and \"v=DMARC1; p=reject\"."
+            '{domain}. 3600 IN MX 10 mail.{domain}. and delete "MX 0 .". If it really never sends or receives '
+            'mail, keep the null MX and also publish "v=spf1 -all" and "v=DMARC1; p=reject".'
         ),
         reference="RFC 7505",
     ),
@@ -49,12 +49,9 @@ SPECS = [
         step="mx",
         title="MX {exchange} of {domain} is not a usable mail server name",
         explanation=(
-            "The MX record \"{preference} {exchange}\" points at a name that senders cannot use: {problem}. "
-            "{consequence}"
+            'The MX record "{preference} {exchange}" points at a name that senders cannot use: {problem}. {consequence}'
         ),
-        fix=(
-            "An MX must name a host that has its own A/AAAA records, directly (no alias, no address). {remedy}"
-        ),
+        fix=("An MX must name a host that has its own A/AAAA records, directly (no alias, no address). {remedy}"),
         reference="RFC 5321 §5.1; RFC 2181 §10.3",
     ),
     FindingSpec(
