@@ -1,0 +1,124 @@
+"""The `auth` step: which login methods the server offers, and one real login attempt.
+
+Mechanism choice is deliberate. Over TLS we prefer PLAIN, then LOGIN, then
+CRAM-MD5: the channel already protects the password, PLAIN is what almost every
+mail client uses (so a pass here predicts a pass there), and CRAM-MD5 can fail
+on servers that store hashed passwords even when the password is right, which
+would send the user hunting for a wrong password that is not wrong. Over an
+unencrypted connection (only when explicitly allowed) we prefer CRAM-MD5, the
+one mechanism that does not put the password itself on the wire. We make ONE
+attempt: retrying with other mechanisms after a rejection multiplies failed
+logins, which is what trips account lockouts and fail2ban.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from smtpkit.checks.steps_context import SessionState, probe_error_finding, reply_finding
+from smtpkit.model import Status, Step
+from smtpkit.net.smtp import AUTHENTICATORS, ProbeError
+
+TLS_PREFERENCE = ("PLAIN", "LOGIN", "CRAM-MD5")
+PLAINTEXT_PREFERENCE = ("CRAM-MD5", "PLAIN", "LOGIN")
+
+
+def choose_mechanism(offered: list[str], *, oauth: bool, encrypted: bool, forced: str | None = None) -> str | None:
+    """The mechanism to try, or None when nothing offered fits the credential we have."""
+    if forced:
+        return forced
+    if oauth:
+        return "XOAUTH2" if "XOAUTH2" in offered else None
+    for mech in TLS_PREFERENCE if encrypted else PLAINTEXT_PREFERENCE:
+        if mech in offered:
+            return mech
+    return None
+
+
+def auth_step(state: SessionState) -> Step:
+    t = state.target
+    conn = state.conn
+    assert conn is not None
+    start = time.monotonic()
+    caps = state.caps
+    offered = caps.auth_mechanisms if caps is not None else []
+    details: dict[str, Any] = {}
+    if state.caps_plain is not None:
+        details["offered before TLS"] = " ".join(state.caps_plain.auth_mechanisms) or "none"
+    if state.caps_tls is not None:
+        details["offered after TLS"] = " ".join(state.caps_tls.auth_mechanisms) or "none"
+    details["connection"] = f"encrypted ({state.tls_version})" if state.encrypted else "NOT encrypted"
+
+    def elapsed() -> float:
+        return (time.monotonic() - start) * 1000.0
+
+    secret = state.token or state.password
+    if not t.username:
+        summary = "not tested: no user name given (use --user)"
+        if offered:
+            summary += f"; the server offers {' '.join(offered)}"
+        return Step("auth", Status.SKIP, summary, 0.0, details)
+    details["user"] = t.username
+    if secret is None:
+        return Step("auth", Status.SKIP, "not tested: no password or token given", 0.0, details)
+    if not offered:
+        step = Step("auth", Status.FAIL, "the server offers no AUTH on this connection", elapsed(), details)
+        step.add(state.finding("auth.not_offered", f"EHLO keywords: {', '.join(caps.names()) if caps else 'none'}"))
+        # no login was attempted: the send step still shows what the server does without one
+        return step
+    if not state.encrypted and not t.allow_plaintext_auth:
+        step = Step("auth", Status.FAIL, "credentials NOT sent: the connection is not encrypted", elapsed(), details)
+        step.add(state.finding("auth.plaintext_refused", f"connection to {t.address} is not encrypted; AUTH offered: {' '.join(offered)}"))
+        return step
+    mech = choose_mechanism(offered, oauth=state.token is not None, encrypted=state.encrypted, forced=t.auth_mechanism)
+    if mech is None:
+        have = "an OAuth token" if state.token is not None else "a password"
+        step = Step("auth", Status.FAIL, f"no offered mechanism works with {have}: {' '.join(offered)}", elapsed(), details)
+        step.add(
+            state.finding(
+                "auth.mechanism_unsupported",
+                f"offered: {' '.join(offered)}; we support PLAIN, LOGIN, CRAM-MD5 (password) and XOAUTH2 (token)",
+                mechanism="XOAUTH2" if state.token is not None else "PLAIN/LOGIN/CRAM-MD5",
+                mechanisms=" ".join(offered),
+            )
+        )
+        state.stop("no usable login mechanism")
+        return step
+    details["mechanism"] = mech + ("" if t.auth_mechanism else " (chosen automatically)")
+    if not state.encrypted:
+        state.transcript.note("WARNING: sending credentials over an UNENCRYPTED connection (explicitly allowed)")
+    try:
+        exchange = AUTHENTICATORS[mech](conn, t.username, secret)
+    except ProbeError as exc:
+        step = Step("auth", Status.FAIL, f"the {mech} exchange broke off", elapsed(), details)
+        step.add(probe_error_finding(state, exc, "auth", f"AUTH {mech}"))
+        state.stop("the login exchange broke off", step.findings)
+        return step
+    if exchange.ok:
+        state.authenticated = True
+        assert exchange.reply is not None
+        return Step("auth", Status.PASS, f"logged in as {t.username} with {mech}", elapsed(), {**details, "reply": str(exchange.reply)})
+    if exchange.problem == "malformed_challenge":
+        step = Step("auth", Status.FAIL, f"the server's {mech} challenge is malformed", elapsed(), details)
+        step.add(
+            state.finding(
+                "auth.malformed_challenge",
+                exchange.challenge,
+                mechanism=mech,
+                reply=exchange.challenge,
+            )
+        )
+        state.stop("the login exchange was malformed")
+        return step
+    reply = exchange.reply
+    assert reply is not None
+    if exchange.oauth_error:
+        details["XOAUTH2 error"] = exchange.oauth_error
+    step = Step("auth", Status.FAIL, f"login refused: {reply}", elapsed(), details)
+    context: dict[str, Any] = {"mechanism": mech, "mechanisms": " ".join(offered)}
+    if exchange.oauth_error:
+        context["xoauth2_error"] = exchange.oauth_error
+    step.add(reply_finding(state, "auth", f"AUTH {mech}", reply, **context))
+    state.stop("login failed")
+    return step
