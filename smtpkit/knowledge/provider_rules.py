@@ -1029,8 +1029,8 @@ def classify_wire(stage: str, raw: str, provider: str | None = None, **context: 
 def _params(stage: str, code: int, text: str, provider: str | None, context: Mapping[str, Any], groups: Mapping[str, str]) -> _Params:
     enhanced, message = split_enhanced(text)
     one_line = re.sub(r"\s+", " ", f"{code} {enhanced or ''} {message}").strip()
-    if len(one_line) > 240:
-        one_line = one_line[:239] + "…"
+    if len(one_line) > 160:
+        one_line = one_line[:159] + "…"
     values: dict[str, Any] = {
         "host": "the server",
         "port": "the submission port",
@@ -1100,6 +1100,8 @@ def _build(rule: ReplyRule, groups: Mapping[str, str], stage: str, code: int, te
     changes: dict[str, str] = {}
     if rule.fix:
         changes["fix"] = rule.fix.format_map(params)
+    elif finding.fix != finding.fix.strip():
+        changes["fix"] = finding.fix.strip()  # an empty optional parameter at the end
     if rule.reference:
         changes["reference"] = rule.reference
     return dataclasses.replace(finding, **changes) if changes else finding

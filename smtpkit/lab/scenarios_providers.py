@@ -52,14 +52,15 @@ SCENARIOS: list[Scenario] = [
     ),
     Scenario(
         "o365_not_authenticated",
-        "Microsoft 365 when the application sends without logging in (SMTP authentication unticked, or a "
-        "login that failed and was ignored): this server offers no AUTH at all and answers MAIL FROM with "
-        "'530 5.7.57 Client not authenticated to send mail'.",
+        "Microsoft 365 when the application sends without logging in (SMTP authentication unticked in its "
+        "settings, or a login that failed and was ignored): MAIL FROM is answered '530 5.7.57 Client not "
+        "authenticated to send mail'. This lab server answers so even after a successful login, the way Microsoft "
+        "365 does when the session's login was not applied, so any client reproduces the lesson.",
         category="send",
         expect="send.unauthenticated",
         provider="office365",
         hostname="smtp.office365.com",
-        auth="none",
+        auth_mechanisms=("LOGIN", "XOAUTH2"),
         require_auth=False,
         replies={
             "banner": _O365_BANNER,

@@ -112,11 +112,11 @@ SPECS: list[FindingSpec] = [
         explanation=(
             "The server is throttling you ({reply}): too many messages, recipients or connections in a short time, or "
             "a reputation problem that lowers your allowance. A 4xx reply is temporary; a queueing mail server retries "
-            "by itself, a script usually does not. {limits_note}"
+            "by itself, a script usually does not."
         ),
         fix=(
             "Slow down: send fewer messages per minute, reuse one connection, and retry later with growing delays "
-            "(exponential backoff). For newsletters or bulk mail, use a service built for volume."
+            "(exponential backoff). For newsletters or bulk mail, use a service built for volume. {limits_note}"
         ),
         provider_fixes={
             "gmail": "Gmail allows about 500 messages/day per Gmail account and 2,000/day on Google Workspace (recipients count). Wait for the 24-hour window to reset, and move bulk or application mail to a sending service or the Workspace SMTP relay.",
@@ -204,11 +204,11 @@ SPECS: list[FindingSpec] = [
         title="Daily sending limit reached",
         explanation=(
             "The account has sent as much as it may in 24 hours ({reply}). Nothing is wrong with the message; the "
-            "account is blocked from sending until the window resets. {limits_note}"
+            "account is blocked from sending until the window resets."
         ),
         fix=(
             "Wait up to 24 hours for the limit to reset. For regular volume above the limit, use a sending service "
-            "(Amazon SES, SendGrid, Mailgun) or the provider's business plan."
+            "(Amazon SES, SendGrid, Mailgun) or the provider's business plan. {limits_note}"
         ),
         provider_fixes={
             "gmail": "Gmail: about 500 messages/day (2,000 on Google Workspace), counted per recipient. The block lifts within 24 hours; move bulk or automated mail to a sending service or the Workspace SMTP relay.",
