@@ -290,11 +290,11 @@ SPECS: list[FindingSpec] = [
         step="auth",
         title="The server refused the login",
         explanation=(
-            "The server refused the AUTH command with a reply we have no specific rule for ({reply}). The reply and "
-            "enhanced codes below say what the server meant."
+            "The server refused the AUTH command with a reply we have no specific rule for ({reply}). What the reply and "
+            "enhanced codes mean follows."
         ),
         fix=(
-            "Read the server's text below; check the username, password and login method. If it names a policy, "
+            "Read the server's text in the evidence; check the username, password and login method. If it names a policy, "
             "ask the server's administrator with this exact reply."
         ),
         reference="RFC 4954",

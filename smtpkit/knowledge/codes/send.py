@@ -151,7 +151,7 @@ SPECS: list[FindingSpec] = [
         explanation=(
             "The server refused the mail as unauthenticated ({reply}). Either the SMTP session never logged in (or the "
             "login was silently not applied), or the message's domain authentication (SPF, DKIM, DMARC) failed at the "
-            "receiving side. The details below say which."
+            "receiving side; the server's words and codes, explained next, say which."
         ),
         fix=(
             "Log in (SMTP AUTH) before MAIL FROM on the submission port 587/465. If the reply mentions SPF, DKIM or "
@@ -301,7 +301,7 @@ SPECS: list[FindingSpec] = [
         ),
         fix="Sign in to the provider's dashboard, finish the account verification or upgrade, and retry.",
         provider_fixes={
-            "mailgun": "Mailgun sandbox domains and free accounts deliver only to authorized recipients: add {rcpt_to} under Sending > Overview > Authorized Recipients (up to 5, each must confirm), or add and verify your own domain and upgrade the plan.",
+            "mailgun": "Mailgun sandbox domains and free accounts deliver only to authorized recipients: add {rcpt_to} as an Authorized Recipient in the Mailgun control panel (up to 5; each must confirm by email), or add and verify your own sending domain and upgrade the plan.",
             "sendgrid": "Check the SendGrid account status (Settings > Account Details) for a suspension or review, and that the plan has credits left.",
             "ses": "Check the SES console > Account dashboard: a paused or sandboxed account cannot send to unverified recipients.",
         },
@@ -343,11 +343,11 @@ SPECS: list[FindingSpec] = [
         step="send",
         title="Refused by the server's policy",
         explanation=(
-            "The server refused the message with a reply we have no more specific rule for ({reply}). The reply and "
-            "enhanced codes below say what kind of policy it is."
+            "The server refused the message with a reply we have no more specific rule for ({reply}). What the reply "
+            "and enhanced codes mean follows."
         ),
         fix=(
-            "Read the server's own words below; they usually name the rule. If it is unclear, send the exact reply and "
+            "Read the server's own words in the evidence; they usually name the rule. If it is unclear, send the exact reply and "
             "the time to the receiving side's postmaster or your provider's support."
         ),
         reference="RFC 5321 §4.2",
