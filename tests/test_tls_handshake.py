@@ -303,3 +303,39 @@ def test_failed_refetch_keeps_the_certificate_captured_from_the_handshake(pki: d
     step = tls_step(out, mode="tls", host="localhost", port=465)
     assert "tls.cert.self_signed" in _codes(step)
     assert step.tables["handshakes"][1]["result"] == "not attempted"
+
+
+def test_tls12_chain_is_captured_from_the_handshake(pki: dict, serve) -> None:
+    """getpeercert() only gives the leaf; the chain comes from the Certificate message (TLS 1.2 layout)."""
+    inter = make_ca("smtpkit test intermediate", issuer=pki["ca"])
+    srv = serve(make_cert("localhost", issuer=inter), inter, max_version=ssl.TLSVersion.TLSv1_2)
+    out = implicit(srv, TlsOptions(server_hostname="localhost", cafile=pki["ca_file"], timeout=5))
+    try:
+        assert out.ok and out.version == "TLSv1.2"
+        assert [c.subject_cn for c in out.chain] == ["localhost", "smtpkit test intermediate"]
+    finally:
+        out.close()
+    # and from a TLS 1.2 handshake that failed verification (no cafile: the system store)
+    failed = implicit(srv, TlsOptions(server_hostname="localhost", timeout=5), refetch=False)
+    assert failed.verify_code == 20 and len(failed.chain) == 2
+    assert failed.cert_source.startswith("the failed handshake")
+
+
+def test_step_renders_as_json_html_and_frame(pki: dict, serve) -> None:
+    import json
+
+    from smtpkit.model import Report
+
+    leaf = make_cert("<b>evil</b>.test", dns=("evil.test",), ips=(), issuer=pki["ca"])  # markup in a CN
+    srv = serve(leaf)
+    out = implicit(srv, TlsOptions(server_hostname="localhost", cafile=pki["ca_file"], timeout=5))
+    report = Report(target={"host": "localhost", "port": 465}, steps=[tls_step(out, mode="tls", host="localhost", port=465)])
+    data = json.loads(report.to_json())
+    step = data["steps"][0]
+    assert step["name"] == "tls" and step["status"] == "fail"
+    assert {"certificate", "chain", "handshakes"} <= set(step["tables"])
+    assert data["findings"][0]["code"] == "tls.cert.hostname_mismatch"
+    html = report._repr_html_()
+    assert "<b>evil" not in html  # the certificate's markup is text, not HTML
+    assert "&lt;b\\&gt;evil" in html  # RFC 4514 writes the CN as \\<b\\>evil..., escaped once more for HTML
+    assert report.to_frame().loc[0, "findings"] == "tls.cert.hostname_mismatch"

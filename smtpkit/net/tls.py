@@ -38,6 +38,8 @@ from smtpkit.knowledge.tls_errors import explain_tls_error
 PEER_BYTES_CAP = 512
 #: The most certificates we keep from one Certificate message (a hostile server could send thousands).
 MAX_CHAIN = 16
+#: Without an explicit deadline, start_tls may spend this many timeouts: the handshake, a reconnect, a second handshake.
+FOLLOW_UP_FACTOR = 2.5
 #: Bytes OpenSSL reads as one TLS record header before it can tell the data is not TLS.
 SSL_RECORD_HEADER = 5
 #: Largest Certificate message we parse.
@@ -463,15 +465,19 @@ def start_tls(
     """Handshake on `sock` (positioned for the ClientHello) and report everything seen.
 
     Never raises for network or TLS trouble: failures come back as a TlsOutcome
-    with `error_*` set. The socket is consumed: on success it lives on inside
+    with `error_*` set. Each handshake gets at most `opts.timeout`; `deadline`
+    (time.monotonic() based; default now + 2.5 x timeout) bounds the whole call,
+    follow-up included. The socket is consumed: on success it lives on inside
     `outcome.tls_socket` (blocking, with `opts.timeout`), on failure it is closed.
     `refetch` opens a new plain socket positioned for the ClientHello again
     (for STARTTLS: reconnect, greet, EHLO, STARTTLS); it is used at most once
     or twice, only after a failure, and only to read facts.
     """
     t0 = time.monotonic()
-    budget_end = t0 + opts.timeout
-    deadline = min(deadline, budget_end) if deadline is not None else budget_end
+    # `deadline` bounds everything (both handshakes and the reconnect); each handshake
+    # also gets at most opts.timeout. Without a deadline: room for the follow-up too.
+    deadline = deadline if deadline is not None else t0 + opts.timeout * FOLLOW_UP_FACTOR
+    first_end = min(deadline, t0 + opts.timeout)
     out = TlsOutcome(
         sni=opts.sni,
         server_hostname=opts.server_hostname,
@@ -494,7 +500,7 @@ def start_tls(
     hs = Handshake("verified" if opts.verify else "unverified (verification off)", "")
     t1 = time.monotonic()
     try:
-        ss = _handshake(sock, ctx, opts.server_hostname, deadline, first)
+        ss = _handshake(sock, ctx, opts.server_hostname, first_end, first)
     except BaseException as exc:
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             _close(getattr(exc, "sslsock", None) or sock)
@@ -597,7 +603,7 @@ def _follow_up(
         out.handshakes.append(hs)
         return
     try:
-        ss = _handshake(raw, ctx, opts.sni, deadline)
+        ss = _handshake(raw, ctx, opts.sni, min(deadline, time.monotonic() + opts.timeout))
     except BaseException as exc:
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             _close(getattr(exc, "sslsock", None) or raw)
@@ -654,9 +660,9 @@ def probe_implicit_tls(
     Connection errors (refused, unreachable, timeout) are raised as OSError:
     they belong to the connect step, not to TLS.
     """
-    end = deadline if deadline is not None else time.monotonic() + opts.timeout
-    sock = _connect(host, port, end)
-    return start_tls(sock, opts, deadline=end, refetch=lambda: _connect(host, port, end))
+    end = deadline if deadline is not None else time.monotonic() + opts.timeout * FOLLOW_UP_FACTOR
+    sock = _connect(host, port, min(end, time.monotonic() + opts.timeout))
+    return start_tls(sock, opts, deadline=end, refetch=lambda: _connect(host, port, min(end, time.monotonic() + opts.timeout)))
 
 
 def detect_implicit_tls(
