@@ -548,6 +548,15 @@ def test_hostile_reply_text_still_gives_a_bounded_finding() -> None:
     assert len(f.explanation) < 5000
 
 
+def test_huge_replies_are_classified_quickly() -> None:
+    import time
+
+    for text in ("5.7.1 listed in " + "a" * 200_000, "a." * 100_000, "authentication required " * 10_000):
+        start = time.perf_counter()
+        assert classify_reply("rcpt", 550, text) is not None
+        assert time.perf_counter() - start < 0.5
+
+
 def test_secret_in_reply_text_is_redacted() -> None:
     from smtpkit.secrets import Secret
 

@@ -874,10 +874,13 @@ def _fallback(stage: str, code: int) -> ReplyRule:
     return ReplyRule(f"fallback.{stage}.5xx", "send.policy_rejected")
 
 
+_MATCH_LIMIT = 8192  # real replies are far shorter; a hostile one must not cost seconds of regex time
+
+
 def _flat(text: str) -> str:
-    """Reply text without the enhanced code, on one line, single-spaced (case kept)."""
-    _, rest = split_enhanced(text or "")
-    return re.sub(r"\s+", " ", rest).strip()
+    """Reply text without the enhanced code, on one line, single-spaced (case kept), capped in length."""
+    _, rest = split_enhanced((text or "")[: _MATCH_LIMIT * 2])
+    return re.sub(r"\s+", " ", rest).strip()[:_MATCH_LIMIT]
 
 
 def match_rule(stage: str, code: int, text: str, provider: str | None = None) -> tuple[ReplyRule, dict[str, str]]:
