@@ -10,6 +10,7 @@ import base64
 import datetime as dt
 import hmac
 import json
+import logging
 import smtplib
 import socket
 import ssl
@@ -251,6 +252,21 @@ def test_login_and_send_with_each_mechanism(lab, mechanism):
     assert got.tls_version in ("TLSv1.2", "TLSv1.3")
     assert got.rcpt_tos == ("someone@elsewhere.example",)
     assert got.message()["From"] == "Lab <lab@smtpkit.test>"
+
+
+def test_server_logs_never_show_the_password(lab, caplog):
+    blob = base64.b64encode(f"\0{lab.user}\0{lab.password.reveal()}".encode()).decode()
+    with caplog.at_level(logging.DEBUG, logger="mail.log"), connect_tls(lab, "submission") as s:
+        assert s.docmd("AUTH", f"PLAIN {blob}")[0] == 235
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "AUTH PLAIN" in logged  # aiosmtpd did log the command line...
+    assert blob not in logged and lab.password.reveal() not in logged  # ...with the credentials masked
+    # Anything else aiosmtpd logs (exceptions echo client input) goes through our redactor too.
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="mail.log"):
+        logging.getLogger("mail.log").warning("client said %r", f"user=x\x01auth=Bearer {lab.password.reveal()}")
+    assert lab.password.reveal() not in caplog.records[0].getMessage()
+    assert "<redacted>" in caplog.records[0].getMessage()
 
 
 def test_wrong_password_is_refused(lab):
@@ -621,6 +637,37 @@ def test_garbage_gets_errors_not_crashes(lab):
         assert f.readline()[:1] == b"5"
     with connect(lab, "submission") as s:  # the server is still fine
         assert s.ehlo()[0] == 250
+
+
+def test_broken_tls_clients_do_not_hurt_the_servers(lab):
+    sub = lab.endpoint("submission")
+    with socket.create_connection(sub.address, timeout=TIMEOUT) as sock:
+        f = sock.makefile("rb")
+        f.readline()
+        sock.sendall(b"EHLO x\r\n")
+        while f.readline()[3:4] == b"-":
+            pass
+        sock.sendall(b"STARTTLS\r\n")
+        assert f.readline().startswith(b"220 2.0.0")
+        sock.sendall(b"this is not a ClientHello\r\n")
+        sock.settimeout(TIMEOUT)
+        try:
+            reply = sock.recv(100)
+        except ConnectionResetError:
+            reply = b""
+        assert not reply.startswith((b"2", b"3"))  # a TLS alert or EOF, never an SMTP go-ahead
+    imp = lab.endpoint("implicit_tls")
+    with socket.create_connection(imp.address, timeout=TIMEOUT) as sock:
+        sock.sendall(b"EHLO plain text on a TLS port\r\n")
+        sock.settimeout(TIMEOUT)
+        try:
+            sock.recv(100)  # an alert or EOF; the point is what comes next
+        except ConnectionResetError:
+            pass
+    with connect_tls(lab, "submission") as s:
+        assert s.noop()[0] == 250
+    with smtplib.SMTP_SSL(imp.host, imp.port, context=verified_context(lab), timeout=TIMEOUT) as s:
+        assert s.noop()[0] == 250
 
 
 def test_idle_clients_are_disconnected():

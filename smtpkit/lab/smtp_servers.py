@@ -67,7 +67,7 @@ log = logging.getLogger("smtpkit.lab.smtp")
 install_log_redaction("mail.log")
 
 IDLE_TIMEOUT = 60.0  # seconds without a command before a lab server hangs up
-TLS_HANDSHAKE_TIMEOUT = 10.0
+TLS_HANDSHAKE_TIMEOUT = 10  # seconds
 SILENT_HOLD = 120.0  # how long the silent server keeps a connection open, saying nothing
 MAX_CONNECTIONS = 50  # per server
 MAX_AUTH_FAILURES = 5  # per connection, then 421 and close (Postfix's smtpd_hard_error_limit idea)
@@ -308,13 +308,13 @@ class _Runtime:
         return values
 
     # --- aiosmtpd hooks --------------------------------------------------------------
-    def authenticate(self, server: _LabSMTP, session: Session, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+    def authenticate(self, server: SMTP, session: Session, envelope: Any, mechanism: str, data: Any) -> AuthResult:
         """aiosmtpd's authenticator for PLAIN and LOGIN (CRAM-MD5 and XOAUTH2 are on `_LabSMTP`)."""
-        if not isinstance(data, LoginPassword):
+        if not isinstance(data, LoginPassword) or not isinstance(server, _LabSMTP):
             return AuthResult(success=False, handled=False, message=AUTH_FAILED)
         login = data.login.decode("utf-8", "replace")
         ok = login == self.user and self.password_matches(data.password)
-        return server.auth_outcome(ok, login)
+        return server._auth_result(ok, login)
 
     async def handle_MAIL(
         self, server: _LabSMTP, session: Session, envelope: Any, address: str, options: list[str]
@@ -573,7 +573,7 @@ class _LabSMTP(SMTP):
         if self._auth_failures >= MAX_AUTH_FAILURES and self.transport is not None:
             await self._raw(f"421 4.7.0 {self.rt.scenario.hostname} Error: too many failed logins, closing connection")
 
-    def auth_outcome(self, ok: bool, login: str) -> AuthResult:
+    def _auth_result(self, ok: bool, login: str) -> AuthResult:
         """The result of a finished AUTH exchange: the scenario's override wins, right password or not."""
         override = self.rt.render("auth", self, user=login)
         if override:
@@ -599,7 +599,7 @@ class _LabSMTP(SMTP):
             return AuthResult(success=False, handled=True)
         expected = self.rt.cram_md5_digest(challenge.encode())
         ok = login == self.rt.user and hmac.compare_digest(digest.lower().encode(), expected.encode())
-        return self.auth_outcome(ok, login)
+        return self._auth_result(ok, login)
 
     @auth_mechanism("XOAUTH2")
     async def auth_XOAUTH2(self, _: Any, args: list[str]) -> AuthResult:
@@ -618,7 +618,7 @@ class _LabSMTP(SMTP):
             await self._raw("501 5.5.2 Error: malformed XOAUTH2 response (expected user=...^Aauth=Bearer ...^A^A)")
             return AuthResult(success=False, handled=True)
         login, token = parsed
-        result = self.auth_outcome(login == self.rt.user and self.rt.password_matches(token), login)
+        result = self._auth_result(login == self.rt.user and self.rt.password_matches(token), login)
         if not result.success:
             # Google's behaviour (and the SASL XOAUTH2 spec): a JSON error as a 334
             # challenge, the client answers with an empty line, then the final 535.
