@@ -50,7 +50,7 @@ def dns_server():  # type: ignore[no-untyped-def]
 
 @pytest.fixture()
 def resolver(dns_server) -> Resolver:  # type: ignore[no-untyped-def]
-    return Resolver(nameservers=[dns_server.nameserver], timeout=0.3, retries=0)
+    return Resolver(nameservers=[dns_server.nameserver], timeout=0.5, retries=1, lifetime=1.0)
 
 
 @pytest.mark.parametrize(
@@ -143,7 +143,7 @@ def test_dns_timeout_is_temperror_quickly(resolver: Resolver) -> None:
     r = check_host("192.0.2.1", "slow.test", "a@slow.test", resolver=resolver)
     assert r.result is Result.TEMPERROR and r.error_kind == "dns" and r.error_term == "a:hang.slow.test"
     assert "hang.slow.test" in r.reason and "timeout" in r.reason
-    assert time.monotonic() - start < 3
+    assert time.monotonic() - start < 4
 
 
 def test_overall_deadline(dns_server) -> None:  # type: ignore[no-untyped-def]
