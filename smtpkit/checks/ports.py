@@ -1,0 +1,428 @@
+"""`check_ports()`: every mail port x both TLS modes at once, and the setting to use.
+
+People rarely know whether their provider wants 587 with STARTTLS, 465 with
+implicit TLS or 2525, and mail clients only say "cannot connect". This probe
+tries each port both ways, STARTTLS (plain text first, upgraded) and implicit
+TLS (TLS from the first byte), all concurrently in threads, so the whole
+matrix costs about one timeout instead of their sum: a silent port and a
+filtered port each use up one timeout, in parallel with everything else.
+
+Every probe is read-only: greeting, EHLO, STARTTLS, EHLO again; no login, no
+mail. Certificates are verified (system store or `cafile`).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from smtpkit.checks.steps_smtp import default_helo
+from smtpkit.checks.target import TargetError, normalize_host, parse_host, validate_helo
+from smtpkit.model import Transcript, html_table, text_table
+from smtpkit.net.connect import Deadline, Resolution, connect_addresses, resolve_host
+from smtpkit.net.dns import Resolver
+from smtpkit.net.smtp import Capabilities, ProbeError, SmtpConnection, parse_ehlo
+from smtpkit.net.tls import TlsOptions, TlsOutcome, start_tls
+
+DEFAULT_PORTS = (25, 465, 587, 2525)
+MODES = ("starttls", "tls")
+_MAX_PORTS = 32
+
+
+@dataclass
+class ModeProbe:
+    """One port tried one way. `reached` is ok/refused/timeout/unreachable/error."""
+
+    port: int
+    mode: str  # "starttls" (plain text first) or "tls" (implicit)
+    reached: str = ""
+    greeting: str = ""
+    starttls_offered: bool | None = None
+    tls_version: str = ""
+    tls_error: str = ""
+    cert_valid: bool | None = None
+    cert_problem: str = ""
+    auth_before_tls: list[str] = field(default_factory=list)
+    auth_after_tls: list[str] = field(default_factory=list)
+    problem: str = ""
+    elapsed_ms: float = 0.0
+
+    @property
+    def greets(self) -> bool:
+        return self.greeting.startswith("220")
+
+    @property
+    def tls_works(self) -> bool:
+        return bool(self.tls_version)
+
+    @property
+    def auth(self) -> list[str]:
+        return self.auth_after_tls if self.tls_works else self.auth_before_tls
+
+
+@dataclass
+class PortResult:
+    """Both probes of one port and what they add up to."""
+
+    port: int
+    starttls: ModeProbe
+    implicit: ModeProbe
+
+    @property
+    def reachable(self) -> str:
+        for p in (self.starttls, self.implicit):
+            if p.reached == "ok":
+                return "yes"
+        return self.starttls.reached or self.implicit.reached or "unknown"
+
+    @property
+    def best_mode(self) -> str:
+        """How to use this port: tls, starttls, plain or none (TLS counts even with a bad certificate)."""
+        if self.implicit.greets or (self.implicit.cert_valid is False and self.implicit.reached == "ok"):
+            return "tls"
+        if self.starttls.tls_works or self.starttls.cert_valid is False:
+            return "starttls"
+        if self.starttls.greets:
+            return "plain"
+        return "none"
+
+    def certificate(self) -> str:
+        for p in (self.implicit, self.starttls):
+            if p.cert_valid is True:
+                return "valid"
+        for p in (self.implicit, self.starttls):
+            if p.cert_valid is False:
+                return f"INVALID: {p.cert_problem}"
+        return "-"
+
+    def note(self) -> str:
+        """One plain sentence on this port."""
+        mode = self.best_mode
+        if self.reachable != "yes":
+            words = {
+                "refused": "nothing listens (connection refused)",
+                "timeout": "no answer: filtered by a firewall or the host is down",
+                "unreachable": "unreachable from this machine",
+            }
+            return words.get(self.reachable, f"cannot connect ({self.reachable})")
+        cert = self.certificate()
+        bad_cert = f", but the certificate fails verification ({cert[9:]})" if cert.startswith("INVALID") else ""
+        if mode == "tls":
+            extra = " (it also speaks STARTTLS)" if self.starttls.tls_works else ""
+            return f"implicit TLS works{bad_cert}{extra}"
+        if mode == "starttls":
+            return f"STARTTLS works{bad_cert}"
+        if mode == "plain":
+            if self.starttls.tls_error:
+                return f"greets in plain text, but STARTTLS failed: {self.starttls.tls_error}"
+            return "plain text only: no STARTTLS offered, credentials would be exposed"
+        if self.implicit.reached == "ok" and self.implicit.tls_error:
+            return f"connects but does not greet; TLS failed: {self.implicit.tls_error}"
+        return self.starttls.problem or self.implicit.problem or "connects but never greets"
+
+    def row(self) -> dict[str, Any]:
+        s, i = self.starttls, self.implicit
+        return {
+            "port": self.port,
+            "reachable": self.reachable,
+            "greets": "yes" if s.greets else ("after TLS" if i.greets else "no"),
+            "starttls_offered": _yn(s.starttls_offered),
+            "starttls_works": "yes" if s.tls_works else ("no: " + s.tls_error if s.tls_error else "-"),
+            "implicit_tls_works": "yes" if i.tls_works and i.greets else ("no: " + i.tls_error if i.tls_error else "no"),
+            "tls_version": i.tls_version or s.tls_version or "-",
+            "certificate": self.certificate(),
+            "auth_before_tls": " ".join(s.auth_before_tls) or "-",
+            "auth_after_tls": " ".join(i.auth if i.tls_works else s.auth_after_tls) or "-",
+            "use_as": {"tls": "implicit TLS", "starttls": "STARTTLS", "plain": "plain (unsafe)", "none": "-"}[self.best_mode]
+            + (" (bad certificate)" if self.best_mode in ("tls", "starttls") and self.certificate().startswith("INVALID") else ""),
+            "note": self.note(),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        out = self.row()
+        out["probes"] = {"starttls": asdict(self.starttls), "tls": asdict(self.implicit)}
+        return out
+
+
+def _yn(value: bool | None) -> str:
+    return "-" if value is None else ("yes" if value else "no")
+
+
+_SECURITY_WORDS = {"tls": "implicit TLS (often labelled SSL/TLS)", "starttls": "STARTTLS", "plain": "no encryption"}
+
+
+def recommend(host: str, results: Sequence[PortResult]) -> dict[str, Any]:
+    """The port and security setting to configure, and why; RFC 8314 prefers implicit TLS."""
+
+    def score(r: PortResult) -> tuple[int, int, int, int]:
+        mode = r.best_mode
+        base = {"tls": 3, "starttls": 3, "plain": 1, "none": 0}[mode]
+        cert_ok = 1 if r.certificate() == "valid" else 0
+        probe = r.implicit if mode == "tls" else r.starttls
+        auth = 1 if probe.auth else 0
+        port_pref = {465: 4, 587: 3, 2525: 2, 2465: 2, 2587: 2, 25: 0}.get(r.port, 1)
+        return (base + cert_ok + auth if base else 0, port_pref, 1 if mode == "tls" else 0, -r.port)
+
+    usable = [r for r in results if r.best_mode != "none"]
+    if not usable:
+        return {
+            "port": None,
+            "security": None,
+            "summary": f"No port of {host} answered as an SMTP server from here.",
+            "reason": "Every port was refused, filtered or silent. Check the host name, try from another network "
+            "(your network may block outgoing mail ports), and confirm the ports in your provider's documentation.",
+            "alternatives": [],
+        }
+    ranked = sorted(usable, key=score, reverse=True)
+    best = ranked[0]
+    mode = best.best_mode
+    probe = best.implicit if mode == "tls" else best.starttls
+    reasons = []
+    if mode in ("tls", "starttls"):
+        reasons.append(f"TLS works ({probe.tls_version})")
+        cert = best.certificate()
+        reasons.append("the certificate is valid" if cert == "valid" else f"but the certificate is {cert}")
+    else:
+        reasons.append("it is the only port that greets, but it offers no encryption: avoid sending passwords here")
+    reasons.append(f"AUTH offers {' '.join(probe.auth)}" if probe.auth else "no AUTH is offered (a relay without login)")
+    if best.port == 25:
+        reasons.append("port 25 is meant for server-to-server mail and often blocked by ISPs; prefer 587 or 465 where possible")
+    alternatives = [
+        {"port": r.port, "security": r.best_mode} for r in ranked[1:] if r.best_mode in ("tls", "starttls")
+    ]
+    return {
+        "port": best.port,
+        "security": mode,
+        "summary": f"Use {host} port {best.port} with {_SECURITY_WORDS[mode]}.",
+        "reason": "; ".join(reasons) + ".",
+        "alternatives": alternatives,
+    }
+
+
+@dataclass
+class PortMatrix:
+    """The result of `check_ports`: one row per port, and the recommended setting."""
+
+    host: str
+    addresses: list[str]
+    results: list[PortResult]
+    recommendation: dict[str, Any]
+    timeout: float
+    elapsed_ms: float
+    resolution_error: str = ""
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [r.row() for r in self.results]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "host": self.host,
+            "addresses": self.addresses,
+            "timeout": self.timeout,
+            "elapsed_ms": round(self.elapsed_ms, 1),
+            "resolution_error": self.resolution_error,
+            "ports": [r.to_dict() for r in self.results],
+            "recommendation": self.recommendation,
+        }
+
+    def to_frame(self):  # type: ignore[no-untyped-def]
+        import pandas as pd
+
+        rows = self.rows()
+        return pd.DataFrame(rows, columns=list(rows[0].keys()) if rows else ["port"])
+
+    def to_text(self) -> str:
+        out = [f"smtpkit ports {self.host} ({', '.join(self.addresses) or 'unresolved'}): {self.elapsed_ms / 1000:.1f} s"]
+        if self.resolution_error:
+            out.append(f"  {self.resolution_error}")
+        cols = ["port", "reachable", "greets", "starttls_offered", "implicit_tls_works", "tls_version", "certificate", "auth_after_tls", "use_as"]
+        if self.results:
+            out += ["", text_table(self.rows(), cols, max_width=40), ""]
+            out += [f"  {r.port}: {r.note()}" for r in self.results]
+        rec = self.recommendation
+        out += ["", "Recommendation: " + str(rec.get("summary", "")), "  " + str(rec.get("reason", ""))]
+        return "\n".join(out)
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def _repr_html_(self) -> str:
+        import html
+
+        rec = self.recommendation
+        head = (
+            f"<h3>Ports of {html.escape(self.host)}</h3><p>{html.escape(', '.join(self.addresses))} — "
+            f"{self.elapsed_ms / 1000:.1f} s, timeout {self.timeout:g} s</p>"
+        )
+        body = html_table(self.rows())
+        tail = (
+            f"<p><strong>Recommendation:</strong> {html.escape(str(rec.get('summary', '')))}<br>"
+            f"{html.escape(str(rec.get('reason', '')))}</p>"
+        )
+        return head + body + tail
+
+
+# -- probing -------------------------------------------------------------------------------
+
+
+def _probe(
+    addresses: Sequence[str], port: int, mode: str, host: str, helo: str, cafile: str | None, timeout: float, deadline: Deadline
+) -> ModeProbe:
+    start = time.monotonic()
+    probe = ModeProbe(port=port, mode=mode)
+    conn: SmtpConnection | None = None
+    try:
+        result = connect_addresses(addresses, port, deadline, timeout)
+        if not result.ok:
+            probe.reached = result.attempts[-1].outcome if result.attempts else "error"
+            probe.problem = result.attempts[-1].error if result.attempts else "no address"
+            return probe
+        probe.reached = "ok"
+        assert result.sock is not None
+        helo = helo or default_helo(result.sock)
+        opts = TlsOptions(server_hostname=host, cafile=cafile, timeout=timeout, legacy_probe=False, fetch_unverified=False)
+        sock = result.sock
+        if mode == "tls":
+            outcome = start_tls(sock, opts, deadline=deadline.at)
+            _tls_facts(probe, outcome)
+            if outcome.tls_socket is None:
+                return probe
+            sock = outcome.tls_socket
+        conn = SmtpConnection(sock, Transcript(max_lines=300), deadline, timeout)
+        greeting = conn.read_reply()
+        probe.greeting = str(greeting)[:200]
+        if greeting.code != 220:
+            probe.problem = f"greeting {greeting}"
+            return probe
+        caps = _ehlo(conn, helo)
+        if caps is None:
+            probe.problem = "EHLO refused"
+            return probe
+        if mode == "tls":
+            probe.auth_after_tls = caps.auth_mechanisms
+            return probe
+        probe.starttls_offered = caps.starttls
+        probe.auth_before_tls = caps.auth_mechanisms
+        if not caps.starttls:
+            return probe
+        reply = conn.command("STARTTLS")
+        if reply.code != 220:
+            probe.tls_error = f"STARTTLS refused: {reply}"
+            return probe
+        conn.drain_plaintext()
+        outcome = start_tls(conn.sock, opts, deadline=deadline.at)
+        _tls_facts(probe, outcome)
+        if outcome.tls_socket is None:
+            conn.closed = True
+            return probe
+        conn.upgrade(outcome.tls_socket)
+        caps = _ehlo(conn, helo)
+        if caps is not None:
+            probe.auth_after_tls = caps.auth_mechanisms
+        return probe
+    except ProbeError as exc:
+        probe.problem = str(exc)
+        return probe
+    finally:
+        if conn is not None:
+            conn.close()
+        probe.elapsed_ms = (time.monotonic() - start) * 1000.0
+
+
+def _ehlo(conn: SmtpConnection, helo: str) -> Capabilities | None:
+    reply = conn.command(f"EHLO {helo}")
+    if reply.code != 250:
+        reply = conn.command(f"HELO {helo}")
+        return Capabilities(esmtp=False) if reply.code == 250 else None
+    return parse_ehlo(reply)
+
+
+def _tls_facts(probe: ModeProbe, outcome: TlsOutcome) -> None:
+    if outcome.tls_socket is not None:
+        probe.tls_version = outcome.version or "TLS"
+        probe.cert_valid = True
+        return
+    reason = outcome.error_reason or outcome.error_kind or "handshake failed"
+    if outcome.error_kind == "verify":
+        probe.cert_valid = False
+        probe.cert_problem = outcome.verify_message or reason
+        probe.tls_version = ""
+        probe.tls_error = f"certificate rejected: {probe.cert_problem}"
+    elif outcome.error_kind == "wrong_mode":
+        probe.tls_error = "the port speaks plain text first"
+    elif outcome.error_kind == "timeout":
+        probe.tls_error = "no TLS answer (timeout)"
+    else:
+        probe.tls_error = str(reason).lower().replace("_", " ")
+
+
+def parse_ports(value: str | Iterable[int]) -> list[int]:
+    """'25,465,587' or [25, 465] -> a de-duplicated list of valid ports (ValueError with a clear message)."""
+    items: list[Any] = [p for p in value.replace(" ", "").split(",") if p] if isinstance(value, str) else list(value)
+    ports: list[int] = []
+    for item in items:
+        try:
+            port = int(item)
+        except (TypeError, ValueError):
+            raise ValueError(f"port {item!r} is not a number; give ports like 25,465,587,2525") from None
+        if not 0 < port < 65536:
+            raise ValueError(f"port {port} is out of range 1-65535")
+        if port not in ports:
+            ports.append(port)
+    if not ports:
+        raise ValueError("no ports given; for example --ports 25,465,587,2525")
+    if len(ports) > _MAX_PORTS:
+        raise ValueError(f"at most {_MAX_PORTS} ports at once")
+    return ports
+
+
+def check_ports(
+    host: str,
+    ports: str | Iterable[int] = DEFAULT_PORTS,
+    *,
+    timeout: float = 5.0,
+    cafile: str | None = None,
+    resolver: Resolver | None = None,
+    helo: str | None = None,
+) -> PortMatrix:
+    """Probe every port in `ports` with STARTTLS and with implicit TLS, concurrently.
+
+    The whole matrix is bounded by about one `timeout` (plus DNS): each probe
+    has that deadline, and all probes run at the same time.
+    """
+    start = time.monotonic()
+    name, _port, _sec = parse_host(host)
+    name = normalize_host(name)
+    port_list = parse_ports(ports)
+    if not 0 < float(timeout) <= 600:
+        raise TargetError("timeout", f"timeout {timeout} s is out of range: use 0.1 to 600 seconds")
+    helo_name = validate_helo(helo) if helo else ""
+    res: Resolution = resolve_host(name, resolver, Deadline(timeout * 2.5), timeout)
+    if not res.ok:
+        error = f"{name} could not be resolved ({res.status}{': ' + res.error if res.error else ''})"
+        matrix = PortMatrix(name, [], [], {}, timeout, 0.0, resolution_error=error)
+        matrix.recommendation = {
+            "port": None,
+            "security": None,
+            "summary": f"{name} does not resolve, so no port can be tried.",
+            "reason": "Check the host name for typos: `smtpkit check " + name + "` explains the DNS answer.",
+            "alternatives": [],
+        }
+        matrix.elapsed_ms = (time.monotonic() - start) * 1000.0
+        return matrix
+    # Every probe shares one deadline: a little over one timeout, so a slow but working
+    # server can finish its few round trips while a silent one costs exactly one timeout.
+    deadline = Deadline(timeout * 1.5)
+    jobs = [(port, mode) for port in port_list for mode in MODES]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="smtpkit-ports") as pool:
+        futures = {
+            (port, mode): pool.submit(_probe, res.addresses, port, mode, name, helo_name, cafile, timeout, deadline)
+            for port, mode in jobs
+        }
+        probes = {key: f.result() for key, f in futures.items()}
+    results = [PortResult(port, probes[(port, "starttls")], probes[(port, "tls")]) for port in port_list]
+    elapsed = (time.monotonic() - start) * 1000.0
+    return PortMatrix(name, res.addresses, results, recommend(name, results), timeout, elapsed)

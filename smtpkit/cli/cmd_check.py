@@ -1,0 +1,181 @@
+"""`smtpkit check`: diagnose sending through one SMTP server, step by step."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+
+from smtpkit.checks.target import AUTH_MECHANISMS, SECURITY_MODES, Target, TargetError
+from smtpkit.cli.common import (
+    UsageError,
+    add_json_flag,
+    add_nameserver_flag,
+    emit_report,
+    formatter,
+    make_resolver,
+    secret_from_env,
+)
+from smtpkit.secrets import Secret
+
+DESCRIPTION = """\
+Diagnose sending mail through one SMTP server: DNS, TCP connection, greeting,
+EHLO capabilities, TLS (STARTTLS or implicit) with the certificate, AUTH, and
+optionally a dry run (MAIL/RCPT then RSET) or a real test message. Every step
+is shown; every failure comes with what happened, why, and the fix.
+
+The password is never taken on the command line: put it in an environment
+variable and name it with --password-env, or answer the prompt. Credentials
+are only sent over an encrypted connection unless you pass
+--insecure-allow-plaintext-auth.
+"""
+
+EPILOG = """\
+examples:
+  smtpkit check smtp.gmail.com                          connection and TLS only (port 587, auto security)
+  smtpkit check smtp.gmail.com --port 465               implicit TLS (auto picks it for 465)
+  smtpkit check smtp.office365.com --user me@example.com
+                                                        asks for the password, then tries to log in
+  SMTP_PASS=... smtpkit check smtp.sendgrid.net --user apikey --password-env SMTP_PASS \\
+      --mail-from me@example.com --rcpt-to you@example.org
+                                                        log in, then a dry run (nothing is sent)
+  smtpkit check mail.example.com --user me --password-env SMTP_PASS \\
+      --mail-from me@example.com --rcpt-to me@example.com --send
+                                                        ... and really send a test message
+  smtpkit check 127.0.0.1 --port 2525 --security plain -v
+                                                        a local relay without TLS, with the transcript
+  smtpkit check mail.smtpkit.test --nameserver 127.0.0.1:5353 --cafile lab-ca.pem
+                                                        the practice lab (ports from `smtpkit lab`)
+
+exit status: 0 no failure found, 1 a failure was diagnosed, 2 bad arguments.
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "check",
+        help="diagnose one SMTP server: connection, TLS, AUTH, test send",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=formatter(),
+        allow_abbrev=False,  # "--password x" must not silently mean "--password-env x"
+    )
+    # Caught so that argparse never echoes a password typed on the command line in its error.
+    p.add_argument("--password", nargs="?", const="", default=None, help=argparse.SUPPRESS)
+    p.add_argument("host", help="the SMTP server, e.g. smtp.gmail.com (host:port and smtp:// or smtps:// URLs work too)")
+    p.add_argument("--port", type=int, help="TCP port (default 587; 465 when --security tls)")
+    p.add_argument(
+        "--security",
+        default="auto",
+        metavar="MODE",
+        help=f"{' | '.join(SECURITY_MODES)}: auto = implicit TLS on 465, else STARTTLS when offered (default auto)",
+    )
+    auth = p.add_argument_group("login")
+    auth.add_argument("--user", help="user name for AUTH (often the full email address)")
+    secret = auth.add_mutually_exclusive_group()
+    secret.add_argument("--password-env", metavar="VAR", help="read the password from environment variable VAR")
+    secret.add_argument("--oauth-token-env", metavar="VAR", help="read an OAuth 2.0 access token from VAR (XOAUTH2)")
+    secret.add_argument("--no-password", action="store_true", help="do not ask for a password; skip the login")
+    auth.add_argument(
+        "--auth-mech", choices=AUTH_MECHANISMS, type=str.upper, metavar="MECH",
+        help=f"force a mechanism ({', '.join(AUTH_MECHANISMS)}); default: chosen from what the server offers",
+    )
+    auth.add_argument(
+        "--insecure-allow-plaintext-auth",
+        action="store_true",
+        help="allow sending credentials over an UNENCRYPTED connection (only on a network you trust)",
+    )
+    send = p.add_argument_group("test send")
+    send.add_argument("--mail-from", metavar="ADDR", help="sender for the MAIL FROM command")
+    send.add_argument("--rcpt-to", metavar="ADDR", action="append", help="recipient (repeatable)")
+    send.add_argument("--send", action="store_true", help="really send a small test message (default: dry run, RSET)")
+    p.add_argument("--cafile", metavar="PEM", help="trust these CA certificates instead of the system store")
+    p.add_argument("--helo", metavar="NAME", help="the name to send with EHLO (default: this machine's name or address)")
+    p.add_argument("--timeout", type=float, default=10.0, metavar="S", help="seconds per network operation (default 10)")
+    p.add_argument("--deadline", type=float, metavar="S", help="seconds for the whole session (default: enough for every step)")
+    add_nameserver_flag(p)
+    add_json_flag(p)
+    p.add_argument("-v", "--verbose", action="count", default=0, help="also print the SMTP transcript (credentials redacted)")
+    p.set_defaults(func=run)
+
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _from_env(var: str | None, flag: str) -> Secret | None:
+    """The secret in environment variable `var`; errors never repeat the value given (it may be a password)."""
+    if var is None:
+        return None
+    if not _ENV_NAME.match(var):
+        raise UsageError(
+            f"{flag} takes the NAME of an environment variable (like SMTP_PASSWORD), and what was given is not "
+            "one. Do not put the password itself on the command line: export SMTP_PASSWORD=... (or read it "
+            f"with `read -s SMTP_PASSWORD; export SMTP_PASSWORD`) and pass {flag} SMTP_PASSWORD"
+        )
+    if var not in os.environ:
+        raise UsageError(f"the environment variable named with {flag} is not set (export it first)")
+    return secret_from_env(var, flag.removeprefix("--").removesuffix("-env"))
+
+
+def _credentials(args: argparse.Namespace) -> tuple[Secret | None, Secret | None]:
+    if args.password is not None:
+        raise UsageError(
+            "smtpkit never takes a password on the command line (it would stay in your shell history and be "
+            "visible to other users in the process list): export it in an environment variable and use "
+            "--password-env VAR, or leave it out to be asked"
+        )
+    password = _from_env(args.password_env, "--password-env")
+    token = _from_env(args.oauth_token_env, "--oauth-token-env")
+    for value, flag in ((password, "--password-env"), (token, "--oauth-token-env")):
+        if value is not None and not value:
+            raise UsageError(f"the environment variable given with {flag} is empty")
+    if (password or token) and not args.user:
+        raise UsageError("a password or token was given without --user: add --user NAME")
+    if args.user and not (password or token or args.no_password):
+        if not sys.stdin.isatty():
+            raise UsageError(
+                "--user was given but no password: use --password-env VAR (or --oauth-token-env VAR), "
+                "or --no-password to skip the login (no terminal to prompt on)"
+            )
+        password = Secret.prompt(f"Password for {args.user} (not echoed): ")
+        if not password:
+            raise UsageError("no password entered; use --no-password to skip the login")
+    return password, token
+
+
+def run(args: argparse.Namespace) -> int:
+    from smtpkit.checks.session import run_session
+    from smtpkit.secrets import REDACTOR
+
+    if args.send and not (args.mail_from and args.rcpt_to):
+        raise UsageError("--send needs --mail-from and --rcpt-to")
+    password, token = _credentials(args)
+    for secret in (password, token):
+        if secret:
+            REDACTOR.register_auth(args.user or "", secret)
+    try:
+        target = Target(
+            host=args.host,
+            port=args.port,
+            security=args.security,
+            username=args.user,
+            helo=args.helo,
+            mail_from=args.mail_from,
+            rcpt_to=tuple(args.rcpt_to or ()),
+            send=args.send,
+            cafile=args.cafile,
+            timeout=args.timeout,
+            deadline=args.deadline,
+            allow_plaintext_auth=args.insecure_allow_plaintext_auth,
+            auth_mechanism=args.auth_mech,
+            credential="oauth" if token else "password" if password else "none",
+        )
+    except TargetError as exc:
+        raise UsageError(str(exc)) from None
+    resolver = make_resolver(args, timeout=min(args.timeout, 5.0)) if args.nameserver else None
+    report = run_session(target, resolver=resolver, password=password, token=token)
+    code = emit_report(report, args)
+    if not args.json and not args.verbose and report.verdict == "fail":
+        print("(run again with -v to see the SMTP transcript)")
+    return code

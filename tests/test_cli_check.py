@@ -1,0 +1,107 @@
+"""`smtpkit check` end to end against the practice lab: exit codes, text, JSON, and no secret in any output."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+
+import pytest
+
+from smtpkit.cli import main
+
+ENV = "SMTPKIT_TEST_LAB_PASSWORD"
+
+
+@pytest.fixture()
+def lab_env(lab, monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv(ENV, lab.password.reveal())
+    return lab
+
+
+def _base(lab, name: str = "submission") -> list[str]:  # type: ignore[no-untyped-def]
+    return ["check", "127.0.0.1", "--port", str(lab.endpoint(name).port), "--cafile", lab.ca_file, "--timeout", "3"]
+
+
+def _leaks(lab, text: str) -> list[str]:  # type: ignore[no-untyped-def]
+    pw = lab.password.reveal()
+    forms = [pw, base64.b64encode(pw.encode()).decode(), base64.b64encode(f"\0{lab.user}\0{pw}".encode()).decode()]
+    return [f for f in forms if f in text]
+
+
+def test_check_passes_end_to_end_with_a_real_send(lab_env, capsys) -> None:
+    lab = lab_env
+    argv = _base(lab) + ["--user", lab.user, "--password-env", ENV, "--mail-from", lab.user, "--rcpt-to", f"bob@{lab.domain}", "--send", "-v"]
+    code = main(argv)
+    out = capsys.readouterr()
+    assert code == 0, out.out
+    assert "verdict PASS" in out.out
+    for step in ("resolve", "connect", "banner", "ehlo", "tls", "auth", "send"):
+        assert f"\n{step} " in out.out
+    assert "AUTH PLAIN <redacted>" in out.out  # -v prints the transcript
+    token = re.search(r"Subject: smtpkit test message (smtpkit-[0-9a-f]+)", out.out).group(1)
+    assert any(token in m.subject for m in lab.messages("submission"))
+    assert not _leaks(lab, out.out + out.err)
+
+
+def test_check_json_is_one_document_without_the_password(lab_env, capsys) -> None:
+    lab = lab_env
+    code = main(_base(lab, "gmail_bad_credentials") + ["--user", lab.user, "--password-env", ENV, "--json"])
+    out = capsys.readouterr().out
+    doc = json.loads(out)
+    assert code == 1
+    assert doc["verdict"] == "fail" and "auth.bad_credentials" in [f["code"] for f in doc["findings"]]
+    assert [s["name"] for s in doc["steps"]] == ["resolve", "connect", "banner", "ehlo", "tls", "auth", "send"]
+    assert any(t["text"] == "AUTH PLAIN <redacted>" for t in doc["transcript"])
+    assert not _leaks(lab, out)
+
+
+def test_check_failure_exits_1_and_explains(lab, capsys) -> None:
+    code = main(_base(lab, "expired_cert"))
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "tls.cert.expired" in out and "Why:" in out and "Fix:" in out
+    assert "(run again with -v to see the SMTP transcript)" in out
+
+
+@pytest.mark.parametrize(
+    "extra, words",
+    [
+        (["--user", "someone"], "no password"),  # stdin is not a terminal under pytest: no prompt
+        (["--send"], "--send needs --mail-from and --rcpt-to"),
+        (["--user", "u", "--password-env", "SMTPKIT_SURELY_UNSET_VAR"], "is not set"),
+        (["--user", "u", "--password-env", ENV], "is not set"),
+        (["--helo", "bad name"], "contains a space"),
+        (["--security", "sometimes"], "not one of auto, starttls, tls, plain"),
+        (["--mail-from", "a@b.example"], "without a recipient"),
+    ],
+)
+def test_usage_errors_exit_2_with_a_message(lab, capsys, extra: list[str], words: str) -> None:
+    code = main(_base(lab) + extra)
+    err = capsys.readouterr().err
+    assert code == 2 and words in err
+
+
+@pytest.mark.parametrize("argv", [["--password", "hunter2-secret"], ["--password=hunter2-secret"], ["--password-env", "hunter2-secret!"]])
+def test_a_password_on_the_command_line_is_refused_without_echoing_it(capsys, argv: list[str]) -> None:
+    assert main(["check", "127.0.0.1", "--user", "u", *argv]) == 2
+    out = capsys.readouterr()
+    assert "hunter2" not in out.out + out.err
+    assert "command line" in out.err
+
+
+def test_bad_host_is_a_usage_error(capsys) -> None:
+    assert main(["check", "smtp.example.com\r\nQUIT"]) == 2
+    assert "carriage return" in capsys.readouterr().err
+
+
+def test_nameserver_flag_uses_the_lab_dns(lab, capsys) -> None:
+    code = main(["check", "nosuchhost.smtpkit.test", "--nameserver", lab.nameserver, "--timeout", "2", "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 1 and doc["findings"][0]["code"] == "dns.nxdomain"
+
+
+def test_no_password_skips_the_login(lab, capsys) -> None:
+    code = main(_base(lab) + ["--user", lab.user, "--no-password"])
+    out = capsys.readouterr().out
+    assert code == 0 and "not tested: no password or token given" in out
