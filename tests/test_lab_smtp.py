@@ -30,8 +30,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from smtpkit.lab import Lab, Scenario, all_scenarios
 from smtpkit.lab.ca import GOOD_NAMES, LabCA, old_tls_supported
 from smtpkit.lab.scenarios import SCENARIOS
-from smtpkit.lab.smtp_servers import MessageSpool, ReceivedMessage, _enhance, _parse_xoauth2
-from smtpkit.secrets import REDACTOR
+from smtpkit.lab.smtp_servers import MessageSpool, ReceivedMessage, SmtpServers, _enhance, _parse_xoauth2
+from smtpkit.secrets import REDACTOR, Secret
 
 TIMEOUT = 5
 
@@ -188,6 +188,23 @@ def test_an_unreferenced_lab_keeps_running_and_is_stopped_at_exit():
     assert result.returncode == 0, result.stderr
     workdir = Path(result.stdout.strip()).parent
     assert workdir.name.startswith("smtpkit-lab-") and not workdir.exists()
+
+
+def test_lab_on_ipv6_loopback():
+    try:
+        socket.socket(socket.AF_INET6).bind(("::1", 0))
+    except OSError:
+        pytest.skip("this machine has no IPv6 loopback")
+    only = [s for s in SCENARIOS if s.name in ("submission", "refusing")]
+    # dns=False: the lab zones put the lab's address in A records, so they need an IPv4 address.
+    with Lab("::1", scenarios=only, dns=False) as info:
+        ep = info.endpoint("submission")
+        assert ep.host == "::1"
+        with smtplib.SMTP("::1", ep.port, timeout=TIMEOUT) as s:
+            s.starttls(context=verified_context(info))  # ::1 is in the certificate's names
+            assert s.login(info.user, info.password.reveal())[0] == 235
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("::1", info.endpoint("refusing").port), timeout=TIMEOUT)
 
 
 def test_password_comes_from_the_environment(monkeypatch):
@@ -668,6 +685,37 @@ def test_broken_tls_clients_do_not_hurt_the_servers(lab):
         assert s.noop()[0] == 250
     with smtplib.SMTP_SSL(imp.host, imp.port, context=verified_context(lab), timeout=TIMEOUT) as s:
         assert s.noop()[0] == 250
+
+
+def test_connection_limits_and_the_silent_hold(tmp_path):
+    """Bounded resources: a server full of clients says 421; the silent server hangs up in the end."""
+    table = {s.name: s for s in SCENARIOS}
+    servers = SmtpServers(
+        [table["submission"], table["silent"]],
+        ca=LabCA(tmp_path / "tls"),
+        user="u@smtpkit.test",
+        password=Secret("limit-test-pw"),
+        spool=MessageSpool(tmp_path / "spool"),
+        max_connections=1,
+        silent_hold=0.3,
+    )
+    ports = servers.start()
+    try:
+        with socket.create_connection(("127.0.0.1", ports["submission"]), timeout=TIMEOUT) as first:
+            assert first.recv(100).startswith(b"220")
+            with socket.create_connection(("127.0.0.1", ports["submission"]), timeout=TIMEOUT) as second:
+                second.settimeout(TIMEOUT)
+                data = second.recv(200)
+                assert data.startswith(b"421 4.7.0") and b"too many connections" in data
+                assert second.recv(10) == b""  # and the connection is closed
+        with socket.create_connection(("127.0.0.1", ports["silent"]), timeout=TIMEOUT) as quiet:
+            quiet.settimeout(TIMEOUT)
+            started = time.monotonic()
+            assert quiet.recv(10) == b""  # hung up after the hold, without a word
+            assert time.monotonic() - started < 3
+    finally:
+        servers.stop()
+    assert not servers.running
 
 
 def test_idle_clients_are_disconnected():
