@@ -39,8 +39,9 @@ def _signing_zone(conformance: Path | None = None) -> ZoneSet:
         Record("_dmarc.signer.test", "TXT", "v=DMARC1; p=reject; rua=mailto:d@signer.test"),
         Record("_dmarc.brand.test", "TXT", "v=DMARC1; p=reject; adkim=s; rua=mailto:d@brand.test"),
         Record("brand.test", "MX", (10, "mail.brand.test")),
+        Record("nodmarc.test", "MX", (10, "mail.nodmarc.test")),
     ]
-    zones = ["signer.test", "brand.test"]
+    zones = ["signer.test", "brand.test", "nodmarc.test"]
     if conformance is not None:
         manifest = json.loads((conformance / "dkim" / "rfc8463-manifest.json").read_text())
         ed_name, ed_value = next((k, v) for k, v in manifest["dns_txt_records"].items() if "brisbane" in k)
@@ -252,3 +253,35 @@ def test_cli_verify(
     assert "dkim.body_hash_mismatch" in out and "verdict FAIL" in out
     assert main(["dkim", "verify", str(tmp_path / "nope.eml")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_message_dmarc_uses_the_receivers_spf_verdict(signing_dns: DnsServer) -> None:
+    # DKIM broken in transit; the receiver recorded spf=pass for an aligned bounce domain: DMARC still passes
+    msg = signed("good").replace(b"Hello.", b"Hello, changed.")
+    headers = (
+        b"Authentication-Results: mx.example.org; spf=pass smtp.mailfrom=bounce@signer.test; dkim=fail\r\n"
+        b"Return-Path: <bounce@signer.test>\r\n"
+    )
+    report = verify_report(headers + msg, resolver_for(signing_dns))
+    dmarc_step = report.step("dmarc")
+    assert dmarc_step is not None and dmarc_step.summary.startswith("DMARC passes")
+    row = dmarc_step.tables["alignment"][0]
+    assert row["identifier"] == "SPF MAIL FROM" and row["authenticated"] == "pass" and "mx.example.org" in row["detail"]
+    assert report.codes() == ["dkim.body_hash_mismatch"]
+
+    # the same without the receiver's verdict: DMARC depends on an SPF result the message does not show
+    unsure = verify_report(b"Return-Path: <bounce@signer.test>\r\n" + msg, resolver_for(signing_dns))
+    assert "passes only if SPF passed" in unsure.step("dmarc").summary  # type: ignore[union-attr]
+
+    # Received-SPF: fail, and the DKIM signature broken: DMARC fails
+    received_spf = (
+        b"Received-SPF: fail (mx.example.org: domain does not designate)\r\nReturn-Path: <bounce@signer.test>\r\n"
+    )
+    failed = verify_report(received_spf + msg, resolver_for(signing_dns))
+    assert failed.step("dmarc").summary.startswith("DMARC fails")  # type: ignore[union-attr]
+
+
+def test_message_from_a_domain_without_dmarc(signing_dns: DnsServer) -> None:
+    msg = signed("good", frm="someone@nodmarc.test")
+    report = verify_report(msg, resolver_for(signing_dns))
+    assert "dmarc.missing" in report.codes() and "dmarc.not_aligned" not in report.codes()

@@ -218,3 +218,15 @@ def test_dkim_discovery_against_a_silent_nameserver() -> None:
         silent.close()
     assert [f.code for f in step.findings] == ["dkim.key_lookup_failed"]
     assert "3 common selectors" in step.findings[0].title and "TIMEOUT" in step.findings[0].explanation
+
+
+def test_the_practice_lab_serves_the_domain_scenarios(lab_resolver: Resolver) -> None:
+    """Through the whole practice lab (the `lab` fixture), not only a bare DNS server."""
+    query = DomainQuery("smtpkit.test", ("lab",), "127.0.0.1")
+    assert check_domain(query, resolver=lab_resolver).verdict == "pass"
+    for domain, code in [
+        ("dkim-revoked.test", "dkim.key_revoked"),
+        ("dmarc-none.test", "dmarc.policy_none"),
+        ("mx-null.test", "mx.null"),
+    ]:
+        assert code in check_domain(domain, resolver=lab_resolver).codes()

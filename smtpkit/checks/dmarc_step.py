@@ -8,6 +8,7 @@ only the problem changed, so following one fix never undoes another setting.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -117,7 +118,8 @@ def record_findings(
 ) -> tuple[list[Finding], list[dict[str, Any]]]:
     """Findings about one DMARC record's content, and the report-destination table."""
     out: list[Finding] = []
-    evidence = f'{name} TXT "{rec.raw}"'
+    raw = rec.raw if len(rec.raw) <= 500 else rec.raw[:500] + f"… ({len(rec.raw)} characters)"
+    evidence = f'{name} TXT "{raw}"'
     if not rec.valid:
         problem = "; ".join(p.message for p in rec.problems_of("syntax"))
         out.append(finding("dmarc.syntax_error", evidence, name=name, problem=problem, corrected=rec.corrected()))
@@ -216,6 +218,20 @@ def record_findings(
     return out, rows
 
 
+def _missing(disc: DmarcDiscovery) -> Finding:
+    org = disc.org_domain
+    fallback = f", nor at the organizational domain's _dmarc.{org}" if org != disc.domain else ""
+    return finding(
+        "dmarc.missing",
+        "; ".join(f"{lk.name} TXT -> {lk.answer.status.upper()}" for lk in disc.lookups),
+        domain=disc.domain,
+        name=f"_dmarc.{org}",
+        fallback=fallback,
+        host_suffix="",
+        org_domain=org,
+    )
+
+
 def dmarc_step(
     domain: str,
     resolver: Resolver,
@@ -236,7 +252,6 @@ def dmarc_step(
     tables: dict[str, list[dict[str, Any]]] = {"lookups": disc.rows()}
     details: dict[str, Any] = {"domain": disc.domain, "organizational domain": disc.org_domain}
     summary = ""
-    org = disc.org_domain
     for name, text in disc.malformed:
         rec = parse_record(text)
         findings.append(
@@ -264,18 +279,7 @@ def dmarc_step(
         summary = f"DMARC lookup of {failed.name} failed ({ans.status})"
     elif not disc.records:
         if not disc.malformed:
-            fallback = f", nor at the organizational domain's _dmarc.{org}" if org != disc.domain else ""
-            findings.append(
-                finding(
-                    "dmarc.missing",
-                    "; ".join(f"{lk.name} TXT -> {lk.answer.status.upper()}" for lk in disc.lookups),
-                    domain=disc.domain,
-                    name=f"_dmarc.{org}",
-                    fallback=fallback,
-                    host_suffix="",
-                    org_domain=org,
-                )
-            )
+            findings.append(_missing(disc))
             summary = "no DMARC record"
         else:
             summary = "the DMARC record is malformed, so receivers discard it"
@@ -346,19 +350,37 @@ def message_dmarc_step(result: VerifyResult, resolver: Resolver) -> Step:
     record = disc.record
     adkim = record.adkim if record and record.valid else "r"
     aspf = record.aspf if record and record.valid else "r"
+    spf_pass = {"pass": True, "": None}.get(result.spf_result, False)
     rows = check_alignment(
         result.from_domain,
         spf_domain=result.return_path_domain or None,
+        spf_pass=spf_pass,
         dkim=[(s.domain, s.passed) for s in result.signatures if s.domain],
         adkim=adkim,
         aspf=aspf,
     )
+    spf_note = (
+        f"spf={result.spf_result} as recorded by the receiver ({result.spf_source})"
+        if result.spf_result
+        else "not re-checked: SPF needs the sending IP (smtpkit spf DOMAIN --ip IP)"
+    )
+    rows = [dataclasses.replace(r, detail=spf_note) if r.identifier.startswith("SPF") else r for r in rows]
     findings: list[Finding] = []
     policy = record.policy if record and record.valid else "none"
+    verified = any(r.aligned and r.authenticated is True for r in rows)
+    possible = any(r.counts for r in rows)
+    status = Status.PASS if verified else Status.INFO if possible else Status.FAIL
     if record is not None and record.valid:
         findings += alignment_findings(rows, policy)
-        verdict = "passes" if dmarc_passes(rows) else "fails"
-        summary = f"DMARC {verdict} for From domain {result.from_domain} (p={policy})"
+        if verified:
+            summary = f"DMARC passes for From domain {result.from_domain} (p={policy})"
+        elif possible:
+            summary = (
+                f"DMARC for {result.from_domain} (p={policy}) passes only if SPF passed for the sending IP: "
+                "no aligned DKIM signature verified"
+            )
+        else:
+            summary = f"DMARC fails for From domain {result.from_domain}: receivers apply p={policy}"
     elif disc.failed is not None:
         ans = disc.failed.answer
         findings.append(
@@ -371,11 +393,15 @@ def message_dmarc_step(result: VerifyResult, resolver: Resolver) -> Step:
             )
         )
         summary = f"DMARC lookup failed for {result.from_domain}"
+        status = Status.WARN
     else:
+        if not disc.records and not disc.malformed:
+            findings.append(_missing(disc))
         summary = f"{result.from_domain} publishes no usable DMARC policy; alignment shown for reference"
+        status = Status.INFO
     step = Step(
         name="dmarc",
-        status=Status.PASS if dmarc_passes(rows) else Status.INFO,
+        status=status,
         summary=summary,
         elapsed_ms=(time.monotonic() - start) * 1000,
         details={
@@ -384,6 +410,7 @@ def message_dmarc_step(result: VerifyResult, resolver: Resolver) -> Step:
             "found at": disc.record_name if disc.records else "",
             "adkim": adkim,
             "aspf": aspf,
+            "SPF": spf_note,
         },
         tables={"alignment": [r.to_row() for r in rows]},
     )

@@ -212,7 +212,7 @@ def _transcript(resolver: Resolver, first: int) -> list[TranscriptLine]:
 
 
 def check_domain(
-    domain: str,
+    domain: str | DomainQuery,
     selectors: Sequence[str] = (),
     ip: str | None = None,
     resolver: Resolver | None = None,
@@ -225,10 +225,14 @@ def check_domain(
     >>> report = check_domain("example.com", selectors=["google"], ip="192.0.2.10")   # doctest: +SKIP
     >>> report.verdict, report.codes()                                                # doctest: +SKIP
 
-    Raises ValueError for input that is not a domain/IP/address (say which and
-    why); every DNS outcome, however bad, is a finding instead.
+    `domain` may also be a ready `DomainQuery` (the other arguments are then
+    ignored). Raises ValueError for input that is not a domain/IP/address
+    (saying which and why); every DNS outcome, however bad, is a finding instead.
     """
-    query = DomainQuery(domain, tuple(selectors or ()), ip, mail_from, timeout)
+    if isinstance(domain, DomainQuery):
+        query = domain  # the UI and CLI validate settings into a DomainQuery first
+    else:
+        query = DomainQuery(domain, tuple(selectors or ()), ip, mail_from, timeout)
     resolver = resolver or Resolver(timeout=min(2.0, query.timeout / 4))
     first = len(resolver.log)
     deadline = time.monotonic() + query.timeout

@@ -108,6 +108,8 @@ class VerifyResult:
     from_header: str = ""
     return_path_domain: str = ""
     message_problem: str = ""
+    spf_result: str = ""  # what the receiving system recorded, if the saved message says
+    spf_source: str = ""
 
     @property
     def passed(self) -> list[SignatureResult]:
@@ -149,6 +151,34 @@ def _domain_of(address_header: str) -> str:
 
 def _header_values(headers: list[list[bytes]], name: bytes) -> list[str]:
     return [_text(_unfold(v)) for k, v in headers if k.lower() == name]
+
+
+_SPF_WORDS = r"(pass|fail|softfail|neutral|none|temperror|permerror)"
+
+
+def _reported_spf(headers: list[list[bytes]], out: VerifyResult) -> None:
+    """The SPF verdict the final receiver wrote into the message (topmost header wins).
+
+    A saved message cannot be SPF-checked again (the connecting IP is gone), but
+    the receiving server recorded its verdict in Authentication-Results (RFC 8601)
+    or Received-SPF (RFC 7208 §9.1); the topmost one was added last, by the
+    receiver the person is looking at.
+    """
+    for value in _header_values(headers, b"authentication-results"):
+        m = re.search(r"\bspf=" + _SPF_WORDS + r"\b", value, re.I)
+        if m:
+            out.spf_result = m.group(1).lower()
+            out.spf_source = f"Authentication-Results from {value.split(';', 1)[0].strip()}"
+            mf = re.search(r"smtp\.mailfrom=([^\s;]+)", value, re.I)
+            if mf and not out.return_path_domain:
+                out.return_path_domain = _domain_of(mf.group(1)) or mf.group(1).strip().lower()
+            return
+    for value in _header_values(headers, b"received-spf"):
+        m = re.match(r"\s*" + _SPF_WORDS + r"\b", value, re.I)
+        if m:
+            out.spf_result = m.group(1).lower()
+            out.spf_source = "Received-SPF"
+            return
 
 
 def _computed_body_hash(d: dkim.DKIM, tags: dict[bytes, bytes]) -> str:
@@ -213,6 +243,7 @@ def verify_message(message: bytes | str, resolver: Resolver, *, minkey: int = MI
     out.from_domain = _domain_of(out.from_header)
     rps = _header_values(headers, b"return-path")
     out.return_path_domain = _domain_of(rps[0]) if rps else ""
+    _reported_spf(headers, out)
     sig_headers = [v for k, v in headers if k.lower() == b"dkim-signature"]
     for idx, value in enumerate(sig_headers):
         out.signatures.append(_verify_one(raw, idx, value, resolver, minkey))
