@@ -105,3 +105,15 @@ def test_no_password_skips_the_login(lab, capsys) -> None:
     code = main(_base(lab) + ["--user", lab.user, "--no-password"])
     out = capsys.readouterr().out
     assert code == 0 and "not tested: no password or token given" in out
+
+
+def test_lab_option_fills_in_a_practice_lab_server(capsys) -> None:
+    code = main(["check", "--lab", "gmail_bad_credentials", "--timeout", "3", "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert "auth.bad_credentials" in [f["code"] for f in doc["findings"]]
+    assert doc["target"]["username"] and doc["target"]["credential"] == "password"
+    assert main(["check", "--lab", "no_such_scenario"]) == 2
+    assert "the lab has: submission" in capsys.readouterr().err
+    assert main(["check", "smtp.example.com", "--lab", "submission"]) == 2
+    assert main(["check"]) == 2

@@ -194,7 +194,7 @@ def _run(state: SessionState) -> None:
         if state.stop_reason:
             state.steps.append(skipped(name, state.stop_reason))
             continue
-        step = _RUNNERS[name](state)
+        step = _run_step(state, name)
         if name == "banner" and state.implicit_probe is not None and not state.encrypted:
             if t.security == "auto" and _switch_to_implicit(state, step):
                 remaining = ["banner", "ehlo", "auth", "send"]
@@ -214,6 +214,30 @@ def _run(state: SessionState) -> None:
             remaining = [n for n in remaining if n not in ("ehlo", "tls")]
             continue
         state.steps.append(step)
+
+
+def step_budget(target: Target, name: str) -> float:
+    """Seconds one step may take in all: its round trips at one timeout each, plus slack.
+
+    The per-operation timeout bounds each wait; the step budget bounds their
+    sum (a server answering every command just under the timeout), and the
+    session deadline bounds everything.
+    """
+    t = target.timeout
+    trips = {"banner": 1, "ehlo": 2, "tls": 5, "auth": 3, "send": 4 + len(target.rcpt_to)}[name]
+    extra = 30.0 if name == "send" and target.send else 0.5  # servers scan the message after its final dot
+    return trips * t + extra
+
+
+def _run_step(state: SessionState, name: str) -> Step:
+    """Run one step with its own budget on the conversation's deadline, then restore the session's."""
+    if state.conn is not None:
+        state.conn.deadline = state.step_deadline(step_budget(state.target, name))
+    try:
+        return _RUNNERS[name](state)
+    finally:
+        if state.conn is not None:
+            state.conn.deadline = state.deadline
 
 
 def _switch_to_implicit(state: SessionState, silent_banner: Step) -> bool:

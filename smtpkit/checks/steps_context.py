@@ -107,6 +107,13 @@ class SessionState:
     def step_deadline(self, budget: float) -> Deadline:
         return self.deadline.child(budget)
 
+    def deadline_words(self, stage: str) -> str:
+        """Which limit ran out: the whole session's, or this step's own budget."""
+        if self.deadline.expired:
+            return f"{seconds(self.target.session_deadline)} for the whole session"
+        budget = self.conn.deadline.budget if self.conn is not None else None
+        return f"{seconds(budget)} for the {stage} step" if budget else "the step's time budget"
+
 
 @contextmanager
 def timed(step_holder: dict[str, Any]) -> Iterator[None]:
@@ -128,11 +135,7 @@ def probe_error_finding(state: SessionState, exc: ProbeError, stage: str, comman
     if isinstance(exc, ReplyTimeout):
         if exc.by_deadline:
             return state.finding(
-                "smtp.deadline_exceeded",
-                evidence,
-                step=stage,
-                stage=stage,
-                deadline=seconds(state.target.session_deadline),
+                "smtp.deadline_exceeded", evidence, step=stage, stage=stage, deadline=state.deadline_words(stage)
             )
         return state.finding(
             "smtp.reply_timeout", evidence, step=stage, stage=stage, command=command, waited=seconds(exc.waited)

@@ -120,7 +120,11 @@ def connect_step(state: SessionState) -> Step:
     alternatives = suggested_ports(t.port)
     hint = port_hint(t.port)
     summaries = []
-    for kind in ("refused", "timeout", "unreachable", "reset", "error", "skipped"):
+    # A reset while connecting is a refusal by another name; any other local error means we could
+    # not reach the address at all (the finding quotes the operating system's own words).
+    by_kind.setdefault("refused", []).extend(by_kind.pop("reset", []))
+    by_kind.setdefault("unreachable", []).extend(by_kind.pop("error", []))
+    for kind in ("refused", "timeout", "unreachable", "skipped"):
         attempts = by_kind.get(kind)
         if not attempts:
             continue
@@ -140,12 +144,9 @@ def connect_step(state: SessionState) -> Step:
             summaries.append(f"{addrs} not tried (time limit)")
             step.add(
                 state.finding(
-                    "smtp.deadline_exceeded", evidence, step="connect", stage="connect", deadline=seconds(t.session_deadline)
+                    "smtp.deadline_exceeded", evidence, step="connect", stage="connect", deadline=f"{seconds(t.session_deadline)} for the whole session"
                 )
             )
-        else:
-            summaries.append(f"{addrs}: {attempts[0].error}")
-            step.add(state.finding("connect.error", evidence, address=addrs, reason=attempts[0].error))
     step.summary = f"could not connect to port {t.port}: " + "; ".join(summaries)
     state.stop("no TCP connection could be made")
     return step

@@ -123,7 +123,7 @@ def _banner_timeout(state: SessionState, exc: ReplyTimeout, start: float) -> Ste
     if exc.by_deadline and exc.waited < t.timeout * 0.9:
         step = Step("banner", Status.FAIL, f"no greeting within {seconds(exc.waited)}", _ms(start), details)
         step.add(
-            state.finding("smtp.deadline_exceeded", printable(exc.received), step="banner", stage="banner", deadline=seconds(t.session_deadline))
+            state.finding("smtp.deadline_exceeded", printable(exc.received), step="banner", stage="banner", deadline=state.deadline_words("banner"))
         )
         state.stop(TIME_LIMIT)
         return step

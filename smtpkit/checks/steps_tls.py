@@ -47,6 +47,8 @@ def implicit_tls_step(state: SessionState) -> tuple[Step, TlsOutcome]:
 
     outcome = start_tls(sock, tls_options(state), deadline=deadline.at, refetch=refetch)
     step = tls_step(outcome, "tls", t.host, t.port, state.provider)
+    if t.security == "auto":
+        step.details["security"] = f"auto: port {t.port} is an implicit-TLS port, so TLS started right after connecting"
     if outcome.encrypted and outcome.tls_socket is not None:
         state.conn = SmtpConnection(outcome.tls_socket, state.transcript, state.deadline, t.timeout)
         state.conn.transcript.note(f"---- TLS established: {_describe(outcome)}; everything below is encrypted ----")

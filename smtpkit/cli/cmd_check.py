@@ -45,8 +45,10 @@ examples:
                                                         ... and really send a test message
   smtpkit check 127.0.0.1 --port 2525 --security plain -v
                                                         a local relay without TLS, with the transcript
-  smtpkit check mail.smtpkit.test --nameserver 127.0.0.1:5353 --cafile lab-ca.pem
-                                                        the practice lab (ports from `smtpkit lab`)
+  smtpkit check --lab expired_cert                      a practice-lab server (the lab `smtpkit lab` runs,
+                                                        or one started for this check)
+  smtpkit check --lab starttls_required --insecure-allow-plaintext-auth
+                                                        ... and let the lab server's own refusal show
 
 exit status: 0 no failure found, 1 a failure was diagnosed, 2 bad arguments.
 """
@@ -63,11 +65,19 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     # Caught so that argparse never echoes a password typed on the command line in its error.
     p.add_argument("--password", nargs="?", const="", default=None, help=argparse.SUPPRESS)
-    p.add_argument("host", help="the SMTP server, e.g. smtp.gmail.com (host:port and smtp:// or smtps:// URLs work too)")
+    p.add_argument(
+        "host", nargs="?", help="the SMTP server, e.g. smtp.gmail.com (host:port and smtp:// or smtps:// URLs work too)"
+    )
+    p.add_argument(
+        "--lab",
+        metavar="NAME",
+        help="check a practice-lab server instead of HOST (e.g. submission, expired_cert; see `smtpkit lab`): "
+        "its port, CA, DNS and lab login are filled in",
+    )
     p.add_argument("--port", type=int, help="TCP port (default 587; 465 when --security tls)")
     p.add_argument(
         "--security",
-        default="auto",
+        default=None,
         metavar="MODE",
         help=f"{' | '.join(SECURITY_MODES)}: auto = implicit TLS on 465, else STARTTLS when offered (default auto)",
     )
@@ -144,13 +154,46 @@ def _credentials(args: argparse.Namespace) -> tuple[Secret | None, Secret | None
     return password, token
 
 
+def _use_lab(args: argparse.Namespace) -> tuple[Secret | None, object | None]:
+    """Fill HOST, port, security, CA, DNS and (unless told otherwise) the lab login from lab endpoint --lab."""
+    from smtpkit.lab import all_scenarios, ensure_running
+    from smtpkit.net.dns import Resolver
+
+    if args.host:
+        raise UsageError("give either HOST or --lab NAME, not both")
+    info = ensure_running()
+    try:
+        endpoint = info.endpoint(args.lab)
+    except KeyError as exc:
+        raise UsageError(str(exc).strip("'\"")) from None
+    args.host = endpoint.host
+    args.port = args.port or endpoint.port
+    args.security = args.security or endpoint.security
+    args.cafile = args.cafile or info.ca_file
+    resolver = None if args.nameserver or info.dns is None else Resolver([info.nameserver], timeout=2.0)
+    scenario = {s.name: s for s in all_scenarios()}.get(args.lab)
+    wants_login = endpoint.scenario != "connect" and not (scenario is not None and scenario.auth == "none")
+    password = None
+    if wants_login and not args.user and not args.no_password and not args.oauth_token_env:
+        args.user = info.user
+        if not args.password_env:
+            password = info.password
+    return password, resolver
+
+
 def run(args: argparse.Namespace) -> int:
     from smtpkit.checks.session import run_session
     from smtpkit.secrets import REDACTOR
 
     if args.send and not (args.mail_from and args.rcpt_to):
         raise UsageError("--send needs --mail-from and --rcpt-to")
-    password, token = _credentials(args)
+    lab_password, resolver = _use_lab(args) if args.lab else (None, None)
+    if not args.host:
+        raise UsageError("give the SMTP server to check (HOST), or --lab NAME for a practice-lab server")
+    if lab_password is not None:
+        password, token = lab_password, None
+    else:
+        password, token = _credentials(args)
     for secret in (password, token):
         if secret:
             REDACTOR.register_auth(args.user or "", secret)
@@ -158,7 +201,7 @@ def run(args: argparse.Namespace) -> int:
         target = Target(
             host=args.host,
             port=args.port,
-            security=args.security,
+            security=args.security or "auto",
             username=args.user,
             helo=args.helo,
             mail_from=args.mail_from,
@@ -173,7 +216,8 @@ def run(args: argparse.Namespace) -> int:
         )
     except TargetError as exc:
         raise UsageError(str(exc)) from None
-    resolver = make_resolver(args, timeout=min(args.timeout, 5.0)) if args.nameserver else None
+    if args.nameserver:
+        resolver = make_resolver(args, timeout=min(args.timeout, 5.0))
     report = run_session(target, resolver=resolver, password=password, token=token)
     code = emit_report(report, args)
     if not args.json and not args.verbose and report.verdict == "fail":

@@ -141,12 +141,13 @@ SPECS: list[FindingSpec] = [
         "smtp.deadline_exceeded",
         Severity.FAIL,
         "banner",
-        "The session ran out of time during {stage} (limit {deadline})",
-        "Every step has a timeout and the whole session has an overall limit of {deadline}, so that a slow "
-        "or hostile server cannot keep a diagnosis (or a mail client) waiting forever. The server used up "
-        "that limit by the {stage} stage; the remaining steps were not run.",
-        "Retry with a longer limit (`--timeout` raises both). If one step is always slow, that step's server "
-        "side is the problem: the transcript (`-v`) shows where the time went.",
+        "Out of time during {stage} (limit: {deadline})",
+        "Every network operation has a timeout, every step a time budget and the whole session an overall "
+        "limit, so that a slow or hostile server cannot keep a diagnosis (or a mail client) waiting forever, "
+        "for example by answering each command just before the timeout or by trickling one byte at a time. "
+        "The server used up {deadline} by the {stage} stage; the remaining steps were not run.",
+        "Retry with a longer limit (`--timeout`, or `--deadline` for the whole session). If one step is always "
+        "slow, that step's server side is the problem: the transcript (`-v`) shows where the time went.",
         reference="RFC 5321 §4.5.3.2 (timeouts)",
     ),
     FindingSpec(

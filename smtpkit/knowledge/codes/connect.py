@@ -67,17 +67,6 @@ SPECS: list[FindingSpec] = [
         "`ip route get {address}` shows whether there is a route, and try from another network.",
     ),
     FindingSpec(
-        "connect.error",
-        Severity.FAIL,
-        "connect",
-        "Connecting to {address} port {port} failed: {reason}",
-        "The operating system reported an error while opening the TCP connection to {address} port {port}: "
-        "{reason}. It is neither a clean refusal nor a timeout, so the cause is usually local (a firewall or "
-        "security software interfering, a resource limit) or a middlebox resetting the connection.",
-        "Retry once; if it repeats, try from another machine or network to see whether it is local, and check "
-        "security software or firewall logs on this machine for blocked connections to port {port}.",
-    ),
-    FindingSpec(
         "connect.partial_failure",
         Severity.WARN,
         "connect",
