@@ -72,7 +72,8 @@ def certificate_rows(cert: CertInfo, now: _dt.datetime | None = None) -> list[di
     rows = [
         ("subject", cert.subject),
         ("names (SANs)", ", ".join(cert.names) or "(none)"),
-        ("issuer", cert.issuer),
+        ("issued by", cert.issuer_cn or cert.issuer),
+        ("issuer (full name)", cert.issuer),
         ("valid from", format_date(cert.not_before)),
         ("valid to", format_date(cert.not_after)),
         ("days left", left),
@@ -140,7 +141,8 @@ def tls_step(
             {
                 "subject": cert.subject,
                 "SANs": ", ".join(cert.names) or "(none)",
-                "issuer": cert.issuer,
+                "issuer": cert.issuer_cn or cert.issuer,
+                "issuer (full name)": cert.issuer,
                 "valid from": format_date(cert.not_before),
                 "valid to": format_date(cert.not_after),
                 "days left": cert.days_left(now),
