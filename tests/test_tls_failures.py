@@ -242,6 +242,26 @@ def test_server_hangs_up_on_the_client_hello(pki: dict, server) -> None:
     assert "closed the connection in the middle of the handshake" in step.findings[0].explanation
 
 
+def test_intermittent_failure_is_not_blamed_on_old_settings(pki: dict, server) -> None:
+    good = smtp_handler(server_context(*pki["good"]), implicit=True)
+    seen = []
+
+    def flaky(conn: socket.socket) -> None:
+        seen.append(1)
+        if len(seen) == 1:
+            hangup_handler(conn)
+        else:
+            good(conn)
+
+    srv = server(flaky)
+    out = probe_implicit_tls(srv.host, srv.port, _opts(pki))
+    assert out.error_kind == "closed" and out.legacy_version == "TLSv1.3"
+    step = tls_step(out, mode="tls", host="localhost", port=465)
+    assert _codes(step) == ["tls.handshake_failed"]
+    assert "intermittent" in step.findings[0].explanation
+    assert "modern clients refuse" not in step.findings[0].explanation
+
+
 def test_silent_server_times_out_within_the_budget(pki: dict, server) -> None:
     srv = server(silent_handler)
     t0 = time.monotonic()
@@ -261,3 +281,49 @@ def test_dripping_server_cannot_stretch_the_deadline(pki: dict, server) -> None:
     assert elapsed < 2.0, elapsed  # a byte every 0.2 s would reset any per-read timeout forever
     assert out.error_kind == "timeout"
     assert "tls.handshake_timeout" in _codes(tls_step(out, mode="tls", port=465))
+
+
+# RFC 2409 §6.2, the 1024-bit "Second Oakley Group": the Logjam-era default of many old mail servers.
+_OAKLEY_1024 = int(
+    "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74020BBEA63B139B22514A08798E3404DD"
+    "EF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7ED"
+    "EE386BFB5A899FA5AE9F24117C4B1FE649286651ECE65381FFFFFFFFFFFFFFFF",
+    16,
+)
+
+
+def _der_len(n: int) -> bytes:
+    return bytes([n]) if n < 128 else bytes([0x80 | ((n.bit_length() + 7) // 8)]) + n.to_bytes((n.bit_length() + 7) // 8, "big")
+
+
+def _der_int(v: int) -> bytes:
+    body = v.to_bytes(v.bit_length() // 8 + 1, "big")  # a leading zero byte keeps it positive
+    return b"\x02" + _der_len(len(body)) + body
+
+
+def _dh_params_pem(p: int, g: int) -> str:
+    """PKCS #3 DHParameter ::= SEQUENCE { prime INTEGER, base INTEGER }, as OpenSSL's load_dh_params reads it."""
+    import base64
+
+    body = _der_int(p) + _der_int(g)
+    der = b"\x30" + _der_len(len(body)) + body
+    b64 = base64.encodebytes(der).decode().replace("\n", "")
+    lines = "\n".join(b64[i : i + 64] for i in range(0, len(b64), 64))
+    return f"-----BEGIN DH PARAMETERS-----\n{lines}\n-----END DH PARAMETERS-----\n"
+
+
+def test_weak_diffie_hellman_parameters(pki: dict, server) -> None:
+    dh_file = pki["dir"] / "dh1024.pem"
+    dh_file.write_text(_dh_params_pem(_OAKLEY_1024, 2))
+    ctx = server_context(*pki["rsa"], max_version=ssl.TLSVersion.TLSv1_2, ciphers="DHE-RSA-AES128-GCM-SHA256",
+                         seclevel0=True)
+    ctx.load_dh_params(str(dh_file))
+    srv = server(smtp_handler(ctx, implicit=True))
+    out = probe_implicit_tls(srv.host, srv.port, _opts(pki))
+    assert out.error_reason == "DH_KEY_TOO_SMALL", out.error_message
+    assert out.legacy_cipher and out.legacy_cipher[0] == "DHE-RSA-AES128-GCM-SHA256"
+    step = tls_step(out, mode="tls", host="localhost", port=465)
+    assert _codes(step) == ["tls.handshake_failed"]
+    f = step.findings[0]
+    assert "dh key too small" in f.title and "Logjam" in f.explanation and "openssl dhparam" in f.fix
+    assert "confirms the DH parameters" in f.explanation

@@ -281,12 +281,33 @@ def _failure_findings(
         return [finding(err.code, evidence, provider=provider, algorithm=algo, **common)]
     meaning = err.meaning
     if legacy:
-        cipher = outcome.legacy_cipher[0] if outcome.legacy_cipher else "an old cipher"
-        meaning += (f" A permissive client (TLS 1.0+, every cipher) did connect, with {_pretty_version(legacy)} "
-                    f"and {cipher}: the server accepts only settings that modern clients refuse.")
+        cipher = outcome.legacy_cipher[0] if outcome.legacy_cipher else ""
+        if err.kind == "weak_dh":
+            meaning += (f" A permissive client that accepts small groups did connect ({_pretty_version(legacy)}, "
+                        f"{cipher}), which confirms the DH parameters are the only obstacle.")
+        elif _legacy_cipher(cipher):
+            meaning += (f" A permissive client (TLS 1.0+, every cipher) did connect, with {_pretty_version(legacy)} "
+                        f"and {cipher}: the server accepts only settings that modern clients refuse "
+                        "(no forward secrecy, or an obsolete algorithm).")
+        else:
+            meaning += (f" A second handshake with relaxed settings succeeded ({_pretty_version(legacy)}, "
+                        f"{cipher or 'unknown cipher'}), so the server can do TLS: the failure depends on something "
+                        "only the strict client offered or checked, or it is intermittent. Run the check again.")
     advice = err.advice or "Check the server's TLS configuration against current recommendations (Mozilla's 'intermediate' profile)."
     return [finding("tls.handshake_failed", evidence, provider=provider, reason=humanize_reason(err.reason),
                     meaning=meaning, advice=advice, **common)]
+
+
+_OBSOLETE_CIPHER_PARTS = ("RC4", "DES", "NULL", "EXP", "MD5", "ADH", "AECDH", "PSK", "SRP", "IDEA", "SEED", "CAMELLIA")
+
+
+def _legacy_cipher(name: str) -> bool:
+    """True for suites a default modern client does not offer: no (EC)DHE key exchange, or obsolete parts."""
+    if not name:
+        return True
+    if name.startswith("TLS_"):  # TLS 1.3 suites are all modern
+        return False
+    return not ("ECDHE" in name or "DHE" in name) or any(part in name for part in _OBSOLETE_CIPHER_PARTS)
 
 
 def _weak_signature_algorithm(chain: list[CertInfo]) -> str | None:
