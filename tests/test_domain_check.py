@@ -183,7 +183,9 @@ def test_cli_domain(lab_dns: DnsServer, capsys: pytest.CaptureFixture[str]) -> N
     ns = lab_dns.nameserver
     assert main(["domain", "smtpkit.test", "--selector", "lab", "--ip", "127.0.0.1", "--nameserver", ns]) == 0
     out = capsys.readouterr().out
-    assert "verdict PASS" in out and "dmarc" in out and "send aggregate reports to" in out
+    assert "verdict PASS" in out and "dmarc" in out
+    assert "Your records in plain words" in out
+    assert "Send aggregate reports to dmarc-reports@smtpkit.test" in out and "refuse failing mail" in out
     assert main(["domain", "dmarc-none.test", "--nameserver", ns, "--json"]) == 0  # warnings do not fail
     doc = json.loads(capsys.readouterr().out)
     assert doc["verdict"] == "warn" and [f["code"] for f in doc["findings"]] == ["dmarc.policy_none"]
@@ -230,3 +232,18 @@ def test_the_practice_lab_serves_the_domain_scenarios(lab_resolver: Resolver) ->
         ("mx-null.test", "mx.null"),
     ]:
         assert code in check_domain(domain, resolver=lab_resolver).codes()
+
+
+def test_selector_with_a_txt_that_is_not_a_key(resolver: Resolver) -> None:
+    from smtpkit.checks.dkim_step import dkim_step
+
+    zones = ZoneSet([Record("*.wild.test", "TXT", "v=spf1 -all")], zones=["wild.test"])
+    with DnsServer(zones) as server:
+        r = Resolver(nameservers=[server.nameserver], timeout=1.0)
+        discovered = dkim_step("wild.test", r, candidates=["google", "default"])
+        named = dkim_step("mail.wild.test", r, selectors=["s1"])
+    # a wildcard TXT answers every selector, but it is not a key: discovery does not count it
+    assert [f.code for f in discovered.findings] == ["dkim.no_selector_found"]
+    f = named.findings[0]
+    assert f.code == "dkim.key_missing" and "not a DKIM key" in f.explanation and "v=spf1 -all" in f.evidence
+    assert "the host field is s1._domainkey.mail" in f.fix  # relative to the zone wild.test, as DNS panels want it

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from smtpkit.dkim.record import record_text, without_flag
 from smtpkit.dkim.selectors import COMMON_SELECTORS, SelectorProbe, adiscover, run_sync
 from smtpkit.dkim.verify import SignatureResult, VerifyResult
+from smtpkit.dmarc.alignment import org_domain
 from smtpkit.knowledge import finding
 from smtpkit.model import Finding, Report, Severity, Status, Step
 from smtpkit.net.dns import Resolver
@@ -32,6 +33,12 @@ def _chain(cnames: list[str], canonical: str) -> str:
     return " -> ".join(names)
 
 
+def _host(name: str, domain: str) -> str:
+    """The name as a DNS panel for the organizational domain wants it (relative, no zone suffix)."""
+    org = org_domain(domain)
+    return name[: -len(org) - 1] if name.endswith("." + org) else name
+
+
 def _via(cnames: list[str], canonical: str = "") -> str:
     return f" at the end of the alias {_chain(cnames, canonical)}" if cnames else ""
 
@@ -43,7 +50,7 @@ def key_findings(probe: SelectorProbe, domain: str, *, requested: bool = True) -
         "selector": probe.selector,
         "domain": domain,
         "name": probe.name,
-        "host": f"{probe.selector}._domainkey",
+        "host": _host(probe.name, domain),
     }
     if ans.failed:
         return [
@@ -82,7 +89,7 @@ def key_findings(probe: SelectorProbe, domain: str, *, requested: bool = True) -
             finding(
                 "dkim.key_missing",
                 evidence,
-                status=ans.status.upper(),
+                status="a TXT record that is not a DKIM key" if probe.records else ans.status.upper(),
                 via=_via(cnames, ans.canonical_name),
                 extra=" ".join(extras),
                 fix_extra=fix_extra,
@@ -258,7 +265,7 @@ def signature_findings(sig: SignatureResult, *, others_pass: bool = False) -> li
         "domain": sig.domain,
         "selector": sig.selector,
         "name": sig.key_name,
-        "host": f"{sig.selector}._domainkey",
+        "host": _host(sig.key_name, sig.domain),
         "signed": sig.body_hash_signed,
         "computed": sig.body_hash_computed,
         "canon": sig.canonicalization,

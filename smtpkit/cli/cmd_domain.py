@@ -72,11 +72,32 @@ def run(args: argparse.Namespace) -> int:
     if args.dns_timeout <= 0:
         raise UsageError("--dns-timeout must be positive")
     try:
-        query = DomainQuery(args.domain, tuple(args.selector), args.ip, args.mail_from, args.timeout)
+        query = DomainQuery(
+            args.domain, tuple(args.selector), args.ip, args.mail_from, args.timeout, tuple(args.nameserver or ())
+        )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     resolver = make_resolver(args, timeout=min(args.dns_timeout, query.timeout))
-    report = check_domain(
-        query.domain, query.selectors, query.ip, resolver, mail_from=query.mail_from, timeout=query.timeout
-    )
-    return emit_report(report, args)
+    report = check_domain(query, resolver=resolver)
+    code = emit_report(report, args)
+    if not args.json:
+        readings = plain_words(report)
+        if readings:
+            print(readings)
+    return code
+
+
+def plain_words(report, width: int = 100) -> str:  # type: ignore[no-untyped-def]
+    """The records read back in sentences: the text view truncates table cells, and these are the point."""
+    import textwrap
+
+    out: list[str] = []
+    for step in report.steps:
+        text = step.details.get("reading")
+        if text:
+            out.append(
+                textwrap.fill(
+                    f"{step.name.upper()}: {text}", width=width, subsequent_indent="    ", break_on_hyphens=False
+                )
+            )
+    return ("\nYour records in plain words:\n" + "\n".join(out)) if out else ""

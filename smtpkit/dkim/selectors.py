@@ -5,7 +5,8 @@ their domain usually does not know it. Providers use predictable names
 (Google Workspace `google`, Microsoft 365 `selector1`/`selector2`, Mailchimp
 `k1`..`k3`, cPanel `default`), so asking for a few dozen names concurrently
 finds most real setups in one round trip. Finding none proves nothing, and the
-check says so.
+check says so: Amazon SES Easy DKIM, for one, publishes random 32-character
+selectors that no list can guess.
 """
 
 from __future__ import annotations
