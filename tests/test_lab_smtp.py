@@ -11,6 +11,7 @@ import datetime as dt
 import hmac
 import json
 import logging
+import os
 import smtplib
 import socket
 import ssl
@@ -205,6 +206,30 @@ def test_lab_on_ipv6_loopback():
             assert s.login(info.user, info.password.reveal())[0] == 235
         with pytest.raises(ConnectionRefusedError):
             socket.create_connection(("::1", info.endpoint("refusing").port), timeout=TIMEOUT)
+
+
+def test_a_killed_labs_files_are_swept_by_the_next_lab(tmp_path):
+    from smtpkit.lab.core import OWNER_FILE, _sweep_stale_workdirs
+
+    script = (
+        "import os\n"
+        "from smtpkit.lab import Lab\n"
+        "info = Lab(dns=False).start()\n"
+        "print(info.spool_dir, flush=True)\n"
+        "os.kill(os.getpid(), 9)\n"  # no atexit, no cleanup: like a kernel shut down with SIGKILL
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == -9
+    left = Path(result.stdout.strip()).parent
+    assert (left / OWNER_FILE).exists()
+    mine = tmp_path / "smtpkit-lab-alive"
+    mine.mkdir()
+    (mine / OWNER_FILE).write_text(str(os.getpid()))
+    stranger = tmp_path / "smtpkit-lab-nopid"
+    stranger.mkdir()
+    assert _sweep_stale_workdirs(str(left.parent)) and not left.exists()
+    assert _sweep_stale_workdirs(str(tmp_path)) == []
+    assert mine.exists() and stranger.exists()  # a live owner, or no owner file: never touched
 
 
 def test_password_comes_from_the_environment(monkeypatch):

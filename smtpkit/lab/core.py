@@ -249,6 +249,46 @@ class LabInfo:
 
 
 _RUNNING: set[Lab] = set()
+WORKDIR_PREFIX = "smtpkit-lab-"
+OWNER_FILE = "owner.pid"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, somebody else's
+        return True
+    return True
+
+
+def _sweep_stale_workdirs(directory: str | None = None) -> list[Path]:
+    """Delete the directories of labs whose process died without stopping them; returns what went.
+
+    A process killed outright (a notebook kernel shut down with SIGKILL, a
+    crash) cannot clean up, and its lab directory holds a CA private key and
+    the spooled mail. Each lab directory names its owner's pid, so the next lab
+    that starts removes those whose owner is gone. Pid reuse can only make us
+    keep a directory, never delete a live one.
+    """
+    removed = []
+    root = Path(directory or tempfile.gettempdir())
+    try:
+        candidates = list(root.glob(f"{WORKDIR_PREFIX}*"))
+    except OSError:
+        return removed
+    for path in candidates:
+        try:
+            if not path.is_dir() or (hasattr(os, "getuid") and path.stat().st_uid != os.getuid()):
+                continue
+            pid = int((path / OWNER_FILE).read_text(encoding="ascii").strip())
+        except (OSError, ValueError, KeyError):
+            continue  # not ours, being created, or no owner file: leave it alone
+        if pid != os.getpid() and not _pid_alive(pid):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
 
 
 @atexit.register
@@ -333,7 +373,9 @@ class Lab:
     def _start(self) -> LabInfo:
         from smtpkit.lab.ca import LabCA, old_tls_supported
 
-        self._workdir = Path(tempfile.mkdtemp(prefix="smtpkit-lab-"))  # 0700
+        _sweep_stale_workdirs()
+        self._workdir = Path(tempfile.mkdtemp(prefix=WORKDIR_PREFIX))  # 0700
+        (self._workdir / OWNER_FILE).write_text(f"{os.getpid()}\n", encoding="ascii")
         password = self._password or Secret.from_env(ENV_PASSWORD) or Secret(secrets.token_urlsafe(12))
         self._password = password
         REDACTOR.register_auth(self.user, password)
