@@ -272,7 +272,7 @@ def _sweep_stale_workdirs(directory: str | None = None) -> list[Path]:
     that starts removes those whose owner is gone. Pid reuse can only make us
     keep a directory, never delete a live one.
     """
-    removed = []
+    removed: list[Path] = []
     root = Path(directory or tempfile.gettempdir())
     try:
         candidates = list(root.glob(f"{WORKDIR_PREFIX}*"))
