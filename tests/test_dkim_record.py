@@ -144,3 +144,17 @@ def test_keygen_ed25519_and_rejections() -> None:
         generate("localhost", "s1")
     with pytest.raises(ValueError, match="rsa or ed25519"):
         generate("example.com", "s1", algorithm="dsa")
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(max_size=80) | st.builds(lambda a, b: f"v=DKIM1; k={a}; p={b}", st.text(max_size=8), st.text(max_size=60))
+)
+def test_any_key_record_parses_without_raising(text: str) -> None:
+    rec = parse_key_record(text)
+    assert isinstance(rec.problems, list)
+    assert rec.usable == (not any(p.kind in ("invalid", "revoked", "too_short") for p in rec.problems))

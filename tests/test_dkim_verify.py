@@ -285,3 +285,24 @@ def test_message_from_a_domain_without_dmarc(signing_dns: DnsServer) -> None:
     msg = signed("good", frm="someone@nodmarc.test")
     report = verify_report(msg, resolver_for(signing_dns))
     assert "dmarc.missing" in report.codes() and "dmarc.not_aligned" not in report.codes()
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    sig=st.text(alphabet=st.sampled_from(list("abhsdvlxt=;: .0123456789+/_-")), max_size=120),
+    body=st.binary(max_size=200),
+)
+def test_hostile_signatures_and_bodies_never_raise(signing_dns: DnsServer, sig: str, body: bytes) -> None:
+    msg = (
+        f"DKIM-Signature: v=1; a=rsa-sha256; d=signer.test; s=good; {sig}\r\nFrom: a@signer.test\r\n\r\n".encode()
+        + body
+    )
+    res = verify_message(msg, resolver_for(signing_dns))
+    step = verify_step(res)  # a finding, never a traceback
+    assert step.status.value in ("pass", "warn", "fail")
+    if res.signatures:
+        assert res.signatures[0].result in ("pass", "fail", "permerror", "temperror", "neutral")

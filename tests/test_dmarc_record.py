@@ -160,3 +160,25 @@ def test_alignment_rows_and_dmarc_pass() -> None:
     assert not dmarc_passes(failing)  # the aligned signature failed, the passing ones are not aligned
     strict = check_alignment("example.com", spf_domain="bounce.example.com", aspf="s")
     assert not strict[0].aligned and strict[0].to_row()["mode"] == "strict"
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_DMARCISH = st.lists(
+    st.sampled_from(
+        ["v=DMARC1", "p=reject", "p=", "rua=mailto:a@b.c", "rua=x", "pct=", "adkim=q", ";", ",", " ", "=", "t=y"]
+    )
+    | st.text(max_size=12),
+    max_size=12,
+).map(lambda parts: "".join(parts))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_DMARCISH)
+def test_any_text_parses_reads_and_repairs_without_raising(text: str) -> None:
+    rec = parse_record(text)
+    reading(rec)
+    read_tags(rec)
+    fixed = parse_record(rec.corrected())
+    assert fixed.valid  # the repair always yields a record receivers keep

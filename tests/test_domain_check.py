@@ -247,3 +247,21 @@ def test_selector_with_a_txt_that_is_not_a_key(resolver: Resolver) -> None:
     f = named.findings[0]
     assert f.code == "dkim.key_missing" and "not a DKIM key" in f.explanation and "v=spf1 -all" in f.evidence
     assert "the host field is s1._domainkey.mail" in f.fix  # relative to the zone wild.test, as DNS panels want it
+
+
+def test_dangling_alias_inside_one_zone_is_named() -> None:
+    """The server follows an in-zone CNAME itself and answers NXDOMAIN: the alias must still be reported."""
+    from smtpkit.checks.dkim_step import dkim_step
+
+    zones = ZoneSet([Record("sel._domainkey.alias.test", "CNAME", "gone.alias.test")], zones=["alias.test"])
+    with DnsServer(zones) as server:
+        r = Resolver(nameservers=[server.nameserver], timeout=1.0)
+        ans = r.resolve("sel._domainkey.alias.test", "TXT")
+        step = dkim_step("alias.test", r, candidates=["sel", "google"])
+    assert (
+        ans.status == "nxdomain"
+        and ans.cnames == ["sel._domainkey.alias.test"]
+        and ans.canonical_name == "gone.alias.test"
+    )
+    f = step.findings[0]
+    assert f.code == "dkim.key_missing" and "sel._domainkey.alias.test -> gone.alias.test" in f.explanation
