@@ -20,6 +20,7 @@ from smtpkit.reporting.parameters import (
     declared_parameters,
     inject_parameters,
 )
+from smtpkit.reporting.scorecard import Practice, Scorecard, scorecard
 from smtpkit.reporting.scrub import clear_notebook, is_clean, redact_notebook, strip_widget_state
 
 __all__ = [
@@ -29,6 +30,8 @@ __all__ = [
     "CellError",
     "NotebookRun",
     "ParameterError",
+    "Practice",
+    "Scorecard",
     "clear_notebook",
     "declared_parameters",
     "execute_notebook",
@@ -41,6 +44,7 @@ __all__ = [
     "notebook_to_html",
     "notebooks_dir",
     "redact_notebook",
+    "scorecard",
     "strip_widget_state",
     "write_html",
 ]

@@ -11,6 +11,9 @@ password to disk by accident.
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -98,12 +101,15 @@ def execute_notebook(
     cwd: str | os.PathLike[str] | None = None,
     kernel_name: str | None = None,
     strict_parameters: bool = True,
+    scrub: bool = True,
 ) -> NotebookRun:
     """Execute every cell; errors are recorded (not raised) so a report is still produced.
 
     `cell_timeout` bounds each cell: a notebook whose cell hangs is stopped and
     reported, never left running. `cwd` defaults to the notebook's folder so
     relative paths in the notebook (sample files) work as in JupyterLab.
+    `scrub=False` returns exactly what the kernel produced, widget state
+    included: only for tests that prove the kernel itself leaks nothing.
     """
     from nbclient import NotebookClient
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -113,8 +119,15 @@ def execute_notebook(
         inject_parameters(nb, parameters, strict=strict_parameters)
     workdir = Path(cwd) if cwd is not None else (path.parent if path else Path.cwd())
     name = kernel_name or nb.metadata.get("kernelspec", {}).get("name") or "python3"
+    from jupyter_client.manager import AsyncKernelManager
+
+    # IPC (unix sockets in a private runtime folder) rather than loopback TCP:
+    # other local users cannot connect to the kernel that holds the password.
+    ipc_dir = tempfile.mkdtemp(prefix="smtpkit-kernel-")  # 0700: only we can reach the sockets
+    km = AsyncKernelManager(kernel_name=name, transport="ipc", ip=os.path.join(ipc_dir, "kernel"))
     client = NotebookClient(
         nb,
+        km=km,
         timeout=cell_timeout,
         startup_timeout=int(startup_timeout),
         kernel_name=name,
@@ -125,12 +138,20 @@ def execute_notebook(
     started = time.monotonic()
     aborted = ""
     try:
-        client.execute(env=kernel_environment(env, secret_env), cwd=str(workdir))
+        # The kernel's own log lines ("Parent appears to have exited") are noise for a report's
+        # reader; what a cell says is in its outputs, and a dying kernel raises DeadKernelError.
+        client.execute(
+            env=kernel_environment(env, secret_env), cwd=str(workdir),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
     except CellTimeoutError as exc:
         aborted = redact(f"a cell ran longer than {cell_timeout:g} s and was stopped: {exc}")
     except DeadKernelError as exc:
         aborted = redact(f"the kernel died while running the notebook: {exc}")
+    finally:
+        shutil.rmtree(ipc_dir, ignore_errors=True)
     run = NotebookRun(nb, _collect_errors(nb), time.monotonic() - started, aborted)
-    strip_widget_state(nb)
-    redact_notebook(nb)
+    if scrub:
+        strip_widget_state(nb)
+        redact_notebook(nb)
     return run

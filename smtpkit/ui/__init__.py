@@ -12,10 +12,25 @@ Importing this module inside a kernel also makes the kernel redact registered
 secrets from every rich output (`install_output_redaction`).
 """
 
-from smtpkit.ui.display import Html, Panel, ResultView, install_output_redaction, message, problem_panel, show
-from smtpkit.ui.forms import DomainForm, ServerForm, diagnose_action, domain_action
+from smtpkit.ui.display import Html, Panel, ReportView, ResultView, install_output_redaction, message, problem_panel, show
+from smtpkit.ui.forms import DomainForm, EmlForm, ServerForm, diagnose_action, domain_action
 from smtpkit.ui.lab import lab_domain_settings, lab_server_settings, lab_zones, scenario_choices
 from smtpkit.ui.settings import PASSWORD_ENV, DomainSettings, ServerSettings, password_from_env
+from smtpkit.ui.views import (
+    MailReport,
+    compare_domains,
+    compare_scenarios,
+    dkim_key_view,
+    lab_mailbox,
+    lab_overview,
+    lab_signed_sample,
+    port_matrix,
+    presets_table,
+    run_report,
+    spf_reading,
+    spf_trace,
+    verify_eml,
+)
 
 install_output_redaction()
 
@@ -23,20 +38,35 @@ __all__ = [
     "PASSWORD_ENV",
     "DomainForm",
     "DomainSettings",
+    "EmlForm",
+    "MailReport",
     "Html",
     "Panel",
+    "ReportView",
     "ResultView",
     "ServerForm",
     "ServerSettings",
+    "compare_domains",
+    "compare_scenarios",
     "diagnose_action",
+    "dkim_key_view",
     "domain_action",
     "install_output_redaction",
     "lab_domain_settings",
+    "lab_mailbox",
+    "lab_overview",
+    "lab_signed_sample",
     "lab_server_settings",
     "lab_zones",
     "message",
     "password_from_env",
+    "port_matrix",
+    "presets_table",
     "problem_panel",
+    "run_report",
     "scenario_choices",
     "show",
+    "spf_reading",
+    "spf_trace",
+    "verify_eml",
 ]

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from smtpkit.model import _CSS, badge, esc, html_table, text_table
+from smtpkit.model import _CSS, Report, Severity, badge, details_table, esc, findings_html, html_table, text_table
 from smtpkit.secrets import redact, redact_value
 
 
@@ -67,6 +67,8 @@ def html_of(obj: Any) -> str:
         return html_table(list(obj))
     if isinstance(obj, Mapping):
         return html_table([{"setting": k, "value": v} for k, v in obj.items()], ["setting", "value"])
+    if isinstance(obj, Report):
+        return ReportView(obj)._repr_html_()
     method = getattr(obj, "_repr_html_", None)
     if callable(method):
         out = method()
@@ -95,6 +97,13 @@ def text_of(obj: Any) -> str:
     return str(obj)
 
 
+# Notebook front ends right-align table cells; explanations read better left-aligned.
+_PANEL_CSS = (
+    "<style>.smtpkit-panel table td,.smtpkit-panel table th{text-align:left !important;vertical-align:top}"
+    ".smtpkit-panel h3{margin-top:4px}</style>"
+)
+
+
 @dataclass
 class Panel:
     """A titled block of results: an optional status, then named parts (tables, reports, text).
@@ -107,6 +116,7 @@ class Panel:
     parts: list[tuple[str, Any]] = field(default_factory=list)
     status: str | None = None
     note: str = ""
+    data: dict[str, Any] | None = None  # machine-readable facts for headless readers (smtpkit report)
 
     def add(self, heading: str, obj: Any) -> Panel:
         self.parts.append((heading, obj))
@@ -114,7 +124,7 @@ class Panel:
 
     def _repr_html_(self) -> str:
         head = f"<h3>{badge(self.status) + ' ' if self.status else ''}{esc(self.title)}</h3>"
-        out = [_CSS, '<div class="smtpkit-report">', head]
+        out = [_CSS, _PANEL_CSS, '<div class="smtpkit-report smtpkit-panel">', head]
         if self.note:
             out.append(f"<p>{esc(self.note)}</p>")
         for heading, obj in self.parts:
@@ -123,6 +133,10 @@ class Panel:
             out.append(html_of(obj))
         out.append("</div>")
         return redact("".join(out))
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        # Front ends and nbconvert ignore this type and show text/html; `smtpkit report` reads it.
+        return {"application/vnd.smtpkit.summary+json": redact_value(self.data)} if self.data else {}
 
     def to_text(self) -> str:
         head = f"{self.title}" + (f": {str(self.status).upper()}" if self.status else "")
@@ -135,6 +149,86 @@ class Panel:
                 out += [heading, "-" * len(heading)]
             out.append(text_of(obj))
         return redact("\n".join(out))
+
+    def __repr__(self) -> str:
+        return self.to_text()
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(self.to_text())
+
+
+@dataclass
+class ReportView:
+    """A `Report` laid out for reading in a notebook: verdict, steps, problems, then details on demand.
+
+    The full report is long (every step's facts and tables); a stressed reader
+    needs the verdict, which step failed and the fix first. Step details sit in
+    ``<details>`` blocks (they open without JavaScript, in an export too), and
+    the steps named in `focus` are open from the start.
+    """
+
+    report: Report
+    focus: tuple[str, ...] = ()
+    title: str | None = None
+
+    @property
+    def verdict(self) -> str:
+        return self.report.verdict
+
+    def _repr_html_(self) -> str:
+        r = self.report
+        out = [_CSS, _PANEL_CSS, '<div class="smtpkit-report smtpkit-panel">']
+        out.append(f"<h3>{badge(r.verdict)} {esc(self.title or r.title)}</h3>")
+        target = r.target_dict()
+        if target:
+            out.append(details_table({k: v for k, v in target.items() if v not in (None, "", [], ())}))
+        out.append(
+            html_table(
+                [
+                    {
+                        "step": s.name,
+                        "status": s.status.value,
+                        "summary": s.summary,
+                        "ms": round(float(s.elapsed_ms), 1),
+                        "findings": ", ".join(f.code for f in s.findings),
+                    }
+                    for s in r.steps
+                ]
+            )
+        )
+        problems = [f for f in r.findings if f.severity is not Severity.INFO]
+        if problems:
+            out.append("<h4>What went wrong, why, and the fix</h4>")
+            out.append(findings_html(problems))
+        else:
+            out.append("<p><strong>No problem found.</strong> Open a step below for what the server said.</p>")
+        for st in r.steps:
+            if st.status.value == "skip" and not st.details and not st.tables:
+                continue
+            is_open = " open" if st.name in self.focus else ""
+            body = [details_table(st.details)]
+            for name, rows in st.tables.items():
+                body.append(f"<div><strong>{esc(name)}</strong></div>{html_table(rows)}")
+            info = [f for f in st.findings if f.severity is Severity.INFO]
+            if info:
+                body.append(findings_html(info))
+            out.append(
+                f"<details{is_open}><summary>{badge(st.status.value)} <strong>{esc(st.name)}</strong>: "
+                f"{esc(st.summary)}</summary>{''.join(body)}</details>"
+            )
+        lines = r.transcript_lines()
+        if lines:
+            text = "\n".join(f"{t.t_ms:9.1f} {t.dir} {t.text}" for t in lines)
+            out.append(
+                f"<details><summary>Transcript ({len(lines)} lines, credentials redacted)</summary>"
+                f"<pre>{html.escape(text)}</pre></details>"
+            )
+        out.append("</div>")
+        return redact("".join(out))
+
+    def to_text(self) -> str:
+        text = self.report.to_text()
+        return f"{self.title}\n{text}" if self.title else text
 
     def __repr__(self) -> str:
         return self.to_text()

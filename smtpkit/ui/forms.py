@@ -17,6 +17,7 @@ never touches the form at all.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import time
 from collections.abc import Callable
@@ -25,7 +26,8 @@ from typing import Any
 import ipywidgets as widgets
 
 from smtpkit.secrets import Secret
-from smtpkit.ui.display import Panel, ResultView, message, problem_panel
+from smtpkit.model import Report
+from smtpkit.ui.display import Panel, ReportView, ResultView, message, problem_panel
 from smtpkit.ui.lab import lab_domain_settings, lab_server_settings, lab_zones, scenario_choices
 from smtpkit.ui.settings import PASSWORD_ENV, SECURITY_CHOICES, DomainSettings, ServerSettings, password_from_env
 
@@ -62,6 +64,8 @@ def domain_action(settings: DomainSettings) -> Any:
 
 def _verdict(result: Any) -> str | None:
     verdict = getattr(result, "verdict", None)
+    if verdict is None and isinstance(result, Panel):
+        verdict = result.status
     return str(verdict) if verdict else None
 
 
@@ -70,8 +74,9 @@ class _BaseForm:
 
     title = "Check"
 
-    def __init__(self, action: Callable[[Any], Any]) -> None:
+    def __init__(self, action: Callable[[Any], Any], focus: tuple[str, ...] = ()) -> None:
         self.action = action
+        self.focus = tuple(focus)
         self.view = ResultView(message(self.title, "Press Run to check these settings."))
         self.last_result: Any = None
         self.last_settings: Any = None
@@ -93,15 +98,22 @@ class _BaseForm:
 
     def _wrap(self, settings: Any, result: Any) -> Any:
         label = self._describe(settings)
+        if isinstance(result, Report):
+            return ReportView(result, focus=self.focus, title=label)
         return Panel(label, [("Settings used", settings.to_dict()), ("", result)], status=_verdict(result))
 
     # -- running --------------------------------------------------------------------
-    def compute(self) -> Any:
-        """Read the settings and run the action; problems come back as a panel, never raised."""
+    def compute(self, **overrides: Any) -> Any:
+        """Read the settings and run the action; problems come back as a panel, never raised.
+
+        `overrides` replace settings for this run only (``send=True`` for a real send).
+        """
         started = time.monotonic()
         settings = None
         try:
             settings = self.settings()
+            if overrides:
+                settings = dataclasses.replace(settings, **overrides)
             self.last_settings = settings
             result = self.action(settings)
             self.last_result = result
@@ -120,9 +132,12 @@ class _BaseForm:
             self._set_status(f"Last run: <b>FAIL</b>: {html.escape(str(shown.parts[0][1])[:200])}")
         return shown
 
-    def run(self) -> Any:
-        """Run now and show the result in the current cell (updated by later Run clicks); returns the result."""
-        shown = self.compute()
+    def run(self, **overrides: Any) -> Any:
+        """Run now and show the result in the current cell (updated by later Run clicks); returns the result.
+
+        `overrides` change settings for this run only, e.g. ``form.run(send=True)``.
+        """
+        shown = self.compute(**overrides)
         self.view.show(shown)
         return self.last_result
 
@@ -192,12 +207,14 @@ class ServerForm(_BaseForm):
         helo: str | None = None,
         cafile: str | None = None,
         nameserver: str | None = None,
+        envelope: bool = False,
+        focus: tuple[str, ...] | str = (),
     ) -> None:
         from smtpkit.knowledge.presets import PRESETS, provider_for_host
 
         if title:
             self.title = title
-        super().__init__(action or diagnose_action)
+        super().__init__(action or diagnose_action, (focus,) if isinstance(focus, str) else focus)
         self.lab = lab
         self.password_env = password_env
         self._secret: Secret | None = Secret(password) if isinstance(password, str) and password else (
@@ -231,6 +248,10 @@ class ServerForm(_BaseForm):
         self.forget_button = widgets.Button(description="Forget password", tooltip="Drop the stored password from memory")
         self.timeout = widgets.BoundedFloatText(value=float(timeout), min=0.5, max=300, step=1, description="Timeout (s)", style=_STYLE, layout=_NARROW)
         self.hint = widgets.HTML()
+        self.mail_from = widgets.Text(description="Mail from", placeholder="you@example.com", style=_STYLE, layout=_WIDE)
+        self.rcpt_to = widgets.Text(description="Send to", placeholder="a mailbox you can read (comma-separated)", style=_STYLE, layout=_WIDE)
+        self.send = widgets.Checkbox(value=bool(send), description="Really send a test message (otherwise a dry run: MAIL and RCPT, then RSET)", indent=False, layout=_WIDE)
+        envelope_widgets = [self.mail_from, self.rcpt_to, self.send] if envelope else []
 
         self.password.observe(self._take_password, names="value")
         self.forget_button.on_click(lambda _b: self.forget_password())
@@ -249,6 +270,7 @@ class ServerForm(_BaseForm):
                 widgets.HBox([self.password, self.forget_button]),
                 self.password_state,
                 self.timeout,
+                *envelope_widgets,
                 widgets.HBox([self.run_button, self.status]),
                 self._fallback,
             ],
@@ -286,6 +308,11 @@ class ServerForm(_BaseForm):
             self._select_preset(preset or "custom", fill=True)
         if username:
             self.username.value = username
+        self._envelope = envelope
+        if envelope:
+            self.mail_from.value = mail_from or (lab.user if self.preset.value == "lab" and lab is not None else "")
+            rcpt = rcpt_to if isinstance(rcpt_to, str) else ", ".join(rcpt_to or [])
+            self.rcpt_to.value = rcpt or (f"alice@{lab.domain}" if self.preset.value == "lab" and lab is not None else "")
         self._show_password_state()
 
     # -- presets and scenarios -----------------------------------------------------------
@@ -393,6 +420,9 @@ class ServerForm(_BaseForm):
         host = self.host.value.strip()
         if not host:
             raise ValueError("Host is empty: type the SMTP server's name (e.g. smtp.gmail.com) or pick a provider.")
+        extra = {k: v for k, v in self._extra.items() if v not in (None, "")}
+        if self._envelope:
+            extra.update(mail_from=self.mail_from.value.strip() or None, rcpt_to=self.rcpt_to.value, send=bool(self.send.value))
         common = {
             "host": host,
             "port": int(self.port.value) or None,
@@ -400,7 +430,7 @@ class ServerForm(_BaseForm):
             "username": self.username.value.strip() or None,
             "password": secret,
             "timeout": float(self.timeout.value),
-            **{k: v for k, v in self._extra.items() if v not in (None, "")},
+            **extra,
         }
         if self.preset.value == "lab" and self.lab is not None and self.scenario.value:
             return lab_server_settings(self.lab, self.scenario.value, **common)
@@ -435,10 +465,11 @@ class DomainForm(_BaseForm):
         timeout: float = 3.0,
         action: Callable[[DomainSettings], Any] | None = None,
         title: str | None = None,
+        focus: tuple[str, ...] | str = (),
     ) -> None:
         if title:
             self.title = title
-        super().__init__(action or domain_action)
+        super().__init__(action or domain_action, (focus,) if isinstance(focus, str) else focus)
         self.lab = lab
         defaults = lab_domain_settings(lab) if lab is not None else DomainSettings(domain="")
         zones = lab_zones(lab) if lab is not None else []
@@ -461,10 +492,16 @@ class DomainForm(_BaseForm):
         self.selectors.value = ", ".join(selectors) if isinstance(selectors, (list, tuple)) else (selectors or ", ".join(defaults.selectors))
         self.ip.value = ip if ip is not None else (defaults.ip or "")
         self.nameserver.value = nameserver if nameserver is not None else ", ".join(defaults.nameservers)
+        self.domain.observe(self._domain_changed, names="value")
         self.box = _FormBox(
             [self.domain, self.hint, self.selectors, self.ip, self.nameserver, self.timeout, widgets.HBox([self.run_button, self.status]), self._fallback],
             label="domain settings form",
         )
+
+    def _domain_changed(self, change: dict[str, Any]) -> None:
+        # The lab's selector only exists on the lab's healthy domain; elsewhere, let discovery work.
+        if self.lab is not None and self.selectors.value.strip() == "lab" and change["new"].strip() != self.lab.domain:
+            self.selectors.value = ""
 
     def settings(self) -> DomainSettings:
         domain = self.domain.value.strip()
@@ -480,3 +517,77 @@ class DomainForm(_BaseForm):
 
     def _describe(self, settings: DomainSettings) -> str:
         return f"{self.title}: {settings.domain}"
+
+
+class EmlForm(_BaseForm):
+    """Upload a saved message (.eml), press Run, read whether its DKIM signatures verify and align.
+
+    With nothing uploaded it verifies a message the practice lab signed, so the
+    notebook shows a real verification on a fresh machine. The uploaded bytes
+    are taken out of the widget as soon as they are read, so a saved notebook's
+    widget state never carries someone's e-mail.
+    """
+
+    title = "DKIM verification"
+
+    def __init__(self, lab: Any = None, *, nameserver: str | None = None, sample: bytes | None = None) -> None:
+        super().__init__(self._verify)
+        self.lab = lab
+        self._message: bytes | None = None
+        self._name = ""
+        self._sample = sample
+        self.upload = widgets.FileUpload(accept=".eml,message/rfc822,.txt", multiple=False, description="Upload .eml")
+        self.upload.observe(self._take_upload, names="value")
+        self.nameserver = widgets.Text(
+            value=nameserver if nameserver is not None else (lab.nameserver if lab is not None and lab.dns is not None else ""),
+            description="DNS server", placeholder="empty: the system's resolvers", style=_STYLE, layout=_WIDE,
+        )
+        self.which = widgets.HTML()
+        self._show_which()
+        self.box = _FormBox(
+            [widgets.HBox([self.upload, self.which]), self.nameserver, widgets.HBox([self.run_button, self.status]), self._fallback],
+            label="message verification form",
+        )
+
+    def _take_upload(self, change: dict[str, Any]) -> None:
+        files = change["new"]
+        if not files:
+            return
+        first = files[0] if isinstance(files, (list, tuple)) else next(iter(files.values()))
+        content = first["content"]
+        self._message = bytes(content.tobytes() if hasattr(content, "tobytes") else content)
+        self._name = str(first.get("name") or "uploaded message")
+        self.upload.value = ()  # the message lives in the kernel only, never in widget state
+        self._show_which()
+
+    def load(self, message: bytes | str, name: str = "message") -> None:
+        """Verify this message on the next Run (what an upload does, from code)."""
+        self._message = message.encode() if isinstance(message, str) else bytes(message)
+        self._name = name
+        self._show_which()
+
+    def _show_which(self) -> None:
+        text = f"Will verify: {self._name} ({len(self._message)} bytes)" if self._message else (
+            "Nothing uploaded: Run verifies a message the practice lab signed."
+        )
+        self.which.value = f'<span style="font-size:12px;color:#57606a">{html.escape(text)}</span>'
+
+    def settings(self) -> dict[str, Any]:
+        if self._message:
+            return {"message": self._message, "name": self._name, "nameserver": self.nameserver.value.strip() or None}
+        if self._sample is None:
+            from smtpkit.ui.views import lab_signed_sample
+
+            self._sample = lab_signed_sample()
+        return {"message": self._sample, "name": "the lab-signed sample", "nameserver": self.nameserver.value.strip() or None}
+
+    def _verify(self, settings: dict[str, Any]) -> Any:
+        from smtpkit.ui.views import verify_eml
+
+        return verify_eml(settings["message"], self.lab, nameserver=settings["nameserver"], name=settings["name"])
+
+    def _wrap(self, settings: Any, result: Any) -> Any:
+        return result
+
+    def _describe(self, settings: Any) -> str:
+        return f"{self.title} of {settings['name']}"

@@ -141,6 +141,7 @@ class DomainSettings:
             "selectors": list(self.selectors) or None,
             "ip": self.ip,
             "resolver": self.resolver(),
+            "timeout": self.timeout,
         }
 
 

@@ -1,0 +1,207 @@
+"""`smtpkit report`: the full diagnosis of one server and one domain, as a shareable HTML report.
+
+It executes the ``06_report`` notebook headless with the flags as parameters
+and exports it to one HTML file that renders offline. The password never goes
+into the notebook: it is read here from ``--password-env VAR`` (or a prompt)
+and handed to the notebook's kernel in its environment only, as
+``SMTPKIT_PASSWORD``; every output is redacted again before anything is
+written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from smtpkit.cli.common import EXIT_FAILURE, EXIT_OK, UsageError, formatter
+
+DESCRIPTION = """\
+Diagnose one mail server (DNS, TCP, TLS and certificate, login, envelope) and
+one sending domain (MX, SPF, DKIM, DMARC, reverse DNS), and write the result
+as one HTML file you can send to a colleague or your provider's support: a
+summary and the problems to fix first, every step explained, and a
+best-practices scorecard. It opens in any browser, offline, and never
+contains your password.
+
+Runs the 06_report notebook headless; --ipynb keeps the executed notebook.
+"""
+
+EPILOG = """\
+examples:
+  smtpkit report lab --output report.html                   the practice lab (works offline)
+  smtpkit report --lab expired_cert --output expired.html   one lab scenario
+  export SMTP_PW; read -s SMTP_PW
+  smtpkit report smtp.office365.com --user me@example.com --password-env SMTP_PW \\
+      --domain example.com --selector selector1 --selector selector2 --output report.html
+  smtpkit report smtp.gmail.com --port 465 --security tls --domain example.com --ip 192.0.2.10 \\
+      --output report.html --ipynb report.ipynb
+
+exit status: 0 no failure diagnosed, 1 a failure was diagnosed (or the
+report could not be completed), 2 usage error.
+"""
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+KERNEL_PASSWORD_ENV = "SMTPKIT_PASSWORD"
+SUMMARY_MIME = "application/vnd.smtpkit.summary+json"
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "report",
+        help="write a shareable HTML report of one server and one domain",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=formatter(),
+        allow_abbrev=False,  # "--password x" must never be taken as "--password-env x"
+    )
+    # Caught so that argparse never echoes a password typed on the command line.
+    p.add_argument("--password", nargs="?", const="", default=None, help=argparse.SUPPRESS)
+    p.add_argument("host", nargs="?", help="the SMTP server, e.g. smtp.gmail.com; 'lab' for the practice lab")
+    p.add_argument("--lab", metavar="SCENARIO", help="report on a practice-lab server (e.g. submission, expired_cert)")
+    p.add_argument("--port", type=int, help="TCP port (default: the usual one for --security)")
+    p.add_argument("--security", metavar="MODE", help="auto | starttls | tls | plain (default auto)")
+    login = p.add_argument_group("login")
+    login.add_argument("--user", help="user name for AUTH (often the full email address)")
+    login.add_argument("--password-env", metavar="VAR", help="read the password from environment variable VAR")
+    login.add_argument("--no-password", action="store_true", help="do not ask for a password; skip the login")
+    p.add_argument("--cafile", metavar="PEM", help="trust these CA certificates instead of the system store")
+    p.add_argument("--helo", metavar="NAME", help="the name to send with EHLO")
+    p.add_argument("--timeout", type=float, default=10.0, metavar="S", help="seconds per network operation (default 10)")
+    p.add_argument("--mail-from", metavar="ADDR", help="test this sender (dry run: nothing is sent)")
+    p.add_argument("--rcpt-to", metavar="ADDR", action="append", help="test this recipient (repeatable)")
+    dom = p.add_argument_group("domain")
+    dom.add_argument("--domain", metavar="DOMAIN", help="the sending domain to check (default: the domain of --mail-from)")
+    dom.add_argument("--selector", metavar="S", action="append", help="a DKIM selector to check (repeatable)")
+    dom.add_argument("--ip", metavar="IP", help="the IP address your mail leaves from (SPF and reverse DNS)")
+    dom.add_argument("--nameserver", metavar="HOST[:PORT]", help="the DNS server to ask (default: the system's)")
+    out = p.add_argument_group("output")
+    out.add_argument("--output", "-o", metavar="FILE", required=True, help="write the HTML report here")
+    out.add_argument("--ipynb", metavar="FILE", help="also keep the executed notebook here")
+    out.add_argument("--show-code", action="store_true", help="include the notebook's code cells in the HTML")
+    out.add_argument(
+        "--cell-timeout", type=float, default=300.0, metavar="S",
+        help="stop the report if one step runs longer than this (default 300)",
+    )
+    p.set_defaults(func=run)
+
+
+def _password(args: argparse.Namespace) -> Any:
+    from smtpkit.secrets import Secret
+
+    if args.password is not None:
+        raise UsageError(
+            "smtpkit never takes a password on the command line (it would stay in your shell history and be "
+            "visible to other users in the process list): export it in an environment variable and use "
+            "--password-env VAR, or leave it out to be asked"
+        )
+    if args.password_env:
+        if not _ENV_NAME.match(args.password_env):
+            raise UsageError(
+                "--password-env takes the NAME of an environment variable (like SMTP_PW), not the password: "
+                "export SMTP_PW=... and pass --password-env SMTP_PW"
+            )
+        if args.password_env not in os.environ:
+            raise UsageError(f"the environment variable {args.password_env} (given with --password-env) is not set")
+        return Secret(os.environ[args.password_env])
+    if args.user and not args.no_password and sys.stdin.isatty():
+        return Secret.prompt(f"Password for {args.user} (not shown, never stored): ")
+    return None
+
+
+def parameters(args: argparse.Namespace) -> dict[str, Any]:
+    """The notebook parameters the flags stand for (never a password)."""
+    host = args.host
+    scenario = args.lab or "submission"
+    if host in (None, "", "lab"):
+        host = None
+    elif args.lab:
+        raise UsageError("give either a HOST or --lab SCENARIO, not both")
+    if host is None and not (args.lab or args.host == "lab"):
+        raise UsageError("say which server to report on: a HOST (smtp.example.com), 'lab', or --lab SCENARIO")
+    if args.port is not None and not 0 < args.port < 65536:
+        raise UsageError(f"--port {args.port} is not a TCP port (1-65535)")
+    if not 0 < args.timeout <= 600:
+        raise UsageError(f"--timeout {args.timeout} is out of range: use 0.1 to 600 seconds")
+    if args.security and args.security.lower() not in ("auto", "starttls", "tls", "plain", "ssl", "none"):
+        raise UsageError(f"--security {args.security!r}: choose auto, starttls, tls or plain")
+    values = {
+        "host": host,
+        "port": args.port,
+        "security": args.security,
+        "username": args.user,
+        "password_env": KERNEL_PASSWORD_ENV,
+        "cafile": str(Path(args.cafile).resolve()) if args.cafile else None,
+        "helo": args.helo,
+        "timeout": float(args.timeout),
+        "mail_from": args.mail_from,
+        "rcpt_to": list(args.rcpt_to) if args.rcpt_to else None,
+        "domain": args.domain,
+        "selectors": list(args.selector) if args.selector else None,
+        "ip": args.ip,
+        "nameserver": args.nameserver,
+        "scenario": scenario,
+    }
+    if args.cafile and not Path(args.cafile).is_file():
+        raise UsageError(f"--cafile {args.cafile}: no such file")
+    return values
+
+
+def summary_of(nb: Any) -> dict[str, Any] | None:
+    """The machine-readable summary the notebook's summary cell displays (verdict, failing codes)."""
+    for cell in nb.cells:
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            data = out.get("data", {})
+            if SUMMARY_MIME in data:
+                return dict(data[SUMMARY_MIME])
+    return None
+
+
+def run(args: argparse.Namespace) -> int:
+    import nbformat
+
+    from smtpkit.reporting import execute_notebook, notebook_path, write_html
+
+    params = parameters(args)
+    password = _password(args)
+    output = Path(args.output)
+    if not output.parent.is_dir():
+        raise UsageError(f"--output {args.output}: the folder {output.parent} does not exist")
+    try:
+        source = notebook_path("06_report")
+    except FileNotFoundError as exc:
+        raise UsageError(str(exc)) from None
+    started = time.monotonic()
+    target = params["host"] or f"the practice lab ({params['scenario']})"
+    print(f"smtpkit report: checking {target}" + (f" and {params['domain']}" if params["domain"] else "") + " ...", file=sys.stderr)
+    run_ = execute_notebook(
+        source,
+        params,
+        secret_env={KERNEL_PASSWORD_ENV: password},
+        cell_timeout=args.cell_timeout,
+        cwd=source.parent,
+    )
+    nb = run_.notebook
+    nb.metadata["title"] = f"Mail delivery report: {params['host'] or 'practice lab'}"
+    write_html(nb, output, title=nb.metadata["title"], hide_code=not args.show_code)
+    if args.ipynb:
+        nbformat.write(nb, args.ipynb)
+    elapsed = time.monotonic() - started
+    if not run_.ok:
+        for problem in ([run_.aborted] if run_.aborted else []) + [str(e) for e in run_.errors]:
+            print(f"smtpkit report: the report is incomplete: {problem}", file=sys.stderr)
+        print(f"wrote {output} (incomplete) in {elapsed:.1f} s", file=sys.stderr)
+        return EXIT_FAILURE
+    summary = summary_of(nb) or {}
+    verdict = str(summary.get("verdict", "unknown"))
+    print(f"verdict: {verdict.upper()}")
+    for code, title in summary.get("failures", []):
+        print(f"  FAIL {code}: {title}")
+    if summary.get("score"):
+        print(f"best practices: {summary['score']}")
+    print(f"wrote {output}" + (f" and {args.ipynb}" if args.ipynb else "") + f" in {elapsed:.1f} s")
+    return EXIT_FAILURE if verdict == "fail" else EXIT_OK

@@ -1,0 +1,411 @@
+"""One-call views the notebooks use: each returns a `Panel` (HTML + text) ready to display.
+
+Notebook cells hold no logic: anything that needs more than one call into
+smtpkit (running several lab scenarios side by side, verifying an uploaded
+message, generating a DKIM key and explaining where it goes) lives here.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from smtpkit.model import Report, Severity, findings_html
+from smtpkit.ui.display import Html, Panel
+from smtpkit.ui.lab import lab_domain_settings, lab_server_settings
+
+
+def lab_overview(lab: Any) -> Panel:
+    """The running lab: where it is, the login, and every scenario with the finding it should produce."""
+    facts = {
+        "started by": lab.origin,
+        "user": lab.user,
+        "password": "set (a Secret: it never appears in output)",
+        "DNS server": lab.nameserver if lab.dns is not None else "not running",
+        "healthy domain": lab.domain,
+        "CA file (trust it to verify lab certificates)": lab.ca_file,
+    }
+    panel = Panel("The practice lab is running", [("Where", facts), ("SMTP scenarios", lab.rows())], status="pass")
+    if lab.dns is not None:
+        zones = [z for z in lab.dns.zones if not z.endswith(".arpa")]
+        panel.add("Domains its DNS server answers for", ", ".join(zones))
+    if lab.skipped:
+        panel.add("Not available on this machine", [{"scenario": k, "why": v} for k, v in lab.skipped.items()])
+    return panel
+
+
+def presets_table(keys: Iterable[str] | None = None) -> Panel:
+    """The provider presets: host, ports, security, username and password hints, sending limits, notes."""
+    from smtpkit.knowledge.presets import PRESETS
+
+    wanted = set(keys) if keys else None
+    rows = []
+    for p in PRESETS:
+        if p.key in ("lab", "custom") or (wanted and p.key not in wanted):
+            continue
+        d = p.to_dict()
+        rows.append(
+            {
+                "provider": d.get("provider", p.name),
+                "host": d.get("host", p.host),
+                "ports": d.get("ports", ""),
+                "username": p.username_hint,
+                "password": p.password_hint,
+                "limits": p.limits,
+                "notes": p.notes,
+            }
+        )
+    return Panel("Provider settings at a glance", [("", rows)])
+
+
+def _main_findings(report: Report) -> list[Any]:
+    return [f for f in report.findings if f.severity is not Severity.INFO]
+
+
+def compare_scenarios(
+    lab: Any,
+    scenarios: Sequence[str],
+    *,
+    timeout: float = 3.0,
+    title: str = "Lab scenarios side by side",
+    **overrides: Any,
+) -> Panel:
+    """Diagnose several lab servers with the same settings and explain what each one shows.
+
+    `overrides` change every run the same way (for example ``security="starttls"``
+    against the implicit-TLS server, to show a wrong-mode attempt).
+    """
+    import smtpkit
+
+    rows = []
+    details = []
+    missing = [n for n in scenarios if n not in lab.names]
+    for name in [n for n in scenarios if n in lab.names]:
+        ep = lab.endpoint(name)
+        settings = lab_server_settings(lab, name, timeout=timeout, **overrides)
+        started = time.monotonic()
+        report = smtpkit.diagnose(**settings.diagnose_kwargs())
+        main = _main_findings(report)
+        codes = [f.code for f in main]
+        rows.append(
+            {
+                "scenario": name,
+                "security used": settings.security,
+                "verdict": report.verdict,
+                "findings": ", ".join(codes) or "none",
+                "the lab's lesson": ep.expect or "(a healthy server)",
+                "seconds": round(time.monotonic() - started, 1),
+            }
+        )
+        block = findings_html(main) if main else "<p>No problem found: this server works with these settings.</p>"
+        details.append((f"{name}: {ep.description}", Html(block, _findings_text(main))))
+    panel = Panel(title, [("Summary", rows)])
+    for heading, body in details:
+        panel.add(heading, body)
+    if missing:
+        why = {n: lab.skipped.get(n, "not part of this lab") for n in missing}
+        panel.add("Not available in this lab", [{"scenario": k, "why": v} for k, v in why.items()])
+    return panel
+
+
+def _findings_text(findings: Sequence[Any]) -> str:
+    if not findings:
+        return "No problem found: this server works with these settings."
+    out = []
+    for f in findings:
+        out.append(f"[{f.severity.value.upper()}] {f.code}: {f.title}\n  Why: {f.explanation}\n  Fix: {f.fix}")
+        if f.evidence:
+            out.append(f"  Evidence: {f.evidence}")
+    return "\n".join(out)
+
+
+def compare_domains(lab: Any, domains: Sequence[str], *, ip: str = "127.0.0.1", timeout: float = 3.0) -> Panel:
+    """Check several lab domains and show, for each, what is wrong and the fix."""
+    import smtpkit
+
+    rows = []
+    details = []
+    for domain in domains:
+        settings = lab_domain_settings(lab, domain, ip=ip, timeout=timeout)
+        report = smtpkit.check_domain(**settings.check_domain_kwargs())
+        main = _main_findings(report)
+        rows.append(
+            {
+                "domain": domain,
+                "verdict": report.verdict,
+                **{s.name: s.status.value for s in report.steps},
+                "findings": ", ".join(f.code for f in main) or "none",
+            }
+        )
+        details.append((domain, Html(findings_html(main) or "<p>No problem found.</p>", _findings_text(main))))
+    panel = Panel("Lab domains side by side", [("Summary", rows)])
+    for heading, body in details:
+        panel.add(heading, body)
+    return panel
+
+
+def lab_mailbox(lab: Any, name: str = "submission", last: int = 5) -> Panel:
+    """What a lab server accepted: proof that a test send really arrived."""
+    messages = lab.messages(name)[-last:]
+    rows = []
+    for m in messages:
+        row = m.summary()
+        rows.append({k: row.get(k) for k in ("seq", "received_at", "mail_from", "rcpt_tos", "subject", "size", "tls_version", "authenticated_as")})
+    note = f"{len(lab.messages(name))} message(s) arrived at the lab's {name} server."
+    return Panel(f"The lab's {name} mailbox", [("", rows or "No message has arrived yet.")], note=note)
+
+
+def port_matrix(lab: Any, host: str | None = None, ports: Sequence[int] | str | None = None, *, timeout: float = 3.0) -> Any:
+    """The port x mode matrix for `host`, or for the lab's servers when `host` is None."""
+    import smtpkit
+
+    if host:
+        return smtpkit.check_ports(host, ports or (25, 465, 587, 2525), timeout=timeout)
+    settings = lab_server_settings(lab, "submission", timeout=timeout)
+    names = ("submission", "implicit_tls", "mx", "refusing", "silent")
+    lab_ports = [lab.endpoint(n).port for n in names if n in lab.names]
+    return smtpkit.check_ports(
+        settings.host, ports or lab_ports, timeout=timeout, cafile=settings.cafile, resolver=settings.resolver()
+    )
+
+
+def _resolver(lab: Any, nameserver: str | None = None, timeout: float = 2.0) -> Any:
+    from smtpkit.net.dns import Resolver
+
+    if nameserver:
+        return Resolver(nameservers=[nameserver], timeout=timeout)
+    if lab is not None and lab.dns is not None:
+        return Resolver(nameservers=[lab.nameserver], timeout=timeout)
+    return Resolver(timeout=timeout)
+
+
+def spf_trace(lab: Any, domain: str | None = None, ip: str = "127.0.0.1", sender: str | None = None, *, nameserver: str | None = None) -> Panel:
+    """SPF evaluated for one IP, step by step (every include and lookup), with the record read in plain words."""
+    import smtpkit
+
+    domain = domain or lab.domain
+    result = smtpkit.spf.check_host(ip, domain, sender or f"postmaster@{domain}", resolver=_resolver(lab, nameserver))
+    facts = {
+        "result": result.result.value,
+        "what it means": result.explanation,
+        "deciding term": result.mechanism or "(none)",
+        "DNS lookups": f"{result.lookups} of 10 (void: {result.void_lookups} of 2)",
+        "record": result.record or "(none)",
+    }
+    status = {"pass": "pass", "fail": "fail", "softfail": "warn", "neutral": "warn", "none": "warn"}.get(result.result.value, "fail")
+    panel = Panel(f"SPF for {ip} sending as {domain}", [("Result", facts), ("Trace (each include indented)", result.to_rows())], status=status)
+    if result.record:
+        reading = smtpkit.spf.explain_record(result.record, domain)
+        panel.add("The record in plain words", reading.summary)
+        panel.add("Term by term", reading.to_rows())
+    return panel
+
+
+def spf_reading(record: str, domain: str | None = None) -> Panel:
+    """Any SPF record (pasted, not looked up) read back in plain words, with what is wrong in it."""
+    import smtpkit
+
+    reading = smtpkit.spf.explain_record(record, domain)
+    panel = Panel("This SPF record in plain words", [("Summary", reading.summary), ("Term by term", reading.to_rows())])
+    if reading.errors:
+        panel.status = "fail"
+        panel.add("Problems", "\n\n".join(reading.errors))
+    return panel
+
+
+def lab_signed_sample() -> bytes:
+    """A message signed by the practice lab (d=smtpkit.test, s=lab), the default for verification demos."""
+    from smtpkit.lab.dkim_signer import example_message, sign_message
+
+    return sign_message(example_message())
+
+
+def verify_eml(message: bytes | str, lab: Any = None, *, nameserver: str | None = None, name: str = "message") -> Panel:
+    """Verify every DKIM signature of a message and show whether DMARC would align on them."""
+    import smtpkit
+
+    result = smtpkit.dkim.verify_message(message, _resolver(lab, nameserver))
+    if result.message_problem:
+        return Panel(f"DKIM verification of {name}", [("What is wrong", result.message_problem)], status="fail")
+    status = "pass" if result.passed else "fail"
+    panel = Panel(
+        f"DKIM verification of {name}",
+        [
+            ("Identities", {"From": result.from_header, "From domain": result.from_domain, "Return-Path domain": result.return_path_domain or "(none)"}),
+            ("Signatures", result.rows() or "This message carries no DKIM-Signature header: receivers see it as unsigned."),
+        ],
+        status=status if result.signatures else "fail",
+    )
+    if result.from_domain and result.signatures:
+        rows = smtpkit.dmarc.check_alignment(
+            result.from_domain, dkim=[(s.domain, s.passed) for s in result.signatures if s.domain]
+        )
+        verdict = "passes" if smtpkit.dmarc.dmarc_passes(rows) else "fails"
+        panel.add(f"DMARC alignment (relaxed): DKIM {verdict} DMARC for this From domain", [r.to_row() for r in rows])
+    return panel
+
+
+def dkim_key_view(key: Any) -> Panel:
+    """Where a generated DKIM key goes: the DNS record to publish, and what to do with the private half."""
+    return Panel(
+        f"New DKIM key for {key.domain}, selector {key.selector}",
+        [
+            ("Publish this TXT record", {"name": key.txt_name, "type": "TXT", "value": key.txt_value}),
+            ("The same as a zone-file line (paste as is)", key.zone_line()),
+            (
+                "The private key",
+                f"{len(key.private_key)} bytes, not shown here so that it never lands in a saved notebook. "
+                f"Write it to your signer's key folder with smtpkit.dkim.write_private_key(key, '/etc/opendkim/keys') "
+                f"(it creates {key.private_key_filename}, readable only by you), then point your signer "
+                f"(OpenDKIM, rspamd, your provider) at selector {key.selector!r}. Publish the DNS record first, "
+                "check it with the domain form above, and only then start signing.",
+            ),
+        ],
+        status="info",
+    )
+
+
+class MailReport:
+    """The full report of 06_report: one server diagnosed, one domain checked, summary and scorecard.
+
+    Built by `run_report`; each attribute is one displayable part, so the
+    notebook shows them in the order a reader needs: summary first, then the
+    details, then the scorecard.
+    """
+
+    def __init__(self, server: Report | None, domain: Report | None, server_settings: Any, domain_settings: Any) -> None:
+        from smtpkit.reporting.scorecard import scorecard
+
+        self.server = server
+        self.domain = domain
+        self.server_settings = server_settings
+        self.domain_settings = domain_settings
+        self.scorecard = scorecard(server, domain)
+
+    @property
+    def server_view(self) -> Any:
+        from smtpkit.ui.display import ReportView, message
+
+        if self.server is None:
+            return message("Mail server", "No server was checked.", "skip")
+        return ReportView(self.server, focus=("tls", "auth"), title="Mail server")
+
+    @property
+    def domain_view(self) -> Any:
+        from smtpkit.ui.display import ReportView, message
+
+        if self.domain is None:
+            return message(
+                "Sending domain",
+                "No domain was given: set domain (smtpkit report --domain) to check SPF, DKIM and DMARC.",
+                "skip",
+            )
+        return ReportView(self.domain, focus=("spf", "dmarc"), title="Sending domain")
+
+    @property
+    def reports(self) -> list[Report]:
+        return [r for r in (self.server, self.domain) if r is not None]
+
+    @property
+    def verdict(self) -> str:
+        from smtpkit.model import verdict_of
+
+        return verdict_of(f for r in self.reports for f in r.findings)
+
+    @property
+    def summary(self) -> Panel:
+        parts: list[tuple[str, Any]] = []
+        checked = []
+        if self.server is not None:
+            s = self.server_settings
+            checked.append({"what": "mail server", "target": f"{s.host}:{s.port or 'default port'} ({s.security})", "verdict": self.server.verdict})
+        if self.domain is not None:
+            checked.append({"what": "sending domain", "target": self.domain_settings.domain, "verdict": self.domain.verdict})
+        parts.append(("What was checked", checked))
+        steps = []
+        for kind, r in (("server", self.server), ("domain", self.domain)):
+            if r is None:
+                continue
+            for st in r.steps:
+                steps.append(
+                    {
+                        "part": kind,
+                        "step": st.name,
+                        "status": st.status.value,
+                        "summary": st.summary,
+                        "findings": ", ".join(f.code for f in st.findings if f.severity is not Severity.INFO),
+                    }
+                )
+        parts.append(("Every step", steps))
+        first = [f for r in self.reports for f in r.findings if f.severity is Severity.FAIL]
+        if first:
+            rows = [{"finding": f.code, "problem": f.title, "fix": f.fix} for f in first]
+            parts.append(("Fix these first", rows))
+        else:
+            parts.append(("Fix these first", "Nothing is broken: see the warnings and the scorecard below for what to improve."))
+        parts.append(("Best practices", self.scorecard.score))
+        data = {
+            "verdict": self.verdict,
+            "failures": [[f.code, f.title] for f in first],
+            "score": self.scorecard.score,
+        }
+        return Panel("Mail delivery report", parts, status=self.verdict, data=data, note=(
+            "Passwords are never part of this report. Each step below says what happened, why, and how to fix it."
+        ))
+
+
+def run_report(
+    lab: Any,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    security: str | None = None,
+    username: str | None = None,
+    password_env: str | None = "SMTPKIT_PASSWORD",
+    cafile: str | None = None,
+    helo: str | None = None,
+    timeout: float = 10.0,
+    mail_from: str | None = None,
+    rcpt_to: str | Sequence[str] | None = None,
+    domain: str | None = None,
+    selectors: str | Sequence[str] | None = None,
+    nameserver: str | None = None,
+    ip: str | None = None,
+    scenario: str = "submission",
+) -> MailReport:
+    """Diagnose one server and check one domain with the notebook's parameters (the lab when `host` is None)."""
+    import smtpkit
+
+    from smtpkit.ui.settings import DomainSettings, ServerSettings, password_from_env
+
+    nameservers = (nameserver,) if nameserver else ()
+    if host:
+        server_settings = ServerSettings(
+            host=host, port=port, security=security or "auto", username=username,
+            password=password_from_env(password_env), timeout=timeout, cafile=cafile, helo=helo,
+            mail_from=mail_from, rcpt_to=rcpt_to or (), nameservers=nameservers,
+        )
+        if not domain and mail_from and "@" in mail_from:
+            domain = mail_from.rsplit("@", 1)[1]
+        domain_settings = (
+            DomainSettings(domain=domain, selectors=selectors or (), ip=ip, nameservers=nameservers, timeout=min(timeout, 10.0))
+            if domain
+            else None
+        )
+    else:
+        overrides = {"port": port, "security": security, "username": username, "helo": helo, "timeout": timeout,
+                     "mail_from": mail_from, "rcpt_to": rcpt_to}
+        env_password = password_from_env(password_env)
+        if env_password:
+            overrides["password"] = env_password
+        server_settings = lab_server_settings(lab, scenario, **overrides)
+        domain_settings = lab_domain_settings(lab, domain, selectors=selectors or None, ip=ip, timeout=min(timeout, 10.0),
+                                              nameservers=nameservers or None)
+    server = smtpkit.diagnose(**server_settings.diagnose_kwargs())
+    domain_report = (
+        smtpkit.check_domain(**domain_settings.check_domain_kwargs())
+        if domain_settings is not None
+        else None
+    )
+    return MailReport(server, domain_report, server_settings, domain_settings)
