@@ -233,7 +233,7 @@ def parse_uris(value: str) -> tuple[list[ReportUri], list[str]]:
         address = rest.split("?", 1)[0]
         domain = ""
         if scheme == "mailto":
-            if "@" not in address or address.startswith("@") or address.endswith("@"):
+            if not re.fullmatch(r"[^@\s;,]+@[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9])?\.?", address):
                 bad.append(f"'{part}' is not a mail address")
                 continue
             domain = address.rsplit("@", 1)[1].strip().rstrip(".").lower()
@@ -268,7 +268,7 @@ def _lenient_split(text: str) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for i, m in enumerate(starts):
         end = starts[i + 1].start() if i + 1 < len(starts) else len(text)
-        value = text[m.end() : end].strip().strip(";,").strip()
+        value = text[m.end() : end].split(";", 1)[0].strip().strip(",").strip()
         out.append((m.group(1).lower(), value))
     return out
 
