@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import textwrap
 import sys
 from pathlib import Path
 
@@ -41,7 +42,10 @@ examples:
 Save the message exactly as received: copying its text through an editor or a
 web form changes line endings and whitespace, which breaks the body hash by itself.
 
-exit codes: 0 a signature verified (DKIM passes), 1 no signature verified, 2 usage error
+exit codes:
+  0  no failing finding: a signature verified and DMARC does not fail
+  1  a failing finding: no signature verified, a key is broken, or DMARC fails
+  2  usage error
 """
 
 KEYGEN_EPILOG = """\
@@ -62,7 +66,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "dkim",
         help="verify a message's DKIM signatures, or generate a DKIM key pair",
-        description="DKIM tools: verify the signatures of a saved message (keys fetched from DNS), or generate a key pair and the TXT record to publish.",
+        description=textwrap.fill(
+            "DKIM tools: verify the signatures of a saved message (keys fetched from DNS), or generate a key pair and the TXT record to publish.",
+            78,
+        ),
         epilog=EPILOG,
         formatter_class=formatter(),
     )
@@ -70,7 +77,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     v = dsub.add_parser(
         "verify",
         help="verify every DKIM-Signature of a message file",
-        description=(
+        description=textwrap.fill(
             "Verify every DKIM-Signature of MESSAGE (RSA and Ed25519, via dkimpy), fetching keys from DNS, and "
             "explain each failure: body changed in transit, header changed, key missing, revoked or too short. "
             "Also shows whether the signing domains align with the From domain for DMARC."
@@ -88,7 +95,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     k = dsub.add_parser(
         "keygen",
         help="generate a DKIM key pair and the TXT record to publish",
-        description=(
+        description=textwrap.fill(
             "Generate a DKIM key pair (RSA 2048 by default, or Ed25519), print the TXT record to publish at "
             "SELECTOR._domainkey.DOMAIN (split into 255-character strings, as DNS requires), and write the "
             "private key readable by you only (mode 0600). An existing key file is never overwritten."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import textwrap
 
 from smtpkit.cli.common import UsageError, add_json_flag, add_nameserver_flag, emit_report, formatter, make_resolver
 
@@ -36,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "domain",
         help="check a domain's MX, SPF, DKIM, DMARC (and reverse DNS of an IP)",
-        description=(
+        description=textwrap.fill(
             "Check the DNS records that decide whether mail from DOMAIN is delivered or spam-foldered: "
             "MX, SPF, DKIM keys, the DMARC policy (read back in plain words, tag by tag) and, for a sending "
             "IP, its reverse DNS. Every problem comes with the corrected record to publish."
@@ -89,7 +90,6 @@ def run(args: argparse.Namespace) -> int:
 
 def plain_words(report, width: int = 100) -> str:  # type: ignore[no-untyped-def]
     """The records read back in sentences: the text view truncates table cells, and these are the point."""
-    import textwrap
 
     out: list[str] = []
     for step in report.steps:
