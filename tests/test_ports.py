@@ -18,7 +18,7 @@ def _ports(lab, *names):  # type: ignore[no-untyped-def]
 def test_matrix_of_lab_ports_in_about_one_timeout(lab) -> None:
     names = ("submission", "implicit_tls", "refusing", "silent", "self_signed", "starttls_required")
     ports = _ports(lab, *names)
-    timeout = 1.5
+    timeout = 2.0
     with FullBacklog() as filtered:
         start = time.monotonic()
         matrix = check_ports("127.0.0.1", ports + [filtered.port], timeout=timeout, cafile=lab.ca_file)
@@ -27,7 +27,7 @@ def test_matrix_of_lab_ports_in_about_one_timeout(lab) -> None:
     assert elapsed < 2.5 * timeout, f"matrix took {elapsed:.2f} s"
     rows = {r["port"]: r for r in matrix.rows()}
     sub, imp, refusing, silent, self_signed, plain, filt = (rows[p] for p in ports + [filtered.port])
-    assert sub["starttls_offered"] == "yes" and sub["use_as"] == "STARTTLS" and sub["certificate"] == "valid"
+    assert sub["starttls_offered"] == "yes" and sub["use_as"] == "STARTTLS" and sub["certificate"] == "valid", matrix.to_dict()["ports"][0]
     assert "PLAIN" in sub["auth_after_tls"] and sub["auth_before_tls"] == "-"
     assert imp["implicit_tls_works"] == "yes" and imp["use_as"] == "implicit TLS" and imp["greets"] == "after TLS"
     assert refusing["reachable"] == "refused"
@@ -67,3 +67,10 @@ def test_unresolvable_host(lab) -> None:
     matrix = check_ports("nosuchhost.smtpkit.test", [587], timeout=1, resolver=Resolver([lab.nameserver], timeout=1))
     assert matrix.recommendation["port"] is None and "does not resolve" in matrix.recommendation["summary"]
     assert matrix.to_dict()["ports"] == []
+
+
+def test_bad_input_is_explained_not_raised() -> None:
+    matrix = check_ports("smtp.example.com\r\nQUIT", [587])
+    assert matrix.recommendation["port"] is None and "carriage return" in matrix.recommendation["reason"]
+    assert "invalid input" in matrix.to_text()
+    assert check_ports("smtp.example.com", "25,x").recommendation["port"] is None

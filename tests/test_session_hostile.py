@@ -69,20 +69,20 @@ def test_silent_port_times_out_and_is_probed_for_tls() -> None:
     assert report.codes() == ["banner.timeout"]
     assert "not an implicit-TLS port" in report.findings[0].explanation
     assert report.step("banner").details["implicit TLS probe"] == "no TLS handshake either"
-    assert elapsed < 2.5  # one timeout for the greeting, one short TLS probe; no QUIT wait
+    assert elapsed < 2.8  # one timeout for the greeting, one short TLS probe (1 s); no QUIT wait
 
 
 def test_a_greeting_dripped_one_byte_at_a_time_cannot_stretch_the_timeout() -> None:
     report, _peer, elapsed = run(drip(b"220 mail.example.test ESMTP slowly", 0.2), timed=True, timeout=1.0)
     assert report.codes() == ["banner.timeout"]
     assert "only" in report.findings[0].explanation and "bytes" in report.findings[0].explanation
-    assert elapsed < 1.6
+    assert elapsed < 2.0  # the 34-byte greeting alone would take 6.8 s
 
 
 def test_endless_slow_multiline_greeting_is_bounded_by_the_reply_deadline() -> None:
     report, _peer, elapsed = run(endless_lines(b"220-still greeting\r\n", 0.05), timed=True, timeout=1.0)
     assert report.codes() == ["banner.timeout"]
-    assert elapsed < 1.6
+    assert elapsed < 2.0  # each line arrives well within the timeout: only the whole-reply limit stops it
 
 
 def test_endless_fast_multiline_greeting_hits_the_line_count_cap() -> None:
@@ -103,10 +103,10 @@ def test_a_line_without_end_hits_the_line_length_cap() -> None:
     ids=["ssh", "http", "tls-bytes", "binary-noise"],
 )
 def test_a_port_that_is_not_smtp(data: bytes, service: str) -> None:
-    report, _peer, elapsed = run(sends(data), timed=True)
+    report, _peer, elapsed = run(sends(data), timed=True, timeout=5.0)
     assert report.codes() == ["banner.not_smtp"]
     assert report.findings[0].title.endswith(service)
-    assert elapsed < 1.5  # garbage is recognised at once, not after the timeout
+    assert elapsed < 2.5  # garbage is recognised at once, not after the 5 s timeout
 
 
 def test_malformed_greeting() -> None:
@@ -144,14 +144,14 @@ def test_slow_greeting_warns() -> None:
 
 
 def test_a_server_that_answers_just_under_the_timeout_cannot_stretch_the_session() -> None:
-    """Each reply takes 0.7 s (under the 1 s timeout); the 1.5 s session deadline still ends it."""
-    peer = ScriptedSmtp(reply_delay=0.7, ehlo=("peer.test", "PIPELINING"))
-    report, _peer, elapsed = run(
-        peer, timed=True, timeout=1.0, deadline=1.5, security="plain", mail_from="a@example.test", rcpt_to="b@example.test"
-    )
+    """Each reply takes 0.8 s (under the 1 s timeout); the 1.5 s session deadline still ends it."""
+    peer = ScriptedSmtp(reply_delay=0.8, ehlo=("peer.test", "PIPELINING"))
+    rcpts = [f"b{i}@example.test" for i in range(4)]
+    report, _peer, elapsed = run(peer, timed=True, timeout=1.0, deadline=1.5, security="plain", mail_from="a@example.test", rcpt_to=rcpts)
     assert report.codes() == ["smtp.deadline_exceeded"]
     assert report.findings[0].step == "send"
-    assert elapsed < 2.0  # EHLO, MAIL and RCPT at 0.7 s each would take 2.1 s
+    assert "for the whole session" in report.findings[0].title
+    assert elapsed < 2.5  # EHLO, MAIL, 4 RCPT and RSET at 0.8 s each would take 5.6 s
 
 
 def test_a_deadline_spent_early_skips_the_rest_and_says_why() -> None:
@@ -159,7 +159,7 @@ def test_a_deadline_spent_early_skips_the_rest_and_says_why() -> None:
     assert report.codes() == ["smtp.deadline_exceeded"]
     assert report.step("ehlo").status is Status.FAIL
     assert report.step("auth").summary == "not run: the session's time limit was used up"
-    assert elapsed < 1.0
+    assert elapsed < 1.4
 
 
 def test_no_answer_to_a_command_is_a_reply_timeout() -> None:

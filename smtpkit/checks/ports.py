@@ -394,12 +394,30 @@ def check_ports(
     has that deadline, and all probes run at the same time.
     """
     start = time.monotonic()
-    name, _port, _sec = parse_host(host)
-    name = normalize_host(name)
-    port_list = parse_ports(ports)
-    if not 0 < float(timeout) <= 600:
-        raise TargetError("timeout", f"timeout {timeout} s is out of range: use 0.1 to 600 seconds")
-    helo_name = validate_helo(helo) if helo else ""
+    try:
+        name, _port, _sec = parse_host(host)
+        name = normalize_host(name)
+        port_list = parse_ports(ports)
+        if not 0 < float(timeout) <= 600:
+            raise TargetError("timeout", f"timeout {timeout} s is out of range: use 0.1 to 600 seconds")
+        helo_name = validate_helo(helo) if helo else ""
+    except (TargetError, ValueError) as exc:
+        # bad input is explained, not raised: a notebook user sees what to correct
+        return PortMatrix(
+            str(host),
+            [],
+            [],
+            {
+                "port": None,
+                "security": None,
+                "summary": "The settings could not be used, so no port was tried.",
+                "reason": str(exc),
+                "alternatives": [],
+            },
+            float(timeout) if isinstance(timeout, (int, float)) else 0.0,
+            0.0,
+            resolution_error=f"invalid input: {exc}",
+        )
     res: Resolution = resolve_host(name, resolver, Deadline(timeout * 2.5), timeout)
     if not res.ok:
         error = f"{name} could not be resolved ({res.status}{': ' + res.error if res.error else ''})"
@@ -413,9 +431,10 @@ def check_ports(
         }
         matrix.elapsed_ms = (time.monotonic() - start) * 1000.0
         return matrix
-    # Every probe shares one deadline: a little over one timeout, so a slow but working
-    # server can finish its few round trips while a silent one costs exactly one timeout.
-    deadline = Deadline(timeout * 1.5)
+    # Every probe shares one deadline. Each wait is bounded by `timeout`, so a silent or filtered
+    # port costs exactly one timeout; the deadline only lets a slow but answering server finish
+    # its few round trips (greeting, EHLO, STARTTLS, handshake, EHLO) before we stop listening.
+    deadline = Deadline(timeout * 2)
     jobs = [(port, mode) for port in port_list for mode in MODES]
     with concurrent.futures.ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="smtpkit-ports") as pool:
         futures = {

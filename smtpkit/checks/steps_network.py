@@ -114,6 +114,11 @@ def connect_step(state: SessionState) -> Step:
         state.sock = result.sock
         return step
     step = Step("connect", Status.FAIL, "", elapsed, details, tables=tables)
+    limit = (
+        f"{seconds(t.session_deadline)} for the whole session"
+        if state.deadline.expired
+        else f"{seconds(budget)} for the connect step"
+    )
     by_kind: dict[str, list] = {}
     for a in result.attempts:
         by_kind.setdefault(a.outcome, []).append(a)
@@ -144,7 +149,7 @@ def connect_step(state: SessionState) -> Step:
             summaries.append(f"{addrs} not tried (time limit)")
             step.add(
                 state.finding(
-                    "smtp.deadline_exceeded", evidence, step="connect", stage="connect", deadline=f"{seconds(t.session_deadline)} for the whole session"
+                    "smtp.deadline_exceeded", evidence, step="connect", stage="connect", deadline=limit
                 )
             )
     step.summary = f"could not connect to port {t.port}: " + "; ".join(summaries)

@@ -116,8 +116,10 @@ def send_step(state: SessionState) -> Step:
         return step
     if not t.send:
         _rset(state)
+        without = "" if state.authenticated else " without a login"
         step.summary = (
-            f"dry run: the server would accept mail from {t.mail_from} to {', '.join(accepted)} (nothing was sent; add --send)"
+            f"dry run: the server would accept mail{without} from {t.mail_from} to {', '.join(accepted)} "
+            "(nothing was sent; add --send)"
         )
         step.add(*findings)
         step.elapsed_ms = elapsed()

@@ -366,9 +366,7 @@ class SmtpConnection:
                     grace = min(until, time.monotonic() + 0.25)
                     try:
                         self._fill(grace, by_deadline, lines, started)
-                    except ReplyTimeout:
-                        pass
-                    except PeerClosed:
+                    except ProbeError:  # what we have is evidence enough
                         pass
                 raw = bytes(self.buffer[: self.max_line])
                 self.transcript.note(f"(not an SMTP reply: {printable(raw)})")
