@@ -117,3 +117,43 @@ def test_lab_option_fills_in_a_practice_lab_server(capsys) -> None:
     assert "the lab has: submission" in capsys.readouterr().err
     assert main(["check", "smtp.example.com", "--lab", "submission"]) == 2
     assert main(["check"]) == 2
+
+
+def test_password_prompt_on_a_terminal_does_not_echo(lab) -> None:
+    """With --user and a terminal, smtpkit asks for the password (getpass): never echoed, never printed."""
+    import os
+    import pty
+    import select
+    import sys
+    import time
+
+    pw = lab.password.reveal()
+    argv = [sys.executable, "-m", "smtpkit", *_base(lab), "--user", lab.user]
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: smtpkit on a pseudo-terminal
+        os.execv(sys.executable, argv)
+    out = b""
+    end = time.monotonic() + 30
+    sent = False
+    try:
+        while time.monotonic() < end:
+            ready, _, _ = select.select([fd], [], [], 0.2)
+            if ready:
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                out += chunk
+            if not sent and b"Password for" in out:
+                os.write(fd, pw.encode() + b"\n")
+                sent = True
+    finally:
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    text = out.decode("utf-8", "replace")
+    assert sent, text
+    assert os.WEXITSTATUS(status) == 0, text
+    assert "logged in as" in text
+    assert pw not in text and base64.b64encode(pw.encode()).decode() not in text
