@@ -365,3 +365,11 @@ def test_dry_run_sends_rset_and_no_message() -> None:
     report, peer, _ = run(ScriptedSmtp(), timed=True, security="plain", mail_from="a@example.test", rcpt_to="b@example.test")
     assert report.step("send").status is Status.PASS and "dry run" in report.step("send").summary
     assert b"RSET" in peer.received and b"DATA" not in peer.received
+
+
+def test_terminal_escape_sequences_from_the_server_are_neutralised() -> None:
+    greeting = "220 mail.example.test \x1b[2J\x1b[31mALL CLEAR\x1b[0m \x07"
+    report = run(ScriptedSmtp(greeting=greeting, replies={"EHLO": "550 5.7.1 \x1b]0;owned\x07 go away"}), security="plain")
+    text = report.to_text(transcript=True) + report.to_json() + report.to_html()
+    assert "\x1b" not in text and "\x07" not in text
+    assert "\\x1b[31mALL CLEAR" in report.step("banner").summary

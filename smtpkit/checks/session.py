@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from smtpkit.checks.steps_auth import auth_step
-from smtpkit.checks.steps_context import SessionState, skipped
+from smtpkit.checks.steps_context import SessionState, probe_error_finding, skipped
 from smtpkit.checks.steps_network import connect_step, resolve_step
 from smtpkit.checks.steps_send import send_step
 from smtpkit.checks.steps_smtp import banner_step, ehlo_step
@@ -32,7 +32,7 @@ from smtpkit.knowledge.catalogue import finding
 from smtpkit.model import Report, Status, Step, Transcript
 from smtpkit.net.connect import Deadline, open_socket
 from smtpkit.net.dns import Resolver
-from smtpkit.net.smtp import SmtpConnection
+from smtpkit.net.smtp import ConnectionLost, SmtpConnection
 from smtpkit.secrets import REDACTOR, Secret, as_secret
 
 STARTTLS_ORDER = ("banner", "ehlo", "tls", "auth", "send")
@@ -235,6 +235,12 @@ def _run_step(state: SessionState, name: str) -> Step:
         state.conn.deadline = state.step_deadline(step_budget(state.target, name))
     try:
         return _RUNNERS[name](state)
+    except OSError as exc:
+        # a socket error outside a traced exchange (a connection torn down under us): report, never crash
+        step = Step(name, Status.FAIL, f"the connection failed: {exc}")
+        step.add(probe_error_finding(state, ConnectionLost(str(exc), error=exc), name, f"the {name} step"))
+        state.stop("the connection failed", step.findings)
+        return step
     finally:
         if state.conn is not None:
             state.conn.deadline = state.deadline

@@ -158,6 +158,19 @@ class Reply:
         return f"{self.code} {self.text}".strip()
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+
+
+def clean_text(text: str) -> str:
+    """Server text made safe to show: control characters (terminal escape sequences!) become \\xNN.
+
+    A reply line is printed in terminals, notebooks and shared reports; a
+    hostile server must not be able to recolour, move the cursor or rewrite
+    what the user sees by embedding ANSI escape codes in it.
+    """
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)
+
+
 def parse_reply_line(raw: bytes) -> tuple[int, bool, str]:
     """Parse one reply line (CRLF already removed) -> (code, is_last, text); raise MalformedReply.
 
@@ -175,7 +188,7 @@ def parse_reply_line(raw: bytes) -> tuple[int, bool, str]:
         raise MalformedReply(problem, partial=raw)
     code = int(m.group(1))
     sep = m.group(2)
-    text = (m.group(3) or b"").decode("utf-8", errors="replace")
+    text = clean_text((m.group(3) or b"").decode("utf-8", errors="replace"))
     return code, sep != b"-", text
 
 
@@ -394,7 +407,7 @@ class SmtpConnection:
             except MalformedReply as exc:
                 self.transcript.note(f"(malformed reply line: {printable(raw)})")
                 raise MalformedReply(exc.problem, partial=raw, lines=lines) from None
-            self.transcript.server(raw.decode("utf-8", errors="replace") if raw.isascii() else printable(raw))
+            self.transcript.server(clean_text(raw.decode("utf-8", errors="replace")))
             if code is not None and line_code != code:
                 raise MalformedReply(
                     f"the lines of one reply carry different codes ({code} then {line_code})", partial=raw, lines=lines
@@ -470,9 +483,9 @@ class SmtpConnection:
         """
         leftover = bytes(self.buffer)
         self.buffer.clear()
-        # A socket with a timeout waits for data before recv() even with MSG_DONTWAIT: go non-blocking.
-        self.sock.setblocking(False)
         try:
+            # A socket with a timeout waits for data before recv() even with MSG_DONTWAIT: go non-blocking.
+            self.sock.setblocking(False)
             while len(leftover) < _MAX_DRAIN:
                 chunk = self.sock.recv(4096)
                 if not chunk:
@@ -483,7 +496,10 @@ class SmtpConnection:
         except OSError:
             pass
         finally:
-            self.sock.setblocking(True)
+            try:
+                self.sock.setblocking(True)
+            except OSError:
+                pass
         if leftover:
             self.transcript.note(f"(discarded {len(leftover)} bytes the server sent in clear after '220 ready': {printable(leftover)})")
         return leftover
