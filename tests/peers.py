@@ -253,7 +253,7 @@ class ScriptedSmtp:
         lines = list(self.ehlo_tls if (tls and self.ehlo_tls is not None) else self.ehlo)
         if self.tls is not None and not tls and "STARTTLS" not in lines:
             lines.append("STARTTLS")
-        return "\r\n".join(f"250{'-' if i < len(lines) - 1 else ' '}{l}" for i, l in enumerate(lines))
+        return "\r\n".join(f"250{'-' if i < len(lines) - 1 else ' '}{line}" for i, line in enumerate(lines))
 
     def __call__(self, conn: socket.socket, peer: Peer) -> None:
         if self.greet_delay and peer.wait(self.greet_delay):

@@ -11,7 +11,6 @@ from smtpkit.checks.steps_context import (
     SessionState,
     classify,
     probe_error_finding,
-    reply_finding,
     seconds,
 )
 from smtpkit.knowledge.codes.ehlo import describe_capability

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import socket
 import time
-from typing import Any
 
 from smtpkit.checks.steps_context import SessionState, probe_error_finding
 from smtpkit.checks.steps_smtp import capability_rows, say_ehlo

@@ -341,7 +341,7 @@ class SmtpConnection:
         partial = bytes(self.buffer)
         if partial or lines:
             self.transcript.note(
-                f"(no complete reply after {waited:.1f} s; received so far: {printable(b''.join(l + b'|' for l in lines) + partial)})"
+                f"(no complete reply after {waited:.1f} s; received so far: {printable(b''.join(line + b'|' for line in lines) + partial)})"
             )
         else:
             self.transcript.note(f"(no reply after {waited:.1f} s)")
@@ -701,5 +701,5 @@ def build_test_message(mail_from: str, rcpt_to: Sequence[str], token: str, *, se
         "If it landed in spam, check the sending domain's SPF, DKIM and DMARC:",
         f"    smtpkit domain {domain}",
     ]
-    msg.set_content("\n".join(lines) + "\n", cte="7bit" if all(l.isascii() for l in lines) else None)
+    msg.set_content("\n".join(lines) + "\n", cte="7bit" if all(line.isascii() for line in lines) else None)
     return msg.as_bytes(), message_id
