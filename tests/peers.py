@@ -415,10 +415,12 @@ class FullBacklog:
     looks like to the client, produced without leaving loopback.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((host, port))
         self.sock.listen(0)
+        self.host = host
         self.port = self.sock.getsockname()[1]
         self.fillers: list[socket.socket] = []
 
@@ -427,7 +429,7 @@ class FullBacklog:
             s = socket.socket()
             s.settimeout(0.2)
             try:
-                s.connect(("127.0.0.1", self.port))
+                s.connect((self.host, self.port))
             except OSError:
                 s.close()
                 break

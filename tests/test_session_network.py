@@ -86,6 +86,25 @@ def test_connect_timeout_when_the_listener_backlog_is_full() -> None:
     assert elapsed < 2.5
 
 
+def test_connect_timeout_on_port_25_explains_isp_blocking() -> None:
+    """The same filtered-port situation on port 25 itself (needs the privilege to bind port 25 on loopback)."""
+    full = None
+    for last in range(20, 40):
+        try:
+            full = FullBacklog(f"127.0.4.{last}", 25)
+            break
+        except OSError:
+            continue
+    if full is None:
+        pytest.skip("cannot bind port 25 on a loopback address here (needs privileges)")
+    with full:
+        report = diagnose(full.host, 25, timeout=1.0)
+    assert report.codes() == ["connect.timeout"]
+    f = report.findings[0]
+    assert "ISPs" in f.explanation and "587" in f.explanation and "2525" in f.explanation
+    assert "587, 465, 2525" in f.fix
+
+
 def test_connect_unreachable_for_an_ipv4_mapped_address_over_ipv6() -> None:
     """An IPv4-mapped address (a AAAA record holding ::ffff:a.b.c.d) cannot be reached over IPv6."""
     with Peer(ScriptedSmtp()) as peer:
