@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from smtpkit.secrets import redact, redact_value
+from smtpkit.secrets import REDACTED, redact, redact_value
 
 
 class Status(str, enum.Enum):
@@ -144,6 +144,22 @@ class Step:
         self.details = redact_value(dict(self.details))
         self.tables = redact_value({k: [dict(r) for r in v] for k, v in self.tables.items()})
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Checks assign `step.summary = f"refused: {reply}"` after creation; that text is
+        # redacted like the first one. (In-place edits of details/tables are redacted by the views.)
+        if name == "summary" and isinstance(value, str):
+            value = redact(value)
+        object.__setattr__(self, name, value)
+
+    def view(self) -> tuple[str, dict[str, Any], dict[str, list[dict[str, Any]]]]:
+        """summary, details and tables as every view shows them: redacted again at render time.
+
+        Creation-time redaction cannot see what a check added later
+        (`step.details["server reply"] = ...`) nor a secret registered afterwards.
+        """
+        tables = {redact(str(k)): [redact_value(dict(r)) for r in rows] for k, rows in self.tables.items()}
+        return redact(str(self.summary)), redact_value(dict(self.details)), tables
+
     def add(self, *findings: Finding) -> None:
         """Attach findings and let the step's status reflect the worst of them."""
         self.findings.extend(findings)
@@ -154,15 +170,16 @@ class Step:
             self.status = Status.WARN
 
     def to_dict(self) -> dict[str, Any]:
+        summary, details, tables = self.view()
         out: dict[str, Any] = {
-            "name": self.name,
+            "name": redact(self.name),
             "status": self.status.value,
-            "summary": self.summary,
+            "summary": summary,
             "elapsed_ms": round(float(self.elapsed_ms), 1),
-            "details": _jsonable(self.details),
+            "details": _jsonable(details),
         }
-        if self.tables:
-            out["tables"] = _jsonable(self.tables)
+        if tables:
+            out["tables"] = _jsonable(tables)
         return out
 
 
@@ -204,8 +221,15 @@ class Transcript:
         if len(self.lines) >= self.max_lines:
             self.dropped += 1
             return
+        # Redact before cutting: a cut through a password would leave its first
+        # characters behind, and no longer match the redactor.
+        text = redact(text)
         if len(text) > self.max_line_chars:
-            text = text[: self.max_line_chars] + f"… [{len(text) - self.max_line_chars} more characters]"
+            cut = self.max_line_chars
+            marker = text.find(REDACTED, max(0, cut - len(REDACTED) + 1), cut + len(REDACTED) - 1)
+            if 0 <= marker < cut:
+                cut = marker + len(REDACTED)  # keep the marker whole: "<reda…" would puzzle a reader
+            text = text[:cut] + f"… [{len(text) - cut} more characters]"
         self.lines.append(TranscriptLine(self.elapsed_ms(), direction, text))
 
     def client(self, text: str) -> None:
@@ -323,9 +347,9 @@ class Report:
 
         rows = [
             {
-                "step": s.name,
+                "step": redact(s.name),
                 "status": s.status.value,
-                "summary": s.summary,
+                "summary": s.view()[0],
                 "elapsed_ms": round(float(s.elapsed_ms), 1),
                 "findings": ", ".join(f.code for f in s.findings),
             }
@@ -391,7 +415,7 @@ def _jsonable(value: Any) -> Any:
         return [_jsonable(v) for v in value]
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
-    return str(value)
+    return redact(str(value))  # bytes, exceptions, objects: their str() was never redacted
 
 
 def _cell(value: Any) -> str:
@@ -407,7 +431,9 @@ def _cell(value: Any) -> str:
         return ", ".join(f"{k}={_cell(v)}" for k, v in value.items())
     if isinstance(value, float):
         return f"{value:g}"
-    return str(value)
+    if isinstance(value, str):
+        return value
+    return redact(str(value))  # bytes, exceptions, objects: their str() was never redacted
 
 
 # ---------------------------------------------------------------------------
@@ -498,30 +524,36 @@ def findings_html(findings: Sequence[Finding]) -> str:
     return "".join(finding_html(f) for f in findings)
 
 
+def _step_views(report: Report) -> list[tuple[Step, str, str, dict[str, Any], dict[str, list[dict[str, Any]]]]]:
+    """(step, name, summary, details, tables) of every step, redacted at render time (see `Step.view`)."""
+    return [(s, redact(str(s.name)), *s.view()) for s in report.steps]
+
+
 def render_html(report: Report, *, transcript: bool = True) -> str:
     target = report.target_dict()
+    steps = _step_views(report)
     out = [_CSS, '<div class="smtpkit-report">']
-    out.append(f"<h3>{esc(report.title)} — verdict {badge(report.verdict)}</h3>")
+    out.append(f"<h3>{esc(redact(str(report.title)))} — verdict {badge(report.verdict)}</h3>")
     if target:
         out.append(details_table(target))
     out.append(
         html_table(
             [
                 {
-                    "step": s.name,
+                    "step": name,
                     "status": s.status.value,
-                    "summary": s.summary,
+                    "summary": summary,
                     "ms": round(float(s.elapsed_ms), 1),
                     "findings": ", ".join(f.code for f in s.findings),
                 }
-                for s in report.steps
+                for s, name, summary, _d, _t in steps
             ]
         )
     )
-    for s in report.steps:
-        out.append(f"<h4>{badge(s.status.value)} {esc(s.name)}: {esc(s.summary)}</h4>")
-        out.append(details_table(s.details))
-        for name, rows in s.tables.items():
+    for s, step_name, summary, details, tables in steps:
+        out.append(f"<h4>{badge(s.status.value)} {esc(step_name)}: {esc(summary)}</h4>")
+        out.append(details_table(details))
+        for name, rows in tables.items():
             out.append(f"<div><strong>{esc(name)}</strong></div>")
             out.append(html_table(rows))
         out.append(findings_html(s.findings))
@@ -542,12 +574,34 @@ def render_html(report: Report, *, transcript: bool = True) -> str:
 # text and markdown
 
 
+# C0/C1 controls (ESC starts terminal escape sequences, OSC 52 can even write the
+# clipboard), DEL, and the bidi overrides that reorder what a reader sees.
+_UNSAFE_CHARS = {
+    cp
+    for cp in (*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0), 0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F),
+               *range(0x2066, 0x206A))
+    if cp not in (0x09, 0x0A)
+}
+_UNSAFE_TABLE = {cp: (f"\\x{cp:02x}" if cp < 0x100 else f"\\u{cp:04x}") for cp in _UNSAFE_CHARS}
+_UNSAFE_TABLE[0x0D] = "\\r"
+
+
+def terminal_safe(text: str) -> str:
+    """Show control characters as visible escapes (``\\x1b``); keep newlines and tabs.
+
+    Text views go to terminals and log files, and most of their text came from a
+    server or DNS: raw control characters there could clear the screen, retitle
+    the window, hide lines (CR) or reorder them (bidi overrides).
+    """
+    return text.translate(_UNSAFE_TABLE)
+
+
 def text_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], *, max_width: int = 60) -> str:
     """A plain, aligned table for terminals (no colour needed to read it)."""
-    cells = [[_cell(r.get(c, "")) for c in columns] for r in rows]
-    cells = [[(v if len(v) <= max_width else v[: max_width - 1] + "…").replace("\n", " ") for v in row] for row in cells]
+    cells = [[terminal_safe(" ".join(_cell(r.get(c, "")).splitlines())) for c in columns] for r in rows]
+    cells = [[(v if len(v) <= max_width else v[: max_width - 1] + "…") for v in row] for row in cells]
     widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
-    line = "  ".join(c.upper().ljust(w) for c, w in zip(columns, widths))
+    line = "  ".join(terminal_safe(c.upper()).ljust(w) for c, w in zip(columns, widths))
     out = [line, "  ".join("-" * w for w in widths)]
     out += ["  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in cells]
     return "\n".join(s.rstrip() for s in out)
@@ -563,7 +617,14 @@ def _wrap(text: str, indent: str, width: int) -> str:
 
 
 def render_text(report: Report, *, transcript: bool = False, width: int = 100) -> str:
-    out = [f"{report.title}: verdict {report.verdict.upper()}"]
+    """The terminal view. Control characters from servers and DNS are shown as escapes
+    (see `terminal_safe`), so a hostile banner cannot drive the reader's terminal."""
+    return terminal_safe(_render_text(report, transcript=transcript, width=width))
+
+
+def _render_text(report: Report, *, transcript: bool, width: int) -> str:
+    steps = _step_views(report)
+    out = [f"{redact(str(report.title))}: verdict {report.verdict.upper()}"]
     target = report.target_dict()
     if target:
         out.append("  " + ", ".join(f"{k}={_cell(v)}" for k, v in target.items() if v not in (None, "", [], ())))
@@ -572,21 +633,22 @@ def render_text(report: Report, *, transcript: bool = False, width: int = 100) -
         text_table(
             [
                 {
-                    "step": s.name,
+                    "step": name,
                     "status": s.status.value.upper(),
-                    "summary": s.summary,
+                    "summary": summary,
                     "ms": f"{float(s.elapsed_ms):.0f}",
                 }
-                for s in report.steps
+                for s, name, summary, _d, _t in steps
             ],
             ["step", "status", "summary", "ms"],
             max_width=max(30, width - 30),
         )
     )
-    for s in report.steps:
-        for name, rows in s.tables.items():
+    for _s, step_name, _summary, _details, tables in steps:
+        for name, rows in tables.items():
             if rows:
-                out += ["", f"{s.name}: {name}", text_table(rows, list(rows[0].keys()), max_width=40)]
+                columns = list(dict.fromkeys(str(k) for r in rows for k in r))
+                out += ["", f"{step_name}: {name}", text_table(rows, columns, max_width=40)]
     findings = report.findings
     if findings:
         out += ["", "Findings:"]
@@ -606,7 +668,8 @@ def render_text(report: Report, *, transcript: bool = False, width: int = 100) -
 
 
 def _md_escape(value: Any) -> str:
-    s = html.escape(_cell(value).replace("\n", " "), quote=False)
+    # every line break (\r, \v, \x85, \u2028 ... not only \n) would end a table row or paragraph
+    s = html.escape(terminal_safe(" ".join(_cell(value).splitlines())), quote=False)
     for ch in ("\\", "|", "`", "*", "_", "[", "]"):
         s = s.replace(ch, "\\" + ch)
     return s
@@ -620,10 +683,10 @@ def markdown_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) ->
 
 
 def render_markdown(report: Report) -> str:
-    out = [f"## {_md_escape(report.title)}: verdict **{report.verdict.upper()}**", ""]
+    out = [f"## {_md_escape(redact(str(report.title)))}: verdict **{report.verdict.upper()}**", ""]
     out.append(
         markdown_table(
-            [{"step": s.name, "status": s.status.value.upper(), "summary": s.summary} for s in report.steps],
+            [{"step": name, "status": s.status.value.upper(), "summary": summary} for s, name, summary, _d, _t in _step_views(report)],
             ["step", "status", "summary"],
         )
     )

@@ -22,8 +22,10 @@ from __future__ import annotations
 import base64
 import getpass
 import hmac
+import json
 import logging
 import os
+import quopri
 import re
 import threading
 import urllib.parse
@@ -114,6 +116,68 @@ def _b64_variants(data: bytes) -> set[str]:
     return {v for v in out if v}
 
 
+def _py_escape_char(ch: str, quote: str, *, ascii_only: bool) -> str:
+    if ch == "\\" or ch == quote:
+        return "\\" + ch
+    if ch in "\t\n\r":
+        return {"\t": "\\t", "\n": "\\n", "\r": "\\r"}[ch]
+    o = ord(ch)
+    if o < 0x20 or o == 0x7F:
+        return f"\\x{o:02x}"
+    if o < 0x7F or (not ascii_only and ch.isprintable()):
+        return ch
+    if o < 0x100:
+        return f"\\x{o:02x}"
+    if o < 0x10000:
+        return f"\\u{o:04x}"
+    return f"\\U{o:08x}"
+
+
+def py_escaped(value: str, quote: str = "'", *, ascii_only: bool = False) -> str:
+    """What `repr()` (or `ascii()`) prints between the quotes for `value`, with `quote` as delimiter."""
+    return "".join(_py_escape_char(ch, quote, ascii_only=ascii_only) for ch in value)
+
+
+def py_escaped_bytes(data: bytes, quote: str = "'") -> str:
+    """What `repr()` of a bytes object prints between the quotes."""
+    out = []
+    for b in data:
+        ch = chr(b)
+        if ch == "\\" or ch == quote:
+            out.append("\\" + ch)
+        elif ch in "\t\n\r":
+            out.append({"\t": "\\t", "\n": "\\n", "\r": "\\r"}[ch])
+        elif 0x20 <= b < 0x7F:
+            out.append(ch)
+        else:
+            out.append(f"\\x{b:02x}")
+    return "".join(out)
+
+
+def escaped_forms(value: str) -> set[str]:
+    """The ways Python and our views print a string that a raw match would miss.
+
+    An exception that carries the bytes we sent prints them with `repr()`
+    (``b'\\x00user\\x00p\\xc3\\xa4ss'``), a JSON document escapes quotes, backslashes
+    and (with ensure_ascii) every non-ASCII letter, a MIME body uses
+    quoted-printable, a debug dump uses hex. A password with a quote, a
+    backslash or an accent would slip through all of these unchanged.
+    """
+    raw = value.encode("utf-8")
+    forms: set[str] = set()
+    for quote in ("'", '"'):
+        forms.add(py_escaped(value, quote))
+        forms.add(py_escaped(value, quote, ascii_only=True))
+        forms.add(py_escaped_bytes(raw, quote))
+    forms.add(json.dumps(value)[1:-1])
+    forms.add(json.dumps(value, ensure_ascii=False)[1:-1])
+    forms.add(quopri.encodestring(raw, quotetabs=True).decode("ascii").replace("=\n", ""))
+    forms.add(raw.hex())
+    forms.add(raw.hex().upper())
+    forms.discard(value)
+    return {f for f in forms if f}
+
+
 def b64_cores(data: bytes) -> set[str]:
     """The base64 characters that `data` alone determines, at each of the 3 alignments.
 
@@ -153,6 +217,7 @@ class Redactor:
             raw = value.encode("utf-8")
             forms = {value, urllib.parse.quote(value, safe=""), urllib.parse.quote_plus(value)}
             forms |= _b64_variants(raw)
+            forms |= escaped_forms(value)
             if len(value) >= _MIN_SUBSTRING_LEN:
                 self._exact |= {f for f in forms if len(f) >= _MIN_SUBSTRING_LEN}
             else:
@@ -182,6 +247,8 @@ class Redactor:
             for blob in blobs:
                 self._exact |= {v for v in _b64_variants(blob.encode("utf-8")) if len(v) >= _MIN_SUBSTRING_LEN}
                 self._exact.add(blob)
+                # repr() of the bytes we sent: a short password right after "\x00" is no whole word.
+                self._exact |= escaped_forms(blob)
             self._rebuild()
 
     def _rebuild(self) -> None:
@@ -235,7 +302,8 @@ def redact_value(value: Any) -> Any:
     if isinstance(value, Secret):
         return str(value)
     if isinstance(value, Mapping):
-        return {k: redact_value(v) for k, v in value.items()}
+        # keys too: a details key can be built from server text ("result for <ip>", a header name)
+        return {(redact(k) if isinstance(k, str) else k): redact_value(v) for k, v in value.items()}
     if isinstance(value, list):
         return [redact_value(v) for v in value]
     if isinstance(value, tuple):

@@ -50,6 +50,9 @@ def spf_step(
         details["record"] = "(none)"
     if an.spf99_records:
         details["type-99 SPF record"] = an.spf99_records
+    if an.truncated:
+        details["analysis"] = (f"stopped after {an.queries} DNS queries: the include tree is too large or too slow "
+                               "to walk completely, so lookup counts are lower bounds")
     tables: dict[str, list[dict[str, object]]] = {}
     if an.record is not None:
         tables["reading"] = explain_record(an.record, domain=domain).to_rows()

@@ -122,8 +122,22 @@ def _enhance(status: str) -> str:
 
 
 def _wire(reply: str) -> str:
-    """Table replies use '\\n' between lines; the wire needs CRLF."""
+    """Table replies use '\\n' between lines; the wire needs CRLF.
+
+    Replies echo what the client sent (the EHLO name); aiosmtpd keeps bytes that
+    are not UTF-8 as lone surrogates, which cannot be encoded for the wire, so they
+    become U+FFFD instead of an "internal lab server error".
+    """
+    try:
+        reply.encode("utf-8")
+    except UnicodeEncodeError:
+        reply = reply.encode("utf-8", "surrogateescape" if _only_escapes(reply) else "replace").decode("utf-8", "replace")
     return "\r\n".join(reply.replace("\r\n", "\n").split("\n"))
+
+
+def _only_escapes(text: str) -> bool:
+    """True when every lone surrogate in `text` is a surrogateescape'd byte (U+DC80..U+DCFF)."""
+    return all(not (0xD800 <= ord(c) <= 0xDFFF) or 0xDC80 <= ord(c) <= 0xDCFF for c in text)
 
 
 class _Fields(dict):  # type: ignore[type-arg]
@@ -624,7 +638,11 @@ class _LabSMTP(SMTP):
             # challenge, the client answers with an empty line, then the final 535.
             error = json.dumps(XOAUTH2_ERROR, separators=(",", ":")).encode()
             await self._raw("334 " + base64.b64encode(error).decode("ascii"))
-            await self._reader.readline()
+            try:
+                await self._reader.readline()
+            except ValueError:  # a "line" longer than the stream limit: asyncio has discarded it
+                await self._raw("500 5.5.6 Error: line too long")
+                return AuthResult(success=False, handled=True)
         return result
 
     async def smtp_DATA(self, arg: str) -> None:

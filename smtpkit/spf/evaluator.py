@@ -30,6 +30,10 @@ MAX_LOOKUPS = 10
 MAX_VOID_LOOKUPS = 2
 MAX_NAMES = 10  # names checked for one mx or ptr mechanism (RFC 7208 §4.6.4)
 DEFAULT_DEADLINE = 20.0  # seconds; RFC 7208 §4.6.4 asks for at least 20
+# Longest explanation we keep. Macros multiply a TXT string (a 5-character %{s} becomes the
+# whole sender address), so a hostile exp= could make megabytes; a receiver sends the text in
+# one SMTP reply line, whose limit is 512 octets (RFC 5321 §4.5.3.1.5).
+MAX_EXPLANATION = 512
 
 
 class Result(str, enum.Enum):
@@ -611,6 +615,9 @@ class _Evaluation:
         except _Abort:
             return None
         tt.note = "explanation used for the fail result"
+        if len(text) > MAX_EXPLANATION:
+            tt.note += f" (cut from {len(text)} to {MAX_EXPLANATION} characters, the length of one SMTP reply line)"
+            text = text[: MAX_EXPLANATION - 1] + "…"
         return text
 
 

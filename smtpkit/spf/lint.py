@@ -15,6 +15,7 @@ fixes carry the corrected record.
 from __future__ import annotations
 
 import ipaddress
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +28,14 @@ from smtpkit.spf.parser import Record, Term, is_spf_record, parse_record
 
 MAX_NODES = 40  # records fetched in one analysis: bounded work for hostile trees
 MAX_DEPTH = 12
+# DNS queries and seconds one analysis may spend. MAX_NODES alone does not bound the work:
+# one record can hold thousands of `mx:` terms, each worth 21 queries (MX + 10 hosts x A/AAAA),
+# and each query against a silent server costs a whole resolver lifetime. The worst record a
+# receiver can still evaluate (10 mx terms) needs about 230 queries.
+MAX_QUERIES = 400
+ANALYSIS_DEADLINE = 20.0
+_TAIL_QUERIES = 24  # SPF + A + AAAA + MX + 10 MX hosts x A/AAAA, after the walk
+TRUNCATED_NOTE = "not analysed: the analysis stopped after {queries} DNS queries / {seconds:g} s (a record tree this large is broken anyway)"
 TOO_LONG = 450  # characters; RFC 7208 §3.4 asks to keep answers within 512-byte UDP
 MAX_FLATTEN = 16  # networks we are willing to paste in place of an include
 
@@ -108,6 +117,7 @@ class SpfAnalysis:
     mx_hosts: list[str] = field(default_factory=list)
     mx_addresses: list[str] = field(default_factory=list)
     truncated: bool = False
+    queries: int = 0  # DNS queries the analysis made
 
     @property
     def record(self) -> str | None:
@@ -164,13 +174,36 @@ class SpfAnalysis:
 # -- DNS walk -------------------------------------------------------------------------
 
 
+class _OutOfBudget(Exception):
+    """The analysis has spent its DNS queries or its time (see MAX_QUERIES)."""
+
+
 class _Walker:
-    def __init__(self, resolver: Resolver, an: SpfAnalysis) -> None:
+    def __init__(self, resolver: Resolver, an: SpfAnalysis, deadline: float | None = None) -> None:
         self.r = resolver
         self.an = an
         self.nodes = 0
+        self.queries = 0
+        self.started = time.monotonic()
+        self.deadline = deadline if deadline is not None else self.started + ANALYSIS_DEADLINE
+
+    @property
+    def truncated_note(self) -> str:
+        return TRUNCATED_NOTE.format(queries=self.queries, seconds=round(time.monotonic() - self.started, 1))
+
+    def spend(self, extra: int = 0) -> None:
+        """Count one query, or raise _OutOfBudget (and mark the analysis truncated) when none is left.
+
+        `extra` lets the few queries after the walk (the domain's own A/AAAA/MX, which
+        the fixes point at) run even when the tree used up the walk's share.
+        """
+        if self.queries >= MAX_QUERIES + extra or time.monotonic() >= self.deadline:
+            self.an.truncated = True
+            raise _OutOfBudget
+        self.queries += 1
 
     def _q(self, name: str, rdtype: str):  # type: ignore[no-untyped-def]
+        self.spend()
         ans = self.r.resolve(name, rdtype)
         if ans.failed:
             self.an.dns_errors.append((name, rdtype, ans.status))
@@ -184,7 +217,12 @@ class _Walker:
             node.note = "not followed: the tree is too large to analyse further"
             node.flattenable = False
             return node
-        ans = self._q(domain, "TXT")
+        try:
+            ans = self._q(domain, "TXT")
+        except _OutOfBudget:
+            node.note = self.truncated_note
+            node.flattenable = False
+            return node
         node.status = ans.status
         if depth == 0:
             self.an.txt_status = ans.status
@@ -203,7 +241,12 @@ class _Walker:
         for t in parsed.terms:
             if t.kind == "modifier" and (t.name != "redirect" or has_all):
                 continue
-            cost = self.term(node, t, stack)
+            try:
+                cost = self.term(node, t, stack)
+            except _OutOfBudget:  # count the term as a receiver would, without asking DNS
+                node.flattenable = False
+                node.note = node.note or self.truncated_note
+                cost = 1 if t.counts_lookup else 0
             if t.counts_lookup:
                 node.own_lookups += 1
             node.term_costs.append((t.text, cost))
@@ -284,29 +327,42 @@ class _Walker:
         return 1 + child.total_lookups
 
 
-def analyze(domain: str, resolver: Resolver) -> SpfAnalysis:
-    """Fetch and walk `domain`'s SPF (worst case: an address that matches nothing)."""
+def analyze(domain: str, resolver: Resolver, *, deadline: float | None = None) -> SpfAnalysis:
+    """Fetch and walk `domain`'s SPF (worst case: an address that matches nothing).
+
+    Bounded: at most MAX_QUERIES DNS queries and ANALYSIS_DEADLINE seconds (or
+    until `deadline`, a time.monotonic() value); past that `truncated` is set and
+    the rest of the tree is counted without being fetched.
+    """
     domain = domain.strip().rstrip(".")
     an = SpfAnalysis(domain=domain)
-    walker = _Walker(resolver, an)
+    walker = _Walker(resolver, an, deadline)
     an.root = walker.node(domain, "check_host", "", 0, (domain.lower(),))
     an.spf_records = list(an.root.records)
-    spf99 = resolver.resolve(domain, "SPF")
-    if spf99.ok:
-        an.spf99_records = list(spf99.texts)
-    # Addresses a fix may point at ("a" or "mx" instead of a raw ip4:).
-    for rdtype in ("A", "AAAA"):
-        a = resolver.resolve(domain, rdtype)
-        if a.ok:
-            an.domain_addresses += a.texts
-    mx = resolver.resolve(domain, "MX")
-    if mx.ok:
-        an.mx_hosts = [r.exchange.to_text().rstrip(".") for r in mx.records if r.exchange.to_text() != "."]
-        for host in an.mx_hosts[:10]:
-            for rdtype in ("A", "AAAA"):
-                a = resolver.resolve(host, rdtype)
-                if a.ok:
-                    an.mx_addresses += a.texts
+    try:
+        walker.spend(_TAIL_QUERIES)
+        spf99 = resolver.resolve(domain, "SPF")
+        if spf99.ok:
+            an.spf99_records = list(spf99.texts)
+        # Addresses a fix may point at ("a" or "mx" instead of a raw ip4:).
+        for rdtype in ("A", "AAAA"):
+            walker.spend(_TAIL_QUERIES)
+            a = resolver.resolve(domain, rdtype)
+            if a.ok:
+                an.domain_addresses += a.texts
+        walker.spend(_TAIL_QUERIES)
+        mx = resolver.resolve(domain, "MX")
+        if mx.ok:
+            an.mx_hosts = [r.exchange.to_text().rstrip(".") for r in mx.records if r.exchange.to_text() != "."]
+            for host in an.mx_hosts[:10]:
+                for rdtype in ("A", "AAAA"):
+                    walker.spend(_TAIL_QUERIES)
+                    a = resolver.resolve(host, rdtype)
+                    if a.ok:
+                        an.mx_addresses += a.texts
+    except _OutOfBudget:
+        pass
+    an.queries = walker.queries
     return an
 
 
