@@ -347,6 +347,14 @@ def test_smtputf8_is_requested_when_offered() -> None:
     )
     assert report.step("send").status is Status.PASS
     assert any(line.startswith(b"MAIL FROM:<a@example.test> SMTPUTF8") for line in peer.received)
+    assert "RCPT TO:<jörg@example.test>".encode() in peer.received
+
+
+def test_international_message_is_sent_with_utf8_headers() -> None:
+    peer = ScriptedSmtp(ehlo=("peer.test", "SMTPUTF8", "8BITMIME"))
+    report = run(peer, security="plain", mail_from="a@example.test", rcpt_to="jörg@example.test", send=True)
+    assert report.step("send").status is Status.PASS, report.to_text()
+    assert "To: jörg@example.test".encode() in peer.messages[0]
 
 
 def test_data_answered_with_250_instead_of_354_is_unexpected() -> None:

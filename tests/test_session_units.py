@@ -193,6 +193,11 @@ def test_test_message_has_the_required_headers() -> None:
     assert "\r\n" in text and all(len(line) <= 998 for line in text.split("\r\n"))
 
 
+def test_international_addresses_stay_utf8_in_the_headers() -> None:
+    raw, _ = build_test_message("a@example.test", ["jörg@bücher.example"], "smtpkit-abc123")
+    assert "To: jörg@bücher.example" in raw.decode("utf-8")
+
+
 def test_queue_id_extraction() -> None:
     assert queue_id(Reply(250, ("2.0.0 Ok: queued as 4XyZ12AbC",))) == "4XyZ12AbC"
     assert queue_id(Reply(250, ("OK id=1rABCD-000123-4x",))) == "1rABCD-000123-4x"

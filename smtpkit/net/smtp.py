@@ -40,6 +40,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
+from email.policy import SMTPUTF8 as SMTPUTF8_POLICY
 from typing import Any
 
 from smtpkit.knowledge.smtp_errors import printable
@@ -683,7 +684,9 @@ def new_token() -> str:
 def build_test_message(mail_from: str, rcpt_to: Sequence[str], token: str, *, server: str = "") -> tuple[bytes, str]:
     """The test message (Date, Message-ID, From, To, Subject with `token`) as CRLF bytes, and its Message-ID."""
     domain = mail_from.rpartition("@")[2] or "smtpkit.invalid"
-    msg = EmailMessage(policy=SMTP_POLICY)
+    # International addresses travel as raw UTF-8 headers (RFC 6532), never RFC 2047-encoded.
+    international = not all(a.isascii() for a in (mail_from, *rcpt_to))
+    msg = EmailMessage(policy=SMTPUTF8_POLICY if international else SMTP_POLICY)
     msg["Date"] = email.utils.formatdate(localtime=True)
     message_id = f"<{token}.{int(time.time())}@{domain}>"
     msg["Message-ID"] = message_id
