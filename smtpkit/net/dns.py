@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import math
 import socket
 import threading
 import time
@@ -198,8 +199,11 @@ class Resolver:
             self.nameservers = [ns if isinstance(ns, Nameserver) else Nameserver.parse(ns) for ns in nameservers]
         if not self.nameservers:
             raise ValueError("no nameservers: give nameservers=[...] or configure /etc/resolv.conf")
-        if timeout <= 0:
-            raise ValueError("timeout must be positive")
+        # not (x > 0) also rejects NaN; infinity would let a silent server hang us forever
+        if not (timeout > 0) or math.isinf(timeout):
+            raise ValueError("timeout must be positive and finite (seconds)")
+        if lifetime is not None and (not (lifetime > 0) or math.isinf(lifetime)):
+            raise ValueError("lifetime must be positive and finite (seconds)")
         self.timeout = float(timeout)
         self.lifetime = float(lifetime) if lifetime is not None else max(self.timeout * 2.5, self.timeout)
         self.retries = max(0, int(retries))
@@ -340,7 +344,7 @@ class Resolver:
                         response = dns.query.tcp(q, ns.host, timeout=timeout, port=ns.port)
                         used_tcp = True
                     else:
-                        response, used_tcp = dns.query.udp_with_fallback(q, ns.host, timeout=timeout, port=ns.port)
+                        response, used_tcp = self._udp_with_fallback(q, ns, timeout, deadline)
                 except dns.exception.Timeout:
                     last = DnsAnswer(
                         name=display, rdtype=rdt_text, status=TIMEOUT, nameserver=str(ns), error=f"no answer from {ns} within {timeout:.1f}s"
@@ -357,6 +361,36 @@ class Resolver:
                     continue
                 return ans
         return last
+
+    def _udp_with_fallback(
+        self, q: dns.message.Message, ns: Nameserver, timeout: float, deadline: float
+    ) -> tuple[dns.message.Message, bool]:
+        """UDP, then TCP when the answer is truncated; the TCP retry gets only the time left.
+
+        dnspython's `udp_with_fallback` gives each transport the full timeout, so a
+        server that answers truncated just before the timeout and then stalls on
+        TCP would stretch one query to twice the lifetime.
+        """
+        try:
+            return dns.query.udp(q, ns.host, timeout=timeout, port=ns.port, raise_on_truncation=True), False
+        except dns.message.Truncated:
+            left = min(self.timeout, deadline - time.monotonic())
+            if left <= 0:
+                raise dns.exception.Timeout(timeout=0.0) from None
+            return dns.query.tcp(q, ns.host, timeout=left, port=ns.port), True
+
+    async def _audp_with_fallback(
+        self, q: dns.message.Message, ns: Nameserver, timeout: float, deadline: float
+    ) -> tuple[dns.message.Message, bool]:
+        """The asyncio twin of `_udp_with_fallback`, each await capped by the deadline too."""
+        try:
+            udp = dns.asyncquery.udp(q, ns.host, timeout=timeout, port=ns.port, raise_on_truncation=True)
+            return await asyncio.wait_for(udp, timeout + 0.5), False
+        except dns.message.Truncated:
+            left = min(self.timeout, deadline - time.monotonic())
+            if left <= 0:
+                raise dns.exception.Timeout(timeout=0.0) from None
+            return await asyncio.wait_for(dns.asyncquery.tcp(q, ns.host, timeout=left, port=ns.port), left + 0.5), True
 
     # -- async ------------------------------------------------------------------
     async def aresolve(self, name: str, rdtype: str | int = "A") -> DnsAnswer:
@@ -401,9 +435,7 @@ class Resolver:
                         response = await asyncio.wait_for(dns.asyncquery.tcp(q, ns.host, timeout=timeout, port=ns.port), timeout + 0.5)
                         used_tcp = True
                     else:
-                        response, used_tcp = await asyncio.wait_for(
-                            dns.asyncquery.udp_with_fallback(q, ns.host, timeout=timeout, port=ns.port), timeout * 2 + 0.5
-                        )
+                        response, used_tcp = await self._audp_with_fallback(q, ns, timeout, deadline)
                 except (dns.exception.Timeout, asyncio.TimeoutError):
                     last = DnsAnswer(
                         name=display, rdtype=rdt_text, status=TIMEOUT, nameserver=str(ns), error=f"no answer from {ns} within {timeout:.1f}s"
