@@ -148,13 +148,11 @@ def test_endpoint_table_renders_for_notebooks(lab):
     assert "expired_cert" in html and lab.password.reveal() not in html
 
 
-def test_start_is_fast_and_stop_releases_everything():
+def test_stop_releases_everything():
+    """(How fast the lab starts is measured by benchmarks/lab_start.py.)"""
     before = {t.name for t in threading.enumerate()}
-    started = time.perf_counter()
     lab = Lab()
     info = lab.start()
-    elapsed = time.perf_counter() - started
-    assert elapsed < 2.0, f"Lab().start() took {elapsed:.2f} s"
     ports = [ep.port for ep in info.smtp if ep.name not in ("refusing",)]
     with socket.create_connection(info.endpoint("submission").address, timeout=TIMEOUT) as held:
         assert held.recv(100).startswith(b"220")

@@ -548,13 +548,19 @@ def test_hostile_reply_text_still_gives_a_bounded_finding() -> None:
     assert len(f.explanation) < 5000
 
 
-def test_huge_replies_are_classified_quickly() -> None:
-    import time
+def test_huge_replies_are_matched_on_a_bounded_prefix() -> None:
+    """A hostile server may send megabytes; rules only ever see a bounded prefix.
+
+    (How fast that is, is measured in benchmarks/classify_reply.py, not asserted here.)
+    """
+    from smtpkit.knowledge import provider_rules
 
     for text in ("5.7.1 listed in " + "a" * 200_000, "a." * 100_000, "authentication required " * 10_000):
-        start = time.perf_counter()
+        assert len(provider_rules._flat(text)) <= provider_rules._MATCH_LIMIT
         assert classify_reply("rcpt", 550, text) is not None
-        assert time.perf_counter() - start < 0.5
+    # the prefix is what decides: a rule's words after the limit are not seen
+    late = "x" * (provider_rules._MATCH_LIMIT * 3) + " Daily user sending limit exceeded"
+    assert provider_rules._flat("5.4.5 " + late).endswith("x")
 
 
 def test_secret_in_reply_text_is_redacted() -> None:
