@@ -53,6 +53,25 @@ def _printable(data: bytes, limit: int = 200) -> str:
     return out + ("…" if len(data) > limit else "")
 
 
+def _tls_record_header(data: bytes) -> bool:
+    """Do these bytes start like a TLS record (content type 20-23, major version 3)?"""
+    return len(data) >= 3 and data[0] in (20, 21, 22, 23) and data[1] == 3
+
+
+def _broken_tls_record(reason: str, peer: bytes) -> bool:
+    """Was the "not TLS" answer really a TLS record with an impossible length?
+
+    The record header is the proof when we saw it; OpenSSL sometimes consumes it
+    before our peek, and then "packet length too long" over bytes that are not
+    text (a greeting would be) says the same.
+    """
+    if _tls_record_header(peer):
+        return True
+    body = peer[3:] if peer.startswith(b"...") else peer
+    texty = sum(32 <= b < 127 or b in (9, 10, 13) for b in body)
+    return reason == "PACKET_LENGTH_TOO_LONG" and texty < 0.8 * len(body)
+
+
 def cert_evidence(cert: CertInfo | None) -> str:
     """The certificate fields a finding cites as proof."""
     if cert is None:
@@ -252,6 +271,18 @@ def _failure_findings(
     if err.code == "tls.handshake_timeout":
         return [finding(err.code, evidence, provider=provider, seconds=f"{outcome.timeout:g}",
                         after_starttls=" and the STARTTLS command" if mode == "starttls" else "", **common)]
+    if err.code == "tls.wrong_mode_implicit_on_starttls" and _broken_tls_record(err.reason, outcome.peer_bytes):
+        # OpenSSL says "packet length too long" / "wrong version number" for a broken TLS record
+        # too; when the bytes are a TLS record header, the server does speak TLS, badly.
+        return [finding("tls.handshake_failed", f"{evidence}; server sent: {_printable(outcome.peer_bytes, 24)}",
+                        provider=provider, reason=humanize_reason(err.reason),
+                        meaning=("The server answered in TLS, but with a TLS record that breaks the protocol "
+                                 "(for example a length beyond the 16 KB TLS allows), so no client can finish the "
+                                 "handshake. The server's TLS library, or a proxy or load balancer in front of it, "
+                                 "is broken."),
+                        advice=("Test the server with another client (openssl s_client -connect host:port) to "
+                                "confirm, then update or reconfigure the TLS software or the device in front of it."),
+                        **common)]
     if err.code == "tls.wrong_mode_implicit_on_starttls":
         said = _printable(outcome.peer_bytes).strip() if outcome.peer_bytes else ""
         first_line = _printable(outcome.peer_bytes.split(b"\n", 1)[0].rstrip(b"\r"), 120).strip()

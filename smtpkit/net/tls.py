@@ -97,8 +97,8 @@ class TlsOptions:
         if not (self.timeout and self.timeout > 0):
             raise ValueError("timeout must be a positive number of seconds")
         parse_tls_version(self.min_version)  # fail early on a typo
-        if self.server_hostname is not None and ("\r" in self.server_hostname or "\n" in self.server_hostname):
-            raise ValueError("server_hostname must not contain CR or LF")
+        if self.server_hostname is not None and any(c in self.server_hostname for c in "\r\n\x00"):
+            raise ValueError("server_hostname must not contain CR, LF or NUL")
 
     @property
     def verified_against(self) -> str:
@@ -646,10 +646,18 @@ def _follow_up(
 
 
 def _connect(host: str, port: int, deadline: float) -> socket.socket:
+    """Connect within the deadline. Every failure is an OSError, as the callers promise.
+
+    A name that cannot be IDNA-encoded ("a..b", a 64-letter label) makes the socket
+    module raise UnicodeError before any lookup; it is a bad host name, like EAI_NONAME.
+    """
     left = _remaining(deadline)
     if left <= 0:
         raise TimeoutError("no time left to connect")
-    return socket.create_connection((host, port), timeout=left)
+    try:
+        return socket.create_connection((host, port), timeout=left)
+    except UnicodeError as exc:
+        raise socket.gaierror(socket.EAI_NONAME, f"{host!r} is not a valid host name ({exc})") from None
 
 
 def probe_implicit_tls(

@@ -1,0 +1,194 @@
+"""The TLS probe and the tls step against hostile TLS peers on loopback.
+
+Peers that send noise, stop halfway through a handshake, drip one byte at a
+time, claim a 64 KB record and never send it, or present certificates whose
+names carry markup, terminal escapes, bidi overrides and NUL bytes. The probe
+must answer each with a finding within its deadline, and every view must show
+the certificate's text without executing it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from smtpkit.checks.tls_step import tls_step
+from smtpkit.model import Report
+from smtpkit.net.tls import TlsOptions, detect_implicit_tls, probe_implicit_tls
+
+TIMEOUT = 1.0
+HOSTILE_CN = "<script>alert(1)</script>\x1b]0;owned\x07"
+
+
+class Peer:
+    """A loopback TCP server running `handler(conn)` per connection in a thread."""
+
+    def __init__(self, handler: Callable[[socket.socket], None]) -> None:
+        self.handler = handler
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            conn.settimeout(10)
+            threading.Thread(target=self._run, args=(conn,), daemon=True).start()
+
+    def _run(self, conn: socket.socket) -> None:
+        try:
+            self.handler(conn)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture()
+def peer():
+    peers: list[Peer] = []
+
+    def start(handler: Callable[[socket.socket], None]) -> Peer:
+        p = Peer(handler)
+        peers.append(p)
+        return p
+
+    yield start
+    for p in peers:
+        p.close()
+
+
+def _cert(tmp: Path, cn: str, sans: list[str], extra: list[x509.NameAttribute] | None = None) -> tuple[str, str]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn), *(extra or [])])
+    now = dt.datetime.now(dt.timezone.utc)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+    )
+    if sans:
+        builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(s) for s in sans]), critical=False)
+    cert = builder.sign(key, hashes.SHA256())
+    tmp.mkdir(parents=True, exist_ok=True)
+    (tmp / "c.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp / "k.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return str(tmp / "c.pem"), str(tmp / "k.pem")
+
+
+def _tls_server(certfile: str, keyfile: str) -> Callable[[socket.socket], None]:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(certfile, keyfile)
+
+    def handler(conn: socket.socket) -> None:
+        try:
+            with ctx.wrap_socket(conn, server_side=True) as tls:
+                tls.sendall(b"220 ready\r\n")
+                time.sleep(0.5)
+        except (ssl.SSLError, OSError):
+            pass
+
+    return handler
+
+
+def _probe(port: int) -> tuple[float, Report]:
+    started = time.monotonic()
+    outcome = probe_implicit_tls("127.0.0.1", port, TlsOptions(server_hostname="mail.example.test", timeout=TIMEOUT))
+    took = time.monotonic() - started
+    step = tls_step(outcome, mode="tls", host="127.0.0.1", port=port)
+    return took, Report(target={"host": "127.0.0.1", "port": port}, steps=[step])
+
+
+def _assert_views_safe(report: Report) -> None:
+    html = report.to_html()
+    assert "<script" not in html
+    text = report.to_text(transcript=True) + report.to_markdown()
+    assert not any(c in text for c in "\x00\x07\x1b\u202e"), "a control character reached a text view"
+
+
+def _drip(conn: socket.socket) -> None:
+    conn.recv(4096)
+    for _ in range(100):
+        conn.send(b"\x16")
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize(
+    ("handler", "code"),
+    [
+        (lambda c: (c.sendall(os.urandom(2000)), time.sleep(2)), "tls.wrong_mode_implicit_on_starttls"),
+        (lambda c: (c.sendall(b"220 \x1b[2J<b>ESMTP</b>\r\n"), time.sleep(2)), "tls.wrong_mode_implicit_on_starttls"),
+        (lambda c: (c.recv(4096), time.sleep(5)), "tls.handshake_timeout"),  # reads the hello, then silence
+        # a record longer than TLS allows: a broken TLS server, not a plain-text one
+        (lambda c: (c.recv(4096), c.sendall(b"\x16\x03\x03\xff\xff" + b"\x02" * 100), time.sleep(5)), "tls.handshake_failed"),
+        (lambda c: (c.recv(4096), c.sendall(b"\x16\x03\x03\x01\x00" + b"\x02" * 10), time.sleep(5)), "tls.handshake_timeout"),
+        (lambda c: (c.recv(4096), c.sendall(bytes.fromhex("15030300020228"))), "tls.handshake_failed"),  # a fatal alert
+        (_drip, None),
+    ],
+    ids=["noise", "plain-text-banner", "silent-after-hello", "record-too-long", "record-never-completes", "alert", "drip"],
+)
+def test_hostile_peers_get_a_finding_within_the_deadline(peer, handler, code) -> None:  # type: ignore[no-untyped-def]
+    took, report = _probe(peer(handler).port)
+    assert took < TIMEOUT * 2.5 + 0.5
+    step = report.steps[0]
+    assert step.status.value == "fail" and step.findings
+    if code is not None:
+        assert code in report.codes()
+    if code == "tls.handshake_failed":
+        assert "tls.wrong_mode_implicit_on_starttls" not in report.codes()
+    _assert_views_safe(report)
+
+
+def test_certificate_names_with_markup_and_escapes_are_shown_not_executed(peer, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    extra = [x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Ev\u202eil\x00Org")]
+    certfile, keyfile = _cert(tmp_path, HOSTILE_CN, ["<b>x</b>.test", "\x1b]0;t\x07.test"], extra)
+    took, report = _probe(peer(_tls_server(certfile, keyfile)).port)
+    assert {"tls.cert.self_signed", "tls.cert.hostname_mismatch"} <= set(report.codes())
+    assert "&lt;script&gt;" in report.to_html()  # the subject is shown, escaped
+    _assert_views_safe(report)
+
+
+def test_a_certificate_with_thousands_of_names_is_bounded(peer, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    certfile, keyfile = _cert(tmp_path, "big", [f"host{i}-{'a' * 40}.test" for i in range(1500)])
+    took, report = _probe(peer(_tls_server(certfile, keyfile)).port)
+    assert took < TIMEOUT * 2.5
+    assert "tls.cert.hostname_mismatch" in report.codes()
+    assert len(report.to_json()) < 2_000_000
+
+
+@pytest.mark.parametrize("host", ["a..b", "x" * 64 + ".test", "é" * 70 + ".test"])
+def test_host_names_that_cannot_be_encoded_are_connection_errors(host: str) -> None:
+    with pytest.raises(OSError, match="not a valid host name"):
+        probe_implicit_tls(host, 465, TlsOptions(timeout=TIMEOUT))
+    assert detect_implicit_tls(host, 465, timeout=TIMEOUT) is None
+
+
+def test_nul_in_the_expected_name_is_refused_up_front() -> None:
+    with pytest.raises(ValueError, match="NUL"):
+        TlsOptions(server_hostname="mail.example.test\x00.evil.test")
