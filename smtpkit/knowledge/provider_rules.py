@@ -1051,8 +1051,11 @@ def _params(stage: str, code: int, text: str, provider: str | None, context: Map
         "provider_name": "the provider",
         "limits": "see the provider's documentation",
         "limits_note": "",
+        # ehlo.rejected says "We introduced ourselves with 'EHLO {helo}'": a pasted reply
+        # (smtpkit explain) has no name, and "(helo unknown)" reads like a bug.
+        "helo": "<our host name>",
     }
-    for key in ("host", "port", "username", "mail_from", "rcpt_to", "mechanism", "size"):
+    for key in ("host", "port", "username", "mail_from", "rcpt_to", "mechanism", "size", "helo"):
         if context.get(key) not in (None, ""):
             values[key] = context[key]
     mechs = context.get("mechanisms")
