@@ -252,3 +252,36 @@ def test_report_screenshot(browser, jupyterlab):
         path=str(Path(shots) / "06_report_scorecard.png")
     )
     page.close()
+
+
+def test_exported_report_renders_offline(browser, jupyterlab, tmp_path):
+    """The HTML of `smtpkit report` in a browser that may not fetch anything: tables and explanations show."""
+    from playwright.sync_api import expect
+
+    from smtpkit.reporting import execute_notebook, notebook_path, write_html
+
+    run = execute_notebook(
+        notebook_path("06_report"), {"scenario": "expired_cert", "timeout": 5.0},
+        env={"SMTPKIT_LAB_STATE": str(jupyterlab["base"] / "lab-state.json")},
+    )
+    assert run.ok, [str(e) for e in run.errors]
+    out = write_html(run.notebook, tmp_path / "report.html")
+    attempted: list[str] = []
+    context = browser.new_context(offline=True, java_script_enabled=False)
+    page = context.new_page()
+
+    def block(route):  # anything but the file itself is a request the report should not need
+        if route.request.url.startswith("file://"):
+            route.continue_()
+        else:
+            attempted.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", block)
+    page.goto(out.as_uri())
+    expect(page.locator("h3", has_text="Mail delivery report")).to_be_visible()
+    expect(page.locator(".finding", has_text="tls.cert.expired").first).to_be_visible()
+    expect(page.get_by_text("Best practices:").first).to_be_visible()
+    assert page.locator("table:visible").count() > 5
+    assert attempted == []
+    context.close()
