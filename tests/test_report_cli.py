@@ -62,6 +62,7 @@ def test_flags_become_parameters(tmp_path):
     "argv, message",
     [
         (["-o", "r.html"], "say which server"),
+        (["--lab", "expired", "-o", "r.html"], "not a lab scenario; choose one of: .*expired_cert"),
         (["smtp.example.com", "--lab", "submission", "-o", "r.html"], "either a HOST or --lab"),
         (["smtp.example.com", "--port", "70000", "-o", "r.html"], "not a TCP port"),
         (["smtp.example.com", "--security", "ssl3", "-o", "r.html"], "choose auto"),

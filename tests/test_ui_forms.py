@@ -8,6 +8,7 @@ the practice lab with the real diagnosis.
 from __future__ import annotations
 
 import base64
+import datetime
 import json
 
 import pytest
@@ -218,3 +219,23 @@ def test_kernel_redacts_secrets_from_anything_displayed(shell):
     text = json.dumps(cap.outputs[0].data)
     assert "kernel-redaction-test-pw" not in text
     assert REDACTED in text
+
+
+def test_eml_form_verifies_the_lab_sample_then_an_upload(lab, shell):
+    from smtpkit.ui import EmlForm, lab_signed_sample
+
+    form = EmlForm(lab)
+    with capture_output() as cap:
+        form.run()
+    text = cap.outputs[0].data["text/plain"]
+    assert "the lab-signed sample" in text and "PASS" in text
+    tampered = lab_signed_sample().replace(b"Hello from the smtpkit lab", b"Hello from a forger")
+    upload = {"name": "forged.eml", "type": "message/rfc822", "size": len(tampered), "content": memoryview(tampered),
+              "last_modified": datetime.datetime.now(datetime.timezone.utc)}
+    form.upload.value = (upload,)  # what the browser sends when a file is chosen
+    assert form.upload.value == ()  # the message left the widget at once
+    assert "forged.eml" in form.which.value
+    with capture_output() as cap:
+        form.run_button.click()
+    final = [o for o in cap.outputs if o.update][-1].data["text/plain"]
+    assert "forged.eml" in final and "FAIL" in final

@@ -123,6 +123,12 @@ def parameters(args: argparse.Namespace) -> dict[str, Any]:
         raise UsageError("give either a HOST or --lab SCENARIO, not both")
     if host is None and not (args.lab or args.host == "lab"):
         raise UsageError("say which server to report on: a HOST (smtp.example.com), 'lab', or --lab SCENARIO")
+    if args.lab:
+        from smtpkit.lab import all_scenarios
+
+        names = [sc.name for sc in all_scenarios()]
+        if args.lab not in names:
+            raise UsageError(f"--lab {args.lab!r} is not a lab scenario; choose one of: {', '.join(names)}")
     if args.port is not None and not 0 < args.port < 65536:
         raise UsageError(f"--port {args.port} is not a TCP port (1-65535)")
     if not 0 < args.timeout <= 600:
