@@ -326,7 +326,7 @@ class Report:
         }
 
     def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+        return json_text(self.to_dict(), indent=indent)
 
     @classmethod
     def combine(cls, title: str, target: Any, reports: Sequence[Report]) -> Report:
@@ -584,6 +584,16 @@ _UNSAFE_CHARS = {
 }
 _UNSAFE_TABLE = {cp: (f"\\x{cp:02x}" if cp < 0x100 else f"\\u{cp:04x}") for cp in _UNSAFE_CHARS}
 _UNSAFE_TABLE[0x0D] = "\\r"
+
+
+# json.dumps escapes C0 controls; these it leaves raw (with ensure_ascii=False), and `--json`
+# output is read in terminals too. Inside a JSON string "\u009b" is the same character.
+_JSON_TABLE = {cp: f"\\u{cp:04x}" for cp in _UNSAFE_CHARS if cp >= 0x7F}
+
+
+def json_text(document: Any, indent: int | None = 2) -> str:
+    """JSON with non-ASCII kept readable but C1 controls, DEL and bidi overrides escaped."""
+    return json.dumps(document, indent=indent, ensure_ascii=False).translate(_JSON_TABLE)
 
 
 def terminal_safe(text: str) -> str:

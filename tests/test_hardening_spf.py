@@ -41,6 +41,8 @@ def _records() -> list[Record]:
         Record("escape.test", "TXT", b"v=spf1 \x1b]0;owned\x07 \x1b[2J <b>x</b> -all"),
         # %{p} in every term: each expansion is a PTR walk plus up to 10 forward lookups
         Record("p-bomb.test", "TXT", "v=spf1 " + " ".join(f"exists:%{{p}}.%{{p}}.x{i}.p-bomb.test" for i in range(9)) + " -all"),
+        # a prefix length of 5000 digits: Python's int() refuses more than 4300
+        Record("cidr-bomb.test", "TXT", "v=spf1 ip4:127.0.0.1/" + "1" * 5000 + " a/" + "9" * 4400 + " -all"),
         # ten-deep include chain, then a loop back to the start
         *[Record(f"i{n}.chain.test", "TXT", f"v=spf1 include:i{n + 1}.chain.test -all") for n in range(12)],
         Record("i12.chain.test", "TXT", "v=spf1 include:i0.chain.test -all"),
@@ -132,3 +134,11 @@ def test_control_characters_in_a_record_never_reach_the_terminal(server: DnsServ
     assert "\x1b" not in text and "\x07" not in text
     assert "\\x1b" in text  # shown as an escape, so the reader still sees what is published
     assert "<b>" not in report.to_html()
+
+
+def test_prefix_lengths_of_thousands_of_digits_are_syntax_errors(server: DnsServer) -> None:
+    res = check_host("127.0.0.1", "cidr-bomb.test", "a@cidr-bomb.test", resolver=_resolver(server))
+    assert res.result is Result.PERMERROR and res.error_kind == "syntax"
+    assert "larger than 32" in res.reason
+    step = spf_step("cidr-bomb.test", _resolver(server), ip="127.0.0.1")
+    assert "spf.syntax_error" in [f.code for f in step.findings]

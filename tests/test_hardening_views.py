@@ -12,12 +12,14 @@ and the escaped forms Python prints (`repr`, `ascii`, JSON, hex).
 from __future__ import annotations
 
 import base64
+import io
 import json
 import secrets as pysecrets
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from smtpkit.cli.common import emit_json
 from smtpkit.model import Finding, Report, Status, Step, Transcript, terminal_safe
 from smtpkit.secrets import REDACTED, Redactor, Secret, escaped_forms, py_escaped, py_escaped_bytes
 
@@ -163,3 +165,12 @@ def test_short_password_in_repr_of_auth_plain_bytes_is_redacted() -> None:
     text = str(OSError("send failed", b"\x00lab@smtpkit.test\x00a'c"))
     assert "a'c" not in r.redact(text) and "a\\'c" not in r.redact(text)
 
+
+
+def test_json_escapes_c1_controls_and_bidi_overrides_but_keeps_the_data() -> None:
+    r = _hostile_report()
+    printed = io.StringIO()
+    emit_json(r.to_dict(), printed)
+    for out in (r.to_json(), printed.getvalue()):
+        assert not any(0x7F <= ord(c) < 0xA0 or c == "\u202e" or (ord(c) < 0x20 and c != "\n") for c in out)
+        assert json.loads(out)["steps"][0]["summary"] == HOSTILE  # the same data once parsed

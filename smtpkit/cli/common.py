@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from typing import Any, TextIO
 
-from smtpkit.model import Report
+from smtpkit.model import Report, json_text
 from smtpkit.secrets import Secret
 
 EXIT_OK = 0
@@ -61,7 +60,8 @@ def emit_report(report: Report, args: argparse.Namespace, out: TextIO | None = N
 
 
 def emit_json(document: Any, out: TextIO | None = None) -> None:
-    (out or sys.stdout).write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    """One JSON document; control characters a server sent are escaped (see model.json_text)."""
+    (out or sys.stdout).write(json_text(document) + "\n")
 
 
 def secret_from_env(var: str | None, what: str) -> Secret | None:

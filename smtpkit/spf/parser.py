@@ -416,7 +416,9 @@ def _cidr_value(text: str, maximum: int) -> int | str:
     if not text.isdigit() or not text.isascii():
         return f"'/{text}' is not a prefix length"
     if len(text) > 1 and text[0] == "0":
-        return f"the prefix length '/{text}' has a leading zero"
+        return f"the prefix length '/{text[:12]}' has a leading zero"
+    if len(text) > 3:  # before int(): Python refuses to convert more than 4300 digits
+        return f"the prefix length /{text[:12]}{'…' if len(text) > 12 else ''} is larger than {maximum}"
     value = int(text)
     if value > maximum:
         return f"the prefix length /{value} is larger than {maximum}"
