@@ -298,9 +298,9 @@ def _check_value(tag: str, value: str) -> tuple[str | None, str]:
         sug = _suggest(v, ("r", "s"))
         return sug or "r", f"{tag}={v} is not an alignment mode; the values are r (relaxed) and s (strict)."
     if tag == "pct":
-        if re.fullmatch(r"\d{1,3}", v) and 0 <= int(v) <= 100:
+        if re.fullmatch(r"[0-9]{1,3}", v) and 0 <= int(v) <= 100:
             return str(int(v)), ""
-        digits = re.sub(r"\D", "", v)
+        digits = re.sub(r"[^0-9]", "", v)[:6]  # ASCII only, and short: int() refuses 4300+ digits
         fixed = str(min(100, int(digits))) if digits else "100"
         return fixed, f"pct={v} is not a whole number from 0 to 100."
     if tag in ("rua", "ruf"):
@@ -484,7 +484,7 @@ def read_tags(rec: DmarcRecord) -> list[TagReading]:
     )
     add("rf", "failure reports in the Abuse Reporting Format (ARF)")
     ri = t.get("ri", "86400")
-    hours = f"{int(ri) / 3600:g} hours" if ri.isdigit() else ri
+    hours = f"{int(ri) / 3600:g} hours" if ri.isascii() and ri.isdigit() and len(ri) <= 12 else ri
     add("ri", f"ask for aggregate reports every {hours} (most receivers send them daily regardless)")
     psd_words = {
         "y": "this domain is a public suffix (like a TLD) publishing policy for its registrants",

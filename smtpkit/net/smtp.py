@@ -235,7 +235,9 @@ class Capabilities:
         if "SIZE" not in self.keywords:
             return None
         value = self.keywords["SIZE"].strip()
-        return int(value) if value.isdigit() else 0
+        # ASCII digits only ("²".isdigit() is true but int() refuses it), and a
+        # sane length: a hostile server must not raise out of the EHLO step.
+        return int(value) if value.isascii() and value.isdigit() and len(value) <= 20 else 0
 
     def has(self, keyword: str) -> bool:
         return keyword.upper() in self.keywords
