@@ -94,6 +94,7 @@ def jupyterlab(tmp_path_factory):
     env = dict(
         os.environ,
         JUPYTER_RUNTIME_DIR=str(runtime),
+        JUPYTER_CONFIG_DIR=str(base / "config"),  # the user's own Jupyter config stays out of the test
         JUPYTERLAB_SETTINGS_DIR=str(base / "settings"),
         JUPYTERLAB_WORKSPACES_DIR=str(base / "workspaces"),
         SMTPKIT_LAB_STATE=str(state),

@@ -355,7 +355,7 @@ class ServerForm(_BaseForm):
         self.username.placeholder = p.username_hint[:80]
         self.password.placeholder = p.password_hint[:80]
         notes = " ".join(x for x in (p.limits and f"Limits: {p.limits}.", p.notes) if x)
-        self.hint.value = f'<div style="font-size:12px;color:#57606a;max-width:700px">{html.escape(notes)}</div>'
+        self.hint.value = f'<div style="font-size:12px;line-height:1.4;color:#57606a;max-width:700px">{html.escape(notes)}</div>'
 
     def _scenario_changed(self, change: dict[str, Any]) -> None:
         if change["new"]:
@@ -372,7 +372,7 @@ class ServerForm(_BaseForm):
         self.password.placeholder = "the lab password is filled in for you"
         expect = f" A correct diagnosis names <code>{html.escape(ep.expect)}</code>." if ep.expect else ""
         self.hint.value = (
-            f'<div style="font-size:12px;color:#57606a;max-width:700px">{html.escape(ep.description)}{expect}</div>'
+            f'<div style="font-size:12px;line-height:1.4;color:#57606a;max-width:700px">{html.escape(ep.description)}{expect}</div>'
         )
 
     # -- the password ------------------------------------------------------------------
@@ -408,7 +408,7 @@ class ServerForm(_BaseForm):
                 "Password: not set. Type it above (it moves to memory and the field empties), "
                 f"or set {html.escape(self.password_env or PASSWORD_ENV)} before starting JupyterLab."
             )
-        self.password_state.value = f'<span style="font-size:12px;color:#57606a">{text}</span>'
+        self.password_state.value = f'<span style="font-size:12px;line-height:1.4;color:#57606a">{text}</span>'
 
     # -- settings ----------------------------------------------------------------------
     def settings(self) -> ServerSettings:
@@ -482,12 +482,13 @@ class DomainForm(_BaseForm):
         self.nameserver = widgets.Text(description="DNS server", placeholder="empty: the system's resolvers", style=_STYLE, layout=_WIDE)
         self.timeout = widgets.BoundedFloatText(value=float(timeout), min=0.5, max=60, description="Timeout (s)", style=_STYLE, layout=_NARROW)
         lab_note = (
-            "The practice lab's DNS server answers for these domains (type one, or pick from the list): "
-            + ", ".join(zones)
+            f"The practice lab's DNS server answers for {len(zones)} domains: {zones[0]} is healthy, each of the "
+            "others is wrong in one way (spf-plus-all.test, dkim-revoked.test, dmarc-none.test...). "
+            "Empty the Domain field to pick one from the list, or type your own."
             if zones
             else ""
         )
-        self.hint = widgets.HTML(f'<div style="font-size:12px;color:#57606a;max-width:700px">{html.escape(lab_note)}</div>')
+        self.hint = widgets.HTML(f'<div style="font-size:12px;line-height:1.4;color:#57606a;max-width:700px">{html.escape(lab_note)}</div>')
         self.domain.value = domain or defaults.domain
         self.selectors.value = ", ".join(selectors) if isinstance(selectors, (list, tuple)) else (selectors or ", ".join(defaults.selectors))
         self.ip.value = ip if ip is not None else (defaults.ip or "")
