@@ -153,3 +153,11 @@ def test_execute_stops_a_hanging_cell(tmp_path):
     run = execute_notebook(nb, cell_timeout=3, cwd=tmp_path)
     assert run.aborted and "3 s" in run.aborted
     assert not run.ok
+
+
+def test_interactive_cells_are_left_out_of_the_export():
+    form_cell = new_code_cell("form", outputs=[new_output("stream", text="INTERACTIVE-ONLY")])
+    form_cell.metadata["tags"] = ["interactive"]
+    nb = _nb(new_markdown_cell("# Report"), new_code_cell("1", outputs=[new_output("stream", text="KEPT-OUTPUT")]), form_cell)
+    html = notebook_to_html(nb)
+    assert "KEPT-OUTPUT" in html and "INTERACTIVE-ONLY" not in html

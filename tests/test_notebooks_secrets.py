@@ -84,9 +84,8 @@ def test_executed_notebooks_never_contain_the_password(name, kernel_env):
     assert run.ok, [str(e) for e in run.errors] or run.aborted
     raw = nbformat.writes(run.notebook)  # outputs, cell and notebook metadata, recorded widget state
     assert leaks(raw) == [], f"{name}: the kernel produced {leaks(raw)}"
-    if name not in ("06_report",):
-        # the forms were live in the kernel: their widget state was recorded and searched
-        assert "application/vnd.jupyter.widget-state+json" in run.notebook.metadata.get("widgets", {})
+    # the forms were live in the kernel: their widget state was recorded, and searched above
+    assert "application/vnd.jupyter.widget-state+json" in run.notebook.metadata.get("widgets", {})
     html = notebook_to_html(run.notebook, hide_code=False)
     assert leaks(html) == []
 

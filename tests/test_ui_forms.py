@@ -239,3 +239,15 @@ def test_eml_form_verifies_the_lab_sample_then_an_upload(lab, shell):
         form.run_button.click()
     final = [o for o in cap.outputs if o.update][-1].data["text/plain"]
     assert "forged.eml" in final and "FAIL" in final
+
+
+def test_results_shows_a_placeholder_that_run_fills(shell):
+    form = ServerForm(host="smtp.example.com", port=25, action=_report)
+    with capture_output() as cap:
+        assert form.results() is None
+    placeholder = cap.outputs[0]
+    assert "Press Run above" in placeholder.data["text/plain"]
+    with capture_output() as cap:
+        form.run_button.click()
+    assert [o.transient["display_id"] for o in cap.outputs] == [placeholder.transient["display_id"]] * 2
+    assert "smtp.example.com:25" in cap.outputs[-1].data["text/html"]

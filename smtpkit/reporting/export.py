@@ -21,6 +21,9 @@ from smtpkit.secrets import redact
 
 _TEMPLATE_NAME = "smtpkit_offline.html.j2"
 
+# Cells only useful with a live kernel (settings forms); a shared report leaves them out.
+INTERACTIVE_TAG = "interactive"
+
 # The lab template without anything that loads code from a CDN.
 _TEMPLATE = r"""
 {%- extends 'lab/index.html.j2' -%}
@@ -52,6 +55,9 @@ def html_exporter(*, hide_code: bool = True):  # type: ignore[no-untyped-def]
         embed_images=True,
     )
     exporter.template_file = _TEMPLATE_NAME
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
+    exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={INTERACTIVE_TAG}, enabled=True), enabled=True)
     return exporter
 
 

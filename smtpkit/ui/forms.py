@@ -141,6 +141,10 @@ class _BaseForm:
         self.view.show(shown)
         return self.last_result
 
+    def results(self) -> None:
+        """Show where results will appear, without running: Run fills this output in place."""
+        self.view.show(message(self.title, "Press Run above: the result appears here and replaces this message."))
+
     def _clicked(self) -> None:
         self.run_button.disabled = True
         self.run_button.description = "Running…"
