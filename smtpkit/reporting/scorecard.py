@@ -14,7 +14,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from smtpkit.model import Report, Severity, Step, html_table, text_table
+from smtpkit.model import _CSS, Report, Severity, Step, html_table, text_table
+
+_LEFT = "<style>.smtpkit-scorecard td,.smtpkit-scorecard th{text-align:left !important;vertical-align:top}</style>"
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,11 @@ class Scorecard:
         return pd.DataFrame([r.to_row() for r in self.rows], columns=["practice", "status", "evidence", "why it matters"])
 
     def _repr_html_(self) -> str:
-        return f"<p><strong>Best practices: {self.score}</strong></p>" + html_table([r.to_row() for r in self.rows])
+        table = html_table([r.to_row() for r in self.rows])
+        return (
+            f'{_CSS}{_LEFT}<div class="smtpkit-report smtpkit-scorecard">'
+            f"<p><strong>Best practices: {self.score}</strong></p>{table}</div>"
+        )
 
     def to_text(self) -> str:
         rows = [{**r.to_row(), "status": r.status.upper()} for r in self.rows]
