@@ -18,7 +18,7 @@ import math
 import socket
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -152,6 +152,21 @@ class QueryRecord:
             "nameserver": self.nameserver,
             "transport": self.transport,
         }
+
+
+@dataclass(frozen=True)
+class _Exchange:
+    """One query the lookup plan wants sent: to which server, within which time."""
+
+    query: dns.message.Message
+    ns: Nameserver
+    timeout: float
+    deadline: float
+
+
+# What a driver sends back into the plan: the response and whether TCP carried it, or the error.
+_Reply = tuple[dns.message.Message, bool] | BaseException
+_QUERY_ERRORS = (OSError, dns.exception.DNSException, EOFError)
 
 
 def txt_string(rdata: Any) -> str:
@@ -301,8 +316,13 @@ class Resolver:
             return ans, chain.canonical_name
         return ans, None
 
-    def resolve(self, name: str, rdtype: str | int = "A") -> DnsAnswer:
-        """Look `name` up; never raises for DNS outcomes (see `DnsAnswer.status`)."""
+    # -- one lookup, written once: a sans-IO plan driven by a sync and an async driver
+    def _plan(self, name: str, rdtype: str | int) -> Generator[_Exchange, _Reply, DnsAnswer]:
+        """Every decision of a lookup (servers, retries, deadline, CNAME chase, outcome).
+
+        It yields each exchange to perform and receives its reply, so `resolve`
+        and `aresolve` share all of the logic and differ only in how bytes move.
+        """
         start = time.monotonic()
         deadline = start + self.lifetime
         try:
@@ -314,7 +334,7 @@ class Resolver:
         display = name.rstrip(".")
         cnames: list[str] = []
         for _hop in range(_MAX_CNAME_HOPS):
-            ans = self._query_servers(qname, rdt, rdt_text, display, deadline)
+            ans = yield from self._plan_servers(qname, rdt, rdt_text, display, deadline)
             ans.cnames = cnames + ans.cnames
             if ans.status == NODATA and ans.canonical_name and ans.canonical_name != qname.to_text().rstrip("."):
                 # the CNAME's target lies outside what the server answered: chase it
@@ -327,9 +347,9 @@ class Resolver:
         self._record(ans)
         return ans
 
-    def _query_servers(
+    def _plan_servers(
         self, qname: dns.name.Name, rdt: dns.rdatatype.RdataType, rdt_text: str, display: str, deadline: float
-    ) -> DnsAnswer:
+    ) -> Generator[_Exchange, _Reply, DnsAnswer]:
         last = DnsAnswer(name=display, rdtype=rdt_text, status=TIMEOUT, error="no nameserver answered in time")
         for _attempt in range(self.retries + 1):
             for ns in self.nameservers:
@@ -339,20 +359,16 @@ class Resolver:
                 q = dns.message.make_query(qname, rdt, use_edns=True)
                 q.flags |= dns.flags.RD
                 timeout = min(self.timeout, remaining)
-                try:
-                    if self.use_tcp:
-                        response = dns.query.tcp(q, ns.host, timeout=timeout, port=ns.port)
-                        used_tcp = True
-                    else:
-                        response, used_tcp = self._udp_with_fallback(q, ns, timeout, deadline)
-                except dns.exception.Timeout:
+                reply = yield _Exchange(q, ns, timeout, deadline)
+                if isinstance(reply, (dns.exception.Timeout, asyncio.TimeoutError)):
                     last = DnsAnswer(
                         name=display, rdtype=rdt_text, status=TIMEOUT, nameserver=str(ns), error=f"no answer from {ns} within {timeout:.1f}s"
                     )
                     continue
-                except (OSError, dns.exception.DNSException, EOFError) as exc:
-                    last = DnsAnswer(name=display, rdtype=rdt_text, status=ERROR, nameserver=str(ns), error=f"{type(exc).__name__}: {exc}")
+                if isinstance(reply, BaseException):
+                    last = DnsAnswer(name=display, rdtype=rdt_text, status=ERROR, nameserver=str(ns), error=f"{type(reply).__name__}: {reply}")
                     continue
+                response, used_tcp = reply
                 ans, _ = self._interpret(display, rdt_text, rdt, response)
                 ans.nameserver = str(ns)
                 ans.transport = "tcp" if used_tcp else "udp"
@@ -361,6 +377,41 @@ class Resolver:
                     continue
                 return ans
         return last
+
+    def resolve(self, name: str, rdtype: str | int = "A") -> DnsAnswer:
+        """Look `name` up; never raises for DNS outcomes (see `DnsAnswer.status`)."""
+        plan = self._plan(name, rdtype)
+        try:
+            ex = next(plan)
+            while True:
+                try:
+                    if self.use_tcp:
+                        reply: _Reply = (dns.query.tcp(ex.query, ex.ns.host, timeout=ex.timeout, port=ex.ns.port), True)
+                    else:
+                        reply = self._udp_with_fallback(ex.query, ex.ns, ex.timeout, ex.deadline)
+                except _QUERY_ERRORS as exc:
+                    reply = exc
+                ex = plan.send(reply)
+        except StopIteration as done:
+            return done.value
+
+    async def aresolve(self, name: str, rdtype: str | int = "A") -> DnsAnswer:
+        """The asyncio twin of `resolve()`, for concurrent lookups (selector discovery, port matrix)."""
+        plan = self._plan(name, rdtype)
+        try:
+            ex = next(plan)
+            while True:
+                try:
+                    if self.use_tcp:
+                        tcp = dns.asyncquery.tcp(ex.query, ex.ns.host, timeout=ex.timeout, port=ex.ns.port)
+                        reply: _Reply = (await asyncio.wait_for(tcp, ex.timeout + 0.5), True)
+                    else:
+                        reply = await self._audp_with_fallback(ex.query, ex.ns, ex.timeout, ex.deadline)
+                except (*_QUERY_ERRORS, asyncio.TimeoutError) as exc:
+                    reply = exc
+                ex = plan.send(reply)
+        except StopIteration as done:
+            return done.value
 
     def _udp_with_fallback(
         self, q: dns.message.Message, ns: Nameserver, timeout: float, deadline: float
@@ -391,67 +442,6 @@ class Resolver:
             if left <= 0:
                 raise dns.exception.Timeout(timeout=0.0) from None
             return await asyncio.wait_for(dns.asyncquery.tcp(q, ns.host, timeout=left, port=ns.port), left + 0.5), True
-
-    # -- async ------------------------------------------------------------------
-    async def aresolve(self, name: str, rdtype: str | int = "A") -> DnsAnswer:
-        """The asyncio twin of `resolve()`, for concurrent lookups (selector discovery, port matrix)."""
-        start = time.monotonic()
-        deadline = start + self.lifetime
-        try:
-            qname, rdt, rdt_text = self._prepare(name, rdtype)
-        except (dns.exception.DNSException, ValueError) as exc:
-            ans = DnsAnswer(name=name, rdtype=str(rdtype), status=ERROR, error=f"invalid name: {exc}")
-            self._record(ans)
-            return ans
-        display = name.rstrip(".")
-        cnames: list[str] = []
-        for _hop in range(_MAX_CNAME_HOPS):
-            ans = await self._aquery_servers(qname, rdt, rdt_text, display, deadline)
-            ans.cnames = cnames + ans.cnames
-            if ans.status == NODATA and ans.canonical_name and ans.canonical_name != qname.to_text().rstrip("."):
-                cnames = ans.cnames
-                qname = dns.name.from_text(ans.canonical_name + ".")
-                continue
-            break
-        ans.name = display
-        ans.elapsed_ms = (time.monotonic() - start) * 1000.0
-        self._record(ans)
-        return ans
-
-    async def _aquery_servers(
-        self, qname: dns.name.Name, rdt: dns.rdatatype.RdataType, rdt_text: str, display: str, deadline: float
-    ) -> DnsAnswer:
-        last = DnsAnswer(name=display, rdtype=rdt_text, status=TIMEOUT, error="no nameserver answered in time")
-        for _attempt in range(self.retries + 1):
-            for ns in self.nameservers:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return last
-                q = dns.message.make_query(qname, rdt, use_edns=True)
-                q.flags |= dns.flags.RD
-                timeout = min(self.timeout, remaining)
-                try:
-                    if self.use_tcp:
-                        response = await asyncio.wait_for(dns.asyncquery.tcp(q, ns.host, timeout=timeout, port=ns.port), timeout + 0.5)
-                        used_tcp = True
-                    else:
-                        response, used_tcp = await self._audp_with_fallback(q, ns, timeout, deadline)
-                except (dns.exception.Timeout, asyncio.TimeoutError):
-                    last = DnsAnswer(
-                        name=display, rdtype=rdt_text, status=TIMEOUT, nameserver=str(ns), error=f"no answer from {ns} within {timeout:.1f}s"
-                    )
-                    continue
-                except (OSError, dns.exception.DNSException, EOFError) as exc:
-                    last = DnsAnswer(name=display, rdtype=rdt_text, status=ERROR, nameserver=str(ns), error=f"{type(exc).__name__}: {exc}")
-                    continue
-                ans, _ = self._interpret(display, rdt_text, rdt, response)
-                ans.nameserver = str(ns)
-                ans.transport = "tcp" if used_tcp else "udp"
-                if ans.status in (SERVFAIL, REFUSED):
-                    last = ans
-                    continue
-                return ans
-        return last
 
     async def aresolve_many(self, queries: Iterable[tuple[str, str]]) -> list[DnsAnswer]:
         return list(await asyncio.gather(*(self.aresolve(n, t) for n, t in queries)))
