@@ -107,15 +107,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 # ----------------------------------------------------------------------------- helpers
 def find_notebooks(explicit: str | None = None) -> Path:
-    """The notebooks directory: --notebooks, the source checkout's notebooks/, or ./notebooks."""
+    """The notebooks directory: --notebooks, SMTPKIT_NOTEBOOKS, the installed notebooks, or ./notebooks."""
     if explicit:
         path = Path(explicit).expanduser()
         if not path.is_dir():
             raise UsageError(f"--notebooks {explicit}: no such directory")
         return path.resolve()
-    import smtpkit
+    import os
 
-    candidates = [Path(smtpkit.__file__).resolve().parent.parent / "notebooks", Path.cwd() / "notebooks"]
+    from smtpkit.reporting.notebooks import notebook_dir_candidates
+
+    env = os.environ.get("SMTPKIT_NOTEBOOKS")
+    candidates = ([Path(env)] if env else []) + notebook_dir_candidates() + [Path.cwd() / "notebooks"]
     for path in candidates:
         if path.is_dir():
             return path

@@ -1,13 +1,15 @@
 """Where the kit's notebooks live, by name.
 
 In a checkout (and an editable install) they are the repository's
-``notebooks/`` folder next to the package; ``SMTPKIT_NOTEBOOKS`` points
-elsewhere (a copy you edited, a packaged location).
+``notebooks/`` folder next to the package; a wheel installs them as data files
+under ``<prefix>/share/smtpkit/notebooks``; ``SMTPKIT_NOTEBOOKS`` points
+elsewhere (a copy you edited).
 """
 
 from __future__ import annotations
 
 import os
+import sysconfig
 from pathlib import Path
 
 NOTEBOOKS = (
@@ -21,16 +23,28 @@ NOTEBOOKS = (
 )
 
 
+def notebook_dir_candidates() -> list[Path]:
+    """Where the notebooks may be, in order: the checkout, inside the package, the wheel's data files."""
+    here = Path(__file__).resolve().parent.parent  # the smtpkit package
+    return [
+        here.parent / "notebooks",
+        here / "notebooks",
+        Path(sysconfig.get_path("data")) / "share" / "smtpkit" / "notebooks",
+    ]
+
+
 def notebooks_dir() -> Path:
     env = os.environ.get("SMTPKIT_NOTEBOOKS")
     if env:
         return Path(env)
-    here = Path(__file__).resolve().parent.parent  # the smtpkit package
-    for candidate in (here.parent / "notebooks", here / "notebooks"):
+    candidates = notebook_dir_candidates()
+    for candidate in candidates:
         if candidate.is_dir():
             return candidate
     raise FileNotFoundError(
-        "smtpkit's notebooks were not found next to the package; set SMTPKIT_NOTEBOOKS to the folder that holds them"
+        "smtpkit's notebooks were not found (looked in "
+        + ", ".join(str(c) for c in candidates)
+        + "); set SMTPKIT_NOTEBOOKS to the folder that holds them"
     )
 
 
