@@ -167,3 +167,13 @@ def test_silent_lab_port_costs_about_one_timeout(lab) -> None:
     elapsed = time.monotonic() - start
     assert "banner.timeout" in report.codes()
     assert elapsed < 2.6  # the greeting wait, a short TLS probe, no QUIT wait
+
+
+def test_plaintext_refusal_still_shows_the_servers_own_answer(lab) -> None:  # type: ignore[no-untyped-def]
+    """We refuse to send the password unencrypted, then ask AUTH with no credentials to show the server's view."""
+    e = lab.endpoint("starttls_required")
+    report = diagnose(e.host, port=e.port, security="plain", username=lab.user, password=lab.password, cafile=lab.ca_file, timeout=3.0)
+    assert report.codes()[:2] == ["auth.plaintext_refused", "auth.requires_tls"], report.to_text(transcript=True)
+    auth_lines = [t.text for t in report.transcript_lines() if t.dir == "C" and t.text.upper().startswith("AUTH")]
+    assert auth_lines == ["AUTH PLAIN"], auth_lines  # no initial response: nothing secret went out
+    assert "530" in report.step("auth").details["AUTH without credentials"]

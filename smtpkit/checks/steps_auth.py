@@ -18,7 +18,7 @@ from typing import Any
 
 from smtpkit.checks.steps_context import SessionState, probe_error_finding, reply_finding
 from smtpkit.model import Status, Step
-from smtpkit.net.smtp import AUTHENTICATORS, ProbeError
+from smtpkit.net.smtp import AUTHENTICATORS, ProbeError, Reply, SmtpConnection
 
 TLS_PREFERENCE = ("PLAIN", "LOGIN", "CRAM-MD5")
 PLAINTEXT_PREFERENCE = ("CRAM-MD5", "PLAIN", "LOGIN")
@@ -70,6 +70,12 @@ def auth_step(state: SessionState) -> Step:
     if not state.encrypted and not t.allow_plaintext_auth:
         step = Step("auth", Status.FAIL, "credentials NOT sent: the connection is not encrypted", elapsed(), details)
         step.add(state.finding("auth.plaintext_refused", f"connection to {t.address} is not encrypted; AUTH offered: {' '.join(offered)}"))
+        answer = probe_auth_without_credentials(conn, offered)
+        if answer is not None:
+            step.details["AUTH without credentials"] = str(answer)
+            if answer.code != 334 and not answer.ok:
+                # e.g. 530 5.7.0 Must issue a STARTTLS command first: the server agrees
+                step.add(reply_finding(state, "auth", f"AUTH {answer_mechanism(offered)}", answer, mechanisms=" ".join(offered)))
         return step
     mech = choose_mechanism(offered, oauth=state.token is not None, encrypted=state.encrypted, forced=t.auth_mechanism)
     if mech is None:
@@ -122,3 +128,30 @@ def auth_step(state: SessionState) -> Step:
     step.add(reply_finding(state, "auth", f"AUTH {mech}", reply, **context))
     state.stop("login failed")
     return step
+
+
+def answer_mechanism(offered: list[str]) -> str:
+    """The mechanism named in a credential-free AUTH probe: one that starts with a client command."""
+    for mech in ("PLAIN", "LOGIN"):
+        if mech in offered:
+            return mech
+    return offered[0]
+
+
+def probe_auth_without_credentials(conn: SmtpConnection, offered: list[str]) -> Reply | None:
+    """Ask "AUTH <mech>" with no initial response, and cancel at once if challenged.
+
+    When we refuse to send credentials over plain text we still want to show
+    what the server itself would do: many answer "530 5.7.0 Must issue a
+    STARTTLS command first", which tells the user the same thing from the
+    server's side. Nothing secret is sent: a 334 challenge is cancelled with
+    "*" (RFC 4954 §4), and any failure of this courtesy probe is ignored.
+    """
+    mech = answer_mechanism(offered)
+    try:
+        reply = conn.command(f"AUTH {mech}")
+        if reply.code == 334:
+            conn.command("*")
+        return reply
+    except ProbeError:
+        return None
