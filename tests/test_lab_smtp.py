@@ -835,3 +835,17 @@ def test_spool_keeps_the_newest_messages(tmp_path):
     assert kept[-1].summary()["rcpt_tos"] == "c@d"
     spool.clear("submission")
     assert spool.list("submission") == []
+
+
+def test_garbage_from_a_client_does_not_reach_the_log_raw(lab, caplog):
+    """A TLS ClientHello sent to a plain-text port must not print binary noise into notebooks."""
+    e = lab.endpoint("submission")
+    with caplog.at_level(logging.DEBUG):
+        with socket.create_connection(e.address, timeout=TIMEOUT) as s:
+            s.recv(200)
+            s.sendall(b"\x16\x03\x01 garbage\r\nXYZZY plugh\r\nQUIT\r\n")
+            s.settimeout(TIMEOUT)
+            while s.recv(200):
+                pass
+    noisy = [r for r in caplog.records if r.name == "mail.log" and r.levelno >= logging.WARNING]
+    assert not noisy, [r.getMessage() for r in noisy]

@@ -263,6 +263,25 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _quiet_aiosmtpd_log() -> None:
+    """Keep aiosmtpd's own log ("mail.log") out of notebooks and terminals, and redacted.
+
+    aiosmtpd logs every unrecognised line a client sends, raw, at WARNING; with
+    no handler configured Python prints that on stderr, so a port-matrix probe
+    (a TLS ClientHello sent to a plain-text lab port) filled notebook cells with
+    binary noise. The lab's lessons are in the findings, not in that log: unless
+    the application configured "mail.log" itself, only errors get through, and
+    whatever does is redacted like every smtpkit log.
+    """
+    from smtpkit.secrets import RedactingFilter
+
+    mail_log = logging.getLogger("mail.log")
+    if mail_log.level == logging.NOTSET:
+        mail_log.setLevel(logging.ERROR)
+    if not any(isinstance(f, RedactingFilter) for f in mail_log.filters):
+        mail_log.addFilter(RedactingFilter())
+
+
 def _sweep_stale_workdirs(directory: str | None = None) -> list[Path]:
     """Delete the directories of labs whose process died without stopping them; returns what went.
 
@@ -374,6 +393,7 @@ class Lab:
         from smtpkit.lab.ca import LabCA, old_tls_supported
 
         _sweep_stale_workdirs()
+        _quiet_aiosmtpd_log()
         self._workdir = Path(tempfile.mkdtemp(prefix=WORKDIR_PREFIX))  # 0700
         (self._workdir / OWNER_FILE).write_text(f"{os.getpid()}\n", encoding="ascii")
         password = self._password or Secret.from_env(ENV_PASSWORD) or Secret(secrets.token_urlsafe(12))
