@@ -256,6 +256,17 @@ _PROBLEM_CODE = {
 }
 
 
+def _unsigned_tail(sig: SignatureResult) -> int:
+    """Bytes of the canonical body after the l= limit: content the signature does not cover."""
+    if not sig.body_length or sig.body_bytes is None:
+        return 0
+    try:
+        length = int(sig.body_length.strip())
+    except ValueError:
+        return 0
+    return max(0, sig.body_bytes - length)
+
+
 def signature_findings(sig: SignatureResult, *, others_pass: bool = False) -> list[Finding]:
     """Findings for one signature; failures are warnings when another signature passes (RFC 6376 §6.1)."""
     params = {
@@ -281,6 +292,18 @@ def signature_findings(sig: SignatureResult, *, others_pass: bool = False) -> li
     )
     if sig.passed:
         out: list[Finding] = []
+        unsigned = _unsigned_tail(sig)
+        if unsigned:
+            out.append(
+                finding(
+                    "dkim.body_length_limit",
+                    evidence,
+                    length=sig.body_length,
+                    body_bytes=sig.body_bytes,
+                    unsigned=unsigned,
+                    **params,
+                )
+            )
         rec = sig.key_record
         if rec is not None:
             if rec.problem("short"):
@@ -349,6 +372,8 @@ def verify_step(result: VerifyResult) -> Step:
         summary = f"{len(passed)} of {len(result.signatures)} DKIM signature{'s' if len(result.signatures) != 1 else ''} verified"
         if passed:
             summary += ": " + ", ".join(f"d={s.domain} s={s.selector}" for s in passed)
+        if result.unverified:
+            summary += f"; {result.unverified} more DKIM-Signature headers were not checked (limit {len(result.signatures)})"
     step = Step(
         name="dkim",
         status=Status.PASS if passed else Status.WARN,
@@ -357,8 +382,9 @@ def verify_step(result: VerifyResult) -> Step:
             "From": result.from_header,
             "From domain": result.from_domain,
             "Return-Path domain": result.return_path_domain or "(none in the message)",
-            "signatures": len(result.signatures),
+            "signatures": len(result.signatures) + result.unverified,
             "verified": len(passed),
+            **({"not checked": f"{result.unverified} signatures beyond the first {len(result.signatures)}"} if result.unverified else {}),
         },
         tables={"signatures": result.rows()},
     )

@@ -113,10 +113,28 @@ def _merge(records: list[str]) -> str:
     return base.corrected(rua=",".join(rua) if rua else None)
 
 
+# Receivers need only support two report URIs (RFC 7489 §6.2) and real records name one to three.
+# A hostile record can list thousands; each external one costs a DNS lookup, so we bound them.
+MAX_AUTH_LOOKUPS = 10
+
+
 def record_findings(
-    rec: DmarcRecord, name: str, domain: str, policy_domain: str, resolver: Resolver | None
+    rec: DmarcRecord,
+    name: str,
+    domain: str,
+    policy_domain: str,
+    resolver: Resolver | None,
+    *,
+    deadline: float | None = None,
 ) -> tuple[list[Finding], list[dict[str, Any]]]:
-    """Findings about one DMARC record's content, and the report-destination table."""
+    """Findings about one DMARC record's content, and the report-destination table.
+
+    External report destinations are checked for consent with one lookup per
+    distinct domain, at most MAX_AUTH_LOOKUPS of them and none after `deadline`
+    (a `time.monotonic()` value): a record with a thousand rua URIs must not
+    turn one check into a thousand sequential DNS queries.
+    """
+    authorised: dict[str, tuple[bool | None, Any]] = {}
     out: list[Finding] = []
     raw = rec.raw if len(rec.raw) <= 500 else rec.raw[:500] + f"… ({len(rec.raw)} characters)"
     evidence = f'{name} TXT "{raw}"'
@@ -198,10 +216,21 @@ def record_findings(
                 auth_name = f"{policy_domain}._report._dmarc.{uri.domain}"
                 if resolver is None:
                     row["authorised"] = "not checked"
+                elif uri.domain not in authorised and (
+                    len(authorised) >= MAX_AUTH_LOOKUPS or (deadline is not None and time.monotonic() >= deadline)
+                ):
+                    row["authorised"] = (
+                        f"not checked (only the first {MAX_AUTH_LOOKUPS} destination domains are looked up)"
+                        if len(authorised) >= MAX_AUTH_LOOKUPS
+                        else "not checked (out of time)"
+                    )
                 else:
-                    ok, ans = rua_authorization(policy_domain, uri.domain, resolver)
+                    first = uri.domain not in authorised
+                    if first:
+                        authorised[uri.domain] = rua_authorization(policy_domain, uri.domain, resolver)
+                    ok, ans = authorised[uri.domain]
                     row["authorised"] = {True: "yes", False: "NO", None: f"unknown ({ans.status})"}[ok]
-                    if ok is False:
+                    if ok is False and first:
                         out.append(
                             finding(
                                 "dmarc.rua_unauthorized",
@@ -239,12 +268,14 @@ def dmarc_step(
     mail_from: str | None = None,
     dkim_domains: Sequence[str] | None = None,
     discovery: DmarcDiscovery | None = None,
+    deadline: float | None = None,
 ) -> Step:
     """Check the DMARC policy that applies to mail From `domain`.
 
     `mail_from`: the envelope sender your mail uses (SPF identity) to check SPF
     alignment; `dkim_domains`: the d= domains your mail is signed with (for a
     domain check, the domain itself when it publishes a usable DKIM key).
+    `deadline` (a `time.monotonic()` value) stops the report-consent lookups.
     """
     start = time.monotonic()
     disc = discovery or discover(domain, resolver)
@@ -299,7 +330,9 @@ def dmarc_step(
         details["found at"] = disc.record_name + (" (organizational domain fallback)" if disc.used_fallback else "")
         details["reading"] = reading(record)
         tables["tags"] = [t.to_row() for t in read_tags(record)]
-        more, rua_rows = record_findings(record, disc.record_name, disc.domain, disc.policy_domain, resolver)
+        more, rua_rows = record_findings(
+            record, disc.record_name, disc.domain, disc.policy_domain, resolver, deadline=deadline
+        )
         findings += more
         if rua_rows:
             tables["report destinations"] = rua_rows
@@ -332,6 +365,24 @@ def dmarc_step(
     )
     step.add(*findings)
     return step
+
+
+def _ambiguous_from(result: VerifyResult) -> Finding | None:
+    """dmarc.from_ambiguous when the From header(s) name more than one domain (RFC 7489 §6.6.1)."""
+    if len(result.from_domains) < 2:
+        return None
+    how = (
+        f"{result.from_count} From header fields"
+        if result.from_count > 1
+        else "one From header field with several addresses"
+    )
+    return finding(
+        "dmarc.from_ambiguous",
+        f"From: {result.from_header}" + (f" (and {result.from_count - 1} more From fields)" if result.from_count > 1 else ""),
+        how=how,
+        domains=", ".join(result.from_domains),
+        first_domain=result.from_domain,
+    )
 
 
 def message_dmarc_step(result: VerifyResult, resolver: Resolver) -> Step:
@@ -370,6 +421,7 @@ def message_dmarc_step(result: VerifyResult, resolver: Resolver) -> Step:
     verified = any(r.aligned and r.authenticated is True for r in rows)
     possible = any(r.counts for r in rows)
     status = Status.PASS if verified else Status.INFO if possible else Status.FAIL
+    ambiguous = _ambiguous_from(result)
     if record is not None and record.valid:
         findings += alignment_findings(rows, policy)
         if verified:
@@ -399,6 +451,14 @@ def message_dmarc_step(result: VerifyResult, resolver: Resolver) -> Step:
             findings.append(_missing(disc))
         summary = f"{result.from_domain} publishes no usable DMARC policy; alignment shown for reference"
         status = Status.INFO
+    if ambiguous is not None:
+        # A pass for one of several From domains vouches for nothing the reader can rely on.
+        findings.insert(0, ambiguous)
+        status = Status.FAIL
+        summary = (
+            f"DMARC cannot vouch for this message: its From names {len(result.from_domains)} domains "
+            f"({', '.join(result.from_domains)}); the alignment below is for {result.from_domain} only"
+        )
     step = Step(
         name="dmarc",
         status=status,

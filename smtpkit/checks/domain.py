@@ -12,9 +12,9 @@ transcript, so a shared report shows exactly what was asked and answered.
 
 from __future__ import annotations
 
-import concurrent.futures
 import ipaddress
 import re
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +24,7 @@ from smtpkit.checks.dkim_step import dkim_step
 from smtpkit.checks.dmarc_step import dmarc_step
 from smtpkit.checks.mx_step import mx_step
 from smtpkit.checks.ptr_step import ptr_step
+from smtpkit.checks.target import without_password
 from smtpkit.dmarc.alignment import mail_from_domain
 from smtpkit.knowledge import finding
 from smtpkit.model import Finding, Report, Status, Step, TranscriptLine
@@ -38,12 +39,14 @@ def normalize_domain(text: str, what: str = "domain") -> str:
     raw = (text or "").strip()
     if not raw:
         raise ValueError(f"the {what} is empty: give a domain like example.com")
-    if "://" in raw:
-        host = raw.split("://", 1)[1].split("/", 1)[0]
-        raise ValueError(f"{raw!r} is a URL; give only the domain, e.g. {host}")
-    if "@" in raw:
+    if "://" in raw or "@" in raw:
+        # a pasted URL may carry user:password@: neither the message nor the suggestion repeats it
+        shown = without_password(raw)
+        if "://" in raw:
+            host = raw.split("://", 1)[1].split("/", 1)[0].rsplit("@", 1)[-1]
+            raise ValueError(f"{shown!r} is a URL; give only the domain, e.g. {host}")
         raise ValueError(
-            f"{raw!r} looks like an e-mail address; give only the domain part, e.g. {raw.rsplit('@', 1)[1]}"
+            f"{shown!r} looks like an e-mail address; give only the domain part, e.g. {raw.rsplit('@', 1)[1]}"
         )
     name = raw.rstrip(".").lower()
     try:
@@ -146,16 +149,19 @@ def _spf(query: DomainQuery, resolver: Resolver) -> Step:
     return spf_step(query.spf_domain, resolver, ip=query.ip, sender=query.mail_from or f"postmaster@{query.domain}")
 
 
-def _dkim_then_dmarc(query: DomainQuery, resolver: Resolver, deadline: float) -> tuple[Step, Step]:
+def _dkim_then_dmarc(query: DomainQuery, resolver: Resolver, deadline: float, results: dict[str, Step]) -> None:
+    """DKIM, then DMARC (which needs to know whether the domain can sign); each result is kept as it lands,
+    so a DMARC step cut off by the deadline does not take the finished DKIM step down with it."""
     dkim = dkim_step(query.domain, resolver, query.selectors, deadline=max(1.0, deadline - time.monotonic()))
+    results["dkim"] = dkim
     usable = dkim.details.get("usable keys", 0)
-    dmarc = dmarc_step(
+    results["dmarc"] = dmarc_step(
         query.domain,
         resolver,
         mail_from=query.mail_from,
         dkim_domains=[query.domain] if usable else [],
+        deadline=deadline,
     )
-    return dkim, dmarc
 
 
 def _overdue(name: str, query: DomainQuery) -> Step:
@@ -211,6 +217,33 @@ def _transcript(resolver: Resolver, first: int) -> list[TranscriptLine]:
     return lines
 
 
+def _run_until(jobs: dict[str, Callable[[], Any]], deadline: float) -> None:
+    """Run every job in its own daemon thread and wait for them until `deadline` (monotonic), no longer.
+
+    Daemon threads, not a ThreadPoolExecutor: the interpreter joins an executor's
+    workers at exit, so a step still querying a hostile zone after the deadline
+    would keep `smtpkit domain` from exiting. A job's exception is re-raised here:
+    steps turn every DNS outcome into findings, so one would be a bug to see.
+    """
+    errors: list[BaseException] = []
+
+    def run(fn: Callable[[], Any]) -> None:
+        try:
+            fn()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller below
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=run, args=(fn,), name=f"smtpkit-domain-{name}", daemon=True) for name, fn in jobs.items()
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(max(0.0, deadline - time.monotonic()))
+    if errors:
+        raise errors[0]
+
+
 def check_domain(
     domain: str | DomainQuery,
     selectors: Sequence[str] = (),
@@ -236,28 +269,15 @@ def check_domain(
     resolver = resolver or Resolver(timeout=min(2.0, query.timeout / 4))
     first = len(resolver.log)
     deadline = time.monotonic() + query.timeout
+    results: dict[str, Step] = {}
     jobs: dict[str, Callable[[], Any]] = {
-        "mx": lambda: mx_step(query.domain, resolver),
-        "spf": lambda: _spf(query, resolver),
-        "dkim+dmarc": lambda: _dkim_then_dmarc(query, resolver, deadline),
+        "mx": lambda: results.__setitem__("mx", mx_step(query.domain, resolver)),
+        "spf": lambda: results.__setitem__("spf", _spf(query, resolver)),
+        "dkim+dmarc": lambda: _dkim_then_dmarc(query, resolver, deadline, results),
     }
     if query.ip:
-        jobs["ptr"] = lambda: ptr_step(query.ip or "", resolver, domain=query.domain)
-    results: dict[str, Step] = {}
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="smtpkit-domain")
-    try:
-        futures = {pool.submit(fn): name for name, fn in jobs.items()}
-        done, _pending = concurrent.futures.wait(futures, timeout=max(0.0, deadline - time.monotonic()))
-        for fut, name in futures.items():
-            if fut not in done:
-                continue
-            value = fut.result()
-            if name == "dkim+dmarc":
-                results["dkim"], results["dmarc"] = value
-            else:
-                results[name] = value
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+        jobs["ptr"] = lambda: results.__setitem__("ptr", ptr_step(query.ip or "", resolver, domain=query.domain))
+    _run_until(jobs, deadline)
     order = ["mx", "spf", "dkim", "dmarc"] + (["ptr"] if query.ip else [])
     steps = [results.get(name) or _overdue(name, query) for name in order]
     return Report(

@@ -20,12 +20,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from smtpkit.checks.steps_smtp import default_helo
-from smtpkit.checks.target import TargetError, normalize_host, parse_host, validate_helo
+from smtpkit.checks.target import TargetError, normalize_host, parse_host, validate_helo, without_password
 from smtpkit.model import Transcript, html_table, text_table
 from smtpkit.net.connect import Deadline, Resolution, connect_addresses, resolve_host
 from smtpkit.net.dns import Resolver
 from smtpkit.net.smtp import Capabilities, ProbeError, SmtpConnection, parse_ehlo
-from smtpkit.net.tls import TlsOptions, TlsOutcome, start_tls
+from smtpkit.net.tls import TlsOptions, TlsOutcome, make_context, start_tls
 
 DEFAULT_PORTS = (25, 465, 587, 2525)
 MODES = ("starttls", "tls")
@@ -401,10 +401,14 @@ def check_ports(
         if not 0 < float(timeout) <= 600:
             raise TargetError("timeout", f"timeout {timeout} s is out of range: use 0.1 to 600 seconds")
         helo_name = validate_helo(helo) if helo else ""
+        if cafile is not None:
+            # An unusable CA file would make every TLS probe fail on our side, and the matrix would
+            # then recommend "no encryption" for a server whose TLS is fine: refuse it up front.
+            make_context(TlsOptions(server_hostname=name, cafile=cafile))
     except (TargetError, ValueError) as exc:
         # bad input is explained, not raised: a notebook user sees what to correct
         return PortMatrix(
-            str(host),
+            without_password(host),  # a pasted smtp://user:password@host must not come back in the result
             [],
             [],
             {

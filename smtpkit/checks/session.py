@@ -26,7 +26,7 @@ from smtpkit.checks.steps_network import connect_step, resolve_step
 from smtpkit.checks.steps_send import send_step
 from smtpkit.checks.steps_smtp import banner_step, ehlo_step
 from smtpkit.checks.steps_tls import implicit_tls_step, starttls_step
-from smtpkit.checks.target import IMPLICIT_TLS_PORTS, Target, TargetError
+from smtpkit.checks.target import IMPLICIT_TLS_PORTS, Target, TargetError, without_password
 from smtpkit.checks.tls_step import wrong_mode_step
 from smtpkit.knowledge.catalogue import finding
 from smtpkit.model import Report, Status, Step, Transcript
@@ -102,7 +102,9 @@ def invalid_input_report(host: object, port: object, exc: TargetError) -> Report
     """A report for settings we refused to use: one failing `input` step that says what to correct."""
     step = Step("input", Status.FAIL, f"the setting '{exc.field}' cannot be used: {exc}")
     step.add(finding("target.invalid", str(exc), field=exc.field, message=str(exc)))
-    return Report(target={"host": str(host), "port": str(port) if port is not None else ""}, steps=[step], title="smtpkit check")
+    # the host as typed may be a URL with a password in it: never echo that into the report
+    shown = without_password(host)
+    return Report(target={"host": shown, "port": str(port) if port is not None else ""}, steps=[step], title="smtpkit check")
 
 
 def _provider_for(target: Target) -> str | None:

@@ -20,6 +20,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from smtpkit.secrets import REDACTED
+
 SECURITY_MODES = ("auto", "starttls", "tls", "plain")
 
 # Words mail clients use for the same three settings, so a user can type what
@@ -110,6 +112,22 @@ def _ascii_domain(field_name: str, value: str, label: str) -> str:
     return ascii_name
 
 
+# "user:password@" at the start of what was typed as a host, with or without a scheme.
+# Greedy up to the last "@": a password pasted raw may itself hold "@" or "/".
+_USERINFO = re.compile(r"^(?P<head>(?:[A-Za-z][A-Za-z0-9+.-]*://)?[^:@/\s]*):(?P<password>.*)@", re.DOTALL)
+
+
+def without_password(value: object) -> str:
+    """`value` as text, with the password of a ``user:password@`` prefix replaced by <redacted>.
+
+    People paste ``smtp://me:secret@smtp.example.com`` from application configs.
+    We refuse such a host, but the refusal, the report's target line and any log
+    must not repeat the password they just pasted.
+    """
+    text = str(value)
+    return _USERINFO.sub(lambda m: f"{m.group('head')}:{REDACTED}@", text, count=1)
+
+
 def parse_host(value: str) -> tuple[str, int | None, str | None]:
     """Split what a user typed into (host, port or None, security implied by a URL scheme or None).
 
@@ -119,6 +137,14 @@ def parse_host(value: str) -> tuple[str, int | None, str | None]:
     """
     if not isinstance(value, str):
         raise TargetError("host", f"host must be a string, not {type(value).__name__}")
+    shown = without_password(value)
+    if shown != value:
+        raise TargetError(
+            "host",
+            f"The host {shown!r} carries a user name and password. Put them in their own settings "
+            "(--user and --password-env), not in the host (a password in a URL ends up in shell history "
+            "and logs); give only the server, like smtp.example.com:587",
+        )
     _reject_control("host", value, "The host")
     s = value.strip()
     security: str | None = None
@@ -147,7 +173,7 @@ def parse_host(value: str) -> tuple[str, int | None, str | None]:
         raise TargetError(
             "host",
             f"The host {value!r} looks like an email address. Give the SMTP server's host name "
-            f"(for example smtp.{s.split('@', 1)[1] or 'example.com'}), not your address.",
+            f"(for example smtp.{s.rsplit('@', 1)[1] or 'example.com'}), not your address.",
         )
     port: int | None = None
     if s.startswith("["):

@@ -11,11 +11,14 @@ from __future__ import annotations
 import argparse
 import importlib
 import pkgutil
+import re
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from smtpkit import __version__
-from smtpkit.cli.common import EXIT_USAGE, UsageError
+from smtpkit.cli.common import EXIT_USAGE, UsageError, emit_json
+from smtpkit.secrets import REDACTED
 
 DESCRIPTION = """\
 Find out why your email does not send: DNS, TCP, TLS, AUTH, a test send, and
@@ -34,8 +37,54 @@ examples:
 """
 
 
+# option names that carry a secret, typos included ("--pasword", "--passwd", "--pw", "--api-key")
+_SECRETISH = re.compile(r"pa?s+w|pwd|\bpw\b|secret|token|key\b|cred", re.IGNORECASE)
+
+
+def _scrub_secrets(message: str) -> str:
+    """argparse's "unrecognized arguments: --pasword hunter2" minus the value after a password-like option.
+
+    A mistyped option is exactly when someone has just put a password on the
+    command line; repeating it in the error (and in CI logs) makes it worse.
+    """
+    prefix = "unrecognized arguments: "
+    if not message.startswith(prefix):
+        return message
+    words = message[len(prefix) :].split(" ")
+    out: list[str] = []
+    hide_next = False
+    for word in words:
+        name, eq, _value = word.partition("=")
+        if hide_next and not word.startswith("-"):
+            out.append(REDACTED)
+        elif word.startswith("-") and eq and _SECRETISH.search(name):
+            out.append(f"{name}={REDACTED}")
+        else:
+            out.append(word)
+        hide_next = word.startswith("-") and not eq and bool(_SECRETISH.search(word))
+    return prefix + " ".join(out)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, except that a usage error under --json also prints one JSON document on stdout.
+
+    Scripts that parse `smtpkit ... --json` read stdout; on a usage error they
+    would otherwise get nothing at all there. The message still goes to stderr
+    with the usual usage line, and the exit status stays 2. Subcommand parsers
+    are created with this class too (argparse uses the root parser's class).
+    """
+
+    json_output = False  # set by main() from the command line, before parsing
+
+    def error(self, message: str) -> NoReturn:  # type: ignore[override]
+        message = _scrub_secrets(message)
+        if _Parser.json_output:
+            emit_json({"error": message, "exit_code": EXIT_USAGE, "usage": self.format_usage().strip()})
+        super().error(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="smtpkit",
         description=DESCRIPTION,
         epilog=EPILOG,
@@ -53,7 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    tokens = list(sys.argv[1:] if argv is None else argv)
+    _Parser.json_output = "--json" in tokens
+    args = parser.parse_args(tokens)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
@@ -61,6 +112,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except UsageError as exc:
         print(f"smtpkit {args.command}: error: {exc}", file=sys.stderr)
+        if getattr(args, "json", False):
+            # --json promises one JSON document on stdout, refusals included
+            emit_json({"command": args.command, "error": str(exc), "exit_code": EXIT_USAGE})
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

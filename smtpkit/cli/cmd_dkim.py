@@ -159,6 +159,10 @@ def run_keygen(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        # without this, O_EXCL on "<file>/<name>" reports "already exists", which sends people looking
+        # for a key file that is not there
+        raise UsageError(f"--out {args.out} is a file, not a directory: give the directory to write the key files into")
     try:
         private_path = write_private_key(key, out)
     except FileExistsError:

@@ -33,6 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def run(args: argparse.Namespace) -> int:
     from smtpkit.knowledge.catalogue import catalogue, render_markdown
 
+    if args.markdown and args.json:
+        raise UsageError("--markdown and --json are two different outputs; choose one")
     cat = catalogue()
     specs = sorted(cat.values(), key=lambda s: s.code)
     if args.code:

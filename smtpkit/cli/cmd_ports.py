@@ -57,6 +57,13 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     if args.cafile and not os.path.isfile(args.cafile):
         raise UsageError(f"the CA file {args.cafile!r} does not exist")
+    if args.cafile:
+        from smtpkit.net.tls import TlsOptions, make_context
+
+        try:  # a file that is not PEM would fail every TLS probe and be blamed on the server
+            make_context(TlsOptions(server_hostname="", cafile=args.cafile))
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
     if not 0 < args.timeout <= 600:
         raise UsageError("--timeout must be between 0.1 and 600 seconds")
     resolver = make_resolver(args, timeout=min(args.timeout, 5.0)) if args.nameserver else None

@@ -30,6 +30,10 @@ from smtpkit.net.dns import DnsAnswer, Resolver
 # Receivers must not accept RSA keys under 1024 bits (RFC 8301 §3.2).
 MIN_KEY_BITS = 1024
 MAX_MESSAGE_BYTES = 50 * 1024 * 1024
+# RFC 6376 §6.1 lets verifiers limit the signatures they try; real mail carries one to three.
+# Each one costs a key lookup and a fresh parse of the message, so a message stuffed with
+# thousands of DKIM-Signature headers must not cost thousands of both.
+MAX_SIGNATURES = 10
 
 # problem -> RFC 8601 result word
 _RESULT = {
@@ -69,6 +73,7 @@ class SignatureResult:
     key_answer: DnsAnswer | None = None
     key_record: DkimKeyRecord | None = None
     header: str = ""
+    body_bytes: int | None = None  # the canonicalised body's full length, to compare with l=
 
     @property
     def result(self) -> str:
@@ -110,6 +115,9 @@ class VerifyResult:
     message_problem: str = ""
     spf_result: str = ""  # what the receiving system recorded, if the saved message says
     spf_source: str = ""
+    from_domains: list[str] = field(default_factory=list)  # every domain of every From address
+    from_count: int = 0  # From header fields (RFC 5322 allows exactly one)
+    unverified: int = 0  # DKIM-Signature headers beyond MAX_SIGNATURES, not looked at
 
     @property
     def passed(self) -> list[SignatureResult]:
@@ -143,10 +151,19 @@ def _unfold(value: bytes) -> bytes:
 
 
 def _domain_of(address_header: str) -> str:
-    addrs = [a for _, a in email.utils.getaddresses([address_header]) if "@" in a]
-    if not addrs:
-        return ""
-    return addrs[0].rsplit("@", 1)[1].strip().rstrip(".>").lower()
+    domains = _domains_of(address_header)
+    return domains[0] if domains else ""
+
+
+def _domains_of(address_header: str) -> list[str]:
+    """Every distinct domain in an address header, in order ("a@x.test <b@y.test>" names two)."""
+    out: list[str] = []
+    for _, addr in email.utils.getaddresses([address_header]):
+        if "@" in addr:
+            domain = addr.rsplit("@", 1)[1].strip().rstrip(".>").lower()
+            if domain and domain not in out:
+                out.append(domain)
+    return out
 
 
 def _header_values(headers: list[list[bytes]], name: bytes) -> list[str]:
@@ -181,19 +198,21 @@ def _reported_spf(headers: list[list[bytes]], out: VerifyResult) -> None:
             return
 
 
-def _computed_body_hash(d: dkim.DKIM, tags: dict[bytes, bytes]) -> str:
+def _computed_body_hash(d: dkim.DKIM, tags: dict[bytes, bytes]) -> tuple[str, int | None]:
+    """(the body hash as the signature's c=, a= and l= define it, the full canonical body length)."""
     try:
         policy = CanonicalizationPolicy.from_c_value(tags.get(b"c", b"simple/simple"))
         hasher = HASH_ALGORITHMS[tags[b"a"]]
     except (InvalidCanonicalizationPolicyError, KeyError):
-        return ""
+        return "", None
     body = policy.canonicalize_body(d.body)
+    full = len(body)
     if b"l" in tags:
         try:
             body = body[: int(tags[b"l"])]
         except ValueError:
-            return ""
-    return base64.b64encode(hasher(body).digest()).decode("ascii")
+            return "", full
+    return base64.b64encode(hasher(body).digest()).decode("ascii"), full
 
 
 def _key_problem(answer: DnsAnswer | None, record: DkimKeyRecord | None, name: str) -> tuple[str, str]:
@@ -241,11 +260,17 @@ def verify_message(message: bytes | str, resolver: Resolver, *, minkey: int = MI
     froms = _header_values(headers, b"from")
     out.from_header = froms[0] if froms else ""
     out.from_domain = _domain_of(out.from_header)
+    # DMARC must not be fooled by a second From header or a second address in one:
+    # every domain they name is kept, and the DMARC step refuses to call such a message a pass.
+    out.from_count = len(froms)
+    for value in froms:
+        out.from_domains += [d for d in _domains_of(value) if d not in out.from_domains]
     rps = _header_values(headers, b"return-path")
     out.return_path_domain = _domain_of(rps[0]) if rps else ""
     _reported_spf(headers, out)
     sig_headers = [v for k, v in headers if k.lower() == b"dkim-signature"]
-    for idx, value in enumerate(sig_headers):
+    out.unverified = max(0, len(sig_headers) - MAX_SIGNATURES)
+    for idx, value in enumerate(sig_headers[:MAX_SIGNATURES]):
         out.signatures.append(_verify_one(raw, idx, value, resolver, minkey))
     return out
 
@@ -287,7 +312,7 @@ def _verify_one(raw: bytes, idx: int, value: bytes, resolver: Resolver, minkey: 
     logger = logging.Logger("smtpkit.dkim.dkimpy")
     logger.addHandler(collect)
     verifier = dkim.DKIM(raw, logger=logger, minkey=minkey)
-    res.body_hash_computed = _computed_body_hash(verifier, tags)
+    res.body_hash_computed, res.body_bytes = _computed_body_hash(verifier, tags)
     try:
         ok = verifier.verify(idx=idx, dnsfunc=dnsfunc)
     except dkim.ValidationError as exc:

@@ -657,7 +657,9 @@ def auth_xoauth2(conn: SmtpConnection, username: str, token: Secret) -> AuthExch
         try:
             parsed: Any = json.loads(text)
             ex.oauth_error = json.dumps(parsed, sort_keys=True) if isinstance(parsed, dict) else text
-        except ValueError:
+        except (ValueError, RecursionError):
+            # RecursionError: a hostile server nests "[[[[..." deeper than the parser's stack;
+            # it is still just text the server sent, so show it as such.
             ex.oauth_error = text
         conn.transcript.note(f"(XOAUTH2 error details decode to {ex.oauth_error})")
         # RFC 7628 §3.2.3: the client answers the error challenge with an empty line
