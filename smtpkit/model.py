@@ -532,7 +532,7 @@ def _step_views(report: Report) -> list[tuple[Step, str, str, dict[str, Any], di
 def render_html(report: Report, *, transcript: bool = True) -> str:
     target = report.target_dict()
     steps = _step_views(report)
-    out = [_CSS, '<div class="smtpkit-report">']
+    out = [_CSS, '<div class="smtpkit-report tex2jax_ignore mathjax_ignore">']  # no LaTeX typesetting of $…$
     out.append(f"<h3>{esc(redact(str(report.title)))} — verdict {badge(report.verdict)}</h3>")
     if target:
         out.append(details_table(target))

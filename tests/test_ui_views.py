@@ -75,7 +75,7 @@ def test_compare_scenarios_explains_each_failure(lab):
     panel = compare_scenarios(lab, ["expired_cert", "self_signed", "no_such_scenario"], timeout=3)
     summary = panel.parts[0][1]
     assert [r["scenario"] for r in summary] == ["expired_cert", "self_signed"]
-    assert "tls.cert.expired" in summary[0]["findings"] and summary[0]["verdict"] == "fail"
+    assert "tls.cert.expired" in summary[0]["findings"] and summary[0]["status"] == "fail"
     html = panel._repr_html_()
     assert "What happened and why" in html and "Fix:" in html
     assert "no_such_scenario" in panel.to_text()  # listed as not available, not a crash

@@ -16,7 +16,10 @@ from typing import Any
 
 from smtpkit.model import _CSS, Report, Severity, Step, html_table, text_table
 
-_LEFT = "<style>.smtpkit-scorecard td,.smtpkit-scorecard th{text-align:left !important;vertical-align:top}</style>"
+_LEFT = (
+    "<style>.smtpkit-scorecard td,.smtpkit-scorecard th{text-align:left !important;vertical-align:top}"
+    ".smtpkit-scorecard table{table-layout:auto !important;margin-left:0 !important}</style>"
+)
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,7 @@ class Scorecard:
     def _repr_html_(self) -> str:
         table = html_table([r.to_row() for r in self.rows])
         return (
-            f'{_CSS}{_LEFT}<div class="smtpkit-report smtpkit-scorecard">'
+            f'{_CSS}{_LEFT}<div class="smtpkit-report smtpkit-scorecard tex2jax_ignore mathjax_ignore">'
             f"<p><strong>Best practices: {self.score}</strong></p>{table}</div>"
         )
 

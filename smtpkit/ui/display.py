@@ -15,12 +15,13 @@ an untrusted notebook or a text viewer drops colour and markup.
 from __future__ import annotations
 
 import html
+import re
 import traceback
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from smtpkit.model import _CSS, Report, Severity, badge, details_table, esc, findings_html, html_table, text_table
+from smtpkit.model import _CSS, Finding, Report, Severity, _cell, badge, details_table, esc, text_table
 from smtpkit.secrets import redact, redact_value
 
 
@@ -60,13 +61,13 @@ def html_of(obj: Any) -> str:
         return ""
     if _is_frame(obj):
         rows, columns = _frame_rows(obj)
-        return html_table(rows, columns)
+        return table_html(rows, columns)
     if isinstance(obj, str):
         return "".join(f"<p>{esc(par)}</p>" for par in obj.split("\n\n"))
     if isinstance(obj, Sequence) and obj and all(isinstance(r, Mapping) for r in obj):
-        return html_table(list(obj))
+        return table_html(list(obj))
     if isinstance(obj, Mapping):
-        return html_table([{"setting": k, "value": v} for k, v in obj.items()], ["setting", "value"])
+        return table_html([{"setting": k, "value": v} for k, v in obj.items()], ["setting", "value"])
     if isinstance(obj, Report):
         return ReportView(obj)._repr_html_()
     method = getattr(obj, "_repr_html_", None)
@@ -97,11 +98,170 @@ def text_of(obj: Any) -> str:
     return str(obj)
 
 
-# Notebook front ends right-align table cells; explanations read better left-aligned.
+# Notebook front ends right-align table cells; explanations read better left-aligned. A table
+# wider than the page scrolls inside its own box instead of being cut off at the right edge,
+# and a long unbroken value (a DKIM key, a fingerprint) wraps instead of widening the table.
 _PANEL_CSS = (
     "<style>.smtpkit-panel table td,.smtpkit-panel table th{text-align:left !important;vertical-align:top}"
-    ".smtpkit-panel h3{margin-top:4px}</style>"
+    # JupyterLab lays tables out with fixed column widths: a short name gets as much room as a paragraph
+    ".smtpkit-panel table{table-layout:auto !important;margin-left:0 !important}"
+    ".smtpkit-panel h3{margin-top:4px}"
+    ".smtpkit-panel .smtpkit-scroll{overflow-x:auto;max-width:100%}"
+    ".smtpkit-panel td.smtpkit-long{overflow-wrap:anywhere;word-break:break-all;min-width:18em}"
+    ".smtpkit-panel .smtpkit-decoded{color:#57606a}"
+    ".smtpkit-panel .smtpkit-lesson{color:#57606a;margin:2px 0 4px 0}"
+    ".smtpkit-panel .smtpkit-recommend{border-left:4px solid #1a7f37;background:#f6fff8;padding:4px 10px;margin:8px 0}"
+    "</style>"
 )
+
+# JupyterLab typesets text between two dollar signs as LaTeX in HTML outputs, which turns a
+# PowerShell line like `Set-CASMailbox ... $false` into garbled maths: results opt out.
+ROOT_CLASSES = "smtpkit-report smtpkit-panel tex2jax_ignore mathjax_ignore"
+
+STATUS_COLUMNS = ("status", "severity", "result")
+_LONG_TOKEN = 40  # characters without a space: a key, a hash, a URL
+
+
+def _cell_html(value: Any, status: bool = False) -> str:
+    text = _cell(value)
+    if status and text.lower() in ("pass", "warn", "fail", "skip", "info"):
+        return f"<td>{badge(text)}</td>"
+    long = any(len(word) > _LONG_TOKEN for word in text.split())
+    return f'<td class="smtpkit-long">{esc(text)}</td>' if long else f"<td>{esc(text)}</td>"
+
+
+def table_html(
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[str] | None = None,
+    *,
+    status_columns: Sequence[str] = STATUS_COLUMNS,
+    transpose: bool | None = None,
+) -> str:
+    """An escaped HTML table that stays readable in a notebook column.
+
+    Status-like columns get spelled-out badges. A table of a few rows with many
+    columns (a certificate chain, one DKIM signature) is shown turned on its
+    side, one column per row, because ten narrow columns of wrapped words are
+    unreadable; `transpose` forces either layout. The table scrolls in its own
+    box rather than being cut off.
+    """
+    if not rows:
+        return "<p><em>(no rows)</em></p>"
+    if columns is None:
+        seen: dict[str, None] = {}
+        for r in rows:
+            for k in r:
+                seen.setdefault(str(k), None)
+        columns = list(seen)
+    if transpose is None:
+        transpose = len(columns) > 7 and len(rows) <= 3
+    if transpose:
+        key = columns[0]
+        head = "<th></th>" + "".join(
+            f"<th>{esc(f'{key} {_cell(r.get(key))}'.strip())}</th>" for r in rows
+        )
+        body = "".join(
+            f"<tr><th>{esc(c)}</th>" + "".join(_cell_html(r.get(c, ""), c in status_columns) for r in rows) + "</tr>"
+            for c in columns[1:]
+        )
+    else:
+        head = "".join(f"<th>{esc(c)}</th>" for c in columns)
+        body = "".join(
+            "<tr>" + "".join(_cell_html(r.get(c, ""), c in status_columns) for c in columns) + "</tr>" for r in rows
+        )
+    return f'<div class="smtpkit-scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+
+
+@dataclass
+class Table:
+    """Rows with chosen columns and status columns: a Panel part with both views."""
+
+    rows: list[dict[str, Any]]
+    columns: list[str] | None = None
+    status_columns: tuple[str, ...] = STATUS_COLUMNS
+    transpose: bool | None = None
+
+    def __iter__(self) -> Any:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        return self.rows[index]
+
+    def _repr_html_(self) -> str:
+        return table_html(self.rows, self.columns, status_columns=self.status_columns, transpose=self.transpose)
+
+    def to_text(self) -> str:
+        if not self.rows:
+            return "(no rows)"
+        columns = self.columns or list(self.rows[0].keys())
+        rows = [{c: (str(_cell(r.get(c))).upper() if c in self.status_columns else r.get(c)) for c in columns} for r in self.rows]
+        return text_table(rows, columns, max_width=60)
+
+    def __repr__(self) -> str:
+        return self.to_text()
+
+
+# The reply decoding the engine appends to an explanation ("Reply 535 (permanent) means: ...").
+_DECODED = re.compile(r"\s(?=(?:Reply \d{3}\b[^:]{0,40}|Enhanced code \d\.\d{1,3}\.\d{1,3}\b[^:]{0,100}) means: )")
+_BACKTICKS = re.compile(r"`([^`]+)`")
+
+
+def _prose(text: str) -> str:
+    """Escaped text in which `command` spans become <code>, so commands stand out from the words around them."""
+    parts = _BACKTICKS.split(text)
+    return "".join(f"<code>{esc(p)}</code>" if i % 2 else esc(p) for i, p in enumerate(parts))
+
+
+_URL = re.compile(r"https?://[^\s;,()<>\"']+")
+
+
+def _references(text: str) -> str:
+    """Each URL in a reference is its own link; the words around it stay words."""
+    out, last = [], 0
+    for m in _URL.finditer(text):
+        url = m.group(0).rstrip(".")
+        out.append(esc(text[last : m.start()]))
+        out.append(f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer">{esc(url)}</a>')
+        last = m.start() + len(url)
+    out.append(esc(text[last:]))
+    return "".join(out)
+
+
+def split_explanation(text: str) -> tuple[str, str]:
+    """(what happened, the reply codes decoded): the decoding is reference material, shown apart."""
+    m = _DECODED.search(text)
+    if not m:
+        return text, ""
+    return text[: m.start()].rstrip(), text[m.end():].strip()
+
+
+def finding_block(f: Finding) -> str:
+    """One finding for a stressed reader: the problem, why, the fix, then evidence and codes for reference."""
+    from smtpkit.model import _STATUS_STYLE
+
+    fg, _bg = _STATUS_STYLE.get(f.severity.value, ("#d0d7de", ""))
+    why, decoded = split_explanation(f.explanation)
+    parts = [
+        f'<div class="finding" style="border-left-color:{fg}">',
+        f"<div>{badge(f.severity.value)} <code>{esc(f.code)}</code> — <strong>{esc(f.title)}</strong></div>",
+        f"<div><strong>What happened and why:</strong> {_prose(why)}</div>",
+        f"<div><strong>Fix:</strong> {_prose(f.fix)}</div>",
+    ]
+    if f.evidence:
+        parts.append(f"<div><strong>Evidence:</strong><pre>{esc(f.evidence)}</pre></div>")
+    if decoded:
+        parts.append(f'<div class="smtpkit-decoded"><strong>The reply codes, decoded:</strong> {_prose(decoded)}</div>')
+    if f.reference:
+        parts.append(f"<div><strong>Reference:</strong> {_references(f.reference)}</div>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def findings_block(findings: Sequence[Finding]) -> str:
+    return "".join(finding_block(f) for f in findings)
 
 
 @dataclass
@@ -124,7 +284,7 @@ class Panel:
 
     def _repr_html_(self) -> str:
         head = f"<h3>{badge(self.status) + ' ' if self.status else ''}{esc(self.title)}</h3>"
-        out = [_CSS, _PANEL_CSS, '<div class="smtpkit-report smtpkit-panel">', head]
+        out = [_CSS, _PANEL_CSS, f'<div class="{ROOT_CLASSES}">', head]
         if self.note:
             out.append(f"<p>{esc(self.note)}</p>")
         for heading, obj in self.parts:
@@ -177,20 +337,21 @@ class ReportView:
 
     def _repr_html_(self) -> str:
         r = self.report
-        out = [_CSS, _PANEL_CSS, '<div class="smtpkit-report smtpkit-panel">']
+        out = [_CSS, _PANEL_CSS, f'<div class="{ROOT_CLASSES}">']
         out.append(f"<h3>{badge(r.verdict)} {esc(self.title or r.title)}</h3>")
         target = r.target_dict()
         if target:
             out.append(details_table({k: v for k, v in target.items() if v not in (None, "", [], ())}))
+        # the findings column lists problems only: an informational code next to a PASS reads like one
         out.append(
-            html_table(
+            table_html(
                 [
                     {
                         "step": s.name,
                         "status": s.status.value,
                         "summary": s.summary,
+                        "problems": ", ".join(f.code for f in s.findings if f.severity is not Severity.INFO),
                         "ms": round(float(s.elapsed_ms), 1),
-                        "findings": ", ".join(f.code for f in s.findings),
                     }
                     for s in r.steps
                 ]
@@ -199,7 +360,7 @@ class ReportView:
         problems = [f for f in r.findings if f.severity is not Severity.INFO]
         if problems:
             out.append("<h4>What went wrong, why, and the fix</h4>")
-            out.append(findings_html(problems))
+            out.append(findings_block(problems))
         else:
             out.append("<p><strong>No problem found.</strong> Open a step below for what the server said.</p>")
         for st in r.steps:
@@ -208,10 +369,10 @@ class ReportView:
             is_open = " open" if st.name in self.focus else ""
             body = [details_table(st.details)]
             for name, rows in st.tables.items():
-                body.append(f"<div><strong>{esc(name)}</strong></div>{html_table(rows)}")
+                body.append(f"<div><strong>{esc(name)}</strong></div>{table_html(rows)}")
             info = [f for f in st.findings if f.severity is Severity.INFO]
             if info:
-                body.append(findings_html(info))
+                body.append(findings_block(info))
             out.append(
                 f"<details{is_open}><summary>{badge(st.status.value)} <strong>{esc(st.name)}</strong>: "
                 f"{esc(st.summary)}</summary>{''.join(body)}</details>"

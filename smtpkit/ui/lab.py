@@ -40,7 +40,12 @@ def lab_server_settings(lab: Any, scenario: str = "submission", **overrides: Any
     ep = lab.endpoint(scenario)
     nameservers: tuple[str, ...] = ()
     host = ep.host
-    if lab.dns is not None and ep.host == "127.0.0.1":
+    # A server that imitates a provider is reached by address, as `smtpkit check --lab` does: the
+    # engine recognises the provider from the greeting only when the host name is not already a
+    # known one, and mail.smtpkit.test is the lab's own preset, so by name Gmail's refusal would
+    # get the generic fix instead of the App Password steps the lesson is about.
+    imitates_provider = bool(ep.provider) and ep.provider != "lab"
+    if lab.dns is not None and ep.host == "127.0.0.1" and not imitates_provider:
         host = LAB_MAIL_HOST
         nameservers = (lab.nameserver,)
     values: dict[str, Any] = {

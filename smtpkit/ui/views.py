@@ -11,8 +11,8 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from smtpkit.model import Report, Severity, findings_html
-from smtpkit.ui.display import Html, Panel
+from smtpkit.model import Report, Severity
+from smtpkit.ui.display import Html, Panel, Table, esc, findings_block, table_html, text_of
 from smtpkit.ui.lab import lab_domain_settings, lab_server_settings
 
 
@@ -26,7 +26,17 @@ def lab_overview(lab: Any) -> Panel:
         "healthy domain": lab.domain,
         "CA file (trust it to verify lab certificates)": lab.ca_file,
     }
-    panel = Panel("The practice lab is running", [("Where", facts), ("SMTP scenarios", lab.rows())], status="pass")
+    # four columns, so the description has room to be read next to unbreakable names
+    rows = [
+        {
+            "scenario": r["name"],
+            "address (security)": f"{r['host']}:{r['port']} ({r['security']})",
+            "expected finding": r["expected finding"] or f"none ({r['shows']})",
+            "what it demonstrates": r["what it demonstrates"],
+        }
+        for r in lab.rows()
+    ]
+    panel = Panel("The practice lab is running", [("Where", facts), ("SMTP scenarios", Table(rows, transpose=False))], status="pass")
     if lab.dns is not None:
         zones = [z for z in lab.dns.zones if not z.endswith(".arpa")]
         panel.add("Domains its DNS server answers for", ", ".join(zones))
@@ -36,27 +46,34 @@ def lab_overview(lab: Any) -> Panel:
 
 
 def presets_table(keys: Iterable[str] | None = None) -> Panel:
-    """The provider presets: host, ports, security, username and password hints, sending limits, notes."""
+    """The provider presets: where to connect and how to log in, then sending limits and notes.
+
+    Two narrow tables instead of one of seven columns: the wide one did not fit
+    a notebook, and the login columns are what a stressed reader looks for first.
+    """
     from smtpkit.knowledge.presets import PRESETS
 
     wanted = set(keys) if keys else None
-    rows = []
+    login, limits = [], []
     for p in PRESETS:
         if p.key in ("lab", "custom") or (wanted and p.key not in wanted):
             continue
         d = p.to_dict()
-        rows.append(
+        name = d.get("provider", p.name)
+        login.append(
             {
-                "provider": d.get("provider", p.name),
-                "host": d.get("host", p.host),
-                "ports": d.get("ports", ""),
+                "provider": name,
+                "server": d.get("host", p.host),
+                "ports (security)": d.get("ports", ""),
                 "username": p.username_hint,
                 "password": p.password_hint,
-                "limits": p.limits,
-                "notes": p.notes,
             }
         )
-    return Panel("Provider settings at a glance", [("", rows)])
+        limits.append({"provider": name, "sending limits": p.limits, "notes": p.notes})
+    return Panel(
+        "Provider settings at a glance",
+        [("Where to connect and how to log in", Table(login, transpose=False)), ("Sending limits and notes", Table(limits, transpose=False))],
+    )
 
 
 def _main_findings(report: Report) -> list[Any]:
@@ -81,6 +98,7 @@ def compare_scenarios(
     rows = []
     details = []
     missing = [n for n in scenarios if n not in lab.names]
+    forced = {k: v for k, v in overrides.items() if k in ("security", "port") and v is not None}
     for name in [n for n in scenarios if n in lab.names]:
         ep = lab.endpoint(name)
         settings = lab_server_settings(lab, name, timeout=timeout, **overrides)
@@ -88,19 +106,24 @@ def compare_scenarios(
         report = smtpkit.diagnose(**settings.diagnose_kwargs())
         main = _main_findings(report)
         codes = [f.code for f in main]
+        lesson = ep.expect or "(a healthy server)"
+        if forced and ep.security != forced.get("security", ep.security):
+            # a healthy server used the wrong way on purpose: the failure is the lesson, not the server
+            lesson = f"{lesson}, used with security {forced['security']} on purpose (it expects {ep.security})"
         rows.append(
             {
                 "scenario": name,
                 "security used": settings.security,
-                "verdict": report.verdict,
+                "status": report.verdict,
                 "findings": ", ".join(codes) or "none",
-                "the lab's lesson": ep.expect or "(a healthy server)",
+                "the lab's lesson": lesson,
                 "seconds": round(time.monotonic() - started, 1),
             }
         )
-        block = findings_html(main) if main else "<p>No problem found: this server works with these settings.</p>"
-        details.append((f"{name}: {ep.description}", Html(block, _findings_text(main))))
-    panel = Panel(title, [("Summary", rows)])
+        lead = f'<p class="smtpkit-lesson">{esc(ep.description)}</p>'
+        block = findings_block(main) if main else "<p>No problem found: this server works with these settings.</p>"
+        details.append((name, Html(lead + block, f"{ep.description}\n{_findings_text(main)}")))
+    panel = Panel(title, [("Summary", Table(rows))])
     for heading, body in details:
         panel.add(heading, body)
     if missing:
@@ -126,20 +149,23 @@ def compare_domains(lab: Any, domains: Sequence[str], *, ip: str = "127.0.0.1", 
 
     rows = []
     details = []
+    step_names: list[str] = []
     for domain in domains:
         settings = lab_domain_settings(lab, domain, ip=ip, timeout=timeout)
         report = smtpkit.check_domain(**settings.check_domain_kwargs())
         main = _main_findings(report)
+        steps = {s.name: s.status.value for s in report.steps}
+        step_names.extend(n for n in steps if n not in step_names)
         rows.append(
             {
                 "domain": domain,
-                "verdict": report.verdict,
-                **{s.name: s.status.value for s in report.steps},
+                "status": report.verdict,
+                **steps,
                 "findings": ", ".join(f.code for f in main) or "none",
             }
         )
-        details.append((domain, Html(findings_html(main) or "<p>No problem found.</p>", _findings_text(main))))
-    panel = Panel("Lab domains side by side", [("Summary", rows)])
+        details.append((domain, Html(findings_block(main) or "<p>No problem found.</p>", _findings_text(main))))
+    panel = Panel("Lab domains side by side", [("Summary", Table(rows, status_columns=("status", *step_names), transpose=False))])
     for heading, body in details:
         panel.add(heading, body)
     return panel
@@ -149,25 +175,130 @@ def lab_mailbox(lab: Any, name: str = "submission", last: int = 5) -> Panel:
     """What a lab server accepted: proof that a test send really arrived."""
     messages = lab.messages(name)[-last:]
     rows = []
+    labels = {"seq": "#", "received_at": "received (UTC)", "mail_from": "from (envelope)", "rcpt_tos": "to",
+              "subject": "subject", "size": "bytes", "tls_version": "encrypted with", "authenticated_as": "logged in as"}
     for m in messages:
         row = m.summary()
-        rows.append({k: row.get(k) for k in ("seq", "received_at", "mail_from", "rcpt_tos", "subject", "size", "tls_version", "authenticated_as")})
+        out = {label: row.get(k) for k, label in labels.items()}
+        when = str(out["received (UTC)"] or "")
+        out["received (UTC)"] = when.replace("T", " ")[:19]
+        rows.append(out)
     note = f"{len(lab.messages(name))} message(s) arrived at the lab's {name} server."
     return Panel(f"The lab's {name} mailbox", [("", rows or "No message has arrived yet.")], note=note)
 
 
-def port_matrix(lab: Any, host: str | None = None, ports: Sequence[int] | str | None = None, *, timeout: float = 3.0) -> Any:
+def port_matrix(lab: Any, host: str | None = None, ports: Sequence[int] | str | None = None, *, timeout: float = 3.0) -> PortMatrixView:
     """The port x mode matrix for `host`, or for the lab's servers when `host` is None."""
     import smtpkit
 
     if host:
-        return smtpkit.check_ports(host, ports or (25, 465, 587, 2525), timeout=timeout)
+        return PortMatrixView(smtpkit.check_ports(host, ports or (25, 465, 587, 2525), timeout=timeout))
     settings = lab_server_settings(lab, "submission", timeout=timeout)
     names = ("submission", "implicit_tls", "mx", "refusing", "silent")
-    lab_ports = [lab.endpoint(n).port for n in names if n in lab.names]
-    return smtpkit.check_ports(
-        settings.host, ports or lab_ports, timeout=timeout, cafile=settings.cafile, resolver=settings.resolver()
+    lab_names = {lab.endpoint(n).port: n for n in names if n in lab.names}
+    matrix = smtpkit.check_ports(
+        settings.host, ports or list(lab_names), timeout=timeout, cafile=settings.cafile, resolver=settings.resolver()
     )
+    return PortMatrixView(matrix, lab_names)
+
+
+_USE_AS_STATUS = {"implicit TLS": "pass", "STARTTLS": "pass", "plain (unsafe)": "warn", "-": "fail"}
+
+
+class PortMatrixView:
+    """The port matrix laid out for a notebook: the recommendation first, one readable row per port.
+
+    The engine's matrix has thirteen columns (every probe of both modes) and
+    does not fit a notebook; the everyday question is "which port and which
+    setting do I use?". So: the recommendation in a box, a seven-column table
+    with the port's verdict in plain words, and the full matrix in a closed
+    ``<details>`` block for whoever wants every probe. Every attribute of the
+    matrix (``rows()``, ``to_frame()``, ``recommendation``) is still reachable.
+    """
+
+    def __init__(self, matrix: Any, lab_names: dict[int, str] | None = None) -> None:
+        self.matrix = matrix
+        self.lab_names = lab_names or {}
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("matrix", "lab_names") or name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.matrix, name)
+
+    @property
+    def status(self) -> str:
+        rec = self.matrix.recommendation
+        if not rec.get("port"):
+            return "fail"
+        best = next((r for r in self.matrix.results if r.port == rec["port"]), None)
+        if rec.get("security") == "plain" or (best is not None and best.certificate() != "valid"):
+            return "warn"
+        return "pass"
+
+    def compact_rows(self) -> list[dict[str, Any]]:
+        rows = []
+        for r in self.matrix.results:
+            row = r.row()
+            login = row["auth_after_tls"]
+            if login == "-" and row["auth_before_tls"] != "-":
+                login = f"{row['auth_before_tls']} (without TLS)"
+            out: dict[str, Any] = {"port": r.port}
+            if self.lab_names:
+                out["lab server"] = self.lab_names.get(r.port, "")
+            out.update(
+                {
+                    "status": _USE_AS_STATUS.get(row["use_as"], "warn"),
+                    "use it as": row["use_as"],
+                    "TLS": row["tls_version"],
+                    "certificate": row["certificate"],
+                    "login offered": login if login != "-" else "none",
+                    "in plain words": r.note(),
+                }
+            )
+            rows.append(out)
+        return rows
+
+    def _repr_html_(self) -> str:
+        from smtpkit.model import _CSS, badge
+        from smtpkit.ui.display import _PANEL_CSS, ROOT_CLASSES
+
+        m = self.matrix
+        rec = m.recommendation
+        out = [_CSS, _PANEL_CSS, f'<div class="{ROOT_CLASSES}">']
+        out.append(f"<h3>{badge(self.status)} Ports of {esc(m.host)}</h3>")
+        where = ", ".join(m.addresses) or "the name did not resolve"
+        out.append(f"<p>{esc(where)}: every port tried with STARTTLS and with implicit TLS at once, "
+                   f"in {m.elapsed_ms / 1000:.1f} s (timeout {m.timeout:g} s per step).</p>")
+        if m.resolution_error:
+            out.append(f"<p>{esc(m.resolution_error)}</p>")
+        out.append(
+            f'<div class="smtpkit-recommend"><strong>Recommendation:</strong> {esc(rec.get("summary", ""))}<br>'
+            f'{esc(rec.get("reason", ""))}</div>'
+        )
+        if m.results:
+            out.append(table_html(self.compact_rows(), transpose=False))
+            out.append(
+                "<details><summary>Every probe (both modes on every port)</summary>"
+                + table_html([{k.replace("_", " "): v for k, v in row.items()} for row in m.rows()], transpose=False)
+                + "</details>"
+            )
+        out.append("</div>")
+        return "".join(out)
+
+    def to_text(self) -> str:
+        rows = [{k: (str(v).upper() if k == "status" else v) for k, v in r.items()} for r in self.compact_rows()]
+        rec = self.matrix.recommendation
+        head = f"Ports of {self.matrix.host}: {self.status.upper()}"
+        lines = [head, "=" * len(head), "Recommendation: " + str(rec.get("summary", "")), "  " + str(rec.get("reason", ""))]
+        if rows:
+            lines += ["", text_of(rows)]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.to_text()
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(self.to_text())
 
 
 def _resolver(lab: Any, nameserver: str | None = None, timeout: float = 2.0) -> Any:
