@@ -42,8 +42,11 @@ SPECS: list[FindingSpec] = [
         ),
         fix=(
             "Log in first: enable SMTP authentication in the client with the mailbox's username and password, on port "
-            "587 (STARTTLS) or 465 (TLS) of your own provider's submission server. Only the server's administrator can "
-            "allow unauthenticated relaying for an IP address (and should only do so for known devices)."
+            "587 (STARTTLS) or 465 (TLS) of your own provider's submission server, not the recipient's MX on port 25. "
+            "If the login already worked, this account may not send to outside domains (or not from this From "
+            "address): the server's administrator must allow it (Postfix: permit_sasl_authenticated in "
+            "smtpd_relay_restrictions). Only the administrator can allow relaying without a login for an IP address, "
+            "and should do so only for known devices."
         ),
         provider_fixes={
             "mailgun": "Authenticate with the SMTP credentials of a domain you own in Mailgun, and send with a From address in that domain; Mailgun only relays for your verified sending domains.",
@@ -149,14 +152,17 @@ SPECS: list[FindingSpec] = [
         step="send",
         title="The server requires authentication for this mail",
         explanation=(
-            "The server refused the mail as unauthenticated ({reply}). Either the SMTP session never logged in (or the "
-            "login was silently not applied), or the message's domain authentication (SPF, DKIM, DMARC) failed at the "
-            "receiving side; the server's words and codes, explained next, say which."
+            "The server refused the mail as unauthenticated ({reply}). Two different problems produce this reply, and "
+            "its codes tell them apart: '530', '5.7.0', '5.7.57' or 'not authenticated' mean this SMTP session did not "
+            "log in (or its login was ignored); '5.7.26', 'unauthenticated email' or a mention of SPF, DKIM or DMARC "
+            "mean a receiving server checked your domain's records and neither SPF nor DKIM vouched for the message."
         ),
         fix=(
-            "Log in (SMTP AUTH) before MAIL FROM on the submission port 587/465. If the reply mentions SPF, DKIM or "
-            "DMARC, publish an SPF record that includes your sending service and sign mail with DKIM for the From "
-            "domain (run `smtpkit domain <your-domain>` to check them)."
+            "Not logged in (530, 5.7.0, 5.7.57): tick 'My server requires authentication' / enable SMTP AUTH in the "
+            "client, with the mailbox's username and password, on port 587 (STARTTLS) or 465 (TLS), and send from that "
+            "mailbox's address. Domain not authenticated (5.7.26, SPF/DKIM/DMARC): publish an SPF record that includes "
+            "your sending service and turn on DKIM signing for the From domain; check both with "
+            "`smtpkit domain <your-domain>`."
         ),
         provider_fixes={
             "office365": "Make the client log in (SMTP AUTH) on smtp.office365.com:587 with STARTTLS before sending, with the From address of that mailbox. If it does log in, SMTP AUTH is disabled for the mailbox or tenant: an administrator enables 'Authenticated SMTP' (Set-CASMailbox -Identity {username} -SmtpClientAuthenticationDisabled $false) and checks Security defaults.",
