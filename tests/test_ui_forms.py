@@ -54,6 +54,23 @@ def test_lab_scenario_fills_the_form(lab):
     assert settings.password == lab.password  # the lab's own password, without typing it
 
 
+def test_switching_from_the_lab_to_a_provider_drops_the_lab_login(lab, monkeypatch):
+    # found in the browser: after picking Gmail the form still showed the lab user and
+    # "Password: set (the practice lab's password)"
+    monkeypatch.delenv("SMTPKIT_PASSWORD", raising=False)
+    form = ServerForm(lab, scenario="submission", action=_report)
+    assert "practice lab&#x27;s password" in form.password_state.value
+    form.preset.value = "gmail"
+    assert form.username.value == ""
+    assert "not set" in form.password_state.value
+    assert form.settings().password is None
+    form.username.value = "me@gmail.example"
+    form.preset.value = "office365"
+    assert form.username.value == "me@gmail.example"  # a login the person typed stays
+    form.preset.value = "lab"
+    assert "practice lab&#x27;s password" in form.password_state.value
+
+
 def test_provider_preset_fills_host_port_security_and_hint():
     form = ServerForm(preset="gmail", action=_report)
     assert (form.host.value, form.port.value, form.security.value) == ("smtp.gmail.com", 587, "starttls")

@@ -356,10 +356,14 @@ class ServerForm(_BaseForm):
         self.host.value = host
         self.port.value = int(p.default_port or 0)
         self.security.value = p.security if p.security in dict((v, v) for _l, v in SECURITY_CHOICES) else "auto"
+        # the lab's user name means nothing to a real provider: leave the field for the person's own login
+        if self.lab is not None and self.username.value.strip() == getattr(self.lab, "user", None):
+            self.username.value = ""
         self.username.placeholder = p.username_hint[:80]
         self.password.placeholder = p.password_hint[:80]
         notes = " ".join(x for x in (p.limits and f"Limits: {p.limits}.", p.notes) if x)
         self.hint.value = f'<div style="font-size:12px;line-height:1.4;color:#57606a;max-width:700px">{html.escape(notes)}</div>'
+        self._show_password_state()  # "the practice lab's password" no longer applies
 
     def _scenario_changed(self, change: dict[str, Any]) -> None:
         if change["new"]:
@@ -378,6 +382,8 @@ class ServerForm(_BaseForm):
         self.hint.value = (
             f'<div style="font-size:12px;line-height:1.4;color:#57606a;max-width:700px">{html.escape(ep.description)}{expect}</div>'
         )
+        if hasattr(self, "password_state"):
+            self._show_password_state()
 
     # -- the password ------------------------------------------------------------------
     def _take_password(self, change: dict[str, Any]) -> None:

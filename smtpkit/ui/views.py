@@ -450,9 +450,9 @@ class MailReport:
         checked = []
         if self.server is not None:
             s = self.server_settings
-            checked.append({"what": "mail server", "target": f"{s.host}:{s.port or 'default port'} ({s.security})", "verdict": self.server.verdict})
+            checked.append({"what": "mail server", "target": f"{s.host}:{s.port or 'default port'} ({s.security})", "status": self.server.verdict})
         if self.domain is not None:
-            checked.append({"what": "sending domain", "target": self.domain_settings.domain, "verdict": self.domain.verdict})
+            checked.append({"what": "sending domain", "target": self.domain_settings.domain, "status": self.domain.verdict})
         parts.append(("What was checked", checked))
         steps = []
         for kind, r in (("server", self.server), ("domain", self.domain)):
@@ -465,7 +465,7 @@ class MailReport:
                         "step": st.name,
                         "status": st.status.value,
                         "summary": st.summary,
-                        "findings": ", ".join(f.code for f in st.findings if f.severity is not Severity.INFO),
+                        "problems": ", ".join(f.code for f in st.findings if f.severity is not Severity.INFO),
                     }
                 )
         parts.append(("Every step", steps))
