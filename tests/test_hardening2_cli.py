@@ -126,3 +126,20 @@ def test_keygen_never_overwrites_and_refuses_in_json(capsys, tmp_path: Path) -> 
     code, out, _err = run(capsys, argv)
     assert code == 2 and "already exists" in json.loads(out)["error"]
     assert key_file.read_bytes() == before
+
+
+def test_explain_reads_a_bounded_amount_of_standard_input(capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """`yes 550 | smtpkit explain -` must be refused, not read until memory runs out."""
+    import io
+
+    class Endless(io.TextIOBase):
+        def read(self, size: int | None = -1) -> str:
+            assert size is not None and size > 0, "stdin must be read with a limit"
+            return "5" * size
+
+    monkeypatch.setattr("sys.stdin", Endless())
+    code, out, err = run(capsys, ["explain", "-", "--json"])
+    assert code == 2 and "more than 64 KB" in json.loads(out)["error"]
+    monkeypatch.setattr("sys.stdin", io.StringIO("550 5.1.1 <bob@example.org>: Recipient address rejected\n"))
+    code, out, _err = run(capsys, ["explain", "-", "--json"])
+    assert code == 1 and json.loads(out)["findings"][0]["code"] == "send.recipient_unknown"

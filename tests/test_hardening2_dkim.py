@@ -9,6 +9,8 @@ thousands of DKIM-Signature headers must not cost thousands of lookups.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import time
 from collections.abc import Iterator
 
@@ -24,6 +26,25 @@ from smtpkit.net.dns import Resolver
 
 KEY = generate("signer.test", "good")
 HEADERS = [b"from", b"to", b"subject"]
+HUGE_BITS = 30000  # dkimpy's pure-Python pow() with a 30000-bit modulus AND exponent: about a minute
+
+
+def _der(tag: int, value: bytes) -> bytes:
+    n = len(value)
+    length = bytes([n]) if n < 128 else bytes([0x80 | ((n.bit_length() + 7) // 8)]) + n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([tag]) + length + value
+
+
+def _der_int(x: int) -> bytes:
+    return _der(2, x.to_bytes(x.bit_length() // 8 + 1, "big"))
+
+
+def huge_exponent_key() -> str:
+    """A syntactically plausible RSA SubjectPublicKeyInfo whose modulus and exponent are both enormous."""
+    n, e = (1 << HUGE_BITS) - 33, (1 << HUGE_BITS) + 1
+    rsa_oid = _der(6, bytes.fromhex("2a864886f70d010101")) + b"\x05\x00"
+    spki = _der(0x30, _der(0x30, rsa_oid) + _der(3, b"\x00" + _der(0x30, _der_int(n) + _der_int(e))))
+    return "v=DKIM1; k=rsa; p=" + base64.b64encode(spki).decode()
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +55,7 @@ def resolver() -> Iterator[Resolver]:
             Record("_dmarc.signer.test", "TXT", "v=DMARC1; p=reject"),
             Record("_dmarc.bank.test", "TXT", "v=DMARC1; p=reject"),
             Record("slow._domainkey.signer.test", "TIMEOUT"),
+            Record("huge._domainkey.signer.test", "TXT", huge_exponent_key()),
         ],
         zones=["signer.test", "bank.test"],
     )
@@ -111,3 +133,15 @@ def test_thousands_of_signature_headers_cost_at_most_ten_verifications(resolver:
     assert len(result.signatures) == MAX_SIGNATURES and result.unverified == 3001 - MAX_SIGNATURES
     report = verify_report(stuffed[:200] + signed(msg("From: alice@signer.test\r\n")), resolver)
     assert "not checked" not in report.step("dkim").details
+
+
+def test_a_key_with_a_gigantic_exponent_is_refused_before_the_arithmetic(resolver: Resolver) -> None:
+    """Before: dkimpy spent about a minute per signature in pow(); one hostile DNS record hung `dkim verify`."""
+    sig = base64.b64encode(b"\x01" * (HUGE_BITS // 8)).decode()
+    bh = base64.b64encode(hashlib.sha256(b"Hello.\r\n").digest()).decode()  # c=simple/simple: the body as is
+    header = f"DKIM-Signature: v=1; a=rsa-sha256; d=signer.test; s=huge; h=from:to:subject; bh={bh}; b={sig}\r\n"
+    start = time.monotonic()
+    result = verify_message(header.encode() + msg("From: alice@signer.test\r\n"), resolver)
+    assert time.monotonic() - start < 5
+    assert result.signatures[0].problem == "key_invalid"
+    assert "not a public key" in result.signatures[0].reason

@@ -25,6 +25,9 @@ mail, rcpt, data, message = after the message body). Without --stage it is
 guessed from the reply code and said in the output.
 """
 
+# A reply is at most 100 lines of 512 octets (RFC 5321 §4.5.3.1.5): 64 KiB is generous.
+MAX_REPLY_CHARS = 64 * 1024
+
 _AUTH_CODES = {334, 432, 454, 500, 501, 504, 530, 534, 535, 538}
 
 
@@ -64,7 +67,13 @@ def run(args: argparse.Namespace) -> int:
     from smtpkit.knowledge.provider_rules import classify_reply
     from smtpkit.knowledge.replies import explain_reply, parse_reply_text, split_enhanced
 
-    raw = sys.stdin.read() if args.reply == "-" else args.reply
+    raw = sys.stdin.read(MAX_REPLY_CHARS + 1) if args.reply == "-" else args.reply
+    if len(raw) > MAX_REPLY_CHARS:
+        # `yes | smtpkit explain -` or a whole mailbox piped in must not eat all memory
+        raise UsageError(
+            f"more than {MAX_REPLY_CHARS // 1024} KB of input: give just the server's reply (the line or lines "
+            "starting with the three-digit code), not a whole log or message"
+        )
     try:
         reply = parse_reply_text(raw)
     except ValueError as exc:
