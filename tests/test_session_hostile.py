@@ -69,6 +69,8 @@ def test_silent_port_times_out_and_is_probed_for_tls() -> None:
     assert report.codes() == ["banner.timeout"]
     assert "not an implicit-TLS port" in report.findings[0].explanation
     assert report.step("banner").details["implicit TLS probe"] == "no TLS handshake either"
+    # the handshake failed too: the fix must not send the reader to implicit TLS
+    assert "implicit TLS" not in report.findings[0].fix and "timeout" in report.findings[0].fix
     assert elapsed < 2.8  # one timeout for the greeting, one short TLS probe (1 s); no QUIT wait
 
 
@@ -235,8 +237,11 @@ def test_plaintext_bytes_after_starttls_ready_are_discarded_and_reported() -> No
 
 def test_starttls_client_on_an_implicit_tls_port() -> None:
     report = run(implicit_tls(ScriptedSmtp()), security="starttls", cafile=peer_cert().cert_file)
-    assert "banner.timeout" in report.codes() and "tls.wrong_mode_starttls_on_implicit" in report.codes()
-    assert "answered a TLS handshake" in report.findings[0].explanation or "succeeded" in report.findings[0].explanation
+    # one mistake, one finding: no banner.timeout beside the wrong-mode lesson
+    assert report.codes() == ["tls.wrong_mode_starttls_on_implicit"], report.codes()
+    banner = report.step("banner")
+    assert banner.status is Status.FAIL and "speaks TLS first" in banner.summary and not banner.findings
+    assert "succeeded" in banner.details["implicit TLS probe"]
     assert [s.name for s in report.steps] == ["resolve", "connect", "banner", "ehlo", "tls", "auth", "send"]
 
 

@@ -177,3 +177,21 @@ def test_plaintext_refusal_still_shows_the_servers_own_answer(lab) -> None:  # t
     auth_lines = [t.text for t in report.transcript_lines() if t.dir == "C" and t.text.upper().startswith("AUTH")]
     assert auth_lines == ["AUTH PLAIN"], auth_lines  # no initial response: nothing secret went out
     assert "530" in report.step("auth").details["AUTH without credentials"]
+
+
+def test_a_lab_name_does_not_hide_the_provider_the_greeting_names(lab, lab_resolver) -> None:
+    """mail.smtpkit.test matches the lab preset; the Gmail-style greeting must still bring Gmail's fix."""
+    e = lab.endpoint("gmail_bad_credentials")
+    report = diagnose(
+        "mail.smtpkit.test", e.port, security=e.security, resolver=lab_resolver, cafile=lab.ca_file,
+        username=lab.user, password=lab.password, timeout=3.0,
+    )
+    bad = [f for f in report.findings if f.code == "auth.bad_credentials"]
+    assert bad, report.to_text()
+    assert "App Password" in bad[0].fix, bad[0].fix
+    assert report.step("banner").details.get("provider") == "gmail"
+
+
+def test_the_lab_preset_stays_when_the_greeting_names_nobody(lab, lab_resolver) -> None:
+    report = diagnose("mail.smtpkit.test", lab.endpoint("submission").port, resolver=lab_resolver, cafile=lab.ca_file, timeout=3.0)
+    assert report.step("banner").details.get("provider") == "lab"

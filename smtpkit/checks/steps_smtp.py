@@ -34,11 +34,18 @@ SLOW_GREETING = 3.0
 
 
 def _detect_provider(state: SessionState, text: str) -> None:
-    if state.provider:
-        return
-    from smtpkit.knowledge.presets import provider_from_banner
+    """Name the provider from the greeting or EHLO text unless the host name already named a real one.
 
-    state.provider = provider_from_banner(text)
+    A match on a generic preset ("lab", "custom") only says where the server is: the greeting of a
+    lab server imitating Gmail must still make Gmail's fixes apply.
+    """
+    from smtpkit.knowledge.presets import GENERIC_PRESETS, provider_from_banner
+
+    if state.provider and state.provider not in GENERIC_PRESETS:
+        return
+    detected = provider_from_banner(text)
+    if detected:
+        state.provider = detected
 
 
 def banner_step(state: SessionState) -> Step:
@@ -115,6 +122,14 @@ def _ms(start: float) -> float:
 
 
 def _banner_timeout(state: SessionState, exc: ReplyTimeout, start: float) -> Step:
+    """No greeting: find out whether the port speaks TLS first before blaming the server.
+
+    When a TLS handshake right after connecting succeeds, the banner step fails *without* a
+    finding of its own: the one mistake (a plain/STARTTLS client on an implicit-TLS port) gets
+    one finding, tls.wrong_mode_starttls_on_implicit, in the tls step that follows. A second
+    failure (banner.timeout) for the same cause would make a stressed reader hunt two problems,
+    and its fix would still wonder whether the port expects implicit TLS when we have proved it.
+    """
     t = state.target
     details: dict[str, Any] = {"waited": seconds(exc.waited)}
     if exc.received:
@@ -137,29 +152,39 @@ def _banner_timeout(state: SessionState, exc: ReplyTimeout, start: float) -> Ste
         details["implicit TLS probe"] = (
             f"a TLS handshake right after connecting succeeded ({outcome.version})" if outcome else "no TLS handshake either"
         )
-    step = Step("banner", Status.FAIL, f"no greeting within {seconds(exc.waited)}", _ms(start), details)
     if outcome is not None:
+        # one mistake, one finding: the tls step that follows names it (see the docstring)
         state.implicit_probe = outcome
-        hint = (
-            f"We then tried a TLS handshake right after connecting and it succeeded ({outcome.version}): port "
-            f"{t.port} speaks implicit TLS, so the server was waiting for our TLS hello while we waited for its "
-            "greeting."
+        step = Step(
+            "banner", Status.FAIL, f"no greeting: port {t.port} speaks TLS first (see the tls step)", _ms(start), details
         )
-    elif exc.received:
+        state.stop("the server never sent its greeting")
+        return step
+    probed = "implicit TLS probe" in details
+    step = Step("banner", Status.FAIL, f"no greeting within {seconds(exc.waited)}", _ms(start), details)
+    if exc.received:
         hint = (
             f"It sent only {len(exc.received)} bytes ({printable(exc.received, 60)}) in that time, never finishing "
             "the line: a broken or deliberately slow (tarpitting) server, or a middlebox holding the data."
         )
     elif state.encrypted:
         hint = "TLS was set up, but the server said nothing after the handshake: it is stuck or overloaded."
-    elif t.port == 465:
-        hint = "Port 465 normally expects implicit TLS: a plain-text client gets no greeting there."
-    else:
+    elif probed:
         hint = (
             "A TLS handshake did not work either, so it is not an implicit-TLS port: the server is stuck, "
             "overloaded or deliberately slow to greet, or a firewall accepted the connection but passes nothing."
         )
-    step.add(state.finding("banner.timeout", printable(exc.received), waited=seconds(exc.waited), hint=hint))
+    elif t.port == 465:
+        hint = "Port 465 normally expects implicit TLS: a plain-text client gets no greeting there."
+    else:
+        hint = "The server is stuck, overloaded or deliberately slow to greet, or a firewall accepted the connection but passes nothing."
+    # once a TLS handshake has failed too, suggesting implicit TLS would send the reader the wrong way
+    mode_fix = "" if probed or state.encrypted else (
+        "If the port expects implicit TLS (465), switch the security setting to implicit TLS (SSL/TLS). "
+    )
+    step.add(
+        state.finding("banner.timeout", printable(exc.received), waited=seconds(exc.waited), hint=hint, mode_fix=mode_fix)
+    )
     state.stop("the server never sent its greeting")
     return step
 

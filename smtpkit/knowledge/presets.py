@@ -232,6 +232,11 @@ PRESETS: tuple[Preset, ...] = (
 
 _BY_KEY = {p.key: p for p in PRESETS}
 
+# Presets that say where a server is, not who runs it: a host matching one of these must not stop
+# the greeting or EHLO from naming the real provider (a lab server imitating Gmail, a relay behind
+# a custom name), because the provider's own fix is what the person needs.
+GENERIC_PRESETS = frozenset({"lab", "custom"})
+
 
 def preset(key: str) -> Preset:
     """The preset for `key` (``gmail``, ``office365``, …); KeyError lists the valid keys."""

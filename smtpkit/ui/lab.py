@@ -40,12 +40,9 @@ def lab_server_settings(lab: Any, scenario: str = "submission", **overrides: Any
     ep = lab.endpoint(scenario)
     nameservers: tuple[str, ...] = ()
     host = ep.host
-    # A server that imitates a provider is reached by address, as `smtpkit check --lab` does: the
-    # engine recognises the provider from the greeting only when the host name is not already a
-    # known one, and mail.smtpkit.test is the lab's own preset, so by name Gmail's refusal would
-    # get the generic fix instead of the App Password steps the lesson is about.
-    imitates_provider = bool(ep.provider) and ep.provider != "lab"
-    if lab.dns is not None and ep.host == "127.0.0.1" and not imitates_provider:
+    # Servers imitating a provider are reached by name too: the engine still recognises the
+    # provider from their greeting, since the lab's own name only says where the server is.
+    if lab.dns is not None and ep.host == "127.0.0.1":
         host = LAB_MAIL_HOST
         nameservers = (lab.nameserver,)
     values: dict[str, Any] = {

@@ -25,10 +25,9 @@ SPECS: list[FindingSpec] = [
         "No greeting from the server within {waited}",
         "The TCP connection to {address} port {port} opened, but the server never sent its '220' greeting: "
         "an SMTP server speaks first, within a second or two, and we waited {waited}. {hint}",
-        "If the port expects implicit TLS (465), switch the security setting to TLS/SSL: "
-        "`smtpkit check {host} --port {port} --security tls`. If it is a plain SMTP port, the server may be "
-        "overloaded or deliberately slow (greet-pause anti-spam): retry with a longer --timeout. If you run "
-        "the server, check its log at the time of this test and whether a firewall is holding the connection.",
+        "{mode_fix}The server may be overloaded or deliberately slow (greet-pause anti-spam): retry with a "
+        "longer timeout (--timeout, or the form's Timeout field). If you run the server, check its log at the "
+        "time of this test and whether a firewall is holding the connection.",
         reference=_RFC5321_GREETING,
     ),
     FindingSpec(
