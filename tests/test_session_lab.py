@@ -195,3 +195,32 @@ def test_a_lab_name_does_not_hide_the_provider_the_greeting_names(lab, lab_resol
 def test_the_lab_preset_stays_when_the_greeting_names_nobody(lab, lab_resolver) -> None:
     report = diagnose("mail.smtpkit.test", lab.endpoint("submission").port, resolver=lab_resolver, cafile=lab.ca_file, timeout=3.0)
     assert report.step("banner").details.get("provider") == "lab"
+
+
+@pytest.mark.parametrize(
+    ("name", "security", "codes"),
+    [
+        ("starttls_required", "plain", ["auth.plaintext_refused", "auth.requires_tls"]),  # refused by us, then the server
+        ("submission", "plain", ["auth.not_offered"]),  # healthy server offers AUTH only after STARTTLS
+        ("gmail_bad_credentials", None, ["auth.bad_credentials"]),  # refused by the server
+    ],
+)
+def test_no_send_step_after_a_login_that_did_not_succeed(lab, name: str, security: str | None, codes: list[str]) -> None:
+    """One failure, not its consequence: no send.unauthenticated after a failed or refused login."""
+    e = lab.endpoint(name)
+    report = diagnose(
+        e.host, e.port, security=security or e.security, username=lab.user, password=lab.password, cafile=lab.ca_file,
+        mail_from=lab.user, rcpt_to="someone@example.org", timeout=3.0,
+    )
+    assert [c for c in report.codes() if not c.startswith("tls.")] == codes, report.to_text()
+    send = report.step("send")
+    assert send.status is Status.SKIP and "the login did not succeed" in send.summary and "fix the login first" in send.summary
+    assert not any(t.text.upper().startswith("MAIL FROM") for t in report.transcript_lines())
+
+
+def test_without_credentials_the_send_step_still_shows_the_servers_answer(lab) -> None:
+    e = lab.endpoint("submission")
+    report = diagnose(e.host, e.port, security="plain", cafile=lab.ca_file, mail_from=lab.user, rcpt_to="someone@example.org", timeout=3.0)
+    assert report.step("auth").status is Status.SKIP
+    assert report.step("send").status is not Status.SKIP, report.to_text()
+    assert "send.unauthenticated" in report.codes()

@@ -20,6 +20,11 @@ from smtpkit.checks.steps_context import SessionState, probe_error_finding, repl
 from smtpkit.model import Status, Step
 from smtpkit.net.smtp import AUTHENTICATORS, ProbeError, Reply, SmtpConnection
 
+# Why the send step does not run after a login that did not succeed: a submission server refuses
+# to relay for a client that is not logged in, so MAIL/RCPT would only add a second failure
+# (send.unauthenticated) that is a consequence of the first, not a problem of its own.
+NO_LOGIN = "the login did not succeed, so the server would refuse to relay; fix the login first"
+
 TLS_PREFERENCE = ("PLAIN", "LOGIN", "CRAM-MD5")
 PLAINTEXT_PREFERENCE = ("CRAM-MD5", "PLAIN", "LOGIN")
 
@@ -65,7 +70,7 @@ def auth_step(state: SessionState) -> Step:
     if not offered:
         step = Step("auth", Status.FAIL, "the server offers no AUTH on this connection", elapsed(), details)
         step.add(state.finding("auth.not_offered", f"EHLO keywords: {', '.join(caps.names()) if caps else 'none'}"))
-        # no login was attempted: the send step still shows what the server does without one
+        state.stop(NO_LOGIN)
         return step
     if not state.encrypted and not t.allow_plaintext_auth:
         step = Step("auth", Status.FAIL, "credentials NOT sent: the connection is not encrypted", elapsed(), details)
@@ -76,6 +81,7 @@ def auth_step(state: SessionState) -> Step:
             if answer.code != 334 and not answer.ok:
                 # e.g. 530 5.7.0 Must issue a STARTTLS command first: the server agrees
                 step.add(reply_finding(state, "auth", f"AUTH {answer_mechanism(offered)}", answer, mechanisms=" ".join(offered)))
+        state.stop(NO_LOGIN)
         return step
     mech = choose_mechanism(offered, oauth=state.token is not None, encrypted=state.encrypted, forced=t.auth_mechanism)
     if mech is None:
@@ -89,7 +95,7 @@ def auth_step(state: SessionState) -> Step:
                 mechanisms=" ".join(offered),
             )
         )
-        state.stop("no usable login mechanism")
+        state.stop(NO_LOGIN)
         return step
     details["mechanism"] = mech + ("" if t.auth_mechanism else " (chosen automatically)")
     if not state.encrypted:
@@ -115,7 +121,7 @@ def auth_step(state: SessionState) -> Step:
                 reply=exchange.challenge,
             )
         )
-        state.stop("the login exchange was malformed")
+        state.stop(NO_LOGIN)
         return step
     reply = exchange.reply
     assert reply is not None
@@ -126,7 +132,7 @@ def auth_step(state: SessionState) -> Step:
     if exchange.oauth_error:
         context["xoauth2_error"] = exchange.oauth_error
     step.add(reply_finding(state, "auth", f"AUTH {mech}", reply, **context))
-    state.stop("login failed")
+    state.stop(NO_LOGIN)
     return step
 
 
