@@ -104,7 +104,10 @@ def test_dry_run_leaves_no_message(lab) -> None:
     before = len(lab.messages("submission"))
     report = diagnose(**{**lab_kwargs(lab, "submission"), "send": False})
     assert report.verdict == "pass"
-    assert "dry run" in report.step("send").summary
+    summary = report.step("send").summary
+    assert "dry run" in summary
+    # notebooks show this too: name every way to send, not only the CLI flag
+    assert "--send" in summary and "send=True" in summary and "Really send" in summary
     assert len(lab.messages("submission")) == before
 
 

@@ -60,7 +60,7 @@ def auth_step(state: SessionState) -> Step:
 
     secret = state.token or state.password
     if not t.username:
-        summary = "not tested: no user name given (use --user)"
+        summary = "not tested: no user name given (Username; --user)"
         if offered:
             summary += f"; the server offers {' '.join(offered)}"
         return Step("auth", Status.SKIP, summary, 0.0, details)

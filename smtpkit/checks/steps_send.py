@@ -40,7 +40,7 @@ def queue_id(reply: Reply) -> str:
 def send_step(state: SessionState) -> Step:
     t = state.target
     if not t.mail_from:
-        return Step("send", Status.SKIP, "not tested: give --mail-from and --rcpt-to for a dry run (add --send to send)", 0.0)
+        return Step("send", Status.SKIP, "not tested: no sender given; set Mail from and Send to (--mail-from, --rcpt-to) for a dry run", 0.0)
     conn = state.conn
     caps = state.caps
     assert conn is not None
@@ -119,7 +119,7 @@ def send_step(state: SessionState) -> Step:
         without = "" if state.authenticated else " without a login"
         step.summary = (
             f"dry run: the server would accept mail{without} from {t.mail_from} to {', '.join(accepted)} "
-            "(nothing was sent; add --send)"
+            "(nothing was sent; to send one: --send (CLI), send=True (Python) or the form's 'Really send' box)"
         )
         step.add(*findings)
         step.elapsed_ms = elapsed()

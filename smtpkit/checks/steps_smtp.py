@@ -288,7 +288,7 @@ def ehlo_step(state: SessionState) -> Step:
     start = time.monotonic()
     state.helo = state.target.helo or default_helo(conn.sock)
     caps, findings, reply = say_ehlo(state, conn, "ehlo")
-    details: dict[str, Any] = {"EHLO name": state.helo + ("" if state.target.helo else " (default: use --helo to change)")}
+    details: dict[str, Any] = {"EHLO name": state.helo + ("" if state.target.helo else " (default: set helo (--helo) to change it)")}
     if caps is None:
         step = Step("ehlo", Status.FAIL, f"EHLO refused: {reply}" if reply else "no answer to EHLO", _ms(start), details)
         step.add(*findings)

@@ -100,7 +100,7 @@ def starttls_step(state: SessionState) -> Step:
     start = time.monotonic()
     if t.security == "plain":
         state.mode = "plain"
-        offered = " The server offers STARTTLS; run with --security starttls (or auto) to use it." if caps.starttls else ""
+        offered = " The server offers STARTTLS; choose security starttls (or auto) to use it." if caps.starttls else ""
         return Step("tls", Status.SKIP, "not used: security 'plain' was chosen." + offered, 0.0, {"STARTTLS offered": caps.starttls})
     if not caps.starttls:
         required = t.security == "starttls"

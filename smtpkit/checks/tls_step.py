@@ -420,10 +420,10 @@ def _untrusted(outcome: TlsOutcome, provider: str | None, common: dict[str, Any]
                  "certificate; if it is your organisation's CA, give it to the client as a trust anchor.")
     elif chain and chain[-1].self_signed and len(chain) > 1:
         extra = (f"Here the chain ends at the root '{chain[-1].subject}', which the server sent itself and which is "
-                 "not in the trust store: a private CA. Trust it explicitly with --cafile if it is yours.")
+                 "not in the trust store: a private CA. Trust it explicitly (cafile=, --cafile) if it is yours.")
     if cert is not None and LAB_CA_MARKER in cert.issuer.lower():
         extra += (" This certificate comes from the smtpkit practice lab's own CA: pass the lab's CA file "
-                  "(`smtpkit check ... --cafile <ca_file shown by smtpkit lab>`).")
+                  "(cafile=lab.ca_file in Python, --cafile <the file `smtpkit lab` shows> on the command line).")
     ev = (outcome.error_message or "") + (f"; issuer: {cert.issuer}" if cert is not None else "")
     return finding("tls.cert.untrusted_issuer", ev, provider=provider, issuer=issuer,
                    store=outcome.verified_against or "the trust store", extra=extra.strip(), **common)
@@ -543,7 +543,7 @@ def wrong_mode_step(
             tables["certificate"] = certificate_rows(outcome.certificate, now)
         ev = (ev + "; " if ev else "") + f"a TLS handshake right after connecting succeeded ({outcome.version})"
     f = finding("tls.wrong_mode_starttls_on_implicit", ev, provider=provider, **common)
-    step = Step(STEP, Status.FAIL, f"Port {port} speaks implicit TLS: use --security tls (SSL/TLS)", elapsed_ms,
+    step = Step(STEP, Status.FAIL, f"Port {port} speaks implicit TLS: choose the security setting SSL/TLS (--security tls)", elapsed_ms,
                 details=details, tables=tables)
     step.add(f)
     return step

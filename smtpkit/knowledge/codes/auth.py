@@ -90,7 +90,8 @@ SPECS: list[FindingSpec] = [
         ),
         fix=(
             "Use STARTTLS (port 587) or implicit TLS (port 465). Only on a trusted lab network, and if you accept the "
-            "risk, rerun with --insecure-allow-plaintext-auth."
+            "risk, allow it explicitly (--insecure-allow-plaintext-auth on the command line, "
+            "allow_plaintext_auth=True in Python)."
         ),
         reference="RFC 4954 §4; RFC 8314",
     ),

@@ -80,7 +80,7 @@ SPECS: list[FindingSpec] = [
         "phase), so no mail client can talk SMTP to it.",
         "Check the port number in your provider's documentation: SMTP submission is 587 (STARTTLS) or 465 "
         "(implicit TLS), server-to-server mail is 25. If the answer was TLS bytes, keep this port and choose "
-        "implicit TLS (`--security tls`). If you run the server, check which program listens: "
+        "implicit TLS (the SSL/TLS security setting; `--security tls`). If you run the server, check which program listens: "
         "`ss -ltnp | grep ':{port}'`.",
         reference=_RFC5321_GREETING,
     ),
@@ -93,7 +93,7 @@ SPECS: list[FindingSpec] = [
         "reply line must start with a three-digit code (like '250') followed by a space or a hyphen. A client "
         "cannot reliably continue, so mail clients show 'unexpected reply' or 'protocol error'. Causes: a "
         "buggy server or proxy, a firewall's 'SMTP inspection' rewriting replies, or a non-SMTP service.",
-        "Look at the transcript (`-v`) to see the exact bytes. If a firewall or antivirus does SMTP "
+        "Look at the transcript (`-v`, or the Transcript section) to see the exact bytes. If a firewall or antivirus does SMTP "
         "inspection (Cisco ASA 'inspect esmtp', some routers and security suites), turn it off for mail. If "
         "you run the server, check its software and any proxy in front of it.",
         reference="RFC 5321 §4.2 (reply syntax)",
@@ -106,7 +106,7 @@ SPECS: list[FindingSpec] = [
         "At the {stage} stage the server sent {problem}. SMTP replies are short (RFC 5321 limits a reply "
         "line to 512 bytes); we allow {limit} and stop reading beyond that, so a broken or hostile server "
         "cannot make a client use unbounded memory or time. A real mail client would hang or crash here.",
-        "This is a server (or middlebox) fault: look at the transcript (`-v`) for what it sent and report it "
+        "This is a server (or middlebox) fault: look at the transcript (`-v`, or the Transcript section) for what it sent and report it "
         "to the server's administrator. Check that the port really runs an SMTP server.",
         reference="RFC 5321 §4.5.3.1.5 (reply line length)",
     ),
@@ -118,8 +118,8 @@ SPECS: list[FindingSpec] = [
         "After we sent {command} at the {stage} stage, the server did not complete its reply within {waited}. "
         "The connection is open but the server is silent or only trickles bytes. It can be overloaded, stuck "
         "on a slow lookup (DNS, a blocklist, a content filter), or a firewall may be holding the conversation.",
-        "Retry with a longer timeout (`--timeout 30`). If it happens every time at the same command, check "
-        "the server's log at that moment; for a provider, contact support with the transcript (`-v`).",
+        "Retry with a longer timeout, say 30 s (--timeout 30, or the form's Timeout field). If it happens every time at the same command, check "
+        "the server's log at that moment; for a provider, contact support with the transcript (`-v`, or the Transcript section).",
         reference="RFC 5321 §4.5.3.2 (timeouts)",
     ),
     FindingSpec(
@@ -132,7 +132,7 @@ SPECS: list[FindingSpec] = [
         "rule, a connection limit, an invalid command it refuses to answer) or crashed, or a firewall cut the "
         "connection.",
         "Retry once. If it repeats at the same step, read the server's log at that time (Postfix: 'lost "
-        "connection after ...' in /var/log/mail.log names the command) or send the transcript (`-v`) to the "
+        "connection after ...' in /var/log/mail.log names the command) or send the transcript (`-v`, or the Transcript section) to the "
         "provider's support.",
         reference="RFC 5321 §3.8",
     ),
@@ -145,8 +145,8 @@ SPECS: list[FindingSpec] = [
         "limit, so that a slow or hostile server cannot keep a diagnosis (or a mail client) waiting forever, "
         "for example by answering each command just before the timeout or by trickling one byte at a time. "
         "The server used up {deadline} by the {stage} stage; the remaining steps were not run.",
-        "Retry with a longer limit (`--timeout`, or `--deadline` for the whole session). If one step is always "
-        "slow, that step's server side is the problem: the transcript (`-v`) shows where the time went.",
+        "Retry with a longer timeout (--timeout, or the form's Timeout field; --deadline for the whole session). If one step is always "
+        "slow, that step's server side is the problem: the transcript (`-v`, or the Transcript section) shows where the time went.",
         reference="RFC 5321 §4.5.3.2 (timeouts)",
     ),
     FindingSpec(
