@@ -156,20 +156,11 @@ def tls_step(
     if outcome.error_message:
         details["error"] = outcome.error_message
     if cert is not None:
-        details.update(
-            {
-                "subject": cert.subject,
-                "SANs": ", ".join(cert.names) or "(none)",
-                "issuer": cert.issuer_cn or cert.issuer,
-                "issuer (full name)": cert.issuer,
-                "valid from": format_date(cert.not_before),
-                "valid to": format_date(cert.not_after),
-                "days left": cert.days_left(now),
-                "key": cert.key_description,
-                "signature": cert.signature_algorithm,
-                "certificate from": outcome.cert_source or "",
-            }
-        )
+        # Only the facts a reader checks first; every certificate field is in the "certificate"
+        # table once, not repeated here (the same twenty lines twice buried the handshake facts).
+        details["days left"] = cert.days_left(now)
+        if outcome.cert_source:
+            details["certificate from"] = outcome.cert_source
     elif not outcome.ok:
         details["certificate"] = "not received" + (f" ({outcome.refetch_error})" if outcome.refetch_error else "")
     if outcome.cert_error:
