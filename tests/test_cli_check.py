@@ -61,7 +61,7 @@ def test_check_failure_exits_1_and_explains(lab, capsys) -> None:
     out = capsys.readouterr().out
     assert code == 1
     assert "tls.cert.expired" in out and "Why:" in out and "Fix:" in out
-    assert "(run again with -v to see the SMTP transcript)" in out
+    assert "(run again with -v to see every table and the SMTP transcript)" in out
 
 
 @pytest.mark.parametrize(
@@ -157,3 +157,33 @@ def test_password_prompt_on_a_terminal_does_not_echo(lab) -> None:
     assert os.WEXITSTATUS(status) == 0, text
     assert "logged in as" in text
     assert pw not in text and base64.b64encode(pw.encode()).decode() not in text
+
+
+@pytest.mark.parametrize("columns", [80, 100, 140])
+def test_text_output_fits_the_terminal_and_hides_passing_tables_without_v(lab_env, capsys, monkeypatch, columns: int) -> None:
+    """The chain table was ~300 characters wide, and a passing check printed every table."""
+    lab = lab_env
+    monkeypatch.setenv("COLUMNS", str(columns))
+    argv = _base(lab, "gmail_bad_credentials") + ["--user", lab.user, "--password-env", ENV]
+    main(argv)
+    short = capsys.readouterr().out
+    main(argv + ["-v"])
+    full = capsys.readouterr().out
+    for out in (short, full):
+        too_wide = [line for line in out.splitlines() if len(line) > columns]
+        assert not too_wide, too_wide
+    # without -v: the passing tls step's tables are named, not printed; with -v they are all there
+    flat = " ".join(short.split())
+    assert "tls: chain" in flat and "-v prints them" in flat and "SHA-256 fingerprint" not in short
+    assert "\ntls: chain\n" in full and "SHA-256 fingerprint" in full and "Tables not shown" not in full
+    # the chain's eleven columns become readable field/value lines, not a wrapped table
+    chain = full.split("\ntls: chain\n", 1)[1].split("\n\n", 1)[0]
+    assert re.search(r"^\s+subject\s+\S", chain, re.M) and "ISSUED_BY_NEXT" not in chain
+
+
+def test_json_keeps_every_table(lab_env, capsys) -> None:
+    lab = lab_env
+    main(_base(lab, "gmail_bad_credentials") + ["--user", lab.user, "--password-env", ENV, "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    tls = next(s for s in doc["steps"] if s["name"] == "tls")
+    assert {"certificate", "chain", "handshakes"} <= set(tls["tables"])

@@ -35,6 +35,10 @@ def test_healthy_lab_domain_passes(resolver: Resolver) -> None:
     assert report.findings == []
     assert all(s.status.value == "pass" for s in report.steps)
     assert report.target_dict() == {"domain": "smtpkit.test", "selectors": ["lab"], "ip": "127.0.0.1"}
+    # a table heading is "step: table"; a table named after its step read "mx: mx"
+    headings = [f"{s.name}: {name}" for s in report.steps for name in s.tables]
+    assert "mx: mail servers" in headings and not [h for h in headings if h.split(": ")[0] == h.split(": ")[1]]
+    assert "mx: mx" not in report.to_text()
     # the DNS conversation is the transcript
     lines = [t.text for t in report.transcript_lines()]
     assert any(line.startswith("TXT _dmarc.smtpkit.test?") for line in lines)

@@ -123,3 +123,16 @@ def test_combine_keeps_steps_and_transcripts_in_order() -> None:
     c = Report.combine("full", {"host": "h", "domain": "d"}, [a, b])
     assert [s.name for s in c.steps] == ["banner", "tls", "spf"]
     assert c.verdict == "fail" and len(c.transcript_lines()) == 2
+
+
+def test_text_table_fits_a_total_width_or_turns_into_records() -> None:
+    from smtpkit.model import text_table
+
+    rows = [{"keyword": "SIZE", "meaning": "The largest message the server accepts, in bytes " * 2}]
+    narrow = text_table(rows, ["keyword", "meaning"], max_width=80, total_width=50)
+    assert all(len(line) <= 50 for line in narrow.splitlines()) and narrow.startswith("KEYWORD")
+    wide = [{f"column{i}": f"value number {i} of a wide row" for i in range(11)}]
+    records = text_table(wide, list(wide[0]), total_width=100)
+    assert "column10" in records and "value number 10 of a wide row" in records  # whole values, one per line
+    assert all(len(line) <= 100 for line in records.splitlines())
+    assert text_table(rows, ["keyword", "meaning"], max_width=80) == text_table(rows, ["keyword", "meaning"], max_width=80, total_width=None)

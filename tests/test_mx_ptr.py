@@ -32,7 +32,7 @@ def codes(step) -> list[str]:  # type: ignore[no-untyped-def]
 def test_healthy_mx(resolver: Resolver) -> None:
     step = mx_step("smtpkit.test", resolver)
     assert step.status.value == "pass" and step.findings == []
-    row = step.tables["mx"][0]
+    row = step.tables["mail servers"][0]
     assert (row["preference"], row["exchange"]) == (10, "mail.smtpkit.test") and "127.0.0.1" in row["addresses"]
 
 
@@ -75,7 +75,7 @@ def test_invalid_targets(resolver: Resolver, domain: str, problem: str, in_fix: 
     assert codes(step) == ["mx.invalid_target"]
     f = step.findings[0]
     assert problem in f.explanation and in_fix in f.fix and f.severity.value == severity
-    assert step.tables["mx"][0]["problem"]
+    assert step.tables["mail servers"][0]["problem"]
 
 
 def test_healthy_ptr_is_forward_confirmed(resolver: Resolver) -> None:

@@ -230,7 +230,7 @@ def mx_step(domain: str, resolver: Resolver) -> Step:
         summary=summary,
         elapsed_ms=(time.monotonic() - start) * 1000,
         details=details,
-        tables={"mx": [t.to_row() for t in targets]} if targets else {},
+        tables={"mail servers": [t.to_row() for t in targets]} if targets else {},
     )
     step.add(*findings)
     return step

@@ -221,5 +221,5 @@ def run(args: argparse.Namespace) -> int:
     report = run_session(target, resolver=resolver, password=password, token=token)
     code = emit_report(report, args)
     if not args.json and not args.verbose and report.verdict == "fail":
-        print("(run again with -v to see the SMTP transcript)")
+        print("(run again with -v to see every table and the SMTP transcript)")
     return code

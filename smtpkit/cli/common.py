@@ -7,7 +7,7 @@ import os
 import sys
 from typing import Any, TextIO
 
-from smtpkit.model import Report, json_text
+from smtpkit.model import Report, json_text, terminal_width
 from smtpkit.secrets import Secret
 
 EXIT_OK = 0
@@ -55,7 +55,10 @@ def emit_report(report: Report, args: argparse.Namespace, out: TextIO | None = N
     if getattr(args, "json", False):
         out.write(report.to_json() + "\n")
     else:
-        out.write(report.to_text(transcript=bool(getattr(args, "verbose", 0))) + "\n")
+        verbose = getattr(args, "verbose", None)
+        # a command without -v cannot ask for more, so it prints every table
+        tables = True if verbose is None or verbose else None
+        out.write(report.to_text(transcript=bool(verbose), width=terminal_width(), tables=tables) + "\n")
     return exit_code(report)
 
 
