@@ -517,6 +517,17 @@ def test_lab_ca_is_a_proper_ca(tmp_path):
         ca.issue("rotten")
 
 
+def test_lab_ca_name_reads_without_escapes_and_is_still_recognised(tmp_path):
+    """The issuer is shown to people: no RFC 4514 escapes; and the lab's CA hint still finds it."""
+    from smtpkit.checks.tls_step import LAB_CA_MARKER
+
+    ca = LabCA(tmp_path)
+    cert = x509.load_pem_x509_certificate(Path(ca.ca_file).read_bytes())
+    shown = cert.subject.rfc4514_string()
+    assert "\\" not in shown, shown
+    assert LAB_CA_MARKER in shown.lower() and "trusted by nothing unless you add it" in shown
+
+
 def test_old_tls_is_refused_by_modern_clients(lab):
     if "old_tls" in lab.skipped:
         pytest.skip(f"this machine cannot serve TLS 1.0/1.1: {lab.skipped['old_tls']}")

@@ -47,6 +47,8 @@ GOOD_NAMES: tuple[str, ...] = ("mail.smtpkit.test", "smtp.smtpkit.test", "localh
 # The only name on the `wrong_host` certificate: valid, trusted, and for somebody else.
 WRONG_HOST_NAMES: tuple[str, ...] = ("mail.someone-else.test",)
 
+# Keep this organisation name: smtpkit/checks/tls_step.py (LAB_CA_MARKER) recognises the lab's
+# certificates by it and tells the reader to pass the lab's CA file.
 _ORG = "smtpkit practice lab"
 _DAY = _dt.timedelta(days=1)
 # Backdating absorbs small clock differences between the lab and its clients,
@@ -145,9 +147,11 @@ class LabCA:
             [
                 x509.NameAttribute(NameOID.COMMON_NAME, name),
                 x509.NameAttribute(NameOID.ORGANIZATION_NAME, _ORG),
+                # no character that RFC 4514 escapes (comma, plus, quote, backslash, angle brackets,
+                # semicolon): the issuer is shown to people, and an escaped "UTC; trusted" read like a typo
                 x509.NameAttribute(
                     NameOID.ORGANIZATIONAL_UNIT_NAME,
-                    f"made {now:%Y-%m-%d %H:%M} UTC; trusted by nothing unless you add it",
+                    f"made {now:%Y-%m-%d %H:%M} UTC - trusted by nothing unless you add it",
                 ),
             ]
         )
