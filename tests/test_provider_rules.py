@@ -741,3 +741,11 @@ def test_lab_wrong_password_and_xoauth2_challenge(lab) -> None:  # type: ignore[
         code, text = s.docmd("")
         final = classify_reply("auth", code, text.decode(), mechanism="XOAUTH2", xoauth2_error=challenge.decode())
         assert final is not None and final.code == "auth.oauth_token_invalid"
+
+
+def test_500_502_mid_exchange_is_a_refused_login() -> None:
+    """500/502 to AUTH itself: no AUTH here; after the server's own 334 prompts: it refused the exchange."""
+    assert classify_reply("auth", 502, "5.5.1 not implemented").code == "auth.not_offered"
+    mid = classify_reply("auth", 502, "5.5.1 not implemented", mechanism="LOGIN", mid_exchange=True)
+    assert mid is not None and mid.code == "auth.rejected"
+    assert "502" in mid.explanation

@@ -387,3 +387,25 @@ def test_terminal_escape_sequences_from_the_server_are_neutralised() -> None:
     text = report.to_text(transcript=True) + report.to_json() + report.to_html()
     assert "\x1b" not in text and "\x07" not in text
     assert "\\x1b[31mALL CLEAR" in report.step("banner").summary
+
+
+@pytest.mark.parametrize(
+    "mech, replies",
+    [
+        ("LOGIN", ["334 VXNlcm5hbWU6", "334 UGFzc3dvcmQ6", "502 5.5.1 not implemented"]),  # 502 to the password line
+        ("CRAM-MD5", ["334 PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2U+", "500 5.5.1 unrecognized"]),
+    ],
+)
+def test_a_502_after_the_servers_own_prompts_is_a_refused_login_not_missing_auth(mech: str, replies: list[str]) -> None:
+    """The server prompted for the credentials, so it has AUTH: a 500/502 there refuses the exchange."""
+    report = run(tls_peer(ehlo=("peer.test", f"AUTH {mech}"), replies={"AUTH": replies}), **secure())
+    assert "auth.not_offered" not in report.codes()
+    assert "auth.rejected" in report.codes(), report.codes()
+    f = next(f for f in report.findings if f.code == "auth.rejected")
+    assert "refused the login" in f.explanation and replies[-1][:3] in f.explanation
+    assert report.step("send").status is Status.SKIP
+
+
+def test_a_502_to_the_auth_command_itself_still_means_no_auth() -> None:
+    report = run(tls_peer(ehlo=("peer.test", "AUTH LOGIN"), replies={"AUTH": ["502 5.5.1 AUTH not implemented"]}), **secure())
+    assert "auth.not_offered" in report.codes(), report.codes()

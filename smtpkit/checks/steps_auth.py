@@ -128,7 +128,7 @@ def auth_step(state: SessionState) -> Step:
     if exchange.oauth_error:
         details["XOAUTH2 error"] = exchange.oauth_error
     step = Step("auth", Status.FAIL, f"login refused: {reply}", elapsed(), details)
-    context: dict[str, Any] = {"mechanism": mech, "mechanisms": " ".join(offered)}
+    context: dict[str, Any] = {"mechanism": mech, "mechanisms": " ".join(offered), "mid_exchange": exchange.answered_challenge}
     if exchange.oauth_error:
         context["xoauth2_error"] = exchange.oauth_error
     step.add(reply_finding(state, "auth", f"AUTH {mech}", reply, **context))

@@ -989,9 +989,10 @@ def classify_reply(stage: str, code: int, text: str, provider: str | None = None
 
     `context` may carry ``host``, ``port``, ``username``, ``mail_from``,
     ``rcpt_to``, ``size``, ``max_size`` (bytes, from EHLO SIZE), ``mechanism``
-    and ``mechanisms`` (AUTH), and ``xoauth2_error`` (a decoded or base64
-    XOAUTH2 challenge seen earlier in the exchange). They fill the finding's
-    templates; nothing here touches the network.
+    and ``mechanisms`` (AUTH), ``xoauth2_error`` (a decoded or base64
+    XOAUTH2 challenge seen earlier in the exchange) and ``mid_exchange`` (the
+    AUTH reply answered our response to a 334 challenge, not the AUTH command).
+    They fill the finding's templates; nothing here touches the network.
     """
     stage = _check_stage(stage)
     code = int(code)
@@ -1010,6 +1011,10 @@ def classify_reply(stage: str, code: int, text: str, provider: str | None = None
         provider = p.key if p else None
 
     rule, groups = match_rule(stage, code, text, provider)
+    if stage == "auth" and rule.finding == "auth.not_offered" and context.get("mid_exchange"):
+        # 500/502 to the AUTH command says "no AUTH here"; after the server's own 334 prompts (a
+        # LOGIN password line, a CRAM-MD5 response) AUTH clearly exists: it refused the exchange.
+        rule = ReplyRule(f"fallback.auth.{code}.mid_exchange", "auth.rejected")
 
     oauth_err = _coerce_oauth_error(context.get("xoauth2_error"))
     if stage == "auth" and code >= 500 and (oauth_err or mechanism in _OAUTH_MECHANISMS):

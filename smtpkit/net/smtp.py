@@ -540,7 +540,9 @@ class AuthExchange:
     `reply` is the server's final reply (None when the exchange broke off),
     `problem` names a client-side verdict: "" (see reply), "malformed_challenge",
     `challenge` is the decoded challenge text for evidence, `oauth_error` the
-    decoded JSON of an XOAUTH2 failure.
+    decoded JSON of an XOAUTH2 failure. `answered_challenge` says the final reply
+    came after we answered a 334 challenge: a 500/502 then refuses the exchange
+    (a login failure), where a 500/502 to the AUTH command itself means no AUTH.
     """
 
     mechanism: str
@@ -549,6 +551,7 @@ class AuthExchange:
     challenge: str = ""
     oauth_error: str = ""
     steps: int = 0
+    answered_challenge: bool = False
 
     @property
     def ok(self) -> bool:
@@ -594,6 +597,7 @@ def auth_plain(conn: SmtpConnection, username: str, secret: Secret) -> AuthExcha
             return _cancel(conn, ex, reply.first, "PLAIN takes no challenge, but the server sent text")
         reply = conn.command(blob, log_as=REDACTED)
         ex.steps = 2
+        ex.answered_challenge = True
     if reply.code == 334:
         return _cancel(conn, ex, reply.first, "the server asked for more after the credentials")
     ex.reply = reply
@@ -616,6 +620,7 @@ def auth_login(conn: SmtpConnection, username: str, secret: Secret) -> AuthExcha
         conn.transcript.note(f"(server prompt decodes to {prompt!r}; we answer with the {what})")
         reply = conn.command(sent, log_as=log_as)
         ex.steps += 1
+        ex.answered_challenge = True
     if reply.code == 334:
         return _cancel(conn, ex, reply.first, "the server asked a third question; LOGIN has only two")
     ex.reply = reply
@@ -637,6 +642,7 @@ def auth_cram_md5(conn: SmtpConnection, username: str, secret: Secret) -> AuthEx
     digest = hmac.new(secret.reveal().encode("utf-8"), challenge, "md5").hexdigest()
     reply = conn.command(_b64(f"{username} {digest}"), log_as=f"{REDACTED} (CRAM-MD5 response for {username})")
     ex.steps = 1
+    ex.answered_challenge = True
     if reply.code == 334:
         return _cancel(conn, ex, reply.first, "the server asked for more after the CRAM-MD5 response")
     ex.reply = reply
@@ -665,6 +671,7 @@ def auth_xoauth2(conn: SmtpConnection, username: str, token: Secret) -> AuthExch
         # RFC 7628 §3.2.3: the client answers the error challenge with an empty line
         reply = conn.command("")
         ex.steps = 2
+        ex.answered_challenge = True
     ex.reply = reply
     return ex
 

@@ -291,8 +291,9 @@ SPECS: list[FindingSpec] = [
         step="auth",
         title="The server refused the login",
         explanation=(
-            "The server refused the AUTH command with a reply we have no specific rule for ({reply}). What the reply and "
-            "enhanced codes mean follows."
+            "The server refused the login with a reply we have no specific rule for ({reply}): it answered the AUTH "
+            "command or our answers to its prompts (user name, password) with a refusal. What the reply and enhanced "
+            "codes mean follows."
         ),
         fix=(
             "Read the server's text in the evidence; check the username, password and login method. If it names a policy, "
