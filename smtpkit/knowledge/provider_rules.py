@@ -1042,9 +1042,11 @@ def _params(stage: str, code: int, text: str, provider: str | None, context: Map
     values: dict[str, Any] = {
         "host": "the server",
         "port": "the submission port",
-        "username": "the account",
-        "mail_from": "the sender address",
-        "rcpt_to": "the recipient",
+        # defaults for a reply pasted without context (smtpkit explain): each template reads
+        # naturally with these and with a real address ("no mailbox for bob@example.com")
+        "username": "your account",
+        "mail_from": "your sender address",
+        "rcpt_to": "the recipient's address",
         "mechanism": "the chosen mechanism",
         "mechanisms": "(none listed)",
         "identities": "see the reply",

@@ -21,7 +21,7 @@ F, W, I = Severity.FAIL, Severity.WARN, Severity.INFO
 _GMAIL_APP_PW = (
     "Turn on 2-Step Verification for the Google account, then create an App Password "
     "(Google Account > Security > 2-Step Verification > App passwords, or https://myaccount.google.com/apppasswords) "
-    "and use those 16 characters, without spaces, as the SMTP password with username {username}. "
+    "and use those 16 characters, without spaces, as the SMTP password for {username}. "
     "On Google Workspace, an administrator may have to allow App Passwords first; otherwise use OAuth 2.0 (XOAUTH2)."
 )
 _YAHOO_APP_PW = (
@@ -191,11 +191,11 @@ SPECS: list[FindingSpec] = [
         ),
         fix=(
             "Obtain a fresh access token (they typically expire after one hour) for the scope shown above, issued for "
-            "the same account as the username {username}, and pass it with --oauth-token-env. Use the access token, "
+            "{username}, and pass it with --oauth-token-env. Use the access token, "
             "not the refresh token."
         ),
         provider_fixes={
-            "gmail": "Request the scope https://mail.google.com/ for the account {username} and use the access token (valid ~1 hour); refresh it with the refresh token. On Workspace, the app must be allowed by the admin.",
+            "gmail": "Request the scope https://mail.google.com/ for {username} and use the access token (valid ~1 hour); refresh it with the refresh token. On Workspace, the app must be allowed by the admin.",
             "office365": "Request a token for https://outlook.office365.com/.default (or SMTP.Send) for {username}; the app registration needs the SMTP.Send permission and the mailbox needs SMTP AUTH enabled (`Set-CASMailbox -Identity {username} -SmtpClientAuthenticationDisabled $false`).",
             "outlook": "Request a token with the scope https://outlook.office.com/SMTP.Send for {username}.",
         },
@@ -243,7 +243,7 @@ SPECS: list[FindingSpec] = [
         step="auth",
         title="The account is disabled or blocked",
         explanation=(
-            "The server says the account {username} itself is disabled, locked or blocked ({reply}); no password "
+            "The server says {username} itself is disabled, locked or blocked ({reply}); no password "
             "would work until that is lifted."
         ),
         fix=(

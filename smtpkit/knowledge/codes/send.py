@@ -61,7 +61,7 @@ SPECS: list[FindingSpec] = [
         step="send",
         title="The sender address was refused",
         explanation=(
-            "The server refused the envelope sender (MAIL FROM) {mail_from} ({reply}). The address may be malformed, "
+            "The server refused {mail_from} as the envelope sender (MAIL FROM) ({reply}). The address may be malformed, "
             "its domain may not exist, or the logged-in account is not allowed to use it."
         ),
         fix=(
@@ -76,7 +76,7 @@ SPECS: list[FindingSpec] = [
         step="send",
         title="The recipient's mailbox does not exist",
         explanation=(
-            "The receiving side says there is no mailbox {rcpt_to} ({reply}). The address has a typo, the person left, "
+            "The receiving side says there is no mailbox for {rcpt_to} ({reply}). The address has a typo, the person left, "
             "or the domain's mail is hosted somewhere that does not know them. This is not a problem with your server."
         ),
         fix=(
@@ -191,8 +191,8 @@ SPECS: list[FindingSpec] = [
         step="send",
         title="Not allowed to send as this From address",
         explanation=(
-            "The server accepted your login but refuses mail whose sender is {mail_from} ({reply}): the logged-in "
-            "account {username} has no permission to send as that address. Providers check this so that one account "
+            "The server accepted your login but refuses mail from {mail_from} ({reply}): you are logged in as "
+            "{username}, which has no permission to send as that address. Providers check this so that one account "
             "cannot impersonate another."
         ),
         fix="Send with the From and MAIL FROM address of the account you log in with, or give that account permission to send as the other address.",
@@ -230,7 +230,7 @@ SPECS: list[FindingSpec] = [
         step="send",
         title="The recipient's mailbox is full",
         explanation=(
-            "The recipient {rcpt_to} has no space left ({reply}). This is on the recipient's side; your server and "
+            "Mail for {rcpt_to} cannot be stored: the mailbox is full ({reply}). This is on the recipient's side; your server and "
             "settings are fine."
         ),
         fix="Tell the recipient by another channel to free up space, then resend. A 4xx (temporary) reply is retried automatically by mail servers.",
