@@ -91,6 +91,8 @@ def test_a_from_naming_two_domains_is_never_a_dmarc_pass(resolver: Resolver, fro
     assert "bank.test" in dmarc.summary and "signer.test" in dmarc.summary
     found = next(f for f in dmarc.findings if f.code == "dmarc.from_ambiguous")
     assert "signer.test, bank.test" in found.title
+    # a concrete fix: the one header to write, and where a second one usually comes from
+    assert "From: Your Name <you@signer.test>" in found.fix and "del msg['From']" in found.fix
 
 
 def test_a_second_from_prepended_above_a_signed_message_fails(resolver: Resolver) -> None:
@@ -115,6 +117,9 @@ def test_content_appended_after_an_l_limited_signature_is_flagged(resolver: Reso
     found = [f for f in report.findings if f.code == "dkim.body_length_limit"]
     assert len(found) == 1 and found[0].severity.value == "warn"
     assert "first 8 bytes" in found[0].title and "71 bytes at the end are not covered" in found[0].explanation
+    # settings that exist, and how to check the fix worked
+    assert "BodyLengthDB" in found[0].fix and "length=True" in found[0].fix and "no l= tag" in found[0].fix
+    assert "use_body_length" not in found[0].fix
 
 
 def test_an_l_tag_that_covers_the_whole_body_is_not_flagged(resolver: Resolver) -> None:

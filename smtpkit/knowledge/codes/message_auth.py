@@ -16,16 +16,20 @@ SPECS = [
         step="dmarc",
         title="The From header names more than one domain: {domains}",
         explanation=(
-            "DMARC protects exactly one domain, the one in the message's single From address. This message has "
-            "{how}, so it names the domains {domains}. A receiver can only evaluate DMARC for one of them, while "
-            "the reader's mail program may display another: that is a known way to pass DMARC with one domain and "
-            "impersonate a second. RFC 5322 allows one From header, and RFC 7489 §6.6.1 lets receivers reject such "
-            "messages outright; many (Gmail, Microsoft 365) do. We do not report a DMARC pass for it."
+            "DMARC checks one domain: the one in the message's From address. This message has {how}, naming "
+            "{domains}. A receiver can check DMARC for only one of them, while the recipient's mail program may "
+            "show the other: an old trick to pass DMARC with one domain while looking like another. The mail "
+            "standard (RFC 5322) allows exactly one From header, and DMARC (RFC 7489 §6.6.1) lets receivers "
+            "refuse such messages; Gmail, for one, rejects mail with several From headers. So we do not count "
+            "this as a DMARC pass."
         ),
         fix=(
-            "If you sent this message, make your system write exactly one From header with one address "
-            "(From: Name <you@{first_domain}>); put other people in Reply-To or Cc instead. If you received it, "
-            "treat it as suspect: the domain you see may not be the one that was authenticated."
+            "If you sent this message: write exactly one From header with one address, for example "
+            "`From: Your Name <you@{first_domain}>`, and put anyone else in Reply-To, To or Cc. A second From "
+            "usually comes from code that sets the header twice: in Python's email.message.Message, "
+            "`msg['From'] = ...` adds another header each time, so run `del msg['From']` before setting it; in "
+            "PHPMailer, call setFrom() once and addReplyTo() for the others. If you received this message: treat "
+            "it as suspect, because the address you see may not be the one that was checked."
         ),
         reference="RFC 7489 §6.6.1; RFC 5322 §3.6",
     ),
@@ -33,18 +37,20 @@ SPECS = [
         code="dkim.body_length_limit",
         severity="warn",
         step="dkim",
-        title="Signature {index} (d={domain}) covers only the first {length} bytes of the body",
+        title="Signature {index} (d={domain}) signs only the first {length} bytes of the body",
         explanation=(
-            "This DKIM signature carries the l= tag, which limits the body hash to its first {length} bytes. "
-            "The body here is {body_bytes} bytes after canonicalisation, so {unsigned} bytes at the end are not "
-            "covered: anyone who relays the message can append text, links or attachments there and the "
-            "signature still verifies. DMARC then vouches for content d={domain} never signed. RFC 6376 §8.2 "
-            "warns against l= for this reason, and some receivers ignore or distrust such signatures."
+            "This DKIM signature has the l= tag, so it vouches only for the first {length} bytes of the message "
+            "body. The body here is {body_bytes} bytes, so {unsigned} bytes at the end are not covered by the "
+            "signature: anyone who handles the message on its way can add text, links or attachments there and "
+            "the signature still checks out, and DMARC then passes for content that d={domain} never signed. "
+            "RFC 6376 §8.2 warns against l= for this reason, and some receivers ignore such signatures."
         ),
         fix=(
-            "Sign the whole body: remove the body-length option from your signer (OpenDKIM: no BodyLengths / "
-            "BodyLengthDB; rspamd dkim_signing: do not set use_body_length; dkimpy: sign without length=True). "
-            "If you received this message, read the part after the first {length} bytes as unauthenticated."
+            "Sign the whole body: switch off the body-length option in your signer. OpenDKIM: remove the "
+            "BodyLengthDB line from opendkim.conf and restart it. Python dkimpy: call dkim.sign() without "
+            "length=True (the default is False). Other signers: look for a setting named body length, l= or "
+            "length. Then send a new test message and check that its DKIM-Signature header has no l= tag. If you "
+            "received this message, treat anything after the first {length} bytes of the body as unverified."
         ),
         reference="RFC 6376 §3.5 (l=), §8.2",
     ),
