@@ -83,6 +83,24 @@ def lab():
         the_lab.stop()
 
 
+@pytest.fixture(scope="session")
+def lab_dns():  # type: ignore[no-untyped-def]
+    """Only the lab's DNS server (every lab zone), for tests that need no SMTP endpoint."""
+    from smtpkit.lab.dns_server import DnsServer
+    from smtpkit.lab.zoneset import lab_zoneset
+
+    with DnsServer(lab_zoneset("127.0.0.1")) as server:
+        yield server
+
+
+@pytest.fixture()
+def resolver(lab_dns):  # type: ignore[no-untyped-def]
+    """A Resolver asking the lab DNS server; a test module may define its own `resolver`."""
+    from smtpkit.net.dns import Resolver
+
+    return Resolver(nameservers=[lab_dns.nameserver], timeout=2.0)
+
+
 @pytest.fixture()
 def lab_resolver(lab):  # type: ignore[no-untyped-def]
     """A Resolver that asks only the lab's DNS server."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -13,19 +12,8 @@ from smtpkit.checks.domain import DomainQuery, check_domain
 from smtpkit.cli import main
 from smtpkit.lab.dns_server import DnsServer
 from smtpkit.lab.zones_mx import PTR_MISMATCH_IP, PTR_MISSING_IP
-from smtpkit.lab.zoneset import Record, ZoneSet, lab_zoneset
+from smtpkit.lab.zoneset import Record, ZoneSet
 from smtpkit.net.dns import Resolver
-
-
-@pytest.fixture(scope="module")
-def lab_dns() -> Iterator[DnsServer]:
-    with DnsServer(lab_zoneset("127.0.0.1")) as server:
-        yield server
-
-
-@pytest.fixture()
-def resolver(lab_dns: DnsServer) -> Resolver:
-    return Resolver(nameservers=[lab_dns.nameserver], timeout=2.0)
 
 
 def test_healthy_lab_domain_passes(resolver: Resolver) -> None:

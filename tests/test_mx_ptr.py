@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from smtpkit.checks.mx_step import mx_step
 from smtpkit.checks.ptr_step import ptr_step
 from smtpkit.lab.dns_server import DnsServer
 from smtpkit.lab.zones_mx import PTR_MISMATCH_IP, PTR_MISSING_IP, PTR_NOFORWARD_IP
-from smtpkit.lab.zoneset import Record, ZoneSet, lab_zoneset
+from smtpkit.lab.zoneset import Record, ZoneSet
 from smtpkit.net.dns import Resolver
-
-
-@pytest.fixture(scope="module")
-def lab_dns() -> Iterator[DnsServer]:
-    with DnsServer(lab_zoneset("127.0.0.1")) as server:
-        yield server
-
-
-@pytest.fixture()
-def resolver(lab_dns: DnsServer) -> Resolver:
-    return Resolver(nameservers=[lab_dns.nameserver], timeout=2.0)
 
 
 def codes(step) -> list[str]:  # type: ignore[no-untyped-def]
