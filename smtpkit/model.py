@@ -17,6 +17,7 @@ import dataclasses
 import enum
 import html
 import json
+import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -498,25 +499,58 @@ def details_table(details: Mapping[str, Any]) -> str:
     return f"<table>{rows}</table>"
 
 
-def _safe_link(ref: str) -> str:
-    """Only http(s) references become links; anything else stays text."""
-    if ref.startswith(("https://", "http://")):
-        return f'<a href="{esc(ref)}" target="_blank" rel="noopener noreferrer">{esc(ref)}</a>'
-    return esc(ref)
+# The reply decoding appended to reply-based explanations ("Reply 535 (permanent) means: ...").
+_DECODED = re.compile(r"\s(?=(?:Reply \d{3}\b[^:]{0,40}|Enhanced code \d\.\d{1,3}\.\d{1,3}\b[^:]{0,100}) means: )")
+_BACKTICKS = re.compile(r"`([^`]+)`")
+_URL = re.compile(r"https?://[^\s;,()<>\"']+")
+
+
+def prose_html(text: str) -> str:
+    """Escaped text in which `command` spans become <code>, so commands stand out from the words around them."""
+    parts = _BACKTICKS.split(text)
+    return "".join(f"<code>{esc(p)}</code>" if i % 2 else esc(p) for i, p in enumerate(parts))
+
+
+def references_html(text: str) -> str:
+    """Each http(s) URL in a reference is its own link; the words around it (and any other scheme) stay text."""
+    out, last = [], 0
+    for m in _URL.finditer(text):
+        url = m.group(0).rstrip(".")
+        out.append(esc(text[last : m.start()]))
+        out.append(f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer">{esc(url)}</a>')
+        last = m.start() + len(url)
+    out.append(esc(text[last:]))
+    return "".join(out)
+
+
+def split_explanation(text: str) -> tuple[str, str]:
+    """(what happened, the reply codes decoded): the decoding is reference material, shown apart."""
+    m = _DECODED.search(text)
+    if not m:
+        return text, ""
+    return text[: m.start()].rstrip(), text[m.end() :].strip()
 
 
 def finding_html(f: Finding) -> str:
+    """One finding for a stressed reader: the problem, why, the fix, then evidence and codes for reference.
+
+    The one renderer of a Finding in HTML: reports, exported HTML and the
+    notebook views all use it, so a finding reads the same everywhere.
+    """
     fg, _bg = _STATUS_STYLE.get(f.severity.value, ("#d0d7de", ""))
+    why, decoded = split_explanation(f.explanation)
     parts = [
         f'<div class="finding" style="border-left-color:{fg}">',
         f"<div>{badge(f.severity.value)} <code>{esc(f.code)}</code> — <strong>{esc(f.title)}</strong></div>",
-        f"<div><strong>What happened and why:</strong> {esc(f.explanation)}</div>",
-        f"<div><strong>Fix:</strong> {esc(f.fix)}</div>",
+        f"<div><strong>What happened and why:</strong> {prose_html(why)}</div>",
+        f"<div><strong>Fix:</strong> {prose_html(f.fix)}</div>",
     ]
     if f.evidence:
         parts.append(f"<div><strong>Evidence:</strong><pre>{esc(f.evidence)}</pre></div>")
+    if decoded:
+        parts.append(f'<div class="smtpkit-decoded"><strong>The reply codes, decoded:</strong> {prose_html(decoded)}</div>')
     if f.reference:
-        parts.append(f"<div><strong>Reference:</strong> {_safe_link(f.reference)}</div>")
+        parts.append(f"<div><strong>Reference:</strong> {references_html(f.reference)}</div>")
     parts.append("</div>")
     return "".join(parts)
 

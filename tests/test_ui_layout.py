@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 
 from smtpkit.knowledge.catalogue import finding
-from smtpkit.model import Report, Status, Step
+from smtpkit.model import Report, Status, Step, split_explanation
 from smtpkit.ui import Panel, ReportView, compare_scenarios, lab_overview, port_matrix, presets_table
-from smtpkit.ui.display import Table, finding_block, split_explanation, table_html
+from smtpkit.ui.display import Table, finding_block, table_html
 
 
 def _columns(html: str) -> int:

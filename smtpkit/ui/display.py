@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from smtpkit.model import _CSS, Finding, Report, Severity, _cell, badge, details_table, esc, text_table
+from smtpkit.model import _CSS, Finding, Report, Severity, _cell, badge, details_table, esc, finding_html, text_table
 from smtpkit.secrets import redact, redact_value
 
 
@@ -204,60 +204,8 @@ class Table:
         return self.to_text()
 
 
-# The reply decoding the engine appends to an explanation ("Reply 535 (permanent) means: ...").
-_DECODED = re.compile(r"\s(?=(?:Reply \d{3}\b[^:]{0,40}|Enhanced code \d\.\d{1,3}\.\d{1,3}\b[^:]{0,100}) means: )")
-_BACKTICKS = re.compile(r"`([^`]+)`")
-
-
-def _prose(text: str) -> str:
-    """Escaped text in which `command` spans become <code>, so commands stand out from the words around them."""
-    parts = _BACKTICKS.split(text)
-    return "".join(f"<code>{esc(p)}</code>" if i % 2 else esc(p) for i, p in enumerate(parts))
-
-
-_URL = re.compile(r"https?://[^\s;,()<>\"']+")
-
-
-def _references(text: str) -> str:
-    """Each URL in a reference is its own link; the words around it stay words."""
-    out, last = [], 0
-    for m in _URL.finditer(text):
-        url = m.group(0).rstrip(".")
-        out.append(esc(text[last : m.start()]))
-        out.append(f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer">{esc(url)}</a>')
-        last = m.start() + len(url)
-    out.append(esc(text[last:]))
-    return "".join(out)
-
-
-def split_explanation(text: str) -> tuple[str, str]:
-    """(what happened, the reply codes decoded): the decoding is reference material, shown apart."""
-    m = _DECODED.search(text)
-    if not m:
-        return text, ""
-    return text[: m.start()].rstrip(), text[m.end():].strip()
-
-
-def finding_block(f: Finding) -> str:
-    """One finding for a stressed reader: the problem, why, the fix, then evidence and codes for reference."""
-    from smtpkit.model import _STATUS_STYLE
-
-    fg, _bg = _STATUS_STYLE.get(f.severity.value, ("#d0d7de", ""))
-    why, decoded = split_explanation(f.explanation)
-    parts = [
-        f'<div class="finding" style="border-left-color:{fg}">',
-        f"<div>{badge(f.severity.value)} <code>{esc(f.code)}</code> — <strong>{esc(f.title)}</strong></div>",
-        f"<div><strong>What happened and why:</strong> {_prose(why)}</div>",
-        f"<div><strong>Fix:</strong> {_prose(f.fix)}</div>",
-    ]
-    if f.evidence:
-        parts.append(f"<div><strong>Evidence:</strong><pre>{esc(f.evidence)}</pre></div>")
-    if decoded:
-        parts.append(f'<div class="smtpkit-decoded"><strong>The reply codes, decoded:</strong> {_prose(decoded)}</div>')
-    if f.reference:
-        parts.append(f"<div><strong>Reference:</strong> {_references(f.reference)}</div>")
-    parts.append("</div>")
-    return "".join(parts)
+# One renderer of a Finding in HTML, shared with reports and exports (smtpkit.model).
+finding_block = finding_html
 
 
 def findings_block(findings: Sequence[Finding]) -> str:
