@@ -31,8 +31,11 @@ def spf_step(
     `sender` defaults to postmaster@domain. Raises ValueError only for an `ip`
     that is not an IP address (the CLI reports that as a usage error).
     """
+    from smtpkit.checks.domain import ask_once  # domain.py imports this module
+
     started = time.monotonic()
     domain = domain.strip().rstrip(".")
+    resolver = ask_once(resolver)  # the evaluation asks again what the lint walk just asked
     an = analyze(domain, resolver)
     result: SpfResult | None = None
     if ip:
@@ -55,8 +58,9 @@ def spf_step(
                                "to walk completely, so lookup counts are lower bounds")
     tables: dict[str, list[dict[str, object]]] = {}
     if an.record is not None:
-        tables["reading"] = explain_record(an.record, domain=domain).to_rows()
-        details["reading"] = explain_record(an.record, domain=domain).summary
+        reading = explain_record(an.record, domain=domain)
+        tables["reading"] = reading.to_rows()
+        details["reading"] = reading.summary
     if result is not None:
         details[f"result for {result.ip}"] = result.result.value
         details["explanation"] = result.explanation
