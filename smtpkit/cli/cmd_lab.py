@@ -107,26 +107,22 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 # ----------------------------------------------------------------------------- helpers
 def find_notebooks(explicit: str | None = None) -> Path:
-    """The notebooks directory: --notebooks, SMTPKIT_NOTEBOOKS, the installed notebooks, or ./notebooks."""
+    """The notebooks directory: --notebooks, where `smtpkit.reporting.notebooks` finds them, or ./notebooks."""
+    from smtpkit.reporting.notebooks import notebooks_dir
+
     if explicit:
         path = Path(explicit).expanduser()
         if not path.is_dir():
             raise UsageError(f"--notebooks {explicit}: no such directory")
         return path.resolve()
-    import os
-
-    from smtpkit.reporting.notebooks import notebook_dir_candidates
-
-    env = os.environ.get("SMTPKIT_NOTEBOOKS")
-    candidates = ([Path(env)] if env else []) + notebook_dir_candidates() + [Path.cwd() / "notebooks"]
-    for path in candidates:
-        if path.is_dir():
-            return path
-    raise UsageError(
-        "cannot find the notebooks: looked in "
-        + " and ".join(str(c) for c in candidates)
-        + ". Run this from the smtpkit checkout, pass --notebooks DIR, or use --servers-only."
-    )
+    try:
+        path = notebooks_dir()
+        problem = f"SMTPKIT_NOTEBOOKS={path} is not a directory"
+    except FileNotFoundError as exc:
+        path, problem = Path.cwd() / "notebooks", str(exc)
+    if path.is_dir():
+        return path
+    raise UsageError(f"{problem}. Run this from the smtpkit checkout, pass --notebooks DIR, or use --servers-only.")
 
 
 def _check_args(args: argparse.Namespace) -> None:
