@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from smtpkit.checks.steps_context import SessionState, probe_error_finding, reply_finding
+from smtpkit.checks.steps_context import SessionState, ms_since, probe_error_finding, reply_finding
 from smtpkit.model import Status, Step
 from smtpkit.net.smtp import AUTHENTICATORS, ProbeError, Reply, SmtpConnection
 
@@ -55,9 +55,6 @@ def auth_step(state: SessionState) -> Step:
         details["offered after TLS"] = " ".join(state.caps_tls.auth_mechanisms) or "none"
     details["connection"] = f"encrypted ({state.tls_version})" if state.encrypted else "NOT encrypted"
 
-    def elapsed() -> float:
-        return (time.monotonic() - start) * 1000.0
-
     secret = state.token or state.password
     if not t.username:
         summary = "not tested: no user name given (Username; --user)"
@@ -68,12 +65,12 @@ def auth_step(state: SessionState) -> Step:
     if secret is None:
         return Step("auth", Status.SKIP, "not tested: no password or token given", 0.0, details)
     if not offered:
-        step = Step("auth", Status.FAIL, "the server offers no AUTH on this connection", elapsed(), details)
+        step = Step("auth", Status.FAIL, "the server offers no AUTH on this connection", ms_since(start), details)
         step.add(state.finding("auth.not_offered", f"EHLO keywords: {', '.join(caps.names()) if caps else 'none'}"))
         state.stop(NO_LOGIN)
         return step
     if not state.encrypted and not t.allow_plaintext_auth:
-        step = Step("auth", Status.FAIL, "credentials NOT sent: the connection is not encrypted", elapsed(), details)
+        step = Step("auth", Status.FAIL, "credentials NOT sent: the connection is not encrypted", ms_since(start), details)
         step.add(state.finding("auth.plaintext_refused", f"connection to {t.address} is not encrypted; AUTH offered: {' '.join(offered)}"))
         answer = probe_auth_without_credentials(conn, offered)
         if answer is not None:
@@ -86,7 +83,7 @@ def auth_step(state: SessionState) -> Step:
     mech = choose_mechanism(offered, oauth=state.token is not None, encrypted=state.encrypted, forced=t.auth_mechanism)
     if mech is None:
         have = "an OAuth token" if state.token is not None else "a password"
-        step = Step("auth", Status.FAIL, f"no offered mechanism works with {have}: {' '.join(offered)}", elapsed(), details)
+        step = Step("auth", Status.FAIL, f"no offered mechanism works with {have}: {' '.join(offered)}", ms_since(start), details)
         step.add(
             state.finding(
                 "auth.mechanism_unsupported",
@@ -103,16 +100,16 @@ def auth_step(state: SessionState) -> Step:
     try:
         exchange = AUTHENTICATORS[mech](conn, t.username, secret)
     except ProbeError as exc:
-        step = Step("auth", Status.FAIL, f"the {mech} exchange broke off", elapsed(), details)
+        step = Step("auth", Status.FAIL, f"the {mech} exchange broke off", ms_since(start), details)
         step.add(probe_error_finding(state, exc, "auth", f"AUTH {mech}"))
         state.stop("the login exchange broke off", step.findings)
         return step
     if exchange.ok:
         state.authenticated = True
         assert exchange.reply is not None
-        return Step("auth", Status.PASS, f"logged in as {t.username} with {mech}", elapsed(), {**details, "reply": str(exchange.reply)})
+        return Step("auth", Status.PASS, f"logged in as {t.username} with {mech}", ms_since(start), {**details, "reply": str(exchange.reply)})
     if exchange.problem == "malformed_challenge":
-        step = Step("auth", Status.FAIL, f"the server's {mech} challenge is malformed", elapsed(), details)
+        step = Step("auth", Status.FAIL, f"the server's {mech} challenge is malformed", ms_since(start), details)
         step.add(
             state.finding(
                 "auth.malformed_challenge",
@@ -127,7 +124,7 @@ def auth_step(state: SessionState) -> Step:
     assert reply is not None
     if exchange.oauth_error:
         details["XOAUTH2 error"] = exchange.oauth_error
-    step = Step("auth", Status.FAIL, f"login refused: {reply}", elapsed(), details)
+    step = Step("auth", Status.FAIL, f"login refused: {reply}", ms_since(start), details)
     context: dict[str, Any] = {"mechanism": mech, "mechanisms": " ".join(offered), "mid_exchange": exchange.answered_challenge}
     if exchange.oauth_error:
         context["xoauth2_error"] = exchange.oauth_error

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,8 +20,9 @@ from smtpkit.model import Finding, Status, Step, Transcript
 from smtpkit.net.connect import Deadline, Resolution
 from smtpkit.net.dns import Resolver
 from smtpkit.net.smtp import (
+    MAX_LINE,
+    MAX_LINES,
     Capabilities,
-    ConnectionLost,
     MalformedReply,
     PeerClosed,
     ProbeError,
@@ -58,9 +57,6 @@ class SessionState:
     address: str = ""
     sock: socket.socket | None = None  # the connected socket before it becomes a conversation
     conn: SmtpConnection | None = None
-    mode: str = ""  # the security actually used: "starttls", "tls" or "plain"
-    mode_note: str = ""  # why (what "auto" chose)
-    greeting: Reply | None = None
     helo: str = ""
     caps_plain: Capabilities | None = None
     caps_tls: Capabilities | None = None
@@ -115,14 +111,9 @@ class SessionState:
         return f"{seconds(budget)} for the {stage} step" if budget else "the step's time budget"
 
 
-@contextmanager
-def timed(step_holder: dict[str, Any]) -> Iterator[None]:
-    """Measure how long a step took (the elapsed_ms column)."""
-    start = time.monotonic()
-    try:
-        yield
-    finally:
-        step_holder["elapsed_ms"] = (time.monotonic() - start) * 1000.0
+def ms_since(start: float) -> float:
+    """Milliseconds since `start` (a time.monotonic() value): a step's elapsed_ms."""
+    return (time.monotonic() - start) * 1000.0
 
 
 def skipped(name: str, reason: str) -> Step:
@@ -147,7 +138,7 @@ def probe_error_finding(state: SessionState, exc: ProbeError, stage: str, comman
             step=stage,
             stage=stage,
             problem=exc.problem,
-            limit="2048-byte lines and 100-line replies",
+            limit=f"{MAX_LINE}-byte lines and {MAX_LINES}-line replies",
         )
     if isinstance(exc, MalformedReply):
         return state.finding("smtp.malformed_reply", evidence, step=stage, stage=stage, problem=exc.problem)
@@ -160,8 +151,7 @@ def probe_error_finding(state: SessionState, exc: ProbeError, stage: str, comman
             command=command,
             reason="the server closed it without answering",
         )
-    if isinstance(exc, ConnectionLost):
-        return state.finding("smtp.connection_lost", evidence, step=stage, stage=stage, command=command, reason=str(exc))
+    # ConnectionLost and anything else: the error's own words are the reason
     return state.finding("smtp.connection_lost", evidence, step=stage, stage=stage, command=command, reason=str(exc))
 
 
@@ -188,7 +178,3 @@ def reply_finding(state: SessionState, stage: str, command: str, reply: Reply, *
         reply=str(reply),
         meaning=explain_reply(reply.code),
     )
-
-
-def evidence_of(reply: Reply) -> str:
-    return reply.wire()

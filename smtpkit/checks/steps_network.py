@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import time
 
-from smtpkit.checks.steps_context import SessionState, seconds
+from smtpkit.checks.steps_context import SessionState, ms_since, seconds
 from smtpkit.knowledge.smtp_errors import port_hint, suggested_ports
 from smtpkit.model import Status, Step
 from smtpkit.net.connect import connect_addresses, resolve_host
@@ -50,7 +50,7 @@ def resolve_step(state: SessionState) -> Step:
     start = time.monotonic()
     res = resolve_host(t.host, state.resolver, state.deadline, t.timeout)
     state.resolution = res
-    elapsed = (time.monotonic() - start) * 1000.0
+    elapsed = ms_since(start)
     details: dict[str, object] = {"host": t.host, "method": {"literal": "IP address given", "dns": "DNS", "system": "system resolver"}[res.method]}
     if res.nameserver:
         details["nameserver"] = res.nameserver
@@ -94,7 +94,7 @@ def connect_step(state: SessionState) -> Step:
     budget = t.timeout * min(len(addresses), 3) + 0.5
     start = time.monotonic()
     result = connect_addresses(addresses, t.port, state.step_deadline(budget), t.timeout)
-    elapsed = (time.monotonic() - start) * 1000.0
+    elapsed = ms_since(start)
     tables = {"attempts": [a.to_row() for a in result.attempts]}
     details: dict[str, object] = {"port": t.port}
     if result.ok:

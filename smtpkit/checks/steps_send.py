@@ -13,7 +13,7 @@ import re
 import time
 from typing import Any
 
-from smtpkit.checks.steps_context import SessionState, probe_error_finding, reply_finding
+from smtpkit.checks.steps_context import SessionState, ms_since, probe_error_finding, reply_finding
 from smtpkit.checks.target import needs_smtputf8
 from smtpkit.model import Finding, Status, Step
 from smtpkit.net.smtp import ProbeError, Reply, build_test_message, new_token
@@ -49,13 +49,10 @@ def send_step(state: SessionState) -> Step:
     details["sender"] = t.mail_from
     details["authenticated"] = state.authenticated
 
-    def elapsed() -> float:
-        return (time.monotonic() - start) * 1000.0
-
     utf8 = any(needs_smtputf8(a) for a in (t.mail_from, *t.rcpt_to))
     if utf8 and not (caps is not None and caps.has("SMTPUTF8")):
         address = next(a for a in (t.mail_from, *t.rcpt_to) if needs_smtputf8(a))
-        step = Step("send", Status.FAIL, f"{address} needs SMTPUTF8, which the server does not offer", elapsed(), details)
+        step = Step("send", Status.FAIL, f"{address} needs SMTPUTF8, which the server does not offer", ms_since(start), details)
         step.add(state.finding("ehlo.smtputf8_missing", f"EHLO keywords: {', '.join(caps.names()) if caps else 'none'}", address=address))
         return step
 
@@ -79,7 +76,7 @@ def send_step(state: SessionState) -> Step:
         step.status = Status.FAIL
         step.summary = f"the conversation broke off at {command.split(':')[0]}"
         step.add(probe_error_finding(state, exc, stage, command))
-        step.elapsed_ms = elapsed()
+        step.elapsed_ms = ms_since(start)
         if rows:
             step.tables["recipients"] = rows
         return step
@@ -91,7 +88,7 @@ def send_step(state: SessionState) -> Step:
     if not reply.ok:
         step.summary = f"sender refused: {reply}"
         step.add(reply_finding(state, "mail", "MAIL FROM", reply))
-        step.elapsed_ms = elapsed()
+        step.elapsed_ms = ms_since(start)
         _rset(state)
         return step
     accepted: list[str] = []
@@ -111,7 +108,7 @@ def send_step(state: SessionState) -> Step:
     if not accepted:
         step.summary = "every recipient was refused"
         step.add(*findings)
-        step.elapsed_ms = elapsed()
+        step.elapsed_ms = ms_since(start)
         _rset(state)
         return step
     if not t.send:
@@ -122,7 +119,7 @@ def send_step(state: SessionState) -> Step:
             "(nothing was sent; to send one: --send (CLI), send=True (Python) or the form's 'Really send' box)"
         )
         step.add(*findings)
-        step.elapsed_ms = elapsed()
+        step.elapsed_ms = ms_since(start)
         return step
     try:
         reply = conn.command("DATA")
@@ -131,7 +128,7 @@ def send_step(state: SessionState) -> Step:
     if reply.code != 354:
         step.summary = f"DATA refused: {reply}"
         step.add(*findings, reply_finding(state, "data", "DATA", reply))
-        step.elapsed_ms = elapsed()
+        step.elapsed_ms = ms_since(start)
         _rset(state)
         return step
     try:
@@ -142,7 +139,7 @@ def send_step(state: SessionState) -> Step:
     if not reply.ok:
         step.summary = f"message refused after DATA: {reply}"
         step.add(*findings, reply_finding(state, "message", "the message", reply))
-        step.elapsed_ms = elapsed()
+        step.elapsed_ms = ms_since(start)
         return step
     qid = queue_id(reply)
     if qid:
@@ -151,7 +148,7 @@ def send_step(state: SessionState) -> Step:
     step.details["server reply"] = str(reply)
     step.summary = f"sent to {', '.join(accepted)}: {reply}; look for the subject token {token}"
     step.add(*findings)
-    step.elapsed_ms = elapsed()
+    step.elapsed_ms = ms_since(start)
     return step
 
 

@@ -10,6 +10,7 @@ from smtpkit.checks.steps_context import (
     TIME_LIMIT,
     SessionState,
     classify,
+    ms_since,
     probe_error_finding,
     seconds,
 )
@@ -60,25 +61,24 @@ def banner_step(state: SessionState) -> Step:
     except ReplyTimeout as exc:
         return _banner_timeout(state, exc, start)
     except PeerClosed as exc:
-        step = Step("banner", Status.FAIL, "the server closed the connection without a greeting", _ms(start), details)
+        step = Step("banner", Status.FAIL, "the server closed the connection without a greeting", ms_since(start), details)
         partial = f" after sending {len(exc.received)} bytes ({printable(exc.received, 60)})" if exc.received else ""
         step.add(state.finding("connect.closed_before_greeting", printable(exc.received, 200), partial=partial))
         state.stop("the server closed the connection before greeting")
         return step
     except ConnectionLost as exc:
-        step = Step("banner", Status.FAIL, "the connection broke before the greeting", _ms(start), details)
+        step = Step("banner", Status.FAIL, "the connection broke before the greeting", ms_since(start), details)
         step.add(state.finding("connect.closed_before_greeting", str(exc), partial=f" abruptly ({exc})"))
         state.stop("the connection broke before the greeting")
         return step
     except MalformedReply as exc:
         return _banner_garbage(state, exc, start)
-    state.greeting = reply
     details["greeting"] = reply.wire()
     details["waited"] = seconds(reply.elapsed_ms / 1000.0)
     _detect_provider(state, reply.text)
     if state.provider:
         details["provider"] = state.provider
-    step = Step("banner", Status.PASS, f"greeting: {reply.wire().splitlines()[0][:120]}", _ms(start), details)
+    step = Step("banner", Status.PASS, f"greeting: {reply.wire().splitlines()[0][:120]}", ms_since(start), details)
     if reply.code == 220:
         threshold = min(SLOW_GREETING, t.timeout / 3)
         if reply.elapsed_ms / 1000.0 > threshold:
@@ -117,10 +117,6 @@ def _specific(state: SessionState, stage: str, reply: Reply, generic: set[str]) 
     return found
 
 
-def _ms(start: float) -> float:
-    return (time.monotonic() - start) * 1000.0
-
-
 def _banner_timeout(state: SessionState, exc: ReplyTimeout, start: float) -> Step:
     """No greeting: find out whether the port speaks TLS first before blaming the server.
 
@@ -135,7 +131,7 @@ def _banner_timeout(state: SessionState, exc: ReplyTimeout, start: float) -> Ste
     if exc.received:
         details["received before the timeout"] = printable(exc.received, 200)
     if exc.by_deadline and exc.waited < t.timeout * 0.9:
-        step = Step("banner", Status.FAIL, f"no greeting within {seconds(exc.waited)}", _ms(start), details)
+        step = Step("banner", Status.FAIL, f"no greeting within {seconds(exc.waited)}", ms_since(start), details)
         step.add(
             state.finding("smtp.deadline_exceeded", printable(exc.received), step="banner", stage="banner", deadline=state.deadline_words("banner"))
         )
@@ -156,12 +152,12 @@ def _banner_timeout(state: SessionState, exc: ReplyTimeout, start: float) -> Ste
         # one mistake, one finding: the tls step that follows names it (see the docstring)
         state.implicit_probe = outcome
         step = Step(
-            "banner", Status.FAIL, f"no greeting: port {t.port} speaks TLS first (see the tls step)", _ms(start), details
+            "banner", Status.FAIL, f"no greeting: port {t.port} speaks TLS first (see the tls step)", ms_since(start), details
         )
         state.stop("the server never sent its greeting")
         return step
     probed = "implicit TLS probe" in details
-    step = Step("banner", Status.FAIL, f"no greeting within {seconds(exc.waited)}", _ms(start), details)
+    step = Step("banner", Status.FAIL, f"no greeting within {seconds(exc.waited)}", ms_since(start), details)
     if exc.received:
         hint = (
             f"It sent only {len(exc.received)} bytes ({printable(exc.received, 60)}) in that time, never finishing "
@@ -193,7 +189,7 @@ def _banner_garbage(state: SessionState, exc: MalformedReply, start: float) -> S
     raw = exc.received
     kind = classify_greeting(raw)
     details: dict[str, Any] = {"received": printable(raw, 200), "looks like": kind.service}
-    step = Step("banner", Status.FAIL, f"not an SMTP greeting: {kind.service}", _ms(start), details)
+    step = Step("banner", Status.FAIL, f"not an SMTP greeting: {kind.service}", ms_since(start), details)
     if is_not_smtp(kind):
         step.add(state.finding("banner.not_smtp", printable(raw, 300), service=kind.service, what=kind.words))
     elif isinstance(exc, ReplyLimitExceeded):
@@ -290,7 +286,7 @@ def ehlo_step(state: SessionState) -> Step:
     caps, findings, reply = say_ehlo(state, conn, "ehlo")
     details: dict[str, Any] = {"EHLO name": state.helo + ("" if state.target.helo else " (default: set helo (--helo) to change it)")}
     if caps is None:
-        step = Step("ehlo", Status.FAIL, f"EHLO refused: {reply}" if reply else "no answer to EHLO", _ms(start), details)
+        step = Step("ehlo", Status.FAIL, f"EHLO refused: {reply}" if reply else "no answer to EHLO", ms_since(start), details)
         step.add(*findings)
         state.stop("the server refused our EHLO greeting", findings)
         return step
@@ -305,6 +301,6 @@ def ehlo_step(state: SessionState) -> Step:
     if caps.size is not None:
         details["size limit"] = f"{caps.size / 1_000_000:.1f} MB" if caps.size else "no fixed limit"
     summary = f"{caps.domain or 'server'} offers {capability_summary(caps)}" if caps.esmtp else "HELO only: no extensions"
-    step = Step("ehlo", Status.PASS, summary, _ms(start), details, tables={"capabilities": capability_rows(caps)})
+    step = Step("ehlo", Status.PASS, summary, ms_since(start), details, tables={"capabilities": capability_rows(caps)})
     step.add(*findings)
     return step

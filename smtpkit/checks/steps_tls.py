@@ -13,7 +13,7 @@ from __future__ import annotations
 import socket
 import time
 
-from smtpkit.checks.steps_context import SessionState, probe_error_finding
+from smtpkit.checks.steps_context import SessionState, ms_since, probe_error_finding
 from smtpkit.checks.steps_smtp import capability_rows, say_ehlo
 from smtpkit.checks.tls_step import starttls_unavailable_step, tls_step
 from smtpkit.model import Status, Step, Transcript
@@ -51,7 +51,6 @@ def implicit_tls_step(state: SessionState) -> tuple[Step, TlsOutcome]:
     if outcome.encrypted and outcome.tls_socket is not None:
         state.conn = SmtpConnection(outcome.tls_socket, state.transcript, state.deadline, t.timeout)
         state.conn.transcript.note(f"---- TLS established: {_describe(outcome)}; everything below is encrypted ----")
-        state.mode = "tls"
         state.tls_version = outcome.version or ""
     else:
         state.transcript.note(f"TLS handshake failed: {outcome.error_message or outcome.error_reason}")
@@ -99,7 +98,6 @@ def starttls_step(state: SessionState) -> Step:
     assert conn is not None and caps is not None
     start = time.monotonic()
     if t.security == "plain":
-        state.mode = "plain"
         offered = " The server offers STARTTLS; choose security starttls (or auto) to use it." if caps.starttls else ""
         return Step("tls", Status.SKIP, "not used: security 'plain' was chosen." + offered, 0.0, {"STARTTLS offered": caps.starttls})
     if not caps.starttls:
@@ -110,13 +108,12 @@ def starttls_step(state: SessionState) -> Step:
         if required:
             state.stop("STARTTLS was required but is not offered")
         else:
-            state.mode = "plain"
             step.details["security"] = "auto: STARTTLS is not offered, so the session continues unencrypted"
         return step
     try:
         reply = conn.command("STARTTLS")
     except ProbeError as exc:
-        step = Step("tls", Status.FAIL, "no usable answer to STARTTLS", (time.monotonic() - start) * 1000.0)
+        step = Step("tls", Status.FAIL, "no usable answer to STARTTLS", ms_since(start))
         step.add(probe_error_finding(state, exc, "tls", "STARTTLS"))
         state.stop("STARTTLS failed", step.findings)
         return step
@@ -126,7 +123,7 @@ def starttls_step(state: SessionState) -> Step:
             t.port,
             reply=(reply.code, reply.text),
             provider=state.provider,
-            elapsed_ms=(time.monotonic() - start) * 1000.0,
+            elapsed_ms=ms_since(start),
         )
         state.stop("the server refused STARTTLS")
         return step
@@ -150,10 +147,9 @@ def starttls_step(state: SessionState) -> Step:
         conn.closed = True
         state.transcript.note(f"TLS handshake failed: {outcome.error_message or outcome.error_reason}")
         state.stop("the TLS handshake failed")
-        step.elapsed_ms = (time.monotonic() - start) * 1000.0
+        step.elapsed_ms = ms_since(start)
         return step
     conn.upgrade(outcome.tls_socket, _describe(outcome))
-    state.mode = "starttls"
     state.tls_version = outcome.version or ""
     caps_tls, findings, ehlo_reply = say_ehlo(state, conn, "tls")
     step.add(*findings)
@@ -164,6 +160,6 @@ def starttls_step(state: SessionState) -> Step:
         step.tables["capabilities after TLS"] = capability_rows(caps_tls)
         step.details["AUTH before TLS"] = " ".join(caps.auth_mechanisms) or "none"
         step.details["AUTH after TLS"] = " ".join(caps_tls.auth_mechanisms) or "none"
-    step.elapsed_ms = (time.monotonic() - start) * 1000.0
+    step.elapsed_ms = ms_since(start)
     return step
 
