@@ -133,7 +133,7 @@ def _family(address: str) -> str:
     return "IPv6" if ipaddress.ip_address(address).version == 6 else "IPv4"
 
 
-def _combine(host: str, a: DnsAnswer, aaaa: DnsAnswer) -> tuple[str, str]:
+def _combine(a: DnsAnswer, aaaa: DnsAnswer) -> tuple[str, str]:
     """One status for a host from its A and AAAA answers, and the error to show."""
     if a.ok or aaaa.ok:
         return OK, ""
@@ -191,7 +191,7 @@ def _resolve_dns(host: str, resolver: Resolver, budget: float) -> Resolution:
     late = f"no answer within {budget:.1f} s (the session's time limit)"
     a = results.get("A") or DnsAnswer(name=host, rdtype="A", status=TIMEOUT, error=late)
     aaaa = results.get("AAAA") or DnsAnswer(name=host, rdtype="AAAA", status=TIMEOUT, error=late)
-    status, error = _combine(host, a, aaaa)
+    status, error = _combine(a, aaaa)
     addresses: list[str] = []
     for text in a.texts + aaaa.texts:
         if text not in addresses:
@@ -300,9 +300,7 @@ def open_socket(address: str, port: int, timeout: float) -> socket.socket:
     return sock
 
 
-def connect_addresses(
-    addresses: Sequence[str], port: int, deadline: Deadline, timeout: float, *, stop_at_first: bool = True
-) -> Connection:
+def connect_addresses(addresses: Sequence[str], port: int, deadline: Deadline, timeout: float) -> Connection:
     """Try each address in order until one connects, each attempt bounded by timeout and deadline."""
     result = Connection(sock=None)
     for address in addresses:
@@ -328,10 +326,6 @@ def connect_addresses(
             )
             continue
         result.attempts.append(ConnectAttempt(address, port, family, "ok", "", None, (time.monotonic() - start) * 1000.0))
-        if result.sock is None:
-            result.sock = sock
-        else:
-            sock.close()
-        if stop_at_first:
-            break
+        result.sock = sock
+        break
     return result
