@@ -585,6 +585,14 @@ def _cancel(conn: SmtpConnection, ex: AuthExchange, challenge_text: str, why: st
     return ex
 
 
+def _finish(conn: SmtpConnection, ex: AuthExchange, reply: Reply, more: str) -> AuthExchange:
+    """The final reply after our last answer; a further 334 challenge is cancelled (`more` says why)."""
+    if reply.code == 334:
+        return _cancel(conn, ex, reply.first, more)
+    ex.reply = reply
+    return ex
+
+
 def auth_plain(conn: SmtpConnection, username: str, secret: Secret) -> AuthExchange:
     """AUTH PLAIN with an initial response (RFC 4616): one line, written to the trace redacted."""
     ex = AuthExchange("PLAIN")
@@ -598,10 +606,7 @@ def auth_plain(conn: SmtpConnection, username: str, secret: Secret) -> AuthExcha
         reply = conn.command(blob, log_as=REDACTED)
         ex.steps = 2
         ex.answered_challenge = True
-    if reply.code == 334:
-        return _cancel(conn, ex, reply.first, "the server asked for more after the credentials")
-    ex.reply = reply
-    return ex
+    return _finish(conn, ex, reply, "the server asked for more after the credentials")
 
 
 def auth_login(conn: SmtpConnection, username: str, secret: Secret) -> AuthExchange:
@@ -621,10 +626,7 @@ def auth_login(conn: SmtpConnection, username: str, secret: Secret) -> AuthExcha
         reply = conn.command(sent, log_as=log_as)
         ex.steps += 1
         ex.answered_challenge = True
-    if reply.code == 334:
-        return _cancel(conn, ex, reply.first, "the server asked a third question; LOGIN has only two")
-    ex.reply = reply
-    return ex
+    return _finish(conn, ex, reply, "the server asked a third question; LOGIN has only two")
 
 
 def auth_cram_md5(conn: SmtpConnection, username: str, secret: Secret) -> AuthExchange:
@@ -643,10 +645,7 @@ def auth_cram_md5(conn: SmtpConnection, username: str, secret: Secret) -> AuthEx
     reply = conn.command(_b64(f"{username} {digest}"), log_as=f"{REDACTED} (CRAM-MD5 response for {username})")
     ex.steps = 1
     ex.answered_challenge = True
-    if reply.code == 334:
-        return _cancel(conn, ex, reply.first, "the server asked for more after the CRAM-MD5 response")
-    ex.reply = reply
-    return ex
+    return _finish(conn, ex, reply, "the server asked for more after the CRAM-MD5 response")
 
 
 def auth_xoauth2(conn: SmtpConnection, username: str, token: Secret) -> AuthExchange:
