@@ -339,6 +339,21 @@ def _parse_chain(ders: list[bytes]) -> tuple[list[CertInfo], str | None]:
     return chain, ("; ".join(errors) or None)
 
 
+def _peer_ders(capture: _CertCapture, ss: ssl.SSLSocket) -> list[bytes]:
+    """The chain the capture saw, or at least the leaf from a completed handshake."""
+    if capture.ders:
+        return capture.ders
+    leaf = ss.getpeercert(binary_form=True)
+    return [leaf] if leaf else []
+
+
+def _keep_chain(out: TlsOutcome, ders: list[bytes], source: str) -> None:
+    """Record the certificates a handshake delivered, and where they came from."""
+    out.chain, out.cert_error = _parse_chain(ders)
+    out.certificate = out.chain[0] if out.chain else None
+    out.cert_source = source
+
+
 # ---------------------------------------------------------------------------
 # the handshake itself
 
@@ -524,13 +539,7 @@ def start_tls(
     out.ok = True
     hs.result, hs.version, hs.cipher = "ok", out.version, out.cipher[0] if out.cipher else None
     out.handshakes.append(hs)
-    ders = capture.ders
-    if not ders:
-        leaf = ss.getpeercert(binary_form=True)
-        ders = [leaf] if leaf else []
-    out.chain, out.cert_error = _parse_chain(ders)
-    out.certificate = out.chain[0] if out.chain else None
-    out.cert_source = "the verified handshake" if opts.verify else "the unverified handshake"
+    _keep_chain(out, _peer_ders(capture, ss), "the verified handshake" if opts.verify else "the unverified handshake")
     try:
         ss.setblocking(True)
         ss.settimeout(opts.timeout)
@@ -561,9 +570,7 @@ def _record_failure(
         rest = _drain(ss_failed, deadline) if ss_failed is not None else b""
         out.peer_bytes = _join_evidence(early, rest)
     if capture.ders:
-        out.chain, out.cert_error = _parse_chain(capture.ders)
-        out.certificate = out.chain[0] if out.chain else None
-        out.cert_source = "the failed handshake (captured before it was rejected)"
+        _keep_chain(out, capture.ders, "the failed handshake (captured before it was rejected)")
 
 
 def _join_evidence(peeked: bytes, rest: bytes) -> bytes:
@@ -616,9 +623,7 @@ def _follow_up(
             out.legacy_error = reason
         out.handshakes.append(hs)
         if cap.ders and out.certificate is None:
-            out.chain, out.cert_error = _parse_chain(cap.ders)
-            out.certificate = out.chain[0] if out.chain else None
-            out.cert_source = "a second handshake that failed after the certificate arrived"
+            _keep_chain(out, cap.ders, "a second handshake that failed after the certificate arrived")
         return
     try:
         hs.elapsed_ms = (time.monotonic() - t1) * 1000.0
@@ -627,16 +632,11 @@ def _follow_up(
         out.handshakes.append(hs)
         if label == "permissive":
             out.legacy_version, out.legacy_cipher = version, cipher
-        ders = cap.ders
-        if not ders:
-            leaf = ss.getpeercert(binary_form=True)
-            ders = [leaf] if leaf else []
-        if ders:
-            chain, err = _parse_chain(ders)
-            if chain:
-                out.chain, out.cert_error = chain, err
-                out.certificate = chain[0]
-                out.cert_source = f"a second, {label} handshake"
+        chain, err = _parse_chain(_peer_ders(cap, ss))
+        if chain:
+            out.chain, out.cert_error = chain, err
+            out.certificate = chain[0]
+            out.cert_source = f"a second, {label} handshake"
     finally:
         _close(ss)
 
@@ -669,8 +669,11 @@ def probe_implicit_tls(
     they belong to the connect step, not to TLS.
     """
     end = deadline if deadline is not None else time.monotonic() + opts.timeout * FOLLOW_UP_FACTOR
-    sock = _connect(host, port, min(end, time.monotonic() + opts.timeout))
-    return start_tls(sock, opts, deadline=end, refetch=lambda: _connect(host, port, min(end, time.monotonic() + opts.timeout)))
+
+    def connect() -> socket.socket:
+        return _connect(host, port, min(end, time.monotonic() + opts.timeout))
+
+    return start_tls(connect(), opts, deadline=end, refetch=connect)
 
 
 def detect_implicit_tls(
