@@ -18,7 +18,7 @@ import datetime as _dt
 from typing import Any
 
 from smtpkit.knowledge.catalogue import finding
-from smtpkit.knowledge.certs import CertInfo, chain_rows, format_date, missing_intermediate
+from smtpkit.knowledge.certs import CertInfo, as_utc, chain_rows, format_date, missing_intermediate
 from smtpkit.knowledge.tls_errors import TlsError, explain_tls_error, humanize_reason
 from smtpkit.model import Finding, Status, Step
 from smtpkit.net.tls import TlsOutcome
@@ -32,12 +32,6 @@ _MODE_TEXT = {
     "starttls": "STARTTLS (plain text first, upgraded after EHLO)",
     "tls": "implicit TLS (TLS from the first byte)",
 }
-
-
-def _now(now: _dt.datetime | None) -> _dt.datetime:
-    if now is None:
-        return _dt.datetime.now(_dt.timezone.utc)
-    return now if now.tzinfo else now.replace(tzinfo=_dt.timezone.utc)
 
 
 def _pretty_version(version: str | None) -> str:
@@ -126,7 +120,7 @@ def tls_step(
     now: _dt.datetime | None = None,
 ) -> Step:
     """Build the `tls` Step from a probe outcome. `mode` is "starttls" or "tls" (implicit)."""
-    now = _now(now)
+    now = as_utc(now)
     host = host or outcome.server_hostname or ""
     asked = outcome.server_hostname or host
     cert = outcome.certificate
@@ -522,7 +516,7 @@ def wrong_mode_step(
     Pass the `outcome` of `smtpkit.net.tls.detect_implicit_tls` when it proved the
     port speaks TLS: its version and certificate go into the details as proof.
     """
-    now = _now(now)
+    now = as_utc(now)
     common = {"host": host, "port": port}
     details: dict[str, Any] = {"mode": "plain text / STARTTLS (the port expects implicit TLS)"}
     tables: dict[str, list[dict[str, Any]]] = {}

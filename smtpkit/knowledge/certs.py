@@ -116,11 +116,11 @@ class CertInfo:
         """Whole days until not_after (negative once expired)."""
         if self.not_after is None:
             return None
-        return _days_between(_utc(now), self.not_after)
+        return _days_between(as_utc(now), self.not_after)
 
     def validity(self, now: _dt.datetime | None = None) -> str:
         """'valid', 'expired' or 'not_yet_valid' at `now`."""
-        now = _utc(now)
+        now = as_utc(now)
         if self.not_before is not None and now < self.not_before:
             return "not_yet_valid"
         if self.not_after is not None and now > self.not_after:
@@ -146,8 +146,8 @@ class CertInfo:
             "subject": self.subject,
             "issuer": self.issuer,
             "names": ", ".join(self.names),
-            "valid_from": _fmt_date(self.not_before),
-            "valid_to": _fmt_date(self.not_after),
+            "valid_from": format_date(self.not_before),
+            "valid_to": format_date(self.not_after),
             "days_left": left,
             "validity": self.validity(now),
             "key": self.key_description,
@@ -339,7 +339,8 @@ def _aia(cert: x509.Certificate) -> tuple[tuple[str, ...], tuple[str, ...]]:
 # dates and names
 
 
-def _utc(now: _dt.datetime | None) -> _dt.datetime:
+def as_utc(now: _dt.datetime | None) -> _dt.datetime:
+    """`now` as an aware UTC datetime (a naive one is taken as UTC); None means the current time."""
     if now is None:
         return _dt.datetime.now(_dt.timezone.utc)
     return now if now.tzinfo else now.replace(tzinfo=_dt.timezone.utc)
@@ -351,13 +352,9 @@ def _days_between(start: _dt.datetime, end: _dt.datetime) -> int:
     return int(seconds / 86400)
 
 
-def _fmt_date(value: _dt.datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
-
-
 def format_date(value: _dt.datetime | None) -> str:
     """The date format every TLS text uses: '2025-03-01 12:00 UTC'."""
-    return _fmt_date(value)
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
 
 
 def is_ip_literal(host: str) -> bool:
@@ -436,7 +433,7 @@ def chain_rows(chain: Sequence[CertInfo], now: _dt.datetime | None = None) -> li
                 "subject": cert.subject,
                 "issuer": cert.issuer,
                 "names": ", ".join(cert.names),
-                "valid_to": _fmt_date(cert.not_after),
+                "valid_to": format_date(cert.not_after),
                 "days_left": cert.days_left(now),
                 "validity": cert.validity(now),
                 "key": cert.key_description,

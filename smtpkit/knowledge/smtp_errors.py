@@ -117,7 +117,6 @@ BINARY = "binary"
 OTHER_TEXT = "text"
 POP3 = "pop3"
 IMAP = "imap"
-FTP = "ftp"
 
 
 @dataclass(frozen=True)
@@ -202,4 +201,4 @@ def classify_greeting(data: bytes) -> GreetingKind:
 
 def is_not_smtp(kind: GreetingKind) -> bool:
     """True when the greeting identifies another service (banner.not_smtp) rather than broken SMTP."""
-    return kind.kind in (SSH, HTTP, TLS, BINARY, POP3, IMAP, FTP)
+    return kind.kind in (SSH, HTTP, TLS, BINARY, POP3, IMAP)

@@ -26,11 +26,6 @@ HANDSHAKE_TIMEOUT = "tls.handshake_timeout"
 PROTOCOL_OUTDATED = "tls.protocol_outdated"
 CERT_INVALID = "tls.cert.invalid"
 
-#: Ports where SMTP starts in plain text (STARTTLS comes later).
-PLAINTEXT_FIRST_PORTS = frozenset({25, 587, 2525, 2587})
-#: Ports where SMTP starts with a TLS handshake.
-IMPLICIT_TLS_PORTS = frozenset({465, 2465})
-
 
 @dataclass(frozen=True)
 class Rule:
@@ -392,7 +387,7 @@ def explain_tls_error(
             "handshake",
             reason or "unknown",
             message,
-            f"OpenSSL stopped the handshake with '{_humanize(reason)}', a failure we have no specific "
+            f"OpenSSL stopped the handshake with '{humanize_reason(reason)}', a failure we have no specific "
             "explanation for.",
             "Search for the exact error text above together with your server software's name.",
         )
@@ -414,11 +409,6 @@ def classify_tls_error(
     return explain_tls_error(error, verify_code, mode=mode, port=port).code
 
 
-def verify_rule(verify_code: int) -> Rule | None:
-    """The rule for an OpenSSL X509_V_ERR_* code, if we know it."""
-    return _VERIFY_RULES.get(verify_code)
-
-
 def looks_like_tls_record(data: bytes) -> bool:
     """True when `data` starts like a TLS record (handshake or alert), not like SMTP text.
 
@@ -433,10 +423,6 @@ def classify_greeting(data: bytes) -> str | None:
     return WRONG_MODE_STARTTLS if looks_like_tls_record(data) else None
 
 
-def _humanize(reason: str) -> str:
-    return reason.replace("_", " ").lower() if reason else "unknown error"
-
-
 def humanize_reason(reason: str) -> str:
     """'TLSV1_ALERT_PROTOCOL_VERSION' -> 'tlsv1 alert protocol version' (how OpenSSL prints it)."""
-    return _humanize(reason)
+    return reason.replace("_", " ").lower() if reason else "unknown error"
