@@ -15,7 +15,7 @@ from typing import Any
 
 from smtpkit.dkim.verify import VerifyResult
 from smtpkit.dmarc.alignment import AlignmentRow, check_alignment, dmarc_passes, mail_from_domain, mode_rule, org_domain
-from smtpkit.dmarc.discovery import DmarcDiscovery, discover, is_external, rua_authorization
+from smtpkit.dmarc.discovery import DmarcDiscovery, DmarcLookup, discover, is_external, rua_authorization
 from smtpkit.dmarc.record import DmarcRecord, parse_record, parse_uris, read_tags, reading
 from smtpkit.knowledge import finding
 from smtpkit.model import Finding, Severity, Status, Step
@@ -261,6 +261,12 @@ def _missing(disc: DmarcDiscovery) -> Finding:
     )
 
 
+def _lookup_failed(lk: DmarcLookup) -> Finding:
+    ans = lk.answer
+    why = ans.error or ans.status
+    return finding("dmarc.lookup_failed", why, name=lk.name, status=ans.status.upper(), error=why)
+
+
 def dmarc_step(
     domain: str,
     resolver: Resolver,
@@ -297,17 +303,8 @@ def dmarc_step(
     failed = disc.failed
     record = disc.record
     if failed is not None:
-        ans = failed.answer
-        findings.append(
-            finding(
-                "dmarc.lookup_failed",
-                ans.error or ans.status,
-                name=failed.name,
-                status=ans.status.upper(),
-                error=ans.error or ans.status,
-            )
-        )
-        summary = f"DMARC lookup of {failed.name} failed ({ans.status})"
+        findings.append(_lookup_failed(failed))
+        summary = f"DMARC lookup of {failed.name} failed ({failed.answer.status})"
     elif not disc.records:
         if not disc.malformed:
             findings.append(_missing(disc))
@@ -434,16 +431,7 @@ def message_dmarc_step(result: VerifyResult, resolver: Resolver) -> Step:
         else:
             summary = f"DMARC fails for From domain {result.from_domain}: receivers apply p={policy}"
     elif disc.failed is not None:
-        ans = disc.failed.answer
-        findings.append(
-            finding(
-                "dmarc.lookup_failed",
-                ans.error or ans.status,
-                name=disc.failed.name,
-                status=ans.status.upper(),
-                error=ans.error or ans.status,
-            )
-        )
+        findings.append(_lookup_failed(disc.failed))
         summary = f"DMARC lookup failed for {result.from_domain}"
         status = Status.WARN
     else:

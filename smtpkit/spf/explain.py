@@ -9,7 +9,6 @@ strictly fail everyone else", and names the provider behind common includes.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
