@@ -151,6 +151,11 @@ def _yn(value: bool | None) -> str:
     return "-" if value is None else ("yes" if value else "no")
 
 
+def _no_port(summary: str, reason: str) -> dict[str, Any]:
+    """The recommendation when there is none to give, and why."""
+    return {"port": None, "security": None, "summary": summary, "reason": reason, "alternatives": []}
+
+
 _SECURITY_WORDS = {"tls": "implicit TLS (often labelled SSL/TLS)", "starttls": "STARTTLS", "plain": "no encryption"}
 
 
@@ -168,14 +173,11 @@ def recommend(host: str, results: Sequence[PortResult]) -> dict[str, Any]:
 
     usable = [r for r in results if r.best_mode != "none"]
     if not usable:
-        return {
-            "port": None,
-            "security": None,
-            "summary": f"No port of {host} answered as an SMTP server from here.",
-            "reason": "Every port was refused, filtered or silent. Check the host name, try from another network "
+        return _no_port(
+            f"No port of {host} answered as an SMTP server from here.",
+            "Every port was refused, filtered or silent. Check the host name, try from another network "
             "(your network may block outgoing mail ports), and confirm the ports in your provider's documentation.",
-            "alternatives": [],
-        }
+        )
     ranked = sorted(usable, key=score, reverse=True)
     best = ranked[0]
     mode = best.best_mode
@@ -213,6 +215,7 @@ class PortMatrix:
     timeout: float
     elapsed_ms: float
     resolution_error: str = ""
+    input_error: str = ""  # settings refused before any probe (the CLI turns it into a usage error)
 
     def rows(self) -> list[dict[str, Any]]:
         return [r.row() for r in self.results]
@@ -411,30 +414,26 @@ def check_ports(
             without_password(host),  # a pasted smtp://user:password@host must not come back in the result
             [],
             [],
-            {
-                "port": None,
-                "security": None,
-                "summary": "The settings could not be used, so no port was tried.",
-                "reason": str(exc),
-                "alternatives": [],
-            },
+            _no_port("The settings could not be used, so no port was tried.", str(exc)),
             float(timeout) if isinstance(timeout, (int, float)) else 0.0,
             0.0,
             resolution_error=f"invalid input: {exc}",
+            input_error=str(exc),
         )
     res: Resolution = resolve_host(name, resolver, Deadline(timeout * 2.5), timeout)
     if not res.ok:
-        error = f"{name} could not be resolved ({res.status}{': ' + res.error if res.error else ''})"
-        matrix = PortMatrix(name, [], [], {}, timeout, 0.0, resolution_error=error)
-        matrix.recommendation = {
-            "port": None,
-            "security": None,
-            "summary": f"{name} does not resolve, so no port can be tried.",
-            "reason": "Check the host name for typos: `smtpkit check " + name + "` explains the DNS answer.",
-            "alternatives": [],
-        }
-        matrix.elapsed_ms = (time.monotonic() - start) * 1000.0
-        return matrix
+        return PortMatrix(
+            name,
+            [],
+            [],
+            _no_port(
+                f"{name} does not resolve, so no port can be tried.",
+                "Check the host name for typos: `smtpkit check " + name + "` explains the DNS answer.",
+            ),
+            timeout,
+            (time.monotonic() - start) * 1000.0,
+            resolution_error=f"{name} could not be resolved ({res.status}{': ' + res.error if res.error else ''})",
+        )
     # Every probe shares one deadline. Each wait is bounded by `timeout`, so a silent or filtered
     # port costs exactly one timeout; the deadline only lets a slow but answering server finish
     # its few round trips (greeting, EHLO, STARTTLS, handshake, EHLO) before we stop listening.

@@ -45,32 +45,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
-    import os
+    from smtpkit.checks.ports import check_ports
 
-    from smtpkit.checks.ports import check_ports, parse_ports
-    from smtpkit.checks.target import TargetError, parse_host
-
-    try:
-        ports = parse_ports(args.ports)
-        parse_host(args.host)
-    except (ValueError, TargetError) as exc:
-        raise UsageError(str(exc)) from None
-    if args.cafile and not os.path.isfile(args.cafile):
-        raise UsageError(f"the CA file {args.cafile!r} does not exist")
-    if args.cafile:
-        from smtpkit.net.tls import TlsOptions, make_context
-
-        try:  # a file that is not PEM would fail every TLS probe and be blamed on the server
-            make_context(TlsOptions(server_hostname="", cafile=args.cafile))
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-    if not 0 < args.timeout <= 600:
-        raise UsageError("--timeout must be between 0.1 and 600 seconds")
+    # check_ports validates host, ports, timeout, EHLO name and CA file (loading it once); what it
+    # refuses comes back as `input_error`, a usage error here.
     resolver = make_resolver(args, timeout=min(args.timeout, 5.0)) if args.nameserver else None
-    try:
-        matrix = check_ports(args.host, ports, timeout=args.timeout, cafile=args.cafile, resolver=resolver, helo=args.helo)
-    except (ValueError, TargetError) as exc:
-        raise UsageError(str(exc)) from None
+    matrix = check_ports(args.host, args.ports, timeout=args.timeout, cafile=args.cafile, resolver=resolver, helo=args.helo)
+    if matrix.input_error:
+        raise UsageError(matrix.input_error)
     if args.json:
         emit_json(matrix.to_dict())
     else:
