@@ -444,15 +444,23 @@ def _cell(value: Any) -> str:
 _CSS = """
 <style>
 .smtpkit-report{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;font-size:13px;line-height:1.45;max-width:1100px}
-.smtpkit-report table{border-collapse:collapse;margin:6px 0 10px 0}
-.smtpkit-report th,.smtpkit-report td{border:1px solid #d0d7de;padding:3px 8px;text-align:left;vertical-align:top}
+.smtpkit-report table{border-collapse:collapse;margin:6px 0 10px 0 !important;table-layout:auto !important}
+.smtpkit-report th,.smtpkit-report td{border:1px solid #d0d7de;padding:3px 8px;text-align:left !important;vertical-align:top !important}
 .smtpkit-report th{background:#f6f8fa}
+.smtpkit-report .smtpkit-scroll{overflow-x:auto;max-width:100%}
+.smtpkit-report td.smtpkit-long{overflow-wrap:anywhere;word-break:break-all;min-width:18em}
 .smtpkit-report .badge{display:inline-block;padding:0 6px;border-radius:4px;font-weight:600;font-family:monospace;white-space:nowrap}
 .smtpkit-report .finding{border-left:4px solid #d0d7de;padding:4px 10px;margin:8px 0}
+.smtpkit-report .smtpkit-decoded{color:#57606a}
 .smtpkit-report pre{white-space:pre-wrap;word-break:break-all;background:#f6f8fa;padding:4px 6px;margin:4px 0}
 .smtpkit-report details summary{cursor:pointer}
 </style>
 """
+# Notebook front ends right-align table cells and lay tables out with fixed column widths
+# (hence the !important rules above). JupyterLab also typesets text between two dollar
+# signs as LaTeX in HTML outputs, which turns a PowerShell line like
+# `Set-CASMailbox ... $false` into garbled maths: every root element opts out.
+ROOT_CLASSES = "smtpkit-report tex2jax_ignore mathjax_ignore"
 
 
 def esc(value: Any) -> str:
@@ -468,28 +476,53 @@ def badge(status: str) -> str:
     return f'<span class="badge" style="color:{fg};background:{bg}">{html.escape(sym)} {html.escape(s.upper())}</span>'
 
 
-def html_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None, *, status_columns: Sequence[str] = ("status", "severity", "result")) -> str:
-    """Render row dicts as an escaped HTML table; status-like columns get badges."""
+STATUS_COLUMNS = ("status", "severity", "result")
+_LONG_TOKEN = 40  # characters without a space: a key, a hash, a URL
+
+
+def _td(value: Any, status: bool) -> str:
+    text = _cell(value)
+    if status and text.lower() in _STATUS_STYLE:
+        return f"<td>{badge(text)}</td>"
+    long = any(len(word) > _LONG_TOKEN for word in text.split())
+    return f'<td class="smtpkit-long">{esc(text)}</td>' if long else f"<td>{esc(text)}</td>"
+
+
+def html_table(
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[str] | None = None,
+    *,
+    status_columns: Sequence[str] = STATUS_COLUMNS,
+    transpose: bool | None = None,
+) -> str:
+    """Row dicts as an escaped HTML table that stays readable in a notebook column or a report.
+
+    Status-like columns get spelled-out badges. A table of a few rows with many
+    columns (a certificate chain, one DKIM signature) is shown turned on its
+    side, one column per row, because ten narrow columns of wrapped words are
+    unreadable; `transpose` forces either layout. A long unbroken value (a DKIM
+    key, a fingerprint) wraps, and the table scrolls in its own box rather than
+    being cut off at the right edge.
+    """
     if not rows:
         return "<p><em>(no rows)</em></p>"
     if columns is None:
-        seen: dict[str, None] = {}
-        for r in rows:
-            for k in r:
-                seen.setdefault(str(k), None)
-        columns = list(seen)
-    head = "".join(f"<th>{esc(c)}</th>" for c in columns)
-    body = []
-    for r in rows:
-        cells = []
-        for c in columns:
-            v = r.get(c, "")
-            if c in status_columns and str(_cell(v)).lower() in _STATUS_STYLE:
-                cells.append(f"<td>{badge(_cell(v))}</td>")
-            else:
-                cells.append(f"<td>{esc(v)}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+        columns = list(dict.fromkeys(str(k) for r in rows for k in r))
+    if transpose is None:
+        transpose = len(columns) > 7 and len(rows) <= 3
+    if transpose:
+        key = columns[0]
+        head = "<th></th>" + "".join(f"<th>{esc(f'{key} {_cell(r.get(key))}'.strip())}</th>" for r in rows)
+        body = "".join(
+            f"<tr><th>{esc(c)}</th>" + "".join(_td(r.get(c, ""), c in status_columns) for r in rows) + "</tr>"
+            for c in columns[1:]
+        )
+    else:
+        head = "".join(f"<th>{esc(c)}</th>" for c in columns)
+        body = "".join(
+            "<tr>" + "".join(_td(r.get(c, ""), c in status_columns) for c in columns) + "</tr>" for r in rows
+        )
+    return f'<div class="smtpkit-scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
 def details_table(details: Mapping[str, Any]) -> str:
@@ -567,7 +600,7 @@ def _step_views(report: Report) -> list[tuple[Step, str, str, dict[str, Any], di
 def render_html(report: Report, *, transcript: bool = True) -> str:
     target = report.target_dict()
     steps = _step_views(report)
-    out = [_CSS, '<div class="smtpkit-report tex2jax_ignore mathjax_ignore">']  # no LaTeX typesetting of $…$
+    out = [_CSS, f'<div class="{ROOT_CLASSES}">']
     out.append(f"<h3>{esc(redact(str(report.title)))} — verdict {badge(report.verdict)}</h3>")
     if target:
         out.append(details_table(target))
@@ -595,14 +628,18 @@ def render_html(report: Report, *, transcript: bool = True) -> str:
     if report.extra_findings:
         out.append("<h4>Other findings</h4>")
         out.append(findings_html(report.extra_findings))
-    lines = report.transcript_lines()
-    if transcript and lines:
-        text = "\n".join(f"{t.t_ms:9.1f} {t.dir} {t.text}" for t in lines)
-        out.append(
-            f"<details><summary>Transcript ({len(lines)} lines, credentials redacted)</summary><pre>{html.escape(text)}</pre></details>"
-        )
+    if transcript:
+        out.append(transcript_html(report.transcript_lines()))
     out.append("</div>")
     return "".join(out)
+
+
+def transcript_html(lines: Sequence[TranscriptLine]) -> str:
+    """The transcript in a closed <details> block (it opens without JavaScript); "" when there is none."""
+    if not lines:
+        return ""
+    text = "\n".join(f"{t.t_ms:9.1f} {t.dir} {t.text}" for t in lines)
+    return f"<details><summary>Transcript ({len(lines)} lines, credentials redacted)</summary><pre>{html.escape(text)}</pre></details>"
 
 
 # ---------------------------------------------------------------------------

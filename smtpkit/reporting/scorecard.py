@@ -14,12 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from smtpkit.model import _CSS, Report, Severity, Step, html_table, text_table
-
-_LEFT = (
-    "<style>.smtpkit-scorecard td,.smtpkit-scorecard th{text-align:left !important;vertical-align:top}"
-    ".smtpkit-scorecard table{table-layout:auto !important;margin-left:0 !important}</style>"
-)
+from smtpkit.model import _CSS, ROOT_CLASSES, Report, Severity, Step, html_table, text_table, worst_severity
 
 
 @dataclass(frozen=True)
@@ -53,7 +48,7 @@ class Scorecard:
     def _repr_html_(self) -> str:
         table = html_table([r.to_row() for r in self.rows])
         return (
-            f'{_CSS}{_LEFT}<div class="smtpkit-report smtpkit-scorecard tex2jax_ignore mathjax_ignore">'
+            f'{_CSS}<div class="{ROOT_CLASSES}">'
             f"<p><strong>Best practices: {self.score}</strong></p>{table}</div>"
         )
 
@@ -73,12 +68,9 @@ def _step(report: Report | None, name: str) -> Step | None:
 
 
 def _worst(step: Step, prefix: str) -> Severity | None:
-    sev = [f.severity for f in step.findings if f.code.startswith(prefix)]
-    if Severity.FAIL in sev:
-        return Severity.FAIL
-    if Severity.WARN in sev:
-        return Severity.WARN
-    return None
+    """The worst problem (fail or warn) among the step's findings whose code starts with `prefix`."""
+    worst = worst_severity(f for f in step.findings if f.code.startswith(prefix))
+    return None if worst is Severity.INFO else worst
 
 
 def _codes(step: Step, prefix: str = "") -> str:

@@ -21,7 +21,22 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from smtpkit.model import _CSS, Finding, Report, Severity, _cell, badge, details_table, esc, finding_html, text_table
+from smtpkit.model import (
+    _CSS,
+    ROOT_CLASSES as _REPORT_ROOT,
+    STATUS_COLUMNS,
+    Finding,
+    Report,
+    Severity,
+    _cell,
+    badge,
+    details_table,
+    esc,
+    finding_html,
+    html_table,
+    text_table,
+    transcript_html,
+)
 from smtpkit.secrets import redact, redact_value
 
 
@@ -40,8 +55,6 @@ class Html:
 
 
 def _strip_tags(markup: str) -> str:
-    import re
-
     return re.sub(r"<[^>]+>", "", markup)
 
 
@@ -98,78 +111,18 @@ def text_of(obj: Any) -> str:
     return str(obj)
 
 
-# Notebook front ends right-align table cells; explanations read better left-aligned. A table
-# wider than the page scrolls inside its own box instead of being cut off at the right edge,
-# and a long unbroken value (a DKIM key, a fingerprint) wraps instead of widening the table.
+# What only panels need; the table and finding rules every view shares are in the model's _CSS.
 _PANEL_CSS = (
-    "<style>.smtpkit-panel table td,.smtpkit-panel table th{text-align:left !important;vertical-align:top}"
-    # JupyterLab lays tables out with fixed column widths: a short name gets as much room as a paragraph
-    ".smtpkit-panel table{table-layout:auto !important;margin-left:0 !important}"
-    ".smtpkit-panel h3{margin-top:4px}"
-    ".smtpkit-panel .smtpkit-scroll{overflow-x:auto;max-width:100%}"
-    ".smtpkit-panel td.smtpkit-long{overflow-wrap:anywhere;word-break:break-all;min-width:18em}"
-    ".smtpkit-panel .smtpkit-decoded{color:#57606a}"
+    "<style>.smtpkit-panel h3{margin-top:4px}"
     ".smtpkit-panel .smtpkit-lesson{color:#57606a;margin:2px 0 4px 0}"
     ".smtpkit-panel .smtpkit-recommend{border-left:4px solid #1a7f37;background:#f6fff8;padding:4px 10px;margin:8px 0}"
     "</style>"
 )
 
-# JupyterLab typesets text between two dollar signs as LaTeX in HTML outputs, which turns a
-# PowerShell line like `Set-CASMailbox ... $false` into garbled maths: results opt out.
-ROOT_CLASSES = "smtpkit-report smtpkit-panel tex2jax_ignore mathjax_ignore"
+ROOT_CLASSES = f"{_REPORT_ROOT} smtpkit-panel"
 
-STATUS_COLUMNS = ("status", "severity", "result")
-_LONG_TOKEN = 40  # characters without a space: a key, a hash, a URL
-
-
-def _cell_html(value: Any, status: bool = False) -> str:
-    text = _cell(value)
-    if status and text.lower() in ("pass", "warn", "fail", "skip", "info"):
-        return f"<td>{badge(text)}</td>"
-    long = any(len(word) > _LONG_TOKEN for word in text.split())
-    return f'<td class="smtpkit-long">{esc(text)}</td>' if long else f"<td>{esc(text)}</td>"
-
-
-def table_html(
-    rows: Sequence[Mapping[str, Any]],
-    columns: Sequence[str] | None = None,
-    *,
-    status_columns: Sequence[str] = STATUS_COLUMNS,
-    transpose: bool | None = None,
-) -> str:
-    """An escaped HTML table that stays readable in a notebook column.
-
-    Status-like columns get spelled-out badges. A table of a few rows with many
-    columns (a certificate chain, one DKIM signature) is shown turned on its
-    side, one column per row, because ten narrow columns of wrapped words are
-    unreadable; `transpose` forces either layout. The table scrolls in its own
-    box rather than being cut off.
-    """
-    if not rows:
-        return "<p><em>(no rows)</em></p>"
-    if columns is None:
-        seen: dict[str, None] = {}
-        for r in rows:
-            for k in r:
-                seen.setdefault(str(k), None)
-        columns = list(seen)
-    if transpose is None:
-        transpose = len(columns) > 7 and len(rows) <= 3
-    if transpose:
-        key = columns[0]
-        head = "<th></th>" + "".join(
-            f"<th>{esc(f'{key} {_cell(r.get(key))}'.strip())}</th>" for r in rows
-        )
-        body = "".join(
-            f"<tr><th>{esc(c)}</th>" + "".join(_cell_html(r.get(c, ""), c in status_columns) for r in rows) + "</tr>"
-            for c in columns[1:]
-        )
-    else:
-        head = "".join(f"<th>{esc(c)}</th>" for c in columns)
-        body = "".join(
-            "<tr>" + "".join(_cell_html(r.get(c, ""), c in status_columns) for c in columns) + "</tr>" for r in rows
-        )
-    return f'<div class="smtpkit-scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+# The one table renderer, shared with reports and exports (smtpkit.model).
+table_html = html_table
 
 
 @dataclass
@@ -325,13 +278,7 @@ class ReportView:
                 f"<details{is_open}><summary>{badge(st.status.value)} <strong>{esc(st.name)}</strong>: "
                 f"{esc(st.summary)}</summary>{''.join(body)}</details>"
             )
-        lines = r.transcript_lines()
-        if lines:
-            text = "\n".join(f"{t.t_ms:9.1f} {t.dir} {t.text}" for t in lines)
-            out.append(
-                f"<details><summary>Transcript ({len(lines)} lines, credentials redacted)</summary>"
-                f"<pre>{html.escape(text)}</pre></details>"
-            )
+        out.append(transcript_html(r.transcript_lines()))
         out.append("</div>")
         return redact("".join(out))
 
