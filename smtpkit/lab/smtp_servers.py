@@ -493,36 +493,33 @@ class _LabSMTP(SMTP):
         await self._raw(_enhance(text))
 
     # --- commands -----------------------------------------------------------------------
-    async def smtp_HELO(self, hostname: str) -> None:
+    async def _greeted_by(self, verb: str, hostname: str) -> bool:
+        """HELO/EHLO's common part: syntax, the scenario's override, the new session; False when answered."""
         if not hostname:
-            await self.push("501 5.5.4 Syntax: HELO hostname")
-            return
+            await self.push(f"501 5.5.4 Syntax: {verb} hostname")
+            return False
         override = self.rt.render("ehlo", self)
         if override:
             await self._raw(override)
-            return
+            return False
         self._set_rset_state()
         assert self.session is not None
-        self.session.extended_smtp = False
+        self.session.extended_smtp = verb == "EHLO"
         self.session.host_name = hostname
-        await self._raw(f"250 {self.rt.scenario.hostname}")
+        return True
+
+    async def smtp_HELO(self, hostname: str) -> None:
+        if await self._greeted_by("HELO", hostname):
+            await self._raw(f"250 {self.rt.scenario.hostname}")
 
     def _auth_advertised(self) -> bool:
         mode = self.rt.scenario.auth
         return mode == "plaintext_refused" or (mode == "after_tls" and self.is_tls)
 
     async def smtp_EHLO(self, hostname: str) -> None:
-        if not hostname:
-            await self.push("501 5.5.4 Syntax: EHLO hostname")
+        if not await self._greeted_by("EHLO", hostname):
             return
-        override = self.rt.render("ehlo", self)
-        if override:
-            await self._raw(override)
-            return
-        self._set_rset_state()
         assert self.session is not None
-        self.session.extended_smtp = True
-        self.session.host_name = hostname
         sc = self.rt.scenario
         peer = self.session.peer[0] if isinstance(self.session.peer, tuple) else "unknown"
         lines = [f"{sc.hostname} Hello {hostname} [{peer}]", f"SIZE {sc.size_limit}"]
