@@ -45,7 +45,7 @@ def guess_stage(code: int, enhanced: str | None) -> str:
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from smtpkit.knowledge.presets import preset_keys
+    from smtpkit.knowledge.presets import GENERIC_PRESETS, preset_keys
     from smtpkit.knowledge.provider_rules import STAGES
 
     p = sub.add_parser(
@@ -57,7 +57,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument("reply", help='the reply text, e.g. "550 5.1.1 User unknown" (quote it); - reads standard input')
     p.add_argument("--stage", choices=STAGES, help="the command the reply answered (default: guessed)")
-    p.add_argument("--provider", choices=[k for k in preset_keys() if k not in ("lab", "custom")], help="the provider you were talking to, for its own fix")
+    p.add_argument("--provider", choices=[k for k in preset_keys() if k not in GENERIC_PRESETS], help="the provider you were talking to, for its own fix")
     p.add_argument("--host", help="the server you were talking to (names the provider when recognised)")
     add_json_flag(p)
     p.set_defaults(func=run)
@@ -65,7 +65,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def run(args: argparse.Namespace) -> int:
     from smtpkit.knowledge.provider_rules import classify_reply
-    from smtpkit.knowledge.replies import explain_reply, parse_reply_text, split_enhanced
+    from smtpkit.knowledge.replies import explain_reply, parse_reply_text
 
     raw = sys.stdin.read(MAX_REPLY_CHARS + 1) if args.reply == "-" else args.reply
     if len(raw) > MAX_REPLY_CHARS:
@@ -78,11 +78,10 @@ def run(args: argparse.Namespace) -> int:
         reply = parse_reply_text(raw)
     except ValueError as exc:
         raise UsageError(f"{exc}. Paste the reply starting with its three-digit code, e.g. '550 5.1.1 ...'") from None
-    text = "\n".join(reply.lines) if hasattr(reply, "lines") else reply.text
-    enhanced, _rest = split_enhanced(text)
+    enhanced = reply.enhanced
     stage = args.stage or guess_stage(reply.code, enhanced)
     context = {"host": args.host} if args.host else {}
-    found = classify_reply(stage, reply.code, text, provider=args.provider, **context)
+    found = classify_reply(stage, reply.code, reply.text, provider=args.provider, **context)
     guessed = "" if args.stage else " (stage guessed from the code; pass --stage to be exact)"
     step = Step(
         "explain",

@@ -135,10 +135,6 @@ def finding(code: str, evidence: str = "", **kwargs: Any) -> Finding:
     return spec(code).make(evidence, **kwargs)
 
 
-def codes_for_step(step: str) -> list[str]:
-    return sorted(c for c, s in catalogue().items() if s.step == step)
-
-
 def render_markdown(specs: Iterable[FindingSpec] | None = None) -> str:
     """The text of docs/findings.md. Regenerate with `smtpkit findings --markdown > docs/findings.md`."""
     items = sorted(specs if specs is not None else catalogue().values(), key=lambda s: s.code)

@@ -79,12 +79,6 @@ class Preset:
         """Security of the recommended (first) port."""
         return self.ports[0].security if self.ports else "auto"
 
-    def security_for(self, port: int) -> str | None:
-        for pm in self.ports:
-            if pm.port == port:
-                return pm.security
-        return None
-
     def ports_text(self) -> str:
         return ", ".join(str(pm) for pm in self.ports)
 

@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from smtpkit.knowledge.catalogue import _Params, catalogue, spec
-from smtpkit.knowledge.enhanced import describe, explain_enhanced
-from smtpkit.knowledge.presets import preset, preset_keys, provider_for_host
+from smtpkit.knowledge.enhanced import explain_enhanced
+from smtpkit.knowledge.presets import GENERIC_PRESETS, preset, preset_keys, provider_for_host
 from smtpkit.knowledge.replies import explain_reply, format_reply, is_expected, parse_reply_text, split_enhanced
 from smtpkit.model import Finding
 
@@ -1076,7 +1076,7 @@ def _params(stage: str, code: int, text: str, provider: str | None, context: Map
             p = preset(provider)
             values["provider_name"] = p.name
             values["limits"] = p.limits
-            if provider not in ("lab", "custom"):
+            if provider not in GENERIC_PRESETS:
                 values["limits_note"] = f"{p.name} limits: {p.limits}."
         except KeyError:
             pass

@@ -211,7 +211,7 @@ def parse_reply_text(raw: str) -> Reply:
     for ln in lines:
         m = _WIRE_LINE.match(ln.strip())
         if m and int(m.group(1)) == code:
-            texts.append(m.group(3).strip() if m.group(2) else m.group(3).strip())
+            texts.append(m.group(3).strip())
         else:
             # A wrapped line without the code prefix (as some logs print it).
             texts.append(ln.strip())

@@ -25,8 +25,9 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from smtpkit.secrets import Secret
+from smtpkit.knowledge.presets import GENERIC_PRESETS
 from smtpkit.model import Report
+from smtpkit.secrets import Secret
 from smtpkit.ui.display import Panel, ReportView, ResultView, message, problem_panel
 from smtpkit.ui.lab import lab_domain_settings, lab_server_settings, lab_zones, scenario_choices
 from smtpkit.ui.settings import PASSWORD_ENV, SECURITY_CHOICES, DomainSettings, ServerSettings, password_from_env
@@ -355,7 +356,7 @@ class ServerForm(_BaseForm):
             host = host.format(region=p.params.get("default_region", "us-east-1"))
         self.host.value = host
         self.port.value = int(p.default_port or 0)
-        self.security.value = p.security if p.security in dict((v, v) for _l, v in SECURITY_CHOICES) else "auto"
+        self.security.value = p.security if p.security in {v for _l, v in SECURITY_CHOICES} else "auto"
         # the lab's user name means nothing to a real provider: leave the field for the person's own login
         if self.lab is not None and self.username.value.strip() == getattr(self.lab, "user", None):
             self.username.value = ""
@@ -382,8 +383,7 @@ class ServerForm(_BaseForm):
         self.hint.value = (
             f'<div style="font-size:12px;line-height:1.4;color:#57606a;max-width:700px">{html.escape(ep.description)}{expect}</div>'
         )
-        if hasattr(self, "password_state"):
-            self._show_password_state()
+        self._show_password_state()
 
     # -- the password ------------------------------------------------------------------
     def _take_password(self, change: dict[str, Any]) -> None:
@@ -444,7 +444,7 @@ class ServerForm(_BaseForm):
         }
         if self.preset.value == "lab" and self.lab is not None and self.scenario.value:
             return lab_server_settings(self.lab, self.scenario.value, **common)
-        provider = self.preset.value if self.preset.value not in ("custom", "lab") else None
+        provider = self.preset.value if self.preset.value not in GENERIC_PRESETS else None
         return ServerSettings(
             provider=provider,
             cafile=self._cafile,

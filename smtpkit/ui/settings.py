@@ -7,7 +7,6 @@ a notebook's parameters cell or from a test, and so that the password handling
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -143,8 +142,3 @@ class DomainSettings:
             "resolver": self.resolver(),
             "timeout": self.timeout,
         }
-
-
-def env_or(value: Any, name: str) -> Any:
-    """A value, or the environment variable `name` when the value is empty."""
-    return value if value not in (None, "") else os.environ.get(name) or None

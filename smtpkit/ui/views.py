@@ -51,12 +51,12 @@ def presets_table(keys: Iterable[str] | None = None) -> Panel:
     Two narrow tables instead of one of seven columns: the wide one did not fit
     a notebook, and the login columns are what a stressed reader looks for first.
     """
-    from smtpkit.knowledge.presets import PRESETS
+    from smtpkit.knowledge.presets import GENERIC_PRESETS, PRESETS
 
     wanted = set(keys) if keys else None
     login, limits = [], []
     for p in PRESETS:
-        if p.key in ("lab", "custom") or (wanted and p.key not in wanted):
+        if p.key in GENERIC_PRESETS or (wanted and p.key not in wanted):
             continue
         d = p.to_dict()
         name = d.get("provider", p.name)
@@ -173,7 +173,8 @@ def compare_domains(lab: Any, domains: Sequence[str], *, ip: str = "127.0.0.1", 
 
 def lab_mailbox(lab: Any, name: str = "submission", last: int = 5) -> Panel:
     """What a lab server accepted: proof that a test send really arrived."""
-    messages = lab.messages(name)[-last:]
+    arrived = lab.messages(name)  # one read of the spool: it is files on disk
+    messages = arrived[-last:]
     rows = []
     labels = {"seq": "#", "received_at": "received (UTC)", "mail_from": "from (envelope)", "rcpt_tos": "to",
               "subject": "subject", "size": "bytes", "tls_version": "encrypted with", "authenticated_as": "logged in as"}
@@ -183,7 +184,7 @@ def lab_mailbox(lab: Any, name: str = "submission", last: int = 5) -> Panel:
         when = str(out["received (UTC)"] or "")
         out["received (UTC)"] = when.replace("T", " ")[:19]
         rows.append(out)
-    note = f"{len(lab.messages(name))} message(s) arrived at the lab's {name} server."
+    note = f"{len(arrived)} message(s) arrived at the lab's {name} server."
     return Panel(f"The lab's {name} mailbox", [("", rows or "No message has arrived yet.")], note=note)
 
 
