@@ -319,6 +319,13 @@ def _tuple_of_addresses(value: str | Iterable[str] | None) -> tuple[str, ...]:
     return tuple(validate_address("rcpt_to", v, "The recipient") for v in items)
 
 
+def _seconds(field_name: str, value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise TargetError(field_name, f"{field_name} {value!r} is not a number of seconds") from None
+
+
 @dataclass(frozen=True)
 class Target:
     """One SMTP server and the settings to diagnose it with; invalid input raises `TargetError`.
@@ -385,18 +392,12 @@ class Target:
             if not os.access(path, os.R_OK):
                 raise TargetError("cafile", f"the CA file {self.cafile!r} is not readable by this user")
             object.__setattr__(self, "cafile", path)
-        try:
-            timeout = float(self.timeout)
-        except (TypeError, ValueError):
-            raise TargetError("timeout", f"timeout {self.timeout!r} is not a number of seconds") from None
+        timeout = _seconds("timeout", self.timeout)
         if not 0 < timeout <= 600:
             raise TargetError("timeout", f"timeout {timeout} s is out of range: use 0.1 to 600 seconds (default 10)")
         object.__setattr__(self, "timeout", timeout)
         if self.deadline is not None:
-            try:
-                deadline = float(self.deadline)
-            except (TypeError, ValueError):
-                raise TargetError("deadline", f"deadline {self.deadline!r} is not a number of seconds") from None
+            deadline = _seconds("deadline", self.deadline)
             if not 0 < deadline <= 3600:
                 raise TargetError("deadline", f"deadline {deadline} s is out of range: use up to 3600 seconds")
             object.__setattr__(self, "deadline", deadline)
