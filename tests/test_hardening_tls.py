@@ -9,20 +9,15 @@ the certificate's text without executing it.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import socket
 import ssl
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from test_tls_support import LoopbackServer, make_cert, server_context, write
 
 from smtpkit.checks.tls_step import tls_step
 from smtpkit.model import Report
@@ -32,79 +27,28 @@ TIMEOUT = 1.0
 HOSTILE_CN = "<script>alert(1)</script>\x1b]0;owned\x07"
 
 
-class Peer:
-    """A loopback TCP server running `handler(conn)` per connection in a thread."""
-
-    def __init__(self, handler: Callable[[socket.socket], None]) -> None:
-        self.handler = handler
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            conn.settimeout(10)
-            threading.Thread(target=self._run, args=(conn,), daemon=True).start()
-
-    def _run(self, conn: socket.socket) -> None:
-        try:
-            self.handler(conn)
-        except OSError:
-            pass
-        finally:
-            conn.close()
-
-    def close(self) -> None:
-        self.sock.close()
-
-
 @pytest.fixture()
 def peer():
-    peers: list[Peer] = []
+    servers: list[LoopbackServer] = []
 
-    def start(handler: Callable[[socket.socket], None]) -> Peer:
-        p = Peer(handler)
-        peers.append(p)
-        return p
+    def start(handler: Callable[[socket.socket], None]) -> LoopbackServer:
+        srv = LoopbackServer(handler)
+        servers.append(srv)
+        return srv
 
     yield start
-    for p in peers:
-        p.close()
+    for srv in servers:
+        srv.stop()
 
 
-def _cert(tmp: Path, cn: str, sans: list[str], extra: list[x509.NameAttribute] | None = None) -> tuple[str, str]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn), *(extra or [])])
-    now = dt.datetime.now(dt.timezone.utc)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
-    )
-    if sans:
-        builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(s) for s in sans]), critical=False)
-    cert = builder.sign(key, hashes.SHA256())
+def _cert(tmp: Path, cn: str, sans: list[str], org: str = "smtpkit tls tests") -> tuple[Path, Path]:
+    """A self-signed certificate for `sans` (no IP address), written as chain and key files."""
     tmp.mkdir(parents=True, exist_ok=True)
-    (tmp / "c.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (tmp / "k.pem").write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return str(tmp / "c.pem"), str(tmp / "k.pem")
+    return write(tmp, "c", make_cert(cn, dns=sans, ips=(), org=org))
 
 
-def _tls_server(certfile: str, keyfile: str) -> Callable[[socket.socket], None]:
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(certfile, keyfile)
+def _tls_server(certfile: Path, keyfile: Path) -> Callable[[socket.socket], None]:
+    ctx = server_context(certfile, keyfile)
 
     def handler(conn: socket.socket) -> None:
         try:
@@ -166,8 +110,7 @@ def test_hostile_peers_get_a_finding_within_the_deadline(peer, handler, code) ->
 
 
 def test_certificate_names_with_markup_and_escapes_are_shown_not_executed(peer, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    extra = [x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Ev\u202eil\x00Org")]
-    certfile, keyfile = _cert(tmp_path, HOSTILE_CN, ["<b>x</b>.test", "\x1b]0;t\x07.test"], extra)
+    certfile, keyfile = _cert(tmp_path, HOSTILE_CN, ["<b>x</b>.test", "\x1b]0;t\x07.test"], org="Ev\u202eil\x00Org")
     took, report = _probe(peer(_tls_server(certfile, keyfile)).port)
     assert {"tls.cert.self_signed", "tls.cert.hostname_mismatch"} <= set(report.codes())
     assert "&lt;script&gt;" in report.to_html()  # the subject is shown, escaped
