@@ -442,13 +442,21 @@ class FullBacklog:
         self.sock.close()
 
 
-def free_port() -> int:
-    """A loopback port with nothing listening (bound, then released)."""
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    """A loopback port (TCP, or UDP with `socket.SOCK_DGRAM`) with nothing listening: bound, then released."""
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def ipv6_loopback_usable() -> bool:
+    """Can this machine bind ::1? (for skipif on tests that need IPv6 loopback)"""
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
 
 
 class DeafUdp:

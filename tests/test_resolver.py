@@ -14,10 +14,11 @@ import time
 
 import pytest
 
+from peers import free_port, ipv6_loopback_usable
 from smtpkit.lab import zones_healthy
 from smtpkit.lab.dns_server import DnsServer
 from smtpkit.lab.zoneset import Record, ZoneSet
-from smtpkit.net.dns import ERROR, NODATA, NXDOMAIN, OK, REFUSED, TIMEOUT, Nameserver, Resolver, reverse_name
+from smtpkit.net.dns import ERROR, NODATA, NXDOMAIN, OK, REFUSED, TIMEOUT, Nameserver, Resolver
 
 BIG_TXT = [f"record {i:02d} " + "z" * 180 for i in range(10)]  # ~2 KB: over any UDP size the resolver offers
 
@@ -50,21 +51,6 @@ def server():
 def resolver(server: DnsServer) -> Resolver:
     server.clear_queries()
     return Resolver(nameservers=[server.nameserver], timeout=2.0)
-
-
-def _closed_port(kind: int = socket.SOCK_DGRAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _ipv6_loopback_usable() -> bool:
-    try:
-        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
-            s.bind(("::1", 0))
-        return True
-    except OSError:
-        return False
 
 
 # -- answers ----------------------------------------------------------------------------------------
@@ -187,7 +173,7 @@ def test_timeout_name_gives_timeout_within_the_lifetime(server: DnsServer) -> No
 
 
 def test_lifetime_caps_many_dead_nameservers() -> None:
-    dead = [f"127.0.0.1:{_closed_port()}" for _ in range(4)]
+    dead = [f"127.0.0.1:{free_port(socket.SOCK_DGRAM)}" for _ in range(4)]
     resolver = Resolver(dead, timeout=0.2, lifetime=0.5, retries=3)
     start = time.monotonic()
     ans = resolver.resolve("mail.smtpkit.test", "A")
@@ -196,19 +182,19 @@ def test_lifetime_caps_many_dead_nameservers() -> None:
 
 
 def test_unreachable_nameserver_is_reported_not_raised() -> None:
-    udp = Resolver([f"127.0.0.1:{_closed_port()}"], timeout=0.3).resolve("mail.smtpkit.test", "A")
+    udp = Resolver([f"127.0.0.1:{free_port(socket.SOCK_DGRAM)}"], timeout=0.3).resolve("mail.smtpkit.test", "A")
     assert udp.status in (TIMEOUT, ERROR) and udp.error
-    tcp = Resolver([f"127.0.0.1:{_closed_port(socket.SOCK_STREAM)}"], timeout=0.3, use_tcp=True).resolve("smtpkit.test", "MX")
+    tcp = Resolver([f"127.0.0.1:{free_port()}"], timeout=0.3, use_tcp=True).resolve("smtpkit.test", "MX")
     assert tcp.status == ERROR and "refused" in tcp.error.lower()
 
 
 def test_a_dead_nameserver_fails_over_to_the_next(server: DnsServer) -> None:
-    resolver = Resolver([f"127.0.0.1:{_closed_port()}", server.nameserver], timeout=0.3, lifetime=2.0)
+    resolver = Resolver([f"127.0.0.1:{free_port(socket.SOCK_DGRAM)}", server.nameserver], timeout=0.3, lifetime=2.0)
     ans = resolver.resolve("mail.smtpkit.test", "A")
     assert ans.status == OK and ans.nameserver == server.nameserver
 
 
-@pytest.mark.skipif(not _ipv6_loopback_usable(), reason="IPv6 loopback ::1 is not usable on this machine")
+@pytest.mark.skipif(not ipv6_loopback_usable(), reason="IPv6 loopback ::1 is not usable on this machine")
 def test_ipv6_nameserver() -> None:
     with DnsServer(_zones(), host="::1") as srv:
         resolver = Resolver([f"[::1]:{srv.port}"], timeout=2.0)

@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import socket
 import time
 
 import pytest
 
-from peers import DeafUdp, FullBacklog, Peer, ScriptedSmtp, dns_server, free_port
+from peers import DeafUdp, FullBacklog, Peer, ScriptedSmtp, dns_server, free_port, ipv6_loopback_usable
 from smtpkit import diagnose
 from smtpkit.model import Status
 from smtpkit.net.dns import Resolver
-
-
-def _has_ipv6_loopback() -> bool:
-    try:
-        s = socket.socket(socket.AF_INET6)
-        s.bind(("::1", 0))
-        s.close()
-        return True
-    except OSError:
-        return False
 
 
 def test_nxdomain_from_the_lab_dns_says_what_was_asked(lab, lab_resolver) -> None:
@@ -134,7 +123,7 @@ def test_partial_failure_when_the_first_of_two_addresses_refuses() -> None:
     assert report.step("banner").status is Status.PASS
 
 
-@pytest.mark.skipif(not _has_ipv6_loopback(), reason="this machine has no IPv6 loopback (::1)")
+@pytest.mark.skipif(not ipv6_loopback_usable(), reason="this machine has no IPv6 loopback (::1)")
 def test_partial_failure_when_ipv4_refuses_and_ipv6_works() -> None:
     with Peer(ScriptedSmtp(), host="::1") as peer:
         records = [("dual.test", "A", "127.0.0.2"), ("dual.test", "AAAA", "::1")]
