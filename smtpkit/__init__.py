@@ -16,7 +16,6 @@ import importlib
 from typing import Any
 
 from smtpkit.model import Finding, Report, Severity, Status, Step, TranscriptLine
-from smtpkit.net.dns import Resolver
 from smtpkit.secrets import Secret, install_log_redaction
 
 __version__ = "0.1.0"
@@ -24,7 +23,9 @@ __version__ = "0.1.0"
 install_log_redaction()
 
 # name -> (module, attribute or None for the module itself)
+# (dnspython alone costs more to import than the rest of `import smtpkit`: Resolver is lazy too)
 _LAZY: dict[str, tuple[str, str | None]] = {
+    "Resolver": ("smtpkit.net.dns", "Resolver"),
     "diagnose": ("smtpkit.checks.session", "diagnose"),
     "check_ports": ("smtpkit.checks.ports", "check_ports"),
     "check_domain": ("smtpkit.checks.domain", "check_domain"),
@@ -51,7 +52,6 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "Finding",
     "Report",
-    "Resolver",
     "Secret",
     "Severity",
     "Status",

@@ -9,6 +9,14 @@ Every string that reaches a `Finding`, `Step` or transcript line goes through th
 secret redactor on creation, so a password can never be stored in a result, and
 every HTML view escapes all text, because most of it came from a server or DNS
 and is untrusted.
+
+A step's texts are redacted a second time when a view renders them (`Step.view`).
+Both passes are needed: a `Step` is mutable, so a check may add a detail after
+creation, and a secret may be registered after the step was made. Findings and
+transcript lines are frozen, so creation is their one pass (the views built on
+`smtpkit.ui` also redact their whole output). The second pass works on the data,
+not on the rendered page, because HTML escaping and cutting long cells would hide
+a password from the redactor.
 """
 
 from __future__ import annotations

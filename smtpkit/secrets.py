@@ -139,19 +139,8 @@ def py_escaped(value: str, quote: str = "'", *, ascii_only: bool = False) -> str
 
 
 def py_escaped_bytes(data: bytes, quote: str = "'") -> str:
-    """What `repr()` of a bytes object prints between the quotes."""
-    out = []
-    for b in data:
-        ch = chr(b)
-        if ch == "\\" or ch == quote:
-            out.append("\\" + ch)
-        elif ch in "\t\n\r":
-            out.append({"\t": "\\t", "\n": "\\n", "\r": "\\r"}[ch])
-        elif 0x20 <= b < 0x7F:
-            out.append(ch)
-        else:
-            out.append(f"\\x{b:02x}")
-    return "".join(out)
+    """What `repr()` of a bytes object prints between the quotes: each byte as `ascii()` prints that code point."""
+    return py_escaped(data.decode("latin-1"), quote, ascii_only=True)
 
 
 def escaped_forms(value: str) -> set[str]:

@@ -111,8 +111,7 @@ def inject_parameters(
     With `strict` (the default) a name the notebook does not declare is an
     error: a typo in a report flag must not silently run with the default.
     """
-    index = parameters_cell_index(nb)
-    declared = declared_parameters(nb)
+    declared = declared_parameters(nb)  # raises ParameterError without a parameters cell
     for name, value in parameters.items():
         if not name.isidentifier() or keyword.iskeyword(name):
             raise ParameterError(f"{name!r} is not a valid parameter name")
