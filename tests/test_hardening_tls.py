@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from test_tls_support import LoopbackServer, make_cert, server_context, write
+from test_tls_support import make_cert, server, server_context, write
 
 from smtpkit.checks.tls_step import tls_step
 from smtpkit.model import Report
@@ -25,20 +25,6 @@ from smtpkit.net.tls import TlsOptions, detect_implicit_tls, probe_implicit_tls
 
 TIMEOUT = 1.0
 HOSTILE_CN = "<script>alert(1)</script>\x1b]0;owned\x07"
-
-
-@pytest.fixture()
-def peer():
-    servers: list[LoopbackServer] = []
-
-    def start(handler: Callable[[socket.socket], None]) -> LoopbackServer:
-        srv = LoopbackServer(handler)
-        servers.append(srv)
-        return srv
-
-    yield start
-    for srv in servers:
-        srv.stop()
 
 
 def _cert(tmp: Path, cn: str, sans: list[str], org: str = "smtpkit tls tests") -> tuple[Path, Path]:
@@ -97,8 +83,8 @@ def _drip(conn: socket.socket) -> None:
     ],
     ids=["noise", "plain-text-banner", "silent-after-hello", "record-too-long", "record-never-completes", "alert", "drip"],
 )
-def test_hostile_peers_get_a_finding_within_the_deadline(peer, handler, code) -> None:  # type: ignore[no-untyped-def]
-    took, report = _probe(peer(handler).port)
+def test_hostile_peers_get_a_finding_within_the_deadline(server, handler, code) -> None:  # type: ignore[no-untyped-def]
+    took, report = _probe(server(handler).port)
     assert took < TIMEOUT * 2.5 + 0.5
     step = report.steps[0]
     assert step.status.value == "fail" and step.findings
@@ -109,17 +95,17 @@ def test_hostile_peers_get_a_finding_within_the_deadline(peer, handler, code) ->
     _assert_views_safe(report)
 
 
-def test_certificate_names_with_markup_and_escapes_are_shown_not_executed(peer, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_certificate_names_with_markup_and_escapes_are_shown_not_executed(server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     certfile, keyfile = _cert(tmp_path, HOSTILE_CN, ["<b>x</b>.test", "\x1b]0;t\x07.test"], org="Ev\u202eil\x00Org")
-    took, report = _probe(peer(_tls_server(certfile, keyfile)).port)
+    took, report = _probe(server(_tls_server(certfile, keyfile)).port)
     assert {"tls.cert.self_signed", "tls.cert.hostname_mismatch"} <= set(report.codes())
     assert "&lt;script&gt;" in report.to_html()  # the subject is shown, escaped
     _assert_views_safe(report)
 
 
-def test_a_certificate_with_thousands_of_names_is_bounded(peer, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_certificate_with_thousands_of_names_is_bounded(server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     certfile, keyfile = _cert(tmp_path, "big", [f"host{i}-{'a' * 40}.test" for i in range(1500)])
-    took, report = _probe(peer(_tls_server(certfile, keyfile)).port)
+    took, report = _probe(server(_tls_server(certfile, keyfile)).port)
     assert took < TIMEOUT * 2.5
     assert "tls.cert.hostname_mismatch" in report.codes()
     assert len(report.to_json()) < 2_000_000

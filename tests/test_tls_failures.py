@@ -8,7 +8,6 @@ import time
 
 import pytest
 from test_tls_support import (
-    LoopbackServer,
     _readline,
     drip_handler,
     hangup_handler,
@@ -16,6 +15,7 @@ from test_tls_support import (
     make_cert,
     plain_socket,
     read_reply,
+    server,
     server_context,
     silent_handler,
     smtp_handler,
@@ -36,20 +36,6 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> dict:
     good = write(d, "good", make_cert("localhost", issuer=ca))
     rsa = write(d, "rsa", make_cert("localhost", issuer=ca, key_kind="rsa", key_size=2048))
     return {"dir": d, "ca": ca, "ca_file": str(d / "ca.pem"), "good": good, "rsa": rsa}
-
-
-@pytest.fixture()
-def server():
-    started: list[LoopbackServer] = []
-
-    def start(handler) -> LoopbackServer:
-        srv = LoopbackServer(handler)
-        started.append(srv)
-        return srv
-
-    yield start
-    for s in started:
-        s.stop()
 
 
 def _codes(step) -> list[str]:

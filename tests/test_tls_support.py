@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -252,6 +253,24 @@ class LoopbackServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+@pytest.fixture()
+def server():
+    """`server(handler)` starts a LoopbackServer; every one started is stopped after the test.
+
+    Import it into a test module (`from test_tls_support import server`) to use it.
+    """
+    started: list[LoopbackServer] = []
+
+    def start(handler: Callable[[socket.socket], None]) -> LoopbackServer:
+        srv = LoopbackServer(handler)
+        started.append(srv)
+        return srv
+
+    yield start
+    for srv in started:
+        srv.stop()
 
 
 def _readline(sock: socket.socket, limit: int = 1024) -> bytes:
