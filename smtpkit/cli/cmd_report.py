@@ -11,14 +11,12 @@ written.
 from __future__ import annotations
 
 import argparse
-import os
-import re
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from smtpkit.cli.common import EXIT_FAILURE, EXIT_OK, UsageError, formatter
+from smtpkit.cli.common import EXIT_FAILURE, EXIT_OK, UsageError, formatter, refuse_password_argument, secret_from_env
 
 DESCRIPTION = """\
 Diagnose one mail server (DNS, TCP, TLS and certificate, login, envelope) and
@@ -45,7 +43,6 @@ exit status: 0 no failure diagnosed, 1 a failure was diagnosed (or the
 report could not be completed), 2 usage error.
 """
 
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 KERNEL_PASSWORD_ENV = "SMTPKIT_PASSWORD"
 SUMMARY_MIME = "application/vnd.smtpkit.summary+json"
 
@@ -93,21 +90,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def _password(args: argparse.Namespace) -> Any:
     from smtpkit.secrets import Secret
 
-    if args.password is not None:
-        raise UsageError(
-            "smtpkit never takes a password on the command line (it would stay in your shell history and be "
-            "visible to other users in the process list): export it in an environment variable and use "
-            "--password-env VAR, or leave it out to be asked"
-        )
+    refuse_password_argument(args)
     if args.password_env:
-        if not _ENV_NAME.match(args.password_env):
-            raise UsageError(
-                "--password-env takes the NAME of an environment variable (like SMTP_PW), not the password: "
-                "export SMTP_PW=... and pass --password-env SMTP_PW"
-            )
-        if args.password_env not in os.environ:
-            raise UsageError(f"the environment variable {args.password_env} (given with --password-env) is not set")
-        return Secret(os.environ[args.password_env])
+        return secret_from_env(args.password_env, "password")
     if args.user and not args.no_password and sys.stdin.isatty():
         return Secret.prompt(f"Password for {args.user} (not shown, never stored): ")
     return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from typing import Any, TextIO
 
@@ -67,11 +68,34 @@ def emit_json(document: Any, out: TextIO | None = None) -> None:
     (out or sys.stdout).write(json_text(document) + "\n")
 
 
+def refuse_password_argument(args: argparse.Namespace) -> None:
+    """Refuse ``--password VALUE`` (caught by a hidden option so that argparse never echoes the value)."""
+    if getattr(args, "password", None) is not None:
+        raise UsageError(
+            "smtpkit never takes a password on the command line (it would stay in your shell history and be "
+            "visible to other users in the process list): export it in an environment variable and use "
+            "--password-env VAR, or leave it out to be asked"
+        )
+
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
 def secret_from_env(var: str | None, what: str) -> Secret | None:
-    """Read a secret from an environment variable named on the command line."""
+    """Read a secret from the environment variable named with ``--<what>-env``.
+
+    Errors never repeat what was given: a person who typed the password itself
+    instead of a variable name must not see it again in the terminal or a CI log.
+    """
     if not var:
         return None
+    flag = f"--{what}-env"
+    if not _ENV_NAME.match(var):
+        raise UsageError(
+            f"{flag} takes the NAME of an environment variable (like SMTP_PW), not the password: "
+            f"export SMTP_PW=... and pass {flag} SMTP_PW"
+        )
     value = os.environ.get(var)
     if value is None:
-        raise UsageError(f"environment variable {var} (given with --{what}-env) is not set")
+        raise UsageError(f"the environment variable given with {flag} is not set (export it first)")
     return Secret(value)
