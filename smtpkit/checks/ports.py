@@ -24,7 +24,7 @@ from smtpkit.checks.target import TargetError, normalize_host, parse_host, valid
 from smtpkit.model import Transcript, html_table, text_table
 from smtpkit.net.connect import Deadline, Resolution, connect_addresses, resolve_host
 from smtpkit.net.dns import Resolver
-from smtpkit.net.smtp import Capabilities, ProbeError, SmtpConnection, parse_ehlo
+from smtpkit.net.smtp import Capabilities, ProbeError, SmtpConnection, parse_ehlo, parse_helo
 from smtpkit.net.tls import TlsOptions, TlsOutcome, make_context, start_tls
 
 DEFAULT_PORTS = (25, 465, 587, 2525)
@@ -339,7 +339,7 @@ def _ehlo(conn: SmtpConnection, helo: str) -> Capabilities | None:
     reply = conn.command(f"EHLO {helo}")
     if reply.code != 250:
         reply = conn.command(f"HELO {helo}")
-        return Capabilities(esmtp=False) if reply.code == 250 else None
+        return parse_helo(reply) if reply.code == 250 else None
     return parse_ehlo(reply)
 
 

@@ -28,6 +28,7 @@ from smtpkit.net.smtp import (
     ReplyTimeout,
     SmtpConnection,
     parse_ehlo,
+    parse_helo,
 )
 
 # A greeting slower than this (or a third of the timeout, if smaller) earns a warning.
@@ -264,10 +265,7 @@ def say_ehlo(state: SessionState, conn: SmtpConnection, stage: str) -> tuple[Cap
         except ProbeError as exc:
             return None, [probe_error_finding(state, exc, stage, f"HELO {helo}")], None
         if helo_reply.code == 250:
-            caps = Capabilities(esmtp=False)
-            parts = helo_reply.first.split(None, 1)
-            caps.domain = parts[0] if parts else ""
-            caps.greeting = parts[1] if len(parts) > 1 else ""
+            caps = parse_helo(helo_reply)
             findings.append(state.finding("ehlo.helo_fallback", reply.wire() + "\n" + helo_reply.wire(), reply=str(reply)))
             return caps, findings, helo_reply
         reply = helo_reply

@@ -269,6 +269,13 @@ def parse_ehlo(reply: Reply) -> Capabilities:
     return caps
 
 
+def parse_helo(reply: Reply) -> Capabilities:
+    """A HELO reply (the fallback when EHLO is not understood): the server's name and greeting, no extensions."""
+    caps = parse_ehlo(Reply(reply.code, reply.lines[:1]))
+    caps.esmtp = False
+    return caps
+
+
 # -- the connection --------------------------------------------------------------------
 
 
