@@ -14,7 +14,7 @@ import pkgutil
 import re
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from smtpkit import __version__
 from smtpkit.cli.common import EXIT_USAGE, UsageError, emit_json
@@ -71,10 +71,16 @@ class _Parser(argparse.ArgumentParser):
     Scripts that parse `smtpkit ... --json` read stdout; on a usage error they
     would otherwise get nothing at all there. The message still goes to stderr
     with the usual usage line, and the exit status stays 2. Subcommand parsers
-    are created with this class too (argparse uses the root parser's class).
+    are created with this class too (argparse uses the root parser's class), so they
+    all share its help layout.
     """
 
     json_output = False  # set by main() from the command line, before parsing
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # every command's description and examples are laid out by hand: keep their line breaks
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:  # type: ignore[override]
         message = _scrub_secrets(message)
@@ -88,7 +94,6 @@ def build_parser() -> argparse.ArgumentParser:
         prog="smtpkit",
         description=DESCRIPTION,
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"smtpkit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -13,7 +13,6 @@ from smtpkit.cli.common import (
     add_json_flag,
     add_nameserver_flag,
     emit_report,
-    formatter,
     make_resolver,
     secret_from_env,
 )
@@ -60,7 +59,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="diagnose one SMTP server: connection, TLS, AUTH, test send",
         description=DESCRIPTION,
         epilog=EPILOG,
-        formatter_class=formatter(),
         allow_abbrev=False,  # "--password x" must not silently mean "--password-env x"
     )
     # Caught so that argparse never echoes a password typed on the command line in its error.

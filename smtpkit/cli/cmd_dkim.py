@@ -14,7 +14,6 @@ from smtpkit.cli.common import (
     add_nameserver_flag,
     emit_json,
     emit_report,
-    formatter,
     make_resolver,
 )
 
@@ -71,7 +70,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
             78,
         ),
         epilog=EPILOG,
-        formatter_class=formatter(),
     )
     dsub = p.add_subparsers(dest="dkim_command", metavar="ACTION")
     v = dsub.add_parser(
@@ -83,7 +81,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
             "Also shows whether the signing domains align with the From domain for DMARC."
         ),
         epilog=VERIFY_EPILOG,
-        formatter_class=formatter(),
     )
     v.add_argument("message", help="the message file (.eml, RFC 5322), or - for standard input")
     v.add_argument("--dns-timeout", type=float, default=2.0, help="seconds per DNS query (default 2)")
@@ -101,7 +98,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
             "private key readable by you only (mode 0600). An existing key file is never overwritten."
         ),
         epilog=KEYGEN_EPILOG,
-        formatter_class=formatter(),
     )
     k.add_argument("--domain", required=True, help="the signing domain (d=), usually your From domain")
     k.add_argument("--selector", required=True, help="a new selector name, e.g. mail2026 (never reuse a live one)")

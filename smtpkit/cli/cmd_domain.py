@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import textwrap
 
-from smtpkit.cli.common import UsageError, add_json_flag, add_nameserver_flag, emit_report, formatter, make_resolver
+from smtpkit.cli.common import UsageError, add_json_flag, add_nameserver_flag, emit_report, make_resolver
 
 EPILOG = """\
 examples:
@@ -43,7 +43,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
             "IP, its reverse DNS. Every problem comes with the corrected record to publish."
         ),
         epilog=EPILOG,
-        formatter_class=formatter(),
     )
     p.add_argument("domain", help="the domain in your From address, e.g. example.com")
     p.add_argument(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from smtpkit.cli.common import UsageError, add_json_flag, emit_report, formatter
+from smtpkit.cli.common import UsageError, add_json_flag, emit_report
 from smtpkit.model import Report, Status, Step
 
 EPILOG = """\
@@ -53,7 +53,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="explain an SMTP reply pasted from a bounce or a log",
         description="Explain an SMTP reply (from a bounce, a log or an error dialog): what it means and the fix.",
         epilog=EPILOG,
-        formatter_class=formatter(),
     )
     p.add_argument("reply", help='the reply text, e.g. "550 5.1.1 User unknown" (quote it); - reads standard input')
     p.add_argument("--stage", choices=STAGES, help="the command the reply answered (default: guessed)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from smtpkit.cli.common import EXIT_OK, UsageError, add_json_flag, emit_json, formatter
+from smtpkit.cli.common import EXIT_OK, UsageError, add_json_flag, emit_json
 
 EPILOG = """\
 examples:
@@ -22,7 +22,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="explain finding codes (the catalogue)",
         description="Explain finding codes: what each means and how to fix it.",
         epilog=EPILOG,
-        formatter_class=formatter(),
     )
     p.add_argument("code", nargs="?", help="a code (tls.cert.expired) or an area prefix (tls, spf)")
     p.add_argument("--markdown", action="store_true", help="print docs/findings.md")

@@ -33,7 +33,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from smtpkit.cli.common import EXIT_FAILURE, EXIT_OK, UsageError, formatter
+from smtpkit.cli.common import EXIT_FAILURE, EXIT_OK, UsageError
 
 DESCRIPTION = """\
 Start the practice lab: real SMTP and DNS servers on 127.0.0.1 that fail the
@@ -70,7 +70,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="start the practice lab (and JupyterLab on the notebooks)",
         description=DESCRIPTION,
         epilog=EPILOG,
-        formatter_class=formatter(),
     )
     p.add_argument(
         "--servers-only",

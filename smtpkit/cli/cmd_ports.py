@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from smtpkit.cli.common import EXIT_FAILURE, EXIT_OK, UsageError, add_json_flag, add_nameserver_flag, emit_json, formatter, make_resolver
+from smtpkit.cli.common import EXIT_FAILURE, EXIT_OK, UsageError, add_json_flag, add_nameserver_flag, emit_json, make_resolver
 
 DESCRIPTION = """\
 Try every mail port of a server with STARTTLS and with implicit TLS, all at
@@ -31,7 +31,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="find the right port and TLS mode (all ports probed concurrently)",
         description=DESCRIPTION,
         epilog=EPILOG,
-        formatter_class=formatter(),
         allow_abbrev=False,
     )
     p.add_argument("host", help="the SMTP server, e.g. smtp.gmail.com")

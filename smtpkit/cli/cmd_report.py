@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from smtpkit.cli.common import EXIT_FAILURE, EXIT_OK, UsageError, formatter, refuse_password_argument, secret_from_env
+from smtpkit.cli.common import EXIT_FAILURE, EXIT_OK, UsageError, refuse_password_argument, secret_from_env
 
 DESCRIPTION = """\
 Diagnose one mail server (DNS, TCP, TLS and certificate, login, envelope) and
@@ -53,7 +53,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="write a shareable HTML report of one server and one domain",
         description=DESCRIPTION,
         epilog=EPILOG,
-        formatter_class=formatter(),
         allow_abbrev=False,  # "--password x" must never be taken as "--password-env x"
     )
     # Caught so that argparse never echoes a password typed on the command line.

@@ -14,7 +14,6 @@ from smtpkit.cli.common import (
     add_json_flag,
     add_nameserver_flag,
     emit_json,
-    formatter,
     make_resolver,
 )
 
@@ -51,7 +50,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
             width=78,
         ),
         epilog=EPILOG,
-        formatter_class=formatter(),
     )
     p.add_argument("domain", help="the domain whose SPF record is checked (the MAIL FROM domain)")
     p.add_argument("--ip", help="the sending server's IPv4 or IPv6 address")

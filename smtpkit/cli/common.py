@@ -20,10 +20,6 @@ class UsageError(Exception):
     """Bad arguments the parser could not catch; printed without a traceback, exit 2."""
 
 
-def formatter() -> type[argparse.HelpFormatter]:
-    return argparse.RawDescriptionHelpFormatter
-
-
 def add_json_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print exactly one JSON document instead of text")
 
