@@ -334,3 +334,14 @@ def test_the_lab_fixture_serves_the_healthy_domain(request: pytest.FixtureReques
         return answer.texts[0].encode() if answer.ok else None
 
     assert dkim.verify(sign_message(example_message()), dnsfunc=dnsfunc)
+
+
+def test_once_asks_each_question_once_and_logs_it_once(lab_dns) -> None:  # type: ignore[no-untyped-def]
+    """`Resolver.once()` is what one check uses so that its steps share answers instead of re-asking."""
+    r = Resolver([lab_dns.nameserver], timeout=2.0)
+    once = r.once()
+    assert once.once() is once
+    first = once.resolve("smtpkit.test", "MX")
+    again = once.resolve("smtpkit.test.", "mx")
+    assert again is first and first.ok
+    assert [(q.name, q.rdtype) for q in r.log] == [("smtpkit.test", "MX")]

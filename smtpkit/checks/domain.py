@@ -29,7 +29,7 @@ from smtpkit.checks.target import without_password
 from smtpkit.dmarc.alignment import mail_from_domain
 from smtpkit.knowledge import finding
 from smtpkit.model import Finding, Report, Status, Step, TranscriptLine
-from smtpkit.net.dns import DnsAnswer, Resolver
+from smtpkit.net.dns import Resolver
 
 DEFAULT_TIMEOUT = 20.0
 _LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
@@ -142,46 +142,6 @@ class DomainQuery:
         if self.nameservers:
             out["nameservers"] = list(self.nameservers)
         return out
-
-
-class _AskOnce(Resolver):
-    """A resolver that asks each (name, type) once and hands every later asker the same answer.
-
-    The steps of one check ask the same questions: the domain's MX (mx step, SPF
-    lint), its TXT and every include (SPF lint, then SPF evaluation), the MX
-    hosts' addresses (mx step, SPF lint, PTR's forward check). One answer per
-    question halves the queries and keeps the steps consistent with each other.
-    Queries are made, and logged, by the wrapped resolver; a question being asked
-    by one step's thread is waited for, not asked again, by another's.
-    """
-
-    def __init__(self, resolver: Resolver) -> None:
-        r = resolver
-        super().__init__(r.nameservers, r.timeout, r.lifetime, retries=r.retries, use_tcp=r.use_tcp)
-        self.inner = r
-        self.log = r.log
-        self._answers: dict[tuple[str, str], DnsAnswer] = {}
-        self._asking: dict[tuple[str, str], threading.Lock] = {}
-
-    def resolve(self, name: str, rdtype: str | int = "A") -> DnsAnswer:
-        key = (name.rstrip("."), str(rdtype).upper())
-        with self._lock:
-            asking = self._asking.setdefault(key, threading.Lock())
-        with asking:
-            if key not in self._answers:
-                self._answers[key] = self.inner.resolve(name, rdtype)
-            return self._answers[key]
-
-    async def aresolve(self, name: str, rdtype: str | int = "A") -> DnsAnswer:
-        key = (name.rstrip("."), str(rdtype).upper())
-        if key not in self._answers:
-            self._answers[key] = await self.inner.aresolve(name, rdtype)
-        return self._answers[key]
-
-
-def ask_once(resolver: Resolver) -> Resolver:
-    """`resolver` for one check: each question asked once (see `_AskOnce`)."""
-    return resolver if isinstance(resolver, _AskOnce) else _AskOnce(resolver)
 
 
 def _spf(query: DomainQuery, resolver: Resolver) -> Step:
@@ -305,7 +265,7 @@ def check_domain(
         query = domain  # the UI and CLI validate settings into a DomainQuery first
     else:
         query = DomainQuery(domain, tuple(selectors or ()), ip, mail_from, timeout)
-    resolver = ask_once(resolver or Resolver(timeout=min(2.0, query.timeout / 4)))
+    resolver = (resolver or Resolver(timeout=min(2.0, query.timeout / 4))).once()
     first = len(resolver.log)
     deadline = time.monotonic() + query.timeout
     results: dict[str, Step] = {}

@@ -31,11 +31,9 @@ def spf_step(
     `sender` defaults to postmaster@domain. Raises ValueError only for an `ip`
     that is not an IP address (the CLI reports that as a usage error).
     """
-    from smtpkit.checks.domain import ask_once  # domain.py imports this module
-
     started = time.monotonic()
     domain = domain.strip().rstrip(".")
-    resolver = ask_once(resolver)  # the evaluation asks again what the lint walk just asked
+    resolver = resolver.once()  # the evaluation asks again what the lint walk just asked
     an = analyze(domain, resolver)
     result: SpfResult | None = None
     if ip:

@@ -237,6 +237,10 @@ class Resolver:
     def __repr__(self) -> str:
         return f"Resolver(nameservers={[str(n) for n in self.nameservers]!r}, timeout={self.timeout})"
 
+    def once(self) -> Resolver:
+        """This resolver for one check: each (name, type) asked once (see `OnceResolver`)."""
+        return self if isinstance(self, OnceResolver) else OnceResolver(self)
+
     def log_rows(self) -> list[dict[str, Any]]:
         return [q.to_dict() for q in self.log]
 
@@ -461,6 +465,42 @@ class Resolver:
 
     def ptr(self, ip: str) -> DnsAnswer:
         return self.resolve(reverse_name(ip), "PTR")
+
+
+class OnceResolver(Resolver):
+    """A resolver that asks each (name, type) once and hands every later asker the same answer.
+
+    The steps of one check ask the same questions: a domain check asks the
+    domain's MX (mx step, SPF lint), its TXT and every include (SPF lint, then
+    SPF evaluation), the MX hosts' addresses (mx step, SPF lint, PTR's forward
+    check). One answer per question halves the queries and keeps the steps
+    consistent with each other. Queries are made, and logged, by the wrapped
+    resolver; a question being asked by one thread is waited for, not asked
+    again, by another.
+    """
+
+    def __init__(self, resolver: Resolver) -> None:
+        r = resolver
+        super().__init__(r.nameservers, r.timeout, r.lifetime, retries=r.retries, use_tcp=r.use_tcp)
+        self.inner = r
+        self.log = r.log
+        self._answers: dict[tuple[str, str], DnsAnswer] = {}
+        self._asking: dict[tuple[str, str], threading.Lock] = {}
+
+    def resolve(self, name: str, rdtype: str | int = "A") -> DnsAnswer:
+        key = (name.rstrip("."), str(rdtype).upper())
+        with self._lock:
+            asking = self._asking.setdefault(key, threading.Lock())
+        with asking:
+            if key not in self._answers:
+                self._answers[key] = self.inner.resolve(name, rdtype)
+            return self._answers[key]
+
+    async def aresolve(self, name: str, rdtype: str | int = "A") -> DnsAnswer:
+        key = (name.rstrip("."), str(rdtype).upper())
+        if key not in self._answers:
+            self._answers[key] = await self.inner.aresolve(name, rdtype)
+        return self._answers[key]
 
 
 def reverse_name(ip: str) -> str:
