@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
-import re
 import sys
 
 from smtpkit.checks.target import AUTH_MECHANISMS, SECURITY_MODES, Target, TargetError
@@ -14,6 +12,7 @@ from smtpkit.cli.common import (
     add_nameserver_flag,
     emit_report,
     make_resolver,
+    refuse_password_argument,
     secret_from_env,
 )
 from smtpkit.secrets import Secret
@@ -108,33 +107,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(func=run)
 
 
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-def _from_env(var: str | None, flag: str) -> Secret | None:
-    """The secret in environment variable `var`; errors never repeat the value given (it may be a password)."""
-    if var is None:
-        return None
-    if not _ENV_NAME.match(var):
-        raise UsageError(
-            f"{flag} takes the NAME of an environment variable (like SMTP_PASSWORD), and what was given is not "
-            "one. Do not put the password itself on the command line: export SMTP_PASSWORD=... (or read it "
-            f"with `read -s SMTP_PASSWORD; export SMTP_PASSWORD`) and pass {flag} SMTP_PASSWORD"
-        )
-    if var not in os.environ:
-        raise UsageError(f"the environment variable named with {flag} is not set (export it first)")
-    return secret_from_env(var, flag.removeprefix("--").removesuffix("-env"))
-
-
 def _credentials(args: argparse.Namespace) -> tuple[Secret | None, Secret | None]:
-    if args.password is not None:
-        raise UsageError(
-            "smtpkit never takes a password on the command line (it would stay in your shell history and be "
-            "visible to other users in the process list): export it in an environment variable and use "
-            "--password-env VAR, or leave it out to be asked"
-        )
-    password = _from_env(args.password_env, "--password-env")
-    token = _from_env(args.oauth_token_env, "--oauth-token-env")
+    refuse_password_argument(args)
+    password = secret_from_env(args.password_env, "password")
+    token = secret_from_env(args.oauth_token_env, "oauth-token")
     for value, flag in ((password, "--password-env"), (token, "--oauth-token-env")):
         if value is not None and not value:
             raise UsageError(f"the environment variable given with {flag} is empty")

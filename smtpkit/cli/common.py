@@ -88,8 +88,9 @@ def secret_from_env(var: str | None, what: str) -> Secret | None:
     flag = f"--{what}-env"
     if not _ENV_NAME.match(var):
         raise UsageError(
-            f"{flag} takes the NAME of an environment variable (like SMTP_PW), not the password: "
-            f"export SMTP_PW=... and pass {flag} SMTP_PW"
+            f"{flag} takes the NAME of an environment variable (like SMTP_PASSWORD), and what was given is not "
+            "one. Do not put the password itself on the command line: export SMTP_PASSWORD=... (or read it "
+            f"with `read -s SMTP_PASSWORD; export SMTP_PASSWORD`) and pass {flag} SMTP_PASSWORD"
         )
     value = os.environ.get(var)
     if value is None:
