@@ -7,11 +7,22 @@ from __future__ import annotations
 
 import time
 
-from smtpkit.knowledge.provider_rules import RULES, classify_reply
+from smtpkit.knowledge.rules import RULES, classify_reply
 
 CASES = {
-    "gmail 535 bad credentials": ("auth", 535, "5.7.8 Username and Password not accepted. For more information, go to\n5.7.8  https://support.google.com/mail/?p=BadCredentials"),
-    "o365 5.7.139": ("auth", 535, "5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant."),
+    "gmail 535 bad credentials": (
+        "auth",
+        535,
+        (
+            "5.7.8 Username and Password not accepted. For more information, go to\n5.7.8 "
+            " https://support.google.com/mail/?p=BadCredentials"
+        ),
+    ),
+    "o365 5.7.139": (
+        "auth",
+        535,
+        "5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.",
+    ),
     "unknown 550 at rcpt": ("rcpt", 550, "5.1.1 <bob@example.com>: Recipient address rejected: User unknown"),
     "hostile 200 KB reply": ("rcpt", 550, "5.7.1 listed in " + "a" * 200_000),
     "hostile 10k repeated words": ("rcpt", 550, "authentication required " * 10_000),

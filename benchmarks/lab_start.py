@@ -26,7 +26,9 @@ def main(rounds: int = 5) -> None:
         starts.append(t1 - t0)
         stops.append(t2 - t1)
     print(f"endpoints: {len(info.smtp)} SMTP + DNS ({len(info.dns.zones) if info.dns else 0} zones)")
-    print(f"start: median {statistics.median(starts) * 1000:.0f} ms, max {max(starts) * 1000:.0f} ms over {rounds} rounds")
+    print(
+        f"start: median {statistics.median(starts) * 1000:.0f} ms, max {max(starts) * 1000:.0f} ms over {rounds} rounds"
+    )
     print(f"stop:  median {statistics.median(stops) * 1000:.0f} ms, max {max(stops) * 1000:.0f} ms")
 
 

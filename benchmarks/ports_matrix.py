@@ -59,8 +59,14 @@ def main() -> None:
     with Lab() as lab, FullBacklog() as filtered:
         ports = [lab.endpoint(n).port for n in NAMES if n in lab.names] + [filtered]
         probes = len(ports) * 2
-        print(f"{len(ports)} ports x 2 modes = {probes} probes (lab: {', '.join(n for n in NAMES if n in lab.names)}, + 1 filtered)")
-        print(f"{'timeout':>8}  {'runs':>4}  {'min s':>7}  {'median s':>8}  {'max s':>7}  {'x timeout':>9}  {'sequential worst case s':>23}")
+        print(
+            f"{len(ports)} ports x 2 modes = {probes} probes (lab: {', '.join(n for n in NAMES if n in lab.names)}, + 1"
+            " filtered)"
+        )
+        print(
+            f"{'timeout':>8}  {'runs':>4}  {'min s':>7}  {'median s':>8}  {'max s':>7}  {'x timeout':>9} "
+            f" {'sequential worst case s':>23}"
+        )
         for timeout in timeouts:
             times = []
             for _ in range(args.runs):
@@ -70,8 +76,8 @@ def main() -> None:
             # silent and filtered ports cost a full timeout in each mode when probed one by one
             slow = sum(1 for r in matrix.results if r.reachable != "refused" and r.best_mode == "none") * 2
             print(
-                f"{timeout:>8.1f}  {args.runs:>4}  {min(times):>7.2f}  {statistics.median(times):>8.2f}  {max(times):>7.2f}"
-                f"  {max(times) / timeout:>9.2f}  {slow * timeout:>23.1f}"
+                f"{timeout:>8.1f}  {args.runs:>4}  {min(times):>7.2f}  {statistics.median(times):>8.2f} "
+                f" {max(times):>7.2f}  {max(times) / timeout:>9.2f}  {slow * timeout:>23.1f}"
             )
         print("recommendation:", matrix.recommendation.get("summary"))
 

@@ -451,13 +451,16 @@ def _cell(value: Any) -> str:
 
 _CSS = """
 <style>
-.smtpkit-report{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;font-size:13px;line-height:1.45;max-width:1100px}
+.smtpkit-report{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;font-size:13px;line-height:1.45;
+  max-width:1100px}
 .smtpkit-report table{border-collapse:collapse;margin:6px 0 10px 0 !important;table-layout:auto !important}
-.smtpkit-report th,.smtpkit-report td{border:1px solid #d0d7de;padding:3px 8px;text-align:left !important;vertical-align:top !important}
+.smtpkit-report th,.smtpkit-report td{border:1px solid #d0d7de;padding:3px 8px;
+  text-align:left !important;vertical-align:top !important}
 .smtpkit-report th{background:#f6f8fa}
 .smtpkit-report .smtpkit-scroll{overflow-x:auto;max-width:100%}
 .smtpkit-report td.smtpkit-long{overflow-wrap:anywhere;word-break:break-all;min-width:18em}
-.smtpkit-report .badge{display:inline-block;padding:0 6px;border-radius:4px;font-weight:600;font-family:monospace;white-space:nowrap}
+.smtpkit-report .badge{display:inline-block;padding:0 6px;border-radius:4px;font-weight:600;
+  font-family:monospace;white-space:nowrap}
 .smtpkit-report .finding{border-left:4px solid #d0d7de;padding:4px 10px;margin:8px 0}
 .smtpkit-report .smtpkit-decoded{color:#57606a}
 .smtpkit-report pre{white-space:pre-wrap;word-break:break-all;background:#f6f8fa;padding:4px 6px;margin:4px 0}
@@ -589,7 +592,9 @@ def finding_html(f: Finding) -> str:
     if f.evidence:
         parts.append(f"<div><strong>Evidence:</strong><pre>{esc(f.evidence)}</pre></div>")
     if decoded:
-        parts.append(f'<div class="smtpkit-decoded"><strong>The reply codes, decoded:</strong> {prose_html(decoded)}</div>')
+        parts.append(
+            f'<div class="smtpkit-decoded"><strong>The reply codes, decoded:</strong> {prose_html(decoded)}</div>'
+        )
     if f.reference:
         parts.append(f"<div><strong>Reference:</strong> {references_html(f.reference)}</div>")
     parts.append("</div>")
@@ -647,7 +652,10 @@ def transcript_html(lines: Sequence[TranscriptLine]) -> str:
     if not lines:
         return ""
     text = "\n".join(f"{t.t_ms:9.1f} {t.dir} {t.text}" for t in lines)
-    return f"<details><summary>Transcript ({len(lines)} lines, credentials redacted)</summary><pre>{html.escape(text)}</pre></details>"
+    return (
+        f"<details><summary>Transcript ({len(lines)} lines, credentials"
+        f" redacted)</summary><pre>{html.escape(text)}</pre></details>"
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -658,11 +666,19 @@ def transcript_html(lines: Sequence[TranscriptLine]) -> str:
 # clipboard), DEL, and the bidi overrides that reorder what a reader sees.
 _UNSAFE_CHARS = {
     cp
-    for cp in (*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0), 0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F),
-               *range(0x2066, 0x206A))
+    for cp in (
+        *range(0x00, 0x20),
+        0x7F,
+        *range(0x80, 0xA0),
+        0x061C,
+        0x200E,
+        0x200F,
+        *range(0x202A, 0x202F),
+        *range(0x2066, 0x206A),
+    )
     if cp not in (0x09, 0x0A)
 }
-_UNSAFE_TABLE = {cp: (f"\\x{cp:02x}" if cp < 0x100 else f"\\u{cp:04x}") for cp in _UNSAFE_CHARS}
+_UNSAFE_TABLE = {cp: f"\\x{cp:02x}" if cp < 0x100 else f"\\u{cp:04x}" for cp in _UNSAFE_CHARS}
 _UNSAFE_TABLE[0x0D] = "\\r"
 
 
@@ -782,7 +798,9 @@ def _render_text(report: Report, *, transcript: bool, width: int, tables: bool |
     out = [f"{redact(str(report.title))}: verdict {report.verdict.upper()}"]
     target = report.target_dict()
     if target:
-        out.append(_wrap(", ".join(f"{k}={_cell(v)}" for k, v in target.items() if v not in (None, "", [], ())), "  ", width))
+        out.append(
+            _wrap(", ".join(f"{k}={_cell(v)}" for k, v in target.items() if v not in (None, "", [], ())), "  ", width)
+        )
     out.append("")
     out.append(
         text_table(
@@ -811,7 +829,10 @@ def _render_text(report: Report, *, transcript: bool, width: int, tables: bool |
             columns = list(dict.fromkeys(str(k) for r in rows for k in r))
             out += ["", f"{step_name}: {name}", text_table(rows, columns, max_width=40, total_width=width)]
     if hidden:
-        out += ["", _wrap(f"Tables not shown ({', '.join(hidden)}): -v prints them, --json has every value.", "", width)]
+        out += [
+            "",
+            _wrap(f"Tables not shown ({', '.join(hidden)}): -v prints them, --json has every value.", "", width),
+        ]
     findings = report.findings
     if findings:
         out += ["", "Findings:"]
@@ -850,7 +871,10 @@ def render_markdown(report: Report) -> str:
     out = [f"## {_md_escape(redact(str(report.title)))}: verdict **{report.verdict.upper()}**", ""]
     out.append(
         markdown_table(
-            [{"step": name, "status": s.status.value.upper(), "summary": summary} for s, name, summary, _d, _t in _step_views(report)],
+            [
+                {"step": name, "status": s.status.value.upper(), "summary": summary}
+                for s, name, summary, _d, _t in _step_views(report)
+            ],
             ["step", "status", "summary"],
         )
     )

@@ -14,10 +14,8 @@ from pathlib import Path
 import pytest
 
 from smtpkit import model
-
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-CONFORMANCE = SHARED / "conformance"
+from tests.support.paths import CONFORMANCE, ROOT, SHARED  # noqa: F401 (re-exported for tests)
+from tests.support.tls import server  # noqa: F401 (a fixture the TLS tests share)
 
 PRODUCED_CODES: set[str] = set()
 
@@ -87,10 +85,10 @@ def lab():
 def lab_dns():  # type: ignore[no-untyped-def]
     """Only the lab's DNS server (every lab zone), for tests that need no SMTP endpoint."""
     from smtpkit.lab.dns_server import DnsServer
-    from smtpkit.lab.zoneset import lab_zoneset
+    from smtpkit.lab.zones import lab_zoneset
 
-    with DnsServer(lab_zoneset("127.0.0.1")) as server:
-        yield server
+    with DnsServer(lab_zoneset("127.0.0.1")) as dns_server:
+        yield dns_server
 
 
 @pytest.fixture()

@@ -9,11 +9,20 @@ import pytest
 from smtpkit.model import Finding, Report, Severity, Status, Step, Transcript, TranscriptLine, verdict_of
 from smtpkit.secrets import REDACTED, Secret
 
-XSS = '<img src=x onerror=alert(1)>'
+XSS = "<img src=x onerror=alert(1)>"
 
 
 def _finding(code: str = "tls.cert.expired", severity: str = "fail", evidence: str = "") -> Finding:
-    return Finding(code, severity, "tls", "Certificate expired", "It expired.", "Renew it.", evidence, "https://example.invalid/doc")
+    return Finding(
+        code,
+        severity,
+        "tls",
+        "Certificate expired",
+        "It expired.",
+        "Renew it.",
+        evidence,
+        "https://example.invalid/doc",
+    )
 
 
 def _report() -> Report:
@@ -135,4 +144,6 @@ def test_text_table_fits_a_total_width_or_turns_into_records() -> None:
     records = text_table(wide, list(wide[0]), total_width=100)
     assert "column10" in records and "value number 10 of a wide row" in records  # whole values, one per line
     assert all(len(line) <= 100 for line in records.splitlines())
-    assert text_table(rows, ["keyword", "meaning"], max_width=80) == text_table(rows, ["keyword", "meaning"], max_width=80, total_width=None)
+    assert text_table(rows, ["keyword", "meaning"], max_width=80) == text_table(
+        rows, ["keyword", "meaning"], max_width=80, total_width=None
+    )

@@ -6,14 +6,12 @@ import re
 import subprocess
 import sys
 import tomllib
-from pathlib import Path
 
 import yaml
 
 from smtpkit import __version__
 from smtpkit.cli import main
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.paths import ROOT
 
 
 def _name(requirement: str) -> str:
@@ -33,7 +31,9 @@ def test_environment_yml_matches_pyproject() -> None:
         else:
             have.add(_name(dep))
     have -= {"python", "pip"}
-    assert wanted == have, f"only in pyproject: {sorted(wanted - have)}; only in environment.yml: {sorted(have - wanted)}"
+    assert wanted == have, (
+        f"only in pyproject: {sorted(wanted - have)}; only in environment.yml: {sorted(have - wanted)}"
+    )
 
 
 def test_py_typed_is_shipped() -> None:

@@ -14,7 +14,9 @@ from smtpkit.secrets import REDACTED, Redactor, Secret, b64_cores, redact_value
 
 # printable-ish text without NUL, as passwords and user names are typed
 _text = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=40)
-_secret = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=5, max_size=40)
+_secret = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=5, max_size=40
+)
 
 
 def _b64(s: str) -> str:

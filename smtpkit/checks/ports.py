@@ -19,13 +19,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from smtpkit.checks.steps_smtp import default_helo
-from smtpkit.checks.target import TargetError, normalize_host, parse_host, validate_helo, without_password
+from smtpkit.checks.session.greeting import default_helo
 from smtpkit.model import Transcript, html_table, text_table
 from smtpkit.net.connect import Deadline, Resolution, connect_addresses, resolve_host
 from smtpkit.net.dns import Resolver
 from smtpkit.net.smtp import Capabilities, ProbeError, SmtpConnection, parse_ehlo, parse_helo
 from smtpkit.net.tls import TlsOptions, TlsOutcome, make_context, start_tls
+from smtpkit.settings import TargetError, normalize_host, parse_host, validate_helo, without_password
 
 DEFAULT_PORTS = (25, 465, 587, 2525)
 MODES = ("starttls", "tls")
@@ -131,13 +131,21 @@ class PortResult:
             "greets": "yes" if s.greets else ("after TLS" if i.greets else "no"),
             "starttls_offered": _yn(s.starttls_offered),
             "starttls_works": "yes" if s.tls_works else ("no: " + s.tls_error if s.tls_error else "-"),
-            "implicit_tls_works": "yes" if i.tls_works and i.greets else ("no: " + i.tls_error if i.tls_error else "no"),
+            "implicit_tls_works": (
+                "yes" if i.tls_works and i.greets else ("no: " + i.tls_error if i.tls_error else "no")
+            ),
             "tls_version": i.tls_version or s.tls_version or "-",
             "certificate": self.certificate(),
             "auth_before_tls": " ".join(s.auth_before_tls) or "-",
             "auth_after_tls": " ".join(i.auth if i.tls_works else s.auth_after_tls) or "-",
-            "use_as": {"tls": "implicit TLS", "starttls": "STARTTLS", "plain": "plain (unsafe)", "none": "-"}[self.best_mode]
-            + (" (bad certificate)" if self.best_mode in ("tls", "starttls") and self.certificate().startswith("INVALID") else ""),
+            "use_as": (
+                {"tls": "implicit TLS", "starttls": "STARTTLS", "plain": "plain (unsafe)", "none": "-"}[self.best_mode]
+                + (
+                    " (bad certificate)"
+                    if self.best_mode in ("tls", "starttls") and self.certificate().startswith("INVALID")
+                    else ""
+                )
+            ),
             "note": self.note(),
         }
 
@@ -189,12 +197,14 @@ def recommend(host: str, results: Sequence[PortResult]) -> dict[str, Any]:
         reasons.append("the certificate is valid" if cert == "valid" else f"but the certificate is {cert}")
     else:
         reasons.append("it is the only port that greets, but it offers no encryption: avoid sending passwords here")
-    reasons.append(f"AUTH offers {' '.join(probe.auth)}" if probe.auth else "no AUTH is offered (a relay without login)")
+    reasons.append(
+        f"AUTH offers {' '.join(probe.auth)}" if probe.auth else "no AUTH is offered (a relay without login)"
+    )
     if best.port == 25:
-        reasons.append("port 25 is meant for server-to-server mail and often blocked by ISPs; prefer 587 or 465 where possible")
-    alternatives = [
-        {"port": r.port, "security": r.best_mode} for r in ranked[1:] if r.best_mode in ("tls", "starttls")
-    ]
+        reasons.append(
+            "port 25 is meant for server-to-server mail and often blocked by ISPs; prefer 587 or 465 where possible"
+        )
+    alternatives = [{"port": r.port, "security": r.best_mode} for r in ranked[1:] if r.best_mode in ("tls", "starttls")]
     return {
         "port": best.port,
         "security": mode,
@@ -238,10 +248,22 @@ class PortMatrix:
         return pd.DataFrame(rows, columns=list(rows[0].keys()) if rows else ["port"])
 
     def to_text(self) -> str:
-        out = [f"smtpkit ports {self.host} ({', '.join(self.addresses) or 'unresolved'}): {self.elapsed_ms / 1000:.1f} s"]
+        out = [
+            f"smtpkit ports {self.host} ({', '.join(self.addresses) or 'unresolved'}): {self.elapsed_ms / 1000:.1f} s"
+        ]
         if self.resolution_error:
             out.append(f"  {self.resolution_error}")
-        cols = ["port", "reachable", "greets", "starttls_offered", "implicit_tls_works", "tls_version", "certificate", "auth_after_tls", "use_as"]
+        cols = [
+            "port",
+            "reachable",
+            "greets",
+            "starttls_offered",
+            "implicit_tls_works",
+            "tls_version",
+            "certificate",
+            "auth_after_tls",
+            "use_as",
+        ]
         if self.results:
             out += ["", text_table(self.rows(), cols, max_width=40), ""]
             out += [f"  {r.port}: {r.note()}" for r in self.results]
@@ -272,7 +294,14 @@ class PortMatrix:
 
 
 def _probe(
-    addresses: Sequence[str], port: int, mode: str, host: str, helo: str, cafile: str | None, timeout: float, deadline: Deadline
+    addresses: Sequence[str],
+    port: int,
+    mode: str,
+    host: str,
+    helo: str,
+    cafile: str | None,
+    timeout: float,
+    deadline: Deadline,
 ) -> ModeProbe:
     start = time.monotonic()
     probe = ModeProbe(port=port, mode=mode)
@@ -286,7 +315,9 @@ def _probe(
         probe.reached = "ok"
         assert result.sock is not None
         helo = helo or default_helo(result.sock)
-        opts = TlsOptions(server_hostname=host, cafile=cafile, timeout=timeout, legacy_probe=False, fetch_unverified=False)
+        opts = TlsOptions(
+            server_hostname=host, cafile=cafile, timeout=timeout, legacy_probe=False, fetch_unverified=False
+        )
         sock = result.sock
         if mode == "tls":
             outcome = start_tls(sock, opts, deadline=deadline.at)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from smtpkit.checks.target import AUTH_MECHANISMS, SECURITY_MODES, Target, TargetError
 from smtpkit.cli.common import (
     UsageError,
     add_json_flag,
@@ -16,6 +15,7 @@ from smtpkit.cli.common import (
     secret_from_env,
 )
 from smtpkit.secrets import Secret
+from smtpkit.settings import AUTH_MECHANISMS, SECURITY_MODES, Target, TargetError
 
 DESCRIPTION = """\
 Diagnose sending mail through one SMTP server: DNS, TCP connection, greeting,
@@ -68,8 +68,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument(
         "--lab",
         metavar="NAME",
-        help="check a practice-lab server instead of HOST (e.g. submission, expired_cert; see `smtpkit lab`): "
-        "its port, CA, DNS and lab login are filled in",
+        help=(
+            "check a practice-lab server instead of HOST (e.g. submission, expired_cert; see `smtpkit lab`): "
+            "its port, CA, DNS and lab login are filled in"
+        ),
     )
     p.add_argument("--port", type=int, help="TCP port (default 587; 465 when --security tls)")
     p.add_argument(
@@ -85,7 +87,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     secret.add_argument("--oauth-token-env", metavar="VAR", help="read an OAuth 2.0 access token from VAR (XOAUTH2)")
     secret.add_argument("--no-password", action="store_true", help="do not ask for a password; skip the login")
     auth.add_argument(
-        "--auth-mech", choices=AUTH_MECHANISMS, type=str.upper, metavar="MECH",
+        "--auth-mech",
+        choices=AUTH_MECHANISMS,
+        type=str.upper,
+        metavar="MECH",
         help=f"force a mechanism ({', '.join(AUTH_MECHANISMS)}); default: chosen from what the server offers",
     )
     auth.add_argument(
@@ -98,12 +103,20 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     send.add_argument("--rcpt-to", metavar="ADDR", action="append", help="recipient (repeatable)")
     send.add_argument("--send", action="store_true", help="really send a small test message (default: dry run, RSET)")
     p.add_argument("--cafile", metavar="PEM", help="trust these CA certificates instead of the system store")
-    p.add_argument("--helo", metavar="NAME", help="the name to send with EHLO (default: this machine's name or address)")
-    p.add_argument("--timeout", type=float, default=10.0, metavar="S", help="seconds per network operation (default 10)")
-    p.add_argument("--deadline", type=float, metavar="S", help="seconds for the whole session (default: enough for every step)")
+    p.add_argument(
+        "--helo", metavar="NAME", help="the name to send with EHLO (default: this machine's name or address)"
+    )
+    p.add_argument(
+        "--timeout", type=float, default=10.0, metavar="S", help="seconds per network operation (default 10)"
+    )
+    p.add_argument(
+        "--deadline", type=float, metavar="S", help="seconds for the whole session (default: enough for every step)"
+    )
     add_nameserver_flag(p)
     add_json_flag(p)
-    p.add_argument("-v", "--verbose", action="count", default=0, help="also print the SMTP transcript (credentials redacted)")
+    p.add_argument(
+        "-v", "--verbose", action="count", default=0, help="also print the SMTP transcript (credentials redacted)"
+    )
     p.set_defaults(func=run)
 
 

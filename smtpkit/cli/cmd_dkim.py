@@ -66,7 +66,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "dkim",
         help="verify a message's DKIM signatures, or generate a DKIM key pair",
         description=textwrap.fill(
-            "DKIM tools: verify the signatures of a saved message (keys fetched from DNS), or generate a key pair and the TXT record to publish.",
+            "DKIM tools: verify the signatures of a saved message (keys fetched from DNS), or generate a key pair and"
+            " the TXT record to publish.",
             78,
         ),
         epilog=EPILOG,
@@ -137,7 +138,7 @@ def _read_message(path: str) -> bytes:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    from smtpkit.checks.dkim_step import verify_report
+    from smtpkit.checks.domain.message import verify_report
 
     if args.dns_timeout <= 0:
         raise UsageError("--dns-timeout must be positive")
@@ -193,7 +194,8 @@ def run_keygen(args: argparse.Namespace) -> int:
     print(f"   value:        {key.txt_value}")
     if len(key.txt_strings) > 1:
         print(
-            f"\n   The value is {len(key.txt_value)} characters; DNS stores at most 255 per string, so in a zone file it is"
+            f"\n   The value is {len(key.txt_value)} characters; DNS stores at most 255 per string, so in a zone file"
+            " it is"
         )
         print("   written as several quoted strings of ONE record (most DNS panels split it for you):")
     else:

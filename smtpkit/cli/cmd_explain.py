@@ -17,7 +17,7 @@ EPILOG = """\
 examples:
   smtpkit explain "535-5.7.8 Username and Password not accepted. For more information, go to"
   smtpkit explain --stage rcpt "550 5.1.1 <bob@example.com>: Recipient address rejected"
-  smtpkit explain --provider office365 "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant."
+  smtpkit explain --provider office365 "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled"
   grep 'said:' /var/log/mail.log | tail -1 | cut -d: -f5- | smtpkit explain -
 
 The stage is the command the reply answered (banner, ehlo, starttls, auth,
@@ -46,7 +46,7 @@ def guess_stage(code: int, enhanced: str | None) -> str:
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     from smtpkit.knowledge.presets import GENERIC_PRESETS, preset_keys
-    from smtpkit.knowledge.provider_rules import STAGES
+    from smtpkit.knowledge.rules import STAGES
 
     p = sub.add_parser(
         "explain",
@@ -56,15 +56,19 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument("reply", help='the reply text, e.g. "550 5.1.1 User unknown" (quote it); - reads standard input')
     p.add_argument("--stage", choices=STAGES, help="the command the reply answered (default: guessed)")
-    p.add_argument("--provider", choices=[k for k in preset_keys() if k not in GENERIC_PRESETS], help="the provider you were talking to, for its own fix")
+    p.add_argument(
+        "--provider",
+        choices=[k for k in preset_keys() if k not in GENERIC_PRESETS],
+        help="the provider you were talking to, for its own fix",
+    )
     p.add_argument("--host", help="the server you were talking to (names the provider when recognised)")
     add_json_flag(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from smtpkit.knowledge.provider_rules import classify_reply
     from smtpkit.knowledge.replies import explain_reply, parse_reply_text
+    from smtpkit.knowledge.rules import classify_reply
 
     raw = sys.stdin.read(MAX_REPLY_CHARS + 1) if args.reply == "-" else args.reply
     if len(raw) > MAX_REPLY_CHARS:
@@ -90,5 +94,9 @@ def run(args: argparse.Namespace) -> int:
     )
     if found is not None:
         step.add(found)
-    report = Report(target={"reply": raw.strip(), "stage": stage, "provider": args.provider or ""}, steps=[step], title="smtpkit explain")
+    report = Report(
+        target={"reply": raw.strip(), "stage": stage, "provider": args.provider or ""},
+        steps=[step],
+        title="smtpkit explain",
+    )
     return emit_report(report, args)

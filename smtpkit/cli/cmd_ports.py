@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import argparse
 
-from smtpkit.cli.common import EXIT_FAILURE, EXIT_OK, UsageError, add_json_flag, add_nameserver_flag, emit_json, make_resolver
+from smtpkit.cli.common import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    UsageError,
+    add_json_flag,
+    add_nameserver_flag,
+    emit_json,
+    make_resolver,
+)
 
 DESCRIPTION = """\
 Try every mail port of a server with STARTTLS and with implicit TLS, all at
@@ -34,8 +42,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         allow_abbrev=False,
     )
     p.add_argument("host", help="the SMTP server, e.g. smtp.gmail.com")
-    p.add_argument("--ports", default="25,465,587,2525", metavar="LIST", help="comma-separated ports (default 25,465,587,2525)")
-    p.add_argument("--timeout", type=float, default=5.0, metavar="S", help="seconds per probe; the whole matrix takes about this long (default 5)")
+    p.add_argument(
+        "--ports", default="25,465,587,2525", metavar="LIST", help="comma-separated ports (default 25,465,587,2525)"
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=5.0,
+        metavar="S",
+        help="seconds per probe; the whole matrix takes about this long (default 5)",
+    )
     p.add_argument("--cafile", metavar="PEM", help="trust these CA certificates instead of the system store")
     p.add_argument("--helo", metavar="NAME", help="the name to send with EHLO")
     add_nameserver_flag(p)
@@ -49,7 +65,9 @@ def run(args: argparse.Namespace) -> int:
     # check_ports validates host, ports, timeout, EHLO name and CA file (loading it once); what it
     # refuses comes back as `input_error`, a usage error here.
     resolver = make_resolver(args, timeout=min(args.timeout, 5.0)) if args.nameserver else None
-    matrix = check_ports(args.host, args.ports, timeout=args.timeout, cafile=args.cafile, resolver=resolver, helo=args.helo)
+    matrix = check_ports(
+        args.host, args.ports, timeout=args.timeout, cafile=args.cafile, resolver=resolver, helo=args.helo
+    )
     if matrix.input_error:
         raise UsageError(matrix.input_error)
     if args.json:

@@ -67,11 +67,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     login.add_argument("--no-password", action="store_true", help="do not ask for a password; skip the login")
     p.add_argument("--cafile", metavar="PEM", help="trust these CA certificates instead of the system store")
     p.add_argument("--helo", metavar="NAME", help="the name to send with EHLO")
-    p.add_argument("--timeout", type=float, default=10.0, metavar="S", help="seconds per network operation (default 10)")
+    p.add_argument(
+        "--timeout", type=float, default=10.0, metavar="S", help="seconds per network operation (default 10)"
+    )
     p.add_argument("--mail-from", metavar="ADDR", help="test this sender (dry run: nothing is sent)")
     p.add_argument("--rcpt-to", metavar="ADDR", action="append", help="test this recipient (repeatable)")
     dom = p.add_argument_group("domain")
-    dom.add_argument("--domain", metavar="DOMAIN", help="the sending domain to check (default: the domain of --mail-from)")
+    dom.add_argument(
+        "--domain", metavar="DOMAIN", help="the sending domain to check (default: the domain of --mail-from)"
+    )
     dom.add_argument("--selector", metavar="S", action="append", help="a DKIM selector to check (repeatable)")
     dom.add_argument("--ip", metavar="IP", help="the IP address your mail leaves from (SPF and reverse DNS)")
     dom.add_argument("--nameserver", metavar="HOST[:PORT]", help="the DNS server to ask (default: the system's)")
@@ -80,7 +84,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     out.add_argument("--ipynb", metavar="FILE", help="also keep the executed notebook here")
     out.add_argument("--show-code", action="store_true", help="include the notebook's code cells in the HTML")
     out.add_argument(
-        "--cell-timeout", type=float, default=300.0, metavar="S",
+        "--cell-timeout",
+        type=float,
+        default=300.0,
+        metavar="S",
         help="stop the report if one step runs longer than this (default 300)",
     )
     p.set_defaults(func=run)
@@ -167,7 +174,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     started = time.monotonic()
     target = params["host"] or f"the practice lab ({params['scenario']})"
-    print(f"smtpkit report: checking {target}" + (f" and {params['domain']}" if params["domain"] else "") + " ...", file=sys.stderr)
+    print(
+        f"smtpkit report: checking {target}" + (f" and {params['domain']}" if params["domain"] else "") + " ...",
+        file=sys.stderr,
+    )
     run_ = execute_notebook(
         source,
         params,

@@ -62,7 +62,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
-    from smtpkit.checks.spf_step import spf_step
+    from smtpkit.checks.domain.spf import spf_step
     from smtpkit.model import Report
     from smtpkit.spf.evaluator import domain_problem
 
@@ -81,7 +81,11 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--timeout must be positive")
     resolver = make_resolver(args, timeout=args.timeout)
     step = spf_step(domain, resolver, ip=args.ip, sender=args.sender, helo=args.helo)
-    report = Report(target={"domain": domain, "ip": args.ip, "sender": args.sender, "helo": args.helo}, steps=[step], title="smtpkit spf")
+    report = Report(
+        target={"domain": domain, "ip": args.ip, "sender": args.sender, "helo": args.helo},
+        steps=[step],
+        title="smtpkit spf",
+    )
     result = step.details.get(f"result for {ipaddress.ip_address(args.ip.strip())}") if args.ip else None
     if args.json:
         doc = report.to_dict()
@@ -91,7 +95,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         out = []
         if result is not None:
-            out.append(f"SPF result for {args.ip} sending as {args.sender or 'postmaster@' + domain}: {str(result).upper()}")
+            out.append(
+                f"SPF result for {args.ip} sending as {args.sender or 'postmaster@' + domain}: {str(result).upper()}"
+            )
             out.append(f"Explanation: {step.details.get('explanation')}")
             out.append("")
         out.append(report.to_text())

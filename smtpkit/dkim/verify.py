@@ -327,7 +327,10 @@ def _verify_one(raw: bytes, idx: int, value: bytes, resolver: Resolver, minkey: 
         msg = _text(str(exc))
         if "body hash mismatch" in msg:
             res.problem = "body_hash_mismatch"
-            res.reason = f"the body changed after signing (signed bh={res.body_hash_signed}, computed bh={res.body_hash_computed})"
+            res.reason = (
+                f"the body changed after signing (signed bh={res.body_hash_signed}, computed"
+                f" bh={res.body_hash_computed})"
+            )
         elif "x= value is past" in msg or "expired" in msg:
             res.problem, res.reason = "expired", f"the signature has expired (x={res.expiration})"
         else:
@@ -368,7 +371,10 @@ def _verify_one(raw: bytes, idx: int, value: bytes, resolver: Resolver, minkey: 
     if not res.problem:
         if res.body_hash_ok is False:
             res.problem = "body_hash_mismatch"
-            res.reason = f"the body changed after signing (signed bh={res.body_hash_signed}, computed bh={res.body_hash_computed})"
+            res.reason = (
+                f"the body changed after signing (signed bh={res.body_hash_signed}, computed"
+                f" bh={res.body_hash_computed})"
+            )
         else:
             res.problem = "signature_invalid"
             res.reason = (

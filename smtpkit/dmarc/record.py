@@ -441,15 +441,25 @@ def read_tags(rec: DmarcRecord) -> list[TagReading]:
     add("np", f"for subdomains that do not exist: {_policy_meaning(rec.nonexistent_policy)}")
     add(
         "adkim",
-        "DKIM alignment is strict: the signature's d= must equal the From domain exactly"
-        if rec.adkim == "s"
-        else "DKIM alignment is relaxed: the signature's d= may be any domain of the same organization as the From domain",
+        (
+            "DKIM alignment is strict: the signature's d= must equal the From domain exactly"
+            if rec.adkim == "s"
+            else (
+                "DKIM alignment is relaxed: the signature's d= may be any domain of the same organization as the From"
+                " domain"
+            )
+        ),
     )
     add(
         "aspf",
-        "SPF alignment is strict: the MAIL FROM (Return-Path) domain must equal the From domain exactly"
-        if rec.aspf == "s"
-        else "SPF alignment is relaxed: the MAIL FROM (Return-Path) domain may be any domain of the same organization",
+        (
+            "SPF alignment is strict: the MAIL FROM (Return-Path) domain must equal the From domain exactly"
+            if rec.aspf == "s"
+            else (
+                "SPF alignment is relaxed: the MAIL FROM (Return-Path) domain may be any domain of the same"
+                " organization"
+            )
+        ),
     )
     add(
         "pct",
@@ -465,9 +475,11 @@ def read_tags(rec: DmarcRecord) -> list[TagReading]:
     ruf = rec.ruf
     add(
         "ruf",
-        f"send failure reports (copies of failing messages) to {_join([u.address for u in ruf])}"
-        if ruf
-        else "no failure reports are requested",
+        (
+            f"send failure reports (copies of failing messages) to {_join([u.address for u in ruf])}"
+            if ruf
+            else "no failure reports are requested"
+        ),
         "Few receivers send failure reports any more, for privacy reasons.",
     )
     fo_words = {
@@ -494,9 +506,11 @@ def read_tags(rec: DmarcRecord) -> list[TagReading]:
     add("psd", psd_words.get(t.get("psd", "u").strip().lower(), "unknown value"))
     add(
         "t",
-        "test mode: apply the policy one step weaker (reject acts as quarantine, quarantine as none)"
-        if rec.testing
-        else "not in test mode: apply the policy as written",
+        (
+            "test mode: apply the policy one step weaker (reject acts as quarantine, quarantine as none)"
+            if rec.testing
+            else "not in test mode: apply the policy as written"
+        ),
     )
     return out
 

@@ -79,7 +79,7 @@ class FindingSpec:
         fix_extra: str = "",
         **params: Any,
     ) -> Finding:
-        values = _Params({k: ("" if v is None else v) for k, v in params.items()})
+        values = _Params({k: "" if v is None else v for k, v in params.items()})
         fix_template = self.provider_fixes.get(provider or "", self.fix)
         explanation = self.explanation.format_map(values)
         if extra:

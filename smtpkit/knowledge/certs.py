@@ -109,8 +109,10 @@ class CertInfo:
 
     @property
     def server_auth_allowed(self) -> bool:
-        """False when an extendedKeyUsage exists and excludes serverAuth (OpenSSL: 'unsupported certificate purpose')."""
-        return not self.ext_key_usage or "serverAuth" in self.ext_key_usage or "anyExtendedKeyUsage" in self.ext_key_usage
+        """False when an extendedKeyUsage excludes serverAuth (OpenSSL: 'unsupported certificate purpose')."""
+        return (
+            not self.ext_key_usage or "serverAuth" in self.ext_key_usage or "anyExtendedKeyUsage" in self.ext_key_usage
+        )
 
     def days_left(self, now: _dt.datetime | None = None) -> int | None:
         """Whole days until not_after (negative once expired)."""
@@ -203,7 +205,7 @@ def _info(cert: x509.Certificate, der: bytes) -> CertInfo:
     key_type, key_bits, key_curve = attempt("public key", lambda: _key(cert), ("unknown", None, None))
     sig_alg = attempt("signature algorithm", lambda: _sig_name(cert), "unknown")
     sig_hash = attempt(
-        "signature hash", lambda: (cert.signature_hash_algorithm.name if cert.signature_hash_algorithm else None), None
+        "signature hash", lambda: cert.signature_hash_algorithm.name if cert.signature_hash_algorithm else None, None
     )
     self_issued = attempt("self-issued", lambda: cert.subject == cert.issuer, False)
     self_signed = bool(self_issued) and attempt("self-signature", lambda: _signs_itself(cert), False)
@@ -342,8 +344,8 @@ def _aia(cert: x509.Certificate) -> tuple[tuple[str, ...], tuple[str, ...]]:
 def as_utc(now: _dt.datetime | None) -> _dt.datetime:
     """`now` as an aware UTC datetime (a naive one is taken as UTC); None means the current time."""
     if now is None:
-        return _dt.datetime.now(_dt.timezone.utc)
-    return now if now.tzinfo else now.replace(tzinfo=_dt.timezone.utc)
+        return _dt.datetime.now(_dt.UTC)
+    return now if now.tzinfo else now.replace(tzinfo=_dt.UTC)
 
 
 def _days_between(start: _dt.datetime, end: _dt.datetime) -> int:

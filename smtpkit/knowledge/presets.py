@@ -40,7 +40,8 @@ class PortMode:
     security: str
 
     def __str__(self) -> str:
-        return f"{self.port} ({'STARTTLS' if self.security == 'starttls' else 'implicit TLS' if self.security == 'tls' else 'no TLS'})"
+        mode = {"starttls": "STARTTLS", "tls": "implicit TLS"}.get(self.security, "no TLS")
+        return f"{self.port} ({mode})"
 
 
 @dataclass(frozen=True)
@@ -119,12 +120,25 @@ PRESETS: tuple[Preset, ...] = (
         host="smtp.gmail.com",
         ports=(PortMode(587, _S), PortMode(465, _T)),
         username_hint="your full Gmail or Workspace address",
-        password_hint="a 16-character App Password when 2-Step Verification is on (your normal password is refused); or OAuth 2.0 (XOAUTH2)",
+        password_hint=(
+            "a 16-character App Password when 2-Step Verification is on (your normal password is refused); or OAuth 2.0"
+            " (XOAUTH2)"
+        ),
         limits="about 500 messages/day for a Gmail account, 2,000/day on Google Workspace",
-        notes="App Passwords: Google Account > Security > 2-Step Verification > App passwords. Workspace admins can turn App Passwords off. Google Workspace also offers smtp-relay.gmail.com for devices.",
+        notes=(
+            "App Passwords: Google Account > Security > 2-Step Verification > App passwords. Workspace admins can turn"
+            " App Passwords off. Google Workspace also offers smtp-relay.gmail.com for devices."
+        ),
         docs="https://support.google.com/a/answer/176600",
         max_message_mb=35,
-        host_patterns=("smtp.gmail.com", "smtp-relay.gmail.com", "*.gmail.com", "*.googlemail.com", "*.google.com", "aspmx.l.google.com"),
+        host_patterns=(
+            "smtp.gmail.com",
+            "smtp-relay.gmail.com",
+            "*.gmail.com",
+            "*.googlemail.com",
+            "*.google.com",
+            "aspmx.l.google.com",
+        ),
         banner_signatures=("mx.google.com", "smtp.gmail.com", "gsmtp", "google esmtp"),
     ),
     Preset(
@@ -133,12 +147,25 @@ PRESETS: tuple[Preset, ...] = (
         host="smtp.office365.com",
         ports=(PortMode(587, _S),),
         username_hint="the mailbox's full address (user principal name)",
-        password_hint="the account password only while SMTP AUTH and Basic authentication are allowed for the mailbox; Microsoft is retiring Basic authentication for SMTP AUTH, so plan for OAuth 2.0 (XOAUTH2)",
+        password_hint=(
+            "the account password only while SMTP AUTH and Basic authentication are allowed for the mailbox; Microsoft"
+            " is retiring Basic authentication for SMTP AUTH, so plan for OAuth 2.0 (XOAUTH2)"
+        ),
         limits="10,000 recipients/day and 30 messages/minute per mailbox",
-        notes="SMTP AUTH must be enabled for the tenant and the mailbox (Microsoft 365 admin center > user > Mail > Manage email apps > Authenticated SMTP). Security defaults block it. Port 587 with STARTTLS only; TLS 1.2 or newer.",
+        notes=(
+            "SMTP AUTH must be enabled for the tenant and the mailbox (Microsoft 365 admin center > user > Mail >"
+            " Manage email apps > Authenticated SMTP). Security defaults block it. Port 587 with STARTTLS only; TLS 1.2"
+            " or newer."
+        ),
         docs="https://learn.microsoft.com/exchange/clients-and-mobile-in-exchange-online/authenticated-client-smtp-submission",
         max_message_mb=35,
-        host_patterns=("smtp.office365.com", "*.office365.com", "*.protection.outlook.com", "outlook.office365.com", "*.outlook.com"),
+        host_patterns=(
+            "smtp.office365.com",
+            "*.office365.com",
+            "*.protection.outlook.com",
+            "outlook.office365.com",
+            "*.outlook.com",
+        ),
         banner_signatures=("microsoft esmtp mail service", "outlook.com", "office365.com"),
     ),
     Preset(
@@ -147,8 +174,14 @@ PRESETS: tuple[Preset, ...] = (
         host="smtp-mail.outlook.com",
         ports=(PortMode(587, _S),),
         username_hint="your full Outlook.com / Hotmail / Live address",
-        password_hint="Microsoft has turned off password (Basic) sign-in for personal accounts; use an app that signs in with OAuth 2.0 (XOAUTH2)",
-        limits="a daily recipient limit that starts low on new accounts; unusual volume gets the account blocked (OutboundSpamException)",
+        password_hint=(
+            "Microsoft has turned off password (Basic) sign-in for personal accounts; use an app that signs in with"
+            " OAuth 2.0 (XOAUTH2)"
+        ),
+        limits=(
+            "a daily recipient limit that starts low on new accounts; unusual volume gets the account blocked"
+            " (OutboundSpamException)"
+        ),
         notes="The From address must be the account itself or a verified alias.",
         docs="https://support.microsoft.com/office/pop-imap-and-smtp-settings-for-outlook-com-d088b986-291d-42b8-9564-9c414e2aa040",
         host_patterns=("smtp-mail.outlook.com", "smtp.live.com", "*.hotmail.com", "*.live.com"),
@@ -162,7 +195,10 @@ PRESETS: tuple[Preset, ...] = (
         username_hint="your full Yahoo address",
         password_hint="an app password (Account security > Generate app password); the normal password is refused",
         limits="not published exactly; commonly reported as about 500 messages/day and 100 recipients per message",
-        notes="Yahoo answers 'Too many bad auth attempts' (AUTH005) even on the first try when the account password is used instead of an app password.",
+        notes=(
+            "Yahoo answers 'Too many bad auth attempts' (AUTH005) even on the first try when the account password is"
+            " used instead of an app password."
+        ),
         docs="https://help.yahoo.com/kb/SLN4724.html",
         max_message_mb=25,
         host_patterns=("smtp.mail.yahoo.com", "*.yahoo.com", "*.yahoodns.net"),
@@ -173,10 +209,22 @@ PRESETS: tuple[Preset, ...] = (
         name="Amazon SES",
         host="email-smtp.{region}.amazonaws.com",
         ports=(PortMode(587, _S), PortMode(465, _T), PortMode(2587, _S), PortMode(2465, _T), PortMode(25, _S)),
-        username_hint="the SMTP user name from SES > SMTP settings > Create SMTP credentials (starts with AKIA, but is not your IAM access key)",
-        password_hint="the SMTP password shown once when the SMTP credentials were created; an IAM secret access key does not work",
-        limits="sandbox: 200 messages per 24 hours, 1 message/second, verified recipients only; production: your account's quota (SES console > Account dashboard)",
-        notes="Use the endpoint of the region where your identities are verified: identities and SMTP credentials are per region. Port 25 is often blocked by cloud providers; use 587 or 2587.",
+        username_hint=(
+            "the SMTP user name from SES > SMTP settings > Create SMTP credentials (starts with AKIA, but is not your"
+            " IAM access key)"
+        ),
+        password_hint=(
+            "the SMTP password shown once when the SMTP credentials were created; an IAM secret access key does not"
+            " work"
+        ),
+        limits=(
+            "sandbox: 200 messages per 24 hours, 1 message/second, verified recipients only; production: your account's"
+            " quota (SES console > Account dashboard)"
+        ),
+        notes=(
+            "Use the endpoint of the region where your identities are verified: identities and SMTP credentials are per"
+            " region. Port 25 is often blocked by cloud providers; use 587 or 2587."
+        ),
         docs="https://docs.aws.amazon.com/ses/latest/dg/smtp-connect.html",
         max_message_mb=40,
         host_patterns=("email-smtp.*.amazonaws.com", "email-smtp-fips.*.amazonaws.com", "*.amazonses.com"),
@@ -191,7 +239,10 @@ PRESETS: tuple[Preset, ...] = (
         username_hint="the literal word apikey",
         password_hint="an API key (starts with SG.) with Mail Send permission",
         limits="Free plan: 100 emails/day; paid plans: per plan (credits)",
-        notes="The From address must match a verified Sender Identity (Single Sender Verification or Domain Authentication).",
+        notes=(
+            "The From address must match a verified Sender Identity (Single Sender Verification or Domain"
+            " Authentication)."
+        ),
         docs="https://www.twilio.com/docs/sendgrid/for-developers/sending-email/integrating-with-the-smtp-api",
         max_message_mb=30,
         host_patterns=("smtp.sendgrid.net", "*.sendgrid.net"),
@@ -203,7 +254,10 @@ PRESETS: tuple[Preset, ...] = (
         host="smtp.mailgun.org",
         ports=(PortMode(587, _S), PortMode(465, _T), PortMode(2525, _S), PortMode(25, _S)),
         username_hint="the SMTP login of your sending domain (e.g. postmaster@mg.example.com)",
-        password_hint="that domain's SMTP password (Sending > Domain settings > SMTP credentials), not your account password or API key",
+        password_hint=(
+            "that domain's SMTP password (Sending > Domain settings > SMTP credentials), not your account password or"
+            " API key"
+        ),
         limits="per plan; sandbox domains and free accounts deliver only to up to 5 authorized recipients",
         notes="EU-region domains use smtp.eu.mailgun.org. A sandbox domain (sandbox….mailgun.org) is for testing only.",
         docs="https://documentation.mailgun.com/docs/mailgun/user-manual/sending-messages/send-smtp",
@@ -301,5 +355,17 @@ def presets_frame():  # type: ignore[no-untyped-def]
     import pandas as pd
 
     rows = [p.to_dict() for p in PRESETS]
-    cols = ["key", "provider", "host", "ports", "security", "username", "password", "sending_limits", "max_message_mb", "notes", "docs"]
+    cols = [
+        "key",
+        "provider",
+        "host",
+        "ports",
+        "security",
+        "username",
+        "password",
+        "sending_limits",
+        "max_message_mb",
+        "notes",
+        "docs",
+    ]
     return pd.DataFrame(rows, columns=cols)

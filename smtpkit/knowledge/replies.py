@@ -53,39 +53,148 @@ REPLY_CODES: dict[int, ReplyInfo] = dict(
     [
         _r(211, "System status, or system help reply", "The server answered a status or help request."),
         _r(214, "Help message", "The server sent help text meant for a human."),
-        _r(220, "<domain> Service ready", "The server is ready: the greeting, or the go-ahead to start TLS after STARTTLS."),
-        _r(221, "<domain> Service closing transmission channel", "The server is closing the connection politely (usually after QUIT)."),
+        _r(
+            220,
+            "<domain> Service ready",
+            "The server is ready: the greeting, or the go-ahead to start TLS after STARTTLS.",
+        ),
+        _r(
+            221,
+            "<domain> Service closing transmission channel",
+            "The server is closing the connection politely (usually after QUIT).",
+        ),
         _r(235, "Authentication successful", "The server accepted the username and password (or token)."),
         _r(250, "Requested mail action okay, completed", "The command worked: the server accepted it."),
-        _r(251, "User not local; will forward to <forward-path>", "The recipient is elsewhere, but the server will pass the message on."),
-        _r(252, "Cannot VRFY user, but will accept message and attempt delivery", "The server will not confirm the address exists, but will try to deliver."),
-        _r(334, "Server challenge (AUTH)", "The server is waiting for the next piece of the login (a base64 challenge)."),
+        _r(
+            251,
+            "User not local; will forward to <forward-path>",
+            "The recipient is elsewhere, but the server will pass the message on.",
+        ),
+        _r(
+            252,
+            "Cannot VRFY user, but will accept message and attempt delivery",
+            "The server will not confirm the address exists, but will try to deliver.",
+        ),
+        _r(
+            334,
+            "Server challenge (AUTH)",
+            "The server is waiting for the next piece of the login (a base64 challenge).",
+        ),
         _r(354, "Start mail input; end with <CRLF>.<CRLF>", "The server is ready for the message itself."),
-        _r(421, "<domain> Service not available, closing transmission channel", "The server is temporarily refusing and is hanging up: it is busy, overloaded, throttling you, or shutting down. Retrying later may work."),
-        _r(432, "A password transition is needed", "The server wants the password changed (or re-entered in a new format) before it accepts a login (RFC 4954)."),
-        _r(450, "Requested mail action not taken: mailbox unavailable", "A temporary refusal for this mailbox or sender: busy, greylisting, or a policy that wants you to try again later."),
-        _r(451, "Requested action aborted: local error in processing", "A temporary error on the server's side (or a deliberate 'try again later', as greylisting and throttling do)."),
-        _r(452, "Requested action not taken: insufficient system storage", "The server temporarily cannot take more: out of space, or too many recipients in one message."),
-        _r(454, "TLS not available due to temporary reason / Temporary authentication failure", "Something temporary failed: TLS could not start, the login back-end was unavailable, or you are being throttled; retry later."),
-        _r(455, "Server unable to accommodate parameters", "The server cannot handle the parameters given to MAIL or RCPT right now."),
-        _r(500, "Syntax error, command unrecognized", "The server did not understand the command (or the line was too long)."),
-        _r(501, "Syntax error in parameters or arguments", "The command was understood but its argument was not: a malformed address, name or base64 string."),
+        _r(
+            421,
+            "<domain> Service not available, closing transmission channel",
+            "The server is temporarily refusing and is hanging up: it is busy, overloaded, throttling you, or shutting"
+            " down. Retrying later may work.",
+        ),
+        _r(
+            432,
+            "A password transition is needed",
+            "The server wants the password changed (or re-entered in a new format) before it accepts a login (RFC"
+            " 4954).",
+        ),
+        _r(
+            450,
+            "Requested mail action not taken: mailbox unavailable",
+            "A temporary refusal for this mailbox or sender: busy, greylisting, or a policy that wants you to try again"
+            " later.",
+        ),
+        _r(
+            451,
+            "Requested action aborted: local error in processing",
+            "A temporary error on the server's side (or a deliberate 'try again later', as greylisting and throttling"
+            " do).",
+        ),
+        _r(
+            452,
+            "Requested action not taken: insufficient system storage",
+            "The server temporarily cannot take more: out of space, or too many recipients in one message.",
+        ),
+        _r(
+            454,
+            "TLS not available due to temporary reason / Temporary authentication failure",
+            "Something temporary failed: TLS could not start, the login back-end was unavailable, or you are being"
+            " throttled; retry later.",
+        ),
+        _r(
+            455,
+            "Server unable to accommodate parameters",
+            "The server cannot handle the parameters given to MAIL or RCPT right now.",
+        ),
+        _r(
+            500,
+            "Syntax error, command unrecognized",
+            "The server did not understand the command (or the line was too long).",
+        ),
+        _r(
+            501,
+            "Syntax error in parameters or arguments",
+            "The command was understood but its argument was not: a malformed address, name or base64 string.",
+        ),
         _r(502, "Command not implemented", "The server does not support this command at all."),
-        _r(503, "Bad sequence of commands", "The command came at the wrong moment (for example AUTH twice, or RCPT before MAIL)."),
-        _r(504, "Command parameter not implemented", "The server does not support this parameter, e.g. this AUTH mechanism."),
+        _r(
+            503,
+            "Bad sequence of commands",
+            "The command came at the wrong moment (for example AUTH twice, or RCPT before MAIL).",
+        ),
+        _r(
+            504,
+            "Command parameter not implemented",
+            "The server does not support this parameter, e.g. this AUTH mechanism.",
+        ),
         _r(521, "Host does not accept mail", "This server never accepts mail (RFC 7504)."),
         _r(523, "Encryption Needed", "The server requires an encrypted connection for this (RFC 5248)."),
-        _r(530, "Authentication required / Must issue STARTTLS first", "The server refuses until you log in, or until you switch the connection to TLS."),
-        _r(534, "Authentication mechanism is too weak", "The server will not accept this way of logging in; with Gmail it means an App Password is required."),
+        _r(
+            530,
+            "Authentication required / Must issue STARTTLS first",
+            "The server refuses until you log in, or until you switch the connection to TLS.",
+        ),
+        _r(
+            534,
+            "Authentication mechanism is too weak",
+            "The server will not accept this way of logging in; with Gmail it means an App Password is required.",
+        ),
         _r(535, "Authentication credentials invalid", "The server rejected the username and password (or token)."),
-        _r(538, "Encryption required for requested authentication mechanism", "The server accepts this login only over TLS."),
-        _r(550, "Requested action not taken: mailbox unavailable", "A permanent refusal: the mailbox does not exist, or policy forbids this sender, recipient or message."),
-        _r(551, "User not local; please try <forward-path>", "The server will not handle this recipient; it is not theirs."),
-        _r(552, "Requested mail action aborted: exceeded storage allocation", "Too big: the message exceeds a size limit, or the recipient's mailbox is full."),
-        _r(553, "Requested action not taken: mailbox name not allowed", "The address is not allowed: bad syntax, or the server will not let you use it."),
-        _r(554, "Transaction failed / No SMTP service here", "A permanent failure of the whole transaction; at the greeting it means 'no service for you'."),
-        _r(555, "MAIL FROM/RCPT TO parameters not recognized or not implemented", "The server did not accept an extra parameter on MAIL or RCPT (such as SIZE= or SMTPUTF8)."),
-        _r(556, "Domain does not accept mail", "The recipient's domain publishes that it accepts no mail (null MX, RFC 7504)."),
+        _r(
+            538,
+            "Encryption required for requested authentication mechanism",
+            "The server accepts this login only over TLS.",
+        ),
+        _r(
+            550,
+            "Requested action not taken: mailbox unavailable",
+            "A permanent refusal: the mailbox does not exist, or policy forbids this sender, recipient or message.",
+        ),
+        _r(
+            551,
+            "User not local; please try <forward-path>",
+            "The server will not handle this recipient; it is not theirs.",
+        ),
+        _r(
+            552,
+            "Requested mail action aborted: exceeded storage allocation",
+            "Too big: the message exceeds a size limit, or the recipient's mailbox is full.",
+        ),
+        _r(
+            553,
+            "Requested action not taken: mailbox name not allowed",
+            "The address is not allowed: bad syntax, or the server will not let you use it.",
+        ),
+        _r(
+            554,
+            "Transaction failed / No SMTP service here",
+            "A permanent failure of the whole transaction; at the greeting it means 'no service for you'.",
+        ),
+        _r(
+            555,
+            "MAIL FROM/RCPT TO parameters not recognized or not implemented",
+            "The server did not accept an extra parameter on MAIL or RCPT (such as SIZE= or SMTPUTF8).",
+        ),
+        _r(
+            556,
+            "Domain does not accept mail",
+            "The recipient's domain publishes that it accepts no mail (null MX, RFC 7504).",
+        ),
     ]
 )
 
@@ -109,7 +218,9 @@ def reply_info(code: int) -> ReplyInfo:
         return REPLY_CODES[code]
     cls = reply_class(code)
     meaning = _CLASS_MEANING.get(cls, "a reply code outside the SMTP standard")
-    return ReplyInfo(code, "(not a standard reply code)", f"Not a standard code; its first digit {cls} means {meaning}.")
+    return ReplyInfo(
+        code, "(not a standard reply code)", f"Not a standard code; its first digit {cls} means {meaning}."
+    )
 
 
 def explain_reply(code: int) -> str:
@@ -154,7 +265,7 @@ def split_enhanced(text: str) -> tuple[str | None, str]:
     for line in lines:
         lm = _ENHANCED.match(line)
         if lm and ".".join(lm.groups()) == enhanced:
-            line = line[lm.end():]
+            line = line[lm.end() :]
         rest.append(line.strip())
     return enhanced, "\n".join(rest).strip()
 

@@ -139,7 +139,11 @@ _add(
 )
 _add(
     "EE_KEY_TOO_SMALL CA_KEY_TOO_SMALL",
-    Rule("tls.cert.weak_key", "weak_key", "A key in the server's certificate chain is too small for OpenSSL's security level."),
+    Rule(
+        "tls.cert.weak_key",
+        "weak_key",
+        "A key in the server's certificate chain is too small for OpenSSL's security level.",
+    ),
 )
 _add(
     "CA_MD_TOO_WEAK",
@@ -219,7 +223,9 @@ _VERIFY_RULES: dict[int, Rule] = {
         "private CA.",
     ),
     27: _UNTRUSTED,  # CERT_UNTRUSTED
-    18: Rule("tls.cert.self_signed", "verify", "The certificate is signed by its own key."),  # DEPTH_ZERO_SELF_SIGNED_CERT
+    18: Rule(
+        "tls.cert.self_signed", "verify", "The certificate is signed by its own key."
+    ),  # DEPTH_ZERO_SELF_SIGNED_CERT
     9: Rule("tls.cert.not_yet_valid", "verify", "The certificate's validity starts in the future."),
     10: Rule("tls.cert.expired", "verify", "The certificate's validity has ended."),
     62: Rule("tls.cert.hostname_mismatch", "verify", "The certificate does not name the host we asked for."),
@@ -227,18 +233,30 @@ _VERIFY_RULES: dict[int, Rule] = {
     66: Rule("tls.cert.weak_key", "verify", "The server certificate's key is too small."),
     67: Rule("tls.cert.weak_key", "verify", "A CA certificate's key in the chain is too small."),
     68: Rule("tls.cert.weak_signature", "verify", "A certificate in the chain is signed with a weak hash (MD5/SHA-1)."),
-    7: Rule(CERT_INVALID, "verify", "A signature in the chain does not verify: the certificate was altered, or "
-                                    "the server sends an intermediate that did not issue it."),
+    7: Rule(
+        CERT_INVALID,
+        "verify",
+        "A signature in the chain does not verify: the certificate was altered, or "
+        "the server sends an intermediate that did not issue it.",
+    ),
     4: Rule(CERT_INVALID, "verify", "A certificate's signature could not be decrypted with its issuer's key."),
     13: Rule(CERT_INVALID, "verify", "The certificate's notBefore date is malformed."),
     14: Rule(CERT_INVALID, "verify", "The certificate's notAfter date is malformed."),
     22: Rule(CERT_INVALID, "verify", "The chain is longer than the verifier allows."),
     23: Rule(CERT_INVALID, "verify", "The certificate has been revoked by its issuer."),
-    24: Rule(CERT_INVALID, "verify", "A certificate used as a CA is not marked as one (basicConstraints CA:FALSE "
-                                     "or missing), so it may not sign other certificates."),
+    24: Rule(
+        CERT_INVALID,
+        "verify",
+        "A certificate used as a CA is not marked as one (basicConstraints CA:FALSE "
+        "or missing), so it may not sign other certificates.",
+    ),
     25: Rule(CERT_INVALID, "verify", "The chain is deeper than a CA's pathLenConstraint permits."),
-    26: Rule(CERT_INVALID, "verify", "The certificate is not meant for TLS servers: its extendedKeyUsage does "
-                                     "not include serverAuth (e.g. a client or e-mail signing certificate)."),
+    26: Rule(
+        CERT_INVALID,
+        "verify",
+        "The certificate is not meant for TLS servers: its extendedKeyUsage does "
+        "not include serverAuth (e.g. a client or e-mail signing certificate).",
+    ),
     28: Rule(CERT_INVALID, "verify", "The trust store marks this root as rejected for this purpose."),
 }
 
@@ -358,8 +376,9 @@ def explain_tls_error(
         rule = _VERIFY_RULES.get(code_v) if code_v is not None else None
         if rule is None:
             rule = Rule(CERT_INVALID, "verify", f"OpenSSL rejected the certificate: {verify_message or message}.")
-        return TlsError(rule.code, "verify", "CERTIFICATE_VERIFY_FAILED", message, rule.meaning, rule.advice,
-                        code_v, verify_message)
+        return TlsError(
+            rule.code, "verify", "CERTIFICATE_VERIFY_FAILED", message, rule.meaning, rule.advice, code_v, verify_message
+        )
 
     if reason == "timeout":
         return TlsError(
@@ -372,15 +391,22 @@ def explain_tls_error(
         )
     if isinstance(error, OSError) and not isinstance(error, ssl.SSLError):
         if client_cert_requested:
-            return TlsError(HANDSHAKE_FAILED, "client_certificate", reason, message or reason, _CLIENT_CERT_MEANING,
-                            _CLIENT_CERT_ADVICE)
+            return TlsError(
+                HANDSHAKE_FAILED,
+                "client_certificate",
+                reason,
+                message or reason,
+                _CLIENT_CERT_MEANING,
+                _CLIENT_CERT_ADVICE,
+            )
         # ECONNRESET, EPIPE, ECONNABORTED: the peer (or a firewall) tore the connection down.
         return TlsError(HANDSHAKE_FAILED, "closed", reason, message or reason, _CLOSED_MEANING, _CLOSED_ADVICE)
 
     rule = _REASON_RULES.get(reason)
     if client_cert_requested and (rule is None or rule.kind in ("no_shared_cipher", "closed", "client_certificate")):
-        return TlsError(HANDSHAKE_FAILED, "client_certificate", reason, message, _CLIENT_CERT_MEANING,
-                        _CLIENT_CERT_ADVICE)
+        return TlsError(
+            HANDSHAKE_FAILED, "client_certificate", reason, message, _CLIENT_CERT_MEANING, _CLIENT_CERT_ADVICE
+        )
     if rule is None:
         return TlsError(
             HANDSHAKE_FAILED,
@@ -392,8 +418,14 @@ def explain_tls_error(
             "Search for the exact error text above together with your server software's name.",
         )
     if rule.code == WRONG_MODE_IMPLICIT and mode == "starttls":
-        return TlsError(HANDSHAKE_FAILED, "plaintext_after_starttls", reason, message,
-                        _STARTTLS_PLAINTEXT_MEANING, _STARTTLS_PLAINTEXT_ADVICE)
+        return TlsError(
+            HANDSHAKE_FAILED,
+            "plaintext_after_starttls",
+            reason,
+            message,
+            _STARTTLS_PLAINTEXT_MEANING,
+            _STARTTLS_PLAINTEXT_ADVICE,
+        )
     advice = rule.advice.replace("{port}", str(port) if port else "<port>")
     return TlsError(rule.code, rule.kind, reason, message, rule.meaning, advice)
 

@@ -13,10 +13,10 @@ a CA made at start.
 >>> info = ensure_running()   # in a notebook: the lab `smtpkit lab` runs, or one in this kernel
 
 Scenarios are a table (`smtpkit.lab.scenarios`); add one by adding a row, or
-a module ``smtpkit/lab/scenarios_<topic>.py`` exposing ``SCENARIOS``.
+a module of the package ``smtpkit/lab/scenarios/`` exposing ``SCENARIOS``.
 """
 
-from smtpkit.lab.core import (
+from smtpkit.lab.lab import (
     DEFAULT_USER,
     ENV_PASSWORD,
     ENV_STATE,

@@ -47,7 +47,7 @@ GOOD_NAMES: tuple[str, ...] = ("mail.smtpkit.test", "smtp.smtpkit.test", "localh
 # The only name on the `wrong_host` certificate: valid, trusted, and for somebody else.
 WRONG_HOST_NAMES: tuple[str, ...] = ("mail.someone-else.test",)
 
-# Keep this organisation name: smtpkit/checks/tls_step.py (LAB_CA_MARKER) recognises the lab's
+# Keep this organisation name: smtpkit/checks/tls.py (LAB_CA_MARKER) recognises the lab's
 # certificates by it and tells the reader to pass the lab's CA file.
 _ORG = "smtpkit practice lab"
 _DAY = _dt.timedelta(days=1)

@@ -24,7 +24,7 @@ Behaviour a resolver can rely on:
   `max_tcp_clients` TCP connections, each with an idle timeout and a per-message
   deadline so a slow-loris client cannot pin a thread; a bounded query log.
 
->>> from smtpkit.lab.zoneset import lab_zoneset          # doctest: +SKIP
+>>> from smtpkit.lab.zones import lab_zoneset          # doctest: +SKIP
 >>> with DnsServer(lab_zoneset()) as srv:                 # doctest: +SKIP
 ...     print(srv.nameserver)                            # "127.0.0.1:40123"
 """
@@ -381,7 +381,7 @@ class DnsServer:
             conn.settimeout(min(remaining, 1.0))
             try:
                 chunk = conn.recv(n - len(chunks))
-            except socket.timeout:
+            except TimeoutError:
                 continue
             if not chunk:
                 return None

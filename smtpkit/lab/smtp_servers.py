@@ -37,6 +37,7 @@ import collections
 import datetime as _dt
 import email.policy
 import email.utils
+import functools
 import hmac
 import ipaddress
 import json
@@ -83,7 +84,9 @@ _REWORDED = {
     "250 OK": "250 2.0.0 Ok",
     "221 Bye": "221 2.0.0 Bye",
     "220 Ready to start TLS": "220 2.0.0 Ready to start TLS",
-    "552 Error: message size exceeds fixed maximum message size": "552 5.3.4 Message size exceeds fixed maximum message size",
+    "552 Error: message size exceeds fixed maximum message size": (
+        "552 5.3.4 Message size exceeds fixed maximum message size"
+    ),
     "552 Error: Too much mail data": "552 5.3.4 Message size exceeds fixed maximum message size",
     "500 Line too long (see RFC5321 4.5.3.1.6)": "500 5.5.6 Error: line too long (RFC 5321 4.5.3.1.6)",
     "500 Command line too long": "500 5.5.6 Error: command line too long",
@@ -131,7 +134,9 @@ def _wire(reply: str) -> str:
     try:
         reply.encode("utf-8")
     except UnicodeEncodeError:
-        reply = reply.encode("utf-8", "surrogateescape" if _only_escapes(reply) else "replace").decode("utf-8", "replace")
+        reply = reply.encode("utf-8", "surrogateescape" if _only_escapes(reply) else "replace").decode(
+            "utf-8", "replace"
+        )
     return "\r\n".join(reply.replace("\r\n", "\n").split("\n"))
 
 
@@ -815,13 +820,17 @@ class SmtpServers:
                 self.ports[name] = sock.getsockname()[1]
                 continue
             if kind == "silent":
-                factory: Any = lambda rt=rt: _SilentProtocol(rt, self.silent_hold)
-                server = await loop.create_server(factory, self.host, port)
+                server = await loop.create_server(
+                    functools.partial(_SilentProtocol, rt, self.silent_hold), self.host, port
+                )
             else:
-                factory = lambda rt=rt: _LabSMTP(rt, loop)
                 tls = rt.implicit_ctx
                 server = await loop.create_server(
-                    factory, self.host, port, ssl=tls, ssl_handshake_timeout=TLS_HANDSHAKE_TIMEOUT if tls else None
+                    functools.partial(_LabSMTP, rt, loop),
+                    self.host,
+                    port,
+                    ssl=tls,
+                    ssl_handshake_timeout=TLS_HANDSHAKE_TIMEOUT if tls else None,
                 )
             self._servers.append(server)
             self.ports[name] = server.sockets[0].getsockname()[1]

@@ -10,10 +10,10 @@ dnspython's job) plus the few rules an authoritative server needs
 (`ZoneSet.lookup`): NXDOMAIN vs NODATA, empty non-terminals, CNAME chains,
 wildcards, SOA in negative answers, REFUSED outside the served zones.
 
-Writing a lab zone module (``smtpkit/lab/zones_<topic>.py``)
+Writing a lab zone module (``smtpkit/lab/zones/<topic>.py``)
 -----------------------------------------------------------
-Every module of this package named ``zones_*.py`` is discovered by
-`lab_zoneset()`; nothing has to be registered. A module exposes::
+Every module of the package `smtpkit.lab.zones` is discovered by
+`smtpkit.lab.zones.lab_zoneset()`; nothing has to be registered. A module exposes::
 
     ZONES = {                                   # optional but recommended
         "spf-plus-all.test": "SPF record ends in +all: anyone may send as this domain",
@@ -71,12 +71,9 @@ not as delegations: the lab has no child servers.
 
 from __future__ import annotations
 
-import importlib
 import ipaddress
-import pkgutil
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import dns.exception
@@ -103,8 +100,7 @@ __all__ = [
     "Record",
     "ZoneError",
     "ZoneSet",
-    "discover_zone_modules",
-    "lab_zoneset",
+    "is_reverse",
 ]
 
 DEFAULT_TTL = 300
@@ -117,7 +113,7 @@ _CNAME = dns.rdatatype.CNAME
 _SOA = dns.rdatatype.SOA
 _NS = dns.rdatatype.NS
 _ANY = dns.rdatatype.ANY
-_TIMEOUT = "TIMEOUT"
+TIMEOUT_TYPE = "TIMEOUT"
 _WILD = b"*"
 
 
@@ -208,7 +204,9 @@ def _txt_strings(value: Any) -> tuple[bytes, ...]:
         strings = tuple(_text_bytes(v) if isinstance(v, (str, bytes)) else str(v).encode() for v in value)
         for s in strings:
             if len(s) > 255:
-                raise ZoneError(f"a TXT character-string is {len(s)} bytes; the limit is 255 (give one str to auto-split)")
+                raise ZoneError(
+                    f"a TXT character-string is {len(s)} bytes; the limit is 255 (give one str to auto-split)"
+                )
         return strings or (b"",)
     if value is None:
         raise ZoneError("a TXT/SPF record needs a value")
@@ -299,7 +297,9 @@ class ZoneSet:
         for name in list(self._nodes) + list(self._timeout_all) + list(self._timeout_types):
             if not any(name.is_subdomain(a) for a in apexes):
                 if zones is not None:
-                    raise ZoneError(f"{name.to_text()} lies outside the declared zones {[z.to_text() for z in explicit]}")
+                    raise ZoneError(
+                        f"{name.to_text()} lies outside the declared zones {[z.to_text() for z in explicit]}"
+                    )
                 apexes.add(default_apex(name))
         self._apexes = sorted(apexes, key=lambda n: len(n.labels), reverse=True)
         ns_name = to_name(nameserver)
@@ -327,7 +327,7 @@ class ZoneSet:
     def _add(self, rec: Record) -> None:
         name = to_name(rec.name)
         rdtype = str(rec.rdtype).strip().upper()
-        if rdtype == _TIMEOUT:
+        if rdtype == TIMEOUT_TYPE:
             if rec.value in (None, ""):
                 if name not in self._timeout_all:
                     self._timeout_all[name] = frozenset(self._nodes.get(name, {}))
@@ -357,7 +357,9 @@ class ZoneSet:
     def _check_cnames(self) -> None:
         for name, node in self._nodes.items():
             if _CNAME in node and len(node[_CNAME]) > 1:
-                raise ZoneError(f"{name.to_text()} has {len(node[_CNAME])} CNAME records; a name can alias only one target")
+                raise ZoneError(
+                    f"{name.to_text()} has {len(node[_CNAME])} CNAME records; a name can alias only one target"
+                )
             if _CNAME in node and set(node) - {_CNAME}:
                 others = ", ".join(sorted(dns.rdatatype.to_text(t) for t in node if t != _CNAME))
                 raise ZoneError(f"{name.to_text()} has a CNAME and other data ({others}); RFC 1034 §3.6.2 forbids that")
@@ -388,9 +390,9 @@ class ZoneSet:
             copies: list[Record] = []
             for entry in entries or []:
                 if isinstance(entry, str):
-                    if entry.strip().upper() != _TIMEOUT:
+                    if entry.strip().upper() != TIMEOUT_TYPE:
                         raise ZoneError(f"zonedata {name}: unknown entry {entry!r} (only TIMEOUT may stand alone)")
-                    records.append(Record(name, _TIMEOUT))
+                    records.append(Record(name, TIMEOUT_TYPE))
                     continue
                 if not isinstance(entry, Mapping):
                     raise ZoneError(f"zonedata {name}: entry {entry!r} is not a mapping like 'TXT: ...'")
@@ -400,8 +402,8 @@ class ZoneSet:
                         has_txt = True
                     if value == "NONE":
                         continue  # "no record of this type", but it still stops the SPF->TXT copy
-                    if value == _TIMEOUT:
-                        records.append(Record(name, _TIMEOUT, rdtype))
+                    if value == TIMEOUT_TYPE:
+                        records.append(Record(name, TIMEOUT_TYPE, rdtype))
                         continue
                     value = _zonedata_value(rdtype, value)
                     records.append(Record(name, rdtype, value))
@@ -417,15 +419,13 @@ class ZoneSet:
 
         def order(apex: dns.name.Name) -> tuple[int, str]:
             text = apex.to_text(omit_final_dot=True)
-            return (0 if text == HEALTHY_DOMAIN else 2 if _is_reverse(apex) else 1, text)
+            return (0 if text == HEALTHY_DOMAIN else 2 if is_reverse(apex) else 1, text)
 
         return [a.to_text(omit_final_dot=True) for a in sorted(self._apexes, key=order)]
 
     def zone_descriptions(self) -> dict[str, str]:
         """Apex -> what the zone demonstrates (from each module's ``ZONES``)."""
-        return {
-            name: self._descriptions.get(to_name(name), "") for name in self.zone_names()
-        }
+        return {name: self._descriptions.get(to_name(name), "") for name in self.zone_names()}
 
     def zone_of(self, name: str | dns.name.Name) -> dns.name.Name | None:
         qname = to_name(name)
@@ -452,16 +452,30 @@ class ZoneSet:
                 )
         for name, allowed in sorted(self._timeout_all.items()):
             kept = ", ".join(sorted(dns.rdatatype.to_text(t) for t in allowed)) or "none"
-            out.append({"name": name.to_text(omit_final_dot=True), "type": _TIMEOUT, "ttl": 0, "value": f"(no answer, except {kept})"})
+            out.append(
+                {
+                    "name": name.to_text(omit_final_dot=True),
+                    "type": TIMEOUT_TYPE,
+                    "ttl": 0,
+                    "value": f"(no answer, except {kept})",
+                }
+            )
         for name, types in sorted(self._timeout_types.items()):
             for t in sorted(types):
-                out.append({"name": name.to_text(omit_final_dot=True), "type": _TIMEOUT, "ttl": 0, "value": f"(no answer for {dns.rdatatype.to_text(t)})"})
+                out.append(
+                    {
+                        "name": name.to_text(omit_final_dot=True),
+                        "type": TIMEOUT_TYPE,
+                        "ttl": 0,
+                        "value": f"(no answer for {dns.rdatatype.to_text(t)})",
+                    }
+                )
         return out
 
     def to_text(self) -> str:
         """Zone-file-like text of everything served (TIMEOUT names as comments)."""
         lines = [rrset.to_text() for rrset in self.rrsets()]
-        lines += [f"; {r['name']} {r['type']} {r['value']}" for r in self.rows() if r["type"] == _TIMEOUT]
+        lines += [f"; {r['name']} {r['type']} {r['value']}" for r in self.rows() if r["type"] == TIMEOUT_TYPE]
         return "\n".join(lines) + "\n"
 
     def __len__(self) -> int:
@@ -586,73 +600,5 @@ def _zonedata_value(rdtype: str, value: Any) -> Any:
     return str(value)
 
 
-# -- the lab's zones --------------------------------------------------------------------------
-
-
-def discover_zone_modules() -> list[str]:
-    """Dotted names of every ``smtpkit/lab/zones_*.py`` module, ``zones_healthy`` first."""
-    here = Path(__file__).resolve().parent
-    found = sorted(
-        f"smtpkit.lab.{m.name}"
-        for m in pkgutil.iter_modules([str(here)])
-        if m.name.startswith("zones_") and not m.ispkg
-    )
-    first = "smtpkit.lab.zones_healthy"
-    if first in found:
-        found.remove(first)
-        found.insert(0, first)
-    return found
-
-
-def lab_zoneset(ip: str = "127.0.0.1", *, modules: Iterable[str] | None = None) -> ZoneSet:
-    """Every lab zone (healthy and broken domains) for a lab listening on `ip`.
-
-    A module that fails to import or returns unusable records raises
-    `ZoneError` naming the module: a broken scenario must be noticed when the lab
-    starts, not as a puzzling NXDOMAIN in a notebook later.
-    """
-    records: list[Record] = []
-    zones: list[str] = []
-    descriptions: dict[str, str] = {}
-    owners: dict[tuple[dns.name.Name, str], str] = {}
-    for module_name in modules if modules is not None else discover_zone_modules():
-        try:
-            module = importlib.import_module(module_name)
-        except Exception as exc:  # a scenario author's mistake must name the module
-            raise ZoneError(f"lab zone module {module_name} failed to import: {type(exc).__name__}: {exc}") from exc
-        fn = getattr(module, "records", None)
-        if not callable(fn):
-            raise ZoneError(f"lab zone module {module_name} has no records(ip) function")
-        try:
-            produced = [Record.coerce(r) for r in fn(ip)]
-        except ZoneError as exc:
-            raise ZoneError(f"lab zone module {module_name}: {exc}") from exc
-        declared = dict(getattr(module, "ZONES", {}) or {})
-        module_apexes = [to_name(z) for z in declared]
-        for rec in produced:
-            try:
-                name = to_name(rec.name)
-                if str(rec.rdtype).upper() != _TIMEOUT:
-                    make_rdata(str(rec.rdtype).upper(), rec.value)
-            except ZoneError as exc:
-                raise ZoneError(f"lab zone module {module_name}: record {rec}: {exc}") from None
-            key = (name, str(rec.rdtype).upper())
-            if key in owners and owners[key] != module_name:
-                raise ZoneError(f"{rec.name} {rec.rdtype} is defined by both {owners[key]} and {module_name}; scenarios must not share records")
-            owners[key] = module_name
-            if module_apexes and not any(name.is_subdomain(a) for a in module_apexes) and not _is_reverse(name):
-                raise ZoneError(f"lab zone module {module_name}: {rec.name} lies outside its ZONES {sorted(declared)}")
-            if not module_apexes or _is_reverse(name):
-                apex = default_apex(name)
-                zones.append(apex.to_text())
-        zones.extend(declared)
-        descriptions.update(declared)
-        records.extend(produced)
-    try:
-        return ZoneSet(records, zones=zones, descriptions=descriptions)
-    except ZoneError as exc:
-        raise ZoneError(f"lab zones: {exc}") from exc
-
-
-def _is_reverse(name: dns.name.Name) -> bool:
+def is_reverse(name: dns.name.Name) -> bool:
     return name.is_subdomain(dns.name.from_text("in-addr.arpa.")) or name.is_subdomain(dns.name.from_text("ip6.arpa."))

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from smtpkit.knowledge.smtp_errors import classify_socket_error
+from smtpkit.knowledge.socket_errors import classify_socket_error
 from smtpkit.net.dns import NODATA, NXDOMAIN, OK, SERVFAIL, TIMEOUT, DnsAnswer, Resolver
 
 T = TypeVar("T")
@@ -212,7 +212,9 @@ _EAI = {
 def _resolve_system(host: str, budget: float) -> Resolution:
     finished, infos, exc = run_bounded(lambda: socket.getaddrinfo(host, None, type=socket.SOCK_STREAM), budget)
     if not finished:
-        return Resolution(host, TIMEOUT, method="system", error=f"the system resolver gave no answer within {budget:.1f} s")
+        return Resolution(
+            host, TIMEOUT, method="system", error=f"the system resolver gave no answer within {budget:.1f} s"
+        )
     if exc is not None:
         code = getattr(exc, "errno", None)
         status = _EAI.get(code, "error") if isinstance(exc, socket.gaierror) else "error"
@@ -308,7 +310,9 @@ def connect_addresses(addresses: Sequence[str], port: int, deadline: Deadline, t
         wait = deadline.timeout(timeout)
         if wait <= 0:
             result.attempts.append(
-                ConnectAttempt(address, port, family, "skipped", "the session's time limit was used up before this address")
+                ConnectAttempt(
+                    address, port, family, "skipped", "the session's time limit was used up before this address"
+                )
             )
             continue
         start = time.monotonic()
@@ -325,7 +329,9 @@ def connect_addresses(addresses: Sequence[str], port: int, deadline: Deadline, t
                 )
             )
             continue
-        result.attempts.append(ConnectAttempt(address, port, family, "ok", "", None, (time.monotonic() - start) * 1000.0))
+        result.attempts.append(
+            ConnectAttempt(address, port, family, "ok", "", None, (time.monotonic() - start) * 1000.0)
+        )
         result.sock = sock
         break
     return result

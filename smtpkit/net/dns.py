@@ -77,7 +77,9 @@ class Nameserver:
             try:
                 host = socket.getaddrinfo(host, None)[0][4][0]
             except OSError as exc:
-                raise ValueError(f"nameserver {text!r} is not an IP address and could not be resolved ({exc})") from None
+                raise ValueError(
+                    f"nameserver {text!r} is not an IP address and could not be resolved ({exc})"
+                ) from None
         return cls(host, port)
 
     def __str__(self) -> str:
@@ -309,7 +311,10 @@ class Resolver:
             owned = [rrset for rrset in response.answer if rrset.name == chain.canonical_name]
             if owned:
                 ans.records = [r for rrset in owned for r in rrset]
-                ans.texts = [f"{dns.rdatatype.to_text(r.rdtype)} {_rdata_text(dns.rdatatype.to_text(r.rdtype), r)}" for r in ans.records]
+                ans.texts = [
+                    f"{dns.rdatatype.to_text(r.rdtype)} {_rdata_text(dns.rdatatype.to_text(r.rdtype), r)}"
+                    for r in ans.records
+                ]
                 return ans, None
         if chain.answer is not None:
             ans.records = list(chain.answer)
@@ -366,11 +371,21 @@ class Resolver:
                 reply = yield _Exchange(q, ns, timeout, deadline)
                 if isinstance(reply, (dns.exception.Timeout, asyncio.TimeoutError)):
                     last = DnsAnswer(
-                        name=display, rdtype=rdt_text, status=TIMEOUT, nameserver=str(ns), error=f"no answer from {ns} within {timeout:.1f}s"
+                        name=display,
+                        rdtype=rdt_text,
+                        status=TIMEOUT,
+                        nameserver=str(ns),
+                        error=f"no answer from {ns} within {timeout:.1f}s",
                     )
                     continue
                 if isinstance(reply, BaseException):
-                    last = DnsAnswer(name=display, rdtype=rdt_text, status=ERROR, nameserver=str(ns), error=f"{type(reply).__name__}: {reply}")
+                    last = DnsAnswer(
+                        name=display,
+                        rdtype=rdt_text,
+                        status=ERROR,
+                        nameserver=str(ns),
+                        error=f"{type(reply).__name__}: {reply}",
+                    )
                     continue
                 response, used_tcp = reply
                 ans, _ = self._interpret(display, rdt_text, rdt, response)
@@ -411,7 +426,7 @@ class Resolver:
                         reply: _Reply = (await asyncio.wait_for(tcp, ex.timeout + 0.5), True)
                     else:
                         reply = await self._audp_with_fallback(ex.query, ex.ns, ex.timeout, ex.deadline)
-                except (*_QUERY_ERRORS, asyncio.TimeoutError) as exc:
+                except (TimeoutError, *_QUERY_ERRORS) as exc:
                     reply = exc
                 ex = plan.send(reply)
         except StopIteration as done:

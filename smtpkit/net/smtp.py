@@ -43,7 +43,7 @@ from email.policy import SMTP as SMTP_POLICY
 from email.policy import SMTPUTF8 as SMTPUTF8_POLICY
 from typing import Any
 
-from smtpkit.knowledge.smtp_errors import printable
+from smtpkit.knowledge.socket_errors import printable
 from smtpkit.model import Transcript
 from smtpkit.net.connect import Deadline
 from smtpkit.secrets import REDACTED, Secret
@@ -80,7 +80,9 @@ class ProbeError(Exception):
 class ReplyTimeout(ProbeError):
     """No complete reply in time. `by_deadline`: the step/session deadline ran out, not the timeout."""
 
-    def __init__(self, message: str, *, waited: float, by_deadline: bool, partial: bytes = b"", lines: Sequence[bytes] = ()) -> None:
+    def __init__(
+        self, message: str, *, waited: float, by_deadline: bool, partial: bytes = b"", lines: Sequence[bytes] = ()
+    ) -> None:
         super().__init__(message, partial=partial, lines=lines)
         self.waited = waited
         self.by_deadline = by_deadline
@@ -93,7 +95,9 @@ class PeerClosed(ProbeError):
 class ConnectionLost(ProbeError):
     """A socket error (reset, broken pipe, TLS error) in the middle of the conversation."""
 
-    def __init__(self, message: str, *, error: BaseException, partial: bytes = b"", lines: Sequence[bytes] = ()) -> None:
+    def __init__(
+        self, message: str, *, error: BaseException, partial: bytes = b"", lines: Sequence[bytes] = ()
+    ) -> None:
         super().__init__(message, partial=partial, lines=lines)
         self.error = error
 
@@ -326,7 +330,7 @@ class SmtpConnection:
         self.sock.settimeout(remaining)
         try:
             data = self.sock.recv(4096)
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             self._timeout(started, by_deadline, lines)
         except ssl.SSLError as exc:
             raise ConnectionLost(
@@ -334,7 +338,10 @@ class SmtpConnection:
             ) from None
         except OSError as exc:
             raise ConnectionLost(
-                f"connection error while reading: {exc.strerror or exc}", error=exc, partial=bytes(self.buffer), lines=lines
+                f"connection error while reading: {exc.strerror or exc}",
+                error=exc,
+                partial=bytes(self.buffer),
+                lines=lines,
             ) from None
         if not data:
             partial = bytes(self.buffer)
@@ -351,7 +358,8 @@ class SmtpConnection:
         partial = bytes(self.buffer)
         if partial or lines:
             self.transcript.note(
-                f"(no complete reply after {waited:.1f} s; received so far: {printable(b''.join(line + b'|' for line in lines) + partial)})"
+                f"(no complete reply after {waited:.1f} s; received so far:"
+                f" {printable(b''.join(line + b'|' for line in lines) + partial)})"
             )
         else:
             self.transcript.note(f"(no reply after {waited:.1f} s)")
@@ -455,12 +463,14 @@ class SmtpConnection:
         self.sock.settimeout(remaining)
         try:
             self.sock.sendall(data)
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             raise ReplyTimeout(
                 "the server stopped accepting data (send timed out)", waited=remaining, by_deadline=by_deadline
             ) from None
         except OSError as exc:
-            raise ConnectionLost(f"connection error while sending: {getattr(exc, 'strerror', None) or exc}", error=exc) from None
+            raise ConnectionLost(
+                f"connection error while sending: {getattr(exc, 'strerror', None) or exc}", error=exc
+            ) from None
 
     def command(self, line: str, *, log_as: str | None = None, timeout: float | None = None) -> Reply:
         self.send_line(line, log_as=log_as, timeout=timeout)
@@ -511,7 +521,9 @@ class SmtpConnection:
             except OSError:
                 pass
         if leftover:
-            self.transcript.note(f"(discarded {len(leftover)} bytes the server sent in clear after '220 ready': {printable(leftover)})")
+            self.transcript.note(
+                f"(discarded {len(leftover)} bytes the server sent in clear after '220 ready': {printable(leftover)})"
+            )
         return leftover
 
     def upgrade(self, tls_sock: ssl.SSLSocket, description: str = "") -> None:
@@ -519,7 +531,9 @@ class SmtpConnection:
         self.sock = tls_sock
         self.buffer.clear()
         self.tls = True
-        self.transcript.note(f"---- TLS established{': ' + description if description else ''}; everything below is encrypted ----")
+        self.transcript.note(
+            f"---- TLS established{': ' + description if description else ''}; everything below is encrypted ----"
+        )
 
     def close(self, quit_first: bool = True, timeout: float = 1.0) -> None:
         """Say QUIT (briefly, errors ignored) and close; a diagnosis never fails because of QUIT."""

@@ -17,7 +17,7 @@ This is the only TLS code that touches sockets. It does three things a plain
   connection to learn what the server actually speaks, so the report can say
   "the server only speaks TLS 1.0" instead of "protocol version".
 
-Results are a `TlsOutcome` dataclass; explaining it is `smtpkit.checks.tls_step`.
+Results are a `TlsOutcome` dataclass; explaining it is `smtpkit.checks.tls`.
 """
 
 from __future__ import annotations
@@ -592,8 +592,20 @@ def _follow_up(
         return
     if out.error_kind == "verify" and opts.fetch_unverified:
         purpose, label, ctx = "unverified, to read the certificate", "unverified", make_unverified_context()
-    elif out.error_kind in ("protocol_version", "no_shared_cipher", "weak_dh", "weak_key", "weak_signature",
-                            "legacy_renegotiation", "closed", "handshake") and opts.legacy_probe:
+    elif (
+        out.error_kind
+        in (
+            "protocol_version",
+            "no_shared_cipher",
+            "weak_dh",
+            "weak_key",
+            "weak_signature",
+            "legacy_renegotiation",
+            "closed",
+            "handshake",
+        )
+        and opts.legacy_probe
+    ):
         purpose, label = "permissive (TLS 1.0+, all ciphers), to learn what the server speaks", "permissive"
         ctx = make_permissive_context()
     else:
@@ -660,9 +672,7 @@ def _connect(host: str, port: int, deadline: float) -> socket.socket:
         raise socket.gaierror(socket.EAI_NONAME, f"{host!r} is not a valid host name ({exc})") from None
 
 
-def probe_implicit_tls(
-    host: str, port: int, opts: TlsOptions, deadline: float | None = None
-) -> TlsOutcome:
+def probe_implicit_tls(host: str, port: int, opts: TlsOptions, deadline: float | None = None) -> TlsOutcome:
     """Connect to host:port and handshake at once (implicit TLS), reconnecting for follow-ups.
 
     Connection errors (refused, unreachable, timeout) are raised as OSError:

@@ -141,8 +141,10 @@ def execute_notebook(
         # The kernel's own log lines ("Parent appears to have exited") are noise for a report's
         # reader; what a cell says is in its outputs, and a dying kernel raises DeadKernelError.
         client.execute(
-            env=kernel_environment(env, secret_env), cwd=str(workdir),
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=kernel_environment(env, secret_env),
+            cwd=str(workdir),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
     except CellTimeoutError as exc:
         aborted = redact(f"a cell ran longer than {cell_timeout:g} s and was stopped: {exc}")

@@ -57,7 +57,9 @@ def html_exporter(*, hide_code: bool = True):  # type: ignore[no-untyped-def]
     exporter.template_file = _TEMPLATE_NAME
     from nbconvert.preprocessors import TagRemovePreprocessor
 
-    exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={INTERACTIVE_TAG}, enabled=True), enabled=True)
+    exporter.register_preprocessor(
+        TagRemovePreprocessor(remove_cell_tags={INTERACTIVE_TAG}, enabled=True), enabled=True
+    )
     return exporter
 
 
@@ -72,7 +74,9 @@ def notebook_to_html(nb: nbformat.NotebookNode, *, title: str | None = None, hid
     return redact(body)
 
 
-def write_html(nb: nbformat.NotebookNode, path: str | Path, *, title: str | None = None, hide_code: bool = True) -> Path:
+def write_html(
+    nb: nbformat.NotebookNode, path: str | Path, *, title: str | None = None, hide_code: bool = True
+) -> Path:
     out = Path(path)
     out.write_text(notebook_to_html(nb, title=title, hide_code=hide_code), encoding="utf-8")
     return out
@@ -91,7 +95,7 @@ class _ResourceFinder(HTMLParser):
         self._in_style = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k.lower(): (v or "") for k, v in attrs}
+        a = {k.lower(): v or "" for k, v in attrs}
         if tag == "script" and _REMOTE.match(a.get("src", "")):
             self.found.append(f"script {a['src']}")
         elif tag == "link" and _REMOTE.match(a.get("href", "")):

@@ -43,14 +43,13 @@ class Scorecard:
     def to_frame(self):  # type: ignore[no-untyped-def]
         import pandas as pd
 
-        return pd.DataFrame([r.to_row() for r in self.rows], columns=["practice", "status", "evidence", "why it matters"])
+        return pd.DataFrame(
+            [r.to_row() for r in self.rows], columns=["practice", "status", "evidence", "why it matters"]
+        )
 
     def _repr_html_(self) -> str:
         table = html_table([r.to_row() for r in self.rows])
-        return (
-            f'{_CSS}<div class="{ROOT_CLASSES}">'
-            f"<p><strong>Best practices: {self.score}</strong></p>{table}</div>"
-        )
+        return f'{_CSS}<div class="{ROOT_CLASSES}"><p><strong>Best practices: {self.score}</strong></p>{table}</div>'
 
     def to_text(self) -> str:
         rows = [{**r.to_row(), "status": r.status.upper()} for r in self.rows]
@@ -82,7 +81,10 @@ def _not_checked(practice: str, why: str, reason: str) -> Practice:
 
 
 def encryption(server: Report | None) -> Practice:
-    name, why = "Encryption in use (TLS)", "Without TLS, messages and passwords cross the network readable by anyone on the path."
+    name, why = (
+        "Encryption in use (TLS)",
+        "Without TLS, messages and passwords cross the network readable by anyone on the path.",
+    )
     tls = _step(server, "tls")
     if tls is None:
         return _not_checked(name, why, "no server was diagnosed")
@@ -97,7 +99,10 @@ def encryption(server: Report | None) -> Practice:
 
 
 def certificate(server: Report | None) -> Practice:
-    name, why = "Certificate healthy", "Clients refuse (or should refuse) a certificate that is expired, self-signed or for another name."
+    name, why = (
+        "Certificate healthy",
+        "Clients refuse (or should refuse) a certificate that is expired, self-signed or for another name.",
+    )
     tls = _step(server, "tls")
     if tls is None or tls.status.value == "skip":
         return _not_checked(name, why, "no TLS handshake to inspect")
@@ -113,7 +118,10 @@ def certificate(server: Report | None) -> Practice:
 
 
 def authentication(server: Report | None) -> Practice:
-    name, why = "Strong authentication", "A login only over an encrypted connection, with an app password or OAuth, keeps the account safe."
+    name, why = (
+        "Strong authentication",
+        "A login only over an encrypted connection, with an app password or OAuth, keeps the account safe.",
+    )
     auth = _step(server, "auth")
     if auth is None:
         return _not_checked(name, why, "no server was diagnosed")
@@ -133,7 +141,10 @@ _ALL = re.compile(r"(?:^|\s)([-~?+]?)all(?:\s|$)", re.I)
 
 
 def spf(domain: Report | None) -> Practice:
-    name, why = "SPF in place and enforcing", "SPF lists who may send for the domain; '-all' tells receivers to refuse everyone else."
+    name, why = (
+        "SPF in place and enforcing",
+        "SPF lists who may send for the domain; '-all' tells receivers to refuse everyone else.",
+    )
     step = _step(domain, "spf")
     if step is None:
         return _not_checked(name, why, "no domain was checked")
@@ -148,21 +159,31 @@ def spf(domain: Report | None) -> Practice:
         return Practice(name, "warn" if step.status.value == "warn" else "pass", "ends with -all (refuse others)", why)
     if qualifier == "~":
         return Practice(name, "warn", "ends with ~all (softfail: others are only marked)", why)
-    return Practice(name, "fail", f"does not refuse other senders ({(qualifier or '') + 'all' if m else 'no all term'})", why)
+    return Practice(
+        name, "fail", f"does not refuse other senders ({(qualifier or '') + 'all' if m else 'no all term'})", why
+    )
 
 
 def dkim(domain: Report | None) -> Practice:
-    name, why = "DKIM in place", "A DKIM signature proves the message came from the domain and was not changed on the way."
+    name, why = (
+        "DKIM in place",
+        "A DKIM signature proves the message came from the domain and was not changed on the way.",
+    )
     step = _step(domain, "dkim")
     if step is None:
         return _not_checked(name, why, "no domain was checked")
     if step.status.value in ("pass", "info"):
         return Practice(name, "pass", step.summary, why)
-    return Practice(name, step.status.value if step.status.value != "skip" else "fail", _codes(step, "dkim") or step.summary, why)
+    return Practice(
+        name, step.status.value if step.status.value != "skip" else "fail", _codes(step, "dkim") or step.summary, why
+    )
 
 
 def dmarc(domain: Report | None) -> Practice:
-    name, why = "DMARC in place and enforcing", "DMARC with p=quarantine or p=reject stops others from sending as your domain."
+    name, why = (
+        "DMARC in place and enforcing",
+        "DMARC with p=quarantine or p=reject stops others from sending as your domain.",
+    )
     step = _step(domain, "dmarc")
     if step is None:
         return _not_checked(name, why, "no domain was checked")

@@ -55,11 +55,21 @@ class Result(str, enum.Enum):
 RESULT_MEANING = {
     Result.PASS: "{ip} is authorised to send mail for {domain}.",
     Result.FAIL: "{ip} is not authorised to send mail for {domain}; the domain asks receivers to reject such mail.",
-    Result.SOFTFAIL: "{ip} is probably not authorised to send mail for {domain} (~all): receivers accept the mail but treat it as suspicious, often as spam.",
-    Result.NEUTRAL: "{domain}'s SPF record makes no statement about {ip} (neutral): receivers treat it as if there were no SPF.",
+    Result.SOFTFAIL: (
+        "{ip} is probably not authorised to send mail for {domain} (~all): receivers accept the mail but treat it as"
+        " suspicious, often as spam."
+    ),
+    Result.NEUTRAL: (
+        "{domain}'s SPF record makes no statement about {ip} (neutral): receivers treat it as if there were no SPF."
+    ),
     Result.NONE: "{domain} publishes no SPF record, so receivers cannot tell whether {ip} may send its mail.",
-    Result.PERMERROR: "{domain}'s SPF record cannot be evaluated ({reason}); receivers treat this as a permanent error, and many reject or distrust the mail.",
-    Result.TEMPERROR: "A DNS problem stopped the SPF check of {domain} ({reason}); receivers usually defer the mail and retry later.",
+    Result.PERMERROR: (
+        "{domain}'s SPF record cannot be evaluated ({reason}); receivers treat this as a permanent error, and many"
+        " reject or distrust the mail."
+    ),
+    Result.TEMPERROR: (
+        "A DNS problem stopped the SPF check of {domain} ({reason}); receivers usually defer the mail and retry later."
+    ),
 }
 
 _QUALIFIER_RESULT = {"+": Result.PASS, "-": Result.FAIL, "~": Result.SOFTFAIL, "?": Result.NEUTRAL}
@@ -259,13 +269,16 @@ class _Evaluation:
         if self.void > MAX_VOID_LOOKUPS:
             raise _Abort(
                 Result.PERMERROR,
-                f"'{tt.term}' is void lookup number {self.void} ({q.name} {q.status}); SPF allows at most {MAX_VOID_LOOKUPS}",
+                f"'{tt.term}' is void lookup number {self.void} ({q.name} {q.status}); SPF allows at most"
+                f" {MAX_VOID_LOOKUPS}",
                 "void_limit",
                 tt.term,
             )
 
     def temperror(self, tt: TermTrace, q: DnsQuery) -> _Abort:
-        return _Abort(Result.TEMPERROR, f"DNS {q.rdtype} lookup of {q.name} failed: {q.status} {q.error}".strip(), "dns", tt.term)
+        return _Abort(
+            Result.TEMPERROR, f"DNS {q.rdtype} lookup of {q.name} failed: {q.status} {q.error}".strip(), "dns", tt.term
+        )
 
     def addresses(self, name: str, tt: TermTrace, *, for_ptr: bool = False) -> list[str] | None:
         """A/AAAA of `name` (by the client's family); None when void/invalid; temperror on DNS errors."""
@@ -304,7 +317,9 @@ class _Evaluation:
             candidates = [n for n in names if n.lower() == w or n.lower().endswith("." + w)]
         else:
             candidates = names
-        validated = [n for n in candidates if (addrs := self.addresses(n, tt, for_ptr=True)) and self.ip_in(addrs, None)]
+        validated = [
+            n for n in candidates if (addrs := self.addresses(n, tt, for_ptr=True)) and self.ip_in(addrs, None)
+        ]
         return q, names, validated
 
     def p_macro(self, domain: str) -> str:
@@ -369,12 +384,30 @@ class _Evaluation:
         if record.errors:
             err = record.errors[0]
             node.terms.insert(
-                0, TermTrace(err.term, "error", "syntax", err.position, matched=None, result="permerror", note=err.message, evaluated=True)
+                0,
+                TermTrace(
+                    err.term,
+                    "error",
+                    "syntax",
+                    err.position,
+                    matched=None,
+                    result="permerror",
+                    note=err.message,
+                    evaluated=True,
+                ),
             )
-            raise _Abort(Result.PERMERROR, f"syntax error in {domain}'s record at '{err.term}': {err.message}", "syntax", err.term, domain)
+            raise _Abort(
+                Result.PERMERROR,
+                f"syntax error in {domain}'s record at '{err.term}': {err.message}",
+                "syntax",
+                err.term,
+                domain,
+            )
         return self._evaluate(node, record, domain, ctx, stack)
 
-    def _evaluate(self, node: TraceNode, record: Record, domain: str, ctx: MacroContext, stack: tuple[str, ...]) -> _Outcome:
+    def _evaluate(
+        self, node: TraceNode, record: Record, domain: str, ctx: MacroContext, stack: tuple[str, ...]
+    ) -> _Outcome:
         traces = dict(zip((id(t) for t in record.terms), node.terms, strict=True))
         exp_term = record.exp
         exp_info = (exp_term, ctx, traces[id(exp_term)]) if exp_term is not None else None
@@ -430,8 +463,12 @@ class _Evaluation:
                         redirect.text,
                     )
                 if target.lower() in stack:
-                    raise _Abort(Result.PERMERROR, f"redirect loop: {' -> '.join(stack)} -> {target}", "loop", redirect.text)
-                sub = self.check_host(target, ctx.with_domain(target), "redirect", node.depth + 1, (*stack, target.lower()))
+                    raise _Abort(
+                        Result.PERMERROR, f"redirect loop: {' -> '.join(stack)} -> {target}", "loop", redirect.text
+                    )
+                sub = self.check_host(
+                    target, ctx.with_domain(target), "redirect", node.depth + 1, (*stack, target.lower())
+                )
             except _Abort as exc:
                 tt.result = exc.result.value
                 tt.note = tt.note or exc.message
@@ -444,7 +481,9 @@ class _Evaluation:
             if sub.result is Result.NONE:
                 tt.result = Result.PERMERROR.value
                 tt.note = f"{target} has no SPF record, so the redirect is a permanent error"
-                raise _Abort(Result.PERMERROR, f"redirect={target}: {target} has no SPF record", "target_missing", redirect.text)
+                raise _Abort(
+                    Result.PERMERROR, f"redirect={target}: {target} has no SPF record", "target_missing", redirect.text
+                )
             tt.matched = True
             tt.result = sub.result.value
             tt.note = "no mechanism matched, so the redirected record decides"
@@ -530,7 +569,9 @@ class _Evaluation:
             if validated:
                 tt.note = f"{self.ip} has the confirmed host name {validated[0]}, which is within {target}"
                 return True, None
-            tt.note = f"no confirmed host name of {self.ip} is within {target}" + (f" (PTR: {', '.join(names)})" if names else "")
+            tt.note = f"no confirmed host name of {self.ip} is within {target}" + (
+                f" (PTR: {', '.join(names)})" if names else ""
+            )
             return False, None
         if name == "exists":
             q, ans = self.query(target, "A")
@@ -547,7 +588,8 @@ class _Evaluation:
             if _name_problem(target) or domain_problem(target):
                 raise _Abort(
                     Result.PERMERROR,
-                    f"include target '{target}' is not a valid domain ({_name_problem(target) or domain_problem(target)})",
+                    f"include target '{target}' is not a valid domain"
+                    f" ({_name_problem(target) or domain_problem(target)})",
                     "target_missing",
                     term.text,
                 )
@@ -570,7 +612,9 @@ class _Evaluation:
                     term.text,
                 )
             matched = sub.result is Result.PASS
-            tt.note = f"{target} gives {sub.result.value}: " + ("the include matches" if matched else "the include does not match")
+            tt.note = f"{target} gives {sub.result.value}: " + (
+                "the include matches" if matched else "the include does not match"
+            )
             return matched, sub
         raise AssertionError(name)  # pragma: no cover
 
@@ -652,7 +696,9 @@ def check_host(
     full_sender = f"{local or 'postmaster'}@{sdom or domain}"
     resolver = resolver or Resolver()
     ev = _Evaluation(addr, resolver, started + deadline)
-    ctx = MacroContext(ip=addr, sender=full_sender, domain=domain, helo=helo or "", receiver=receiver, validated_name=ev.p_macro)
+    ctx = MacroContext(
+        ip=addr, sender=full_sender, domain=domain, helo=helo or "", receiver=receiver, validated_name=ev.p_macro
+    )
     reason = kind = err_term = err_domain = ""
     mechanism: str | None = None
     path: list[str] = []
@@ -673,7 +719,11 @@ def check_host(
     if result is Result.FAIL:
         explanation = ev.explanation(exp_info)
         if explanation is None:
-            explanation = default_explanation if default_explanation is not None else RESULT_MEANING[Result.FAIL].format(ip=addr, domain=domain, reason=reason)
+            explanation = (
+                default_explanation
+                if default_explanation is not None
+                else RESULT_MEANING[Result.FAIL].format(ip=addr, domain=domain, reason=reason)
+            )
     else:
         explanation = RESULT_MEANING[result].format(ip=addr, domain=domain, reason=reason or "unknown reason")
     return SpfResult(

@@ -209,7 +209,9 @@ def read_term(term: Term, domain: str | None) -> TermReading:
     elif name == "ptr":
         where = "your domain" if target is None else target
         reading = f"any server whose confirmed reverse-DNS name ends in {where}"
-        note = (note + "; " if note else "") + "ptr is deprecated (RFC 7208 §5.5): slow, unreliable, and some receivers ignore it"
+        note = (
+            note + "; " if note else ""
+        ) + "ptr is deprecated (RFC 7208 §5.5): slow, unreliable, and some receivers ignore it"
     elif name in ("ip4", "ip6"):
         reading = _network_words(term)
     elif name == "exists":
@@ -231,7 +233,9 @@ def explain_record(record: str, domain: str | None = None) -> Reading:
     """Read an SPF record in plain words: one row per term and a summary.
 
     >>> explain_record("v=spf1 mx a ip4:192.168.1.1 include:thirdparty.com -all", domain="example.com").summary
-    "Allow your domain's MX servers, your domain's A record, the address 192.168.1.1, any server authorised by thirdparty.com, and strictly fail everyone else."
+    ... # doctest: +NORMALIZE_WHITESPACE
+    "Allow your domain's MX servers, your domain's A record, the address 192.168.1.1, any server authorised
+    by thirdparty.com, and strictly fail everyone else."
     """
     parsed = parse_record(record)
     reading = Reading(record=record, domain=domain or "")
@@ -275,7 +279,9 @@ def explain_record(record: str, domain: str | None = None) -> Reading:
     elif redirect is not None:
         sentences.append(f"The redirect to {redirect.domain_spec} is never used, because 'all' always matches first.")
     elif not all_reading:
-        sentences.append("Everyone else gets neutral (no statement), because the record has no 'all' term and no redirect.")
+        sentences.append(
+            "Everyone else gets neutral (no statement), because the record has no 'all' term and no redirect."
+        )
     ignored = [t.text for t in terms if t.kind == "mechanism"][len(allowed) + len(tail) + (1 if all_reading else 0) :]
     if ignored:
         sentences.append(f"Terms after 'all' are never reached: {' '.join(ignored)}.")
@@ -283,11 +289,15 @@ def explain_record(record: str, domain: str | None = None) -> Reading:
     if cost:
         sentences.append(
             f"This record itself uses {cost} of the 10 DNS lookups a receiver allows"
-            + (" (each include adds the lookups of the record it names)." if any(t.name in ("include",) or (t.kind == "modifier" and t.name == "redirect") for t in terms) else ".")
+            + (
+                " (each include adds the lookups of the record it names)."
+                if any(t.name in ("include",) or (t.kind == "modifier" and t.name == "redirect") for t in terms)
+                else "."
+            )
         )
     if reading.errors:
-        sentences.append("It has syntax errors, so receivers ignore it entirely (permerror): " + "; ".join(reading.errors) + ".")
+        sentences.append(
+            "It has syntax errors, so receivers ignore it entirely (permerror): " + "; ".join(reading.errors) + "."
+        )
     reading.summary = " ".join(sentences)
     return reading
-
-

@@ -35,7 +35,10 @@ MAX_DEPTH = 12
 MAX_QUERIES = 400
 ANALYSIS_DEADLINE = 20.0
 _TAIL_QUERIES = 24  # SPF + A + AAAA + MX + 10 MX hosts x A/AAAA, after the walk
-TRUNCATED_NOTE = "not analysed: the analysis stopped after {queries} DNS queries / {seconds:g} s (a record tree this large is broken anyway)"
+TRUNCATED_NOTE = (
+    "not analysed: the analysis stopped after {queries} DNS queries / {seconds:g} s (a record tree this large is broken"
+    " anyway)"
+)
 TOO_LONG = 450  # characters; RFC 7208 §3.4 asks to keep answers within 512-byte UDP
 MAX_FLATTEN = 16  # networks we are willing to paste in place of an include
 
@@ -163,7 +166,10 @@ class SpfAnalysis:
             rows.append(
                 {
                     "term": f"{indent}[{node.via}] {node.domain}",
-                    "record": node.record or (f"({len(node.records)} records)" if node.records else f"(no SPF: {node.status})"),
+                    "record": (
+                        node.record
+                        or (f"({len(node.records)} records)" if node.records else f"(no SPF: {node.status})")
+                    ),
                     "lookups": node.total_lookups,
                     "note": node.note,
                 }
@@ -317,10 +323,14 @@ class _Walker:
             self.an.missing_targets.append((node.domain, t.text, target, domain_problem(target) or ""))
             node.flattenable = False
             return 1
-        child = self.node(target, "include" if t.kind == "mechanism" else "redirect", t.text, node.depth + 1, (*stack, target.lower()))
+        child = self.node(
+            target, "include" if t.kind == "mechanism" else "redirect", t.text, node.depth + 1, (*stack, target.lower())
+        )
         node.children.append(child)
         if child.status in ("nxdomain", "nodata") or (child.status == "ok" and not child.records):
-            self.an.missing_targets.append((node.domain, t.text, target, child.status if child.status != "ok" else "no v=spf1 record"))
+            self.an.missing_targets.append(
+                (node.domain, t.text, target, child.status if child.status != "ok" else "no v=spf1 record")
+            )
         if not child.flattenable or child.record is None:
             node.flattenable = False
         node.networks += child.networks
@@ -472,21 +482,40 @@ def lint_findings(
         elif an.txt_records:
             detail = f"{d} has {len(an.txt_records)} TXT record(s), but none starts with v=spf1."
         elif an.txt_status == "nxdomain":
-            detail = f"{d} does not exist in DNS at all (NXDOMAIN): check the spelling, and that the domain is registered and delegated."
+            detail = (
+                f"{d} does not exist in DNS at all (NXDOMAIN): check the spelling, and that the domain is registered"
+                " and delegated."
+            )
         else:
             detail = f"{d} has no TXT records at all ({an.txt_status})."
-        out.append(finding("spf.missing", evidence=f"TXT {d}: " + (" | ".join(an.txt_records) or an.txt_status), domain=d, detail=detail, suggested=suggest_record(an, ip)))
+        out.append(
+            finding(
+                "spf.missing",
+                evidence=f"TXT {d}: " + (" | ".join(an.txt_records) or an.txt_status),
+                domain=d,
+                detail=detail,
+                suggested=suggest_record(an, ip),
+            )
+        )
         if an.spf99_records:
             out.append(_rr99(an, suggest_record(an, ip)))
         return out
     if len(an.spf_records) > 1:
         merged = merge_records(an.spf_records)
-        out.append(finding("spf.multiple_records", evidence="\n".join(an.spf_records), domain=d, count=len(an.spf_records), merged=merged))
+        out.append(
+            finding(
+                "spf.multiple_records",
+                evidence="\n".join(an.spf_records),
+                domain=d,
+                count=len(an.spf_records),
+                merged=merged,
+            )
+        )
         return out
     record = an.spf_records[0]
     parsed = an.parsed or parse_record(record)
     if parsed.errors:
-        replace = {p.term: (p.suggestion or "") for p in parsed.errors}
+        replace = {p.term: p.suggestion or "" for p in parsed.errors}
         corrected = edit_record(record, replace=replace)
         for p in parsed.errors[:5]:
             out.append(
@@ -526,10 +555,21 @@ def _rr99(an: SpfAnalysis, txt_record: str) -> Finding:
     if not an.spf_records:
         detail = "Only the type-99 record exists, so receivers see no SPF at all."
     elif same:
-        detail = "It is identical to the TXT record, so it is harmless today, but it is one more copy to forget when the TXT record changes."
+        detail = (
+            "It is identical to the TXT record, so it is harmless today, but it is one more copy to forget when the TXT"
+            " record changes."
+        )
     else:
-        detail = "It differs from the TXT record, which confuses anyone reading the DNS; receivers use only the TXT one."
-    return finding("spf.deprecated_rr_type", evidence=f"SPF (type 99) {an.domain}: " + " | ".join(an.spf99_records), domain=an.domain, detail=detail, txt_record=txt_record)
+        detail = (
+            "It differs from the TXT record, which confuses anyone reading the DNS; receivers use only the TXT one."
+        )
+    return finding(
+        "spf.deprecated_rr_type",
+        evidence=f"SPF (type 99) {an.domain}: " + " | ".join(an.spf99_records),
+        domain=an.domain,
+        detail=detail,
+        txt_record=txt_record,
+    )
 
 
 def _limit_findings(an: SpfAnalysis, record: str, parsed: Record) -> list[Finding]:
@@ -539,8 +579,21 @@ def _limit_findings(an: SpfAnalysis, record: str, parsed: Record) -> list[Findin
         out.append(_dns_error(name, rdtype, status))
     for where, term, chain in an.loops:
         own = where.lower() == d.lower()
-        corrected = edit_record(record, remove=(term,)) if own else edit_record(record, remove=(_top_term_leading_to(an, where),))
-        out.append(finding("spf.include_loop", evidence=" -> ".join(chain), chain=" -> ".join(chain), term=term, where=where, corrected=corrected))
+        corrected = (
+            edit_record(record, remove=(term,))
+            if own
+            else edit_record(record, remove=(_top_term_leading_to(an, where),))
+        )
+        out.append(
+            finding(
+                "spf.include_loop",
+                evidence=" -> ".join(chain),
+                chain=" -> ".join(chain),
+                term=term,
+                where=where,
+                corrected=corrected,
+            )
+        )
     for where, term, target, status in an.missing_targets:
         top = term if where.lower() == d.lower() else _top_term_leading_to(an, where)
         out.append(
@@ -617,16 +670,16 @@ def _too_many_lookups(an: SpfAnalysis, record: str) -> Finding:
             f"{heavy_term}{who} alone costs {heavy_cost} lookups. Flatten it: replace it by the {len(nets)} address "
             f"range(s) it currently stands for (saves {saved} lookups). Flattened addresses go stale when the "
             f"provider changes servers, so re-check monthly (smtpkit spf {an.domain}) or ask the provider for a "
-            f"smaller include. If you no longer send through it, drop it instead."
+            "smaller include. If you no longer send through it, drop it instead."
         )
     else:
         replace[heavy_term] = ""
         saved = heavy_cost
         advice = (
             f"{heavy_term}{who} alone costs {heavy_cost} lookups and cannot be flattened safely (it uses macros, "
-            f"exists, ptr or nested lookups). Drop it if you no longer send through it; otherwise move the senders "
+            "exists, ptr or nested lookups). Drop it if you no longer send through it; otherwise move the senders "
             f"that use it to a subdomain with its own SPF record (e.g. news.{an.domain}), or use the provider's "
-            f"smaller include if it offers one."
+            "smaller include if it offers one."
         )
     remaining = an.lookups - saved
     for t, c in costs:
@@ -661,22 +714,54 @@ def _policy_findings(an: SpfAnalysis, record: str, parsed: Record) -> list[Findi
     d = an.domain
     all_term = parsed.all_term
     if all_term is not None and all_term.qualifier == "+":
-        out.append(finding("spf.plus_all", evidence=record, domain=d, term=all_term.text, corrected=edit_record(record, replace={all_term.text: "~all"})))
+        out.append(
+            finding(
+                "spf.plus_all",
+                evidence=record,
+                domain=d,
+                term=all_term.text,
+                corrected=edit_record(record, replace={all_term.text: "~all"}),
+            )
+        )
     elif all_term is not None and all_term.qualifier == "?":
-        out.append(finding("spf.neutral_all", evidence=record, domain=d, term=all_term.text, corrected=edit_record(record, replace={all_term.text: "~all"})))
+        out.append(
+            finding(
+                "spf.neutral_all",
+                evidence=record,
+                domain=d,
+                term=all_term.text,
+                corrected=edit_record(record, replace={all_term.text: "~all"}),
+            )
+        )
     elif all_term is None and parsed.redirect is None:
         out.append(finding("spf.no_all", evidence=record, domain=d, corrected=edit_record(record, append=("~all",))))
     for t in parsed.mechanisms:
         if t.name == "ptr":
             nets = _addresses_for(an, "a") or ["a"]
-            out.append(finding("spf.ptr_deprecated", evidence=record, term=t.text, corrected=edit_record(record, replace={t.text: " ".join(nets)})))
+            out.append(
+                finding(
+                    "spf.ptr_deprecated",
+                    evidence=record,
+                    term=t.text,
+                    corrected=edit_record(record, replace={t.text: " ".join(nets)}),
+                )
+            )
     if len(record) > TOO_LONG:
         rrset = sum(len(t) + 1 + len(t) // 255 for t in an.txt_records)
         ip_terms = [t.text for t in parsed.mechanisms if t.name in ("ip4", "ip6")]
         sub = f"_spf.{d}"
         top = edit_record(record, remove=tuple(ip_terms), insert_before_all=(f"include:{sub}",))
-        suggested = f"{d} TXT \"{top}\" and {sub} TXT \"v=spf1 {' '.join(ip_terms)} -all\""
-        out.append(finding("spf.record_too_long", evidence=f"{len(record)} characters: {record[:120]}…", domain=d, length=len(record), rrset=rrset, suggested=suggested))
+        suggested = f'{d} TXT "{top}" and {sub} TXT "v=spf1 {" ".join(ip_terms)} -all"'
+        out.append(
+            finding(
+                "spf.record_too_long",
+                evidence=f"{len(record)} characters: {record[:120]}…",
+                domain=d,
+                length=len(record),
+                rrset=rrset,
+                suggested=suggested,
+            )
+        )
     return out
 
 
@@ -710,7 +795,9 @@ def _ip_findings(an: SpfAnalysis, record: str, r: SpfResult, already: set[str]) 
         return [
             finding(
                 "spf.ip_not_authorized",
-                evidence="\n".join(f"{row['term']}  {row['dns']}  {row['matched']} {row['result']}" for row in r.to_rows()),
+                evidence="\n".join(
+                    f"{row['term']}  {row['dns']}  {row['matched']} {row['result']}" for row in r.to_rows()
+                ),
                 severity=Severity.WARN if r.result is Result.NEUTRAL else Severity.FAIL,
                 ip=r.ip,
                 domain=r.domain,
@@ -729,7 +816,16 @@ def _ip_findings(an: SpfAnalysis, record: str, r: SpfResult, already: set[str]) 
             return []
         evidence = f"{r.result.value}: {r.reason}"
         if code == "spf.dns_error":
-            return [finding(code, evidence=evidence, name=r.error_domain or r.domain, rdtype="DNS", status=r.result.value.upper(), status_words=r.reason)]
+            return [
+                finding(
+                    code,
+                    evidence=evidence,
+                    name=r.error_domain or r.domain,
+                    rdtype="DNS",
+                    status=r.result.value.upper(),
+                    status_words=r.reason,
+                )
+            ]
         return [
             finding(
                 code,

@@ -120,7 +120,9 @@ def tokenize(text: str, *, explanation: bool = False) -> list[Token]:
                     what = "a space"
                 else:
                     what = f"the control character {ch!r}"
-                raise MacroSyntaxError(f"{what} is not allowed here (SPF records are 7-bit ASCII without spaces inside a term)", i, text)
+                raise MacroSyntaxError(
+                    f"{what} is not allowed here (SPF records are 7-bit ASCII without spaces inside a term)", i, text
+                )
             buf.append(ch)
             i += 1
             continue
@@ -134,7 +136,8 @@ def tokenize(text: str, *, explanation: bool = False) -> list[Token]:
             continue
         if nxt != "{":
             raise MacroSyntaxError(
-                f"'%{nxt}' is not a macro: a '%' must be followed by '{{', '%', '_' or '-' (write '%%' for a literal percent sign)",
+                f"'%{nxt}' is not a macro: a '%' must be followed by '{{', '%', '_' or '-' (write '%%' for a literal"
+                " percent sign)",
                 i,
                 text,
             )
@@ -158,13 +161,15 @@ def _parse_macro_body(body: str, pos: int, text: str, explanation: bool) -> Macr
     letter = letter_raw.lower()
     if letter not in ALL_LETTERS:
         raise MacroSyntaxError(
-            f"'{source}' uses the unknown macro letter {letter_raw!r}; the letters are s l o d i p v h (and c r t in explanations)",
+            f"'{source}' uses the unknown macro letter {letter_raw!r}; the letters are s l o d i p v h (and c r t in"
+            " explanations)",
             pos,
             text,
         )
     if letter in EXP_ONLY_LETTERS and not explanation:
         raise MacroSyntaxError(
-            f"'{source}': the letter {letter_raw!r} may only be used in the explanation text (the TXT record exp= points to), not in a domain",
+            f"'{source}': the letter {letter_raw!r} may only be used in the explanation text (the TXT record exp="
+            " points to), not in a domain",
             pos,
             text,
         )
@@ -181,7 +186,8 @@ def _parse_macro_body(body: str, pos: int, text: str, explanation: bool) -> Macr
     bad = [c for c in delims if c not in DELIMITERS]
     if bad:
         raise MacroSyntaxError(
-            f"'{source}': {bad[0]!r} is not a transformer or delimiter (after the letter come digits, 'r', then any of . - + , / _ =)",
+            f"'{source}': {bad[0]!r} is not a transformer or delimiter (after the letter come digits, 'r', then any of"
+            " . - + , / _ =)",
             pos,
             text,
         )
@@ -190,7 +196,9 @@ def _parse_macro_body(body: str, pos: int, text: str, explanation: bool) -> Macr
         count = int(digits[:6])
         if count == 0:
             raise MacroSyntaxError(f"'{source}': the number of parts to keep must not be zero", pos, text)
-    return Macro(letter=letter, upper=letter_raw.isupper(), digits=count, reverse=reverse, delimiters=delims, source=source)
+    return Macro(
+        letter=letter, upper=letter_raw.isupper(), digits=count, reverse=reverse, delimiters=delims, source=source
+    )
 
 
 def validate(text: str, *, explanation: bool = False) -> MacroSyntaxError | None:

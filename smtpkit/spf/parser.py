@@ -222,7 +222,11 @@ def parse_term(raw: str, position: int = 0) -> tuple[Term | None, SyntaxProblem 
             return Term(raw, position, "modifier", name, domain_spec=value), None
         merr = _macro_error(value, explanation=False)
         if merr:
-            return bad(f"the value of the modifier '{m.group(1)}=' is malformed: {merr}", "Fix the macro or remove the modifier.", "")
+            return bad(
+                f"the value of the modifier '{m.group(1)}=' is malformed: {merr}",
+                "Fix the macro or remove the modifier.",
+                "",
+            )
         return Term(raw, position, "modifier", name, value=value), None
 
     m = _MECH_RE.fullmatch(raw)
@@ -238,7 +242,11 @@ def parse_term(raw: str, position: int = 0) -> tuple[Term | None, SyntaxProblem 
 
     if name == "all":
         if rest:
-            return bad(f"'all' takes no argument, but '{rest}' follows it", "Write just 'all' with its qualifier, e.g. '-all' or '~all'.", qual + "all")
+            return bad(
+                f"'all' takes no argument, but '{rest}' follows it",
+                "Write just 'all' with its qualifier, e.g. '-all' or '~all'.",
+                qual + "all",
+            )
         return mech()
     if name in ("include", "exists"):
         if not rest.startswith(":") or rest == ":":
@@ -260,7 +268,10 @@ def parse_term(raw: str, position: int = 0) -> tuple[Term | None, SyntaxProblem 
             dom = cm.group("dom")
             cidr_part = (cm.group("c4") or "") + (cm.group("c6") or "")
             if not dom:
-                return bad(f"'{name}:' has an empty domain", f"Write '{name}' alone for your own domain, or '{name}:host.example.com'.")
+                return bad(
+                    f"'{name}:' has an empty domain",
+                    f"Write '{name}' alone for your own domain, or '{name}:host.example.com'.",
+                )
             err = domain_spec_error(dom)
             if err:
                 sugg = None
@@ -275,7 +286,10 @@ def parse_term(raw: str, position: int = 0) -> tuple[Term | None, SyntaxProblem 
         if rest == "":
             return mech()
         if not rest.startswith(":") or rest == ":":
-            return bad(f"'ptr' takes only an optional ':domain', not '{rest}'", "Better: replace ptr by ip4:/ip6: ranges of your servers (RFC 7208 says do not use ptr).")
+            return bad(
+                f"'ptr' takes only an optional ':domain', not '{rest}'",
+                "Better: replace ptr by ip4:/ip6: ranges of your servers (RFC 7208 says do not use ptr).",
+            )
         dom = rest[1:]
         err = domain_spec_error(dom)
         if err:
@@ -286,7 +300,10 @@ def parse_term(raw: str, position: int = 0) -> tuple[Term | None, SyntaxProblem 
             return bad("'ip4' needs an address: write 'ip4:192.0.2.1' or 'ip4:192.0.2.0/24'")
         addr, _, cidr = rest[1:].partition("/")
         if not _IP4_RE.fullmatch(addr):
-            hint = "An IPv4 address has four numbers 0-255 without leading zeros; a range is written with /N, e.g. ip4:192.0.2.0/24."
+            hint = (
+                "An IPv4 address has four numbers 0-255 without leading zeros; a range is written with /N, e.g."
+                " ip4:192.0.2.0/24."
+            )
             if ":" in addr:
                 hint = "A port number does not belong in SPF; write only the address."
             return bad(f"'{addr}' is not an IPv4 address", hint)
@@ -309,7 +326,10 @@ def parse_term(raw: str, position: int = 0) -> tuple[Term | None, SyntaxProblem 
             except ValueError:
                 ok = False
         if not ok:
-            return bad(f"'{addr}' is not an IPv6 address", "Write an IPv6 address like 2001:db8::1, optionally with /N (0-128).")
+            return bad(
+                f"'{addr}' is not an IPv6 address",
+                "Write an IPv6 address like 2001:db8::1, optionally with /N (0-128).",
+            )
         prefix = 128
         if "/" in rest[1:]:
             prefix_or_err = _cidr_value(cidr, 128)
@@ -349,7 +369,8 @@ def _unknown_mechanism(raw: str, position: int, qual: str, name_raw: str, rest: 
         )
     if rest.startswith("=") or (rest and "=" in rest and name_raw[:1].isdigit()):
         return None, SyntaxProblem(
-            f"'{raw}' is not a valid modifier: a modifier name starts with a letter and contains only letters, digits, '-', '_' and '.'",
+            f"'{raw}' is not a valid modifier: a modifier name starts with a letter and contains only letters, digits,"
+            " '-', '_' and '.'",
             raw,
             position,
             "Remove it, or fix the name.",
@@ -364,7 +385,13 @@ def _unknown_mechanism(raw: str, position: int, qual: str, name_raw: str, rest: 
         hint = f"A bare address is not a mechanism; write '{suggestion}'."
     else:
         hint = "The mechanisms are all, include, a, mx, ptr, ip4, ip6 and exists; a modifier is written name=value."
-    return None, SyntaxProblem(f"'{name_raw}' is not an SPF mechanism (in '{raw}')", raw, position, hint, suggestion if suggestion is not None else "")
+    return None, SyntaxProblem(
+        f"'{name_raw}' is not an SPF mechanism (in '{raw}')",
+        raw,
+        position,
+        hint,
+        suggestion if suggestion is not None else "",
+    )
 
 
 def _domain_hint(dom: str) -> str:
@@ -372,7 +399,9 @@ def _domain_hint(dom: str) -> str:
         return "That is an IP address: use ip4:ADDRESS instead of a:/mx:."
     if ":" in dom.rsplit(".", 1)[-1]:
         return "A port number or colon does not belong at the end of a domain."
-    return "A domain in SPF must end in a top-level label such as .com (letters, digits and inner hyphens) or in a macro."
+    return (
+        "A domain in SPF must end in a top-level label such as .com (letters, digits and inner hyphens) or in a macro."
+    )
 
 
 def _macro_error(value: str, *, explanation: bool) -> str | None:

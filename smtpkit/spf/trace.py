@@ -146,7 +146,9 @@ class TraceNode:
                     "domain": node.domain,
                     "term": f"{indent}  {term.term}",
                     "dns": "; ".join(q.summary() for q in term.queries),
-                    "lookups": (f"{term.lookups}/10" if term.counted_lookup else str(term.lookups)) if term.evaluated else "",
+                    "lookups": (
+                        (f"{term.lookups}/10" if term.counted_lookup else str(term.lookups)) if term.evaluated else ""
+                    ),
                     "void": term.void_lookups if term.evaluated else "",
                     "matched": "" if term.matched is None else ("yes" if term.matched else "no"),
                     "result": term.result,

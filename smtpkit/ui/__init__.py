@@ -12,7 +12,16 @@ Importing this module inside a kernel also makes the kernel redact registered
 secrets from every rich output (`install_output_redaction`).
 """
 
-from smtpkit.ui.display import Html, Panel, ReportView, ResultView, install_output_redaction, message, problem_panel, show
+from smtpkit.ui.display import (
+    Html,
+    Panel,
+    ReportView,
+    ResultView,
+    install_output_redaction,
+    message,
+    problem_panel,
+    show,
+)
 from smtpkit.ui.forms import DomainForm, EmlForm, ServerForm, diagnose_action, domain_action
 from smtpkit.ui.lab import lab_domain_settings, lab_server_settings, lab_zones, scenario_choices
 from smtpkit.ui.settings import PASSWORD_ENV, DomainSettings, ServerSettings, password_from_env

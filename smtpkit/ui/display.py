@@ -23,7 +23,6 @@ from typing import Any
 
 from smtpkit.model import (
     _CSS,
-    ROOT_CLASSES as _REPORT_ROOT,
     STATUS_COLUMNS,
     Finding,
     Report,
@@ -36,6 +35,9 @@ from smtpkit.model import (
     html_table,
     text_table,
     transcript_html,
+)
+from smtpkit.model import (
+    ROOT_CLASSES as _REPORT_ROOT,
 )
 from smtpkit.secrets import redact, redact_value
 
@@ -150,7 +152,10 @@ class Table:
         if not self.rows:
             return "(no rows)"
         columns = self.columns or list(self.rows[0].keys())
-        rows = [{c: (str(_cell(r.get(c))).upper() if c in self.status_columns else r.get(c)) for c in columns} for r in self.rows]
+        rows = [
+            {c: str(_cell(r.get(c))).upper() if c in self.status_columns else r.get(c) for c in columns}
+            for r in self.rows
+        ]
         return text_table(rows, columns, max_width=60)
 
     def __repr__(self) -> str:
@@ -318,8 +323,10 @@ def problem_panel(what: str, exc: BaseException) -> Panel:
             ("What happened", f"{type(exc).__name__}: {text}"),
             (
                 "What to do",
-                "This is a bug in smtpkit, not in your mail setup. Please report it with this message "
-                f"(raised at {where}); the rest of the notebook still works.",
+                (
+                    "This is a bug in smtpkit, not in your mail setup. Please report it with this message "
+                    f"(raised at {where}); the rest of the notebook still works."
+                ),
             ),
         ],
         status="fail",
@@ -394,7 +401,7 @@ def install_output_redaction(shell: Any = None) -> bool:
 
     def format(obj: Any, include: Any = None, exclude: Any = None) -> Any:  # noqa: A001 - IPython's name
         data, metadata = original(obj, include=include, exclude=exclude)
-        return {k: (v if k.startswith("image/") else redact_value(v)) for k, v in data.items()}, metadata
+        return {k: v if k.startswith("image/") else redact_value(v) for k, v in data.items()}, metadata
 
     formatter.format = format
     formatter._smtpkit_redacting = True

@@ -82,7 +82,9 @@ class _BaseForm:
         self.last_result: Any = None
         self.last_settings: Any = None
         self.last_error: BaseException | None = None
-        self.run_button = widgets.Button(description="Run", button_style="primary", icon="play", tooltip="Run the check")
+        self.run_button = widgets.Button(
+            description="Run", button_style="primary", icon="play", tooltip="Run the check"
+        )
         self.run_button.add_class("smtpkit-run")
         self.status = widgets.HTML(value="")
         self.status.add_class("smtpkit-status")
@@ -222,8 +224,10 @@ class ServerForm(_BaseForm):
         super().__init__(action or diagnose_action, (focus,) if isinstance(focus, str) else focus)
         self.lab = lab
         self.password_env = password_env
-        self._secret: Secret | None = Secret(password) if isinstance(password, str) and password else (
-            password if isinstance(password, Secret) and password else None
+        self._secret: Secret | None = (
+            Secret(password)
+            if isinstance(password, str) and password
+            else (password if isinstance(password, Secret) and password else None)
         )
         self._extra = {"send": send, "mail_from": mail_from, "rcpt_to": rcpt_to, "helo": helo}
         self._cafile = cafile
@@ -242,20 +246,40 @@ class ServerForm(_BaseForm):
         self.scenario.add_class("smtpkit-scenario")
         self.host = widgets.Text(description="Host", placeholder="smtp.example.com", style=_STYLE, layout=_WIDE)
         self.port = widgets.BoundedIntText(
-            value=0, min=0, max=65535, description="Port", style=_STYLE, layout=_NARROW,
+            value=0,
+            min=0,
+            max=65535,
+            description="Port",
+            style=_STYLE,
+            layout=_NARROW,
             tooltip="0: the usual port for the security mode",
         )
-        self.security = widgets.Dropdown(options=SECURITY_CHOICES, value="auto", description="Security", style=_STYLE, layout=_WIDE)
+        self.security = widgets.Dropdown(
+            options=SECURITY_CHOICES, value="auto", description="Security", style=_STYLE, layout=_WIDE
+        )
         self.username = widgets.Text(description="Username", style=_STYLE, layout=_WIDE)
         self.password = widgets.Password(description="Password", continuous_update=False, style=_STYLE, layout=_WIDE)
         self.password.add_class("smtpkit-password")
         self.password_state = widgets.HTML()
-        self.forget_button = widgets.Button(description="Forget password", tooltip="Drop the stored password from memory")
-        self.timeout = widgets.BoundedFloatText(value=float(timeout), min=0.5, max=300, step=1, description="Timeout (s)", style=_STYLE, layout=_NARROW)
+        self.forget_button = widgets.Button(
+            description="Forget password", tooltip="Drop the stored password from memory"
+        )
+        self.timeout = widgets.BoundedFloatText(
+            value=float(timeout), min=0.5, max=300, step=1, description="Timeout (s)", style=_STYLE, layout=_NARROW
+        )
         self.hint = widgets.HTML()
-        self.mail_from = widgets.Text(description="Mail from", placeholder="you@example.com", style=_STYLE, layout=_WIDE)
-        self.rcpt_to = widgets.Text(description="Send to", placeholder="a mailbox you can read (comma-separated)", style=_STYLE, layout=_WIDE)
-        self.send = widgets.Checkbox(value=bool(send), description="Really send a test message (otherwise a dry run: MAIL and RCPT, then RSET)", indent=False, layout=_WIDE)
+        self.mail_from = widgets.Text(
+            description="Mail from", placeholder="you@example.com", style=_STYLE, layout=_WIDE
+        )
+        self.rcpt_to = widgets.Text(
+            description="Send to", placeholder="a mailbox you can read (comma-separated)", style=_STYLE, layout=_WIDE
+        )
+        self.send = widgets.Checkbox(
+            value=bool(send),
+            description="Really send a test message (otherwise a dry run: MAIL and RCPT, then RSET)",
+            indent=False,
+            layout=_WIDE,
+        )
         envelope_widgets = [self.mail_from, self.rcpt_to, self.send] if envelope else []
 
         self.password.observe(self._take_password, names="value")
@@ -300,7 +324,9 @@ class ServerForm(_BaseForm):
             self._select_preset("lab", fill=False)
             name = scenario or "submission"
             if name not in [v for _l, v in self.scenario.options]:
-                raise KeyError(f"no lab scenario {name!r} in this form; choose one of {[v for _l, v in self.scenario.options]}")
+                raise KeyError(
+                    f"no lab scenario {name!r} in this form; choose one of {[v for _l, v in self.scenario.options]}"
+                )
             if self.scenario.value == name:
                 self._fill_from_scenario(name)
             else:
@@ -317,7 +343,9 @@ class ServerForm(_BaseForm):
         if envelope:
             self.mail_from.value = mail_from or (lab.user if self.preset.value == "lab" and lab is not None else "")
             rcpt = rcpt_to if isinstance(rcpt_to, str) else ", ".join(rcpt_to or [])
-            self.rcpt_to.value = rcpt or (f"alice@{lab.domain}" if self.preset.value == "lab" and lab is not None else "")
+            self.rcpt_to.value = rcpt or (
+                f"alice@{lab.domain}" if self.preset.value == "lab" and lab is not None else ""
+            )
         self._show_password_state()
 
     # -- presets and scenarios -----------------------------------------------------------
@@ -363,7 +391,9 @@ class ServerForm(_BaseForm):
         self.username.placeholder = p.username_hint[:80]
         self.password.placeholder = p.password_hint[:80]
         notes = " ".join(x for x in (p.limits and f"Limits: {p.limits}.", p.notes) if x)
-        self.hint.value = f'<div style="font-size:12px;line-height:1.4;color:#57606a;max-width:700px">{html.escape(notes)}</div>'
+        self.hint.value = (
+            f'<div style="font-size:12px;line-height:1.4;color:#57606a;max-width:700px">{html.escape(notes)}</div>'
+        )
         self._show_password_state()  # "the practice lab's password" no longer applies
 
     def _scenario_changed(self, change: dict[str, Any]) -> None:
@@ -381,7 +411,8 @@ class ServerForm(_BaseForm):
         self.password.placeholder = "the lab password is filled in for you"
         expect = f" A correct diagnosis names <code>{html.escape(ep.expect)}</code>." if ep.expect else ""
         self.hint.value = (
-            f'<div style="font-size:12px;line-height:1.4;color:#57606a;max-width:700px">{html.escape(ep.description)}{expect}</div>'
+            '<div style="font-size:12px;line-height:1.4;color:#57606a;max-width:700px">'
+            f"{html.escape(ep.description)}{expect}</div>"
         )
         self._show_password_state()
 
@@ -432,7 +463,9 @@ class ServerForm(_BaseForm):
             raise ValueError("Host is empty: type the SMTP server's name (e.g. smtp.gmail.com) or pick a provider.")
         extra = {k: v for k, v in self._extra.items() if v not in (None, "")}
         if self._envelope:
-            extra.update(mail_from=self.mail_from.value.strip() or None, rcpt_to=self.rcpt_to.value, send=bool(self.send.value))
+            extra.update(
+                mail_from=self.mail_from.value.strip() or None, rcpt_to=self.rcpt_to.value, send=bool(self.send.value)
+            )
         common = {
             "host": host,
             "port": int(self.port.value) or None,
@@ -484,13 +517,29 @@ class DomainForm(_BaseForm):
         defaults = lab_domain_settings(lab) if lab is not None else DomainSettings(domain="")
         zones = lab_zones(lab) if lab is not None else []
         self.domain = widgets.Combobox(
-            options=zones, ensure_option=False, description="Domain", placeholder="example.com", style=_STYLE, layout=_WIDE
+            options=zones,
+            ensure_option=False,
+            description="Domain",
+            placeholder="example.com",
+            style=_STYLE,
+            layout=_WIDE,
         )
         self.domain.add_class("smtpkit-domain")
-        self.selectors = widgets.Text(description="DKIM selectors", placeholder="google, selector1, s1 (comma-separated)", style=_STYLE, layout=_WIDE)
-        self.ip = widgets.Text(description="Sending IP", placeholder="the address your mail leaves from", style=_STYLE, layout=_WIDE)
-        self.nameserver = widgets.Text(description="DNS server", placeholder="empty: the system's resolvers", style=_STYLE, layout=_WIDE)
-        self.timeout = widgets.BoundedFloatText(value=float(timeout), min=0.5, max=60, description="Timeout (s)", style=_STYLE, layout=_NARROW)
+        self.selectors = widgets.Text(
+            description="DKIM selectors",
+            placeholder="google, selector1, s1 (comma-separated)",
+            style=_STYLE,
+            layout=_WIDE,
+        )
+        self.ip = widgets.Text(
+            description="Sending IP", placeholder="the address your mail leaves from", style=_STYLE, layout=_WIDE
+        )
+        self.nameserver = widgets.Text(
+            description="DNS server", placeholder="empty: the system's resolvers", style=_STYLE, layout=_WIDE
+        )
+        self.timeout = widgets.BoundedFloatText(
+            value=float(timeout), min=0.5, max=60, description="Timeout (s)", style=_STYLE, layout=_NARROW
+        )
         lab_note = (
             f"The practice lab's DNS server answers for {len(zones)} domains: {zones[0]} is healthy, each of the "
             "others is wrong in one way (spf-plus-all.test, dkim-revoked.test, dmarc-none.test...). "
@@ -498,14 +547,29 @@ class DomainForm(_BaseForm):
             if zones
             else ""
         )
-        self.hint = widgets.HTML(f'<div style="font-size:12px;line-height:1.4;color:#57606a;max-width:700px">{html.escape(lab_note)}</div>')
+        self.hint = widgets.HTML(
+            f'<div style="font-size:12px;line-height:1.4;color:#57606a;max-width:700px">{html.escape(lab_note)}</div>'
+        )
         self.domain.value = domain or defaults.domain
-        self.selectors.value = ", ".join(selectors) if isinstance(selectors, (list, tuple)) else (selectors or ", ".join(defaults.selectors))
+        self.selectors.value = (
+            ", ".join(selectors)
+            if isinstance(selectors, (list, tuple))
+            else (selectors or ", ".join(defaults.selectors))
+        )
         self.ip.value = ip if ip is not None else (defaults.ip or "")
         self.nameserver.value = nameserver if nameserver is not None else ", ".join(defaults.nameservers)
         self.domain.observe(self._domain_changed, names="value")
         self.box = _FormBox(
-            [self.domain, self.hint, self.selectors, self.ip, self.nameserver, self.timeout, widgets.HBox([self.run_button, self.status]), self._fallback],
+            [
+                self.domain,
+                self.hint,
+                self.selectors,
+                self.ip,
+                self.nameserver,
+                self.timeout,
+                widgets.HBox([self.run_button, self.status]),
+                self._fallback,
+            ],
             label="domain settings form",
         )
 
@@ -550,13 +614,25 @@ class EmlForm(_BaseForm):
         self.upload = widgets.FileUpload(accept=".eml,message/rfc822,.txt", multiple=False, description="Upload .eml")
         self.upload.observe(self._take_upload, names="value")
         self.nameserver = widgets.Text(
-            value=nameserver if nameserver is not None else (lab.nameserver if lab is not None and lab.dns is not None else ""),
-            description="DNS server", placeholder="empty: the system's resolvers", style=_STYLE, layout=_WIDE,
+            value=(
+                nameserver
+                if nameserver is not None
+                else (lab.nameserver if lab is not None and lab.dns is not None else "")
+            ),
+            description="DNS server",
+            placeholder="empty: the system's resolvers",
+            style=_STYLE,
+            layout=_WIDE,
         )
         self.which = widgets.HTML()
         self._show_which()
         self.box = _FormBox(
-            [widgets.HBox([self.upload, self.which]), self.nameserver, widgets.HBox([self.run_button, self.status]), self._fallback],
+            [
+                widgets.HBox([self.upload, self.which]),
+                self.nameserver,
+                widgets.HBox([self.run_button, self.status]),
+                self._fallback,
+            ],
             label="message verification form",
         )
 
@@ -578,8 +654,10 @@ class EmlForm(_BaseForm):
         self._show_which()
 
     def _show_which(self) -> None:
-        text = f"Will verify: {self._name} ({len(self._message)} bytes)" if self._message else (
-            "Nothing uploaded: Run verifies a message the practice lab signed."
+        text = (
+            f"Will verify: {self._name} ({len(self._message)} bytes)"
+            if self._message
+            else ("Nothing uploaded: Run verifies a message the practice lab signed.")
         )
         self.which.value = f'<span style="font-size:12px;color:#57606a">{html.escape(text)}</span>'
 
@@ -590,7 +668,11 @@ class EmlForm(_BaseForm):
             from smtpkit.ui.views import lab_signed_sample
 
             self._sample = lab_signed_sample()
-        return {"message": self._sample, "name": "the lab-signed sample", "nameserver": self.nameserver.value.strip() or None}
+        return {
+            "message": self._sample,
+            "name": "the lab-signed sample",
+            "nameserver": self.nameserver.value.strip() or None,
+        }
 
     def _verify(self, settings: dict[str, Any]) -> Any:
         from smtpkit.ui.views import verify_eml

@@ -79,7 +79,9 @@ def lab_domain_settings(lab: Any, domain: str | None = None, **overrides: Any) -
 def lab_zones(lab: Any) -> list[str]:
     """The domains the lab's DNS server answers for (the healthy one first)."""
     zones = list(lab.dns.zones) if lab.dns is not None else []
-    zones = [z.rstrip(".") for z in zones if not z.rstrip(".").endswith(".arpa")]  # reverse zones are not sending domains
+    zones = [
+        z.rstrip(".") for z in zones if not z.rstrip(".").endswith(".arpa")
+    ]  # reverse zones are not sending domains
     if lab.domain in zones:
         zones.remove(lab.domain)
         zones.insert(0, lab.domain)

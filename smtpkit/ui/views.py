@@ -36,7 +36,11 @@ def lab_overview(lab: Any) -> Panel:
         }
         for r in lab.rows()
     ]
-    panel = Panel("The practice lab is running", [("Where", facts), ("SMTP scenarios", Table(rows, transpose=False))], status="pass")
+    panel = Panel(
+        "The practice lab is running",
+        [("Where", facts), ("SMTP scenarios", Table(rows, transpose=False))],
+        status="pass",
+    )
     if lab.dns is not None:
         zones = [z for z in lab.dns.zones if not z.endswith(".arpa")]
         panel.add("Domains its DNS server answers for", ", ".join(zones))
@@ -72,7 +76,10 @@ def presets_table(keys: Iterable[str] | None = None) -> Panel:
         limits.append({"provider": name, "sending limits": p.limits, "notes": p.notes})
     return Panel(
         "Provider settings at a glance",
-        [("Where to connect and how to log in", Table(login, transpose=False)), ("Sending limits and notes", Table(limits, transpose=False))],
+        [
+            ("Where to connect and how to log in", Table(login, transpose=False)),
+            ("Sending limits and notes", Table(limits, transpose=False)),
+        ],
     )
 
 
@@ -165,7 +172,9 @@ def compare_domains(lab: Any, domains: Sequence[str], *, ip: str = "127.0.0.1", 
             }
         )
         details.append((domain, Html(findings_block(main) or "<p>No problem found.</p>", _findings_text(main))))
-    panel = Panel("Lab domains side by side", [("Summary", Table(rows, status_columns=("status", *step_names), transpose=False))])
+    panel = Panel(
+        "Lab domains side by side", [("Summary", Table(rows, status_columns=("status", *step_names), transpose=False))]
+    )
     for heading, body in details:
         panel.add(heading, body)
     return panel
@@ -176,8 +185,16 @@ def lab_mailbox(lab: Any, name: str = "submission", last: int = 5) -> Panel:
     arrived = lab.messages(name)  # one read of the spool: it is files on disk
     messages = arrived[-last:]
     rows = []
-    labels = {"seq": "#", "received_at": "received (UTC)", "mail_from": "from (envelope)", "rcpt_tos": "to",
-              "subject": "subject", "size": "bytes", "tls_version": "encrypted with", "authenticated_as": "logged in as"}
+    labels = {
+        "seq": "#",
+        "received_at": "received (UTC)",
+        "mail_from": "from (envelope)",
+        "rcpt_tos": "to",
+        "subject": "subject",
+        "size": "bytes",
+        "tls_version": "encrypted with",
+        "authenticated_as": "logged in as",
+    }
     for m in messages:
         row = m.summary()
         out = {label: row.get(k) for k, label in labels.items()}
@@ -188,7 +205,9 @@ def lab_mailbox(lab: Any, name: str = "submission", last: int = 5) -> Panel:
     return Panel(f"The lab's {name} mailbox", [("", rows or "No message has arrived yet.")], note=note)
 
 
-def port_matrix(lab: Any, host: str | None = None, ports: Sequence[int] | str | None = None, *, timeout: float = 3.0) -> PortMatrixView:
+def port_matrix(
+    lab: Any, host: str | None = None, ports: Sequence[int] | str | None = None, *, timeout: float = 3.0
+) -> PortMatrixView:
     """The port x mode matrix for `host`, or for the lab's servers when `host` is None."""
     import smtpkit
 
@@ -268,13 +287,15 @@ class PortMatrixView:
         out = [_CSS, _PANEL_CSS, f'<div class="{ROOT_CLASSES}">']
         out.append(f"<h3>{badge(self.status)} Ports of {esc(m.host)}</h3>")
         where = ", ".join(m.addresses) or "the name did not resolve"
-        out.append(f"<p>{esc(where)}: every port tried with STARTTLS and with implicit TLS at once, "
-                   f"in {m.elapsed_ms / 1000:.1f} s (timeout {m.timeout:g} s per step).</p>")
+        out.append(
+            f"<p>{esc(where)}: every port tried with STARTTLS and with implicit TLS at once, "
+            f"in {m.elapsed_ms / 1000:.1f} s (timeout {m.timeout:g} s per step).</p>"
+        )
         if m.resolution_error:
             out.append(f"<p>{esc(m.resolution_error)}</p>")
         out.append(
             f'<div class="smtpkit-recommend"><strong>Recommendation:</strong> {esc(rec.get("summary", ""))}<br>'
-            f'{esc(rec.get("reason", ""))}</div>'
+            f"{esc(rec.get('reason', ''))}</div>"
         )
         if m.results:
             out.append(table_html(self.compact_rows(), transpose=False))
@@ -287,10 +308,15 @@ class PortMatrixView:
         return "".join(out)
 
     def to_text(self) -> str:
-        rows = [{k: (str(v).upper() if k == "status" else v) for k, v in r.items()} for r in self.compact_rows()]
+        rows = [{k: str(v).upper() if k == "status" else v for k, v in r.items()} for r in self.compact_rows()]
         rec = self.matrix.recommendation
         head = f"Ports of {self.matrix.host}: {self.status.upper()}"
-        lines = [head, "=" * len(head), "Recommendation: " + str(rec.get("summary", "")), "  " + str(rec.get("reason", ""))]
+        lines = [
+            head,
+            "=" * len(head),
+            "Recommendation: " + str(rec.get("summary", "")),
+            "  " + str(rec.get("reason", "")),
+        ]
         if rows:
             lines += ["", text_of(rows)]
         return "\n".join(lines)
@@ -312,7 +338,14 @@ def _resolver(lab: Any, nameserver: str | None = None, timeout: float = 2.0) -> 
     return Resolver(timeout=timeout)
 
 
-def spf_trace(lab: Any, domain: str | None = None, ip: str = "127.0.0.1", sender: str | None = None, *, nameserver: str | None = None) -> Panel:
+def spf_trace(
+    lab: Any,
+    domain: str | None = None,
+    ip: str = "127.0.0.1",
+    sender: str | None = None,
+    *,
+    nameserver: str | None = None,
+) -> Panel:
     """SPF evaluated for one IP, step by step (every include and lookup), with the record read in plain words."""
     import smtpkit
 
@@ -325,8 +358,14 @@ def spf_trace(lab: Any, domain: str | None = None, ip: str = "127.0.0.1", sender
         "DNS lookups": f"{result.lookups} of 10 (void: {result.void_lookups} of 2)",
         "record": result.record or "(none)",
     }
-    status = {"pass": "pass", "fail": "fail", "softfail": "warn", "neutral": "warn", "none": "warn"}.get(result.result.value, "fail")
-    panel = Panel(f"SPF for {ip} sending as {domain}", [("Result", facts), ("Trace (each include indented)", result.to_rows())], status=status)
+    status = {"pass": "pass", "fail": "fail", "softfail": "warn", "neutral": "warn", "none": "warn"}.get(
+        result.result.value, "fail"
+    )
+    panel = Panel(
+        f"SPF for {ip} sending as {domain}",
+        [("Result", facts), ("Trace (each include indented)", result.to_rows())],
+        status=status,
+    )
     if result.record:
         reading = smtpkit.spf.explain_record(result.record, domain)
         panel.add("The record in plain words", reading.summary)
@@ -364,8 +403,18 @@ def verify_eml(message: bytes | str, lab: Any = None, *, nameserver: str | None 
     panel = Panel(
         f"DKIM verification of {name}",
         [
-            ("Identities", {"From": result.from_header, "From domain": result.from_domain, "Return-Path domain": result.return_path_domain or "(none)"}),
-            ("Signatures", result.rows() or "This message carries no DKIM-Signature header: receivers see it as unsigned."),
+            (
+                "Identities",
+                {
+                    "From": result.from_header,
+                    "From domain": result.from_domain,
+                    "Return-Path domain": result.return_path_domain or "(none)",
+                },
+            ),
+            (
+                "Signatures",
+                result.rows() or "This message carries no DKIM-Signature header: receivers see it as unsigned.",
+            ),
         ],
         status=status if result.signatures else "fail",
     )
@@ -387,11 +436,13 @@ def dkim_key_view(key: Any) -> Panel:
             ("The same as a zone-file line (paste as is)", key.zone_line()),
             (
                 "The private key",
-                f"{len(key.private_key)} bytes, not shown here so that it never lands in a saved notebook. "
-                f"Write it to your signer's key folder with smtpkit.dkim.write_private_key(key, '/etc/opendkim/keys') "
-                f"(it creates {key.private_key_filename}, readable only by you), then point your signer "
-                f"(OpenDKIM, rspamd, your provider) at selector {key.selector!r}. Publish the DNS record first, "
-                "check it with the domain form above, and only then start signing.",
+                (
+                    f"{len(key.private_key)} bytes, not shown here so that it never lands in a saved notebook. Write it"
+                    " to your signer's key folder with smtpkit.dkim.write_private_key(key, '/etc/opendkim/keys') (it"
+                    f" creates {key.private_key_filename}, readable only by you), then point your signer (OpenDKIM,"
+                    f" rspamd, your provider) at selector {key.selector!r}. Publish the DNS record first, check it with"
+                    " the domain form above, and only then start signing."
+                ),
             ),
         ],
         status="info",
@@ -406,7 +457,9 @@ class MailReport:
     details, then the scorecard.
     """
 
-    def __init__(self, server: Report | None, domain: Report | None, server_settings: Any, domain_settings: Any) -> None:
+    def __init__(
+        self, server: Report | None, domain: Report | None, server_settings: Any, domain_settings: Any
+    ) -> None:
         from smtpkit.reporting.scorecard import scorecard
 
         self.server = server
@@ -451,9 +504,17 @@ class MailReport:
         checked = []
         if self.server is not None:
             s = self.server_settings
-            checked.append({"what": "mail server", "target": f"{s.host}:{s.port or 'default port'} ({s.security})", "status": self.server.verdict})
+            checked.append(
+                {
+                    "what": "mail server",
+                    "target": f"{s.host}:{s.port or 'default port'} ({s.security})",
+                    "status": self.server.verdict,
+                }
+            )
         if self.domain is not None:
-            checked.append({"what": "sending domain", "target": self.domain_settings.domain, "status": self.domain.verdict})
+            checked.append(
+                {"what": "sending domain", "target": self.domain_settings.domain, "status": self.domain.verdict}
+            )
         parts.append(("What was checked", checked))
         steps = []
         for kind, r in (("server", self.server), ("domain", self.domain)):
@@ -475,16 +536,22 @@ class MailReport:
             rows = [{"finding": f.code, "problem": f.title, "fix": f.fix} for f in first]
             parts.append(("Fix these first", rows))
         else:
-            parts.append(("Fix these first", "Nothing is broken: see the warnings and the scorecard below for what to improve."))
+            parts.append(
+                ("Fix these first", "Nothing is broken: see the warnings and the scorecard below for what to improve.")
+            )
         parts.append(("Best practices", self.scorecard.score))
         data = {
             "verdict": self.verdict,
             "failures": [[f.code, f.title] for f in first],
             "score": self.scorecard.score,
         }
-        return Panel("Mail delivery report", parts, status=self.verdict, data=data, note=(
-            "Passwords are never part of this report. Each step below says what happened, why, and how to fix it."
-        ))
+        return Panel(
+            "Mail delivery report",
+            parts,
+            status=self.verdict,
+            data=data,
+            note="Passwords are never part of this report. Each step below says what happened, why, and how to fix it.",
+        )
 
 
 def run_report(
@@ -508,34 +575,49 @@ def run_report(
 ) -> MailReport:
     """Diagnose one server and check one domain with the notebook's parameters (the lab when `host` is None)."""
     import smtpkit
-
     from smtpkit.ui.settings import DomainSettings, ServerSettings, password_from_env
 
     nameservers = (nameserver,) if nameserver else ()
     if host:
         server_settings = ServerSettings(
-            host=host, port=port, security=security or "auto", username=username,
-            password=password_from_env(password_env), timeout=timeout, cafile=cafile, helo=helo,
-            mail_from=mail_from, rcpt_to=rcpt_to or (), nameservers=nameservers,
+            host=host,
+            port=port,
+            security=security or "auto",
+            username=username,
+            password=password_from_env(password_env),
+            timeout=timeout,
+            cafile=cafile,
+            helo=helo,
+            mail_from=mail_from,
+            rcpt_to=rcpt_to or (),
+            nameservers=nameservers,
         )
         if not domain and mail_from and "@" in mail_from:
             domain = mail_from.rsplit("@", 1)[1]
         domain_settings = (
-            DomainSettings(domain=domain, selectors=selectors or (), ip=ip, nameservers=nameservers, timeout=min(timeout, 10.0))
+            DomainSettings(
+                domain=domain, selectors=selectors or (), ip=ip, nameservers=nameservers, timeout=min(timeout, 10.0)
+            )
             if domain
             else None
         )
     else:
-        overrides = {"port": port, "security": security, "username": username, "helo": helo, "timeout": timeout,
-                     "mail_from": mail_from, "rcpt_to": rcpt_to}
+        overrides = {
+            "port": port,
+            "security": security,
+            "username": username,
+            "helo": helo,
+            "timeout": timeout,
+            "mail_from": mail_from,
+            "rcpt_to": rcpt_to,
+        }
         # the lab's own password (a password meant for a real server would only fail here)
         server_settings = lab_server_settings(lab, scenario, **overrides)
-        domain_settings = lab_domain_settings(lab, domain, selectors=selectors or None, ip=ip, timeout=min(timeout, 10.0),
-                                              nameservers=nameservers or None)
+        domain_settings = lab_domain_settings(
+            lab, domain, selectors=selectors or None, ip=ip, timeout=min(timeout, 10.0), nameservers=nameservers or None
+        )
     server = smtpkit.diagnose(**server_settings.diagnose_kwargs())
     domain_report = (
-        smtpkit.check_domain(**domain_settings.check_domain_kwargs())
-        if domain_settings is not None
-        else None
+        smtpkit.check_domain(**domain_settings.check_domain_kwargs()) if domain_settings is not None else None
     )
     return MailReport(server, domain_report, server_settings, domain_settings)

@@ -16,8 +16,6 @@ from __future__ import annotations
 from smtpkit.knowledge.catalogue import FindingSpec
 from smtpkit.model import Severity
 
-F, W, I = Severity.FAIL, Severity.WARN, Severity.INFO
-
 _GMAIL_APP_PW = (
     "Turn on 2-Step Verification for the Google account, then create an App Password "
     "(Google Account > Security > 2-Step Verification > App passwords, or https://myaccount.google.com/apppasswords) "
@@ -29,17 +27,17 @@ _YAHOO_APP_PW = (
     "(username: the full Yahoo address). Yahoo refuses the normal account password over SMTP."
 )
 _O365_ENABLE = (
-    "Ask a Microsoft 365 administrator to enable SMTP AUTH for this mailbox: Microsoft 365 admin center > Users > "
-    "Active users > {username} > Mail > Manage email apps > tick 'Authenticated SMTP', or in Exchange Online PowerShell "
-    "`Set-CASMailbox -Identity {username} -SmtpClientAuthenticationDisabled $false`. If the whole tenant has it off: "
-    "`Set-TransportConfig -SmtpClientAuthenticationDisabled $false`. Changes can take up to an hour. Long term, switch the "
-    "application to OAuth 2.0 (XOAUTH2): Microsoft is retiring Basic authentication for SMTP AUTH."
+    "Ask a Microsoft 365 administrator to enable SMTP AUTH for this mailbox: Microsoft 365 admin center > Users >"
+    " Active users > {username} > Mail > Manage email apps > tick 'Authenticated SMTP', or in Exchange Online"
+    " PowerShell `Set-CASMailbox -Identity {username} -SmtpClientAuthenticationDisabled $false`. If the whole tenant"
+    " has it off: `Set-TransportConfig -SmtpClientAuthenticationDisabled $false`. Changes can take up to an hour. Long"
+    " term, switch the application to OAuth 2.0 (XOAUTH2): Microsoft is retiring Basic authentication for SMTP AUTH."
 )
 
 SPECS: list[FindingSpec] = [
     FindingSpec(
         code="auth.not_offered",
-        severity=F,
+        severity=Severity.FAIL,
         step="auth",
         title="The server does not offer AUTH here",
         explanation=(
@@ -53,14 +51,21 @@ SPECS: list[FindingSpec] = [
             "accept logins from you: ask its administrator to enable authenticated submission."
         ),
         provider_fixes={
-            "office365": "Use smtp.office365.com port 587 with STARTTLS; AUTH appears only after STARTTLS. If it is still missing, SMTP AUTH is disabled for the organisation: an administrator runs `Set-TransportConfig -SmtpClientAuthenticationDisabled $false`.",
-            "gmail": "Use smtp.gmail.com port 587 with STARTTLS or port 465 with TLS; AUTH is offered after TLS. aspmx.l.google.com (port 25) is Gmail's inbound server and never offers AUTH.",
+            "office365": (
+                "Use smtp.office365.com port 587 with STARTTLS; AUTH appears only after STARTTLS. If it is still"
+                " missing, SMTP AUTH is disabled for the organisation: an administrator runs `Set-TransportConfig"
+                " -SmtpClientAuthenticationDisabled $false`."
+            ),
+            "gmail": (
+                "Use smtp.gmail.com port 587 with STARTTLS or port 465 with TLS; AUTH is offered after TLS."
+                " aspmx.l.google.com (port 25) is Gmail's inbound server and never offers AUTH."
+            ),
         },
         reference="RFC 4954 §3",
     ),
     FindingSpec(
         code="auth.requires_tls",
-        severity=F,
+        severity=Severity.FAIL,
         step="auth",
         title="The server requires TLS before login",
         explanation=(
@@ -72,15 +77,21 @@ SPECS: list[FindingSpec] = [
             "{port}, or use port 465 with implicit TLS ('SSL'). Do not disable encryption to make the error go away."
         ),
         provider_fixes={
-            "gmail": "Use smtp.gmail.com with STARTTLS on port 587 (or implicit TLS on 465): Gmail never accepts AUTH or mail without TLS.",
+            "gmail": (
+                "Use smtp.gmail.com with STARTTLS on port 587 (or implicit TLS on 465): Gmail never accepts AUTH or"
+                " mail without TLS."
+            ),
             "office365": "Use smtp.office365.com port 587 with STARTTLS and TLS 1.2 or newer.",
-            "ses": "Use STARTTLS on port 587 or 2587 (or implicit TLS on 465/2465) with your SES SMTP endpoint; SES refuses AUTH without TLS.",
+            "ses": (
+                "Use STARTTLS on port 587 or 2587 (or implicit TLS on 465/2465) with your SES SMTP endpoint; SES"
+                " refuses AUTH without TLS."
+            ),
         },
         reference="RFC 3207; RFC 4954 §4 (530 5.7.0)",
     ),
     FindingSpec(
         code="auth.plaintext_refused",
-        severity=F,
+        severity=Severity.FAIL,
         step="auth",
         title="We did not send the password over an unencrypted connection",
         explanation=(
@@ -97,7 +108,7 @@ SPECS: list[FindingSpec] = [
     ),
     FindingSpec(
         code="auth.mechanism_unsupported",
-        severity=F,
+        severity=Severity.FAIL,
         step="auth",
         title="No usable login method",
         explanation=(
@@ -111,20 +122,27 @@ SPECS: list[FindingSpec] = [
             "(scope for SMTP) and pass it with --oauth-token-env."
         ),
         provider_fixes={
-            "office365": "If only XOAUTH2 is accepted, password (Basic) authentication is blocked for the mailbox: register an app in Microsoft Entra ID, grant the SMTP.Send permission and log in with XOAUTH2 and a token for https://outlook.office365.com/.default.",
-            "gmail": "Gmail accepts PLAIN/LOGIN only with an App Password; otherwise use XOAUTH2 with a token for the scope https://mail.google.com/.",
+            "office365": (
+                "If only XOAUTH2 is accepted, password (Basic) authentication is blocked for the mailbox: register an"
+                " app in Microsoft Entra ID, grant the SMTP.Send permission and log in with XOAUTH2 and a token for"
+                " https://outlook.office365.com/.default."
+            ),
+            "gmail": (
+                "Gmail accepts PLAIN/LOGIN only with an App Password; otherwise use XOAUTH2 with a token for the scope"
+                " https://mail.google.com/."
+            ),
         },
         reference="RFC 4954 §4 (504, 534 5.7.9)",
     ),
     FindingSpec(
         code="auth.bad_credentials",
-        severity=F,
+        severity=Severity.FAIL,
         step="auth",
         title="Username or password rejected",
         explanation=(
-            "The server rejected the login for {username} ({reply}). Either the username or the password is wrong, "
-            "or the account needs a different kind of password for SMTP (an app password, an API key, SMTP credentials). "
-            "Servers deliberately do not say which part is wrong."
+            "The server rejected the login for {username} ({reply}). Either the username or the password is wrong, or"
+            " the account needs a different kind of password for SMTP (an app password, an API key, SMTP credentials)."
+            " Servers deliberately do not say which part is wrong."
         ),
         fix=(
             "Check the username (usually the full email address) and type the password again without leading or "
@@ -134,17 +152,35 @@ SPECS: list[FindingSpec] = [
         provider_fixes={
             "gmail": "Gmail refuses the normal account password over SMTP. " + _GMAIL_APP_PW,
             "yahoo": _YAHOO_APP_PW,
-            "office365": "Check the password by signing in at https://outlook.office.com with {username}. If that works, the account may require MFA (use an app password if your tenant allows them, or OAuth 2.0) or SMTP AUTH may be disabled for the mailbox: " + _O365_ENABLE,
-            "outlook": "Outlook.com no longer accepts the account password over SMTP for most accounts: use a mail client or library that signs in with OAuth 2.0 (XOAUTH2).",
-            "ses": "Amazon SES needs SMTP credentials, not IAM access keys: SES console > SMTP settings > Create SMTP credentials, then use the SMTP user name and SMTP password shown (once) there, in the same region as the endpoint {host}. New credentials can take a few minutes to start working.",
-            "sendgrid": "SendGrid's username is the literal word `apikey` and the password is an API key that starts with SG. and has the Mail Send permission (Settings > API Keys). An API key ID or a revoked key is refused.",
-            "mailgun": "Use the SMTP credentials of your sending domain (Sending > Domain settings > SMTP credentials), e.g. postmaster@mg.example.com, and reset its password there if unsure. The account password and the API key do not work for SMTP. EU domains use smtp.eu.mailgun.org.",
+            "office365": (
+                "Check the password by signing in at https://outlook.office.com with {username}. If that works, the"
+                " account may require MFA (use an app password if your tenant allows them, or OAuth 2.0) or SMTP AUTH"
+                " may be disabled for the mailbox: " + _O365_ENABLE
+            ),
+            "outlook": (
+                "Outlook.com no longer accepts the account password over SMTP for most accounts: use a mail client or"
+                " library that signs in with OAuth 2.0 (XOAUTH2)."
+            ),
+            "ses": (
+                "Amazon SES needs SMTP credentials, not IAM access keys: SES console > SMTP settings > Create SMTP"
+                " credentials, then use the SMTP user name and SMTP password shown (once) there, in the same region as"
+                " the endpoint {host}. New credentials can take a few minutes to start working."
+            ),
+            "sendgrid": (
+                "SendGrid's username is the literal word `apikey` and the password is an API key that starts with SG."
+                " and has the Mail Send permission (Settings > API Keys). An API key ID or a revoked key is refused."
+            ),
+            "mailgun": (
+                "Use the SMTP credentials of your sending domain (Sending > Domain settings > SMTP credentials), e.g."
+                " postmaster@mg.example.com, and reset its password there if unsure. The account password and the API"
+                " key do not work for SMTP. EU domains use smtp.eu.mailgun.org."
+            ),
         },
         reference="RFC 4954 §6 (535 5.7.8)",
     ),
     FindingSpec(
         code="auth.app_password_required",
-        severity=F,
+        severity=Severity.FAIL,
         step="auth",
         title="An app password is required",
         explanation=(
@@ -159,13 +195,17 @@ SPECS: list[FindingSpec] = [
         provider_fixes={
             "gmail": _GMAIL_APP_PW,
             "yahoo": _YAHOO_APP_PW,
-            "office365": "If your tenant allows app passwords (per-user MFA), create one at https://mysignins.microsoft.com/security-info > Add sign-in method > App password; otherwise SMTP AUTH needs OAuth 2.0.",
+            "office365": (
+                "If your tenant allows app passwords (per-user MFA), create one at"
+                " https://mysignins.microsoft.com/security-info > Add sign-in method > App password; otherwise SMTP"
+                " AUTH needs OAuth 2.0."
+            ),
         },
         reference="https://support.google.com/accounts/answer/185833",
     ),
     FindingSpec(
         code="auth.smtp_auth_disabled",
-        severity=F,
+        severity=Severity.FAIL,
         step="auth",
         title="SMTP login is switched off by policy",
         explanation=(
@@ -181,7 +221,7 @@ SPECS: list[FindingSpec] = [
     ),
     FindingSpec(
         code="auth.oauth_token_invalid",
-        severity=F,
+        severity=Severity.FAIL,
         step="auth",
         title="The OAuth access token was refused",
         explanation=(
@@ -195,15 +235,22 @@ SPECS: list[FindingSpec] = [
             "not the refresh token."
         ),
         provider_fixes={
-            "gmail": "Request the scope https://mail.google.com/ for {username} and use the access token (valid ~1 hour); refresh it with the refresh token. On Workspace, the app must be allowed by the admin.",
-            "office365": "Request a token for https://outlook.office365.com/.default (or SMTP.Send) for {username}; the app registration needs the SMTP.Send permission and the mailbox needs SMTP AUTH enabled (`Set-CASMailbox -Identity {username} -SmtpClientAuthenticationDisabled $false`).",
+            "gmail": (
+                "Request the scope https://mail.google.com/ for {username} and use the access token (valid ~1 hour);"
+                " refresh it with the refresh token. On Workspace, the app must be allowed by the admin."
+            ),
+            "office365": (
+                "Request a token for https://outlook.office365.com/.default (or SMTP.Send) for {username}; the app"
+                " registration needs the SMTP.Send permission and the mailbox needs SMTP AUTH enabled (`Set-CASMailbox"
+                " -Identity {username} -SmtpClientAuthenticationDisabled $false`)."
+            ),
             "outlook": "Request a token with the scope https://outlook.office.com/SMTP.Send for {username}.",
         },
         reference="https://developers.google.com/gmail/imap/xoauth2-protocol",
     ),
     FindingSpec(
         code="auth.too_many_attempts",
-        severity=F,
+        severity=Severity.FAIL,
         step="auth",
         title="Too many login attempts: temporarily locked out",
         explanation=(
@@ -217,14 +264,22 @@ SPECS: list[FindingSpec] = [
             "logging in for each."
         ),
         provider_fixes={
-            "gmail": "Wait, then reuse one SMTP connection for many messages. If it persists, sign in to the account at https://mail.google.com once and check Security > Recent activity; App Passwords also count against the login rate.",
-            "yahoo": "Yahoo returns this even on the first try when the normal password is used: " + _YAHOO_APP_PW + " Then wait an hour before retrying.",
+            "gmail": (
+                "Wait, then reuse one SMTP connection for many messages. If it persists, sign in to the account at"
+                " https://mail.google.com once and check Security > Recent activity; App Passwords also count against"
+                " the login rate."
+            ),
+            "yahoo": (
+                "Yahoo returns this even on the first try when the normal password is used: "
+                + _YAHOO_APP_PW
+                + " Then wait an hour before retrying."
+            ),
         },
         reference="RFC 4954 §6 (454 4.7.0)",
     ),
     FindingSpec(
         code="auth.malformed_challenge",
-        severity=F,
+        severity=Severity.FAIL,
         step="auth",
         title="The server's login challenge was malformed",
         explanation=(
@@ -239,7 +294,7 @@ SPECS: list[FindingSpec] = [
     ),
     FindingSpec(
         code="auth.account_disabled",
-        severity=F,
+        severity=Severity.FAIL,
         step="auth",
         title="The account is disabled or blocked",
         explanation=(
@@ -251,14 +306,21 @@ SPECS: list[FindingSpec] = [
             "suspected compromise) and follow the provider's steps; a business account needs its administrator."
         ),
         provider_fixes={
-            "office365": "An administrator checks Microsoft 365 admin center > Users (sign-in blocked?) and Microsoft Defender > Email & collaboration > Review > Restricted entities (blocked from sending after suspected spam), unblocks the user and resets the password.",
-            "gmail": "Sign in at https://mail.google.com and complete any security check; a Workspace admin checks Admin console > Users for a suspended user.",
+            "office365": (
+                "An administrator checks Microsoft 365 admin center > Users (sign-in blocked?) and Microsoft Defender >"
+                " Email & collaboration > Review > Restricted entities (blocked from sending after suspected spam),"
+                " unblocks the user and resets the password."
+            ),
+            "gmail": (
+                "Sign in at https://mail.google.com and complete any security check; a Workspace admin checks Admin"
+                " console > Users for a suspended user."
+            ),
         },
         reference="RFC 5248 (X.7.13 User Account Disabled)",
     ),
     FindingSpec(
         code="auth.web_login_required",
-        severity=F,
+        severity=Severity.FAIL,
         step="auth",
         title="Google wants a browser sign-in first",
         explanation=(
@@ -275,19 +337,22 @@ SPECS: list[FindingSpec] = [
     ),
     FindingSpec(
         code="auth.tempfail",
-        severity=W,
+        severity=Severity.WARN,
         step="auth",
         title="Login failed for a temporary reason",
         explanation=(
             "The server could not check the credentials right now ({reply}). A 4xx reply means the problem is on the "
             "server's side or temporary (a login back-end down, throttling); the credentials may well be correct."
         ),
-        fix="Wait a few minutes and try again. If it persists for more than an hour, contact the provider's support with the reply text and the time.",
+        fix=(
+            "Wait a few minutes and try again. If it persists for more than an hour, contact the provider's support"
+            " with the reply text and the time."
+        ),
         reference="RFC 4954 §6 (454 4.7.0)",
     ),
     FindingSpec(
         code="auth.rejected",
-        severity=F,
+        severity=Severity.FAIL,
         step="auth",
         title="The server refused the login",
         explanation=(
@@ -296,14 +361,14 @@ SPECS: list[FindingSpec] = [
             "codes mean follows."
         ),
         fix=(
-            "Read the server's text in the evidence; check the username, password and login method. If it names a policy, "
-            "ask the server's administrator with this exact reply."
+            "Read the server's text in the evidence; check the username, password and login method. If it names a"
+            " policy, ask the server's administrator with this exact reply."
         ),
         reference="RFC 4954",
     ),
     FindingSpec(
         code="auth.tls_version_rejected",
-        severity=F,
+        severity=Severity.FAIL,
         step="auth",
         title="The server refuses this old TLS version",
         explanation=(
@@ -315,7 +380,11 @@ SPECS: list[FindingSpec] = [
             "old Windows/.NET, enable TLS 1.2 (SchUseStrongCrypto) or upgrade the framework."
         ),
         provider_fixes={
-            "office365": "Exchange Online requires TLS 1.2 for SMTP AUTH on smtp.office365.com. Update the device or application; as a temporary measure an administrator can allow old clients on the legacy endpoint (Set-TransportConfig -AllowLegacyTLSClients $true and use smtp-legacy.office365.com).",
+            "office365": (
+                "Exchange Online requires TLS 1.2 for SMTP AUTH on smtp.office365.com. Update the device or"
+                " application; as a temporary measure an administrator can allow old clients on the legacy endpoint"
+                " (Set-TransportConfig -AllowLegacyTLSClients $true and use smtp-legacy.office365.com)."
+            ),
         },
         reference="https://aka.ms/smtp_auth_tls",
     ),

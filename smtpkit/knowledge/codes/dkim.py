@@ -5,7 +5,10 @@ Texts follow RFC 6376 (DKIM), RFC 8301 (key sizes and algorithms) and RFC 8463
 a key pasted into the wrong place, cut off, or never published.
 """
 
+from __future__ import annotations
+
 from smtpkit.knowledge.catalogue import FindingSpec
+from smtpkit.model import Severity
 
 _PROVIDER_KEYS = (
     "Google Workspace: Admin console > Apps > Google Workspace > Gmail > Authenticate email, generate the key, "
@@ -15,10 +18,10 @@ _PROVIDER_KEYS = (
     "Mailgun, Postmark: the domain verification page lists the CNAME or TXT records to create."
 )
 
-SPECS = [
+SPECS: list[FindingSpec] = [
     FindingSpec(
         code="dkim.key_missing",
-        severity="fail",
+        severity=Severity.FAIL,
         step="dkim",
         title="No DKIM key is published for selector {selector}",
         explanation=(
@@ -29,15 +32,15 @@ SPECS = [
         fix=(
             "Publish the public key as a TXT record named {name} (in most DNS panels the host field is "
             '{host}), value: "v=DKIM1; k=rsa; p=<the public key from your mail system>". '
-            + _PROVIDER_KEYS
-            + " If you sign mail yourself (OpenDKIM, rspamd), make a key pair with "
-            "`smtpkit dkim keygen --domain {domain} --selector {selector}` and publish the record it prints."
-        ),
+        )
+        + _PROVIDER_KEYS
+        + " If you sign mail yourself (OpenDKIM, rspamd), make a key pair with "
+        "`smtpkit dkim keygen --domain {domain} --selector {selector}` and publish the record it prints.",
         reference="RFC 6376 §3.6.2.2",
     ),
     FindingSpec(
         code="dkim.key_revoked",
-        severity="fail",
+        severity=Severity.FAIL,
         step="dkim",
         title="The DKIM key for selector {selector} is revoked (empty p=)",
         explanation=(
@@ -55,7 +58,7 @@ SPECS = [
     ),
     FindingSpec(
         code="dkim.key_invalid",
-        severity="fail",
+        severity=Severity.FAIL,
         step="dkim",
         title="The DKIM key record for selector {selector} is not usable",
         explanation=(
@@ -75,7 +78,7 @@ SPECS = [
     ),
     FindingSpec(
         code="dkim.key_too_short",
-        severity="fail",
+        severity=Severity.FAIL,
         step="dkim",
         title="The DKIM key for selector {selector} is only {bits} bits",
         explanation=(
@@ -94,7 +97,7 @@ SPECS = [
     ),
     FindingSpec(
         code="dkim.testing_mode",
-        severity="warn",
+        severity=Severity.WARN,
         step="dkim",
         title="The DKIM key for selector {selector} is in testing mode (t=y)",
         explanation=(
@@ -107,7 +110,7 @@ SPECS = [
     ),
     FindingSpec(
         code="dkim.key_lookup_failed",
-        severity="warn",
+        severity=Severity.WARN,
         step="dkim",
         title="The DKIM key lookup for selector {selector} did not get an answer",
         explanation=(
@@ -124,7 +127,7 @@ SPECS = [
     ),
     FindingSpec(
         code="dkim.no_selector_found",
-        severity="warn",
+        severity=Severity.WARN,
         step="dkim",
         title="No DKIM key found at any common selector of {domain}",
         explanation=(
@@ -136,13 +139,14 @@ SPECS = [
         fix=(
             "Open a message you sent (Gmail: Show original; Outlook: View message source), find the line "
             "DKIM-Signature: ... d=<domain>; s=<selector>; and run `smtpkit domain {domain} --selector <selector>`. "
-            "If there is no DKIM-Signature, turn signing on. " + _PROVIDER_KEYS
-        ),
+            "If there is no DKIM-Signature, turn signing on. "
+        )
+        + _PROVIDER_KEYS,
         reference="RFC 6376 §3.1",
     ),
     FindingSpec(
         code="dkim.no_signature",
-        severity="fail",
+        severity=Severity.FAIL,
         step="dkim",
         title="The message has no DKIM signature",
         explanation=(
@@ -154,14 +158,15 @@ SPECS = [
         ),
         fix=(
             "Turn on DKIM signing where the mail leaves your systems, then test with a copy as received (Gmail: "
-            "Show original > Download original). " + _PROVIDER_KEYS + " Postfix: add OpenDKIM or rspamd as a milter "
-            "and publish the key `smtpkit dkim keygen` makes."
-        ),
+            "Show original > Download original). "
+        )
+        + _PROVIDER_KEYS
+        + " Postfix: add OpenDKIM or rspamd as a milter and publish the key `smtpkit dkim keygen` makes.",
         reference="RFC 6376 §3.5",
     ),
     FindingSpec(
         code="dkim.body_hash_mismatch",
-        severity="fail",
+        severity=Severity.FAIL,
         step="dkim",
         title="DKIM signature {index} (d={d}, s={s}): the body changed after signing",
         explanation=(
@@ -185,7 +190,7 @@ SPECS = [
     ),
     FindingSpec(
         code="dkim.signature_invalid",
-        severity="fail",
+        severity=Severity.FAIL,
         step="dkim",
         title="DKIM signature {index} (d={d}, s={s}) does not verify",
         explanation=(
@@ -206,7 +211,7 @@ SPECS = [
     ),
     FindingSpec(
         code="dkim.signature_malformed",
-        severity="fail",
+        severity=Severity.FAIL,
         step="dkim",
         title="DKIM signature {index} cannot be checked: the header is malformed",
         explanation=(
@@ -224,7 +229,7 @@ SPECS = [
     ),
     FindingSpec(
         code="dkim.signature_expired",
-        severity="fail",
+        severity=Severity.FAIL,
         step="dkim",
         title="DKIM signature {index} (d={d}, s={s}) has expired",
         explanation=(
@@ -238,5 +243,26 @@ SPECS = [
             "signing server's clock is right."
         ),
         reference="RFC 6376 §3.5 (x=)",
+    ),
+    FindingSpec(
+        code="dkim.body_length_limit",
+        severity=Severity.WARN,
+        step="dkim",
+        title="Signature {index} (d={domain}) signs only the first {length} bytes of the body",
+        explanation=(
+            "This DKIM signature has the l= tag, so it vouches only for the first {length} bytes of the message "
+            "body. The body here is {body_bytes} bytes, so {unsigned} bytes at the end are not covered by the "
+            "signature: anyone who handles the message on its way can add text, links or attachments there and "
+            "the signature still checks out, and DMARC then passes for content that d={domain} never signed. "
+            "RFC 6376 §8.2 warns against l= for this reason, and some receivers ignore such signatures."
+        ),
+        fix=(
+            "Sign the whole body: switch off the body-length option in your signer. OpenDKIM: remove the "
+            "BodyLengthDB line from opendkim.conf and restart it. Python dkimpy: call dkim.sign() without "
+            "length=True (the default is False). Other signers: look for a setting named body length, l= or "
+            "length. Then send a new test message and check that its DKIM-Signature header has no l= tag. If you "
+            "received this message, treat anything after the first {length} bytes of the body as unverified."
+        ),
+        reference="RFC 6376 §3.5 (l=), §8.2",
     ),
 ]

@@ -5,12 +5,15 @@ aggregate reports). Every fix carries the record to publish, filled in with
 the person's own domain and reporting address where we know them.
 """
 
-from smtpkit.knowledge.catalogue import FindingSpec
+from __future__ import annotations
 
-SPECS = [
+from smtpkit.knowledge.catalogue import FindingSpec
+from smtpkit.model import Severity
+
+SPECS: list[FindingSpec] = [
     FindingSpec(
         code="dmarc.missing",
-        severity="fail",
+        severity=Severity.FAIL,
         step="dmarc",
         title="{domain} publishes no DMARC policy",
         explanation=(
@@ -27,7 +30,7 @@ SPECS = [
     ),
     FindingSpec(
         code="dmarc.multiple_records",
-        severity="fail",
+        severity=Severity.FAIL,
         step="dmarc",
         title="{name} has {count} DMARC records",
         explanation=(
@@ -44,7 +47,7 @@ SPECS = [
     ),
     FindingSpec(
         code="dmarc.syntax_error",
-        severity="fail",
+        severity=Severity.FAIL,
         step="dmarc",
         title="The DMARC record at {name} is not valid",
         explanation=(
@@ -57,7 +60,7 @@ SPECS = [
     ),
     FindingSpec(
         code="dmarc.invalid_tag_value",
-        severity="fail",
+        severity=Severity.FAIL,
         step="dmarc",
         title="The DMARC record at {name} has an invalid {tag}= value",
         explanation=(
@@ -69,7 +72,7 @@ SPECS = [
     ),
     FindingSpec(
         code="dmarc.policy_none",
-        severity="warn",
+        severity=Severity.WARN,
         step="dmarc",
         title="DMARC policy of {domain} is p=none: monitoring only",
         explanation=(
@@ -85,7 +88,7 @@ SPECS = [
     ),
     FindingSpec(
         code="dmarc.no_reporting",
-        severity="warn",
+        severity=Severity.WARN,
         step="dmarc",
         title="DMARC record of {domain} asks for no aggregate reports (no rua=)",
         explanation=(
@@ -93,12 +96,12 @@ SPECS = [
             "way to learn which servers send mail as your domain and whether they pass SPF and DKIM; without them, "
             "moving to p=quarantine or p=reject is guesswork, and a forgotten sender breaks silently."
         ),
-        fix=('Add a reporting address you read (or a DMARC report service\'s address): {name} TXT "{with_rua}"'),
+        fix='Add a reporting address you read (or a DMARC report service\'s address): {name} TXT "{with_rua}"',
         reference="RFC 9989 §4.7 (rua=); RFC 9990",
     ),
     FindingSpec(
         code="dmarc.rua_unauthorized",
-        severity="warn",
+        severity=Severity.WARN,
         step="dmarc",
         title="Reports to {dest_domain} are not authorised by {dest_domain}",
         explanation=(
@@ -115,7 +118,7 @@ SPECS = [
     ),
     FindingSpec(
         code="dmarc.pct_partial",
-        severity="warn",
+        severity=Severity.WARN,
         step="dmarc",
         title="DMARC policy of {domain} applies to only {pct}% of failing mail",
         explanation=(
@@ -129,7 +132,7 @@ SPECS = [
     ),
     FindingSpec(
         code="dmarc.testing_mode",
-        severity="warn",
+        severity=Severity.WARN,
         step="dmarc",
         title="DMARC policy of {domain} is in test mode (t=y)",
         explanation=(
@@ -142,7 +145,7 @@ SPECS = [
     ),
     FindingSpec(
         code="dmarc.lookup_failed",
-        severity="warn",
+        severity=Severity.WARN,
         step="dmarc",
         title="The DMARC lookup of {name} did not get an answer",
         explanation=(
@@ -157,7 +160,7 @@ SPECS = [
     ),
     FindingSpec(
         code="dmarc.not_aligned",
-        severity="fail",
+        severity=Severity.FAIL,
         step="dmarc",
         title="{identifier} {identifier_domain} is not aligned with From domain {from_domain}",
         explanation=(
@@ -165,7 +168,30 @@ SPECS = [
             "From header ({from_domain}). Here the {identifier} domain is {identifier_domain}, which does not "
             "match under {mode} alignment ({mode_rule}). {consequence}"
         ),
-        fix=("Make the {identifier} domain your own: {remedy}"),
+        fix="Make the {identifier} domain your own: {remedy}",
         reference="RFC 9989 §4.4; RFC 7489 §3.1",
+    ),
+    FindingSpec(
+        code="dmarc.from_ambiguous",
+        severity=Severity.FAIL,
+        step="dmarc",
+        title="The From header names more than one domain: {domains}",
+        explanation=(
+            "DMARC checks one domain: the one in the message's From address. This message has {how}, naming "
+            "{domains}. A receiver can check DMARC for only one of them, while the recipient's mail program may "
+            "show the other: an old trick to pass DMARC with one domain while looking like another. The mail "
+            "standard (RFC 5322) allows exactly one From header, and DMARC (RFC 7489 §6.6.1) lets receivers "
+            "refuse such messages; Gmail, for one, rejects mail with several From headers. So we do not count "
+            "this as a DMARC pass."
+        ),
+        fix=(
+            "If you sent this message: write exactly one From header with one address, for example "
+            "`From: Your Name <you@{first_domain}>`, and put anyone else in Reply-To, To or Cc. A second From "
+            "usually comes from code that sets the header twice: in Python's email.message.Message, "
+            "`msg['From'] = ...` adds another header each time, so run `del msg['From']` before setting it; in "
+            "PHPMailer, call setFrom() once and addReplyTo() for the others. If you received this message: treat "
+            "it as suspect, because the address you see may not be the one that was checked."
+        ),
+        reference="RFC 7489 §6.6.1; RFC 5322 §3.6",
     ),
 ]

@@ -17,44 +17,56 @@ from smtpkit.model import Severity
 
 SPECS: list[FindingSpec] = [
     FindingSpec(
-        "ehlo.rejected",
-        Severity.FAIL,
-        "ehlo",
-        "The server refused our EHLO/HELO greeting: {reply}",
-        "We introduced ourselves with 'EHLO {helo}' and the server refused ({reply}), so the session cannot "
-        "go on. Servers refuse EHLO when the name is not a fully-qualified domain name (like 'localhost' or a "
-        "bare machine name), does not resolve in DNS, pretends to be the server itself, or when the client's "
-        "IP address is not allowed to use the server.",
-        "Configure the client's HELO/EHLO name to a real host name that resolves to its public IP address "
-        "(for example mail.yourdomain.com), or try another with `--helo`. Libraries: Python smtplib's "
-        "local_hostname=, PHPMailer's Helo property, Postfix's smtp_helo_name. If the reply mentions your IP "
-        "address, the server does not accept clients from your network.",
+        code="ehlo.rejected",
+        severity=Severity.FAIL,
+        step="ehlo",
+        title="The server refused our EHLO/HELO greeting: {reply}",
+        explanation=(
+            "We introduced ourselves with 'EHLO {helo}' and the server refused ({reply}), so the session cannot "
+            "go on. Servers refuse EHLO when the name is not a fully-qualified domain name (like 'localhost' or a "
+            "bare machine name), does not resolve in DNS, pretends to be the server itself, or when the client's "
+            "IP address is not allowed to use the server."
+        ),
+        fix=(
+            "Configure the client's HELO/EHLO name to a real host name that resolves to its public IP address "
+            "(for example mail.yourdomain.com), or try another with `--helo`. Libraries: Python smtplib's "
+            "local_hostname=, PHPMailer's Helo property, Postfix's smtp_helo_name. If the reply mentions your IP "
+            "address, the server does not accept clients from your network."
+        ),
         reference="RFC 5321 §4.1.1.1 (EHLO) and §4.1.4",
     ),
     FindingSpec(
-        "ehlo.helo_fallback",
-        Severity.WARN,
-        "ehlo",
-        "The server does not understand EHLO; only the old HELO worked",
-        "The server answered EHLO with {reply} and accepted the old-style 'HELO' instead. Without EHLO a "
-        "server announces no extensions: no STARTTLS (so no encryption), no AUTH (so no login), no SIZE, no "
-        "8BITMIME. It is either very old, deliberately minimal, or a firewall's 'SMTP inspection' is "
-        "blocking EHLO.",
-        "If you need encryption or login, this server cannot provide them on this port: use your provider's "
-        "submission port (587 or 465). If a firewall does SMTP inspection (Cisco ASA 'inspect esmtp', "
-        "SonicWall, some routers), turn it off for mail traffic.",
+        code="ehlo.helo_fallback",
+        severity=Severity.WARN,
+        step="ehlo",
+        title="The server does not understand EHLO; only the old HELO worked",
+        explanation=(
+            "The server answered EHLO with {reply} and accepted the old-style 'HELO' instead. Without EHLO a "
+            "server announces no extensions: no STARTTLS (so no encryption), no AUTH (so no login), no SIZE, no "
+            "8BITMIME. It is either very old, deliberately minimal, or a firewall's 'SMTP inspection' is "
+            "blocking EHLO."
+        ),
+        fix=(
+            "If you need encryption or login, this server cannot provide them on this port: use your provider's "
+            "submission port (587 or 465). If a firewall does SMTP inspection (Cisco ASA 'inspect esmtp', "
+            "SonicWall, some routers), turn it off for mail traffic."
+        ),
         reference="RFC 5321 §4.1.1.1 and §3.2",
     ),
     FindingSpec(
-        "ehlo.smtputf8_missing",
-        Severity.FAIL,
-        "send",
-        "The address {address} needs SMTPUTF8, which the server does not offer",
-        "The address {address} contains non-ASCII characters. Such addresses can only be transported with "
-        "the SMTPUTF8 extension (RFC 6531), and this server did not list SMTPUTF8 in its EHLO reply, so it "
-        "would refuse or mangle the message; we did not send the address.",
-        "Use an ASCII address for this test, or a server that supports SMTPUTF8 (Gmail, Outlook.com and "
-        "Postfix 3.0+ with smtputf8_enable = yes do). A domain part can be written in its ASCII (xn--) form.",
+        code="ehlo.smtputf8_missing",
+        severity=Severity.FAIL,
+        step="send",
+        title="The address {address} needs SMTPUTF8, which the server does not offer",
+        explanation=(
+            "The address {address} contains non-ASCII characters. Such addresses can only be transported with "
+            "the SMTPUTF8 extension (RFC 6531), and this server did not list SMTPUTF8 in its EHLO reply, so it "
+            "would refuse or mangle the message; we did not send the address."
+        ),
+        fix=(
+            "Use an ASCII address for this test, or a server that supports SMTPUTF8 (Gmail, Outlook.com and "
+            "Postfix 3.0+ with smtputf8_enable = yes do). A domain part can be written in its ASCII (xn--) form."
+        ),
         reference="RFC 6531 §3.2",
     ),
 ]
@@ -64,28 +76,35 @@ CAPABILITIES = MappingProxyType(
     {
         "STARTTLS": (
             "Encryption upgrade (RFC 3207)",
-            "The connection can be switched to TLS with the STARTTLS command. Without it, passwords and mail "
-            "cross the network in clear text.",
+            (
+                "The connection can be switched to TLS with the STARTTLS command. Without it, passwords and mail "
+                "cross the network in clear text."
+            ),
         ),
         "AUTH": (
             "Login (RFC 4954)",
-            "The server accepts a login with the listed mechanisms: PLAIN and LOGIN send the password "
-            "(protected only by TLS), CRAM-MD5 sends a hash of it, XOAUTH2/OAUTHBEARER an OAuth token.",
+            (
+                "The server accepts a login with the listed mechanisms: PLAIN and LOGIN send the password "
+                "(protected only by TLS), CRAM-MD5 sends a hash of it, XOAUTH2/OAUTHBEARER an OAuth token."
+            ),
         ),
         "SIZE": (
             "Message size limit (RFC 1870)",
-            "The largest message the server accepts, in bytes (0 means no fixed limit). Attachments grow "
-            "by about a third when encoded, so a 25 MB limit fits about 18 MB of files.",
+            (
+                "The largest message the server accepts, in bytes (0 means no fixed limit). Attachments grow "
+                "by about a third when encoded, so a 25 MB limit fits about 18 MB of files."
+            ),
         ),
         "PIPELINING": (
             "Command pipelining (RFC 2920)",
-            "The client may send several commands without waiting for each reply, which makes sending "
-            "faster over slow links.",
+            (
+                "The client may send several commands without waiting for each reply, which makes sending "
+                "faster over slow links."
+            ),
         ),
         "8BITMIME": (
             "8-bit message bodies (RFC 6152)",
-            "The server transports message bodies with non-ASCII bytes unchanged, so they need not be "
-            "re-encoded.",
+            "The server transports message bodies with non-ASCII bytes unchanged, so they need not be re-encoded.",
         ),
         "SMTPUTF8": (
             "International addresses (RFC 6531)",
@@ -101,8 +120,10 @@ CAPABILITIES = MappingProxyType(
         ),
         "ENHANCEDSTATUSCODES": (
             "Detailed status codes (RFC 2034)",
-            "Replies carry a code like 5.7.8 that says precisely what went wrong (5.7.8 = bad credentials); "
-            "smtpkit uses it to explain errors.",
+            (
+                "Replies carry a code like 5.7.8 that says precisely what went wrong (5.7.8 = bad credentials); "
+                "smtpkit uses it to explain errors."
+            ),
         ),
         "DSN": (
             "Delivery status notifications (RFC 3461)",
@@ -118,8 +139,10 @@ CAPABILITIES = MappingProxyType(
         ),
         "VRFY": (
             "Address verification (RFC 5321 §3.5)",
-            "The server answers VRFY queries about mailboxes; often disabled because spammers use it to "
-            "harvest addresses.",
+            (
+                "The server answers VRFY queries about mailboxes; often disabled because spammers use it to "
+                "harvest addresses."
+            ),
         ),
         "EXPN": (
             "Mailing list expansion (RFC 5321 §3.5)",

@@ -5,12 +5,15 @@ through them, and many receivers reject mail whose sender domain cannot
 receive mail.
 """
 
-from smtpkit.knowledge.catalogue import FindingSpec
+from __future__ import annotations
 
-SPECS = [
+from smtpkit.knowledge.catalogue import FindingSpec
+from smtpkit.model import Severity
+
+SPECS: list[FindingSpec] = [
     FindingSpec(
         code="mx.missing",
-        severity="warn",
+        severity=Severity.WARN,
         step="mx",
         title="{domain} has no MX records",
         explanation=(
@@ -28,7 +31,7 @@ SPECS = [
     ),
     FindingSpec(
         code="mx.null",
-        severity="fail",
+        severity=Severity.FAIL,
         step="mx",
         title="{domain} publishes a null MX: it accepts no mail",
         explanation=(
@@ -45,18 +48,18 @@ SPECS = [
     ),
     FindingSpec(
         code="mx.invalid_target",
-        severity="fail",
+        severity=Severity.FAIL,
         step="mx",
         title="MX {exchange} of {domain} is not a usable mail server name",
         explanation=(
             'The MX record "{preference} {exchange}" points at a name that senders cannot use: {problem}. {consequence}'
         ),
-        fix=("An MX must name a host that has its own A/AAAA records, directly (no alias, no address). {remedy}"),
+        fix="An MX must name a host that has its own A/AAAA records, directly (no alias, no address). {remedy}",
         reference="RFC 5321 §5.1; RFC 2181 §10.3",
     ),
     FindingSpec(
         code="mx.lookup_failed",
-        severity="warn",
+        severity=Severity.WARN,
         step="mx",
         title="The MX lookup of {domain} did not get an answer",
         explanation=(

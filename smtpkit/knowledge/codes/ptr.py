@@ -5,7 +5,10 @@ an IP whose PTR is missing or does not resolve back to the same IP; Gmail's
 bulk sender rules state it outright.
 """
 
+from __future__ import annotations
+
 from smtpkit.knowledge.catalogue import FindingSpec
+from smtpkit.model import Severity
 
 _WHO_SETS_PTR = (
     "A PTR record is set by whoever owns the IP address, not in your domain's DNS: your hosting provider's "
@@ -14,10 +17,10 @@ _WHO_SETS_PTR = (
     "(named after the Droplet): the server's reverse DNS field) or a ticket to your ISP."
 )
 
-SPECS = [
+SPECS: list[FindingSpec] = [
     FindingSpec(
         code="ptr.missing",
-        severity="fail",
+        severity=Severity.FAIL,
         step="ptr",
         title="{ip} has no reverse DNS (PTR) record",
         explanation=(
@@ -27,13 +30,14 @@ SPECS = [
         ),
         fix=(
             "Set the PTR of {ip} to your mail server's name, e.g. {name} PTR {suggested}., and make sure that name "
-            "has an A/AAAA record pointing back at {ip}. " + _WHO_SETS_PTR
-        ),
+            "has an A/AAAA record pointing back at {ip}. "
+        )
+        + _WHO_SETS_PTR,
         reference="RFC 1912 §2.1; RFC 8601 §3 (iprev); Gmail sender guidelines",
     ),
     FindingSpec(
         code="ptr.not_forward_confirmed",
-        severity="fail",
+        severity=Severity.FAIL,
         step="ptr",
         title="Reverse DNS of {ip} is not forward-confirmed",
         explanation=(
@@ -43,13 +47,14 @@ SPECS = [
         ),
         fix=(
             "Either add the address record: {first_name}. IN {family} {ip} (in that name's DNS zone), or change the "
-            "PTR of {ip} to a name that already resolves to it. " + _WHO_SETS_PTR
-        ),
+            "PTR of {ip} to a name that already resolves to it. "
+        )
+        + _WHO_SETS_PTR,
         reference="RFC 8601 §3 (iprev); Gmail sender guidelines",
     ),
     FindingSpec(
         code="ptr.lookup_failed",
-        severity="warn",
+        severity=Severity.WARN,
         step="ptr",
         title="The reverse DNS lookup of {ip} did not get an answer",
         explanation=(

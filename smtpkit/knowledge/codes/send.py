@@ -15,8 +15,6 @@ from __future__ import annotations
 from smtpkit.knowledge.catalogue import FindingSpec
 from smtpkit.model import Severity
 
-F, W, I = Severity.FAIL, Severity.WARN, Severity.INFO
-
 _SES_VERIFY = (
     "In the Amazon SES console for region {region}, open Configuration > Identities and verify the domain of "
     "{mail_from} (recommended: DNS records with Easy DKIM) or the address itself; identities are per region, so verify "
@@ -31,7 +29,7 @@ _SENDGRID_SENDER = (
 SPECS: list[FindingSpec] = [
     FindingSpec(
         code="send.relay_denied",
-        severity=F,
+        severity=Severity.FAIL,
         step="send",
         title="Relaying denied: the server will not pass mail on for you",
         explanation=(
@@ -49,20 +47,30 @@ SPECS: list[FindingSpec] = [
             "and should do so only for known devices."
         ),
         provider_fixes={
-            "mailgun": "Authenticate with the SMTP credentials of a domain you own in Mailgun, and send with a From address in that domain; Mailgun only relays for your verified sending domains.",
-            "gmail": "For smtp.gmail.com, log in with the account (App Password). For the Workspace SMTP relay (smtp-relay.gmail.com), an administrator adds your IP address or enables SMTP AUTH under Apps > Google Workspace > Gmail > Routing > SMTP relay service.",
-            "office365": "Log in with SMTP AUTH on smtp.office365.com:587, or for devices without login set up a connector for your static IP (direct send/SMTP relay).",
+            "mailgun": (
+                "Authenticate with the SMTP credentials of a domain you own in Mailgun, and send with a From address in"
+                " that domain; Mailgun only relays for your verified sending domains."
+            ),
+            "gmail": (
+                "For smtp.gmail.com, log in with the account (App Password). For the Workspace SMTP relay"
+                " (smtp-relay.gmail.com), an administrator adds your IP address or enables SMTP AUTH under Apps >"
+                " Google Workspace > Gmail > Routing > SMTP relay service."
+            ),
+            "office365": (
+                "Log in with SMTP AUTH on smtp.office365.com:587, or for devices without login set up a connector for"
+                " your static IP (direct send/SMTP relay)."
+            ),
         },
         reference="RFC 5321 §3.6, §7.1",
     ),
     FindingSpec(
         code="send.sender_rejected",
-        severity=F,
+        severity=Severity.FAIL,
         step="send",
         title="The sender address was refused",
         explanation=(
-            "The server refused {mail_from} as the envelope sender (MAIL FROM) ({reply}). The address may be malformed, "
-            "its domain may not exist, or the logged-in account is not allowed to use it."
+            "The server refused {mail_from} as the envelope sender (MAIL FROM) ({reply}). The address may be malformed,"
+            " its domain may not exist, or the logged-in account is not allowed to use it."
         ),
         fix=(
             "Send from the address of the account you logged in with (or an alias configured for it), spelled as a "
@@ -72,12 +80,13 @@ SPECS: list[FindingSpec] = [
     ),
     FindingSpec(
         code="send.recipient_unknown",
-        severity=F,
+        severity=Severity.FAIL,
         step="send",
         title="The recipient's mailbox does not exist",
         explanation=(
-            "The receiving side says there is no mailbox for {rcpt_to} ({reply}). The address has a typo, the person left, "
-            "or the domain's mail is hosted somewhere that does not know them. This is not a problem with your server."
+            "The receiving side says there is no mailbox for {rcpt_to} ({reply}). The address has a typo, the person"
+            " left, or the domain's mail is hosted somewhere that does not know them. This is not a problem with your"
+            " server."
         ),
         fix=(
             "Check the spelling of {rcpt_to} (especially the part after @) and ask the recipient for their current "
@@ -88,7 +97,7 @@ SPECS: list[FindingSpec] = [
     ),
     FindingSpec(
         code="send.message_too_large",
-        severity=F,
+        severity=Severity.FAIL,
         step="send",
         title="The message is too large",
         explanation=(
@@ -100,8 +109,14 @@ SPECS: list[FindingSpec] = [
             "message under the server's limit (the SIZE value in its EHLO reply)."
         ),
         provider_fixes={
-            "gmail": "Gmail's SMTP limit is about 35 MB encoded (25 MB of attachments): share big files from Google Drive instead.",
-            "office365": "Exchange Online accepts 35 MB by default (up to 150 MB if an administrator raises the mailbox's MaxSendSize/MaxReceiveSize); send large files as OneDrive links.",
+            "gmail": (
+                "Gmail's SMTP limit is about 35 MB encoded (25 MB of attachments): share big files from Google Drive"
+                " instead."
+            ),
+            "office365": (
+                "Exchange Online accepts 35 MB by default (up to 150 MB if an administrator raises the mailbox's"
+                " MaxSendSize/MaxReceiveSize); send large files as OneDrive links."
+            ),
             "ses": "Amazon SES accepts messages up to 40 MB (encoded) over SMTP; use links for larger content.",
             "sendgrid": "SendGrid accepts up to 30 MB per message including attachments.",
         },
@@ -109,7 +124,7 @@ SPECS: list[FindingSpec] = [
     ),
     FindingSpec(
         code="send.rate_limited",
-        severity=F,
+        severity=Severity.FAIL,
         step="send",
         title="Sending too fast or too much: rate limited",
         explanation=(
@@ -122,17 +137,31 @@ SPECS: list[FindingSpec] = [
             "(exponential backoff). For newsletters or bulk mail, use a service built for volume. {limits_note}"
         ),
         provider_fixes={
-            "gmail": "Gmail allows about 500 messages/day per Gmail account and 2,000/day on Google Workspace (recipients count). Wait for the 24-hour window to reset, and move bulk or application mail to a sending service or the Workspace SMTP relay.",
-            "office365": "Exchange Online allows 30 messages/minute and 10,000 recipients/day per mailbox. Spread sends out; for more, use a dedicated service (Azure Communication Services Email or a third-party relay).",
-            "ses": "Your SES account has a maximum send rate and a 24-hour quota (sandbox: 1 message/second, 200/day). See SES console > Account dashboard; retry with backoff, and request a quota increase (or production access) in Service Quotas.",
-            "sendgrid": "Your SendGrid plan's credits or daily limit (Free: 100/day) are used up; wait for the reset or upgrade the plan (Settings > Account Details > Your Products).",
+            "gmail": (
+                "Gmail allows about 500 messages/day per Gmail account and 2,000/day on Google Workspace (recipients"
+                " count). Wait for the 24-hour window to reset, and move bulk or application mail to a sending service"
+                " or the Workspace SMTP relay."
+            ),
+            "office365": (
+                "Exchange Online allows 30 messages/minute and 10,000 recipients/day per mailbox. Spread sends out; for"
+                " more, use a dedicated service (Azure Communication Services Email or a third-party relay)."
+            ),
+            "ses": (
+                "Your SES account has a maximum send rate and a 24-hour quota (sandbox: 1 message/second, 200/day). See"
+                " SES console > Account dashboard; retry with backoff, and request a quota increase (or production"
+                " access) in Service Quotas."
+            ),
+            "sendgrid": (
+                "Your SendGrid plan's credits or daily limit (Free: 100/day) are used up; wait for the reset or upgrade"
+                " the plan (Settings > Account Details > Your Products)."
+            ),
             "yahoo": "Yahoo limits about 500 messages/day; slow down and retry later.",
         },
         reference="RFC 5321 §4.2.5; RFC 3463 (X.7.x)",
     ),
     FindingSpec(
         code="send.greylisted",
-        severity=W,
+        severity=Severity.WARN,
         step="send",
         title="Greylisted: try again in a few minutes",
         explanation=(
@@ -148,7 +177,7 @@ SPECS: list[FindingSpec] = [
     ),
     FindingSpec(
         code="send.unauthenticated",
-        severity=F,
+        severity=Severity.FAIL,
         step="send",
         title="The server requires authentication for this mail",
         explanation=(
@@ -165,15 +194,26 @@ SPECS: list[FindingSpec] = [
             "`smtpkit domain <your-domain>`."
         ),
         provider_fixes={
-            "office365": "Make the client log in (SMTP AUTH) on smtp.office365.com:587 with STARTTLS before sending, with the From address of that mailbox. If it does log in, SMTP AUTH is disabled for the mailbox or tenant: an administrator enables 'Authenticated SMTP' (Set-CASMailbox -Identity {username} -SmtpClientAuthenticationDisabled $false) and checks Security defaults.",
-            "sendgrid": "The session did not log in: use username `apikey` and a valid API key as the password (a missing or empty API key produces this).",
-            "gmail": "For Gmail's 5.7.26: publish SPF (`v=spf1 include:<your sender> ~all`) and DKIM for the From domain, and a DMARC record; Gmail requires at least one of SPF or DKIM to pass and align.",
+            "office365": (
+                "Make the client log in (SMTP AUTH) on smtp.office365.com:587 with STARTTLS before sending, with the"
+                " From address of that mailbox. If it does log in, SMTP AUTH is disabled for the mailbox or tenant: an"
+                " administrator enables 'Authenticated SMTP' (Set-CASMailbox -Identity {username}"
+                " -SmtpClientAuthenticationDisabled $false) and checks Security defaults."
+            ),
+            "sendgrid": (
+                "The session did not log in: use username `apikey` and a valid API key as the password (a missing or"
+                " empty API key produces this)."
+            ),
+            "gmail": (
+                "For Gmail's 5.7.26: publish SPF (`v=spf1 include:<your sender> ~all`) and DKIM for the From domain,"
+                " and a DMARC record; Gmail requires at least one of SPF or DKIM to pass and align."
+            ),
         },
         reference="RFC 4954 §6 (530 5.7.0); RFC 7372 (X.7.26)",
     ),
     FindingSpec(
         code="send.sender_not_verified",
-        severity=F,
+        severity=Severity.FAIL,
         step="send",
         title="The sender address is not verified with the provider",
         explanation=(
@@ -181,13 +221,16 @@ SPECS: list[FindingSpec] = [
             "your account ({reply}). Services such as Amazon SES only send from domains or addresses you have proven "
             "to own; in the SES sandbox, recipients must be verified too. Failed identities: {identities}."
         ),
-        fix="Verify the sender's domain (preferred) or address in the service's console, then send from exactly that address.",
+        fix=(
+            "Verify the sender's domain (preferred) or address in the service's console, then send from exactly that"
+            " address."
+        ),
         provider_fixes={"ses": _SES_VERIFY, "sendgrid": _SENDGRID_SENDER},
         reference="https://docs.aws.amazon.com/ses/latest/dg/verify-addresses-and-domains.html",
     ),
     FindingSpec(
         code="send.sender_not_owned",
-        severity=F,
+        severity=Severity.FAIL,
         step="send",
         title="Not allowed to send as this From address",
         explanation=(
@@ -195,17 +238,33 @@ SPECS: list[FindingSpec] = [
             "{username}, which has no permission to send as that address. Providers check this so that one account "
             "cannot impersonate another."
         ),
-        fix="Send with the From and MAIL FROM address of the account you log in with, or give that account permission to send as the other address.",
+        fix=(
+            "Send with the From and MAIL FROM address of the account you log in with, or give that account permission"
+            " to send as the other address."
+        ),
         provider_fixes={
-            "office365": "Use {username} as the From address, or have an administrator grant 'Send As' on {mail_from} to {username} (Exchange admin center > Recipients > Mailboxes > {mail_from} > Delegation > Send as, or `Add-RecipientPermission -Identity {mail_from} -Trustee {username} -AccessRights SendAs`). Permission changes can take an hour.",
-            "outlook": "Outlook.com only sends from the account's own address or a verified alias (Settings > Mail > Sync email > aliases).",
-            "gmail": "Add {mail_from} under Gmail Settings > Accounts > Send mail as and confirm it; otherwise Gmail rewrites or refuses the From address.",
+            "office365": (
+                "Use {username} as the From address, or have an administrator grant 'Send As' on {mail_from} to"
+                " {username} (Exchange admin center > Recipients > Mailboxes > {mail_from} > Delegation > Send as, or"
+                " `Add-RecipientPermission -Identity {mail_from} -Trustee {username} -AccessRights SendAs`). Permission"
+                " changes can take an hour."
+            ),
+            "outlook": (
+                "Outlook.com only sends from the account's own address or a verified alias (Settings > Mail > Sync"
+                " email > aliases)."
+            ),
+            "gmail": (
+                "Add {mail_from} under Gmail Settings > Accounts > Send mail as and confirm it; otherwise Gmail"
+                " rewrites or refuses the From address."
+            ),
         },
-        reference="https://learn.microsoft.com/exchange/recipients-in-exchange-online/manage-permissions-for-recipients",
+        reference=(
+            "https://learn.microsoft.com/exchange/recipients-in-exchange-online/manage-permissions-for-recipients"
+        ),
     ),
     FindingSpec(
         code="send.daily_limit_exceeded",
-        severity=F,
+        severity=Severity.FAIL,
         step="send",
         title="Daily sending limit reached",
         explanation=(
@@ -217,34 +276,47 @@ SPECS: list[FindingSpec] = [
             "(Amazon SES, SendGrid, Mailgun) or the provider's business plan. {limits_note}"
         ),
         provider_fixes={
-            "gmail": "Gmail: about 500 messages/day (2,000 on Google Workspace), counted per recipient. The block lifts within 24 hours; move bulk or automated mail to a sending service or the Workspace SMTP relay.",
-            "office365": "Exchange Online: 10,000 recipients/day per mailbox. The block lifts within 24 hours; if the account was flagged as sending spam, an administrator releases it in Microsoft Defender > Restricted entities.",
-            "ses": "Your SES 24-hour quota is used up (sandbox: 200). Request a higher quota in the SES console (Account dashboard) or Service Quotas.",
+            "gmail": (
+                "Gmail: about 500 messages/day (2,000 on Google Workspace), counted per recipient. The block lifts"
+                " within 24 hours; move bulk or automated mail to a sending service or the Workspace SMTP relay."
+            ),
+            "office365": (
+                "Exchange Online: 10,000 recipients/day per mailbox. The block lifts within 24 hours; if the account"
+                " was flagged as sending spam, an administrator releases it in Microsoft Defender > Restricted"
+                " entities."
+            ),
+            "ses": (
+                "Your SES 24-hour quota is used up (sandbox: 200). Request a higher quota in the SES console (Account"
+                " dashboard) or Service Quotas."
+            ),
             "sendgrid": "Your SendGrid credits are used up (Free: 100/day). Wait for the reset or upgrade the plan.",
         },
         reference="https://support.google.com/a/answer/166852",
     ),
     FindingSpec(
         code="send.mailbox_full",
-        severity=F,
+        severity=Severity.FAIL,
         step="send",
         title="The recipient's mailbox is full",
         explanation=(
-            "Mail for {rcpt_to} cannot be stored: the mailbox is full ({reply}). This is on the recipient's side; your server and "
-            "settings are fine."
+            "Mail for {rcpt_to} cannot be stored: the mailbox is full ({reply}). This is on the recipient's side; your"
+            " server and settings are fine."
         ),
-        fix="Tell the recipient by another channel to free up space, then resend. A 4xx (temporary) reply is retried automatically by mail servers.",
+        fix=(
+            "Tell the recipient by another channel to free up space, then resend. A 4xx (temporary) reply is retried"
+            " automatically by mail servers."
+        ),
         reference="RFC 3463 (X.2.2)",
     ),
     FindingSpec(
         code="send.blocked_spam",
-        severity=F,
+        severity=Severity.FAIL,
         step="send",
         title="Refused as spam or abuse",
         explanation=(
-            "The server judged the message or the sending account as spam ({reply}): its content, links or attachments, "
-            "a sudden jump in volume, or complaints. Some providers also block the account from sending until it is "
-            "verified."
+            "The server judged the message or the sending account as spam ({reply}): its content, links or attachments,"
+            " a sudden jump in volume, or complaints. Some providers also block the account from sending until it is"
+            " verified."
         ),
         fix=(
             "Check the message content (no URL shorteners, link to your own domain, text and HTML parts, a real "
@@ -252,15 +324,26 @@ SPECS: list[FindingSpec] = [
             "If the account itself is blocked, sign in to the provider's web interface and follow its unblock steps."
         ),
         provider_fixes={
-            "outlook": "Outlook.com blocked the account from sending (OutboundSpamException): sign in at https://outlook.live.com, complete the verification it asks for (often a phone number), then retry later. Sending many similar messages from a personal account triggers this.",
-            "office365": "An administrator checks Microsoft Defender > Email & collaboration > Review > Restricted entities; if the user is blocked for outbound spam, secure the account (reset the password, check inbox rules) and release it.",
-            "gmail": "Review Google's sender guidelines (https://support.google.com/mail/answer/81126): authenticate with SPF and DKIM, keep spam complaints below 0.3%, and include a one-click unsubscribe for bulk mail.",
+            "outlook": (
+                "Outlook.com blocked the account from sending (OutboundSpamException): sign in at"
+                " https://outlook.live.com, complete the verification it asks for (often a phone number), then retry"
+                " later. Sending many similar messages from a personal account triggers this."
+            ),
+            "office365": (
+                "An administrator checks Microsoft Defender > Email & collaboration > Review > Restricted entities; if"
+                " the user is blocked for outbound spam, secure the account (reset the password, check inbox rules) and"
+                " release it."
+            ),
+            "gmail": (
+                "Review Google's sender guidelines (https://support.google.com/mail/answer/81126): authenticate with"
+                " SPF and DKIM, keep spam complaints below 0.3%, and include a one-click unsubscribe for bulk mail."
+            ),
         },
         reference="RFC 3463 (X.7.1)",
     ),
     FindingSpec(
         code="send.sender_domain_unresolvable",
-        severity=F,
+        severity=Severity.FAIL,
         step="send",
         title="The sender's domain does not resolve",
         explanation=(
@@ -276,7 +359,7 @@ SPECS: list[FindingSpec] = [
     ),
     FindingSpec(
         code="send.ip_blocklisted",
-        severity=F,
+        severity=Severity.FAIL,
         step="send",
         title="Your sending IP address is blocked",
         explanation=(
@@ -290,39 +373,56 @@ SPECS: list[FindingSpec] = [
             "relay, malware), then request delisting from the list named in the reply."
         ),
         provider_fixes={
-            "office365": "Request delisting at https://sender.office.com (Microsoft's delist portal) after fixing the cause; for a new Microsoft 365 tenant, outbound restrictions relax as it builds reputation.",
+            "office365": (
+                "Request delisting at https://sender.office.com (Microsoft's delist portal) after fixing the cause; for"
+                " a new Microsoft 365 tenant, outbound restrictions relax as it builds reputation."
+            ),
             "yahoo": "Check the IP at https://check.spamhaus.org and request removal there; Yahoo follows Spamhaus.",
-            "gmail": "Check Google Postmaster Tools for your domain/IP reputation, stop any unsolicited mail and authenticate with SPF/DKIM; rate limits lift as reputation recovers.",
+            "gmail": (
+                "Check Google Postmaster Tools for your domain/IP reputation, stop any unsolicited mail and"
+                " authenticate with SPF/DKIM; rate limits lift as reputation recovers."
+            ),
         },
         reference="RFC 5782",
     ),
     FindingSpec(
         code="send.account_restricted",
-        severity=F,
+        severity=Severity.FAIL,
         step="send",
         title="The account is restricted from sending",
         explanation=(
-            "The provider accepted the connection but will not send for this account ({reply}): it is in a test/sandbox "
-            "mode, unverified, suspended, or over its plan."
+            "The provider accepted the connection but will not send for this account ({reply}): it is in a test/sandbox"
+            " mode, unverified, suspended, or over its plan."
         ),
         fix="Sign in to the provider's dashboard, finish the account verification or upgrade, and retry.",
         provider_fixes={
-            "mailgun": "Mailgun sandbox domains and free accounts deliver only to authorized recipients: add {rcpt_to} as an Authorized Recipient in the Mailgun control panel (up to 5; each must confirm by email), or add and verify your own sending domain and upgrade the plan.",
-            "sendgrid": "Check the SendGrid account status (Settings > Account Details) for a suspension or review, and that the plan has credits left.",
-            "ses": "Check the SES console > Account dashboard: a paused or sandboxed account cannot send to unverified recipients.",
+            "mailgun": (
+                "Mailgun sandbox domains and free accounts deliver only to authorized recipients: add {rcpt_to} as an"
+                " Authorized Recipient in the Mailgun control panel (up to 5; each must confirm by email), or add and"
+                " verify your own sending domain and upgrade the plan."
+            ),
+            "sendgrid": (
+                "Check the SendGrid account status (Settings > Account Details) for a suspension or review, and that"
+                " the plan has credits left."
+            ),
+            "ses": (
+                "Check the SES console > Account dashboard: a paused or sandboxed account cannot send to unverified"
+                " recipients."
+            ),
         },
         reference="https://help.mailgun.com/hc/en-us/articles/217531258",
     ),
     FindingSpec(
         code="send.message_malformed",
-        severity=F,
+        severity=Severity.FAIL,
         step="send",
         title="The message breaks the email format rules",
         explanation=(
-            "The server refused the message itself because its headers or line endings break the Internet Message "
-            "Format ({reply}): a missing or invalid From: or Message-ID: header, duplicate headers, or bare line feeds "
-            "(LF without CR). Big providers enforce RFC 5322 strictly since 2024, and bare line feeds are refused since "
-            "the 'SMTP smuggling' fixes. Programs that build messages by hand with string concatenation typically cause this."
+            "The server refused the message itself because its headers or line endings break the Internet Message"
+            " Format ({reply}): a missing or invalid From: or Message-ID: header, duplicate headers, or bare line feeds"
+            " (LF without CR). Big providers enforce RFC 5322 strictly since 2024, and bare line feeds are refused"
+            " since the 'SMTP smuggling' fixes. Programs that build messages by hand with string concatenation"
+            " typically cause this."
         ),
         fix=(
             "Build the message with a mail library instead of by hand (Python: email.message.EmailMessage with "
@@ -333,19 +433,22 @@ SPECS: list[FindingSpec] = [
     ),
     FindingSpec(
         code="send.tempfail",
-        severity=W,
+        severity=Severity.WARN,
         step="send",
         title="Temporarily refused: try again later",
         explanation=(
             "The server refused for now ({reply}). A 4xx reply means a temporary condition (busy, greylisting, a queue "
             "or storage problem on its side); the same message is expected to succeed later."
         ),
-        fix="Retry later with growing delays; a mail server does this by itself. If it persists for hours, contact the receiving side with this exact reply.",
+        fix=(
+            "Retry later with growing delays; a mail server does this by itself. If it persists for hours, contact the"
+            " receiving side with this exact reply."
+        ),
         reference="RFC 5321 §4.2.1",
     ),
     FindingSpec(
         code="send.policy_rejected",
-        severity=F,
+        severity=Severity.FAIL,
         step="send",
         title="Refused by the server's policy",
         explanation=(
@@ -353,8 +456,8 @@ SPECS: list[FindingSpec] = [
             "and enhanced codes mean follows."
         ),
         fix=(
-            "Read the server's own words in the evidence; they usually name the rule. If it is unclear, send the exact reply and "
-            "the time to the receiving side's postmaster or your provider's support."
+            "Read the server's own words in the evidence; they usually name the rule. If it is unclear, send the exact"
+            " reply and the time to the receiving side's postmaster or your provider's support."
         ),
         reference="RFC 5321 §4.2",
     ),

@@ -4,14 +4,17 @@ Every fix carries the corrected record, filled in from the person's own record,
 so it can be pasted into the DNS provider's form as it is.
 """
 
+from __future__ import annotations
+
 from smtpkit.knowledge.catalogue import FindingSpec
+from smtpkit.model import Severity
 
 _REF = "RFC 7208"
 
-SPECS = [
+SPECS: list[FindingSpec] = [
     FindingSpec(
         code="spf.missing",
-        severity="fail",
+        severity=Severity.FAIL,
         step="spf",
         title="{domain} publishes no SPF record",
         explanation=(
@@ -29,7 +32,7 @@ SPECS = [
     ),
     FindingSpec(
         code="spf.multiple_records",
-        severity="fail",
+        severity=Severity.FAIL,
         step="spf",
         title="{domain} publishes {count} SPF records",
         explanation=(
@@ -37,24 +40,24 @@ SPECS = [
             "every receiver returns permerror and ignores SPF for all your mail. This usually happens when a new "
             "provider's setup guide says 'add this SPF record' and the old one stays."
         ),
-        fix="Delete all of them and publish one merged record: \"{merged}\"",
+        fix='Delete all of them and publish one merged record: "{merged}"',
         reference=f"{_REF} §4.5",
     ),
     FindingSpec(
         code="spf.syntax_error",
-        severity="fail",
+        severity=Severity.FAIL,
         step="spf",
         title="SPF syntax error at '{term}' in {domain}'s record",
         explanation=(
             "{message}. One bad term makes the whole record a permerror at every receiver (RFC 7208 §4.6), so "
             "SPF fails for all your mail, not just for this term. {hint}"
         ),
-        fix="Publish the corrected record: \"{corrected}\"",
+        fix='Publish the corrected record: "{corrected}"',
         reference=f"{_REF} §4.6, §12 (ABNF)",
     ),
     FindingSpec(
         code="spf.too_many_lookups",
-        severity="fail",
+        severity=Severity.FAIL,
         step="spf",
         title="{domain}'s SPF needs {count} DNS lookups; the limit is 10",
         explanation=(
@@ -62,12 +65,12 @@ SPECS = [
             "you include, and stop at 10 with permerror (RFC 7208 §4.6.4): SPF then fails for your mail. "
             "Lookups by term: {breakdown}."
         ),
-        fix="{advice} Corrected record: \"{corrected}\"",
+        fix='{advice} Corrected record: "{corrected}"',
         reference=f"{_REF} §4.6.4",
     ),
     FindingSpec(
         code="spf.void_lookups",
-        severity="warn",
+        severity=Severity.WARN,
         step="spf",
         title="{domain}'s SPF queries {count} name(s) that do not exist",
         explanation=(
@@ -75,24 +78,24 @@ SPECS = [
             "permerror after 2 such 'void lookups' (RFC 7208 §4.6.4), so a third one breaks SPF for all your mail. "
             "They are usually a provider you no longer use, or a typo."
         ),
-        fix="Remove or correct them: \"{corrected}\"",
+        fix='Remove or correct them: "{corrected}"',
         reference=f"{_REF} §4.6.4",
     ),
     FindingSpec(
         code="spf.include_loop",
-        severity="fail",
+        severity=Severity.FAIL,
         step="spf",
         title="SPF include loop: {chain}",
         explanation=(
             "The records include each other ({chain}), so evaluation can never end: receivers run into the "
             "10-lookup limit and return permerror for all your mail."
         ),
-        fix="Remove the term that points back ({term} in {where}'s record): \"{corrected}\"",
+        fix='Remove the term that points back ({term} in {where}\'s record): "{corrected}"',
         reference=f"{_REF} §4.6.4, §5.2",
     ),
     FindingSpec(
         code="spf.include_target_missing",
-        severity="fail",
+        severity=Severity.FAIL,
         step="spf",
         title="'{term}' names a domain without an SPF record",
         explanation=(
@@ -100,12 +103,12 @@ SPECS = [
             "(RFC 7208 §5.2, §6.1) for every message, not only for that provider's. Usually a typo, or a provider "
             "that renamed its include."
         ),
-        fix="Correct the name from your provider's current setup guide, or remove the term: \"{corrected}\"",
+        fix='Correct the name from your provider\'s current setup guide, or remove the term: "{corrected}"',
         reference=f"{_REF} §5.2, §6.1",
     ),
     FindingSpec(
         code="spf.dns_error",
-        severity="fail",
+        severity=Severity.FAIL,
         step="spf",
         title="DNS error while reading SPF: {rdtype} {name} {status}",
         explanation=(
@@ -120,67 +123,67 @@ SPECS = [
     ),
     FindingSpec(
         code="spf.too_many_mx",
-        severity="fail",
+        severity=Severity.FAIL,
         step="spf",
         title="'{term}' refers to {count} MX hosts; the limit is 10",
         explanation=(
             "{target} has {count} MX records. An mx mechanism may look at most 10 MX hosts up (RFC 7208 §4.6.4), "
             "and with more, receivers return permerror for all your mail."
         ),
-        fix="Replace mx with the addresses of the servers that really send (ip4:/ip6:): \"{corrected}\"",
+        fix='Replace mx with the addresses of the servers that really send (ip4:/ip6:): "{corrected}"',
         reference=f"{_REF} §4.6.4",
     ),
     FindingSpec(
         code="spf.plus_all",
-        severity="fail",
+        severity=Severity.FAIL,
         step="spf",
         title="'{term}' lets the whole internet send as {domain}",
         explanation=(
             "The record ends with {term}, which authorises every IP address: any spammer's mail passes SPF for "
             "{domain}, and receivers that notice treat your domain as untrustworthy."
         ),
-        fix="End the record with -all (or ~all while you check that all your senders are listed): \"{corrected}\"",
+        fix='End the record with -all (or ~all while you check that all your senders are listed): "{corrected}"',
         reference=f"{_REF} §5.1, §10.1",
     ),
     FindingSpec(
         code="spf.neutral_all",
-        severity="warn",
+        severity=Severity.WARN,
         step="spf",
         title="'{term}' makes no statement about other senders",
         explanation=(
             "?all gives 'neutral' to every server not listed, which receivers treat like having no SPF at all: "
             "forged mail from {domain} is not flagged."
         ),
-        fix="Use ~all (softfail) now and -all once all your senders are listed: \"{corrected}\"",
+        fix='Use ~all (softfail) now and -all once all your senders are listed: "{corrected}"',
         reference=f"{_REF} §2.6.2, §8.2",
     ),
     FindingSpec(
         code="spf.no_all",
-        severity="warn",
+        severity=Severity.WARN,
         step="spf",
         title="{domain}'s SPF record has no 'all' term",
         explanation=(
             "Without an all term or a redirect, mail from servers the record does not list gets 'neutral' (RFC "
             "7208 §4.7), the same as no SPF, so forged mail from {domain} is not flagged."
         ),
-        fix="Add ~all (or -all) as the last term: \"{corrected}\"",
+        fix='Add ~all (or -all) as the last term: "{corrected}"',
         reference=f"{_REF} §4.7, §5.1",
     ),
     FindingSpec(
         code="spf.ptr_deprecated",
-        severity="warn",
+        severity=Severity.WARN,
         step="spf",
         title="'{term}' uses the deprecated ptr mechanism",
         explanation=(
             "RFC 7208 §5.5 says 'ptr' SHOULD NOT be used: it costs reverse and forward lookups for every message, "
             "is slow and unreliable, and large receivers may skip it, so your mail can fail SPF."
         ),
-        fix="Replace it with your servers' addresses (ip4:/ip6:) or a:/mx: terms: \"{corrected}\"",
+        fix='Replace it with your servers\' addresses (ip4:/ip6:) or a:/mx: terms: "{corrected}"',
         reference=f"{_REF} §5.5",
     ),
     FindingSpec(
         code="spf.record_too_long",
-        severity="warn",
+        severity=Severity.WARN,
         step="spf",
         title="{domain}'s SPF record is {length} characters",
         explanation=(
@@ -193,22 +196,20 @@ SPECS = [
     ),
     FindingSpec(
         code="spf.deprecated_rr_type",
-        severity="warn",
+        severity=Severity.WARN,
         step="spf",
         title="{domain} publishes the obsolete SPF (type 99) record",
-        explanation=(
-            "RFC 7208 §3.1 retired the SPF record type: receivers read only TXT records. {detail}"
-        ),
-        fix="Delete the type-99 SPF record and keep one TXT record: \"{txt_record}\"",
+        explanation="RFC 7208 §3.1 retired the SPF record type: receivers read only TXT records. {detail}",
+        fix='Delete the type-99 SPF record and keep one TXT record: "{txt_record}"',
         reference=f"{_REF} §3.1, §14.1",
     ),
     FindingSpec(
         code="spf.ip_not_authorized",
-        severity="fail",
+        severity=Severity.FAIL,
         step="spf",
         title="{ip} is not authorised by {domain}'s SPF ({result})",
         explanation="SPF for {ip} sending as {sender} gives {result}: {meaning} {how}",
-        fix="If {ip} really sends for {domain}, add {term} before the all term: \"{corrected}\". {alternative}",
+        fix='If {ip} really sends for {domain}, add {term} before the all term: "{corrected}". {alternative}',
         reference=f"{_REF} §2.6, §4",
     ),
 ]

@@ -1,0 +1,243 @@
+"""The `mx` step: where mail for the domain goes, and whether each MX target is usable.
+
+A sending domain's MX matters as much as a receiving one's: bounces and
+replies come back through it, and receivers check that the sender's domain can
+receive mail. The rules are RFC 5321 §5.1 (implicit MX, targets must have
+address records), RFC 2181 §10.3 (no aliases as MX targets) and RFC 7505
+(null MX).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from smtpkit.knowledge import finding
+from smtpkit.model import Finding, Severity, Status, Step
+from smtpkit.net.dns import DnsAnswer, Resolver
+
+MAX_TARGETS = 10
+
+
+@dataclass
+class MxTarget:
+    preference: int
+    exchange: str
+    addresses: list[str] = field(default_factory=list)
+    cnames: list[str] = field(default_factory=list)
+    canonical: str = ""
+    problem: str = ""
+    kind: str = ""  # "", "null", "ip_literal", "cname", "no_address", "lookup_failed"
+    lookup_error: str = ""
+
+    def to_row(self) -> dict[str, Any]:
+        return {
+            "preference": self.preference,
+            "exchange": self.exchange or ".",
+            "addresses": ", ".join(self.addresses),
+            "alias of": self.canonical if self.cnames else "",
+            "problem": self.problem,
+        }
+
+
+def _ip_literal(name: str) -> str | None:
+    text = name.strip("[].")
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        return None
+
+
+def _inspect(pref: int, exchange: str, resolver: Resolver) -> MxTarget:
+    t = MxTarget(preference=pref, exchange=exchange)
+    if exchange in ("", "."):
+        t.kind, t.problem = "null", 'null MX ("."): no mail accepted'
+        return t
+    ip = _ip_literal(exchange)
+    if ip is not None:
+        t.kind = "ip_literal"
+        t.problem = (
+            f"it is an IP address ({ip}) written where a host name belongs; senders look it up as a name and find"
+            " nothing"
+        )
+        return t
+    addrs: list[str] = []
+    answers: list[DnsAnswer] = []
+    for rdtype in ("A", "AAAA"):
+        ans = resolver.resolve(exchange, rdtype)
+        answers.append(ans)
+        addrs += ans.texts if ans.ok else []
+        if ans.cnames and not t.cnames:
+            t.cnames, t.canonical = ans.cnames, ans.canonical_name
+    t.addresses = addrs
+    if t.cnames:
+        t.kind = "cname"
+        t.problem = (
+            f"it is an alias (CNAME) for {t.canonical}; RFC 2181 §10.3 and RFC 5321 §5.1 forbid aliases as MX targets"
+        )
+    elif not addrs and any(a.failed for a in answers):
+        bad = next(a for a in answers if a.failed)
+        t.kind, t.lookup_error = "lookup_failed", f"{bad.status}: {bad.error}"
+        t.problem = f"its address lookup failed ({bad.status})"
+    elif not addrs:
+        status = (
+            "NXDOMAIN (the name does not exist)"
+            if any(a.status == "nxdomain" for a in answers)
+            else "no A or AAAA record"
+        )
+        t.kind, t.problem = "no_address", f"it has no address: {status}"
+    return t
+
+
+def _target_finding(domain: str, t: MxTarget, all_bad: bool) -> Finding:
+    if t.kind == "ip_literal":
+        ip = _ip_literal(t.exchange)
+        family = "AAAA" if ip and ":" in ip else "A"
+        consequence = (
+            "Standards-following senders cannot deliver to it; some treat the domain as unable to receive mail."
+        )
+        remedy = (
+            f"Give the server a name and point the MX at it: mail.{domain}. IN {family} {ip} and "
+            f"{domain}. IN MX {t.preference} mail.{domain}. (replacing MX {t.preference} {t.exchange})"
+        )
+    elif t.kind == "cname":
+        consequence = (
+            "Many senders still deliver, but some refuse or loop, and it is a standing reason for delivery failures."
+        )
+        remedy = (
+            f"Point the MX straight at the canonical name: {domain}. IN MX {t.preference} {t.canonical}. (replacing"
+            f" {t.exchange})"
+        )
+    else:
+        consequence = "Senders skip it; if no other MX works, mail to the domain (bounces and replies included) fails."
+        remedy = (
+            f"Give {t.exchange} an address: {t.exchange}. IN A <your mail server's IPv4 address>, or point the MX at a "
+            f"name that has one: {domain}. IN MX {t.preference} <mail server name>."
+        )
+    if t.kind == "cname" and t.addresses:
+        # Most MTAs follow the alias, so mail flows today; it stays a standards violation worth fixing.
+        severity = Severity.WARN
+        extra = "Most sending servers follow the alias anyway, so mail probably arrives today."
+    else:
+        severity = Severity.FAIL if all_bad else Severity.WARN
+        extra = "" if all_bad else "Other MX records of the domain work, so mail still flows through them."
+    return finding(
+        "mx.invalid_target",
+        f"{domain} MX {t.preference} {t.exchange}" + (f" -> CNAME {t.canonical}" if t.cnames else ""),
+        severity=severity,
+        domain=domain,
+        preference=t.preference,
+        exchange=t.exchange,
+        problem=t.problem,
+        consequence=consequence,
+        remedy=remedy,
+        extra=extra,
+    )
+
+
+def mx_step(domain: str, resolver: Resolver) -> Step:
+    """Look up the MX records of `domain` and check every target."""
+    start = time.monotonic()
+    ans = resolver.mx(domain)
+    findings: list[Finding] = []
+    targets: list[MxTarget] = []
+    details: dict[str, Any] = {"domain": domain, "MX lookup": ans.status}
+    if ans.failed:
+        findings.append(
+            finding(
+                "mx.lookup_failed",
+                ans.error or ans.status,
+                domain=domain,
+                status=ans.status.upper(),
+                error=ans.error or ans.status,
+            )
+        )
+        summary = f"MX lookup failed ({ans.status})"
+    elif ans.void:
+        addrs, aans = resolver.addresses(domain)
+        details["A/AAAA"] = ", ".join(addrs) or "none"
+        if ans.status == "nxdomain":
+            implicit = (
+                f"The domain {domain} does not exist in DNS at all (NXDOMAIN): check the spelling, and whether its "
+                "registration or nameserver delegation has lapsed."
+            )
+            severity = Severity.FAIL
+        elif addrs:
+            implicit = (
+                "Senders then fall back to the domain's own address records, the 'implicit MX' of RFC 5321 §5.1: mail"
+                f" for {domain} goes to {', '.join(addrs)} on port 25, which is usually a web server, not a mail"
+                " server."
+            )
+            severity = Severity.WARN
+        else:
+            implicit = f"It has no A or AAAA record either, so no mail can be delivered to {domain} at all."
+            severity = Severity.FAIL
+        findings.append(
+            finding(
+                "mx.missing",
+                f"{domain} MX -> {ans.status.upper()}",
+                severity=severity,
+                domain=domain,
+                status=ans.status.upper(),
+                implicit=implicit,
+            )
+        )
+        summary = "no MX records" + (f" (implicit MX: {', '.join(addrs)})" if addrs else "")
+    else:
+        pairs = sorted(((int(r.preference), r.exchange.to_text().rstrip(".")) for r in ans.records), key=lambda p: p[0])
+        nulls = [p for p in pairs if p[1] in ("", ".")]
+        if nulls:
+            mixed = ""
+            if len(pairs) > 1:
+                mixed = (
+                    " The domain also publishes other MX records, which RFC 7505 forbids next to a null MX: senders "
+                    "may honour either, so delivery is unpredictable."
+                )
+            findings.append(
+                finding(
+                    "mx.null",
+                    f"{domain} MX " + ", ".join(f"{p} {e or '.'}" for p, e in pairs),
+                    domain=domain,
+                    mixed=mixed,
+                )
+            )
+        for pref, exch in pairs[:MAX_TARGETS]:
+            targets.append(_inspect(pref, exch, resolver))
+        real = [t for t in targets if t.kind != "null"]
+        bad = [t for t in real if t.kind in ("ip_literal", "cname", "no_address")]
+        working = [t for t in real if t.kind == "" or (t.kind == "cname" and t.addresses)]
+        for t in bad:
+            findings.append(_target_finding(domain, t, all_bad=not [w for w in working if w is not t]))
+        for t in real:
+            if t.kind == "lookup_failed":
+                findings.append(
+                    finding(
+                        "mx.lookup_failed",
+                        t.lookup_error,
+                        domain=domain,
+                        status="no answer",
+                        error=f"the address of MX {t.exchange}: {t.lookup_error}",
+                    )
+                )
+        if nulls and not real:
+            summary = "null MX: the domain declares it receives no mail"
+        else:
+            summary = f"{len(real)} MX: " + ", ".join(
+                f"{t.preference} {t.exchange}"
+                + (f" ({len(t.addresses)} address{'es' if len(t.addresses) != 1 else ''})" if t.addresses else "")
+                for t in real
+            )
+        if len(pairs) > MAX_TARGETS:
+            details["note"] = f"{len(pairs)} MX records; the first {MAX_TARGETS} were checked"
+    step = Step(
+        name="mx",
+        status=Status.PASS,
+        summary=summary,
+        elapsed_ms=(time.monotonic() - start) * 1000,
+        details=details,
+        tables={"mail servers": [t.to_row() for t in targets]} if targets else {},
+    )
+    step.add(*findings)
+    return step

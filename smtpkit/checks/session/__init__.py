@@ -1,0 +1,271 @@
+"""`diagnose()`: one SMTP session, step by step, every step explained.
+
+The steps run in the order a mail client goes through them, and stop where it
+would stop: resolve, connect, banner, ehlo, tls (STARTTLS, then EHLO again),
+auth, send; with implicit TLS the tls step comes right after connect. A step
+that cannot run because an earlier one failed is reported as `skip` with the
+reason, so the table always shows the whole journey and where it broke.
+
+`security="auto"` chooses like a careful mail client: implicit TLS on 465 (and
+2465), otherwise STARTTLS when the server offers it. When the port turns out
+to speak the other way (a silent port that answers a TLS handshake, or a
+"465" that greets in plain text), auto switches once and says so.
+
+The session has an overall deadline (`deadline`, default: enough for every step
+at one `timeout` each) on top of every operation's `timeout`, so a hostile or
+stuck server can never keep it running.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from smtpkit.checks.session.auth import auth_step
+from smtpkit.checks.session.greeting import banner_step, ehlo_step
+from smtpkit.checks.session.network import connect_step, resolve_step
+from smtpkit.checks.session.send import send_step
+from smtpkit.checks.session.starttls import implicit_tls_step, starttls_step
+from smtpkit.checks.session.state import SessionState, probe_error_finding, skipped
+from smtpkit.checks.tls import wrong_mode_step
+from smtpkit.knowledge.catalogue import finding
+from smtpkit.model import Report, Status, Step, Transcript
+from smtpkit.net.connect import Deadline, open_socket
+from smtpkit.net.dns import Resolver
+from smtpkit.net.smtp import ConnectionLost, SmtpConnection
+from smtpkit.secrets import REDACTOR, Secret, as_secret
+from smtpkit.settings import IMPLICIT_TLS_PORTS, Target, TargetError, without_password
+
+STARTTLS_ORDER = ("banner", "ehlo", "tls", "auth", "send")
+IMPLICIT_ORDER = ("tls", "banner", "ehlo", "auth", "send")
+
+
+def diagnose(
+    host: str,
+    port: int | None = None,
+    security: str = "auto",
+    username: str | None = None,
+    password: str | Secret | None = None,
+    oauth_token: str | Secret | None = None,
+    cafile: str | None = None,
+    helo: str | None = None,
+    mail_from: str | None = None,
+    rcpt_to: str | Iterable[str] | None = None,
+    send: bool = False,
+    timeout: float = 10.0,
+    resolver: Resolver | None = None,
+    allow_plaintext_auth: bool = False,
+    deadline: float | None = None,
+    auth_mechanism: str | None = None,
+) -> Report:
+    """Diagnose sending mail through `host`: connection, TLS, AUTH and (optionally) a test send.
+
+    `password`/`oauth_token` may be plain strings or `Secret`s; they are wrapped
+    at once and never appear in the report, its transcript or any error text.
+    `resolver` is a smtpkit `Resolver` (for example the practice lab's DNS);
+    without one the system resolver is used. With `mail_from`/`rcpt_to` the send
+    step is a dry run (RSET after RCPT) unless `send=True`. Invalid settings do
+    not raise: they come back as a report with a failing `input` step.
+
+    >>> report = diagnose("smtp.example.com", 587, username="me@example.com",
+    ...                   password=Secret("..."))             # doctest: +SKIP
+    >>> report.to_frame()                                      # doctest: +SKIP
+    """
+    pw = as_secret(password)
+    token = as_secret(oauth_token)
+    user = username if isinstance(username, str) else None
+    for secret in (pw, token):
+        if secret:
+            REDACTOR.register_auth(user or "", secret)
+    try:
+        target = Target(
+            host=host,
+            port=port,
+            security=security,
+            username=username,
+            helo=helo,
+            mail_from=mail_from,
+            rcpt_to=rcpt_to,  # type: ignore[arg-type]
+            send=send,
+            cafile=cafile,
+            timeout=timeout,
+            deadline=deadline,
+            allow_plaintext_auth=allow_plaintext_auth,
+            auth_mechanism=auth_mechanism,
+            credential="oauth" if token else "password" if pw else "none",
+        )
+    except TargetError as exc:
+        return invalid_input_report(host, port, exc)
+    return run_session(target, resolver=resolver, password=pw or None, token=token or None)
+
+
+def invalid_input_report(host: object, port: object, exc: TargetError) -> Report:
+    """A report for settings we refused to use: one failing `input` step that says what to correct."""
+    step = Step("input", Status.FAIL, f"the setting '{exc.field}' cannot be used: {exc}")
+    step.add(finding("target.invalid", str(exc), field=exc.field, message=str(exc)))
+    # the host as typed may be a URL with a password in it: never echo that into the report
+    shown = without_password(host)
+    return Report(
+        target={"host": shown, "port": str(port) if port is not None else ""}, steps=[step], title="smtpkit check"
+    )
+
+
+def _provider_for(target: Target) -> str | None:
+    from smtpkit.knowledge.presets import provider_for_host
+
+    p = provider_for_host(target.host)
+    return p.key if p is not None else None
+
+
+def run_session(
+    target: Target, *, resolver: Resolver | None = None, password: Secret | None = None, token: Secret | None = None
+) -> Report:
+    """Run every step for an already-validated `Target` and return the report."""
+    state = SessionState(
+        target=target,
+        resolver=resolver,
+        password=password,
+        token=token,
+        transcript=Transcript(),
+        deadline=Deadline(target.session_deadline),
+        provider=_provider_for(target),
+    )
+    try:
+        _run(state)
+    finally:
+        if state.conn is not None:
+            state.conn.close()
+        if state.sock is not None:
+            state.sock.close()
+    return Report(
+        target=target, steps=state.steps, transcript=state.transcript, title=f"smtpkit check {target.address}"
+    )
+
+
+def _implicit_first(target: Target) -> bool:
+    return target.security == "tls" or (target.security == "auto" and target.port in IMPLICIT_TLS_PORTS)
+
+
+_RUNNERS: dict[str, Callable[[SessionState], Step]] = {
+    "banner": banner_step,
+    "ehlo": ehlo_step,
+    "tls": starttls_step,
+    "auth": auth_step,
+    "send": send_step,
+}
+
+
+def _skip_rest(state: SessionState, names: Iterable[str]) -> None:
+    for name in names:
+        state.steps.append(skipped(name, state.stop_reason))
+
+
+def _reconnect(state: SessionState) -> bool:
+    """A fresh TCP connection to the address that worked, for auto's one change of mode."""
+    t = state.target
+    try:
+        state.sock = open_socket(state.address, t.port, state.deadline.timeout(t.timeout))
+    except OSError as exc:
+        state.transcript.note(f"reconnecting failed: {exc}")
+        return False
+    state.transcript.note(f"connected again to {state.address} port {t.port}")
+    return True
+
+
+def _run(state: SessionState) -> None:
+    t = state.target
+    implicit = _implicit_first(t)
+    order = IMPLICIT_ORDER if implicit else STARTTLS_ORDER
+    state.steps.append(resolve_step(state))
+    state.steps.append(skipped("connect", state.stop_reason) if state.stop_reason else connect_step(state))
+    if state.stop_reason:
+        _skip_rest(state, order)
+        return
+    if implicit:
+        step, outcome = implicit_tls_step(state)
+        if t.security == "auto" and outcome.error_kind == "wrong_mode" and _reconnect(state):
+            # "465" greeted in plain text: a careful client would try STARTTLS on it.
+            state.stop_reason = ""
+            state.transcript.note(f"auto: port {t.port} speaks plain text first, so we continue with STARTTLS")
+            implicit, order = False, STARTTLS_ORDER
+        else:
+            state.steps.append(step)
+            order = order[1:]
+    if not implicit:
+        assert state.sock is not None
+        state.conn = SmtpConnection(state.sock, state.transcript, state.deadline, t.timeout)
+        state.sock = None
+    remaining = list(order)
+    while remaining:
+        name = remaining.pop(0)
+        if state.stop_reason:
+            state.steps.append(skipped(name, state.stop_reason))
+            continue
+        step = _run_step(state, name)
+        if name == "banner" and state.implicit_probe is not None and not state.encrypted:
+            if t.security == "auto" and _switch_to_implicit(state, step):
+                remaining = ["banner", "ehlo", "auth", "send"]
+                continue
+            state.steps.append(step)
+            # the plain-text client met an implicit-TLS port: that is the tls step's lesson
+            state.steps.append(skipped("ehlo", state.stop_reason))
+            state.steps.append(
+                wrong_mode_step(
+                    t.host,
+                    t.port,
+                    evidence=f"no greeting within {t.timeout:g} s",
+                    outcome=state.implicit_probe,
+                    provider=state.provider,
+                )
+            )
+            remaining = [n for n in remaining if n not in ("ehlo", "tls")]
+            continue
+        state.steps.append(step)
+
+
+def step_budget(target: Target, name: str) -> float:
+    """Seconds one step may take in all: its round trips at one timeout each, plus slack.
+
+    The per-operation timeout bounds each wait; the step budget bounds their
+    sum (a server answering every command just under the timeout), and the
+    session deadline bounds everything.
+    """
+    t = target.timeout
+    trips = {"banner": 1, "ehlo": 2, "tls": 5, "auth": 3, "send": 4 + len(target.rcpt_to)}[name]
+    extra = 30.0 if name == "send" and target.send else 0.5  # servers scan the message after its final dot
+    return trips * t + extra
+
+
+def _run_step(state: SessionState, name: str) -> Step:
+    """Run one step with its own budget on the conversation's deadline, then restore the session's."""
+    if state.conn is not None:
+        state.conn.deadline = state.step_deadline(step_budget(state.target, name))
+    try:
+        return _RUNNERS[name](state)
+    except OSError as exc:
+        # a socket error outside a traced exchange (a connection torn down under us): report, never crash
+        step = Step(name, Status.FAIL, f"the connection failed: {exc}")
+        step.add(probe_error_finding(state, ConnectionLost(str(exc), error=exc), name, f"the {name} step"))
+        state.stop("the connection failed", step.findings)
+        return step
+    finally:
+        if state.conn is not None:
+            state.conn.deadline = state.deadline
+
+
+def _switch_to_implicit(state: SessionState, silent_banner: Step) -> bool:
+    """auto on a silent port that answered a TLS handshake: start again with implicit TLS."""
+    t = state.target
+    if state.conn is not None:
+        state.conn.close(quit_first=False)
+        state.conn = None
+    if not _reconnect(state):
+        return False
+    state.stop_reason = ""
+    state.transcript.note(f"auto: port {t.port} gave no plain-text greeting but speaks TLS, so we use implicit TLS")
+    step, _outcome = implicit_tls_step(state)
+    step.details["security"] = (
+        f"auto: no plain-text greeting within {silent_banner.details.get('waited', t.timeout)}, "
+        f"but port {t.port} answered a TLS handshake, so we used implicit TLS"
+    )
+    state.steps.append(step)
+    return True

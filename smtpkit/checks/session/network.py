@@ -1,0 +1,171 @@
+"""The `resolve` and `connect` steps: from a host name to an open TCP connection."""
+
+from __future__ import annotations
+
+import difflib
+import time
+
+from smtpkit.checks.session.state import SessionState, ms_since, seconds
+from smtpkit.knowledge.socket_errors import port_hint, suggested_ports
+from smtpkit.model import Status, Step
+from smtpkit.net.connect import connect_addresses, resolve_host
+from smtpkit.net.dns import NODATA, NXDOMAIN, TIMEOUT
+
+
+def _known_hosts() -> list[str]:
+    from smtpkit.knowledge.presets import PRESETS
+
+    hosts: list[str] = []
+    for p in PRESETS:
+        if p.host and "{" not in p.host:
+            hosts.append(p.host.lower())
+        hosts.extend(h.lower() for h in p.extra_hosts)
+    return hosts
+
+
+def did_you_mean(host: str) -> str:
+    """A " Did you mean X?" sentence when `host` is one typo away from a well-known SMTP host."""
+    close = difflib.get_close_matches(host.lower(), _known_hosts(), n=1, cutoff=0.85)
+    if close and close[0] != host.lower():
+        return f" Did you mean {close[0]}? It is one small typo away from what was typed."
+    return ""
+
+
+def _mx_hint(state: SessionState) -> str:
+    """When a bare domain was given, name its MX hosts: people often type their domain as the server."""
+    if state.resolver is None or state.deadline.remaining() < 0.2:
+        return ""
+    answer = state.resolver.resolve(state.target.host, "MX")
+    if not answer.ok or not answer.texts:
+        return ""
+    hosts = [t.split()[-1].rstrip(".") for t in answer.texts]
+    return (
+        f" {state.target.host} is a mail domain (its MX records name {', '.join(hosts[:3])}): those servers "
+        "receive mail for the domain; to send, use your provider's submission host."
+    )
+
+
+def resolve_step(state: SessionState) -> Step:
+    t = state.target
+    start = time.monotonic()
+    res = resolve_host(t.host, state.resolver, state.deadline, t.timeout)
+    state.resolution = res
+    elapsed = ms_since(start)
+    details: dict[str, object] = {
+        "host": t.host,
+        "method": {"literal": "IP address given", "dns": "DNS", "system": "system resolver"}[res.method],
+    }
+    if res.nameserver:
+        details["nameserver"] = res.nameserver
+    tables = {"queries": res.rows()} if res.answers else {}
+    if res.ok:
+        details["addresses"] = ", ".join(res.addresses)
+        summary = (
+            f"{t.host} is an IP address; nothing to resolve"
+            if res.method == "literal"
+            else (
+                f"{t.host} has {len(res.addresses)} address{'es' if len(res.addresses) != 1 else ''}:"
+                f" {', '.join(res.addresses[:4])}"
+            )
+        )
+        return Step("resolve", Status.PASS, summary, elapsed, details, tables=tables)
+    asked = (
+        f"A and AAAA queries to {res.nameserver}"
+        if res.method == "dns"
+        else "the system resolver (getaddrinfo, which reads /etc/hosts and then DNS)"
+    )
+    evidence = res.error or "; ".join(f"{a.rdtype}: {a.status}" for a in res.answers)
+    step = Step("resolve", Status.FAIL, "", elapsed, details, tables=tables)
+    if res.status == NXDOMAIN:
+        step.summary = f"{t.host} does not exist (NXDOMAIN)"
+        step.add(state.finding("dns.nxdomain", evidence, asked=asked, suggestion=did_you_mean(t.host)))
+    elif res.status == NODATA:
+        step.summary = f"{t.host} has no A or AAAA record"
+        step.add(
+            state.finding("dns.no_address", evidence, asked=asked, suggestion=_mx_hint(state) or did_you_mean(t.host))
+        )
+    elif res.status == TIMEOUT:
+        step.summary = f"no DNS answer for {t.host}"
+        waited = seconds(elapsed / 1000.0)
+        step.add(state.finding("dns.timeout", evidence, nameserver=res.nameserver or "the resolver", waited=waited))
+    else:
+        step.summary = f"DNS lookup of {t.host} failed ({res.status})"
+        step.add(
+            state.finding(
+                "dns.servfail", evidence, nameserver=res.nameserver or "the resolver", status=res.status.upper()
+            )
+        )
+    state.stop("the host name could not be resolved")
+    return step
+
+
+def connect_step(state: SessionState) -> Step:
+    t = state.target
+    assert state.resolution is not None
+    addresses = state.resolution.addresses
+    budget = t.timeout * min(len(addresses), 3) + 0.5
+    start = time.monotonic()
+    result = connect_addresses(addresses, t.port, state.step_deadline(budget), t.timeout)
+    elapsed = ms_since(start)
+    tables = {"attempts": [a.to_row() for a in result.attempts]}
+    details: dict[str, object] = {"port": t.port}
+    if result.ok:
+        assert result.sock is not None
+        state.address = result.address
+        details["connected to"] = result.address
+        try:
+            details["from (local address)"] = result.sock.getsockname()[0]
+        except OSError:
+            pass
+        step = Step(
+            "connect", Status.PASS, f"connected to {result.address} port {t.port}", elapsed, details, tables=tables
+        )
+        failed = [a for a in result.failed if a.outcome != "skipped"]
+        if failed:
+            text = "; ".join(f"{a.address} ({a.outcome}: {a.error})" for a in failed)
+            step.add(state.finding("connect.partial_failure", text, address=result.address, failed=text))
+        state.transcript.note(f"connected to {result.address} port {t.port} in {elapsed:.0f} ms")
+        state.sock = result.sock
+        return step
+    step = Step("connect", Status.FAIL, "", elapsed, details, tables=tables)
+    limit = (
+        f"{seconds(t.session_deadline)} for the whole session"
+        if state.deadline.expired
+        else f"{seconds(budget)} for the connect step"
+    )
+    by_kind: dict[str, list] = {}
+    for a in result.attempts:
+        by_kind.setdefault(a.outcome, []).append(a)
+    alternatives = suggested_ports(t.port)
+    hint = port_hint(t.port)
+    summaries = []
+    # A reset while connecting is a refusal by another name; any other local error means we could
+    # not reach the address at all (the finding quotes the operating system's own words).
+    by_kind.setdefault("refused", []).extend(by_kind.pop("reset", []))
+    by_kind.setdefault("unreachable", []).extend(by_kind.pop("error", []))
+    for kind in ("refused", "timeout", "unreachable", "skipped"):
+        attempts = by_kind.get(kind)
+        if not attempts:
+            continue
+        addrs = ", ".join(a.address for a in attempts)
+        evidence = "; ".join(f"{a.address}: {a.error}" for a in attempts)
+        if kind == "refused":
+            summaries.append(f"refused by {addrs}")
+            step.add(state.finding("connect.refused", evidence, address=addrs, port_hint=hint if t.port == 25 else ""))
+        elif kind == "timeout":
+            summaries.append(f"no answer from {addrs}")
+            waited = seconds(max(a.elapsed_ms for a in attempts) / 1000.0)
+            step.add(
+                state.finding(
+                    "connect.timeout", evidence, address=addrs, waited=waited, port_hint=hint, alternatives=alternatives
+                )
+            )
+        elif kind == "unreachable":
+            summaries.append(f"{addrs} unreachable")
+            step.add(state.finding("connect.unreachable", evidence, address=addrs, reason=attempts[0].error))
+        elif kind == "skipped":
+            summaries.append(f"{addrs} not tried (time limit)")
+            step.add(state.finding("smtp.deadline_exceeded", evidence, step="connect", stage="connect", deadline=limit))
+    step.summary = f"could not connect to port {t.port}: " + "; ".join(summaries)
+    state.stop("no TCP connection could be made")
+    return step

@@ -1,0 +1,297 @@
+"""Pure parts of the session engine, tested with plain values: no sockets here."""
+
+from __future__ import annotations
+
+import base64
+import errno
+import time
+
+import pytest
+
+from smtpkit.checks.ports import ModeProbe, PortResult, parse_ports, recommend
+from smtpkit.checks.session.auth import choose_mechanism
+from smtpkit.checks.session.network import did_you_mean
+from smtpkit.checks.session.send import queue_id
+from smtpkit.knowledge.codes.ehlo import describe_capability
+from smtpkit.knowledge.socket_errors import classify_greeting, classify_socket_error, is_not_smtp, port_hint, printable
+from smtpkit.net.connect import Deadline
+from smtpkit.net.smtp import (
+    MalformedReply,
+    Reply,
+    build_test_message,
+    decode_challenge,
+    parse_ehlo,
+    parse_reply_line,
+)
+from smtpkit.settings import Target, TargetError, parse_host, validate_address, validate_helo
+
+# -- Target ------------------------------------------------------------------------------
+
+
+def test_target_defaults_and_normalisation() -> None:
+    t = Target("  SMTP.Example.COM. ")
+    assert (t.host, t.port, t.security) == ("smtp.example.com", 587, "auto")
+    assert Target("smtp.example.com", security="ssl").port == 465  # tls mode defaults to 465
+    assert Target("smtp.example.com:2525").port == 2525
+    assert Target("smtps://smtp.example.com").security == "tls"
+    assert Target("[2001:db8::1]:25").host == "2001:db8::1"
+    assert Target("bücher.example").host == "xn--bcher-kva.example"
+    assert Target("10.0.0.1", helo="10.0.0.2").helo == "[10.0.0.2]"
+
+
+@pytest.mark.parametrize(
+    "kwargs, field, words",
+    [
+        ({"host": "smtp.example.com\r\nRCPT TO:<x@y>"}, "host", "carriage return"),
+        ({"host": "smtp.exa mple.com"}, "host", "space"),
+        ({"host": "me@example.com"}, "host", "email address"),
+        ({"host": "smtp.example.com", "port": 70000}, "port", "out of range"),
+        ({"host": "smtp.example.com", "port": "abc"}, "port", "not a number"),
+        ({"host": "smtp.example.com:25", "port": 587}, "port", "pick one"),
+        ({"host": "smtp.example.com", "security": "maybe"}, "security", "not one of"),
+        ({"host": "smtp.example.com", "helo": "evil\nMAIL FROM:<x@y>"}, "helo", "line feed"),
+        (
+            {"host": "smtp.example.com", "mail_from": "a@b.example\r\nRCPT TO:<c@d>", "rcpt_to": "x@y.example"},
+            "mail_from",
+            "carriage",
+        ),
+        (
+            {"host": "smtp.example.com", "mail_from": "You <a@b.example>", "rcpt_to": "x@y.example"},
+            "mail_from",
+            "display name",
+        ),
+        (
+            {"host": "smtp.example.com", "mail_from": "a@b.example", "rcpt_to": "not-an-address"},
+            "rcpt_to",
+            "name@domain",
+        ),
+        ({"host": "smtp.example.com", "rcpt_to": "x@y.example"}, "mail_from", "without a sender"),
+        ({"host": "smtp.example.com", "send": True}, "send", "needs mail_from"),
+        ({"host": "smtp.example.com", "username": "me\x00"}, "username", "NUL"),
+        ({"host": "smtp.example.com", "timeout": 0}, "timeout", "out of range"),
+        ({"host": "smtp.example.com", "cafile": "/nonexistent/ca.pem"}, "cafile", "does not exist"),
+        ({"host": "smtp.example.com", "auth_mechanism": "GSSAPI"}, "auth_mechanism", "not one of"),
+        ({"host": "ftp://example.com"}, "host", "ftp://"),
+    ],
+)
+def test_target_rejects_bad_input_with_a_clear_message(kwargs: dict, field: str, words: str) -> None:
+    with pytest.raises(TargetError) as info:
+        Target(**kwargs)
+    assert info.value.field == field
+    assert words in str(info.value)
+
+
+def test_addresses_and_helo_names() -> None:
+    assert validate_address("rcpt_to", "<bob@Example.COM>", "r") == "bob@Example.COM"
+    assert validate_address("rcpt_to", "jörg@bücher.example", "r") == "jörg@xn--bcher-kva.example"
+    assert validate_helo("[192.0.2.1]") == "[192.0.2.1]"
+    with pytest.raises(TargetError):
+        validate_helo("[not-an-ip]")
+    assert Target("h.example", mail_from="a@b.example", rcpt_to="x@y.example, z@w.example").rcpt_to == (
+        "x@y.example",
+        "z@w.example",
+    )
+    assert parse_host("submission://mail.example.com:587") == ("mail.example.com", 587, None)
+
+
+def test_target_dict_never_holds_a_secret() -> None:
+    t = Target("smtp.example.com", username="me@example.com", credential="password")
+    d = t.to_dict()
+    assert d["credential"] == "password" and "password" not in {k for k in d if k != "credential"}
+
+
+# -- replies and EHLO --------------------------------------------------------------------
+
+
+def test_parse_reply_line() -> None:
+    assert parse_reply_line(b"250-mail.example.com Hello") == (250, False, "mail.example.com Hello")
+    assert parse_reply_line(b"250 OK") == (250, True, "OK")
+    assert parse_reply_line(b"354") == (354, True, "")
+    for bad, words in ((b"SSH-2.0-OpenSSH", "three-digit"), (b"2500 x", "space or a hyphen"), (b"120 x", "200-599")):
+        with pytest.raises(MalformedReply) as info:
+            parse_reply_line(bad)
+        assert words in info.value.problem
+
+
+def test_reply_properties() -> None:
+    r = Reply(535, ("5.7.8 Username and Password not accepted.", "5.7.8 Learn more"))
+    assert r.enhanced == "5.7.8" and r.permanent and not r.ok
+    assert r.wire() == "535-5.7.8 Username and Password not accepted.\n535 5.7.8 Learn more"
+
+
+def test_parse_ehlo_capabilities() -> None:
+    reply = Reply(
+        250,
+        (
+            "mail.example.com Hello [192.0.2.1]",
+            "SIZE 35882577",
+            "8BITMIME",
+            "AUTH LOGIN PLAIN",
+            "AUTH=LOGIN XOAUTH2",
+            "STARTTLS",
+            "ENHANCEDSTATUSCODES",
+            "PIPELINING",
+            "SMTPUTF8",
+            "CHUNKING",
+        ),
+    )
+    caps = parse_ehlo(reply)
+    assert caps.domain == "mail.example.com"
+    assert caps.auth_mechanisms == ["LOGIN", "PLAIN", "XOAUTH2"]
+    assert caps.starttls and caps.size == 35882577 and caps.has("smtputf8")
+    assert "AUTH=" not in caps.names()
+    assert parse_ehlo(Reply(250, ("x", "SIZE"))).size == 0
+    assert parse_ehlo(Reply(250, ("x",))).size is None
+
+
+def test_every_common_capability_is_explained() -> None:
+    for kw in (
+        "STARTTLS",
+        "AUTH",
+        "SIZE",
+        "PIPELINING",
+        "8BITMIME",
+        "SMTPUTF8",
+        "CHUNKING",
+        "ENHANCEDSTATUSCODES",
+        "DSN",
+    ):
+        what, why = describe_capability(kw)
+        assert what and len(why) > 30, kw
+    assert describe_capability("XFOO")[0] == "Vendor extension"
+
+
+# -- knowledge: greetings and socket errors ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "data, kind",
+    [
+        (b"SSH-2.0-OpenSSH_9.6\r\n", "ssh"),
+        (b"HTTP/1.1 400 Bad Request\r\n", "http"),
+        (bytes([0x16, 0x03, 0x01, 0x00, 0x2A]), "tls"),
+        (bytes([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x46]), "tls"),
+        (b"+OK Dovecot ready.\r\n", "pop3"),
+        (b"* OK [CAPABILITY IMAP4rev1] ready\r\n", "imap"),
+        (bytes(range(0, 32)), "binary"),
+        (b"hello there\r\n", "text"),
+        (b"220 mail.example.com ESMTP\r\n", "smtp"),
+    ],
+)
+def test_classify_greeting(data: bytes, kind: str) -> None:
+    got = classify_greeting(data)
+    assert got.kind == kind
+    assert is_not_smtp(got) == (kind not in ("text", "smtp"))
+
+
+def test_classify_socket_errors() -> None:
+    assert classify_socket_error(ConnectionRefusedError(errno.ECONNREFUSED, "refused")).kind == "refused"
+    assert classify_socket_error(TimeoutError("timed out")).kind == "timeout"
+    assert classify_socket_error(OSError(errno.ENETUNREACH, "Network is unreachable")).kind == "unreachable"
+    assert classify_socket_error(OSError(errno.EADDRNOTAVAIL, "x")).kind == "unreachable"
+    assert classify_socket_error(ConnectionResetError(errno.ECONNRESET, "reset")).kind == "reset"
+    assert "ISP" in port_hint(25) and "587" in port_hint(25)
+
+
+def test_printable_escapes_control_bytes() -> None:
+    assert printable(b"220 ok\r\n\x00\xff") == "220 ok\\r\\n\\x00\\x??"
+
+
+# -- AUTH, send, misc ---------------------------------------------------------------------------
+
+
+def test_choose_mechanism_prefers_what_protects_the_password() -> None:
+    offered = ["LOGIN", "CRAM-MD5", "PLAIN", "XOAUTH2"]
+    assert choose_mechanism(offered, oauth=False, encrypted=True) == "PLAIN"
+    assert choose_mechanism(offered, oauth=False, encrypted=False) == "CRAM-MD5"
+    assert choose_mechanism(offered, oauth=True, encrypted=True) == "XOAUTH2"
+    assert choose_mechanism(["GSSAPI", "NTLM"], oauth=False, encrypted=True) is None
+    assert choose_mechanism(["PLAIN"], oauth=True, encrypted=True) is None
+    assert choose_mechanism(["PLAIN"], oauth=False, encrypted=True, forced="LOGIN") == "LOGIN"
+
+
+def test_decode_challenge() -> None:
+    assert decode_challenge(base64.b64encode(b"Username:").decode()) == b"Username:"
+    assert decode_challenge("") == b""
+    assert decode_challenge("%%% not base64") is None
+
+
+def test_test_message_has_the_required_headers() -> None:
+    raw, message_id = build_test_message("a@example.com", ["b@example.org"], "smtpkit-abc123", server="mx:587")
+    text = raw.decode()
+    for header in (
+        "Date: ",
+        f"Message-ID: {message_id}",
+        "From: a@example.com",
+        "To: b@example.org",
+        "Subject: smtpkit test message smtpkit-abc123",
+    ):
+        assert header in text
+    assert "\r\n" in text and all(len(line) <= 998 for line in text.split("\r\n"))
+
+
+def test_international_addresses_stay_utf8_in_the_headers() -> None:
+    raw, _ = build_test_message("a@example.test", ["jörg@bücher.example"], "smtpkit-abc123")
+    assert "To: jörg@bücher.example" in raw.decode("utf-8")
+
+
+def test_queue_id_extraction() -> None:
+    assert queue_id(Reply(250, ("2.0.0 Ok: queued as 4XyZ12AbC",))) == "4XyZ12AbC"
+    assert queue_id(Reply(250, ("OK id=1rABCD-000123-4x",))) == "1rABCD-000123-4x"
+    assert queue_id(Reply(250, ("Ok",))) == ""
+
+
+def test_did_you_mean_a_known_provider() -> None:
+    assert "smtp.gmail.com" in did_you_mean("smtp.gmial.com")
+    assert did_you_mean("mail.my-own-company.example") == ""
+
+
+def test_deadline_is_never_later_than_its_parent() -> None:
+    parent = Deadline(0.2)
+    child = parent.child(10)
+    assert child.remaining() <= 0.2
+    assert parent.timeout(5.0) <= 0.2
+    time.sleep(0.21)
+    assert parent.expired and child.expired and child.timeout(1.0) == 0.0
+
+
+def test_parse_ports() -> None:
+    assert parse_ports("25, 465,587,587") == [25, 465, 587]
+    for bad in ("", "abc", "0", "70000"):
+        with pytest.raises(ValueError):
+            parse_ports(bad)
+
+
+def test_recommendation_prefers_working_tls_with_valid_certificate() -> None:
+    def probe(port: int, mode: str, **kw: object) -> ModeProbe:
+        p = ModeProbe(port=port, mode=mode, reached="ok")
+        for k, v in kw.items():
+            setattr(p, k, v)
+        return p
+
+    results = [
+        PortResult(
+            25,
+            probe(25, "starttls", greeting="220 x", starttls_offered=False),
+            probe(25, "tls", tls_error="wrong mode"),
+        ),
+        PortResult(
+            587,
+            probe(
+                587,
+                "starttls",
+                greeting="220 x",
+                starttls_offered=True,
+                tls_version="TLSv1.3",
+                cert_valid=True,
+                auth_after_tls=["PLAIN"],
+            ),
+            probe(587, "tls", tls_error="wrong mode"),
+        ),
+        PortResult(2525, probe(2525, "starttls", reached="refused"), probe(2525, "tls", reached="refused")),
+    ]
+    rec = recommend("mail.example.com", results)
+    assert rec["port"] == 587 and rec["security"] == "starttls"
+    assert "valid" in rec["reason"] and "PLAIN" in rec["reason"]
+    nothing = recommend("x", [results[2]])
+    assert nothing["port"] is None and "blocked" in nothing["reason"] or "block" in nothing["reason"]

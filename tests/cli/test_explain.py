@@ -1,0 +1,54 @@
+"""`smtpkit explain`: a pasted reply gets the same finding the live diagnosis would give."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from smtpkit.cli import main
+from smtpkit.cli.cmd_explain import guess_stage
+
+
+def test_gmail_bad_credentials_is_explained_with_gmail_fix(capsys: pytest.CaptureFixture[str]) -> None:
+    reply = (
+        "535-5.7.8 Username and Password not accepted. For more information, go to\n"
+        "535 5.7.8  https://support.google.com/mail/?p=BadCredentials x1-20020a.1 - gsmtp"
+    )
+    assert main(["explain", "--json", reply]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert [f["code"] for f in doc["findings"]] == ["auth.bad_credentials"]
+    assert "App Password" in doc["findings"][0]["fix"]
+    assert doc["target"]["stage"] == "auth"
+
+
+def test_stage_flag_and_stdin(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("550 5.1.1 <bob@example.com>: Recipient address rejected\n"))
+    assert main(["explain", "--stage", "rcpt", "-"]) == 1
+    out = capsys.readouterr().out
+    assert "send.recipient_unknown" in out and "Fix:" in out
+
+
+def test_success_reply_is_not_a_failure(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explain", "--stage", "rcpt", "250 2.1.5 Ok"]) == 0
+    assert "verdict PASS" in capsys.readouterr().out
+
+
+def test_garbage_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explain", "hello there"]) == 2
+    assert "three-digit code" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("code", "enhanced", "stage"),
+    [
+        (535, "5.7.8", "auth"),
+        (534, "5.7.9", "auth"),
+        (552, "5.3.4", "message"),
+        (550, "5.1.1", "rcpt"),
+        (553, "5.1.8", "mail"),
+    ],
+)
+def test_guess_stage(code: int, enhanced: str, stage: str) -> None:
+    assert guess_stage(code, enhanced) == stage
