@@ -17,9 +17,10 @@ import ipaddress
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from smtpkit.errors import InvalidSettings
 from smtpkit.secrets import REDACTED
 
 SECURITY_MODES = ("auto", "starttls", "tls", "plain")
@@ -56,12 +57,11 @@ _LABEL = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-class TargetError(ValueError):
-    """A user-supplied setting that cannot be used; the message says how to fix it."""
+class TargetError(InvalidSettings):
+    """A user-supplied setting that cannot be used; the message says how to fix it (see `smtpkit.errors`)."""
 
     def __init__(self, field_name: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field_name
+        super().__init__(message, field=field_name)
 
 
 def _describe_control(value: str) -> str:
@@ -328,95 +328,120 @@ def _seconds(field_name: str, value: Any) -> float:
         raise TargetError(field_name, f"{field_name} {value!r} is not a number of seconds") from None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Target:
     """One SMTP server and the settings to diagnose it with; invalid input raises `TargetError`.
 
     `host` may carry ``:port`` or an ``smtp://``/``smtps://`` scheme when `port`
     and `security` are left at their defaults, because that is how people copy
-    settings out of mail clients.
+    settings out of mail clients. After construction every field has its
+    concrete type: `port` is an int (the mode's default when none was given),
+    `timeout` a float, `rcpt_to` a tuple of validated addresses.
     """
 
     host: str
-    port: int | None = None
-    security: str = "auto"
-    username: str | None = None
-    helo: str | None = None
-    mail_from: str | None = None
-    rcpt_to: tuple[str, ...] = field(default_factory=tuple)
-    send: bool = False
-    cafile: str | None = None
-    timeout: float = 10.0
-    deadline: float | None = None
-    allow_plaintext_auth: bool = False
-    auth_mechanism: str | None = None
-    credential: str = "none"  # "password", "oauth" or "none": which secret was given (never the secret)
+    port: int
+    security: str
+    username: str | None
+    helo: str | None
+    mail_from: str | None
+    rcpt_to: tuple[str, ...]
+    send: bool
+    cafile: str | None
+    timeout: float
+    deadline: float | None
+    allow_plaintext_auth: bool
+    auth_mechanism: str | None
+    credential: str  # "password", "oauth" or "none": which secret was given (never the secret)
 
-    def __post_init__(self) -> None:
-        host, url_port, url_security = parse_host(self.host)
-        port = self.port
+    def __init__(
+        self,
+        host: str,
+        port: int | str | None = None,
+        security: str = "auto",
+        username: str | None = None,
+        helo: str | None = None,
+        mail_from: str | None = None,
+        rcpt_to: str | Iterable[str] = (),
+        send: bool = False,
+        cafile: str | None = None,
+        timeout: float | str = 10.0,
+        deadline: float | str | None = None,
+        allow_plaintext_auth: bool = False,
+        auth_mechanism: str | None = None,
+        credential: str = "none",
+    ) -> None:
+        def put(name: str, value: Any) -> None:
+            object.__setattr__(self, name, value)
+
+        parsed_host, url_port, url_security = parse_host(host)
         if url_port is not None:
-            if port is not None and int(port) != url_port:
+            if port is not None and _parse_port(port) != url_port:
                 raise TargetError("port", f"the host says port {url_port} but port {port} was also given; pick one")
             port = url_port
-        object.__setattr__(self, "host", normalize_host(host))
-        security = normalize_security(self.security)
-        if url_security and security == "auto":
-            security = url_security
-        object.__setattr__(self, "security", security)
+        put("host", normalize_host(parsed_host))
+        mode = normalize_security(security)
+        if url_security and mode == "auto":
+            mode = url_security
+        put("security", mode)
         if port is None:
-            port = 465 if security == "tls" else DEFAULT_PORT
-        object.__setattr__(self, "port", _parse_port(port))
-        if self.username is not None:
-            if not isinstance(self.username, str):
+            port = 465 if mode == "tls" else DEFAULT_PORT
+        put("port", _parse_port(port))
+        if username is not None:
+            if not isinstance(username, str):
                 raise TargetError("username", "the user name must be a string")
-            _reject_control("username", self.username, "The user name")
-            if not self.username.strip():
+            _reject_control("username", username, "The user name")
+            if not username.strip():
                 raise TargetError("username", "the user name is empty; leave it out to skip AUTH")
-            object.__setattr__(self, "username", self.username.strip())
-        if self.helo is not None:
-            object.__setattr__(self, "helo", validate_helo(self.helo))
-        if self.mail_from is not None:
-            object.__setattr__(
-                self, "mail_from", validate_address("mail_from", self.mail_from, "The sender (MAIL FROM)")
-            )
-        object.__setattr__(self, "rcpt_to", _tuple_of_addresses(self.rcpt_to))
-        if self.rcpt_to and self.mail_from is None:
+            username = username.strip()
+        put("username", username)
+        put("helo", validate_helo(helo) if helo is not None else None)
+        put(
+            "mail_from",
+            validate_address("mail_from", mail_from, "The sender (MAIL FROM)") if mail_from is not None else None,
+        )
+        recipients = _tuple_of_addresses(rcpt_to)
+        put("rcpt_to", recipients)
+        if recipients and mail_from is None:
             raise TargetError("mail_from", "a recipient was given without a sender: add mail_from (--mail-from)")
-        if self.mail_from is not None and not self.rcpt_to:
+        if mail_from is not None and not recipients:
             raise TargetError("rcpt_to", "a sender was given without a recipient: add rcpt_to (--rcpt-to)")
-        if self.send and not self.rcpt_to:
+        if send and not recipients:
             raise TargetError("send", "send=True needs mail_from and rcpt_to: whom should the test message go to?")
-        if len(self.rcpt_to) > 20:
+        if len(recipients) > 20:
             raise TargetError("rcpt_to", "at most 20 recipients: this is a test message, not a mailing")
-        if self.cafile is not None:
-            path = os.path.expanduser(str(self.cafile))
+        if cafile is not None:
+            path = os.path.expanduser(str(cafile))
             if not os.path.isfile(path):
-                raise TargetError("cafile", f"the CA file {self.cafile!r} does not exist or is not a file")
+                raise TargetError("cafile", f"the CA file {cafile!r} does not exist or is not a file")
             if not os.access(path, os.R_OK):
-                raise TargetError("cafile", f"the CA file {self.cafile!r} is not readable by this user")
-            object.__setattr__(self, "cafile", path)
-        timeout = _seconds("timeout", self.timeout)
-        if not 0 < timeout <= 600:
-            raise TargetError("timeout", f"timeout {timeout} s is out of range: use 0.1 to 600 seconds (default 10)")
-        object.__setattr__(self, "timeout", timeout)
-        if self.deadline is not None:
-            deadline = _seconds("deadline", self.deadline)
-            if not 0 < deadline <= 3600:
-                raise TargetError("deadline", f"deadline {deadline} s is out of range: use up to 3600 seconds")
-            object.__setattr__(self, "deadline", deadline)
-        if self.auth_mechanism is not None:
-            mech = str(self.auth_mechanism).strip().upper()
+                raise TargetError("cafile", f"the CA file {cafile!r} is not readable by this user")
+            cafile = path
+        put("cafile", cafile)
+        seconds = _seconds("timeout", timeout)
+        if not 0 < seconds <= 600:
+            raise TargetError("timeout", f"timeout {seconds} s is out of range: use 0.1 to 600 seconds (default 10)")
+        put("timeout", seconds)
+        limit: float | None = None
+        if deadline is not None:
+            limit = _seconds("deadline", deadline)
+            if not 0 < limit <= 3600:
+                raise TargetError("deadline", f"deadline {limit} s is out of range: use up to 3600 seconds")
+        put("deadline", limit)
+        mech: str | None = None
+        if auth_mechanism is not None:
+            mech = str(auth_mechanism).strip().upper()
             if mech not in AUTH_MECHANISMS:
                 raise TargetError(
                     "auth_mechanism",
-                    f"AUTH mechanism {self.auth_mechanism!r} is not one of {', '.join(AUTH_MECHANISMS)}",
+                    f"AUTH mechanism {auth_mechanism!r} is not one of {', '.join(AUTH_MECHANISMS)}",
                 )
-            object.__setattr__(self, "auth_mechanism", mech)
-        if self.credential not in ("password", "oauth", "none"):
+        put("auth_mechanism", mech)
+        if credential not in ("password", "oauth", "none"):
             raise TargetError("credential", "credential must be 'password', 'oauth' or 'none'")
-        object.__setattr__(self, "send", bool(self.send))
-        object.__setattr__(self, "allow_plaintext_auth", bool(self.allow_plaintext_auth))
+        put("credential", credential)
+        put("send", bool(send))
+        put("allow_plaintext_auth", bool(allow_plaintext_auth))
 
     # -- derived ----------------------------------------------------------------
     @property

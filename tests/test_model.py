@@ -135,7 +135,7 @@ def test_combine_keeps_steps_and_transcripts_in_order() -> None:
 
 
 def test_text_table_fits_a_total_width_or_turns_into_records() -> None:
-    from smtpkit.model import text_table
+    from smtpkit.render.text import text_table
 
     rows = [{"keyword": "SIZE", "meaning": "The largest message the server accepts, in bytes " * 2}]
     narrow = text_table(rows, ["keyword", "meaning"], max_width=80, total_width=50)

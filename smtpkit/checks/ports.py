@@ -20,11 +20,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from smtpkit.checks.session.greeting import default_helo
-from smtpkit.model import Transcript, html_table, text_table
+from smtpkit.model import Transcript
 from smtpkit.net.connect import Deadline, Resolution, connect_addresses, resolve_host
 from smtpkit.net.dns import Resolver
 from smtpkit.net.smtp import Capabilities, ProbeError, SmtpConnection, parse_ehlo, parse_helo
 from smtpkit.net.tls import TlsOptions, TlsOutcome, make_context, start_tls
+from smtpkit.render.html import html_table
+from smtpkit.render.text import text_table
 from smtpkit.settings import TargetError, normalize_host, parse_host, validate_helo, without_password
 
 DEFAULT_PORTS = (25, 465, 587, 2525)

@@ -82,7 +82,7 @@ class _Parser(argparse.ArgumentParser):
         kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
         super().__init__(*args, **kwargs)
 
-    def error(self, message: str) -> NoReturn:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         message = _scrub_secrets(message)
         if _Parser.json_output:
             emit_json({"error": message, "exit_code": EXIT_USAGE, "usage": self.format_usage().strip()})

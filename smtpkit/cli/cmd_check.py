@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from smtpkit.cli.common import (
     UsageError,
@@ -16,6 +17,9 @@ from smtpkit.cli.common import (
 )
 from smtpkit.secrets import Secret
 from smtpkit.settings import AUTH_MECHANISMS, SECURITY_MODES, Target, TargetError
+
+if TYPE_CHECKING:
+    from smtpkit.net.dns import Resolver
 
 DESCRIPTION = """\
 Diagnose sending mail through one SMTP server: DNS, TCP connection, greeting,
@@ -141,7 +145,7 @@ def _credentials(args: argparse.Namespace) -> tuple[Secret | None, Secret | None
     return password, token
 
 
-def _use_lab(args: argparse.Namespace) -> tuple[Secret | None, object | None]:
+def _use_lab(args: argparse.Namespace) -> tuple[Secret | None, Resolver | None]:
     """Fill HOST, port, security, CA, DNS and (unless told otherwise) the lab login from lab endpoint --lab."""
     from smtpkit.lab import all_scenarios, ensure_running
     from smtpkit.net.dns import Resolver
@@ -177,6 +181,8 @@ def run(args: argparse.Namespace) -> int:
     lab_password, resolver = _use_lab(args) if args.lab else (None, None)
     if not args.host:
         raise UsageError("give the SMTP server to check (HOST), or --lab NAME for a practice-lab server")
+    password: Secret | None
+    token: Secret | None
     if lab_password is not None:
         password, token = lab_password, None
     else:

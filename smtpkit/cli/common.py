@@ -8,7 +8,9 @@ import re
 import sys
 from typing import Any, TextIO
 
-from smtpkit.model import Report, json_text, terminal_width
+from smtpkit.model import Report
+from smtpkit.render.json import json_text
+from smtpkit.render.text import terminal_width
 from smtpkit.secrets import Secret
 
 EXIT_OK = 0
@@ -60,7 +62,7 @@ def emit_report(report: Report, args: argparse.Namespace, out: TextIO | None = N
 
 
 def emit_json(document: Any, out: TextIO | None = None) -> None:
-    """One JSON document; control characters a server sent are escaped (see model.json_text)."""
+    """One JSON document; control characters a server sent are escaped (see smtpkit.render.json.json_text)."""
     (out or sys.stdout).write(json_text(document) + "\n")
 
 

@@ -26,7 +26,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 #: RSA/DSA keys below this many bits are weak (OpenSSL security level 2 refuses them).
 MIN_RSA_BITS = 2048
@@ -330,9 +330,9 @@ def _aia(cert: x509.Certificate) -> tuple[tuple[str, ...], tuple[str, ...]]:
     issuers, ocsp = [], []
     for desc in ext:
         if isinstance(desc.access_location, x509.UniformResourceIdentifier):
-            if desc.access_method == x509.AuthorityInformationAccessOID.CA_ISSUERS:
+            if desc.access_method == AuthorityInformationAccessOID.CA_ISSUERS:
                 issuers.append(desc.access_location.value)
-            elif desc.access_method == x509.AuthorityInformationAccessOID.OCSP:
+            elif desc.access_method == AuthorityInformationAccessOID.OCSP:
                 ocsp.append(desc.access_location.value)
     return tuple(issuers), tuple(ocsp)
 

@@ -280,12 +280,12 @@ _TLS_NAMES = {
 
 def _tls_version(name: str) -> ssl.TLSVersion:
     try:
-        return getattr(ssl.TLSVersion, _TLS_NAMES[name])
+        return ssl.TLSVersion[_TLS_NAMES[name]]
     except KeyError:
         raise ValueError(f"unknown TLS version {name!r}; use one of TLSv1, TLSv1.1, TLSv1.2, TLSv1.3") from None
 
 
-def server_context(cert: IssuedCert, tls_versions: tuple[str, str] | None = None) -> ssl.SSLContext:
+def server_context(cert: IssuedCert, tls_versions: tuple[str, ...] | None = None) -> ssl.SSLContext:
     """A server-side context presenting `cert`; `tls_versions` = (min, max) to imitate an old server.
 
     Old versions need OpenSSL's security level 0 (SHA-1 in the handshake);

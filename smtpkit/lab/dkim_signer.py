@@ -194,7 +194,7 @@ def sign_message(
         canonicalize=(b"relaxed", b"relaxed"),
         include_headers=include,
     )
-    return signature + raw
+    return bytes(signature) + raw
 
 
 def example_message(

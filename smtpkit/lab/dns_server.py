@@ -128,14 +128,14 @@ def _answer(zoneset: ZoneSet, wire: bytes, transport: str) -> _Outcome:
             response.flags |= dns.flags.AA
         response.answer = list(result.answer)
         response.authority = list(result.authority)
-    response.set_rcode(rcode)
+    response.set_rcode(dns.rcode.Rcode(rcode))
     if transport == "udp":
         out = response.to_wire(max_size=_udp_limit(query), prefer_truncation=True)
     else:
         out = response.to_wire(max_size=65535, prefer_truncation=True)
     truncated = bool(int.from_bytes(out[2:4], "big") & dns.flags.TC)
     answers = sum(len(r) for r in response.answer)
-    return _Outcome(out, name, rdtype, dns.rcode.to_text(rcode), answers, truncated)
+    return _Outcome(out, name, rdtype, dns.rcode.to_text(dns.rcode.Rcode(rcode)), answers, truncated)
 
 
 def respond(zoneset: ZoneSet, wire: bytes, transport: str = "udp") -> bytes | None:

@@ -32,11 +32,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from smtpkit.lab.scenarios import LAB_DOMAIN, Scenario, all_scenarios
 from smtpkit.lab.smtp_servers import IDLE_TIMEOUT, MessageSpool, ReceivedMessage, SmtpServers
 from smtpkit.secrets import REDACTOR, Secret, as_secret
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "DEFAULT_USER",
@@ -227,7 +230,7 @@ class LabInfo:
             for e in self.smtp
         ]
 
-    def to_frame(self):  # type: ignore[no-untyped-def]
+    def to_frame(self) -> pd.DataFrame:
         """The SMTP endpoints as a pandas DataFrame (one row each)."""
         import pandas as pd
 
@@ -242,7 +245,7 @@ class LabInfo:
             f" password in <code>lab.password.reveal()</code>, DNS {dns}, CA file"
             f" <code>{html.escape(self.ca_file)}</code></p>"
         )
-        return head + self.to_frame().to_html(index=False, escape=True)
+        return head + str(self.to_frame().to_html(index=False, escape=True))
 
     def __repr__(self) -> str:
         dns = self.dns.nameserver if self.dns else None

@@ -170,7 +170,7 @@ class ReceivedMessage:
 
     def message(self) -> EmailMessage:
         """The message parsed with the standard library (headers decoded)."""
-        return email.message_from_bytes(self.data, policy=email.policy.default)  # type: ignore[return-value]
+        return email.message_from_bytes(self.data, policy=email.policy.default)  # type: ignore[return-value, unused-ignore]
 
     @property
     def subject(self) -> str:
@@ -319,8 +319,9 @@ class _Runtime:
         if conn is not None and conn.session is not None:
             peer = conn.session.peer
             values["peer_ip"] = peer[0] if isinstance(peer, tuple) else str(peer or "")
-            if conn.session.auth_data:
-                values["user"] = str(conn.session.auth_data)
+            auth_data: object = getattr(conn.session, "auth_data", None)
+            if auth_data:
+                values["user"] = str(auth_data)
             if conn.envelope is not None and conn.envelope.mail_from:
                 values["sender"] = conn.envelope.mail_from
         values.update({k: v for k, v in extra.items() if v is not None})
@@ -483,7 +484,7 @@ class _LabSMTP(SMTP):
             # RFC 5321 §3.8: a 421 announces that the server closes the channel.
             self.transport.close()
 
-    async def push(self, status: str | bytes) -> None:  # type: ignore[override]
+    async def push(self, status: str | bytes) -> None:  # type: ignore[override, unused-ignore]
         text = status.decode("utf-8", "surrogateescape") if isinstance(status, bytes) else status
         if not self._greeted:
             self._greeted = True
@@ -507,7 +508,7 @@ class _LabSMTP(SMTP):
         if override:
             await self._raw(override)
             return False
-        self._set_rset_state()
+        self._set_rset_state()  # type: ignore[no-untyped-call, unused-ignore]
         assert self.session is not None
         self.session.extended_smtp = verb == "EHLO"
         self.session.host_name = hostname
@@ -678,7 +679,7 @@ class _AlertFlushingSSLProtocol(sslproto.SSLProtocol):
                 self._process_outgoing()
             except Exception:  # the peer may already be gone; the close below still happens
                 pass
-        super()._on_handshake_complete(handshake_exc)  # type: ignore[misc]
+        super()._on_handshake_complete(handshake_exc)  # type: ignore[misc, unused-ignore]
 
 
 def _parse_xoauth2(blob: bytes) -> tuple[str, bytes] | None:

@@ -154,7 +154,7 @@ class LookupResult:
 
     @property
     def rcode_text(self) -> str:
-        return "dropped" if self.drop else dns.rcode.to_text(self.rcode)
+        return "dropped" if self.drop else dns.rcode.to_text(dns.rcode.Rcode(self.rcode))
 
 
 # -- value conversion -------------------------------------------------------------------------
@@ -316,9 +316,9 @@ class ZoneSet:
         # Empty non-terminals: names that own nothing but have descendants (RFC 8020: NODATA, not NXDOMAIN).
         self._existing: set[dns.name.Name] = set(self._nodes) | set(self._timeout_all) | set(self._timeout_types)
         for name in list(self._existing):
-            apex = self.zone_of(name)
-            parent = name
-            while apex is not None and parent != apex:
+            zone = self.zone_of(name)
+            parent: dns.name.Name = name
+            while zone is not None and parent != zone:
                 parent = parent.parent()
                 self._existing.add(parent)
         self._check_cnames()
@@ -361,7 +361,9 @@ class ZoneSet:
                     f"{name.to_text()} has {len(node[_CNAME])} CNAME records; a name can alias only one target"
                 )
             if _CNAME in node and set(node) - {_CNAME}:
-                others = ", ".join(sorted(dns.rdatatype.to_text(t) for t in node if t != _CNAME))
+                others = ", ".join(
+                    sorted(dns.rdatatype.to_text(dns.rdatatype.RdataType(t)) for t in node if t != _CNAME)
+                )
                 raise ZoneError(f"{name.to_text()} has a CNAME and other data ({others}); RFC 1034 §3.6.2 forbids that")
 
     # -- constructors ----------------------------------------------------------------------
@@ -451,7 +453,7 @@ class ZoneSet:
                     }
                 )
         for name, allowed in sorted(self._timeout_all.items()):
-            kept = ", ".join(sorted(dns.rdatatype.to_text(t) for t in allowed)) or "none"
+            kept = ", ".join(sorted(dns.rdatatype.to_text(dns.rdatatype.RdataType(t)) for t in allowed)) or "none"
             out.append(
                 {
                     "name": name.to_text(omit_final_dot=True),
@@ -467,7 +469,7 @@ class ZoneSet:
                         "name": name.to_text(omit_final_dot=True),
                         "type": TIMEOUT_TYPE,
                         "ttl": 0,
-                        "value": f"(no answer for {dns.rdatatype.to_text(t)})",
+                        "value": f"(no answer for {dns.rdatatype.to_text(dns.rdatatype.RdataType(t))})",
                     }
                 )
         return out

@@ -35,6 +35,8 @@ class Deadline:
     """
 
     __slots__ = ("at", "budget")
+    at: float
+    budget: float | None
 
     def __init__(self, seconds: float | None = None, *, parent: Deadline | None = None) -> None:
         now = time.monotonic()
@@ -222,7 +224,8 @@ def _resolve_system(host: str, budget: float) -> Resolution:
     addresses: list[str] = []
     v4 = [i[4][0] for i in infos or [] if i[0] == socket.AF_INET]
     v6 = [i[4][0] for i in infos or [] if i[0] == socket.AF_INET6]
-    for addr in v4 + v6:
+    for found in v4 + v6:
+        addr = str(found)
         addr = addr.split("%", 1)[0] if addr.startswith("fe80") else addr
         if addr not in addresses:
             addresses.append(addr)

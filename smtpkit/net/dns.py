@@ -75,7 +75,7 @@ class Nameserver:
             ipaddress.ip_address(host)
         except ValueError:
             try:
-                host = socket.getaddrinfo(host, None)[0][4][0]
+                host = str(socket.getaddrinfo(host, None)[0][4][0])
             except OSError as exc:
                 raise ValueError(
                     f"nameserver {text!r} is not an IP address and could not be resolved ({exc})"
@@ -189,7 +189,7 @@ def _note_chain(ans: DnsAnswer, response: dns.message.Message) -> None:
 def _rdata_text(rdtype: str, rdata: Any) -> str:
     if rdtype in ("TXT", "SPF"):
         return txt_string(rdata)
-    return rdata.to_text()
+    return str(rdata.to_text())
 
 
 class Resolver:
@@ -412,7 +412,8 @@ class Resolver:
                     reply = exc
                 ex = plan.send(reply)
         except StopIteration as done:
-            return done.value
+            answer: DnsAnswer = done.value
+            return answer
 
     async def aresolve(self, name: str, rdtype: str | int = "A") -> DnsAnswer:
         """The asyncio twin of `resolve()`, for concurrent lookups (selector discovery, port matrix)."""
@@ -430,7 +431,8 @@ class Resolver:
                     reply = exc
                 ex = plan.send(reply)
         except StopIteration as done:
-            return done.value
+            answer: DnsAnswer = done.value
+            return answer
 
     def _udp_with_fallback(
         self, q: dns.message.Message, ns: Nameserver, timeout: float, deadline: float

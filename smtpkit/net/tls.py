@@ -61,6 +61,11 @@ _TLS_VERSIONS = {
 Refetch = Callable[[], socket.socket]
 
 
+def _version_name(value: ssl.TLSVersion | str | None) -> str | None:
+    version = parse_tls_version(value)
+    return version.name if version is not None else None
+
+
 def parse_tls_version(value: ssl.TLSVersion | str | None) -> ssl.TLSVersion | None:
     """'1.2', 'TLSv1.2', 'tls1.3' or an ssl.TLSVersion -> ssl.TLSVersion (ValueError on anything else)."""
     if value is None or isinstance(value, ssl.TLSVersion):
@@ -271,7 +276,7 @@ class _CertCapture:
     def install(self, ctx: ssl.SSLContext) -> None:
         if hasattr(ctx, "_msg_callback"):
             try:
-                ctx._msg_callback = self._callback  # type: ignore[attr-defined]
+                ctx._msg_callback = self._callback
             except Exception as exc:  # pragma: no cover - only on unusual builds
                 self.error = f"certificate capture unavailable: {exc}"
 
@@ -359,7 +364,15 @@ def _keep_chain(out: TlsOutcome, ders: list[bytes], source: str) -> None:
 
 
 class _DeadlineExceeded(TimeoutError):
-    pass
+    """The handshake's deadline passed; `sslsock` carries the half-open SSL socket to close."""
+
+    sslsock: ssl.SSLSocket | None = None
+
+
+def _deadline_exceeded(ss: ssl.SSLSocket) -> _DeadlineExceeded:
+    exc = _DeadlineExceeded("TLS handshake timed out")
+    exc.sslsock = ss
+    return exc
 
 
 def _remaining(deadline: float) -> float:
@@ -404,18 +417,14 @@ def _handshake(
                 raise
             left = _remaining(deadline)
             if left <= 0:
-                exc = _DeadlineExceeded("TLS handshake timed out")
-                exc.sslsock = ss  # type: ignore[attr-defined]
-                raise exc
+                raise _deadline_exceeded(ss)
             if registered is None:
                 sel.register(ss, events)
             elif registered != events:
                 sel.modify(ss, events)
             registered = events
             if not sel.select(left):
-                exc = _DeadlineExceeded("TLS handshake timed out")
-                exc.sslsock = ss  # type: ignore[attr-defined]
-                raise exc
+                raise _deadline_exceeded(ss)
             if first is not None and not first.data and events == selectors.EVENT_READ:
                 # OpenSSL will consume these bytes; a peek keeps a copy in case they are not TLS
                 # (a plain-text "220 ..." greeting is the proof of a wrong mode).
@@ -498,7 +507,7 @@ def start_tls(
         server_hostname=opts.server_hostname,
         verified_against=opts.verified_against,
         timeout=opts.timeout,
-        min_version=str(parse_tls_version(opts.min_version).name) if opts.min_version else None,
+        min_version=_version_name(opts.min_version),
     )
     try:
         ctx = make_context(opts)

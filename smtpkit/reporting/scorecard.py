@@ -14,7 +14,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from smtpkit.model import _CSS, ROOT_CLASSES, Report, Severity, Step, html_table, text_table, worst_severity
+from smtpkit.model import Report, Severity, Step, worst_severity
+from smtpkit.render.html import CSS as _CSS
+from smtpkit.render.html import ROOT_CLASSES, html_table
+from smtpkit.render.text import text_table
 
 
 @dataclass(frozen=True)

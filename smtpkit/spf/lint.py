@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,7 +96,7 @@ class Node:
     def record(self) -> str | None:
         return self.records[0] if len(self.records) == 1 else None
 
-    def walk(self):  # type: ignore[no-untyped-def]
+    def walk(self) -> Iterator[Node]:
         yield self
         for c in self.children:
             yield from c.walk()
@@ -158,7 +159,7 @@ class SpfAnalysis:
 
     def tree_rows(self) -> list[dict[str, Any]]:
         """The static include/redirect tree as rows (the trace when no sending IP is given)."""
-        rows = []
+        rows: list[dict[str, Any]] = []
         if self.root is None:
             return rows
         for node in self.root.walk():

@@ -164,13 +164,13 @@ class Record:
 def parse_record(text: str) -> Record:
     """Parse an SPF record; never raises. `Record.errors` lists every problem, in order."""
     if not is_spf_record(text):
-        problem = SyntaxProblem(
+        start_problem = SyntaxProblem(
             "the record does not start with 'v=spf1' followed by a space",
             text[:10],
             0,
             "An SPF record starts with exactly v=spf1 and a space, e.g. 'v=spf1 mx -all'.",
         )
-        return Record(text, (), (problem,), version_ok=False)
+        return Record(text, (), (start_problem,), version_ok=False)
     terms: list[Term] = []
     errors: list[SyntaxProblem] = []
     pos = 6
@@ -254,11 +254,11 @@ def parse_term(raw: str, position: int = 0) -> tuple[Term | None, SyntaxProblem 
                 f"'{name}' needs a domain: write '{name}:example.com'",
                 f"The {name} mechanism always names a domain after a colon.",
             )
-        dom = rest[1:]
-        err = domain_spec_error(dom)
+        spec = rest[1:]
+        err = domain_spec_error(spec)
         if err:
-            return bad(f"'{name}:{dom}' is not a valid domain: {err}", _domain_hint(dom))
-        return mech(domain_spec=dom)
+            return bad(f"'{name}:{spec}' is not a valid domain: {err}", _domain_hint(spec))
+        return mech(domain_spec=spec)
     if name in ("a", "mx"):
         dom: str | None = None
         cidr_part = rest

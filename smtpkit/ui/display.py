@@ -21,24 +21,20 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from smtpkit.model import (
-    _CSS,
+from smtpkit.model import Finding, Report, Severity
+from smtpkit.render.cells import cell as _cell
+from smtpkit.render.html import CSS as _CSS
+from smtpkit.render.html import ROOT_CLASSES as _REPORT_ROOT
+from smtpkit.render.html import (
     STATUS_COLUMNS,
-    Finding,
-    Report,
-    Severity,
-    _cell,
     badge,
     details_table,
     esc,
     finding_html,
     html_table,
-    text_table,
     transcript_html,
 )
-from smtpkit.model import (
-    ROOT_CLASSES as _REPORT_ROOT,
-)
+from smtpkit.render.text import text_table
 from smtpkit.secrets import redact, redact_value
 
 

@@ -38,7 +38,7 @@ _WIDE = widgets.Layout(width="560px")
 _NARROW = widgets.Layout(width="300px")
 
 
-class _FormBox(widgets.VBox):
+class _FormBox(widgets.VBox):  # type: ignore[misc]
     """The form's container; its text form never lists field values (a saved text/plain must hold no secret)."""
 
     def __init__(self, *args: Any, label: str = "settings form", **kwargs: Any) -> None:
@@ -461,7 +461,7 @@ class ServerForm(_BaseForm):
         host = self.host.value.strip()
         if not host:
             raise ValueError("Host is empty: type the SMTP server's name (e.g. smtp.gmail.com) or pick a provider.")
-        extra = {k: v for k, v in self._extra.items() if v not in (None, "")}
+        extra: dict[str, Any] = {k: v for k, v in self._extra.items() if v not in (None, "")}
         if self._envelope:
             extra.update(
                 mail_from=self.mail_from.value.strip() or None, rcpt_to=self.rcpt_to.value, send=bool(self.send.value)

@@ -8,9 +8,12 @@ a notebook's parameters cell or from a test, and so that the password handling
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from smtpkit.secrets import Secret, as_secret
+
+if TYPE_CHECKING:
+    from smtpkit.net.dns import Resolver
 
 PASSWORD_ENV = "SMTPKIT_PASSWORD"
 
@@ -65,7 +68,7 @@ class ServerSettings:
         if self.port in (0, "", None):
             self.port = None
         else:
-            self.port = int(self.port)  # type: ignore[arg-type]
+            self.port = int(self.port)
 
     def to_dict(self) -> dict[str, Any]:
         """What the settings say, for display: the password only as set / not set."""
@@ -79,7 +82,7 @@ class ServerSettings:
             "lab scenario": self.scenario or "",
         }
 
-    def resolver(self):  # type: ignore[no-untyped-def]
+    def resolver(self) -> Resolver | None:
         if not self.nameservers:
             return None
         from smtpkit.net.dns import Resolver
@@ -129,7 +132,7 @@ class DomainSettings:
             "DNS server": ", ".join(self.nameservers) or "(the system's resolvers)",
         }
 
-    def resolver(self):  # type: ignore[no-untyped-def]
+    def resolver(self) -> Resolver:
         from smtpkit.net.dns import Resolver
 
         return Resolver(nameservers=list(self.nameservers) or None, timeout=min(2.0, self.timeout))

@@ -12,7 +12,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from smtpkit.model import Report, Severity
-from smtpkit.ui.display import Html, Panel, Table, esc, findings_block, table_html, text_of
+from smtpkit.render.html import esc
+from smtpkit.ui.display import Html, Panel, Table, findings_block, table_html, text_of
 from smtpkit.ui.lab import lab_domain_settings, lab_server_settings
 
 
@@ -279,7 +280,8 @@ class PortMatrixView:
         return rows
 
     def _repr_html_(self) -> str:
-        from smtpkit.model import _CSS, badge
+        from smtpkit.render.html import CSS as _CSS
+        from smtpkit.render.html import badge
         from smtpkit.ui.display import _PANEL_CSS, ROOT_CLASSES
 
         m = self.matrix
@@ -589,14 +591,18 @@ def run_report(
             cafile=cafile,
             helo=helo,
             mail_from=mail_from,
-            rcpt_to=rcpt_to or (),
+            rcpt_to=tuple(rcpt_to or ()),
             nameservers=nameservers,
         )
         if not domain and mail_from and "@" in mail_from:
             domain = mail_from.rsplit("@", 1)[1]
         domain_settings = (
             DomainSettings(
-                domain=domain, selectors=selectors or (), ip=ip, nameservers=nameservers, timeout=min(timeout, 10.0)
+                domain=domain,
+                selectors=tuple(selectors or ()),
+                ip=ip,
+                nameservers=nameservers,
+                timeout=min(timeout, 10.0),
             )
             if domain
             else None

@@ -20,7 +20,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smtpkit.cli.common import emit_json
-from smtpkit.model import Finding, Report, Status, Step, Transcript, terminal_safe
+from smtpkit.model import Finding, Report, Status, Step, Transcript
+from smtpkit.render.text import terminal_safe
 from smtpkit.secrets import REDACTED, Redactor, Secret, escaped_forms, py_escaped, py_escaped_bytes
 
 SCRIPT = "<script>alert(1)</script>"

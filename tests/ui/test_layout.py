@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 
 from smtpkit.knowledge.catalogue import finding
-from smtpkit.model import Report, Status, Step, split_explanation
+from smtpkit.model import Report, Status, Step
+from smtpkit.render.html import split_explanation
 from smtpkit.ui import Panel, ReportView, compare_scenarios, lab_overview, port_matrix, presets_table
 from smtpkit.ui.display import Table, finding_block, table_html
 

@@ -95,7 +95,8 @@ class DomainQuery:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "domain", normalize_domain(self.domain))
-        sels = (self.selectors,) if isinstance(self.selectors, str) else tuple(self.selectors or ())
+        given: object = self.selectors  # callers pass one selector as a plain string too
+        sels = (given,) if isinstance(given, str) else tuple(self.selectors or ())
         object.__setattr__(self, "selectors", tuple(dict.fromkeys(normalize_selector(s) for s in sels)))
         if self.ip is not None and str(self.ip).strip():
             try:

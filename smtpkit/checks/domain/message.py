@@ -110,7 +110,7 @@ def signature_findings(sig: SignatureResult, *, others_pass: bool = False) -> li
         kwargs["problem"] = (
             "; ".join(p.message for p in rec.problems if p.kind == "invalid") if rec and rec.problems else sig.reason
         )
-    return [finding(code, evidence, **{**kwargs, **downgrade})]  # type: ignore[arg-type]
+    return [finding(code, evidence, **{**kwargs, **downgrade})]
 
 
 def verify_step(result: VerifyResult) -> Step:

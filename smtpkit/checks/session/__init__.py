@@ -174,7 +174,7 @@ def _reconnect(state: SessionState) -> bool:
 def _run(state: SessionState) -> None:
     t = state.target
     implicit = _implicit_first(t)
-    order = IMPLICIT_ORDER if implicit else STARTTLS_ORDER
+    order: tuple[str, ...] = IMPLICIT_ORDER if implicit else STARTTLS_ORDER
     state.steps.append(resolve_step(state))
     state.steps.append(skipped("connect", state.stop_reason) if state.stop_reason else connect_step(state))
     if state.stop_reason:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import time
+from typing import Any
 
 from smtpkit.checks.session.state import SessionState, ms_since, seconds
 from smtpkit.knowledge.socket_errors import port_hint, suggested_ports
@@ -133,7 +134,7 @@ def connect_step(state: SessionState) -> Step:
         if state.deadline.expired
         else f"{seconds(budget)} for the connect step"
     )
-    by_kind: dict[str, list] = {}
+    by_kind: dict[str, list[Any]] = {}
     for a in result.attempts:
         by_kind.setdefault(a.outcome, []).append(a)
     alternatives = suggested_ports(t.port)

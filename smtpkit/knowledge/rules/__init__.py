@@ -433,7 +433,7 @@ def _build(
         extra=extra,
         **params,
     )
-    changes: dict[str, str] = {}
+    changes: dict[str, Any] = {}
     if rule.fix:
         changes["fix"] = rule.fix.format_map(params)
     elif finding.fix != finding.fix.strip():

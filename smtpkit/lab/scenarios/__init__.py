@@ -143,7 +143,7 @@ class Scenario:
     offer_starttls: bool | None = None
     kind: str = "smtp"
     cert: str = "good"
-    tls_versions: tuple[str, str] | None = None
+    tls_versions: tuple[str, ...] | None = None  # (minimum, maximum)
     auth: str = "after_tls"
     auth_mechanisms: tuple[str, ...] = AUTH_MECHANISMS
     require_auth: bool = True

@@ -1,0 +1,48 @@
+"""The exceptions smtpkit raises, all under one root so a caller can catch the kit's own errors.
+
+Most of what goes wrong in mail is *not* an exception here: a refused login, an
+expired certificate or a missing DNS record is a diagnosis, returned as a
+`Finding` in a `Report`. Exceptions are kept for what a check cannot turn into
+a finding: settings that cannot be checked as given (a host with a space in it,
+a port of 99999), and misuse of the API. Bad settings raise `InvalidSettings`
+from every entry point alike (`diagnose`, `check_domain`, `check_ports`, the
+notebook forms and the CLI, which prints the message and exits 2), and its
+message always names the field and what to type instead.
+
+The tree::
+
+    Exception
+     └── SmtpkitError                  every error the kit raises on purpose
+          ├── InvalidSettings          (also a ValueError) a setting that cannot be checked as given;
+          │                            .field names it ("host", "port", "timeout", ...)
+          └── UnreadableInput          (also a ValueError) a file or text that is not what the
+                                       command reads (not an e-mail message, not a report)
+
+`InvalidSettings` subclasses `ValueError` so that code written against the
+standard library's conventions (``except ValueError``) keeps working.
+"""
+
+from __future__ import annotations
+
+__all__ = ["InvalidSettings", "SmtpkitError", "UnreadableInput"]
+
+
+class SmtpkitError(Exception):
+    """The root of every exception smtpkit raises on purpose."""
+
+
+class InvalidSettings(SmtpkitError, ValueError):
+    """A setting that cannot be checked as given; the message names the field and the fix.
+
+    `field` is the setting's name as the user sees it in the forms and the
+    Python API ("host", "port", "timeout", "mail_from", ...), or "" when the
+    problem is the combination of several settings.
+    """
+
+    def __init__(self, message: str, *, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class UnreadableInput(SmtpkitError, ValueError):
+    """Input that is not what the command reads: not an e-mail message, not a DMARC report, not a reply."""

@@ -1,0 +1,48 @@
+"""Rendering: every result type's HTML, text, Markdown and JSON views, and its charts.
+
+Views know nothing about SMTP or DNS: they lay out `Report`s, `Step`s,
+`Finding`s and plain tables. `Viewable` is the one place where a result type
+becomes something a notebook, a terminal and IPython can show: a class defines
+`to_html()` and `to_text()` and inherits `_repr_html_`, `_repr_mimebundle_`,
+`_repr_pretty_` and `__str__` from them (the way rich's `JupyterMixin` derives
+both MIME types from one render), so the two views can never drift apart.
+
+Modules: `html` (escaping, badges, tables, a finding, a transcript, the CSS),
+`text` (terminal tables, wrapping, terminal width, control-character safety),
+`markdown`, `json` (JSON text safe for terminals), `cells` (one value as a table
+cell, the redacted view of a report's steps).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["Viewable"]
+
+
+class Viewable:
+    """Derive every display hook from `to_html()` and `to_text()`.
+
+    Jupyter asks `_repr_mimebundle_` first and gets both views at once (the
+    text one is what a saved notebook shows without HTML, and what `nbconvert
+    --to markdown` keeps); IPython's terminal asks `_repr_pretty_`; `print()`
+    and `str()` get the text view. A subclass overrides only the two renders.
+    """
+
+    def to_html(self) -> str:
+        raise NotImplementedError(f"{type(self).__name__} must define to_html()")
+
+    def to_text(self) -> str:
+        raise NotImplementedError(f"{type(self).__name__} must define to_text()")
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        return {"text/plain": self.to_text(), "text/html": self.to_html()}
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(self.to_text())
+
+    def __str__(self) -> str:
+        return self.to_text()
