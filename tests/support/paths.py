@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED = ROOT.parent / "shared"
+# SMTPKIT_SHARED points a git worktree (whose parent has no shared/) at the data
+SHARED = Path(os.environ.get("SMTPKIT_SHARED") or ROOT.parent / "shared")
 CONFORMANCE = SHARED / "conformance"
