@@ -6,6 +6,8 @@ The main entry points (imported lazily, so `import smtpkit` stays fast):
 * `smtpkit.check_ports(host, ...)`: the port x mode matrix
 * `smtpkit.check_domain(domain, ...)`: MX, SPF, DKIM, DMARC (and PTR) -> `Report`
 * `smtpkit.spf.check_host(ip, domain, sender)`: RFC 7208 evaluation with a trace
+* `smtpkit.analyze_message(eml)`: a received message's journey and verdicts -> `Report`
+* `smtpkit.analyze_bounce(eml)` / `smtpkit.analyze_bounces(folder)`: bounces -> `Report` / DataFrame
 * `smtpkit.lab.ensure_running()`: the practice lab on loopback
 * `smtpkit.Resolver`: DNS with timeouts, TCP fallback and a query log
 """
@@ -29,6 +31,9 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "diagnose": ("smtpkit.checks.session", "diagnose"),
     "check_ports": ("smtpkit.checks.ports", "check_ports"),
     "check_domain": ("smtpkit.checks.domain", "check_domain"),
+    "analyze_message": ("smtpkit.checks.evidence.message", "analyze_message"),
+    "analyze_bounce": ("smtpkit.checks.evidence.bounce", "analyze_bounce"),
+    "analyze_bounces": ("smtpkit.checks.evidence.bounce", "analyze_bounces"),
     "spf": ("smtpkit.spf", None),
     "dkim": ("smtpkit.dkim", None),
     "dmarc": ("smtpkit.dmarc", None),

@@ -285,7 +285,7 @@ def tls_of(text: str, protocol: str) -> tuple[bool | None, str, str]:
     return None, "", ""
 
 
-def _parse_date(text: str) -> _dt.datetime | None:
+def parse_date(text: str) -> _dt.datetime | None:
     t = re.sub(r"\([^)]*\)", " ", text).strip()
     t = re.sub(r"\s+", " ", t)
     if not t:
@@ -327,7 +327,7 @@ def parse_received(value: str, position: int = 0) -> Hop:
         if m:  # "... id X Sat, 29 Nov 2014 00:32:10 +0100": a date without the ";" RFC 5322 asks for
             head, date = text[: m.start()], text[m.start() :]
     hop.date_text = date.strip()
-    hop.timestamp = _parse_date(date) if date else None
+    hop.timestamp = parse_date(date) if date else None
     try:
         clauses = _clauses(_tokenize(head[:8192]))
     except Exception:  # pragma: no cover - the tokenizer is total; this keeps the promise if it is not

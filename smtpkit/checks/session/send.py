@@ -118,7 +118,9 @@ def send_step(state: SessionState) -> Step:
         if reply.ok:
             accepted.append(rcpt)
         else:
-            findings.append(reply_finding(state, "rcpt", "RCPT TO", reply, rcpt_to=rcpt))
+            findings.append(
+                reply_finding(state, "rcpt", "RCPT TO", reply, rcpt_to=rcpt, authenticated=state.authenticated)
+            )
     step.tables["recipients"] = rows
     if not accepted:
         step.summary = "every recipient was refused"

@@ -315,6 +315,8 @@ def classify_reply(stage: str, code: int, text: str, provider: str | None = None
         provider = p.key if p else None
 
     rule, groups = match_rule(stage, code, text, provider)
+    if stage == "rcpt" and _likely_relay_refusal(rule, code, context):
+        rule = ReplyRule(f"{rule.name}.relay_context", "send.relay_denied", detail=_RELAY_CONTEXT)
     if stage == "auth" and rule.finding == "auth.not_offered" and context.get("mid_exchange"):
         # 500/502 to the AUTH command says "no AUTH here"; after the server's own 334 prompts (a
         # LOGIN password line, a CRAM-MD5 response) AUTH clearly exists: it refused the exchange.
@@ -331,6 +333,40 @@ def classify_reply(stage: str, code: int, text: str, provider: str | None = None
             return _oauth_finding(stage, code, text, oauth_err or {}, provider or rule.provider, context)
 
     return _build(rule, groups, stage, code, text, provider, context)
+
+
+_RELAY_CONTEXT = (
+    "This session had not logged in, and {rcpt_to} is outside the domains of {host}. Servers that do not relay for "
+    "strangers often refuse such a recipient with the same words they use for an unknown mailbox (OpenSMTPD's "
+    "'Invalid recipient', a bare 550), so the likely cause is the missing login, not the address: log in first, "
+    "and only if the refusal stays after logging in, check the spelling of the address."
+)
+
+
+def _likely_relay_refusal(rule: ReplyRule, code: int, context: Mapping[str, Any]) -> bool:
+    """An ambiguous RCPT refusal that, in context, means relay denied rather than unknown recipient.
+
+    Needs the session's facts: ``authenticated`` is False (explicitly), and the
+    recipient's domain is outside the server's own (``local_domains`` when
+    known, else the organisational domain of ``host``).
+    """
+    if context.get("authenticated") is not False or code not in (550, 551, 553, 554):
+        return False
+    if rule.finding not in ("send.recipient_unknown", "send.policy_rejected"):
+        return False
+    rcpt = str(context.get("rcpt_to") or "")
+    rdomain = rcpt.rpartition("@")[2].strip().strip(">").rstrip(".").lower()
+    if "@" not in rcpt or not rdomain:
+        return False
+    local = context.get("local_domains")
+    if local:
+        return rdomain not in {str(d).lower().rstrip(".") for d in local}
+    host = str(context.get("host") or "").strip().rstrip(".").lower()
+    if not host or "." not in host or host.replace(".", "").isdigit() or ":" in host:
+        return False
+    from smtpkit.dmarc.alignment import org_domain
+
+    return org_domain(host) != org_domain(rdomain)
 
 
 def classify_wire(stage: str, raw: str, provider: str | None = None, **context: Any) -> Finding | None:
