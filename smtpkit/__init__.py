@@ -4,7 +4,8 @@ The main entry points (imported lazily, so `import smtpkit` stays fast):
 
 * `smtpkit.diagnose(host, ...)`: connection, TLS, AUTH and a test send -> `Report`
 * `smtpkit.check_ports(host, ...)`: the port x mode matrix
-* `smtpkit.check_domain(domain, ...)`: MX, SPF, DKIM, DMARC (and PTR) -> `Report`
+* `smtpkit.check_domain(domain, ...)`: MX, SPF, DKIM, DMARC, TLS-RPT (and PTR, blocklists) -> `Report`
+* `smtpkit.check_dnsbl(ip, ...)`: a sending IP on DNS blocklists -> `Report`
 * `smtpkit.spf.check_host(ip, domain, sender)`: RFC 7208 evaluation with a trace
 * `smtpkit.analyze_message(eml)`: a received message's journey and verdicts -> `Report`
 * `smtpkit.analyze_bounce(eml)` / `smtpkit.analyze_bounces(folder)`: bounces -> `Report` / DataFrame
@@ -34,6 +35,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "analyze_message": ("smtpkit.checks.evidence.message", "analyze_message"),
     "analyze_bounce": ("smtpkit.checks.evidence.bounce", "analyze_bounce"),
     "analyze_bounces": ("smtpkit.checks.evidence.bounce", "analyze_bounces"),
+    "check_dnsbl": ("smtpkit.checks.domain.dnsbl", "check_dnsbl"),
     "spf": ("smtpkit.spf", None),
     "dkim": ("smtpkit.dkim", None),
     "dmarc": ("smtpkit.dmarc", None),

@@ -57,3 +57,10 @@ def test_version_and_usage_exit_codes(capsys) -> None:  # type: ignore[no-untype
 def test_console_script_runs() -> None:
     out = subprocess.run([sys.executable, "-m", "smtpkit", "--help"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and "smtpkit" in out.stdout and "examples" in out.stdout
+
+
+def test_data_files_are_shipped() -> None:
+    """Data the code reads with importlib.resources must be package data, or a wheel breaks."""
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["smtpkit"]
+    for pattern in data:
+        assert list((ROOT / "smtpkit").glob(pattern)), f"package-data pattern {pattern!r} matches no file"

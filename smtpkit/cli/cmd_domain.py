@@ -19,6 +19,8 @@ examples:
         the practice lab's healthy domain, through the lab's DNS server (see 'smtpkit lab')
   smtpkit domain dmarc-none.test --nameserver 127.0.0.1:5353 --json
         a broken lab domain, as one JSON document
+  smtpkit domain example.com --ip 203.0.113.5 --list bl.example.net
+        also look the sending IP up on the built-in blocklists and one more
 
 where to find the values:
   --selector   the s= of the DKIM-Signature header in a message you sent ("Show original")
@@ -58,6 +60,20 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         metavar="ADDR",
         help="the envelope sender (Return-Path) your mail uses; default postmaster@DOMAIN",
     )
+    p.add_argument(
+        "--list",
+        action="append",
+        default=[],
+        metavar="ZONE",
+        dest="lists",
+        help="with --ip: a blocklist zone to ask too (repeatable; see 'smtpkit dnsbl --help')",
+    )
+    p.add_argument("--only-lists", action="store_true", help="with --ip: ask only the --list blocklists")
+    p.add_argument(
+        "--allow-private",
+        action="store_true",
+        help="let checks reach private and loopback addresses (your own test servers, the practice lab)",
+    )
     p.add_argument("--timeout", type=float, default=20.0, help="overall deadline in seconds (default 20)")
     p.add_argument("--dns-timeout", type=float, default=2.0, help="seconds per DNS query (default 2)")
     p.add_argument("-v", "--verbose", action="count", default=0, help="also print every DNS query and answer")
@@ -73,7 +89,15 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--dns-timeout must be positive")
     try:
         query = DomainQuery(
-            args.domain, tuple(args.selector), args.ip, args.mail_from, args.timeout, tuple(args.nameserver or ())
+            args.domain,
+            tuple(args.selector),
+            args.ip,
+            args.mail_from,
+            args.timeout,
+            tuple(args.nameserver or ()),
+            dnsbl_lists=tuple(args.lists),
+            only_lists=args.only_lists,
+            allow_private=args.allow_private,
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None

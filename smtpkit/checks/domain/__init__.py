@@ -1,4 +1,4 @@
-"""`check_domain`: a domain's mail DNS, MX, SPF, DKIM, DMARC (and PTR for a sending IP), as one Report.
+"""`check_domain`: a domain's mail DNS, MX, SPF, DKIM, DMARC, TLS-RPT (and PTR and blocklists for a sending IP).
 
 The steps are independent lookups, so they run concurrently, each under the
 resolver's own per-query timeout and all of them under one overall deadline:
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -22,9 +21,12 @@ from typing import Any
 
 from smtpkit.checks.domain.dkim import dkim_step
 from smtpkit.checks.domain.dmarc import dmarc_step
+from smtpkit.checks.domain.dnsbl import dnsbl_step
 from smtpkit.checks.domain.mx import mx_step
+from smtpkit.checks.domain.parallel import run_all
 from smtpkit.checks.domain.ptr import ptr_step
 from smtpkit.checks.domain.spf import spf_step
+from smtpkit.checks.domain.tlsrpt import tlsrpt_step
 from smtpkit.dmarc.alignment import mail_from_domain
 from smtpkit.knowledge import finding
 from smtpkit.model import Finding, Report, Status, Step, TranscriptLine
@@ -92,6 +94,9 @@ class DomainQuery:
     mail_from: str | None = None
     timeout: float = DEFAULT_TIMEOUT
     nameservers: tuple[str, ...] = field(default=())
+    dnsbl_lists: tuple[str, ...] = ()
+    only_lists: bool = False
+    allow_private: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "domain", normalize_domain(self.domain))
@@ -127,6 +132,16 @@ class DomainQuery:
             raise ValueError("timeout must be between 0 and 600 seconds")
         object.__setattr__(self, "timeout", t)
         object.__setattr__(self, "nameservers", tuple(self.nameservers or ()))
+        from smtpkit.dnsbl import choose_lists
+
+        raw: Any = self.dnsbl_lists  # a single zone given as a string is one zone, not its letters
+        lists = (raw,) if isinstance(raw, str) else tuple(raw or ())
+        zones = tuple(bl.zone for bl in choose_lists(lists, only=True)) if lists else ()
+        object.__setattr__(self, "dnsbl_lists", zones)
+        if self.only_lists and not self.dnsbl_lists:
+            raise ValueError("only_lists needs at least one blocklist zone in dnsbl_lists (--list ZONE)")
+        object.__setattr__(self, "only_lists", bool(self.only_lists))
+        object.__setattr__(self, "allow_private", bool(self.allow_private))
 
     @property
     def spf_domain(self) -> str:
@@ -143,6 +158,12 @@ class DomainQuery:
             out["mail_from"] = self.mail_from
         if self.nameservers:
             out["nameservers"] = list(self.nameservers)
+        if self.dnsbl_lists:
+            out["dnsbl_lists"] = list(self.dnsbl_lists)
+        if self.only_lists:
+            out["only_lists"] = True
+        if self.allow_private:
+            out["allow_private"] = True
         return out
 
 
@@ -185,6 +206,11 @@ def _overdue(name: str, query: DomainQuery) -> Step:
         f = finding("dmarc.lookup_failed", why, name=f"_dmarc.{query.domain}", status="TIMEOUT", error=why)
     elif name == "ptr":
         f = finding("ptr.lookup_failed", why, ip=query.ip, name=query.ip, status="TIMEOUT", error=why)
+    elif name == "tlsrpt":
+        tls_name = f"_smtp._tls.{query.domain}"
+        f = finding("tlsrpt.lookup_failed", why, domain=query.domain, name=tls_name, status="TIMEOUT", error=why)
+    elif name == "dnsbl":
+        f = finding("dnsbl.lookup_failed", why, ip=query.ip, lists="the blocklists", details=why)
     else:
         f = finding(
             "spf.dns_error",
@@ -219,31 +245,16 @@ def _transcript(resolver: Resolver, first: int) -> list[TranscriptLine]:
 
 
 def _run_until(jobs: dict[str, Callable[[], Any]], deadline: float) -> None:
-    """Run every job in its own daemon thread and wait for them until `deadline` (monotonic), no longer.
+    """Run every job at once and wait for them until `deadline` (monotonic), no longer (see `parallel`)."""
+    run_all(jobs, deadline, name="smtpkit-domain")
 
-    Daemon threads, not a ThreadPoolExecutor: the interpreter joins an executor's
-    workers at exit, so a step still querying a hostile zone after the deadline
-    would keep `smtpkit domain` from exiting. A job's exception is re-raised here:
-    steps turn every DNS outcome into findings, so one would be a bug to see.
-    """
-    errors: list[BaseException] = []
 
-    def run(fn: Callable[[], Any]) -> None:
-        try:
-            fn()
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller below
-            errors.append(exc)
+def _mta_sts_published(domain: str, resolver: Resolver) -> list[str]:
+    """What asks senders to require TLS (for the TLS-RPT hint): an MTA-STS record."""
+    from smtpkit.mta_sts import select_records
 
-    threads = [
-        threading.Thread(target=run, args=(fn,), name=f"smtpkit-domain-{name}", daemon=True)
-        for name, fn in jobs.items()
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(max(0.0, deadline - time.monotonic()))
-    if errors:
-        raise errors[0]
+    ans = resolver.txt(f"_mta-sts.{domain}")
+    return ["MTA-STS"] if ans.ok and select_records(ans.texts) else []
 
 
 def check_domain(
@@ -254,8 +265,15 @@ def check_domain(
     *,
     mail_from: str | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    dnsbl_lists: Sequence[str] = (),
+    only_lists: bool = False,
+    allow_private: bool = False,
 ) -> Report:
     """Check the DNS a domain needs to send mail that arrives: MX, SPF, DKIM, DMARC, and PTR for `ip`.
+
+    With `ip`, the address is also looked up on DNS blocklists (the default
+    set plus `dnsbl_lists`, or only those with `only_lists`); a non-public
+    address is only looked up with `allow_private` (the practice lab's lists).
 
     >>> report = check_domain("example.com", selectors=["google"], ip="192.0.2.10")   # doctest: +SKIP
     >>> report.verdict, report.codes()                                                # doctest: +SKIP
@@ -267,7 +285,16 @@ def check_domain(
     if isinstance(domain, DomainQuery):
         query = domain  # the UI and CLI validate settings into a DomainQuery first
     else:
-        query = DomainQuery(domain, tuple(selectors or ()), ip, mail_from, timeout)
+        query = DomainQuery(
+            domain,
+            tuple(selectors or ()),
+            ip,
+            mail_from,
+            timeout,
+            dnsbl_lists=tuple(dnsbl_lists or ()),
+            only_lists=only_lists,
+            allow_private=allow_private,
+        )
     resolver = (resolver or Resolver(timeout=min(2.0, query.timeout / 4))).once()
     first = len(resolver.log)
     deadline = time.monotonic() + query.timeout
@@ -276,11 +303,25 @@ def check_domain(
         "mx": lambda: results.__setitem__("mx", mx_step(query.domain, resolver)),
         "spf": lambda: results.__setitem__("spf", _spf(query, resolver)),
         "dkim+dmarc": lambda: _dkim_then_dmarc(query, resolver, deadline, results),
+        "tlsrpt": lambda: results.__setitem__(
+            "tlsrpt", tlsrpt_step(query.domain, resolver, uses=_mta_sts_published(query.domain, resolver))
+        ),
     }
     if query.ip:
         jobs["ptr"] = lambda: results.__setitem__("ptr", ptr_step(query.ip or "", resolver, domain=query.domain))
+        jobs["dnsbl"] = lambda: results.__setitem__(
+            "dnsbl",
+            dnsbl_step(
+                query.ip or "",
+                resolver,
+                query.dnsbl_lists,
+                only_lists=query.only_lists,
+                allow_private=query.allow_private,
+                deadline=deadline,
+            ),
+        )
     _run_until(jobs, deadline)
-    order = ["mx", "spf", "dkim", "dmarc"] + (["ptr"] if query.ip else [])
+    order = ["mx", "spf", "dkim", "dmarc", "tlsrpt"] + (["ptr", "dnsbl"] if query.ip else [])
     steps = [results.get(name) or _overdue(name, query) for name in order]
     return Report(
         target=query.to_dict(),

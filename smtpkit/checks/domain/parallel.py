@@ -1,0 +1,48 @@
+"""Run independent lookups and probes at once, and stop waiting at a deadline.
+
+Why daemon threads and not a ThreadPoolExecutor: the interpreter joins an
+executor's workers at exit, so a lookup still waiting on a hostile zone or a
+probe on a filtered port after the deadline would keep `smtpkit domain` from
+exiting. Every job here has its own timeouts; the deadline only says how long
+the caller waits for all of them together. A job that raised has its
+exception re-raised here: the checks turn every network outcome into a fact,
+so an exception is a bug to see, not an outcome to hide.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+def run_all(jobs: Mapping[str, Callable[[], T]], deadline: float, *, name: str = "smtpkit") -> dict[str, T]:
+    """Run every job in its own daemon thread; the results of those that finished by `deadline` (monotonic)."""
+    results: dict[str, T] = {}
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def run(key: str, fn: Callable[[], T]) -> None:
+        try:
+            value = fn()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller below
+            with lock:
+                errors.append(exc)
+            return
+        with lock:
+            results[key] = value
+
+    threads = [
+        threading.Thread(target=run, args=(key, fn), name=f"{name}-{key}"[:60], daemon=True) for key, fn in jobs.items()
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(max(0.0, deadline - time.monotonic()))
+    with lock:
+        if errors:
+            raise errors[0]
+        return dict(results)
