@@ -26,6 +26,8 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any
 
+from smtpkit.errors import InvalidSettings
+
 __all__ = [
     "ANSWER_KINDS",
     "Blocklist",
@@ -82,7 +84,7 @@ class Blocklist:
         object.__setattr__(self, "listed", MappingProxyType(dict(self.listed)))
         object.__setattr__(self, "errors", MappingProxyType(dict(self.errors)))
         if self.severity not in ("fail", "warn"):
-            raise ValueError(f"blocklist {self.zone}: severity must be 'fail' or 'warn'")
+            raise InvalidSettings(f"blocklist {self.zone}: severity must be 'fail' or 'warn'", field="lists")
 
     @classmethod
     def custom(cls, zone: str) -> Blocklist:
@@ -119,9 +121,11 @@ def normalize_zone(zone: str) -> str:
     z = str(zone or "").strip().rstrip(".").lower()
     labels = z.split(".")
     if len(labels) < 2 or any(not lab or len(lab) > 63 for lab in labels) or len(z) > 200:
-        raise ValueError(f"{zone!r} is not a blocklist zone: give a DNS name like zen.spamhaus.org")
+        raise InvalidSettings(f"{zone!r} is not a blocklist zone: give a DNS name like zen.spamhaus.org", field="lists")
     if any(c not in "abcdefghijklmnopqrstuvwxyz0123456789-_." for c in z):
-        raise ValueError(f"{zone!r} is not a blocklist zone: only letters, digits, '-', '_' and '.' are allowed")
+        raise InvalidSettings(
+            f"{zone!r} is not a blocklist zone: only letters, digits, '-', '_' and '.' are allowed", field="lists"
+        )
     return z
 
 
@@ -146,7 +150,7 @@ def choose_lists(extra: Iterable[str | Blocklist] = (), *, only: bool = False) -
         bl = item if isinstance(item, Blocklist) else known.get(normalize_zone(item)) or Blocklist.custom(item)
         chosen.setdefault(bl.zone, bl)
     if only and not chosen:
-        raise ValueError("--only-lists needs at least one --list ZONE")
+        raise InvalidSettings("only_lists (--only-lists) needs at least one list zone (--list ZONE)", field="lists")
     return list(chosen.values())
 
 

@@ -28,6 +28,7 @@ from smtpkit.checks.domain.ptr import ptr_step
 from smtpkit.checks.domain.spf import spf_step
 from smtpkit.checks.domain.tlsrpt import tlsrpt_step
 from smtpkit.dmarc.alignment import mail_from_domain
+from smtpkit.errors import InvalidSettings
 from smtpkit.knowledge import finding
 from smtpkit.model import Finding, Report, Status, Step, TranscriptLine
 from smtpkit.net.dns import Resolver
@@ -139,7 +140,9 @@ class DomainQuery:
         zones = tuple(bl.zone for bl in choose_lists(lists, only=True)) if lists else ()
         object.__setattr__(self, "dnsbl_lists", zones)
         if self.only_lists and not self.dnsbl_lists:
-            raise ValueError("only_lists needs at least one blocklist zone in dnsbl_lists (--list ZONE)")
+            raise InvalidSettings(
+                "only_lists needs at least one blocklist zone in dnsbl_lists (--list ZONE)", field="dnsbl_lists"
+            )
         object.__setattr__(self, "only_lists", bool(self.only_lists))
         object.__setattr__(self, "allow_private", bool(self.allow_private))
 

@@ -38,6 +38,7 @@ from smtpkit.dnsbl import (
     query_name,
     rfc5782_entries,
 )
+from smtpkit.errors import InvalidSettings
 from smtpkit.knowledge import finding
 from smtpkit.model import Finding, Report, Severity, Status, Step
 from smtpkit.net.dns import DnsAnswer, Resolver
@@ -310,18 +311,18 @@ def check_dnsbl(
     >>> check_dnsbl("192.0.2.99", ["zen.dnsbl.test"], only_lists=True,
     ...             resolver=Resolver(["127.0.0.1:5353"]), allow_private=True)   # doctest: +SKIP
 
-    Raises ValueError for an `ip` that is not an address or a zone that is not
-    a name; every DNS outcome is a row and, where it matters, a finding.
+    Raises InvalidSettings (a ValueError) for an `ip` that is not an address or
+    a zone that is not a name; every DNS outcome is a row and, where it matters, a finding.
     """
     text = str(ip or "").strip().strip("[]")
     try:
         addr = str(ipaddress.ip_address(text))
     except ValueError:
-        raise ValueError(
-            f"{ip!r} is not an IP address: give the address your mail leaves from, like 192.0.2.10"
+        raise InvalidSettings(
+            f"{ip!r} is not an IP address: give the address your mail leaves from, like 192.0.2.10", field="ip"
         ) from None
     if not 0 < float(timeout) <= 600:
-        raise ValueError("timeout must be between 0 and 600 seconds")
+        raise InvalidSettings("timeout must be between 0 and 600 seconds", field="timeout")
     chosen = choose_lists(lists, only=only_lists)  # validates the zones before any query
     resolver = (resolver or Resolver(timeout=min(2.0, float(timeout) / 3))).once()
     first = len(resolver.log)
