@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
@@ -25,6 +26,12 @@ from cryptography.hazmat.primitives.serialization import load_der_public_key
 # every large receiver and the M3AAWG recommend.
 MIN_RSA_BITS = 1024
 RECOMMENDED_RSA_BITS = 2048
+# What OpenSSL refuses to *use* (OPENSSL_RSA_MAX_MODULUS_BITS, OPENSSL_RSA_MAX_PUBEXP_BITS), so no
+# receiver verifies with such a key. `cryptography` loads any e < n, and dkimpy then does the RSA in
+# pure Python: a 32,768-bit modulus with a 16,384-bit exponent costs it half a minute per signature.
+# Refusing these keys here, where every key read goes through, bounds every later computation.
+MAX_RSA_BITS = 16384
+MAX_RSA_EXPONENT_BITS = 64
 
 KNOWN_KEY_TYPES = ("rsa", "ed25519")
 KNOWN_TAGS = {"v", "g", "h", "k", "n", "p", "s", "t"}
@@ -151,10 +158,18 @@ def key_size(key_type: str, b64: str) -> tuple[int, str]:
     if key_type == "ed25519":
         if len(der) != 32:
             raise ValueError(f"an Ed25519 p= value must decode to 32 bytes, this one decodes to {len(der)}")
-        ed25519.Ed25519PublicKey.from_public_bytes(der)
+        try:
+            ed25519.Ed25519PublicKey.from_public_bytes(der)
+        except (ValueError, UnsupportedAlgorithm) as exc:
+            raise ValueError(f"the p= value is not an Ed25519 public key ({exc})") from None
         return 256, "raw ed25519"
     try:
         key = load_der_public_key(der)
+    except UnsupportedAlgorithm as exc:
+        # an SPKI naming an algorithm OID or an elliptic curve OpenSSL does not know
+        raise ValueError(
+            f"the p= value holds a key of a kind DKIM does not use ({exc}); k={key_type} needs an RSA key"
+        ) from None
     except (ValueError, TypeError):
         raise ValueError(
             f"the p= value is base64 but not a public key ({len(der)} bytes that do not parse as DER: "
@@ -162,6 +177,17 @@ def key_size(key_type: str, b64: str) -> tuple[int, str]:
         ) from None
     if not isinstance(key, rsa.RSAPublicKey):
         raise ValueError(f"the p= value holds a {type(key).__name__} key, but k={key_type} says RSA")
+    if key.key_size > MAX_RSA_BITS:
+        raise ValueError(
+            f"the RSA key is {key.key_size} bits, over the {MAX_RSA_BITS} bits OpenSSL (and so every receiver) "
+            "accepts: no signature made with it can be verified"
+        )
+    exponent_bits = key.public_numbers().e.bit_length()
+    if exponent_bits > MAX_RSA_EXPONENT_BITS:
+        raise ValueError(
+            f"the RSA public exponent is {exponent_bits} bits, over the {MAX_RSA_EXPONENT_BITS} bits receivers "
+            "accept (real keys use 65537, 17 bits): a key generator never makes such a key"
+        )
     encoding = (
         "SubjectPublicKeyInfo"
         if der[:1] == b"\x30" and b"\x2a\x86\x48\x86\xf7\x0d\x01\x01\x01" in der[:32]

@@ -150,13 +150,23 @@ async def adiscover(
         t.cancel()
     out: list[SelectorProbe] = []
     for sel, task in zip(names, tasks, strict=True):
-        if task in done and not task.cancelled() and task.exception() is None:
-            out.append(task.result())
+        if task in done and not task.cancelled():
+            exc = task.exception()
+            if exc is None:
+                out.append(task.result())
+                continue
+            # answered, but the answer could not be read: say so, never call it a timeout
+            ans = DnsAnswer(
+                name=key_name(sel, domain),
+                rdtype="TXT",
+                status="error",
+                error=f"the answer could not be read ({type(exc).__name__}: {exc})",
+            )
         else:
             ans = DnsAnswer(
                 name=key_name(sel, domain), rdtype="TXT", status="timeout", error=f"not answered within {limit:.1f}s"
             )
-            out.append(probe_from_answer(sel, domain, ans))
+        out.append(probe_from_answer(sel, domain, ans))
     return out
 
 

@@ -148,7 +148,7 @@ def test_thousands_of_signature_headers_cost_at_most_ten_verifications(resolver:
 
 def test_a_key_with_a_gigantic_exponent_is_refused_before_the_arithmetic(resolver: Resolver) -> None:
     """Before: dkimpy spent about a minute per signature in pow(); one hostile DNS record hung `dkim verify`."""
-    sig = base64.b64encode(b"\x01" * (HUGE_BITS // 8)).decode()
+    sig = base64.b64encode(b"\x01" * 256).decode()  # a b= of plausible length: the key is what is refused
     bh = base64.b64encode(hashlib.sha256(b"Hello.\r\n").digest()).decode()  # c=simple/simple: the body as is
     header = f"DKIM-Signature: v=1; a=rsa-sha256; d=signer.test; s=huge; h=from:to:subject; bh={bh}; b={sig}\r\n"
     start = time.monotonic()

@@ -257,4 +257,5 @@ PROBLEM_CODE = {
     "malformed": "dkim.signature_malformed",
     "expired": "dkim.signature_expired",
     "key_lookup_failed": "dkim.key_lookup_failed",
+    "timed_out": "dkim.verify_deadline",
 }

@@ -15,7 +15,7 @@ import time
 from smtpkit.checks.domain.dkim import PROBLEM_CODE, key_host, new_selector, via_cnames
 from smtpkit.checks.domain.dmarc import alignment_findings, lookup_failed_finding, missing_finding
 from smtpkit.dkim.record import record_text, without_flag
-from smtpkit.dkim.verify import SignatureResult, VerifyResult
+from smtpkit.dkim.verify import MAX_ADDRESSES, SignatureResult, VerifyResult
 from smtpkit.dmarc.alignment import check_alignment
 from smtpkit.dmarc.discovery import discover
 from smtpkit.knowledge import finding
@@ -34,7 +34,7 @@ def _unsigned_tail(sig: SignatureResult) -> int:
     return max(0, sig.body_bytes - length)
 
 
-def signature_findings(sig: SignatureResult, *, others_pass: bool = False) -> list[Finding]:
+def signature_findings(sig: SignatureResult, *, others_pass: bool = False, deadline: float = 0.0) -> list[Finding]:
     """Findings for one signature; failures are warnings when another signature passes (RFC 6376 §6.1)."""
     params = {
         "index": sig.index,
@@ -105,6 +105,8 @@ def signature_findings(sig: SignatureResult, *, others_pass: bool = False) -> li
         kwargs.update(
             bits=sig.key_record.key_bits if sig.key_record else "under 1024", new_selector=new_selector(sig.selector)
         )
+    elif code == "dkim.verify_deadline":
+        kwargs["deadline"] = f"{deadline:g}"
     elif code == "dkim.key_invalid":
         rec = sig.key_record
         kwargs["problem"] = (
@@ -136,7 +138,7 @@ def verify_step(result: VerifyResult) -> Step:
     else:
         for sig in result.signatures:
             others = any(p is not sig for p in passed)
-            findings += signature_findings(sig, others_pass=others)
+            findings += signature_findings(sig, others_pass=others, deadline=result.deadline)
         summary = (
             f"{len(passed)} of {len(result.signatures)} DKIM signature{'s' if len(result.signatures) != 1 else ''}"
             " verified"
@@ -169,11 +171,16 @@ def verify_step(result: VerifyResult) -> Step:
     return step
 
 
-def verify_report(message: bytes | str, resolver: Resolver, *, source: str = "") -> Report:
-    """A Report for one saved message: its DKIM signatures, then DMARC alignment of their domains."""
-    from smtpkit.dkim.verify import verify_message
+def verify_report(
+    message: bytes | str, resolver: Resolver, *, source: str = "", deadline: float | None = None
+) -> Report:
+    """A Report for one saved message: its DKIM signatures, then DMARC alignment of their domains.
 
-    result = verify_message(message, resolver)
+    `deadline` bounds the verification (seconds; `smtpkit.dkim.verify.DEADLINE` by default).
+    """
+    from smtpkit.dkim.verify import DEADLINE, verify_message
+
+    result = verify_message(message, resolver, deadline=DEADLINE if deadline is None else deadline)
     steps = [verify_step(result)]
     if not result.message_problem:
         steps.append(message_dmarc_step(result, resolver))
@@ -181,21 +188,39 @@ def verify_report(message: bytes | str, resolver: Resolver, *, source: str = "")
     return Report(target=target, steps=steps, title="DKIM verification")
 
 
+def _domain_list(domains: list[str], truncated: bool, shown: int = 5) -> str:
+    """'a.test, b.test and 98 more' (a From header can name thousands)."""
+    text = ", ".join(domains[:shown])
+    more = len(domains) - shown
+    if more > 0:
+        text += f" and {more} more"
+    if truncated:
+        text += " (and addresses not looked at)"
+    return text
+
+
 def _ambiguous_from(result: VerifyResult) -> Finding | None:
-    """dmarc.from_ambiguous when the From header(s) name more than one domain (RFC 7489 §6.6.1)."""
-    if len(result.from_domains) < 2:
+    """dmarc.from_ambiguous when the From header(s) name more than one domain (RFC 7489 §6.6.1).
+
+    A From naming more addresses than are looked at (`MAX_ADDRESSES`) counts as
+    ambiguous too: the ones not looked at could name any domain.
+    """
+    if len(result.from_domains) < 2 and not result.from_truncated:
         return None
-    how = (
-        f"{result.from_count} From header fields"
-        if result.from_count > 1
-        else "one From header field with several addresses"
-    )
+    if result.from_truncated:
+        how = (
+            f"From header fields naming more than {MAX_ADDRESSES} addresses (only the first {MAX_ADDRESSES} were read)"
+        )
+    elif result.from_count > 1:
+        how = f"{result.from_count} From header fields"
+    else:
+        how = "one From header field with several addresses"
+    header = result.from_header if len(result.from_header) <= 300 else result.from_header[:300] + "…"
     return finding(
         "dmarc.from_ambiguous",
-        f"From: {result.from_header}"
-        + (f" (and {result.from_count - 1} more From fields)" if result.from_count > 1 else ""),
+        f"From: {header}" + (f" (and {result.from_count - 1} more From fields)" if result.from_count > 1 else ""),
         how=how,
-        domains=", ".join(result.from_domains),
+        domains=_domain_list(result.from_domains, result.from_truncated),
         first_domain=result.from_domain,
     )
 
@@ -262,8 +287,11 @@ def message_dmarc_step(result: VerifyResult, resolver: Resolver) -> Step:
         findings.insert(0, ambiguous)
         status = Status.FAIL
         summary = (
-            f"DMARC cannot vouch for this message: its From names {len(result.from_domains)} domains "
-            f"({', '.join(result.from_domains)}); the alignment below is for {result.from_domain} only"
+            f"DMARC cannot vouch for this message: its From names "
+            f"{'more than ' if result.from_truncated else ''}{len(result.from_domains)} domain"
+            f"{'s' if len(result.from_domains) != 1 else ''} "
+            f"({_domain_list(result.from_domains, result.from_truncated)});"
+            f" the alignment below is for {result.from_domain} only"
         )
     step = Step(
         name="dmarc",

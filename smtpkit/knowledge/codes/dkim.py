@@ -245,6 +245,25 @@ SPECS: list[FindingSpec] = [
         reference="RFC 6376 §3.5 (x=)",
     ),
     FindingSpec(
+        code="dkim.verify_deadline",
+        severity=Severity.WARN,
+        step="dkim",
+        title="DKIM signature {index} (d={d}, s={s}) was not checked in time",
+        explanation=(
+            "Verifying this message took longer than the {deadline} seconds the check allows, so signature "
+            "{index} was not verified: neither passed nor failed. The time went to slow key lookups or to a very "
+            "large message (each signature means hashing the whole body again). A receiver has its own limits "
+            "and may have verified it."
+        ),
+        fix=(
+            "Check the key itself, which is quick: `smtpkit domain {d} --selector {s}`. Then run the verification "
+            "again, pointing it at a DNS server that answers fast (--nameserver), or with the message alone if it "
+            "carries attachments you can drop (the signature then fails on the body hash, but the key and the "
+            "header signature are still checked)."
+        ),
+        reference="RFC 6376 §6.1 (verifiers may limit the work they do)",
+    ),
+    FindingSpec(
         code="dkim.body_length_limit",
         severity=Severity.WARN,
         step="dkim",
