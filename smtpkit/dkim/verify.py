@@ -190,7 +190,7 @@ _FIELD_NAME = re.compile(rb"([\x21-\x7e]+?):")  # dkimpy's rfc822_parse, so both
 _NEWLINE = re.compile(rb"\r?\n")
 
 
-class _Unreadable(Exception):
+class _Unreadable(ValueError):
     """The message cannot be split into header fields and a body; the text says why."""
 
 
