@@ -44,7 +44,8 @@ __all__ = [
     "parse_bounce",
 ]
 
-MAX_BOUNCE_BYTES = 26 * 1024 * 1024
+MAX_BOUNCE_BYTES = 26 * 1024 * 1024  # read from a file
+MAX_PARSE_BYTES = 4 * 1024 * 1024  # parsed as MIME: the report comes first, the returned original last
 MAX_PARTS = 200  # MIME parts walked
 MAX_TEXT_CHARS = 200_000  # human-readable text read for recipients and replies
 MAX_RECIPIENTS = 500
@@ -595,7 +596,10 @@ def parse_bounce(data: bytes, *, truncated: bool = False) -> Bounce:
         out.problem = "the input is empty"
         return out
     try:
-        msg = email.message_from_bytes(data[:MAX_BOUNCE_BYTES], policy=email.policy.compat32)
+        if len(data) > MAX_PARSE_BYTES:
+            out.truncated = True
+            data = data[:MAX_PARSE_BYTES]
+        msg = email.message_from_bytes(data, policy=email.policy.compat32)
     except Exception as exc:  # the standard parser is lenient; this keeps the promise if it is not
         out.problem = f"not an e-mail message ({type(exc).__name__})"
         return out

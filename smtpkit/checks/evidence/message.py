@@ -24,6 +24,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -817,12 +818,26 @@ def analyze_message(
     return Report(target=dict(target), steps=steps, title="smtpkit message")
 
 
+_BOUNCE_HINT = re.compile(
+    r"mailer-daemon|postmaster|mail delivery|undeliver|delivery (status|fail)|failure notice|returned mail|<>",
+    re.IGNORECASE,
+)
+
+
 def _bounce_step(ev: MessageEvidence) -> Step | None:
     """The bounce step, when the message is a bounce (cheap to try: most messages are not)."""
     from smtpkit.checks.evidence.bounce import bounce_step
     from smtpkit.evidence.bounce import parse_bounce
 
-    b = parse_bounce(ev.raw.raw)
+    raw = ev.raw
+    looks = (
+        raw.get("X-Failed-Recipients")
+        or "report" in raw.get("Content-Type").lower()
+        or _BOUNCE_HINT.search(raw.get("From") + " " + raw.get("Subject") + " " + raw.get("Return-Path"))
+    )
+    if not looks:  # most messages are not bounces: skip the MIME parse (and its memory) for them
+        return None
+    b = parse_bounce(raw.raw)
     if not b.is_bounce:
         return None
     step = bounce_step(b)
