@@ -19,6 +19,8 @@ examples:
         the practice lab's healthy domain, through the lab's DNS server (see 'smtpkit lab')
   smtpkit domain dmarc-none.test --nameserver 127.0.0.1:5353 --json
         a broken lab domain, as one JSON document
+  smtpkit domain sts-nocover.test --lab
+        a practice-lab domain whose MTA-STS policy leaves out its MX (lab DNS, CA and ports)
   smtpkit domain example.com --ip 203.0.113.5 --list bl.example.net
         also look the sending IP up on the built-in blocklists and one more
 
@@ -74,6 +76,23 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         action="store_true",
         help="let checks reach private and loopback addresses (your own test servers, the practice lab)",
     )
+    p.add_argument(
+        "--cafile",
+        metavar="FILE",
+        help="trust the CA certificates in this PEM file (for the MTA-STS policy fetch and the MX probes)",
+    )
+    p.add_argument(
+        "--mta-sts-port",
+        type=int,
+        default=443,
+        metavar="PORT",
+        help="fetch the MTA-STS policy from this port instead of 443 (a test server)",
+    )
+    p.add_argument(
+        "--lab",
+        action="store_true",
+        help="point every lookup, fetch and probe at the practice lab (its DNS, CA, ports and blocklists)",
+    )
     p.add_argument("--timeout", type=float, default=20.0, help="overall deadline in seconds (default 20)")
     p.add_argument("--dns-timeout", type=float, default=2.0, help="seconds per DNS query (default 2)")
     p.add_argument("-v", "--verbose", action="count", default=0, help="also print every DNS query and answer")
@@ -87,6 +106,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.dns_timeout <= 0:
         raise UsageError("--dns-timeout must be positive")
+    if args.lab:
+        _lab_defaults(args)
     try:
         query = DomainQuery(
             args.domain,
@@ -98,6 +119,8 @@ def run(args: argparse.Namespace) -> int:
             dnsbl_lists=tuple(args.lists),
             only_lists=args.only_lists,
             allow_private=args.allow_private,
+            cafile=args.cafile,
+            mta_sts_port=args.mta_sts_port,
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
@@ -109,6 +132,21 @@ def run(args: argparse.Namespace) -> int:
         if readings:
             print(readings)
     return code
+
+
+def _lab_defaults(args: argparse.Namespace) -> None:
+    """--lab: the practice lab's settings, for every option the user did not set."""
+    from smtpkit.lab import ensure_running
+
+    options = ensure_running().domain_options()
+    if not args.nameserver:
+        args.nameserver = list(options["nameservers"])
+    args.cafile = args.cafile or options["cafile"]
+    args.allow_private = True
+    if args.mta_sts_port == 443 and options.get("mta_sts_port"):
+        args.mta_sts_port = options["mta_sts_port"]
+    if not args.lists:
+        args.lists, args.only_lists = list(options["dnsbl_lists"]), True
 
 
 def plain_words(report, width: int = 100) -> str:  # type: ignore[no-untyped-def]

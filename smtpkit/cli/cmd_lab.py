@@ -188,6 +188,10 @@ def describe(info: Any, state_file: Path) -> str:
     if info.dns:
         lines.append(f"DNS          {info.dns.nameserver} (UDP and TCP)")
         lines.append(_wrap("zones: " + ", ".join(info.dns.zones), " " * 13))
+    if info.mta_sts_port:
+        lines.append(
+            f'MTA-STS      https://127.0.0.1:{info.mta_sts_port} (the lab\'s "443": policies of the sts-*.test domains)'
+        )
     lines += [
         f"CA file      {info.ca_file}",
         "             (the lab's own CA, trusted by nothing; give it to a client as its CA file to trust the lab)",

@@ -32,6 +32,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from smtpkit.lab.policies import POLICY_HOSTS
+
 __all__ = [
     "CERT_KINDS",
     "GOOD_NAMES",
@@ -76,6 +78,9 @@ CERT_KINDS: dict[str, _Kind] = {
     "not_yet_valid": _Kind("issued by the lab CA, valid only from 30 days in the future", 30, 120),
     "expiring_soon": _Kind("issued by the lab CA, expires in 7 days", -83, 7),
     "wrong_host": _Kind(f"issued by the lab CA for {', '.join(WRONG_HOST_NAMES)} only", 0, 90, names=WRONG_HOST_NAMES),
+    "mta_sts": _Kind(
+        "issued by the lab CA for the MTA-STS policy hosts (mta-sts.<lab domain>)", 0, 90, names=POLICY_HOSTS
+    ),
 }
 
 

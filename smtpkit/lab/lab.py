@@ -153,6 +153,7 @@ class LabInfo:
     state_file: str | None = None
     origin: str = "this process"
     skipped: Mapping[str, str] = field(default_factory=dict)
+    mta_sts_port: int | None = None  # the lab's HTTPS host for MTA-STS policies: its "443"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "skipped", MappingProxyType(dict(self.skipped)))
@@ -167,6 +168,17 @@ class LabInfo:
                 return e
         why = f" ({self.skipped[name]})" if name in self.skipped else ""
         raise KeyError(f"no lab endpoint named {name!r}{why}; the lab has: {', '.join(self.names)}")
+
+    @property
+    def mx_port(self) -> int:
+        """The port of the lab's inbound MX: the lab's "25" (give it as --mx-port)."""
+        return self.endpoint("mx").port
+
+    def domain_options(self) -> dict[str, Any]:
+        """`check_domain` settings that point every lookup, fetch and probe at this lab (see `smtpkit.lab.inbound`)."""
+        from smtpkit.lab.inbound import domain_options
+
+        return domain_options(self)
 
     @property
     def nameserver(self) -> str:
@@ -186,6 +198,7 @@ class LabInfo:
             "spool_dir": self.spool_dir,
             "state_file": self.state_file,
             "skipped": dict(self.skipped),
+            "mta_sts_port": self.mta_sts_port,
         }
 
     @classmethod
@@ -201,6 +214,7 @@ class LabInfo:
             state_file=doc.get("state_file"),
             origin=origin,
             skipped=doc.get("skipped") or {},
+            mta_sts_port=doc.get("mta_sts_port"),
         )
 
     # --- what arrived ----------------------------------------------------------------
@@ -365,6 +379,7 @@ class Lab:
         self._info: LabInfo | None = None
         self._smtp: SmtpServers | None = None
         self._dns: Any = None
+        self._inbound: Any = None
         self._workdir: Path | None = None
 
     # --- life cycle --------------------------------------------------------------------
@@ -430,6 +445,10 @@ class Lab:
             idle_timeout=self._idle_timeout,
         )
         ports = self._smtp.start()
+        from smtpkit.lab.inbound import InboundServers
+
+        self._inbound = InboundServers(self.host, ca, ports=self._ports)
+        inbound_ports = self._inbound.start(skipped)
         dns = self._start_dns(skipped) if self._want_dns else None
         if not self._want_dns:
             skipped["dns"] = "started with dns=False"
@@ -455,6 +474,7 @@ class Lab:
             password=password,
             spool_dir=str(spool.directory),
             skipped=skipped,
+            mta_sts_port=inbound_ports.get("mta_sts"),
         )
 
     def _start_dns(self, skipped: dict[str, str]) -> DnsEndpoint | None:
@@ -481,6 +501,11 @@ class Lab:
                 self._dns.stop()
             finally:
                 self._dns = None
+        if self._inbound is not None:
+            try:
+                self._inbound.stop()
+            finally:
+                self._inbound = None
         if self._smtp is not None:
             try:
                 self._smtp.stop()

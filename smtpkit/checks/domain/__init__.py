@@ -22,11 +22,11 @@ from typing import Any
 from smtpkit.checks.domain.dkim import dkim_step
 from smtpkit.checks.domain.dmarc import dmarc_step
 from smtpkit.checks.domain.dnsbl import dnsbl_step
+from smtpkit.checks.domain.inbound import INBOUND_STEPS, inbound_steps
 from smtpkit.checks.domain.mx import mx_step
 from smtpkit.checks.domain.parallel import run_all
 from smtpkit.checks.domain.ptr import ptr_step
 from smtpkit.checks.domain.spf import spf_step
-from smtpkit.checks.domain.tlsrpt import tlsrpt_step
 from smtpkit.dmarc.alignment import mail_from_domain
 from smtpkit.errors import InvalidSettings
 from smtpkit.knowledge import finding
@@ -98,6 +98,8 @@ class DomainQuery:
     dnsbl_lists: tuple[str, ...] = ()
     only_lists: bool = False
     allow_private: bool = False
+    cafile: str | None = None
+    mta_sts_port: int = 443
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "domain", normalize_domain(self.domain))
@@ -145,6 +147,17 @@ class DomainQuery:
             )
         object.__setattr__(self, "only_lists", bool(self.only_lists))
         object.__setattr__(self, "allow_private", bool(self.allow_private))
+        object.__setattr__(self, "mta_sts_port", _port("mta_sts_port", self.mta_sts_port))
+        if self.cafile is not None and not str(self.cafile).strip():
+            object.__setattr__(self, "cafile", None)
+        if self.cafile is not None:
+            from smtpkit.net.tls import TlsOptions, make_context
+
+            try:  # an unusable CA file would make every fetch fail on our side: refuse it now
+                make_context(TlsOptions(cafile=str(self.cafile)))
+            except ValueError as exc:
+                raise InvalidSettings(str(exc), field="cafile") from None
+            object.__setattr__(self, "cafile", str(self.cafile))
 
     @property
     def spf_domain(self) -> str:
@@ -167,7 +180,21 @@ class DomainQuery:
             out["only_lists"] = True
         if self.allow_private:
             out["allow_private"] = True
+        if self.cafile:
+            out["cafile"] = self.cafile
+        if self.mta_sts_port != 443:
+            out["mta_sts_port"] = self.mta_sts_port
         return out
+
+
+def _port(name: str, value: Any) -> int:
+    try:
+        port = int(value)
+    except (TypeError, ValueError):
+        raise InvalidSettings(f"{name} must be a port number (1-65535), not {value!r}", field=name) from None
+    if not 0 < port < 65536 or isinstance(value, bool):
+        raise InvalidSettings(f"{name} {value!r} is out of range: use 1-65535", field=name)
+    return port
 
 
 def _spf(query: DomainQuery, resolver: Resolver) -> Step:
@@ -209,6 +236,9 @@ def _overdue(name: str, query: DomainQuery) -> Step:
         f = finding("dmarc.lookup_failed", why, name=f"_dmarc.{query.domain}", status="TIMEOUT", error=why)
     elif name == "ptr":
         f = finding("ptr.lookup_failed", why, ip=query.ip, name=query.ip, status="TIMEOUT", error=why)
+    elif name == "mta_sts":
+        sts_name = f"_mta-sts.{query.domain}"
+        f = finding("mta_sts.lookup_failed", why, domain=query.domain, name=sts_name, status="TIMEOUT", error=why)
     elif name == "tlsrpt":
         tls_name = f"_smtp._tls.{query.domain}"
         f = finding("tlsrpt.lookup_failed", why, domain=query.domain, name=tls_name, status="TIMEOUT", error=why)
@@ -252,14 +282,6 @@ def _run_until(jobs: dict[str, Callable[[], Any]], deadline: float) -> None:
     run_all(jobs, deadline, name="smtpkit-domain")
 
 
-def _mta_sts_published(domain: str, resolver: Resolver) -> list[str]:
-    """What asks senders to require TLS (for the TLS-RPT hint): an MTA-STS record."""
-    from smtpkit.mta_sts import select_records
-
-    ans = resolver.txt(f"_mta-sts.{domain}")
-    return ["MTA-STS"] if ans.ok and select_records(ans.texts) else []
-
-
 def check_domain(
     domain: str | DomainQuery,
     selectors: Sequence[str] = (),
@@ -271,12 +293,22 @@ def check_domain(
     dnsbl_lists: Sequence[str] = (),
     only_lists: bool = False,
     allow_private: bool = False,
+    nameservers: Sequence[str] = (),
+    cafile: str | None = None,
+    mta_sts_port: int = 443,
 ) -> Report:
     """Check the DNS a domain needs to send mail that arrives: MX, SPF, DKIM, DMARC, and PTR for `ip`.
 
     With `ip`, the address is also looked up on DNS blocklists (the default
     set plus `dnsbl_lists`, or only those with `only_lists`); a non-public
     address is only looked up with `allow_private` (the practice lab's lists).
+
+    The receiving side is checked too: the MTA-STS record and policy (fetched
+    over HTTPS from ``mta-sts.<domain>`` on `mta_sts_port`, verified against
+    the system store or `cafile`; private addresses only with
+    `allow_private`) and the TLS-RPT record. `nameservers` are used for every
+    lookup when no `resolver` is given; `smtpkit.lab.ensure_running().
+    domain_options()` gives all of these for the practice lab.
 
     >>> report = check_domain("example.com", selectors=["google"], ip="192.0.2.10")   # doctest: +SKIP
     >>> report.verdict, report.codes()                                                # doctest: +SKIP
@@ -297,8 +329,16 @@ def check_domain(
             dnsbl_lists=tuple(dnsbl_lists or ()),
             only_lists=only_lists,
             allow_private=allow_private,
+            nameservers=tuple(nameservers or ()),
+            cafile=cafile,
+            mta_sts_port=mta_sts_port,
         )
-    resolver = (resolver or Resolver(timeout=min(2.0, query.timeout / 4))).once()
+    if resolver is None:
+        try:
+            resolver = Resolver(nameservers=list(query.nameservers) or None, timeout=min(2.0, query.timeout / 4))
+        except ValueError as exc:
+            raise InvalidSettings(str(exc), field="nameservers") from None
+    resolver = resolver.once()
     first = len(resolver.log)
     deadline = time.monotonic() + query.timeout
     results: dict[str, Step] = {}
@@ -306,9 +346,7 @@ def check_domain(
         "mx": lambda: results.__setitem__("mx", mx_step(query.domain, resolver)),
         "spf": lambda: results.__setitem__("spf", _spf(query, resolver)),
         "dkim+dmarc": lambda: _dkim_then_dmarc(query, resolver, deadline, results),
-        "tlsrpt": lambda: results.__setitem__(
-            "tlsrpt", tlsrpt_step(query.domain, resolver, uses=_mta_sts_published(query.domain, resolver))
-        ),
+        "inbound": lambda: inbound_steps(query, resolver, deadline, results),
     }
     if query.ip:
         jobs["ptr"] = lambda: results.__setitem__("ptr", ptr_step(query.ip or "", resolver, domain=query.domain))
@@ -324,7 +362,7 @@ def check_domain(
             ),
         )
     _run_until(jobs, deadline)
-    order = ["mx", "spf", "dkim", "dmarc", "tlsrpt"] + (["ptr", "dnsbl"] if query.ip else [])
+    order = ["mx", "spf", "dkim", "dmarc", *INBOUND_STEPS] + (["ptr", "dnsbl"] if query.ip else [])
     steps = [results.get(name) or _overdue(name, query) for name in order]
     return Report(
         target=query.to_dict(),
