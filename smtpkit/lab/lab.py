@@ -225,6 +225,15 @@ class LabInfo:
             return []
         return MessageSpool(self.spool_dir).list(name)
 
+    def bounces(self, name: str = "mx") -> list[ReceivedMessage]:
+        """The DSNs endpoint `name` wrote for the recipients and messages it refused (see `smtpkit.lab.evidence`)."""
+        from smtpkit.lab.evidence import dsn_endpoint
+
+        self.endpoint(name)
+        if not self.spool_dir or not Path(self.spool_dir).is_dir():
+            return []
+        return MessageSpool(self.spool_dir).list(dsn_endpoint(name))
+
     def clear_messages(self, name: str | None = None) -> None:
         if self.spool_dir and Path(self.spool_dir).is_dir():
             MessageSpool(self.spool_dir).clear(name)
@@ -450,6 +459,9 @@ class Lab:
         self._inbound = InboundServers(self.host, ca, ports=self._ports)
         inbound_ports = self._inbound.start(skipped)
         dns = self._start_dns(skipped) if self._want_dns else None
+        from smtpkit.lab.evidence import attach
+
+        attach(self._smtp, spool, nameserver=dns.nameserver if dns else None)
         if not self._want_dns:
             skipped["dns"] = "started with dns=False"
         endpoints = [

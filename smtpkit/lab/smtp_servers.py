@@ -290,6 +290,8 @@ class _Runtime:
                 self.starttls_ctx = ctx
         user_local = user.partition("@")[0].lower()
         self.mailboxes = {m.lower() for m in LAB_MAILBOXES} | {user_local}
+        # smtpkit.lab.evidence.EvidenceMaker, attached by the lab: stamps what an MX keeps, writes DSNs
+        self.evidence: Any = None
 
     @property
     def implicit(self) -> bool:
@@ -351,6 +353,12 @@ class _Runtime:
     async def handle_RCPT(
         self, server: _LabSMTP, session: Session, envelope: Any, address: str, options: list[str]
     ) -> str:
+        reply = await self._rcpt(server, envelope, address, options)
+        if self.evidence is not None and reply[:1] == "5":
+            await self.evidence.rejected_async(envelope.mail_from or "", [address], reply, "rcpt")
+        return reply
+
+    async def _rcpt(self, server: _LabSMTP, envelope: Any, address: str, options: list[str]) -> str:
         override = self.render("rcpt", server, rcpt=address)
         if override:
             return override
@@ -370,8 +378,14 @@ class _Runtime:
     async def handle_DATA(self, server: _LabSMTP, session: Session, envelope: Any) -> str:
         override = self.render("message", server)
         if override:
+            if self.evidence is not None and override[:1] == "5":
+                await self.evidence.rejected_async(
+                    envelope.mail_from or "", list(envelope.rcpt_tos), override, "message"
+                )
             return override
         raw = envelope.original_content or b""
+        if self.evidence is not None:
+            raw = await self.evidence.stamp_async(session, envelope, raw, server.transport)
         ssl_object = server.transport.get_extra_info("ssl_object") if server.transport else None
         seq = self.spool.next_seq(self.scenario.name)
         peer = session.peer
