@@ -1,0 +1,30 @@
+"""DMARC aggregate and TLS-RPT reports: from a mailbox of XML files to "who fails, why, and what p=reject would break".
+
+>>> import smtpkit.reports                                   # doctest: +SKIP
+>>> rs = smtpkit.reports.load("reports/", offline=True)     # doctest: +SKIP
+>>> rs.senders                      # one row per named sender, its pass rate and why it fails
+>>> rs.simulate()                   # what p=quarantine / p=reject would have done
+>>> rs.check()                      # the findings, each with its fix (a smtpkit.Report)
+
+Modules: `ingest` (files, folders, archives, mail; detected by content, with
+caps), `dmarc` (aggregate XML -> records), `tlsrpt` (TLS-RPT JSON -> tls),
+`senders` (source IPs -> named senders), `policy` (the simulation and the next
+step), `charts`, `scale` (Dask), `loader` (`load`), `reportset` (`ReportSet`).
+Columns of every table: ``docs/reports.md``.
+"""
+
+from __future__ import annotations
+
+from smtpkit.reports.ingest import Limits, Problem
+from smtpkit.reports.loader import load, parse_file
+from smtpkit.reports.reportset import ReportSet
+from smtpkit.reports.senders import SenderMap
+
+__all__ = ["Limits", "Problem", "ReportSet", "SenderMap", "load", "parse_file", "to_dask"]
+
+
+def to_dask(*args: object, **kwargs: object) -> object:
+    """The records of a folder as a Dask DataFrame, one partition per file (see `smtpkit.reports.scale.to_dask`)."""
+    from smtpkit.reports.scale import to_dask as _to_dask
+
+    return _to_dask(*args, **kwargs)  # type: ignore[arg-type]
