@@ -36,6 +36,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "analyze_bounce": ("smtpkit.checks.evidence.bounce", "analyze_bounce"),
     "analyze_bounces": ("smtpkit.checks.evidence.bounce", "analyze_bounces"),
     "check_dnsbl": ("smtpkit.checks.domain.dnsbl", "check_dnsbl"),
+    "load_reports": ("smtpkit.reports", "load"),
+    "reports": ("smtpkit.reports", None),
     "spf": ("smtpkit.spf", None),
     "dkim": ("smtpkit.dkim", None),
     "dmarc": ("smtpkit.dmarc", None),

@@ -52,6 +52,7 @@ examples:
   smtpkit lab --no-browser --port 8899         lab + JupyterLab on port 8899; open the printed URL yourself
   smtpkit lab --servers-only                   just the servers: endpoints, CA file, user and password
   smtpkit lab --servers-only --json            one JSON line (no password), then READY; serves until Ctrl-C
+  smtpkit lab --write-reports reports/         a month of DMARC and TLS-RPT reports to try `smtpkit reports` on
   SMTPKIT_LAB_PASSWORD=s3cret smtpkit lab --servers-only    choose the lab password
 
 then, in another terminal (ports from the output above):
@@ -100,6 +101,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument(
         "-v", "--verbose", action="count", default=0, help="show JupyterLab's log (-vv: also the lab's debug log)"
+    )
+    p.add_argument(
+        "--write-reports",
+        metavar="DIR",
+        help="write the lab's generated month of DMARC and TLS-RPT reports into DIR and exit (no servers)",
     )
     p.set_defaults(func=run)
 
@@ -279,7 +285,21 @@ def _child_stdout() -> Any:
 
 
 # ----------------------------------------------------------------------------- the command
+def _write_reports(folder: str) -> int:
+    """The hook of `smtpkit.lab.reports`: the generated month of reports, written where asked."""
+    from smtpkit.lab.reports import DOMAIN, write_month
+
+    try:
+        written = write_month(folder)
+    except OSError as exc:
+        raise UsageError(f"--write-reports {folder}: {exc.strerror or exc}") from None
+    _out(f"{len(written)} report files for {DOMAIN} written to {folder}; read them with: smtpkit reports {folder}")
+    return EXIT_OK
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.write_reports:
+        return _write_reports(args.write_reports)
     _check_args(args)
     notebooks = None
     if not args.servers_only:

@@ -15,6 +15,8 @@ Columns of every table: ``docs/reports.md``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from smtpkit.reports.ingest import Limits, Problem
 from smtpkit.reports.loader import load, parse_file
 from smtpkit.reports.reportset import ReportSet
@@ -23,8 +25,11 @@ from smtpkit.reports.senders import SenderMap
 __all__ = ["Limits", "Problem", "ReportSet", "SenderMap", "load", "parse_file", "to_dask"]
 
 
-def to_dask(*args: object, **kwargs: object) -> object:
-    """The records of a folder as a Dask DataFrame, one partition per file (see `smtpkit.reports.scale.to_dask`)."""
+def to_dask(paths: Any, *, limits: Limits | None = None, dedupe: bool = True) -> Any:
+    """The records of a folder as a Dask DataFrame, one partition per file (see `smtpkit.reports.scale.to_dask`).
+
+    Imported on use: Dask is optional (``pip install smtpkit[dask]``).
+    """
     from smtpkit.reports.scale import to_dask as _to_dask
 
-    return _to_dask(*args, **kwargs)  # type: ignore[arg-type]
+    return _to_dask(paths, limits=limits, dedupe=dedupe)

@@ -82,7 +82,8 @@ def _recode(codes: np.ndarray, values: Sequence[Any]) -> pd.Categorical:
 
 def _numbers(codes: np.ndarray, categories: Sequence[str], convert: Callable[[str], float]) -> np.ndarray:
     values = np.array([convert(c) for c in categories] + [math.nan], dtype=float)
-    return values[codes]
+    out: np.ndarray = values[codes]
+    return out
 
 
 def _number(text: str) -> float:

@@ -262,16 +262,16 @@ class _Column:
         return [v for v in self.index if v is not None]
 
 
-def _refuse_dtd(*_args: Any) -> None:
-    raise DTDForbidden(None, None, None)
+def _refuse_dtd(name: str, sysid: str | None, pubid: str | None, _internal: bool) -> None:
+    raise DTDForbidden(name, sysid, pubid)
 
 
 def _refuse_entity(*args: Any) -> None:
     raise EntitiesForbidden(*(list(args[:1]) + [None] * 5))
 
 
-def _refuse_external(*_args: Any) -> int:
-    raise ExternalReferenceForbidden(None, None, None, None)
+def _refuse_external(context: str, base: str | None, sysid: str | None, pubid: str | None) -> int:
+    raise ExternalReferenceForbidden(context, base, sysid, pubid)
 
 
 def _safe_parser(encoding: str | None = None, intern: dict[str, Any] | None = None) -> Any:
@@ -440,7 +440,8 @@ def _describe(error: BaseException) -> str:
     if isinstance(error, _TooDeep):
         return str(error)
     if isinstance(error, xml.parsers.expat.ExpatError):
-        return f"not well-formed XML: {xml.parsers.expat.errors.messages.get(error.code, str(error))} at line {error.lineno}, column {error.offset}"
+        what = xml.parsers.expat.errors.messages.get(error.code, str(error))
+        return f"not well-formed XML: {what} at line {error.lineno}, column {error.offset}"
     return f"cannot read the XML: {type(error).__name__}: {error}"
 
 
@@ -729,9 +730,7 @@ def _why(
         if passing and not any(aligned(d, hfrom, dmode) for d in passing):
             out.append("dkim_not_aligned")
         if own and not any(r == "pass" for d, _s, r in sigs if d in own):
-            out.append("dkim_fail")
-        if not passing and not own:
-            out.append("dkim_fail")
+            out.append("dkim_fail")  # your own signature broke: a wrong key, or the message was changed
     if spf_known or spf_domain:
         if spf_domain and hfrom and aligned(spf_domain, hfrom, "r") and spf_result != "pass":
             out.append("spf_fail")

@@ -93,9 +93,7 @@ def _since(value: str | dt.date | dt.datetime | None) -> Any:
     try:
         stamp = pd.Timestamp(value)
     except (ValueError, TypeError):
-        raise InvalidSettings(
-            f"since={value!r} is not a date; give one like 2024-05-01", field="since"
-        ) from None
+        raise InvalidSettings(f"since={value!r} is not a date; give one like 2024-05-01", field="since") from None
     if pd.isna(stamp):
         raise InvalidSettings(f"since={value!r} is not a date; give one like 2024-05-01", field="since")
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")

@@ -101,7 +101,7 @@ def simulate(
     fail_total = int(w[failing].sum())
     by_cat = {c: int(w[failing & (category == c)].sum()) for c in ("passing", "legitimate", "forwarder", "unknown")}
     p, pct = current_policy(recs)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for policy, share in ((p, pct), *policies):
         fraction = 0.0 if policy == "none" else share / 100.0
         label = f"p={policy}" + (f"; pct={share}" if share != 100 else "")
@@ -157,9 +157,7 @@ class Recommendation:
         }
 
 
-def recommend(
-    records: pd.DataFrame, senders: pd.DataFrame, sources: pd.DataFrame, domain: str = ""
-) -> Recommendation:
+def recommend(records: pd.DataFrame, senders: pd.DataFrame, sources: pd.DataFrame, domain: str = "") -> Recommendation:
     """The next policy for `domain` (the records' own domain when empty) and whether the reports say it is safe."""
     p, pct = current_policy(records)
     if records.empty:
@@ -171,7 +169,9 @@ def recommend(
     legit_failing = int(w[legit & ~records["dmarc_pass"]].sum())
     ip_sender = dict(zip(sources["source_ip"], sources["sender"]))
     names = tuple(
-        sorted({ip_sender.get(str(ip), "?") for ip in records[legit & ~records["dmarc_pass"]]["source_ip"].astype(object)})
+        sorted(
+            {ip_sender.get(str(ip), "?") for ip in records[legit & ~records["dmarc_pass"]]["source_ip"].astype(object)}
+        )
     )
     span = records["end"].max() - records["begin"].min()
     days = max(0, int(round(span.total_seconds() / 86400))) if span == span else 0

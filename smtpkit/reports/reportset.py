@@ -22,18 +22,20 @@ import html
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from smtpkit.render import Viewable
+
 if TYPE_CHECKING:
     import pandas as pd
 
     from smtpkit.model import Report
-    from smtpkit.reports.charts import Chart
+    from smtpkit.render.charts import Chart
     from smtpkit.reports.policy import Recommendation
 
 __all__ = ["ReportSet"]
 
 
-@dataclass
-class ReportSet:
+@dataclass(eq=False)
+class ReportSet(Viewable):
     """Reports read by `smtpkit.reports.load`, as tables; see the module docstring for each table."""
 
     records: pd.DataFrame
@@ -118,10 +120,13 @@ class ReportSet:
         """Static charts, each with a sentence and a table that say the same (`smtpkit.reports.charts`)."""
         from smtpkit.reports.charts import all_charts
 
-        return all_charts(self)
+        charts: list[Chart] = all_charts(self)
+        return charts
 
     # -- views --------------------------------------------------------------------------------
     def to_text(self) -> str:
+        from smtpkit.render.text import terminal_safe
+
         s = self.summary()
         lines = [
             f"{s['files']} file(s): {s['aggregate_reports']} aggregate report(s), {s['records']} records, "
@@ -136,11 +141,8 @@ class ReportSet:
                 f"{s['tls_failed_sessions']} failed sessions"
             )
         if s["problems"]:
-            lines.append(f"  {s['problems']} file(s) or part(s) could not be read (see .problems)")
-        return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.to_text()
+            lines.append(f"  {s['problems']} file(s) or part(s) could not be used (see .problems)")
+        return terminal_safe("\n".join(lines))
 
     def __repr__(self) -> str:
         s = self.summary()
@@ -150,27 +152,24 @@ class ReportSet:
         )
 
     def to_html(self) -> str:
-        from smtpkit.model import ROOT_CLASSES, _CSS
+        from smtpkit.render.html import CSS, ROOT_CLASSES
 
-        s = self.summary()
         head = html.escape(self.to_text()).replace("\n", "<br>")
         senders = _table(self.senders, ["sender", "category", "messages", "pass_rate", "failure", "ips"], 20)
-        problems = _table(self.problems, ["source", "kind", "reason"], 20) if s["problems"] else ""
+        problems = _table(self.problems, ["source", "kind", "reason"], 20) if len(self.problems) else ""
         return (
-            f'{_CSS}<div class="{ROOT_CLASSES}"><p>{head}</p>'
+            f'{CSS}<div class="{ROOT_CLASSES}"><p>{head}</p>'
             f"<h4>Senders</h4>{senders}"
-            + (f"<h4>Files that could not be read</h4>{problems}" if problems else "")
+            + (f"<h4>Files that could not be used</h4>{problems}" if problems else "")
             + "</div>"
         )
-
-    def _repr_html_(self) -> str:
-        return self.to_html()
 
 
 def _table(frame: pd.DataFrame, columns: list[str], limit: int) -> str:
     """A DataFrame as an escaped HTML table (every cell came from a report file)."""
-    from smtpkit.model import html_table
+    from smtpkit.render.html import html_table
 
-    rows = frame[[c for c in columns if c in frame.columns]].head(limit).to_dict("records")
+    head = frame[[c for c in columns if c in frame.columns]].head(limit).astype(object)
+    rows = head.where(head.notna(), "").to_dict("records")
     more = f"<p>… and {len(frame) - limit} more rows</p>" if len(frame) > limit else ""
-    return html_table(rows, columns) + more
+    return str(html_table(rows, columns)) + more

@@ -357,7 +357,9 @@ def summarize_senders(records: pd.DataFrame, sources: pd.DataFrame, sender_map: 
             "pass": w.where(records["dmarc_pass"], 0),
             "spf": w.where(records["spf_aligned"], 0),
             "dkim": w.where(records["dkim_aligned"], 0),
-            "forwarded": w.where(records["reason"].astype(object).fillna("").str.contains("|".join(FORWARDING_REASONS)), 0),
+            "forwarded": w.where(
+                records["reason"].astype(object).fillna("").str.contains("|".join(FORWARDING_REASONS)), 0
+            ),
             "failure": records["failure"].astype(object),
             "dkim_domain": records["dkim_domain"].astype(object),
             "spf_domain": records["spf_domain"].astype(object),
@@ -384,7 +386,11 @@ def summarize_senders(records: pd.DataFrame, sources: pd.DataFrame, sender_map: 
         first_ip = str(ips["source_ip"].iloc[0]) if len(ips) else ""
         stype = ip_type.get(first_ip, "unknown")
         service = sender_map.match(ptr_example) or next(
-            (sender_map.match(d) for d in dkim_domains.get(name, []) + spf_domains.get(name, []) if sender_map.match(d)),
+            (
+                sender_map.match(d)
+                for d in dkim_domains.get(name, []) + spf_domains.get(name, [])
+                if sender_map.match(d)
+            ),
             None,
         )
         messages = int(s["count"])

@@ -96,7 +96,7 @@ class TlsTable:
         except (ValueError, UnicodeError) as exc:
             return [Problem(source, "unreadable", f"not valid JSON: {exc}", len(payload.data))]
         if not isinstance(doc, dict) or not isinstance(_get(doc, "policies"), list):
-            return [Problem(source, "skipped", "JSON, but not a TLS-RPT report (no \"policies\" list)")]
+            return [Problem(source, "skipped", 'JSON, but not a TLS-RPT report (no "policies" list)')]
         org = _text(_get(doc, "organization-name"), 200)
         report_id = _text(_get(doc, "report-id"), 200)
         key = (org.lower(), report_id)

@@ -102,7 +102,9 @@ def test_zip_report(samples: Path) -> None:
     assert (r["begin"], r["end"]) == (utc(1536853302), utc(1536939702))
     assert (r["source_ip"], r["envelope_to"]) == ("148.243.137.254", "estadocuenta1.infonacot.gob.mx")
     assert pd.isna(r["adkim"]) and pd.isna(r["pct"])  # only <domain> and <p> were published
-    assert r["source"].endswith("2940.xml.zip › estadocuenta1.infonacot.gob.mx!example.com!1536853302!1536939702!2940.xml")
+    assert r["source"].endswith(
+        "2940.xml.zip › estadocuenta1.infonacot.gob.mx!example.com!1536853302!1536939702!2940.xml"
+    )
     assert r["failure"] == "no_dkim; no_spf"
 
 
@@ -137,7 +139,12 @@ def test_dmarcbis_schema(samples: Path) -> None:
         "n",
         "treewalk",
     )
-    assert (r["disposition"], r["dkim_selector"], r["dkim_result"], r["spf_result"]) == ("pass", "abc123", "pass", "fail")
+    assert (r["disposition"], r["dkim_selector"], r["dkim_result"], r["spf_result"]) == (
+        "pass",
+        "abc123",
+        "pass",
+        "fail",
+    )
     assert r["dkim_aligned"] and r["dmarc_pass"] and r["schema"] == "dmarcbis"
 
 

@@ -1,7 +1,9 @@
-"""The evidence flow's checks: a received message and bounces -> Steps with Findings.
+"""The evidence flow's checks: a received message, bounces and reports -> Steps with Findings.
 
-`analyze_message` (journey, auth-results, re-verification, requirements) and
-`analyze_bounce` / `analyze_bounces` (one row per failed recipient).
+`analyze_message` (journey, auth-results, re-verification, requirements),
+`analyze_bounce` / `analyze_bounces` (one row per failed recipient) and
+`reports.check_reports` (DMARC aggregate and TLS-RPT reports, imported on use:
+it needs pandas).
 """
 
 from smtpkit.checks.evidence.bounce import analyze_bounce, analyze_bounces, summarize_bounces
