@@ -29,6 +29,7 @@ import email.utils
 import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +52,7 @@ MAX_SIGNATURES = 10
 # The header section: Postfix keeps at most 100 KB of it (header_size_limit), Exchange 256 KB.
 MAX_HEADER_BYTES = 1024 * 1024
 MAX_HEADER_FIELDS = 5000
+MAX_HEADER_LINES = 20_000  # folded lines included; Postfix's 100 KB of headers is about 1,300 lines
 # A DKIM-Signature with a 16,384-bit key's b= (2,732 base64 characters) and a long h= is under
 # 6 KB. dkimpy strips b= with a regular expression that is quadratic in folding whitespace, and
 # matches every h= name against every header field: both are bounded by these two caps.
@@ -209,9 +211,12 @@ def split_message(raw: bytes) -> tuple[list[list[bytes]], bytes]:
             f"its header section is {len(head):,} bytes, over the {MAX_HEADER_BYTES:,} bytes we read "
             "(mail servers keep at most a few hundred kilobytes of headers)"
         )
+    lines = _NEWLINE.split(head) if head else []
+    if len(lines) > MAX_HEADER_LINES:
+        raise _Unreadable(f"its header section has {len(lines):,} lines, over the {MAX_HEADER_LINES:,} we read")
     fields: list[list[bytes]] = []
     parts: list[bytes] = []
-    for line in _NEWLINE.split(head) if head else []:
+    for line in lines:
         if not line:
             continue  # only the last line can be empty here: the blank line ended the section
         if line[0] in (0x09, 0x20):
@@ -431,6 +436,70 @@ def _key_problem(answer: DnsAnswer | None, record: DkimKeyRecord | None, name: s
     if record.problem("too_short"):
         return "key_too_short", f"the key at {name} is only {record.key_bits} bits"
     return "", ""
+
+
+# -- for dkimpy's other verifiers (ARC) ----------------------------------------------------------
+
+_SIGNATURE_FIELDS = (b"dkim-signature", b"arc-seal", b"arc-message-signature")
+
+
+def dkimpy_input_problem(raw: bytes) -> str:
+    """Why `raw` must not be handed to dkimpy's own parser and verifiers (ARC), or "".
+
+    The caps `verify_message` applies before dkimpy sees anything: the header
+    section (bytes, lines, fields; dkimpy's parser is quadratic in folded
+    lines), and every signature field (a DKIM-Signature, ARC-Seal or
+    ARC-Message-Signature over MAX_SIGNATURE_HEADER_BYTES, or an h= of more than
+    MAX_SIGNED_HEADER_NAMES names). Together with `key_dnsfunc` they bound what
+    dkimpy's pure-Python RSA and regular expressions can cost.
+    """
+    if len(raw) > MAX_MESSAGE_BYTES:
+        return f"the message is {len(raw):,} bytes, over the {MAX_MESSAGE_BYTES:,} bytes we verify"
+    try:
+        headers, _ = split_message(raw)
+    except _Unreadable as exc:
+        return f"the message cannot be verified: {exc}"
+    for name, value in headers:
+        if name.lower() not in _SIGNATURE_FIELDS:
+            continue
+        label = _text(name)
+        if len(value) > MAX_SIGNATURE_HEADER_BYTES:
+            return f"an {label} field is {len(value):,} bytes, over the {MAX_SIGNATURE_HEADER_BYTES:,} we read"
+        try:
+            names = parse_tag_value(_unfold(value)).get(b"h", b"").count(b":") + 1
+        except InvalidTagValueList:
+            continue  # dkimpy refuses it by itself, quickly
+        if names > MAX_SIGNED_HEADER_NAMES:
+            return f"an {label} field signs {names:,} header names, over the {MAX_SIGNED_HEADER_NAMES} we read"
+    return ""
+
+
+def key_dnsfunc(resolver: Resolver, deadline: float | None = None) -> Callable[..., bytes | None]:
+    """A dkimpy `dnsfunc`: keys looked up through `resolver`, and only keys our parser accepts handed over.
+
+    For dkimpy's verifiers the kit does not drive itself (`dkim.arc_verify`):
+    a key OpenSSL would refuse (`smtpkit.dkim.record.MAX_RSA_BITS`, an exponent
+    over 64 bits, an unknown algorithm) raises dkimpy's KeyFormatError before its
+    pure-Python `pow()` sees it. After `deadline` seconds every further lookup
+    fails as a timeout, so a chain of slow keys cannot outlast it.
+    """
+    until = None if deadline is None else time.monotonic() + deadline
+
+    def dnsfunc(name: bytes | str, timeout: float = 5) -> bytes | None:
+        if until is not None and time.monotonic() >= until:
+            raise dkim.DnsTimeoutError(f"the {deadline:g} s allowed for verification have passed")
+        ans = resolver.resolve(_text(name).rstrip("."), "TXT")
+        if ans.failed:
+            raise dkim.DnsTimeoutError(f"{ans.status}: {ans.error}")
+        text = _key_text(ans) if ans.ok else None
+        if text is None:
+            return None
+        invalid = parse_key_record(text).problem("invalid")
+        if invalid is not None:
+            raise dkim.KeyFormatError(invalid.message)
+        return text.encode("utf-8", errors="replace")
+
+    return dnsfunc
 
 
 # -- verification -----------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from smtpkit.checks.domain.message import verify_report
 from smtpkit.dkim.keygen import generate
-from smtpkit.dkim.verify import MAX_SIGNATURES, split_message, verify_message
+from smtpkit.dkim.verify import MAX_SIGNATURES, dkimpy_input_problem, key_dnsfunc, split_message, verify_message
 from smtpkit.lab.dns_server import DnsServer
 from smtpkit.lab.zoneset import Record, ZoneSet
 from smtpkit.net.dns import Resolver
@@ -243,20 +243,22 @@ def test_oversized_signature_headers_are_malformed_at_once(resolver: Resolver, e
 
 def test_a_signature_folded_over_blank_lines_does_not_stall_the_b_tag_regex(resolver: Resolver) -> None:
     """dkimpy strips b= with a regex quadratic in folding whitespace: 20,000 blank folds cost it 14 s."""
-    folds = "\r\n " * 20_000
+    folds = "\r\n " * 19_000  # under the header-lines cap: the signature's own size cap refuses it
     result, took = timed(forged("good", folds + base64.b64encode(b"\x01" * 256).decode()), resolver)
     assert took < 5 and result.signatures[0].problem == "malformed"
 
 
-def test_a_header_folded_over_a_quarter_million_lines_is_read_in_linear_time(resolver: Resolver) -> None:
+def test_a_header_folded_over_a_quarter_million_lines_is_refused_at_once(resolver: Resolver) -> None:
     """dkimpy's own parser grows a folded field by concatenation: 340,000 folds cost it seconds per signature."""
     folded = b"X-Fold: a\r\n" + b" \r\n" * 340_000
-    message = folded + signed(msg("From: alice@signer.test\r\n"))
-    sigs = message.count(b"DKIM-Signature")
-    assert sigs == 1
     result, took = timed(folded + signed(msg("From: alice@signer.test\r\n")), resolver)
-    assert took < 5
-    assert result.signatures[0].passed
+    assert took < 5 and "over the 20,000 we read" in result.message_problem
+
+
+def test_a_header_folded_up_to_the_cap_is_read_and_verifies(resolver: Resolver) -> None:
+    folded = b"X-Fold: a\r\n" + b" b\r\n" * 19_000
+    result, took = timed(folded + signed(msg("From: alice@signer.test\r\n")), resolver)
+    assert took < 5 and result.signatures[0].passed
 
 
 @pytest.mark.parametrize(
@@ -398,3 +400,37 @@ def test_split_message_reads_exactly_what_dkimpy_reads(raw: bytes) -> None:
         return
     headers, body = split_message(raw)
     assert (headers, body) == (expected[0], expected[1])
+
+
+# -- the guards dkimpy's own verifiers (ARC) go through ------------------------------------------------------
+
+
+def test_key_dnsfunc_refuses_hostile_keys_and_stops_at_its_deadline(resolver: Resolver) -> None:
+    dnsfunc = key_dnsfunc(resolver)
+    assert dnsfunc(b"good._domainkey.signer.test.") == KEY.txt_value.encode()
+    for selector in ("hostile", "wide", "oid", "curve"):
+        with pytest.raises(dkim.KeyFormatError):
+            dnsfunc(f"{selector}._domainkey.signer.test.".encode())
+    with pytest.raises(dkim.DnsTimeoutError):
+        dnsfunc(b"slow._domainkey.signer.test.")
+    spent = key_dnsfunc(resolver, deadline=0)
+    with pytest.raises(dkim.DnsTimeoutError, match="allowed for verification"):
+        spent(b"good._domainkey.signer.test.")
+
+
+@pytest.mark.parametrize(
+    ("raw", "words"),
+    [
+        (b"ARC-Seal: i=1; b=" + b"a" * 9000 + b"\r\n\r\nbody", "ARC-Seal field is"),
+        (b"DKIM-Signature: v=1; h=" + b":".join([b"x"] * 300) + b"; b=a\r\n\r\nbody", "header names"),
+        (b"X-A: a\r\n" + b" \r\n" * 30_000 + b"\r\nbody", "lines"),
+        (b" lead\r\n\r\nbody", "folded"),
+    ],
+    ids=["seal", "h", "lines", "leading-fold"],
+)
+def test_dkimpy_input_problem_names_what_is_too_big(raw: bytes, words: str) -> None:
+    assert words in dkimpy_input_problem(raw)
+
+
+def test_dkimpy_input_problem_accepts_real_messages() -> None:
+    assert dkimpy_input_problem(signed(msg("From: alice@signer.test\r\n"))) == ""

@@ -481,22 +481,6 @@ class Recheck:
     findings: list[Finding] = field(default_factory=list)
 
 
-def _dnsfunc(resolver: Resolver) -> Any:
-    from dkim import DnsTimeoutError
-
-    from smtpkit.dkim.selectors import looks_like_dkim
-
-    def dnsfunc(name: bytes | str, timeout: float = 5) -> bytes | None:
-        qname = (name.decode("ascii", "replace") if isinstance(name, bytes) else name).rstrip(".")
-        ans = resolver.resolve(qname, "TXT")
-        if ans.failed:
-            raise DnsTimeoutError(f"{ans.status}: {ans.error}")
-        texts = [t for t in ans.texts if looks_like_dkim(t)] or ans.texts
-        return texts[0].encode("utf-8", "replace") if ans.ok and texts else None
-
-    return dnsfunc
-
-
 def _arc_verify(ev: MessageEvidence, resolver: Resolver) -> tuple[str | None, str]:
     if not ev.arc:
         return None, "no ARC sets"
@@ -504,8 +488,15 @@ def _arc_verify(ev: MessageEvidence, resolver: Resolver) -> tuple[str | None, st
         return None, f"{len(ev.arc)} ARC sets: more than the {MAX_ARC_VERIFY} the kit verifies"
     import dkim
 
+    from smtpkit.dkim.verify import DEADLINE, dkimpy_input_problem, key_dnsfunc
+
+    # dkimpy is pure Python with super-linear corners: only bounded input and keys OpenSSL would use reach it
+    problem = dkimpy_input_problem(ev.raw.raw)
+    if problem:
+        return None, problem
     try:
-        cv, _results, comment = dkim.arc_verify(ev.raw.raw, dnsfunc=_dnsfunc(resolver), logger=_QUIET)
+        dnsfunc = key_dnsfunc(resolver, deadline=DEADLINE)
+        cv, _results, comment = dkim.arc_verify(ev.raw.raw, dnsfunc=dnsfunc, logger=_QUIET)
     except Exception as exc:  # dkimpy on hostile input: a verdict, never a traceback
         return "fail", f"the ARC chain could not be processed ({type(exc).__name__})"
     word = cv.decode("ascii", "replace") if isinstance(cv, bytes) else str(cv)
