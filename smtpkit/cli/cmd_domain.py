@@ -19,6 +19,8 @@ examples:
         the practice lab's healthy domain, through the lab's DNS server (see 'smtpkit lab')
   smtpkit domain dmarc-none.test --nameserver 127.0.0.1:5353 --json
         a broken lab domain, as one JSON document
+  smtpkit domain example.com --probe-mx
+        also connect to every MX over STARTTLS (from a network that allows outgoing port 25)
   smtpkit domain sts-nocover.test --lab
         a practice-lab domain whose MTA-STS policy leaves out its MX (lab DNS, CA and ports)
   smtpkit domain example.com --ip 203.0.113.5 --list bl.example.net
@@ -89,6 +91,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="fetch the MTA-STS policy from this port instead of 443 (a test server)",
     )
     p.add_argument(
+        "--probe-mx",
+        action="store_true",
+        help="connect to every MX address over STARTTLS: TLS version, certificate, MTA-STS fit (port 25: often "
+        "blocked from home and cloud networks)",
+    )
+    p.add_argument(
+        "--mx-port", type=int, default=25, metavar="PORT", help="probe the MX hosts on this port (default 25)"
+    )
+    p.add_argument(
         "--lab",
         action="store_true",
         help="point every lookup, fetch and probe at the practice lab (its DNS, CA, ports and blocklists)",
@@ -121,6 +132,8 @@ def run(args: argparse.Namespace) -> int:
             allow_private=args.allow_private,
             cafile=args.cafile,
             mta_sts_port=args.mta_sts_port,
+            probe_mx=args.probe_mx,
+            mx_port=args.mx_port,
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
@@ -145,6 +158,8 @@ def _lab_defaults(args: argparse.Namespace) -> None:
     args.allow_private = True
     if args.mta_sts_port == 443 and options.get("mta_sts_port"):
         args.mta_sts_port = options["mta_sts_port"]
+    if args.mx_port == 25 and options.get("mx_port"):
+        args.mx_port = options["mx_port"]
     if not args.lists:
         args.lists, args.only_lists = list(options["dnsbl_lists"]), True
 

@@ -1,7 +1,17 @@
-"""The lab's receiving side: the HTTPS host for MTA-STS policies, and the settings that point a check at it.
+"""The lab's receiving side: extra MX servers, the MTA-STS HTTPS host, and the settings that point a check at them.
 
 `InboundServers` is started by `Lab` next to the SMTP servers (it needs the
-lab CA) and stopped with them. `domain_options(info)` is what lab mode means
+lab CA and the MX's port) and stopped with them. It adds:
+
+* the HTTPS host for MTA-STS policies (`smtpkit.lab.https_server`);
+* the lab MX on ``[::1]`` too, on the same port, because ``mail.smtpkit.test``
+  has an AAAA record and a sender tries every address of an MX;
+* on other loopback addresses (127.0.0.0/8 is all loopback on Linux) but the
+  *same* port, MX servers that differ from the healthy one in one way (no
+  STARTTLS), so lab domains can point their MX at them and a probe on the
+  lab's "port 25" finds them.
+
+`domain_options(info)` is what lab mode means `domain_options(info)` is what lab mode means
 for `check_domain`: every lookup through the lab's DNS server, the lab CA
 trusted, loopback addresses allowed (the lab lives on 127.0.0.1), the lab's
 HTTPS port standing in for 443, and the practice blocklists instead of the
@@ -11,10 +21,12 @@ real ones.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from smtpkit.lab.ca import LabCA
+from smtpkit.lab.scenarios import Scenario
+from smtpkit.lab.smtp_servers import SmtpServers
 
 if TYPE_CHECKING:
     from smtpkit.lab.lab import LabInfo
@@ -24,16 +36,42 @@ __all__ = ["InboundServers", "domain_options"]
 log = logging.getLogger("smtpkit.lab.inbound")
 
 
+#: The lab MX without STARTTLS, on another loopback address (lab domain mxtls-nostarttls.test).
+NO_STARTTLS_ADDRESS = "127.0.0.3"
+_NO_STARTTLS = Scenario(
+    "mx_no_starttls",
+    "An inbound MX that offers no STARTTLS: mail to it crosses the network in plain text.",
+    category="tls",
+    expect="mx.tls.no_starttls",
+    security="plain",
+    offer_starttls=False,
+    auth="none",
+    require_auth=False,
+    local_domains=("mxtls-nostarttls.test",),
+)
+
+
 class InboundServers:
     """What the receiving-side lessons need besides SMTP and DNS; each part that cannot start is skipped, saying why."""
 
-    def __init__(self, host: str, ca: LabCA, *, ports: Mapping[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        host: str,
+        ca: LabCA,
+        *,
+        scenarios: Sequence[Scenario] = (),
+        smtp_options: Mapping[str, Any] | None = None,
+        ports: Mapping[str, int] | None = None,
+    ) -> None:
         self.host = host
         self.ca = ca
+        self._mx = next((sc for sc in scenarios if sc.name == "mx"), None)
+        self._smtp_options = dict(smtp_options or {})
         self._ports = dict(ports or {})
         self._https: Any = None
+        self._extra: list[SmtpServers] = []
 
-    def start(self, skipped: dict[str, str]) -> dict[str, int]:
+    def start(self, skipped: dict[str, str], mx_port: int | None = None) -> dict[str, int]:
         """Start every server; returns name -> port ("mta_sts": the HTTPS host)."""
         from smtpkit.lab.https_server import HttpsServer
 
@@ -45,9 +83,24 @@ class InboundServers:
             skipped["mta_sts"] = f"the MTA-STS HTTPS host could not listen: {exc}"
             log.warning("practice lab: no MTA-STS HTTPS host: %s", exc)
             self._https = None
+        if mx_port and self._mx is not None and self.host == "127.0.0.1":
+            self._extra_mx("mx_ipv6", self._mx, "::1", mx_port, skipped)
+            self._extra_mx("mx_no_starttls", _NO_STARTTLS, NO_STARTTLS_ADDRESS, mx_port, skipped)
         return out
 
+    def _extra_mx(self, label: str, scenario: Scenario, address: str, port: int, skipped: dict[str, str]) -> None:
+        servers = SmtpServers([scenario], host=address, ca=self.ca, ports={scenario.name: port}, **self._smtp_options)
+        try:
+            servers.start()
+        except (OSError, RuntimeError, TimeoutError) as exc:
+            skipped[label] = f"no MX on [{address}]:{port}: {exc}"
+            return
+        self._extra.append(servers)
+
     def stop(self) -> None:
+        for servers in self._extra:
+            servers.stop()
+        self._extra.clear()
         if self._https is not None:
             try:
                 self._https.stop()
@@ -68,4 +121,6 @@ def domain_options(info: LabInfo) -> dict[str, Any]:
     }
     if info.mta_sts_port:
         out["mta_sts_port"] = info.mta_sts_port
+    if "mx" in info.names:
+        out["mx_port"] = info.mx_port
     return out

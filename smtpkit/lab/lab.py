@@ -456,8 +456,14 @@ class Lab:
         ports = self._smtp.start()
         from smtpkit.lab.inbound import InboundServers
 
-        self._inbound = InboundServers(self.host, ca, ports=self._ports)
-        inbound_ports = self._inbound.start(skipped)
+        self._inbound = InboundServers(
+            self.host,
+            ca,
+            scenarios=scenarios,
+            smtp_options={"user": self.user, "password": password, "spool": spool, "idle_timeout": self._idle_timeout},
+            ports=self._ports,
+        )
+        inbound_ports = self._inbound.start(skipped, mx_port=ports.get("mx"))
         dns = self._start_dns(skipped) if self._want_dns else None
         from smtpkit.lab.evidence import attach
 

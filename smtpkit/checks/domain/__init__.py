@@ -22,7 +22,7 @@ from typing import Any
 from smtpkit.checks.domain.dkim import dkim_step
 from smtpkit.checks.domain.dmarc import dmarc_step
 from smtpkit.checks.domain.dnsbl import dnsbl_step
-from smtpkit.checks.domain.inbound import INBOUND_STEPS, inbound_steps
+from smtpkit.checks.domain.inbound import inbound_order, inbound_steps
 from smtpkit.checks.domain.mx import mx_step
 from smtpkit.checks.domain.parallel import run_all
 from smtpkit.checks.domain.ptr import ptr_step
@@ -32,6 +32,7 @@ from smtpkit.errors import InvalidSettings
 from smtpkit.knowledge import finding
 from smtpkit.model import Finding, Report, Status, Step, TranscriptLine
 from smtpkit.net.dns import Resolver
+from smtpkit.net.mx import MxProbeCache
 from smtpkit.settings import without_password
 
 DEFAULT_TIMEOUT = 20.0
@@ -100,6 +101,8 @@ class DomainQuery:
     allow_private: bool = False
     cafile: str | None = None
     mta_sts_port: int = 443
+    probe_mx: bool = False
+    mx_port: int = 25
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "domain", normalize_domain(self.domain))
@@ -148,6 +151,8 @@ class DomainQuery:
         object.__setattr__(self, "only_lists", bool(self.only_lists))
         object.__setattr__(self, "allow_private", bool(self.allow_private))
         object.__setattr__(self, "mta_sts_port", _port("mta_sts_port", self.mta_sts_port))
+        object.__setattr__(self, "mx_port", _port("mx_port", self.mx_port))
+        object.__setattr__(self, "probe_mx", bool(self.probe_mx))
         if self.cafile is not None and not str(self.cafile).strip():
             object.__setattr__(self, "cafile", None)
         if self.cafile is not None:
@@ -184,6 +189,10 @@ class DomainQuery:
             out["cafile"] = self.cafile
         if self.mta_sts_port != 443:
             out["mta_sts_port"] = self.mta_sts_port
+        if self.probe_mx:
+            out["probe_mx"] = True
+        if self.mx_port != 25:
+            out["mx_port"] = self.mx_port
         return out
 
 
@@ -236,6 +245,10 @@ def _overdue(name: str, query: DomainQuery) -> Step:
         f = finding("dmarc.lookup_failed", why, name=f"_dmarc.{query.domain}", status="TIMEOUT", error=why)
     elif name == "ptr":
         f = finding("ptr.lookup_failed", why, ip=query.ip, name=query.ip, status="TIMEOUT", error=why)
+    elif name == "mx_tls":
+        step = Step(name=name, status=Status.SKIP, summary=f"{why}: the MX hosts could not all be probed")
+        step.elapsed_ms = query.timeout * 1000
+        return step
     elif name == "mta_sts":
         sts_name = f"_mta-sts.{query.domain}"
         f = finding("mta_sts.lookup_failed", why, domain=query.domain, name=sts_name, status="TIMEOUT", error=why)
@@ -296,6 +309,9 @@ def check_domain(
     nameservers: Sequence[str] = (),
     cafile: str | None = None,
     mta_sts_port: int = 443,
+    probe_mx: bool = False,
+    mx_port: int = 25,
+    probe_cache: MxProbeCache | None = None,
 ) -> Report:
     """Check the DNS a domain needs to send mail that arrives: MX, SPF, DKIM, DMARC, and PTR for `ip`.
 
@@ -307,7 +323,11 @@ def check_domain(
     over HTTPS from ``mta-sts.<domain>`` on `mta_sts_port`, verified against
     the system store or `cafile`; private addresses only with
     `allow_private`) and the TLS-RPT record. `nameservers` are used for every
-    lookup when no `resolver` is given; `smtpkit.lab.ensure_running().
+    lookup when no `resolver` is given. With `probe_mx`, every address of every
+    MX is probed over STARTTLS on `mx_port` (verified against `cafile` or the
+    system store): one table row per address, and each MX certificate judged
+    against the MTA-STS policy; pass one `probe_cache` to share probes between
+    calls. A `resolver` given as-is is used for every lookup; `smtpkit.lab.ensure_running().
     domain_options()` gives all of these for the practice lab.
 
     >>> report = check_domain("example.com", selectors=["google"], ip="192.0.2.10")   # doctest: +SKIP
@@ -332,6 +352,8 @@ def check_domain(
             nameservers=tuple(nameservers or ()),
             cafile=cafile,
             mta_sts_port=mta_sts_port,
+            probe_mx=probe_mx,
+            mx_port=mx_port,
         )
     if resolver is None:
         try:
@@ -346,7 +368,7 @@ def check_domain(
         "mx": lambda: results.__setitem__("mx", mx_step(query.domain, resolver)),
         "spf": lambda: results.__setitem__("spf", _spf(query, resolver)),
         "dkim+dmarc": lambda: _dkim_then_dmarc(query, resolver, deadline, results),
-        "inbound": lambda: inbound_steps(query, resolver, deadline, results),
+        "inbound": lambda: inbound_steps(query, resolver, deadline, results, probe_cache=probe_cache),
     }
     if query.ip:
         jobs["ptr"] = lambda: results.__setitem__("ptr", ptr_step(query.ip or "", resolver, domain=query.domain))
@@ -362,7 +384,7 @@ def check_domain(
             ),
         )
     _run_until(jobs, deadline)
-    order = ["mx", "spf", "dkim", "dmarc", *INBOUND_STEPS] + (["ptr", "dnsbl"] if query.ip else [])
+    order = ["mx", "spf", "dkim", "dmarc", *inbound_order(query)] + (["ptr", "dnsbl"] if query.ip else [])
     steps = [results.get(name) or _overdue(name, query) for name in order]
     return Report(
         target=query.to_dict(),

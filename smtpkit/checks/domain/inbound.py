@@ -1,42 +1,142 @@
-"""The receiving side of a domain check: how mail *to* the domain is protected (MTA-STS, TLS-RPT).
+"""The receiving side of a domain check: how mail *to* the domain is protected (MX over STARTTLS, MTA-STS, TLS-RPT).
 
 These steps depend on each other, so they run in one job of `check_domain`,
-each part as early as its inputs allow: the MX hosts and the MTA-STS policy
-first, then the matching and the TLS-RPT record (whose absence matters only
-once the domain asks senders to require TLS).
+each part as early as its inputs allow: the MX hosts first; then, all at
+once, the MTA-STS policy fetch and one STARTTLS probe per MX address (with
+``probe_mx``); then the matching, the per-MX table, and the TLS-RPT record
+(whose absence matters only once the domain asks senders to require TLS).
+
+Probes go through an `MxProbeCache`, so an audit that passes one cache for
+many domains probes a shared MX (a provider's) once.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import functools
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from smtpkit.checks.domain.mta_sts import discover_policy, mta_sts_step
-from smtpkit.checks.domain.mx import mx_targets
+from smtpkit.checks.domain.mta_sts import MxCertificate, StsDiscovery, discover_policy, mta_sts_step
+from smtpkit.checks.domain.mx import MxTarget, mx_targets, mx_tls_step, probe_plan
+from smtpkit.checks.domain.parallel import run_all
 from smtpkit.checks.domain.tlsrpt import tlsrpt_step
-from smtpkit.model import Step
+from smtpkit.knowledge import finding
+from smtpkit.model import Status, Step
 from smtpkit.net.dns import Resolver
+from smtpkit.net.mx import MxProbe, MxProbeCache
 
 if TYPE_CHECKING:
     from smtpkit.checks.domain import DomainQuery
 
-#: The steps `inbound_steps` adds, in report order.
-INBOUND_STEPS = ("mta_sts", "tlsrpt")
+#: Time kept back from the overall deadline so the steps are built before `check_domain` stops waiting.
+_MARGIN = 0.3
 
 
-def inbound_steps(query: DomainQuery, resolver: Resolver, deadline: float, results: dict[str, Step]) -> None:
+def inbound_order(query: DomainQuery) -> list[str]:
+    """The inbound steps `query` gets, in report order."""
+    return ["mta_sts", "tlsrpt"] + (["mx_tls"] if query.probe_mx else [])
+
+
+def _host_certificates(probes: list[MxProbe]) -> dict[str, MxCertificate]:
+    """Per MX host: its certificate is valid only if every address that got to TLS presented a valid one."""
+    out: dict[str, MxCertificate] = {}
+    for p in probes:
+        verdict = p.cert_valid
+        if verdict is None:
+            out.setdefault(p.host, MxCertificate(None))
+            continue
+        have = out.get(p.host)
+        if verdict is False:
+            problem = (p.tls.verify_message or p.tls.error_reason or "").rstrip(".") if p.tls else ""
+            if have is None or have.valid is not False:
+                out[p.host] = MxCertificate(False, f"[{p.address}] {problem}")
+        elif have is None or have.valid is None:
+            out[p.host] = MxCertificate(True)
+    return out
+
+
+def _sts_verdicts(sts: StsDiscovery, hosts: list[str], certs: dict[str, MxCertificate]) -> dict[str, str]:
+    pol = sts.policy
+    if not sts.in_effect or pol is None:
+        return {}
+    out = {}
+    for host in hosts:
+        cert = certs.get(host)
+        if not pol.covers(host):
+            out[host] = f"{'FAIL' if pol.mode == 'enforce' else 'would fail'}: not in the policy"
+        elif cert is not None and cert.valid is False:
+            out[host] = f"{'FAIL' if pol.mode == 'enforce' else 'would fail'}: certificate"
+        elif cert is not None and cert.valid:
+            out[host] = "pass"
+        else:
+            out[host] = "covered (TLS not checked)"
+    return out
+
+
+def _late_probe(target: MxTarget, address: str, port: int) -> MxProbe:
+    return MxProbe(target.exchange, address, port, reached="timeout", connect_error="no result before the deadline")
+
+
+def inbound_steps(
+    query: DomainQuery,
+    resolver: Resolver,
+    deadline: float,
+    results: dict[str, Step],
+    *,
+    probe_cache: MxProbeCache | None = None,
+) -> None:
     """Fill `results` with the inbound steps of `query` (each kept as it lands, like the other jobs)."""
-    import time
-
+    start = time.monotonic()
+    end = max(start + 0.5, deadline - _MARGIN)
     targets = mx_targets(query.domain, resolver)
-    sts = discover_policy(
-        query.domain,
-        resolver,
-        port=query.mta_sts_port,
-        cafile=query.cafile,
-        allow_private=query.allow_private,
-        timeout=max(0.5, min(10.0, deadline - time.monotonic())),
-        deadline=deadline,
-    )
-    results["mta_sts"] = mta_sts_step(sts, [t.exchange for t in targets])
+    plan, private = probe_plan(targets, query.allow_private) if query.probe_mx else ([], [])
+    cache = probe_cache if probe_cache is not None else MxProbeCache()
+    per_op = max(0.5, min(10.0, (end - time.monotonic()) / 3))
+    jobs: dict[str, Callable[[], Any]] = {
+        "sts": functools.partial(
+            discover_policy,
+            query.domain,
+            resolver,
+            port=query.mta_sts_port,
+            cafile=query.cafile,
+            allow_private=query.allow_private,
+            timeout=per_op,
+            deadline=end,
+        )
+    }
+    for target, address in plan:
+        jobs[f"{target.exchange} {address}"] = functools.partial(
+            cache.probe, target.exchange, address, query.mx_port, cafile=query.cafile, timeout=per_op, deadline=end
+        )
+    got = run_all(jobs, end, name="smtpkit-inbound")
+    sts = got.get("sts")
+    if not isinstance(sts, StsDiscovery):
+        sts = StsDiscovery(query.domain, summary="the MTA-STS check did not finish before the deadline")
+        why = "no result before the overall deadline"
+        name = f"_mta-sts.{query.domain}"
+        sts.findings.append(
+            finding("mta_sts.lookup_failed", why, domain=query.domain, name=name, status="TIMEOUT", error=why)
+        )
+    probes = [got.get(f"{t.exchange} {a}") or _late_probe(t, a, query.mx_port) for t, a in plan]
+    hosts = [t.exchange for t in targets]
+    certs = _host_certificates(probes) if query.probe_mx else {}
+    results["mta_sts"] = mta_sts_step(sts, hosts, certs)
     uses = ["MTA-STS"] if sts.published else []
     results["tlsrpt"] = tlsrpt_step(query.domain, resolver, uses=uses)
+    if query.probe_mx:
+        enforce = sts.in_effect and sts.policy is not None and sts.policy.mode == "enforce"
+        verdicts = {"MTA-STS": _sts_verdicts(sts, hosts, certs)} if sts.in_effect else {}
+        results["mx_tls"] = mx_tls_step(
+            query.domain,
+            targets,
+            probes,
+            private,
+            port=query.mx_port,
+            requires_tls="an MTA-STS policy in enforce mode" if enforce else "",
+            policy_hosts=hosts if sts.in_effect else (),
+            verdicts=verdicts,
+            elapsed_ms=(time.monotonic() - start) * 1000,
+        )
+        if not plan and not private:
+            results["mx_tls"].status = Status.SKIP

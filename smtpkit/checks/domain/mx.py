@@ -1,4 +1,4 @@
-"""The `mx` step: where mail for the domain goes, and whether each MX target is usable.
+"""The `mx` step: where mail for the domain goes and whether each MX target is usable; `mx_tls`: each MX over TLS.
 
 A sending domain's MX matters as much as a receiving one's: bounces and
 replies come back through it, and receivers check that the sender's domain can
@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import ipaddress
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from smtpkit.knowledge import finding
 from smtpkit.model import Finding, Severity, Status, Step
 from smtpkit.net.dns import DnsAnswer, Resolver
+from smtpkit.net.mx import MxProbe
 
 MAX_TARGETS = 10
 
@@ -254,3 +256,159 @@ def mx_targets(domain: str, resolver: Resolver) -> list[MxTarget]:
         return []
     pairs = sorted(((int(r.preference), r.exchange.to_text().rstrip(".")) for r in ans.records), key=lambda p: p[0])
     return [_inspect(pref, exch, resolver) for pref, exch in pairs[:MAX_TARGETS] if exch not in ("", ".")]
+
+
+def probe_plan(targets: Sequence[MxTarget], allow_private: bool) -> tuple[list[tuple[MxTarget, str]], list[MxTarget]]:
+    """Which (MX, address) pairs to probe, and which MX hosts have only addresses we must not contact."""
+    plan: list[tuple[MxTarget, str]] = []
+    private: list[MxTarget] = []
+    for t in targets:
+        public = [a for a in t.addresses if allow_private or ipaddress.ip_address(a).is_global]
+        if t.addresses and not public:
+            private.append(t)
+        plan += [(t, a) for a in public]
+    return plan, private
+
+
+def _tls_cells(p: MxProbe) -> dict[str, Any]:
+    tls = p.tls
+    if not p.connected:
+        return {"reached": f"{p.reached}: {p.connect_error}"[:120]}
+    cells: dict[str, Any] = {"reached": "yes", "greeting": p.greeting_code or "-"}
+    if p.starttls_offered is None:
+        cells["STARTTLS"] = "-"
+    else:
+        cells["STARTTLS"] = "offered" if p.starttls_offered else "NOT OFFERED"
+    if tls is not None:
+        done = [h for h in tls.handshakes if h.result == "ok"]  # the verified one, or the one that read the cert
+        cells["TLS"] = (done[0].version or "yes") if done else "handshake failed"
+        cells["cipher"] = (done[0].cipher or "-") if done else "-"
+        cert = tls.certificate
+        if p.cert_valid:
+            cells["certificate"] = "valid for the name"
+        elif p.cert_valid is False:
+            cells["certificate"] = f"fails: {(tls.verify_message or tls.error_reason or '').rstrip('.')}"
+        else:
+            cells["certificate"] = "-"
+        cells["expires"] = f"{cert.not_after:%Y-%m-%d}" if cert is not None and cert.not_after else "-"
+    return cells
+
+
+def mx_tls_step(
+    domain: str,
+    targets: Sequence[MxTarget],
+    probes: Sequence[MxProbe],
+    private: Sequence[MxTarget],
+    *,
+    port: int = 25,
+    requires_tls: str = "",
+    policy_hosts: Sequence[str] = (),
+    verdicts: Mapping[str, Mapping[str, str]] | None = None,
+    elapsed_ms: float = 0.0,
+) -> Step:
+    """One row per MX address probed over STARTTLS, and the findings a sender's view of them gives.
+
+    `requires_tls` names what makes TLS mandatory for senders ("the MTA-STS
+    policy (enforce)", "DANE"), which turns a missing STARTTLS from a warning
+    into a failure. Certificate problems of hosts in `policy_hosts` are left to
+    the policy's own step, which knows their consequence. `verdicts` adds a
+    column per policy (MTA-STS, DANE) with the host's result.
+    """
+    prefs = {t.exchange: t.preference for t in targets}
+    rows: list[dict[str, Any]] = []
+    for p in probes:
+        row: dict[str, Any] = {"mx": p.host, "pref": prefs.get(p.host, "-"), "address": p.address, "port": p.port}
+        row.update(_tls_cells(p))
+        for policy, by_host in (verdicts or {}).items():
+            row[policy] = by_host.get(p.host, "-")
+        rows.append(row)
+    for t in private:
+        rows.append(
+            {
+                "mx": t.exchange,
+                "pref": t.preference,
+                "address": ", ".join(t.addresses),
+                "port": port,
+                "reached": "not probed: non-public address",
+            }
+        )
+    findings: list[Finding] = []
+    for t in private:
+        findings.append(
+            finding(
+                "mx.tls.private_address",
+                f"{t.exchange} -> {', '.join(t.addresses)}",
+                domain=domain,
+                mx=t.exchange,
+                addresses=", ".join(t.addresses),
+            )
+        )
+    policy = (
+        f" {domain} publishes {requires_tls}, so senders that honour it refuse to deliver to this MX."
+        if requires_tls
+        else ""
+    )
+    severity = Severity.FAIL if requires_tls else Severity.WARN
+    unreached = [p for p in probes if not p.connected]
+    reached = [p for p in probes if p.connected]
+
+    def group(code: str, items: Sequence[MxProbe], detail: Any, **extra: Any) -> None:
+        if not items:
+            return
+        details = "; ".join(f"{p.host} [{p.address}]:{p.port}: {detail(p)}" for p in items)
+        hosts = ", ".join(dict.fromkeys(p.host for p in items))
+        findings.append(
+            finding(code, details, domain=domain, mx=hosts, port=items[0].port, details=details, policy=policy, **extra)
+        )
+
+    if probes and not reached:
+        group("mx.tls.port25_blocked", unreached, lambda p: f"{p.reached} ({p.connect_error})")
+        often = " (outgoing port 25 is often blocked)" if port == 25 else ""
+        summary = f"no MX answered on port {port} from here: could not check{often}"
+    else:
+        group("mx.tls.unreachable", unreached, lambda p: f"{p.reached} ({p.connect_error})")
+        group(
+            "mx.tls.session_failed",
+            [p for p in reached if p.problem and p.starttls_offered is None],
+            lambda p: p.problem,
+        )
+        no_tls = [p for p in reached if p.starttls_offered is False]
+        broken = [p for p in reached if p.starttls_offered and not p.tls_ok]
+        if no_tls:
+            findings.append(_policy_finding("mx.tls.no_starttls", domain, no_tls, severity, policy))
+        if broken:
+            findings.append(_policy_finding("mx.tls.handshake_failed", domain, broken, severity, policy))
+        bad_cert = [p for p in reached if p.cert_valid is False and p.host not in policy_hosts]
+        group("mx.tls.cert_invalid", bad_cert, lambda p: (p.tls.verify_message or "").rstrip(".") if p.tls else "")
+        with_tls = [p for p in reached if p.tls_ok]
+        valid = [p for p in with_tls if p.cert_valid]
+        n = len(probes)
+        summary = (
+            f"{len(with_tls)} of {n} MX address{'es' if n != 1 else ''} accept STARTTLS, {len(valid)} with a "
+            "certificate valid for the MX name"
+        )
+        if not probes:
+            summary = "no MX address could be probed" + (": their addresses are not public" if private else "")
+    step = Step(
+        name="mx_tls",
+        status=Status.PASS,
+        summary=summary,
+        elapsed_ms=elapsed_ms,
+        details={"domain": domain, "port": port, "MX addresses probed": len(probes)},
+        tables={"MX hosts over STARTTLS": rows} if rows else {},
+    )
+    step.add(*findings)
+    return step
+
+
+def _policy_finding(code: str, domain: str, items: Sequence[MxProbe], severity: Severity, policy: str) -> Finding:
+    def why(p: MxProbe) -> str:
+        if p.starttls_reply and not p.starttls_reply.startswith("220"):
+            return f"STARTTLS refused: {p.starttls_reply}"
+        if p.tls is not None:
+            return p.tls.error_message or p.tls.error_reason or "handshake failed"
+        return p.problem or "no STARTTLS in the EHLO reply"
+
+    details = "; ".join(f"{p.host} [{p.address}]: {why(p)}" for p in items)
+    hosts = ", ".join(dict.fromkeys(p.host for p in items))
+    return finding(code, details, severity=severity, domain=domain, mx=hosts, details=details, policy=policy)

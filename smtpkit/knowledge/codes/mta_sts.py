@@ -192,6 +192,21 @@ SPECS: list[FindingSpec] = [
         reference="RFC 8461 §4.1",
     ),
     FindingSpec(
+        code="mta_sts.mx_cert_invalid",
+        severity=Severity.FAIL,
+        step="mta_sts",
+        title="The certificate of MX {mx} of {domain} would fail MTA-STS ({mode})",
+        explanation=(
+            "Under MTA-STS, senders deliver to an MX only over TLS with a certificate valid for the MX's name and "
+            "chained to a public CA; {mx} presented one that fails: {problem}. {consequence}"
+        ),
+        fix=(
+            "Install a certificate for {mx} from a public CA (for example Let's Encrypt), with its full chain, on the "
+            "MX; or, if the MX is your provider's, point MX and policy at the name its certificate carries."
+        ),
+        reference="RFC 8461 §4.2",
+    ),
+    FindingSpec(
         code="mta_sts.mode_testing",
         severity=Severity.INFO,
         step="mta_sts",
