@@ -25,8 +25,9 @@ from smtpkit.net.connect import Deadline, Resolution, connect_addresses, resolve
 from smtpkit.net.dns import Resolver
 from smtpkit.net.smtp import Capabilities, ProbeError, SmtpConnection, parse_ehlo, parse_helo
 from smtpkit.net.tls import TlsOptions, TlsOutcome, make_context, start_tls
-from smtpkit.render.html import html_table
-from smtpkit.render.text import text_table
+from smtpkit.render import Viewable
+from smtpkit.render.html import esc, html_table
+from smtpkit.render.text import terminal_safe, text_table
 from smtpkit.settings import TargetError, normalize_host, parse_host, validate_helo, without_password
 
 DEFAULT_PORTS = (25, 465, 587, 2525)
@@ -217,7 +218,7 @@ def recommend(host: str, results: Sequence[PortResult]) -> dict[str, Any]:
 
 
 @dataclass
-class PortMatrix:
+class PortMatrix(Viewable):
     """The result of `check_ports`: one row per port, and the recommended setting."""
 
     host: str
@@ -271,24 +272,16 @@ class PortMatrix:
             out += [f"  {r.port}: {r.note()}" for r in self.results]
         rec = self.recommendation
         out += ["", "Recommendation: " + str(rec.get("summary", "")), "  " + str(rec.get("reason", ""))]
-        return "\n".join(out)
+        return terminal_safe("\n".join(out))
 
-    def __str__(self) -> str:
-        return self.to_text()
-
-    def _repr_html_(self) -> str:
-        import html
-
+    def to_html(self) -> str:
         rec = self.recommendation
         head = (
-            f"<h3>Ports of {html.escape(self.host)}</h3><p>{html.escape(', '.join(self.addresses))} — "
+            f"<h3>Ports of {esc(self.host)}</h3><p>{esc(', '.join(self.addresses))} — "
             f"{self.elapsed_ms / 1000:.1f} s, timeout {self.timeout:g} s</p>"
         )
         body = html_table(self.rows())
-        tail = (
-            f"<p><strong>Recommendation:</strong> {html.escape(str(rec.get('summary', '')))}<br>"
-            f"{html.escape(str(rec.get('reason', '')))}</p>"
-        )
+        tail = f"<p><strong>Recommendation:</strong> {esc(rec.get('summary', ''))}<br>{esc(rec.get('reason', ''))}</p>"
         return head + body + tail
 
 

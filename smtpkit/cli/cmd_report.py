@@ -44,7 +44,6 @@ report could not be completed), 2 usage error.
 """
 
 KERNEL_PASSWORD_ENV = "SMTPKIT_PASSWORD"
-SUMMARY_MIME = "application/vnd.smtpkit.summary+json"
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -148,20 +147,13 @@ def parameters(args: argparse.Namespace) -> dict[str, Any]:
     return values
 
 
-def summary_of(nb: Any) -> dict[str, Any] | None:
-    """The machine-readable summary the notebook's summary cell displays (verdict, failing codes)."""
-    for cell in nb.cells:
-        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
-            data = out.get("data", {})
-            if SUMMARY_MIME in data:
-                return dict(data[SUMMARY_MIME])
-    return None
-
-
 def run(args: argparse.Namespace) -> int:
+    import tempfile
+
     import nbformat
 
     from smtpkit.reporting import execute_notebook, notebook_path, write_html
+    from smtpkit.reporting.summary import read_summary
 
     params = parameters(args)
     password = _password(args)
@@ -178,13 +170,16 @@ def run(args: argparse.Namespace) -> int:
         f"smtpkit report: checking {target}" + (f" and {params['domain']}" if params["domain"] else "") + " ...",
         file=sys.stderr,
     )
-    run_ = execute_notebook(
-        source,
-        params,
-        secret_env={KERNEL_PASSWORD_ENV: password},
-        cell_timeout=args.cell_timeout,
-        cwd=source.parent,
-    )
+    with tempfile.TemporaryDirectory(prefix="smtpkit-report-") as private:  # 0700: the summary is ours alone
+        summary_path = Path(private) / "summary.json"
+        run_ = execute_notebook(
+            source,
+            {**params, "summary_path": str(summary_path)},
+            secret_env={KERNEL_PASSWORD_ENV: password},
+            cell_timeout=args.cell_timeout,
+            cwd=source.parent,
+        )
+        summary = read_summary(summary_path)
     nb = run_.notebook
     nb.metadata["title"] = f"Mail delivery report: {params['host'] or 'practice lab'}"
     write_html(nb, output, title=nb.metadata["title"], hide_code=not args.show_code)
@@ -196,12 +191,11 @@ def run(args: argparse.Namespace) -> int:
             print(f"smtpkit report: the report is incomplete: {problem}", file=sys.stderr)
         print(f"wrote {output} (incomplete) in {elapsed:.1f} s", file=sys.stderr)
         return EXIT_FAILURE
-    summary = summary_of(nb) or {}
-    verdict = str(summary.get("verdict", "unknown"))
+    verdict = summary.verdict if summary is not None else "unknown"
     print(f"verdict: {verdict.upper()}")
-    for code, title in summary.get("failures", []):
-        print(f"  FAIL {code}: {title}")
-    if summary.get("score"):
-        print(f"best practices: {summary['score']}")
+    for failure in summary.failures if summary is not None else []:
+        print(f"  FAIL {failure.code}: {failure.title}")
+    if summary is not None and summary.score:
+        print(f"best practices: {summary.score}")
     print(f"wrote {output}" + (f" and {args.ipynb}" if args.ipynb else "") + f" in {elapsed:.1f} s")
     return EXIT_FAILURE if verdict == "fail" else EXIT_OK

@@ -25,7 +25,7 @@ log = logging.getLogger("smtpkit.knowledge")
 _CODE_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_.")
 
 
-class _Params(dict):  # type: ignore[type-arg]
+class TemplateParams(dict):  # type: ignore[type-arg]
     """Template parameters; a missing one renders visibly instead of crashing a diagnosis."""
 
     def __missing__(self, key: str) -> str:
@@ -79,7 +79,7 @@ class FindingSpec:
         fix_extra: str = "",
         **params: Any,
     ) -> Finding:
-        values = _Params({k: "" if v is None else v for k, v in params.items()})
+        values = TemplateParams({k: "" if v is None else v for k, v in params.items()})
         fix_template = self.provider_fixes.get(provider or "", self.fix)
         explanation = self.explanation.format_map(values)
         if extra:

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from smtpkit.lab.scenarios import LAB_DOMAIN, Scenario, all_scenarios
 from smtpkit.lab.smtp_servers import IDLE_TIMEOUT, MessageSpool, ReceivedMessage, SmtpServers
+from smtpkit.render import Viewable
 from smtpkit.secrets import REDACTOR, Secret, as_secret
 
 if TYPE_CHECKING:
@@ -140,8 +141,11 @@ class DnsEndpoint:
 
 
 @dataclass(frozen=True, eq=False)
-class LabInfo:
-    """Everything a client needs to use a running lab. The password is a `Secret`; `to_dict()` omits it."""
+class LabInfo(Viewable):
+    """Everything a client needs to use a running lab. The password is a `Secret`; `to_dict()` omits it.
+
+    Its HTML and text views are the lab overview (`smtpkit.lab.overview`).
+    """
 
     smtp: list[SmtpEndpoint]
     dns: DnsEndpoint | None
@@ -259,16 +263,15 @@ class LabInfo:
 
         return pd.DataFrame(self.rows())
 
-    def _repr_html_(self) -> str:
-        import html
+    def to_html(self) -> str:
+        from smtpkit.lab.overview import overview
 
-        dns = f"{html.escape(self.dns.nameserver)} ({len(self.dns.zones)} zones)" if self.dns else "not running"
-        head = (
-            f"<p><b>smtpkit practice lab</b> ({html.escape(self.origin)}): user <code>{html.escape(self.user)}</code>,"
-            f" password in <code>lab.password.reveal()</code>, DNS {dns}, CA file"
-            f" <code>{html.escape(self.ca_file)}</code></p>"
-        )
-        return head + str(self.to_frame().to_html(index=False, escape=True))
+        return overview(self).to_html()
+
+    def to_text(self) -> str:
+        from smtpkit.lab.overview import overview
+
+        return overview(self).to_text()
 
     def __repr__(self) -> str:
         dns = self.dns.nameserver if self.dns else None

@@ -27,6 +27,12 @@ class Viewable:
     text one is what a saved notebook shows without HTML, and what `nbconvert
     --to markdown` keeps); IPython's terminal asks `_repr_pretty_`; `print()`
     and `str()` get the text view. A subclass overrides only the two renders.
+
+    The contract of the two renders: `to_html()` escapes every string that came
+    from a server, DNS, a message or a file (only our own markup is raw), and
+    `to_text()` shows control characters as visible escapes
+    (`render.text.terminal_safe`), so neither a browser nor a terminal ever
+    obeys what a peer sent. `repr()` stays the object's own (a developer's view).
     """
 
     def to_html(self) -> str:

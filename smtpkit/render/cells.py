@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from smtpkit.secrets import redact
@@ -11,10 +11,11 @@ from smtpkit.secrets import redact
 if TYPE_CHECKING:
     from smtpkit.model import Report, Step
 
-__all__ = ["cell", "step_views"]
+__all__ = ["cell", "columns_of", "step_views"]
 
 
 def cell(value: Any) -> str:
+    """One value as the text of a table cell: yes/no, enum values, lists joined, objects redacted."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -30,6 +31,16 @@ def cell(value: Any) -> str:
     if isinstance(value, str):
         return value
     return redact(str(value))  # bytes, exceptions, objects: their str() was never redacted
+
+
+def columns_of(rows: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Every key of every row, in the order first seen: the columns of a table of these rows.
+
+    Rows of one table need not share their keys (an SPF trace row may carry a note
+    the others lack), and a column seen only in a later row must not be lost; the
+    HTML, text and Markdown views all take their columns from here so they agree.
+    """
+    return list(dict.fromkeys(str(k) for r in rows for k in r))
 
 
 def step_views(report: Report) -> list[tuple[Step, str, str, dict[str, Any], dict[str, list[dict[str, Any]]]]]:

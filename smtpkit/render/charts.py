@@ -99,11 +99,12 @@ class Chart(Viewable):
         )
 
     def to_text(self) -> str:
+        from smtpkit.render.cells import columns_of
         from smtpkit.render.text import terminal_safe, text_table, wrap
 
         out = [terminal_safe(self.title)] if self.title else []
         out.append(wrap(terminal_safe(self.sentence), "", 100))
         if self.rows:
-            columns = list(dict.fromkeys(str(k) for r in self.rows for k in r))
+            columns = columns_of(self.rows)
             out.append(text_table(self.rows, columns, max_width=40, total_width=100))
         return "\n".join(out)

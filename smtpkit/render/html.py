@@ -12,9 +12,29 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from smtpkit.render.cells import cell, step_views
+from smtpkit.render.cells import cell, columns_of, step_views
 from smtpkit.render.text import STATUS_SYMBOL
 from smtpkit.secrets import redact
+
+__all__ = [
+    "CSS",
+    "PANEL_CSS",
+    "PANEL_ROOT_CLASSES",
+    "ROOT_CLASSES",
+    "STATUS_COLUMNS",
+    "STATUS_STYLE",
+    "badge",
+    "details_table",
+    "esc",
+    "finding_html",
+    "findings_html",
+    "html_table",
+    "prose_html",
+    "references_html",
+    "report_html",
+    "split_explanation",
+    "transcript_html",
+]
 
 if TYPE_CHECKING:
     from smtpkit.model import Finding, Report, TranscriptLine
@@ -52,6 +72,15 @@ CSS = """
 # signs as LaTeX in HTML outputs, which turns a PowerShell line like
 # `Set-CASMailbox ... $false` into garbled maths: every root element opts out.
 ROOT_CLASSES = "smtpkit-report tex2jax_ignore mathjax_ignore"
+
+# What only panels (titled blocks of results, `render.panel`) add to the rules above.
+PANEL_CSS = (
+    "<style>.smtpkit-panel h3{margin-top:4px}"
+    ".smtpkit-panel .smtpkit-lesson{color:#57606a;margin:2px 0 4px 0}"
+    ".smtpkit-panel .smtpkit-recommend{border-left:4px solid #1a7f37;background:#f6fff8;padding:4px 10px;margin:8px 0}"
+    "</style>"
+)
+PANEL_ROOT_CLASSES = f"{ROOT_CLASSES} smtpkit-panel"
 
 
 def esc(value: Any) -> str:
@@ -98,7 +127,7 @@ def html_table(
     if not rows:
         return "<p><em>(no rows)</em></p>"
     if columns is None:
-        columns = list(dict.fromkeys(str(k) for r in rows for k in r))
+        columns = columns_of(rows)
     if transpose is None:
         transpose = len(columns) > 7 and len(rows) <= 3
     if transpose:
@@ -117,6 +146,7 @@ def html_table(
 
 
 def details_table(details: Mapping[str, Any]) -> str:
+    """A few facts as a two-column table (name, value), every cell escaped; "" when there are none."""
     if not details:
         return ""
     rows = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in details.items())
@@ -182,10 +212,17 @@ def finding_html(f: Finding) -> str:
 
 
 def findings_html(findings: Sequence[Finding]) -> str:
+    """Several findings, one `finding_html` block each."""
     return "".join(finding_html(f) for f in findings)
 
 
 def report_html(report: Report, *, transcript: bool = True) -> str:
+    """The whole report as one self-contained HTML block (CSS included): the target, a table of the
+    steps, each step's facts, tables and findings, and the transcript in a closed block.
+
+    What `Report.to_html()` and the exported report show; the notebook layout that
+    puts problems first is `render.report_view.ReportView`.
+    """
     target = report.target_dict()
     steps = step_views(report)
     out = [CSS, f'<div class="{ROOT_CLASSES}">']

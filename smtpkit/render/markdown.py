@@ -25,6 +25,7 @@ def _md_escape(value: Any) -> str:
 
 
 def markdown_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
+    """Rows as a Markdown table; every cell escaped and kept on one line."""
     out = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for r in rows:
         out.append("| " + " | ".join(_md_escape(r.get(c, "")) for c in columns) + " |")
@@ -32,6 +33,7 @@ def markdown_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) ->
 
 
 def report_markdown(report: Report) -> str:
+    """The report for a ticket or a chat: the verdict, a table of the steps, then every finding."""
     out = [f"## {_md_escape(redact(str(report.title)))}: verdict **{report.verdict.upper()}**", ""]
     out.append(
         markdown_table(

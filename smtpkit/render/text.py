@@ -6,14 +6,14 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from smtpkit.model import Status
-from smtpkit.render.cells import cell, step_views
+from smtpkit.render.cells import cell, columns_of, step_views
 from smtpkit.render.json import UNSAFE_TABLE
 from smtpkit.secrets import redact
 
 if TYPE_CHECKING:
-    from smtpkit.model import Report
+    from smtpkit.model import Finding, Report
 
-__all__ = ["STATUS_SYMBOL", "report_text", "terminal_safe", "terminal_width", "text_table", "wrap"]
+__all__ = ["STATUS_SYMBOL", "findings_text", "report_text", "terminal_safe", "terminal_width", "text_table", "wrap"]
 
 STATUS_SYMBOL = {"pass": "✔", "warn": "⚠", "fail": "✘", "skip": "–", "info": "ℹ"}
 
@@ -98,6 +98,8 @@ def terminal_width(fallback: int = 100) -> int:
 
 
 def wrap(text: str, indent: str, width: int, subsequent: str | None = None) -> str:
+    """Each paragraph of `text` filled to `width`, the first line indented by `indent`, the rest by
+    `subsequent` (default: the same); an empty paragraph stays an (indented) empty line."""
     import textwrap
 
     later = indent if subsequent is None else subsequent
@@ -105,6 +107,30 @@ def wrap(text: str, indent: str, width: int, subsequent: str | None = None) -> s
         textwrap.fill(par, width=width, initial_indent=indent, subsequent_indent=later, drop_whitespace=True) or indent
         for par in text.splitlines() or [""]
     )
+
+
+def findings_text(findings: Sequence[Finding], width: int = 100) -> str:
+    """Findings for a terminal, one block each: severity, code, step and title, then why, the fix,
+    the evidence and the reference, indented and wrapped to `width`; blocks apart by a blank line.
+
+    The one text layout of findings: the report's text view and the notebook
+    panels that compare scenarios both use it.
+    """
+    return terminal_safe(_findings_text(findings, width))
+
+
+def _findings_text(findings: Sequence[Finding], width: int) -> str:
+    blocks = []
+    for f in findings:
+        out = [wrap(f"[{f.severity.value.upper()}] {f.code} ({f.step}): {f.title}", "", width, "    ")]
+        out.append(wrap("Why: " + f.explanation, "    ", width))
+        out.append(wrap("Fix: " + f.fix, "    ", width))
+        if f.evidence:
+            out.append(wrap("Evidence: " + f.evidence, "    ", width))
+        if f.reference:
+            out.append(wrap("Reference: " + f.reference, "    ", width))
+        blocks.append("\n".join(out))
+    return "\n\n".join(blocks)
 
 
 def report_text(report: Report, *, transcript: bool = False, width: int = 100, tables: bool | None = True) -> str:
@@ -152,7 +178,7 @@ def _report_text(report: Report, *, transcript: bool, width: int, tables: bool |
             if tables is False or (tables is None and s.status not in (Status.FAIL, Status.WARN)):
                 hidden.append(f"{step_name}: {name}")
                 continue
-            columns = list(dict.fromkeys(str(k) for r in rows for k in r))
+            columns = columns_of(rows)
             out += ["", f"{step_name}: {name}", text_table(rows, columns, max_width=40, total_width=width)]
     if hidden:
         out += [
@@ -161,15 +187,7 @@ def _report_text(report: Report, *, transcript: bool, width: int, tables: bool |
         ]
     findings = report.findings
     if findings:
-        out += ["", "Findings:"]
-        for f in findings:
-            out.append("\n" + wrap(f"[{f.severity.value.upper()}] {f.code} ({f.step}): {f.title}", "", width, "    "))
-            out.append(wrap("Why: " + f.explanation, "    ", width))
-            out.append(wrap("Fix: " + f.fix, "    ", width))
-            if f.evidence:
-                out.append(wrap("Evidence: " + f.evidence, "    ", width))
-            if f.reference:
-                out.append(wrap("Reference: " + f.reference, "    ", width))
+        out += ["", "Findings:", "", _findings_text(findings, width)]
     if transcript:
         lines = report.transcript_lines()
         out += ["", f"Transcript ({len(lines)} lines, credentials redacted):"]

@@ -8,6 +8,8 @@
   (empty for our exports).
 * `clear_notebook(nb)` / `is_clean(nb)`: the committed form of a notebook.
 * `scorecard(server_report, domain_report)`: the best-practices scorecard.
+* `summarize(server_report, domain_report)`: the report's summary (verdict, what to
+  fix first, the score); `read_summary(path)` reads one a report run wrote.
 """
 
 from smtpkit.reporting.execute import CellError, NotebookRun, execute_notebook, kernel_environment
@@ -22,16 +24,19 @@ from smtpkit.reporting.parameters import (
 )
 from smtpkit.reporting.scorecard import Practice, Scorecard, scorecard
 from smtpkit.reporting.scrub import clear_notebook, is_clean, redact_notebook, strip_widget_state
+from smtpkit.reporting.summary import Failure, Summary, read_summary, summarize
 
 __all__ = [
     "INJECTED_TAG",
     "NOTEBOOKS",
     "PARAMETERS_TAG",
     "CellError",
+    "Failure",
     "NotebookRun",
     "ParameterError",
     "Practice",
     "Scorecard",
+    "Summary",
     "clear_notebook",
     "declared_parameters",
     "execute_notebook",
@@ -43,8 +48,10 @@ __all__ = [
     "notebook_path",
     "notebook_to_html",
     "notebooks_dir",
+    "read_summary",
     "redact_notebook",
     "scorecard",
     "strip_widget_state",
+    "summarize",
     "write_html",
 ]

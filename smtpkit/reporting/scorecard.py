@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 from smtpkit.model import Report, Severity, Step, worst_severity
-from smtpkit.render.html import CSS as _CSS
-from smtpkit.render.html import ROOT_CLASSES, html_table
-from smtpkit.render.text import text_table
+from smtpkit.render import Viewable
+from smtpkit.render.html import CSS, ROOT_CLASSES, html_table
+from smtpkit.render.text import terminal_safe, text_table
 
 
 @dataclass(frozen=True)
@@ -34,7 +33,9 @@ class Practice:
 
 
 @dataclass
-class Scorecard:
+class Scorecard(Viewable):
+    """The practices, one row each, and how many are in place."""
+
     rows: list[Practice] = field(default_factory=list)
 
     @property
@@ -50,19 +51,14 @@ class Scorecard:
             [r.to_row() for r in self.rows], columns=["practice", "status", "evidence", "why it matters"]
         )
 
-    def _repr_html_(self) -> str:
+    def to_html(self) -> str:
         table = html_table([r.to_row() for r in self.rows])
-        return f'{_CSS}<div class="{ROOT_CLASSES}"><p><strong>Best practices: {self.score}</strong></p>{table}</div>'
+        return f'{CSS}<div class="{ROOT_CLASSES}"><p><strong>Best practices: {self.score}</strong></p>{table}</div>'
 
     def to_text(self) -> str:
         rows = [{**r.to_row(), "status": r.status.upper()} for r in self.rows]
-        return f"Best practices: {self.score}\n" + text_table(rows, ["practice", "status", "evidence"], max_width=70)
-
-    def __repr__(self) -> str:
-        return self.to_text()
-
-    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
-        p.text(self.to_text())
+        table = text_table(rows, ["practice", "status", "evidence"], max_width=70)
+        return terminal_safe(f"Best practices: {self.score}\n{table}")
 
 
 def _step(report: Report | None, name: str) -> Step | None:

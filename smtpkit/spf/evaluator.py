@@ -19,12 +19,16 @@ import enum
 import ipaddress
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from smtpkit.net.dns import DnsAnswer, Resolver, reverse_name
+from smtpkit.render import Viewable
 from smtpkit.spf.macros import MacroContext, MacroSyntaxError, expand, expand_domain
 from smtpkit.spf.parser import Record, Term, parse_record, select_records
 from smtpkit.spf.trace import DnsQuery, TermTrace, TraceNode
+
+if TYPE_CHECKING:
+    from smtpkit.render.panel import Panel
 
 MAX_LOOKUPS = 10
 MAX_VOID_LOOKUPS = 2
@@ -72,6 +76,17 @@ RESULT_MEANING = {
     ),
 }
 
+# A result as a status word: what a receiver does with the mail (softfail and neutral are a risk, not a refusal).
+RESULT_STATUS = {
+    Result.PASS: "pass",
+    Result.FAIL: "fail",
+    Result.SOFTFAIL: "warn",
+    Result.NEUTRAL: "warn",
+    Result.NONE: "warn",
+    Result.PERMERROR: "fail",
+    Result.TEMPERROR: "fail",
+}
+
 _QUALIFIER_RESULT = {"+": Result.PASS, "-": Result.FAIL, "~": Result.SOFTFAIL, "?": Result.NEUTRAL}
 
 _TEMP_STATUSES = ("timeout", "servfail", "refused", "error")
@@ -99,7 +114,7 @@ class _Outcome:
 
 
 @dataclass
-class SpfResult:
+class SpfResult(Viewable):
     """The outcome of check_host() with its trace.
 
     `mechanism` is the term of the checked domain's own record that decided
@@ -164,8 +179,28 @@ class SpfResult:
             "rows": self.to_rows(),
         }
 
-    def __str__(self) -> str:
-        return f"{self.result.value}: {self.explanation}"
+    def panel(self) -> Panel:
+        """The result, what it means, the deciding term and the lookups, then the trace (its two views)."""
+        from smtpkit.render.panel import Panel
+
+        facts = {
+            "result": self.result.value,
+            "what it means": self.explanation,
+            "deciding term": self.mechanism or "(none)",
+            "DNS lookups": f"{self.lookups} of {MAX_LOOKUPS} (void: {self.void_lookups} of {MAX_VOID_LOOKUPS})",
+            "record": self.record or "(none)",
+        }
+        return Panel(
+            f"SPF for {self.ip} sending as {self.domain}",
+            [("Result", facts), ("Trace (each include indented)", self.to_rows())],
+            status=RESULT_STATUS.get(self.result, "fail"),
+        )
+
+    def to_html(self) -> str:
+        return self.panel().to_html()
+
+    def to_text(self) -> str:
+        return self.panel().to_text()
 
 
 def parse_ip(ip: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:

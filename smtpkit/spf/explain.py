@@ -10,10 +10,14 @@ strictly fail everyone else", and names the provider behind common includes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from smtpkit.render import Viewable
 from smtpkit.spf.macros import LETTER_MEANING, Macro, MacroSyntaxError, tokenize
 from smtpkit.spf.parser import Term, parse_record
+
+if TYPE_CHECKING:
+    from smtpkit.render.panel import Panel
 
 # Includes people meet every day, and who is behind them. Suffix matches count
 # too (u123.wl.sendgrid.net is SendGrid), so keys are registrable names.
@@ -110,7 +114,7 @@ class TermReading:
 
 
 @dataclass
-class Reading:
+class Reading(Viewable):
     """The plain-language reading: one row per term and a summary sentence."""
 
     record: str
@@ -127,8 +131,21 @@ class Reading:
 
         return pd.DataFrame(self.to_rows(), columns=["term", "qualifier", "reading", "lookups", "provider", "note"])
 
-    def __str__(self) -> str:
-        return self.summary
+    def panel(self) -> Panel:
+        """The summary sentence, the term-by-term table and any problems (its two views)."""
+        from smtpkit.render.panel import Panel
+
+        panel = Panel("This SPF record in plain words", [("Summary", self.summary), ("Term by term", self.to_rows())])
+        if self.errors:
+            panel.status = "fail"
+            panel.add("Problems", "\n\n".join(self.errors))
+        return panel
+
+    def to_html(self) -> str:
+        return self.panel().to_html()
+
+    def to_text(self) -> str:
+        return self.panel().to_text()
 
 
 def _macro_note(spec: str | None) -> str:

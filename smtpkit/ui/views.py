@@ -11,43 +11,20 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from smtpkit.model import Report, Severity
-from smtpkit.render.html import esc
-from smtpkit.ui.display import Html, Panel, Table, findings_block, table_html, text_of
+from smtpkit.model import Finding, Report, Severity, verdict_of
+from smtpkit.render import Viewable
+from smtpkit.render.html import CSS, PANEL_CSS, PANEL_ROOT_CLASSES, badge, esc, findings_html, html_table
+from smtpkit.render.panel import Html, Panel, Table, text_of
+from smtpkit.render.text import findings_text, terminal_safe
+from smtpkit.reporting.summary import Summary, summarize
 from smtpkit.ui.lab import lab_domain_settings, lab_server_settings
 
 
 def lab_overview(lab: Any) -> Panel:
     """The running lab: where it is, the login, and every scenario with the finding it should produce."""
-    facts = {
-        "started by": lab.origin,
-        "user": lab.user,
-        "password": "set (a Secret: it never appears in output)",
-        "DNS server": lab.nameserver if lab.dns is not None else "not running",
-        "healthy domain": lab.domain,
-        "CA file (trust it to verify lab certificates)": lab.ca_file,
-    }
-    # four columns, so the description has room to be read next to unbreakable names
-    rows = [
-        {
-            "scenario": r["name"],
-            "address (security)": f"{r['host']}:{r['port']} ({r['security']})",
-            "expected finding": r["expected finding"] or f"none ({r['shows']})",
-            "what it demonstrates": r["what it demonstrates"],
-        }
-        for r in lab.rows()
-    ]
-    panel = Panel(
-        "The practice lab is running",
-        [("Where", facts), ("SMTP scenarios", Table(rows, transpose=False))],
-        status="pass",
-    )
-    if lab.dns is not None:
-        zones = [z for z in lab.dns.zones if not z.endswith(".arpa")]
-        panel.add("Domains its DNS server answers for", ", ".join(zones))
-    if lab.skipped:
-        panel.add("Not available on this machine", [{"scenario": k, "why": v} for k, v in lab.skipped.items()])
-    return panel
+    from smtpkit.lab.overview import overview
+
+    return overview(lab)
 
 
 def presets_table(keys: Iterable[str] | None = None) -> Panel:
@@ -84,8 +61,11 @@ def presets_table(keys: Iterable[str] | None = None) -> Panel:
     )
 
 
-def _main_findings(report: Report) -> list[Any]:
+def _main_findings(report: Report) -> list[Finding]:
     return [f for f in report.findings if f.severity is not Severity.INFO]
+
+
+NO_PROBLEM = "No problem found: this server works with these settings."
 
 
 def compare_scenarios(
@@ -129,8 +109,8 @@ def compare_scenarios(
             }
         )
         lead = f'<p class="smtpkit-lesson">{esc(ep.description)}</p>'
-        block = findings_block(main) if main else "<p>No problem found: this server works with these settings.</p>"
-        details.append((name, Html(lead + block, f"{ep.description}\n{_findings_text(main)}")))
+        block = findings_html(main) if main else f"<p>{NO_PROBLEM}</p>"
+        details.append((name, Html(lead + block, f"{ep.description}\n{findings_text(main) or NO_PROBLEM}")))
     panel = Panel(title, [("Summary", Table(rows))])
     for heading, body in details:
         panel.add(heading, body)
@@ -138,17 +118,6 @@ def compare_scenarios(
         why = {n: lab.skipped.get(n, "not part of this lab") for n in missing}
         panel.add("Not available in this lab", [{"scenario": k, "why": v} for k, v in why.items()])
     return panel
-
-
-def _findings_text(findings: Sequence[Any]) -> str:
-    if not findings:
-        return "No problem found: this server works with these settings."
-    out = []
-    for f in findings:
-        out.append(f"[{f.severity.value.upper()}] {f.code}: {f.title}\n  Why: {f.explanation}\n  Fix: {f.fix}")
-        if f.evidence:
-            out.append(f"  Evidence: {f.evidence}")
-    return "\n".join(out)
 
 
 def compare_domains(lab: Any, domains: Sequence[str], *, ip: str = "127.0.0.1", timeout: float = 3.0) -> Panel:
@@ -172,7 +141,8 @@ def compare_domains(lab: Any, domains: Sequence[str], *, ip: str = "127.0.0.1", 
                 "findings": ", ".join(f.code for f in main) or "none",
             }
         )
-        details.append((domain, Html(findings_block(main) or "<p>No problem found.</p>", _findings_text(main))))
+        text = findings_text(main) or NO_PROBLEM
+        details.append((domain, Html(findings_html(main) or "<p>No problem found.</p>", text)))
     panel = Panel(
         "Lab domains side by side", [("Summary", Table(rows, status_columns=("status", *step_names), transpose=False))]
     )
@@ -226,7 +196,7 @@ def port_matrix(
 _USE_AS_STATUS = {"implicit TLS": "pass", "STARTTLS": "pass", "plain (unsafe)": "warn", "-": "fail"}
 
 
-class PortMatrixView:
+class PortMatrixView(Viewable):
     """The port matrix laid out for a notebook: the recommendation first, one readable row per port.
 
     The engine's matrix has thirteen columns (every probe of both modes) and
@@ -279,14 +249,10 @@ class PortMatrixView:
             rows.append(out)
         return rows
 
-    def _repr_html_(self) -> str:
-        from smtpkit.render.html import CSS as _CSS
-        from smtpkit.render.html import badge
-        from smtpkit.ui.display import _PANEL_CSS, ROOT_CLASSES
-
+    def to_html(self) -> str:
         m = self.matrix
         rec = m.recommendation
-        out = [_CSS, _PANEL_CSS, f'<div class="{ROOT_CLASSES}">']
+        out = [CSS, PANEL_CSS, f'<div class="{PANEL_ROOT_CLASSES}">']
         out.append(f"<h3>{badge(self.status)} Ports of {esc(m.host)}</h3>")
         where = ", ".join(m.addresses) or "the name did not resolve"
         out.append(
@@ -300,10 +266,10 @@ class PortMatrixView:
             f"{esc(rec.get('reason', ''))}</div>"
         )
         if m.results:
-            out.append(table_html(self.compact_rows(), transpose=False))
+            out.append(html_table(self.compact_rows(), transpose=False))
             out.append(
                 "<details><summary>Every probe (both modes on every port)</summary>"
-                + table_html([{k.replace("_", " "): v for k, v in row.items()} for row in m.rows()], transpose=False)
+                + html_table([{k.replace("_", " "): v for k, v in row.items()} for row in m.rows()], transpose=False)
                 + "</details>"
             )
         out.append("</div>")
@@ -321,13 +287,7 @@ class PortMatrixView:
         ]
         if rows:
             lines += ["", text_of(rows)]
-        return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return self.to_text()
-
-    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
-        p.text(self.to_text())
+        return terminal_safe("\n".join(lines))
 
 
 def _resolver(lab: Any, nameserver: str | None = None, timeout: float = 2.0) -> Any:
@@ -349,27 +309,13 @@ def spf_trace(
     nameserver: str | None = None,
 ) -> Panel:
     """SPF evaluated for one IP, step by step (every include and lookup), with the record read in plain words."""
-    import smtpkit
+    from smtpkit.spf import check_host, explain_record
 
     domain = domain or lab.domain
-    result = smtpkit.spf.check_host(ip, domain, sender or f"postmaster@{domain}", resolver=_resolver(lab, nameserver))
-    facts = {
-        "result": result.result.value,
-        "what it means": result.explanation,
-        "deciding term": result.mechanism or "(none)",
-        "DNS lookups": f"{result.lookups} of 10 (void: {result.void_lookups} of 2)",
-        "record": result.record or "(none)",
-    }
-    status = {"pass": "pass", "fail": "fail", "softfail": "warn", "neutral": "warn", "none": "warn"}.get(
-        result.result.value, "fail"
-    )
-    panel = Panel(
-        f"SPF for {ip} sending as {domain}",
-        [("Result", facts), ("Trace (each include indented)", result.to_rows())],
-        status=status,
-    )
+    result = check_host(ip, domain, sender or f"postmaster@{domain}", resolver=_resolver(lab, nameserver))
+    panel = result.panel()
     if result.record:
-        reading = smtpkit.spf.explain_record(result.record, domain)
+        reading = explain_record(result.record, domain)
         panel.add("The record in plain words", reading.summary)
         panel.add("Term by term", reading.to_rows())
     return panel
@@ -377,14 +323,9 @@ def spf_trace(
 
 def spf_reading(record: str, domain: str | None = None) -> Panel:
     """Any SPF record (pasted, not looked up) read back in plain words, with what is wrong in it."""
-    import smtpkit
+    from smtpkit.spf import explain_record
 
-    reading = smtpkit.spf.explain_record(record, domain)
-    panel = Panel("This SPF record in plain words", [("Summary", reading.summary), ("Term by term", reading.to_rows())])
-    if reading.errors:
-        panel.status = "fail"
-        panel.add("Problems", "\n\n".join(reading.errors))
-    return panel
+    return explain_record(record, domain).panel()
 
 
 def lab_signed_sample() -> bytes:
@@ -496,64 +437,18 @@ class MailReport:
 
     @property
     def verdict(self) -> str:
-        from smtpkit.model import verdict_of
-
         return verdict_of(f for r in self.reports for f in r.findings)
 
     @property
-    def summary(self) -> Panel:
-        parts: list[tuple[str, Any]] = []
-        checked = []
+    def summary(self) -> Summary:
+        """The report's first section (`smtpkit.reporting.summary`): verdict, steps, what to fix first."""
+        server_target = domain_target = ""
         if self.server is not None:
             s = self.server_settings
-            checked.append(
-                {
-                    "what": "mail server",
-                    "target": f"{s.host}:{s.port or 'default port'} ({s.security})",
-                    "status": self.server.verdict,
-                }
-            )
+            server_target = f"{s.host}:{s.port or 'default port'} ({s.security})"
         if self.domain is not None:
-            checked.append(
-                {"what": "sending domain", "target": self.domain_settings.domain, "status": self.domain.verdict}
-            )
-        parts.append(("What was checked", checked))
-        steps = []
-        for kind, r in (("server", self.server), ("domain", self.domain)):
-            if r is None:
-                continue
-            for st in r.steps:
-                steps.append(
-                    {
-                        "part": kind,
-                        "step": st.name,
-                        "status": st.status.value,
-                        "summary": st.summary,
-                        "problems": ", ".join(f.code for f in st.findings if f.severity is not Severity.INFO),
-                    }
-                )
-        parts.append(("Every step", steps))
-        first = [f for r in self.reports for f in r.findings if f.severity is Severity.FAIL]
-        if first:
-            rows = [{"finding": f.code, "problem": f.title, "fix": f.fix} for f in first]
-            parts.append(("Fix these first", rows))
-        else:
-            parts.append(
-                ("Fix these first", "Nothing is broken: see the warnings and the scorecard below for what to improve.")
-            )
-        parts.append(("Best practices", self.scorecard.score))
-        data = {
-            "verdict": self.verdict,
-            "failures": [[f.code, f.title] for f in first],
-            "score": self.scorecard.score,
-        }
-        return Panel(
-            "Mail delivery report",
-            parts,
-            status=self.verdict,
-            data=data,
-            note="Passwords are never part of this report. Each step below says what happened, why, and how to fix it.",
-        )
+            domain_target = self.domain_settings.domain
+        return summarize(self.server, self.domain, server_target=server_target, domain_target=domain_target)
 
 
 def run_report(
@@ -574,8 +469,12 @@ def run_report(
     nameserver: str | None = None,
     ip: str | None = None,
     scenario: str = "submission",
+    summary_path: str | None = None,
 ) -> MailReport:
-    """Diagnose one server and check one domain with the notebook's parameters (the lab when `host` is None)."""
+    """Diagnose one server and check one domain with the notebook's parameters (the lab when `host` is None).
+
+    With `summary_path` (what `smtpkit report` passes), the summary is also written there as JSON.
+    """
     import smtpkit
     from smtpkit.ui.settings import DomainSettings, ServerSettings, password_from_env
 
@@ -626,4 +525,7 @@ def run_report(
     domain_report = (
         smtpkit.check_domain(**domain_settings.check_domain_kwargs()) if domain_settings is not None else None
     )
-    return MailReport(server, domain_report, server_settings, domain_settings)
+    full = MailReport(server, domain_report, server_settings, domain_settings)
+    if summary_path:
+        full.summary.write(summary_path)
+    return full

@@ -11,9 +11,9 @@ import re
 
 from smtpkit.knowledge.catalogue import finding
 from smtpkit.model import Report, Status, Step
-from smtpkit.render.html import split_explanation
+from smtpkit.render.html import finding_html, html_table, split_explanation
+from smtpkit.render.panel import Table
 from smtpkit.ui import Panel, ReportView, compare_scenarios, lab_overview, port_matrix, presets_table
-from smtpkit.ui.display import Table, finding_block, table_html
 
 
 def _columns(html: str) -> int:
@@ -24,15 +24,15 @@ def _columns(html: str) -> int:
 
 def test_a_few_rows_with_many_columns_are_turned_on_their_side():
     chain = [{"#": i, **{f"field{k}": f"v{i}{k}" for k in range(10)}} for i in range(2)]
-    html = table_html(chain)
+    html = html_table(chain)
     assert _columns(html) == 3  # an empty corner, then one column per certificate
     assert "<th>field9</th>" in html and "<th># 1</th>" in html
-    many = table_html(chain * 3)  # six rows stay rows
+    many = html_table(chain * 3)  # six rows stay rows
     assert _columns(many) == 11
 
 
 def test_long_tokens_wrap_and_tables_scroll_instead_of_being_cut():
-    html = table_html([{"name": "k._domainkey.example.com", "value": "p=" + "A" * 300}])
+    html = html_table([{"name": "k._domainkey.example.com", "value": "p=" + "A" * 300}])
     assert 'class="smtpkit-long"' in html and html.count("smtpkit-long") == 1
     assert html.startswith('<div class="smtpkit-scroll">')
 
@@ -65,7 +65,7 @@ def test_a_finding_shows_the_fix_before_the_decoded_reply_codes_and_commands_as_
     )
     why, decoded = split_explanation(f.explanation)
     assert decoded.startswith("Reply 535") and "Reply 535" not in why
-    html = finding_block(f)
+    html = finding_html(f)
     assert html.index("Fix:") < html.index("The reply codes, decoded:")
     assert "<code>Set-CASMailbox -Identity me@contoso.example -SmtpClientAuthenticationDisabled $false</code>" in html
     assert '<a href="https://aka.ms/smtp_auth_disabled"' in html
@@ -74,7 +74,7 @@ def test_a_finding_shows_the_fix_before_the_decoded_reply_codes_and_commands_as_
 def test_a_reference_with_words_links_only_the_urls():
     f = finding("auth.bad_credentials", "535", reply="535", username="u")
     object.__setattr__(f, "reference", "https://example.test/a (seen in PHPMailer); javascript:alert(1)")
-    html = finding_block(f)
+    html = finding_html(f)
     assert '<a href="https://example.test/a"' in html and "(seen in PHPMailer)" in html
     assert 'href="javascript' not in html
 

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from smtpkit.model import Report, Status, Step
+from smtpkit.render.panel import html_of, text_of
 from smtpkit.reporting.scorecard import scorecard
 from smtpkit.ui import (
     Panel,
@@ -26,7 +27,6 @@ from smtpkit.ui import (
     spf_trace,
     verify_eml,
 )
-from smtpkit.ui.display import html_of, text_of
 
 HOSTILE = "<script>alert(1)</script>"
 
@@ -149,8 +149,8 @@ def test_run_report_on_the_lab(lab):
     full = run_report(lab, scenario="expired_cert", timeout=5)
     assert full.verdict == "fail"
     summary = full.summary
-    assert summary.data["verdict"] == "fail"
-    assert ["tls.cert.expired"] == [code for code, _title in summary.data["failures"] if code.startswith("tls")]
+    assert summary.verdict == "fail"
+    assert ["tls.cert.expired"] == [f.code for f in summary.failures if f.code.startswith("tls")]
     assert "Fix these first" in summary.to_text()
     assert full.domain_view.verdict == "pass"
     rows = {r.practice: r.status for r in full.scorecard.rows}

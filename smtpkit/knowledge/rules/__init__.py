@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from smtpkit.knowledge.catalogue import _Params, catalogue, spec
+from smtpkit.knowledge.catalogue import TemplateParams, catalogue, spec
 from smtpkit.knowledge.enhanced import explain_enhanced
 from smtpkit.knowledge.presets import GENERIC_PRESETS, preset, preset_keys, provider_for_host
 from smtpkit.knowledge.replies import explain_reply, format_reply, is_expected, parse_reply_text, split_enhanced
@@ -381,7 +381,7 @@ def classify_wire(stage: str, raw: str, provider: str | None = None, **context: 
 
 def _params(
     stage: str, code: int, text: str, provider: str | None, context: Mapping[str, Any], groups: Mapping[str, str]
-) -> _Params:
+) -> TemplateParams:
     enhanced, message = split_enhanced(text)
     one_line = re.sub(r"\s+", " ", f"{code} {enhanced or ''} {message}").strip()
     if len(one_line) > 160:
@@ -433,7 +433,7 @@ def _params(
     if "region" in groups:
         values["region"] = groups["region"].lower()
     values.update(code=code, enhanced=enhanced or "none", reply=one_line, stage=stage)
-    return _Params({k: "" if v is None else v for k, v in values.items()})
+    return TemplateParams({k: "" if v is None else v for k, v in values.items()})
 
 
 def _meaning(code: int, text: str, provider: str | None) -> str:

@@ -1,0 +1,92 @@
+"""A `Report` laid out for reading in a notebook: the verdict, the steps, the problems, then details on demand."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from smtpkit.model import Report, Severity
+from smtpkit.render import Viewable
+from smtpkit.render.html import (
+    CSS,
+    PANEL_CSS,
+    PANEL_ROOT_CLASSES,
+    badge,
+    details_table,
+    esc,
+    findings_html,
+    html_table,
+    transcript_html,
+)
+from smtpkit.render.text import terminal_safe
+from smtpkit.secrets import redact
+
+__all__ = ["ReportView"]
+
+
+@dataclass
+class ReportView(Viewable):
+    """A report for a stressed reader: which step failed and the fix first, every fact one click away.
+
+    The full report (`Report.to_html`) is long: every step's facts and tables.
+    Here step details sit in ``<details>`` blocks (they open without JavaScript,
+    in an export too), and the steps named in `focus` are open from the start.
+    The text view is the report's own (`Report.to_text`).
+    """
+
+    report: Report
+    focus: tuple[str, ...] = ()
+    title: str | None = None
+
+    @property
+    def verdict(self) -> str:
+        return self.report.verdict
+
+    def to_html(self) -> str:
+        r = self.report
+        out = [CSS, PANEL_CSS, f'<div class="{PANEL_ROOT_CLASSES}">']
+        out.append(f"<h3>{badge(r.verdict)} {esc(self.title or r.title)}</h3>")
+        target = r.target_dict()
+        if target:
+            out.append(details_table({k: v for k, v in target.items() if v not in (None, "", [], ())}))
+        # the findings column lists problems only: an informational code next to a PASS reads like one
+        out.append(
+            html_table(
+                [
+                    {
+                        "step": s.name,
+                        "status": s.status.value,
+                        "summary": s.summary,
+                        "problems": ", ".join(f.code for f in s.findings if f.severity is not Severity.INFO),
+                        "ms": round(float(s.elapsed_ms), 1),
+                    }
+                    for s in r.steps
+                ]
+            )
+        )
+        problems = [f for f in r.findings if f.severity is not Severity.INFO]
+        if problems:
+            out.append("<h4>What went wrong, why, and the fix</h4>")
+            out.append(findings_html(problems))
+        else:
+            out.append("<p><strong>No problem found.</strong> Open a step below for what the server said.</p>")
+        for st in r.steps:
+            if st.status.value == "skip" and not st.details and not st.tables:
+                continue
+            is_open = " open" if st.name in self.focus else ""
+            body = [details_table(st.details)]
+            for name, rows in st.tables.items():
+                body.append(f"<div><strong>{esc(name)}</strong></div>{html_table(rows)}")
+            info = [f for f in st.findings if f.severity is Severity.INFO]
+            if info:
+                body.append(findings_html(info))
+            out.append(
+                f"<details{is_open}><summary>{badge(st.status.value)} <strong>{esc(st.name)}</strong>: "
+                f"{esc(st.summary)}</summary>{''.join(body)}</details>"
+            )
+        out.append(transcript_html(r.transcript_lines()))
+        out.append("</div>")
+        return redact("".join(out))
+
+    def to_text(self) -> str:
+        text = self.report.to_text()
+        return terminal_safe(f"{self.title}\n{text}") if self.title else text

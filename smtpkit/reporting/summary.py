@@ -1,0 +1,147 @@
+"""The summary at the top of a mail delivery report: the verdict, what was checked, what to fix first.
+
+Computed once, here, from the two reports a report run produced (one server
+diagnosis, one domain check): the notebook shows it as its first section, and
+`smtpkit report` prints it and takes its exit status from it. The notebook's
+kernel and the command line are two processes, so the kernel writes the
+summary as a small JSON file (`Summary.write`) at the path `smtpkit report`
+passed in as the notebook's ``summary_path`` parameter, and the command line
+reads it back with `read_summary`: a file of documented fields, not something
+dug out of the executed notebook's outputs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from smtpkit.model import Report, Severity, verdict_of
+from smtpkit.render import Viewable
+from smtpkit.render.json import json_text
+from smtpkit.render.panel import Panel
+from smtpkit.reporting.scorecard import scorecard
+
+__all__ = ["Failure", "Summary", "read_summary", "summarize"]
+
+#: The largest summary file `read_summary` accepts (a real one is a few kilobytes).
+MAX_SUMMARY_BYTES = 1_000_000
+
+NOTE = "Passwords are never part of this report. Each step below says what happened, why, and how to fix it."
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A finding that breaks mail: its code, its title and the fix."""
+
+    code: str
+    title: str
+    fix: str
+
+
+@dataclass
+class Summary(Viewable):
+    """What a reader needs first: the verdict, what was checked, every step, the failures, the score.
+
+    `checked` rows: what, target, status. `steps` rows: part (server or domain),
+    step, status, summary, problems (the codes of its non-informational findings).
+    `score` is the best-practices scorecard's one line ("5 of 7 practices in place").
+    """
+
+    verdict: str
+    checked: list[dict[str, str]] = field(default_factory=list)
+    steps: list[dict[str, str]] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    score: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict,
+            "checked": self.checked,
+            "steps": self.steps,
+            "failures": [{"code": f.code, "title": f.title, "fix": f.fix} for f in self.failures],
+            "score": self.score,
+        }
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> Summary:
+        return cls(
+            verdict=str(doc["verdict"]),
+            checked=[{str(k): str(v) for k, v in row.items()} for row in doc.get("checked", [])],
+            steps=[{str(k): str(v) for k, v in row.items()} for row in doc.get("steps", [])],
+            failures=[Failure(str(f["code"]), str(f["title"]), str(f["fix"])) for f in doc.get("failures", [])],
+            score=str(doc.get("score", "")),
+        )
+
+    def write(self, path: str | os.PathLike[str]) -> None:
+        """Save as JSON at `path` (what `smtpkit report` reads back with `read_summary`)."""
+        Path(path).write_text(json_text(self.to_dict()), encoding="utf-8")
+
+    def _panel(self) -> Panel:
+        parts: list[tuple[str, Any]] = [("What was checked", self.checked), ("Every step", self.steps)]
+        if self.failures:
+            rows = [{"finding": f.code, "problem": f.title, "fix": f.fix} for f in self.failures]
+            parts.append(("Fix these first", rows))
+        else:
+            parts.append(
+                ("Fix these first", "Nothing is broken: see the warnings and the scorecard below for what to improve.")
+            )
+        parts.append(("Best practices", self.score))
+        return Panel("Mail delivery report", parts, status=self.verdict, note=NOTE)
+
+    def to_html(self) -> str:
+        return self._panel().to_html()
+
+    def to_text(self) -> str:
+        return self._panel().to_text()
+
+
+def summarize(
+    server: Report | None, domain: Report | None, *, server_target: str = "", domain_target: str = ""
+) -> Summary:
+    """The summary of one server diagnosis and one domain check (either may be missing).
+
+    `server_target` and `domain_target` say what was checked in the reader's
+    words (``smtp.example.com:587 (starttls)``, ``example.com``).
+    """
+    reports = [r for r in (server, domain) if r is not None]
+    checked = []
+    if server is not None:
+        checked.append({"what": "mail server", "target": server_target, "status": server.verdict})
+    if domain is not None:
+        checked.append({"what": "sending domain", "target": domain_target, "status": domain.verdict})
+    steps = [
+        {
+            "part": kind,
+            "step": st.name,
+            "status": st.status.value,
+            "summary": st.summary,
+            "problems": ", ".join(f.code for f in st.findings if f.severity is not Severity.INFO),
+        }
+        for kind, r in (("server", server), ("domain", domain))
+        if r is not None
+        for st in r.steps
+    ]
+    failures = [Failure(f.code, f.title, f.fix) for r in reports for f in r.findings if f.severity is Severity.FAIL]
+    return Summary(
+        verdict=verdict_of(f for r in reports for f in r.findings),
+        checked=checked,
+        steps=steps,
+        failures=failures,
+        score=scorecard(server, domain).score,
+    )
+
+
+def read_summary(path: str | os.PathLike[str]) -> Summary | None:
+    """The summary a report run wrote at `path`, or None when there is none (the run did not get that far)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_SUMMARY_BYTES + 1)
+        if len(data) > MAX_SUMMARY_BYTES:
+            return None
+        doc = json.loads(data)
+        return Summary.from_dict(doc) if isinstance(doc, dict) else None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None

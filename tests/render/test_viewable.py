@@ -1,0 +1,258 @@
+"""Every result type is a `Viewable`, and both its views hold against hostile text.
+
+Three guarantees, each able to fail:
+* every `Viewable` subclass in smtpkit has a hostile instance below (a new view
+  type fails the coverage test until it is added here);
+* for each one, the HTML view escapes what a server, DNS or a file sent and the
+  text view shows control characters as escapes, and all display hooks
+  (`_repr_html_`, `_repr_mimebundle_`, `_repr_pretty_`, `str()`) agree with them;
+* no module writes its own display hook: they are derived, in `render/__init__`.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import pkgutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+import smtpkit
+from smtpkit.model import Finding, Report, Status, Step, Transcript
+from smtpkit.render import Viewable
+
+SCRIPT = "<script>alert(1)</script>"
+HOSTILE = SCRIPT + "\x1b[2J\x1b]0;owned\x07ok\rFAKE\x9b31mabc\u202edcba"
+PACKAGE = Path(smtpkit.__file__).parent
+
+
+def _report() -> Report:
+    t = Transcript()
+    t.server("220 " + HOSTILE)
+    step = Step(HOSTILE, Status.FAIL, HOSTILE, details={HOSTILE: HOSTILE}, tables={HOSTILE: [{HOSTILE: HOSTILE}]})
+    step.add(Finding("spf.syntax_error", "fail", HOSTILE, HOSTILE, HOSTILE, HOSTILE, HOSTILE, HOSTILE))
+    return Report(target={HOSTILE: HOSTILE}, steps=[step], transcript=t, title=HOSTILE)
+
+
+def _panel() -> Any:
+    from smtpkit.render.panel import Panel, Table
+
+    frame = pd.DataFrame([{HOSTILE: HOSTILE, "status": "fail"}])
+    return Panel(
+        HOSTILE,
+        [
+            (HOSTILE, HOSTILE),
+            ("rows", [{HOSTILE: HOSTILE}, {"later": HOSTILE}]),
+            ("map", {HOSTILE: HOSTILE}),
+            ("frame", frame),
+            ("table", Table([{"status": HOSTILE}])),
+            ("report", _report()),
+        ],
+        status="warn",
+        note=HOSTILE,
+    )
+
+
+def _table() -> Any:
+    from smtpkit.render.panel import Table
+
+    return Table([{HOSTILE: HOSTILE, "status": HOSTILE}, {"other": HOSTILE}])
+
+
+def _html() -> Any:
+    from smtpkit.render.panel import Html
+
+    # The markup is ours by contract (raw in HTML); the text view is what may carry a peer's words.
+    return Html("<p>ours</p>", HOSTILE)
+
+
+def _report_view() -> Any:
+    from smtpkit.render.report_view import ReportView
+
+    return ReportView(_report(), focus=(HOSTILE,), title=HOSTILE)
+
+
+def _result_view() -> Any:
+    from smtpkit.ui.display import ResultView
+
+    return ResultView(_panel())
+
+
+def _chart() -> Any:
+    from smtpkit.render.charts import Chart, new_figure
+
+    fig, ax = new_figure(3, 2)
+    ax.set_title(SCRIPT)  # matplotlib escapes it in the SVG; control characters only make font warnings
+    return Chart(fig, HOSTILE, rows=[{HOSTILE: HOSTILE}], title=HOSTILE)
+
+
+def _scorecard() -> Any:
+    from smtpkit.reporting.scorecard import Practice, Scorecard
+
+    return Scorecard([Practice(HOSTILE, "fail", HOSTILE, HOSTILE), Practice("x", HOSTILE, HOSTILE, HOSTILE)])
+
+
+def _summary() -> Any:
+    from smtpkit.reporting.summary import summarize
+
+    return summarize(_report(), _report(), server_target=HOSTILE, domain_target=HOSTILE)
+
+
+def _port_matrix() -> Any:
+    from smtpkit.checks.ports import ModeProbe, PortMatrix, PortResult
+
+    probe = ModeProbe(587, "starttls", reached="ok", greeting="220 " + HOSTILE, problem=HOSTILE, tls_error=HOSTILE)
+    result = PortResult(587, probe, ModeProbe(587, "tls", reached="refused", problem=HOSTILE))
+    rec = {"port": 587, "security": "starttls", "summary": HOSTILE, "reason": HOSTILE}
+    return PortMatrix(HOSTILE, [HOSTILE], [result], rec, 1.0, 5.0, resolution_error=HOSTILE)
+
+
+def _port_matrix_view() -> Any:
+    from smtpkit.ui.views import PortMatrixView
+
+    return PortMatrixView(_port_matrix(), {587: HOSTILE})
+
+
+def _lab_info() -> Any:
+    from smtpkit.lab.lab import DnsEndpoint, LabInfo, SmtpEndpoint
+    from smtpkit.secrets import Secret
+
+    ep = SmtpEndpoint(HOSTILE, "127.0.0.1", 25, HOSTILE, HOSTILE, HOSTILE, expect=HOSTILE)
+    return LabInfo(
+        smtp=[ep],
+        dns=DnsEndpoint("127.0.0.1", 53, (HOSTILE,)),
+        ca_file=HOSTILE,
+        user=HOSTILE,
+        password=Secret("lab-password-for-views"),
+        domain=HOSTILE,
+        origin=HOSTILE,
+        skipped={HOSTILE: HOSTILE},
+    )
+
+
+def _spf_result() -> Any:
+    from smtpkit.spf.evaluator import Result, SpfResult
+    from smtpkit.spf.trace import TraceNode
+
+    trace = TraceNode(HOSTILE, record=HOSTILE, result="fail", reason=HOSTILE)
+    return SpfResult(Result.FAIL, HOSTILE, 1, 0, trace, HOSTILE, HOSTILE, HOSTILE, HOSTILE, record=HOSTILE)
+
+
+def _spf_reading() -> Any:
+    from smtpkit.spf.explain import Reading, TermReading
+
+    return Reading(
+        HOSTILE, HOSTILE, [TermReading(HOSTILE, "mechanism", "+", HOSTILE, 1, HOSTILE, HOSTILE)], HOSTILE, [HOSTILE]
+    )
+
+
+CASES: dict[str, Callable[[], Any]] = {
+    "smtpkit.model.Report": _report,
+    "smtpkit.render.panel.Panel": _panel,
+    "smtpkit.render.panel.Table": _table,
+    "smtpkit.render.panel.Html": _html,
+    "smtpkit.render.report_view.ReportView": _report_view,
+    "smtpkit.render.charts.Chart": _chart,
+    "smtpkit.ui.display.ResultView": _result_view,
+    "smtpkit.reporting.scorecard.Scorecard": _scorecard,
+    "smtpkit.reporting.summary.Summary": _summary,
+    "smtpkit.checks.ports.PortMatrix": _port_matrix,
+    "smtpkit.ui.views.PortMatrixView": _port_matrix_view,
+    "smtpkit.lab.lab.LabInfo": _lab_info,
+    "smtpkit.spf.evaluator.SpfResult": _spf_result,
+    "smtpkit.spf.explain.Reading": _spf_reading,
+}
+RAW_MARKUP = {"smtpkit.render.panel.Html"}  # its markup is ours by contract; only its text is checked
+
+
+def _all_viewables() -> set[str]:
+    for info in pkgutil.walk_packages(smtpkit.__path__, "smtpkit."):
+        if not info.name.endswith("__main__"):
+            importlib.import_module(info.name)
+    found: set[str] = set()
+    todo = list(Viewable.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        found.add(f"{cls.__module__}.{cls.__qualname__}")
+        todo.extend(cls.__subclasses__())
+    return found
+
+
+def test_every_viewable_has_a_hostile_case() -> None:
+    missing = _all_viewables() - set(CASES)
+    assert not missing, f"add a hostile instance of {sorted(missing)} to CASES"
+
+
+def _control_characters(text: str) -> list[str]:
+    return sorted(
+        {hex(ord(c)) for c in text if (ord(c) < 0x20 and c not in "\n\t") or 0x7F <= ord(c) < 0xA0 or c == "\u202e"}
+    )
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_both_views_neutralise_hostile_text(name: str) -> None:
+    obj = CASES[name]()
+    html, text = obj.to_html(), obj.to_text()
+    if name not in RAW_MARKUP:
+        assert "<script" not in html, name
+        assert "&lt;script&gt;" in html, f"{name}: the hostile text should be shown, escaped"
+    assert not _control_characters(text), f"{name}: the text view lets control characters through"
+    assert "x1b" in text, f"{name}: the text view should show the escape sequence, not drop it"
+    # every hook derives from the two views
+    assert obj._repr_html_() == html and str(obj) == text
+    assert obj._repr_mimebundle_() == {"text/html": html, "text/plain": text}
+    printed: list[str] = []
+
+    class Printer:
+        def text(self, value: str) -> None:
+            printed.append(value)
+
+    obj._repr_pretty_(Printer(), False)
+    assert printed == [text]
+
+
+def test_text_and_html_tables_take_every_key_as_a_column() -> None:
+    from smtpkit.render.panel import html_of, text_of
+
+    rows = [{"a": 1}, {"a": 2, "b": "only later"}]
+    assert "only later" in text_of(rows) and "only later" in html_of(rows)
+    assert "B" in text_of(rows).splitlines()[0]
+
+
+# -- no hand-written display hooks ------------------------------------------------------------
+
+HOOKS = {"_repr_html_", "_repr_mimebundle_", "_repr_pretty_"}
+# Value types whose str() is their value's own spelling (used in f-strings and messages), not a view.
+VALUE_STR = {
+    "model.py": {"Status", "Severity"},  # the enum's value, "pass"
+    "spf/evaluator.py": {"Result"},  # the RFC 7208 result, "softfail"
+    "secrets.py": {"Secret"},  # the redaction guarantee: str() never reveals the secret
+    "net/smtp.py": {"Reply"},  # "250 ok", as the server sent it
+    "net/dns.py": {"Nameserver"},  # "host:port"
+    "knowledge/presets.py": {"PortMode"},  # "587 (STARTTLS)"
+    "lab/zoneset.py": {"Record"},  # a zone line, in ZoneError messages
+    "reporting/execute.py": {"CellError"},  # the error message of a failed cell
+}
+
+
+def test_no_module_writes_its_own_display_hooks() -> None:
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE).as_posix()
+        if rel == "render/__init__.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.ClassDef):
+                continue
+            for item in node.body:
+                if not isinstance(item, ast.FunctionDef):
+                    continue
+                if item.name in HOOKS:
+                    found.append(f"{rel}: {node.name}.{item.name}")
+                if item.name == "__str__" and node.name not in VALUE_STR.get(rel, set()):
+                    found.append(f"{rel}: {node.name}.__str__ (a view: define to_text() and use Viewable)")
+    assert not found, found

@@ -1,0 +1,56 @@
+"""The report summary: computed from the two reports, written by the kernel, read back by `smtpkit report`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from smtpkit.knowledge.catalogue import finding
+from smtpkit.model import Report, Status, Step
+from smtpkit.reporting.summary import MAX_SUMMARY_BYTES, read_summary, summarize
+
+
+def _server() -> Report:
+    tls = Step("tls", Status.PASS, "TLS 1.3")
+    tls.add(
+        finding(
+            "tls.cert.expired", "notAfter 2020-01-01", subject="mail.example.com", not_after="2020-01-01", days_ago="3"
+        )
+    )
+    return Report(target={"host": "mail.example.com"}, steps=[Step("connect", Status.PASS, "ok"), tls])
+
+
+def _domain() -> Report:
+    spf = Step("spf", Status.PASS, "found", details={"record": "v=spf1 mx -all"})
+    return Report(target={"domain": "example.com"}, steps=[spf])
+
+
+def test_summary_names_the_verdict_every_step_and_the_failures_first() -> None:
+    s = summarize(_server(), _domain(), server_target="mail.example.com:587 (starttls)", domain_target="example.com")
+    assert s.verdict == "fail"
+    assert [f.code for f in s.failures] == ["tls.cert.expired"]
+    assert [(r["part"], r["step"]) for r in s.steps] == [("server", "connect"), ("server", "tls"), ("domain", "spf")]
+    assert s.checked[0] == {"what": "mail server", "target": "mail.example.com:587 (starttls)", "status": "fail"}
+    assert s.score.endswith("practices in place")
+    text = s.to_text()
+    assert "Fix these first" in text and "tls.cert.expired" in text and "FAIL" in text.splitlines()[0]
+
+
+def test_summary_without_a_domain_or_failures() -> None:
+    s = summarize(Report(target={}, steps=[Step("connect", Status.PASS, "ok")]), None)
+    assert s.verdict == "pass" and not s.failures and [r["what"] for r in s.checked] == ["mail server"]
+    assert "Nothing is broken" in s.to_text()
+
+
+def test_written_summary_reads_back_the_same(tmp_path: Path) -> None:
+    s = summarize(_server(), _domain(), server_target="m", domain_target="d")
+    path = tmp_path / "summary.json"
+    s.write(path)
+    assert read_summary(path) == s
+
+
+def test_a_missing_or_broken_summary_reads_as_none(tmp_path: Path) -> None:
+    assert read_summary(tmp_path / "absent.json") is None
+    for content in (b"{not json", b"[1, 2]", b'{"no": "verdict"}', b" " * (MAX_SUMMARY_BYTES + 1)):
+        bad = tmp_path / "bad.json"
+        bad.write_bytes(content)
+        assert read_summary(bad) is None, content[:20]
