@@ -103,14 +103,15 @@ class Hop:
             "id": self.id,
             "for": self.for_addr,
             "time (UTC)": self.timestamp.strftime("%Y-%m-%d %H:%M:%S") if self.timestamp else "",
-            "delay": _delay_text(self.delay),
+            "delay": delay_text(self.delay),
             "delay_s": None if self.delay is None else round(self.delay, 3),
             "note": self.note,
             "raw": "" if self.parsed else self.raw[:500],
         }
 
 
-def _delay_text(seconds: float | None) -> str:
+def delay_text(seconds: float | None) -> str:
+    """A delay in the unit a reader thinks in: "41 s", "3.5 min", "2.0 h", "3.1 d" ("" when unknown)."""
     if seconds is None:
         return ""
     sign = "-" if seconds < 0 else ""

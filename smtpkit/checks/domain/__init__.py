@@ -271,7 +271,8 @@ def _overdue(name: str, query: DomainQuery) -> Step:
     return step
 
 
-def _transcript(resolver: Resolver, first: int) -> list[TranscriptLine]:
+def dns_transcript(resolver: Resolver, first: int) -> list[TranscriptLine]:
+    """The resolver's queries from the `first`-th on, as a transcript: each question, then its answer."""
     lines: list[TranscriptLine] = []
     t = 0.0
     for q in resolver.log[first:]:
@@ -389,6 +390,6 @@ def check_domain(
     return Report(
         target=query.to_dict(),
         steps=steps,
-        transcript=_transcript(resolver, first),
+        transcript=dns_transcript(resolver, first),
         title=f"Mail DNS check for {query.domain}",
     )

@@ -334,11 +334,11 @@ def check_dnsbl(
         allow_private=allow_private,
         deadline=time.monotonic() + float(timeout),
     )
-    from smtpkit.checks.domain import _transcript
+    from smtpkit.checks.domain import dns_transcript
 
     return Report(
         target={"ip": addr, "lists": [bl.zone for bl in chosen]},
         steps=[step],
-        transcript=_transcript(resolver, first),
+        transcript=dns_transcript(resolver, first),
         title=f"Blocklist check for {addr}",
     )

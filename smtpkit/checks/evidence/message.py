@@ -199,9 +199,9 @@ def read_evidence(source: Any) -> MessageEvidence:
 
 
 def _delay_words(seconds: float) -> str:
-    from smtpkit.evidence.received import _delay_text
+    from smtpkit.evidence.received import delay_text
 
-    return _delay_text(seconds)
+    return delay_text(seconds)
 
 
 def journey_step(ev: MessageEvidence) -> Step:
