@@ -30,6 +30,6 @@ def to_dask(paths: Any, *, limits: Limits | None = None, dedupe: bool = True) ->
 
     Imported on use: Dask is optional (``pip install smtpkit[dask]``).
     """
-    from smtpkit.reports.scale import to_dask as _to_dask
+    from smtpkit.reports import scale
 
-    return _to_dask(paths, limits=limits, dedupe=dedupe)
+    return scale.to_dask(paths, limits=limits, dedupe=dedupe)

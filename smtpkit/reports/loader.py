@@ -101,12 +101,12 @@ def _since(value: str | dt.date | dt.datetime | None) -> Any:
 
 def _domain(value: str | None) -> str | None:
     from smtpkit.errors import InvalidSettings
-    from smtpkit.reports.senders import _DOMAIN
+    from smtpkit.reports.senders import DOMAIN_NAME
 
     if value is None or not str(value).strip():
         return None
     d = str(value).strip().rstrip(".").lower()
-    if not _DOMAIN.match(d):
+    if not DOMAIN_NAME.match(d):
         raise InvalidSettings(f"domain={value!r} is not a domain name; give one like example.com", field="domain")
     return d
 

@@ -104,7 +104,8 @@ class Service:
     docs: str = ""
 
 
-_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$")
+#: A domain name as reports and sender maps write it (lower case, at least two labels, no trailing dot).
+DOMAIN_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$")
 
 
 class SenderMap:
@@ -174,7 +175,7 @@ def _rows(text: str, where: str) -> list[Service]:
     out = []
     for n, row in enumerate(reader, 2):
         domain = normalize(row.get(key) or "")
-        if not domain or not _DOMAIN.match(domain):
+        if not domain or not DOMAIN_NAME.match(domain):
             raise ValueError(f"sender map {where}, line {n}: {domain!r} is not a domain name")
         out.append(
             Service(
@@ -244,7 +245,7 @@ async def _ask_all(
                 return
             answer = await resolver.aresolve(name, "PTR")
         host = normalize(answer.texts[0]) if answer.ok and answer.texts else None
-        if host and not _DOMAIN.match(host):
+        if host and not DOMAIN_NAME.match(host):
             host = None  # a PTR that is not a host name: do not carry it around
         out[ip] = (host, not answer.failed)
 
