@@ -104,6 +104,7 @@ class EvidenceMaker:
         self.nameserver = nameserver
         sc = runtime.scenario
         self.is_mx = sc.local_domains is not None and sc.auth == "none"
+        self.is_submission = sc.name == "submission"  # stamps Received only, like a submission server
 
     def _resolver(self) -> Resolver | None:
         if not self.nameserver:
@@ -154,24 +155,33 @@ class EvidenceMaker:
 
     # --- stamping what an MX accepts --------------------------------------------------------
     async def stamp_async(self, session: Any, envelope: Any, raw: bytes, transport: Any) -> bytes:
-        if not self.is_mx:
+        if not (self.is_mx or self.is_submission):
             return raw
         ssl_object = transport.get_extra_info("ssl_object") if transport else None
         tls = (ssl_object.version(), (ssl_object.cipher() or ("",))[0]) if ssl_object is not None else None
         peer = session.peer
         ip = peer[0] if isinstance(peer, tuple) else "127.0.0.1"
+        args = (raw, ip, session.host_name or "", envelope.mail_from or "", list(envelope.rcpt_tos), tls)
         return await asyncio.get_running_loop().run_in_executor(
-            None, self.stamp, raw, ip, session.host_name or "", envelope.mail_from or "", list(envelope.rcpt_tos), tls
+            None, lambda: self.stamp(*args, authed=session.authenticated)
         )
 
     def stamp(
-        self, raw: bytes, ip: str, helo: str, mail_from: str, rcpt_tos: list[str], tls: tuple[str, str] | None
+        self,
+        raw: bytes,
+        ip: str,
+        helo: str,
+        mail_from: str,
+        rcpt_tos: list[str],
+        tls: tuple[str, str] | None,
+        *,
+        authed: bool = False,
     ) -> bytes:
         """Return-Path, Authentication-Results and Received on top of `raw`, as a receiving MTA adds them."""
         host = self.runtime.scenario.hostname
         queue_id = secrets.token_hex(5).upper()
-        resolver = self._resolver()
-        rdns = "unknown"
+        resolver = self._resolver() if self.is_mx else None
+        rdns = "localhost" if self.is_submission else "unknown"
         results = ""
         if resolver is not None:
             try:
@@ -179,12 +189,14 @@ class EvidenceMaker:
             except Exception as exc:  # the lab must keep the message whatever its verdicts
                 log.warning("lab: could not compute Authentication-Results: %s", exc)
         using = f" (using {tls[0]} with cipher {tls[1]})" if tls else ""
-        proto = "ESMTPS" if tls else "ESMTP"
+        proto = ("ESMTPSA" if tls else "ESMTPA") if authed else ("ESMTPS" if tls else "ESMTP")
         rcpt = f"\r\n\tfor <{rcpt_tos[0]}>" if len(rcpt_tos) == 1 else ""
         received = (
             f"Received: from {helo or 'unknown'} ({rdns} [{ip}]){using}\r\n\tby {host} (smtpkit lab) with {proto}"
             f" id {queue_id}{rcpt}; {email.utils.formatdate(localtime=False)}\r\n"
         )
+        if self.is_submission:
+            return received.encode("utf-8", "replace") + raw
         top = f"Return-Path: <{mail_from}>\r\n"
         if results:
             top += f"Authentication-Results: {host};\r\n\t{results}\r\n"
@@ -238,13 +250,18 @@ def _text(value: bytes | str) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
 
 
-def _deliver(info: LabInfo, message: bytes, mail_from: str, rcpt: str, name: str, timeout: float) -> str:
+def _deliver(
+    info: LabInfo, message: bytes, mail_from: str, rcpt: str, name: str, timeout: float, *, login: bool = False
+) -> str:
     """Deliver over STARTTLS to lab endpoint `name` (verified with the lab CA); '' or the refusal."""
     ep = info.endpoint(name)
     ctx = ssl.create_default_context(cafile=info.ca_file)
     ctx.check_hostname = False  # the lab certificate names mail.smtpkit.test; we connect to 127.0.0.1
-    with smtplib.SMTP(ep.host, ep.port, timeout=timeout, local_hostname="client.smtpkit.test") as s:
+    helo = "laptop.smtpkit.test" if login else "mail.smtpkit.test"
+    with smtplib.SMTP(ep.host, ep.port, timeout=timeout, local_hostname=helo) as s:
         s.starttls(context=ctx)
+        if login:
+            s.login(info.user, info.password.reveal())
         try:
             s.sendmail(mail_from, [rcpt], message)
         except smtplib.SMTPRecipientsRefused as exc:
@@ -258,12 +275,23 @@ def _deliver(info: LabInfo, message: bytes, mail_from: str, rcpt: str, name: str
 def send_to_lab(
     info: LabInfo, *, rcpt: str = "bob@smtpkit.test", sign: bool = True, name: str = "mx", timeout: float = 10.0
 ) -> bytes:
-    """Send a lab-signed example message to the lab MX and return the copy it kept (with its stamps)."""
+    """Send a lab-signed example message the way mail travels, and return the copy the lab MX kept.
+
+    Two real hops: the lab user submits it to the lab's submission server
+    (logged in, STARTTLS), which stamps its Received field; that copy is then
+    relayed to the lab MX, which stamps Received and Authentication-Results.
+    """
     from smtpkit.lab.dkim_signer import example_message, sign_message
 
     msg = example_message(to_addr=rcpt)
     if sign:
         msg = sign_message(msg)
+    refused = _deliver(info, msg, "alice@smtpkit.test", rcpt, "submission", timeout, login=True)
+    if refused:
+        raise RuntimeError(f"the lab submission server refused the message: {refused}")
+    submitted = info.messages("submission")
+    if submitted:
+        msg = submitted[-1].data
     refused = _deliver(info, msg, "alice@smtpkit.test", rcpt, name, timeout)
     if refused:
         raise RuntimeError(f"the lab {name} refused the message: {refused}")

@@ -20,6 +20,7 @@ NOTEBOOKS = (
     "04_send",
     "05_spf_dkim_dmarc",
     "06_report",
+    "07_message",
 )
 
 

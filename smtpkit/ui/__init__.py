@@ -22,6 +22,7 @@ from smtpkit.ui.display import (
     problem_panel,
     show,
 )
+from smtpkit.ui.evidence import EvidenceForm, hop_timeline, requirements_frame, verdicts_frame
 from smtpkit.ui.forms import DomainForm, EmlForm, ServerForm, diagnose_action, domain_action
 from smtpkit.ui.lab import lab_domain_settings, lab_server_settings, lab_zones, scenario_choices
 from smtpkit.ui.settings import PASSWORD_ENV, DomainSettings, ServerSettings, password_from_env
@@ -45,6 +46,10 @@ install_output_redaction()
 
 __all__ = [
     "PASSWORD_ENV",
+    "EvidenceForm",
+    "hop_timeline",
+    "requirements_frame",
+    "verdicts_frame",
     "DomainForm",
     "DomainSettings",
     "EmlForm",
