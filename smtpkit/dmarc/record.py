@@ -149,7 +149,9 @@ class DmarcRecord:
     @property
     def pct(self) -> int:
         try:
-            v = int(self.tags.get("pct", "100").strip())
+            text = self.tags.get("pct", "100").strip()
+            # int() also reads "٥٠", "5_0" and " 50": what the tag check refuses must not count here
+            v = int(text) if re.fullmatch(r"[0-9]{1,3}", text) else 100
         except ValueError:
             return 100
         return v if 0 <= v <= 100 else 100
@@ -220,7 +222,7 @@ def parse_uris(value: str) -> tuple[list[ReportUri], list[str]]:
         if not part:
             continue
         uri, _, size = part.partition("!")
-        if size and not re.fullmatch(r"\d+[kmgt]?", size.strip(), re.I):
+        if size and not re.fullmatch(r"\d+[kmgt]?", size.strip(), re.I | re.ASCII):
             bad.append(f"'{part}': the size limit after '!' must be a number with an optional k, m, g or t")
             continue
         m = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*):(.*)$", uri.strip())
@@ -324,7 +326,7 @@ def _check_value(tag: str, value: str) -> tuple[str | None, str]:
             return low, ""
         return "afrf", f"rf={v}: the only report format is afrf."
     if tag == "ri":
-        if re.fullmatch(r"\d{1,10}", v) and int(v) < 2**32:
+        if re.fullmatch(r"\d{1,10}", v, re.ASCII) and int(v) < 2**32:
             return v, ""
         return "86400", f"ri={v} is not a number of seconds."
     if tag == "psd":

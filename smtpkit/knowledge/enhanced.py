@@ -26,7 +26,7 @@ __all__ = [
     "explain_enhanced",
 ]
 
-_CODE = re.compile(r"^([245])\.(\d{1,3})\.(\d{1,3})$")
+_CODE = re.compile(r"^([245])\.(\d{1,3})\.(\d{1,3})$", re.ASCII)  # ASCII digits only, as RFC 3463 writes them
 
 CLASSES: dict[int, tuple[str, str]] = {
     2: ("Success", "it worked"),

@@ -30,8 +30,9 @@ __all__ = [
 
 # An enhanced status code at the start of a line: class 2/4/5, subject 0-9
 # (three digits allowed by the RFC), detail up to three digits.
-_ENHANCED = re.compile(r"^\s*([245])\.(\d{1,3})\.(\d{1,3})(?=\s|$|[,;:])")
-_WIRE_LINE = re.compile(r"^(\d{3})([ -]?)(.*)$")
+# re.ASCII: reply text comes from servers and pastes, and \d alone matches every Unicode digit
+_ENHANCED = re.compile(r"^\s*([245])\.(\d{1,3})\.(\d{1,3})(?=\s|$|[,;:])", re.ASCII)
+_WIRE_LINE = re.compile(r"^(\d{3})([ -]?)(.*)$", re.ASCII)
 
 
 @dataclass(frozen=True)

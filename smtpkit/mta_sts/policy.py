@@ -120,7 +120,7 @@ def parse_policy(text: str) -> Policy:
             if value not in MODES:
                 pol.problems.append(f"mode is {_show(value)}; it must be enforce, testing or none (lower case)")
         elif key == "max_age":
-            if not value.isdigit() or len(value) > 10:
+            if not (value.isascii() and value.isdigit()) or len(value) > 10:
                 pol.problems.append(f"max_age {_show(value)} is not a whole number of seconds (at most 10 digits)")
             else:
                 pol.max_age = int(value)

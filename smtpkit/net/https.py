@@ -224,7 +224,8 @@ def _exchange(out: HttpsFetch, sock: ssl.SSLSocket, path: str, timeout: float, e
     for name, value in response.getheaders()[:100]:
         out.headers.setdefault(name.lower(), value[:_MAX_HEADER_VALUE])
     length = out.headers.get("content-length", "")
-    out.declared_length = int(length) if length.isdigit() and len(length) < 19 else None
+    # ASCII digits only: header values are latin-1, and "²".isdigit() is true but int("²") raises
+    out.declared_length = int(length) if length.isascii() and length.isdigit() and len(length) < 19 else None
     if out.status != 200:
         return  # a sender reads no further: the body of an error or a redirect is not a policy
     if out.declared_length is not None and out.declared_length > max_bytes:

@@ -57,7 +57,7 @@ MAX_LINES = 100
 _MAX_DRAIN = 65536
 
 _REPLY_LINE = re.compile(rb"^([2-5][0-9][0-9])(?:([ -])(.*))?$", re.DOTALL)
-_ENHANCED = re.compile(r"^([245])\.(\d{1,3})\.(\d{1,3})(?=\s|$)")
+_ENHANCED = re.compile(r"^([245])\.(\d{1,3})\.(\d{1,3})(?=\s|$)", re.ASCII)  # RFC 3463: ASCII digits
 
 
 # -- errors ----------------------------------------------------------------------------

@@ -23,12 +23,15 @@ LOOKUP_MECHANISMS = frozenset({"include", "a", "mx", "ptr", "exists"})
 QUALIFIERS = {"+": "pass", "-": "fail", "~": "softfail", "?": "neutral"}
 VERSION = "v=spf1"
 
-_MODIFIER_RE = re.compile(r"^([A-Za-z][A-Za-z0-9\-_.]*)=(.*)$", re.S)
-_MECH_RE = re.compile(r"^([+\-~?]?)([A-Za-z0-9]*)(.*)$", re.S)
-_DUAL_CIDR_RE = re.compile(r"^(?P<dom>.*?)(?P<c4>/\d+)?(?P<c6>//\d+)?$", re.S)
-_IP4_RE = re.compile(r"^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$")
-_IP6_CHARS = re.compile(r"^[0-9A-Fa-f:.]+$")
-_TOPLABEL_RE = re.compile(r"^(?:[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*|[A-Za-z0-9]+-[A-Za-z0-9\-]*[A-Za-z0-9])$")
+# re.ASCII everywhere: records come from DNS, and without it \d matches every Unicode digit
+# ("ip4:1.2.3.٤", fullwidth "１"), which passed the syntax check and then raised in ipaddress.
+_MODIFIER_RE = re.compile(r"^([A-Za-z][A-Za-z0-9\-_.]*)=(.*)$", re.S | re.ASCII)
+_MECH_RE = re.compile(r"^([+\-~?]?)([A-Za-z0-9]*)(.*)$", re.S | re.ASCII)
+_DUAL_CIDR_RE = re.compile(r"^(?P<dom>.*?)(?P<c4>/\d+)?(?P<c6>//\d+)?$", re.S | re.ASCII)
+_IP4_RE = re.compile(r"^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$", re.ASCII)
+_IP6_CHARS = re.compile(r"^[0-9A-Fa-f:.]+$", re.ASCII)
+_TOPLABEL_RE = re.compile(r"^(?:[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*|[A-Za-z0-9]+-[A-Za-z0-9\-]*[A-Za-z0-9])$", re.ASCII)
+_CIDRS_RE = re.compile(r"(?:/(\d+))?(?://(\d+))?", re.ASCII)
 
 # Frequent misspellings people publish, and what they meant.
 _TYPOS = {
@@ -184,7 +187,10 @@ def parse_record(text: str) -> Record:
         if end < 0:
             end = n
         raw = text[pos:end]
-        term, problem = parse_term(raw, pos)
+        try:
+            term, problem = parse_term(raw, pos)
+        except ValueError as exc:  # the promise above, for what the checks of parse_term missed
+            term, problem = None, SyntaxProblem(f"'{raw}' cannot be read: {exc}", raw, pos, "Fix or remove this term.")
         if term is not None:
             if term.kind == "modifier" and term.name in ("redirect", "exp"):
                 if term.name in seen_mods:
@@ -306,7 +312,7 @@ def parse_term(raw: str, position: int = 0) -> tuple[Term | None, SyntaxProblem 
             )
             if ":" in addr:
                 hint = "A port number does not belong in SPF; write only the address."
-            return bad(f"'{addr}' is not an IPv4 address", hint)
+            return bad(f"'{addr}' is not an IPv4 address{_non_ascii(addr)}", hint)
         prefix = 32
         if "/" in rest[1:]:
             prefix_or_err = _cidr_value(cidr, 32)
@@ -327,7 +333,7 @@ def parse_term(raw: str, position: int = 0) -> tuple[Term | None, SyntaxProblem 
                 ok = False
         if not ok:
             return bad(
-                f"'{addr}' is not an IPv6 address",
+                f"'{addr}' is not an IPv6 address{_non_ascii(addr)}",
                 "Write an IPv6 address like 2001:db8::1, optionally with /N (0-128).",
             )
         prefix = 128
@@ -441,9 +447,18 @@ def domain_spec_error(spec: str) -> str | None:
     return None
 
 
+def _non_ascii(text: str) -> str:
+    """' (it contains '٤', which is not an ASCII digit 0-9)' for a value a person typed in another script."""
+    odd = next((c for c in text if not c.isascii()), None)
+    if odd is None:
+        return ""
+    what = "not an ASCII digit 0-9" if odd.isdigit() else "not ASCII"
+    return f" (it contains {odd!r}, U+{ord(odd):04X}, which is {what}: SPF records are plain ASCII)"
+
+
 def _cidr_value(text: str, maximum: int) -> int | str:
     if not text.isdigit() or not text.isascii():
-        return f"'/{text}' is not a prefix length"
+        return f"'/{text}' is not a prefix length{_non_ascii(text)}"
     if len(text) > 1 and text[0] == "0":
         return f"the prefix length '/{text[:12]}' has a leading zero"
     if len(text) > 3:  # before int(): Python refuses to convert more than 4300 digits
@@ -457,7 +472,7 @@ def _cidr_value(text: str, maximum: int) -> int | str:
 def _dual_cidr(text: str) -> tuple[int | None, int | None, str | None]:
     if not text:
         return None, None, None
-    m = re.fullmatch(r"(?:/(\d+))?(?://(\d+))?", text)
+    m = _CIDRS_RE.fullmatch(text)
     if not m:
         return None, None, f"'{text}' is not a prefix length (use /N for IPv4 and //N for IPv6)"
     c4 = c6 = None

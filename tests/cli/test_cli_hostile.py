@@ -43,6 +43,7 @@ def run(capsys, argv: list[str]) -> tuple[int, str, str]:  # type: ignore[no-unt
         ["check", "127.0.0.1", "--port", "x", "--json"],  # argparse refuses the type
         ["ports", "127.0.0.1", "--ports", "1-70000", "--json"],
         ["explain", "not a reply", "--json"],
+        ["explain", "\u0665\u0665\u0660 5.7.1 Relay access denied", "--json"],  # a reply code in Arabic-Indic digits
         ["domain", "a..b", "--json"],
         ["domain", "example.test", "--timeout", "0", "--json"],
         ["spf", "example.test", "--ip", "nope", "--json"],

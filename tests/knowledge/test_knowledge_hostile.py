@@ -117,3 +117,24 @@ def test_certificate_parsers_raise_only_their_own_errors(data: bytes, tls13: boo
             parse_der(candidate)
         except CertParseError:
             pass
+
+
+# -- digits from other scripts (issue 14, item 5) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("code", ["\u0665\u0665\u0660", "\uff15\uff15\uff10", "5\u0665\u0660"])
+def test_a_reply_code_in_another_script_is_not_a_reply(code: str) -> None:
+    from smtpkit.knowledge.replies import parse_reply_text
+
+    with pytest.raises(ValueError, match="three-digit code"):
+        parse_reply_text(f"{code} 5.7.1 Relay access denied")
+
+
+@pytest.mark.parametrize("enhanced", ["\u0665.\u0667.\u0661", "5.\uff17.1", "5.7.\u0967"])
+def test_an_enhanced_code_in_another_script_is_not_one(enhanced: str) -> None:
+    from smtpkit.knowledge.enhanced import describe, parse_enhanced
+    from smtpkit.knowledge.replies import parse_reply_text, split_enhanced
+
+    assert parse_enhanced(enhanced) is None and describe(enhanced) is None
+    assert split_enhanced(f"{enhanced} Relay access denied") == (None, f"{enhanced} Relay access denied")
+    assert parse_reply_text(f"550 {enhanced} Relay access denied").enhanced is None

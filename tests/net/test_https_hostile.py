@@ -164,3 +164,15 @@ def test_an_untrusted_certificate_is_a_tls_failure_with_the_certificate() -> Non
 def test_a_name_without_address_fails_at_dns(resolver) -> None:  # type: ignore[no-untyped-def]
     got = fetch("mta-sts.nowhere.smtpkit.test", PATH, resolver=resolver, allow_private=True, timeout=1.0)
     assert got.stage == "dns" and got.resolution == "nxdomain"
+
+
+@pytest.mark.parametrize("length", ["\xb2".encode("latin-1"), "\u0664\u0662".encode(), b"1_0", b"\xef\xbc\x94"])
+def test_a_content_length_that_is_not_ascii_digits_is_ignored_not_a_crash(length: bytes) -> None:
+    """Header values are latin-1: "²".isdigit() is true and int("²") raised ValueError out of fetch()."""
+    body = b"version: STSv1\r\nmode: enforce\r\nmx: mail.example.com\r\nmax_age: 86400\r\n"
+    head = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " + length + b"\r\nConnection: close\r\n\r\n"
+    )
+    with _https(sends(head + body)) as peer:
+        got = _get(peer, timeout=1.0, deadline=time.monotonic() + 3)
+    assert got.declared_length is None and got.stage in ("ok", "http", "timeout")

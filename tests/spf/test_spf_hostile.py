@@ -49,6 +49,11 @@ def _records() -> list[Record]:
         ),
         # a prefix length of 5000 digits: Python's int() refuses more than 4300
         Record("cidr-bomb.test", "TXT", "v=spf1 ip4:127.0.0.1/" + "1" * 5000 + " a/" + "9" * 4400 + " -all"),
+        # digits from other scripts (issue 14): \d and int() read them, ipaddress did not
+        Record("arabic-digit.test", "TXT", "v=spf1 ip4:1.2.3.٤ -all"),
+        Record("fullwidth.test", "TXT", "v=spf1 ip4:１.２.３.４/２４ -all"),
+        Record("digit-include.test", "TXT", "v=spf1 include:fullwidth.test ip4:127.0.0.1 -all"),
+        Record("digit-redirect.test", "TXT", "v=spf1 redirect=arabic-digit.test"),
         # ten-deep include chain, then a loop back to the start
         *[Record(f"i{n}.chain.test", "TXT", f"v=spf1 include:i{n + 1}.chain.test -all") for n in range(12)],
         Record("i12.chain.test", "TXT", "v=spf1 include:i0.chain.test -all"),
@@ -150,3 +155,14 @@ def test_prefix_lengths_of_thousands_of_digits_are_syntax_errors(server: DnsServ
     assert "larger than 32" in res.reason
     step = spf_step("cidr-bomb.test", _resolver(server), ip="127.0.0.1")
     assert "spf.syntax_error" in [f.code for f in step.findings]
+
+
+@pytest.mark.parametrize("domain", ["arabic-digit.test", "fullwidth.test", "digit-include.test", "digit-redirect.test"])
+def test_non_ascii_digits_in_a_published_record_are_a_permerror_and_a_finding(server: DnsServer, domain: str) -> None:
+    """Before: AddressValueError out of parse_record, a traceback in `smtpkit spf`, `domain` and `report`."""
+    res = check_host("1.2.3.4", domain, f"a@{domain}", resolver=_resolver(server))
+    assert res.result is Result.PERMERROR and res.error_kind == "syntax"
+    assert "not an ASCII digit" in res.reason
+    step = spf_step(domain, _resolver(server), ip="1.2.3.4")
+    assert "spf.syntax_error" in [f.code for f in step.findings]
+    assert lint.analyze(domain, _resolver(server)) is not None

@@ -27,10 +27,10 @@ def _unsigned_tail(sig: SignatureResult) -> int:
     """Bytes of the canonical body after the l= limit: content the signature does not cover."""
     if not sig.body_length or sig.body_bytes is None:
         return 0
-    try:
-        length = int(sig.body_length.strip())
-    except ValueError:
+    text = sig.body_length.strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 20:  # as dkimpy reads l= (bytes)
         return 0
+    length = int(text)
     return max(0, sig.body_bytes - length)
 
 
