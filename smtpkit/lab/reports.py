@@ -44,6 +44,7 @@ import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 __all__ = [
@@ -52,7 +53,9 @@ __all__ = [
     "SOURCES",
     "START",
     "generate",
+    "month_folder",
     "ptr_records",
+    "read",
     "synthetic_report",
     "write_month",
 ]
@@ -425,6 +428,40 @@ def write_month(folder: str | os.PathLike[str], days: int = DAYS, *, start: dt.d
         path.write_bytes(data)
         written.append(path)
     return written
+
+
+_MONTH_DIR: list[Path] = []
+
+
+def month_folder() -> Path:
+    """A temporary folder holding the generated month (written once per process, removed at exit)."""
+    import atexit
+    import shutil
+    import tempfile
+
+    if not _MONTH_DIR or not _MONTH_DIR[0].is_dir():
+        folder = Path(tempfile.mkdtemp(prefix="smtpkit-lab-reports-"))
+        atexit.register(shutil.rmtree, folder, True)
+        write_month(folder)
+        _MONTH_DIR[:] = [folder]
+    return _MONTH_DIR[0]
+
+
+def read(lab: Any, folder: str | os.PathLike[str] | None = None, **options: Any) -> Any:
+    """`smtpkit.reports.load` for a notebook: the lab's month through the lab's DNS, or your folder.
+
+    With no `folder`, the generated month is read and its senders are named
+    through the lab's DNS server (`lab` is a running lab's `LabInfo`), offline.
+    With a folder of your own reports, reverse DNS goes to the system's
+    resolvers (pass ``offline=True`` to skip it). Other options go to `load`.
+    """
+    from smtpkit.net.dns import Resolver
+    from smtpkit.reports import load
+
+    if folder is None:
+        options.setdefault("resolver", Resolver(nameservers=[lab.nameserver], timeout=2.0))
+        return load(month_folder(), **options)
+    return load(folder, **options)
 
 
 def ptr_records() -> dict[str, str]:

@@ -21,6 +21,7 @@ NOTEBOOKS = (
     "05_spf_dkim_dmarc",
     "06_report",
     "07_message",
+    "08_dmarc_reports",
 )
 
 

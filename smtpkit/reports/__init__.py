@@ -18,11 +18,11 @@ from __future__ import annotations
 from typing import Any
 
 from smtpkit.reports.ingest import Limits, Problem
-from smtpkit.reports.loader import load, parse_file
+from smtpkit.reports.loader import load, load_uploads, parse_file
 from smtpkit.reports.reportset import ReportSet
 from smtpkit.reports.senders import SenderMap
 
-__all__ = ["Limits", "Problem", "ReportSet", "SenderMap", "load", "parse_file", "to_dask"]
+__all__ = ["Limits", "Problem", "ReportSet", "SenderMap", "load", "load_uploads", "parse_file", "to_dask"]
 
 
 def to_dask(paths: Any, *, limits: Limits | None = None, dedupe: bool = True) -> Any:

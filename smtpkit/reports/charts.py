@@ -32,25 +32,42 @@ def _result(records: pd.DataFrame) -> pd.Series:
     return pd.Series(pd.Categorical.from_codes(codes, categories=list(RESULTS)), index=records.index)
 
 
-def daily_volume(rs: ReportSet) -> Chart:
-    """Messages per day (each report's count on its first day), passing and failing DMARC."""
+def _per_day(records: pd.DataFrame) -> pd.DataFrame:
+    """Messages passing and failing per day, a report covering several days spread evenly over them."""
+    import numpy as np
     import pandas as pd
 
+    begin = records["begin"].dt.floor("D")
+    span = ((records["end"] - begin).dt.total_seconds() // 86400 + 1).fillna(1).clip(1, 31).astype(int).to_numpy()
+    rows = np.repeat(np.arange(len(records)), span)
+    offset = np.arange(len(rows)) - np.repeat(np.cumsum(span) - span, span)
+    share = (records["count"].to_numpy() / span)[rows]
+    passed = records["dmarc_pass"].to_numpy()[rows]
+    frame = pd.DataFrame(
+        {
+            "day": begin.dt.tz_localize(None).to_numpy()[rows] + pd.to_timedelta(offset, unit="D").to_numpy(),
+            "pass": np.where(passed, share, 0.0),
+            "fail": np.where(passed, 0.0, share),
+        }
+    )
+    return frame.groupby("day")[["pass", "fail"]].sum().sort_index()
+
+
+def daily_volume(rs: ReportSet) -> Chart:
+    """Messages per day passing and failing DMARC (a report covering several days is spread over them)."""
     from smtpkit.render.charts import PALETTE, Chart, new_figure
 
-    r = rs.records
-    day = r["begin"].dt.tz_convert("UTC").dt.floor("D")
-    frame = pd.DataFrame({"day": day, "pass": r["count"].where(r["dmarc_pass"], 0)})
-    frame["fail"] = r["count"] - frame["pass"]
-    daily = frame.groupby("day")[["pass", "fail"]].sum().sort_index()
+    daily = _per_day(rs.records)
     fig, ax = new_figure(width=7.5, height=2.8)
     labels = [d.strftime("%m-%d") for d in daily.index]
     ax.bar(labels, daily["pass"], color=PALETTE["pass"], label="passes DMARC")
     ax.bar(labels, daily["fail"], bottom=daily["pass"], color=PALETTE["fail"], label="fails DMARC")
     ax.set_ylabel("messages")
-    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    ax.set_ylim(0, float(daily.sum(axis=1).max() or 1) * 1.3)  # room for the legend above the bars
+    ax.legend(loc="upper left", fontsize=8, frameon=False, ncol=2)
     ax.tick_params(axis="x", labelrotation=90, labelsize=7)
-    total, passed = int(daily.values.sum()), int(daily["pass"].sum())
+    total = int(rs.records["count"].sum())
+    passed = int(rs.records.loc[rs.records["dmarc_pass"], "count"].sum())
     busiest = daily.sum(axis=1).idxmax() if len(daily) else None
     sentence = (
         f"Over {len(daily)} days the reports count {total} messages; {passed} ({passed / total:.0%}) passed DMARC"
@@ -58,7 +75,7 @@ def daily_volume(rs: ReportSet) -> Chart:
         if total
         else "The reports count no messages."
     )
-    rows = [{"day": f"{d:%Y-%m-%d}", "pass": int(p), "fail": int(f)} for d, p, f in daily.itertuples()]
+    rows = [{"day": f"{d:%Y-%m-%d}", "pass": round(p), "fail": round(f)} for d, p, f in daily.itertuples()]
     return Chart(fig, sentence, rows=rows, title="Daily volume by DMARC result")
 
 

@@ -102,56 +102,103 @@ def _epoch(text: str) -> float:
 
 
 def _combine(arrays: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """(inverse, first row of each combination) for rows grouped by their codes in `arrays`."""
+    """(inverse as int32, first row of each combination) for rows grouped by their codes in `arrays`.
+
+    The codes are folded into one int64 key in place (no temporary per column),
+    and `pd.factorize` numbers the combinations in order of first appearance, so
+    the first row of each is where the running maximum of the numbers grows.
+    """
     sizes = [int(a.max(initial=-1)) + 2 for a in arrays]
     if math.prod(sizes) < 2**62:
-        key = np.zeros(len(arrays[0]), dtype=np.int64)
-        for a, size in zip(arrays, sizes):
-            key = key * size + (a.astype(np.int64) + 1)
+        key = arrays[0].astype(np.int64)
+        key += 1
+        for a, size in zip(arrays[1:], sizes[1:]):
+            key *= size
+            key += a
+            key += 1
         inverse, _uniques = pd.factorize(key)
-        first = np.unique(inverse, return_index=True)[1]
-        return inverse, first
-    stacked = np.stack(arrays, axis=1)
-    _u, first, inverse = np.unique(stacked, axis=0, return_index=True, return_inverse=True)
-    return inverse.reshape(-1), first
+        del key
+    else:  # too many distinct values to fold into 64 bits: sort instead
+        _u, inverse = np.unique(np.stack(arrays, axis=1), axis=0, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        order = np.argsort(inverse, kind="stable")
+        _u, starts = np.unique(inverse[order], return_index=True)
+        return inverse.astype(np.int32), order[starts]
+    first = np.flatnonzero(np.diff(np.maximum.accumulate(inverse), prepend=-1) > 0)
+    return inverse.astype(np.int32), first
 
 
-def build_records(raw: Raw, rows: int) -> pd.DataFrame:
-    """The `records` DataFrame from the parser's coded columns (see docs/reports.md for each column)."""
+class _Codes:
+    """Each column's codes: row columns as they are, report columns repeated on demand (not all at once)."""
+
+    def __init__(self, raw: Raw, rows: int, per_report: Raw | None, report_rows: Any) -> None:
+        self.rows = {name: _codes(raw, name, rows) for name in raw}
+        self.cats = {name: raw[name][1] for name in raw}
+        self.reports: dict[str, np.ndarray] = {}
+        self.repeat = np.frombuffer(report_rows, dtype=np.int64) if per_report else np.empty(0, np.int64)
+        for name, (codes, categories) in (per_report or {}).items():
+            self.reports[name] = np.frombuffer(codes, dtype=np.int32) if len(codes) else np.empty(0, np.int32)
+            self.cats[name] = categories
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name in self.rows:
+            return self.rows[name]
+        return np.repeat(self.reports[name], self.repeat)
+
+    def categorical(self, name: str) -> pd.Categorical:
+        if name in self.rows:
+            return _categorical(self.rows[name], self.cats[name])
+        small = _categorical(self.reports[name], self.cats[name])  # small codes, then repeated
+        return pd.Categorical.from_codes(np.repeat(small.codes, self.repeat), categories=small.categories)
+
+    def numbers(self, name: str, convert: Callable[[str], float]) -> np.ndarray:
+        if name in self.rows:
+            return _numbers(self.rows[name], self.cats[name], convert)
+        return np.repeat(_numbers(self.reports[name], self.cats[name], convert), self.repeat)
+
+
+def build_records(raw: Raw, rows: int, *, per_report: Raw | None = None, report_rows: Any = None) -> pd.DataFrame:
+    """The `records` DataFrame from the parser's coded columns (see docs/reports.md for each column).
+
+    `raw` holds one code per row; `per_report` one code per report, repeated
+    `report_rows[i]` times (a report's metadata is stored once, not per record).
+    """
     if rows == 0:
         return empty_records()
     out: dict[str, Any] = {}
-    codes = {name: _codes(raw, name, rows) for name in raw}
-    cats = {name: raw[name][1] for name in raw}
+    codes = _Codes(raw, rows, per_report, report_rows)
+    cats = codes.cats
     for name in _PLAIN:
-        out[name] = _categorical(codes[name], cats[name])
+        out[name] = codes.categorical(name)
     for name in _LOWER:
         out[name] = _recode(codes[name], [normalize(c) or None for c in cats[name]])
-    out["count"] = np.nan_to_num(_numbers(codes["count"], cats["count"], _number), nan=0.0).astype(np.int64)
-    out["pct"] = pd.array(_numbers(codes["pct"], cats["pct"], _number), dtype="Float64").astype("Int16")
+    out["count"] = np.nan_to_num(codes.numbers("count", _number), nan=0.0).astype(np.int64)
+    out["pct"] = pd.array(codes.numbers("pct", _number), dtype="Float64").astype("Int16")
     for name in ("begin", "end"):
-        seconds = _numbers(codes[name], cats[name], _epoch)
-        out[name] = pd.to_datetime(seconds, unit="s", utc=True, errors="coerce")
+        out[name] = pd.to_datetime(codes.numbers(name, _epoch), unit="s", utc=True, errors="coerce")
     out["reason"] = _recode(codes["reason"], [_reason_text(r) for r in cats["reason"]])
     out["org_domain"] = _recode(codes["header_from"], [_org(h) for h in cats["header_from"]])
 
     # alignment, once per distinct combination of its inputs
-    inverse, first = _combine([codes[name] for name in _COMBO])
+    inputs = [codes[name] for name in _COMBO]
+    inverse, first = _combine(inputs)
     derived: list[tuple[Any, ...]] = []
     for row in first:
-        args = [None if codes[n][row] < 0 else cats[n][codes[n][row]] for n in _COMBO]
+        args = [None if a[row] < 0 else cats[n][a[row]] for n, a in zip(_COMBO, inputs)]
         derived.append(derive(*args))
+    del inputs
     for i, name in enumerate(_DERIVED):
         values = [d[i] for d in derived]
         if name in _BOOLS:
             out[name] = np.array(values, dtype=bool)[inverse]
         else:
-            out[name] = _recode(inverse.astype(np.int32), [v or None for v in values])
+            out[name] = _recode(inverse, [v or None for v in values])
+    del inverse
     out["dmarc_pass"] = out["spf_aligned"] | out["dkim_aligned"]
     dk = np.array([normalize(c) == "pass" for c in cats["dkim_evaluated"]] + [False])[codes["dkim_evaluated"]]
     sp = np.array([normalize(c) == "pass" for c in cats["spf_evaluated"]] + [False])[codes["spf_evaluated"]]
     out["dmarc_pass_reported"] = dk | sp
-    return pd.DataFrame({name: out[name] for name in RECORD_COLUMNS})
+    return pd.DataFrame({name: out[name] for name in RECORD_COLUMNS}, copy=False)
 
 
 def _reason_text(reasons: Sequence[tuple[str, str]]) -> str | None:

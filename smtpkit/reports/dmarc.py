@@ -310,7 +310,8 @@ class AggregateTable:
     """
 
     def __init__(self) -> None:
-        self._report_cols = {name: _Column() for name in _REPORT_FIELDS}
+        self._report_cols = {name: _Column() for name in _REPORT_FIELDS}  # one code per report
+        self._report_rows = array("q")  # how many rows each report has (its codes repeat that often)
         self._row_cols = {name: _Column() for name in _ROW_FIELDS}
         self._rows = 0
         self.seen: dict[tuple[str, str], str] = {}
@@ -415,15 +416,17 @@ class AggregateTable:
             "discovery_method": _lower(meta.get("discovery_method")),
         }
         for name, col in self._report_cols.items():
-            col.codes.extend(array("i", [col.code(values[name])]) * n)
+            col.codes.append(col.code(values[name]))
+        self._report_rows.append(n)
 
     # -- the table ----------------------------------------------------------------------------
     def frame(self) -> Any:
         """The `records` DataFrame (columns in `RECORD_COLUMNS` order; see docs/reports.md)."""
         from smtpkit.reports.columns import build_records
 
-        raw = {name: (col.codes, col.categories()) for name, col in {**self._report_cols, **self._row_cols}.items()}
-        return build_records(raw, self._rows)
+        raw = {name: (col.codes, col.categories()) for name, col in self._row_cols.items()}
+        per_report = {name: (col.codes, col.categories()) for name, col in self._report_cols.items()}
+        return build_records(raw, self._rows, per_report=per_report, report_rows=self._report_rows)
 
 
 def _lower(value: str | None) -> str | None:

@@ -66,7 +66,7 @@ class Limits:
         for name in self.__dataclass_fields__:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise InvalidSettings(f"Limits.{name} must be a positive whole number, not {value!r}")
+                raise InvalidSettings(f"Limits.{name} must be a positive whole number, not {value!r}", field=name)
 
 
 @dataclass(frozen=True)
@@ -161,7 +161,14 @@ def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], l
         elif path.is_dir():
             for root, dirs, names in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not _is_maildir_tmp(Path(root), d))
-                files.extend(Path(root) / n for n in sorted(names) if not n.startswith("."))
+                for name in sorted(names):
+                    if name.startswith("."):
+                        continue
+                    child = Path(root) / name
+                    if child.is_file():  # not a FIFO or a device: reading those could block forever
+                        files.append(child)
+                    else:
+                        problems.append(Problem(str(child), "skipped", "not a regular file"))
         elif path.exists():
             problems.append(Problem(str(path), "skipped", "not a regular file or folder"))
         else:

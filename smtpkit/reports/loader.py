@@ -227,6 +227,22 @@ def load(
     )
 
 
+def load_uploads(uploads: Iterable[Any], **options: Any) -> ReportSet:
+    """Reports uploaded through a notebook's file-upload widget (``ipywidgets.FileUpload().value``), loaded.
+
+    Each upload is a mapping with ``name`` and ``content`` (bytes or a memoryview);
+    the files are written to a private temporary folder, read with `load(**options)`,
+    and removed. Names are reduced to their last path component.
+    """
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="smtpkit-uploads-") as folder:
+        for n, item in enumerate(uploads):
+            name = Path(str(item.get("name") or f"upload-{n}")).name or f"upload-{n}"
+            (Path(folder) / f"{n:04d}-{name}").write_bytes(bytes(item.get("content") or b""))
+        return load(folder, **options)
+
+
 def problems_frame(problems: Iterable[Problem]) -> pd.DataFrame:
     import pandas as pd
 

@@ -58,6 +58,11 @@ class ReportSet(Viewable):
         volume = self.records.groupby("policy_domain", observed=True)["count"].sum().sort_values(ascending=False)
         return [str(d) for d in volume.index if d]
 
+    @property
+    def main_domain(self) -> str | None:
+        """The domain asked for, else the busiest policy domain (None without aggregate reports)."""
+        return self.domain or (self.domains[0] if self.domains else None)
+
     def summary(self) -> dict[str, Any]:
         """The headline numbers (JSON-safe)."""
         r = self.records

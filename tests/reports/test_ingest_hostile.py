@@ -191,3 +191,18 @@ def test_entities_are_never_expanded_even_inside_archives(hostile_dir: Path) -> 
     assert rs.records.empty
     assert sorted(rs.problems["kind"]) == ["refused", "refused"]
     assert all("etc/passwd" not in r and "lol" not in r for r in rs.problems["reason"])
+
+
+def test_a_fifo_or_device_in_the_folder_never_blocks(tmp_path: Path) -> None:
+    import os
+
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no named pipes on this platform")
+    os.mkfifo(tmp_path / "pipe.xml")  # opening it for reading would wait for a writer forever
+    (tmp_path / "r.xml").write_bytes(b"<feedback/>")
+    start = time.monotonic()
+    rs = reports.load([tmp_path, tmp_path / "pipe.xml", "/dev/zero"], offline=True)
+    assert time.monotonic() - start < 5
+    reasons = dict(zip(rs.problems["source"], rs.problems["reason"]))
+    assert reasons[str(tmp_path / "pipe.xml")] in ("not a regular file", "not a regular file or folder")
+    assert reasons["/dev/zero"] == "not a regular file or folder"
