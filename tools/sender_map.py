@@ -21,13 +21,13 @@ COLUMNS = ["domain", "name", "type", "spf_include", "docs"]
 
 
 def problems(rows: list[dict[str, str]]) -> list[str]:
-    from smtpkit.reports.senders import _DOMAIN, TYPES
+    from smtpkit.reports.senders import DOMAIN_NAME, TYPES
 
     out: list[str] = []
     seen: set[str] = set()
     for n, row in enumerate(rows, 2):
         domain = row.get("domain", "")
-        if not _DOMAIN.match(domain):
+        if not DOMAIN_NAME.match(domain):
             out.append(f"line {n}: {domain!r} is not a lower-case domain name")
         if domain in seen:
             out.append(f"line {n}: {domain} is listed twice")
