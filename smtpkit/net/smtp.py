@@ -56,6 +56,15 @@ MAX_LINES = 100
 # Bytes we read and throw away after STARTTLS; more than this is an attack anyway.
 _MAX_DRAIN = 65536
 
+# An EHLO reply inside the line caps can still list ~34,000 AUTH mechanisms (real servers list two to
+# ten). They are read once, in linear time, and at most this many distinct ones are kept (plus the
+# mechanisms this module implements, wherever they appear), so nothing downstream does work in
+# proportion to what a hostile server sends.
+MAX_AUTH_MECHANISMS = 32
+IMPLEMENTED_MECHANISMS = ("PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2")
+# More EHLO keywords than this is not a real server either (real ones announce ten to fifteen).
+MAX_EHLO_KEYWORDS = 50
+
 _REPLY_LINE = re.compile(rb"^([2-5][0-9][0-9])(?:([ -])(.*))?$", re.DOTALL)
 _ENHANCED = re.compile(r"^([245])\.(\d{1,3})\.(\d{1,3})(?=\s|$)", re.ASCII)  # RFC 3463: ASCII digits
 
@@ -217,17 +226,26 @@ class Capabilities:
     greeting: str = ""
     keywords: dict[str, str] = field(default_factory=dict)
     esmtp: bool = True
+    auth: tuple[str, ...] | None = None  # the AUTH mechanisms kept, read once (see auth_mechanisms)
+    auth_offered: int = 0  # distinct AUTH mechanisms the server listed (more than `auth` holds in a flood)
 
     @property
     def auth_mechanisms(self) -> list[str]:
-        """AUTH mechanisms from both ``AUTH X Y`` and the pre-standard ``AUTH=X Y`` lines, upper-case, in order."""
-        out: list[str] = []
-        for key in ("AUTH", "AUTH="):
-            for mech in self.keywords.get(key, "").split():
-                mech = mech.upper()
-                if mech not in out:
-                    out.append(mech)
-        return out
+        """AUTH mechanisms from both ``AUTH X Y`` and the pre-standard ``AUTH=X Y`` lines, upper-case, in order.
+
+        Read once and capped (MAX_AUTH_MECHANISMS, plus the IMPLEMENTED_MECHANISMS
+        wherever they appear): before, every access de-duplicated the whole list
+        again with `in` on a list, and a flood of 34,000 names cost half a minute.
+        """
+        if self.auth is None:
+            self.auth, self.auth_offered = read_auth_mechanisms(self.keywords)
+        return list(self.auth)
+
+    @property
+    def flooded(self) -> bool:
+        """More AUTH mechanisms or EHLO keywords than a real server announces (some were not kept)."""
+        self.auth_mechanisms  # noqa: B018 (reads them once)
+        return self.auth_offered > MAX_AUTH_MECHANISMS or len(self.keywords) > MAX_EHLO_KEYWORDS
 
     @property
     def starttls(self) -> bool:
@@ -250,6 +268,16 @@ class Capabilities:
         return [k for k in self.keywords if k != "AUTH="]
 
 
+def read_auth_mechanisms(keywords: dict[str, str]) -> tuple[tuple[str, ...], int]:
+    """(the mechanisms kept, how many distinct ones were listed), in one linear pass over AUTH and AUTH=."""
+    seen: dict[str, None] = {}  # an ordered set
+    for key in ("AUTH", "AUTH="):
+        for mech in keywords.get(key, "").split():
+            seen.setdefault(mech.upper())
+    kept = [m for i, m in enumerate(seen) if i < MAX_AUTH_MECHANISMS or m in IMPLEMENTED_MECHANISMS]
+    return tuple(kept), len(seen)
+
+
 def parse_ehlo(reply: Reply) -> Capabilities:
     """Turn an EHLO reply into capabilities; the first line is the server's name and greeting."""
     caps = Capabilities()
@@ -270,6 +298,7 @@ def parse_ehlo(reply: Reply) -> Capabilities:
             caps.keywords[keyword] = (caps.keywords[keyword] + " " + params).strip()
         else:
             caps.keywords.setdefault(keyword, params)
+    caps.auth, caps.auth_offered = read_auth_mechanisms(caps.keywords)
     return caps
 
 

@@ -206,6 +206,18 @@ BINARY_NOISE = bytes(
 # -- a scripted SMTP server ----------------------------------------------------------------
 
 
+def flood_lines(prefix: str = "AUTH ", lines: int = 98, start: int = 0) -> list[str]:
+    """EHLO lines of distinct AUTH mechanism names, each line under the 2,048-byte cap."""
+    out, n = [], start
+    for _ in range(lines):
+        words = []
+        while len(prefix) + sum(len(w) + 1 for w in words) + 8 < 2030:
+            words.append(f"M{n:05d}")
+            n += 1
+        out.append(prefix + " ".join(words))
+    return out
+
+
 def recv_line(conn: socket.socket, buf: bytearray, limit: int = 65536) -> bytes | None:
     """One CRLF-terminated line from `conn` (None when the client closed)."""
     while True:

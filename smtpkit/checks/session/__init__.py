@@ -25,7 +25,7 @@ from smtpkit.checks.session.greeting import banner_step, ehlo_step
 from smtpkit.checks.session.network import connect_step, resolve_step
 from smtpkit.checks.session.send import send_step
 from smtpkit.checks.session.starttls import implicit_tls_step, starttls_step
-from smtpkit.checks.session.state import SessionState, probe_error_finding, skipped
+from smtpkit.checks.session.state import TIME_LIMIT, SessionState, probe_error_finding, skipped
 from smtpkit.checks.tls import wrong_mode_step
 from smtpkit.knowledge.catalogue import finding
 from smtpkit.model import Report, Status, Step, Transcript
@@ -200,6 +200,11 @@ def _run(state: SessionState) -> None:
         if state.stop_reason:
             state.steps.append(skipped(name, state.stop_reason))
             continue
+        if state.deadline.expired:
+            # the time went into work between the waits (reading a huge reply, say): every wait is
+            # bounded by the deadline, and so is starting another step
+            state.steps.append(_out_of_time(state, name))
+            continue
         step = _run_step(state, name)
         if name == "banner" and state.implicit_probe is not None and not state.encrypted:
             if t.security == "auto" and _switch_to_implicit(state, step):
@@ -220,6 +225,21 @@ def _run(state: SessionState) -> None:
             remaining = [n for n in remaining if n not in ("ehlo", "tls")]
             continue
         state.steps.append(step)
+
+
+def _out_of_time(state: SessionState, name: str) -> Step:
+    step = Step(name, Status.FAIL, f"not run: {TIME_LIMIT}")
+    step.add(
+        state.finding(
+            "smtp.deadline_exceeded",
+            f"the session deadline had passed before the {name} step could start",
+            step=name,
+            stage=name,
+            deadline=state.deadline_words(name),
+        )
+    )
+    state.stop(TIME_LIMIT)
+    return step
 
 
 def step_budget(target: Target, name: str) -> float:

@@ -18,6 +18,7 @@ from smtpkit.knowledge.codes.ehlo import describe_capability
 from smtpkit.knowledge.socket_errors import classify_greeting, is_not_smtp, printable
 from smtpkit.model import Finding, Status, Step
 from smtpkit.net.smtp import (
+    MAX_AUTH_MECHANISMS,
     Capabilities,
     ConnectionLost,
     MalformedReply,
@@ -288,6 +289,18 @@ def say_ehlo(
         return None, [probe_error_finding(state, exc, stage, f"EHLO {helo}")], None
     if reply.code == 250:
         caps = parse_ehlo(reply)
+        if caps.flooded:
+            findings.append(
+                state.finding(
+                    "ehlo.flood",
+                    f"{len(reply.lines)} EHLO lines, {len(reply.text):,} characters; first AUTH mechanisms: "
+                    + " ".join(caps.auth_mechanisms[:8]),
+                    step=stage,
+                    auth_count=caps.auth_offered,
+                    keyword_count=len(caps.keywords),
+                    kept=MAX_AUTH_MECHANISMS,
+                )
+            )
         _detect_provider(state, reply.text)
         return caps, findings, reply
     if reply.code in (500, 502) and not conn.tls:

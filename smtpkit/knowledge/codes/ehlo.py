@@ -36,6 +36,26 @@ SPECS: list[FindingSpec] = [
         reference="RFC 5321 §4.1.1.1 (EHLO) and §4.1.4",
     ),
     FindingSpec(
+        code="ehlo.flood",
+        severity=Severity.WARN,
+        step="ehlo",
+        title="The server's EHLO reply is flooded: {auth_count} AUTH mechanisms, {keyword_count} keywords",
+        explanation=(
+            "A mail server announces what it supports in its EHLO reply: ten to fifteen keywords, and two to ten "
+            "login methods after AUTH. This one listed {auth_count} distinct AUTH mechanisms and {keyword_count} "
+            "keywords. No real mail server does that: it is broken (a proxy or a plugin repeating its list), "
+            "misconfigured, or deliberately hostile, built to make mail clients spend their time reading it. "
+            "We kept the first {kept} mechanisms and the ones we can use, and read the rest no further."
+        ),
+        fix=(
+            "If this is your server, list only the mechanisms it really supports (Postfix with Dovecot SASL: "
+            "auth_mechanisms = plain login in dovecot.conf; Exim: one authenticator per mechanism; a filtering "
+            "proxy or appliance in front of the server: update or bypass it), then run the check again. If it is "
+            "not yours, do not send credentials to it: check the host name and port with your provider."
+        ),
+        reference="RFC 5321 §4.1.1.1 (EHLO), RFC 4954 §3 (AUTH)",
+    ),
+    FindingSpec(
         code="ehlo.helo_fallback",
         severity=Severity.WARN,
         step="ehlo",
