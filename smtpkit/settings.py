@@ -1,19 +1,30 @@
-"""What a session diagnosis checks: `Target`, validated the moment it is created.
+"""What a check checks, validated the moment it is created: `Target`, `DomainQuery` and the one set of validators.
 
-Everything a user types (host, port, EHLO name, addresses) ends up on an SMTP
-command line. A CR or LF smuggled into any of them would let the input inject
-extra SMTP commands, and a stray space or angle bracket produces a confusing
-server error three steps later instead of a clear message now. So validation
-happens here, once, with messages that say what was wrong and what to type
-instead; probes can then trust every field.
+Every front end (the notebook forms, the command line, a notebook's parameters
+cell, the Python API) builds these same objects, so the same bad value gets the
+same answer everywhere: an `InvalidSettings` (a `ValueError`, see
+`smtpkit.errors`) whose message names the field and what to type instead. The
+CLI prints that message and exits 2; the forms show it as an explanation.
+
+Why validate here, once, rather than where a value is used: everything a user
+types (host, EHLO name, addresses) ends up on an SMTP command line or in a DNS
+query. A CR or LF smuggled into one would inject extra SMTP commands; a stray
+space or angle bracket produces a confusing server error three steps later
+instead of a clear message now; a timeout of 1e308 or an IP address with a
+scope id passes a range check and then breaks deep inside a library. So every
+value goes through one validator here, and probes can trust every field.
 
 Credentials are deliberately NOT part of `Target`: a Target is shown at the top
 of every report, and a password must never be in something that gets shown.
+They travel beside it as `smtpkit.secrets.Secret`. A password pasted into a
+host (``smtp://me:secret@host``) is refused, and the refusal, like every other
+message here, shows it as ``<redacted>`` (`without_password`).
 """
 
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import re
 from collections.abc import Iterable
@@ -21,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from smtpkit.errors import InvalidSettings
-from smtpkit.secrets import REDACTED
+from smtpkit.secrets import REDACTED, Secret
 
 SECURITY_MODES = ("auto", "starttls", "tls", "plain")
 
@@ -48,20 +59,67 @@ AUTH_MECHANISMS = ("XOAUTH2", "CRAM-MD5", "PLAIN", "LOGIN")
 
 DEFAULT_PORT = 587
 IMPLICIT_TLS_PORTS = frozenset({465, 2465})
+DEFAULT_PORTS = (25, 465, 587, 2525)
+MAX_PORTS = 32
+MAX_RECIPIENTS = 20
+
+SESSION_TIMEOUT = 10.0  # seconds per network operation of a session
+MAX_TIMEOUT = 600.0
+MAX_DEADLINE = 3600.0
+DOMAIN_TIMEOUT = 20.0  # the overall deadline of a domain check
+MAX_DNS_TIMEOUT = 60.0  # seconds per DNS query
 
 # RFC 5321 §4.5.3.1: a path is at most 256 octets, a domain 255, a local part 64.
-_MAX_ADDRESS = 254
+MAX_ADDRESS = 254
 _MAX_LOCAL = 64
 _MAX_DOMAIN = 253
+_MAX_TEXT = 1000  # anything longer is refused before it is looked at closely
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-class TargetError(InvalidSettings):
-    """A user-supplied setting that cannot be used; the message says how to fix it (see `smtpkit.errors`)."""
+# `TargetError` was the name of this contract before `smtpkit.errors` existed; it is the same class.
+TargetError = InvalidSettings
 
-    def __init__(self, field_name: str, message: str) -> None:
-        super().__init__(message, field=field_name)
+
+def _bad(field_name: str, message: str) -> InvalidSettings:
+    return InvalidSettings(message, field=field_name)
+
+
+# -- showing what was typed ---------------------------------------------------------------
+
+# "user:password@" at the start of what was typed as a host, with or without a scheme. The user part
+# may itself be an e-mail address (me@example.com:pw@smtp.example.com); the password runs to the
+# last "@", since a password pasted raw may hold "@", ":" or "/".
+_USERINFO = re.compile(
+    r"^(?P<head>(?:[A-Za-z][A-Za-z0-9+.-]*://)?[^:/\s]*):(?P<password>.*)@(?P<tail>[^@]*)$", re.DOTALL
+)
+
+
+def without_password(value: object) -> str:
+    """`value` as text, with the password of a ``user:password@`` prefix replaced by <redacted>.
+
+    People paste ``smtp://me:secret@smtp.example.com`` from application configs.
+    We refuse such a host, but the refusal, the report's target line and any log
+    must not repeat the password they just pasted. The password is also handed
+    to the redactor, so a copy of the value that travels on (a notebook
+    parameter, a log line) is redacted wherever it ends up.
+    """
+    text = str(value)
+    m = _USERINFO.match(text)
+    if not m or not m.group("password"):
+        return text
+    if len(m.group("password")) >= 4:
+        Secret(m.group("password"))  # registered with the process-wide redactor
+    return f"{m.group('head')}:{REDACTED}@{m.group('tail')}"
+
+
+def _quote(value: object, limit: int = 80) -> str:
+    """A typed value for a message: its password hidden, control characters escaped, at most `limit` characters."""
+    text = without_password(value)
+    if len(text) > limit:
+        return repr(text[:limit]) + f" (… {len(text) - limit} more characters)"
+    return repr(text)
 
 
 def _describe_control(value: str) -> str:
@@ -76,25 +134,46 @@ def _describe_control(value: str) -> str:
 def _reject_control(field_name: str, value: str, label: str) -> None:
     what = _describe_control(value)
     if what:
-        raise TargetError(
+        raise _bad(
             field_name,
-            f"{label} {value!r} contains {what}. Line breaks and control characters are never valid here, and "
-            "on an SMTP command line they would inject extra commands; remove them (a value pasted from a "
+            f"{label} {_quote(value)} contains {what}. Line breaks and control characters are never valid here, "
+            "and on an SMTP command line they would inject extra commands; remove them (a value pasted from a "
             "document often carries a trailing newline).",
         )
+
+
+def _text(field_name: str, value: Any, label: str, *, limit: int = _MAX_TEXT) -> str:
+    """A stripped string without control characters and of sane length, or InvalidSettings."""
+    if not isinstance(value, str):
+        raise _bad(field_name, f"{label} must be text, not {type(value).__name__}")
+    _reject_control(field_name, value, label)
+    text = value.strip()
+    if len(text) > limit:
+        raise _bad(field_name, f"{label} {_quote(text)} is {len(text)} characters long; at most {limit} make sense")
+    return text
+
+
+def _foreign_digits(text: str) -> bool:
+    """True when `text` holds a digit outside 0-9 (Arabic-Indic, fullwidth, ...), which only look like numbers."""
+    return any(ch.isdigit() and not ch.isascii() for ch in text)
+
+
+# -- names ---------------------------------------------------------------------------------------
 
 
 def _ascii_domain(field_name: str, value: str, label: str) -> str:
     """A host or domain name in its ASCII (IDNA) form, or a clear error."""
     name = value.strip().rstrip(".")
     if not name:
-        raise TargetError(field_name, f"{label} is empty: give a host name such as smtp.example.com or an IP address")
+        raise _bad(field_name, f"{label} is empty: give a host name such as smtp.example.com or an IP address")
+    if len(name) > _MAX_DOMAIN * 4:
+        raise _bad(field_name, f"{label} {_quote(value)} is longer than the 253 characters DNS allows")
     try:
         ascii_name = name.encode("idna").decode("ascii") if not name.isascii() else name
     except UnicodeError as exc:
-        raise TargetError(field_name, f"{label} {value!r} is not a valid international domain name ({exc})") from None
+        raise _bad(field_name, f"{label} {_quote(value)} is not a valid international domain name ({exc})") from None
     if len(ascii_name) > _MAX_DOMAIN:
-        raise TargetError(field_name, f"{label} {value!r} is longer than the 253 characters DNS allows")
+        raise _bad(field_name, f"{label} {_quote(value)} is longer than the 253 characters DNS allows")
     for part in ascii_name.split("."):
         if not _LABEL.match(part):
             if " " in part:
@@ -108,119 +187,64 @@ def _ascii_domain(field_name: str, value: str, label: str) -> str:
             else:
                 bad = sorted({c for c in part if not (c.isalnum() or c in "-_")})
                 hint = f"it contains {''.join(bad)!r}, which host names cannot contain"
-            raise TargetError(field_name, f"{label} {value!r} is not a valid host name: {hint}")
+            raise _bad(field_name, f"{label} {_quote(value)} is not a valid host name: {hint}")
     return ascii_name
 
 
-# "user:password@" at the start of what was typed as a host, with or without a scheme.
-# Greedy up to the last "@": a password pasted raw may itself hold "@" or "/".
-_USERINFO = re.compile(r"^(?P<head>(?:[A-Za-z][A-Za-z0-9+.-]*://)?[^:@/\s]*):(?P<password>.*)@", re.DOTALL)
+def validate_ip(value: Any, *, field: str = "ip", label: str = "The IP address") -> str:
+    """An IPv4 or IPv6 address in canonical form (brackets allowed), or InvalidSettings.
 
-
-def without_password(value: object) -> str:
-    """`value` as text, with the password of a ``user:password@`` prefix replaced by <redacted>.
-
-    People paste ``smtp://me:secret@smtp.example.com`` from application configs.
-    We refuse such a host, but the refusal, the report's target line and any log
-    must not repeat the password they just pasted.
+    Refused, with the reason: a scope id (``fe80::1%eth0`` names an interface of
+    *this* machine, which means nothing to a receiver or in a DNS name) and digits
+    outside 0-9 (``1.2.3.٤`` only looks like an address).
     """
-    text = str(value)
-    return _USERINFO.sub(lambda m: f"{m.group('head')}:{REDACTED}@", text, count=1)
-
-
-def parse_host(value: str) -> tuple[str, int | None, str | None]:
-    """Split what a user typed into (host, port or None, security implied by a URL scheme or None).
-
-    Accepts ``smtp.example.com``, ``smtp.example.com:587``, ``[2001:db8::1]:25``,
-    a bare IPv6 address, and ``smtp://`` / ``smtps://`` / ``submission://`` URLs,
-    because that is what people paste from their mail client's settings page.
-    """
-    if not isinstance(value, str):
-        raise TargetError("host", f"host must be a string, not {type(value).__name__}")
-    shown = without_password(value)
-    if shown != value:
-        raise TargetError(
-            "host",
-            f"The host {shown!r} carries a user name and password. Put them in their own settings "
-            "(--user and --password-env), not in the host (a password in a URL ends up in shell history "
-            "and logs); give only the server, like smtp.example.com:587",
+    if isinstance(value, (ipaddress.IPv4Address, ipaddress.IPv6Address)):
+        value = str(value)
+    text = _text(field, value, label, limit=100)
+    inner = text[1:-1].strip() if text.startswith("[") and text.endswith("]") else text
+    if inner.lower().startswith("ipv6:"):
+        inner = inner[5:]
+    if not inner:
+        raise _bad(field, f"{label} is empty: give an address like 192.0.2.10 or 2001:db8::25")
+    if _foreign_digits(inner) or not inner.isascii():
+        raise _bad(
+            field,
+            f"{label} {_quote(text)} contains characters outside 0-9, a-f, '.' and ':' (digits from another script "
+            "or fullwidth digits only look like an address); type it with the plain digits 0-9",
         )
-    _reject_control("host", value, "The host")
-    s = value.strip()
-    security: str | None = None
-    m = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://(.*)$", s)
-    if m:
-        scheme = m.group(1).lower()
-        s = m.group(2)
-        if scheme in ("smtps", "ssl", "tls"):
-            security = "tls"
-        elif scheme in ("smtp", "submission", "esmtp"):
-            security = None
-        else:
-            raise TargetError(
-                "host",
-                f"The host {value!r} is a {scheme}:// address; give the mail server's host name "
-                "(for example smtp.gmail.com), optionally with :port",
-            )
-        if "@" in s:
-            raise TargetError(
-                "host",
-                "Put the user name and password in their own settings, not in the host URL "
-                "(a password in a URL ends up in shell history and logs)",
-            )
-        s = s.split("/", 1)[0]
-    if "@" in s:
-        raise TargetError(
-            "host",
-            f"The host {value!r} looks like an email address. Give the SMTP server's host name "
-            f"(for example smtp.{s.rsplit('@', 1)[1] or 'example.com'}), not your address.",
+    if "%" in inner:
+        raise _bad(
+            field,
+            f"{label} {_quote(text)} carries a scope id ({inner[inner.index('%') :]!r}), which names a network "
+            f"interface of this machine; give the address without it, like {inner.split('%', 1)[0] or 'fe80::1'}",
         )
-    port: int | None = None
-    if s.startswith("["):
-        end = s.find("]")
-        if end < 0:
-            raise TargetError("host", f"The host {value!r} opens '[' for an IPv6 address but never closes it")
-        host, rest = s[1:end], s[end + 1 :]
-        if rest:
-            if not rest.startswith(":"):
-                raise TargetError("host", f"The host {value!r}: expected ':port' after ']'")
-            port = _parse_port(rest[1:])
-    elif s.count(":") == 1:
-        host, p = s.split(":")
-        port = _parse_port(p)
-    else:
-        host = s
-    return host, port, security
-
-
-def _parse_port(value: Any) -> int:
-    if isinstance(value, bool):
-        raise TargetError("port", f"port must be a number from 1 to 65535, not {value!r}")
     try:
-        port = int(str(value).strip()) if not isinstance(value, int) else value
+        ip = ipaddress.ip_address(inner)
     except ValueError:
-        raise TargetError(
-            "port", f"port {value!r} is not a number; mail submission uses 587 (STARTTLS) or 465 (implicit TLS)"
+        raise _bad(
+            field, f"{label} {_quote(text)} is not an IP address; give one like 192.0.2.10 or 2001:db8::25"
         ) from None
-    if not 0 < port < 65536:
-        raise TargetError("port", f"port {port} is out of range: ports are 1 to 65535 (mail uses 25, 465, 587, 2525)")
-    return port
+    # keep an IPv4-mapped address readable (::ffff:127.0.0.1, not ::ffff:7f00:1)
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        return f"::ffff:{ip.ipv4_mapped}"
+    return str(ip)
+
+
+def _looks_like_ip(text: str) -> bool:
+    """An IP literal, or something made of digits (of any script), dots and colons meant as one."""
+    inner = text.strip().strip("[]")
+    if is_ip_literal(inner.split("%", 1)[0]):
+        return True
+    return bool(inner) and all(ch.isdigit() or ch in ".:%" for ch in inner) and any(ch.isdigit() for ch in inner)
 
 
 def normalize_host(value: str) -> str:
-    """An IP address literal in canonical form, or an ASCII host name."""
+    """An IP address literal in canonical form, or an ASCII host name (the `host` field)."""
     host = value.strip()
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
-    try:
-        ip = ipaddress.ip_address(host.split("%", 1)[0])
-    except ValueError:
-        pass
-    else:
-        # keep an IPv4-mapped address readable (::ffff:127.0.0.1, not ::ffff:7f00:1)
-        if ip.version == 6 and ip.ipv4_mapped is not None:
-            return f"::ffff:{ip.ipv4_mapped}"
-        return str(ip)
+    if _looks_like_ip(host):
+        return validate_ip(host, field="host", label="The host")
     return _ascii_domain("host", host, "The host").lower()
 
 
@@ -232,75 +256,120 @@ def is_ip_literal(host: str) -> bool:
     return True
 
 
-def normalize_security(value: str | None) -> str:
-    if value is None:
-        return "auto"
-    key = str(value).strip().lower()
-    if key in _SECURITY_ALIASES:
-        return _SECURITY_ALIASES[key]
-    raise TargetError(
-        "security",
-        f"security {value!r} is not one of auto, starttls, tls, plain "
-        "('ssl' and 'implicit' mean tls, 'none' means plain)",
-    )
+def validate_domain(value: Any, *, field: str = "domain", label: str = "The domain") -> str:
+    """A checked, lower-case, ASCII (IDNA) domain name with at least two labels, or InvalidSettings.
+
+    An IP address, a URL or an e-mail address are refused with what to give
+    instead: people paste all three into a "domain" box.
+    """
+    raw = _text(field, value, label)
+    if not raw:
+        raise _bad(field, f"{label} is empty: give a domain like example.com")
+    if _looks_like_ip(raw):
+        raise _bad(
+            field,
+            f"{label} {_quote(raw)} is an IP address, not a domain. Give the domain of your From address "
+            "(example.com); to check the address your mail leaves from (its reverse DNS and SPF), give it as "
+            "the sending IP (--ip, ip=) together with the domain",
+        )
+    if "://" in raw or "@" in raw:
+        # a pasted URL may carry user:password@: neither the message nor the suggestion repeats it
+        if "://" in raw:
+            host = raw.split("://", 1)[1].split("/", 1)[0].rsplit("@", 1)[-1].split(":", 1)[0]
+            raise _bad(field, f"{label} {_quote(raw)} is a URL; give only the domain, e.g. {host}")
+        domain_part = raw.rsplit("@", 1)[1].split(":", 1)[0]
+        raise _bad(
+            field,
+            f"{label} {_quote(raw)} looks like an e-mail address; give only the domain part, e.g. {domain_part}",
+        )
+    name = raw.rstrip(".").lower()
+    if len(name) > _MAX_DOMAIN * 4:
+        raise _bad(field, f"{label} {_quote(raw)} is longer than the 253 characters DNS allows")
+    try:
+        name = name.encode("idna").decode("ascii") if not name.isascii() else name
+    except UnicodeError:
+        raise _bad(field, f"{label} {_quote(raw)} is not a valid international domain name") from None
+    labels = name.split(".")
+    if len(labels) < 2:
+        raise _bad(field, f"{label} {_quote(raw)} is not a full domain name (it needs a dot, like example.com)")
+    bad = [lab for lab in labels if not _LABEL.match(lab)]
+    if bad:
+        raise _bad(
+            field,
+            f"{label} {_quote(raw)} is not a valid domain name: the part {bad[0][:70]!r} may only hold letters, "
+            "digits and hyphens (1-63 characters, not starting or ending with a hyphen)",
+        )
+    if labels[-1].isdigit():
+        raise _bad(
+            field, f"{label} {_quote(raw)} ends in a number, and no top-level domain is all digits: check for a typo"
+        )
+    if len(name) > _MAX_DOMAIN:
+        raise _bad(field, f"{label} {_quote(raw)} is longer than the 253 characters DNS allows")
+    return name
 
 
-def validate_helo(value: str) -> str:
+def validate_selector(value: Any, *, field: str = "selectors") -> str:
+    """A DKIM selector; a pasted full key name (s1._domainkey.example.com) or ``s=s1`` keeps the selector."""
+    text = _text(field, value, "The DKIM selector", limit=300)
+    s = text.rstrip(".").lower()
+    if "._domainkey" in s:
+        s = s.split("._domainkey", 1)[0]
+    if s.startswith("s=") or s.startswith("s ="):
+        s = s.split("=", 1)[1].strip()
+    if not s or len(s) > _MAX_DOMAIN or any(not _LABEL.match(lab) for lab in s.split(".")):
+        raise _bad(
+            field,
+            f"DKIM selector {_quote(text)} is not valid: use the s= value of a DKIM-Signature, like 'selector1' "
+            "or 'google'",
+        )
+    return s
+
+
+def validate_helo(value: Any, *, field: str = "helo") -> str:
     """The EHLO name: a domain name or an address literal like [192.0.2.1] (RFC 5321 §4.1.1.1)."""
     if not isinstance(value, str):
-        raise TargetError("helo", f"the EHLO name must be a string, not {type(value).__name__}")
-    _reject_control("helo", value, "The EHLO name")
-    name = value.strip()
+        raise _bad(field, f"the EHLO name must be a string, not {type(value).__name__}")
+    name = _text(field, value, "The EHLO name")
     if not name:
-        raise TargetError("helo", "the EHLO name is empty: give your machine's full host name, like mail.example.com")
+        raise _bad(field, "the EHLO name is empty: give your machine's full host name, like mail.example.com")
     if " " in name:
-        raise TargetError("helo", f"the EHLO name {value!r} contains a space; it must be one host name")
+        raise _bad(field, f"the EHLO name {_quote(value)} contains a space; it must be one host name")
     if name.startswith("[") and name.endswith("]"):
         inner = name[1:-1]
-        if inner.lower().startswith("ipv6:"):
-            inner = inner[5:]
-        try:
-            ipaddress.ip_address(inner)
-        except ValueError:
-            raise TargetError(
-                "helo", f"the EHLO name {value!r} is not a valid address literal like [192.0.2.1]"
-            ) from None
-        return name
-    if is_ip_literal(name):
-        ip = ipaddress.ip_address(name)
-        return f"[{ip}]" if ip.version == 4 else f"[IPv6:{ip}]"
-    return _ascii_domain("helo", name, "The EHLO name")
+        ip = validate_ip(inner, field=field, label="The EHLO address literal")
+        return f"[{ip}]" if ":" not in ip else f"[IPv6:{ip}]"
+    if _looks_like_ip(name):
+        ip = validate_ip(name, field=field, label="The EHLO name")
+        return f"[{ip}]" if ":" not in ip else f"[IPv6:{ip}]"
+    return _ascii_domain(field, name, "The EHLO name")
 
 
-def validate_address(field_name: str, value: str, label: str) -> str:
-    """An email address fit for MAIL FROM/RCPT TO: one mailbox, no brackets, no line breaks."""
-    if not isinstance(value, str):
-        raise TargetError(field_name, f"{label} must be a string, not {type(value).__name__}")
-    _reject_control(field_name, value, label)
-    addr = value.strip()
+def validate_address(field_name: str, value: Any, label: str) -> str:
+    """An email address fit for MAIL FROM/RCPT TO: one mailbox, no brackets, no line breaks, at most 254 octets."""
+    addr = _text(field_name, value, label)
     if addr.startswith("<") and addr.endswith(">"):
         addr = addr[1:-1].strip()
     if not addr:
-        raise TargetError(field_name, f"{label} is empty: give an address like you@example.com")
+        raise _bad(field_name, f"{label} is empty: give an address like you@example.com")
     if any(c in addr for c in "<>"):
-        raise TargetError(
+        raise _bad(
             field_name,
-            f"{label} {value!r} contains '<' or '>': give only the address (you@example.com), "
+            f"{label} {_quote(value)} contains '<' or '>': give only the address (you@example.com), "
             "not a display name like 'You <you@example.com>'",
         )
     if " " in addr or "," in addr or ";" in addr:
-        raise TargetError(
-            field_name, f"{label} {value!r} contains a space, comma or semicolon: give exactly one address"
+        raise _bad(
+            field_name, f"{label} {_quote(value)} contains a space, comma or semicolon: give exactly one address"
         )
-    if len(addr) > _MAX_ADDRESS:
-        raise TargetError(field_name, f"{label} is longer than the {_MAX_ADDRESS} characters SMTP allows")
+    if len(addr.encode("utf-8")) > MAX_ADDRESS:
+        raise _bad(field_name, f"{label} is longer than the {MAX_ADDRESS} octets SMTP allows")
     local, sep, domain = addr.rpartition("@")
     if not sep or not local or not domain:
-        raise TargetError(field_name, f"{label} {value!r} is not an email address: it needs the form name@domain")
+        raise _bad(field_name, f"{label} {_quote(value)} is not an email address: it needs the form name@domain")
     if len(local.encode("utf-8")) > _MAX_LOCAL:
-        raise TargetError(field_name, f"{label} {value!r}: the part before @ is longer than the 64 octets SMTP allows")
+        raise _bad(field_name, f"{label} {_quote(value)}: the part before @ is longer than the 64 octets SMTP allows")
     if domain.startswith("[") and domain.endswith("]"):
-        validate_helo(domain)
+        validate_helo(domain, field=field_name)
         return addr
     ascii_domain = _ascii_domain(field_name, domain, f"The domain of {label.lower()}")
     return f"{local}@{ascii_domain}"
@@ -311,32 +380,275 @@ def needs_smtputf8(address: str) -> bool:
     return not address.isascii()
 
 
-def _tuple_of_addresses(value: str | Iterable[str] | None) -> tuple[str, ...]:
+def validate_username(value: Any, *, field: str = "username") -> str:
+    text = _text(field, value, "The user name")
+    if not text:
+        raise _bad(field, "the user name is empty; leave it out to skip AUTH")
+    return text
+
+
+# -- numbers ---------------------------------------------------------------------------------------
+
+
+def _number_text(field_name: str, value: Any, label: str, example: str) -> Any:
+    """`value` itself, or a str of plain ASCII digits ready for int()/float(); InvalidSettings otherwise."""
+    if isinstance(value, bool):
+        raise _bad(field_name, f"{label} must be a number, not {value!r}")
+    if isinstance(value, str):
+        text = _text(field_name, value, label, limit=40)
+        if _foreign_digits(text) or not text.isascii():
+            raise _bad(
+                field_name, f"{label} {_quote(text)} holds characters other than the digits 0-9; type it as {example}"
+            )
+        return text
+    return value
+
+
+def validate_port(value: Any, *, field: str = "port", label: str = "port") -> int:
+    """A TCP port, 1-65535 (a number or its ASCII digits)."""
+    given = _number_text(field, value, label, "587")
+    if isinstance(given, float) and not given.is_integer():
+        raise _bad(field, f"{label} {given!r} is not a whole number; ports are 1 to 65535")
+    try:
+        port = int(given) if not isinstance(given, int) else given
+    except (TypeError, ValueError):
+        raise _bad(
+            field, f"{label} {_quote(value)} is not a number; mail submission uses 587 (STARTTLS) or 465 (implicit TLS)"
+        ) from None
+    if not 0 < port < 65536:
+        raise _bad(field, f"{label} {port} is out of range: ports are 1 to 65535 (mail uses 25, 465, 587, 2525)")
+    return port
+
+
+def validate_ports(value: str | Iterable[Any], *, field: str = "ports") -> list[int]:
+    """'25,465,587' or [25, 465] -> a de-duplicated list of valid ports, at most 32."""
+    if isinstance(value, str):
+        text = _text(field, value, "The port list")
+        items: list[Any] = [p for p in re.split(r"[,;\s]+", text) if p]
+    else:
+        items = list(value)
+    ports: list[int] = []
+    for item in items:
+        port = validate_port(item, field=field, label="port")
+        if port not in ports:
+            ports.append(port)
+    if not ports:
+        raise _bad(field, "no ports given; for example 25,465,587,2525")
+    if len(ports) > MAX_PORTS:
+        raise _bad(field, f"{len(ports)} ports given; at most {MAX_PORTS} at once")
+    return ports
+
+
+def validate_seconds(
+    value: Any,
+    *,
+    field: str = "timeout",
+    label: str | None = None,
+    maximum: float = MAX_TIMEOUT,
+) -> float:
+    """A duration in seconds: a finite number above 0 and at most `maximum` (ASCII digits when given as text).
+
+    ``1e308``, ``inf`` and ``nan`` pass a naive ``> 0`` check and then overflow
+    a deadline computation deep inside a library; they are refused here.
+    """
+    name = label or field
+    given = _number_text(field, value, name, "10 or 2.5")
+    try:
+        seconds = float(given)
+    except (TypeError, ValueError, OverflowError):
+        raise _bad(field, f"{name} {_quote(value)} is not a number of seconds (give one like 10 or 2.5)") from None
+    if not math.isfinite(seconds) or not 0 < seconds <= maximum:
+        raise _bad(
+            field,
+            f"{name} {_quote(value)} is out of range: give a number of seconds above 0 and at most {maximum:g}",
+        )
+    return seconds
+
+
+# -- files and servers -----------------------------------------------------------------------------
+
+
+def validate_cafile(value: Any, *, field: str = "cafile") -> str:
+    """A readable PEM file of CA certificates (its absolute path); loaded once here, so it is known to work.
+
+    An unusable CA file would make every TLS handshake fail on our side, and the
+    diagnosis would then blame the server: refuse it before anything is tried.
+    """
+    import ssl
+
+    text = _text(field, os.fspath(value) if isinstance(value, os.PathLike) else value, "The CA file", limit=4096)
+    path = os.path.abspath(os.path.expanduser(text))
+    if not os.path.exists(path):
+        raise _bad(field, f"the CA file {_quote(text)} does not exist; give the path of a PEM file of CA certificates")
+    if not os.path.isfile(path):
+        raise _bad(field, f"the CA file {_quote(text)} is not a file; give the path of a PEM file of CA certificates")
+    if not os.access(path, os.R_OK):
+        raise _bad(field, f"the CA file {_quote(text)} is not readable by this user")
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cafile=path)
+    except (ssl.SSLError, OSError, UnicodeDecodeError, ValueError) as exc:
+        raise _bad(
+            field,
+            f"the CA file {_quote(text)} holds no usable PEM certificate ({exc}); give a file with "
+            "'-----BEGIN CERTIFICATE-----' blocks",
+        ) from None
+    return path
+
+
+def validate_nameserver(value: Any, *, field: str = "nameservers") -> str:
+    """A DNS server as ``host``, ``host:port``, an IPv6 address or ``[v6]:port``, normalised."""
+    text = _text(field, value, "The DNS server", limit=300)
+    if not text:
+        raise _bad(field, "the DNS server is empty: give an address like 192.0.2.53 or 127.0.0.1:5353")
+    port: int | None = None
+    if text.startswith("["):
+        end = text.find("]")
+        if end < 0:
+            raise _bad(field, f"the DNS server {_quote(text)} opens '[' for an IPv6 address but never closes it")
+        host, rest = text[1:end], text[end + 1 :]
+        if rest:
+            if not rest.startswith(":"):
+                raise _bad(field, f"the DNS server {_quote(text)}: expected ':port' after ']'")
+            port = validate_port(rest[1:], field=field, label="the DNS server's port")
+        host = validate_ip(host, field=field, label="The DNS server")
+    elif text.count(":") == 1:
+        host, p = text.split(":")
+        port = validate_port(p, field=field, label="the DNS server's port")
+    else:
+        host = text
+    if _looks_like_ip(host) or ":" in host:
+        host = validate_ip(host, field=field, label="The DNS server")
+    else:
+        host = _ascii_domain(field, host, "The DNS server").lower()
+    if port is None:
+        return host
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _tuple_of(value: str | Iterable[str] | None) -> tuple[str, ...]:
+    """A list given as one comma/semicolon/space-separated string, or as any iterable of strings."""
     if value is None:
         return ()
     if isinstance(value, str):
-        items = [v for v in re.split(r"[,;]\s*", value.strip()) if v] if ("," in value or ";" in value) else [value]
+        return tuple(v for v in re.split(r"[,;\s]+", value.strip()) if v)
+    return tuple(v for v in value if not (isinstance(v, str) and not v.strip()))
+
+
+def validate_nameservers(value: str | Iterable[str] | None, *, field: str = "nameservers") -> tuple[str, ...]:
+    servers = tuple(dict.fromkeys(validate_nameserver(v, field=field) for v in _tuple_of(value)))
+    if len(servers) > 8:
+        raise _bad(field, f"{len(servers)} DNS servers given; at most 8 make sense")
+    return servers
+
+
+# -- choices ---------------------------------------------------------------------------------------
+
+
+def normalize_security(value: str | None) -> str:
+    if value is None:
+        return "auto"
+    key = _text("security", value, "The security mode", limit=40).lower()
+    if key in _SECURITY_ALIASES:
+        return _SECURITY_ALIASES[key]
+    raise _bad(
+        "security",
+        f"security {_quote(value)} is not one of auto, starttls, tls, plain "
+        "('ssl' and 'implicit' mean tls, 'none' means plain)",
+    )
+
+
+def validate_auth_mechanism(value: Any, *, field: str = "auth_mechanism") -> str:
+    mech = _text(field, value, "The AUTH mechanism", limit=40).upper()
+    if mech not in AUTH_MECHANISMS:
+        raise _bad(field, f"AUTH mechanism {_quote(value)} is not one of {', '.join(AUTH_MECHANISMS)}")
+    return mech
+
+
+# -- a host as people type it ----------------------------------------------------------------------
+
+
+def parse_host(value: str) -> tuple[str, int | None, str | None]:
+    """Split what a user typed into (host, port or None, security implied by a URL scheme or None).
+
+    Accepts ``smtp.example.com``, ``smtp.example.com:587``, ``[2001:db8::1]:25``,
+    a bare IPv6 address, and ``smtp://`` / ``smtps://`` / ``submission://`` URLs,
+    because that is what people paste from their mail client's settings page.
+    """
+    if not isinstance(value, str):
+        raise _bad("host", f"host must be a string, not {type(value).__name__}")
+    shown = without_password(value)
+    if shown != value:
+        raise _bad(
+            "host",
+            f"The host {_quote(value)} carries a user name and password. Put them in their own settings "
+            "(the user name and --password-env, or the form's Password field), not in the host (a password in a "
+            "URL ends up in shell history and logs); give only the server, like smtp.example.com:587",
+        )
+    _reject_control("host", value, "The host")
+    s = value.strip()
+    if len(s) > _MAX_TEXT:
+        raise _bad("host", f"The host {_quote(s)} is {len(s)} characters long; a host name has at most 253")
+    security: str | None = None
+    m = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://(.*)$", s, re.DOTALL)
+    if m:
+        scheme = m.group(1).lower()
+        s = m.group(2)
+        if scheme in ("smtps", "ssl", "tls"):
+            security = "tls"
+        elif scheme in ("smtp", "submission", "esmtp"):
+            security = None
+        else:
+            raise _bad(
+                "host",
+                f"The host {_quote(value)} is a {scheme}:// address; give the mail server's host name "
+                "(for example smtp.gmail.com), optionally with :port",
+            )
+        if "@" in s:
+            raise _bad(
+                "host",
+                "Put the user name and password in their own settings, not in the host URL "
+                "(a password in a URL ends up in shell history and logs)",
+            )
+        s = s.split("/", 1)[0]
+    if "@" in s:
+        domain = s.rsplit("@", 1)[1].split(":", 1)[0] or "example.com"
+        raise _bad(
+            "host",
+            f"The host {_quote(s.split(':', 1)[0])} looks like an email address. Give the SMTP server's host name "
+            f"(for example smtp.{domain[:60]}), not your address.",
+        )
+    port: int | None = None
+    if s.startswith("["):
+        end = s.find("]")
+        if end < 0:
+            raise _bad("host", f"The host {_quote(value)} opens '[' for an IPv6 address but never closes it")
+        host, rest = s[1:end], s[end + 1 :]
+        if rest:
+            if not rest.startswith(":"):
+                raise _bad("host", f"The host {_quote(value)}: expected ':port' after ']'")
+            port = validate_port(rest[1:])
+    elif s.count(":") == 1:
+        host, p = s.split(":")
+        port = validate_port(p)
     else:
-        items = list(value)
-    return tuple(validate_address("rcpt_to", v, "The recipient") for v in items)
+        host = s
+    return host, port, security
 
 
-def _seconds(field_name: str, value: Any) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise TargetError(field_name, f"{field_name} {value!r} is not a number of seconds") from None
+# -- the settings objects --------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, init=False)
 class Target:
-    """One SMTP server and the settings to diagnose it with; invalid input raises `TargetError`.
+    """One SMTP server and the settings to diagnose it with; invalid input raises `InvalidSettings`.
 
     `host` may carry ``:port`` or an ``smtp://``/``smtps://`` scheme when `port`
     and `security` are left at their defaults, because that is how people copy
     settings out of mail clients. After construction every field has its
     concrete type: `port` is an int (the mode's default when none was given),
-    `timeout` a float, `rcpt_to` a tuple of validated addresses.
+    `timeout` a float, `rcpt_to` a tuple of validated addresses. `nameservers`
+    are the DNS servers to resolve the host with (empty: the system's).
+    ``dataclasses.replace(target, send=True)`` validates the result again.
     """
 
     host: str
@@ -353,31 +665,35 @@ class Target:
     allow_plaintext_auth: bool
     auth_mechanism: str | None
     credential: str  # "password", "oauth" or "none": which secret was given (never the secret)
+    nameservers: tuple[str, ...]
 
     def __init__(
         self,
         host: str,
         port: int | str | None = None,
-        security: str = "auto",
+        security: str | None = "auto",
         username: str | None = None,
         helo: str | None = None,
         mail_from: str | None = None,
-        rcpt_to: str | Iterable[str] = (),
+        rcpt_to: str | Iterable[str] | None = (),
         send: bool = False,
         cafile: str | None = None,
-        timeout: float | str = 10.0,
+        timeout: float | str = SESSION_TIMEOUT,
         deadline: float | str | None = None,
         allow_plaintext_auth: bool = False,
         auth_mechanism: str | None = None,
         credential: str = "none",
+        nameservers: str | Iterable[str] | None = (),
     ) -> None:
         def put(name: str, value: Any) -> None:
             object.__setattr__(self, name, value)
 
         parsed_host, url_port, url_security = parse_host(host)
+        if port in ("", 0):
+            port = None  # a form's "0" or an empty field: the mode's usual port
         if url_port is not None:
-            if port is not None and _parse_port(port) != url_port:
-                raise TargetError("port", f"the host says port {url_port} but port {port} was also given; pick one")
+            if port is not None and validate_port(port) != url_port:
+                raise _bad("port", f"the host says port {url_port} but port {port} was also given; pick one")
             port = url_port
         put("host", normalize_host(parsed_host))
         mode = normalize_security(security)
@@ -386,62 +702,41 @@ class Target:
         put("security", mode)
         if port is None:
             port = 465 if mode == "tls" else DEFAULT_PORT
-        put("port", _parse_port(port))
-        if username is not None:
-            if not isinstance(username, str):
-                raise TargetError("username", "the user name must be a string")
-            _reject_control("username", username, "The user name")
-            if not username.strip():
-                raise TargetError("username", "the user name is empty; leave it out to skip AUTH")
-            username = username.strip()
-        put("username", username)
-        put("helo", validate_helo(helo) if helo is not None else None)
+        put("port", validate_port(port))
+        put("username", validate_username(username) if username not in (None, "") else None)
+        put("helo", validate_helo(helo) if helo not in (None, "") else None)
+        if mail_from == "":
+            mail_from = None
         put(
             "mail_from",
             validate_address("mail_from", mail_from, "The sender (MAIL FROM)") if mail_from is not None else None,
         )
-        recipients = _tuple_of_addresses(rcpt_to)
+        recipients = tuple(validate_address("rcpt_to", v, "The recipient") for v in _tuple_of_addresses(rcpt_to))
         put("rcpt_to", recipients)
         if recipients and mail_from is None:
-            raise TargetError("mail_from", "a recipient was given without a sender: add mail_from (--mail-from)")
+            raise _bad("mail_from", "a recipient was given without a sender: add mail_from (--mail-from)")
         if mail_from is not None and not recipients:
-            raise TargetError("rcpt_to", "a sender was given without a recipient: add rcpt_to (--rcpt-to)")
+            raise _bad("rcpt_to", "a sender was given without a recipient: add rcpt_to (--rcpt-to)")
         if send and not recipients:
-            raise TargetError("send", "send=True needs mail_from and rcpt_to: whom should the test message go to?")
-        if len(recipients) > 20:
-            raise TargetError("rcpt_to", "at most 20 recipients: this is a test message, not a mailing")
-        if cafile is not None:
-            path = os.path.expanduser(str(cafile))
-            if not os.path.isfile(path):
-                raise TargetError("cafile", f"the CA file {cafile!r} does not exist or is not a file")
-            if not os.access(path, os.R_OK):
-                raise TargetError("cafile", f"the CA file {cafile!r} is not readable by this user")
-            cafile = path
-        put("cafile", cafile)
-        seconds = _seconds("timeout", timeout)
-        if not 0 < seconds <= 600:
-            raise TargetError("timeout", f"timeout {seconds} s is out of range: use 0.1 to 600 seconds (default 10)")
-        put("timeout", seconds)
-        limit: float | None = None
-        if deadline is not None:
-            limit = _seconds("deadline", deadline)
-            if not 0 < limit <= 3600:
-                raise TargetError("deadline", f"deadline {limit} s is out of range: use up to 3600 seconds")
-        put("deadline", limit)
-        mech: str | None = None
-        if auth_mechanism is not None:
-            mech = str(auth_mechanism).strip().upper()
-            if mech not in AUTH_MECHANISMS:
-                raise TargetError(
-                    "auth_mechanism",
-                    f"AUTH mechanism {auth_mechanism!r} is not one of {', '.join(AUTH_MECHANISMS)}",
-                )
-        put("auth_mechanism", mech)
+            raise _bad(
+                "send",
+                "send needs mail_from and rcpt_to (--mail-from and --rcpt-to): whom should the test message go to?",
+            )
+        if len(recipients) > MAX_RECIPIENTS:
+            raise _bad("rcpt_to", f"at most {MAX_RECIPIENTS} recipients: this is a test message, not a mailing")
+        put("cafile", validate_cafile(cafile) if cafile not in (None, "") else None)
+        put("timeout", validate_seconds(timeout, field="timeout"))
+        put(
+            "deadline",
+            validate_seconds(deadline, field="deadline", maximum=MAX_DEADLINE) if deadline not in (None, "") else None,
+        )
+        put("auth_mechanism", validate_auth_mechanism(auth_mechanism) if auth_mechanism not in (None, "") else None)
         if credential not in ("password", "oauth", "none"):
-            raise TargetError("credential", "credential must be 'password', 'oauth' or 'none'")
+            raise _bad("credential", "credential must be 'password', 'oauth' or 'none'")
         put("credential", credential)
         put("send", bool(send))
         put("allow_plaintext_auth", bool(allow_plaintext_auth))
+        put("nameservers", validate_nameservers(nameservers))
 
     # -- derived ----------------------------------------------------------------
     @property
@@ -470,6 +765,8 @@ class Target:
         if self.username:
             out["username"] = self.username
         out["credential"] = self.credential
+        if self.auth_mechanism:
+            out["auth_mechanism"] = self.auth_mechanism
         if self.helo:
             out["helo"] = self.helo
         if self.mail_from:
@@ -479,7 +776,203 @@ class Target:
             out["send"] = self.send
         if self.cafile:
             out["cafile"] = self.cafile
+        if self.nameservers:
+            out["nameservers"] = ", ".join(self.nameservers)
         out["timeout"] = self.timeout
+        if self.deadline is not None:
+            out["deadline"] = self.deadline
         if self.allow_plaintext_auth:
             out["allow_plaintext_auth"] = True
+        return out
+
+
+def _tuple_of_addresses(value: str | Iterable[str] | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        if "," in value or ";" in value:
+            return tuple(v for v in re.split(r"[,;]\s*", value.strip()) if v.strip())
+        return (value,) if value.strip() else ()
+    return tuple(value)
+
+
+@dataclass(frozen=True, init=False)
+class DomainQuery:
+    """What `check_domain` checks; validated and normalised on creation so every layer can trust it.
+
+    `timeout` is the overall deadline of the whole check (seconds); `dns_timeout`
+    bounds each DNS query (None: a quarter of `timeout`, at most 2 s);
+    `nameservers` are the DNS servers to ask (empty: the system's). `selectors`
+    and `nameservers` may be given as one comma-separated string, as a form has
+    them. `mail_from` may be a bare domain (its postmaster is then the sender).
+    With `ip`, the address is also looked up on DNS blocklists: the default set
+    plus `dnsbl_lists` (zones), or only those with `only_lists`; a non-public
+    address only with `allow_private` (the practice lab's lists, and its
+    MTA-STS host). The MTA-STS policy is fetched from ``mta-sts.<domain>`` on
+    `mta_sts_port`, verified against the system store or `cafile`. With
+    `probe_mx`, every MX address is probed over STARTTLS on `mx_port`.
+    """
+
+    domain: str
+    selectors: tuple[str, ...]
+    ip: str | None
+    mail_from: str | None
+    timeout: float
+    nameservers: tuple[str, ...]
+    dns_timeout: float | None
+    dnsbl_lists: tuple[str, ...]
+    only_lists: bool
+    allow_private: bool
+    cafile: str | None
+    mta_sts_port: int
+    probe_mx: bool
+    mx_port: int
+
+    def __init__(
+        self,
+        domain: str,
+        selectors: str | Iterable[str] | None = (),
+        ip: str | None = None,
+        mail_from: str | None = None,
+        timeout: float | str = DOMAIN_TIMEOUT,
+        nameservers: str | Iterable[str] | None = (),
+        dns_timeout: float | str | None = None,
+        dnsbl_lists: str | Iterable[str] | None = (),
+        only_lists: bool = False,
+        allow_private: bool = False,
+        cafile: str | None = None,
+        mta_sts_port: int | str = 443,
+        probe_mx: bool = False,
+        mx_port: int | str = 25,
+    ) -> None:
+        def put(name: str, value: Any) -> None:
+            object.__setattr__(self, name, value)
+
+        put("domain", validate_domain(domain))
+        sels = tuple(dict.fromkeys(validate_selector(s) for s in _tuple_of(selectors)))
+        if len(sels) > 50:
+            raise _bad("selectors", f"{len(sels)} DKIM selectors given; at most 50 make sense")
+        put("selectors", sels)
+        ip_text = ip.strip() if isinstance(ip, str) else ip
+        put("ip", validate_ip(ip_text, label="The sending IP") if ip_text not in (None, "") else None)
+        put("mail_from", _domain_mail_from(mail_from))
+        put("timeout", validate_seconds(timeout, field="timeout", label="The overall timeout"))
+        put("nameservers", validate_nameservers(nameservers))
+        put(
+            "dns_timeout",
+            validate_seconds(dns_timeout, field="dns_timeout", label="The DNS timeout", maximum=MAX_DNS_TIMEOUT)
+            if dns_timeout not in (None, "")
+            else None,
+        )
+        lists = _tuple_of(dnsbl_lists)
+        if lists:
+            from smtpkit.dnsbl import choose_lists  # the zone names' own rules (and their known lists)
+
+            lists = tuple(bl.zone for bl in choose_lists(lists, only=True))
+        put("dnsbl_lists", lists)
+        if only_lists and not lists:
+            raise _bad("dnsbl_lists", "only_lists needs at least one blocklist zone in dnsbl_lists (--list ZONE)")
+        put("only_lists", bool(only_lists))
+        put("allow_private", bool(allow_private))
+        put("cafile", validate_cafile(cafile) if cafile not in (None, "") else None)
+        put("mta_sts_port", validate_port(mta_sts_port, field="mta_sts_port", label="the MTA-STS port"))
+        put("probe_mx", bool(probe_mx))
+        put("mx_port", validate_port(mx_port, field="mx_port", label="the MX port"))
+
+    @property
+    def query_timeout(self) -> float:
+        """Seconds per DNS query: `dns_timeout` (within the overall deadline), or a quarter of it (at most 2 s)."""
+        return min(self.dns_timeout, self.timeout) if self.dns_timeout is not None else min(2.0, self.timeout / 4)
+
+    @property
+    def spf_domain(self) -> str:
+        """SPF is checked for the MAIL FROM domain, which is the From domain unless a bounce domain is given."""
+        return self.mail_from.rsplit("@", 1)[1] if self.mail_from else self.domain
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"domain": self.domain}
+        if self.selectors:
+            out["selectors"] = list(self.selectors)
+        if self.ip:
+            out["ip"] = self.ip
+        if self.mail_from:
+            out["mail_from"] = self.mail_from
+        if self.nameservers:
+            out["nameservers"] = list(self.nameservers)
+        if self.dnsbl_lists:
+            out["dnsbl_lists"] = list(self.dnsbl_lists)
+        if self.only_lists:
+            out["only_lists"] = True
+        if self.allow_private:
+            out["allow_private"] = True
+        if self.cafile:
+            out["cafile"] = self.cafile
+        if self.mta_sts_port != 443:
+            out["mta_sts_port"] = self.mta_sts_port
+        if self.probe_mx:
+            out["probe_mx"] = True
+        if self.mx_port != 25:
+            out["mx_port"] = self.mx_port
+        return out
+
+
+def _domain_mail_from(value: Any) -> str | None:
+    """The envelope sender of a domain check: an address, or a bare domain standing for its postmaster."""
+    if value is None:
+        return None
+    text = _text("mail_from", value, "The MAIL FROM address")
+    mf = text.strip("<>").strip()
+    if not mf:
+        return None
+    if "@" not in mf:
+        return f"postmaster@{validate_domain(mf, field='mail_from', label='The MAIL FROM domain')}"
+    local, _at, dom = mf.rpartition("@")
+    if not dom:
+        raise _bad("mail_from", f"MAIL FROM {_quote(value)} has no domain; give an address like bounces@example.com")
+    ascii_domain = validate_domain(dom, field="mail_from", label="The MAIL FROM domain")
+    address = validate_address("mail_from", mf if local else f"postmaster@{dom}", "The MAIL FROM address")
+    return f"{address.rpartition('@')[0]}@{ascii_domain}"
+
+
+@dataclass(frozen=True, init=False)
+class PortsQuery:
+    """What `check_ports` probes: one host, its candidate ports, and how long each probe may wait.
+
+    The host may be typed as for a session (``host:port``, an ``smtp://`` URL);
+    its port and scheme mean nothing here, since every port is tried both ways.
+    """
+
+    host: str
+    ports: tuple[int, ...]
+    timeout: float
+    cafile: str | None
+    helo: str | None
+    nameservers: tuple[str, ...]
+
+    def __init__(
+        self,
+        host: str,
+        ports: str | Iterable[Any] = DEFAULT_PORTS,
+        *,
+        timeout: float | str = 5.0,
+        cafile: str | None = None,
+        helo: str | None = None,
+        nameservers: str | Iterable[str] | None = (),
+    ) -> None:
+        name, _port, _security = parse_host(host)
+        object.__setattr__(self, "host", normalize_host(name))
+        object.__setattr__(self, "ports", tuple(validate_ports(ports)))
+        object.__setattr__(self, "timeout", validate_seconds(timeout, field="timeout"))
+        object.__setattr__(self, "cafile", validate_cafile(cafile) if cafile not in (None, "") else None)
+        object.__setattr__(self, "helo", validate_helo(helo) if helo not in (None, "") else None)
+        object.__setattr__(self, "nameservers", validate_nameservers(nameservers))
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"host": self.host, "ports": list(self.ports), "timeout": self.timeout}
+        if self.cafile:
+            out["cafile"] = self.cafile
+        if self.helo:
+            out["helo"] = self.helo
+        if self.nameservers:
+            out["nameservers"] = list(self.nameservers)
         return out

@@ -20,19 +20,18 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from smtpkit.checks.session.greeting import default_helo
+from smtpkit.errors import InvalidSettings
 from smtpkit.model import Transcript
 from smtpkit.net.connect import Deadline, Resolution, connect_addresses, resolve_host
-from smtpkit.net.dns import Resolver
+from smtpkit.net.dns import Resolver, resolver_for
 from smtpkit.net.smtp import Capabilities, ProbeError, SmtpConnection, parse_ehlo, parse_helo
-from smtpkit.net.tls import TlsOptions, TlsOutcome, make_context, start_tls
+from smtpkit.net.tls import TlsOptions, TlsOutcome, start_tls
 from smtpkit.render import Viewable
 from smtpkit.render.html import esc, html_table
 from smtpkit.render.text import terminal_safe, text_table
-from smtpkit.settings import TargetError, normalize_host, parse_host, validate_helo, without_password
+from smtpkit.settings import DEFAULT_PORTS, PortsQuery
 
-DEFAULT_PORTS = (25, 465, 587, 2525)
 MODES = ("starttls", "tls")
-_MAX_PORTS = 32
 
 
 @dataclass
@@ -228,7 +227,6 @@ class PortMatrix(Viewable):
     timeout: float
     elapsed_ms: float
     resolution_error: str = ""
-    input_error: str = ""  # settings refused before any probe (the CLI turns it into a usage error)
 
     def rows(self) -> list[dict[str, Any]]:
         return [r.row() for r in self.results]
@@ -388,64 +386,40 @@ def _tls_facts(probe: ModeProbe, outcome: TlsOutcome) -> None:
         probe.tls_error = str(reason).lower().replace("_", " ")
 
 
-def parse_ports(value: str | Iterable[int]) -> list[int]:
-    """'25,465,587' or [25, 465] -> a de-duplicated list of valid ports (ValueError with a clear message)."""
-    items: list[Any] = [p for p in value.replace(" ", "").split(",") if p] if isinstance(value, str) else list(value)
-    ports: list[int] = []
-    for item in items:
-        try:
-            port = int(item)
-        except (TypeError, ValueError):
-            raise ValueError(f"port {item!r} is not a number; give ports like 25,465,587,2525") from None
-        if not 0 < port < 65536:
-            raise ValueError(f"port {port} is out of range 1-65535")
-        if port not in ports:
-            ports.append(port)
-    if not ports:
-        raise ValueError("no ports given; for example --ports 25,465,587,2525")
-    if len(ports) > _MAX_PORTS:
-        raise ValueError(f"at most {_MAX_PORTS} ports at once")
-    return ports
-
-
 def check_ports(
-    host: str,
+    host: str | PortsQuery,
     ports: str | Iterable[int] = DEFAULT_PORTS,
     *,
-    timeout: float = 5.0,
+    timeout: float | str = 5.0,
     cafile: str | None = None,
     resolver: Resolver | None = None,
     helo: str | None = None,
+    nameservers: str | Iterable[str] | None = (),
 ) -> PortMatrix:
     """Probe every port in `ports` with STARTTLS and with implicit TLS, concurrently.
 
     The whole matrix is bounded by about one `timeout` (plus DNS): each probe
-    has that deadline, and all probes run at the same time.
+    has that deadline, and all probes run at the same time. Settings that
+    cannot be used raise `smtpkit.errors.InvalidSettings` (a ValueError) naming
+    the field and the fix, like `diagnose` and `check_domain`. `host` may also
+    be a ready `smtpkit.settings.PortsQuery` (the other settings must then be left out).
     """
+    if isinstance(host, PortsQuery):
+        if ports != DEFAULT_PORTS or timeout != 5.0 or cafile is not None or helo is not None or nameservers:
+            raise InvalidSettings("check_ports() got a PortsQuery and other settings too: put them all in it")
+        query = host
+    else:
+        query = PortsQuery(host, ports, timeout=timeout, cafile=cafile, helo=helo, nameservers=nameservers)
+    name, port_list, timeout, cafile, helo_name = (
+        query.host,
+        list(query.ports),
+        query.timeout,
+        query.cafile,
+        query.helo or "",
+    )
+    if resolver is None and query.nameservers:
+        resolver = resolver_for(query.nameservers, min(2.0, timeout))
     start = time.monotonic()
-    try:
-        name, _port, _sec = parse_host(host)
-        name = normalize_host(name)
-        port_list = parse_ports(ports)
-        if not 0 < float(timeout) <= 600:
-            raise TargetError("timeout", f"timeout {timeout} s is out of range: use 0.1 to 600 seconds")
-        helo_name = validate_helo(helo) if helo else ""
-        if cafile is not None:
-            # An unusable CA file would make every TLS probe fail on our side, and the matrix would
-            # then recommend "no encryption" for a server whose TLS is fine: refuse it up front.
-            make_context(TlsOptions(server_hostname=name, cafile=cafile))
-    except (TargetError, ValueError) as exc:
-        # bad input is explained, not raised: a notebook user sees what to correct
-        return PortMatrix(
-            without_password(host),  # a pasted smtp://user:password@host must not come back in the result
-            [],
-            [],
-            _no_port("The settings could not be used, so no port was tried.", str(exc)),
-            float(timeout) if isinstance(timeout, (int, float)) else 0.0,
-            0.0,
-            resolution_error=f"invalid input: {exc}",
-            input_error=str(exc),
-        )
     res: Resolution = resolve_host(name, resolver, Deadline(timeout * 2.5), timeout)
     if not res.ok:
         return PortMatrix(

@@ -18,7 +18,8 @@ from typing import Any, NoReturn
 
 from smtpkit import __version__
 from smtpkit.cli.common import EXIT_USAGE, UsageError, emit_json
-from smtpkit.secrets import REDACTED
+from smtpkit.errors import InvalidSettings
+from smtpkit.secrets import REDACTED, redact
 
 DESCRIPTION = """\
 Find out why your email does not send: DNS, TCP, TLS, AUTH, a test send, and
@@ -37,8 +38,9 @@ examples:
 """
 
 
-# option names that carry a secret, typos included ("--pasword", "--passwd", "--pw", "--api-key")
-_SECRETISH = re.compile(r"pa?s+w|pwd|\bpw\b|secret|token|key\b|cred", re.IGNORECASE)
+# option names that carry a secret, typos and short forms included ("--pasword", "--passwd", "--pass", "--pw",
+# "--api-key")
+_SECRETISH = re.compile(r"pa?s+(?:w|\b|phrase)|pwd|\bpw\b|secret|token|key\b|cred", re.IGNORECASE)
 
 
 def _scrub_secrets(message: str) -> str:
@@ -115,11 +117,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return int(args.func(args) or 0)
-    except UsageError as exc:
-        print(f"smtpkit {args.command}: error: {exc}", file=sys.stderr)
+    except (UsageError, InvalidSettings) as exc:
+        # a setting refused by smtpkit.settings is a usage error like any other: exit 2, the message
+        message = redact(str(exc))
+        print(f"smtpkit {args.command}: error: {message}", file=sys.stderr)
         if getattr(args, "json", False):
             # --json promises one JSON document on stdout, refusals included
-            emit_json({"command": args.command, "error": str(exc), "exit_code": EXIT_USAGE})
+            doc: dict[str, Any] = {"command": args.command, "error": message, "exit_code": EXIT_USAGE}
+            if isinstance(exc, InvalidSettings) and exc.field:
+                doc["field"] = exc.field
+            emit_json(doc)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -11,15 +11,13 @@ from smtpkit.cli.common import (
     add_json_flag,
     add_nameserver_flag,
     emit_report,
-    make_resolver,
     refuse_password_argument,
     secret_from_env,
 )
-from smtpkit.secrets import Secret
-from smtpkit.settings import AUTH_MECHANISMS, SECURITY_MODES, Target, TargetError
+from smtpkit.settings import AUTH_MECHANISMS, SECURITY_MODES
 
 if TYPE_CHECKING:
-    from smtpkit.net.dns import Resolver
+    from smtpkit.secrets import Secret
 
 DESCRIPTION = """\
 Diagnose sending mail through one SMTP server: DNS, TCP connection, greeting,
@@ -77,7 +75,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
             "its port, CA, DNS and lab login are filled in"
         ),
     )
-    p.add_argument("--port", type=int, help="TCP port (default 587; 465 when --security tls)")
+    p.add_argument("--port", help="TCP port (default 587; 465 when --security tls)")
     p.add_argument(
         "--security",
         default=None,
@@ -92,8 +90,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     secret.add_argument("--no-password", action="store_true", help="do not ask for a password; skip the login")
     auth.add_argument(
         "--auth-mech",
-        choices=AUTH_MECHANISMS,
-        type=str.upper,
         metavar="MECH",
         help=f"force a mechanism ({', '.join(AUTH_MECHANISMS)}); default: chosen from what the server offers",
     )
@@ -110,12 +106,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument(
         "--helo", metavar="NAME", help="the name to send with EHLO (default: this machine's name or address)"
     )
-    p.add_argument(
-        "--timeout", type=float, default=10.0, metavar="S", help="seconds per network operation (default 10)"
-    )
-    p.add_argument(
-        "--deadline", type=float, metavar="S", help="seconds for the whole session (default: enough for every step)"
-    )
+    p.add_argument("--timeout", default="10", metavar="S", help="seconds per network operation (default 10)")
+    p.add_argument("--deadline", metavar="S", help="seconds for the whole session (default: enough for every step)")
     add_nameserver_flag(p)
     add_json_flag(p)
     p.add_argument(
@@ -125,6 +117,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _credentials(args: argparse.Namespace) -> tuple[Secret | None, Secret | None]:
+    from smtpkit.secrets import Secret
+
     refuse_password_argument(args)
     password = secret_from_env(args.password_env, "password")
     token = secret_from_env(args.oauth_token_env, "oauth-token")
@@ -145,10 +139,9 @@ def _credentials(args: argparse.Namespace) -> tuple[Secret | None, Secret | None
     return password, token
 
 
-def _use_lab(args: argparse.Namespace) -> tuple[Secret | None, Resolver | None]:
+def _use_lab(args: argparse.Namespace) -> Secret | None:
     """Fill HOST, port, security, CA, DNS and (unless told otherwise) the lab login from lab endpoint --lab."""
     from smtpkit.lab import all_scenarios, ensure_running
-    from smtpkit.net.dns import Resolver
 
     if args.host:
         raise UsageError("give either HOST or --lab NAME, not both")
@@ -161,7 +154,8 @@ def _use_lab(args: argparse.Namespace) -> tuple[Secret | None, Resolver | None]:
     args.port = args.port or endpoint.port
     args.security = args.security or endpoint.security
     args.cafile = args.cafile or info.ca_file
-    resolver = None if args.nameserver or info.dns is None else Resolver([info.nameserver], timeout=2.0)
+    if not args.nameserver and info.dns is not None:
+        args.nameserver = [info.nameserver]
     scenario = {s.name: s for s in all_scenarios()}.get(args.lab)
     wants_login = endpoint.scenario != "connect" and not (scenario is not None and scenario.auth == "none")
     password = None
@@ -169,49 +163,40 @@ def _use_lab(args: argparse.Namespace) -> tuple[Secret | None, Resolver | None]:
         args.user = info.user
         if not args.password_env:
             password = info.password
-    return password, resolver
+    return password
 
 
 def run(args: argparse.Namespace) -> int:
-    from smtpkit.checks.session import run_session
-    from smtpkit.secrets import REDACTOR
+    from smtpkit.checks.session import diagnose
+    from smtpkit.settings import Target
 
-    if args.send and not (args.mail_from and args.rcpt_to):
-        raise UsageError("--send needs --mail-from and --rcpt-to")
-    lab_password, resolver = _use_lab(args) if args.lab else (None, None)
+    lab_password = _use_lab(args) if args.lab else None
     if not args.host:
         raise UsageError("give the SMTP server to check (HOST), or --lab NAME for a practice-lab server")
+    # every setting through the one settings model first (InvalidSettings: exit 2), then the login prompt
+    target = Target(
+        host=args.host,
+        port=args.port,
+        security=args.security,
+        username=args.user,
+        helo=args.helo,
+        mail_from=args.mail_from,
+        rcpt_to=tuple(args.rcpt_to or ()),
+        send=args.send,
+        cafile=args.cafile,
+        timeout=args.timeout,
+        deadline=args.deadline,
+        allow_plaintext_auth=args.insecure_allow_plaintext_auth,
+        auth_mechanism=args.auth_mech,
+        nameservers=tuple(args.nameserver or ()),
+    )
     password: Secret | None
     token: Secret | None
     if lab_password is not None:
         password, token = lab_password, None
     else:
         password, token = _credentials(args)
-    for secret in (password, token):
-        if secret:
-            REDACTOR.register_auth(args.user or "", secret)
-    try:
-        target = Target(
-            host=args.host,
-            port=args.port,
-            security=args.security or "auto",
-            username=args.user,
-            helo=args.helo,
-            mail_from=args.mail_from,
-            rcpt_to=tuple(args.rcpt_to or ()),
-            send=args.send,
-            cafile=args.cafile,
-            timeout=args.timeout,
-            deadline=args.deadline,
-            allow_plaintext_auth=args.insecure_allow_plaintext_auth,
-            auth_mechanism=args.auth_mech,
-            credential="oauth" if token else "password" if password else "none",
-        )
-    except TargetError as exc:
-        raise UsageError(str(exc)) from None
-    if args.nameserver:
-        resolver = make_resolver(args, timeout=min(args.timeout, 5.0))
-    report = run_session(target, resolver=resolver, password=password, token=token)
+    report = diagnose(target, password=password, oauth_token=token)
     code = emit_report(report, args)
     if not args.json and not args.verbose and report.verdict == "fail":
         print("(run again with -v to see every table and the SMTP transcript)")

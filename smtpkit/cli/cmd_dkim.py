@@ -14,7 +14,6 @@ from smtpkit.cli.common import (
     add_nameserver_flag,
     emit_json,
     emit_report,
-    make_resolver,
 )
 
 MAX_MESSAGE_BYTES = 50 * 1024 * 1024
@@ -84,7 +83,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         epilog=VERIFY_EPILOG,
     )
     v.add_argument("message", help="the message file (.eml, RFC 5322), or - for standard input")
-    v.add_argument("--dns-timeout", type=float, default=2.0, help="seconds per DNS query (default 2)")
+    v.add_argument("--dns-timeout", default="2", metavar="S", help="seconds per DNS query (default 2)")
     v.add_argument("-v", "--verbose", action="count", default=0, help="also print the DNS queries")
     add_nameserver_flag(v)
     add_json_flag(v)
@@ -139,11 +138,14 @@ def _read_message(path: str) -> bytes:
 
 def run_verify(args: argparse.Namespace) -> int:
     from smtpkit.checks.domain.message import verify_report
+    from smtpkit.net.dns import resolver_for
+    from smtpkit.settings import MAX_DNS_TIMEOUT, validate_nameservers, validate_seconds
 
-    if args.dns_timeout <= 0:
-        raise UsageError("--dns-timeout must be positive")
+    # through the one set of validators (InvalidSettings: exit 2): 1e308, inf and nan are refused here
+    timeout = validate_seconds(args.dns_timeout, field="dns_timeout", label="--dns-timeout", maximum=MAX_DNS_TIMEOUT)
+    nameservers = validate_nameservers(tuple(args.nameserver or ()))
     data = _read_message(args.message)
-    resolver = make_resolver(args, timeout=args.dns_timeout)
+    resolver = resolver_for(nameservers, timeout)
     report = verify_report(data, resolver, source=args.message)
     return emit_report(report, args)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import textwrap
 
-from smtpkit.cli.common import UsageError, add_json_flag, add_nameserver_flag, emit_report, make_resolver
+from smtpkit.cli.common import UsageError, add_json_flag, add_nameserver_flag, emit_report
 
 EPILOG = """\
 examples:
@@ -62,8 +62,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         action="store_true",
         help="ask even for a private, loopback or documentation address (your own lists, the practice lab)",
     )
-    p.add_argument("--timeout", type=float, default=10.0, help="overall deadline in seconds (default 10)")
-    p.add_argument("--dns-timeout", type=float, default=2.0, help="seconds per DNS query (default 2)")
+    p.add_argument("--timeout", default="10", metavar="S", help="overall deadline in seconds (default 10)")
+    p.add_argument("--dns-timeout", default="2", metavar="S", help="seconds per DNS query (default 2)")
     p.add_argument("-v", "--verbose", action="count", default=0, help="also print every DNS query and answer")
     add_nameserver_flag(p)
     add_json_flag(p)
@@ -72,21 +72,22 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def run(args: argparse.Namespace) -> int:
     from smtpkit.checks.domain.dnsbl import check_dnsbl
+    from smtpkit.net.dns import resolver_for
+    from smtpkit.settings import MAX_DNS_TIMEOUT, validate_nameservers, validate_seconds
 
-    if args.dns_timeout <= 0:
-        raise UsageError("--dns-timeout must be positive")
+    # through the one set of validators: InvalidSettings is a usage error (exit 2)
+    dns_timeout = validate_seconds(
+        args.dns_timeout, field="dns_timeout", label="--dns-timeout", maximum=MAX_DNS_TIMEOUT
+    )
     if args.only_lists and not args.lists:
         raise UsageError("--only-lists needs at least one --list ZONE")
-    resolver = make_resolver(args, timeout=args.dns_timeout)
-    try:
-        report = check_dnsbl(
-            args.ip,
-            args.lists,
-            only_lists=args.only_lists,
-            resolver=resolver,
-            timeout=args.timeout,
-            allow_private=args.allow_private,
-        )
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    resolver = resolver_for(validate_nameservers(tuple(args.nameserver or ())), dns_timeout)
+    report = check_dnsbl(
+        args.ip,
+        args.lists,
+        only_lists=args.only_lists,
+        resolver=resolver,
+        timeout=args.timeout,
+        allow_private=args.allow_private,
+    )
     return emit_report(report, args)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import textwrap
 
-from smtpkit.cli.common import UsageError, add_json_flag, add_nameserver_flag, emit_report, make_resolver
+from smtpkit.cli.common import add_json_flag, add_nameserver_flag, emit_report
 
 EPILOG = """\
 examples:
@@ -85,8 +85,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument(
         "--mta-sts-port",
-        type=int,
-        default=443,
         metavar="PORT",
         help="fetch the MTA-STS policy from this port instead of 443 (a test server)",
     )
@@ -96,16 +94,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="connect to every MX address over STARTTLS: TLS version, certificate, MTA-STS fit (port 25: often "
         "blocked from home and cloud networks)",
     )
-    p.add_argument(
-        "--mx-port", type=int, default=25, metavar="PORT", help="probe the MX hosts on this port (default 25)"
-    )
+    p.add_argument("--mx-port", metavar="PORT", help="probe the MX hosts on this port (default 25)")
     p.add_argument(
         "--lab",
         action="store_true",
         help="point every lookup, fetch and probe at the practice lab (its DNS, CA, ports and blocklists)",
     )
-    p.add_argument("--timeout", type=float, default=20.0, help="overall deadline in seconds (default 20)")
-    p.add_argument("--dns-timeout", type=float, default=2.0, help="seconds per DNS query (default 2)")
+    p.add_argument("--timeout", default="20", metavar="S", help="overall deadline in seconds (default 20)")
+    p.add_argument("--dns-timeout", default="2", metavar="S", help="seconds per DNS query (default 2)")
     p.add_argument("-v", "--verbose", action="count", default=0, help="also print every DNS query and answer")
     add_nameserver_flag(p)
     add_json_flag(p)
@@ -113,32 +109,29 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
-    from smtpkit.checks.domain import DomainQuery, check_domain
+    from smtpkit.checks.domain import check_domain
+    from smtpkit.settings import DomainQuery
 
-    if args.dns_timeout <= 0:
-        raise UsageError("--dns-timeout must be positive")
     if args.lab:
         _lab_defaults(args)
-    try:
-        query = DomainQuery(
-            args.domain,
-            tuple(args.selector),
-            args.ip,
-            args.mail_from,
-            args.timeout,
-            tuple(args.nameserver or ()),
-            dnsbl_lists=tuple(args.lists),
-            only_lists=args.only_lists,
-            allow_private=args.allow_private,
-            cafile=args.cafile,
-            mta_sts_port=args.mta_sts_port,
-            probe_mx=args.probe_mx,
-            mx_port=args.mx_port,
-        )
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    resolver = make_resolver(args, timeout=min(args.dns_timeout, query.timeout))
-    report = check_domain(query, resolver=resolver)
+    # every value through the one settings model: InvalidSettings is a usage error (exit 2)
+    query = DomainQuery(
+        args.domain,
+        tuple(args.selector),
+        args.ip,
+        args.mail_from,
+        args.timeout,
+        tuple(args.nameserver or ()),
+        args.dns_timeout,
+        dnsbl_lists=tuple(args.lists),
+        only_lists=args.only_lists,
+        allow_private=args.allow_private,
+        cafile=args.cafile,
+        mta_sts_port=args.mta_sts_port or 443,
+        probe_mx=args.probe_mx,
+        mx_port=args.mx_port or 25,
+    )
+    report = check_domain(query)
     code = emit_report(report, args)
     if not args.json:
         readings = plain_words(report)
@@ -156,9 +149,9 @@ def _lab_defaults(args: argparse.Namespace) -> None:
         args.nameserver = list(options["nameservers"])
     args.cafile = args.cafile or options["cafile"]
     args.allow_private = True
-    if args.mta_sts_port == 443 and options.get("mta_sts_port"):
+    if args.mta_sts_port is None and options.get("mta_sts_port"):
         args.mta_sts_port = options["mta_sts_port"]
-    if args.mx_port == 25 and options.get("mx_port"):
+    if args.mx_port is None and options.get("mx_port"):
         args.mx_port = options["mx_port"]
     if not args.lists:
         args.lists, args.only_lists = list(options["dnsbl_lists"]), True

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import ipaddress
 import json
 import os
 import signal
@@ -133,11 +132,10 @@ def find_notebooks(explicit: str | None = None) -> Path:
 def _check_args(args: argparse.Namespace) -> None:
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port {args.port} is out of range 0-65535 (0 picks any free port)")
-    try:
-        ipaddress.ip_address(args.ip)
-    except ValueError:
-        if args.ip != "localhost":
-            raise UsageError(f"--ip {args.ip!r} is not an IP address (try 127.0.0.1)") from None
+    if args.ip != "localhost":
+        from smtpkit.settings import validate_ip
+
+        validate_ip(args.ip, field="ip", label="--ip (try 127.0.0.1)")  # the one IP validator: InvalidSettings
 
 
 class _StopSignal:

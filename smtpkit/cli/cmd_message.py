@@ -41,7 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument("message", help="the message file (.eml), or - for standard input")
     p.add_argument("--no-dns", action="store_true", help="look nothing up: show only what the headers say")
-    p.add_argument("--dns-timeout", type=float, default=2.0, help="seconds per DNS query (default 2)")
+    p.add_argument("--dns-timeout", default="2", metavar="S", help="seconds per DNS query (default 2)")
     p.add_argument("-v", "--verbose", action="count", default=0, help="print every table")
     add_nameserver_flag(p)
     add_json_flag(p)
@@ -61,14 +61,14 @@ def read_input(path: str, what: str) -> bytes | str:
 def run(args: argparse.Namespace) -> int:
     from smtpkit.checks.evidence.message import analyze_message
     from smtpkit.errors import InvalidSettings
+    from smtpkit.settings import MAX_DNS_TIMEOUT, validate_nameservers, validate_seconds
 
-    if not (args.dns_timeout > 0):
-        raise UsageError("--dns-timeout must be positive")
+    # through the one set of validators (1e308, inf and nan are refused): InvalidSettings is exit 2
+    timeout = validate_seconds(args.dns_timeout, field="dns_timeout", label="--dns-timeout", maximum=MAX_DNS_TIMEOUT)
+    nameservers = validate_nameservers(tuple(args.nameserver or ()))
     source = read_input(args.message, "message")
     try:
-        report = analyze_message(
-            source, dns=not args.no_dns, nameservers=args.nameserver or None, timeout=args.dns_timeout
-        )
+        report = analyze_message(source, dns=not args.no_dns, nameservers=list(nameservers) or None, timeout=timeout)
     except InvalidSettings as exc:
         raise UsageError(str(exc)) from None
     return emit_report(report, args)

@@ -4,15 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from smtpkit.cli.common import (
-    EXIT_FAILURE,
-    EXIT_OK,
-    UsageError,
-    add_json_flag,
-    add_nameserver_flag,
-    emit_json,
-    make_resolver,
-)
+from smtpkit.cli.common import EXIT_FAILURE, EXIT_OK, add_json_flag, add_nameserver_flag, emit_json
 
 DESCRIPTION = """\
 Try every mail port of a server with STARTTLS and with implicit TLS, all at
@@ -47,8 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument(
         "--timeout",
-        type=float,
-        default=5.0,
+        default="5",
         metavar="S",
         help="seconds per probe; the whole matrix takes about this long (default 5)",
     )
@@ -61,15 +52,19 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def run(args: argparse.Namespace) -> int:
     from smtpkit.checks.ports import check_ports
+    from smtpkit.settings import PortsQuery
 
-    # check_ports validates host, ports, timeout, EHLO name and CA file (loading it once); what it
-    # refuses comes back as `input_error`, a usage error here.
-    resolver = make_resolver(args, timeout=min(args.timeout, 5.0)) if args.nameserver else None
-    matrix = check_ports(
-        args.host, args.ports, timeout=args.timeout, cafile=args.cafile, resolver=resolver, helo=args.helo
+    # host, ports, timeout, EHLO name, CA file and DNS servers through the one settings model:
+    # what it refuses is InvalidSettings, a usage error (exit 2) like every command's
+    query = PortsQuery(
+        args.host,
+        args.ports,
+        timeout=args.timeout,
+        cafile=args.cafile,
+        helo=args.helo,
+        nameservers=tuple(args.nameserver or ()),
     )
-    if matrix.input_error:
-        raise UsageError(matrix.input_error)
+    matrix = check_ports(query)
     if args.json:
         emit_json(matrix.to_dict())
     else:

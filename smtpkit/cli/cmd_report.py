@@ -44,6 +44,8 @@ report could not be completed), 2 usage error.
 """
 
 KERNEL_PASSWORD_ENV = "SMTPKIT_PASSWORD"
+LAB_MAIL_HOST = "mail.smtpkit.test"  # the practice lab's server and domain, as the 06_report notebook reaches them
+LAB_DOMAIN = "smtpkit.test"
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -58,7 +60,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--password", nargs="?", const="", default=None, help=argparse.SUPPRESS)
     p.add_argument("host", nargs="?", help="the SMTP server, e.g. smtp.gmail.com; 'lab' for the practice lab")
     p.add_argument("--lab", metavar="SCENARIO", help="report on a practice-lab server (e.g. submission, expired_cert)")
-    p.add_argument("--port", type=int, help="TCP port (default: the usual one for --security)")
+    p.add_argument("--port", help="TCP port (default: the usual one for --security)")
     p.add_argument("--security", metavar="MODE", help="auto | starttls | tls | plain (default auto)")
     login = p.add_argument_group("login")
     login.add_argument("--user", help="user name for AUTH (often the full email address)")
@@ -66,9 +68,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     login.add_argument("--no-password", action="store_true", help="do not ask for a password; skip the login")
     p.add_argument("--cafile", metavar="PEM", help="trust these CA certificates instead of the system store")
     p.add_argument("--helo", metavar="NAME", help="the name to send with EHLO")
-    p.add_argument(
-        "--timeout", type=float, default=10.0, metavar="S", help="seconds per network operation (default 10)"
-    )
+    p.add_argument("--timeout", default="10", metavar="S", help="seconds per network operation (default 10)")
     p.add_argument("--mail-from", metavar="ADDR", help="test this sender (dry run: nothing is sent)")
     p.add_argument("--rcpt-to", metavar="ADDR", action="append", help="test this recipient (repeatable)")
     dom = p.add_argument_group("domain")
@@ -84,8 +84,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     out.add_argument("--show-code", action="store_true", help="include the notebook's code cells in the HTML")
     out.add_argument(
         "--cell-timeout",
-        type=float,
-        default=300.0,
+        default="300",
         metavar="S",
         help="stop the report if one step runs longer than this (default 300)",
     )
@@ -104,7 +103,16 @@ def _password(args: argparse.Namespace) -> Any:
 
 
 def parameters(args: argparse.Namespace) -> dict[str, Any]:
-    """The notebook parameters the flags stand for (never a password)."""
+    """The notebook parameters the flags stand for (never a password), validated by the one settings model.
+
+    Every value goes through `Target` and `DomainQuery` before anything is
+    printed or written, so a bad value is a usage error (exit 2) here and not a
+    failed cell in the report, and a password pasted into the host
+    (``smtp://user:pw@host``) is refused with ``<redacted>`` before it can reach
+    the terminal, the notebook or the HTML.
+    """
+    from smtpkit.settings import DomainQuery, Target
+
     host = args.host
     scenario = args.lab or "submission"
     if host in (None, "", "lab"):
@@ -119,32 +127,44 @@ def parameters(args: argparse.Namespace) -> dict[str, Any]:
         names = [sc.name for sc in all_scenarios()]
         if args.lab not in names:
             raise UsageError(f"--lab {args.lab!r} is not a lab scenario; choose one of: {', '.join(names)}")
-    if args.port is not None and not 0 < args.port < 65536:
-        raise UsageError(f"--port {args.port} is not a TCP port (1-65535)")
-    if not 0 < args.timeout <= 600:
-        raise UsageError(f"--timeout {args.timeout} is out of range: use 0.1 to 600 seconds")
-    if args.security and args.security.lower() not in ("auto", "starttls", "tls", "plain", "ssl", "none"):
-        raise UsageError(f"--security {args.security!r}: choose auto, starttls, tls or plain")
-    values = {
-        "host": host,
-        "port": args.port,
-        "security": args.security,
-        "username": args.user,
+    # the practice lab is reached as its mail host: the same Target a notebook builds for it
+    target = Target(
+        host=host or LAB_MAIL_HOST,
+        port=args.port,
+        security=args.security,
+        username=args.user,
+        helo=args.helo,
+        mail_from=args.mail_from,
+        rcpt_to=tuple(args.rcpt_to or ()),
+        cafile=args.cafile,
+        timeout=args.timeout,
+        nameservers=(args.nameserver,) if args.nameserver else (),
+    )
+    domain = args.domain or (target.mail_from.rsplit("@", 1)[1] if target.mail_from else None)
+    query = DomainQuery(
+        domain or LAB_DOMAIN,
+        selectors=tuple(args.selector or ()),
+        ip=args.ip,
+        nameservers=target.nameservers,
+    )
+    return {
+        "host": target.host if host else None,
+        # for the lab the endpoint's own port and mode, unless given
+        "port": target.port if host or args.port is not None else None,
+        "security": target.security if host or args.security is not None else None,
+        "username": target.username,
         "password_env": KERNEL_PASSWORD_ENV,
-        "cafile": str(Path(args.cafile).resolve()) if args.cafile else None,
-        "helo": args.helo,
-        "timeout": float(args.timeout),
-        "mail_from": args.mail_from,
-        "rcpt_to": list(args.rcpt_to) if args.rcpt_to else None,
-        "domain": args.domain,
-        "selectors": list(args.selector) if args.selector else None,
-        "ip": args.ip,
-        "nameserver": args.nameserver,
+        "cafile": target.cafile,
+        "helo": target.helo,
+        "timeout": target.timeout,
+        "mail_from": target.mail_from,
+        "rcpt_to": list(target.rcpt_to) or None,
+        "domain": query.domain if args.domain else None,
+        "selectors": list(query.selectors) or None,
+        "ip": query.ip,
+        "nameserver": target.nameservers[0] if target.nameservers else None,
         "scenario": scenario,
     }
-    if args.cafile and not Path(args.cafile).is_file():
-        raise UsageError(f"--cafile {args.cafile}: no such file")
-    return values
 
 
 def run(args: argparse.Namespace) -> int:
@@ -154,8 +174,10 @@ def run(args: argparse.Namespace) -> int:
 
     from smtpkit.reporting import execute_notebook, notebook_path, write_html
     from smtpkit.reporting.summary import read_summary
+    from smtpkit.settings import validate_seconds
 
     params = parameters(args)
+    cell_timeout = validate_seconds(args.cell_timeout, field="cell_timeout", label="--cell-timeout", maximum=3600)
     password = _password(args)
     output = Path(args.output)
     if not output.parent.is_dir():
@@ -176,7 +198,7 @@ def run(args: argparse.Namespace) -> int:
             source,
             {**params, "summary_path": str(summary_path)},
             secret_env={KERNEL_PASSWORD_ENV: password},
-            cell_timeout=args.cell_timeout,
+            cell_timeout=cell_timeout,
             cwd=source.parent,
         )
         summary = read_summary(summary_path)

@@ -3,19 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import sys
 import textwrap
 
-from smtpkit.cli.common import (
-    EXIT_FAILURE,
-    EXIT_OK,
-    UsageError,
-    add_json_flag,
-    add_nameserver_flag,
-    emit_json,
-    make_resolver,
-)
+from smtpkit.cli.common import EXIT_FAILURE, EXIT_OK, add_json_flag, add_nameserver_flag, emit_json
 
 EPILOG = """\
 examples:
@@ -55,7 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--ip", help="the sending server's IPv4 or IPv6 address")
     p.add_argument("--sender", help="the MAIL FROM address (default: postmaster@DOMAIN)")
     p.add_argument("--helo", help="the HELO/EHLO name the sender uses (for %%{h} macros)")
-    p.add_argument("--timeout", type=float, default=2.0, help="seconds per DNS query (default 2)")
+    p.add_argument("--timeout", default="2", metavar="S", help="seconds per DNS query (default 2)")
     add_nameserver_flag(p)
     add_json_flag(p)
     p.set_defaults(func=run)
@@ -64,29 +55,32 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def run(args: argparse.Namespace) -> int:
     from smtpkit.checks.domain.spf import spf_step
     from smtpkit.model import Report
-    from smtpkit.spf.evaluator import domain_problem
+    from smtpkit.net.dns import resolver_for
+    from smtpkit.settings import (
+        MAX_DNS_TIMEOUT,
+        validate_address,
+        validate_domain,
+        validate_helo,
+        validate_ip,
+        validate_nameservers,
+        validate_seconds,
+    )
 
-    domain = args.domain.strip().rstrip(".")
-    problem = domain_problem(domain)
-    if problem:
-        raise UsageError(f"{args.domain!r} is not a domain name SPF can check: {problem}")
-    if args.ip:
-        try:
-            ipaddress.ip_address(args.ip.strip())
-        except ValueError:
-            raise UsageError(f"--ip {args.ip!r} is not an IPv4 or IPv6 address") from None
-    if args.sender is not None and "@" not in args.sender and args.sender.strip():
-        raise UsageError(f"--sender {args.sender!r} is not an address like user@{domain}")
-    if args.timeout <= 0:
-        raise UsageError("--timeout must be positive")
-    resolver = make_resolver(args, timeout=args.timeout)
-    step = spf_step(domain, resolver, ip=args.ip, sender=args.sender, helo=args.helo)
+    # every value through the one set of validators (InvalidSettings: exit 2); they refuse CR/LF,
+    # bound the sender at 254 octets and the HELO name like a session's, and IPs with scope ids
+    domain = validate_domain(args.domain)
+    ip = validate_ip(args.ip, label="--ip") if args.ip is not None else None
+    sender = validate_address("sender", args.sender, "--sender") if args.sender not in (None, "") else None
+    helo = validate_helo(args.helo) if args.helo not in (None, "") else None
+    timeout = validate_seconds(args.timeout, field="timeout", label="--timeout", maximum=MAX_DNS_TIMEOUT)
+    resolver = resolver_for(validate_nameservers(tuple(args.nameserver or ())), timeout)
+    step = spf_step(domain, resolver, ip=ip, sender=sender, helo=helo)
     report = Report(
-        target={"domain": domain, "ip": args.ip, "sender": args.sender, "helo": args.helo},
+        target={"domain": domain, "ip": ip, "sender": sender, "helo": helo},
         steps=[step],
         title="smtpkit spf",
     )
-    result = step.details.get(f"result for {ipaddress.ip_address(args.ip.strip())}") if args.ip else None
+    result = next((v for k, v in step.details.items() if k.startswith("result for ")), None) if ip else None
     if args.json:
         doc = report.to_dict()
         doc["result"] = result
@@ -95,9 +89,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         out = []
         if result is not None:
-            out.append(
-                f"SPF result for {args.ip} sending as {args.sender or 'postmaster@' + domain}: {str(result).upper()}"
-            )
+            out.append(f"SPF result for {ip} sending as {sender or 'postmaster@' + domain}: {str(result).upper()}")
             out.append(f"Explanation: {step.details.get('explanation')}")
             out.append("")
         out.append(report.to_text())

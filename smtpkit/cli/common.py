@@ -36,12 +36,14 @@ def add_nameserver_flag(parser: argparse.ArgumentParser) -> None:
 
 
 def make_resolver(args: argparse.Namespace, timeout: float = 2.0):  # type: ignore[no-untyped-def]
-    from smtpkit.net.dns import Resolver
+    """The Resolver for ``--nameserver`` (the system's without one), through the settings validators.
 
-    try:
-        return Resolver(nameservers=args.nameserver or None, timeout=timeout)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    A bad server is `InvalidSettings`, which `smtpkit.cli.main` reports as a usage error (exit 2).
+    """
+    from smtpkit.net.dns import resolver_for
+    from smtpkit.settings import validate_nameservers
+
+    return resolver_for(validate_nameservers(tuple(getattr(args, "nameserver", None) or ())), timeout)
 
 
 def exit_code(report: Report) -> int:

@@ -34,6 +34,8 @@ import dns.rdatatype
 import dns.resolver
 import dns.reversename
 
+from smtpkit.errors import InvalidSettings
+
 # Outcome words used throughout the kit (SPF maps them to void lookups and temperror).
 OK = "ok"
 NXDOMAIN = "nxdomain"
@@ -518,6 +520,19 @@ class OnceResolver(Resolver):
         if key not in self._answers:
             self._answers[key] = await self.inner.aresolve(name, rdtype)
         return self._answers[key]
+
+
+def resolver_for(nameservers: Iterable[str], timeout: float) -> Resolver:
+    """A Resolver for settings already validated (`smtpkit.settings`): `nameservers`, or the system's when empty.
+
+    Each query is bounded by `timeout`. A DNS server given by name that does not
+    resolve, or a machine with no resolver configured, is a setting that cannot
+    be used: `InvalidSettings`, like every other bad value.
+    """
+    try:
+        return Resolver(nameservers=list(nameservers) or None, timeout=timeout)
+    except ValueError as exc:
+        raise InvalidSettings(str(exc), field="nameservers") from None
 
 
 def reverse_name(ip: str) -> str:

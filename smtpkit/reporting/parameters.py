@@ -8,7 +8,11 @@ recorded in the executed notebook for whoever reads it later.
 Only plain literals are accepted: a parameter cell is code that will be run
 and shared, so it must never receive an object whose ``repr`` could run code,
 and never a `Secret` (passwords reach the kernel through an environment
-variable, never through a cell someone will read).
+variable, never through a cell someone will read). A password pasted into a
+text value (``smtp://user:pw@host``) is replaced by ``<redacted>`` before the
+cell is written (`smtpkit.settings.without_password`, which also hands it to
+the redactor): the kernel then refuses that host with a clear message, and
+the password is in no cell, output or export.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from typing import Any
 import nbformat
 
 from smtpkit.secrets import Secret
+from smtpkit.settings import without_password
 
 PARAMETERS_TAG = "parameters"
 INJECTED_TAG = "injected-parameters"
@@ -88,6 +93,16 @@ def _check_value(name: str, value: Any) -> None:
     raise ParameterError(f"parameter {name!r} must be a plain literal (str, int, float, bool, None, list, dict)")
 
 
+def _without_passwords(value: Any) -> Any:
+    if isinstance(value, str):
+        return without_password(value)
+    if isinstance(value, (list, tuple)):
+        return [_without_passwords(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: _without_passwords(v) for k, v in value.items()}
+    return value
+
+
 def _literal(value: Any) -> str:
     if isinstance(value, tuple):
         value = list(value)
@@ -99,7 +114,7 @@ def _literal(value: Any) -> str:
 def parameter_source(parameters: Mapping[str, Any]) -> str:
     lines = ["# Parameters injected for this run (smtpkit.reporting)"]
     for name, value in parameters.items():
-        lines.append(f"{name} = {_literal(value)}")
+        lines.append(f"{name} = {_literal(_without_passwords(value))}")
     return "\n".join(lines) + "\n"
 
 

@@ -2,9 +2,10 @@
 
 * `ServerForm`, `DomainForm`: settings forms with a Run button; results appear
   as ordinary cell outputs through display handles.
-* `ServerSettings`, `DomainSettings`: what the forms collect, as plain data;
-  `lab_server_settings(lab, scenario)` / `lab_domain_settings(lab)` for the
-  practice lab; `password_from_env()` reads ``SMTPKIT_PASSWORD``.
+* The forms build the one settings model of `smtpkit.settings`: a `ServerInput`
+  (a validated `Target` and the `Secret` beside it) and a `DomainQuery`;
+  `lab_server_settings(lab, scenario)` / `lab_domain_settings(lab)` build them
+  for the practice lab; `password_from_env()` reads ``SMTPKIT_PASSWORD``.
 * `show(obj)`, `Panel`, `ResultView`: updatable, escaped, text-readable outputs.
 * `views`: one-call helpers the notebooks use (scenario tables, comparisons).
 
@@ -24,8 +25,8 @@ from smtpkit.ui.display import (
 )
 from smtpkit.ui.evidence import EvidenceForm, hop_timeline, requirements_frame, verdicts_frame
 from smtpkit.ui.forms import DomainForm, EmlForm, ServerForm, diagnose_action, domain_action
+from smtpkit.ui.inputs import PASSWORD_ENV, ServerInput, password_from_env
 from smtpkit.ui.lab import lab_domain_settings, lab_server_settings, lab_zones, scenario_choices
-from smtpkit.ui.settings import PASSWORD_ENV, DomainSettings, ServerSettings, password_from_env
 from smtpkit.ui.views import (
     MailReport,
     compare_domains,
@@ -51,7 +52,6 @@ __all__ = [
     "requirements_frame",
     "verdicts_frame",
     "DomainForm",
-    "DomainSettings",
     "EmlForm",
     "MailReport",
     "Html",
@@ -59,7 +59,7 @@ __all__ = [
     "ReportView",
     "ResultView",
     "ServerForm",
-    "ServerSettings",
+    "ServerInput",
     "compare_domains",
     "compare_scenarios",
     "diagnose_action",

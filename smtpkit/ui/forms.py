@@ -8,11 +8,18 @@ it survives saving and export. Typical use in a notebook::
     form                      # the form
     report = form.run()       # runs now; the result appears here, and Run updates it
 
-The password is never left in the widget: the moment its value reaches the
-kernel (Enter, or leaving the field) it is moved into a `Secret` and the field
-is cleared, so neither the browser nor a saved notebook's widget state holds
-it. ``SMTPKIT_PASSWORD`` in the kernel's environment is the alternative that
-never touches the form at all.
+The forms build the settings model of `smtpkit.settings` (a `Target` with its
+`Secret` beside it, as a `ServerInput`; a `DomainQuery`), the same objects the
+command line builds, so a bad value gets the same `InvalidSettings` message
+here as in a terminal. The server form sets everything `smtpkit check` can:
+host, port, security, login, OAuth access token, AUTH mechanism, timeout,
+overall deadline and the plaintext-AUTH opt-in.
+
+The password and the OAuth token are never left in the widget: the moment a
+value reaches the kernel (Enter, or leaving the field) it is moved into a
+`Secret` and the field is cleared, so neither the browser nor a saved
+notebook's widget state holds it. ``SMTPKIT_PASSWORD`` in the kernel's
+environment is the alternative that never touches the form at all.
 """
 
 from __future__ import annotations
@@ -25,12 +32,14 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from smtpkit.errors import InvalidSettings
 from smtpkit.knowledge.presets import GENERIC_PRESETS
 from smtpkit.model import Report
 from smtpkit.secrets import Secret
+from smtpkit.settings import AUTH_MECHANISMS, DomainQuery, Target
 from smtpkit.ui.display import Panel, ReportView, ResultView, message, problem_panel
+from smtpkit.ui.inputs import PASSWORD_ENV, SECURITY_CHOICES, ServerInput, password_from_env
 from smtpkit.ui.lab import lab_domain_settings, lab_server_settings, lab_zones, scenario_choices
-from smtpkit.ui.settings import PASSWORD_ENV, SECURITY_CHOICES, DomainSettings, ServerSettings, password_from_env
 
 _LABEL_WIDTH = "130px"
 _STYLE = {"description_width": _LABEL_WIDTH}
@@ -49,18 +58,22 @@ class _FormBox(widgets.VBox):  # type: ignore[misc]
         return f"[smtpkit {self._smtpkit_label}: run the notebook in JupyterLab to use it]"
 
 
-def diagnose_action(settings: ServerSettings) -> Any:
+_PLAINTEXT_WARNING = (
+    "Only on a network you trust: with this ticked, a server without TLS (or a failed STARTTLS) receives your "
+    "password unencrypted, readable by anyone on the path, and a server that was meant to refuse it may log it."
+)
+
+
+def diagnose_action(settings: ServerInput) -> Any:
     """The default server action: the full session diagnosis."""
-    import smtpkit
-
-    return smtpkit.diagnose(**settings.diagnose_kwargs())
+    return settings.diagnose()
 
 
-def domain_action(settings: DomainSettings) -> Any:
+def domain_action(settings: DomainQuery) -> Any:
     """The default domain action: MX, SPF, DKIM, DMARC and PTR checks."""
-    import smtpkit
+    from smtpkit.checks.domain import check_domain
 
-    return smtpkit.check_domain(**settings.check_domain_kwargs())
+    return check_domain(settings)
 
 
 def _verdict(result: Any) -> str | None:
@@ -116,7 +129,10 @@ class _BaseForm:
         try:
             settings = self.settings()
             if overrides:
-                settings = dataclasses.replace(settings, **overrides)
+                if isinstance(settings, ServerInput):
+                    settings = settings.replace(**overrides)
+                else:
+                    settings = dataclasses.replace(settings, **overrides)
             self.last_settings = settings
             result = self.action(settings)
             self.last_result = result
@@ -188,7 +204,12 @@ class _BaseForm:
 
 
 class ServerForm(_BaseForm):
-    """Provider preset, lab scenario, host, port, security, username, password, timeout, Run."""
+    """Provider preset, lab scenario, host, port, security, username, password, timeout, Run.
+
+    "More settings" (closed at first) holds the rest of what `smtpkit check`
+    takes: an OAuth access token (handled like the password), the AUTH
+    mechanism, the overall deadline and the plaintext-AUTH opt-in.
+    """
 
     title = "Server check"
 
@@ -206,7 +227,7 @@ class ServerForm(_BaseForm):
         password_env: str | None = PASSWORD_ENV,
         timeout: float = 10.0,
         categories: tuple[str, ...] | None = None,
-        action: Callable[[ServerSettings], Any] | None = None,
+        action: Callable[[ServerInput], Any] | None = None,
         title: str | None = None,
         send: bool = False,
         mail_from: str | None = None,
@@ -216,6 +237,9 @@ class ServerForm(_BaseForm):
         nameserver: str | None = None,
         envelope: bool = False,
         focus: tuple[str, ...] | str = (),
+        auth_mechanism: str | None = None,
+        deadline: float | None = None,
+        allow_plaintext_auth: bool = False,
     ) -> None:
         from smtpkit.knowledge.presets import PRESETS, provider_for_host
 
@@ -229,6 +253,7 @@ class ServerForm(_BaseForm):
             if isinstance(password, str) and password
             else (password if isinstance(password, Secret) and password else None)
         )
+        self._token: Secret | None = None
         self._extra = {"send": send, "mail_from": mail_from, "rcpt_to": rcpt_to, "helo": helo}
         self._cafile = cafile
         self._nameserver = nameserver
@@ -268,6 +293,50 @@ class ServerForm(_BaseForm):
             value=float(timeout), min=0.5, max=300, step=1, description="Timeout (s)", style=_STYLE, layout=_NARROW
         )
         self.hint = widgets.HTML()
+        # the rest of what `smtpkit check` takes, in a closed "More settings" section
+        self.token = widgets.Password(description="OAuth token", continuous_update=False, style=_STYLE, layout=_WIDE)
+        self.token.placeholder = "an OAuth 2.0 access token (XOAUTH2) instead of the password"
+        self.token.add_class("smtpkit-token")
+        self.auth_mechanism = widgets.Dropdown(
+            options=[("Auto: the best the server offers", "")] + [(m, m) for m in AUTH_MECHANISMS],
+            value=(auth_mechanism or "").upper(),
+            description="AUTH mechanism",
+            style=_STYLE,
+            layout=_WIDE,
+        )
+        self.deadline = widgets.BoundedFloatText(
+            value=float(deadline or 0),
+            min=0,
+            max=3600,
+            step=10,
+            description="Deadline (s)",
+            tooltip="0: enough for every step at one timeout each",
+            style=_STYLE,
+            layout=_NARROW,
+        )
+        self.allow_plaintext_auth = widgets.Checkbox(
+            value=bool(allow_plaintext_auth),
+            description="Allow sending the password without encryption (insecure)",
+            indent=False,
+            layout=_WIDE,
+        )
+        self.plaintext_warning = widgets.HTML()
+        self.more = widgets.Accordion(
+            children=[
+                widgets.VBox(
+                    [
+                        self.token,
+                        self.auth_mechanism,
+                        self.deadline,
+                        self.allow_plaintext_auth,
+                        self.plaintext_warning,
+                    ]
+                )
+            ],
+            selected_index=None,
+            layout=_WIDE,
+        )
+        self.more.set_title(0, "More settings: OAuth token, AUTH mechanism, deadline, plaintext AUTH")
         self.mail_from = widgets.Text(
             description="Mail from", placeholder="you@example.com", style=_STYLE, layout=_WIDE
         )
@@ -283,6 +352,8 @@ class ServerForm(_BaseForm):
         envelope_widgets = [self.mail_from, self.rcpt_to, self.send] if envelope else []
 
         self.password.observe(self._take_password, names="value")
+        self.token.observe(self._take_token, names="value")
+        self.allow_plaintext_auth.observe(lambda _c: self._show_plaintext_warning(), names="value")
         self.forget_button.on_click(lambda _b: self.forget_password())
         self.preset.observe(self._preset_changed, names="value")
         self.scenario.observe(self._scenario_changed, names="value")
@@ -299,6 +370,7 @@ class ServerForm(_BaseForm):
                 widgets.HBox([self.password, self.forget_button]),
                 self.password_state,
                 self.timeout,
+                self.more,
                 *envelope_widgets,
                 widgets.HBox([self.run_button, self.status]),
                 self._fallback,
@@ -347,6 +419,7 @@ class ServerForm(_BaseForm):
                 f"alice@{lab.domain}" if self.preset.value == "lab" and lab is not None else ""
             )
         self._show_password_state()
+        self._show_plaintext_warning()
 
     # -- presets and scenarios -----------------------------------------------------------
     def _select_preset(self, key: str, *, fill: bool) -> None:
@@ -401,7 +474,7 @@ class ServerForm(_BaseForm):
             self._fill_from_scenario(change["new"])
 
     def _fill_from_scenario(self, name: str) -> None:
-        s = lab_server_settings(self.lab, name)
+        s = lab_server_settings(self.lab, name).target
         ep = self.lab.endpoint(name)
         self.host.value = s.host
         self.port.value = int(s.port or 0)
@@ -416,7 +489,7 @@ class ServerForm(_BaseForm):
         )
         self._show_password_state()
 
-    # -- the password ------------------------------------------------------------------
+    # -- the password and the token -----------------------------------------------------
     def _take_password(self, change: dict[str, Any]) -> None:
         value = change["new"]
         if not value:
@@ -425,9 +498,20 @@ class ServerForm(_BaseForm):
         self.password.value = ""  # the widget (and any saved widget state) never keeps it
         self._show_password_state()
 
+    def _take_token(self, change: dict[str, Any]) -> None:
+        value = change["new"]
+        if not value:
+            return
+        self._token = Secret(value)
+        self.token.value = ""  # like the password: the widget never keeps it
+        self._show_password_state()
+
     def forget_password(self) -> None:
+        """Drop the typed password and OAuth token from memory."""
         self._secret = None
+        self._token = None
         self.password.value = ""
+        self.token.value = ""
         self._show_password_state()
 
     def _password_source(self) -> tuple[Secret | None, str]:
@@ -442,7 +526,12 @@ class ServerForm(_BaseForm):
 
     def _show_password_state(self) -> None:
         secret, source = self._password_source()
-        if secret:
+        if self._token:
+            text = (
+                "OAuth token: set (typed into the form, kept in memory only); it is used instead of the password "
+                "and is never saved in the notebook."
+            )
+        elif secret:
             text = f"Password: set ({html.escape(source)}); it is never saved in the notebook."
         else:
             text = (
@@ -451,45 +540,66 @@ class ServerForm(_BaseForm):
             )
         self.password_state.value = f'<span style="font-size:12px;line-height:1.4;color:#57606a">{text}</span>'
 
+    def _show_plaintext_warning(self) -> None:
+        self.plaintext_warning.value = (
+            f'<div style="font-size:12px;line-height:1.4;color:#9a3412;max-width:700px">'
+            f"<b>Warning:</b> {html.escape(_PLAINTEXT_WARNING)}</div>"
+            if self.allow_plaintext_auth.value
+            else ""
+        )
+
     # -- settings ----------------------------------------------------------------------
-    def settings(self) -> ServerSettings:
-        """The current settings; a password waiting in the widget is moved into a Secret first."""
+    def settings(self) -> ServerInput:
+        """The current settings as a validated `Target` with its secret; InvalidSettings if one is unusable.
+
+        A password or token still waiting in its widget is moved into a Secret first.
+        """
         if self.password.value:
             self._take_password({"new": self.password.value})
+        if self.token.value:
+            self._take_token({"new": self.token.value})
         secret, _source = self._password_source()
         self._show_password_state()
         host = self.host.value.strip()
         if not host:
-            raise ValueError("Host is empty: type the SMTP server's name (e.g. smtp.gmail.com) or pick a provider.")
+            raise InvalidSettings(
+                "Host is empty: type the SMTP server's name (e.g. smtp.gmail.com) or pick a provider.", field="host"
+            )
         extra: dict[str, Any] = {k: v for k, v in self._extra.items() if v not in (None, "")}
         if self._envelope:
             extra.update(
                 mail_from=self.mail_from.value.strip() or None, rcpt_to=self.rcpt_to.value, send=bool(self.send.value)
             )
-        common = {
+        common: dict[str, Any] = {
             "host": host,
             "port": int(self.port.value) or None,
             "security": self.security.value,
             "username": self.username.value.strip() or None,
-            "password": secret,
             "timeout": float(self.timeout.value),
+            "deadline": float(self.deadline.value) or None,
+            "auth_mechanism": self.auth_mechanism.value or None,
+            "allow_plaintext_auth": bool(self.allow_plaintext_auth.value),
             **extra,
         }
+        token = self._token
+        password = None if token else secret
         if self.preset.value == "lab" and self.lab is not None and self.scenario.value:
-            return lab_server_settings(self.lab, self.scenario.value, **common)
+            return lab_server_settings(self.lab, self.scenario.value, password=password, token=token, **common)
         provider = self.preset.value if self.preset.value not in GENERIC_PRESETS else None
-        return ServerSettings(
-            provider=provider,
+        target = Target(
             cafile=self._cafile,
             nameservers=(self._nameserver,) if self._nameserver else (),
+            credential="oauth" if token else "password" if password else "none",
             **common,
         )
+        return ServerInput(target, password=password, token=token, provider=provider)
 
-    def _describe(self, settings: ServerSettings) -> str:
-        where = f"{settings.host}:{settings.port}" if settings.port else settings.host
+    def _describe(self, settings: ServerInput) -> str:
+        t = settings.target
+        where = f"{t.host}:{t.port}"
         if settings.scenario:
-            return f"{self.title}: lab scenario {settings.scenario} ({where}, {settings.security})"
-        return f"{self.title}: {where} ({settings.security})"
+            return f"{self.title}: lab scenario {settings.scenario} ({where}, {t.security})"
+        return f"{self.title}: {where} ({t.security})"
 
 
 class DomainForm(_BaseForm):
@@ -506,7 +616,7 @@ class DomainForm(_BaseForm):
         ip: str | None = None,
         nameserver: str | None = None,
         timeout: float = 3.0,
-        action: Callable[[DomainSettings], Any] | None = None,
+        action: Callable[[DomainQuery], Any] | None = None,
         title: str | None = None,
         focus: tuple[str, ...] | str = (),
     ) -> None:
@@ -514,7 +624,7 @@ class DomainForm(_BaseForm):
             self.title = title
         super().__init__(action or domain_action, (focus,) if isinstance(focus, str) else focus)
         self.lab = lab
-        defaults = lab_domain_settings(lab) if lab is not None else DomainSettings(domain="")
+        defaults = lab_domain_settings(lab) if lab is not None else None
         zones = lab_zones(lab) if lab is not None else []
         self.domain = widgets.Combobox(
             options=zones,
@@ -550,14 +660,16 @@ class DomainForm(_BaseForm):
         self.hint = widgets.HTML(
             f'<div style="font-size:12px;line-height:1.4;color:#57606a;max-width:700px">{html.escape(lab_note)}</div>'
         )
-        self.domain.value = domain or defaults.domain
+        self.domain.value = domain or (defaults.domain if defaults else "")
         self.selectors.value = (
             ", ".join(selectors)
             if isinstance(selectors, (list, tuple))
-            else (selectors or ", ".join(defaults.selectors))
+            else (selectors or (", ".join(defaults.selectors) if defaults else ""))
         )
-        self.ip.value = ip if ip is not None else (defaults.ip or "")
-        self.nameserver.value = nameserver if nameserver is not None else ", ".join(defaults.nameservers)
+        self.ip.value = ip if ip is not None else ((defaults.ip if defaults else None) or "")
+        self.nameserver.value = (
+            nameserver if nameserver is not None else (", ".join(defaults.nameservers) if defaults else "")
+        )
         self.domain.observe(self._domain_changed, names="value")
         self.box = _FormBox(
             [
@@ -578,19 +690,25 @@ class DomainForm(_BaseForm):
         if self.lab is not None and self.selectors.value.strip() == "lab" and change["new"].strip() != self.lab.domain:
             self.selectors.value = ""
 
-    def settings(self) -> DomainSettings:
+    def settings(self) -> DomainQuery:
+        """The current settings as a validated `DomainQuery`; InvalidSettings if one is unusable."""
         domain = self.domain.value.strip()
         if not domain:
-            raise ValueError("Domain is empty: type the domain you send from (the part after @ in your From address).")
-        return DomainSettings(
+            raise InvalidSettings(
+                "Domain is empty: type the domain you send from (the part after @ in your From address).",
+                field="domain",
+            )
+        timeout = float(self.timeout.value)
+        return DomainQuery(
             domain=domain,
             selectors=self.selectors.value,
             ip=self.ip.value,
             nameservers=self.nameserver.value,
-            timeout=float(self.timeout.value),
+            timeout=timeout,
+            dns_timeout=min(2.0, timeout),
         )
 
-    def _describe(self, settings: DomainSettings) -> str:
+    def _describe(self, settings: DomainQuery) -> str:
         return f"{self.title}: {settings.domain}"
 
 

@@ -1,16 +1,18 @@
 """The practice lab as settings: which endpoint a scenario is, and how to reach it.
 
 A notebook's defaults target the lab so that "Run All" works offline; these
-helpers turn a scenario name into the same `ServerSettings` a person would
-type for a real server (name, port, security, login), plus the two things
-only the lab needs: its CA file and its DNS server.
+helpers turn a scenario name into the same `Target` (with the lab's password
+beside it, a `ServerInput`) a person would type for a real server (name,
+port, security, login), plus the two things only the lab needs: its CA file
+and its DNS server. A lab domain becomes a `DomainQuery` asking the lab's DNS.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from smtpkit.ui.settings import DomainSettings, ServerSettings
+from smtpkit.settings import DomainQuery, Target
+from smtpkit.ui.inputs import ServerInput
 
 LAB_MAIL_HOST = "mail.smtpkit.test"
 
@@ -29,13 +31,15 @@ def scenario_choices(lab: Any, categories: tuple[str, ...] | None = None) -> lis
     return out
 
 
-def lab_server_settings(lab: Any, scenario: str = "submission", **overrides: Any) -> ServerSettings:
+def lab_server_settings(lab: Any, scenario: str = "submission", **overrides: Any) -> ServerInput:
     """Settings that reach one lab endpoint the way a real client would: by name, via the lab's DNS.
 
     The lab's certificates name ``mail.smtpkit.test`` and its DNS server says
     that name is the lab's address, so the diagnosis walks the same DNS, TCP
     and TLS steps as for a real server; only the CA file and the DNS server
     are lab-specific. Endpoints not on 127.0.0.1 are reached by address.
+    `overrides` are `Target` settings (and ``password``/``token``); None keeps
+    the lab's value. Raises `InvalidSettings` for an override that cannot be used.
     """
     ep = lab.endpoint(scenario)
     nameservers: tuple[str, ...] = ()
@@ -50,30 +54,40 @@ def lab_server_settings(lab: Any, scenario: str = "submission", **overrides: Any
         "port": ep.port,
         "security": ep.security,
         "username": lab.user,
-        "password": lab.password,
         "cafile": lab.ca_file,
         "nameservers": nameservers,
-        "provider": ep.provider,
-        "scenario": ep.name,
         "mail_from": lab.user,
         "rcpt_to": (f"alice@{lab.domain}",),
     }
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    return ServerSettings(**values)
+    secrets: dict[str, Any] = {"password": lab.password, "token": None}
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        (secrets if key in secrets else values)[key] = value
+    return ServerInput(
+        Target(**values),
+        password=secrets["password"] or None,
+        token=secrets["token"] or None,
+        scenario=ep.name,
+        provider=ep.provider,
+    )
 
 
-def lab_domain_settings(lab: Any, domain: str | None = None, **overrides: Any) -> DomainSettings:
-    """Settings that check a lab domain against the lab's DNS server."""
+def lab_domain_settings(lab: Any, domain: str | None = None, **overrides: Any) -> DomainQuery:
+    """A `DomainQuery` that checks a lab domain against the lab's DNS server (`overrides`: None keeps the lab's)."""
     name = (domain or lab.domain).strip().rstrip(".").lower()
+    timeout = overrides.get("timeout") or 3.0
     values: dict[str, Any] = {
         "domain": name,
         # the healthy domain signs with selector "lab"; elsewhere let discovery find the selectors
         "selectors": ("lab",) if name == lab.domain else (),
         "ip": "127.0.0.1",
         "nameservers": (lab.nameserver,) if lab.dns is not None else (),
+        "timeout": timeout,
+        "dns_timeout": min(2.0, float(timeout)),
     }
     values.update({k: v for k, v in overrides.items() if v is not None})
-    return DomainSettings(**values)
+    return DomainQuery(**values)
 
 
 def lab_zones(lab: Any) -> list[str]:

@@ -81,8 +81,6 @@ def compare_scenarios(
     `overrides` change every run the same way (for example ``security="starttls"``
     against the implicit-TLS server, to show a wrong-mode attempt).
     """
-    import smtpkit
-
     rows = []
     details = []
     missing = [n for n in scenarios if n not in lab.names]
@@ -91,7 +89,7 @@ def compare_scenarios(
         ep = lab.endpoint(name)
         settings = lab_server_settings(lab, name, timeout=timeout, **overrides)
         started = time.monotonic()
-        report = smtpkit.diagnose(**settings.diagnose_kwargs())
+        report = settings.diagnose()
         main = _main_findings(report)
         codes = [f.code for f in main]
         lesson = ep.expect or "(a healthy server)"
@@ -101,7 +99,7 @@ def compare_scenarios(
         rows.append(
             {
                 "scenario": name,
-                "security used": settings.security,
+                "security used": settings.target.security,
                 "status": report.verdict,
                 "findings": ", ".join(codes) or "none",
                 "the lab's lesson": lesson,
@@ -122,14 +120,13 @@ def compare_scenarios(
 
 def compare_domains(lab: Any, domains: Sequence[str], *, ip: str = "127.0.0.1", timeout: float = 3.0) -> Panel:
     """Check several lab domains and show, for each, what is wrong and the fix."""
-    import smtpkit
+    from smtpkit.checks.domain import check_domain
 
     rows = []
     details = []
     step_names: list[str] = []
     for domain in domains:
-        settings = lab_domain_settings(lab, domain, ip=ip, timeout=timeout)
-        report = smtpkit.check_domain(**settings.check_domain_kwargs())
+        report = check_domain(lab_domain_settings(lab, domain, ip=ip, timeout=timeout))
         main = _main_findings(report)
         steps = {s.name: s.status.value for s in report.steps}
         step_names.extend(n for n in steps if n not in step_names)
@@ -184,11 +181,11 @@ def port_matrix(
 
     if host:
         return PortMatrixView(smtpkit.check_ports(host, ports or (25, 465, 587, 2525), timeout=timeout))
-    settings = lab_server_settings(lab, "submission", timeout=timeout)
+    target = lab_server_settings(lab, "submission", timeout=timeout).target
     names = ("submission", "implicit_tls", "mx", "refusing", "silent")
     lab_names = {lab.endpoint(n).port: n for n in names if n in lab.names}
     matrix = smtpkit.check_ports(
-        settings.host, ports or list(lab_names), timeout=timeout, cafile=settings.cafile, resolver=settings.resolver()
+        target.host, ports or list(lab_names), timeout=timeout, cafile=target.cafile, nameservers=target.nameservers
     )
     return PortMatrixView(matrix, lab_names)
 
@@ -474,34 +471,46 @@ def run_report(
     """Diagnose one server and check one domain with the notebook's parameters (the lab when `host` is None).
 
     With `summary_path` (what `smtpkit report` passes), the summary is also written there as JSON.
+
+    The parameters go through the one settings model (`Target`, `DomainQuery`):
+    a value that cannot be used raises `InvalidSettings` naming the field and
+    the fix, before anything is contacted.
     """
-    import smtpkit
-    from smtpkit.ui.settings import DomainSettings, ServerSettings, password_from_env
+    from smtpkit.checks.domain import check_domain
+    from smtpkit.settings import DomainQuery, Target
+    from smtpkit.ui.inputs import ServerInput, password_from_env
 
     nameservers = (nameserver,) if nameserver else ()
+    domain_settings: DomainQuery | None
     if host:
-        server_settings = ServerSettings(
-            host=host,
-            port=port,
-            security=security or "auto",
-            username=username,
-            password=password_from_env(password_env),
-            timeout=timeout,
-            cafile=cafile,
-            helo=helo,
-            mail_from=mail_from,
-            rcpt_to=tuple(rcpt_to or ()),
-            nameservers=nameservers,
+        password = password_from_env(password_env)
+        server_settings = ServerInput(
+            Target(
+                host=host,
+                port=port,
+                security=security,
+                username=username,
+                timeout=timeout,
+                cafile=cafile,
+                helo=helo,
+                mail_from=mail_from,
+                rcpt_to=rcpt_to,
+                nameservers=nameservers,
+                credential="password" if password else "none",
+            ),
+            password=password,
         )
         if not domain and mail_from and "@" in mail_from:
             domain = mail_from.rsplit("@", 1)[1]
+        domain_timeout = min(float(timeout), 10.0)
         domain_settings = (
-            DomainSettings(
-                domain=domain,
-                selectors=tuple(selectors or ()),
+            DomainQuery(
+                domain,
+                selectors=selectors,
                 ip=ip,
                 nameservers=nameservers,
-                timeout=min(timeout, 10.0),
+                timeout=domain_timeout,
+                dns_timeout=min(2.0, domain_timeout),
             )
             if domain
             else None
@@ -521,11 +530,9 @@ def run_report(
         domain_settings = lab_domain_settings(
             lab, domain, selectors=selectors or None, ip=ip, timeout=min(timeout, 10.0), nameservers=nameservers or None
         )
-    server = smtpkit.diagnose(**server_settings.diagnose_kwargs())
-    domain_report = (
-        smtpkit.check_domain(**domain_settings.check_domain_kwargs()) if domain_settings is not None else None
-    )
-    full = MailReport(server, domain_report, server_settings, domain_settings)
+    server = server_settings.diagnose()
+    domain_report = check_domain(domain_settings) if domain_settings is not None else None
+    full = MailReport(server, domain_report, server_settings.target, domain_settings)
     if summary_path:
         full.summary.write(summary_path)
     return full

@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
+
 from smtpkit import check_ports
 from smtpkit.cli import main
+from smtpkit.errors import InvalidSettings
 from smtpkit.net.dns import Resolver
 from tests.support.peers import FullBacklog
 
@@ -83,8 +86,10 @@ def test_unresolvable_host(lab) -> None:
     assert matrix.to_dict()["ports"] == []
 
 
-def test_bad_input_is_explained_not_raised() -> None:
-    matrix = check_ports("smtp.example.com\r\nQUIT", [587])
-    assert matrix.recommendation["port"] is None and "carriage return" in matrix.recommendation["reason"]
-    assert "invalid input" in matrix.to_text()
-    assert check_ports("smtp.example.com", "25,x").recommendation["port"] is None
+def test_bad_input_raises_invalid_settings_like_every_entry_point() -> None:
+    with pytest.raises(InvalidSettings, match="carriage return") as exc:
+        check_ports("smtp.example.com\r\nQUIT", [587])
+    assert exc.value.field == "host"
+    with pytest.raises(InvalidSettings, match="not a number") as exc:
+        check_ports("smtp.example.com", "25,x")
+    assert exc.value.field == "ports"

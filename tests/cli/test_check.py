@@ -79,7 +79,7 @@ def test_check_failure_exits_1_and_explains(lab, capsys) -> None:
     "extra, words",
     [
         (["--user", "someone"], "no password"),  # stdin is not a terminal under pytest: no prompt
-        (["--send"], "--send needs --mail-from and --rcpt-to"),
+        (["--send"], "send needs mail_from and rcpt_to"),
         (["--user", "u", "--password-env", "SMTPKIT_SURELY_UNSET_VAR"], "is not set"),
         (["--user", "u", "--password-env", ENV], "is not set"),
         (["--helo", "bad name"], "contains a space"),

@@ -16,6 +16,7 @@ import pytest
 
 from smtpkit.checks.ports import check_ports
 from smtpkit.cli import main
+from smtpkit.errors import InvalidSettings
 from tests.support.peers import Peer, ScriptedSmtp, peer_cert
 
 SECRET = "Cli-Hunter2-Secret"
@@ -95,14 +96,16 @@ def test_an_unusable_ca_file_is_refused_not_blamed_on_the_server(capsys, tmp_pat
     bogus = tmp_path / "ca.pem"
     bogus.write_text("this is not a certificate\n")
     with Peer(ScriptedSmtp(tls=peer_cert().server_context())) as peer:
-        matrix = check_ports("127.0.0.1", [peer.port], timeout=2.0, cafile=str(bogus))
-        assert matrix.results == [] and matrix.recommendation["port"] is None
-        assert "no usable PEM certificate" in matrix.recommendation["reason"]
-        assert "no encryption" not in matrix.to_text()  # before: "Use ... with no encryption"
+        # refused before any probe: otherwise every TLS probe fails on our side and the matrix
+        # recommends "no encryption" for a server whose TLS is fine
+        with pytest.raises(InvalidSettings, match="no usable PEM certificate") as exc:
+            check_ports("127.0.0.1", [peer.port], timeout=2.0, cafile=str(bogus))
+        assert exc.value.field == "cafile"
         code, out, err = run(
             capsys, ["ports", "127.0.0.1", "--ports", str(peer.port), "--cafile", str(bogus), "--json"]
         )
         assert code == 2 and "no usable PEM certificate" in json.loads(out)["error"]
+        assert "no encryption" not in out + err
         good = check_ports("127.0.0.1", [peer.port], timeout=2.0, cafile=peer_cert().cert_file)
         assert good.recommendation["security"] == "starttls"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -12,8 +13,10 @@ import pytest
 from smtpkit.cli import build_parser
 from smtpkit.cli.cmd_report import parameters
 from smtpkit.cli.common import UsageError
+from smtpkit.errors import InvalidSettings
 from smtpkit.lab import Lab
 from smtpkit.reporting import external_resources
+from tests.support.peers import peer_cert
 
 
 def smtpkit(*args: str, env: dict | None = None, timeout: float = 240) -> subprocess.CompletedProcess:
@@ -43,8 +46,7 @@ def _args(*argv: str):
 
 
 def test_flags_become_parameters(tmp_path):
-    ca = tmp_path / "ca.pem"
-    ca.write_text("x")
+    ca = Path(peer_cert().cert_file)  # a self-signed certificate: a CA file of one
     p = parameters(
         _args(
             "smtp.example.com",
@@ -62,6 +64,8 @@ def test_flags_become_parameters(tmp_path):
             "s1",
             "--selector",
             "s2",
+            "--mail-from",
+            "me@example.com",
             "--rcpt-to",
             "a@example.org",
             "--output",
@@ -82,13 +86,17 @@ def test_flags_become_parameters(tmp_path):
         (["-o", "r.html"], "say which server"),
         (["--lab", "expired", "-o", "r.html"], "not a lab scenario; choose one of: .*expired_cert"),
         (["smtp.example.com", "--lab", "submission", "-o", "r.html"], "either a HOST or --lab"),
-        (["smtp.example.com", "--port", "70000", "-o", "r.html"], "not a TCP port"),
-        (["smtp.example.com", "--security", "ssl3", "-o", "r.html"], "choose auto"),
-        (["smtp.example.com", "--cafile", "/nonexistent/ca.pem", "-o", "r.html"], "no such file"),
+        (["smtp.example.com", "--port", "70000", "-o", "r.html"], "port 70000 is out of range"),
+        (["smtp.example.com", "--security", "ssl3", "-o", "r.html"], "not one of auto, starttls, tls, plain"),
+        (["smtp.example.com", "--cafile", "/nonexistent/ca.pem", "-o", "r.html"], "does not exist"),
+        (["smtp.example.com", "--timeout", "1e308", "-o", "r.html"], "out of range"),
+        (["smtp.example.com", "--rcpt-to", "a@example.org", "-o", "r.html"], "without a sender"),
+        (["smtp.example.com", "--ip", "fe80::1%lo", "-o", "r.html"], "scope id"),
+        (["smtp.example.com", "--domain", "1.2.3.4", "-o", "r.html"], "IP address, not a domain"),
     ],
 )
 def test_bad_flags_are_usage_errors(argv, message):
-    with pytest.raises(UsageError, match=message):
+    with pytest.raises((UsageError, InvalidSettings), match=message):
         parameters(_args(*argv))
 
 

@@ -21,7 +21,8 @@ import pytest
 from nbformat.v4 import new_code_cell
 
 from smtpkit.lab import Lab
-from smtpkit.reporting import NOTEBOOKS, execute_notebook, notebook_path, notebook_to_html
+from smtpkit.reporting import NOTEBOOKS, execute_notebook, notebook_path, notebook_to_html, write_html
+from smtpkit.reporting.scrub import redact_notebook
 
 PASSWORD = "S3cret-lab-pässword/42+"
 USER = "lab@smtpkit.test"
@@ -156,3 +157,40 @@ def test_smtpkit_report_never_contains_the_password(secret_lab, tmp_path):
         c for c in nbformat.reads(kept, as_version=4).cells if "injected-parameters" in c.metadata.get("tags", [])
     ]
     assert injected and "password_env = 'SMTPKIT_PASSWORD'" in injected[0].source
+
+
+URL_PASSWORD = "hunter2secret-in-url"
+
+
+def test_smtpkit_report_refuses_a_password_in_the_host_before_writing_anything(tmp_path):
+    """Issue 14 #1: the host is validated and redacted by the settings model before anything is printed or written."""
+    html_path, nb_path = tmp_path / "r.html", tmp_path / "r.ipynb"
+    for host in (f"smtp://user:{URL_PASSWORD}@127.0.0.1:1", f"me@example.com:{URL_PASSWORD}@127.0.0.1"):
+        cmd = [sys.executable, "-m", "smtpkit", "report", host, "--timeout", "3", "-o", str(html_path)]
+        cmd += ["--ipynb", str(nb_path)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        assert URL_PASSWORD not in proc.stdout + proc.stderr
+        assert "<redacted>" in proc.stderr and "user name and password" in proc.stderr
+        assert not html_path.exists() and not nb_path.exists()
+
+
+def test_a_password_in_a_notebook_parameter_reaches_no_cell_output_or_export(kernel_env, tmp_path):
+    """The same host given straight to the headless run: not in the parameters cell, metadata, outputs or HTML."""
+    host = f"smtp://user:{URL_PASSWORD}@127.0.0.1:1"
+    run = execute_notebook(
+        notebook_path("06_report"), {"host": host, "timeout": 3.0}, env=kernel_env, scrub=False, cell_timeout=120
+    )
+    nb = run.notebook
+    nb.metadata["title"] = f"Mail delivery report: {host}"  # what a careless front end would write
+    redact_notebook(nb)
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert injected and URL_PASSWORD not in injected[0].source and "<redacted>" in injected[0].source  # 1 the cell
+    assert URL_PASSWORD not in json.dumps(nb.metadata)  # 2 the notebook's metadata
+    assert all(URL_PASSWORD not in json.dumps(c.get("metadata", {})) for c in nb.cells)  # 3 cell metadata
+    outputs = json.dumps([c.get("outputs", []) for c in nb.cells if c.cell_type == "code"])
+    assert URL_PASSWORD not in outputs and "user name and password" in outputs  # 4 the outputs: the refusal
+    html_path = tmp_path / "r.html"
+    write_html(nb, html_path, title=nb.metadata["title"])
+    assert URL_PASSWORD not in html_path.read_text(encoding="utf-8")
+    assert URL_PASSWORD not in nbformat.writes(nb)

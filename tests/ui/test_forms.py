@@ -15,9 +15,11 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
+from smtpkit.errors import InvalidSettings
 from smtpkit.model import Report, Status, Step
 from smtpkit.secrets import REDACTED, Secret
-from smtpkit.ui import DomainForm, ServerForm, ServerSettings
+from smtpkit.settings import DomainQuery, Target
+from smtpkit.ui import DomainForm, ServerForm, ServerInput
 from smtpkit.ui.display import Panel
 
 PASSWORD = "Tr0ub4dor&3-form-test"
@@ -28,9 +30,10 @@ def shell():
     return InteractiveShell.instance()
 
 
-def _report(settings: ServerSettings, *, status: str = "pass", summary: str = "fine") -> Report:
-    step = Step("connect", Status(status), f"{summary} {settings.host}:{settings.port}")
-    return Report(target={"host": settings.host, "port": settings.port}, steps=[step], title="test report")
+def _report(settings: ServerInput, *, status: str = "pass", summary: str = "fine") -> Report:
+    t = settings.target
+    step = Step("connect", Status(status), f"{summary} {t.host}:{t.port}")
+    return Report(target={"host": t.host, "port": t.port}, steps=[step], title="test report")
 
 
 def _html(output: dict) -> str:
@@ -49,8 +52,10 @@ def test_lab_scenario_fills_the_form(lab):
     assert form.port.value == lab.endpoint("implicit_tls").port
     assert form.security.value == "tls"
     settings = form.settings()
+    assert isinstance(settings.target, Target)  # the one settings model, as the CLI builds it
     assert settings.scenario == "implicit_tls"
-    assert settings.cafile == lab.ca_file
+    assert settings.target.cafile == lab.ca_file
+    assert settings.target.nameservers == (lab.nameserver,)
     assert settings.password == lab.password  # the lab's own password, without typing it
 
 
@@ -86,7 +91,7 @@ def test_explicit_host_recognises_the_provider():
     form = ServerForm(host="smtp.sendgrid.net", port=2525, security="starttls", action=_report)
     assert form.preset.value == "sendgrid"
     settings = form.settings()
-    assert (settings.host, settings.port, settings.provider) == ("smtp.sendgrid.net", 2525, "sendgrid")
+    assert (settings.target.host, settings.target.port, settings.provider) == ("smtp.sendgrid.net", 2525, "sendgrid")
 
 
 def test_password_moves_into_a_secret_and_the_widget_is_cleared(shell):
@@ -170,7 +175,7 @@ def test_bad_settings_become_an_explanation_not_a_traceback(shell):
     assert result is None
     text = cap.outputs[0].data["text/plain"]
     assert "Host is empty" in text and "Traceback" not in text
-    assert isinstance(form.last_error, ValueError)
+    assert isinstance(form.last_error, InvalidSettings) and form.last_error.field == "host"
     assert "FAIL" in form.status.value
 
 
@@ -209,6 +214,7 @@ def test_click_before_any_cell_output_uses_the_forms_own_area(shell):
 def test_domain_form_defaults_to_the_lab(lab, shell):
     form = DomainForm(lab, action=lambda s: Panel("domain", [("", s.to_dict())]))
     settings = form.settings()
+    assert isinstance(settings, DomainQuery)
     assert settings.domain == lab.domain
     assert settings.selectors == ("lab",)
     assert settings.nameservers == (lab.nameserver,)
@@ -273,3 +279,66 @@ def test_results_shows_a_placeholder_that_run_fills(shell):
         form.run_button.click()
     assert [o.transient["display_id"] for o in cap.outputs] == [placeholder.transient["display_id"]] * 2
     assert "smtp.example.com:25" in cap.outputs[-1].data["text/html"]
+
+
+# -- everything the CLI can set -------------------------------------------------------------------
+
+TOKEN = "ya29.form-oauth-token-test"
+
+
+def test_oauth_token_is_handled_like_the_password(shell):
+    import ipywidgets as widgets
+
+    form = ServerForm(host="smtp.example.com", username="me@example.com", password=PASSWORD, action=_report)
+    form.token.value = TOKEN  # what the browser sends when the field loses focus
+    assert form.token.value == ""
+    assert "OAuth token: set" in form.password_state.value
+    settings = form.settings()
+    assert isinstance(settings.token, Secret) and settings.token.reveal() == TOKEN
+    assert settings.password is None  # the token is used instead of the password
+    assert settings.target.credential == "oauth"
+    state = json.dumps(widgets.Widget.get_manager_state(drop_defaults=False))
+    for form_of_it in (TOKEN, base64.b64encode(TOKEN.encode()).decode()):
+        assert form_of_it not in state
+    assert TOKEN not in repr(settings) and TOKEN not in json.dumps(settings.to_dict())
+    form.forget_password()
+    assert form.settings().token is None
+
+
+def test_auth_mechanism_deadline_and_plaintext_opt_in_reach_the_target(shell):
+    form = ServerForm(host="smtp.example.com", action=_report)
+    assert form.plaintext_warning.value == ""
+    assert form.settings().target.allow_plaintext_auth is False
+    form.auth_mechanism.value = "LOGIN"
+    form.deadline.value = 45
+    form.allow_plaintext_auth.value = True
+    assert "unencrypted" in form.plaintext_warning.value  # the warning appears with the opt-in
+    target = form.settings().target
+    assert (target.auth_mechanism, target.deadline, target.allow_plaintext_auth) == ("LOGIN", 45.0, True)
+    form.deadline.value = 0  # 0: the default, enough for every step
+    assert form.settings().target.deadline is None
+    preset = ServerForm(host="smtp.example.com", auth_mechanism="plain", deadline=20, allow_plaintext_auth=True)
+    assert preset.settings().target.auth_mechanism == "PLAIN" and preset.plaintext_warning.value
+
+
+def test_a_bad_value_gets_the_settings_models_message(shell):
+    form = ServerForm(host="smtp.example.com\r\nQUIT", action=_report)
+    with capture_output() as cap:
+        assert form.run() is None
+    text = cap.outputs[0].data["text/plain"]
+    assert "carriage return" in text and "Traceback" not in text
+    assert isinstance(form.last_error, InvalidSettings) and form.last_error.field == "host"
+    secret_host = f"smtp://me:{PASSWORD}@smtp.example.com"
+    form.host.value = secret_host
+    with capture_output() as cap:
+        form.run()
+    assert PASSWORD not in json.dumps(cap.outputs[0].data) and PASSWORD not in form.status.value
+
+
+def test_the_plaintext_opt_in_lets_the_lab_servers_own_refusal_show(lab, shell):
+    form = ServerForm(lab, scenario="starttls_required", allow_plaintext_auth=True)
+    report = form.run()
+    assert "auth.requires_tls" in report.codes(), report.codes()  # not our own refusal to send the password
+    assert report.target.allow_plaintext_auth is True
+    refused = ServerForm(lab, scenario="starttls_required").run()
+    assert "auth.plaintext_refused" in refused.codes(), refused.codes()

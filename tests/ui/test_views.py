@@ -134,11 +134,10 @@ def test_dkim_key_view_never_shows_the_private_key():
 
 
 def test_lab_mailbox_shows_a_real_send(lab):
-    import smtpkit
     from smtpkit.ui import lab_server_settings
 
     before = len(lab.messages("submission"))
-    report = smtpkit.diagnose(**lab_server_settings(lab, "submission", send=True, timeout=5).diagnose_kwargs())
+    report = lab_server_settings(lab, "submission", send=True, timeout=5).diagnose()
     assert report.verdict != "fail", report.to_text()
     panel = lab_mailbox(lab)
     assert len(lab.messages("submission")) == before + 1

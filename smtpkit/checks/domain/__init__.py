@@ -12,11 +12,8 @@ transcript, so a shared report shows exactly what was asked and answered.
 
 from __future__ import annotations
 
-import ipaddress
-import re
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from smtpkit.checks.domain.dkim import dkim_step
@@ -27,183 +24,14 @@ from smtpkit.checks.domain.mx import mx_step
 from smtpkit.checks.domain.parallel import run_all
 from smtpkit.checks.domain.ptr import ptr_step
 from smtpkit.checks.domain.spf import spf_step
-from smtpkit.dmarc.alignment import mail_from_domain
 from smtpkit.errors import InvalidSettings
 from smtpkit.knowledge import finding
 from smtpkit.model import Finding, Report, Status, Step, TranscriptLine
-from smtpkit.net.dns import Resolver
+from smtpkit.net.dns import Resolver, resolver_for
 from smtpkit.net.mx import MxProbeCache
-from smtpkit.settings import without_password
+from smtpkit.settings import DOMAIN_TIMEOUT, DomainQuery
 
-DEFAULT_TIMEOUT = 20.0
-_LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
-
-
-def normalize_domain(text: str, what: str = "domain") -> str:
-    """A checked, lower-case, ASCII (IDNA) domain name; ValueError with a plain reason otherwise."""
-    raw = (text or "").strip()
-    if not raw:
-        raise ValueError(f"the {what} is empty: give a domain like example.com")
-    if "://" in raw or "@" in raw:
-        # a pasted URL may carry user:password@: neither the message nor the suggestion repeats it
-        shown = without_password(raw)
-        if "://" in raw:
-            host = raw.split("://", 1)[1].split("/", 1)[0].rsplit("@", 1)[-1]
-            raise ValueError(f"{shown!r} is a URL; give only the domain, e.g. {host}")
-        raise ValueError(
-            f"{shown!r} looks like an e-mail address; give only the domain part, e.g. {raw.rsplit('@', 1)[1]}"
-        )
-    name = raw.rstrip(".").lower()
-    try:
-        name = name.encode("idna").decode("ascii") if not name.isascii() else name
-    except UnicodeError:
-        raise ValueError(f"{raw!r} is not a valid international domain name") from None
-    labels = name.split(".")
-    if len(labels) < 2:
-        raise ValueError(f"{raw!r} is not a full domain name (it needs a dot, like example.com)")
-    bad = [lab for lab in labels if not _LABEL.match(lab)]
-    if bad:
-        raise ValueError(
-            f"{raw!r} is not a valid domain name: the part {bad[0]!r} may only hold letters, digits and hyphens "
-            "(1-63 characters, not starting or ending with a hyphen)"
-        )
-    if len(name) > 253:
-        raise ValueError(f"{raw!r} is longer than the 253 characters DNS allows")
-    return name
-
-
-def normalize_selector(text: str) -> str:
-    """A DKIM selector; accepts a pasted full key name (s1._domainkey.example.com) and keeps the selector."""
-    s = (text or "").strip().rstrip(".").lower()
-    if "._domainkey" in s:
-        s = s.split("._domainkey", 1)[0]
-    if s.startswith("s=") or s.startswith("s ="):
-        s = s.split("=", 1)[1].strip()
-    if not s or any(not _LABEL.match(lab) for lab in s.split(".")):
-        raise ValueError(
-            f"DKIM selector {text!r} is not valid: use the s= value of a DKIM-Signature, like 'selector1' or 'google'"
-        )
-    return s
-
-
-@dataclass(frozen=True)
-class DomainQuery:
-    """What `check_domain` checks; validated and normalised on creation so every layer can trust it."""
-
-    domain: str
-    selectors: tuple[str, ...] = ()
-    ip: str | None = None
-    mail_from: str | None = None
-    timeout: float = DEFAULT_TIMEOUT
-    nameservers: tuple[str, ...] = field(default=())
-    dnsbl_lists: tuple[str, ...] = ()
-    only_lists: bool = False
-    allow_private: bool = False
-    cafile: str | None = None
-    mta_sts_port: int = 443
-    probe_mx: bool = False
-    mx_port: int = 25
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "domain", normalize_domain(self.domain))
-        given: object = self.selectors  # callers pass one selector as a plain string too
-        sels = (given,) if isinstance(given, str) else tuple(self.selectors or ())
-        object.__setattr__(self, "selectors", tuple(dict.fromkeys(normalize_selector(s) for s in sels)))
-        if self.ip is not None and str(self.ip).strip():
-            try:
-                object.__setattr__(self, "ip", str(ipaddress.ip_address(str(self.ip).strip().strip("[]"))))
-            except ValueError:
-                raise ValueError(
-                    f"{self.ip!r} is not an IP address; give the address your mail server sends from, like 192.0.2.10"
-                    " or 2001:db8::25"
-                ) from None
-        else:
-            object.__setattr__(self, "ip", None)
-        if self.mail_from is not None and str(self.mail_from).strip():
-            mf = str(self.mail_from).strip().strip("<>")
-            if not mail_from_domain(mf):
-                raise ValueError(
-                    f"MAIL FROM {self.mail_from!r} has no domain; give an address like bounces@example.com"
-                )
-            dom = normalize_domain(mail_from_domain(mf), "MAIL FROM domain")
-            local = mf.rsplit("@", 1)[0] if "@" in mf else "postmaster"
-            object.__setattr__(self, "mail_from", f"{local}@{dom}")
-        else:
-            object.__setattr__(self, "mail_from", None)
-        try:
-            t = float(self.timeout)
-        except (TypeError, ValueError):
-            raise ValueError(f"timeout must be a number of seconds, not {self.timeout!r}") from None
-        if not 0 < t <= 600:
-            raise ValueError("timeout must be between 0 and 600 seconds")
-        object.__setattr__(self, "timeout", t)
-        object.__setattr__(self, "nameservers", tuple(self.nameservers or ()))
-        from smtpkit.dnsbl import choose_lists
-
-        raw: Any = self.dnsbl_lists  # a single zone given as a string is one zone, not its letters
-        lists = (raw,) if isinstance(raw, str) else tuple(raw or ())
-        zones = tuple(bl.zone for bl in choose_lists(lists, only=True)) if lists else ()
-        object.__setattr__(self, "dnsbl_lists", zones)
-        if self.only_lists and not self.dnsbl_lists:
-            raise InvalidSettings(
-                "only_lists needs at least one blocklist zone in dnsbl_lists (--list ZONE)", field="dnsbl_lists"
-            )
-        object.__setattr__(self, "only_lists", bool(self.only_lists))
-        object.__setattr__(self, "allow_private", bool(self.allow_private))
-        object.__setattr__(self, "mta_sts_port", _port("mta_sts_port", self.mta_sts_port))
-        object.__setattr__(self, "mx_port", _port("mx_port", self.mx_port))
-        object.__setattr__(self, "probe_mx", bool(self.probe_mx))
-        if self.cafile is not None and not str(self.cafile).strip():
-            object.__setattr__(self, "cafile", None)
-        if self.cafile is not None:
-            from smtpkit.net.tls import TlsOptions, make_context
-
-            try:  # an unusable CA file would make every fetch fail on our side: refuse it now
-                make_context(TlsOptions(cafile=str(self.cafile)))
-            except ValueError as exc:
-                raise InvalidSettings(str(exc), field="cafile") from None
-            object.__setattr__(self, "cafile", str(self.cafile))
-
-    @property
-    def spf_domain(self) -> str:
-        """SPF is checked for the MAIL FROM domain, which is the From domain unless a bounce domain is given."""
-        return mail_from_domain(self.mail_from) if self.mail_from else self.domain
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"domain": self.domain}
-        if self.selectors:
-            out["selectors"] = list(self.selectors)
-        if self.ip:
-            out["ip"] = self.ip
-        if self.mail_from:
-            out["mail_from"] = self.mail_from
-        if self.nameservers:
-            out["nameservers"] = list(self.nameservers)
-        if self.dnsbl_lists:
-            out["dnsbl_lists"] = list(self.dnsbl_lists)
-        if self.only_lists:
-            out["only_lists"] = True
-        if self.allow_private:
-            out["allow_private"] = True
-        if self.cafile:
-            out["cafile"] = self.cafile
-        if self.mta_sts_port != 443:
-            out["mta_sts_port"] = self.mta_sts_port
-        if self.probe_mx:
-            out["probe_mx"] = True
-        if self.mx_port != 25:
-            out["mx_port"] = self.mx_port
-        return out
-
-
-def _port(name: str, value: Any) -> int:
-    try:
-        port = int(value)
-    except (TypeError, ValueError):
-        raise InvalidSettings(f"{name} must be a port number (1-65535), not {value!r}", field=name) from None
-    if not 0 < port < 65536 or isinstance(value, bool):
-        raise InvalidSettings(f"{name} {value!r} is out of range: use 1-65535", field=name)
-    return port
+DEFAULT_TIMEOUT = DOMAIN_TIMEOUT
 
 
 def _spf(query: DomainQuery, resolver: Resolver) -> Step:
@@ -298,21 +126,22 @@ def _run_until(jobs: dict[str, Callable[[], Any]], deadline: float) -> None:
 
 def check_domain(
     domain: str | DomainQuery,
-    selectors: Sequence[str] = (),
+    selectors: str | Iterable[str] | None = (),
     ip: str | None = None,
     resolver: Resolver | None = None,
     *,
     mail_from: str | None = None,
-    timeout: float = DEFAULT_TIMEOUT,
+    timeout: float | str = DEFAULT_TIMEOUT,
     dnsbl_lists: Sequence[str] = (),
     only_lists: bool = False,
     allow_private: bool = False,
-    nameservers: Sequence[str] = (),
+    nameservers: str | Iterable[str] | None = (),
     cafile: str | None = None,
-    mta_sts_port: int = 443,
+    mta_sts_port: int | str = 443,
     probe_mx: bool = False,
-    mx_port: int = 25,
+    mx_port: int | str = 25,
     probe_cache: MxProbeCache | None = None,
+    dns_timeout: float | str | None = None,
 ) -> Report:
     """Check the DNS a domain needs to send mail that arrives: MX, SPF, DKIM, DMARC, and PTR for `ip`.
 
@@ -334,33 +163,53 @@ def check_domain(
     >>> report = check_domain("example.com", selectors=["google"], ip="192.0.2.10")   # doctest: +SKIP
     >>> report.verdict, report.codes()                                                # doctest: +SKIP
 
-    `domain` may also be a ready `DomainQuery` (the other arguments are then
-    ignored). Raises ValueError for input that is not a domain/IP/address
-    (saying which and why); every DNS outcome, however bad, is a finding instead.
+    `domain` may also be a ready `smtpkit.settings.DomainQuery` (what the forms
+    and the CLI build; the other settings arguments must then be left out).
+    Settings that cannot be used raise `smtpkit.errors.InvalidSettings` (a
+    ValueError) naming the field and the fix, like `diagnose` and `check_ports`;
+    every DNS outcome, however bad, is a finding instead. Each DNS query is
+    bounded by `dns_timeout` (default: a quarter of `timeout`, at most 2 s).
     """
     if isinstance(domain, DomainQuery):
         query = domain  # the UI and CLI validate settings into a DomainQuery first
+        loose = [
+            bool(selectors),
+            ip is not None,
+            mail_from is not None,
+            timeout != DEFAULT_TIMEOUT,
+            bool(dnsbl_lists),
+            only_lists,
+            allow_private,
+            bool(nameservers),
+            cafile is not None,
+            mta_sts_port != 443,
+            probe_mx,
+            mx_port != 25,
+            dns_timeout is not None,
+        ]
+        if any(loose):
+            raise InvalidSettings(
+                "check_domain() got a DomainQuery and other settings too: put them all in the DomainQuery"
+            )
     else:
         query = DomainQuery(
-            domain,
-            tuple(selectors or ()),
-            ip,
-            mail_from,
-            timeout,
-            dnsbl_lists=tuple(dnsbl_lists or ()),
+            domain=domain,
+            selectors=selectors,
+            ip=ip,
+            mail_from=mail_from,
+            timeout=timeout,
+            dnsbl_lists=dnsbl_lists,
             only_lists=only_lists,
             allow_private=allow_private,
-            nameservers=tuple(nameservers or ()),
+            nameservers=nameservers,
             cafile=cafile,
             mta_sts_port=mta_sts_port,
             probe_mx=probe_mx,
             mx_port=mx_port,
+            dns_timeout=dns_timeout,
         )
     if resolver is None:
-        try:
-            resolver = Resolver(nameservers=list(query.nameservers) or None, timeout=min(2.0, query.timeout / 4))
-        except ValueError as exc:
-            raise InvalidSettings(str(exc), field="nameservers") from None
+        resolver = resolver_for(query.nameservers, query.query_timeout)
     resolver = resolver.once()
     first = len(resolver.log)
     deadline = time.monotonic() + query.timeout

@@ -38,7 +38,6 @@ from smtpkit.dnsbl import (
     query_name,
     rfc5782_entries,
 )
-from smtpkit.errors import InvalidSettings
 from smtpkit.knowledge import finding
 from smtpkit.model import Finding, Report, Severity, Status, Step
 from smtpkit.net.dns import DnsAnswer, Resolver
@@ -314,17 +313,12 @@ def check_dnsbl(
     Raises InvalidSettings (a ValueError) for an `ip` that is not an address or
     a zone that is not a name; every DNS outcome is a row and, where it matters, a finding.
     """
-    text = str(ip or "").strip().strip("[]")
-    try:
-        addr = str(ipaddress.ip_address(text))
-    except ValueError:
-        raise InvalidSettings(
-            f"{ip!r} is not an IP address: give the address your mail leaves from, like 192.0.2.10", field="ip"
-        ) from None
-    if not 0 < float(timeout) <= 600:
-        raise InvalidSettings("timeout must be between 0 and 600 seconds", field="timeout")
+    from smtpkit.settings import validate_ip, validate_seconds
+
+    addr = validate_ip(ip, label="The sending IP")  # no scope id, no foreign digits: the one IP validator
+    seconds = validate_seconds(timeout, field="timeout")
     chosen = choose_lists(lists, only=only_lists)  # validates the zones before any query
-    resolver = (resolver or Resolver(timeout=min(2.0, float(timeout) / 3))).once()
+    resolver = (resolver or Resolver(timeout=min(2.0, seconds / 3))).once()
     first = len(resolver.log)
     step = dnsbl_step(
         addr,
@@ -332,7 +326,7 @@ def check_dnsbl(
         chosen,
         only_lists=True,
         allow_private=allow_private,
-        deadline=time.monotonic() + float(timeout),
+        deadline=time.monotonic() + seconds,
     )
     from smtpkit.checks.domain import dns_transcript
 

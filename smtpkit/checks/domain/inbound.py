@@ -27,7 +27,7 @@ from smtpkit.net.dns import Resolver
 from smtpkit.net.mx import MxProbe, MxProbeCache
 
 if TYPE_CHECKING:
-    from smtpkit.checks.domain import DomainQuery
+    from smtpkit.settings import DomainQuery
 
 #: Time kept back from the overall deadline so the steps are built before `check_domain` stops waiting.
 _MARGIN = 0.3

@@ -18,6 +18,7 @@ stuck server can never keep it running.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 
 from smtpkit.checks.session.auth import auth_step
@@ -27,22 +28,22 @@ from smtpkit.checks.session.send import send_step
 from smtpkit.checks.session.starttls import implicit_tls_step, starttls_step
 from smtpkit.checks.session.state import TIME_LIMIT, SessionState, probe_error_finding, skipped
 from smtpkit.checks.tls import wrong_mode_step
-from smtpkit.knowledge.catalogue import finding
+from smtpkit.errors import InvalidSettings
 from smtpkit.model import Report, Status, Step, Transcript
 from smtpkit.net.connect import Deadline, open_socket
-from smtpkit.net.dns import Resolver
+from smtpkit.net.dns import Resolver, resolver_for
 from smtpkit.net.smtp import ConnectionLost, SmtpConnection
 from smtpkit.secrets import REDACTOR, Secret, as_secret
-from smtpkit.settings import IMPLICIT_TLS_PORTS, Target, TargetError, without_password
+from smtpkit.settings import IMPLICIT_TLS_PORTS, SESSION_TIMEOUT, Target
 
 STARTTLS_ORDER = ("banner", "ehlo", "tls", "auth", "send")
 IMPLICIT_ORDER = ("tls", "banner", "ehlo", "auth", "send")
 
 
 def diagnose(
-    host: str,
-    port: int | None = None,
-    security: str = "auto",
+    host: str | Target,
+    port: int | str | None = None,
+    security: str | None = "auto",
     username: str | None = None,
     password: str | Secret | None = None,
     oauth_token: str | Secret | None = None,
@@ -51,20 +52,26 @@ def diagnose(
     mail_from: str | None = None,
     rcpt_to: str | Iterable[str] | None = None,
     send: bool = False,
-    timeout: float = 10.0,
+    timeout: float | str = SESSION_TIMEOUT,
     resolver: Resolver | None = None,
     allow_plaintext_auth: bool = False,
-    deadline: float | None = None,
+    deadline: float | str | None = None,
     auth_mechanism: str | None = None,
+    nameservers: str | Iterable[str] | None = (),
 ) -> Report:
     """Diagnose sending mail through `host`: connection, TLS, AUTH and (optionally) a test send.
 
+    `host` is what a person types (``smtp.example.com``, ``host:587``, an
+    ``smtps://`` URL) or a ready `smtpkit.settings.Target` (what the forms and
+    the CLI build; the other settings arguments must then be left out).
     `password`/`oauth_token` may be plain strings or `Secret`s; they are wrapped
     at once and never appear in the report, its transcript or any error text.
     `resolver` is a smtpkit `Resolver` (for example the practice lab's DNS);
-    without one the system resolver is used. With `mail_from`/`rcpt_to` the send
-    step is a dry run (RSET after RCPT) unless `send=True`. Invalid settings do
-    not raise: they come back as a report with a failing `input` step.
+    without one, `nameservers` (or the system's resolvers) are asked. With
+    `mail_from`/`rcpt_to` the send step is a dry run (RSET after RCPT) unless
+    `send=True`. Settings that cannot be used raise
+    `smtpkit.errors.InvalidSettings` (a ValueError) naming the field and the fix,
+    like `check_domain` and `check_ports`; everything a server does is a finding.
 
     >>> report = diagnose("smtp.example.com", 587, username="me@example.com",
     ...                   password=Secret("..."))             # doctest: +SKIP
@@ -72,11 +79,35 @@ def diagnose(
     """
     pw = as_secret(password)
     token = as_secret(oauth_token)
-    user = username if isinstance(username, str) else None
+    user = username if isinstance(username, str) else host.username if isinstance(host, Target) else None
     for secret in (pw, token):
         if secret:
             REDACTOR.register_auth(user or "", secret)
-    try:
+    credential = "oauth" if token else "password" if pw else "none"
+    if isinstance(host, Target):
+        given = {
+            "port": port is not None,
+            "security": security not in (None, "auto"),
+            "username": username is not None,
+            "cafile": cafile is not None,
+            "helo": helo is not None,
+            "mail_from": mail_from is not None,
+            "rcpt_to": bool(rcpt_to),
+            "send": send,
+            "timeout": timeout != SESSION_TIMEOUT,
+            "allow_plaintext_auth": allow_plaintext_auth,
+            "deadline": deadline is not None,
+            "auth_mechanism": auth_mechanism is not None,
+            "nameservers": bool(nameservers),
+        }
+        extra = [name for name, was_given in given.items() if was_given]
+        if extra:
+            raise InvalidSettings(
+                f"diagnose() got a Target and {', '.join(extra)} too: put every setting in the Target",
+                field=extra[0],
+            )
+        target = host if host.credential == credential else dataclasses.replace(host, credential=credential)
+    else:
         target = Target(
             host=host,
             port=port,
@@ -84,29 +115,17 @@ def diagnose(
             username=username,
             helo=helo,
             mail_from=mail_from,
-            rcpt_to=rcpt_to,  # type: ignore[arg-type]
+            rcpt_to=rcpt_to,
             send=send,
             cafile=cafile,
             timeout=timeout,
             deadline=deadline,
             allow_plaintext_auth=allow_plaintext_auth,
             auth_mechanism=auth_mechanism,
-            credential="oauth" if token else "password" if pw else "none",
+            credential=credential,
+            nameservers=nameservers,
         )
-    except TargetError as exc:
-        return invalid_input_report(host, port, exc)
     return run_session(target, resolver=resolver, password=pw or None, token=token or None)
-
-
-def invalid_input_report(host: object, port: object, exc: TargetError) -> Report:
-    """A report for settings we refused to use: one failing `input` step that says what to correct."""
-    step = Step("input", Status.FAIL, f"the setting '{exc.field}' cannot be used: {exc}")
-    step.add(finding("target.invalid", str(exc), field=exc.field, message=str(exc)))
-    # the host as typed may be a URL with a password in it: never echo that into the report
-    shown = without_password(host)
-    return Report(
-        target={"host": shown, "port": str(port) if port is not None else ""}, steps=[step], title="smtpkit check"
-    )
 
 
 def _provider_for(target: Target) -> str | None:
@@ -120,6 +139,8 @@ def run_session(
     target: Target, *, resolver: Resolver | None = None, password: Secret | None = None, token: Secret | None = None
 ) -> Report:
     """Run every step for an already-validated `Target` and return the report."""
+    if resolver is None and target.nameservers:
+        resolver = resolver_for(target.nameservers, min(2.0, target.timeout))
     state = SessionState(
         target=target,
         resolver=resolver,

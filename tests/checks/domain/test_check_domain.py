@@ -8,12 +8,13 @@ import time
 
 import pytest
 
-from smtpkit.checks.domain import DomainQuery, check_domain
+from smtpkit.checks.domain import check_domain
 from smtpkit.cli import main
 from smtpkit.lab.dns_server import DnsServer
 from smtpkit.lab.zones.mx import PTR_MISMATCH_IP, PTR_MISSING_IP
 from smtpkit.lab.zoneset import Record, ZoneSet
 from smtpkit.net.dns import Resolver
+from smtpkit.settings import DomainQuery
 
 
 def test_healthy_lab_domain_passes(resolver: Resolver) -> None:
@@ -115,37 +116,6 @@ def test_each_broken_domain_names_its_code_and_fix(
     f = next(f for f in report.findings if f.code == code)
     assert fix in f.fix, f.fix
     assert f.explanation and f.evidence
-
-
-def test_domain_query_validates_and_normalises() -> None:
-    q = DomainQuery(
-        " Example.COM. ", ("S1._domainkey.example.com", "google", "google"), " 192.0.2.1 ", "<Bounce@Mail.Example.com>"
-    )
-    assert (q.domain, q.selectors, q.ip, q.mail_from) == (
-        "example.com",
-        ("s1", "google"),
-        "192.0.2.1",
-        "Bounce@mail.example.com",
-    )
-    assert q.spf_domain == "mail.example.com"
-    assert DomainQuery("bücher.example").domain == "xn--bcher-kva.example"
-    for bad, msg in [
-        ("user@example.com", "e-mail address"),
-        ("https://example.com/page", "URL"),
-        ("localhost", "needs a dot"),
-        ("exa mple.com", "not a valid domain"),
-        ("", "empty"),
-    ]:
-        with pytest.raises(ValueError, match=msg):
-            DomainQuery(bad)
-    with pytest.raises(ValueError, match="not an IP address"):
-        DomainQuery("example.com", ip="mail.example.com")
-    with pytest.raises(ValueError, match="selector"):
-        DomainQuery("example.com", selectors=("bad selector",))
-    with pytest.raises(ValueError, match="no domain"):
-        DomainQuery("example.com", mail_from="<>")
-    with pytest.raises(ValueError, match="timeout"):
-        DomainQuery("example.com", timeout=0)
 
 
 def _dead_zone() -> ZoneSet:

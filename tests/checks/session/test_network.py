@@ -7,6 +7,7 @@ import time
 import pytest
 
 from smtpkit import diagnose
+from smtpkit.errors import InvalidSettings
 from smtpkit.model import Status
 from smtpkit.net.dns import Resolver
 from tests.support.peers import DeafUdp, FullBacklog, Peer, ScriptedSmtp, dns_server, free_port, ipv6_loopback_usable
@@ -136,8 +137,7 @@ def test_partial_failure_when_ipv4_refuses_and_ipv6_works() -> None:
     assert report.step("banner").status is Status.PASS
 
 
-def test_invalid_input_is_a_finding_not_a_traceback() -> None:
-    report = diagnose("smtp.example.com\r\nRCPT TO:<victim@example.org>", 587)
-    assert report.codes() == ["target.invalid"]
-    assert report.steps[0].name == "input" and report.verdict == "fail"
-    assert "carriage return" in report.findings[0].explanation
+def test_invalid_input_is_a_clear_error_not_a_traceback() -> None:
+    with pytest.raises(InvalidSettings, match="carriage return") as exc:
+        diagnose("smtp.example.com\r\nRCPT TO:<victim@example.org>", 587)
+    assert exc.value.field == "host"

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from smtpkit.checks.ports import ModeProbe, PortResult, parse_ports, recommend
+from smtpkit.checks.ports import ModeProbe, PortResult, recommend
 from smtpkit.checks.session.auth import choose_mechanism
 from smtpkit.checks.session.network import did_you_mean
 from smtpkit.checks.session.send import queue_id
@@ -23,82 +23,6 @@ from smtpkit.net.smtp import (
     parse_ehlo,
     parse_reply_line,
 )
-from smtpkit.settings import Target, TargetError, parse_host, validate_address, validate_helo
-
-# -- Target ------------------------------------------------------------------------------
-
-
-def test_target_defaults_and_normalisation() -> None:
-    t = Target("  SMTP.Example.COM. ")
-    assert (t.host, t.port, t.security) == ("smtp.example.com", 587, "auto")
-    assert Target("smtp.example.com", security="ssl").port == 465  # tls mode defaults to 465
-    assert Target("smtp.example.com:2525").port == 2525
-    assert Target("smtps://smtp.example.com").security == "tls"
-    assert Target("[2001:db8::1]:25").host == "2001:db8::1"
-    assert Target("bücher.example").host == "xn--bcher-kva.example"
-    assert Target("10.0.0.1", helo="10.0.0.2").helo == "[10.0.0.2]"
-
-
-@pytest.mark.parametrize(
-    "kwargs, field, words",
-    [
-        ({"host": "smtp.example.com\r\nRCPT TO:<x@y>"}, "host", "carriage return"),
-        ({"host": "smtp.exa mple.com"}, "host", "space"),
-        ({"host": "me@example.com"}, "host", "email address"),
-        ({"host": "smtp.example.com", "port": 70000}, "port", "out of range"),
-        ({"host": "smtp.example.com", "port": "abc"}, "port", "not a number"),
-        ({"host": "smtp.example.com:25", "port": 587}, "port", "pick one"),
-        ({"host": "smtp.example.com", "security": "maybe"}, "security", "not one of"),
-        ({"host": "smtp.example.com", "helo": "evil\nMAIL FROM:<x@y>"}, "helo", "line feed"),
-        (
-            {"host": "smtp.example.com", "mail_from": "a@b.example\r\nRCPT TO:<c@d>", "rcpt_to": "x@y.example"},
-            "mail_from",
-            "carriage",
-        ),
-        (
-            {"host": "smtp.example.com", "mail_from": "You <a@b.example>", "rcpt_to": "x@y.example"},
-            "mail_from",
-            "display name",
-        ),
-        (
-            {"host": "smtp.example.com", "mail_from": "a@b.example", "rcpt_to": "not-an-address"},
-            "rcpt_to",
-            "name@domain",
-        ),
-        ({"host": "smtp.example.com", "rcpt_to": "x@y.example"}, "mail_from", "without a sender"),
-        ({"host": "smtp.example.com", "send": True}, "send", "needs mail_from"),
-        ({"host": "smtp.example.com", "username": "me\x00"}, "username", "NUL"),
-        ({"host": "smtp.example.com", "timeout": 0}, "timeout", "out of range"),
-        ({"host": "smtp.example.com", "cafile": "/nonexistent/ca.pem"}, "cafile", "does not exist"),
-        ({"host": "smtp.example.com", "auth_mechanism": "GSSAPI"}, "auth_mechanism", "not one of"),
-        ({"host": "ftp://example.com"}, "host", "ftp://"),
-    ],
-)
-def test_target_rejects_bad_input_with_a_clear_message(kwargs: dict, field: str, words: str) -> None:
-    with pytest.raises(TargetError) as info:
-        Target(**kwargs)
-    assert info.value.field == field
-    assert words in str(info.value)
-
-
-def test_addresses_and_helo_names() -> None:
-    assert validate_address("rcpt_to", "<bob@Example.COM>", "r") == "bob@Example.COM"
-    assert validate_address("rcpt_to", "jörg@bücher.example", "r") == "jörg@xn--bcher-kva.example"
-    assert validate_helo("[192.0.2.1]") == "[192.0.2.1]"
-    with pytest.raises(TargetError):
-        validate_helo("[not-an-ip]")
-    assert Target("h.example", mail_from="a@b.example", rcpt_to="x@y.example, z@w.example").rcpt_to == (
-        "x@y.example",
-        "z@w.example",
-    )
-    assert parse_host("submission://mail.example.com:587") == ("mail.example.com", 587, None)
-
-
-def test_target_dict_never_holds_a_secret() -> None:
-    t = Target("smtp.example.com", username="me@example.com", credential="password")
-    d = t.to_dict()
-    assert d["credential"] == "password" and "password" not in {k for k in d if k != "credential"}
-
 
 # -- replies and EHLO --------------------------------------------------------------------
 
@@ -253,13 +177,6 @@ def test_deadline_is_never_later_than_its_parent() -> None:
     assert parent.timeout(5.0) <= 0.2
     time.sleep(0.21)
     assert parent.expired and child.expired and child.timeout(1.0) == 0.0
-
-
-def test_parse_ports() -> None:
-    assert parse_ports("25, 465,587,587") == [25, 465, 587]
-    for bad in ("", "abc", "0", "70000"):
-        with pytest.raises(ValueError):
-            parse_ports(bad)
 
 
 def test_recommendation_prefers_working_tls_with_valid_certificate() -> None:
