@@ -283,9 +283,9 @@ def test_cli_lint_only_exit_codes(spf_lab, capsys) -> None:  # type: ignore[no-u
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["spf", "smtpkit.test", "--ip", "not-an-ip"], "not an IPv4 or IPv6 address"),
-        (["spf", "localhost", "--ip", "127.0.0.1"], "not a domain name"),
-        (["spf", "smtpkit.test", "--sender", "nobody"], "not an address"),
+        (["spf", "smtpkit.test", "--ip", "not-an-ip"], "is not an IP address"),
+        (["spf", "localhost", "--ip", "127.0.0.1"], "not a full domain name"),
+        (["spf", "smtpkit.test", "--sender", "nobody"], "not an email address"),
         (["spf", "smtpkit.test", "--nameserver", "127.0.0.1:99999"], "out of range"),
     ],
 )
