@@ -875,9 +875,9 @@ class DomainQuery:
         put("only_lists", bool(only_lists))
         put("allow_private", bool(allow_private))
         put("cafile", validate_cafile(cafile) if cafile not in (None, "") else None)
-        put("mta_sts_port", validate_port(mta_sts_port, field="mta_sts_port", label="the MTA-STS port"))
+        put("mta_sts_port", validate_port(mta_sts_port, field="mta_sts_port", label="mta_sts_port"))
         put("probe_mx", bool(probe_mx))
-        put("mx_port", validate_port(mx_port, field="mx_port", label="the MX port"))
+        put("mx_port", validate_port(mx_port, field="mx_port", label="mx_port"))
 
     @property
     def query_timeout(self) -> float:
