@@ -3,6 +3,12 @@
 Google and Microsoft answer a refused token with ``334 <base64 of JSON>`` and
 expect an empty line back before the final 535; the JSON says why (status,
 scope). Decoding is pure and capped: the challenge comes from the server.
+
+`json.loads` recurses once per level of nesting, so a challenge of
+``{"status":"401","x":[[[[…`` 1,500 levels deep (it fits in one reply line)
+raised RecursionError out of `smtpkit check` and `smtpkit explain`. The
+nesting is measured first, in one linear pass, and anything deeper than a real
+error (one flat object) is not decoded at all.
 """
 
 from __future__ import annotations
@@ -13,6 +19,42 @@ import json
 import re
 from collections.abc import Mapping
 from typing import Any
+
+MAX_JSON_CHARS = 8192
+MAX_JSON_DEPTH = 16  # Google's and Microsoft's errors are one flat object
+
+
+def json_depth(text: str) -> int:
+    """How deeply `text` nests JSON arrays and objects (brackets inside strings do not count); linear."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def load_json_object(text: str) -> dict[str, Any] | None:
+    """A JSON object a server sent, or None: too long, nested deeper than MAX_JSON_DEPTH, not JSON, not an object."""
+    if len(text) > MAX_JSON_CHARS or json_depth(text) > MAX_JSON_DEPTH:
+        return None
+    try:
+        obj = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    return {str(k): v for k, v in obj.items()} if isinstance(obj, dict) else None
 
 
 def decode_xoauth2_error(challenge_b64: str) -> dict[str, Any] | None:
@@ -27,13 +69,13 @@ def decode_xoauth2_error(challenge_b64: str) -> dict[str, Any] | None:
         return None
     raw = re.sub(r"\s+", "", raw)
     try:
-        data = base64.b64decode(raw + "=" * (-len(raw) % 4), validate=True)
-        obj = json.loads(data.decode("utf-8"))
+        text = base64.b64decode(raw + "=" * (-len(raw) % 4), validate=True).decode("utf-8")
     except (binascii.Error, ValueError, UnicodeDecodeError):
         return None
-    if not isinstance(obj, dict) or "status" not in obj:
+    obj = load_json_object(text)
+    if obj is None or "status" not in obj:
         return None
-    return {str(k): v for k, v in obj.items()}
+    return obj
 
 
 def coerce_oauth_error(value: Any) -> dict[str, Any] | None:
@@ -43,12 +85,8 @@ def coerce_oauth_error(value: Any) -> dict[str, Any] | None:
     if not isinstance(value, (str, bytes)) or not value:
         return None
     text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
-    if text.lstrip().startswith("{") and len(text) <= 8192:
-        try:
-            obj = json.loads(text)
-        except ValueError:
-            return None
-        return {str(k): v for k, v in obj.items()} if isinstance(obj, dict) else None
+    if text.lstrip().startswith("{"):
+        return load_json_object(text)
     return decode_xoauth2_error(text)
 
 

@@ -30,7 +30,6 @@ import base64
 import binascii
 import email.utils
 import hmac
-import json
 import re
 import secrets as _secrets
 import socket
@@ -41,7 +40,6 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.policy import SMTPUTF8 as SMTPUTF8_POLICY
-from typing import Any
 
 from smtpkit.knowledge.socket_errors import printable
 from smtpkit.model import Transcript
@@ -708,14 +706,9 @@ def auth_xoauth2(conn: SmtpConnection, username: str, token: Secret) -> AuthExch
         decoded = decode_challenge(reply.first)
         if decoded is None:
             return _cancel(conn, ex, reply.first, "the error challenge is not valid base64")
-        text = decoded.decode("utf-8", errors="replace")
-        try:
-            parsed: Any = json.loads(text)
-            ex.oauth_error = json.dumps(parsed, sort_keys=True) if isinstance(parsed, dict) else text
-        except (ValueError, RecursionError):
-            # RecursionError: a hostile server nests "[[[[..." deeper than the parser's stack;
-            # it is still just text the server sent, so show it as such.
-            ex.oauth_error = text
+        # the decoded text as the server sent it (a raw fact): reading its JSON, with the
+        # nesting bounded first, is knowledge's job (smtpkit.knowledge.xoauth2)
+        ex.oauth_error = decoded.decode("utf-8", errors="replace")
         conn.transcript.note(f"(XOAUTH2 error details decode to {ex.oauth_error})")
         # RFC 7628 §3.2.3: the client answers the error challenge with an empty line
         reply = conn.command("")

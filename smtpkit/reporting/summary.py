@@ -143,5 +143,5 @@ def read_summary(path: str | os.PathLike[str]) -> Summary | None:
             return None
         doc = json.loads(data)
         return Summary.from_dict(doc) if isinstance(doc, dict) else None
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):  # nested past json's stack
         return None

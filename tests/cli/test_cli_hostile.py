@@ -151,3 +151,18 @@ def test_explain_reads_a_bounded_amount_of_standard_input(capsys, monkeypatch) -
     monkeypatch.setattr("sys.stdin", io.StringIO("550 5.1.1 <bob@example.org>: Recipient address rejected\n"))
     code, out, _err = run(capsys, ["explain", "-", "--json"])
     assert code == 1 and json.loads(out)["findings"][0]["code"] == "send.recipient_unknown"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [b"[" * 1000, b'{"status":"401","x":' + b"[" * 1500, b'{"status":"401","x":' + b'{"a":' * 900],
+    ids=["arrays", "object-then-arrays", "object-then-objects"],
+)
+def test_explain_an_xoauth2_challenge_nested_past_the_parser_stack(capsys, payload: bytes) -> None:  # type: ignore[no-untyped-def]
+    """Before: RecursionError out of `smtpkit explain --stage auth "334 <base64 of [×1000>"`."""
+    import base64
+
+    reply = "334 " + base64.b64encode(payload).decode()
+    code, out, err = run(capsys, ["explain", "--stage", "auth", reply, "--json"])
+    assert code in (0, 1) and "Traceback" not in out + err
+    assert json.loads(out)["steps"][0]["name"] == "explain"

@@ -138,3 +138,52 @@ def test_an_enhanced_code_in_another_script_is_not_one(enhanced: str) -> None:
     assert parse_enhanced(enhanced) is None and describe(enhanced) is None
     assert split_enhanced(f"{enhanced} Relay access denied") == (None, f"{enhanced} Relay access denied")
     assert parse_reply_text(f"550 {enhanced} Relay access denied").enhanced is None
+
+
+# -- XOAUTH2 error challenges nested past the parser's stack (issue 14, item 6) ----------------------------
+
+
+DEEP = [
+    '{"status":"401","x":' + "[" * 1500,
+    '{"status":"401","x":' + "[" * 1500 + "]" * 1500 + "}",
+    "[" * 1000,
+    '{"status":"401","x":' + '{"a":' * 1000 + "1" + "}" * 1001,
+    '{"status":"401","x":' + "[{" * 800,
+]
+
+
+@pytest.mark.parametrize("text", DEEP)
+def test_deep_xoauth2_json_is_not_decoded_and_never_raises(text: str) -> None:
+    import base64
+
+    from smtpkit.knowledge.xoauth2 import coerce_oauth_error, decode_xoauth2_error
+
+    b64 = base64.b64encode(text.encode()).decode()
+    assert decode_xoauth2_error(b64) is None
+    assert (
+        coerce_oauth_error(text) is None
+        and coerce_oauth_error(b64) is None
+        and coerce_oauth_error(text.encode()) is None
+    )
+    finding = classify_reply("auth", 334, b64, mechanism="XOAUTH2", xoauth2_error=text)
+    assert finding is None or finding.code
+
+
+def test_a_real_error_and_brackets_inside_strings_still_decode() -> None:
+    from smtpkit.knowledge.xoauth2 import MAX_JSON_DEPTH, coerce_oauth_error, json_depth
+
+    assert coerce_oauth_error('{"status":"401","scope":"[[[[{{{{"}') == {"status": "401", "scope": "[[[[{{{{"}
+    assert json_depth('{"a":"\\"[[[[", "b":[{}]}') == 3
+    just = '{"status":"400","x":' + "[" * (MAX_JSON_DEPTH - 1) + "]" * (MAX_JSON_DEPTH - 1) + "}"
+    assert coerce_oauth_error(just) is not None and coerce_oauth_error(just.replace("[", "[[", 1) + "]") is None
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet='{}[]":,01 \\ab', max_size=3000))
+def test_xoauth2_decoding_never_raises(text: str) -> None:
+    import base64
+
+    from smtpkit.knowledge.xoauth2 import coerce_oauth_error, decode_xoauth2_error
+
+    coerce_oauth_error(text)
+    decode_xoauth2_error(base64.b64encode(text.encode()).decode())

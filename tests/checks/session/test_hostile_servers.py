@@ -70,11 +70,25 @@ def secret_forms() -> list[str]:
     [
         b"[" * 1400,  # deeper than json's recursion limit: RecursionError, not ValueError
         b'{"a":' * 300,  # as deep as fits in one 2048-byte reply line
+        b'{"status":"401","x":' + b"[" * 1500,  # issue 14: an object first, so it reached json.loads again later
+        b'{"status":"401","x":' + b"[" * 700 + b"]" * 700 + b"}",  # ... and well-formed (fits in one line)
+        b'{"status":"401","x":' + b'{"a":' * 250,
+        b'{"status":"401","x":"' + b"[" * 1400 + b'"}',  # brackets inside a string are not nesting: decoded
         b'"just a string"',
         b"[1, 2, 3]",
         b'{"status": "401", "token": "' + TOKEN.encode() + b'"}',  # the server echoes our token back
     ],
-    ids=["nested-arrays", "nested-objects", "string", "array", "echoes-token"],
+    ids=[
+        "nested-arrays",
+        "nested-objects",
+        "object-then-arrays",
+        "object-then-arrays-closed",
+        "object-then-objects",
+        "brackets-in-a-string",
+        "string",
+        "array",
+        "echoes-token",
+    ],
 )
 def test_xoauth2_error_json_of_any_shape_is_a_finding(payload: bytes) -> None:
     challenge = "334 " + base64.b64encode(payload).decode()
