@@ -810,7 +810,10 @@ class DomainQuery:
     address only with `allow_private` (the practice lab's lists, and its
     MTA-STS host). The MTA-STS policy is fetched from ``mta-sts.<domain>`` on
     `mta_sts_port`, verified against the system store or `cafile`. With
-    `probe_mx`, every MX address is probed over STARTTLS on `mx_port`.
+    `probe_mx`, every MX address is probed over STARTTLS on `mx_port`. DNSSEC
+    (for DANE) is validated from `trust_anchor` (a zone-file of DS/DNSKEY
+    records; default: the root's shipped anchors), or taken from the
+    resolver's AD bit with `trust_ad`.
     """
 
     domain: str
@@ -827,6 +830,8 @@ class DomainQuery:
     mta_sts_port: int
     probe_mx: bool
     mx_port: int
+    trust_anchor: str | None
+    trust_ad: bool
 
     def __init__(
         self,
@@ -844,6 +849,8 @@ class DomainQuery:
         mta_sts_port: int | str = 443,
         probe_mx: bool = False,
         mx_port: int | str = 25,
+        trust_anchor: str | None = None,
+        trust_ad: bool = False,
     ) -> None:
         def put(name: str, value: Any) -> None:
             object.__setattr__(self, name, value)
@@ -878,6 +885,13 @@ class DomainQuery:
         put("mta_sts_port", validate_port(mta_sts_port, field="mta_sts_port", label="mta_sts_port"))
         put("probe_mx", bool(probe_mx))
         put("mx_port", validate_port(mx_port, field="mx_port", label="mx_port"))
+        anchor = str(trust_anchor).strip() if trust_anchor is not None else ""
+        if anchor:
+            from smtpkit.dnssec import load_anchors  # the file's own rules; InvalidSettings(field="trust_anchor")
+
+            load_anchors(anchor)
+        put("trust_anchor", anchor or None)
+        put("trust_ad", bool(trust_ad))
 
     @property
     def query_timeout(self) -> float:
@@ -913,6 +927,10 @@ class DomainQuery:
             out["probe_mx"] = True
         if self.mx_port != 25:
             out["mx_port"] = self.mx_port
+        if self.trust_anchor:
+            out["trust_anchor"] = self.trust_anchor
+        if self.trust_ad:
+            out["trust_ad"] = True
         return out
 
 

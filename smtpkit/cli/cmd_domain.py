@@ -21,6 +21,8 @@ examples:
         a broken lab domain, as one JSON document
   smtpkit domain example.com --probe-mx
         also connect to every MX over STARTTLS (from a network that allows outgoing port 25)
+  smtpkit domain dane-stale.test --lab --probe-mx
+        a lab domain whose TLSA record names a key its MX replaced (DANE, DNSSEC from the lab's anchor)
   smtpkit domain sts-nocover.test --lab
         a practice-lab domain whose MTA-STS policy leaves out its MX (lab DNS, CA and ports)
   smtpkit domain example.com --ip 203.0.113.5 --list bl.example.net
@@ -96,6 +98,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument("--mx-port", metavar="PORT", help="probe the MX hosts on this port (default 25)")
     p.add_argument(
+        "--trust-anchor",
+        metavar="FILE",
+        help="validate DNSSEC from the DS/DNSKEY records in FILE (zone-file text) instead of the root's keys",
+    )
+    p.add_argument(
+        "--trust-ad",
+        action="store_true",
+        help="trust the resolver's AD bit instead of validating DNSSEC here (only for a validating resolver you trust)",
+    )
+    p.add_argument(
         "--lab",
         action="store_true",
         help="point every lookup, fetch and probe at the practice lab (its DNS, CA, ports and blocklists)",
@@ -130,6 +142,8 @@ def run(args: argparse.Namespace) -> int:
         mta_sts_port=args.mta_sts_port or 443,
         probe_mx=args.probe_mx,
         mx_port=args.mx_port or 25,
+        trust_anchor=args.trust_anchor,
+        trust_ad=args.trust_ad,
     )
     report = check_domain(query)
     code = emit_report(report, args)
@@ -153,6 +167,7 @@ def _lab_defaults(args: argparse.Namespace) -> None:
         args.mta_sts_port = options["mta_sts_port"]
     if args.mx_port is None and options.get("mx_port"):
         args.mx_port = options["mx_port"]
+    args.trust_anchor = args.trust_anchor or options.get("trust_anchor")
     if not args.lists:
         args.lists, args.only_lists = list(options["dnsbl_lists"]), True
 

@@ -68,6 +68,7 @@ class _Kind:
     names: tuple[str, ...] = GOOD_NAMES
     key: str = "ec"  # "ec" (P-256) or "rsa" (2048)
     self_signed: bool = False
+    chain: bool = False  # the server also sends the lab CA's certificate (what DANE-TA, TLSA usage 2, needs)
 
 
 CERT_KINDS: dict[str, _Kind] = {
@@ -78,6 +79,13 @@ CERT_KINDS: dict[str, _Kind] = {
     "not_yet_valid": _Kind("issued by the lab CA, valid only from 30 days in the future", 30, 120),
     "expiring_soon": _Kind("issued by the lab CA, expires in 7 days", -83, 7),
     "wrong_host": _Kind(f"issued by the lab CA for {', '.join(WRONG_HOST_NAMES)} only", 0, 90, names=WRONG_HOST_NAMES),
+    "dane_ta": _Kind(
+        "issued by the lab CA for mx.dane-ta.test, sent with the CA certificate (DANE-TA)",
+        0,
+        90,
+        names=("mx.dane-ta.test",),
+        chain=True,
+    ),
     "mta_sts": _Kind(
         "issued by the lab CA for the MTA-STS policy hosts (mta-sts.<lab domain>)", 0, 90, names=POLICY_HOSTS
     ),
@@ -251,7 +259,10 @@ class LabCA:
         cert = builder.sign(signing_key, hashes.SHA256())
         chain_file = self.directory / f"{kind}.crt.pem"
         key_file = self.directory / f"{kind}.key.pem"
-        chain_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        pem = cert.public_bytes(serialization.Encoding.PEM)
+        if spec.chain:
+            pem += self.certificate.public_bytes(serialization.Encoding.PEM)
+        chain_file.write_bytes(pem)
         _write_private(
             key_file,
             key.private_bytes(

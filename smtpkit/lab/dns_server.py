@@ -96,7 +96,7 @@ def _udp_limit(query: dns.message.Message) -> int:
     return max(CLASSIC_UDP_LIMIT, min(int(query.payload), MAX_UDP_PAYLOAD))
 
 
-def _answer(zoneset: ZoneSet, wire: bytes, transport: str) -> _Outcome:
+def _answer(zoneset: ZoneSet, wire: bytes, transport: str, signer: Any = None) -> _Outcome:
     if len(wire) < 12:
         return _Outcome(None)
     try:
@@ -120,7 +120,14 @@ def _answer(zoneset: ZoneSet, wire: bytes, transport: str) -> _Outcome:
     elif query.question[0].rdtype in (dns.rdatatype.AXFR, dns.rdatatype.IXFR):
         rcode = dns.rcode.REFUSED  # zone transfers are not part of the lab
     else:
-        result = zoneset.lookup(query.question[0].name, query.question[0].rdtype)
+        qname, qtype = query.question[0].name, query.question[0].rdtype
+        # a DNSSEC signer (smtpkit.lab.dnssec) answers for the parent side and the keys, and signs for DO queries
+        result = signer.answer(zoneset, qname, qtype) if signer is not None else None
+        if result is None:
+            result = zoneset.lookup(qname, qtype)
+        if signer is not None and query.ednsflags & dns.flags.DO and not result.drop:
+            signer.sign(zoneset, result)
+            response.ednsflags |= dns.flags.DO
         if result.drop:
             return _Outcome(None, name, rdtype, "dropped (TIMEOUT)")
         rcode = result.rcode
@@ -164,6 +171,7 @@ class DnsServer:
         max_tcp_clients: int = 32,
         max_queries_per_connection: int = 1000,
         log_size: int = 2000,
+        signer: Any = None,
     ) -> None:
         try:
             self._family = socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
@@ -172,6 +180,7 @@ class DnsServer:
         if not 0 <= int(port) < 65536:
             raise ValueError(f"port {port} is out of range 0-65535 (0 picks a free one)")
         self.zoneset = zoneset
+        self.signer = signer  # optional smtpkit.lab.dnssec.LabSigner
         self.host = host
         self.port = int(port)
         self.tcp_idle_timeout = float(tcp_idle_timeout)
@@ -391,7 +400,7 @@ class DnsServer:
     def _handle(self, data: bytes, transport: str, peer: Any) -> bytes | None:
         zoneset = self.zoneset  # read once: a concurrent swap never mixes data sets
         try:
-            outcome = _answer(zoneset, data, transport)
+            outcome = _answer(zoneset, data, transport, self.signer)
         except Exception:
             log.exception("lab DNS: failed to answer a %s query from %s", transport, peer)
             return None

@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from smtpkit.lab.ca import LabCA
+from smtpkit.lab.dane import DANE_TA_ADDRESS, dane_lab
 from smtpkit.lab.scenarios import Scenario
 from smtpkit.lab.smtp_servers import SmtpServers
 
@@ -51,6 +53,17 @@ _NO_STARTTLS = Scenario(
 )
 
 
+_DANE_TA = Scenario(
+    "mx_dane_ta",
+    "An inbound MX whose certificate is issued by the lab CA and sent with it, for a DANE-TA (usage 2) record.",
+    category="tls",
+    cert="dane_ta",
+    auth="none",
+    require_auth=False,
+    local_domains=("dane-ta.test",),
+)
+
+
 class InboundServers:
     """What the receiving-side lessons need besides SMTP and DNS; each part that cannot start is skipped, saying why."""
 
@@ -70,6 +83,10 @@ class InboundServers:
         self._ports = dict(ports or {})
         self._https: Any = None
         self._extra: list[SmtpServers] = []
+        self.zone_records: list[Any] = []
+        self.zone_descriptions: dict[str, str] = {}
+        self.signer: Any = None
+        self.trust_anchor_file: str | None = None
 
     def start(self, skipped: dict[str, str], mx_port: int | None = None) -> dict[str, int]:
         """Start every server; returns name -> port ("mta_sts": the HTTPS host)."""
@@ -86,7 +103,17 @@ class InboundServers:
         if mx_port and self._mx is not None and self.host == "127.0.0.1":
             self._extra_mx("mx_ipv6", self._mx, "::1", mx_port, skipped)
             self._extra_mx("mx_no_starttls", _NO_STARTTLS, NO_STARTTLS_ADDRESS, mx_port, skipped)
+            self._extra_mx("mx_dane_ta", _DANE_TA, DANE_TA_ADDRESS, mx_port, skipped)
+        self._dnssec(skipped)
         return out
+
+    def _dnssec(self, skipped: dict[str, str]) -> None:
+        """The signed DANE zones, their signer, and the trust anchor file a validator starts from."""
+        dane = dane_lab(self.ca, self.host)
+        self.zone_records, self.zone_descriptions, self.signer = dane.records, dane.zones, dane.signer
+        anchor = Path(self.ca.ca_file).with_name("trust-anchor.txt")
+        anchor.write_text(dane.signer.trust_anchor(), encoding="ascii")
+        self.trust_anchor_file = str(anchor)
 
     def _extra_mx(self, label: str, scenario: Scenario, address: str, port: int, skipped: dict[str, str]) -> None:
         servers = SmtpServers([scenario], host=address, ca=self.ca, ports={scenario.name: port}, **self._smtp_options)
@@ -123,4 +150,6 @@ def domain_options(info: LabInfo) -> dict[str, Any]:
         out["mta_sts_port"] = info.mta_sts_port
     if "mx" in info.names:
         out["mx_port"] = info.mx_port
+    if info.trust_anchor:
+        out["trust_anchor"] = info.trust_anchor
     return out

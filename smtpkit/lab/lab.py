@@ -158,6 +158,7 @@ class LabInfo(Viewable):
     origin: str = "this process"
     skipped: Mapping[str, str] = field(default_factory=dict)
     mta_sts_port: int | None = None  # the lab's HTTPS host for MTA-STS policies: its "443"
+    trust_anchor: str | None = None  # the lab's DNSSEC trust anchor file (the key of test.)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "skipped", MappingProxyType(dict(self.skipped)))
@@ -203,6 +204,7 @@ class LabInfo(Viewable):
             "state_file": self.state_file,
             "skipped": dict(self.skipped),
             "mta_sts_port": self.mta_sts_port,
+            "trust_anchor": self.trust_anchor,
         }
 
     @classmethod
@@ -219,6 +221,7 @@ class LabInfo(Viewable):
             origin=origin,
             skipped=doc.get("skipped") or {},
             mta_sts_port=doc.get("mta_sts_port"),
+            trust_anchor=doc.get("trust_anchor"),
         )
 
     # --- what arrived ----------------------------------------------------------------
@@ -496,6 +499,7 @@ class Lab:
             spool_dir=str(spool.directory),
             skipped=skipped,
             mta_sts_port=inbound_ports.get("mta_sts"),
+            trust_anchor=self._inbound.trust_anchor_file,
         )
 
     def _start_dns(self, skipped: dict[str, str]) -> DnsEndpoint | None:
@@ -506,8 +510,14 @@ class Lab:
             skipped["dns"] = f"the lab DNS server is not available ({exc})"
             log.warning("practice lab: no DNS server: %s", exc)
             return None
-        zoneset = lab_zoneset(ip=self.host)
-        self._dns = DnsServer(zoneset, host=self.host, port=int(self._ports.get("dns", 0)))
+        inbound = self._inbound
+        zoneset = lab_zoneset(
+            ip=self.host,
+            extra=inbound.zone_records if inbound else (),
+            extra_zones=inbound.zone_descriptions if inbound else None,
+        )
+        signer = inbound.signer if inbound else None
+        self._dns = DnsServer(zoneset, host=self.host, port=int(self._ports.get("dns", 0)), signer=signer)
         host, port = self._dns.start()
         return DnsEndpoint(host=host, port=port, zones=tuple(zoneset.zone_names()))
 

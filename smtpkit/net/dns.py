@@ -116,6 +116,8 @@ class DnsAnswer:
     transport: str = ""
     elapsed_ms: float = 0.0
     error: str = ""
+    # the whole response (RRSIGs, NSEC proofs, flags), for DNSSEC validation; None when no server answered
+    response: dns.message.Message | None = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -227,6 +229,7 @@ class Resolver:
         self.lifetime = float(lifetime) if lifetime is not None else max(self.timeout * 2.5, self.timeout)
         self.retries = max(0, int(retries))
         self.use_tcp = use_tcp
+        self.want_dnssec = False  # set by with_dnssec(): the DO bit, so servers send RRSIGs and proofs
         self.log: list[QueryRecord] = []
         self._lock = threading.Lock()
 
@@ -244,6 +247,19 @@ class Resolver:
     def once(self) -> Resolver:
         """This resolver for one check: each (name, type) asked once (see `OnceResolver`)."""
         return self if isinstance(self, OnceResolver) else OnceResolver(self)
+
+    def with_dnssec(self) -> Resolver:
+        """The same servers, timeouts and log, asking with the DNSSEC OK bit (RFC 3225), uncached.
+
+        DNSSEC validation (`smtpkit.net.dnssec`) needs the signatures and the
+        denial proofs, which servers only send when asked; its answers go to
+        the same query log, so a report's transcript shows them too.
+        """
+        inner = self.inner if isinstance(self, OnceResolver) else self
+        twin = Resolver(inner.nameservers, inner.timeout, inner.lifetime, retries=inner.retries, use_tcp=inner.use_tcp)
+        twin.want_dnssec = True
+        twin.log, twin._lock = inner.log, inner._lock
+        return twin
 
     def log_rows(self) -> list[dict[str, Any]]:
         return [q.to_dict() for q in self.log]
@@ -367,8 +383,8 @@ class Resolver:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return last
-                q = dns.message.make_query(qname, rdt, use_edns=True)
-                q.flags |= dns.flags.RD
+                q = dns.message.make_query(qname, rdt, use_edns=True, want_dnssec=self.want_dnssec)
+                q.flags |= dns.flags.RD | (dns.flags.AD if self.want_dnssec else 0)  # AD: RFC 6840 §5.7
                 timeout = min(self.timeout, remaining)
                 reply = yield _Exchange(q, ns, timeout, deadline)
                 if isinstance(reply, (dns.exception.Timeout, asyncio.TimeoutError)):
@@ -391,6 +407,7 @@ class Resolver:
                     continue
                 response, used_tcp = reply
                 ans, _ = self._interpret(display, rdt_text, rdt, response)
+                ans.response = response
                 ans.nameserver = str(ns)
                 ans.transport = "tcp" if used_tcp else "udp"
                 if ans.status in (SERVFAIL, REFUSED):

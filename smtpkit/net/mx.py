@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass, field
 
 from smtpkit.model import Transcript
+from smtpkit.net.chain import ChainRead, chain_over
 from smtpkit.net.connect import Deadline, connect_addresses
 from smtpkit.net.smtp import Capabilities, ProbeError, SmtpConnection, parse_ehlo, parse_helo
 from smtpkit.net.tls import TlsOptions, TlsOutcome, start_tls
@@ -176,11 +177,12 @@ def _probe(out: MxProbe, cafile: str | None, timeout: float, end: float, helo: s
         conn.close()
 
 
-def _reopen(out: MxProbe, deadline: Deadline, timeout: float, helo: str) -> socket.socket:
-    """A second connection brought to the TLS hello, only to read a rejected certificate (its lines are not kept)."""
+def _reopen(out: MxProbe, deadline: Deadline, timeout: float, helo: str | None) -> socket.socket:
+    """Another connection brought to the TLS hello, only to read certificates (its lines are not kept)."""
     again = connect_addresses([out.address], out.port, deadline, timeout)
     if again.sock is None:
         raise OSError(again.attempts[-1].error if again.attempts else "could not reconnect")
+    helo = helo or _helo_name(again.sock)
     conn = SmtpConnection(again.sock, Transcript(max_lines=50), deadline, timeout)
     try:
         if conn.read_reply().code != 220:
@@ -193,6 +195,19 @@ def _reopen(out: MxProbe, deadline: Deadline, timeout: float, helo: str) -> sock
         conn.close(quit_first=False)
         raise
     return conn.sock
+
+
+def read_mx_chain(
+    host: str, address: str, port: int = 25, *, timeout: float = DEFAULT_TIMEOUT, deadline: float | None = None
+) -> ChainRead:
+    """Every certificate the MX presents over STARTTLS, on a connection of its own (see `smtpkit.net.chain`)."""
+    end = deadline if deadline is not None else time.monotonic() + 2 * timeout
+    scratch = MxProbe(host=host, address=address, port=port)
+    try:
+        sock = _reopen(scratch, Deadline(max(0.0, end - time.monotonic())), timeout, None)
+    except (OSError, ProbeError) as exc:
+        return ChainRead(error=f"could not get to STARTTLS again to read the chain: {exc}")
+    return chain_over(sock, host, end)
 
 
 class MxProbeCache:

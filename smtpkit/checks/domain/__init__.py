@@ -19,7 +19,7 @@ from typing import Any
 from smtpkit.checks.domain.dkim import dkim_step
 from smtpkit.checks.domain.dmarc import dmarc_step
 from smtpkit.checks.domain.dnsbl import dnsbl_step
-from smtpkit.checks.domain.inbound import inbound_order, inbound_steps
+from smtpkit.checks.domain.inbound import InboundCache, inbound_order, inbound_steps
 from smtpkit.checks.domain.mx import mx_step
 from smtpkit.checks.domain.parallel import run_all
 from smtpkit.checks.domain.ptr import ptr_step
@@ -28,7 +28,6 @@ from smtpkit.errors import InvalidSettings
 from smtpkit.knowledge import finding
 from smtpkit.model import Finding, Report, Status, Step, TranscriptLine
 from smtpkit.net.dns import Resolver, resolver_for
-from smtpkit.net.mx import MxProbeCache
 from smtpkit.settings import DOMAIN_TIMEOUT, DomainQuery
 
 DEFAULT_TIMEOUT = DOMAIN_TIMEOUT
@@ -77,6 +76,9 @@ def _overdue(name: str, query: DomainQuery) -> Step:
         step = Step(name=name, status=Status.SKIP, summary=f"{why}: the MX hosts could not all be probed")
         step.elapsed_ms = query.timeout * 1000
         return step
+    elif name == "dane":
+        tlsa_name = f"_25._tcp (MX hosts of {query.domain})"
+        f = finding("dane.lookup_failed", why, mx=query.domain, name=tlsa_name, status="TIMEOUT", error=why)
     elif name == "mta_sts":
         sts_name = f"_mta-sts.{query.domain}"
         f = finding("mta_sts.lookup_failed", why, domain=query.domain, name=sts_name, status="TIMEOUT", error=why)
@@ -140,7 +142,9 @@ def check_domain(
     mta_sts_port: int | str = 443,
     probe_mx: bool = False,
     mx_port: int | str = 25,
-    probe_cache: MxProbeCache | None = None,
+    trust_anchor: str | None = None,
+    trust_ad: bool = False,
+    inbound_cache: InboundCache | None = None,
     dns_timeout: float | str | None = None,
 ) -> Report:
     """Check the DNS a domain needs to send mail that arrives: MX, SPF, DKIM, DMARC, and PTR for `ip`.
@@ -156,9 +160,14 @@ def check_domain(
     lookup when no `resolver` is given. With `probe_mx`, every address of every
     MX is probed over STARTTLS on `mx_port` (verified against `cafile` or the
     system store): one table row per address, and each MX certificate judged
-    against the MTA-STS policy; pass one `probe_cache` to share probes between
-    calls. A `resolver` given as-is is used for every lookup; `smtpkit.lab.ensure_running().
-    domain_options()` gives all of these for the practice lab.
+    against the MTA-STS policy and the MX's TLSA records. TLSA records (DANE)
+    are trusted only when DNSSEC-secure, validated from the root's trust anchor
+    or the zone-file DS/DNSKEY records in `trust_anchor`; `trust_ad` trusts the
+    resolver's AD bit instead (said so in a finding). Pass one `inbound_cache`
+    to share probes and DNSSEC validation between calls (an audit). A
+    `resolver` given as-is is used for every lookup;
+    `smtpkit.lab.ensure_running().domain_options()` gives all of these for the
+    practice lab.
 
     >>> report = check_domain("example.com", selectors=["google"], ip="192.0.2.10")   # doctest: +SKIP
     >>> report.verdict, report.codes()                                                # doctest: +SKIP
@@ -185,6 +194,8 @@ def check_domain(
             mta_sts_port != 443,
             probe_mx,
             mx_port != 25,
+            trust_anchor is not None,
+            trust_ad,
             dns_timeout is not None,
         ]
         if any(loose):
@@ -206,6 +217,8 @@ def check_domain(
             mta_sts_port=mta_sts_port,
             probe_mx=probe_mx,
             mx_port=mx_port,
+            trust_anchor=trust_anchor,
+            trust_ad=trust_ad,
             dns_timeout=dns_timeout,
         )
     if resolver is None:
@@ -218,7 +231,7 @@ def check_domain(
         "mx": lambda: results.__setitem__("mx", mx_step(query.domain, resolver)),
         "spf": lambda: results.__setitem__("spf", _spf(query, resolver)),
         "dkim+dmarc": lambda: _dkim_then_dmarc(query, resolver, deadline, results),
-        "inbound": lambda: inbound_steps(query, resolver, deadline, results, probe_cache=probe_cache),
+        "inbound": lambda: inbound_steps(query, resolver, deadline, results, cache=inbound_cache),
     }
     if query.ip:
         jobs["ptr"] = lambda: results.__setitem__("ptr", ptr_step(query.ip or "", resolver, domain=query.domain))

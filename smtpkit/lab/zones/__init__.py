@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import dns.name
 
@@ -29,8 +29,18 @@ def discover_zone_modules() -> list[str]:
     return found
 
 
-def lab_zoneset(ip: str = "127.0.0.1", *, modules: Iterable[str] | None = None) -> ZoneSet:
+def lab_zoneset(
+    ip: str = "127.0.0.1",
+    *,
+    modules: Iterable[str] | None = None,
+    extra: Iterable[Record] = (),
+    extra_zones: Mapping[str, str] | None = None,
+) -> ZoneSet:
     """Every lab zone (healthy and broken domains) for a lab listening on `ip`.
+
+    `extra` records and `extra_zones` (apex -> description) come from the
+    running lab rather than a module (the DANE zones, whose TLSA records name
+    certificates made at lab start).
 
     A module that fails to import or returns unusable records raises
     `ZoneError` naming the module: a broken scenario must be noticed when the lab
@@ -76,6 +86,9 @@ def lab_zoneset(ip: str = "127.0.0.1", *, modules: Iterable[str] | None = None) 
         zones.extend(declared)
         descriptions.update(declared)
         records.extend(produced)
+    records.extend(Record.coerce(r) for r in extra)
+    zones.extend(extra_zones or {})
+    descriptions.update(extra_zones or {})
     try:
         return ZoneSet(records, zones=zones, descriptions=descriptions)
     except ZoneError as exc:

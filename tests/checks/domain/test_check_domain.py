@@ -19,13 +19,14 @@ from smtpkit.settings import DomainQuery
 
 def test_healthy_lab_domain_passes(resolver: Resolver) -> None:
     report = check_domain("smtpkit.test", selectors=["lab"], ip="127.0.0.1", resolver=resolver)
-    assert [s.name for s in report.steps] == ["mx", "spf", "dkim", "dmarc", "mta_sts", "tlsrpt", "ptr", "dnsbl"]
+    assert [s.name for s in report.steps] == ["mx", "spf", "dkim", "dmarc", "mta_sts", "dane", "tlsrpt", "ptr", "dnsbl"]
     assert report.verdict == "pass", report.to_text()
     # blocklists list public addresses only: the lab's loopback address is not asked about, and that is said
     assert report.codes() == ["dnsbl.not_public"]
-    # MTA-STS is not published on the healthy domain: a note, not a problem (sts-enforce.test shows it)
+    # MTA-STS and DANE are optional: without them (a bare DNS server has no TLSA records) a note, not a problem
     assert {s.name: s.status.value for s in report.steps if s.status.value != "pass"} == {
         "mta_sts": "info",
+        "dane": "info",
         "dnsbl": "skip",
     }
     assert report.target_dict() == {"domain": "smtpkit.test", "selectors": ["lab"], "ip": "127.0.0.1"}
@@ -38,7 +39,7 @@ def test_healthy_lab_domain_passes(resolver: Resolver) -> None:
     assert any(line.startswith("TXT _dmarc.smtpkit.test?") for line in lines)
     assert any(line.startswith("OK: v=DMARC1; p=reject") for line in lines)
     frame = report.to_frame()
-    assert list(frame["step"]) == ["mx", "spf", "dkim", "dmarc", "mta_sts", "tlsrpt", "ptr", "dnsbl"]
+    assert list(frame["step"]) == ["mx", "spf", "dkim", "dmarc", "mta_sts", "dane", "tlsrpt", "ptr", "dnsbl"]
     assert "verdict" in report._repr_html_()
 
 
@@ -139,7 +140,7 @@ def test_overall_deadline_is_kept() -> None:
         report = check_domain("dead.test", selectors=["s1"], ip="127.0.9.9", resolver=r, timeout=0.5)
         took = time.monotonic() - start
     assert took < 1.5, took
-    assert [s.name for s in report.steps] == ["mx", "spf", "dkim", "dmarc", "mta_sts", "tlsrpt", "ptr", "dnsbl"]
+    assert [s.name for s in report.steps] == ["mx", "spf", "dkim", "dmarc", "mta_sts", "dane", "tlsrpt", "ptr", "dnsbl"]
     silent = [s for s in report.steps if s.name in ("mx", "spf", "dkim", "dmarc", "ptr")]
     assert all("overall deadline of 0.5s" in s.summary for s in silent)
     assert report.verdict == "fail"

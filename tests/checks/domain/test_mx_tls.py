@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from smtpkit.checks.domain import check_domain
+from smtpkit.checks.domain.inbound import InboundCache
 from smtpkit.cli import main
 from smtpkit.lab.dns_server import DnsServer
 from smtpkit.lab.zoneset import Record, ZoneSet
 from smtpkit.net.dns import Resolver
-from smtpkit.net.mx import MxProbeCache
 from tests.support.peers import Peer, ScriptedSmtp, free_port, ipv6_loopback_usable
 
 
@@ -117,10 +117,10 @@ def test_hostile_mx_servers(server: ScriptedSmtp, code: str) -> None:
 
 
 def test_a_shared_cache_probes_a_shared_mx_once(options: dict[str, Any]) -> None:
-    cache = MxProbeCache()
+    cache = InboundCache()
     for domain in ("sts-enforce.test", "sts-testing.test", "tlsrpt-missing.test"):
-        check_domain(domain, **options, probe_cache=cache)
-    assert len(cache) == 2  # mail.smtpkit.test at 127.0.0.1 and ::1, probed once for the three domains
+        check_domain(domain, **options, inbound_cache=cache)
+    assert len(cache.probes) == 2  # mail.smtpkit.test at 127.0.0.1 and ::1, probed once for the three domains
 
 
 def test_cli_probe_mx(lab: Any, capsys: pytest.CaptureFixture[str]) -> None:
