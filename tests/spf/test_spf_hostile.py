@@ -49,6 +49,10 @@ def _records() -> list[Record]:
         ),
         # a prefix length of 5000 digits: Python's int() refuses more than 4300
         Record("cidr-bomb.test", "TXT", "v=spf1 ip4:127.0.0.1/" + "1" * 5000 + " a/" + "9" * 4400 + " -all"),
+        # issue 14: 60 KB of %{l}: with a 120 KB local part, 1.8 GB expanded in full before the cut
+        Record("exp-l.test", "TXT", "v=spf1 -all exp=why.exp-l.test"),
+        Record("why.exp-l.test", "TXT", "%{l}" * 15_000),
+        Record("exists-l.test", "TXT", "v=spf1 exists:" + "%{l}" * 15_000 + ".exists-l.test -all"),
         # digits from other scripts (issue 14): \d and int() read them, ipaddress did not
         Record("arabic-digit.test", "TXT", "v=spf1 ip4:1.2.3.٤ -all"),
         Record("fullwidth.test", "TXT", "v=spf1 ip4:１.２.３.４/２４ -all"),
@@ -166,3 +170,21 @@ def test_non_ascii_digits_in_a_published_record_are_a_permerror_and_a_finding(se
     step = spf_step(domain, _resolver(server), ip="1.2.3.4")
     assert "spf.syntax_error" in [f.code for f in step.findings]
     assert lint.analyze(domain, _resolver(server)) is not None
+
+
+@pytest.mark.parametrize("domain", ["exp-l.test", "exists-l.test"])
+@pytest.mark.parametrize("local", ["a" * 120_000, "-".join(["a"] * 60_000), ".".join(["a"] * 60_000)])
+def test_macros_over_a_huge_sender_stay_bounded(server: DnsServer, domain: str, local: str) -> None:
+    import tracemalloc
+
+    start = time.monotonic()
+    res = check_host("127.0.0.1", domain, f"{local}@{domain}", resolver=_resolver(server))
+    assert time.monotonic() - start < 5  # before: minutes, and 3.5 GB of memory
+    assert res.result in (Result.FAIL, Result.PERMERROR, Result.NEUTRAL)
+    assert len(res.explanation or "") <= MAX_EXPLANATION
+    tracemalloc.start()
+    try:
+        check_host("127.0.0.1", domain, f"{local}@{domain}", resolver=_resolver(server))
+        assert tracemalloc.get_traced_memory()[1] < 50_000_000
+    finally:
+        tracemalloc.stop()
