@@ -162,6 +162,12 @@ def run_keygen(args: argparse.Namespace) -> int:
         # without this, O_EXCL on "<file>/<name>" reports "already exists", which sends people looking
         # for a key file that is not there
         raise UsageError(f"--out {args.out} is a file, not a directory: give the directory to write the key files into")
+    if not out.exists():
+        # a typo in a path must not silently become a new folder tree holding a private key
+        raise UsageError(
+            f"--out {args.out} does not exist: create it first (mkdir -m 700 -p {args.out}) or give an existing "
+            "directory"
+        )
     try:
         private_path = write_private_key(key, out)
     except FileExistsError:

@@ -74,15 +74,17 @@ def split_txt(value: str, size: int = TXT_STRING_MAX) -> list[str]:
 
 
 def generate(domain: str, selector: str, *, algorithm: str = "rsa", bits: int = 2048) -> GeneratedKey:
-    """Make a key pair; RSA 2048 by default (RFC 8301 floor is 1024, 2048 is recommended)."""
-    domain = domain.strip().rstrip(".").lower()
-    selector = selector.strip().lower()
-    if not domain or "." not in domain:
-        raise ValueError(f"domain {domain!r} is not a domain name like example.com")
-    if not selector or any(not part or not all(c.isalnum() or c == "-" for c in part) for part in selector.split(".")):
-        raise ValueError(
-            f"selector {selector!r} must be letters, digits and hyphens (dots separate labels), like 'mail2026'"
-        )
+    """Make a key pair; RSA 2048 by default (RFC 8301 floor is 1024, 2048 is recommended).
+
+    The domain and selector are checked as DNS names by the settings validators
+    (InvalidSettings, a ValueError, naming the field): they become the TXT name,
+    a zone-file line and the key's file names, so a newline or a ``/`` in them
+    would split the zone line or put the private key outside its folder.
+    """
+    from smtpkit.settings import validate_domain, validate_selector
+
+    domain = validate_domain(domain, field="domain")
+    selector = validate_selector(selector, field="selector")
     algorithm = algorithm.lower()
     if algorithm == "rsa":
         if bits not in ALLOWED_RSA_BITS:
@@ -120,16 +122,29 @@ def generate(domain: str, selector: str, *, algorithm: str = "rsa", bits: int = 
     )
 
 
-def write_private_key(key: GeneratedKey, directory: str | os.PathLike[str]) -> Path:
+def _file_in(folder: Path, name: str) -> Path:
+    """`folder / name`, refusing a name that is not one plain file name (the names come from DNS names)."""
+    if not name or name != Path(name).name or name in (".", "..") or any(c in name for c in "\0\r\n/\\"):
+        raise ValueError(f"{name!r} is not a plain file name")
+    return folder / name
+
+
+def write_private_key(key: GeneratedKey, directory: str | os.PathLike[str], *, create: bool = False) -> Path:
     """Write the private key readable by its owner only; never overwrite an existing file.
 
     The file is created with mode 0600 in the same `open` call (O_EXCL), so there
     is no moment where it exists with wider permissions, whatever the umask.
+    A missing `directory` is an error (FileNotFoundError) unless `create=True`
+    (then it is made, mode 0700): a typo in a path must not silently become a
+    new folder tree holding a private key.
     """
     folder = Path(directory)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / key.private_key_filename
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    if create:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    elif not folder.is_dir():
+        raise FileNotFoundError(f"{folder} does not exist (or is not a directory)")
+    path = _file_in(folder, key.private_key_filename)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
     try:
         os.fchmod(fd, 0o600)
         os.write(fd, key.private_key)
@@ -140,6 +155,9 @@ def write_private_key(key: GeneratedKey, directory: str | os.PathLike[str]) -> P
 
 def write_public_record(key: GeneratedKey, directory: str | os.PathLike[str]) -> Path:
     """Write the zone-file line next to the key (public data), replacing an older copy."""
-    path = Path(directory) / f"{key.selector}._domainkey.{key.domain}.txt"
-    path.write_text(key.zone_line() + "\n", encoding="ascii")
+    path = _file_in(Path(directory), f"{key.selector}._domainkey.{key.domain}.txt")
+    # never through a symbolic link someone left at that name
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(key.zone_line() + "\n")
     return path

@@ -98,3 +98,36 @@ def test_dkim_verify_with_a_from_of_nested_comments(capsys, tmp_path: Path, name
     path.write_bytes(signed + message)
     code, doc, took = run_json(capsys, ["dkim", "verify", str(path), "--nameserver", nameserver, "--json"])
     assert code in (0, 1) and doc["steps"][0]["name"] == "dkim" and took < 10
+
+
+# -- keygen: names and paths -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["--domain", "a\nb.test", "--selector", "s1"],
+        ["--domain", "x/../../trav.test", "--selector", "s1"],
+        ["--domain", "x.test", "--selector", "../../trav"],
+        ["--domain", "x.test", "--selector", "s\r\n1"],
+        ["--domain", "x.test", "--selector", "s1", "--out", "MISSING/dir"],
+    ],
+    ids=["newline-domain", "traversal-domain", "traversal-selector", "crlf-selector", "missing-out"],
+)
+def test_keygen_refuses_names_and_folders_that_would_misplace_a_file(  # type: ignore[no-untyped-def]
+    capsys, tmp_path: Path, monkeypatch, extra: list[str]
+) -> None:
+    work = tmp_path / "a" / "b"
+    work.mkdir(parents=True)
+    monkeypatch.chdir(work)
+    argv = ["dkim", "keygen", "--ed25519", *extra, "--json"]
+    if "--out" not in extra:
+        argv += ["--out", "."]
+    code = main(argv)
+    out = capsys.readouterr()
+    doc = json.loads(out.out)
+    assert code == 2 and doc["exit_code"] == 2 and "Traceback" not in out.out + out.err
+    assert "\n" not in doc["error"] and "\r" not in doc["error"]
+    # nothing written anywhere under the test's folder
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+    assert not (work / "MISSING").exists()

@@ -117,7 +117,7 @@ def test_keygen_rsa_2048_default(tmp_path) -> None:  # type: ignore[no-untyped-d
     assert line.startswith("mail2026._domainkey.example.com. 3600 IN TXT (") and line.count('"') == 4
     assert b"PRIVATE KEY" not in repr(key).encode() and "not shown" in repr(key)
 
-    path = write_private_key(key, tmp_path / "keys")
+    path = write_private_key(key, tmp_path / "keys", create=True)  # a missing folder is made only when asked
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert path.read_bytes() == key.private_key and b"BEGIN RSA PRIVATE KEY" in key.private_key
     with pytest.raises(FileExistsError):
