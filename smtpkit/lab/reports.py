@@ -453,7 +453,8 @@ def read(lab: Any, folder: str | os.PathLike[str] | None = None, **options: Any)
     With no `folder`, the generated month is read and its senders are named
     through the lab's DNS server (`lab` is a running lab's `LabInfo`), offline.
     With a folder of your own reports, reverse DNS goes to the system's
-    resolvers (pass ``offline=True`` to skip it). Other options go to `load`.
+    resolvers (pass ``offline=True`` to skip it) and a progress bar shows while
+    the files are read. Other options go to `load`.
     """
     from smtpkit.net.dns import Resolver
     from smtpkit.reports import load
@@ -461,6 +462,7 @@ def read(lab: Any, folder: str | os.PathLike[str] | None = None, **options: Any)
     if folder is None:
         options.setdefault("resolver", Resolver(nameservers=[lab.nameserver], timeout=2.0))
         return load(month_folder(), **options)
+    options.setdefault("progress", True)  # a real folder may hold thousands of files: show a progress bar
     return load(folder, **options)
 
 

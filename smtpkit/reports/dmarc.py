@@ -31,6 +31,7 @@ Why the parser looks the way it does:
 from __future__ import annotations
 
 import functools
+import logging
 import re
 import xml.parsers.expat
 from array import array
@@ -45,6 +46,7 @@ from smtpkit.reports.ingest import Payload, Problem
 __all__ = ["DMARCBIS_NAMESPACE", "RECORD_COLUMNS", "AggregateTable"]
 
 DMARCBIS_NAMESPACE = "urn:ietf:params:xml:ns:dmarc-2.0"
+log = logging.getLogger("smtpkit.reports")
 
 # Columns filled once per report and repeated on each of its rows.
 _REPORT_FIELDS = (
@@ -322,12 +324,17 @@ class AggregateTable:
 
     # -- parsing ------------------------------------------------------------------------------
     def add(self, payload: Payload) -> list[Problem]:
-        """Parse one aggregate report; rows go into the table, problems are returned."""
+        """Parse one aggregate report; rows go into the table, problems are returned (never raised)."""
+        start = self._rows
         try:
             return self._add(payload)
         except MemoryError:
-            self._truncate(self._rows)
+            self._truncate(start)
             return [Problem(payload.source, "refused", "too large to read into memory", len(payload.data))]
+        except Exception as exc:  # a document nobody foresaw must cost one problem row, not the batch
+            log.warning("aggregate report %s could not be read", payload.source, exc_info=True)
+            self._truncate(start)
+            return [Problem(payload.source, "unreadable", f"could not be read ({type(exc).__name__}: {exc})")]
 
     def _add(self, payload: Payload) -> list[Problem]:
         start = self._rows

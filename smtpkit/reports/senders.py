@@ -48,6 +48,7 @@ __all__ = [
     "SOURCE_COLUMNS",
     "SenderMap",
     "Service",
+    "clear_ptr_cache",
     "lookup_ptrs",
     "name_sources",
     "summarize_senders",
@@ -193,6 +194,12 @@ def _rows(text: str, where: str) -> list[Service]:
 
 _PTR_CACHE: dict[tuple[tuple[str, ...], str], str | None] = {}
 _PTR_LOCK = threading.Lock()
+
+
+def clear_ptr_cache() -> None:
+    """Forget every cached reverse DNS answer (the next `lookup_ptrs` asks again)."""
+    with _PTR_LOCK:
+        _PTR_CACHE.clear()
 
 
 def lookup_ptrs(

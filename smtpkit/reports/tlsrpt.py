@@ -11,6 +11,7 @@ is not JSON or not a TLS-RPT report becomes a problem row.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,6 +19,8 @@ from smtpkit.knowledge.tlsrpt_results import result_type
 from smtpkit.reports.ingest import Payload, Problem
 
 __all__ = ["FAILURE_COLUMNS", "POLICY_COLUMNS", "TlsTable"]
+
+log = logging.getLogger("smtpkit.reports")
 
 POLICY_COLUMNS = (
     "org_name",
@@ -88,6 +91,16 @@ class TlsTable:
         self.reports = 0
 
     def add(self, payload: Payload) -> list[Problem]:
+        """Read one TLS-RPT report; rows go into the table, problems are returned (never raised)."""
+        policies, failures = len(self.policies), len(self.failures)
+        try:
+            return self._add(payload)
+        except Exception as exc:  # a document nobody foresaw must cost one problem row, not the batch
+            log.warning("TLS-RPT report %s could not be read", payload.source, exc_info=True)
+            del self.policies[policies:], self.failures[failures:]
+            return [Problem(payload.source, "unreadable", f"could not be read ({type(exc).__name__}: {exc})")]
+
+    def _add(self, payload: Payload) -> list[Problem]:
         source = payload.source
         try:
             doc = json.loads(payload.data)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from smtpkit.reports.senders import SenderMap, _category, lookup_ptrs
+from smtpkit.reports.senders import SenderMap, _category, clear_ptr_cache, lookup_ptrs
 from tests.support.paths import ROOT
 
 
@@ -38,6 +38,7 @@ def test_ptr_lookups_are_concurrent_cached_and_bounded(resolver) -> None:  # typ
 
     expected = ptr_records()
     ips = [*expected, "203.0.113.220", "not-an-ip"]
+    clear_ptr_cache()  # other tests asked the same lab DNS server already
     resolver.clear_log()
     first = lookup_ptrs(ips, resolver)
     assert {ip: first[ip] for ip in expected} == expected
