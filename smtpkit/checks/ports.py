@@ -166,6 +166,23 @@ def _no_port(summary: str, reason: str) -> dict[str, Any]:
     return {"port": None, "security": None, "summary": summary, "reason": reason, "alternatives": []}
 
 
+def _unresolved(name: str, status: str) -> dict[str, Any]:
+    """No port could be tried: a typo, or (for a provider's published server) this machine's broken DNS."""
+    from smtpkit.knowledge.presets import published_host
+
+    provider = published_host(name) if status == "nxdomain" else None
+    if provider is not None:
+        return _no_port(
+            f"{name} is {provider.name}'s published server, but this machine's DNS says it does not exist.",
+            "The resolver in use is broken, filtered or offline (a VPN, a firewall or a DNS filter): compare "
+            f"`dig {name}` with `dig {name} @1.1.1.1`, and try another network or --nameserver.",
+        )
+    return _no_port(
+        f"{name} does not resolve, so no port can be tried.",
+        "Check the host name for typos: `smtpkit check " + name + "` explains the DNS answer.",
+    )
+
+
 _SECURITY_WORDS = {"tls": "implicit TLS (often labelled SSL/TLS)", "starttls": "STARTTLS", "plain": "no encryption"}
 
 
@@ -426,10 +443,7 @@ def check_ports(
             name,
             [],
             [],
-            _no_port(
-                f"{name} does not resolve, so no port can be tried.",
-                "Check the host name for typos: `smtpkit check " + name + "` explains the DNS answer.",
-            ),
+            _unresolved(name, res.status),
             timeout,
             (time.monotonic() - start) * 1000.0,
             resolution_error=f"{name} could not be resolved ({res.status}{': ' + res.error if res.error else ''})",

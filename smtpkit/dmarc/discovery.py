@@ -85,6 +85,21 @@ class DmarcDiscovery:
         recs = self.records
         return parse_record(recs[0]) if len(recs) == 1 else None
 
+    def policy_in_effect(self, *, exists: bool = True) -> tuple[str, str] | None:
+        """(tag, policy) receivers apply to mail From `domain`, or None without one usable record.
+
+        The domain's own record: its p=. A record inherited from the organizational
+        domain: its sp= for a subdomain, and its np= (RFC 9989) when the subdomain
+        does not exist in DNS (`exists=False`); each falls back to the next
+        (np= to sp= to p=). "p=reject; sp=none" thus leaves every subdomain open.
+        """
+        rec = self.record
+        if rec is None or not rec.valid:
+            return None
+        if not self.used_fallback:
+            return rec.policy_for("domain")
+        return rec.policy_for("subdomain" if exists else "nonexistent")
+
     @property
     def malformed(self) -> list[tuple[str, str]]:
         """Records meant as DMARC but discarded, at every name we looked at."""

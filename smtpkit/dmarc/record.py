@@ -136,6 +136,19 @@ class DmarcRecord:
     def nonexistent_policy(self) -> str:
         return self._policy("np") or self.subdomain_policy
 
+    def policy_for(self, kind: str) -> tuple[str, str]:
+        """(the tag that decides, the policy) for mail From the record's own `domain`, a `subdomain` that
+        inherits this record, or a `nonexistent` subdomain (RFC 9989 §4.7: np=, then sp=, then p=).
+
+        The tag is the one actually set, so "sp" only when sp= is in the record: a fix then edits that tag.
+        """
+        order = {"domain": ("p",), "subdomain": ("sp", "p"), "nonexistent": ("np", "sp", "p")}[kind]
+        for tag in order:
+            value = self._policy(tag)
+            if value is not None:
+                return tag, value
+        return "p", "none"
+
     @property
     def adkim(self) -> str:
         v = self.tags.get("adkim", "r").strip().lower()

@@ -332,6 +332,32 @@ def provider_for_host(host: str | None) -> Preset | None:
     return None
 
 
+_AWS_REGION = re.compile(r"^[a-z]{2}(?:-gov)?-[a-z]+-\d$")
+
+
+def published_host(host: str | None) -> Preset | None:
+    """The provider whose documented SMTP server `host` is exactly (``smtp.gmail.com``), or None.
+
+    Unlike `provider_for_host`, no wildcard: only names a provider publishes as
+    its submission server (and an Amazon SES endpoint of a well-formed region).
+    Such a name exists, so an NXDOMAIN for it says that the resolver asked is
+    broken, filtered or offline, not that a record is missing.
+    """
+    name = (host or "").strip().rstrip(".").lower()
+    for p in PRESETS:
+        if p.key in GENERIC_PRESETS or not p.host:
+            continue
+        if "{region}" in p.host:
+            head, _, tail = p.host.partition("{region}")
+            if name.startswith(head) and name.endswith(tail):
+                region = name[len(head) : len(name) - len(tail)]
+                if _AWS_REGION.match(region):
+                    return p
+        elif name == p.host.lower() or name in p.extra_hosts:
+            return p
+    return None
+
+
 def provider_from_banner(text: str | None) -> str | None:
     """A provider key from a greeting or EHLO reply, or None.
 

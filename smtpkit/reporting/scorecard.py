@@ -187,14 +187,17 @@ def dmarc(domain: Report | None) -> Practice:
     if step is None:
         return _not_checked(name, why, "no domain was checked")
     record = str(step.details.get("record") or "")
-    m = re.search(r"(?:^|;)\s*p\s*=\s*([a-z]+)", record, re.I)
+    # the policy receivers apply to this domain: p=, or an inherited record's sp= / np= (the step says which)
+    effect = re.match(r"([a-z]+)=([a-z]+)", str(step.details.get("policy in effect") or ""))
+    m = effect or re.search(r"(?:^|;)\s*(p)\s*=\s*([a-z]+)", record, re.I)
     if not record or not m:
         return Practice(name, "fail", _codes(step, "dmarc") or "no DMARC policy", why)
-    policy = m.group(1).lower()
+    tag, policy = m.group(1).lower(), m.group(2).lower()
     if policy in ("reject", "quarantine"):
         status = "fail" if step.status.value == "fail" else ("warn" if step.status.value == "warn" else "pass")
-        return Practice(name, status, f"p={policy}" + (f"; {_codes(step, 'dmarc')}" if status != "pass" else ""), why)
-    return Practice(name, "warn", f"p={policy}: monitoring only, nothing is refused", why)
+        shown = f"{tag}={policy}" + (f"; {_codes(step, 'dmarc')}" if status != "pass" else "")
+        return Practice(name, status, shown, why)
+    return Practice(name, "warn", f"{tag}={policy}: monitoring only, nothing is refused", why)
 
 
 def reverse_dns(domain: Report | None) -> Practice:

@@ -22,6 +22,7 @@ from smtpkit.checks.domain.dnsbl import dnsbl_step
 from smtpkit.checks.domain.inbound import InboundCache, inbound_order, inbound_steps
 from smtpkit.checks.domain.mx import mx_step
 from smtpkit.checks.domain.parallel import run_all
+from smtpkit.checks.domain.parked import recognise_parked
 from smtpkit.checks.domain.ptr import ptr_step
 from smtpkit.checks.domain.spf import spf_step
 from smtpkit.errors import InvalidSettings
@@ -249,6 +250,7 @@ def check_domain(
     _run_until(jobs, deadline)
     order = ["mx", "spf", "dkim", "dmarc", *inbound_order(query)] + (["ptr", "dnsbl"] if query.ip else [])
     steps = [results.get(name) or _overdue(name, query) for name in order]
+    recognise_parked(query.domain, {step.name: step for step in steps})  # null MX + -all + reject: parked
     return Report(
         target=query.to_dict(),
         steps=steps,

@@ -17,7 +17,7 @@ from smtpkit.dmarc.discovery import DmarcDiscovery, DmarcLookup, discover, is_ex
 from smtpkit.dmarc.record import DmarcRecord, parse_record, parse_uris, read_tags, reading
 from smtpkit.knowledge import finding
 from smtpkit.model import Finding, Severity, Status, Step
-from smtpkit.net.dns import Resolver
+from smtpkit.net.dns import NXDOMAIN, Resolver
 
 _SPF_REMEDY = (
     "have your sending service use a bounce (MAIL FROM / Return-Path) domain under {from_domain} and publish SPF for it"
@@ -45,7 +45,7 @@ def _strict_note(row: AlignmentRow) -> str:
     return ""
 
 
-def alignment_findings(rows: Sequence[AlignmentRow], policy: str = "none") -> list[Finding]:
+def alignment_findings(rows: Sequence[AlignmentRow], policy: str = "none", tag: str = "p") -> list[Finding]:
     """dmarc.not_aligned for every identifier that does not align, named, with a severity that tells
     whether DMARC still passes through another identifier."""
     out: list[Finding] = []
@@ -72,7 +72,7 @@ def alignment_findings(rows: Sequence[AlignmentRow], policy: str = "none") -> li
             severity = Severity.FAIL
             consequence = (
                 "No other identifier is aligned and authenticated either, so this mail fails DMARC and receivers apply "
-                f"p={policy}."
+                f"{tag}={policy}."
             )
         if row.identifier.startswith("SPF"):
             remedy = _SPF_REMEDY
@@ -117,6 +117,18 @@ def _merge(records: list[str]) -> str:
 MAX_AUTH_LOOKUPS = 10
 
 
+def inherited_words(domain: str, policy_domain: str, name: str, rec: DmarcRecord, tag: str) -> str:
+    """The sentence that says a subdomain's policy comes from its organizational domain's sp=/np= (or p=)."""
+    if not policy_domain or policy_domain == domain:
+        return ""
+    text = (
+        f" {domain} has no DMARC record of its own, so receivers apply the {tag}= of {policy_domain}'s record at {name}"
+    )
+    if tag != "p":
+        text += f" (its p={rec.policy} covers only {policy_domain} itself)"
+    return text + "."
+
+
 def record_findings(
     rec: DmarcRecord,
     name: str,
@@ -125,8 +137,14 @@ def record_findings(
     resolver: Resolver | None,
     *,
     deadline: float | None = None,
+    in_effect: tuple[str, str] | None = None,
 ) -> tuple[list[Finding], list[dict[str, Any]]]:
     """Findings about one DMARC record's content, and the report-destination table.
+
+    `in_effect` is the (tag, policy) receivers apply to mail From `domain`
+    (`DmarcDiscovery.policy_in_effect`): the record's p= for its own domain,
+    its sp= or np= for a subdomain that inherits it. The policy findings speak
+    of that one, and their fixes change that tag.
 
     External report destinations are checked for consent with one lookup per
     distinct domain, at most MAX_AUTH_LOOKUPS of them and none after `deadline`
@@ -162,12 +180,21 @@ def record_findings(
                 )
             )
     bad_tags = {p.tag for p in rec.problems}
-    p_ok = "p" not in bad_tags
-    if p_ok and rec.policy == "none":
+    tag, policy = in_effect or rec.policy_for("domain")
+    inherited = inherited_words(domain, policy_domain, name, rec, tag)
+    if tag not in bad_tags and policy == "none":
         out.append(
-            finding("dmarc.policy_none", evidence, domain=domain, name=name, stricter=rec.corrected(p="quarantine"))
+            finding(
+                "dmarc.policy_none",
+                evidence,
+                domain=domain,
+                name=name,
+                tag=tag,
+                inherited=inherited,
+                stricter=rec.corrected(**{tag: "quarantine"}),
+            )
         )
-    if rec.pct < 100 and rec.policy != "none":
+    if rec.pct < 100 and policy != "none":
         out.append(
             finding(
                 "dmarc.pct_partial",
@@ -175,18 +202,22 @@ def record_findings(
                 domain=domain,
                 name=name,
                 pct=rec.pct,
-                policy=rec.policy,
+                tag=tag,
+                policy=policy,
+                inherited=inherited,
                 corrected=rec.corrected(pct=None),
             )
         )
-    if rec.testing and rec.policy != "none":
+    if rec.testing and policy != "none":
         out.append(
             finding(
                 "dmarc.testing_mode",
                 evidence,
                 domain=domain,
                 name=name,
-                policy=rec.policy,
+                tag=tag,
+                policy=policy,
+                inherited=inherited,
                 corrected=rec.corrected(t=None),
             )
         )
@@ -247,17 +278,36 @@ def record_findings(
 
 
 def missing_finding(disc: DmarcDiscovery) -> Finding:
+    """dmarc.missing: no record at the domain's own _dmarc name, nor (for a subdomain) at its organization's.
+
+    The fix publishes at the organizational domain, whose record also covers
+    every subdomain (their policy is its sp=).
+    """
     org = disc.org_domain
-    fallback = f", nor at the organizational domain's _dmarc.{org}" if org != disc.domain else ""
+    subdomain = org != disc.domain
+    fallback = f", nor at the organizational domain's _dmarc.{org}" if subdomain else ""
+    covers = (
+        f" It covers {disc.domain} and every other subdomain of {org} too (sp= sets their policy)." if subdomain else ""
+    )
     return finding(
         "dmarc.missing",
         "; ".join(f"{lk.name} TXT -> {lk.answer.status.upper()}" for lk in disc.lookups),
         domain=disc.domain,
+        checked=f"_dmarc.{disc.domain}",
         name=f"_dmarc.{org}",
         fallback=fallback,
+        covers=covers,
         host_suffix="",
         org_domain=org,
     )
+
+
+def _exists(domain: str, resolver: Resolver) -> bool:
+    """Whether `domain` exists in DNS (for np=, RFC 9989): anything but NXDOMAIN counts as existing.
+
+    The MX question is the one the mx step asks too, so a shared `Resolver.once()` answers it from memory.
+    """
+    return resolver.resolve(domain, "MX").status != NXDOMAIN
 
 
 def lookup_failed_finding(lk: DmarcLookup) -> Finding:
@@ -326,8 +376,26 @@ def dmarc_step(
         details["found at"] = disc.record_name + (" (organizational domain fallback)" if disc.used_fallback else "")
         details["reading"] = reading(record)
         tables["tags"] = [t.to_row() for t in read_tags(record)]
+        in_effect = None
+        if record.valid:
+            exists = True
+            if disc.used_fallback and record.nonexistent_policy != record.subdomain_policy:
+                exists = _exists(disc.domain, resolver)
+            in_effect = disc.policy_in_effect(exists=exists)
+        if in_effect is not None:
+            tag, effective = in_effect
+            details["policy in effect"] = f"{tag}={effective}" + (f", pct={record.pct}" if record.pct < 100 else "")
+            if disc.used_fallback:
+                which = "subdomains that do not exist" if tag == "np" else "subdomains"
+                details["policy in effect"] += f" (for {which} of {disc.policy_domain})"
         more, rua_rows = record_findings(
-            record, disc.record_name, disc.domain, disc.policy_domain, resolver, deadline=deadline
+            record,
+            disc.record_name,
+            disc.domain,
+            disc.policy_domain,
+            resolver,
+            deadline=deadline,
+            in_effect=in_effect,
         )
         findings += more
         if rua_rows:
@@ -337,8 +405,8 @@ def dmarc_step(
                 f", sp={record.subdomain_policy}" if record.subdomain_policy != record.policy else ""
             )
             summary += f", reports to {', '.join(u.address for u in record.rua)}" if record.rua else ", no reports"
-            if disc.used_fallback:
-                summary += f" (inherited from {disc.policy_domain})"
+            if disc.used_fallback and in_effect is not None:
+                summary += f" (inherited from {disc.policy_domain}: {in_effect[0]}={in_effect[1]} applies here)"
         else:
             summary = "the DMARC record is malformed, so receivers discard it"
         if record.valid and (mail_from or dkim_domains):
@@ -350,7 +418,8 @@ def dmarc_step(
                 aspf=record.aspf,
             )
             tables["alignment"] = [r.to_row() for r in rows]
-            findings += alignment_findings(rows, record.policy)
+            tag, effective = in_effect or ("p", record.policy)
+            findings += alignment_findings(rows, effective, tag)
     step = Step(
         name="dmarc",
         status=Status.PASS,

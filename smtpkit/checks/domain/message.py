@@ -257,22 +257,24 @@ def message_dmarc_step(result: VerifyResult, resolver: Resolver) -> Step:
     )
     rows = [dataclasses.replace(r, detail=spf_note) if r.identifier.startswith("SPF") else r for r in rows]
     findings: list[Finding] = []
-    policy = record.policy if record and record.valid else "none"
+    # the policy receivers apply to this From domain: p=, or an inherited record's sp= (np= needs a DNS lookup
+    # of the From domain, which a message check does not make; sp= is what applies to a domain that sends)
+    tag, policy = disc.policy_in_effect() or ("p", "none")
     verified = any(r.aligned and r.authenticated is True for r in rows)
     possible = any(r.counts for r in rows)
     status = Status.PASS if verified else Status.INFO if possible else Status.FAIL
     ambiguous = _ambiguous_from(result)
     if record is not None and record.valid:
-        findings += alignment_findings(rows, policy)
+        findings += alignment_findings(rows, policy, tag)
         if verified:
-            summary = f"DMARC passes for From domain {result.from_domain} (p={policy})"
+            summary = f"DMARC passes for From domain {result.from_domain} ({tag}={policy})"
         elif possible:
             summary = (
-                f"DMARC for {result.from_domain} (p={policy}) passes only if SPF passed for the sending IP: "
+                f"DMARC for {result.from_domain} ({tag}={policy}) passes only if SPF passed for the sending IP: "
                 "no aligned DKIM signature verified"
             )
         else:
-            summary = f"DMARC fails for From domain {result.from_domain}: receivers apply p={policy}"
+            summary = f"DMARC fails for From domain {result.from_domain}: receivers apply {tag}={policy}"
     elif disc.failed is not None:
         findings.append(lookup_failed_finding(disc.failed))
         summary = f"DMARC lookup failed for {result.from_domain}"

@@ -225,6 +225,7 @@ def mx_step(domain: str, resolver: Resolver) -> Step:
                 )
         if nulls and not real:
             summary = "null MX: the domain declares it receives no mail"
+            details["null MX"] = "yes: no other MX record, as RFC 7505 asks"  # read by `parked`
         else:
             summary = f"{len(real)} MX: " + ", ".join(
                 f"{t.preference} {t.exchange}"

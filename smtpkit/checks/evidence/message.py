@@ -568,7 +568,8 @@ def recheck(ev: MessageEvidence, resolver: Resolver) -> Recheck:
             out.dmarc_detail = f"the DMARC lookup failed for {ev.from_domain}"
         else:
             out.dmarc_record = bool(rec and rec.valid)
-            out.dmarc_policy = rec.policy if rec and rec.valid else ""
+            # what receivers apply to this From domain: p=, or an inherited record's sp= (issue 8 §6)
+            out.dmarc_policy = (disc.policy_in_effect() or ("p", ""))[1]
             rows = check_alignment(
                 ev.from_domain,
                 spf_domain=_domain(ev.mail_from) or None,

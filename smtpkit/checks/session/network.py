@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from smtpkit.checks.session.state import SessionState, ms_since, seconds
+from smtpkit.knowledge.presets import published_host
 from smtpkit.knowledge.socket_errors import port_hint, suggested_ports
 from smtpkit.model import Status, Step
 from smtpkit.net.connect import connect_addresses, resolve_host
@@ -77,7 +78,13 @@ def resolve_step(state: SessionState) -> Step:
     )
     evidence = res.error or "; ".join(f"{a.rdtype}: {a.status}" for a in res.answers)
     step = Step("resolve", Status.FAIL, "", elapsed, details, tables=tables)
-    if res.status == NXDOMAIN:
+    published = published_host(t.host) if res.status == NXDOMAIN else None
+    if published is not None:
+        # a provider's documented server exists: NXDOMAIN says the resolver is broken or filtered (issue 8 §6)
+        step.status = Status.WARN
+        step.summary = f"this machine's DNS says {t.host} does not exist: the resolver is broken, filtered or offline"
+        step.add(state.finding("dns.resolver_filtered", evidence, asked=asked, provider_name=published.name))
+    elif res.status == NXDOMAIN:
         step.summary = f"{t.host} does not exist (NXDOMAIN)"
         step.add(state.finding("dns.nxdomain", evidence, asked=asked, suggestion=did_you_mean(t.host)))
     elif res.status == NODATA:
@@ -96,7 +103,9 @@ def resolve_step(state: SessionState) -> Step:
                 "dns.servfail", evidence, nameserver=res.nameserver or "the resolver", status=res.status.upper()
             )
         )
-    state.stop("the host name could not be resolved")
+    state.stop(
+        "this machine's DNS could not resolve the host name" if published else "the host name could not be resolved"
+    )
     return step
 
 

@@ -17,14 +17,14 @@ SPECS: list[FindingSpec] = [
         step="dmarc",
         title="{domain} publishes no DMARC policy",
         explanation=(
-            "There is no DMARC record at {name}{fallback}. Without one, receivers apply no policy to mail that "
+            "There is no DMARC record at {checked}{fallback}. Without one, receivers apply no policy to mail that "
             "fakes your From address, you get no reports about who sends as your domain, and since 2024 Gmail, "
             "Yahoo and Microsoft (Outlook.com) reject or spam-folder bulk mail from domains without DMARC."
         ),
         fix=(
             "Publish a TXT record named {name} (host field: _dmarc{host_suffix}) with the value "
-            '"v=DMARC1; p=none; rua=mailto:dmarc-reports@{org_domain}". Read the aggregate reports for two to '
-            "four weeks, fix every legitimate sender that fails, then move to p=quarantine and finally p=reject."
+            '"v=DMARC1; p=none; rua=mailto:dmarc-reports@{org_domain}".{covers} Read the aggregate reports for two '
+            "to four weeks, fix every legitimate sender that fails, then move to p=quarantine and finally p=reject."
         ),
         reference="RFC 9989 §4.7; RFC 7489 §6.1",
     ),
@@ -74,11 +74,11 @@ SPECS: list[FindingSpec] = [
         code="dmarc.policy_none",
         severity=Severity.WARN,
         step="dmarc",
-        title="DMARC policy of {domain} is p=none: monitoring only",
+        title="DMARC policy of {domain} is {tag}=none: monitoring only",
         explanation=(
-            "p=none asks receivers to deliver mail that fails DMARC as if there were no policy: it only collects "
+            "{tag}=none asks receivers to deliver mail that fails DMARC as if there were no policy: it only collects "
             "reports. That is the right first step, but anyone can still send mail with your From address, and "
-            "Gmail and Yahoo treat p=none as the bare minimum for bulk senders."
+            "Gmail and Yahoo treat p=none as the bare minimum for bulk senders.{inherited}"
         ),
         fix=(
             "When your aggregate reports show that all your legitimate mail passes DMARC, publish "
@@ -122,10 +122,10 @@ SPECS: list[FindingSpec] = [
         step="dmarc",
         title="DMARC policy of {domain} applies to only {pct}% of failing mail",
         explanation=(
-            "pct={pct} asks receivers to apply p={policy} to {pct}% of failing messages and the next weaker policy "
-            "to the rest, so most spoofed mail still gets through. pct= is a ramp-up tool, and RFC 9989 removes it "
-            "(receivers following the new standard ignore it and apply the policy to everything; use t=y for a "
-            "trial instead)."
+            "pct={pct} asks receivers to apply {tag}={policy} to {pct}% of failing messages and the next weaker "
+            "policy to the rest, so most spoofed mail still gets through. pct= is a ramp-up tool, and RFC 9989 "
+            "removes it (receivers following the new standard ignore it and apply the policy to everything; use t=y "
+            "for a trial instead).{inherited}"
         ),
         fix='Finish the ramp-up: publish {name} TXT "{corrected}"',
         reference="RFC 7489 §6.3 (pct=); RFC 9989 Appendix C",
@@ -136,9 +136,9 @@ SPECS: list[FindingSpec] = [
         step="dmarc",
         title="DMARC policy of {domain} is in test mode (t=y)",
         explanation=(
-            "t=y (RFC 9989) asks receivers not to apply p={policy} fully: quarantine is treated like none and reject "
-            "like quarantine. It replaces the old pct=0 trick for a trial period, and while it is set, spoofed mail "
-            "is not blocked."
+            "t=y (RFC 9989) asks receivers not to apply {tag}={policy} fully: quarantine is treated like none and "
+            "reject like quarantine. It replaces the old pct=0 trick for a trial period, and while it is set, spoofed "
+            "mail is not blocked.{inherited}"
         ),
         fix='When the reports look clean, drop the test flag: {name} TXT "{corrected}"',
         reference="RFC 9989 §4.7 (t=)",

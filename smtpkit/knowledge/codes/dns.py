@@ -36,6 +36,26 @@ SPECS: list[FindingSpec] = [
         reference=_RFC1035,
     ),
     FindingSpec(
+        code="dns.resolver_filtered",
+        severity=Severity.WARN,
+        step="resolve",
+        title="This machine's DNS says {host} does not exist, but it is {provider_name}'s published server",
+        explanation=(
+            "We asked DNS for the addresses of {host} ({asked}) and the answer was NXDOMAIN. {host} is the SMTP "
+            "server {provider_name} documents, and it exists: the resolver in use is broken, filtered or offline "
+            "(a firewall, a VPN, a parental or corporate DNS filter that blocks mail servers, a captive portal, or "
+            "no working upstream). The server itself could not be checked from here, and no mail client on this "
+            "machine can reach it either."
+        ),
+        fix=(
+            "Check this machine's DNS, not {provider_name}'s: compare `dig {host}` with `dig {host} @1.1.1.1` (or "
+            "another public resolver). If only your resolver says NXDOMAIN, switch off the VPN or filter, use "
+            "another network, or ask your network administrator to allow {host}; you can also point the check at a "
+            "working resolver (`smtpkit check {host} --nameserver 1.1.1.1`). Then run the check again."
+        ),
+        reference=_RFC1035,
+    ),
+    FindingSpec(
         code="dns.no_address",
         severity=Severity.FAIL,
         step="resolve",
