@@ -22,6 +22,7 @@ a password from the redactor.
 from __future__ import annotations
 
 import dataclasses
+import datetime as _dt
 import enum
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -267,7 +268,8 @@ class Report(Viewable):
 
     `target` says what was checked (a host and port, a domain), as a plain
     mapping or a dataclass; it is shown at the top of every view so a shared
-    report explains itself.
+    report explains itself. `checked_at` is when (UTC): a report read days later
+    must say "the certificate had expired at the check", not at the reading.
     """
 
     target: Any
@@ -275,6 +277,7 @@ class Report(Viewable):
     transcript: list[TranscriptLine] | Transcript = field(default_factory=list)
     title: str = "smtpkit report"
     extra_findings: list[Finding] = field(default_factory=list)
+    checked_at: _dt.datetime = field(default_factory=lambda: _dt.datetime.now(_dt.UTC).replace(microsecond=0))
 
     # -- data -----------------------------------------------------------------
     @property
@@ -315,6 +318,7 @@ class Report(Viewable):
     def to_dict(self) -> dict[str, Any]:
         return {
             "target": _jsonable(self.target_dict()),
+            "checked_at": self.checked_at.isoformat(),
             "verdict": self.verdict,
             "steps": [s.to_dict() for s in self.steps],
             "findings": [f.to_dict() for f in self.findings],
@@ -336,7 +340,10 @@ class Report(Viewable):
             steps.extend(r.steps)
             transcript.extend(r.transcript_lines())
             extra.extend(r.extra_findings)
-        return cls(target=target, steps=steps, transcript=transcript, title=title, extra_findings=extra)
+        combined = cls(target=target, steps=steps, transcript=transcript, title=title, extra_findings=extra)
+        if reports:
+            combined.checked_at = min(r.checked_at for r in reports)  # the time of the earliest
+        return combined
 
     # -- pandas ---------------------------------------------------------------
     def to_frame(self):  # type: ignore[no-untyped-def]
@@ -367,6 +374,13 @@ class Report(Viewable):
         return pd.DataFrame([t.to_dict() for t in self.transcript_lines()], columns=["t_ms", "dir", "text"])
 
     # -- views (smtpkit.render; Viewable derives the display hooks) -----------
+    def pictures(self, *, timeline: bool = True) -> Any:
+        """Every picture of this report (steps and timeline, certificate, SPF tree, DMARC alignment), each
+        with its words beside it: a `smtpkit.render.pictures.Pictures` (see that module)."""
+        from smtpkit.render.pictures import pictures
+
+        return pictures(self, timeline=timeline)
+
     def to_text(self, *, transcript: bool = False, width: int = 100, tables: bool | None = True) -> str:
         """The terminal view (see `render.text.report_text`); `tables=None` shows only failing steps' tables."""
         from smtpkit.render.text import report_text

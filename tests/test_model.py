@@ -57,7 +57,7 @@ def test_step_add_raises_status_but_never_lowers() -> None:
 
 def test_json_document_shape() -> None:
     doc = json.loads(_report().to_json())
-    assert set(doc) == {"target", "verdict", "steps", "findings", "transcript"}
+    assert set(doc) == {"target", "checked_at", "verdict", "steps", "findings", "transcript"}
     assert doc["verdict"] == "fail"
     assert doc["target"] == {"host": "mail.example.test", "port": 587}
     step = doc["steps"][0]

@@ -265,6 +265,13 @@ class PortMatrix(Viewable):
         rows = self.rows()
         return pd.DataFrame(rows, columns=list(rows[0].keys()) if rows else ["port"])
 
+    def picture(self, labels: dict[int, str] | None = None) -> Any:
+        """The matrix as a coloured grid with its words beside it (`smtpkit.render.pictures.port_grid`);
+        `labels` names the server on each port. None when no port was probed."""
+        from smtpkit.render.pictures import port_grid
+
+        return port_grid(self, labels=labels)
+
     def to_text(self) -> str:
         out = [
             f"smtpkit ports {self.host} ({', '.join(self.addresses) or 'unresolved'}): {self.elapsed_ms / 1000:.1f} s"

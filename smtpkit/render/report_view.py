@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from smtpkit.model import Report, Severity
 from smtpkit.render import Viewable
@@ -31,11 +32,36 @@ class ReportView(Viewable):
     Here step details sit in ``<details>`` blocks (they open without JavaScript,
     in an export too), and the steps named in `focus` are open from the start.
     The text view is the report's own (`Report.to_text`).
+
+    With `pictures` (the default), the steps are shown as a coloured strip with a
+    timeline (`render.pictures.session_strip`), its table beside it, and the
+    tls, spf and dmarc steps open on their picture (certificate validity, SPF
+    include tree, DMARC alignment); each picture says the same in words.
     """
 
     report: Report
     focus: tuple[str, ...] = ()
     title: str | None = None
+    pictures: bool = True
+    _charts: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def charts(self) -> dict[str, Any]:
+        """The pictures by place ("steps", and the name of the step each belongs to), drawn once."""
+        if self._charts is None:
+            from smtpkit.render.pictures import certificate_validity, dmarc_alignment, spf_include_tree
+            from smtpkit.render.pictures.alignment import alignment_rows
+            from smtpkit.render.pictures.session import session_strip
+
+            found: dict[str, Any] = {}
+            if self.pictures and self.report.steps:
+                found["steps"] = session_strip(self.report, title="The steps at a glance")
+                found["tls"] = certificate_validity(self.report)
+                found["spf"] = spf_include_tree(self.report)
+                step, _rows = alignment_rows(self.report)
+                if step:
+                    found[step] = dmarc_alignment(self.report)
+            self._charts = {k: v for k, v in found.items() if v is not None}
+        return self._charts
 
     @property
     def verdict(self) -> str:
@@ -48,21 +74,25 @@ class ReportView(Viewable):
         target = r.target_dict()
         if target:
             out.append(details_table({k: v for k, v in target.items() if v not in (None, "", [], ())}))
-        # the findings column lists problems only: an informational code next to a PASS reads like one
-        out.append(
-            html_table(
-                [
-                    {
-                        "step": s.name,
-                        "status": s.status.value,
-                        "summary": s.summary,
-                        "problems": ", ".join(f.code for f in s.findings if f.severity is not Severity.INFO),
-                        "ms": round(float(s.elapsed_ms), 1),
-                    }
-                    for s in r.steps
-                ]
+        charts = self.charts()
+        if "steps" in charts:
+            out.append(charts["steps"].body_html(lambda rows: self._strip_table(rows)))
+        else:
+            # the findings column lists problems only: an informational code next to a PASS reads like one
+            out.append(
+                html_table(
+                    [
+                        {
+                            "step": s.name,
+                            "status": s.status.value,
+                            "summary": s.summary,
+                            "problems": ", ".join(f.code for f in s.findings if f.severity is not Severity.INFO),
+                            "ms": round(float(s.elapsed_ms), 1),
+                        }
+                        for s in r.steps
+                    ]
+                )
             )
-        )
         problems = [f for f in r.findings if f.severity is not Severity.INFO]
         if problems:
             out.append("<h4>What went wrong, why, and the fix</h4>")
@@ -73,7 +103,8 @@ class ReportView(Viewable):
             if st.status.value == "skip" and not st.details and not st.tables:
                 continue
             is_open = " open" if st.name in self.focus else ""
-            body = [details_table(st.details)]
+            body = [charts[st.name].body_html()] if st.name in charts else []
+            body.append(details_table(st.details))
             for name, rows in st.tables.items():
                 body.append(f"<div><strong>{esc(name)}</strong></div>{html_table(rows)}")
             info = [f for f in st.findings if f.severity is Severity.INFO]
@@ -86,6 +117,13 @@ class ReportView(Viewable):
         out.append(transcript_html(r.transcript_lines()))
         out.append("</div>")
         return redact("".join(out))
+
+    def _strip_table(self, rows: list[dict[str, Any]]) -> str:
+        """The strip's table, with each step's problems (codes of its failures and warnings) added."""
+        problems = {
+            s.name: ", ".join(f.code for f in s.findings if f.severity is not Severity.INFO) for s in self.report.steps
+        }
+        return html_table([{**row, "problems": problems.get(str(row.get("step")), "")} for row in rows])
 
     def to_text(self) -> str:
         text = self.report.to_text()

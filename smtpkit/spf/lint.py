@@ -157,6 +157,42 @@ class SpfAnalysis:
             )
         return rows
 
+    def include_tree_rows(self) -> list[dict[str, Any]]:
+        """Every term that costs DNS lookups, nested as a receiver spends them (the 'include tree' table).
+
+        One row per term of the domain's record (level 0) and, under each
+        include or redirect, the terms of the record it names (level 1, ...):
+        the term, whose record it is in, the lookups it costs with everything
+        below it, and the running total at its end, so a reader (and the
+        include-tree picture) sees which branch goes past the limit of 10.
+        """
+        rows: list[dict[str, Any]] = []
+
+        def visit(node: Node, level: int, spent: int) -> None:
+            children = list(node.children)
+            for term, cost in node.term_costs:
+                if not cost:
+                    continue
+                rows.append(
+                    {
+                        "level": level,
+                        "term": term,
+                        "record of": node.domain,
+                        "lookups": cost,
+                        "lookups so far": spent + cost,
+                        "over the limit": spent + cost > 10,
+                    }
+                )
+                child = next((c for c in children if c.term == term), None)
+                if child is not None:
+                    children.remove(child)
+                    visit(child, level + 1, spent + 1)  # the include itself is one lookup; its record's follow
+                spent += cost
+
+        if self.root is not None:
+            visit(self.root, 0, 0)
+        return rows
+
     def tree_rows(self) -> list[dict[str, Any]]:
         """The static include/redirect tree as rows (the trace when no sending IP is given)."""
         rows: list[dict[str, Any]] = []

@@ -170,6 +170,11 @@ def _report_set() -> Any:
     return load(folder, offline=True)
 
 
+def _pictures() -> Any:
+    # the strip of a report whose step name, summary and status came from a hostile peer
+    return _report().pictures()
+
+
 CASES: dict[str, Callable[[], Any]] = {
     "smtpkit.model.Report": _report,
     "smtpkit.render.panel.Panel": _panel,
@@ -177,6 +182,7 @@ CASES: dict[str, Callable[[], Any]] = {
     "smtpkit.render.panel.Html": _html,
     "smtpkit.render.report_view.ReportView": _report_view,
     "smtpkit.render.charts.Chart": _chart,
+    "smtpkit.render.pictures.Pictures": _pictures,
     "smtpkit.ui.display.ResultView": _result_view,
     "smtpkit.reporting.scorecard.Scorecard": _scorecard,
     "smtpkit.reporting.summary.Summary": _summary,

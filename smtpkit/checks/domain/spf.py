@@ -71,6 +71,7 @@ def spf_step(
     else:
         tables["trace"] = an.tree_rows()
     tables["lookups per include"] = an.include_rows()
+    tables["include tree"] = an.include_tree_rows()
 
     summary = _summary(domain, an.record, an.lookups, result, bool(an.spf_records))
     step = Step(STEP, Status.PASS, summary, details=details, tables=tables)
