@@ -27,6 +27,7 @@ from smtpkit.ui.evidence import EvidenceForm, hop_timeline, requirements_frame, 
 from smtpkit.ui.forms import DomainForm, EmlForm, ServerForm, diagnose_action, domain_action
 from smtpkit.ui.inputs import PASSWORD_ENV, ServerInput, password_from_env
 from smtpkit.ui.lab import lab_domain_settings, lab_server_settings, lab_zones, scenario_choices
+from smtpkit.ui.pictures import certificate_calendar, spf_tree
 from smtpkit.ui.views import (
     MailReport,
     compare_domains,
@@ -60,6 +61,7 @@ __all__ = [
     "ResultView",
     "ServerForm",
     "ServerInput",
+    "certificate_calendar",
     "compare_domains",
     "compare_scenarios",
     "diagnose_action",
@@ -78,6 +80,7 @@ __all__ = [
     "presets_table",
     "problem_panel",
     "run_report",
+    "spf_tree",
     "scenario_choices",
     "show",
     "spf_reading",

@@ -9,6 +9,7 @@ and its DNS server. A lab domain becomes a `DomainQuery` asking the lab's DNS.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from smtpkit.settings import DomainQuery, Target
@@ -17,15 +18,27 @@ from smtpkit.ui.inputs import ServerInput
 LAB_MAIL_HOST = "mail.smtpkit.test"
 
 
+_HEADLINE_END = re.compile(r":\s|\.\s|\.$")
+# quoted replies ('421 4.3.2 ... too many sessions') and asides (in parentheses) are read over whole
+_QUOTED = re.compile(r"(?<!\w)'[^']*'(?!\w)|\([^()]*\)")
+
+
+def headline(description: str) -> str:
+    """The first clause of a scenario's description, whole: up to its first colon or the end of its
+    first sentence, never cut at a dot inside a name (``mail.someone-else.test``), a number, a
+    quoted reply or an aside in parentheses."""
+    masked = _QUOTED.sub(lambda m: "x" * len(m.group(0)), description)
+    m = _HEADLINE_END.search(masked)
+    return (description[: m.start()] if m else description).strip()
+
+
 def scenario_choices(lab: Any, categories: tuple[str, ...] | None = None) -> list[tuple[str, str]]:
     """(label, endpoint name) pairs for a dropdown, healthy servers first."""
     out = []
     for ep in lab.smtp:
         if categories and ep.scenario not in categories and ep.scenario != "healthy":
             continue
-        short = ep.description.split(":")[0].split(".")[0]
-        if len(short) > 70:
-            short = short[:69] + "…"
+        short = headline(ep.description)
         expect = f" → {ep.expect}" if ep.expect else ""
         out.append((f"{ep.name}: {short}{expect}", ep.name))
     return out

@@ -213,6 +213,10 @@ class PortMatrixView(Viewable):
             raise AttributeError(name)
         return getattr(self.matrix, name)
 
+    def picture(self) -> Any:
+        """The matrix as a coloured grid, each lab server named, with the words beside it."""
+        return self.matrix.picture(self.lab_names or None)
+
     @property
     def status(self) -> str:
         rec = self.matrix.recommendation

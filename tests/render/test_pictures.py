@@ -341,3 +341,16 @@ def test_the_port_grid_of_the_lab(lab: Any) -> None:
     assert f"port {lab.endpoint('implicit_tls').port} with implicit TLS" in chart.sentence
     refusing = next(r for r in chart.rows if r["server"] == "refusing")
     assert refusing["use it as"] == "do not use" and "refused" in refusing["what happened"]
+
+
+def test_lab_scenario_labels_are_whole_clauses() -> None:
+    from smtpkit.lab import all_scenarios
+    from smtpkit.ui.lab import headline
+
+    labels = {sc.name: headline(sc.description) for sc in all_scenarios()}
+    assert labels["wrong_host"] == "A valid certificate from the lab CA, but for mail.someone-else.test only"
+    assert labels["too_busy"].endswith("too many concurrent sessions' and hangs up")
+    assert labels["old_tls"] == "A server stuck on TLS 1.0/1.1, deprecated since 2021 (RFC 8996)"
+    for name, label in labels.items():
+        quotes = re.findall(r"(?<!\w)'|'(?!\w)", label)  # opening and closing quotes, not apostrophes
+        assert len(quotes) % 2 == 0 and label.count("(") == label.count(")"), name

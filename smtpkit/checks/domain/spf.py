@@ -71,7 +71,9 @@ def spf_step(
     else:
         tables["trace"] = an.tree_rows()
     tables["lookups per include"] = an.include_rows()
-    tables["include tree"] = an.include_tree_rows()
+    tree = an.include_tree_rows()
+    if tree:  # a record of ip4:/ip6: terms has no lookups to draw
+        tables["include tree"] = tree
 
     summary = _summary(domain, an.record, an.lookups, result, bool(an.spf_records))
     step = Step(STEP, Status.PASS, summary, details=details, tables=tables)
