@@ -7,9 +7,10 @@ where the 10-lookup limit bites), notes every name that does not exist, every
 loop and every include of a domain without SPF, and the addresses each branch
 stands for so that a fix can flatten the heaviest include.
 
-`analyze()` does the DNS (through a smtpkit `Resolver`); `lint_findings()` is
-pure: analysis (+ an optional evaluation for a sending IP) -> findings whose
-fixes carry the corrected record.
+`analyze()` does the DNS (through a smtpkit `Resolver`); `lint_problems()` is
+pure: analysis (+ an optional evaluation for a sending IP) -> the problems, as
+facts, each with the corrected record. The words (the findings) are built from
+them in `smtpkit.checks.domain.spf`, like DKIM's and DMARC's.
 """
 
 from __future__ import annotations
@@ -20,10 +21,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from smtpkit.knowledge.catalogue import finding
-from smtpkit.model import Finding, Severity
 from smtpkit.net.dns import Resolver
-from smtpkit.spf.evaluator import RESULT_MEANING, Result, SpfResult, domain_problem
+from smtpkit.spf.evaluator import Result, SpfResult, domain_problem
 from smtpkit.spf.explain import provider_of
 from smtpkit.spf.parser import Record, Term, is_spf_record, parse_record
 
@@ -42,13 +41,6 @@ TRUNCATED_NOTE = (
 )
 TOO_LONG = 450  # characters; RFC 7208 §3.4 asks to keep answers within 512-byte UDP
 MAX_FLATTEN = 16  # networks we are willing to paste in place of an include
-
-_STATUS_WORDS = {
-    "timeout": "got no answer in time",
-    "servfail": "failed on the server (SERVFAIL)",
-    "refused": "was refused by the server",
-    "error": "failed with a network error",
-}
 
 # MX host suffix -> the include that provider documents (for a first SPF record).
 _MX_PROVIDERS = {
@@ -498,54 +490,86 @@ def merge_records(records: list[str]) -> str:
     return " ".join(["v=spf1", *terms, strictest + "all"])
 
 
-# -- findings -------------------------------------------------------------------------
+# -- problems (facts; checks/domain/spf.py words them as findings) ------------------------
 
 
-def lint_findings(
+@dataclass(frozen=True)
+class LintProblem:
+    """One thing receivers will hold against a record, or against one sending IP: facts, not words.
+
+    `kind` names the problem (the last part of its finding code, e.g.
+    ``too_many_lookups``), `evidence` is what DNS or the record shows, and
+    `facts` the values that describe it; `lint_problems` lists each kind's facts.
+    """
+
+    kind: str
+    evidence: str
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+def lint_problems(
     an: SpfAnalysis,
     result: SpfResult | None = None,
     *,
     ip: str | None = None,
-) -> list[Finding]:
-    """The findings for an analysed domain (and, with `result`, for one sending IP)."""
-    out: list[Finding] = []
+) -> list[LintProblem]:
+    """The problems of an analysed domain (and, with `result`, of one sending IP), worst first.
+
+    Kinds and their facts (`corrected` is always the whole corrected record):
+
+    * ``dns_error``: name, rdtype, status (ok/timeout/servfail/... as the resolver says it)
+    * ``missing``: domain, txt_records, txt_status, spf99 (only an obsolete type-99 record), suggested
+    * ``multiple_records``: domain, count, merged
+    * ``syntax_error``: domain, term, message, hint, corrected
+    * ``include_loop``: chain (the domains, in order), term, where, corrected
+    * ``include_target_missing``: term, target, status, corrected
+    * ``too_many_mx``: term, target, count, corrected
+    * ``too_many_lookups``: domain, count, costs ((term, lookups) of the record's own terms),
+      heavy_term, heavy_cost, provider, flattened (the address terms replacing the heaviest
+      include, or None when it cannot be flattened safely), also_replaced (a/mx terms replaced
+      by their addresses), corrected
+    * ``void_lookups``: domain, count, voids ((where, term, name, status) each), corrected
+    * ``plus_all``, ``neutral_all``: domain, term, corrected; ``no_all``: domain, corrected
+    * ``ptr_deprecated``: term, corrected
+    * ``record_too_long``: domain, length, rrset (bytes of all TXT records), top_record,
+      sub_name, sub_record (the split the fix proposes)
+    * ``deprecated_rr_type``: domain, only (no TXT record at all), same (identical to the TXT one),
+      txt_record
+    * ``ip_not_authorized``: ip, domain, sender, result, reason, matched (the deciding terms, or ""),
+      term (to add), corrected
+    * ``evaluation_error``: the evaluation for the IP ended in permerror/temperror for a reason the
+      record checks above did not show: error_kind, result, reason, domain, error_domain,
+      error_term, lookups, void_lookups, record, corrected
+    """
+    out: list[LintProblem] = []
     d = an.domain
     if an.txt_status in ("timeout", "servfail", "refused", "error"):
         out.append(_dns_error(d, "TXT", an.txt_status))
         return out
     if not an.spf_records:
-        if an.spf99_records:
-            detail = f"{d} has only an obsolete type-99 SPF record, which receivers no longer read."
-        elif an.txt_records:
-            detail = f"{d} has {len(an.txt_records)} TXT record(s), but none starts with v=spf1."
-        elif an.txt_status == "nxdomain":
-            detail = (
-                f"{d} does not exist in DNS at all (NXDOMAIN): check the spelling, and that the domain is registered"
-                " and delegated."
-            )
-        else:
-            detail = f"{d} has no TXT records at all ({an.txt_status})."
+        suggested = suggest_record(an, ip)
         out.append(
-            finding(
-                "spf.missing",
-                evidence=f"TXT {d}: " + (" | ".join(an.txt_records) or an.txt_status),
-                domain=d,
-                detail=detail,
-                suggested=suggest_record(an, ip),
+            LintProblem(
+                "missing",
+                f"TXT {d}: " + (" | ".join(an.txt_records) or an.txt_status),
+                {
+                    "domain": d,
+                    "txt_records": list(an.txt_records),
+                    "txt_status": an.txt_status,
+                    "spf99": bool(an.spf99_records),
+                    "suggested": suggested,
+                },
             )
         )
         if an.spf99_records:
-            out.append(_rr99(an, suggest_record(an, ip)))
+            out.append(_rr99(an, suggested))
         return out
     if len(an.spf_records) > 1:
-        merged = merge_records(an.spf_records)
         out.append(
-            finding(
-                "spf.multiple_records",
-                evidence="\n".join(an.spf_records),
-                domain=d,
-                count=len(an.spf_records),
-                merged=merged,
+            LintProblem(
+                "multiple_records",
+                "\n".join(an.spf_records),
+                {"domain": d, "count": len(an.spf_records), "merged": merge_records(an.spf_records)},
             )
         )
         return out
@@ -556,61 +580,41 @@ def lint_findings(
         corrected = edit_record(record, replace=replace)
         for p in parsed.errors[:5]:
             out.append(
-                finding(
-                    "spf.syntax_error",
-                    evidence=p.pointer(record),
-                    domain=d,
-                    term=p.term,
-                    message=p.message[0].upper() + p.message[1:],
-                    hint=p.hint,
-                    corrected=corrected,
+                LintProblem(
+                    "syntax_error",
+                    p.pointer(record),
+                    {"domain": d, "term": p.term, "message": p.message, "hint": p.hint, "corrected": corrected},
                 )
             )
         return out
-    out += _limit_findings(an, record, parsed)
-    out += _policy_findings(an, record, parsed)
+    out += _limit_problems(an, record)
+    out += _policy_problems(an, record, parsed)
     if an.spf99_records:
         out.append(_rr99(an, record))
     if result is not None:
-        out += _ip_findings(an, record, result, {f.code for f in out})
+        out += _ip_problems(an, record, result)
     return out
 
 
-def _dns_error(name: str, rdtype: str, status: str) -> Finding:
-    return finding(
-        "spf.dns_error",
-        evidence=f"{rdtype} {name}: {status}",
-        name=name,
-        rdtype=rdtype,
-        status=status.upper(),
-        status_words=_STATUS_WORDS.get(status, status),
+def _dns_error(name: str, rdtype: str, status: str) -> LintProblem:
+    return LintProblem("dns_error", f"{rdtype} {name}: {status}", {"name": name, "rdtype": rdtype, "status": status})
+
+
+def _rr99(an: SpfAnalysis, txt_record: str) -> LintProblem:
+    return LintProblem(
+        "deprecated_rr_type",
+        f"SPF (type 99) {an.domain}: " + " | ".join(an.spf99_records),
+        {
+            "domain": an.domain,
+            "only": not an.spf_records,
+            "same": an.record is not None and an.spf99_records == [an.record],
+            "txt_record": txt_record,
+        },
     )
 
 
-def _rr99(an: SpfAnalysis, txt_record: str) -> Finding:
-    same = an.record is not None and an.spf99_records == [an.record]
-    if not an.spf_records:
-        detail = "Only the type-99 record exists, so receivers see no SPF at all."
-    elif same:
-        detail = (
-            "It is identical to the TXT record, so it is harmless today, but it is one more copy to forget when the TXT"
-            " record changes."
-        )
-    else:
-        detail = (
-            "It differs from the TXT record, which confuses anyone reading the DNS; receivers use only the TXT one."
-        )
-    return finding(
-        "spf.deprecated_rr_type",
-        evidence=f"SPF (type 99) {an.domain}: " + " | ".join(an.spf99_records),
-        domain=an.domain,
-        detail=detail,
-        txt_record=txt_record,
-    )
-
-
-def _limit_findings(an: SpfAnalysis, record: str, parsed: Record) -> list[Finding]:
-    out: list[Finding] = []
+def _limit_problems(an: SpfAnalysis, record: str) -> list[LintProblem]:
+    out: list[LintProblem] = []
     d = an.domain
     for name, rdtype, status in an.dns_errors[:1]:
         out.append(_dns_error(name, rdtype, status))
@@ -622,25 +626,19 @@ def _limit_findings(an: SpfAnalysis, record: str, parsed: Record) -> list[Findin
             else edit_record(record, remove=(_top_term_leading_to(an, where),))
         )
         out.append(
-            finding(
-                "spf.include_loop",
-                evidence=" -> ".join(chain),
-                chain=" -> ".join(chain),
-                term=term,
-                where=where,
-                corrected=corrected,
+            LintProblem(
+                "include_loop",
+                " -> ".join(chain),
+                {"chain": list(chain), "term": term, "where": where, "corrected": corrected},
             )
         )
     for where, term, target, status in an.missing_targets:
         top = term if where.lower() == d.lower() else _top_term_leading_to(an, where)
         out.append(
-            finding(
-                "spf.include_target_missing",
-                evidence=f"{where}: {term} -> TXT {target}: {status}",
-                term=term,
-                target=target,
-                status=status,
-                corrected=edit_record(record, remove=(top,)),
+            LintProblem(
+                "include_target_missing",
+                f"{where}: {term} -> TXT {target}: {status}",
+                {"term": term, "target": target, "status": status, "corrected": edit_record(record, remove=(top,))},
             )
         )
     for where, term, target, count in an.too_many_mx:
@@ -648,32 +646,32 @@ def _limit_findings(an: SpfAnalysis, record: str, parsed: Record) -> list[Findin
         own_mx = top == term and target.lower() == d.lower()
         replacement = " ".join(_addresses_for(an, "mx")[:MAX_FLATTEN]) if own_mx else ""
         out.append(
-            finding(
-                "spf.too_many_mx",
-                evidence=f"MX {target}: {count} records",
-                term=term,
-                target=target,
-                count=count,
-                corrected=edit_record(record, replace={top: replacement}),
+            LintProblem(
+                "too_many_mx",
+                f"MX {target}: {count} records",
+                {
+                    "term": term,
+                    "target": target,
+                    "count": count,
+                    "corrected": edit_record(record, replace={top: replacement}),
+                },
             )
         )
     if an.lookups > 10 and an.root is not None:
         out.append(_too_many_lookups(an, record))
     if an.voids:
-        void_count = len(an.voids)
-        names = ", ".join(f"{v.term} ({v.name}: {v.status})" for v in an.voids)
         own_terms = [v.term for v in an.voids if v.domain.lower() == d.lower()]
         nested = [_top_term_leading_to(an, v.domain) for v in an.voids if v.domain.lower() != d.lower()]
-        corrected = edit_record(record, remove=tuple(own_terms + [n for n in nested if n]))
         out.append(
-            finding(
-                "spf.void_lookups",
-                evidence="\n".join(f"{v.domain}: {v.term} -> {v.name} {v.status}" for v in an.voids),
-                severity=Severity.FAIL if void_count > 2 else Severity.WARN,
-                domain=d,
-                count=void_count,
-                names=names,
-                corrected=corrected,
+            LintProblem(
+                "void_lookups",
+                "\n".join(f"{v.domain}: {v.term} -> {v.name} {v.status}" for v in an.voids),
+                {
+                    "domain": d,
+                    "count": len(an.voids),
+                    "voids": [(v.domain, v.term, v.name, v.status) for v in an.voids],
+                    "corrected": edit_record(record, remove=tuple(own_terms + [n for n in nested if n])),
+                },
             )
         )
     return out
@@ -689,36 +687,22 @@ def _top_term_leading_to(an: SpfAnalysis, domain: str) -> str:
     return ""
 
 
-def _too_many_lookups(an: SpfAnalysis, record: str) -> Finding:
+def _too_many_lookups(an: SpfAnalysis, record: str) -> LintProblem:
+    """The heaviest term of the record, and the corrected record that brings it back under 10 lookups."""
     root = an.root
     assert root is not None
     costs = root.term_costs
-    breakdown = ", ".join(f"{t} {c}" for t, c in costs if c)
     heavy_term, heavy_cost = max(costs, key=lambda tc: tc[1])
     child = next((c for c in root.children if c.term == heavy_term), None)
-    provider = provider_of(heavy_term.split(":", 1)[-1].split("=", 1)[-1])
-    who = f" ({provider})" if provider else ""
     replace: dict[str, str] = {}
+    flattened: list[str] | None = None
     if child is not None and child.flattenable and child.networks and len(set(child.networks)) <= MAX_FLATTEN:
-        nets = list(dict.fromkeys(child.networks))
-        replace[heavy_term] = " ".join(nets)
-        saved = heavy_cost
-        advice = (
-            f"{heavy_term}{who} alone costs {heavy_cost} lookups. Flatten it: replace it by the {len(nets)} address "
-            f"range(s) it currently stands for (saves {saved} lookups). Flattened addresses go stale when the "
-            f"provider changes servers, so re-check monthly (smtpkit spf {an.domain}) or ask the provider for a "
-            "smaller include. If you no longer send through it, drop it instead."
-        )
+        flattened = list(dict.fromkeys(child.networks))
+        replace[heavy_term] = " ".join(flattened)
     else:
         replace[heavy_term] = ""
-        saved = heavy_cost
-        advice = (
-            f"{heavy_term}{who} alone costs {heavy_cost} lookups and cannot be flattened safely (it uses macros, "
-            "exists, ptr or nested lookups). Drop it if you no longer send through it; otherwise move the senders "
-            f"that use it to a subdomain with its own SPF record (e.g. news.{an.domain}), or use the provider's "
-            "smaller include if it offers one."
-        )
-    remaining = an.lookups - saved
+    remaining = an.lookups - heavy_cost
+    also_replaced: list[str] = []
     for t, c in costs:
         if remaining <= 10:
             break
@@ -728,16 +712,21 @@ def _too_many_lookups(an: SpfAnalysis, record: str) -> Finding:
             if nets:
                 replace[t] = " ".join(nets)
                 remaining -= c
-                advice += f" Replace '{t}' by its addresses too (saves 1)."
-    corrected = edit_record(record, replace=replace)
-    return finding(
-        "spf.too_many_lookups",
-        evidence="\n".join(f"{r['term']}: {r['lookups']} (total {r['running total']})" for r in an.include_rows()),
-        domain=an.domain,
-        count=an.lookups,
-        breakdown=breakdown,
-        advice=advice,
-        corrected=corrected,
+                also_replaced.append(t)
+    return LintProblem(
+        "too_many_lookups",
+        "\n".join(f"{r['term']}: {r['lookups']} (total {r['running total']})" for r in an.include_rows()),
+        {
+            "domain": an.domain,
+            "count": an.lookups,
+            "costs": [(t, c) for t, c in costs if c],
+            "heavy_term": heavy_term,
+            "heavy_cost": heavy_cost,
+            "provider": provider_of(heavy_term.split(":", 1)[-1].split("=", 1)[-1]),
+            "flattened": flattened,
+            "also_replaced": also_replaced,
+            "corrected": edit_record(record, replace=replace),
+        },
     )
 
 
@@ -746,141 +735,77 @@ def _addresses_for(an: SpfAnalysis, mech: str) -> list[str]:
     return [f"ip{ipaddress.ip_address(a).version}:{a}" for a in dict.fromkeys(addrs)]
 
 
-def _policy_findings(an: SpfAnalysis, record: str, parsed: Record) -> list[Finding]:
-    out: list[Finding] = []
+def _policy_problems(an: SpfAnalysis, record: str, parsed: Record) -> list[LintProblem]:
+    out: list[LintProblem] = []
     d = an.domain
     all_term = parsed.all_term
-    if all_term is not None and all_term.qualifier == "+":
-        out.append(
-            finding(
-                "spf.plus_all",
-                evidence=record,
-                domain=d,
-                term=all_term.text,
-                corrected=edit_record(record, replace={all_term.text: "~all"}),
-            )
-        )
-    elif all_term is not None and all_term.qualifier == "?":
-        out.append(
-            finding(
-                "spf.neutral_all",
-                evidence=record,
-                domain=d,
-                term=all_term.text,
-                corrected=edit_record(record, replace={all_term.text: "~all"}),
-            )
-        )
+    if all_term is not None and all_term.qualifier in ("+", "?"):
+        kind = "plus_all" if all_term.qualifier == "+" else "neutral_all"
+        corrected = edit_record(record, replace={all_term.text: "~all"})
+        out.append(LintProblem(kind, record, {"domain": d, "term": all_term.text, "corrected": corrected}))
     elif all_term is None and parsed.redirect is None:
-        out.append(finding("spf.no_all", evidence=record, domain=d, corrected=edit_record(record, append=("~all",))))
+        out.append(LintProblem("no_all", record, {"domain": d, "corrected": edit_record(record, append=("~all",))}))
     for t in parsed.mechanisms:
         if t.name == "ptr":
             nets = _addresses_for(an, "a") or ["a"]
-            out.append(
-                finding(
-                    "spf.ptr_deprecated",
-                    evidence=record,
-                    term=t.text,
-                    corrected=edit_record(record, replace={t.text: " ".join(nets)}),
-                )
-            )
+            corrected = edit_record(record, replace={t.text: " ".join(nets)})
+            out.append(LintProblem("ptr_deprecated", record, {"term": t.text, "corrected": corrected}))
     if len(record) > TOO_LONG:
-        rrset = sum(len(t) + 1 + len(t) // 255 for t in an.txt_records)
         ip_terms = [t.text for t in parsed.mechanisms if t.name in ("ip4", "ip6")]
         sub = f"_spf.{d}"
-        top = edit_record(record, remove=tuple(ip_terms), insert_before_all=(f"include:{sub}",))
-        suggested = f'{d} TXT "{top}" and {sub} TXT "v=spf1 {" ".join(ip_terms)} -all"'
         out.append(
-            finding(
-                "spf.record_too_long",
-                evidence=f"{len(record)} characters: {record[:120]}…",
-                domain=d,
-                length=len(record),
-                rrset=rrset,
-                suggested=suggested,
+            LintProblem(
+                "record_too_long",
+                f"{len(record)} characters: {record[:120]}…",
+                {
+                    "domain": d,
+                    "length": len(record),
+                    "rrset": sum(len(t) + 1 + len(t) // 255 for t in an.txt_records),
+                    "top_record": edit_record(record, remove=tuple(ip_terms), insert_before_all=(f"include:{sub}",)),
+                    "sub_name": sub,
+                    "sub_record": f"v=spf1 {' '.join(ip_terms)} -all",
+                },
             )
         )
     return out
 
 
-_ERROR_CODES = {
-    "syntax": "spf.syntax_error",
-    "lookup_limit": "spf.too_many_lookups",
-    "void_limit": "spf.void_lookups",
-    "loop": "spf.include_loop",
-    "target_missing": "spf.include_target_missing",
-    "too_many_names": "spf.too_many_mx",
-    "dns": "spf.dns_error",
-    "deadline": "spf.dns_error",
-    "multiple_records": "spf.multiple_records",
-}
-
-
-def _ip_findings(an: SpfAnalysis, record: str, r: SpfResult, already: set[str]) -> list[Finding]:
+def _ip_problems(an: SpfAnalysis, record: str, r: SpfResult) -> list[LintProblem]:
     if r.result in (Result.FAIL, Result.SOFTFAIL, Result.NEUTRAL):
         term = _ip_term(r.ip, an)
-        corrected = edit_record(record, insert_before_all=(term,))
-        if r.mechanism:
-            how = f"The deciding term was '{' > '.join(r.matched_path) or r.mechanism}'."
-        else:
-            how = "No term of the record matched it, so the default result applies."
-        alternative = (
-            "If it is a provider's server (your relay or newsletter service), add the include from that provider's "
-            "setup guide instead, e.g. include:_spf.google.com (Google Workspace), include:spf.protection.outlook.com "
-            "(Microsoft 365), include:amazonses.com (Amazon SES), include:sendgrid.net (SendGrid), include:mailgun.org "
-            "(Mailgun)."
-        )
         return [
-            finding(
-                "spf.ip_not_authorized",
-                evidence="\n".join(
-                    f"{row['term']}  {row['dns']}  {row['matched']} {row['result']}" for row in r.to_rows()
-                ),
-                severity=Severity.WARN if r.result is Result.NEUTRAL else Severity.FAIL,
-                ip=r.ip,
-                domain=r.domain,
-                sender=r.sender,
-                result=r.result.value,
-                meaning=RESULT_MEANING[r.result].format(ip=r.ip, domain=r.domain, reason=r.reason),
-                how=how,
-                term=term,
-                corrected=corrected,
-                alternative=alternative,
+            LintProblem(
+                "ip_not_authorized",
+                "\n".join(f"{row['term']}  {row['dns']}  {row['matched']} {row['result']}" for row in r.to_rows()),
+                {
+                    "ip": r.ip,
+                    "domain": r.domain,
+                    "sender": r.sender,
+                    "result": r.result.value,
+                    "reason": r.reason,
+                    "matched": (" > ".join(r.matched_path) or r.mechanism) if r.mechanism else "",
+                    "term": term,
+                    "corrected": edit_record(record, insert_before_all=(term,)),
+                },
             )
         ]
     if r.result in (Result.PERMERROR, Result.TEMPERROR):
-        code = _ERROR_CODES.get(r.error_kind)
-        if code is None or code in already:
-            return []
-        evidence = f"{r.result.value}: {r.reason}"
-        if code == "spf.dns_error":
-            return [
-                finding(
-                    code,
-                    evidence=evidence,
-                    name=r.error_domain or r.domain,
-                    rdtype="DNS",
-                    status=r.result.value.upper(),
-                    status_words=r.reason,
-                )
-            ]
         return [
-            finding(
-                code,
-                evidence=evidence,
-                domain=r.domain,
-                term=r.error_term,
-                message=r.reason,
-                hint="",
-                corrected=edit_record(record, remove=(r.error_term,)) if r.error_term else record,
-                count=r.lookups if code == "spf.too_many_lookups" else r.void_lookups,
-                breakdown=r.reason,
-                advice="Reduce the DNS-querying terms.",
-                names=r.reason,
-                chain=r.reason,
-                where=r.error_domain,
-                target=r.error_domain,
-                status=r.result.value,
-                merged=record,
+            LintProblem(
+                "evaluation_error",
+                f"{r.result.value}: {r.reason}",
+                {
+                    "error_kind": r.error_kind,
+                    "result": r.result.value,
+                    "reason": r.reason,
+                    "domain": r.domain,
+                    "error_domain": r.error_domain,
+                    "error_term": r.error_term,
+                    "lookups": r.lookups,
+                    "void_lookups": r.void_lookups,
+                    "record": record,
+                    "corrected": edit_record(record, remove=(r.error_term,)) if r.error_term else record,
+                },
             )
         ]
     return []

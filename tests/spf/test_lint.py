@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from smtpkit.checks.domain.spf import spf_step
+from smtpkit.checks.domain.spf import lint_findings, spf_findings, spf_step
 from smtpkit.model import Status
 from smtpkit.net.dns import Resolver
 from smtpkit.spf import check_host, parse_record
-from smtpkit.spf.lint import analyze, edit_record, lint_findings, merge_records
+from smtpkit.spf.lint import analyze, edit_record, lint_problems, merge_records
 
 LAB_IP = "127.0.0.1"
 
@@ -186,6 +186,16 @@ def test_neutral_result_is_a_warning(resolver: Resolver) -> None:
     found, _an, res = codes("spf-neutral-all.test", resolver, "192.0.2.200")
     assert res is not None and res.result.value == "neutral"
     assert found["spf.ip_not_authorized"].severity.value == "warn"
+
+
+def test_lint_reports_facts_and_the_check_words_them(resolver: Resolver) -> None:
+    """The engine says what is wrong (kind and values); the finding's words come from checks/domain/spf.py."""
+    an = analyze("spf-plus-all.test", resolver)
+    (problem,) = lint_problems(an)
+    assert problem.kind == "plus_all" and problem.facts["corrected"] == "v=spf1 mx ~all"
+    assert all(not isinstance(v, str) or len(v) < 80 for v in problem.facts.values())  # values, not sentences
+    (f,) = spf_findings([problem])
+    assert f.code == "spf.plus_all" and "v=spf1 mx ~all" in f.fix
 
 
 def test_edit_record() -> None:
