@@ -20,6 +20,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from smtpkit.checks.session.greeting import default_helo
+from smtpkit.checks.session.network import attempt_problem
+from smtpkit.checks.tls import tls_failure
 from smtpkit.errors import InvalidSettings
 from smtpkit.model import Transcript
 from smtpkit.net.connect import Deadline, Resolution, connect_addresses, resolve_host
@@ -326,8 +328,9 @@ def _probe(
     try:
         result = connect_addresses(addresses, port, deadline, timeout)
         if not result.ok:
-            probe.reached = result.attempts[-1].outcome if result.attempts else "error"
-            probe.problem = result.attempts[-1].error if result.attempts else "no address"
+            last = attempt_problem(result.attempts[-1]) if result.attempts else None
+            probe.reached = last.kind if last is not None else "error"
+            probe.problem = last.words if last is not None else "no address"
             return probe
         probe.reached = "ok"
         assert result.sock is not None
@@ -396,15 +399,17 @@ def _tls_facts(probe: ModeProbe, outcome: TlsOutcome) -> None:
         probe.tls_version = outcome.version or "TLS"
         probe.cert_valid = True
         return
-    reason = outcome.error_reason or outcome.error_kind or "handshake failed"
-    if outcome.error_kind == "verify":
+    failure = tls_failure(outcome)
+    kind = failure.kind if failure is not None else None
+    reason = outcome.error_reason or kind or "handshake failed"
+    if kind == "verify":
         probe.cert_valid = False
         probe.cert_problem = outcome.verify_message or reason
         probe.tls_version = ""
         probe.tls_error = f"certificate rejected: {probe.cert_problem}"
-    elif outcome.error_kind == "wrong_mode":
+    elif kind == "wrong_mode":
         probe.tls_error = "the port speaks plain text first"
-    elif outcome.error_kind == "timeout":
+    elif kind == "timeout":
         probe.tls_error = "no TLS answer (timeout)"
     else:
         probe.tls_error = str(reason).lower().replace("_", " ")

@@ -15,10 +15,19 @@ session engine never writes TLS explanations itself.
 from __future__ import annotations
 
 import datetime as _dt
+from dataclasses import dataclass
 from typing import Any
 
 from smtpkit.knowledge.catalogue import finding
-from smtpkit.knowledge.certs import CertInfo, as_utc, chain_rows, format_date, missing_intermediate
+from smtpkit.knowledge.certs import (
+    CertInfo,
+    CertParseError,
+    as_utc,
+    chain_rows,
+    format_date,
+    missing_intermediate,
+    parse_der,
+)
 from smtpkit.knowledge.tls_errors import TlsError, explain_tls_error, humanize_reason
 from smtpkit.model import Finding, Status, Step
 from smtpkit.net.tls import TlsOutcome
@@ -66,6 +75,78 @@ def _broken_tls_record(reason: str, peer: bytes) -> bool:
     body = peer[3:] if peer.startswith(b"...") else peer
     texty = sum(32 <= b < 127 or b in (9, 10, 13) for b in body)
     return reason == "PACKET_LENGTH_TOO_LONG" and texty < 0.8 * len(body)
+
+
+@dataclass(frozen=True)
+class Certificates:
+    """The certificates a handshake delivered, read (`knowledge.certs`): the chain, leaf first,
+    and what could not be read (the probe keeps them as DER, the raw fact)."""
+
+    chain: list[CertInfo]
+    problems: str | None = None
+
+    @property
+    def leaf(self) -> CertInfo | None:
+        return self.chain[0] if self.chain else None
+
+    @classmethod
+    def of(cls, outcome: TlsOutcome) -> Certificates:
+        chain: list[CertInfo] = []
+        problems: list[str] = []
+        for i, der in enumerate(outcome.ders):
+            try:
+                chain.append(parse_der(der))
+            except CertParseError as exc:
+                problems.append(f"certificate #{i}: {exc}")
+        return cls(chain, "; ".join(problems) or None)
+
+
+def tls_failure(outcome: TlsOutcome, mode: str | None = None, port: int | None = None) -> TlsError | None:
+    """What a failed handshake means (`knowledge.tls_errors`), read from the probe's raw facts; None when it worked.
+
+    `mode` ("starttls" or "tls") tells a wrong-mode answer apart from a
+    middlebox that kept talking plain text after STARTTLS.
+    """
+    if outcome.ok or outcome.encrypted or outcome.failure is None:
+        return None
+    return explain_tls_error(
+        outcome.error if outcome.error is not None else (outcome.error_reason or outcome.error_message or ""),
+        outcome.verify_code,
+        mode=mode,
+        port=port,
+        verify_message=outcome.verify_message,
+        client_cert_requested=outcome.client_cert_requested,
+    )
+
+
+# Failures a laxer client might get past (an old version, old ciphers, a small key), or that say
+# nothing specific: one permissive handshake learns what the server really speaks.
+_PERMISSIVE_LOOK = {
+    "protocol_version",
+    "no_shared_cipher",
+    "weak_dh",
+    "weak_key",
+    "weak_signature",
+    "legacy_renegotiation",
+    "closed",
+    "handshake",
+}
+
+
+def second_look(outcome: TlsOutcome) -> str | None:
+    """After a failed handshake, which second one can teach more (`TlsOptions.second_look`).
+
+    "unverified" reads the certificate that failed verification, so a report
+    can name what is wrong with it; "permissive" learns what an outdated server
+    speaks. Nothing for a timeout, a wrong mode or a server that wants a
+    client certificate: a second handshake would only fail the same way.
+    """
+    if outcome.failure == "verify":
+        return "unverified"
+    err = tls_failure(outcome)
+    if err is None or outcome.failure == "config":
+        return None
+    return "permissive" if err.kind in _PERMISSIVE_LOOK else None
 
 
 def cert_evidence(cert: CertInfo | None) -> str:
@@ -125,13 +206,14 @@ def tls_step(
     now = as_utc(now)
     host = host or outcome.server_hostname or ""
     asked = outcome.server_hostname or host
-    cert = outcome.certificate
+    certs = Certificates.of(outcome)
+    cert = certs.leaf
     common = {"host": host or "(host)", "port": port if port is not None else "(port)"}
 
     details: dict[str, Any] = {"mode": _MODE_TEXT.get(mode, mode)}
     findings: list[Finding] = []
 
-    if outcome.error_kind == "config":
+    if outcome.failure == "config":
         step = Step(
             STEP,
             Status.FAIL,
@@ -172,25 +254,25 @@ def tls_step(
             details["certificate from"] = outcome.cert_source
     elif not outcome.ok:
         details["certificate"] = "not received" + (f" ({outcome.refetch_error})" if outcome.refetch_error else "")
-    if outcome.cert_error:
-        details["certificate problems"] = outcome.cert_error
+    if certs.problems:
+        details["certificate problems"] = certs.problems
 
     tables: dict[str, list[dict[str, Any]]] = {}
     if cert is not None:
         tables["certificate"] = certificate_rows(cert, now)
-    if outcome.chain:
-        tables["chain"] = chain_rows(outcome.chain, now)
+    if certs.chain:
+        tables["chain"] = chain_rows(certs.chain, now)
     if outcome.handshakes:
         tables["handshakes"] = [h.to_row() for h in outcome.handshakes]
 
     if outcome.encrypted or outcome.ok:
-        findings += _success_findings(outcome, mode, asked, provider, now, common)
+        findings += _success_findings(outcome, cert, mode, asked, provider, now, common)
     else:
-        findings += _failure_findings(outcome, mode, asked, port, provider, now, common)
+        findings += _failure_findings(outcome, certs, mode, asked, port, provider, now, common)
     if cert is not None and not outcome.verified:
-        findings += _certificate_findings(outcome, asked, provider, now, common)
+        findings += _certificate_findings(cert, certs.chain, asked, provider, now, common)
     elif cert is not None:
-        findings += _verified_cert_findings(outcome, provider, now, common)
+        findings += _verified_cert_findings(outcome, cert, provider, now, common)
 
     findings = _dedupe(findings)
     status = Status.PASS if outcome.ok else Status.FAIL
@@ -231,7 +313,13 @@ def _summary(outcome: TlsOutcome, cert: CertInfo | None, findings: list[Finding]
 
 
 def _success_findings(
-    outcome: TlsOutcome, mode: str, asked: str, provider: str | None, now: _dt.datetime, common: dict[str, Any]
+    outcome: TlsOutcome,
+    cert: CertInfo | None,
+    mode: str,
+    asked: str,
+    provider: str | None,
+    now: _dt.datetime,
+    common: dict[str, Any],
 ) -> list[Finding]:
     out: list[Finding] = []
     cipher = f"{outcome.cipher[0]}, {outcome.cipher[1]}-bit" if outcome.cipher else "an unknown cipher"
@@ -264,12 +352,13 @@ def _success_findings(
             )
         )
     if not outcome.verified:
-        out.append(finding("tls.not_verified", cert_evidence(outcome.certificate), provider=provider, **common))
+        out.append(finding("tls.not_verified", cert_evidence(cert), provider=provider, **common))
     return out
 
 
 def _failure_findings(
     outcome: TlsOutcome,
+    certs: Certificates,
     mode: str,
     asked: str,
     port: int | None,
@@ -277,16 +366,10 @@ def _failure_findings(
     now: _dt.datetime,
     common: dict[str, Any],
 ) -> list[Finding]:
-    err: TlsError = explain_tls_error(
-        outcome.error if outcome.error is not None else (outcome.error_reason or outcome.error_message or ""),
-        outcome.verify_code,
-        mode=mode,
-        port=port,
-        verify_message=outcome.verify_message,
-        client_cert_requested=outcome.client_cert_requested,
-    )
+    err = tls_failure(outcome, mode, port)
+    assert err is not None  # only called for a failed handshake
     evidence = outcome.error_message or err.message
-    cert = outcome.certificate
+    cert = certs.leaf
 
     if err.code == "tls.handshake_timeout":
         return [
@@ -328,7 +411,7 @@ def _failure_findings(
         ev = f"{evidence}; server sent: {said}" if said else evidence
         return [finding(err.code, ev, provider=provider, server_said=server_said, **common)]
     if err.kind == "verify":
-        return _verify_findings(err, outcome, asked, provider, now, common)
+        return _verify_findings(err, outcome, certs, asked, provider, now, common)
 
     # The permissive follow-up handshake tells us what the server really speaks.
     legacy = outcome.legacy_version
@@ -360,7 +443,7 @@ def _failure_findings(
         key = cert.key_description if cert is not None else "too small"
         return [finding(err.code, cert_evidence(cert) or evidence, provider=provider, key=key, **common)]
     if err.code == "tls.cert.weak_signature":
-        algo = _weak_signature_algorithm(outcome.chain) or "MD5 or SHA-1"
+        algo = _weak_signature_algorithm(certs.chain) or "MD5 or SHA-1"
         return [finding(err.code, evidence, provider=provider, algorithm=algo, **common)]
     meaning = err.meaning
     if legacy:
@@ -419,9 +502,15 @@ def _weak_signature_algorithm(chain: list[CertInfo]) -> str | None:
 
 
 def _verify_findings(
-    err: TlsError, outcome: TlsOutcome, asked: str, provider: str | None, now: _dt.datetime, common: dict[str, Any]
+    err: TlsError,
+    outcome: TlsOutcome,
+    certs: Certificates,
+    asked: str,
+    provider: str | None,
+    now: _dt.datetime,
+    common: dict[str, Any],
 ) -> list[Finding]:
-    cert = outcome.certificate
+    cert = certs.leaf
     code = err.code
     if (
         code
@@ -435,11 +524,11 @@ def _verify_findings(
         )
         and cert is not None
     ):
-        specific = _cert_problem(code, cert, outcome, asked, provider, now, common)
+        specific = _cert_problem(code, cert, certs.chain, asked, provider, now, common)
         if specific is not None:
             return [specific]
     if code == "tls.cert.untrusted_issuer":
-        return [_untrusted(outcome, provider, common)]
+        return [_untrusted(outcome, certs, provider, common)]
     params = _cert_params(cert, asked, now)
     if code == "tls.cert.invalid":
         return [
@@ -453,7 +542,7 @@ def _verify_findings(
             )
         ]
     if code == "tls.cert.weak_signature":
-        params["algorithm"] = _weak_signature_algorithm(outcome.chain) or "MD5 or SHA-1"
+        params["algorithm"] = _weak_signature_algorithm(certs.chain) or "MD5 or SHA-1"
     return [finding(code, outcome.error_message or cert_evidence(cert), provider=provider, **params, **common)]
 
 
@@ -481,7 +570,7 @@ def _cert_params(cert: CertInfo | None, asked: str, now: _dt.datetime) -> dict[s
 def _cert_problem(
     code: str,
     cert: CertInfo,
-    outcome: TlsOutcome,
+    chain: list[CertInfo],
     asked: str,
     provider: str | None,
     now: _dt.datetime,
@@ -490,15 +579,15 @@ def _cert_problem(
     params = _cert_params(cert, asked, now)
     ev = cert_evidence(cert)
     if code == "tls.cert.weak_signature":
-        params["algorithm"] = _weak_signature_algorithm(outcome.chain) or cert.signature_algorithm
+        params["algorithm"] = _weak_signature_algorithm(chain) or cert.signature_algorithm
     if code == "tls.cert.hostname_mismatch":
         ev = f"asked for {asked}; certificate names: {params['names']}"
     return finding(code, ev, provider=provider, **params, **common)
 
 
-def _untrusted(outcome: TlsOutcome, provider: str | None, common: dict[str, Any]) -> Finding:
-    cert = outcome.certificate
-    chain = outcome.chain
+def _untrusted(outcome: TlsOutcome, certs: Certificates, provider: str | None, common: dict[str, Any]) -> Finding:
+    cert = certs.leaf
+    chain = certs.chain
     issuer = (cert.issuer_cn or cert.issuer) if cert is not None else "an unknown issuer"
     extra = ""
     if chain and missing_intermediate(chain):
@@ -531,27 +620,30 @@ def _untrusted(outcome: TlsOutcome, provider: str | None, common: dict[str, Any]
 
 
 def _certificate_findings(
-    outcome: TlsOutcome, asked: str, provider: str | None, now: _dt.datetime, common: dict[str, Any]
+    cert: CertInfo,
+    chain: list[CertInfo],
+    asked: str,
+    provider: str | None,
+    now: _dt.datetime,
+    common: dict[str, Any],
 ) -> list[Finding]:
     """Every problem we can prove from the certificate itself (used when OpenSSL did not verify it)."""
-    cert = outcome.certificate
-    assert cert is not None
     out: list[Finding] = []
     validity = cert.validity(now)
     if validity == "expired":
-        out.append(_cert_problem("tls.cert.expired", cert, outcome, asked, provider, now, common))  # type: ignore[arg-type]
+        out.append(_cert_problem("tls.cert.expired", cert, chain, asked, provider, now, common))  # type: ignore[arg-type]
     elif validity == "not_yet_valid":
-        out.append(_cert_problem("tls.cert.not_yet_valid", cert, outcome, asked, provider, now, common))  # type: ignore[arg-type]
+        out.append(_cert_problem("tls.cert.not_yet_valid", cert, chain, asked, provider, now, common))  # type: ignore[arg-type]
     elif cert.expiring_soon(now):
-        out.append(_expiring(cert, outcome, asked, provider, now, common))
+        out.append(_expiring(cert, asked, provider, now, common))
     if asked and not cert.matches(asked):
-        out.append(_cert_problem("tls.cert.hostname_mismatch", cert, outcome, asked, provider, now, common))  # type: ignore[arg-type]
+        out.append(_cert_problem("tls.cert.hostname_mismatch", cert, chain, asked, provider, now, common))  # type: ignore[arg-type]
     if cert.self_signed:
-        out.append(_cert_problem("tls.cert.self_signed", cert, outcome, asked, provider, now, common))  # type: ignore[arg-type]
+        out.append(_cert_problem("tls.cert.self_signed", cert, chain, asked, provider, now, common))  # type: ignore[arg-type]
     if cert.weak_key:
-        out.append(_cert_problem("tls.cert.weak_key", cert, outcome, asked, provider, now, common))  # type: ignore[arg-type]
-    if _weak_signature_algorithm(outcome.chain):
-        out.append(_cert_problem("tls.cert.weak_signature", cert, outcome, asked, provider, now, common))  # type: ignore[arg-type]
+        out.append(_cert_problem("tls.cert.weak_key", cert, chain, asked, provider, now, common))  # type: ignore[arg-type]
+    if _weak_signature_algorithm(chain):
+        out.append(_cert_problem("tls.cert.weak_signature", cert, chain, asked, provider, now, common))  # type: ignore[arg-type]
     if not cert.server_auth_allowed:
         out.append(
             finding(
@@ -569,18 +661,14 @@ def _certificate_findings(
 
 
 def _verified_cert_findings(
-    outcome: TlsOutcome, provider: str | None, now: _dt.datetime, common: dict[str, Any]
+    outcome: TlsOutcome, cert: CertInfo, provider: str | None, now: _dt.datetime, common: dict[str, Any]
 ) -> list[Finding]:
-    cert = outcome.certificate
-    assert cert is not None
     if cert.expiring_soon(now):
-        return [_expiring(cert, outcome, outcome.server_hostname or "", provider, now, common)]
+        return [_expiring(cert, outcome.server_hostname or "", provider, now, common)]
     return []
 
 
-def _expiring(
-    cert: CertInfo, outcome: TlsOutcome, asked: str, provider: str | None, now: _dt.datetime, common: dict[str, Any]
-) -> Finding:
+def _expiring(cert: CertInfo, asked: str, provider: str | None, now: _dt.datetime, common: dict[str, Any]) -> Finding:
     params = _cert_params(cert, asked, now)
     return finding(
         "tls.cert.expiring_soon", f"notAfter: {format_date(cert.not_after)}", provider=provider, **params, **common
@@ -664,9 +752,10 @@ def wrong_mode_step(
     ev = evidence
     if outcome is not None and outcome.version:
         details["TLS from the first byte"] = f"yes: a direct handshake gave {outcome.version}"
-        if outcome.certificate is not None:
-            details["certificate subject"] = outcome.certificate.subject
-            tables["certificate"] = certificate_rows(outcome.certificate, now)
+        leaf = Certificates.of(outcome).leaf
+        if leaf is not None:
+            details["certificate subject"] = leaf.subject
+            tables["certificate"] = certificate_rows(leaf, now)
         ev = (ev + "; " if ev else "") + f"a TLS handshake right after connecting succeeded ({outcome.version})"
     f = finding("tls.wrong_mode_starttls_on_implicit", ev, provider=provider, **common)
     step = Step(

@@ -17,6 +17,8 @@ import socket
 import ssl
 from dataclasses import dataclass
 
+from smtpkit.octets import hex_preview, printable
+
 # -- socket errors ------------------------------------------------------------------
 
 REFUSED = "refused"
@@ -34,6 +36,7 @@ _UNREACHABLE_ERRNOS = {
     errno.EAFNOSUPPORT: "this machine does not support that address family (often: IPv6 disabled)",
 }
 _RESET_ERRNOS = {errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED, errno.ESHUTDOWN}
+_RESET_EXCEPTIONS = {"ConnectionResetError", "BrokenPipeError", "ConnectionAbortedError"}
 
 
 @dataclass(frozen=True)
@@ -45,28 +48,28 @@ class SocketProblem:
     errno: int | None = None
 
 
-def classify_socket_error(exc: BaseException) -> SocketProblem:
-    """Name what a connect/send/recv exception means, without the jargon of the errno."""
-    if isinstance(exc, (socket.timeout, TimeoutError)):
+def classify_os_error(
+    code: int | None, *, timed_out: bool = False, exception: str = "", message: str = ""
+) -> SocketProblem:
+    """Name what an operating-system error means, from the facts a probe recorded.
+
+    `code` is the errno, `timed_out` whether our own wait ran out, `exception`
+    the exception's class name (``ConnectionResetError``) and `message` the
+    system's own words, quoted when the error is none of the known kinds.
+    """
+    if timed_out:
         return SocketProblem(
             TIMEOUT, "no answer within the time limit (packets are being dropped or the host is slow)", errno.ETIMEDOUT
         )
-    if isinstance(exc, ConnectionRefusedError):
+    if exception == "ConnectionRefusedError" or code == errno.ECONNREFUSED:
         return SocketProblem(
             REFUSED, "the host answered that nothing is listening on that port (connection refused)", errno.ECONNREFUSED
-        )
-    if isinstance(exc, ssl.SSLError):
-        return SocketProblem(ERROR, f"TLS error: {getattr(exc, 'reason', None) or exc}", None)
-    code = getattr(exc, "errno", None)
-    if code == errno.ECONNREFUSED:
-        return SocketProblem(
-            REFUSED, "the host answered that nothing is listening on that port (connection refused)", code
         )
     if code == errno.ETIMEDOUT:
         return SocketProblem(TIMEOUT, "the operating system gave up waiting for an answer (timed out)", code)
     if code in _UNREACHABLE_ERRNOS:
         return SocketProblem(UNREACHABLE, _UNREACHABLE_ERRNOS[code], code)
-    if code in _RESET_ERRNOS or isinstance(exc, (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)):
+    if code in _RESET_ERRNOS or exception in _RESET_EXCEPTIONS:
         return SocketProblem(RESET, "the server (or a firewall between us) abruptly reset the connection", code)
     if code in (errno.EACCES, errno.EPERM):
         return SocketProblem(
@@ -74,8 +77,20 @@ def classify_socket_error(exc: BaseException) -> SocketProblem:
             "this machine's own firewall or security policy forbade the connection (permission denied)",
             code,
         )
-    text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-    return SocketProblem(ERROR, f"{type(exc).__name__}: {text}", code)
+    name = exception or "OSError"
+    return SocketProblem(ERROR, f"{name}: {message or name}", code)
+
+
+def classify_socket_error(exc: BaseException) -> SocketProblem:
+    """Name what a connect/send/recv exception means, without the jargon of the errno."""
+    if isinstance(exc, ssl.SSLError):
+        return SocketProblem(ERROR, f"TLS error: {getattr(exc, 'reason', None) or exc}", None)
+    return classify_os_error(
+        getattr(exc, "errno", None),
+        timed_out=isinstance(exc, (socket.timeout, TimeoutError)),
+        exception=type(exc).__name__,
+        message=getattr(exc, "strerror", None) or str(exc) or type(exc).__name__,
+    )
 
 
 def port_hint(port: int) -> str:
@@ -142,27 +157,6 @@ _TLS_CONTENT_TYPES = {0x14: "change cipher spec", 0x15: "alert", 0x16: "handshak
 def _looks_like_tls(data: bytes) -> bool:
     # A TLS record: content type 20-23, then version 3.x (SSL 3.0 to TLS 1.3 all use major 3).
     return len(data) >= 2 and data[0] in _TLS_CONTENT_TYPES and data[1] == 0x03
-
-
-def printable(data: bytes, limit: int = 200) -> str:
-    """Bytes as readable text for evidence and transcripts: control bytes become \\xNN escapes."""
-    text = data[:limit].decode("utf-8", errors="replace")
-    out = []
-    for ch in text:
-        if ch in "\r\n":
-            out.append({"\r": "\\r", "\n": "\\n"}[ch])
-        elif ch == "\t" or (ch.isprintable() and ch != "\ufffd"):
-            out.append(ch)
-        elif ch == "\ufffd":
-            out.append("\\x??")
-        else:
-            out.append(f"\\x{ord(ch):02x}")
-    suffix = f"… ({len(data) - limit} more bytes)" if len(data) > limit else ""
-    return "".join(out) + suffix
-
-
-def hex_preview(data: bytes, limit: int = 24) -> str:
-    return " ".join(f"{b:02x}" for b in data[:limit]) + (" …" if len(data) > limit else "")
 
 
 def _binary_ratio(data: bytes) -> float:

@@ -19,7 +19,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from smtpkit.knowledge.socket_errors import classify_socket_error
 from smtpkit.net.dns import NODATA, NXDOMAIN, OK, SERVFAIL, TIMEOUT, DnsAnswer, Resolver
 
 T = TypeVar("T")
@@ -239,7 +238,14 @@ def _resolve_system(host: str, budget: float) -> Resolution:
 
 @dataclass
 class ConnectAttempt:
-    """One address tried: outcome is ok, refused, timeout, unreachable, reset or error."""
+    """One address tried, as the operating system reported it.
+
+    `outcome` is ok, failed or skipped (the session's time limit was used up
+    before this address). A failed attempt keeps the raw facts: `timed_out`
+    (our wait of `waited` seconds ran out), the `errno`, the exception's class
+    name and the system's own words (`error`). What they mean (refused,
+    unreachable, a reset) is `smtpkit.knowledge.socket_errors`' to say.
+    """
 
     address: str
     port: int
@@ -248,16 +254,9 @@ class ConnectAttempt:
     error: str = ""
     errno: int | None = None
     elapsed_ms: float = 0.0
-
-    def to_row(self) -> dict[str, Any]:
-        return {
-            "address": self.address,
-            "family": self.family,
-            "port": self.port,
-            "result": self.outcome,
-            "error": self.error or "-",
-            "ms": round(self.elapsed_ms, 1),
-        }
+    exception: str = ""
+    timed_out: bool = False
+    waited: float = 0.0
 
 
 @dataclass
@@ -312,28 +311,29 @@ def connect_addresses(addresses: Sequence[str], port: int, deadline: Deadline, t
         family = _family(address)
         wait = deadline.timeout(timeout)
         if wait <= 0:
-            result.attempts.append(
-                ConnectAttempt(
-                    address, port, family, "skipped", "the session's time limit was used up before this address"
-                )
-            )
+            result.attempts.append(ConnectAttempt(address, port, family, "skipped"))
             continue
         start = time.monotonic()
         try:
             sock = open_socket(address, port, wait)
         except OSError as exc:
-            problem = classify_socket_error(exc)
-            message = problem.words
-            if problem.kind == "timeout":
-                message = f"no answer to the connection request within {wait:.1f} s"
             result.attempts.append(
                 ConnectAttempt(
-                    address, port, family, problem.kind, message, problem.errno, (time.monotonic() - start) * 1000.0
+                    address,
+                    port,
+                    family,
+                    "failed",
+                    exc.strerror or str(exc) or type(exc).__name__,
+                    exc.errno,
+                    (time.monotonic() - start) * 1000.0,
+                    exception=type(exc).__name__,
+                    timed_out=isinstance(exc, TimeoutError),
+                    waited=wait,
                 )
             )
             continue
         result.attempts.append(
-            ConnectAttempt(address, port, family, "ok", "", None, (time.monotonic() - start) * 1000.0)
+            ConnectAttempt(address, port, family, "ok", "", None, (time.monotonic() - start) * 1000.0, waited=wait)
         )
         result.sock = sock
         break

@@ -35,7 +35,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from smtpkit.net.connect import Deadline, connect_addresses, resolve_host
+from smtpkit.net.connect import ConnectAttempt, Deadline, connect_addresses, resolve_host
 from smtpkit.net.dns import Resolver
 from smtpkit.net.tls import TlsOptions, TlsOutcome, start_tls
 
@@ -53,6 +53,8 @@ class HttpsFetch:
     ``connect`` (no address accepted a connection), ``tls`` (the handshake or
     the certificate failed; see `tls`), ``http`` (not a valid HTTP response),
     ``timeout`` (the deadline passed while waiting for the response).
+    `connect_attempts` keeps every connection attempt's raw facts (what they
+    mean is `smtpkit.checks.session.network.attempt_problem`'s to say).
     """
 
     url: str
@@ -64,7 +66,7 @@ class HttpsFetch:
     refused: list[str] = field(default_factory=list)
     address: str = ""
     resolution: str = ""
-    connect_errors: list[str] = field(default_factory=list)
+    connect_attempts: list[ConnectAttempt] = field(default_factory=list, repr=False)
     tls: TlsOutcome | None = field(default=None, repr=False)
     status: int | None = None
     reason: str = ""
@@ -177,11 +179,13 @@ def _fetch(
         out.error = f"{out.host} resolves only to non-public addresses ({', '.join(out.refused)})"
         return
     conn = connect_addresses(usable, out.port, deadline, timeout)
-    out.connect_errors = [f"{a.address}: {a.outcome} ({a.error})" for a in conn.failed]
+    out.connect_attempts = list(conn.attempts)
     if conn.sock is None:
-        timed_out = any(a.outcome in ("timeout", "skipped") for a in conn.attempts)
+        timed_out = any(a.timed_out or a.outcome == "skipped" for a in conn.attempts)
         out.stage = "timeout" if timed_out and deadline.expired else "connect"
-        out.error = "; ".join(out.connect_errors) or "no address could be tried"
+        out.error = (
+            "; ".join(f"{a.address}: {a.error or a.outcome}" for a in conn.failed) or "no address could be tried"
+        )
         return
     out.address = conn.address
 

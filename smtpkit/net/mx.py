@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from smtpkit.model import Transcript
 from smtpkit.net.chain import ChainRead, chain_over
-from smtpkit.net.connect import Deadline, connect_addresses
+from smtpkit.net.connect import ConnectAttempt, Deadline, connect_addresses
 from smtpkit.net.smtp import Capabilities, ProbeError, SmtpConnection, parse_ehlo, parse_helo
 from smtpkit.net.tls import TlsOptions, TlsOutcome, start_tls
 
@@ -33,13 +33,19 @@ DEFAULT_TIMEOUT = 10.0
 
 @dataclass
 class MxProbe:
-    """What one probe of `host` at `address`:`port` saw. `reached` is ok/refused/timeout/unreachable/error."""
+    """What one probe of `host` at `address`:`port` saw.
+
+    `reached` is ok, or the connection attempt's raw outcome (failed, skipped),
+    with the system's words in `connect_error` and every fact in `attempt`
+    (what they mean is `smtpkit.checks.session.network.attempt_problem`'s to say).
+    """
 
     host: str
     address: str
     port: int
     reached: str = ""
     connect_error: str = ""
+    attempt: ConnectAttempt | None = field(default=None, repr=False)
     greeting: str = ""
     greeting_code: int | None = None
     ehlo_ok: bool = False
@@ -62,7 +68,7 @@ class MxProbe:
     @property
     def tls_ok(self) -> bool:
         """The handshake completed (verified or not: the certificate's verdict is `cert_valid`)."""
-        return self.tls is not None and (self.tls.ok or self.tls.error_kind == "verify")
+        return self.tls is not None and (self.tls.ok or self.tls.failure == "verify")
 
     @property
     def cert_valid(self) -> bool | None:
@@ -71,15 +77,14 @@ class MxProbe:
             return None
         if self.tls.ok and self.tls.verified:
             return True
-        if self.tls.error_kind == "verify":
+        if self.tls.failure == "verify":
             return False
         return None
 
     @property
     def leaf_der(self) -> bytes:
         """The server's own certificate (DER) from the handshake, verified or not; b"" when none arrived."""
-        cert = self.tls.certificate if self.tls is not None else None
-        return cert.der if cert is not None else b""
+        return self.tls.ders[0] if self.tls is not None and self.tls.ders else b""
 
 
 def _helo_name(sock: socket.socket) -> str:
@@ -138,6 +143,7 @@ def _probe(out: MxProbe, cafile: str | None, timeout: float, end: float, helo: s
     conn_result = connect_addresses([out.address], out.port, deadline, timeout)
     attempt = conn_result.attempts[-1] if conn_result.attempts else None
     if conn_result.sock is None:
+        out.attempt = attempt
         out.reached = attempt.outcome if attempt else "error"
         out.connect_error = attempt.error if attempt else "no attempt was possible"
         return

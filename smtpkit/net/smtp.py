@@ -41,9 +41,9 @@ from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.policy import SMTPUTF8 as SMTPUTF8_POLICY
 
-from smtpkit.knowledge.socket_errors import printable
 from smtpkit.model import Transcript
 from smtpkit.net.connect import Deadline
+from smtpkit.octets import printable
 from smtpkit.secrets import REDACTED, Secret
 
 # RFC 5321 §4.5.3.1.5 limits a reply line to 512 octets; real servers exceed it

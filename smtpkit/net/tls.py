@@ -17,11 +17,17 @@ This is the only TLS code that touches sockets. It does three things a plain
   connection to learn what the server actually speaks, so the report can say
   "the server only speaks TLS 1.0" instead of "protocol version".
 
-Results are a `TlsOutcome` dataclass; explaining it is `smtpkit.checks.tls`.
+Results are a `TlsOutcome` of raw facts: OpenSSL's reason name and verify
+code, the errno, the bytes a server sent instead of TLS, and the certificates
+as DER. What they mean (which finding, which words) is `smtpkit.knowledge`'s to
+say, applied in `smtpkit.checks.tls`; so is the choice of a second look
+(`TlsOptions.second_look`), which the probe only carries out.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import selectors
 import socket
 import ssl
@@ -29,10 +35,8 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from errno import errorcode as errno_names
 from typing import Any
-
-from smtpkit.knowledge.certs import CertInfo, CertParseError, is_ip_literal, parse_der
-from smtpkit.knowledge.tls_errors import explain_tls_error
 
 #: How many bytes of a non-TLS answer we keep as evidence (the server's "220 ..." greeting).
 PEER_BYTES_CAP = 512
@@ -59,6 +63,28 @@ _TLS_VERSIONS = {
 
 #: A callable that opens a NEW plain socket positioned where the ClientHello goes.
 Refetch = Callable[[], socket.socket]
+#: Decides, from a failed outcome's raw facts, whether a second handshake can teach more:
+#: "unverified" (read the certificate that failed verification), "permissive" (learn what an
+#: outdated server speaks), or None.
+SecondLook = Callable[["TlsOutcome"], "str | None"]
+
+
+def read_rejected_certificate(outcome: TlsOutcome) -> str | None:
+    """The default second look: after a verification failure, read the certificate the server sent.
+
+    It needs no interpretation (the failure is OpenSSL's verify error); the
+    permissive look at an outdated server does, so `smtpkit.checks.tls.second_look`
+    decides that one from `smtpkit.knowledge`.
+    """
+    return "unverified" if outcome.failure == "verify" else None
+
+
+def _is_ip_literal(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name.strip("[]").split("%")[0])
+    except ValueError:
+        return False
+    return True
 
 
 def _version_name(value: ssl.TLSVersion | str | None) -> str | None:
@@ -84,9 +110,12 @@ class TlsOptions:
     SNI when it is a name, and matched against IP SANs (no SNI) when it is an
     IP literal. `verify=False` turns verification off (the report then warns).
     `min_version` raises the floor (default: OpenSSL's, TLS 1.2).
-    `legacy_probe` allows the permissive second handshake that learns an
-    outdated server's real version; `fetch_unverified` allows the unverified
-    refetch of a certificate that failed verification.
+    `second_look` decides after a failure whether a second handshake is worth
+    it (default: read a certificate that failed verification; the session uses
+    `smtpkit.checks.tls.second_look`, which also asks an outdated server what
+    it speaks; None: never); `legacy_probe` allows
+    the permissive one that learns an outdated server's real version,
+    `fetch_unverified` the unverified one that reads a rejected certificate.
     """
 
     server_hostname: str | None = None
@@ -97,6 +126,7 @@ class TlsOptions:
     alpn: tuple[str, ...] = ()
     legacy_probe: bool = True
     fetch_unverified: bool = True
+    second_look: SecondLook | None = field(default=read_rejected_certificate, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not (self.timeout and self.timeout > 0):
@@ -114,7 +144,7 @@ class TlsOptions:
     @property
     def sni(self) -> str | None:
         name = (self.server_hostname or "").strip().rstrip(".")
-        return name if name and not is_ip_literal(name) else None
+        return name if name and not _is_ip_literal(name) else None
 
 
 @dataclass
@@ -145,8 +175,14 @@ class TlsOutcome:
     (or verification was explicitly turned off, in which case `verified` is False).
 
     On failure `tls_socket` is None and the socket handed to `start_tls` has
-    been closed. `certificate`/`chain` are filled whenever the server sent
-    them, verified or not; `cert_source` says how we got them.
+    been closed; `failure` says where it failed: ``config`` (our CA file),
+    ``timeout`` (the deadline), ``verify`` (OpenSSL rejected the certificate:
+    `verify_code`, `verify_message`), ``tls`` (another OpenSSL error:
+    `error_reason` is its reason name), ``connection`` (the socket broke:
+    `errno`) or ``other`` (an exception we did not expect: `error`).
+    `peer_bytes` keeps what the server sent instead of a TLS answer. `ders`
+    are the certificates the server sent (leaf first), verified or not;
+    `cert_source` says which handshake delivered them.
     """
 
     ok: bool = False
@@ -159,15 +195,14 @@ class TlsOutcome:
     verified_against: str = ""
     server_hostname: str | None = None
     error: BaseException | None = field(default=None, repr=False)
-    error_kind: str | None = None
+    failure: str | None = None
     error_reason: str | None = None
     error_message: str | None = None
+    errno: int | None = None
     verify_code: int | None = None
     verify_message: str | None = None
-    certificate: CertInfo | None = None
-    chain: list[CertInfo] = field(default_factory=list)
+    ders: list[bytes] = field(default_factory=list, repr=False)
     cert_source: str | None = None
-    cert_error: str | None = None
     legacy_version: str | None = None
     legacy_cipher: tuple[str, int] | None = None
     legacy_error: str | None = None
@@ -333,17 +368,6 @@ def parse_certificate_message(data: bytes, tls13: bool) -> list[bytes]:
     return out
 
 
-def _parse_chain(ders: list[bytes]) -> tuple[list[CertInfo], str | None]:
-    chain: list[CertInfo] = []
-    errors: list[str] = []
-    for i, der in enumerate(ders[:MAX_CHAIN]):
-        try:
-            chain.append(parse_der(der))
-        except CertParseError as exc:
-            errors.append(f"certificate #{i}: {exc}")
-    return chain, ("; ".join(errors) or None)
-
-
 def _peer_ders(capture: _CertCapture, ss: ssl.SSLSocket) -> list[bytes]:
     """The chain the capture saw, or at least the leaf from a completed handshake."""
     if capture.ders:
@@ -354,8 +378,7 @@ def _peer_ders(capture: _CertCapture, ss: ssl.SSLSocket) -> list[bytes]:
 
 def _keep_chain(out: TlsOutcome, ders: list[bytes], source: str) -> None:
     """Record the certificates a handshake delivered, and where they came from."""
-    out.chain, out.cert_error = _parse_chain(ders)
-    out.certificate = out.chain[0] if out.chain else None
+    out.ders = list(ders[:MAX_CHAIN])
     out.cert_source = source
 
 
@@ -513,7 +536,7 @@ def start_tls(
         ctx = make_context(opts)
     except ValueError as exc:
         _close(sock)
-        out.error, out.error_kind, out.error_reason, out.error_message = exc, "config", "CAFILE", str(exc)
+        out.error, out.failure, out.error_reason, out.error_message = exc, "config", "CAFILE", str(exc)
         out.elapsed_ms = (time.monotonic() - t0) * 1000.0
         return out
 
@@ -559,6 +582,36 @@ def start_tls(
     return out
 
 
+def ssl_reason(exc: BaseException) -> str:
+    """The name a failure goes by: OpenSSL's reason (``WRONG_VERSION_NUMBER``), ``timeout``, the errno's
+    name for an OS error (``ECONNRESET``), else the exception's class name. A fact, not an explanation."""
+    if isinstance(exc, TimeoutError):
+        return "timeout"
+    if isinstance(exc, ssl.SSLEOFError):
+        return getattr(exc, "reason", None) or "UNEXPECTED_EOF"
+    if isinstance(exc, ssl.SSLZeroReturnError):
+        return "EOF"
+    if isinstance(exc, ssl.SSLError):
+        reason = getattr(exc, "reason", None)
+        if reason:
+            return str(reason)
+        m = re.search(r"\[SSL: ([A-Z0-9_]+)\]", str(exc))
+        return m.group(1) if m else type(exc).__name__
+    if isinstance(exc, OSError) and exc.errno is not None and exc.errno in errno_names:
+        return errno_names[exc.errno]
+    return type(exc).__name__
+
+
+def _failure(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):
+        return "timeout"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return "verify"
+    if isinstance(exc, ssl.SSLError):
+        return "tls"
+    return "connection" if isinstance(exc, OSError) else "other"
+
+
 def _record_failure(
     out: TlsOutcome,
     exc: BaseException,
@@ -568,14 +621,18 @@ def _record_failure(
     capture: _CertCapture,
 ) -> None:
     out.client_cert_requested = capture.certificate_requested
-    info = explain_tls_error(exc, client_cert_requested=capture.certificate_requested)
     out.error = exc
-    out.error_kind = info.kind
-    out.error_reason = info.reason
-    out.error_message = str(exc) or info.reason
-    out.verify_code = info.verify_code
-    out.verify_message = info.verify_message
-    if info.kind == "wrong_mode":
+    out.failure = _failure(exc)
+    out.error_reason = ssl_reason(exc)
+    out.error_message = str(exc) or out.error_reason
+    out.errno = getattr(exc, "errno", None) if out.failure == "connection" else None
+    out.verify_code = getattr(exc, "verify_code", None)
+    out.verify_message = getattr(exc, "verify_message", None)
+    if out.failure == "tls":
+        # What the server sent where OpenSSL expected a TLS record: its "220" greeting proves a
+        # wrong mode, a record header with an impossible length a broken TLS server. OpenSSL may
+        # have consumed the first bytes before our peek, so read what is left (briefly: a server
+        # that failed a handshake closes the connection).
         rest = _drain(ss_failed, deadline) if ss_failed is not None else b""
         out.peer_bytes = _join_evidence(early, rest)
     if capture.ders:
@@ -597,24 +654,12 @@ def _follow_up(
     out: TlsOutcome, opts: TlsOptions, refetch: Refetch | None, deadline: float, capture: _CertCapture
 ) -> None:
     """After a failure: read the rejected certificate, or learn what an outdated server speaks."""
-    if refetch is None or _remaining(deadline) <= 0.05:
+    if refetch is None or opts.second_look is None or _remaining(deadline) <= 0.05:
         return
-    if out.error_kind == "verify" and opts.fetch_unverified:
+    look = opts.second_look(out)
+    if look == "unverified" and opts.fetch_unverified:
         purpose, label, ctx = "unverified, to read the certificate", "unverified", make_unverified_context()
-    elif (
-        out.error_kind
-        in (
-            "protocol_version",
-            "no_shared_cipher",
-            "weak_dh",
-            "weak_key",
-            "weak_signature",
-            "legacy_renegotiation",
-            "closed",
-            "handshake",
-        )
-        and opts.legacy_probe
-    ):
+    elif look == "permissive" and opts.legacy_probe:
         purpose, label = "permissive (TLS 1.0+, all ciphers), to learn what the server speaks", "permissive"
         ctx = make_permissive_context()
     else:
@@ -638,12 +683,12 @@ def _follow_up(
             raise
         _close(getattr(exc, "sslsock", None) or raw)
         hs.elapsed_ms = (time.monotonic() - t1) * 1000.0
-        reason = explain_tls_error(exc).reason
+        reason = ssl_reason(exc)
         hs.result = f"failed: {reason}"
         if label == "permissive":
             out.legacy_error = reason
         out.handshakes.append(hs)
-        if cap.ders and out.certificate is None:
+        if cap.ders and not out.ders:
             _keep_chain(out, cap.ders, "a second handshake that failed after the certificate arrived")
         return
     try:
@@ -653,11 +698,9 @@ def _follow_up(
         out.handshakes.append(hs)
         if label == "permissive":
             out.legacy_version, out.legacy_cipher = version, cipher
-        chain, err = _parse_chain(_peer_ders(cap, ss))
-        if chain:
-            out.chain, out.cert_error = chain, err
-            out.certificate = chain[0]
-            out.cert_source = f"a second, {label} handshake"
+        ders = _peer_ders(cap, ss)
+        if ders:
+            _keep_chain(out, ders, f"a second, {label} handshake")
     finally:
         _close(ss)
 

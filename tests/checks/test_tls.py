@@ -8,13 +8,15 @@ import time
 
 import pytest
 
-from smtpkit.checks.tls import starttls_unavailable_step, tls_step, wrong_mode_step
+from smtpkit.checks.tls import second_look, starttls_unavailable_step, tls_step, wrong_mode_step
 from smtpkit.model import Status
 from smtpkit.net.tls import TlsOptions, detect_implicit_tls, probe_implicit_tls, start_tls
 from tests.support.tls import (
     _readline,
     drip_handler,
+    failure_kind,
     hangup_handler,
+    leaf_of,
     make_ca,
     make_cert,
     plain_socket,
@@ -43,7 +45,7 @@ def _codes(step) -> list[str]:
 
 def _opts(pki: dict, **kw) -> TlsOptions:
     kw.setdefault("timeout", 5)
-    return TlsOptions(server_hostname="localhost", cafile=pki["ca_file"], **kw)
+    return TlsOptions(server_hostname="localhost", cafile=pki["ca_file"], second_look=second_look, **kw)
 
 
 # ---------------------------------------------------------------------------
@@ -54,7 +56,7 @@ def test_implicit_tls_on_a_starttls_port(server) -> None:
     srv = server(smtp_handler(None, offer_starttls=True))  # a plain-text SMTP server like port 587
     out = start_tls(plain_socket(srv.host, srv.port), TlsOptions(server_hostname="localhost", timeout=5))
     assert not out.ok and out.error_reason == "WRONG_VERSION_NUMBER"
-    assert out.error_kind == "wrong_mode"
+    assert failure_kind(out) == "wrong_mode"
     step = tls_step(out, mode="tls", host="localhost", port=587, provider="office365")
     assert _codes(step) == ["tls.wrong_mode_implicit_on_starttls"]
     f = step.findings[0]
@@ -83,7 +85,7 @@ def test_plaintext_after_starttls_is_a_middlebox(server) -> None:
 
     srv = server(inspecting_firewall)
     out = start_tls(starttls_socket(srv.host, srv.port), TlsOptions(server_hostname="localhost", timeout=5))
-    assert out.error_kind == "wrong_mode"
+    assert failure_kind(out) == "wrong_mode"
     step = tls_step(out, mode="starttls", host="localhost", port=587)
     assert _codes(step) == ["tls.handshake_failed"]
     assert "inspect esmtp" in step.findings[0].explanation
@@ -102,7 +104,7 @@ def test_starttls_client_on_an_implicit_tls_port(pki: dict, server) -> None:
     f = step.findings[0]
     assert "no greeting" in f.evidence and proof.version in f.evidence
     assert "SMTP_SSL" in f.fix and "smtp.gmail.com" in f.fix
-    assert step.tables["certificate"][0]["value"] == proof.certificate.subject
+    assert step.tables["certificate"][0]["value"] == leaf_of(proof).subject
 
 
 def test_detect_implicit_tls_says_no_for_plain_smtp(server) -> None:
@@ -148,9 +150,9 @@ def test_server_stuck_on_tls_1_0_is_outdated(pki: dict, server) -> None:
     )
     srv = server(smtp_handler(ctx, implicit=True))
     out = probe_implicit_tls(srv.host, srv.port, _opts(pki))
-    assert out.error_kind == "protocol_version"
+    assert failure_kind(out) == "protocol_version"
     assert out.legacy_version == "TLSv1"
-    assert out.certificate is not None  # read by the permissive handshake
+    assert leaf_of(out) is not None  # read by the permissive handshake
     step = tls_step(out, mode="tls", host="localhost", port=465, provider="office365")
     assert _codes(step) == ["tls.protocol_outdated"]
     f = step.findings[0]
@@ -197,7 +199,7 @@ def test_no_shared_cipher(pki: dict, server) -> None:
     ctx = server_context(*pki["rsa"], max_version=ssl.TLSVersion.TLSv1_2, ciphers="AES128-SHA")
     srv = server(smtp_handler(ctx, implicit=True))
     out = probe_implicit_tls(srv.host, srv.port, _opts(pki))
-    assert out.error_kind == "no_shared_cipher"
+    assert failure_kind(out) == "no_shared_cipher"
     assert out.legacy_cipher and out.legacy_cipher[0] == "AES128-SHA"
     step = tls_step(out, mode="tls", host="localhost", port=465)
     assert _codes(step) == ["tls.handshake_failed"]
@@ -224,7 +226,7 @@ def test_server_requiring_a_client_certificate(pki: dict, server) -> None:
 def test_server_hangs_up_on_the_client_hello(pki: dict, server) -> None:
     srv = server(hangup_handler)
     out = probe_implicit_tls(srv.host, srv.port, _opts(pki))
-    assert out.error_kind == "closed"
+    assert failure_kind(out) == "closed"
     step = tls_step(out, mode="tls", host="localhost", port=465)
     assert _codes(step) == ["tls.handshake_failed"]
     assert "closed the connection in the middle of the handshake" in step.findings[0].explanation
@@ -243,7 +245,7 @@ def test_intermittent_failure_is_not_blamed_on_old_settings(pki: dict, server) -
 
     srv = server(flaky)
     out = probe_implicit_tls(srv.host, srv.port, _opts(pki))
-    assert out.error_kind == "closed" and out.legacy_version == "TLSv1.3"
+    assert failure_kind(out) == "closed" and out.legacy_version == "TLSv1.3"
     step = tls_step(out, mode="tls", host="localhost", port=465)
     assert _codes(step) == ["tls.handshake_failed"]
     assert "intermittent" in step.findings[0].explanation
@@ -271,7 +273,7 @@ def test_dripping_server_cannot_stretch_the_deadline(pki: dict, server) -> None:
     )
     elapsed = time.monotonic() - t0
     assert elapsed < 2.0, elapsed  # a byte every 0.2 s would reset any per-read timeout forever
-    assert out.error_kind == "timeout"
+    assert failure_kind(out) == "timeout"
     assert "tls.handshake_timeout" in _codes(tls_step(out, mode="tls", port=465))
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import threading
 import time
 from typing import Any
 
+from smtpkit.checks.domain.mx import reach
 from smtpkit.net.mx import MxProbeCache, probe_mx
 from tests.support.peers import Peer, ScriptedSmtp, free_port, hold, peer_cert
 
@@ -28,7 +30,9 @@ def test_a_certificate_for_another_name_is_read_anyway(lab: Any) -> None:
 
 def test_connection_refused() -> None:
     p = probe_mx("mx.test", "127.0.0.1", free_port(), timeout=1)
-    assert p.reached == "refused" and not p.connected and p.tls is None
+    assert p.reached == "failed" and not p.connected and p.tls is None
+    assert p.attempt is not None and p.attempt.errno == errno.ECONNREFUSED  # the raw fact ...
+    assert reach(p)[0] == "refused"  # ... and what the checks make of it
 
 
 def test_a_silent_server_is_bounded_by_the_deadline() -> None:

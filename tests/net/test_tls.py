@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import ssl
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from smtpkit.checks.tls import tls_step
+from smtpkit.checks.tls import second_look, tls_step
 from smtpkit.model import Status
 from smtpkit.net.tls import TlsOptions, start_tls
 from tests.support.tls import (
     DAY,
     NOW,
     LoopbackServer,
+    chain_of,
+    leaf_of,
     make_ca,
     make_cert,
     plain_socket,
@@ -51,9 +54,10 @@ def serve(pki: dict):
 
 
 def implicit(srv: LoopbackServer, opts: TlsOptions, refetch: bool = True):
+    """Implicit TLS the way the session does it: the checks decide what a second handshake should learn."""
     return start_tls(
         plain_socket(srv.host, srv.port),
-        opts,
+        replace(opts, second_look=second_look),
         deadline=time.monotonic() + opts.timeout,
         refetch=(lambda: plain_socket(srv.host, srv.port)) if refetch else None,
     )
@@ -66,7 +70,7 @@ def test_good_certificate_implicit_tls_passes(pki: dict, serve) -> None:
         assert out.ok and out.verified and out.encrypted
         assert out.version in ("TLSv1.2", "TLSv1.3")
         assert out.sni == "localhost"
-        assert out.certificate is not None and out.certificate.subject_cn == "localhost"
+        assert leaf_of(out) is not None and leaf_of(out).subject_cn == "localhost"
         step = tls_step(out, mode="tls", host="localhost", port=srv.port)
         assert step.status is Status.PASS, step.findings
         assert [f.code for f in step.findings] == ["tls.info.version"]
@@ -78,16 +82,16 @@ def test_good_certificate_implicit_tls_passes(pki: dict, serve) -> None:
 
 def test_starttls_self_signed_is_fetched_unverified(pki: dict, serve) -> None:
     srv = serve(make_cert("localhost"), implicit=False)
-    opts = TlsOptions(server_hostname="localhost", cafile=pki["ca_file"], timeout=5)
+    opts = TlsOptions(server_hostname="localhost", cafile=pki["ca_file"], timeout=5, second_look=second_look)
     out = start_tls(starttls_socket(srv.host, srv.port), opts, refetch=lambda: starttls_socket(srv.host, srv.port))
     assert not out.ok and out.tls_socket is None
     assert out.verify_code == 18
-    assert out.certificate is not None and out.certificate.self_signed
+    assert leaf_of(out) is not None and leaf_of(out).self_signed
     assert srv.connections == 2
     step = tls_step(out, mode="starttls", host="localhost", port=srv.port)
     assert step.status is Status.FAIL
     assert "tls.cert.self_signed" in [f.code for f in step.findings]
-    assert _field(step, "subject") == out.certificate.subject
+    assert _field(step, "subject") == leaf_of(out).subject
     assert "subject" not in step.details  # the certificate is shown once, in its table
 
 
@@ -128,7 +132,7 @@ def test_expired_certificate(pki: dict, serve) -> None:
     leaf = make_cert("localhost", issuer=pki["ca"], not_before=NOW - 100 * DAY, not_after=NOW - 10 * DAY)
     srv = serve(leaf)
     out = implicit(srv, TlsOptions(server_hostname="localhost", cafile=pki["ca_file"], timeout=5))
-    assert out.verify_code == 10 and out.certificate is not None
+    assert out.verify_code == 10 and leaf_of(out) is not None
     step = tls_step(out, mode="tls", host="localhost", port=465)
     assert _codes(step) == ["tls.cert.expired"]
     f = step.findings[0]
@@ -219,7 +223,7 @@ def test_full_chain_with_intermediate_verifies(pki: dict, serve) -> None:
     out = implicit(srv, TlsOptions(server_hostname="localhost", cafile=pki["ca_file"], timeout=5))
     try:
         assert out.ok
-        assert [c.subject_cn for c in out.chain] == ["localhost", "smtpkit test intermediate"]
+        assert [c.subject_cn for c in chain_of(out)] == ["localhost", "smtpkit test intermediate"]
         step = tls_step(out, mode="tls", host="localhost", port=465)
         rows = step.tables["chain"]
         assert [r["role"] for r in rows] == ["leaf (server)", "intermediate"]
@@ -233,7 +237,7 @@ def test_private_ca_against_the_system_store(pki: dict, serve) -> None:
     srv = serve(make_cert("localhost", issuer=inter), inter, pki["ca"])  # sends its whole private chain
     out = implicit(srv, TlsOptions(server_hostname="localhost", timeout=5))  # no cafile: system store
     assert out.verify_code == 19
-    assert len(out.chain) == 3
+    assert len(chain_of(out)) == 3
     step = tls_step(out, mode="tls", host="localhost", port=465)
     assert _codes(step) == ["tls.cert.untrusted_issuer"]
     f = step.findings[0]
@@ -268,7 +272,7 @@ def test_sha1_signature(pki: dict, serve) -> None:
     srv = serve(resign_sha1(leaf, pki["rsa_ca"]), seclevel0=True)
     out = implicit(srv, TlsOptions(server_hostname="localhost", cafile=pki["rsa_ca_file"], timeout=5))
     assert out.verify_code == 68
-    assert out.certificate is not None and out.certificate.signature_hash == "sha1"
+    assert leaf_of(out) is not None and leaf_of(out).signature_hash == "sha1"
     step = tls_step(out, mode="tls", host="localhost", port=465)
     assert _codes(step) == ["tls.cert.weak_signature"]
     assert "sha1WithRSAEncryption" in step.findings[0].title
@@ -294,7 +298,10 @@ def test_unreadable_cafile_is_a_finding(tmp_path: Path, serve, pki: dict) -> Non
     assert _codes(step) == ["tls.cafile_unreadable"] and "does not exist" in step.findings[0].title
     junk = tmp_path / "junk.pem"
     junk.write_text("this is not a certificate\n")
-    step = tls_step(implicit(srv, TlsOptions(server_hostname="localhost", cafile=str(junk), timeout=5)), mode="tls")
+    step = tls_step(
+        implicit(srv, TlsOptions(server_hostname="localhost", cafile=str(junk), timeout=5)),
+        mode="tls",
+    )
     assert _codes(step) == ["tls.cafile_unreadable"] and "no usable PEM" in step.findings[0].title
 
 
@@ -305,11 +312,13 @@ def test_failed_refetch_keeps_the_certificate_captured_from_the_handshake(pki: d
         raise ConnectionRefusedError(111, "Connection refused")
 
     out = start_tls(
-        plain_socket(srv.host, srv.port), TlsOptions(server_hostname="localhost", timeout=5), refetch=refetch
+        plain_socket(srv.host, srv.port),
+        TlsOptions(server_hostname="localhost", timeout=5, second_look=second_look),
+        refetch=refetch,
     )
     assert out.verify_code == 18
     assert out.refetch_error and "Connection refused" in out.refetch_error
-    assert out.certificate is not None and out.certificate.self_signed
+    assert leaf_of(out) is not None and leaf_of(out).self_signed
     assert out.cert_source.startswith("the failed handshake")
     step = tls_step(out, mode="tls", host="localhost", port=465)
     assert "tls.cert.self_signed" in _codes(step)
@@ -323,12 +332,12 @@ def test_tls12_chain_is_captured_from_the_handshake(pki: dict, serve) -> None:
     out = implicit(srv, TlsOptions(server_hostname="localhost", cafile=pki["ca_file"], timeout=5))
     try:
         assert out.ok and out.version == "TLSv1.2"
-        assert [c.subject_cn for c in out.chain] == ["localhost", "smtpkit test intermediate"]
+        assert [c.subject_cn for c in chain_of(out)] == ["localhost", "smtpkit test intermediate"]
     finally:
         out.close()
     # and from a TLS 1.2 handshake that failed verification (no cafile: the system store)
     failed = implicit(srv, TlsOptions(server_hostname="localhost", timeout=5), refetch=False)
-    assert failed.verify_code == 20 and len(failed.chain) == 2
+    assert failed.verify_code == 20 and len(chain_of(failed)) == 2
     assert failed.cert_source.startswith("the failed handshake")
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from smtpkit.checks.tls import tls_step, wrong_mode_step
+from smtpkit.checks.tls import second_look, tls_step, wrong_mode_step
 from smtpkit.model import Status
 from smtpkit.net.tls import TlsOptions, detect_implicit_tls, start_tls
-from tests.support.tls import plain_socket, starttls_socket
+from tests.support.tls import leaf_of, plain_socket, starttls_socket
 
 NAME = "mail.smtpkit.test"  # a name every good lab certificate carries
 
@@ -15,7 +17,7 @@ NAME = "mail.smtpkit.test"  # a name every good lab certificate carries
 def _starttls(endpoint, opts: TlsOptions):
     return start_tls(
         starttls_socket(endpoint.host, endpoint.port),
-        opts,
+        replace(opts, second_look=second_look),
         refetch=lambda: starttls_socket(endpoint.host, endpoint.port),
     )
 
@@ -37,11 +39,11 @@ def test_certificate_scenarios(lab, scenario: str, code: str) -> None:
     ep = lab.endpoint(scenario)
     assert ep.expect == code
     out = _starttls(ep, TlsOptions(server_hostname=NAME, cafile=lab.ca_file, timeout=5))
-    assert not out.ok and out.certificate is not None
+    assert not out.ok and leaf_of(out) is not None
     step = tls_step(out, mode="starttls", host=NAME, port=ep.port)
     assert step.status is Status.FAIL
     assert _codes(step) == [code]
-    assert {"field": "subject", "value": out.certificate.subject} in step.tables["certificate"]
+    assert {"field": "subject", "value": leaf_of(out).subject} in step.tables["certificate"]
     assert not {"subject", "SANs", "issuer", "valid to", "key"} & set(step.details)  # shown once, in the table
 
 
@@ -74,11 +76,14 @@ def test_healthy_submission_and_implicit_tls(lab) -> None:
     try:
         step = tls_step(out, mode="starttls", host=NAME, port=sub.port)
         assert step.status is Status.PASS, step.findings
-        assert out.certificate.key_type == "RSA" and out.certificate.key_bits == 2048
+        assert leaf_of(out).key_type == "RSA" and leaf_of(out).key_bits == 2048
     finally:
         out.close()
     imp = lab.endpoint("implicit_tls")
-    out = start_tls(plain_socket(imp.host, imp.port), TlsOptions(server_hostname=NAME, cafile=lab.ca_file, timeout=5))
+    out = start_tls(
+        plain_socket(imp.host, imp.port),
+        TlsOptions(server_hostname=NAME, cafile=lab.ca_file, timeout=5),
+    )
     try:
         assert out.ok
         out.tls_socket.settimeout(5)
@@ -97,7 +102,10 @@ def test_lab_ca_without_cafile_points_at_the_lab_ca(lab) -> None:
 
 def test_wrong_modes_on_lab_ports(lab) -> None:
     sub = lab.endpoint("submission")
-    out = start_tls(plain_socket(sub.host, sub.port), TlsOptions(server_hostname=NAME, cafile=lab.ca_file, timeout=5))
+    out = start_tls(
+        plain_socket(sub.host, sub.port),
+        TlsOptions(server_hostname=NAME, cafile=lab.ca_file, timeout=5),
+    )
     step = tls_step(out, mode="tls", host=NAME, port=sub.port)
     assert _codes(step) == ["tls.wrong_mode_implicit_on_starttls"]
     # the greeting is the proof (its first 5 bytes may have gone to OpenSSL if it raced our hello)

@@ -394,3 +394,28 @@ def starttls_socket(host: str, port: int, timeout: float = 5.0) -> socket.socket
 
 def plain_socket(host: str, port: int, timeout: float = 5.0) -> socket.socket:
     return socket.create_connection((host, port), timeout=timeout)
+
+
+# -- reading a probe outcome the way the checks do (the probe keeps raw facts) ---------------------
+
+
+def leaf_of(out):  # type: ignore[no-untyped-def]
+    """The leaf certificate of a TLS outcome, read from its DER (None when the server sent none)."""
+    from smtpkit.checks.tls import Certificates
+
+    return Certificates.of(out).leaf
+
+
+def chain_of(out):  # type: ignore[no-untyped-def]
+    """Every certificate of a TLS outcome, leaf first, read from their DER."""
+    from smtpkit.checks.tls import Certificates
+
+    return Certificates.of(out).chain
+
+
+def failure_kind(out) -> str | None:  # type: ignore[no-untyped-def]
+    """What a failed handshake means (knowledge.tls_errors' kind: wrong_mode, verify, ...); None when it worked."""
+    from smtpkit.checks.tls import tls_failure
+
+    failure = tls_failure(out)
+    return failure.kind if failure is not None else None

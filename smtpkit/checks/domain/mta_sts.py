@@ -21,6 +21,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from smtpkit.checks.session.network import attempt_problem
+from smtpkit.checks.tls import Certificates
 from smtpkit.knowledge import finding
 from smtpkit.model import Finding, Severity, Status, Step
 from smtpkit.mta_sts import MAX_POLICY_BYTES, Policy, StsRecord, parse_policy, parse_record, select_records
@@ -72,6 +74,14 @@ def _size(n: int) -> str:
     return f"{n / 1024:.0f} KiB" if n >= 1024 else f"{n} bytes"
 
 
+def _connect_error(got: HttpsFetch) -> str:
+    """Why no connection to the policy host was made, each address in plain words ("" when one was made)."""
+    if got.address or not got.connect_attempts:
+        return ""
+    failed = [(a, attempt_problem(a)) for a in got.connect_attempts if a.outcome != "ok"]
+    return "; ".join(f"{a.address}: {p.kind} ({p.words})" for a, p in failed)
+
+
 def _fetch_findings(d: StsDiscovery, got: HttpsFetch) -> Finding | None:
     """The finding for a fetch that did not deliver a policy senders would accept, or None."""
     url = got.url
@@ -79,8 +89,8 @@ def _fetch_findings(d: StsDiscovery, got: HttpsFetch) -> Finding | None:
         return finding(
             "mta_sts.policy_host_private", got.error, domain=d.domain, addresses=", ".join(got.refused), url=url
         )
-    if got.stage == "tls" and got.tls is not None and got.tls.error_kind == "verify":
-        cert = got.tls.certificate
+    if got.stage == "tls" and got.tls is not None and got.tls.failure == "verify":
+        cert = Certificates.of(got.tls).leaf
         shown = f"issued to {cert.subject}, names {', '.join(cert.names) or 'none'}" if cert else "not seen"
         return finding(
             "mta_sts.policy_cert_invalid",
@@ -93,7 +103,8 @@ def _fetch_findings(d: StsDiscovery, got: HttpsFetch) -> Finding | None:
         stage = {"dns": "DNS", "connect": "connection", "tls": "TLS", "http": "HTTP", "timeout": "response"}.get(
             got.stage, got.stage
         )
-        return finding("mta_sts.policy_fetch_failed", got.error, domain=d.domain, url=url, stage=stage, error=got.error)
+        error = _connect_error(got) or got.error
+        return finding("mta_sts.policy_fetch_failed", error, domain=d.domain, url=url, stage=stage, error=error)
     status = got.status or 0
     if 300 <= status < 400:
         return finding(

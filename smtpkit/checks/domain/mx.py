@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from smtpkit.checks.session.network import attempt_problem
+from smtpkit.checks.tls import Certificates
 from smtpkit.knowledge import finding
 from smtpkit.model import Finding, Severity, Status, Step
 from smtpkit.net.dns import DnsAnswer, Resolver
@@ -271,10 +273,24 @@ def probe_plan(targets: Sequence[MxTarget], allow_private: bool) -> tuple[list[t
     return plan, private
 
 
+def reach(p: MxProbe) -> tuple[str, str]:
+    """How far a probe got, and why not further, in plain words: ("refused", "the host answered that ...")."""
+    if p.attempt is not None:
+        problem = attempt_problem(p.attempt)
+        return problem.kind, problem.words
+    return p.reached, p.connect_error
+
+
+def _unreached(p: MxProbe) -> str:
+    kind, words = reach(p)
+    return f"{kind} ({words})"
+
+
 def _tls_cells(p: MxProbe) -> dict[str, Any]:
     tls = p.tls
     if not p.connected:
-        return {"reached": f"{p.reached}: {p.connect_error}"[:120]}
+        kind, words = reach(p)
+        return {"reached": f"{kind}: {words}"[:120]}
     cells: dict[str, Any] = {"reached": "yes", "greeting": p.greeting_code or "-"}
     if p.starttls_offered is None:
         cells["STARTTLS"] = "-"
@@ -284,7 +300,7 @@ def _tls_cells(p: MxProbe) -> dict[str, Any]:
         done = [h for h in tls.handshakes if h.result == "ok"]  # the verified one, or the one that read the cert
         cells["TLS"] = (done[0].version or "yes") if done else "handshake failed"
         cells["cipher"] = (done[0].cipher or "-") if done else "-"
-        cert = tls.certificate
+        cert = Certificates.of(tls).leaf
         if p.cert_valid:
             cells["certificate"] = "valid for the name"
         elif p.cert_valid is False:
@@ -363,11 +379,11 @@ def mx_tls_step(
         )
 
     if probes and not reached:
-        group("mx.tls.port25_blocked", unreached, lambda p: f"{p.reached} ({p.connect_error})")
+        group("mx.tls.port25_blocked", unreached, _unreached)
         often = " (outgoing port 25 is often blocked)" if port == 25 else ""
         summary = f"no MX answered on port {port} from here: could not check{often}"
     else:
-        group("mx.tls.unreachable", unreached, lambda p: f"{p.reached} ({p.connect_error})")
+        group("mx.tls.unreachable", unreached, _unreached)
         group(
             "mx.tls.session_failed",
             [p for p in reached if p.problem and p.starttls_offered is None],

@@ -27,7 +27,7 @@ from smtpkit.checks.session.network import connect_step, resolve_step
 from smtpkit.checks.session.send import send_step
 from smtpkit.checks.session.starttls import implicit_tls_step, starttls_step
 from smtpkit.checks.session.state import TIME_LIMIT, SessionState, probe_error_finding, skipped
-from smtpkit.checks.tls import wrong_mode_step
+from smtpkit.checks.tls import tls_failure, wrong_mode_step
 from smtpkit.errors import InvalidSettings
 from smtpkit.model import Report, Status, Step, Transcript
 from smtpkit.net.connect import Deadline, open_socket
@@ -203,7 +203,8 @@ def _run(state: SessionState) -> None:
         return
     if implicit:
         step, outcome = implicit_tls_step(state)
-        if t.security == "auto" and outcome.error_kind == "wrong_mode" and _reconnect(state):
+        failure = tls_failure(outcome)
+        if t.security == "auto" and failure is not None and failure.kind == "wrong_mode" and _reconnect(state):
             # "465" greeted in plain text: a careful client would try STARTTLS on it.
             state.stop_reason = ""
             state.transcript.note(f"auto: port {t.port} speaks plain text first, so we continue with STARTTLS")

@@ -15,7 +15,7 @@ from smtpkit.checks.session.state import (
     seconds,
 )
 from smtpkit.knowledge.codes.ehlo import describe_capability
-from smtpkit.knowledge.socket_errors import classify_greeting, is_not_smtp, printable
+from smtpkit.knowledge.socket_errors import classify_greeting, is_not_smtp
 from smtpkit.model import Finding, Status, Step
 from smtpkit.net.smtp import (
     MAX_AUTH_MECHANISMS,
@@ -31,6 +31,7 @@ from smtpkit.net.smtp import (
     parse_ehlo,
     parse_helo,
 )
+from smtpkit.octets import printable
 
 # A greeting slower than this (or a third of the timeout, if smaller) earns a warning.
 SLOW_GREETING = 3.0

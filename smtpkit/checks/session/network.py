@@ -8,9 +8,10 @@ from typing import Any
 
 from smtpkit.checks.session.state import SessionState, ms_since, seconds
 from smtpkit.knowledge.presets import published_host
-from smtpkit.knowledge.socket_errors import port_hint, suggested_ports
+from smtpkit.knowledge.socket_errors import TIMEOUT as SOCKET_TIMEOUT
+from smtpkit.knowledge.socket_errors import SocketProblem, classify_os_error, port_hint, suggested_ports
 from smtpkit.model import Status, Step
-from smtpkit.net.connect import connect_addresses, resolve_host
+from smtpkit.net.connect import ConnectAttempt, connect_addresses, resolve_host
 from smtpkit.net.dns import NODATA, NXDOMAIN, TIMEOUT
 
 
@@ -109,6 +110,39 @@ def resolve_step(state: SessionState) -> Step:
     return step
 
 
+def attempt_problem(attempt: ConnectAttempt) -> SocketProblem:
+    """What one connection attempt came to: ok, skipped, or what its error means, in plain words.
+
+    The probe reports the operating system's facts (errno, timeout, its words);
+    `knowledge.socket_errors` names them (refused, unreachable, reset, ...).
+    """
+    if attempt.outcome == "ok":
+        return SocketProblem("ok", "")
+    if attempt.outcome == "skipped":
+        return SocketProblem("skipped", "the session's time limit was used up before this address")
+    problem = classify_os_error(
+        attempt.errno, timed_out=attempt.timed_out, exception=attempt.exception, message=attempt.error
+    )
+    if problem.kind == SOCKET_TIMEOUT:
+        return SocketProblem(
+            problem.kind, f"no answer to the connection request within {attempt.waited:.1f} s", problem.errno
+        )
+    return problem
+
+
+def attempt_row(attempt: ConnectAttempt) -> dict[str, Any]:
+    """One row of the connect step's "attempts" table."""
+    problem = attempt_problem(attempt)
+    return {
+        "address": attempt.address,
+        "family": attempt.family,
+        "port": attempt.port,
+        "result": problem.kind,
+        "error": problem.words or "-",
+        "ms": round(attempt.elapsed_ms, 1),
+    }
+
+
 def connect_step(state: SessionState) -> Step:
     t = state.target
     assert state.resolution is not None
@@ -117,7 +151,8 @@ def connect_step(state: SessionState) -> Step:
     start = time.monotonic()
     result = connect_addresses(addresses, t.port, state.step_deadline(budget), t.timeout)
     elapsed = ms_since(start)
-    tables = {"attempts": [a.to_row() for a in result.attempts]}
+    tables = {"attempts": [attempt_row(a) for a in result.attempts]}
+    problems = [(a, attempt_problem(a)) for a in result.attempts]
     details: dict[str, object] = {"port": t.port}
     if result.ok:
         assert result.sock is not None
@@ -130,9 +165,9 @@ def connect_step(state: SessionState) -> Step:
         step = Step(
             "connect", Status.PASS, f"connected to {result.address} port {t.port}", elapsed, details, tables=tables
         )
-        failed = [a for a in result.failed if a.outcome != "skipped"]
+        failed = [(a, p) for a, p in problems if p.kind not in ("ok", "skipped")]
         if failed:
-            text = "; ".join(f"{a.address} ({a.outcome}: {a.error})" for a in failed)
+            text = "; ".join(f"{a.address} ({p.kind}: {p.words})" for a, p in failed)
             step.add(state.finding("connect.partial_failure", text, address=result.address, failed=text))
         state.transcript.note(f"connected to {result.address} port {t.port} in {elapsed:.0f} ms")
         state.sock = result.sock
@@ -143,9 +178,9 @@ def connect_step(state: SessionState) -> Step:
         if state.deadline.expired
         else f"{seconds(budget)} for the connect step"
     )
-    by_kind: dict[str, list[Any]] = {}
-    for a in result.attempts:
-        by_kind.setdefault(a.outcome, []).append(a)
+    by_kind: dict[str, list[tuple[ConnectAttempt, SocketProblem]]] = {}
+    for a, p in problems:
+        by_kind.setdefault(p.kind, []).append((a, p))
     alternatives = suggested_ports(t.port)
     hint = port_hint(t.port)
     summaries = []
@@ -157,14 +192,14 @@ def connect_step(state: SessionState) -> Step:
         attempts = by_kind.get(kind)
         if not attempts:
             continue
-        addrs = ", ".join(a.address for a in attempts)
-        evidence = "; ".join(f"{a.address}: {a.error}" for a in attempts)
+        addrs = ", ".join(a.address for a, _p in attempts)
+        evidence = "; ".join(f"{a.address}: {p.words}" for a, p in attempts)
         if kind == "refused":
             summaries.append(f"refused by {addrs}")
             step.add(state.finding("connect.refused", evidence, address=addrs, port_hint=hint if t.port == 25 else ""))
         elif kind == "timeout":
             summaries.append(f"no answer from {addrs}")
-            waited = seconds(max(a.elapsed_ms for a in attempts) / 1000.0)
+            waited = seconds(max(a.elapsed_ms for a, _p in attempts) / 1000.0)
             step.add(
                 state.finding(
                     "connect.timeout", evidence, address=addrs, waited=waited, port_hint=hint, alternatives=alternatives
@@ -172,7 +207,7 @@ def connect_step(state: SessionState) -> Step:
             )
         elif kind == "unreachable":
             summaries.append(f"{addrs} unreachable")
-            step.add(state.finding("connect.unreachable", evidence, address=addrs, reason=attempts[0].error))
+            step.add(state.finding("connect.unreachable", evidence, address=addrs, reason=attempts[0][1].words))
         elif kind == "skipped":
             summaries.append(f"{addrs} not tried (time limit)")
             step.add(state.finding("smtp.deadline_exceeded", evidence, step="connect", stage="connect", deadline=limit))

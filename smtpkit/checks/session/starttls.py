@@ -15,7 +15,7 @@ import time
 
 from smtpkit.checks.session.greeting import capability_rows, say_ehlo
 from smtpkit.checks.session.state import SessionState, ms_since, probe_error_finding
-from smtpkit.checks.tls import starttls_unavailable_step, tls_step
+from smtpkit.checks.tls import second_look, starttls_unavailable_step, tls_step
 from smtpkit.model import Status, Step, Transcript
 from smtpkit.net.connect import Deadline, open_socket
 from smtpkit.net.smtp import ProbeError, SmtpConnection
@@ -24,7 +24,7 @@ from smtpkit.net.tls import TlsOptions, TlsOutcome, start_tls
 
 def tls_options(state: SessionState) -> TlsOptions:
     t = state.target
-    return TlsOptions(server_hostname=t.host, cafile=t.cafile, timeout=t.timeout)
+    return TlsOptions(server_hostname=t.host, cafile=t.cafile, timeout=t.timeout, second_look=second_look)
 
 
 def _describe(outcome: TlsOutcome) -> str:

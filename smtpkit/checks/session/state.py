@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from smtpkit.knowledge.catalogue import finding
-from smtpkit.knowledge.socket_errors import printable
 from smtpkit.model import Finding, Status, Step, Transcript
 from smtpkit.net.connect import Deadline, Resolution
 from smtpkit.net.dns import Resolver
@@ -30,6 +29,7 @@ from smtpkit.net.smtp import (
     ReplyTimeout,
     SmtpConnection,
 )
+from smtpkit.octets import printable
 from smtpkit.secrets import Secret
 from smtpkit.settings import Target
 

@@ -13,7 +13,13 @@ from smtpkit.checks.session.auth import choose_mechanism
 from smtpkit.checks.session.network import did_you_mean
 from smtpkit.checks.session.send import queue_id
 from smtpkit.knowledge.codes.ehlo import describe_capability
-from smtpkit.knowledge.socket_errors import classify_greeting, classify_socket_error, is_not_smtp, port_hint, printable
+from smtpkit.knowledge.socket_errors import (
+    classify_greeting,
+    classify_os_error,
+    classify_socket_error,
+    is_not_smtp,
+    port_hint,
+)
 from smtpkit.net.connect import Deadline
 from smtpkit.net.smtp import (
     MalformedReply,
@@ -23,6 +29,7 @@ from smtpkit.net.smtp import (
     parse_ehlo,
     parse_reply_line,
 )
+from smtpkit.octets import printable
 
 # -- replies and EHLO --------------------------------------------------------------------
 
@@ -115,6 +122,29 @@ def test_classify_socket_errors() -> None:
     assert classify_socket_error(OSError(errno.EADDRNOTAVAIL, "x")).kind == "unreachable"
     assert classify_socket_error(ConnectionResetError(errno.ECONNRESET, "reset")).kind == "reset"
     assert "ISP" in port_hint(25) and "587" in port_hint(25)
+
+
+def test_classify_the_facts_a_probe_recorded() -> None:
+    """What the connect probe keeps (errno, timed out, class name, the system's words) is enough to classify."""
+    assert classify_os_error(errno.ECONNREFUSED).kind == "refused"
+    assert classify_os_error(None, exception="ConnectionRefusedError").kind == "refused"
+    assert classify_os_error(None, timed_out=True).kind == "timeout"
+    assert classify_os_error(errno.EHOSTUNREACH).kind == "unreachable"
+    assert classify_os_error(None, exception="BrokenPipeError").kind == "reset"
+    other = classify_os_error(errno.EMFILE, exception="OSError", message="Too many open files")
+    assert (other.kind, other.words) == ("error", "OSError: Too many open files")
+
+
+def test_a_connect_attempt_is_described_by_the_checks() -> None:
+    from smtpkit.checks.session.network import attempt_problem, attempt_row
+    from smtpkit.net.connect import ConnectAttempt
+
+    refused = ConnectAttempt("192.0.2.1", 25, "IPv4", "failed", "Connection refused", errno.ECONNREFUSED)
+    assert attempt_problem(refused).kind == "refused" and attempt_row(refused)["result"] == "refused"
+    slow = ConnectAttempt("192.0.2.2", 25, "IPv4", "failed", "timed out", None, timed_out=True, waited=2.0)
+    assert attempt_problem(slow).words == "no answer to the connection request within 2.0 s"
+    late = ConnectAttempt("192.0.2.3", 25, "IPv4", "skipped")
+    assert attempt_problem(late).kind == "skipped" and "time limit" in attempt_problem(late).words
 
 
 def test_printable_escapes_control_bytes() -> None:
