@@ -8,9 +8,12 @@ becomes something a notebook, a terminal and IPython can show: a class defines
 both MIME types from one render), so the two views can never drift apart.
 
 Modules: `html` (escaping, badges, tables, a finding, a transcript, the CSS),
-`text` (terminal tables, wrapping, terminal width, control-character safety),
-`markdown`, `json` (JSON text safe for terminals), `cells` (one value as a table
-cell, the redacted view of a report's steps).
+`text` (terminal tables, wrapping, terminal width, control-character safety,
+findings), `markdown`, `json` (JSON text safe for terminals), `cells` (one
+value as a table cell, the columns of rows, the redacted view of a report's
+steps), `panel` (`Panel`, `Table`, `Html`: titled blocks of parts, and
+`html_of`/`text_of` for any part), `report_view` (a report with its problems
+first), `charts` (static SVG charts with the same facts in words).
 """
 
 from __future__ import annotations

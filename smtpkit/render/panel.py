@@ -164,6 +164,7 @@ class Panel(Viewable):
     note: str = ""
 
     def add(self, heading: str, obj: Any) -> Panel:
+        """Append a part under `heading` ("" for none); returns the panel, so calls can be chained."""
         self.parts.append((heading, obj))
         return self
 

@@ -65,6 +65,7 @@ class ReportView(Viewable):
 
     @property
     def verdict(self) -> str:
+        """The report's verdict (fail, warn or pass)."""
         return self.report.verdict
 
     def to_html(self) -> str:
