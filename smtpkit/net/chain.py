@@ -147,11 +147,11 @@ def _tls12_records(sock: socket.socket, sni: str | None, deadline: float) -> Cha
 
 
 def _public_api(sock: socket.socket, sni: str | None, deadline: float) -> ChainRead:  # pragma: no cover - 3.13+
-    from smtpkit.net.tls import _handshake, make_unverified_context
+    from smtpkit.net.tls import handshake, make_unverified_context
 
     how = "ssl.SSLSocket.get_unverified_chain() (Python 3.13+)"
     try:
-        ss = _handshake(sock, make_unverified_context(), sni, deadline)
+        ss = handshake(sock, make_unverified_context(), sni, deadline)
     except (OSError, ValueError) as exc:
         return ChainRead(how=how, error=f"the TLS handshake failed: {exc}")
     try:

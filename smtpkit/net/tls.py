@@ -409,7 +409,7 @@ class _FirstBytes:
         self.data = b""
 
 
-def _handshake(
+def handshake(
     raw: socket.socket,
     ctx: ssl.SSLContext,
     server_hostname: str | None,
@@ -547,7 +547,7 @@ def start_tls(
     hs = Handshake("verified" if opts.verify else "unverified (verification off)", "")
     t1 = time.monotonic()
     try:
-        ss = _handshake(sock, ctx, opts.server_hostname, first_end, first)
+        ss = handshake(sock, ctx, opts.server_hostname, first_end, first)
     except BaseException as exc:
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             _close(getattr(exc, "sslsock", None) or sock)
@@ -676,7 +676,7 @@ def _follow_up(
         out.handshakes.append(hs)
         return
     try:
-        ss = _handshake(raw, ctx, opts.sni, min(deadline, time.monotonic() + opts.timeout))
+        ss = handshake(raw, ctx, opts.sni, min(deadline, time.monotonic() + opts.timeout))
     except BaseException as exc:
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             _close(getattr(exc, "sslsock", None) or raw)

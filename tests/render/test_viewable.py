@@ -266,6 +266,7 @@ VALUE_STR = {
     "knowledge/presets.py": {"PortMode"},  # "587 (STARTTLS)"
     "lab/zoneset.py": {"Record"},  # a zone line, in ZoneError messages
     "reporting/execute.py": {"CellError"},  # the error message of a failed cell
+    "dane/__init__.py": {"Tlsa"},  # the record in presentation format, "3 1 1 <hex>"
 }
 
 
