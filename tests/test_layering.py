@@ -72,7 +72,7 @@ def test_no_module_imports_another_modules_private_names() -> None:
 # -- which layer may import which ---------------------------------------------------------------
 
 FRONT_ENDS = {"ui", "cli"}
-ENGINES = {"spf", "dkim", "dmarc", "evidence", "reports", "tlsrpt", "mta_sts", "dnsbl"}
+ENGINES = {"spf", "dkim", "dmarc", "evidence", "reports", "tlsrpt", "mta_sts", "dnsbl", "dane", "dnssec"}
 # (layer, packages it must not import, why)
 RULES = [
     (
