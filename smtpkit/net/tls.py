@@ -113,9 +113,9 @@ class TlsOptions:
     `second_look` decides after a failure whether a second handshake is worth
     it (default: read a certificate that failed verification; the session uses
     `smtpkit.checks.tls.second_look`, which also asks an outdated server what
-    it speaks; None: never); `legacy_probe` allows
-    the permissive one that learns an outdated server's real version,
-    `fetch_unverified` the unverified one that reads a rejected certificate.
+    it speaks; None: never). `legacy_probe` allows the permissive handshake
+    that learns an outdated server's real version, `fetch_unverified` the
+    unverified one that reads a rejected certificate.
     """
 
     server_hostname: str | None = None
