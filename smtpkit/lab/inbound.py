@@ -14,7 +14,7 @@ lab CA and the MX's port) and stopped with them. It adds:
 `domain_options(info)` is what lab mode means `domain_options(info)` is what lab mode means
 for `check_domain`: every lookup through the lab's DNS server, the lab CA
 trusted, loopback addresses allowed (the lab lives on 127.0.0.1), the lab's
-HTTPS port standing in for 443, and the practice blocklists instead of the
+HTTPS port standing in for 443, and the practice blocklist instead of the
 real ones.
 """
 
@@ -137,13 +137,14 @@ class InboundServers:
 
 def domain_options(info: LabInfo) -> dict[str, Any]:
     """`check_domain(domain, **domain_options(info))` checks a lab domain the way the lessons expect."""
-    from smtpkit.lab.zones.dnsbl import LAB_LISTS
+    from smtpkit.lab.zones.dnsbl import LIST_ZONE
 
     out: dict[str, Any] = {
         "nameservers": (info.nameserver,),
         "cafile": info.ca_file,
         "allow_private": True,
-        "dnsbl_lists": LAB_LISTS,
+        # the lab's healthy practice list; the broken ones (smtpkit.lab.zones.dnsbl.LAB_LISTS) are asked by name
+        "dnsbl_lists": (LIST_ZONE,),
         "only_lists": True,
     }
     if info.mta_sts_port:

@@ -22,6 +22,7 @@ NOTEBOOKS = (
     "06_report",
     "07_message",
     "08_dmarc_reports",
+    "09_inbound_and_reputation",
 )
 
 

@@ -99,6 +99,9 @@ def lab_domain_settings(lab: Any, domain: str | None = None, **overrides: Any) -
         "timeout": timeout,
         "dns_timeout": min(2.0, float(timeout)),
     }
+    if lab.dns is not None and "mx" in lab.names:
+        # how the lab's MTA-STS host, MX ports, CA, trust anchor and blocklist are reached (smtpkit.lab.inbound)
+        values.update({k: v for k, v in lab.domain_options().items() if k != "nameservers"})
     values.update({k: v for k, v in overrides.items() if v is not None})
     return DomainQuery(**values)
 

@@ -106,3 +106,11 @@ def test_rollover_readiness() -> None:
     assert ready and "DANE-TA" in why
     assert not rollover_ready([_rec(3, 1, 1, LEAF)])[0]
     assert not rollover_ready([_rec(3, 1, 1, LEAF), Tlsa(1, 1, 1, b"\x00" * 32)])[0]  # PKIX records do not count
+
+
+def test_rfc6698_presentation_example() -> None:
+    # RFC 6698 §2.3: the association data may be split over several lines (here joined by spaces)
+    rec = Tlsa.parse("0 0 1 d2abde240d7cd3ee6b4b28c54df034b9 7983a1d16e8a410e4561cb106618e971")
+    assert (rec.usage, rec.selector, rec.mtype, len(rec.data)) == (0, 0, 1, 32)
+    assert "PKIX-TA" in rec.unusable and "RFC 7672" in rec.unusable  # usage 0 is not used for SMTP
+    assert str(rec).endswith("d2abde240d7cd3ee6b4b28c54df034b97983a1d16e8a410e4561cb106618e971")

@@ -302,6 +302,7 @@ def check_dnsbl(
     *,
     only_lists: bool = False,
     resolver: Resolver | None = None,
+    nameservers: str | Sequence[str] = (),
     timeout: float = DEFAULT_TIMEOUT,
     allow_private: bool = False,
 ) -> Report:
@@ -313,12 +314,15 @@ def check_dnsbl(
     Raises InvalidSettings (a ValueError) for an `ip` that is not an address or
     a zone that is not a name; every DNS outcome is a row and, where it matters, a finding.
     """
-    from smtpkit.settings import validate_ip, validate_seconds
+    from smtpkit.net.dns import resolver_for
+    from smtpkit.settings import validate_ip, validate_nameservers, validate_seconds
 
     addr = validate_ip(ip, label="The sending IP")  # no scope id, no foreign digits: the one IP validator
     seconds = validate_seconds(timeout, field="timeout")
     chosen = choose_lists(lists, only=only_lists)  # validates the zones before any query
-    resolver = (resolver or Resolver(timeout=min(2.0, seconds / 3))).once()
+    if resolver is None:  # `nameservers` (the lab's, your own) or the system's
+        resolver = resolver_for(validate_nameservers(nameservers), min(2.0, seconds / 3))
+    resolver = resolver.once()
     first = len(resolver.log)
     step = dnsbl_step(
         addr,
