@@ -56,13 +56,15 @@ class Tlsa:
             raise ValueError(f"{text!r} is not a TLSA record: usage selector matching-type data")
         return cls(int(parts[0]), int(parts[1]), int(parts[2]), bytes.fromhex("".join(parts[3:])))
 
-    def __str__(self) -> str:
+    @property
+    def text(self) -> str:
+        """The record in presentation format, as it is written in a zone file: '3 1 1 <hex>'."""
         return f"{self.usage} {self.selector} {self.mtype} {self.data.hex()}"
 
     @property
     def short(self) -> str:
         shown = self.data.hex()
-        return f"{self.usage} {self.selector} {self.mtype} {shown[:16]}…" if len(shown) > 16 else str(self)
+        return f"{self.usage} {self.selector} {self.mtype} {shown[:16]}…" if len(shown) > 16 else self.text
 
     @property
     def meaning(self) -> str:

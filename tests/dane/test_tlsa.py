@@ -113,4 +113,4 @@ def test_rfc6698_presentation_example() -> None:
     rec = Tlsa.parse("0 0 1 d2abde240d7cd3ee6b4b28c54df034b9 7983a1d16e8a410e4561cb106618e971")
     assert (rec.usage, rec.selector, rec.mtype, len(rec.data)) == (0, 0, 1, 32)
     assert "PKIX-TA" in rec.unusable and "RFC 7672" in rec.unusable  # usage 0 is not used for SMTP
-    assert str(rec).endswith("d2abde240d7cd3ee6b4b28c54df034b97983a1d16e8a410e4561cb106618e971")
+    assert rec.text.endswith("d2abde240d7cd3ee6b4b28c54df034b97983a1d16e8a410e4561cb106618e971")

@@ -136,7 +136,7 @@ def _match_host(
 ) -> _HostResult:
     out = _HostResult()
     records = d.records
-    per_record: dict[str, list[str]] = {str(r): [] for r in records}
+    per_record: dict[str, list[str]] = {r.text: [] for r in records}
     misses: list[str] = []
     leaf_for_fix = b""
     probed = [p for p in probes if p.host == d.host and p.leaf_der]
@@ -146,7 +146,7 @@ def _match_host(
         complete = read is not None and bool(read.ders)
         matches: list[Match] = match_all(records, chain, d.host, chain_complete=complete)
         for m in matches:
-            per_record[str(m.record)].append(f"[{p.address}] {m.reason if m.matched else 'no: ' + m.reason}")
+            per_record[m.record.text].append(f"[{p.address}] {m.reason if m.matched else 'no: ' + m.reason}")
         if not any(m.matched for m in matches):
             leaf_for_fix = leaf_for_fix or p.leaf_der
             misses.append(f"[{p.address}] " + "; ".join(f"{m.record.short}: {m.reason}" for m in matches))
@@ -160,7 +160,7 @@ def _match_host(
                 "meaning": r.meaning,
                 "usable": r.unusable or "yes",
                 "DNSSEC": d.tlsa.state,
-                "against the MX": "; ".join(per_record[str(r)]) or "not probed (--probe-mx)",
+                "against the MX": "; ".join(per_record[r.text]) or "not probed (--probe-mx)",
             }
         )
     if misses:
@@ -215,7 +215,7 @@ def dane_step(
         if not v.found:
             if d.wrong_ports:
                 found = ", ".join(f"_{port}._tcp.{d.host}" for port, _ in d.wrong_ports)
-                example = str(Tlsa.from_rdata(d.wrong_ports[0][1].records[0]))
+                example = Tlsa.from_rdata(d.wrong_ports[0][1].records[0]).text
                 findings.append(finding("dane.wrong_port", found, mx=d.host, found=found, example=example))
             continue
         if v.state in (BOGUS, INDETERMINATE):
