@@ -15,8 +15,10 @@ The tree::
      └── SmtpkitError                  every error the kit raises on purpose
           ├── InvalidSettings          (also a ValueError) a setting that cannot be checked as given;
           │                            .field names it ("host", "port", "timeout", ...)
-          └── UnreadableInput          (also a ValueError) a file or text that is not what the
-                                       command reads (not an e-mail message, not a report)
+          ├── UnreadableInput          (also a ValueError) a file or text that is not what the
+          │                            command reads (not an e-mail message, not a report)
+          └── Cancelled                the person who started a check stopped it
+                                       (`smtpkit.progress.Progress.cancel`); nothing was concluded
 
 `InvalidSettings` subclasses `ValueError` so that code written against the
 standard library's conventions (``except ValueError``) keeps working.
@@ -24,7 +26,7 @@ standard library's conventions (``except ValueError``) keeps working.
 
 from __future__ import annotations
 
-__all__ = ["InvalidSettings", "SmtpkitError", "UnreadableInput"]
+__all__ = ["Cancelled", "InvalidSettings", "SmtpkitError", "UnreadableInput"]
 
 
 class SmtpkitError(Exception):
@@ -46,3 +48,7 @@ class InvalidSettings(SmtpkitError, ValueError):
 
 class UnreadableInput(SmtpkitError, ValueError):
     """Input that is not what the command reads: not an e-mail message, not a DMARC report, not a reply."""
+
+
+class Cancelled(SmtpkitError):
+    """A check stopped by the person who started it (a Cancel button, `Progress.cancel`); nothing was concluded."""

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from smtpkit.net.dns import NODATA, NXDOMAIN, OK, SERVFAIL, TIMEOUT, DnsAnswer, Resolver
+from smtpkit.progress import guard, join
 
 T = TypeVar("T")
 
@@ -85,7 +86,7 @@ def run_bounded(fn: Callable[[], T], timeout: float) -> tuple[bool, T | None, Ba
 
     thread = threading.Thread(target=target, name="smtpkit-bounded", daemon=True)
     thread.start()
-    thread.join(max(0.0, timeout))
+    join(thread, timeout)  # returns early when the check is cancelled
     if thread.is_alive():
         return False, None, None
     return True, box.get("value"), box.get("error")
@@ -188,7 +189,7 @@ def _resolve_dns(host: str, resolver: Resolver, budget: float) -> Resolution:
     for t in threads:
         t.start()
     for t in threads:
-        t.join(max(0.0, end - time.monotonic()))
+        join(t, end - time.monotonic())  # returns early when the check is cancelled
     late = f"no answer within {budget:.1f} s (the session's time limit)"
     a = results.get("A") or DnsAnswer(name=host, rdtype="A", status=TIMEOUT, error=late)
     aaaa = results.get("AAAA") or DnsAnswer(name=host, rdtype="AAAA", status=TIMEOUT, error=late)
@@ -296,7 +297,8 @@ def open_socket(address: str, port: int, timeout: float) -> socket.socket:
         if family == socket.AF_INET6:
             sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
         sock.settimeout(max(0.001, timeout))
-        sock.connect((address, port))
+        with guard(sock):  # a cancelled check shuts it down: connect returns at once
+            sock.connect((address, port))
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     except BaseException:
         sock.close()

@@ -503,6 +503,11 @@ class Resolver:
         return self.resolve(reverse_name(ip), "PTR")
 
 
+def system_nameservers() -> list[str]:
+    """The DNS servers this computer's own settings name (/etc/resolv.conf), as a result says which were asked."""
+    return [str(ns) for ns in Resolver._system_nameservers()]
+
+
 class OnceResolver(Resolver):
     """A resolver that asks each (name, type) once and hands every later asker the same answer.
 

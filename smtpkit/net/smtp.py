@@ -44,6 +44,7 @@ from email.policy import SMTPUTF8 as SMTPUTF8_POLICY
 from smtpkit.model import Transcript
 from smtpkit.net.connect import Deadline
 from smtpkit.octets import printable
+from smtpkit.progress import guard
 from smtpkit.secrets import REDACTED, Secret
 
 # RFC 5321 §4.5.3.1.5 limits a reply line to 512 octets; real servers exceed it
@@ -356,7 +357,8 @@ class SmtpConnection:
             self._timeout(started, by_deadline, lines)
         self.sock.settimeout(remaining)
         try:
-            data = self.sock.recv(4096)
+            with guard(self.sock):  # a cancelled check shuts the socket down: recv returns at once
+                data = self.sock.recv(4096)
         except TimeoutError:
             self._timeout(started, by_deadline, lines)
         except ssl.SSLError as exc:
@@ -489,7 +491,8 @@ class SmtpConnection:
             raise ReplyTimeout("no time left to send", waited=0.0, by_deadline=by_deadline)
         self.sock.settimeout(remaining)
         try:
-            self.sock.sendall(data)
+            with guard(self.sock):
+                self.sock.sendall(data)
         except TimeoutError:
             raise ReplyTimeout(
                 "the server stopped accepting data (send timed out)", waited=remaining, by_deadline=by_deadline

@@ -38,6 +38,8 @@ from dataclasses import dataclass, field
 from errno import errorcode as errno_names
 from typing import Any
 
+from smtpkit.progress import guard
+
 #: How many bytes of a non-TLS answer we keep as evidence (the server's "220 ..." greeting).
 PEER_BYTES_CAP = 512
 #: The most certificates we keep from one Certificate message (a hostile server could send thousands).
@@ -425,7 +427,7 @@ def handshake(
     """
     raw.setblocking(False)
     ss = ctx.wrap_socket(raw, server_hostname=server_hostname, do_handshake_on_connect=False)
-    with selectors.DefaultSelector() as sel:
+    with selectors.DefaultSelector() as sel, guard(ss):  # cancelling shuts the socket: the wait ends
         registered: int | None = None
         while True:
             try:

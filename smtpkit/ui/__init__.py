@@ -1,11 +1,16 @@
 """Widgets and display helpers for the smtpkit notebooks.
 
-* `ServerForm`, `DomainForm`: settings forms with a Run button; results appear
-  as ordinary cell outputs through display handles.
+* `ServerForm`, `DomainForm`: settings forms with two modes (Practice lab, My
+  server / My domain), inline validation, live progress and Cancel; results
+  appear as ordinary cell outputs through display handles, under a banner
+  naming the mode, the DNS and the CA used.
+* The tool forms (`PortsForm`, `SpfTraceForm`, `SpfRecordForm`, `DkimKeyForm`,
+  `ExplainForm`): every tool of the kit without editing Python.
 * The forms build the one settings model of `smtpkit.settings`: a `ServerInput`
   (a validated `Target` and the `Secret` beside it) and a `DomainQuery`;
   `lab_server_settings(lab, scenario)` / `lab_domain_settings(lab)` build them
-  for the practice lab; `password_from_env()` reads ``SMTPKIT_PASSWORD``.
+  for the practice lab, each scenario with its own lesson
+  (`smtpkit.lab.lessons`); `password_from_env()` reads ``SMTPKIT_PASSWORD``.
 * `show(obj)`, `Panel`, `ResultView`: updatable, escaped, text-readable outputs.
 * `views`: one-call helpers the notebooks use (scenario tables, comparisons).
 

@@ -1,19 +1,23 @@
 """Settings forms for the notebooks: fill in a server or a domain, press Run, read the result.
 
-The forms only collect settings and trigger a run; the result is shown as an
-ordinary cell output through a display handle (see `smtpkit.ui.display`), so
-it survives saving and export. Typical use in a notebook::
+Every form has two explicit modes (`smtpkit.ui.modes`): **Practice lab**, where
+a scenario fills everything from the running lab (its DNS server, its CA, its
+user, each scenario's own lesson), and **My server** / **My domain**, where
+nothing of the lab is used: this computer's resolver or the DNS server you
+type, the system's trusted certificates or the CA file you give, your login or
+none. Choosing a provider, typing a host that is not the lab's, or typing a
+domain the lab does not serve switches to your own target; every result starts
+with a banner naming the mode, the DNS and the CA really used.
+
+The forms build the settings model of `smtpkit.settings` (a `Target` with its
+`Secret` beside it, as a `ServerInput`; a `DomainQuery`), the same objects the
+command line builds; a value the model refuses is marked on its field with the
+model's message and nothing runs (`smtpkit.ui.fields`). Running, progress and
+Cancel are `smtpkit.ui.runner`'s. Typical use in a notebook::
 
     form = ui.ServerForm(lab, scenario="expired_cert")
     form                      # the form
     report = form.run()       # runs now; the result appears here, and Run updates it
-
-The forms build the settings model of `smtpkit.settings` (a `Target` with its
-`Secret` beside it, as a `ServerInput`; a `DomainQuery`), the same objects the
-command line builds, so a bad value gets the same `InvalidSettings` message
-here as in a terminal. The server form sets everything `smtpkit check` can:
-host, port, security, login, OAuth access token, AUTH mechanism, timeout,
-overall deadline and the plaintext-AUTH opt-in.
 
 The password and the OAuth token are never left in the widget: the moment a
 value reaches the kernel (Enter, or leaving the field) it is moved into a
@@ -24,44 +28,29 @@ environment is the alternative that never touches the form at all.
 
 from __future__ import annotations
 
-import dataclasses
 import html
-import time
 from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as widgets
 
-from smtpkit.errors import InvalidSettings
 from smtpkit.knowledge.presets import GENERIC_PRESETS
-from smtpkit.model import Report
 from smtpkit.secrets import Secret
-from smtpkit.settings import AUTH_MECHANISMS, DomainQuery, Target
-from smtpkit.ui.display import Panel, ReportView, ResultView, message, problem_panel
+from smtpkit.settings import AUTH_MECHANISMS, IMPLICIT_TLS_PORTS, DomainQuery, Target
+from smtpkit.ui.fields import hint_html, number_text, refuse_empty, show, style, text_field, wide
 from smtpkit.ui.inputs import PASSWORD_ENV, SECURITY_CHOICES, ServerInput, password_from_env
 from smtpkit.ui.lab import lab_domain_settings, lab_server_settings, lab_zones, scenario_choices
+from smtpkit.ui.modes import LAB, OWN, Banner, describe_ca, describe_dns
+from smtpkit.ui.runner import BaseForm, FormBox
 
-_LABEL_WIDTH = "130px"
-_STYLE = {"description_width": _LABEL_WIDTH}
-_WIDE = widgets.Layout(width="560px")
-_NARROW = widgets.Layout(width="300px")
-
-
-class _FormBox(widgets.VBox):  # type: ignore[misc]
-    """The form's container; its text form never lists field values (a saved text/plain must hold no secret)."""
-
-    def __init__(self, *args: Any, label: str = "settings form", **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._smtpkit_label = label
-
-    def __repr__(self) -> str:
-        return f"[smtpkit {self._smtpkit_label}: run the notebook in JupyterLab to use it]"
-
+__all__ = ["DomainForm", "EmlForm", "ServerForm", "diagnose_action", "domain_action"]
 
 _PLAINTEXT_WARNING = (
     "Only on a network you trust: with this ticked, a server without TLS (or a failed STARTTLS) receives your "
     "password unencrypted, readable by anyone on the path, and a server that was meant to refuse it may log it."
 )
+_SESSION_STEPS = ("resolve", "connect", "banner", "ehlo", "tls", "auth", "send")
+_IMPLICIT_STEPS = ("resolve", "connect", "tls", "banner", "ehlo", "auth", "send")
 
 
 def diagnose_action(settings: ServerInput) -> Any:
@@ -76,139 +65,29 @@ def domain_action(settings: DomainQuery) -> Any:
     return check_domain(settings)
 
 
-def _verdict(result: Any) -> str | None:
-    verdict = getattr(result, "verdict", None)
-    if verdict is None and isinstance(result, Panel):
-        verdict = result.status
-    return str(verdict) if verdict else None
+def _mode_toggle(own_label: str, lab: Any) -> widgets.ToggleButtons:
+    options = [("Practice lab", LAB), (own_label, OWN)] if lab is not None else [(own_label, OWN)]
+    toggle = widgets.ToggleButtons(
+        options=options,
+        value=LAB if lab is not None else OWN,
+        tooltips=["the practice lab on this machine", "your own, with nothing of the lab"][: len(options)],
+        style={"button_width": "auto"},
+        layout=widgets.Layout(),
+    )
+    toggle.add_class("smtpkit-mode")
+    if lab is None:
+        show(toggle, False)
+    return toggle
 
 
-class _BaseForm:
-    """Run plumbing shared by the forms: the result view, the Run button, errors as panels."""
-
-    title = "Check"
-
-    def __init__(self, action: Callable[[Any], Any], focus: tuple[str, ...] = ()) -> None:
-        self.action = action
-        self.focus = tuple(focus)
-        self.view = ResultView(message(self.title, "Press Run to check these settings."))
-        self.last_result: Any = None
-        self.last_settings: Any = None
-        self.last_error: BaseException | None = None
-        self.run_button = widgets.Button(
-            description="Run", button_style="primary", icon="play", tooltip="Run the check"
-        )
-        self.run_button.add_class("smtpkit-run")
-        self.status = widgets.HTML(value="")
-        self.status.add_class("smtpkit-status")
-        # Only used when Run is pressed before any cell showed a result (nowhere else to put it).
-        self._fallback = widgets.Output()
-        self.run_button.on_click(lambda _b: self._clicked())
-
-    # -- to override ----------------------------------------------------------------
-    def settings(self) -> Any:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def _describe(self, settings: Any) -> str:
-        return self.title
-
-    def _wrap(self, settings: Any, result: Any) -> Any:
-        label = self._describe(settings)
-        if isinstance(result, Report):
-            return ReportView(result, focus=self.focus, title=label)
-        return Panel(label, [("Settings used", settings.to_dict()), ("", result)], status=_verdict(result))
-
-    # -- running --------------------------------------------------------------------
-    def compute(self, **overrides: Any) -> Any:
-        """Read the settings and run the action; problems come back as a panel, never raised.
-
-        `overrides` replace settings for this run only (``send=True`` for a real send).
-        """
-        started = time.monotonic()
-        settings = None
-        try:
-            settings = self.settings()
-            if overrides:
-                if isinstance(settings, ServerInput):
-                    settings = settings.replace(**overrides)
-                else:
-                    settings = dataclasses.replace(settings, **overrides)
-            self.last_settings = settings
-            result = self.action(settings)
-            self.last_result = result
-            self.last_error = None
-            shown = self._wrap(settings, result)
-            verdict = _verdict(result)
-            self._set_status(
-                f"Last run: {html.escape(self._describe(settings))}: "
-                f"<b>{html.escape(verdict.upper()) if verdict else 'DONE'}</b> "
-                f"({time.monotonic() - started:.1f} s)"
-            )
-        except Exception as exc:  # shown as an explanation, never as a traceback
-            self.last_result = None
-            self.last_error = exc
-            shown = problem_panel(self.title, exc)
-            self._set_status(f"Last run: <b>FAIL</b>: {html.escape(str(shown.parts[0][1])[:200])}")
-        return shown
-
-    def run(self, **overrides: Any) -> Any:
-        """Run now and show the result in the current cell (updated by later Run clicks); returns the result.
-
-        `overrides` change settings for this run only, e.g. ``form.run(send=True)``.
-        """
-        shown = self.compute(**overrides)
-        self.view.show(shown)
-        return self.last_result
-
-    def results(self) -> None:
-        """Show where results will appear, without running: Run fills this output in place."""
-        self.view.show(message(self.title, "Press Run above: the result appears here and replaces this message."))
-
-    def _clicked(self) -> None:
-        self.run_button.disabled = True
-        self.run_button.description = "Running…"
-        try:
-            if self.view.handles:
-                self.view.update(message(self.title, "Running… the result replaces this message.", "info"))
-            shown = self.compute()
-            if self.view.handles:
-                self.view.update(shown)
-            else:
-                # No cell output exists yet: this copy lives only in widget state until a cell runs `form.run()`.
-                self._fallback.outputs = ()
-                self._fallback.append_display_data(shown)
-        finally:
-            self.run_button.disabled = False
-            self.run_button.description = "Run"
-
-    def click(self) -> Any:
-        """Press Run from code (tests, demos); returns what the click displayed."""
-        self.run_button.click()
-        return self.view.current
-
-    def _set_status(self, markup: str) -> None:
-        self.status.value = f'<span style="font-size:12px">{markup}</span>'
-
-    # -- display ----------------------------------------------------------------------
-    @property
-    def widget(self) -> widgets.Widget:
-        return self.box  # type: ignore[attr-defined]
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.box)  # type: ignore[attr-defined]
-
-    def __repr__(self) -> str:
-        return f"[smtpkit {self.title} form]"
-
-
-class ServerForm(_BaseForm):
-    """Provider preset, lab scenario, host, port, security, username, password, timeout, Run.
+class ServerForm(BaseForm):
+    """Mode, lab scenario or provider, host, port, security, username, password, timeout, Run.
 
     "More settings" (closed at first) holds the rest of what `smtpkit check`
     takes: an OAuth access token (handled like the password), the AUTH
-    mechanism, the overall deadline and the plaintext-AUTH opt-in.
+    mechanism, the EHLO name, a DNS server and a CA file of your own, the
+    overall deadline and the plaintext-AUTH opt-in. With ``envelope=True`` the
+    sender, the recipients and "really send" are fields too.
     """
 
     title = "Server check"
@@ -254,240 +133,327 @@ class ServerForm(_BaseForm):
             else (password if isinstance(password, Secret) and password else None)
         )
         self._token: Secret | None = None
-        self._extra = {"send": send, "mail_from": mail_from, "rcpt_to": rcpt_to, "helo": helo}
-        self._cafile = cafile
-        self._nameserver = nameserver
+        self._envelope = envelope
         self._filling = False
+        self._filled: dict[str, Any] = {}  # what choosing the scenario put in the fields (a lesson's settings)
 
-        self._presets = {p.key: p for p in PRESETS if p.key != "lab" or lab is not None}
-        options = [(p.name, p.key) for p in self._presets.values()]
-        self.preset = widgets.Dropdown(options=options, description="Provider", style=_STYLE, layout=_WIDE)
+        self._presets = {p.key: p for p in PRESETS if p.key != "lab"}
+        self.mode = _mode_toggle("My server", lab)
         self.scenario = widgets.Dropdown(
             options=scenario_choices(lab, categories) if lab is not None else [],
             description="Lab scenario",
-            style=_STYLE,
-            layout=_WIDE,
+            style=style(),
+            layout=wide(),
         )
         self.scenario.add_class("smtpkit-scenario")
-        self.host = widgets.Text(description="Host", placeholder="smtp.example.com", style=_STYLE, layout=_WIDE)
-        self.port = widgets.BoundedIntText(
-            value=0,
-            min=0,
-            max=65535,
-            description="Port",
-            style=_STYLE,
-            layout=_NARROW,
-            tooltip="0: the usual port for the security mode",
+        self.preset = widgets.Dropdown(
+            options=[(p.name, p.key) for p in self._presets.values()],
+            value="custom",
+            description="Provider",
+            style=style(),
+            layout=wide(),
         )
+        self.preset.add_class("smtpkit-provider")
+        self.hint = widgets.HTML(layout=widgets.Layout())
+        self.hint.add_class("smtpkit-hint")
+        self.host = text_field("Host", placeholder="smtp.example.com")
+        self.port = text_field("Port", placeholder="empty: 587, or 465 for implicit TLS", short=True)
         self.security = widgets.Dropdown(
-            options=SECURITY_CHOICES, value="auto", description="Security", style=_STYLE, layout=_WIDE
+            options=SECURITY_CHOICES, value="auto", description="Security", style=style(), layout=wide()
         )
-        self.username = widgets.Text(description="Username", style=_STYLE, layout=_WIDE)
-        self.password = widgets.Password(description="Password", continuous_update=False, style=_STYLE, layout=_WIDE)
-        self.password.add_class("smtpkit-password")
-        self.password_state = widgets.HTML()
+        self.username = text_field("Username", placeholder="empty: no login, only connection and TLS")
+        self.password = widgets.Password(description="Password", continuous_update=False, style=style(), layout=wide())
+        self.password_state = widgets.HTML(layout=widgets.Layout())
         self.forget_button = widgets.Button(
-            description="Forget password", tooltip="Drop the stored password from memory"
+            description="Forget password", tooltip="Drop the stored password from memory", layout=widgets.Layout()
         )
-        self.timeout = widgets.BoundedFloatText(
-            value=float(timeout), min=0.5, max=300, step=1, description="Timeout (s)", style=_STYLE, layout=_NARROW
-        )
-        self.hint = widgets.HTML()
+        self.timeout = text_field("Timeout (s)", value=number_text(timeout), placeholder="e.g. 10", short=True)
         # the rest of what `smtpkit check` takes, in a closed "More settings" section
-        self.token = widgets.Password(description="OAuth token", continuous_update=False, style=_STYLE, layout=_WIDE)
+        self.token = widgets.Password(description="OAuth token", continuous_update=False, style=style(), layout=wide())
         self.token.placeholder = "an OAuth 2.0 access token (XOAUTH2) instead of the password"
-        self.token.add_class("smtpkit-token")
         self.auth_mechanism = widgets.Dropdown(
             options=[("Auto: the best the server offers", "")] + [(m, m) for m in AUTH_MECHANISMS],
             value=(auth_mechanism or "").upper(),
             description="AUTH mechanism",
-            style=_STYLE,
-            layout=_WIDE,
+            style=style(),
+            layout=wide(),
         )
-        self.deadline = widgets.BoundedFloatText(
-            value=float(deadline or 0),
-            min=0,
-            max=3600,
-            step=10,
-            description="Deadline (s)",
-            tooltip="0: enough for every step at one timeout each",
-            style=_STYLE,
-            layout=_NARROW,
+        self.helo = text_field("EHLO name", value=helo or "", placeholder="empty: this machine's name")
+        self.nameserver = text_field(
+            "DNS server", value=nameserver or "", placeholder="empty: this computer's own resolver"
+        )
+        self.cafile = text_field(
+            "CA file", value=cafile or "", placeholder="empty: this computer's trusted certificates"
+        )
+        self.deadline = text_field(
+            "Deadline (s)",
+            value=number_text(deadline) if deadline else "",
+            placeholder="empty: every step at one timeout",
+            short=True,
         )
         self.allow_plaintext_auth = widgets.Checkbox(
             value=bool(allow_plaintext_auth),
             description="Allow sending the password without encryption (insecure)",
             indent=False,
-            layout=_WIDE,
+            layout=wide(),
         )
-        self.plaintext_warning = widgets.HTML()
-        self.more = widgets.Accordion(
-            children=[
-                widgets.VBox(
-                    [
-                        self.token,
-                        self.auth_mechanism,
-                        self.deadline,
-                        self.allow_plaintext_auth,
-                        self.plaintext_warning,
-                    ]
-                )
-            ],
-            selected_index=None,
-            layout=_WIDE,
-        )
-        self.more.set_title(0, "More settings: OAuth token, AUTH mechanism, deadline, plaintext AUTH")
-        self.mail_from = widgets.Text(
-            description="Mail from", placeholder="you@example.com", style=_STYLE, layout=_WIDE
-        )
-        self.rcpt_to = widgets.Text(
-            description="Send to", placeholder="a mailbox you can read (comma-separated)", style=_STYLE, layout=_WIDE
-        )
+        self.plaintext_warning = widgets.HTML(layout=widgets.Layout())
+        self.mail_from = text_field("Mail from", value=mail_from or "", placeholder="you@example.com")
+        rcpt = rcpt_to if isinstance(rcpt_to, str) else ", ".join(rcpt_to or [])
+        self.rcpt_to = text_field("Send to", value=rcpt, placeholder="a mailbox you can read (comma-separated)")
         self.send = widgets.Checkbox(
             value=bool(send),
             description="Really send a test message (otherwise a dry run: MAIL and RCPT, then RSET)",
             indent=False,
-            layout=_WIDE,
+            layout=wide(),
         )
-        envelope_widgets = [self.mail_from, self.rcpt_to, self.send] if envelope else []
+        self._extra = {"send": send, "mail_from": mail_from, "rcpt_to": rcpt_to} if not envelope else {}
+
+        f = self.fields
+        more = widgets.Accordion(
+            children=[
+                widgets.VBox(
+                    [
+                        f.add("token", self.token, label="OAuth token"),
+                        f.add("auth_mechanism", self.auth_mechanism, label="AUTH mechanism"),
+                        f.add("helo", self.helo, label="EHLO name"),
+                        f.add("nameservers", self.nameserver, label="DNS server"),
+                        f.add("cafile", self.cafile, label="CA file"),
+                        f.add("deadline", self.deadline, label="Deadline"),
+                        self.allow_plaintext_auth,
+                        self.plaintext_warning,
+                    ],
+                    layout=widgets.Layout(),
+                )
+            ],
+            selected_index=None,
+            layout=wide(),
+        )
+        more.set_title(0, "More settings: OAuth token, AUTH mechanism, EHLO name, DNS server, CA file, deadline")
+        self.more = more
+        envelope_boxes = (
+            [
+                f.add("mail_from", self.mail_from, label="Mail from"),
+                f.add("rcpt_to", self.rcpt_to, label="Send to"),
+                f.add("send", self.send, label="Really send"),
+            ]
+            if envelope
+            else []
+        )
+        self.box = FormBox(
+            [
+                self.css,
+                self.mode,
+                self.scenario,
+                self.preset,
+                self.hint,
+                f.add("host", self.host, label="Host"),
+                f.add("port", self.port, label="Port"),
+                f.add("security", self.security, label="Security"),
+                f.add("username", self.username, label="Username"),
+                widgets.HBox(
+                    [f.add("password", self.password, label="Password", aliases=("credential",)), self.forget_button],
+                    layout=widgets.Layout(),
+                ),
+                self.password_state,
+                f.add("timeout", self.timeout, label="Timeout"),
+                self.more,
+                *envelope_boxes,
+                *self._controls(),
+            ],
+            label="server settings form",
+        )
 
         self.password.observe(self._take_password, names="value")
         self.token.observe(self._take_token, names="value")
         self.allow_plaintext_auth.observe(lambda _c: self._show_plaintext_warning(), names="value")
         self.forget_button.on_click(lambda _b: self.forget_password())
+        self.mode.observe(self._mode_changed, names="value")
         self.preset.observe(self._preset_changed, names="value")
         self.scenario.observe(self._scenario_changed, names="value")
+        self.host.observe(self._host_changed, names="value")
+        for w in (self.host, self.port, self.security, self.timeout, self.deadline, self.mail_from, self.rcpt_to):
+            w.observe(lambda _c: self.refresh_limit(), names="value")
 
-        self.box = _FormBox(
-            [
-                self.preset,
-                self.scenario,
-                self.hint,
-                self.host,
-                self.port,
-                self.security,
-                self.username,
-                widgets.HBox([self.password, self.forget_button]),
-                self.password_state,
-                self.timeout,
-                self.more,
-                *envelope_widgets,
-                widgets.HBox([self.run_button, self.status]),
-                self._fallback,
-            ],
-            label="server settings form",
-        )
-
-        # initial state: an explicit host wins, then a preset, then the lab
+        # initial state: an explicit host wins, then a provider, then the lab
         if host:
             guess = provider_for_host(host)
-            key = preset or (guess.key if guess and guess.key in self._presets else "custom")
-            self._select_preset(key, fill=False)
-            self.host.value = host
-            self.port.value = int(port or 0)
-            self.security.value = security or (self._presets[key].security if key != "custom" else "auto")
+            key = preset if preset in self._presets else (guess.key if guess and guess.key in self._presets else None)
+            self._enter_own(key or "custom", fill=False)
+            self._set_quietly(self.host, host)
+            self.port.value = number_text(port)
+            self.security.value = security or (self._presets[key].security if key else "auto")
         elif preset and preset != "lab":
-            self._select_preset(preset, fill=True)
+            if preset not in self._presets:
+                raise KeyError(f"unknown provider preset {preset!r}; choose one of {', '.join(self._presets)}")
+            self._enter_own(preset, fill=True)
             if port:
-                self.port.value = int(port)
+                self.port.value = number_text(port)
             if security:
                 self.security.value = security
         elif lab is not None:
-            self._select_preset("lab", fill=False)
             name = scenario or "submission"
-            if name not in [v for _l, v in self.scenario.options]:
-                raise KeyError(
-                    f"no lab scenario {name!r} in this form; choose one of {[v for _l, v in self.scenario.options]}"
-                )
+            names = [v for _l, v in self.scenario.options]
+            if name not in names:
+                raise KeyError(f"no lab scenario {name!r} in this form; choose one of {names}")
             if self.scenario.value == name:
                 self._fill_from_scenario(name)
             else:
                 self.scenario.value = name
             if port:
-                self.port.value = int(port)
+                self.port.value = number_text(port)
             if security:
                 self.security.value = security
         else:
-            self._select_preset(preset or "custom", fill=True)
+            self._enter_own("custom", fill=True)
         if username:
             self.username.value = username
-        self._envelope = envelope
-        if envelope:
-            self.mail_from.value = mail_from or (lab.user if self.preset.value == "lab" and lab is not None else "")
-            rcpt = rcpt_to if isinstance(rcpt_to, str) else ", ".join(rcpt_to or [])
-            self.rcpt_to.value = rcpt or (
-                f"alice@{lab.domain}" if self.preset.value == "lab" and lab is not None else ""
-            )
+        self._show_mode()
         self._show_password_state()
         self._show_plaintext_warning()
+        self.refresh_limit()
 
-    # -- presets and scenarios -----------------------------------------------------------
-    def _select_preset(self, key: str, *, fill: bool) -> None:
-        if key not in self._presets:
-            raise KeyError(f"unknown provider preset {key!r}; choose one of {', '.join(self._presets)}")
-        self._filling = not fill
+    # -- modes, providers, scenarios -----------------------------------------------------
+    @property
+    def in_lab(self) -> bool:
+        return self.mode.value == LAB and self.lab is not None
+
+    def _set_quietly(self, widget: widgets.Widget, value: Any) -> None:
+        """Set a field without it counting as the person typing (no mode switch)."""
+        self._filling = True
         try:
-            if self.preset.value == key:
-                if fill:
-                    self._fill_from_preset(key)
-            else:
-                self.preset.value = key
+            widget.value = value
         finally:
             self._filling = False
-        self._show_scenario(key == "lab")
 
-    def _show_scenario(self, visible: bool) -> None:
-        self.scenario.layout.display = None if visible else "none"
+    def _show_mode(self) -> None:
+        show(self.scenario, self.in_lab)
+        show(self.preset, not self.in_lab)
 
-    def _preset_changed(self, change: dict[str, Any]) -> None:
-        key = change["new"]
-        self._show_scenario(key == "lab")
+    def _mode_changed(self, change: dict[str, Any]) -> None:
         if self._filling:
             return
-        if key == "lab":
-            if self.scenario.value:
-                self._fill_from_scenario(self.scenario.value)
+        if change["new"] == LAB:
+            self._enter_lab()
         else:
+            self._enter_own(self.preset.value, fill=True)
+
+    def _enter_lab(self) -> None:
+        self._set_quietly(self.mode, LAB)
+        self._show_mode()
+        if self.scenario.value:
+            self._fill_from_scenario(self.scenario.value)
+
+    def _enter_own(self, key: str, *, fill: bool) -> None:
+        """Switch to your own server: nothing of the lab stays in a field; `fill` puts the provider's values in."""
+        was_lab = self.in_lab
+        self._set_quietly(self.mode, OWN)
+        if self.preset.value != key:
+            self._filling = True
+            try:
+                self.preset.value = key
+            finally:
+                self._filling = False
+        self._show_mode()
+        if was_lab or self._filled:
+            self._drop_lab_values()
+        if fill:
             self._fill_from_preset(key)
+        self._show_password_state()
+
+    def _drop_lab_values(self) -> None:
+        """Empty every field that still holds a value the lab put there (its port, user, DNS, CA, envelope)."""
+        lab_values = self._filled
+        for name, widget in (
+            ("host", self.host),
+            ("port", self.port),
+            ("username", self.username),
+            ("nameservers", self.nameserver),
+            ("cafile", self.cafile),
+            ("mail_from", self.mail_from),
+            ("rcpt_to", self.rcpt_to),
+        ):
+            if name in lab_values and widget.value == lab_values[name] and widget.value:
+                self._set_quietly(widget, "")
+        if "security" in lab_values and self.security.value == lab_values["security"]:
+            self.security.value = "auto"
+        if lab_values.get("send") and self.send.value:
+            self.send.value = False
+        self._filled = {}
+        self.password.placeholder = ""
+
+    def _preset_changed(self, change: dict[str, Any]) -> None:
+        if self._filling:
+            return
+        self._enter_own(change["new"], fill=True)
 
     def _fill_from_preset(self, key: str) -> None:
         p = self._presets[key]
         host = p.host
         if "{region}" in host:
             host = host.format(region=p.params.get("default_region", "us-east-1"))
-        self.host.value = host
-        self.port.value = int(p.default_port or 0)
+        if host or key == "custom":
+            self._set_quietly(self.host, host)
+        self.port.value = number_text(p.default_port) if key != "custom" else ""
         self.security.value = p.security if p.security in {v for _l, v in SECURITY_CHOICES} else "auto"
-        # the lab's user name means nothing to a real provider: leave the field for the person's own login
-        if self.lab is not None and self.username.value.strip() == getattr(self.lab, "user", None):
-            self.username.value = ""
-        self.username.placeholder = p.username_hint[:80]
+        self.username.placeholder = p.username_hint[:80] or "empty: no login"
         self.password.placeholder = p.password_hint[:80]
         notes = " ".join(x for x in (p.limits and f"Limits: {p.limits}.", p.notes) if x)
-        self.hint.value = (
-            f'<div style="font-size:12px;line-height:1.4;color:#57606a;max-width:700px">{html.escape(notes)}</div>'
-        )
-        self._show_password_state()  # "the practice lab's password" no longer applies
+        self.hint.value = hint_html(notes)
 
     def _scenario_changed(self, change: dict[str, Any]) -> None:
-        if change["new"]:
+        if change["new"] and not self._filling:
+            self._set_quietly(self.mode, LAB)
+            self._show_mode()
             self._fill_from_scenario(change["new"])
 
     def _fill_from_scenario(self, name: str) -> None:
-        s = lab_server_settings(self.lab, name).target
+        from smtpkit.lab.lessons import server_lesson
+
+        s = lab_server_settings(self.lab, name)
+        t = s.target
+        lesson = server_lesson(self.lab, name)
+        self._set_quietly(self.host, t.host)
+        self.port.value = str(t.port)
+        self.security.value = t.security
+        self.username.value = t.username or ""
+        self.username.placeholder = "" if t.username else "no login: this server takes mail without one"
+        self.nameserver.value = ", ".join(t.nameservers)
+        self.cafile.value = t.cafile or ""
+        if self._envelope:
+            self.mail_from.value = t.mail_from or ""
+            self.rcpt_to.value = ", ".join(t.rcpt_to)
+            self.send.value = bool(t.send)
+        self.password.placeholder = "the lab password is filled in for you" if s.password else ""
+        self._filled = {
+            "host": self.host.value,
+            "port": self.port.value,
+            "security": self.security.value,
+            "username": self.username.value,
+            "nameservers": self.nameserver.value,
+            "cafile": self.cafile.value,
+            "mail_from": self.mail_from.value,
+            "rcpt_to": self.rcpt_to.value,
+            "send": self.send.value,
+        }
         ep = self.lab.endpoint(name)
-        self.host.value = s.host
-        self.port.value = int(s.port or 0)
-        self.security.value = s.security
-        self.username.value = s.username or ""
-        self.username.placeholder = ""
-        self.password.placeholder = "the lab password is filled in for you"
-        expect = f" A correct diagnosis names <code>{html.escape(ep.expect)}</code>." if ep.expect else ""
-        self.hint.value = (
-            '<div style="font-size:12px;line-height:1.4;color:#57606a;max-width:700px">'
-            f"{html.escape(ep.description)}{expect}</div>"
-        )
+        expect = f" A correct diagnosis names {ep.expect}." if ep.expect else ""
+        setup = f" This form is set up for it: {lesson.why}." if lesson.why else ""
+        self.hint.value = hint_html(f"{ep.description}{expect}{setup}")
         self._show_password_state()
+
+    def _host_changed(self, change: dict[str, Any]) -> None:
+        """Typing a host that is not the lab's means your own server: leave the lab mode at once."""
+        if self._filling or not self.in_lab:
+            return
+        if change["new"].strip() != self._filled.get("host", ""):
+            typed = self.host.value
+            self._enter_own("custom", fill=False)
+            self._set_quietly(self.host, typed)
+            self.hint.value = hint_html(
+                "My server: this host is checked with this computer's resolver and trusted certificates, "
+                "on the usual port for the security mode, with your own login (none if Username is empty)."
+            )
 
     # -- the password and the token -----------------------------------------------------
     def _take_password(self, change: dict[str, Any]) -> None:
@@ -517,8 +483,13 @@ class ServerForm(_BaseForm):
     def _password_source(self) -> tuple[Secret | None, str]:
         if self._secret:
             return self._secret, "typed into the form, kept in memory only"
-        if self.preset.value == "lab" and self.lab is not None:
-            return self.lab.password, "the practice lab's password"
+        if self.in_lab:
+            from smtpkit.lab.lessons import server_lesson
+
+            lesson = server_lesson(self.lab, self.scenario.value) if self.scenario.value else None
+            if lesson is not None and lesson.settings.get("password", True) is not None:
+                return self.lab.password, "the practice lab's password"
+            return None, ""
         env = password_from_env(self.password_env)
         if env:
             return env, f"from the environment variable {self.password_env}"
@@ -532,13 +503,15 @@ class ServerForm(_BaseForm):
                 "and is never saved in the notebook."
             )
         elif secret:
-            text = f"Password: set ({html.escape(source)}); it is never saved in the notebook."
+            text = f"Password: set ({source}); it is never saved in the notebook."
+        elif self.in_lab:
+            text = "Password: none (this lab server takes mail without a login)."
         else:
             text = (
                 "Password: not set. Type it above (it moves to memory and the field empties), "
-                f"or set {html.escape(self.password_env or PASSWORD_ENV)} before starting JupyterLab."
+                f"or set {self.password_env or PASSWORD_ENV} before starting JupyterLab."
             )
-        self.password_state.value = f'<span style="font-size:12px;line-height:1.4;color:#57606a">{text}</span>'
+        self.password_state.value = hint_html(text)
 
     def _show_plaintext_warning(self) -> None:
         self.plaintext_warning.value = (
@@ -560,50 +533,108 @@ class ServerForm(_BaseForm):
             self._take_token({"new": self.token.value})
         secret, _source = self._password_source()
         self._show_password_state()
-        host = self.host.value.strip()
-        if not host:
-            raise InvalidSettings(
-                "Host is empty: type the SMTP server's name (e.g. smtp.gmail.com) or pick a provider.", field="host"
-            )
-        extra: dict[str, Any] = {k: v for k, v in self._extra.items() if v not in (None, "")}
-        if self._envelope:
-            extra.update(
-                mail_from=self.mail_from.value.strip() or None, rcpt_to=self.rcpt_to.value, send=bool(self.send.value)
-            )
+        host = refuse_empty(
+            "host",
+            self.host.value,
+            "Host is empty: type your SMTP server's name (e.g. smtp.gmail.com) or choose a provider.",
+        )
+        timeout = refuse_empty(
+            "timeout", self.timeout.value, "Timeout is empty: give the seconds each step may wait, e.g. 10."
+        )
         common: dict[str, Any] = {
             "host": host,
-            "port": int(self.port.value) or None,
+            "port": self.port.value.strip() or None,
             "security": self.security.value,
             "username": self.username.value.strip() or None,
-            "timeout": float(self.timeout.value),
-            "deadline": float(self.deadline.value) or None,
+            "helo": self.helo.value.strip() or None,
+            "timeout": timeout,
+            "deadline": self.deadline.value.strip() or None,
             "auth_mechanism": self.auth_mechanism.value or None,
             "allow_plaintext_auth": bool(self.allow_plaintext_auth.value),
-            **extra,
+            "nameservers": self.nameserver.value.strip() or None,
+            "cafile": self.cafile.value.strip() or None,
         }
+        if self._envelope:
+            common.update(
+                mail_from=self.mail_from.value.strip() or None,
+                rcpt_to=self.rcpt_to.value.strip() or None,
+                send=bool(self.send.value),
+            )
+        else:
+            common.update({k: v for k, v in self._extra.items() if v not in (None, "", False)})
         token = self._token
         password = None if token else secret
-        if self.preset.value == "lab" and self.lab is not None and self.scenario.value:
-            return lab_server_settings(self.lab, self.scenario.value, password=password, token=token, **common)
+        if self.in_lab and self.scenario.value:
+            lab_common = {k: v for k, v in common.items() if v is not None}
+            if self._envelope and not self.send.value:
+                lab_common["send"] = False
+            return lab_server_settings(self.lab, self.scenario.value, password=password, token=token, **lab_common)
         provider = self.preset.value if self.preset.value not in GENERIC_PRESETS else None
         target = Target(
-            cafile=self._cafile,
-            nameservers=(self._nameserver,) if self._nameserver else (),
             credential="oauth" if token else "password" if password else "none",
-            **common,
+            **{k: v for k, v in common.items() if v is not None},
         )
         return ServerInput(target, password=password, token=token, provider=provider)
 
+    # -- what a run shows --------------------------------------------------------------
     def _describe(self, settings: ServerInput) -> str:
         t = settings.target
-        where = f"{t.host}:{t.port}"
         if settings.scenario:
-            return f"{self.title}: lab scenario {settings.scenario} ({where}, {t.security})"
-        return f"{self.title}: {where} ({t.security})"
+            return f"{self.title}: lab scenario {settings.scenario} ({t.address}, {t.security})"
+        return f"{self.title}: {t.address} ({t.security})"
+
+    def _plan(self, settings: ServerInput) -> tuple[str, ...]:
+        t = settings.target
+        implicit = t.security == "tls" or (t.security == "auto" and t.port in IMPLICIT_TLS_PORTS)
+        return _IMPLICIT_STEPS if implicit else _SESSION_STEPS
+
+    def _limit(self, settings: ServerInput) -> float:
+        return settings.target.session_deadline
+
+    def changed_from_lesson(self) -> list[str]:
+        """The fields the person changed after choosing the lab scenario (why its lesson may not show)."""
+        now = {
+            "host": self.host.value,
+            "port": self.port.value,
+            "security": self.security.value,
+            "username": self.username.value,
+            "mail_from": self.mail_from.value,
+            "rcpt_to": self.rcpt_to.value,
+            "send": self.send.value,
+        }
+        return [self.fields.labels.get(k, k) for k, v in now.items() if k in self._filled and self._filled[k] != v]
+
+    def _banner(self, settings: ServerInput, result: Any) -> Banner:
+        from smtpkit.lab.lessons import missed, server_lesson
+
+        t = settings.target
+        host_dns = describe_dns(t.nameservers, self.lab, host_lookup=True)
+        if t.username:
+            how = "an OAuth token" if settings.token else "a password" if settings.password else "no password"
+            login = f"{t.username} with {how}"
+        else:
+            login = "none (Username is empty: the connection, the greeting and TLS are checked, no AUTH)"
+        lines = [("DNS", host_dns), ("Certificates trusted", describe_ca(t.cafile, self.lab)), ("Login", login)]
+        if t.rcpt_to:
+            what = "a real test message" if t.send else "a dry run (MAIL, RCPT, then RSET: nothing is sent)"
+            lines.append(("Envelope", f"{t.mail_from} to {', '.join(t.rcpt_to)}, {what}"))
+        if settings.scenario:
+            lesson = server_lesson(self.lab, settings.scenario)
+            codes = result.codes() if hasattr(result, "codes") else []
+            lines.append(("Lesson", " or ".join(lesson.expect) if lesson.expect else "a healthy server: no problem"))
+            return Banner(
+                LAB,
+                f"lab scenario {settings.scenario} at {t.address} ({t.security})",
+                tuple(lines),
+                note=missed(lesson, codes, self.changed_from_lesson()),
+            )
+        provider = self._presets[settings.provider].name if settings.provider in self._presets else ""
+        head = f"your server {t.address} ({t.security})" + (f", {provider}" if provider else "")
+        return Banner(OWN, head, tuple(lines))
 
 
-class DomainForm(_BaseForm):
-    """Domain, DKIM selectors, sending IP, DNS server, Run."""
+class DomainForm(BaseForm):
+    """Mode, domain, DKIM selectors, sending IP, DNS server, timeout, Run."""
 
     title = "Domain check"
 
@@ -615,7 +646,7 @@ class DomainForm(_BaseForm):
         selectors: str | list[str] | None = None,
         ip: str | None = None,
         nameserver: str | None = None,
-        timeout: float = 3.0,
+        timeout: float = 5.0,
         action: Callable[[DomainQuery], Any] | None = None,
         title: str | None = None,
         focus: tuple[str, ...] | str = (),
@@ -624,95 +655,181 @@ class DomainForm(_BaseForm):
             self.title = title
         super().__init__(action or domain_action, (focus,) if isinstance(focus, str) else focus)
         self.lab = lab
-        defaults = lab_domain_settings(lab) if lab is not None else None
-        zones = lab_zones(lab) if lab is not None else []
+        self._zones = lab_zones(lab) if lab is not None else []
+        self._filling = False
+        self._filled: dict[str, Any] = {}
+        self.mode = _mode_toggle("My domain", lab)
         self.domain = widgets.Combobox(
-            options=zones,
+            options=self._zones,
             ensure_option=False,
             description="Domain",
             placeholder="example.com",
-            style=_STYLE,
-            layout=_WIDE,
+            style=style(),
+            layout=wide(),
         )
-        self.domain.add_class("smtpkit-domain")
-        self.selectors = widgets.Text(
-            description="DKIM selectors",
-            placeholder="google, selector1, s1 (comma-separated)",
-            style=_STYLE,
-            layout=_WIDE,
-        )
-        self.ip = widgets.Text(
-            description="Sending IP", placeholder="the address your mail leaves from", style=_STYLE, layout=_WIDE
-        )
-        self.nameserver = widgets.Text(
-            description="DNS server", placeholder="empty: the system's resolvers", style=_STYLE, layout=_WIDE
-        )
-        self.timeout = widgets.BoundedFloatText(
-            value=float(timeout), min=0.5, max=60, description="Timeout (s)", style=_STYLE, layout=_NARROW
-        )
-        lab_note = (
-            f"The practice lab's DNS server answers for {len(zones)} domains: {zones[0]} is healthy, each of the "
-            "others is wrong in one way (spf-plus-all.test, dkim-revoked.test, dmarc-none.test...). "
-            "Empty the Domain field to pick one from the list, or type your own."
-            if zones
-            else ""
-        )
-        self.hint = widgets.HTML(
-            f'<div style="font-size:12px;line-height:1.4;color:#57606a;max-width:700px">{html.escape(lab_note)}</div>'
-        )
-        self.domain.value = domain or (defaults.domain if defaults else "")
-        self.selectors.value = (
-            ", ".join(selectors)
-            if isinstance(selectors, (list, tuple))
-            else (selectors or (", ".join(defaults.selectors) if defaults else ""))
-        )
-        self.ip.value = ip if ip is not None else ((defaults.ip if defaults else None) or "")
-        self.nameserver.value = (
-            nameserver if nameserver is not None else (", ".join(defaults.nameservers) if defaults else "")
-        )
-        self.domain.observe(self._domain_changed, names="value")
-        self.box = _FormBox(
+        self.hint = widgets.HTML(layout=widgets.Layout())
+        self.hint.add_class("smtpkit-hint")
+        self.selectors = text_field("DKIM selectors", placeholder="google, selector1, s1 (comma-separated)")
+        self.ip = text_field("Sending IP", placeholder="the address your mail leaves from (empty: none)")
+        self.nameserver = text_field("DNS server", placeholder="empty: this computer's own resolver")
+        self.timeout = text_field("Timeout (s)", value=number_text(timeout), placeholder="e.g. 5", short=True)
+        f = self.fields
+        self.box = FormBox(
             [
-                self.domain,
+                self.css,
+                self.mode,
+                f.add("domain", self.domain, label="Domain"),
                 self.hint,
-                self.selectors,
-                self.ip,
-                self.nameserver,
-                self.timeout,
-                widgets.HBox([self.run_button, self.status]),
-                self._fallback,
+                f.add("selectors", self.selectors, label="DKIM selectors"),
+                f.add("ip", self.ip, label="Sending IP"),
+                f.add("nameservers", self.nameserver, label="DNS server"),
+                f.add("timeout", self.timeout, label="Timeout", aliases=("dns_timeout",)),
+                *self._controls(),
             ],
             label="domain settings form",
         )
+        self.mode.observe(self._mode_changed, names="value")
+        self.domain.observe(self._domain_changed, names="value")
+        self.timeout.observe(lambda _c: self.refresh_limit(), names="value")
+
+        start = (domain or "").strip()
+        if lab is not None and (not start or start.rstrip(".").lower() in self._zones):
+            self._set_quietly(self.domain, start or lab.domain)
+            self._enter_lab()
+        else:
+            self._set_quietly(self.domain, start)
+            self._enter_own()
+        if selectors is not None:
+            self.selectors.value = ", ".join(selectors) if isinstance(selectors, (list, tuple)) else selectors
+        if ip is not None:
+            self.ip.value = ip
+        if nameserver is not None:
+            self.nameserver.value = nameserver
+        self.refresh_limit()
+
+    @property
+    def in_lab(self) -> bool:
+        return self.mode.value == LAB and self.lab is not None
+
+    def _set_quietly(self, widget: widgets.Widget, value: Any) -> None:
+        self._filling = True
+        try:
+            widget.value = value
+        finally:
+            self._filling = False
+
+    def _mode_changed(self, change: dict[str, Any]) -> None:
+        if self._filling:
+            return
+        if change["new"] == LAB:
+            if self.domain.value.strip().rstrip(".").lower() not in self._zones:
+                self._set_quietly(self.domain, self.lab.domain)
+            self._enter_lab()
+        else:
+            if self.domain.value.strip().rstrip(".").lower() in self._zones:
+                self._set_quietly(self.domain, "")
+            self._enter_own()
+
+    def _enter_lab(self) -> None:
+        self._set_quietly(self.mode, LAB)
+        self.domain.options = self._zones
+        self._fill_from_zone(self.domain.value)
+
+    def _enter_own(self) -> None:
+        """Your own domain: this computer's resolver (or the DNS server typed), no lab IP, no lab selector."""
+        self._set_quietly(self.mode, OWN)
+        self.domain.options = []
+        for name, widget in (("selectors", self.selectors), ("ip", self.ip), ("nameservers", self.nameserver)):
+            if name in self._filled and widget.value == self._filled[name]:
+                widget.value = ""
+        self._filled = {}
+        self.hint.value = hint_html(
+            "My domain: asked of this computer's own resolver (or the DNS server you type below); the sending IP "
+            "is only the one you type. Your own DKIM selectors (your provider's: google, selector1, s1...) help; "
+            "without them common ones are tried."
+        )
+
+    def _fill_from_zone(self, domain: str) -> None:
+        from smtpkit.lab.lessons import domain_lesson
+
+        q = lab_domain_settings(self.lab, domain or self.lab.domain)
+        lesson = domain_lesson(self.lab, q.domain)
+        self.selectors.value = ", ".join(q.selectors)
+        self.ip.value = q.ip or ""
+        self.nameserver.value = ", ".join(q.nameservers)
+        self._filled = {"selectors": self.selectors.value, "ip": self.ip.value, "nameservers": self.nameserver.value}
+        expect = f" A correct check names {' and '.join(lesson.expect)}." if lesson.expect else ""
+        setup = f" This form is set up for it: {lesson.why}." if lesson.why else ""
+        what = lesson.description or "a lab domain"
+        self.hint.value = hint_html(
+            f"Practice lab domain {q.domain}: {what}.{expect}{setup} "
+            f"The lab's DNS server answers for {len(self._zones)} domains, each wrong in one way; empty the Domain "
+            "field to pick one from the list, or type your own."
+        )
 
     def _domain_changed(self, change: dict[str, Any]) -> None:
-        # The lab's selector only exists on the lab's healthy domain; elsewhere, let discovery work.
-        if self.lab is not None and self.selectors.value.strip() == "lab" and change["new"].strip() != self.lab.domain:
-            self.selectors.value = ""
+        """The mode follows the domain: a lab domain is asked of the lab, any other of your own resolver."""
+        if self._filling:
+            return
+        name = change["new"].strip().rstrip(".").lower()
+        if not name:
+            return
+        if name in self._zones and self.lab is not None:
+            if self.in_lab:
+                self._fill_from_zone(name)
+            else:
+                self._enter_lab()
+        elif self.in_lab:
+            self._enter_own()
 
     def settings(self) -> DomainQuery:
         """The current settings as a validated `DomainQuery`; InvalidSettings if one is unusable."""
-        domain = self.domain.value.strip()
-        if not domain:
-            raise InvalidSettings(
-                "Domain is empty: type the domain you send from (the part after @ in your From address).",
-                field="domain",
-            )
-        timeout = float(self.timeout.value)
-        return DomainQuery(
-            domain=domain,
-            selectors=self.selectors.value,
-            ip=self.ip.value,
-            nameservers=self.nameserver.value,
-            timeout=timeout,
-            dns_timeout=min(2.0, timeout),
+        domain = refuse_empty(
+            "domain",
+            self.domain.value,
+            "Domain is empty: type the domain you send from (the part after @ in your From address).",
         )
+        timeout_text = refuse_empty(
+            "timeout", self.timeout.value, "Timeout is empty: give the seconds the whole check may take, e.g. 5."
+        )
+        from smtpkit.settings import validate_seconds
+
+        timeout = validate_seconds(timeout_text, field="timeout", label="The timeout")
+        values: dict[str, Any] = {
+            "selectors": self.selectors.value,
+            "ip": self.ip.value.strip() or None,
+            "nameservers": self.nameserver.value.strip() or None,
+            "timeout": timeout,
+            "dns_timeout": min(2.0, timeout),
+        }
+        if self.in_lab:
+            return lab_domain_settings(self.lab, domain, **values)
+        return DomainQuery(domain=domain, **{k: v for k, v in values.items() if v is not None})
 
     def _describe(self, settings: DomainQuery) -> str:
         return f"{self.title}: {settings.domain}"
 
+    def _limit(self, settings: DomainQuery) -> float:
+        return settings.timeout
 
-class EmlForm(_BaseForm):
+    def _banner(self, settings: DomainQuery, result: Any) -> Banner:
+        from smtpkit.lab.lessons import domain_lesson, missed
+
+        lines = [("DNS", describe_dns(settings.nameservers, self.lab))]
+        lines.append(("Sending IP", settings.ip or "none given (reverse DNS and blocklists are not checked)"))
+        if settings.selectors:
+            lines.append(("DKIM selectors", ", ".join(settings.selectors)))
+        if self.in_lab:
+            lesson = domain_lesson(self.lab, settings.domain)
+            codes = result.codes() if hasattr(result, "codes") else []
+            now = {"selectors": self.selectors.value, "ip": self.ip.value, "nameservers": self.nameserver.value}
+            changed = [self.fields.labels[k] for k, v in self._filled.items() if now.get(k) != v]
+            lines.append(("Lesson", " and ".join(lesson.expect) if lesson.expect else "a healthy domain"))
+            return Banner(LAB, f"lab domain {settings.domain}", tuple(lines), note=missed(lesson, codes, changed))
+        return Banner(OWN, f"your domain {settings.domain}", tuple(lines))
+
+
+class EmlForm(BaseForm):
     """Upload a saved message (.eml), press Run, read whether its DKIM signatures verify and align.
 
     With nothing uploaded it verifies a message the practice lab signed, so the
@@ -729,27 +846,27 @@ class EmlForm(_BaseForm):
         self._message: bytes | None = None
         self._name = ""
         self._sample = sample
-        self.upload = widgets.FileUpload(accept=".eml,message/rfc822,.txt", multiple=False, description="Upload .eml")
+        self.upload = widgets.FileUpload(
+            accept=".eml,message/rfc822,.txt", multiple=False, description="Upload .eml", layout=widgets.Layout()
+        )
         self.upload.observe(self._take_upload, names="value")
-        self.nameserver = widgets.Text(
+        self.nameserver = text_field(
+            "DNS server",
             value=(
                 nameserver
                 if nameserver is not None
                 else (lab.nameserver if lab is not None and lab.dns is not None else "")
             ),
-            description="DNS server",
-            placeholder="empty: the system's resolvers",
-            style=_STYLE,
-            layout=_WIDE,
+            placeholder="empty: this computer's own resolver",
         )
-        self.which = widgets.HTML()
+        self.which = widgets.HTML(layout=widgets.Layout())
         self._show_which()
-        self.box = _FormBox(
+        self.box = FormBox(
             [
-                widgets.HBox([self.upload, self.which]),
-                self.nameserver,
-                widgets.HBox([self.run_button, self.status]),
-                self._fallback,
+                self.css,
+                widgets.HBox([self.upload, self.which], layout=widgets.Layout()),
+                self.fields.add("nameservers", self.nameserver, label="DNS server"),
+                *self._controls(),
             ],
             label="message verification form",
         )
@@ -780,17 +897,17 @@ class EmlForm(_BaseForm):
         self.which.value = f'<span style="font-size:12px;color:#57606a">{html.escape(text)}</span>'
 
     def settings(self) -> dict[str, Any]:
+        from smtpkit.settings import validate_nameserver
+
+        ns = self.nameserver.value.strip()
+        nameserver = validate_nameserver(ns) if ns else None
         if self._message:
-            return {"message": self._message, "name": self._name, "nameserver": self.nameserver.value.strip() or None}
+            return {"message": self._message, "name": self._name, "nameserver": nameserver}
         if self._sample is None:
             from smtpkit.ui.views import lab_signed_sample
 
             self._sample = lab_signed_sample()
-        return {
-            "message": self._sample,
-            "name": "the lab-signed sample",
-            "nameserver": self.nameserver.value.strip() or None,
-        }
+        return {"message": self._sample, "name": "the lab-signed sample", "nameserver": nameserver}
 
     def _verify(self, settings: dict[str, Any]) -> Any:
         from smtpkit.ui.views import verify_eml

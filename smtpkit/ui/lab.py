@@ -5,6 +5,10 @@ helpers turn a scenario name into the same `Target` (with the lab's password
 beside it, a `ServerInput`) a person would type for a real server (name,
 port, security, login), plus the two things only the lab needs: its CA file
 and its DNS server. A lab domain becomes a `DomainQuery` asking the lab's DNS.
+
+Each scenario's own setup (`smtpkit.lab.lessons`: an outside recipient for
+relay-denied, a real send for the size limit, the right IP for a PTR domain,
+no login for an MX) is applied first, so the defaults show every lesson.
 """
 
 from __future__ import annotations
@@ -73,6 +77,10 @@ def lab_server_settings(lab: Any, scenario: str = "submission", **overrides: Any
         "rcpt_to": (f"alice@{lab.domain}",),
     }
     secrets: dict[str, Any] = {"password": lab.password, "token": None}
+    from smtpkit.lab.lessons import server_lesson
+
+    for key, value in server_lesson(lab, ep.name).settings.items():
+        (secrets if key in secrets else values)[key] = value
     for key, value in overrides.items():
         if value is None:
             continue
@@ -90,18 +98,24 @@ def lab_domain_settings(lab: Any, domain: str | None = None, **overrides: Any) -
     """A `DomainQuery` that checks a lab domain against the lab's DNS server (`overrides`: None keeps the lab's)."""
     name = (domain or lab.domain).strip().rstrip(".").lower()
     timeout = overrides.get("timeout") or 3.0
+    from smtpkit.lab.lessons import GOOD_LISTS, domain_lesson
+
     values: dict[str, Any] = {
         "domain": name,
         # the healthy domain signs with selector "lab"; elsewhere let discovery find the selectors
-        "selectors": ("lab",) if name == lab.domain else (),
+        "selectors": (),
         "ip": "127.0.0.1",
-        "nameservers": (lab.nameserver,) if lab.dns is not None else (),
         "timeout": timeout,
         "dns_timeout": min(2.0, float(timeout)),
     }
-    if lab.dns is not None and "mx" in lab.names:
-        # how the lab's MTA-STS host, MX ports, CA, trust anchor and blocklist are reached (smtpkit.lab.inbound)
-        values.update({k: v for k, v in lab.domain_options().items() if k != "nameservers"})
+    if lab.dns is not None:
+        values["nameservers"] = (lab.nameserver,)
+        if "mx" in lab.names:
+            # how the lab's MTA-STS host, MX ports, CA, trust anchor and blocklist are reached (smtpkit.lab.inbound)
+            values.update({k: v for k, v in lab.domain_options().items() if k != "nameservers"})
+            # the working practice list only: the broken ones are dnsbl.test's own lesson
+            values["dnsbl_lists"] = GOOD_LISTS
+    values.update(domain_lesson(lab, name).settings)
     values.update({k: v for k, v in overrides.items() if v is not None})
     return DomainQuery(**values)
 

@@ -118,8 +118,12 @@ def compare_scenarios(
     return panel
 
 
-def compare_domains(lab: Any, domains: Sequence[str], *, ip: str = "127.0.0.1", timeout: float = 3.0) -> Panel:
-    """Check several lab domains and show, for each, what is wrong and the fix."""
+def compare_domains(lab: Any, domains: Sequence[str], *, ip: str | None = None, timeout: float = 3.0) -> Panel:
+    """Check several lab domains and show, for each, what is wrong and the fix.
+
+    Each domain is checked with its own lesson's settings (`smtpkit.lab.lessons`:
+    the sending IP a PTR domain needs, say) unless `ip` is given for all.
+    """
     from smtpkit.checks.domain import check_domain
 
     rows = []
@@ -148,8 +152,45 @@ def compare_domains(lab: Any, domains: Sequence[str], *, ip: str = "127.0.0.1", 
     return panel
 
 
-def lab_mailbox(lab: Any, name: str = "submission", last: int = 5) -> Panel:
-    """What a lab server accepted: proof that a test send really arrived."""
+def lab_mailbox(lab: Any, name: str = "submission", last: int = 5, *, follow: Any = None) -> Any:
+    """What a lab server accepted: proof that a test send really arrived.
+
+    With `follow` (a form), the table is an output that refreshes itself after
+    each of the form's runs, showing the mailbox of the lab server it used.
+    """
+    if follow is not None:
+        return LiveMailbox(lab, follow, name, last)
+    return mailbox_panel(lab, name, last)
+
+
+class LiveMailbox(Viewable):
+    """A lab mailbox table that a form refreshes after every run (a real send shows up at once)."""
+
+    def __init__(self, lab: Any, form: Any, name: str = "submission", last: int = 5) -> None:
+        from smtpkit.ui.display import ResultView
+
+        self.lab, self.name, self.last = lab, name, last
+        self.view = ResultView(mailbox_panel(lab, name, last))
+        form.after_run(self._refresh)
+
+    def _refresh(self, settings: Any, _result: Any) -> None:
+        scenario = getattr(settings, "scenario", None)
+        if scenario and scenario in getattr(self.lab, "names", ()):
+            self.name = scenario
+        self.view.update(mailbox_panel(self.lab, self.name, self.last))
+
+    def _ipython_display_(self) -> None:
+        self.view.show()
+
+    def to_html(self) -> str:
+        return self.view.to_html()
+
+    def to_text(self) -> str:
+        return self.view.to_text()
+
+
+def mailbox_panel(lab: Any, name: str = "submission", last: int = 5) -> Panel:
+    """The last `last` messages lab server `name` accepted, as a table."""
     arrived = lab.messages(name)  # one read of the spool: it is files on disk
     messages = arrived[-last:]
     rows = []

@@ -175,6 +175,34 @@ def _pictures() -> Any:
     return _report().pictures()
 
 
+def _banner() -> Any:
+    from smtpkit.ui.modes import Banner
+
+    return Banner(HOSTILE, HOSTILE, ((HOSTILE, HOSTILE),), note=HOSTILE)
+
+
+def _with_banner() -> Any:
+    from smtpkit.ui.modes import WithBanner
+
+    return WithBanner(_banner(), _panel())
+
+
+def _live_mailbox() -> Any:
+    from smtpkit.ui.views import LiveMailbox
+
+    class Lab:
+        names = [HOSTILE]
+
+        def messages(self, name: str) -> list[Any]:
+            return []
+
+    class Form:
+        def after_run(self, hook: Any) -> None:
+            pass
+
+    return LiveMailbox(Lab(), Form(), HOSTILE)
+
+
 CASES: dict[str, Callable[[], Any]] = {
     "smtpkit.model.Report": _report,
     "smtpkit.render.panel.Panel": _panel,
@@ -192,6 +220,9 @@ CASES: dict[str, Callable[[], Any]] = {
     "smtpkit.spf.evaluator.SpfResult": _spf_result,
     "smtpkit.spf.explain.Reading": _spf_reading,
     "smtpkit.reports.reportset.ReportSet": _report_set,
+    "smtpkit.ui.modes.Banner": _banner,
+    "smtpkit.ui.modes.WithBanner": _with_banner,
+    "smtpkit.ui.views.LiveMailbox": _live_mailbox,
 }
 RAW_MARKUP = {"smtpkit.render.panel.Html"}  # its markup is ours by contract; only its text is checked
 # Text views that show only counts and validated names, never a peer's text (nothing there to escape).

@@ -1,8 +1,10 @@
-"""The settings forms: filling, the password's path into a Secret, Run through display handles.
+"""The settings forms: modes, layouts, the password's path into a Secret, inline validation, Run and Cancel.
 
-The actions here return real `Report` objects built from the result model, so
-these tests exercise only the forms; the notebooks tests run the forms against
-the practice lab with the real diagnosis.
+Most actions here return real `Report` objects built from the result model, so
+these tests exercise the forms themselves; the tests marked with the `lab`
+fixture run the real diagnosis against the practice lab, and the "your own"
+tests against a DNS server of their own on loopback (never the lab's, never
+the internet).
 """
 
 from __future__ import annotations
@@ -10,12 +12,16 @@ from __future__ import annotations
 import base64
 import datetime
 import json
+import threading
+import time
 
+import ipywidgets as widgets
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
 from smtpkit.errors import InvalidSettings
+from smtpkit.knowledge.presets import PRESETS
 from smtpkit.model import Report, Status, Step
 from smtpkit.secrets import REDACTED, Secret
 from smtpkit.settings import DomainQuery, Target
@@ -23,11 +29,32 @@ from smtpkit.ui import DomainForm, ServerForm, ServerInput
 from smtpkit.ui.display import Panel
 
 PASSWORD = "Tr0ub4dor&3-form-test"
+PROVIDERS = [p.key for p in PRESETS if p.key != "lab"]
 
 
 @pytest.fixture(scope="module")
 def shell():
     return InteractiveShell.instance()
+
+
+@pytest.fixture(scope="module")
+def own_dns():
+    """A DNS server of our own on loopback: 'your' server and domain, which the lab knows nothing about."""
+    from smtpkit.lab.dns_server import DnsServer
+    from smtpkit.lab.zoneset import Record, ZoneSet
+
+    zones = ZoneSet.from_records(
+        [
+            Record("mydomain.example", "SOA", "ns.mydomain.example. hostmaster.mydomain.example. 1 3600 600 86400 60"),
+            Record("mydomain.example", "NS", "ns.mydomain.example."),
+            Record("ns.mydomain.example", "A", "127.0.0.1"),
+            Record("smtp.mydomain.example", "A", "127.0.0.1"),
+            Record("mydomain.example", "MX", (10, "smtp.mydomain.example")),
+            Record("mydomain.example", "TXT", "a verification token, but no SPF"),
+        ]
+    )
+    with DnsServer(zones, "127.0.0.1") as server:
+        yield server
 
 
 def _report(settings: ServerInput, *, status: str = "pass", summary: str = "fine") -> Report:
@@ -36,20 +63,70 @@ def _report(settings: ServerInput, *, status: str = "pass", summary: str = "fine
     return Report(target={"host": t.host, "port": t.port}, steps=[step], title="test report")
 
 
-def _html(output: dict) -> str:
-    return output["data"].get("text/html", "")
+def _widgets_in(root: widgets.Widget) -> list[widgets.Widget]:
+    found, todo = [], [root]
+    while todo:
+        w = todo.pop()
+        found.append(w)
+        todo.extend(getattr(w, "children", ()))
+    return found
 
 
+def _visible(form, widget: widgets.Widget) -> bool:
+    """Shown, and so is every box around it in the form."""
+    parents = {id(c): w for w in _widgets_in(form.box) for c in getattr(w, "children", ())}
+    node = widget
+    while node is not None:
+        if node.layout.display == "none":
+            return False
+        node = parents.get(id(node))
+    return True
+
+
+# -- layouts: the bug that hid the form ---------------------------------------------------------
+def test_every_widget_has_a_layout_of_its_own(lab):
+    server = ServerForm(lab, envelope=True, action=_report)
+    domain = DomainForm(lab, action=lambda s: Panel("d", []))
+    everything = _widgets_in(server.box) + _widgets_in(domain.box)
+    layouts = {}
+    for w in everything:
+        if hasattr(w, "layout"):
+            assert id(w.layout) not in layouts, f"{w} shares its Layout with {layouts.get(id(w.layout))}"
+            layouts[id(w.layout)] = w
+
+
+@pytest.mark.parametrize("key", PROVIDERS)
+def test_choosing_any_provider_keeps_every_field_visible_and_fills_it(lab, key):
+    form = ServerForm(lab, scenario="submission", action=_report)
+    domain = DomainForm(lab, action=lambda s: Panel("d", []))  # the second form of 06_report
+    form.preset.value = key if key != "custom" else "gmail"
+    form.preset.value = key
+    preset = next(p for p in PRESETS if p.key == key)
+    for w in (form.preset, form.host, form.port, form.security, form.username, form.password):
+        assert _visible(form, w), f"{w.description} hidden after choosing {key}"
+    for w in (domain.domain, domain.selectors, domain.ip, domain.nameserver, domain.timeout):
+        assert _visible(domain, w), f"the domain form's {w.description} hidden after choosing {key}"
+    assert form.mode.value == "own"
+    if key == "custom":
+        assert form.host.value == "" and form.port.value == ""
+    else:
+        assert form.host.value and "." in form.host.value
+        assert form.port.value == str(preset.default_port)
+        assert form.security.value == preset.security
+    assert form.username.value == "" and not form.username.disabled and not form.password.disabled
+
+
+# -- modes -------------------------------------------------------------------------------------
 def test_lab_scenario_fills_the_form(lab):
     form = ServerForm(lab, scenario="expired_cert", action=_report)
     ep = lab.endpoint("expired_cert")
-    assert form.preset.value == "lab"
-    assert form.port.value == ep.port
+    assert form.mode.value == "lab" and _visible(form, form.scenario) and not _visible(form, form.preset)
+    assert form.port.value == str(ep.port)
     assert form.security.value == ep.security
     assert form.username.value == lab.user
     assert "expired" in form.hint.value.lower()
     form.scenario.value = "implicit_tls"
-    assert form.port.value == lab.endpoint("implicit_tls").port
+    assert form.port.value == str(lab.endpoint("implicit_tls").port)
     assert form.security.value == "tls"
     settings = form.settings()
     assert isinstance(settings.target, Target)  # the one settings model, as the CLI builds it
@@ -59,26 +136,57 @@ def test_lab_scenario_fills_the_form(lab):
     assert settings.password == lab.password  # the lab's own password, without typing it
 
 
-def test_switching_from_the_lab_to_a_provider_drops_the_lab_login(lab, monkeypatch):
-    # found in the browser: after picking Gmail the form still showed the lab user and
-    # "Password: set (the practice lab's password)"
+def _no_lab_value(lab, target: Target) -> None:
+    assert lab.nameserver not in target.nameservers
+    assert target.cafile != lab.ca_file
+    assert target.username != lab.user
+    assert lab.user not in (target.mail_from or "") and not any(lab.domain in r for r in target.rcpt_to)
+
+
+def test_switching_from_the_lab_to_a_provider_drops_every_lab_value(lab, monkeypatch):
     monkeypatch.delenv("SMTPKIT_PASSWORD", raising=False)
-    form = ServerForm(lab, scenario="submission", action=_report)
+    form = ServerForm(lab, scenario="submission", envelope=True, action=_report)
     assert "practice lab&#x27;s password" in form.password_state.value
     form.preset.value = "gmail"
-    assert form.username.value == ""
+    assert form.mode.value == "own"
+    assert (form.username.value, form.nameserver.value, form.cafile.value) == ("", "", "")
+    assert (form.mail_from.value, form.rcpt_to.value) == ("", "")
     assert "not set" in form.password_state.value
-    assert form.settings().password is None
+    settings = form.settings()
+    assert settings.password is None and settings.scenario is None and settings.provider == "gmail"
+    _no_lab_value(lab, settings.target)
+    assert settings.target.nameservers == () and settings.target.cafile is None  # the system's own
     form.username.value = "me@gmail.example"
     form.preset.value = "office365"
     assert form.username.value == "me@gmail.example"  # a login the person typed stays
-    form.preset.value = "lab"
+    form.mode.value = "lab"
     assert "practice lab&#x27;s password" in form.password_state.value
+    assert form.settings().scenario == "submission"
+
+
+def test_typing_a_host_in_lab_mode_switches_to_your_own_server(lab, monkeypatch):
+    monkeypatch.delenv("SMTPKIT_PASSWORD", raising=False)
+    form = ServerForm(lab, scenario="expired_cert", action=_report)
+    form.host.value = "smtp.office365.com"
+    assert form.mode.value == "own" and form.host.value == "smtp.office365.com"
+    assert form.port.value == ""  # the lab's random port means nothing to a real server: the mode's default
+    target = form.settings().target
+    assert (target.port, target.security) == (587, "auto")
+    _no_lab_value(lab, target)
+    assert target.username is None and form.settings().password is None
+
+
+def test_an_explicit_host_starts_in_your_own_mode_and_recognises_the_provider(lab):
+    form = ServerForm(lab, host="smtp.sendgrid.net", port=2525, security="starttls", action=_report)
+    assert form.mode.value == "own" and form.preset.value == "sendgrid"
+    settings = form.settings()
+    assert (settings.target.host, settings.target.port, settings.provider) == ("smtp.sendgrid.net", 2525, "sendgrid")
+    _no_lab_value(lab, settings.target)
 
 
 def test_provider_preset_fills_host_port_security_and_hint():
     form = ServerForm(preset="gmail", action=_report)
-    assert (form.host.value, form.port.value, form.security.value) == ("smtp.gmail.com", 587, "starttls")
+    assert (form.host.value, form.port.value, form.security.value) == ("smtp.gmail.com", "587", "starttls")
     assert "gmail" in form.username.placeholder.lower()
     form.preset.value = "ses"
     assert form.host.value == "email-smtp.us-east-1.amazonaws.com"
@@ -87,23 +195,112 @@ def test_provider_preset_fills_host_port_security_and_hint():
     assert form.host.value == ""
 
 
-def test_explicit_host_recognises_the_provider():
-    form = ServerForm(host="smtp.sendgrid.net", port=2525, security="starttls", action=_report)
-    assert form.preset.value == "sendgrid"
+def test_empty_username_and_sender_never_fall_back_to_the_lab_in_your_own_mode(lab, monkeypatch):
+    monkeypatch.delenv("SMTPKIT_PASSWORD", raising=False)
+    form = ServerForm(lab, scenario="submission", envelope=True, action=_report)
+    form.mode.value = "own"
+    form.host.value = "smtp.example.com"
+    form.rcpt_to.value = "friend@example.org"
+    with pytest.raises(InvalidSettings) as refused:
+        form.settings()  # a recipient without a sender: the settings model says so, nothing is made up
+    assert refused.value.field == "mail_from"
+    form.rcpt_to.value = ""
+    target = form.settings().target
+    assert target.username is None and target.mail_from is None and target.rcpt_to == ()
+
+
+def test_domain_form_modes_follow_the_domain(lab):
+    form = DomainForm(lab, action=lambda s: Panel("domain", [("", s.to_dict())]))
     settings = form.settings()
-    assert (settings.target.host, settings.target.port, settings.provider) == ("smtp.sendgrid.net", 2525, "sendgrid")
+    assert form.mode.value == "lab"
+    assert isinstance(settings, DomainQuery)
+    assert settings.domain == lab.domain and settings.selectors == ("lab",)
+    assert settings.nameservers == (lab.nameserver,)
+    form.domain.value = "ptr-mismatch.test"  # each lab domain sets up its own lesson
+    assert form.ip.value == "127.0.2.2"
+    form.domain.value = "gmail.com"
+    assert form.mode.value == "own"
+    assert (form.ip.value, form.nameserver.value, form.selectors.value) == ("", "", "")
+    own = form.settings()
+    assert own.ip is None and own.nameservers == () and own.cafile is None and not own.allow_private
+    assert own.dnsbl_lists == () and own.trust_anchor is None
+    form.domain.value = "spf-plus-all.test"
+    assert form.mode.value == "lab" and form.settings().nameservers == (lab.nameserver,)
+    form.domain.value = " spf-plus-all.test. "
+    form.selectors.value = "s1; s2 ,"
+    settings = form.settings()
+    assert settings.domain == "spf-plus-all.test" and settings.selectors == ("s1", "s2")
 
 
+def test_your_own_domain_is_checked_without_any_lab_value(lab, own_dns, shell):
+    form = DomainForm(lab)
+    form.domain.value = "mydomain.example"
+    form.nameserver.value = own_dns.nameserver
+    with capture_output() as cap:
+        report = form.run()
+    assert "spf.missing" in report.codes()
+    everything = json.dumps(cap.outputs[0].data) + report.to_json()
+    assert "ip4:127.0.0.1" not in everything  # the suggested SPF record names no lab address
+    for lab_value in (lab.nameserver, lab.ca_file, lab.user):
+        assert lab_value not in everything, lab_value
+    html = cap.outputs[0].data["text/html"]
+    assert "smtpkit-mode-own" in html and "the DNS server you gave" in html and own_dns.nameserver in html
+
+
+def test_your_own_server_is_checked_without_any_lab_value(lab, own_dns, shell, monkeypatch):
+    monkeypatch.delenv("SMTPKIT_PASSWORD", raising=False)
+    form = ServerForm(lab, scenario="submission", timeout=3)
+    form.host.value = "smtp.mydomain.example"
+    form.port.value = str(lab.endpoint("submission").port)
+    form.nameserver.value = own_dns.nameserver
+    with capture_output() as cap:
+        report = form.run()
+    target = form.last_settings.target
+    assert target.nameservers == (own_dns.nameserver,) and target.cafile is None and target.username is None
+    assert form.last_settings.password is None
+    assert report.step("resolve").status is Status.PASS
+    assert "tls.cert.untrusted_issuer" in report.codes()  # the lab CA is not trusted for your own server
+    everything = json.dumps(cap.outputs[0].data) + report.to_json()
+    for lab_value in (lab.nameserver, lab.ca_file, lab.user):
+        assert lab_value not in everything, lab_value
+    assert "Your own" in cap.outputs[0].data["text/plain"]
+
+
+# -- lab lessons from the form -------------------------------------------------------------------
+def test_each_lab_scenario_shows_its_lesson_from_the_form(lab, shell):
+    from smtpkit.lab.lessons import server_lesson
+
+    for name in lab.names:
+        form = ServerForm(lab, scenario=name, timeout=2)
+        with capture_output():
+            report = form.run()
+        lesson = server_lesson(lab, name)
+        codes = report.codes()
+        if lesson.expect:
+            assert set(lesson.expect) & set(codes), (name, codes)
+        else:
+            assert report.verdict != "fail", (name, codes)  # a healthy server: an MX is not asked to log in
+
+
+def test_a_changed_setting_that_hides_the_lesson_is_named(lab, shell):
+    form = ServerForm(lab, scenario="relay_denied", envelope=True, timeout=3)
+    assert form.rcpt_to.value == "friend@example.org"  # the lesson's own recipient
+    form.rcpt_to.value = f"alice@{lab.domain}"
+    with capture_output() as cap:
+        report = form.run()
+    assert "send.relay_denied" not in report.codes()
+    text = cap.outputs[0].data["text/plain"]
+    assert "teaches send.relay_denied, which did not appear" in text and "Send to" in text
+
+
+# -- the password ------------------------------------------------------------------------------
 def test_password_moves_into_a_secret_and_the_widget_is_cleared(shell):
-    import ipywidgets as widgets
-
     form = ServerForm(host="smtp.example.com", port=587, username="me@example.com", action=_report)
     form.password.value = PASSWORD  # what the browser sends when the field loses focus
     assert form.password.value == ""
     settings = form.settings()
     assert isinstance(settings.password, Secret) and settings.password.reveal() == PASSWORD
     assert "set (typed" in form.password_state.value
-    # nothing the front end could save holds it: the whole widget manager state, as JSON
     state = json.dumps(widgets.Widget.get_manager_state(drop_defaults=False))
     for form_of_it in (PASSWORD, base64.b64encode(PASSWORD.encode()).decode()):
         assert form_of_it not in state
@@ -115,7 +312,6 @@ def test_password_moves_into_a_secret_and_the_widget_is_cleared(shell):
 
 def test_password_still_in_the_widget_is_taken_on_run(shell):
     form = ServerForm(host="smtp.example.com", action=_report)
-    # simulate a front end that has not fired the observer yet
     form.password.unobserve(form._take_password, names="value")
     form.password.value = PASSWORD
     form.password.observe(form._take_password, names="value")
@@ -133,6 +329,98 @@ def test_password_from_the_environment(monkeypatch):
     assert form.settings().password is None
 
 
+# -- inline validation ------------------------------------------------------------------------
+BAD_SERVER_VALUES = [
+    ("port", "99999", "out of range"),
+    ("port", "-5", "out of range"),
+    ("port", "58x7", "not a number"),
+    ("timeout", "0", "out of range"),
+    ("timeout", "", "Timeout is empty"),
+    ("timeout", "ten", "not a number"),
+    ("deadline", "-1", "out of range"),
+    ("host", "smtp example.com", "contains a space"),
+    ("host", "", "Host is empty"),
+    ("nameserver", "127.0.0.1:99999", "out of range"),
+    ("cafile", "/no/such/ca.pem", "does not exist"),
+    ("helo", "my host", "contains a space"),
+]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "words"), BAD_SERVER_VALUES, ids=[f"{f}={v!r}" for f, v, _w in BAD_SERVER_VALUES]
+)
+def test_a_bad_value_is_marked_on_its_field_and_nothing_runs(shell, field, value, words):
+    calls = []
+    form = ServerForm(host="smtp.example.com", action=lambda s: calls.append(s) or _report(s))
+    widget = getattr(form, field)
+    widget.value = value
+    form.click()
+    assert calls == []  # nothing ran
+    assert widget.value == value  # never clamped or changed
+    name = {"nameserver": "nameservers"}.get(field, field)
+    assert words in form.fields.marked[name], form.fields.marked
+    assert "smtpkit-invalid" in widget._dom_classes
+    assert "Nothing was run" in form.status.value
+    widget.value = {"port": "587", "timeout": "5", "deadline": "", "host": "smtp.example.com"}.get(field, "")
+    assert name not in form.fields.marked and "smtpkit-invalid" not in widget._dom_classes  # fixed: unmarked
+    form.click()
+    assert len(calls) == 1
+
+
+BAD_ENVELOPE_VALUES = [
+    ("mail_from", "not an address", "contains a space"),
+    ("rcpt_to", "friend@", "not an email address"),
+]
+
+
+@pytest.mark.parametrize(("field", "value", "words"), BAD_ENVELOPE_VALUES, ids=[f for f, _v, _w in BAD_ENVELOPE_VALUES])
+def test_bad_envelope_values_are_marked(shell, field, value, words):
+    calls = []
+    form = ServerForm(
+        host="smtp.example.com",
+        envelope=True,
+        mail_from="me@example.com",
+        rcpt_to="you@example.org",
+        action=lambda s: calls.append(s) or _report(s),
+    )
+    getattr(form, field).value = value
+    form.click()
+    assert calls == [] and words in form.fields.marked[field]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        ("domain", "", "Domain is empty"),
+        ("domain", "me@example.com", "e-mail address"),
+        ("ip", "1.2.3", "not an IP"),
+        ("selectors", "bad selector!", "not valid"),
+        ("timeout", "0", "out of range"),
+        ("nameserver", "127.0.0.1:53x", "not a number"),
+    ],
+)
+def test_bad_domain_values_are_marked(lab, shell, field, value, words):
+    calls = []
+    form = DomainForm(lab, action=lambda s: calls.append(s) or Panel("d", []))
+    getattr(form, field).value = value
+    form.click()
+    name = {"nameserver": "nameservers"}.get(field, field)
+    assert calls == [] and words in form.fields.marked[name], form.fields.marked
+
+
+def test_enter_in_any_field_runs(shell):
+    calls = []
+    form = ServerForm(host="smtp.example.com", action=lambda s: calls.append(s) or _report(s))
+    # what ipywidgets' text view sends when Enter is pressed in it
+    form.host._handle_custom_msg({"event": "submit"}, [])
+    deadline = time.monotonic() + 5
+    while not calls and time.monotonic() < deadline:
+        time.sleep(0.05)
+    form.wait()
+    assert len(calls) == 1
+
+
+# -- running ---------------------------------------------------------------------------------
 def test_run_shows_a_cell_output_and_the_button_updates_it(shell):
     form = ServerForm(host="smtp.example.com", port=587, action=_report)
     with capture_output() as cap:
@@ -143,12 +431,12 @@ def test_run_shows_a_cell_output_and_the_button_updates_it(shell):
     display_id = first.transient["display_id"]
     assert not first.update
     assert "smtp.example.com:587" in first.data["text/html"]
-    # text/plain spells the status out: readable without colour or HTML
     assert "Server check" in first.data["text/plain"]
+    assert "at most" in form.limit_line.value  # said before running
 
-    form.port.value = 2525
+    form.port.value = "2525"
     with capture_output() as cap:
-        form.run_button.click()
+        form.click()
     updates = [o for o in cap.outputs if o.update]
     assert updates, "the click must update the existing output, not create a new one"
     assert all(o.transient["display_id"] == display_id for o in updates)
@@ -159,24 +447,36 @@ def test_run_shows_a_cell_output_and_the_button_updates_it(shell):
     assert "PASS" in form.status.value
 
 
+def test_a_run_with_overrides_gets_its_own_output_which_run_leaves_alone(shell):
+    # 04_send: the dry-run form's Run must not overwrite the "real test send" section
+    form = ServerForm(host="smtp.example.com", port=587, action=_report)
+    with capture_output() as cap:
+        form.run()
+        form.run(port=2525)
+    ids = [o.transient["display_id"] for o in cap.outputs]
+    assert len(set(ids)) == 2
+    with capture_output() as cap:
+        form.click()
+    assert {o.transient["display_id"] for o in cap.outputs} == {ids[0]}
+
+
 def test_failing_status_is_spelled_out(shell):
     form = ServerForm(host="smtp.example.com", action=lambda s: _report(s, status="fail", summary="refused"))
     with capture_output() as cap:
         form.run()
     out = cap.outputs[0].data
-    assert "FAIL" in out["text/plain"]
-    assert "FAIL" in out["text/html"]  # the badge carries the word, not only a colour
+    assert "FAIL" in out["text/plain"] and "FAIL" in out["text/html"]
 
 
-def test_bad_settings_become_an_explanation_not_a_traceback(shell):
-    form = ServerForm(action=_report)  # custom preset, empty host
+def test_bad_settings_in_a_cell_become_an_explanation_not_a_traceback(shell):
+    form = ServerForm(action=_report)  # Other server, empty host
     with capture_output() as cap:
         result = form.run()
     assert result is None
     text = cap.outputs[0].data["text/plain"]
     assert "Host is empty" in text and "Traceback" not in text
     assert isinstance(form.last_error, InvalidSettings) and form.last_error.field == "host"
-    assert "FAIL" in form.status.value
+    assert "Host is empty" in form.fields.marked["host"]
 
 
 def test_unexpected_errors_are_reported_as_smtpkit_bugs(shell):
@@ -206,30 +506,127 @@ def test_server_text_is_escaped(shell):
 
 def test_click_before_any_cell_output_uses_the_forms_own_area(shell):
     form = ServerForm(host="smtp.example.com", action=_report)
-    form.run_button.click()
+    form.click()
     assert isinstance(form.last_result, Report)
     assert form._fallback.outputs, "with no cell output yet, the result goes to the form's own area"
 
 
-def test_domain_form_defaults_to_the_lab(lab, shell):
-    form = DomainForm(lab, action=lambda s: Panel("domain", [("", s.to_dict())]))
+def test_results_shows_a_placeholder_that_run_fills(shell):
+    form = ServerForm(host="smtp.example.com", port=25, action=_report)
+    with capture_output() as cap:
+        assert form.results() is None
+    placeholder = cap.outputs[0]
+    assert "Press Run above" in placeholder.data["text/plain"]
+    with capture_output() as cap:
+        form.click()
+    assert {o.transient["display_id"] for o in cap.outputs} == {placeholder.transient["display_id"]}
+    assert "smtp.example.com:25" in cap.outputs[-1].data["text/html"]
+
+
+def test_the_live_strip_shows_each_step_and_cancel_stops_a_silent_server_within_a_second(lab, shell):
+    form = ServerForm(lab, scenario="silent", timeout=5)
+    seen = []
+    form.live.widget.observe(lambda c: seen.append(c["new"]), names="value")
+    with capture_output() as cap:
+        form.results()
+        form.run_button.click()
+        deadline = time.monotonic() + 5
+        while "waiting for the greeting" not in form.live.widget.value and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(1.2)
+        assert form.running
+        pressed = time.monotonic()
+        form.cancel_button.click()
+        assert form.wait(1.0), "Cancel must stop the check within a second"
+        took = time.monotonic() - pressed
+    assert took < 1.0
+    assert any("smtpkit-chip-pass" in v and "connect" in v for v in seen)
+    assert any("waiting for the greeting <b>1/5 s</b>" in v for v in seen)  # the seconds count
+    assert "Cancelled" in form.live.widget.value
+    assert "Cancelled after" in cap.outputs[-1].data["text/plain"]
+    assert form.run_button.description == "Run" and not form.running
+
+
+def test_a_check_that_ignores_cancel_is_given_up_on_within_a_second(shell):
+    release = threading.Event()
+
+    def stubborn(settings):
+        release.wait(10)  # no socket to shut: only the form's own give-up can end the wait
+        return _report(settings)
+
+    form = ServerForm(host="smtp.example.com", action=stubborn)
+    form.run_button.click()
+    time.sleep(0.3)
+    pressed = time.monotonic()
+    form.cancel()
+    assert form.wait(1.5) and time.monotonic() - pressed < 1.2
+    assert "background" in form.last_shown.to_text()
+    release.set()
+
+
+# -- the rest of what the CLI can set ---------------------------------------------------------
+TOKEN = "ya29.form-oauth-token-test"
+
+
+def test_oauth_token_is_handled_like_the_password(shell):
+    form = ServerForm(host="smtp.example.com", username="me@example.com", password=PASSWORD, action=_report)
+    form.token.value = TOKEN
+    assert form.token.value == ""
+    assert "OAuth token: set" in form.password_state.value
     settings = form.settings()
-    assert isinstance(settings, DomainQuery)
-    assert settings.domain == lab.domain
-    assert settings.selectors == ("lab",)
-    assert settings.nameservers == (lab.nameserver,)
-    assert lab.domain in form.domain.options
-    form.domain.value = " spf-plus-all.test. "
-    form.selectors.value = "s1; s2 ,"
-    settings = form.settings()
-    assert settings.domain == "spf-plus-all.test"
-    assert settings.selectors == ("s1", "s2")
-    form.domain.value = ""
+    assert isinstance(settings.token, Secret) and settings.token.reveal() == TOKEN
+    assert settings.password is None
+    assert settings.target.credential == "oauth"
+    state = json.dumps(widgets.Widget.get_manager_state(drop_defaults=False))
+    for form_of_it in (TOKEN, base64.b64encode(TOKEN.encode()).decode()):
+        assert form_of_it not in state
+    assert TOKEN not in repr(settings) and TOKEN not in json.dumps(settings.to_dict())
+    form.forget_password()
+    assert form.settings().token is None
+
+
+def test_auth_mechanism_deadline_and_plaintext_opt_in_reach_the_target(shell):
+    form = ServerForm(host="smtp.example.com", action=_report)
+    assert form.plaintext_warning.value == ""
+    assert form.settings().target.allow_plaintext_auth is False
+    form.auth_mechanism.value = "LOGIN"
+    form.deadline.value = "45"
+    form.allow_plaintext_auth.value = True
+    assert "unencrypted" in form.plaintext_warning.value
+    target = form.settings().target
+    assert (target.auth_mechanism, target.deadline, target.allow_plaintext_auth) == ("LOGIN", 45.0, True)
+    form.deadline.value = ""  # empty: the default, enough for every step
+    assert form.settings().target.deadline is None
+    preset = ServerForm(host="smtp.example.com", auth_mechanism="plain", deadline=20, allow_plaintext_auth=True)
+    assert preset.settings().target.auth_mechanism == "PLAIN" and preset.plaintext_warning.value
+
+
+def test_a_bad_value_gets_the_settings_models_message(shell):
+    form = ServerForm(host="smtp.example.com\r\nQUIT", action=_report)
+    with capture_output() as cap:
+        assert form.run() is None
+    text = cap.outputs[0].data["text/plain"]
+    assert "carriage return" in text and "Traceback" not in text
+    assert isinstance(form.last_error, InvalidSettings) and form.last_error.field == "host"
+    form.host.value = f"smtp://me:{PASSWORD}@smtp.example.com"
     with capture_output() as cap:
         form.run()
-    assert "Domain is empty" in cap.outputs[0].data["text/plain"]
+    assert PASSWORD not in json.dumps(cap.outputs[0].data) and PASSWORD not in form.status.value
+    assert PASSWORD not in json.dumps(form.fields.marked)
 
 
+def test_the_plaintext_opt_in_lets_the_lab_servers_own_refusal_show(lab, shell):
+    form = ServerForm(lab, scenario="starttls_required", allow_plaintext_auth=True)
+    with capture_output():
+        report = form.run()
+    assert "auth.requires_tls" in report.codes(), report.codes()
+    assert report.target.allow_plaintext_auth is True
+    with capture_output():
+        refused = ServerForm(lab, scenario="starttls_required").run()
+    assert "auth.plaintext_refused" in refused.codes(), refused.codes()
+
+
+# -- other forms -------------------------------------------------------------------------------
 def test_kernel_redacts_secrets_from_anything_displayed(shell):
     from IPython.display import display
 
@@ -260,85 +657,10 @@ def test_eml_form_verifies_the_lab_sample_then_an_upload(lab, shell):
         "content": memoryview(tampered),
         "last_modified": datetime.datetime.now(datetime.UTC),
     }
-    form.upload.value = (upload,)  # what the browser sends when a file is chosen
-    assert form.upload.value == ()  # the message left the widget at once
+    form.upload.value = (upload,)
+    assert form.upload.value == ()
     assert "forged.eml" in form.which.value
     with capture_output() as cap:
-        form.run_button.click()
+        form.click()
     final = [o for o in cap.outputs if o.update][-1].data["text/plain"]
     assert "forged.eml" in final and "FAIL" in final
-
-
-def test_results_shows_a_placeholder_that_run_fills(shell):
-    form = ServerForm(host="smtp.example.com", port=25, action=_report)
-    with capture_output() as cap:
-        assert form.results() is None
-    placeholder = cap.outputs[0]
-    assert "Press Run above" in placeholder.data["text/plain"]
-    with capture_output() as cap:
-        form.run_button.click()
-    assert [o.transient["display_id"] for o in cap.outputs] == [placeholder.transient["display_id"]] * 2
-    assert "smtp.example.com:25" in cap.outputs[-1].data["text/html"]
-
-
-# -- everything the CLI can set -------------------------------------------------------------------
-
-TOKEN = "ya29.form-oauth-token-test"
-
-
-def test_oauth_token_is_handled_like_the_password(shell):
-    import ipywidgets as widgets
-
-    form = ServerForm(host="smtp.example.com", username="me@example.com", password=PASSWORD, action=_report)
-    form.token.value = TOKEN  # what the browser sends when the field loses focus
-    assert form.token.value == ""
-    assert "OAuth token: set" in form.password_state.value
-    settings = form.settings()
-    assert isinstance(settings.token, Secret) and settings.token.reveal() == TOKEN
-    assert settings.password is None  # the token is used instead of the password
-    assert settings.target.credential == "oauth"
-    state = json.dumps(widgets.Widget.get_manager_state(drop_defaults=False))
-    for form_of_it in (TOKEN, base64.b64encode(TOKEN.encode()).decode()):
-        assert form_of_it not in state
-    assert TOKEN not in repr(settings) and TOKEN not in json.dumps(settings.to_dict())
-    form.forget_password()
-    assert form.settings().token is None
-
-
-def test_auth_mechanism_deadline_and_plaintext_opt_in_reach_the_target(shell):
-    form = ServerForm(host="smtp.example.com", action=_report)
-    assert form.plaintext_warning.value == ""
-    assert form.settings().target.allow_plaintext_auth is False
-    form.auth_mechanism.value = "LOGIN"
-    form.deadline.value = 45
-    form.allow_plaintext_auth.value = True
-    assert "unencrypted" in form.plaintext_warning.value  # the warning appears with the opt-in
-    target = form.settings().target
-    assert (target.auth_mechanism, target.deadline, target.allow_plaintext_auth) == ("LOGIN", 45.0, True)
-    form.deadline.value = 0  # 0: the default, enough for every step
-    assert form.settings().target.deadline is None
-    preset = ServerForm(host="smtp.example.com", auth_mechanism="plain", deadline=20, allow_plaintext_auth=True)
-    assert preset.settings().target.auth_mechanism == "PLAIN" and preset.plaintext_warning.value
-
-
-def test_a_bad_value_gets_the_settings_models_message(shell):
-    form = ServerForm(host="smtp.example.com\r\nQUIT", action=_report)
-    with capture_output() as cap:
-        assert form.run() is None
-    text = cap.outputs[0].data["text/plain"]
-    assert "carriage return" in text and "Traceback" not in text
-    assert isinstance(form.last_error, InvalidSettings) and form.last_error.field == "host"
-    secret_host = f"smtp://me:{PASSWORD}@smtp.example.com"
-    form.host.value = secret_host
-    with capture_output() as cap:
-        form.run()
-    assert PASSWORD not in json.dumps(cap.outputs[0].data) and PASSWORD not in form.status.value
-
-
-def test_the_plaintext_opt_in_lets_the_lab_servers_own_refusal_show(lab, shell):
-    form = ServerForm(lab, scenario="starttls_required", allow_plaintext_auth=True)
-    report = form.run()
-    assert "auth.requires_tls" in report.codes(), report.codes()  # not our own refusal to send the password
-    assert report.target.allow_plaintext_auth is True
-    refused = ServerForm(lab, scenario="starttls_required").run()
-    assert "auth.plaintext_refused" in refused.codes(), refused.codes()

@@ -14,6 +14,11 @@ to speak the other way (a silent port that answers a TLS handshake, or a
 The session has an overall deadline (`deadline`, default: enough for every step
 at one `timeout` each) on top of every operation's `timeout`, so a hostile or
 stuck server can never keep it running.
+
+A `smtpkit.progress.Progress` passed as `progress` hears every step start
+(with what it waits for and for how long at most) and end, and can stop the
+session from another thread: the blocked wait returns at once and
+`smtpkit.errors.Cancelled` is raised instead of a report.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from smtpkit.model import Report, Status, Step, Transcript
 from smtpkit.net.connect import Deadline, open_socket
 from smtpkit.net.dns import Resolver, resolver_for
 from smtpkit.net.smtp import ConnectionLost, SmtpConnection
+from smtpkit.progress import Progress, active, current
 from smtpkit.secrets import REDACTOR, Secret, as_secret
 from smtpkit.settings import IMPLICIT_TLS_PORTS, SESSION_TIMEOUT, Target
 
@@ -58,6 +64,7 @@ def diagnose(
     deadline: float | str | None = None,
     auth_mechanism: str | None = None,
     nameservers: str | Iterable[str] | None = (),
+    progress: Progress | None = None,
 ) -> Report:
     """Diagnose sending mail through `host`: connection, TLS, AUTH and (optionally) a test send.
 
@@ -72,6 +79,8 @@ def diagnose(
     `send=True`. Settings that cannot be used raise
     `smtpkit.errors.InvalidSettings` (a ValueError) naming the field and the fix,
     like `check_domain` and `check_ports`; everything a server does is a finding.
+    `progress` (a `smtpkit.progress.Progress`) hears each step as it starts and
+    ends, and its `cancel()` stops the session (`smtpkit.errors.Cancelled`).
 
     >>> report = diagnose("smtp.example.com", 587, username="me@example.com",
     ...                   password=Secret("..."))             # doctest: +SKIP
@@ -125,7 +134,7 @@ def diagnose(
             credential=credential,
             nameservers=nameservers,
         )
-    return run_session(target, resolver=resolver, password=pw or None, token=token or None)
+    return run_session(target, resolver=resolver, password=pw or None, token=token or None, progress=progress)
 
 
 def _provider_for(target: Target) -> str | None:
@@ -136,9 +145,14 @@ def _provider_for(target: Target) -> str | None:
 
 
 def run_session(
-    target: Target, *, resolver: Resolver | None = None, password: Secret | None = None, token: Secret | None = None
+    target: Target,
+    *,
+    resolver: Resolver | None = None,
+    password: Secret | None = None,
+    token: Secret | None = None,
+    progress: Progress | None = None,
 ) -> Report:
-    """Run every step for an already-validated `Target` and return the report."""
+    """Run every step for an already-validated `Target` and return the report (`Cancelled` if stopped)."""
     if resolver is None and target.nameservers:
         resolver = resolver_for(target.nameservers, min(2.0, target.timeout))
     state = SessionState(
@@ -150,13 +164,15 @@ def run_session(
         deadline=Deadline(target.session_deadline),
         provider=_provider_for(target),
     )
-    try:
-        _run(state)
-    finally:
-        if state.conn is not None:
-            state.conn.close()
-        if state.sock is not None:
-            state.sock.close()
+    with active(progress) as watching:
+        try:
+            _run(state)
+        finally:
+            if state.conn is not None:
+                state.conn.close(quit_first=not watching.cancelled)
+            if state.sock is not None:
+                state.sock.close()
+        watching.check()  # a cancelled session concludes nothing: no report
     return Report(
         target=target, steps=state.steps, transcript=state.transcript, title=f"smtpkit check {target.address}"
     )
@@ -175,9 +191,38 @@ _RUNNERS: dict[str, Callable[[SessionState], Step]] = {
 }
 
 
+def _doing(target: Target, name: str) -> tuple[str, float]:
+    """What step `name` waits for, in words, and for how long at most (for the live progress view)."""
+    t = target
+    words = {
+        "resolve": (f"asking DNS for the address of {t.host}", t.timeout * 2.5),
+        "connect": (f"connecting to {t.host} port {t.port}", t.timeout),
+        "banner": ("waiting for the greeting", t.timeout),
+        "ehlo": ("waiting for the reply to EHLO", t.timeout),
+        "tls": ("TLS handshake and certificate check", t.timeout),
+        "auth": ("logging in", t.timeout),
+        "send": ("sending the test message" if t.send else "trying the sender and recipients", t.timeout),
+    }
+    return words.get(name, (name, t.timeout))
+
+
+def _begin(state: SessionState, name: str) -> None:
+    """A step starts: stop here if the session was cancelled, else tell whoever watches what it waits for."""
+    progress = current()
+    progress.check()
+    doing, wait = _doing(state.target, name)
+    progress.started(name, doing, wait)
+
+
+def _add(state: SessionState, step: Step) -> None:
+    """A step is done: keep it, and tell whoever watches."""
+    state.steps.append(step)
+    current().finished(step.name, step.status.value, step.summary, step.elapsed_ms)
+
+
 def _skip_rest(state: SessionState, names: Iterable[str]) -> None:
     for name in names:
-        state.steps.append(skipped(name, state.stop_reason))
+        _add(state, skipped(name, state.stop_reason))
 
 
 def _reconnect(state: SessionState) -> bool:
@@ -196,12 +241,18 @@ def _run(state: SessionState) -> None:
     t = state.target
     implicit = _implicit_first(t)
     order: tuple[str, ...] = IMPLICIT_ORDER if implicit else STARTTLS_ORDER
-    state.steps.append(resolve_step(state))
-    state.steps.append(skipped("connect", state.stop_reason) if state.stop_reason else connect_step(state))
+    _begin(state, "resolve")
+    _add(state, resolve_step(state))
+    if state.stop_reason:
+        _add(state, skipped("connect", state.stop_reason))
+    else:
+        _begin(state, "connect")
+        _add(state, connect_step(state))
     if state.stop_reason:
         _skip_rest(state, order)
         return
     if implicit:
+        _begin(state, "tls")
         step, outcome = implicit_tls_step(state)
         failure = tls_failure(outcome)
         if t.security == "auto" and failure is not None and failure.kind == "wrong_mode" and _reconnect(state):
@@ -210,7 +261,7 @@ def _run(state: SessionState) -> None:
             state.transcript.note(f"auto: port {t.port} speaks plain text first, so we continue with STARTTLS")
             implicit, order = False, STARTTLS_ORDER
         else:
-            state.steps.append(step)
+            _add(state, step)
             order = order[1:]
     if not implicit:
         assert state.sock is not None
@@ -220,33 +271,35 @@ def _run(state: SessionState) -> None:
     while remaining:
         name = remaining.pop(0)
         if state.stop_reason:
-            state.steps.append(skipped(name, state.stop_reason))
+            _add(state, skipped(name, state.stop_reason))
             continue
         if state.deadline.expired:
             # the time went into work between the waits (reading a huge reply, say): every wait is
             # bounded by the deadline, and so is starting another step
-            state.steps.append(_out_of_time(state, name))
+            _add(state, _out_of_time(state, name))
             continue
+        _begin(state, name)
         step = _run_step(state, name)
         if name == "banner" and state.implicit_probe is not None and not state.encrypted:
             if t.security == "auto" and _switch_to_implicit(state, step):
                 remaining = ["banner", "ehlo", "auth", "send"]
                 continue
-            state.steps.append(step)
+            _add(state, step)
             # the plain-text client met an implicit-TLS port: that is the tls step's lesson
-            state.steps.append(skipped("ehlo", state.stop_reason))
-            state.steps.append(
+            _add(state, skipped("ehlo", state.stop_reason))
+            _add(
+                state,
                 wrong_mode_step(
                     t.host,
                     t.port,
                     evidence=f"no greeting within {t.timeout:g} s",
                     outcome=state.implicit_probe,
                     provider=state.provider,
-                )
+                ),
             )
             remaining = [n for n in remaining if n not in ("ehlo", "tls")]
             continue
-        state.steps.append(step)
+        _add(state, step)
 
 
 def _out_of_time(state: SessionState, name: str) -> Step:
@@ -304,10 +357,11 @@ def _switch_to_implicit(state: SessionState, silent_banner: Step) -> bool:
         return False
     state.stop_reason = ""
     state.transcript.note(f"auto: port {t.port} gave no plain-text greeting but speaks TLS, so we use implicit TLS")
+    _begin(state, "tls")
     step, _outcome = implicit_tls_step(state)
     step.details["security"] = (
         f"auto: no plain-text greeting within {silent_banner.details.get('waited', t.timeout)}, "
         f"but port {t.port} answered a TLS handshake, so we used implicit TLS"
     )
-    state.steps.append(step)
+    _add(state, step)
     return True

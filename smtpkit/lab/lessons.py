@@ -1,0 +1,176 @@
+"""How a client must talk to each lab server or ask about each lab domain for its lesson to show.
+
+A lab scenario teaches one failure, but only to a client that does what
+triggers it: the relay-denied server refuses only a recipient outside its own
+domain, the size limit and the SES/SendGrid/Send-As refusals come after the
+message itself (a real send, not a dry run), the PTR-mismatch domain is wrong
+only for the address 127.0.2.2, and an inbound MX expects no login at all.
+A form filled with one default for every scenario showed ✔ PASS for those, and
+taught nothing. So each scenario's setup is data here, next to why it is
+needed, and `smtpkit.ui.lab` applies it when a form picks the scenario; a
+result that still misses the lesson (because the person changed a setting)
+says why (`missed`).
+
+The expected finding codes come from the lab itself: `SmtpEndpoint.expect`
+for servers, and for domains the catalogue codes named in the zone's own
+description (each zone module's ``ZONES``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from types import MappingProxyType
+from typing import Any
+
+from smtpkit.lab.zones.dnsbl import LAB_LISTS, LIST_ZONE, LISTED_IP
+from smtpkit.lab.zones.mx import PTR_MISMATCH_IP, PTR_NOFORWARD_IP
+
+__all__ = ["GOOD_LISTS", "Lesson", "domain_lesson", "missed", "server_lesson", "zone_descriptions"]
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """One scenario's lesson: the finding codes it teaches, the settings that show them, and why.
+
+    `settings` are `Target` fields for a server (``rcpt_to``, ``send``,
+    ``username``) or `DomainQuery` fields for a domain (``ip``, ``mail_from``,
+    ``probe_mx``); a value of None means "leave this out" (no login for an MX).
+    """
+
+    name: str
+    expect: tuple[str, ...] = ()
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    why: str = ""
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "settings", MappingProxyType(dict(self.settings)))
+
+
+_OUTSIDE = "friend@example.org"
+#: The practice blocklist that works; the deliberately broken ones (`LAB_LISTS`) are dnsbl.test's own lesson.
+GOOD_LISTS = (LIST_ZONE,)
+
+# scenario -> (settings, why); scenarios not listed need nothing beyond the form's defaults
+_SERVER: dict[str, tuple[dict[str, Any], str]] = {
+    "relay_denied": (
+        {"rcpt_to": (_OUTSIDE,)},
+        f"the recipient is {_OUTSIDE}, outside smtpkit.test, the only domain this server relays for; "
+        "a recipient inside it is accepted, which is why a relay problem often shows only for outside addresses",
+    ),
+    "too_large": (
+        {"send": True},
+        "a real test send: the size limit bites on the message itself, which a dry run (MAIL, RCPT, RSET) never sends",
+    ),
+    "o365_send_as_denied": (
+        {"send": True},
+        "a real test send: Microsoft 365 refuses a From it may not send as only after the message, never at MAIL FROM",
+    ),
+    "ses_unverified_sender": (
+        {"send": True},
+        "a real test send: Amazon SES checks the verified identities after the message, so a dry run passes",
+    ),
+    "sendgrid_sender_identity": (
+        {"send": True},
+        "a real test send: SendGrid checks the Sender Identity after the message, so a dry run passes",
+    ),
+}
+_NO_LOGIN_WHY = "an MX takes mail for its own domain from anyone, without a login, so no AUTH is tried or expected"
+
+# domain -> (settings, why)
+_DOMAIN: dict[str, tuple[dict[str, Any], str]] = {
+    "ptr-mismatch.test": (
+        {"ip": PTR_MISMATCH_IP},
+        f"the sending IP is {PTR_MISMATCH_IP}, whose PTR names a host that points elsewhere",
+    ),
+    "ptr-noforward.test": (
+        {"ip": PTR_NOFORWARD_IP},
+        f"the sending IP is {PTR_NOFORWARD_IP}, whose PTR names a host without an address",
+    ),
+    "dmarc-strict.test": (
+        {"mail_from": "bounce@mail.dmarc-strict.test"},
+        "the MAIL FROM is bounce@mail.dmarc-strict.test, a subdomain that strict SPF alignment (aspf=s) refuses",
+    ),
+    "dnsbl.test": (
+        {"ip": LISTED_IP, "dnsbl_lists": LAB_LISTS},
+        f"the sending IP is {LISTED_IP}, the address the practice blocklist lists, asked of every practice list "
+        "(each of the others is broken in its own way)",
+    ),
+}
+_PROBE_MX_WHY = "every MX is probed over STARTTLS, since what is wrong is on the MX's TLS, not in DNS"
+_PROBE_MX = ("mxtls-", "dane-", "sts-mxcert.")
+
+
+@cache
+def zone_descriptions() -> Mapping[str, str]:
+    """Every lab domain -> what it demonstrates (the zone modules' ``ZONES`` and the DANE zones)."""
+    from smtpkit.lab import dane
+    from smtpkit.lab.zones import discover_zone_modules
+
+    out: dict[str, str] = {}
+    for name in discover_zone_modules():
+        out.update(getattr(importlib.import_module(name), "ZONES", {}) or {})
+    out.update(dane.ZONES)
+    return MappingProxyType(out)
+
+
+def _codes_in(text: str) -> tuple[str, ...]:
+    """The catalogue codes a description names, in the order it names them."""
+    from smtpkit.knowledge.catalogue import catalogue
+
+    found = [(text.find(code), code) for code in catalogue() if code in text]
+    # a code that is part of a longer one named there (mx.tls vs mx.tls.unreachable) is not meant
+    codes = [c for _i, c in sorted(found) if not any(o != c and o.startswith(c + ".") for _j, o in found)]
+    return tuple(dict.fromkeys(codes))
+
+
+def server_lesson(lab: Any, name: str) -> Lesson:
+    """The lesson of lab endpoint `name`: its expected finding and the client settings that show it."""
+    from smtpkit.lab.scenarios import all_scenarios
+
+    ep = lab.endpoint(name)
+    settings, why = _SERVER.get(name, ({}, ""))
+    scenario = {s.name: s for s in all_scenarios()}.get(name)
+    if scenario is not None and scenario.auth == "none":
+        settings = {**settings, "username": None, "password": None}
+        why = why or _NO_LOGIN_WHY
+    return Lesson(name, (ep.expect,) if ep.expect else (), settings, why, ep.description)
+
+
+def domain_lesson(lab: Any, domain: str) -> Lesson:
+    """The lesson of lab domain `domain` (empty for a domain the lab does not serve)."""
+    name = domain.strip().rstrip(".").lower()
+    description = zone_descriptions().get(name, "")
+    settings, why = _DOMAIN.get(name, ({}, ""))
+    if name.startswith(_PROBE_MX):
+        settings = {**settings, "probe_mx": True}
+        why = why or _PROBE_MX_WHY
+    if name == getattr(lab, "domain", None):
+        settings = {"selectors": ("lab",), **settings}
+    return Lesson(name, _codes_in(description), settings, why, description)
+
+
+def missed(lesson: Lesson, codes: Iterable[str], changed: Iterable[str] = ()) -> str:
+    """Why a result lacks the lesson's finding, in words (empty when it shows, or there is none to show).
+
+    `changed` names the settings the person changed from the lesson's own,
+    which is the usual reason.
+    """
+    seen = set(codes)
+    if not lesson.expect or any(code in seen for code in lesson.expect):
+        return ""
+    wanted = " or ".join(lesson.expect)
+    changed = list(changed)
+    if changed:
+        because = (
+            f"the settings were changed ({', '.join(changed)}), and this lesson shows only with the lab's own: "
+            f"{lesson.why or 'choose the scenario again to restore them'}"
+        )
+    elif lesson.why:
+        because = f"this lesson needs {lesson.why}"
+    else:
+        because = "the lab server did not behave as its scenario says; please report it"
+    return f"This lab scenario teaches {wanted}, which did not appear: {because}."

@@ -1,0 +1,175 @@
+"""The fields of a form: each with its own layout, its own inline message, and Enter that runs.
+
+Three lessons from watching people use the forms in a browser:
+
+* Every widget gets its **own** `widgets.Layout`. One shared Layout object was
+  the bug that hid the whole form: hiding the scenario dropdown
+  (``layout.display = "none"``) hid every widget sharing that object.
+* A bad value is **marked where it was typed**, with the settings model's
+  message next to it (`InvalidSettings.field` names the field), and nothing
+  runs. Numbers are typed into text fields, not bounded number widgets, because
+  those silently changed what was typed (99999 became 65535, -5 the default,
+  letters vanished, a timeout of 0 became 0.5); here the validators of
+  `smtpkit.settings` refuse such a value with a message instead.
+* **Enter runs**, from any text field of the form.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import ipywidgets as widgets
+
+from smtpkit.errors import InvalidSettings
+
+LABEL_WIDTH = "130px"
+WIDE = "560px"
+NARROW = "300px"
+#: Seconds between Enter and the run: the browser sends the field's last value just after the key.
+ENTER_DELAY = 0.25
+
+#: The form's own style sheet (an HTML widget holding a <style>): marked fields, messages, the mode banner.
+CSS = """<style>
+.smtpkit-invalid input, .smtpkit-invalid select, .smtpkit-invalid textarea {
+  border-color: #cf222e !important; box-shadow: 0 0 0 1px #cf222e; background: #fff8f8; }
+.smtpkit-field-error { color: #cf222e; font-size: 12px; line-height: 1.35; margin: 0 0 4px 134px; max-width: 560px; }
+.smtpkit-field-error:empty { display: none; }
+.smtpkit-hint-text { font-size: 12px; line-height: 1.4; color: #57606a; max-width: 700px; }
+.smtpkit-mode .widget-toggle-button { width: auto; min-width: 130px; }
+</style>"""
+
+
+def style() -> dict[str, str]:
+    """The label width every field shares (a plain dict: each widget builds its own style object)."""
+    return {"description_width": LABEL_WIDTH}
+
+
+def wide(**extra: Any) -> widgets.Layout:
+    """A new Layout for a wide field: never shared, so hiding one widget hides only that widget."""
+    return widgets.Layout(width=WIDE, **extra)
+
+
+def narrow(**extra: Any) -> widgets.Layout:
+    """A new Layout for a short field (a port, a timeout)."""
+    return widgets.Layout(width=NARROW, **extra)
+
+
+def hint_html(text: str) -> str:
+    """Grey helper text under a field (escaped)."""
+    return f'<div class="smtpkit-hint-text">{html.escape(text)}</div>'
+
+
+def show(widget: widgets.Widget, visible: bool) -> None:
+    """Show or hide one widget (and only it: every widget here has its own Layout)."""
+    widget.layout.display = None if visible else "none"
+
+
+class Fields:
+    """The fields of one form by settings name, each with an inline message, and Enter wired to `on_enter`.
+
+    `add(name, widget)` returns the box to place in the form: the widget with
+    its message underneath (empty and invisible until `mark`). The names are
+    those `InvalidSettings.field` uses (``host``, ``port``, ``timeout``,
+    ``mail_from``, ``nameservers``...), so a refusal from the settings model
+    lands on the field that caused it.
+    """
+
+    def __init__(self, on_enter: Callable[[], None] | None = None) -> None:
+        self.widgets: dict[str, widgets.Widget] = {}
+        self.messages: dict[str, widgets.HTML] = {}
+        self.labels: dict[str, str] = {}
+        self.boxes: dict[str, widgets.Box] = {}
+        self._aliases: dict[str, str] = {}
+        self.on_enter = on_enter
+
+    def add(self, name: str, widget: widgets.Widget, *, label: str = "", aliases: Iterable[str] = ()) -> widgets.Box:
+        message = widgets.HTML(value="", layout=widgets.Layout())
+        message.add_class("smtpkit-field-error")
+        message.add_class(f"smtpkit-error-{name}")
+        widget.add_class(f"smtpkit-{name.replace('_', '-')}")
+        self.widgets[name] = widget
+        self.messages[name] = message
+        self.labels[name] = label or str(getattr(widget, "description", "") or name)
+        for alias in aliases:
+            self._aliases[alias] = name
+        if isinstance(widget, (widgets.Text, widgets.Password, widgets.Combobox, widgets.Textarea)):
+            widget.on_msg(self._message_from_browser)
+            widget.observe(lambda _c, n=name: self.clear(n), names="value")
+        elif hasattr(widget, "value"):
+            widget.observe(lambda _c, n=name: self.clear(n), names="value")
+        box = widgets.VBox([widget, message], layout=widgets.Layout())
+        self.boxes[name] = box
+        return box
+
+    def field_of(self, exc: BaseException) -> str | None:
+        """The field an error names, if it is one of these."""
+        name = getattr(exc, "field", "") or ""
+        name = self._aliases.get(name, name)
+        return name if name in self.widgets else None
+
+    def mark(self, name: str, text: str) -> None:
+        """Mark field `name` as wrong, with `text` next to it."""
+        name = self._aliases.get(name, name)
+        if name not in self.widgets:
+            return
+        self.widgets[name].add_class("smtpkit-invalid")
+        self.messages[name].value = f"⚠ {html.escape(text)}"
+
+    def mark_error(self, exc: BaseException) -> str | None:
+        """Mark the field an `InvalidSettings` names; returns its label (None when no field here matches)."""
+        name = self.field_of(exc)
+        if name is None:
+            return None
+        self.mark(name, str(exc))
+        return self.labels[name]
+
+    def clear(self, name: str | None = None) -> None:
+        """Remove the mark of one field (it was edited), or of every field."""
+        for n in [name] if name else list(self.widgets):
+            if n in self.widgets:
+                self.widgets[n].remove_class("smtpkit-invalid")
+                self.messages[n].value = ""
+
+    @property
+    def marked(self) -> dict[str, str]:
+        """Field -> its message, for every marked field (what a test or a status line reads)."""
+        return {n: html.unescape(m.value).removeprefix("⚠ ") for n, m in self.messages.items() if m.value}
+
+    def _message_from_browser(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        # ipywidgets' text views send {"event": "submit"} when Enter is pressed in them
+        if isinstance(content, dict) and content.get("event") == "submit" and self.on_enter is not None:
+            # the field's own value arrives in the message right after this one: run once it has
+            timer = threading.Timer(ENTER_DELAY, self.on_enter)
+            timer.daemon = True
+            timer.start()
+
+
+def text_field(description: str, *, value: str = "", placeholder: str = "", short: bool = False) -> widgets.Text:
+    """A text field with its own layout (numbers too: what was typed is validated, never changed)."""
+    return widgets.Text(
+        value=value,
+        description=description,
+        placeholder=placeholder,
+        style=style(),
+        layout=narrow() if short else wide(),
+    )
+
+
+def number_text(value: float | int | None) -> str:
+    """A number as a field shows it: 5.0 -> "5", None -> ""."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def refuse_empty(field: str, value: str, message: str) -> str:
+    """`value` stripped, or InvalidSettings(`message`) for `field` when it is empty."""
+    text = value.strip()
+    if not text:
+        raise InvalidSettings(message, field=field)
+    return text

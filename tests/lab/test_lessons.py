@@ -1,0 +1,72 @@
+"""Every lab scenario and lab domain, checked with the settings a form gives it, shows its own lesson.
+
+Found in the browser: relay_denied, too_large, the SES/SendGrid/Send-As
+scenarios and ptr-mismatch.test showed ✔ PASS with the form's defaults, and the
+healthy MX failed for not offering AUTH. Each lesson's setup is now data
+(`smtpkit.lab.lessons`); these tests run the real checks against the lab.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from smtpkit.checks.domain import check_domain
+from smtpkit.lab.lessons import domain_lesson, missed, server_lesson, zone_descriptions
+from smtpkit.ui.lab import lab_domain_settings, lab_server_settings, lab_zones
+
+
+def test_every_lab_server_shows_its_lesson_with_the_lab_settings(lab):
+    def check(name: str) -> tuple[str, list[str], str]:
+        report = lab_server_settings(lab, name, timeout=2).diagnose()
+        return name, report.codes(), report.verdict
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(check, lab.names))
+    wrong = []
+    for name, codes, verdict in results:
+        lesson = server_lesson(lab, name)
+        if lesson.expect and not set(lesson.expect) & set(codes):
+            wrong.append((name, lesson.expect, codes))
+        if not lesson.expect and verdict == "fail":
+            wrong.append((name, "a healthy server", codes))
+    assert not wrong, wrong
+
+
+def test_every_lab_domain_shows_its_lesson_with_the_lab_settings(lab):
+    zones = lab_zones(lab)
+    described = zone_descriptions()
+    assert set(zones) <= set(described), set(zones) - set(described)
+
+    def check(domain: str) -> tuple[str, list[str], str]:
+        report = check_domain(lab_domain_settings(lab, domain, timeout=15))
+        return domain, report.codes(), report.verdict
+
+    with ThreadPoolExecutor(3) as pool:  # more at once only loads the lab's one DNS thread into timeouts
+        results = list(pool.map(check, zones))
+    wrong = []
+    for domain, codes, _verdict in results:
+        lesson = domain_lesson(lab, domain)
+        if not all(code in codes for code in lesson.expect):
+            wrong.append((domain, lesson.expect, codes))
+    assert not wrong, wrong
+    healthy = {d: v for d, _c, v in results}
+    assert healthy[lab.domain] == "pass" and healthy["sts-enforce.test"] == "pass"
+
+
+def test_lessons_name_their_setup_and_why():
+    class Lab:
+        domain = "smtpkit.test"
+
+    assert domain_lesson(Lab(), "ptr-mismatch.test").settings["ip"] == "127.0.2.2"
+    assert domain_lesson(Lab(), "dmarc-strict.test").expect == ("dmarc.not_aligned",)
+    assert domain_lesson(Lab(), "smtpkit.test").settings["selectors"] == ("lab",)
+    assert domain_lesson(Lab(), "example.com").expect == ()  # not a lab domain: no lesson
+
+
+def test_a_missed_lesson_is_explained(lab):
+    lesson = server_lesson(lab, "too_large")
+    assert lesson.settings["send"] is True and "real test send" in lesson.why
+    assert missed(lesson, ["send.message_too_large"]) == ""
+    note = missed(lesson, [], ["Really send"])
+    assert "send.message_too_large" in note and "Really send" in note and "real test send" in note
+    assert server_lesson(lab, "mx").settings["username"] is None  # an MX is not asked to log in
