@@ -37,7 +37,8 @@ class Lesson:
 
     `settings` are `Target` fields for a server (``rcpt_to``, ``send``,
     ``username``) or `DomainQuery` fields for a domain (``ip``, ``mail_from``,
-    ``probe_mx``); a value of None means "leave this out" (no login for an MX).
+    ``probe_mx``, or ``domain`` when the lesson is on a name under the lab
+    domain); a value of None means "leave this out" (no login for an MX).
     """
 
     name: str
@@ -94,6 +95,15 @@ _DOMAIN: dict[str, tuple[dict[str, Any], str]] = {
         {"mail_from": "bounce@mail.dmarc-strict.test"},
         "the MAIL FROM is bounce@mail.dmarc-strict.test, a subdomain that strict SPF alignment (aspf=s) refuses",
     ),
+    "dmarc-sp-none.test": (
+        {"domain": "news.dmarc-sp-none.test"},
+        "the subdomain news.dmarc-sp-none.test, which inherits the parent's sp=none",
+    ),
+    "dmarc-np.test": (
+        {"domain": "ghost.dmarc-np.test"},
+        "ghost.dmarc-np.test, a subdomain that does not exist, which gets the parent's np=none",
+    ),
+    "parked.test": ({"ip": None}, "no sending IP: a parked domain sends no mail, so no address is checked"),
     "dnsbl.test": (
         {"ip": LISTED_IP, "dnsbl_lists": LAB_LISTS},
         f"the sending IP is {LISTED_IP}, the address the practice blocklist lists, asked of every practice list "

@@ -39,7 +39,7 @@ from smtpkit.secrets import Secret
 from smtpkit.settings import AUTH_MECHANISMS, IMPLICIT_TLS_PORTS, DomainQuery, Target
 from smtpkit.ui.fields import hint_html, number_text, refuse_empty, show, style, text_field, wide
 from smtpkit.ui.inputs import PASSWORD_ENV, SECURITY_CHOICES, ServerInput, password_from_env
-from smtpkit.ui.lab import lab_domain_settings, lab_server_settings, lab_zones, scenario_choices
+from smtpkit.ui.lab import is_lab_domain, lab_domain_settings, lab_server_settings, lab_zones, scenario_choices
 from smtpkit.ui.modes import LAB, OWN, Banner, describe_ca, describe_dns
 from smtpkit.ui.runner import BaseForm, FormBox
 
@@ -692,8 +692,9 @@ class DomainForm(BaseForm):
         self.domain.observe(self._domain_changed, names="value")
         self.timeout.observe(lambda _c: self.refresh_limit(), names="value")
 
+        self._lesson_zone = ""  # the lab domain whose lesson the fields are set up for
         start = (domain or "").strip()
-        if lab is not None and (not start or start.rstrip(".").lower() in self._zones):
+        if lab is not None and (not start or is_lab_domain(start, self._zones)):
             self._set_quietly(self.domain, start or lab.domain)
             self._enter_lab()
         else:
@@ -722,11 +723,11 @@ class DomainForm(BaseForm):
         if self._filling:
             return
         if change["new"] == LAB:
-            if self.domain.value.strip().rstrip(".").lower() not in self._zones:
+            if not is_lab_domain(self.domain.value, self._zones):
                 self._set_quietly(self.domain, self.lab.domain)
             self._enter_lab()
         else:
-            if self.domain.value.strip().rstrip(".").lower() in self._zones:
+            if is_lab_domain(self.domain.value, self._zones):
                 self._set_quietly(self.domain, "")
             self._enter_own()
 
@@ -752,8 +753,12 @@ class DomainForm(BaseForm):
     def _fill_from_zone(self, domain: str) -> None:
         from smtpkit.lab.lessons import domain_lesson
 
-        q = lab_domain_settings(self.lab, domain or self.lab.domain)
-        lesson = domain_lesson(self.lab, q.domain)
+        name = (domain or self.lab.domain).strip().rstrip(".").lower()
+        q = lab_domain_settings(self.lab, name)
+        lesson = domain_lesson(self.lab, name)
+        self._lesson_zone = name if lesson.expect or lesson.why else ""
+        if q.domain != name:
+            self._set_quietly(self.domain, q.domain)  # the lesson is on a name under the lab domain
         self.selectors.value = ", ".join(q.selectors)
         self.ip.value = q.ip or ""
         self.nameserver.value = ", ".join(q.nameservers)
@@ -774,7 +779,7 @@ class DomainForm(BaseForm):
         name = change["new"].strip().rstrip(".").lower()
         if not name:
             return
-        if name in self._zones and self.lab is not None:
+        if is_lab_domain(name, self._zones) and self.lab is not None:
             if self.in_lab:
                 self._fill_from_zone(name)
             else:
@@ -821,6 +826,10 @@ class DomainForm(BaseForm):
             lines.append(("DKIM selectors", ", ".join(settings.selectors)))
         if self.in_lab:
             lesson = domain_lesson(self.lab, settings.domain)
+            if self._lesson_zone and not lesson.expect:
+                zone_lesson = domain_lesson(self.lab, self._lesson_zone)
+                if zone_lesson.settings.get("domain", self._lesson_zone) == settings.domain:
+                    lesson = zone_lesson
             codes = result.codes() if hasattr(result, "codes") else []
             now = {"selectors": self.selectors.value, "ip": self.ip.value, "nameservers": self.nameserver.value}
             changed = [self.fields.labels[k] for k, v in self._filled.items() if now.get(k) != v]

@@ -130,3 +130,9 @@ def lab_zones(lab: Any) -> list[str]:
         zones.remove(lab.domain)
         zones.insert(0, lab.domain)
     return zones
+
+
+def is_lab_domain(name: str, zones: list[str]) -> bool:
+    """`name` is one of the lab's domains or a name under one (news.dmarc-sp-none.test)."""
+    name = name.strip().rstrip(".").lower()
+    return any(name == z or name.endswith("." + z) for z in zones)
