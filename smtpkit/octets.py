@@ -3,12 +3,12 @@
 Neutral ground for every layer: probes write such text into transcripts
 (`smtpkit.net`), checks into evidence, knowledge into its descriptions of what
 answered. Nothing here interprets the bytes; `smtpkit.knowledge.socket_errors`
-says what they mean.
+says what they mean. `size_text` says how many there are, in words.
 """
 
 from __future__ import annotations
 
-__all__ = ["hex_preview", "printable"]
+__all__ = ["hex_preview", "printable", "size_text"]
 
 
 def printable(data: bytes, limit: int = 200) -> str:
@@ -37,3 +37,21 @@ def printable(data: bytes, limit: int = 200) -> str:
 def hex_preview(data: bytes, limit: int = 24) -> str:
     """The first `limit` bytes in hex ("16 03 01 …"), for binary answers that are not text at all."""
     return " ".join(f"{b:02x}" for b in data[:limit]) + (" …" if len(data) > limit else "")
+
+
+def size_text(size: int | float) -> str:
+    """A size in bytes the way people read it: ``512 bytes``, ``35 kB``, ``10.5 MB``, ``1.2 GB``.
+
+    Decimal units (1 MB = 1,000,000 bytes), as providers state their limits
+    ("25 MB"); one decimal while the number is small, none once it is not.
+    """
+    n = float(size)
+    if n < 1000:
+        whole = int(n)
+        return f"{whole} byte" if whole == 1 else f"{whole} bytes"
+    for unit, scale in (("kB", 1e3), ("MB", 1e6), ("GB", 1e9), ("TB", 1e12)):
+        value = n / scale
+        if value < 1000 or unit == "TB":
+            text = f"{value:.1f}" if value < 100 else f"{value:.0f}"
+            return f"{text.removesuffix('.0')} {unit}"
+    return f"{n:.0f} bytes"  # pragma: no cover - the loop always returns

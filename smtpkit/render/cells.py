@@ -11,7 +11,7 @@ from smtpkit.secrets import redact
 if TYPE_CHECKING:
     from smtpkit.model import Report, Step
 
-__all__ = ["cell", "columns_of", "step_views"]
+__all__ = ["LABELS", "cell", "columns_of", "human_label", "step_views"]
 
 
 def cell(value: Any) -> str:
@@ -31,6 +31,36 @@ def cell(value: Any) -> str:
     if isinstance(value, str):
         return value
     return redact(str(value))  # bytes, exceptions, objects: their str() was never redacted
+
+
+#: field names that code uses (settings, probe rows) as a person reads them in a table
+LABELS = {
+    "mail_from": "sender (MAIL FROM)",
+    "rcpt_to": "recipients (RCPT TO)",
+    "helo": "EHLO name",
+    "cafile": "CA file",
+    "nameservers": "DNS servers",
+    "timeout": "timeout (s)",
+    "elapsed_ms": "time (ms)",
+    "starttls_offered": "STARTTLS offered",
+    "starttls_works": "STARTTLS works",
+    "implicit_tls_works": "implicit TLS works",
+    "tls_version": "TLS version",
+    "auth_before_tls": "AUTH before TLS",
+    "auth_after_tls": "AUTH after TLS",
+    "use_as": "use it as",
+    "issued_by_next": "issued by the next",
+    "mta_sts_port": "MTA-STS port",
+    "dns_timeout": "DNS timeout (s)",
+    "probe_mx": "probe the MX hosts",
+}
+
+
+def human_label(key: Any) -> str:
+    """A column or field name as a heading for people: ``mail_from`` -> ``sender (MAIL FROM)``,
+    ``days_left`` -> ``days left``; names already in words are unchanged."""
+    text = str(key)
+    return LABELS.get(text) or (text.replace("_", " ") if "_" in text and " " not in text else text)
 
 
 def columns_of(rows: Iterable[Mapping[str, Any]]) -> list[str]:

@@ -146,7 +146,7 @@ class Chart(Viewable):
             # the picture scales down, a table of words cannot: the words get the larger share of spare room
             f'<div class="smtpkit-beside-picture" style="flex:1 1 {min(self.width_px, 440)}px;min-width:0;'
             f'max-width:{self.width_px}px">{figure}</div>'
-            f'<div class="smtpkit-beside-words" style="flex:2 1 260px;min-width:0">{table}</div>'
+            f'<div class="smtpkit-beside-words" style="flex:2 1 300px;min-width:0">{table}</div>'
             "</div></div>"
         )
 

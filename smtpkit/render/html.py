@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from smtpkit.render.cells import cell, columns_of, step_views
+from smtpkit.render.cells import cell, columns_of, human_label, step_views
 from smtpkit.render.text import STATUS_SYMBOL
 from smtpkit.secrets import redact
 
@@ -23,12 +23,14 @@ __all__ = [
     "ROOT_CLASSES",
     "STATUS_COLUMNS",
     "STATUS_STYLE",
+    "TOOL_NOTE",
     "badge",
     "details_table",
     "esc",
     "finding_html",
     "findings_html",
     "html_table",
+    "mark_tool_commands",
     "prose_html",
     "references_html",
     "report_html",
@@ -58,15 +60,27 @@ CSS = """
   text-align:left !important;vertical-align:top !important}
 .smtpkit-report th{background:#f6f8fa}
 .smtpkit-report .smtpkit-scroll{overflow-x:auto;max-width:100%}
-.smtpkit-report td.smtpkit-long{overflow-wrap:anywhere;word-break:break-all;min-width:18em}
+.smtpkit-report td.smtpkit-long{overflow-wrap:anywhere;word-break:normal;min-width:18em}
 .smtpkit-report .badge{display:inline-block;padding:0 6px;border-radius:4px;font-weight:600;
   font-family:monospace;white-space:nowrap}
 .smtpkit-report .finding{border-left:4px solid #d0d7de;padding:4px 10px;margin:8px 0}
 .smtpkit-report .smtpkit-decoded{color:#57606a}
-.smtpkit-report pre{white-space:pre-wrap;word-break:break-all;background:#f6f8fa;padding:4px 6px;margin:4px 0}
+.smtpkit-report pre{white-space:pre-wrap;word-break:normal !important;overflow-wrap:anywhere;background:#f6f8fa;
+  padding:4px 6px;margin:4px 0}
 .smtpkit-report details summary{cursor:pointer}
+.smtpkit-report sup.smtpkit-tool{color:#57606a}
+@media print{
+  .smtpkit-report details::details-content{content-visibility:visible;display:block}
+  .smtpkit-report details>summary{list-style:none}
+  .smtpkit-report .smtpkit-scroll{overflow:visible}
+  .smtpkit-report tr,.smtpkit-report figure,.smtpkit-report .finding{break-inside:avoid}
+}
 </style>
 """
+# Words wrap only between words; a token too long for its cell (a DKIM key, a fingerprint, a URL)
+# breaks where it must (overflow-wrap:anywhere), never every word at the cell's edge (word-break:
+# break-all cut "certificate" into "certifi-cate"). In print, closed <details> blocks are expanded
+# (::details-content; the exported report also opens them before printing).
 # Notebook front ends right-align table cells and lay tables out with fixed column widths
 # (hence the !important rules above). JupyterLab also typesets text between two dollar
 # signs as LaTeX in HTML outputs, which turns a PowerShell line like
@@ -132,13 +146,15 @@ def html_table(
         transpose = len(columns) > 7 and len(rows) <= 3
     if transpose:
         key = columns[0]
-        head = "<th></th>" + "".join(f"<th>{esc(f'{key} {cell(r.get(key))}'.strip())}</th>" for r in rows)
+        head = "<th></th>" + "".join(f"<th>{esc(f'{human_label(key)} {cell(r.get(key))}'.strip())}</th>" for r in rows)
         body = "".join(
-            f"<tr><th>{esc(c)}</th>" + "".join(_td(r.get(c, ""), c in status_columns) for r in rows) + "</tr>"
+            f"<tr><th>{esc(human_label(c))}</th>"
+            + "".join(_td(r.get(c, ""), c in status_columns) for r in rows)
+            + "</tr>"
             for c in columns[1:]
         )
     else:
-        head = "".join(f"<th>{esc(c)}</th>" for c in columns)
+        head = "".join(f"<th>{esc(human_label(c))}</th>" for c in columns)
         body = "".join(
             "<tr>" + "".join(_td(r.get(c, ""), c in status_columns) for c in columns) + "</tr>" for r in rows
         )
@@ -149,7 +165,7 @@ def details_table(details: Mapping[str, Any]) -> str:
     """A few facts as a two-column table (name, value), every cell escaped; "" when there are none."""
     if not details:
         return ""
-    rows = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in details.items())
+    rows = "".join(f"<tr><th>{esc(human_label(k))}</th><td>{esc(v)}</td></tr>" for k, v in details.items())
     return f"<table>{rows}</table>"
 
 
@@ -163,6 +179,28 @@ def prose_html(text: str) -> str:
     """Escaped text in which `command` spans become <code>, so commands stand out from the words around them."""
     parts = _BACKTICKS.split(text)
     return "".join(f"<code>{esc(p)}</code>" if i % 2 else esc(p) for i, p in enumerate(parts))
+
+
+_TOOL_COMMAND = re.compile(r"<code>(smtpkit [^<]*)</code>")
+
+TOOL_NOTE = (
+    "† A command of smtpkit, the free tool that made this report (Python 3.11 or newer: pip install smtpkit). "
+    "If you do not have it, the person who sent you this report can run it for you."
+)
+
+
+def mark_tool_commands(markup: str) -> tuple[str, bool]:
+    """Mark every ``smtpkit …`` command in our own `<code>` spans with a dagger that `TOOL_NOTE` explains.
+
+    A report's reader usually does not have smtpkit; a fix that says "check with
+    `smtpkit domain …`" must say what that is. Only our markup is matched (a
+    server's text is escaped, so it cannot contain ``<code>``). Returns the
+    markup and whether any command was marked.
+    """
+    marked, count = _TOOL_COMMAND.subn(
+        r'<code class="smtpkit-cmd">\1</code><sup class="smtpkit-tool" title="a command of smtpkit">†</sup>', markup
+    )
+    return marked, count > 0
 
 
 def references_html(text: str) -> str:

@@ -11,11 +11,13 @@ from smtpkit.render.html import (
     CSS,
     PANEL_CSS,
     PANEL_ROOT_CLASSES,
+    TOOL_NOTE,
     badge,
     details_table,
     esc,
     findings_html,
     html_table,
+    mark_tool_commands,
     transcript_html,
 )
 from smtpkit.render.text import terminal_safe
@@ -43,6 +45,7 @@ class ReportView(Viewable):
     focus: tuple[str, ...] = ()
     title: str | None = None
     pictures: bool = True
+    recipient: bool = False  # a shared report: smtpkit commands in fixes are marked and explained (TOOL_NOTE)
     _charts: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     def charts(self) -> dict[str, Any]:
@@ -117,7 +120,12 @@ class ReportView(Viewable):
             )
         out.append(transcript_html(r.transcript_lines()))
         out.append("</div>")
-        return redact("".join(out))
+        page = "".join(out)
+        if self.recipient:
+            page, marked = mark_tool_commands(page)
+            if marked:
+                page = page.removesuffix("</div>") + f'<p class="smtpkit-lesson">{esc(TOOL_NOTE)}</p></div>'
+        return redact(page)
 
     def _strip_table(self, rows: list[dict[str, Any]]) -> str:
         """The strip's table, with each step's problems (codes of its failures and warnings) added."""

@@ -23,6 +23,8 @@ _TEMPLATE_NAME = "smtpkit_offline.html.j2"
 
 # Cells only useful with a live kernel (settings forms); a shared report leaves them out.
 INTERACTIVE_TAG = "interactive"
+# Cells for the person who makes the report (how to run it), not for the one who reads it: left out too.
+SENDER_TAG = "sender"
 
 # The lab template without anything that loads code from a CDN.
 _TEMPLATE = r"""
@@ -33,11 +35,36 @@ _TEMPLATE = r"""
 {% block jupyter_widgets %}{% endblock jupyter_widgets %}
 {% block extra_css %}
 <style type="text/css">
-  /* printed or shared reports: let wide tables scroll instead of overflowing */
+  /* shared reports: let wide tables scroll instead of overflowing */
   .jp-OutputArea-output table { display: block; overflow-x: auto; }
   .smtpkit-report { max-width: 100%; }
+  /* JupyterLab breaks every word of a text output at the edge (word-break: break-all): wrap between words */
+  .jp-OutputArea-output pre { word-break: normal; overflow-wrap: anywhere; }
+  /* printed: every closed <details> block open, tables whole, nothing cut at the right edge */
+  @media print {
+    details::details-content { content-visibility: visible; display: block; }
+    details > summary { list-style: none; }
+    .jp-OutputArea-output table { display: table; overflow: visible; }
+    .smtpkit-report .smtpkit-scroll { overflow: visible; }
+  }
 </style>
 {% endblock extra_css %}
+{% block footer_js %}
+{{ super() }}
+<script>
+  /* browsers without ::details-content: open every <details> block before printing, as they were after */
+  window.addEventListener("beforeprint", function () {
+    document.querySelectorAll("details:not([open])").forEach(function (d) {
+      d.setAttribute("open", ""); d.setAttribute("data-smtpkit-print", "");
+    });
+  });
+  window.addEventListener("afterprint", function () {
+    document.querySelectorAll("details[data-smtpkit-print]").forEach(function (d) {
+      d.removeAttribute("open"); d.removeAttribute("data-smtpkit-print");
+    });
+  });
+</script>
+{% endblock footer_js %}
 """
 
 
@@ -58,7 +85,7 @@ def html_exporter(*, hide_code: bool = True):  # type: ignore[no-untyped-def]
     from nbconvert.preprocessors import TagRemovePreprocessor
 
     exporter.register_preprocessor(
-        TagRemovePreprocessor(remove_cell_tags={INTERACTIVE_TAG}, enabled=True), enabled=True
+        TagRemovePreprocessor(remove_cell_tags={INTERACTIVE_TAG, SENDER_TAG}, enabled=True), enabled=True
     )
     return exporter
 

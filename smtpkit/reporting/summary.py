@@ -20,8 +20,9 @@ from typing import Any
 
 from smtpkit.model import Report, Severity, verdict_of
 from smtpkit.render import Viewable
+from smtpkit.render.html import TOOL_NOTE, esc, mark_tool_commands, prose_html
 from smtpkit.render.json import json_text
-from smtpkit.render.panel import Panel
+from smtpkit.render.panel import Html, Panel
 from smtpkit.reporting.scorecard import scorecard
 
 __all__ = ["Failure", "Summary", "read_summary", "summarize"]
@@ -82,8 +83,7 @@ class Summary(Viewable):
     def _panel(self) -> Panel:
         parts: list[tuple[str, Any]] = [("What was checked", self.checked), ("Every step", self.steps)]
         if self.failures:
-            rows = [{"finding": f.code, "problem": f.title, "fix": f.fix} for f in self.failures]
-            parts.append(("Fix these first", rows))
+            parts.append(("Fix these first", fixes_view(self.failures)))
         else:
             parts.append(
                 ("Fix these first", "Nothing is broken: see the warnings and the scorecard below for what to improve.")
@@ -96,6 +96,26 @@ class Summary(Viewable):
 
     def to_text(self) -> str:
         return self._panel().to_text()
+
+
+def fixes_view(failures: list[Failure]) -> Html:
+    """The failures as a table whose fixes read as prose: commands set as code (no Markdown backticks),
+    smtpkit commands marked for a reader who does not have it; the text view keeps the plain words."""
+    from smtpkit.render.cells import columns_of
+    from smtpkit.render.text import text_table
+
+    body = "".join(
+        f"<tr><td><code>{esc(f.code)}</code></td><td>{esc(f.title)}</td><td>{prose_html(f.fix)}</td></tr>"
+        for f in failures
+    )
+    markup, marked = mark_tool_commands(
+        '<div class="smtpkit-scroll"><table><thead><tr><th>finding</th><th>problem</th><th>fix</th></tr></thead>'
+        f"<tbody>{body}</tbody></table></div>"
+    )
+    if marked:
+        markup += f'<p class="smtpkit-lesson">{esc(TOOL_NOTE)}</p>'
+    rows = [{"finding": f.code, "problem": f.title, "fix": f.fix} for f in failures]
+    return Html(markup, text_table(rows, columns_of(rows), max_width=60))
 
 
 def summarize(

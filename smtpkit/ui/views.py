@@ -443,7 +443,13 @@ class MailReport:
     """
 
     def __init__(
-        self, server: Report | None, domain: Report | None, server_settings: Any, domain_settings: Any
+        self,
+        server: Report | None,
+        domain: Report | None,
+        server_settings: Any,
+        domain_settings: Any,
+        *,
+        practice_lab: bool = False,
     ) -> None:
         from smtpkit.reporting.scorecard import scorecard
 
@@ -451,7 +457,24 @@ class MailReport:
         self.domain = domain
         self.server_settings = server_settings
         self.domain_settings = domain_settings
+        self.practice_lab = practice_lab
         self.scorecard = scorecard(server, domain)
+
+    @property
+    def header(self) -> Any:
+        """The report's first block: the verdict, three plain lines, when, with what and from where it ran."""
+        from smtpkit.reporting.header import report_header
+
+        return report_header(
+            self.server, self.domain, self.server_settings, self.domain_settings, practice_lab=self.practice_lab
+        )
+
+    @property
+    def glossary(self) -> Any:
+        """Every finding code of the report as the catalogue explains it (the reader has no smtpkit)."""
+        from smtpkit.reporting.glossary import glossary
+
+        return glossary(self.reports)
 
     @property
     def server_view(self) -> Any:
@@ -459,7 +482,7 @@ class MailReport:
 
         if self.server is None:
             return message("Mail server", "No server was checked.", "skip")
-        return ReportView(self.server, focus=("tls", "auth"), title="Mail server")
+        return ReportView(self.server, focus=("tls", "auth"), title="Mail server", recipient=True)
 
     @property
     def domain_view(self) -> Any:
@@ -471,7 +494,7 @@ class MailReport:
                 "No domain was given: set domain (smtpkit report --domain) to check SPF, DKIM and DMARC.",
                 "skip",
             )
-        return ReportView(self.domain, focus=("spf", "dmarc"), title="Sending domain")
+        return ReportView(self.domain, focus=("spf", "dmarc"), title="Sending domain", recipient=True)
 
     @property
     def reports(self) -> list[Report]:
@@ -577,7 +600,7 @@ def run_report(
         )
     server = server_settings.diagnose()
     domain_report = check_domain(domain_settings) if domain_settings is not None else None
-    full = MailReport(server, domain_report, server_settings.target, domain_settings)
+    full = MailReport(server, domain_report, server_settings.target, domain_settings, practice_lab=not host)
     if summary_path:
         full.summary.write(summary_path)
     return full

@@ -203,6 +203,24 @@ def _live_mailbox() -> Any:
     return LiveMailbox(Lab(), Form(), HOSTILE)
 
 
+def _report_header() -> Any:
+    from smtpkit.reporting.header import report_header
+
+    class Hostile:
+        host = domain = username = ip = HOSTILE
+        port = 25
+        nameservers = (HOSTILE,)
+        cafile = HOSTILE
+
+    return report_header(_report(), _report(), Hostile(), Hostile())
+
+
+def _glossary() -> Any:
+    from smtpkit.reporting.glossary import Entry, Glossary, glossary
+
+    return Glossary([*glossary([_report()]).entries, Entry(HOSTILE, "fail", HOSTILE, HOSTILE, HOSTILE)])
+
+
 CASES: dict[str, Callable[[], Any]] = {
     "smtpkit.model.Report": _report,
     "smtpkit.render.panel.Panel": _panel,
@@ -214,6 +232,8 @@ CASES: dict[str, Callable[[], Any]] = {
     "smtpkit.ui.display.ResultView": _result_view,
     "smtpkit.reporting.scorecard.Scorecard": _scorecard,
     "smtpkit.reporting.summary.Summary": _summary,
+    "smtpkit.reporting.header.ReportHeader": _report_header,
+    "smtpkit.reporting.glossary.Glossary": _glossary,
     "smtpkit.checks.ports.PortMatrix": _port_matrix,
     "smtpkit.ui.views.PortMatrixView": _port_matrix_view,
     "smtpkit.lab.lab.LabInfo": _lab_info,

@@ -31,7 +31,7 @@ from smtpkit.net.smtp import (
     parse_ehlo,
     parse_helo,
 )
-from smtpkit.octets import printable
+from smtpkit.octets import printable, size_text
 
 # A greeting slower than this (or a third of the timeout, if smaller) earns a warning.
 SLOW_GREETING = 3.0
@@ -260,7 +260,7 @@ def capability_rows(caps: Capabilities) -> list[dict[str, Any]]:
             params = " ".join(caps.auth_mechanisms)
         elif keyword == "SIZE":
             size = caps.size
-            params = f"{params} ({size / 1_000_000:.1f} MB)" if size else "0 (no fixed limit)"
+            params = f"{params} bytes ({size_text(size)})" if size else "0 (no fixed limit)"
         what, why = describe_capability(keyword)
         rows.append({"keyword": keyword, "parameters": params, "what": what, "meaning": why})
     return rows
@@ -272,7 +272,7 @@ def capability_summary(caps: Capabilities) -> str:
         if keyword == "AUTH":
             parts.append("AUTH " + " ".join(caps.auth_mechanisms))
         elif keyword == "SIZE" and caps.size:
-            parts.append(f"SIZE {caps.size / 1_000_000:.0f} MB")
+            parts.append(f"SIZE {size_text(caps.size)}")
         else:
             parts.append(keyword)
     return ", ".join(parts) if parts else "no extensions"
@@ -348,7 +348,7 @@ def ehlo_step(state: SessionState) -> Step:
     details["STARTTLS offered"] = caps.starttls
     details["AUTH mechanisms"] = " ".join(caps.auth_mechanisms) or "none offered"
     if caps.size is not None:
-        details["size limit"] = f"{caps.size / 1_000_000:.1f} MB" if caps.size else "no fixed limit"
+        details["size limit"] = size_text(caps.size) if caps.size else "no fixed limit"
     summary = (
         f"{caps.domain or 'server'} offers {capability_summary(caps)}" if caps.esmtp else "HELO only: no extensions"
     )

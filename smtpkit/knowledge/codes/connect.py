@@ -31,7 +31,7 @@ SPECS: list[FindingSpec] = [
             "Check the port in your provider's settings (submission: 587 with STARTTLS or 465 with implicit TLS). "
             "If it is your own server, check that the mail service is running and listening on that address: "
             "`ss -ltnp | grep ':{port}'` (Postfix: `postconf -M submission/inet` and `systemctl status postfix`). "
-            "See every port at once with: smtpkit ports {host}"
+            "See every port at once with: `smtpkit ports {host}`."
         ),
     ),
     FindingSpec(

@@ -27,7 +27,7 @@ SPECS: list[FindingSpec] = [
         ),
         fix=(
             "Run the check from a machine that can send mail directly (a mail server, or a VPS whose provider "
-            "allows port 25): smtpkit domain {domain} --probe-mx; or test one MX with "
+            "allows port 25): `smtpkit domain {domain} --probe-mx`; or test one MX with "
             "`openssl s_client -starttls smtp -connect <mx>:25` there. If port 25 is open here, the MX hosts are all "
             "down or firewalled, and mail to {domain} is queued by every sender."
         ),
@@ -61,7 +61,7 @@ SPECS: list[FindingSpec] = [
         ),
         fix=(
             "Look at the mail server's log for connections from this address, and check from another network "
-            "(smtpkit domain {domain} --probe-mx there)."
+            "(`smtpkit domain {domain} --probe-mx` there)."
         ),
         reference="RFC 5321 §3.1, §4.2",
     ),

@@ -38,14 +38,14 @@ _FIX_IMPLICIT_ON_STARTTLS = (
     "or keep implicit TLS and use port 465. In code: Python smtplib.SMTP(host, {port}) followed by "
     ".starttls(), not SMTP_SSL; Nodemailer secure: false with port {port}; PHPMailer "
     "SMTPSecure = 'tls'; .NET SmtpClient EnableSsl = true with port 587 (MailKit: "
-    "SecureSocketOptions.StartTls). Command line: smtpkit check {host} --port {port} --security starttls."
+    "SecureSocketOptions.StartTls). Command line: `smtpkit check {host} --port {port} --security starttls`."
 )
 _FIX_STARTTLS_ON_IMPLICIT = (
     "Keep port {port} and switch the security setting to implicit TLS / 'SSL/TLS'; or keep STARTTLS and "
     "use port 587. In code: Python smtplib.SMTP_SSL(host, {port}) instead of SMTP(...).starttls(); "
     "Nodemailer secure: true; PHPMailer SMTPSecure = 'ssl'; MailKit SecureSocketOptions.SslOnConnect "
-    "(.NET's old SmtpClient cannot do implicit TLS at all: use 587). Command line: smtpkit check {host} "
-    "--port {port} --security tls."
+    "(.NET's old SmtpClient cannot do implicit TLS at all: use 587). Command line: "
+    "`smtpkit check {host} --port {port} --security tls`."
 )
 
 
@@ -149,7 +149,7 @@ SPECS: list[FindingSpec] = [
             "Let's Encrypt is free: `certbot certonly --standalone -d {host}`, then point the server at it "
             "(Postfix: smtpd_tls_chain_files = /etc/letsencrypt/live/{host}/privkey.pem, "
             "/etc/letsencrypt/live/{host}/fullchain.pem). If this is a private test server you trust, pass its "
-            "certificate as the trust anchor (smtpkit check {host} --cafile server-cert.pem) instead of turning "
+            "certificate as the trust anchor (`smtpkit check {host} --cafile server-cert.pem`) instead of turning "
             "verification off."
         ),
         reference=_RFC5280,
@@ -389,7 +389,7 @@ SPECS: list[FindingSpec] = [
         ),
         fix=(
             "Turn verification back on. If the server uses a private or self-signed certificate, pass the CA or "
-            "the server certificate as a trust anchor (smtpkit check {host} --cafile ca.pem; in Python "
+            "the server certificate as a trust anchor (`smtpkit check {host} --cafile ca.pem`; in Python "
             "ssl.create_default_context(cafile='ca.pem')) rather than disabling checks."
         ),
         reference=_RFC6125,

@@ -37,6 +37,7 @@ from smtpkit.knowledge.presets import GENERIC_PRESETS, preset, preset_keys, prov
 from smtpkit.knowledge.replies import explain_reply, format_reply, is_expected, parse_reply_text, split_enhanced
 from smtpkit.knowledge.xoauth2 import coerce_oauth_error, decode_xoauth2_error, explain_xoauth2_error
 from smtpkit.model import Finding
+from smtpkit.octets import size_text
 
 __all__ = [
     "STAGES",
@@ -417,9 +418,7 @@ def _params(
         values["mechanisms"] = ", ".join(mechs) if not isinstance(mechs, str) else mechs
     max_size = context.get("max_size")
     if isinstance(max_size, int) and max_size > 0:
-        values["max_size"] = (
-            f"This server's limit (EHLO SIZE) is {max_size:,} bytes, about {max_size / 1_000_000:.0f} MB."
-        )
+        values["max_size"] = f"This server's limit (EHLO SIZE) is {max_size:,} bytes ({size_text(max_size)})."
     if provider:
         try:
             p = preset(provider)

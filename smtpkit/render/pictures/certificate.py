@@ -54,7 +54,7 @@ def _days(delta: _dt.timedelta) -> str:
 def _relative(when: _dt.datetime, checked: _dt.datetime) -> str:
     if abs(when - checked) < _dt.timedelta(minutes=1):
         return "the check"
-    return f"{_days(when - checked)} {'before' if when < checked else 'after'} the check"
+    return f"{_days(when - checked)} {'before' if when < checked else 'after'}"
 
 
 def month_ticks(first: _dt.datetime, last: _dt.datetime, most: int = 8) -> list[tuple[_dt.datetime, str]]:
@@ -158,7 +158,7 @@ def certificate_validity(report: Report, *, title: str = "") -> Chart | None:
         {
             "event": label,
             "date (UTC)": f"{when:%Y-%m-%d %H:%M}",
-            "relative": _relative(when, checked),
+            "relative to the check": _relative(when, checked),
             "status": status if when is checked else "",
         }
         for label, when in events
