@@ -12,9 +12,28 @@ Two mechanisms do this:
   refuses to be pickled, so it cannot leak by being printed or serialised.
 * Every `Secret` registers itself with the process-wide `Redactor`, and every
   result object (`Finding`, `Step`, transcript line) passes its text through
-  `redact()` on creation. Base64 is matched at all three byte alignments, so the
-  secret is found inside *any* base64 blob that contains it, whatever user name
-  or framing surrounds it.
+  `redact()` on creation.
+
+What the redactor guarantees for a registered secret of 5 or more characters:
+no run of 5 characters of it survives, in any case (a server that echoes the
+credentials upper-cased), nor in the per-character encodings our views and
+Python print (percent-encoding, JSON and repr escapes, quoted-printable, hex),
+nor in base64: any run of base64 (standard or URL-safe, split by whitespace or
+not) whose decoding, at any alignment, shares 5 bytes with the secret is
+removed, so an AUTH PLAIN blob echoed minus its last characters, re-sent in
+4-character groups or wrapped in other framing cannot carry part of the
+password out. Shorter secrets are removed whole, as words, in every encoding.
+The cost is that ordinary text sharing 5 characters with a password is redacted
+too ("Summer2024" takes "summer" with it): a benchmark and a test measure how
+little of a normal transcript that touches.
+
+How, in linear passes over the text: every 5-character window of a secret, in
+every encoding, goes into one case-insensitive regular expression (a trie, so
+it costs about one character comparison per text position); for base64, each
+5-byte window determines 6 base64 characters at each of the 3 byte alignments,
+and any base64 holding the window holds one of those 6-character signatures,
+which a second (case-sensitive) trie finds in the text with its whitespace
+removed.
 """
 
 from __future__ import annotations
@@ -22,6 +41,7 @@ from __future__ import annotations
 import base64
 import getpass
 import hmac
+import itertools
 import json
 import logging
 import os
@@ -34,14 +54,14 @@ from typing import Any
 
 REDACTED = "<redacted>"
 
-# A run of base64 (standard or URL-safe alphabet) long enough to hide a secret.
-_B64_TOKEN = re.compile(r"[A-Za-z0-9+/_-]{4,}={0,2}")
-
 # Below this length a password is matched as a whole word only: replacing every
 # "ab" in a transcript would make it unreadable while protecting nothing.
 _MIN_SUBSTRING_LEN = 4
-# Base64 alignment cores need at least one full 3-byte group at every alignment.
-_MIN_CORE_BYTES = 5
+# No run of this many characters (or bytes) of a secret survives redaction.
+RUN = 5
+# Base64 alphabet (standard and URL-safe) and the whitespace a base64 blob may be split by.
+_B64_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_-")
+_WHITESPACE = re.compile(r"[ \t\r\n\f\v]+")
 
 
 class Secret:
@@ -183,15 +203,177 @@ def b64_cores(data: bytes) -> set[str]:
     return cores
 
 
+def b64_signatures(window: bytes) -> set[str]:
+    """The 6 base64 characters a 5-byte `window` determines at each byte alignment (both alphabets).
+
+    At alignment 0 the window fills one 3-byte group and the top of the next
+    (4 + 2 characters), at alignment 1 the end of one group and a whole one
+    (2 + 4), at alignment 2 the last byte of one group, a whole one and the
+    first byte of the next (1 + 4 + 1). Any base64 text whose decoding holds
+    the window holds one of these six-character strings.
+    """
+    w = window
+    assert len(w) == RUN
+    sigs = set()
+    for enc in (base64.b64encode, base64.urlsafe_b64encode):
+        sigs.add(enc(w[0:3]).decode() + enc(w[3:5] + b"\0").decode()[:2])
+        sigs.add(enc(b"\0" + w[0:2]).decode()[2:4] + enc(w[2:5]).decode())
+        sigs.add(enc(b"\0\0" + w[0:1]).decode()[3] + enc(w[1:4]).decode() + enc(w[4:5] + b"\0\0").decode()[0])
+    return sigs
+
+
+def _case_variants(window: str) -> set[str]:
+    """`window` with each cased non-ASCII character in either case.
+
+    The text patterns are matched against case-folded text, which covers an
+    ASCII letter in every form that keeps it a letter; an escape of a non-ASCII
+    letter (``\\u00e4`` against ``\\u00c4``) differs by case, so those forms are
+    made for every combination of cases.
+    """
+    options: list[tuple[str, ...]] = []
+    for ch in window:
+        low, up = ch.lower(), ch.upper()
+        if not ch.isascii() and len(low) == 1 and len(up) == 1 and low != up:
+            options.append((low, up))
+        else:
+            options.append((ch,))
+    return {"".join(combo) for combo in itertools.product(*options)}
+
+
+def text_windows(value: str) -> set[str]:
+    """Every RUN-character window of `value`, in every per-character encoding we print text in.
+
+    Hex is not among them: hex runs in the text are decoded and compared byte
+    by byte instead (a hex byte differs by case, ``61`` against ``41``).
+    """
+    out: set[str] = set()
+    for i in range(len(value) - RUN + 1):
+        for w in _case_variants(value[i : i + RUN]):
+            out.add(w)
+            out.add(urllib.parse.quote(w, safe=""))
+            out.add(urllib.parse.quote_plus(w))
+            out.add(json.dumps(w)[1:-1])
+            out.add(json.dumps(w, ensure_ascii=False)[1:-1])
+            for quote in ("'", '"'):
+                out.add(py_escaped(w, quote))
+                out.add(py_escaped(w, quote, ascii_only=True))
+                out.add(py_escaped_bytes(w.encode("utf-8"), quote))
+            out.add(quopri.encodestring(w.encode("utf-8"), quotetabs=True).decode("ascii").replace("=\n", ""))
+    raw = value.encode("utf-8")
+    for i in range(len(raw) - RUN + 1):  # a repr of bytes may start inside a character
+        for quote in ("'", '"'):
+            out.add(py_escaped_bytes(raw[i : i + RUN], quote))
+    return {fold(f) for f in out if len(f) >= RUN}
+
+
+def byte_windows(value: str) -> set[bytes]:
+    """Every RUN-byte window of `value` in UTF-8, ASCII letters lower-cased (what a decoded hex run is held to)."""
+    out: set[bytes] = set()
+    for raw in (value.encode("utf-8"), value.lower().encode("utf-8"), value.upper().encode("utf-8")):
+        low = raw.lower()
+        out |= {low[i : i + RUN] for i in range(len(low) - RUN + 1)}
+    return out
+
+
+def _casefold_char(ch: str) -> str:
+    low = ch.lower()
+    return low if len(low) == 1 else ch
+
+
+def fold(text: str) -> str:
+    """`text` lower-cased character by character, so that positions in it are positions in `text`."""
+    low = text.lower()
+    return low if len(low) == len(text) else "".join(map(_casefold_char, text))
+
+
+def _trie_pattern(words: set[str]) -> str:
+    """One regular expression matching any of `words`, as a trie (longest match first at each node)."""
+    trie: dict[str, Any] = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = None
+
+    def build(node: dict[str, Any]) -> str:
+        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if "" in node:  # a word ends here: the longer ones are tried first, greedily
+            return ("(?:" + body + ")?") if len(branches) == 1 else body + "?"
+        return body
+
+    return build(trie)
+
+
+def _spans_of(pattern: re.Pattern[str], text: str) -> list[list[int]]:
+    """The merged spans of every (overlapping) match of `pattern` in `text`."""
+    spans: list[list[int]] = []
+    pos = 0
+    while True:
+        m = pattern.search(text, pos)
+        if m is None:
+            return spans
+        start, end = m.span()
+        if end == start:
+            pos = start + 1
+            continue
+        if spans and start <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], end)
+        else:
+            spans.append([start, end])
+        pos = start + 1
+
+
+def _replace(text: str, spans: list[list[int]]) -> str:
+    out, last = [], 0
+    for start, end in spans:
+        out.append(text[last:start])
+        out.append(REDACTED)
+        last = end
+    out.append(text[last:])
+    return "".join(out)
+
+
+class _Group:
+    """The patterns of some registered secrets, compiled together (lazily, on the next redaction)."""
+
+    def __init__(self) -> None:
+        self.windows: set[str] = set()
+        self.signatures: set[str] = set()
+        self.windows_re: re.Pattern[str] | None = None
+        self.signatures_re: re.Pattern[str] | None = None
+        self.compiled = True
+
+    def add(self, windows: set[str], signatures: set[str]) -> None:
+        self.windows |= windows
+        self.signatures |= signatures
+        self.compiled = False
+
+    def compile(self) -> None:
+        if not self.compiled:
+            self.windows_re = re.compile(_trie_pattern(self.windows)) if self.windows else None
+            self.signatures_re = re.compile(_trie_pattern(self.signatures)) if self.signatures else None
+            self.compiled = True
+
+
+# Secrets are compiled in groups: a new secret costs compiling its own patterns, and every few
+# registrations the groups are merged, so a process that meets many secrets neither recompiles
+# everything on each one nor runs a pass per secret.
+_MAX_GROUPS = 4
+
+
 class Redactor:
-    """Removes every registered secret, in every encoding we know, from text."""
+    """Removes every registered secret, in every encoding we know, from text (see the module docstring)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._secrets: set[str] = set()
         self._exact: set[str] = set()  # exact strings to remove (raw forms, full encodings)
         self._short: set[str] = set()  # short secrets, removed as whole words only
-        self._cores: set[str] = set()  # base64 alignment cores
+        self._bytes: set[bytes] = set()  # RUN-byte windows of secrets (lower-cased), for decoded hex
+        self._groups: list[_Group] = []
         self._exact_re: re.Pattern[str] | None = None
         self._short_re: re.Pattern[str] | None = None
 
@@ -212,15 +394,29 @@ class Redactor:
             else:
                 self._short |= forms
                 self._exact |= {f for f in _b64_variants(raw) if len(f) >= _MIN_SUBSTRING_LEN}
-            if len(raw) >= _MIN_CORE_BYTES:
-                self._cores |= b64_cores(raw)
+            windows = text_windows(value)
+            signatures: set[str] = set()
+            # the decoded credentials may come back in another case (a server upper-casing what it echoes)
+            for variant in {raw, value.lower().encode("utf-8"), value.upper().encode("utf-8")}:
+                for i in range(len(variant) - RUN + 1):
+                    signatures |= b64_signatures(variant[i : i + RUN])
+            if windows or signatures:
+                self._bytes |= byte_windows(value)
+                group = _Group()
+                group.add(windows, signatures)
+                self._groups.append(group)
+                if len(self._groups) > _MAX_GROUPS:
+                    merged = _Group()
+                    for g in self._groups:
+                        merged.add(g.windows, g.signatures)
+                    self._groups = [merged]
             self._rebuild()
 
     def register_auth(self, username: str, secret: str | Secret) -> None:
         """Register the exact SMTP AUTH encodings of a user/secret pair.
 
-        The alignment cores already catch these for secrets of 5+ bytes; the
-        exact forms also protect short secrets.
+        The windows and base64 signatures already catch these for secrets of 5+
+        characters; the exact forms also protect short secrets.
         """
         value = secret.reveal() if isinstance(secret, Secret) else secret
         if not value:
@@ -250,16 +446,42 @@ class Redactor:
             else None
         )
 
+    def _compiled_groups(self) -> list[_Group]:
+        groups = self._groups
+        if any(not g.compiled for g in groups):
+            with self._lock:
+                for g in self._groups:
+                    g.compile()
+                groups = self._groups
+        return groups
+
     def redact(self, text: str) -> str:
         if not text or not self._secrets:
             return text
-        exact_re, short_re, cores = self._exact_re, self._short_re, self._cores
+        groups = self._compiled_groups()
+        # base64 and hex first, on whole tokens: an exact match cut out of the middle of a blob would
+        # leave its ends behind
+        for g in groups:
+            if g.signatures_re is not None:
+                text = _redact_base64(text, g.signatures_re)
+        if self._bytes:
+            text = _redact_hex(text, self._bytes)
+        exact_re, short_re = self._exact_re, self._short_re
         if exact_re is not None:
             text = exact_re.sub(REDACTED, text)
         if short_re is not None:
             text = short_re.sub(REDACTED, text)
-        if cores:
-            text = _B64_TOKEN.sub(lambda m: REDACTED if any(c in m.group(0) for c in cores) else m.group(0), text)
+        for g in groups:
+            windows_re = g.windows_re
+            if windows_re is None or not windows_re.search(fold(text)):
+                continue
+            # the marker itself is never searched: a secret sharing 5 letters with it must not grow it on every pass
+            pieces = text.split(REDACTED)
+            for i, piece in enumerate(pieces):
+                folded = fold(piece)
+                if windows_re.search(folded):
+                    pieces[i] = _replace(piece, _spans_of(windows_re, folded))
+            text = REDACTED.join(pieces)
         return text
 
     def contains_secret(self, text: str) -> bool:
@@ -272,8 +494,48 @@ class Redactor:
             self._secrets.clear()
             self._exact.clear()
             self._short.clear()
-            self._cores.clear()
+            self._bytes.clear()
+            self._groups = []
             self._rebuild()
+
+
+_HEX_RUN = re.compile(r"[0-9A-Fa-f]{10,}")
+
+
+def _redact_hex(text: str, windows: set[bytes]) -> str:
+    """Remove every run of hex digits whose bytes, at either nibble offset, hold RUN bytes of a secret."""
+    spans: list[list[int]] = []
+    for m in _HEX_RUN.finditer(text):
+        digits = m.group(0)
+        for offset in (0, 1):
+            part = digits[offset:]
+            data = bytes.fromhex(part[: len(part) - len(part) % 2]).lower()
+            if any(data[i : i + RUN] in windows for i in range(len(data) - RUN + 1)):
+                spans.append([m.start(), m.end()])
+                break
+    return _replace(text, spans) if spans else text
+
+
+def _redact_base64(text: str, signatures: re.Pattern[str]) -> str:
+    """Remove every base64 token (and whitespace-split group of tokens) that holds a signature."""
+    if REDACTED in text:  # the marker is never part of a token
+        return REDACTED.join(_redact_base64(p, signatures) for p in text.split(REDACTED))
+    stripped = _WHITESPACE.sub("", text)
+    if not signatures.search(stripped):
+        return text
+    where = [i for i, ch in enumerate(text) if ch not in " \t\r\n\f\v"]  # stripped index -> text index
+    spans: list[list[int]] = []
+    for start, end in _spans_of(signatures, stripped):
+        a, b = where[start], where[end - 1] + 1
+        while a > 0 and text[a - 1] in _B64_CHARS:
+            a -= 1
+        while b < len(text) and text[b] in _B64_CHARS:
+            b += 1
+        if spans and a <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], b)
+        else:
+            spans.append([a, b])
+    return _replace(text, spans)
 
 
 REDACTOR = Redactor()

@@ -59,9 +59,12 @@ def test_auth_encodings_never_survive(user: str, secret: str, framing: str, junk
 @given(secret=_secret, text=_text)
 @settings(max_examples=200, deadline=None)
 def test_text_without_secret_is_untouched_modulo_base64(secret: str, text: str) -> None:
+    """Text that shows no 5-character run of the secret (any case, any encoding, any base64) is left as is."""
+    from tests.support.leaks import leaks
+
     r = Redactor()
     r.register(secret)
-    if secret not in text and not any(c in text for c in b64_cores(secret.encode())):
+    if not leaks(text, secret) and not any(c in text for c in b64_cores(secret.encode())):
         assert r.redact(text) == text
 
 

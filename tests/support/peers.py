@@ -285,7 +285,8 @@ class ScriptedSmtp:
             if self.reply_delay and peer.wait(self.reply_delay):
                 return
             if pending:
-                sock.sendall(pending.pop(0).encode() + b"\r\n")
+                nxt = pending.pop(0)  # a later reply may be a callable too: it gets the client's line
+                sock.sendall((nxt(line.decode("utf-8", "replace")) if callable(nxt) else nxt).encode() + b"\r\n")
                 continue
             text = line.decode("utf-8", "replace")
             verb = text.split(" ", 1)[0].split(":", 1)[0].upper()
