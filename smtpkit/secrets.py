@@ -376,6 +376,10 @@ class Redactor:
         self._groups: list[_Group] = []
         self._exact_re: re.Pattern[str] | None = None
         self._short_re: re.Pattern[str] | None = None
+        # every registration in order, (username or None for a bare secret, value), and which are pinned:
+        # what `rollback` replays
+        self._log: list[tuple[str | None, str]] = []
+        self._pinned: set[str] = set()
 
     def register(self, secret: str | Secret) -> None:
         value = secret.reveal() if isinstance(secret, Secret) else secret
@@ -384,6 +388,7 @@ class Redactor:
         with self._lock:
             if value in self._secrets:
                 return
+            self._log.append((None, value))
             self._secrets.add(value)
             raw = value.encode("utf-8")
             forms = {value, urllib.parse.quote(value, safe=""), urllib.parse.quote_plus(value)}
@@ -423,6 +428,10 @@ class Redactor:
             return
         self.register(value)
         u = username or ""
+        with self._lock:
+            if (u, value) in self._log:
+                return
+            self._log.append((u, value))
         blobs = [
             f"\0{u}\0{value}",
             f"{u}\0{u}\0{value}",
@@ -496,7 +505,39 @@ class Redactor:
             self._short.clear()
             self._bytes.clear()
             self._groups = []
+            self._log = []
+            self._pinned = set()
             self._rebuild()
+
+    # -- for test suites ------------------------------------------------------------------------
+    # A suite registers many throwaway secrets in one process, and the redactor removes any 5
+    # characters of each: a test password made of words ("limit-test-pw") would redact "limit" in
+    # every later test's output. A suite takes a snapshot before a test and rolls back after it;
+    # secrets that must outlive the test that registered them (a lab shared by the session) are pinned.
+
+    def snapshot(self) -> int:
+        """A mark to `rollback` to (tests only)."""
+        return len(self._log)
+
+    def pin(self, secret: str | Secret) -> None:
+        """Keep `secret` registered across rollbacks (tests only)."""
+        value = secret.reveal() if isinstance(secret, Secret) else secret
+        if value:
+            self._pinned.add(value)
+
+    def rollback(self, mark: int) -> None:
+        """Forget every secret registered after `mark`, except pinned ones (tests only)."""
+        if len(self._log) <= mark:
+            return
+        keep = self._log[:mark] + [entry for entry in self._log[mark:] if entry[1] in self._pinned]
+        pinned = set(self._pinned)
+        self.clear()
+        self._pinned = pinned
+        for username, value in keep:
+            if username is None:
+                self.register(value)
+            else:
+                self.register_auth(username, value)
 
 
 _HEX_RUN = re.compile(r"[0-9A-Fa-f]{10,}")

@@ -75,10 +75,36 @@ def lab():
 
     the_lab = Lab()
     info = the_lab.start()
+    from smtpkit.secrets import REDACTOR
+
+    REDACTOR.pin(info.password)  # registered during some test, used by every later one
     try:
         yield info
     finally:
         the_lab.stop()
+
+
+# The redactor removes any 5 characters of a registered secret, in any case: a test password made of
+# words ("limit-test-pw") would redact those words in every later test's output. So what a test (or a
+# module's fixtures) registers is forgotten after it; the session lab's password is pinned.
+
+
+@pytest.fixture(autouse=True)
+def _forget_secrets_of_each_test():  # type: ignore[no-untyped-def]
+    from smtpkit.secrets import REDACTOR
+
+    mark = REDACTOR.snapshot()
+    yield
+    REDACTOR.rollback(mark)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _forget_secrets_of_each_module():  # type: ignore[no-untyped-def]
+    from smtpkit.secrets import REDACTOR
+
+    mark = REDACTOR.snapshot()
+    yield
+    REDACTOR.rollback(mark)
 
 
 @pytest.fixture(scope="session")

@@ -24,7 +24,9 @@ from smtpkit.lab import Lab
 from smtpkit.reporting import NOTEBOOKS, execute_notebook, notebook_path, notebook_to_html, write_html
 from smtpkit.reporting.scrub import redact_notebook
 
-PASSWORD = "S3cret-lab-pässword/42+"
+# random-looking on purpose: the redactor removes any 5 characters of a secret, so a password holding
+# "ssword" would (rightly) redact the word "password" from the report as well (issue 14)
+PASSWORD = "S3cr-läb-Qz9ä/42+Wv"
 USER = "lab@smtpkit.test"
 
 
