@@ -12,6 +12,7 @@ numbers are those the providers published when this table was written.
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import ipaddress
 import re
@@ -67,6 +68,8 @@ class Preset:
     banner_signatures: tuple[str, ...] = ()
     extra_hosts: tuple[str, ...] = ()
     params: Any = field(default_factory=dict)
+    # the provider's own registered domains (its users' addresses, its servers): names that exist
+    domains: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
@@ -116,6 +119,7 @@ PRESETS: tuple[Preset, ...] = (
     ),
     Preset(
         key="gmail",
+        domains=("gmail.com", "googlemail.com", "google.com"),
         name="Gmail / Google Workspace",
         host="smtp.gmail.com",
         ports=(PortMode(587, _S), PortMode(465, _T)),
@@ -143,6 +147,7 @@ PRESETS: tuple[Preset, ...] = (
     ),
     Preset(
         key="office365",
+        domains=("office365.com", "onmicrosoft.com", "microsoft.com"),
         name="Microsoft 365 / Exchange Online",
         host="smtp.office365.com",
         ports=(PortMode(587, _S),),
@@ -170,6 +175,7 @@ PRESETS: tuple[Preset, ...] = (
     ),
     Preset(
         key="outlook",
+        domains=("outlook.com", "hotmail.com", "live.com", "msn.com"),
         name="Outlook.com / Hotmail (personal)",
         host="smtp-mail.outlook.com",
         ports=(PortMode(587, _S),),
@@ -189,6 +195,7 @@ PRESETS: tuple[Preset, ...] = (
     ),
     Preset(
         key="yahoo",
+        domains=("yahoo.com", "ymail.com", "rocketmail.com", "yahoodns.net"),
         name="Yahoo Mail",
         host="smtp.mail.yahoo.com",
         ports=(PortMode(465, _T), PortMode(587, _S)),
@@ -206,6 +213,7 @@ PRESETS: tuple[Preset, ...] = (
     ),
     Preset(
         key="ses",
+        domains=("amazonses.com", "amazonaws.com"),
         name="Amazon SES",
         host="email-smtp.{region}.amazonaws.com",
         ports=(PortMode(587, _S), PortMode(465, _T), PortMode(2587, _S), PortMode(2465, _T), PortMode(25, _S)),
@@ -233,6 +241,7 @@ PRESETS: tuple[Preset, ...] = (
     ),
     Preset(
         key="sendgrid",
+        domains=("sendgrid.net", "sendgrid.com"),
         name="Twilio SendGrid",
         host="smtp.sendgrid.net",
         ports=(PortMode(587, _S), PortMode(465, _T), PortMode(2525, _S), PortMode(25, _S)),
@@ -250,6 +259,7 @@ PRESETS: tuple[Preset, ...] = (
     ),
     Preset(
         key="mailgun",
+        domains=("mailgun.org", "mailgun.com"),
         name="Mailgun",
         host="smtp.mailgun.org",
         ports=(PortMode(587, _S), PortMode(465, _T), PortMode(2525, _S), PortMode(25, _S)),
@@ -356,6 +366,28 @@ def published_host(host: str | None) -> Preset | None:
         elif name == p.host.lower() or name in p.extra_hosts:
             return p
     return None
+
+
+def published_domain(domain: str | None) -> Preset | None:
+    """The provider that owns `domain` exactly (``gmail.com``, ``outlook.com``), or None.
+
+    These domains certainly exist: an NXDOMAIN for one of them says that the
+    resolver asked is broken, filtered or offline. Subdomains do not count (a
+    name below a provider's domain may really not exist).
+    """
+    name = (domain or "").strip().rstrip(".").lower()
+    for p in PRESETS:
+        if name and name in p.domains:
+            return p
+    return None
+
+
+def close_domain(domain: str | None) -> str | None:
+    """A provider's domain one typo away from `domain` (``gmial.com`` -> ``gmail.com``), or None."""
+    name = (domain or "").strip().rstrip(".").lower()
+    known = [d for p in PRESETS for d in p.domains]
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.8)
+    return close[0] if close and close[0] != name else None
 
 
 def provider_from_banner(text: str | None) -> str | None:

@@ -20,6 +20,7 @@ from smtpkit.checks.domain.dkim import dkim_step
 from smtpkit.checks.domain.dmarc import dmarc_step
 from smtpkit.checks.domain.dnsbl import dnsbl_step
 from smtpkit.checks.domain.inbound import InboundCache, inbound_order, inbound_steps
+from smtpkit.checks.domain.missing import recognise_missing
 from smtpkit.checks.domain.mx import mx_step
 from smtpkit.checks.domain.parallel import run_all
 from smtpkit.checks.domain.parked import recognise_parked
@@ -250,7 +251,10 @@ def check_domain(
     _run_until(jobs, deadline)
     order = ["mx", "spf", "dkim", "dmarc", *inbound_order(query)] + (["ptr", "dnsbl"] if query.ip else [])
     steps = [results.get(name) or _overdue(name, query) for name in order]
-    recognise_parked(query.domain, {step.name: step for step in steps})  # null MX + -all + reject: parked
+    by_name = {step.name: step for step in steps}
+    asked = "MX query to " + ", ".join(str(ns) for ns in resolver.nameservers)
+    if not recognise_missing(query.domain, by_name, asked):  # NXDOMAIN: one headline, the rest not checked
+        recognise_parked(query.domain, by_name)  # null MX + -all + reject: parked
     return Report(
         target=query.to_dict(),
         steps=steps,

@@ -2,7 +2,10 @@
 
 A parked domain is recognised from three records that each look like a
 problem alone (a null MX, an SPF record that authorises nobody, a DMARC policy
-that rejects everything) but together say exactly what they should.
+that rejects everything) but together say exactly what they should. A domain
+that does not exist is one problem, not five (no MX, no SPF, no DKIM, no
+DMARC...): it is said once, and for a provider's own domain (gmail.com) the
+NXDOMAIN is the resolver's fault, not the domain's.
 """
 
 from __future__ import annotations
@@ -30,5 +33,44 @@ SPECS: list[FindingSpec] = [
         reference=(
             "RFC 7505 (null MX); RFC 7208 §5.1 (-all); RFC 9989 §4.7 (p=reject); M3AAWG Protecting Parked Domains"
         ),
+    ),
+    FindingSpec(
+        code="domain.nxdomain",
+        severity=Severity.FAIL,
+        step="mx",
+        title="The domain {domain} does not exist in DNS",
+        explanation=(
+            "DNS answered NXDOMAIN for {domain} ({asked}): no such name exists, so it has no MX, SPF, DKIM or DMARC "
+            "record to check and every other step was skipped. Mail to addresses at {domain} bounces, and mail "
+            "from them is refused by receivers that check the sender's domain. Usual causes: a typo in the domain, "
+            "a registration that expired, or a nameserver delegation that was removed or points at servers that "
+            "do not serve the zone.{suggestion}"
+        ),
+        fix=(
+            "Check the spelling first. If {domain} is yours, look it up at your registrar: renew the registration "
+            "if it lapsed, and check that its nameservers are the ones your DNS host gives you (`dig NS {parent} "
+            "+trace` shows the delegation). When `dig SOA {domain}` answers from another network, run the check "
+            "again."
+        ),
+        reference="RFC 1034/1035 (DNS); RFC 2308 (NXDOMAIN); RFC 8020 (nothing exists below an NXDOMAIN)",
+    ),
+    FindingSpec(
+        code="domain.resolver_filtered",
+        severity=Severity.WARN,
+        step="mx",
+        title="This machine's DNS says {domain} does not exist, but it is {provider_name}'s own domain",
+        explanation=(
+            "DNS answered NXDOMAIN for {domain} ({asked}). {domain} is a domain of {provider_name}, and it exists: "
+            "the resolver in use is broken, filtered or offline (a VPN, a captive portal in a hotel or on a train, "
+            "a parental or corporate DNS filter, or no working upstream). Nothing about {domain} could be checked "
+            "from here, and the other steps were skipped."
+        ),
+        fix=(
+            "Check this machine's DNS, not {domain}: compare `dig MX {domain}` with `dig MX {domain} @1.1.1.1` (or "
+            "another public resolver). If only your resolver says NXDOMAIN, log in to the captive portal, switch "
+            "off the VPN or filter, or use another network; then run the check again, or ask another resolver "
+            "(the DNS server setting)."
+        ),
+        reference="RFC 1034/1035 (DNS); RFC 2308 (NXDOMAIN)",
     ),
 ]

@@ -1,0 +1,77 @@
+"""A domain that does not exist: said once, at the top, instead of once per record.
+
+When DNS answers NXDOMAIN for the domain itself, nothing exists at that name
+or below it (RFC 8020), so every step that looks for a record there fails the
+same way: no MX, no SPF, no DKIM key, no DMARC policy, no MTA-STS or TLS-RPT
+record. Five failures for one cause bury it, and their fixes ("publish an SPF
+record") are wrong: the domain must exist first. So, once every step has run,
+this module replaces them with one headline finding on the mx step and marks
+the other steps of the domain as not checked. The steps about the sending IP
+(reverse DNS, blocklists) do not depend on the domain and stay as they are, and
+so does a DMARC policy inherited from an organizational domain that exists
+(its np= says what receivers do with mail forged from names that do not).
+
+A provider's own domain (gmail.com, outlook.com) certainly exists: for it the
+NXDOMAIN says that the resolver in use is broken, filtered or offline (a VPN,
+a captive portal, a DNS filter), which is "could not check", not "fail".
+"""
+
+from __future__ import annotations
+
+from smtpkit.knowledge import finding
+from smtpkit.knowledge.presets import close_domain, published_domain
+from smtpkit.model import Status, Step
+
+__all__ = ["DOMAIN_STEPS", "does_not_exist", "recognise_missing"]
+
+#: the steps that look for records at the domain itself (the rest are about the sending IP)
+DOMAIN_STEPS = frozenset({"mx", "spf", "dkim", "dmarc", "mta_sts", "tlsrpt", "dane", "mx_tls"})
+
+
+def does_not_exist(steps: dict[str, Step]) -> bool:
+    """True when DNS said NXDOMAIN for the domain's own MX lookup (the name and everything below it are absent)."""
+    mx = steps.get("mx")
+    return mx is not None and str(mx.details.get("MX lookup") or "") == "nxdomain"
+
+
+def recognise_missing(domain: str, steps: dict[str, Step], asked: str) -> bool:
+    """When `domain` does not exist, say so once and skip its other steps; True if it does not exist.
+
+    `asked` says which resolver answered (``MX query to 192.0.2.53:53``).
+    """
+    if not does_not_exist(steps):
+        return False
+    mx = steps["mx"]
+    evidence = f"{domain} MX -> NXDOMAIN ({asked})"
+    provider = published_domain(domain)
+    if provider is not None:
+        headline = finding(
+            "domain.resolver_filtered", evidence, domain=domain, asked=asked, provider_name=provider.name
+        )
+        status = Status.WARN
+        why = f"this machine's DNS says {domain} does not exist: the resolver is broken or filtered"
+        skipped = f"not checked: this machine's DNS says {domain} does not exist"
+    else:
+        close = close_domain(domain)
+        suggestion = f" Did you mean {close}? It is one small typo away from what was typed." if close else ""
+        parent = domain.split(".", 1)[1] if "." in domain else "."
+        headline = finding(
+            "domain.nxdomain", evidence, domain=domain, asked=asked, suggestion=suggestion, parent=parent
+        )
+        status = Status.FAIL
+        why = f"{domain} does not exist (NXDOMAIN)"
+        skipped = f"not checked: {domain} does not exist"
+    dmarc = steps.get("dmarc")
+    # A name that does not exist below an existing organizational domain still gets that domain's DMARC
+    # policy (np=, RFC 9989): what receivers do with mail forged from it is worth keeping.
+    inherited = dmarc is not None and bool(dmarc.details.get("record"))
+    for step in steps.values():
+        if step.name not in DOMAIN_STEPS or (inherited and step.name == "dmarc"):
+            continue
+        step.findings = []
+        step.status = Status.SKIP
+        step.summary = skipped
+    mx.status = status
+    mx.summary = why
+    mx.add(headline)
+    return True

@@ -1,0 +1,71 @@
+"""A domain that does not exist gets one headline finding, not five; a provider's own domain blames the resolver.
+
+The DNS is the lab's authoritative server on loopback serving a ``test.`` (or
+``com.``) zone with a few names: a name below it that is not there gets a real
+NXDOMAIN, as from a registry. For ``gmail.com`` that zone plays a filtering
+resolver (a VPN, a captive portal, a DNS filter) that lies NXDOMAIN for it.
+Nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+from smtpkit.checks.domain import check_domain
+from smtpkit.checks.domain.missing import DOMAIN_STEPS
+from smtpkit.knowledge.presets import close_domain, published_domain
+from smtpkit.model import Status
+from smtpkit.net.dns import Resolver
+from tests.support.peers import dns_server
+
+RECORDS = [
+    ("exists.test", "MX", (10, "mail.exists.test")),
+    ("mail.exists.test", "A", "192.0.2.25"),
+    ("exists.test", "TXT", "v=spf1 mx -all"),
+    ("_dmarc.exists.test", "TXT", "v=DMARC1; p=reject"),
+    ("25.2.0.192.in-addr.arpa", "PTR", "mail.exists.test"),
+]
+
+
+def test_a_domain_that_does_not_exist_is_said_once() -> None:
+    with dns_server(RECORDS, zones=["test", "in-addr.arpa"]) as server:
+        resolver = Resolver([server.nameserver], timeout=1.0)
+        report = check_domain("exampel.test", ip="192.0.2.25", resolver=resolver, timeout=8)
+        healthy = check_domain("exists.test", resolver=Resolver([server.nameserver], timeout=1.0), timeout=8)
+        ghost = check_domain("ghost.exists.test", resolver=Resolver([server.nameserver], timeout=1.0), timeout=8)
+    problems = [f for f in report.findings if f.severity.value != "info"]
+    assert [f.code for f in problems] == ["domain.nxdomain"], report.codes()  # (the IP's blocklists: info)
+    f = problems[0]
+    assert f.title == "The domain exampel.test does not exist in DNS"
+    assert f"MX query to {server.nameserver}" in f.explanation and "registration" in f.explanation
+    assert "publish" not in f.fix.lower() and "`dig NS test +trace`" in f.fix
+    mx = report.step("mx")
+    assert mx is not None and mx.status is Status.FAIL and mx.summary == "exampel.test does not exist (NXDOMAIN)"
+    skipped = [s for s in report.steps if s.name in DOMAIN_STEPS and s.name != "mx"]
+    assert skipped and all(s.status is Status.SKIP and not s.findings for s in skipped)
+    assert all(s.summary == "not checked: exampel.test does not exist" for s in skipped)
+    ptr = report.step("ptr")  # about the sending IP, not the domain: still checked
+    assert ptr is not None and ptr.status is not Status.SKIP and "mail.exists.test" in ptr.summary
+    assert report.verdict == "fail"
+    # a name below an existing domain keeps the policy it inherits (np=: what receivers do with forgeries)
+    assert "domain.nxdomain" in ghost.codes() and ghost.step("dmarc").details["policy in effect"].startswith("p=reject")  # type: ignore[union-attr]
+    assert ghost.step("spf").status is Status.SKIP  # type: ignore[union-attr]
+    # a domain that exists is untouched
+    assert "domain.nxdomain" not in healthy.codes() and healthy.step("spf").status is not Status.SKIP  # type: ignore[union-attr]
+
+
+def test_nxdomain_for_a_providers_own_domain_blames_the_resolver() -> None:
+    with dns_server([("example.com", "TXT", "v=spf1 -all")], zones=["com"]) as server:
+        report = check_domain("gmail.com", resolver=Resolver([server.nameserver], timeout=1.0), timeout=8)
+    assert report.codes() == ["domain.resolver_filtered"], report.codes()
+    f = report.findings[0]
+    assert "Gmail" in f.title and "broken, filtered or offline" in f.explanation
+    assert "dig MX gmail.com @1.1.1.1" in f.fix and "registrar" not in f.fix
+    assert report.verdict == "warn"  # could not check, not fail
+    assert report.step("mx").status is Status.WARN  # type: ignore[union-attr]
+    assert all(s.status is Status.SKIP for s in report.steps if s.name != "mx")
+
+
+def test_provider_domains_and_typos() -> None:
+    assert published_domain("Gmail.com.") is not None and published_domain("hotmail.com") is not None
+    assert published_domain("mail.gmail.com") is None and published_domain("example.com") is None
+    assert close_domain("gmial.com") == "gmail.com" and close_domain("hotmial.com") == "hotmail.com"
+    assert close_domain("gmail.com") is None and close_domain("example.org") is None
