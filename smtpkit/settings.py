@@ -787,13 +787,18 @@ class Target:
 
 
 def _tuple_of_addresses(value: str | Iterable[str] | None) -> tuple[str, ...]:
+    """Recipients the same way from every front end: one address, several separated by commas or
+    semicolons (a form's field, a notebook parameter), or a list of either (``--rcpt-to`` repeated)."""
     if value is None:
         return ()
-    if isinstance(value, str):
-        if "," in value or ";" in value:
-            return tuple(v for v in re.split(r"[,;]\s*", value.strip()) if v.strip())
-        return (value,) if value.strip() else ()
-    return tuple(value)
+    items = [value] if isinstance(value, str) else list(value)
+    out: list[str] = []
+    for item in items:
+        if isinstance(item, str) and ("," in item or ";" in item):
+            out += [v for v in re.split(r"[,;]\s*", item.strip()) if v.strip()]
+        elif not isinstance(item, str) or item.strip():
+            out.append(item)
+    return tuple(out)
 
 
 @dataclass(frozen=True, init=False)

@@ -399,3 +399,18 @@ def test_a_settings_object_and_loose_settings_are_not_mixed() -> None:
         check_domain(DomainQuery("example.com"), ip="192.0.2.1")
     with pytest.raises(InvalidSettings, match="PortsQuery"):
         check_ports(PortsQuery("127.0.0.1"), timeout=1)
+
+
+def test_recipients_follow_one_rule_from_every_front_end() -> None:
+    """A form's field, a notebook parameter and --rcpt-to (repeated or with commas) give the same recipients."""
+    from smtpkit.settings import Target
+
+    def rcpt(value: object) -> tuple[str, ...]:
+        return Target(host="mail.example.com", mail_from="me@example.com", rcpt_to=value).rcpt_to  # type: ignore[arg-type]
+
+    both = ("a@example.org", "b@example.org")
+    assert rcpt("a@example.org, b@example.org") == both
+    assert rcpt("a@example.org; b@example.org") == both
+    assert rcpt(["a@example.org", "b@example.org"]) == both
+    assert rcpt(["a@example.org, b@example.org"]) == both  # --rcpt-to "a, b" is what the form takes too
+    assert rcpt(["a@example.org", " "]) == ("a@example.org",)

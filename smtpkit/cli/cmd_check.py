@@ -100,7 +100,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     send = p.add_argument_group("test send")
     send.add_argument("--mail-from", metavar="ADDR", help="sender for the MAIL FROM command")
-    send.add_argument("--rcpt-to", metavar="ADDR", action="append", help="recipient (repeatable)")
+    send.add_argument(
+        "--rcpt-to", metavar="ADDR", action="append", help="recipient (repeatable, or several separated by commas)"
+    )
     send.add_argument("--send", action="store_true", help="really send a small test message (default: dry run, RSET)")
     p.add_argument("--cafile", metavar="PEM", help="trust these CA certificates instead of the system store")
     p.add_argument(

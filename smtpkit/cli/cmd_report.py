@@ -70,7 +70,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--helo", metavar="NAME", help="the name to send with EHLO")
     p.add_argument("--timeout", default="10", metavar="S", help="seconds per network operation (default 10)")
     p.add_argument("--mail-from", metavar="ADDR", help="test this sender (dry run: nothing is sent)")
-    p.add_argument("--rcpt-to", metavar="ADDR", action="append", help="test this recipient (repeatable)")
+    p.add_argument(
+        "--rcpt-to",
+        metavar="ADDR",
+        action="append",
+        help="test this recipient (repeatable, or several separated by commas)",
+    )
     dom = p.add_argument_group("domain")
     dom.add_argument(
         "--domain", metavar="DOMAIN", help="the sending domain to check (default: the domain of --mail-from)"

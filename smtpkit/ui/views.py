@@ -7,6 +7,7 @@ message, generating a DKIM key and explaining where it goes) lives here.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -383,7 +384,17 @@ def verify_eml(message: bytes | str, lab: Any = None, *, nameserver: str | None 
 
     result = smtpkit.dkim.verify_message(message, _resolver(lab, nameserver))
     if result.message_problem:
-        return Panel(f"DKIM verification of {name}", [("What is wrong", result.message_problem)], status="fail")
+        # junk, an image or an empty file uploaded as .eml: said the way the message analyzer says it
+        # (message.unreadable), and "could not check", not a DKIM failure
+        from smtpkit.knowledge import finding
+
+        problem = re.sub(r"^this is not an e-mail message we can read \((.*)\)$", r"\1", result.message_problem)
+        unreadable = finding("message.unreadable", result.message_problem, problem=problem)
+        return Panel(
+            f"{name}: {unreadable.title}",
+            [("", Html(findings_html([unreadable]), findings_text([unreadable])))],
+            status="warn",
+        )
     status = "pass" if result.passed else "fail"
     panel = Panel(
         f"DKIM verification of {name}",
