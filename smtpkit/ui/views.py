@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from smtpkit.model import Finding, Report, Severity, verdict_of
+from smtpkit.model import Finding, Report, Severity, Status, Step, verdict_of
 from smtpkit.render import Viewable
 from smtpkit.render.html import CSS, PANEL_CSS, PANEL_ROOT_CLASSES, badge, esc, findings_html, html_table
 from smtpkit.render.panel import Html, Panel, Table, text_of
@@ -420,6 +420,19 @@ def verify_eml(message: bytes | str, lab: Any = None, *, nameserver: str | None 
         )
         verdict = "passes" if smtpkit.dmarc.dmarc_passes(rows) else "fails"
         panel.add(f"DMARC alignment (relaxed): DKIM {verdict} DMARC for this From domain", [r.to_row() for r in rows])
+    if result.from_domain and (result.signatures or result.return_path_domain):
+        # the picture adds the Return-Path (SPF's identity; SPF itself is not evaluated for a saved file)
+        from smtpkit.render.pictures import dmarc_alignment
+
+        both = smtpkit.dmarc.check_alignment(
+            result.from_domain,
+            spf_domain=result.return_path_domain or None,
+            dkim=[(s.domain, s.passed) for s in result.signatures if s.domain],
+        )
+        step = Step("dmarc", Status.INFO, "alignment", tables={"alignment": [r.to_row() for r in both]})
+        chart = dmarc_alignment(Report(target={}, steps=[step]), title=f"DMARC alignment of {name}")
+        if chart is not None:
+            panel.add("", chart)
     return panel
 
 
