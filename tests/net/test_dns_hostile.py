@@ -32,12 +32,21 @@ class HostileDns:
 
     def __init__(self, udp: Handler, tcp: Callable[[socket.socket], None] | None = None) -> None:
         self.udp_handler, self.tcp_handler = udp, tcp
-        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.udp.bind(("127.0.0.1", 0))
-        self.port = self.udp.getsockname()[1]
-        self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.tcp.bind(("127.0.0.1", self.port))
+        # UDP picks a free port; TCP must get the same number, which another process may hold: retry.
+        for _attempt in range(50):
+            self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self.udp.bind(("127.0.0.1", 0))
+            self.port = self.udp.getsockname()[1]
+            self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                self.tcp.bind(("127.0.0.1", self.port))
+                break
+            except OSError:
+                self.tcp.close()
+                self.udp.close()
+        else:  # pragma: no cover - 50 taken ports in a row
+            raise OSError("no loopback port free for both UDP and TCP")
         self.tcp.listen(8)
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._loop, daemon=True)
