@@ -6,6 +6,7 @@ The main entry points (imported lazily, so `import smtpkit` stays fast):
 * `smtpkit.check_ports(host, ...)`: the port x mode matrix
 * `smtpkit.check_domain(domain, ...)`: MX, SPF, DKIM, DMARC, TLS-RPT (and PTR, blocklists) -> `Report`
 * `smtpkit.check_dnsbl(ip, ...)`: a sending IP on DNS blocklists -> `Report`
+* `smtpkit.audit(domains, ...)`: the domain check for a whole portfolio -> pandas DataFrame
 * `smtpkit.spf.check_host(ip, domain, sender)`: RFC 7208 evaluation with a trace
 * `smtpkit.analyze_message(eml)`: a received message's journey and verdicts -> `Report`
 * `smtpkit.analyze_bounce(eml)` / `smtpkit.analyze_bounces(folder)`: bounces -> `Report` / DataFrame
@@ -38,6 +39,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "check_dnsbl": ("smtpkit.checks.domain.dnsbl", "check_dnsbl"),
     "load_reports": ("smtpkit.reports", "load"),
     "reports": ("smtpkit.reports", None),
+    "audit": ("smtpkit.audit", None),  # a callable package: smtpkit.audit(domains, ...) -> DataFrame
     "spf": ("smtpkit.spf", None),
     "dkim": ("smtpkit.dkim", None),
     "dmarc": ("smtpkit.dmarc", None),

@@ -999,3 +999,112 @@ class PortsQuery:
         if self.nameservers:
             out["nameservers"] = list(self.nameservers)
         return out
+
+
+# -- the portfolio audit ------------------------------------------------------------------------
+
+
+def _audit_number(field_name: str, value: Any, low: float, high: float, unit: str, *, integer: bool = False) -> Any:
+    """A number of the audit settings within [low, high]; ValueError naming the field and the range."""
+    try:
+        number = int(value) if integer and not isinstance(value, bool) else float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"AuditConfig.{field_name}: {value!r} is not a number of {unit}") from None
+    if isinstance(value, bool) or (integer and float(value) != number) or not low <= number <= high:
+        kind = "a whole number" if integer else "a number"
+        raise ValueError(
+            f"AuditConfig.{field_name}: {value!r} is out of range: give {kind} from {low:g} to {high:g} {unit}"
+        )
+    return number
+
+
+@dataclass(frozen=True)
+class AuditConfig:
+    """How a portfolio audit runs (`smtpkit.audit`, `smtpkit audit`); validated on creation, picklable.
+
+    What changes results: `selectors` (the DKIM selectors looked under, instead
+    of the common ones; a domain has DKIM when any of them holds a key),
+    `nameservers`, `dns_timeout` and `deadline` (the hard limit per domain;
+    a domain not finished by then is "could not check", never "fail") and
+    `probe_mx`. What only changes speed: `concurrency` (domains in flight per
+    process; the default is polite to one resolver), `query_limit` (DNS queries
+    in flight per process), `chunk_size` (domains per Parquet file and per
+    task of the process pool or Dask) and `cache_size` (answers kept).
+    Point `nameservers` at your own caching resolver for large runs, never at
+    a public one.
+    """
+
+    nameservers: tuple[str, ...] = ()
+    selectors: tuple[str, ...] = ()
+    dns_timeout: float = 2.0
+    deadline: float = 20.0
+    concurrency: int = 50
+    query_limit: int = 100
+    chunk_size: int = 500
+    cache_size: int = 50_000
+    probe_mx: bool = False
+
+    def __post_init__(self) -> None:
+        given: Any = self.nameservers  # a single string is accepted for one server
+        servers: list[str] = []
+        for ns in (given,) if isinstance(given, str) else given or ():
+            text = str(ns).strip()
+            if not text or _CONTROL.search(text) or " " in text:
+                raise ValueError(
+                    f"AuditConfig.nameservers: {ns!r} is not a nameserver; give HOST or HOST:PORT, like 127.0.0.1:5353"
+                )
+            servers.append(text)
+        object.__setattr__(self, "nameservers", tuple(dict.fromkeys(servers)))
+        wanted: Any = self.selectors  # a single string is accepted for one selector
+        sels: list[str] = []
+        for s in (wanted,) if isinstance(wanted, str) else wanted or ():
+            text = str(s).strip().rstrip(".").lower()
+            if "._domainkey" in text:
+                text = text.split("._domainkey", 1)[0]
+            if not text or any(not _LABEL.match(label) for label in text.split(".")):
+                raise ValueError(
+                    f"AuditConfig.selectors: {s!r} is not a DKIM selector; use the s= value of a DKIM-Signature,"
+                    " like 'selector1' or 'google'"
+                )
+            sels.append(text)
+        if len(sels) > 200:
+            raise ValueError("AuditConfig.selectors: at most 200 selectors (each costs one DNS query per domain)")
+        object.__setattr__(self, "selectors", tuple(dict.fromkeys(sels)))
+        object.__setattr__(self, "dns_timeout", _audit_number("dns_timeout", self.dns_timeout, 0.05, 60, "seconds"))
+        object.__setattr__(self, "deadline", _audit_number("deadline", self.deadline, 0.1, 600, "seconds"))
+        if self.deadline < self.dns_timeout:
+            raise ValueError(
+                f"AuditConfig.deadline ({self.deadline:g}s) is shorter than one DNS query's timeout"
+                f" ({self.dns_timeout:g}s): raise the deadline or lower dns_timeout"
+            )
+        for name, low, high, unit in (
+            ("concurrency", 1, 10_000, "domains"),
+            ("query_limit", 1, 10_000, "queries"),
+            ("chunk_size", 1, 1_000_000, "domains"),
+            ("cache_size", 0, 10_000_000, "answers"),
+        ):
+            object.__setattr__(self, name, _audit_number(name, getattr(self, name), low, high, unit, integer=True))
+        if not isinstance(self.probe_mx, bool):
+            raise ValueError(f"AuditConfig.probe_mx: {self.probe_mx!r} is not True or False")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "nameservers": list(self.nameservers),
+            "selectors": list(self.selectors),
+            "dns_timeout": self.dns_timeout,
+            "deadline": self.deadline,
+            "concurrency": self.concurrency,
+            "query_limit": self.query_limit,
+            "chunk_size": self.chunk_size,
+            "cache_size": self.cache_size,
+            "probe_mx": self.probe_mx,
+        }
+
+    def results_key(self) -> dict[str, Any]:
+        """The settings that change what a domain's row says (a resumed run must not mix two of them)."""
+        return {
+            "selectors": list(self.selectors),
+            "dns_timeout": self.dns_timeout,
+            "deadline": self.deadline,
+            "probe_mx": self.probe_mx,
+        }

@@ -53,6 +53,9 @@ examples:
   smtpkit lab --servers-only --json            one JSON line (no password), then READY; serves until Ctrl-C
   smtpkit lab --write-reports reports/         a month of DMARC and TLS-RPT reports to try `smtpkit reports` on
   SMTPKIT_LAB_PASSWORD=s3cret smtpkit lab --servers-only    choose the lab password
+  smtpkit lab --servers-only --audit-zones 10000 --dns-delay 20ms
+                                               a portfolio of 10,000 generated domains for `smtpkit audit`,
+                                               every DNS answer 20 ms late
 
 then, in another terminal (ports from the output above):
   openssl s_client -starttls smtp -connect 127.0.0.1:PORT -CAfile CA_FILE
@@ -106,7 +109,37 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         metavar="DIR",
         help="write the lab's generated month of DMARC and TLS-RPT reports into DIR and exit (no servers)",
     )
+    p.add_argument(
+        "--audit-zones",
+        type=int,
+        metavar="N",
+        help="the size of the generated domain portfolio the lab serves for audits (default 200;"
+        " a known mix of healthy, broken, dead and SERVFAIL domains, see smtpkit.lab.portfolio)",
+    )
+    p.add_argument(
+        "--dns-delay",
+        metavar="TIME",
+        default="0",
+        help="answer every DNS query this late, like a real resolver (e.g. 20ms or 0.02; default 0)",
+    )
     p.set_defaults(func=run)
+
+
+def parse_delay(text: str) -> float:
+    """'20ms', '0.02s' or '0.02' as seconds; UsageError for anything else or more than 10 s."""
+    raw = str(text).strip().lower()
+    scale = 1.0
+    if raw.endswith("ms"):
+        raw, scale = raw[:-2], 0.001
+    elif raw.endswith("s"):
+        raw = raw[:-1]
+    try:
+        seconds = float(raw) * scale
+    except ValueError:
+        raise UsageError(f"--dns-delay {text!r} is not a time: write 20ms or 0.02") from None
+    if not 0 <= seconds <= 10:
+        raise UsageError(f"--dns-delay {text!r} is out of range: 0 to 10 seconds")
+    return seconds
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -130,6 +163,9 @@ def find_notebooks(explicit: str | None = None) -> Path:
 
 
 def _check_args(args: argparse.Namespace) -> None:
+    if args.audit_zones is not None and not 0 <= args.audit_zones <= 1_000_000:
+        raise UsageError(f"--audit-zones {args.audit_zones} is out of range: 0 to 1,000,000 domains")
+    parse_delay(args.dns_delay)
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port {args.port} is out of range 0-65535 (0 picks any free port)")
     if args.ip != "localhost":
@@ -192,6 +228,16 @@ def describe(info: Any, state_file: Path) -> str:
     if info.dns:
         lines.append(f"DNS          {info.dns.nameserver} (UDP and TCP)")
         lines.append(_wrap("zones: " + ", ".join(info.dns.zones), " " * 13))
+        portfolio = getattr(info.dns, "portfolio", 0)
+        if portfolio:
+            delay = getattr(info.dns, "delay_ms", 0.0)
+            lines.append(
+                _wrap(
+                    f"audit portfolio: {portfolio} generated domains (smtpkit.lab.portfolio.lab_portfolio())"
+                    + (f"; every answer {delay:g} ms late" if delay else ""),
+                    " " * 13,
+                )
+            )
     if info.mta_sts_port:
         lines.append(
             f'MTA-STS      https://127.0.0.1:{info.mta_sts_port} (the lab\'s "443": policies of the sts-*.test domains)'
@@ -315,7 +361,7 @@ def run(args: argparse.Namespace) -> int:
     from smtpkit.lab import ENV_STATE, Lab
 
     with _StopSignal() as stop:
-        lab = Lab()
+        lab = Lab(audit_zones=args.audit_zones, dns_delay=parse_delay(args.dns_delay))
         proc: subprocess.Popen[bytes] | None = None
         try:
             try:

@@ -12,15 +12,12 @@ selectors that no list can guess.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
-from collections.abc import Coroutine, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
 
+from smtpkit.aio import run_sync  # noqa: F401 - re-exported: the dkim step runs discovery through it
 from smtpkit.dkim.record import DkimKeyRecord, parse_key_record
 from smtpkit.net.dns import DnsAnswer, Resolver
-
-T = TypeVar("T")
 
 # Who uses which selector; shown when discovery finds one, so a person can tell
 # which service's key they are looking at.
@@ -179,18 +176,3 @@ def discover(
 
 def found(probes: Sequence[SelectorProbe]) -> list[SelectorProbe]:
     return [p for p in probes if p.found]
-
-
-def run_sync(coro: Coroutine[Any, Any, T]) -> T:
-    """Run a coroutine to completion from sync code.
-
-    Jupyter kernels already run an event loop in the main thread, where
-    `asyncio.run` refuses to start; there we run the coroutine on a fresh loop in
-    a worker thread instead.
-    """
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coro).result()

@@ -32,6 +32,7 @@ Behaviour a resolver can rely on:
 from __future__ import annotations
 
 import collections
+import heapq
 import ipaddress
 import logging
 import selectors
@@ -172,6 +173,7 @@ class DnsServer:
         max_queries_per_connection: int = 1000,
         log_size: int = 2000,
         signer: Any = None,
+        delay: float = 0.0,
     ) -> None:
         try:
             self._family = socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
@@ -186,6 +188,13 @@ class DnsServer:
         self.tcp_idle_timeout = float(tcp_idle_timeout)
         self.max_tcp_clients = int(max_tcp_clients)
         self.max_queries_per_connection = int(max_queries_per_connection)
+        if not 0 <= float(delay) <= 10:
+            raise ValueError(f"the lab DNS server's delay is 0 to 10 seconds, not {delay}")
+        # Every answer leaves `delay` seconds late (realistic resolver latency for the audit benchmarks);
+        # UDP answers wait in a queue of the serving thread, so a delay never slows the server down.
+        self.delay = float(delay)
+        self._late: list[tuple[float, int, bytes, Any]] = []
+        self._late_seq = 0
         self._log: collections.deque[ServedQuery] = collections.deque(maxlen=log_size)
         self._log_lock = threading.Lock()
         self._udp: socket.socket | None = None
@@ -311,13 +320,15 @@ class DnsServer:
         sel.register(self._wake_r, selectors.EVENT_READ, "wake")
         try:
             while not self._stopping.is_set():
-                for key, _mask in sel.select(timeout=1.0):
+                wait = 1.0 if not self._late else max(0.0, min(1.0, self._late[0][0] - time.monotonic()))
+                for key, _mask in sel.select(timeout=wait):
                     if key.data == "udp":
                         self._serve_udp()
                     elif key.data == "tcp":
                         self._accept()
                 if self._stopping.is_set():
                     break
+                self._send_late()
         except Exception:  # pragma: no cover - the loop itself must not die silently
             log.exception("lab DNS server loop failed")
         finally:
@@ -333,11 +344,24 @@ class DnsServer:
             except OSError:  # e.g. ICMP port unreachable reported on a later recv
                 continue
             outcome = self._handle(data, "udp", peer)
-            if outcome is not None:
+            if outcome is not None and self.delay > 0:
+                self._late_seq += 1
+                heapq.heappush(self._late, (time.monotonic() + self.delay, self._late_seq, outcome, peer))
+            elif outcome is not None:
                 try:
                     self._udp.sendto(outcome, peer)
                 except OSError as exc:
                     log.debug("lab DNS: cannot reply to %s: %s", peer, exc)
+
+    def _send_late(self) -> None:
+        """Send the delayed UDP answers that are due (oldest first)."""
+        now = time.monotonic()
+        while self._late and self._late[0][0] <= now and self._udp is not None:
+            _due, _seq, wire, peer = heapq.heappop(self._late)
+            try:
+                self._udp.sendto(wire, peer)
+            except OSError as exc:
+                log.debug("lab DNS: cannot reply to %s: %s", peer, exc)
 
     def _accept(self) -> None:
         assert self._tcp is not None
@@ -370,6 +394,8 @@ class DnsServer:
                 if body is None:
                     return
                 reply = self._handle(body, "tcp", peer)
+                if reply is not None and self.delay > 0:
+                    self._stopping.wait(self.delay)
                 if reply is not None:
                     conn.sendall(len(reply).to_bytes(2, "big") + reply)
         except OSError:

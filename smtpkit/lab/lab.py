@@ -126,6 +126,8 @@ class DnsEndpoint:
     host: str
     port: int
     zones: tuple[str, ...] = ()
+    portfolio: int = 0  # generated audit domains advertised (smtpkit.lab.portfolio); 0: the default size
+    delay_ms: float = 0.0  # latency added to every answer
 
     @property
     def nameserver(self) -> str:
@@ -133,11 +135,23 @@ class DnsEndpoint:
         return _hostport(self.host, self.port)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"host": self.host, "port": self.port, "zones": list(self.zones)}
+        return {
+            "host": self.host,
+            "port": self.port,
+            "zones": list(self.zones),
+            "portfolio": self.portfolio,
+            "delay_ms": self.delay_ms,
+        }
 
     @classmethod
     def from_dict(cls, doc: Mapping[str, Any]) -> DnsEndpoint:
-        return cls(host=str(doc["host"]), port=int(doc["port"]), zones=tuple(doc.get("zones") or ()))
+        return cls(
+            host=str(doc["host"]),
+            port=int(doc["port"]),
+            zones=tuple(doc.get("zones") or ()),
+            portfolio=int(doc.get("portfolio") or 0),
+            delay_ms=float(doc.get("delay_ms") or 0.0),
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -382,6 +396,8 @@ class Lab:
         ports: Mapping[str, int] | None = None,
         dns: bool = True,
         idle_timeout: float = IDLE_TIMEOUT,
+        audit_zones: int | None = None,
+        dns_delay: float = 0.0,
     ) -> None:
         self.host = host
         self.user = user
@@ -389,6 +405,8 @@ class Lab:
         self._scenarios = list(scenarios) if scenarios is not None else None
         self._ports = dict(ports or {})
         self._want_dns = dns
+        self._audit_zones = audit_zones  # the generated portfolio's size (smtpkit.lab.portfolio)
+        self._dns_delay = dns_delay
         self._idle_timeout = idle_timeout
         self._lock = threading.Lock()
         self._info: LabInfo | None = None
@@ -505,21 +523,36 @@ class Lab:
     def _start_dns(self, skipped: dict[str, str]) -> DnsEndpoint | None:
         try:
             from smtpkit.lab.dns_server import DnsServer
+            from smtpkit.lab.portfolio import DEFAULT_SIZE, PortfolioZoneSet, lab_records
             from smtpkit.lab.zones import lab_zoneset
         except ImportError as exc:
             skipped["dns"] = f"the lab DNS server is not available ({exc})"
             log.warning("practice lab: no DNS server: %s", exc)
             return None
         inbound = self._inbound
-        zoneset = lab_zoneset(
+        base = lab_zoneset(
             ip=self.host,
             extra=inbound.zone_records if inbound else (),
             extra_zones=inbound.zone_descriptions if inbound else None,
         )
+        size = DEFAULT_SIZE if self._audit_zones is None else int(self._audit_zones)
+        zoneset = PortfolioZoneSet(base, lambda: lab_records(self.host), size=size)
         signer = inbound.signer if inbound else None
-        self._dns = DnsServer(zoneset, host=self.host, port=int(self._ports.get("dns", 0)), signer=signer)
+        self._dns = DnsServer(
+            zoneset,
+            host=self.host,
+            port=int(self._ports.get("dns", 0)),
+            signer=signer,
+            delay=float(self._dns_delay),
+        )
         host, port = self._dns.start()
-        return DnsEndpoint(host=host, port=port, zones=tuple(zoneset.zone_names()))
+        return DnsEndpoint(
+            host=host,
+            port=port,
+            zones=tuple(zoneset.zone_names()),
+            portfolio=size,
+            delay_ms=round(float(self._dns_delay) * 1000, 3),
+        )
 
     def stop(self) -> None:
         """Stop every server (threads joined, ports released) and delete the lab's files; safe to call twice."""

@@ -118,6 +118,9 @@ class DnsAnswer:
     error: str = ""
     # the whole response (RRSIGs, NSEC proofs, flags), for DNSSEC validation; None when no server answered
     response: dns.message.Message | None = field(default=None, repr=False, compare=False)
+    # Seconds the answer may be reused (RFC 2181 §8; negative answers: RFC 2308 §5): the smallest TTL of
+    # the answer, its CNAMEs and, when negative, the SOA. None when nothing said (failures).
+    ttl: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -188,6 +191,7 @@ def _note_chain(ans: DnsAnswer, response: dns.message.Message) -> None:
         return
     ans.canonical_name = chain.canonical_name.to_text().rstrip(".")
     ans.cnames = [c.name.to_text().rstrip(".") for c in chain.cnames]
+    ans.ttl = int(chain.minimum_ttl)
 
 
 def _rdata_text(rdtype: str, rdata: Any) -> str:
@@ -324,6 +328,7 @@ class Resolver:
             return ans, None
         ans.canonical_name = chain.canonical_name.to_text().rstrip(".")
         ans.cnames = [c.name.to_text().rstrip(".") for c in chain.cnames]
+        ans.ttl = int(chain.minimum_ttl)
         if rdt == dns.rdatatype.ANY:
             # resolve_chaining() looks for an rrset of type ANY, which never exists: collect what the name owns.
             owned = [rrset for rrset in response.answer if rrset.name == chain.canonical_name]
@@ -360,12 +365,16 @@ class Resolver:
             return ans
         display = name.rstrip(".")
         cnames: list[str] = []
+        ttl: int | None = None
         for _hop in range(_MAX_CNAME_HOPS):
             ans = yield from self._plan_servers(qname, rdt, rdt_text, display, deadline)
             ans.cnames = cnames + ans.cnames
+            if ttl is not None and ans.ttl is not None:
+                ans.ttl = min(ttl, ans.ttl)  # an answer reached through aliases lives as long as its shortest link
             if ans.status == NODATA and ans.canonical_name and ans.canonical_name != qname.to_text().rstrip("."):
                 # the CNAME's target lies outside what the server answered: chase it
                 cnames = ans.cnames
+                ttl = ans.ttl
                 qname = dns.name.from_text(ans.canonical_name + ".")
                 continue
             break

@@ -39,10 +39,22 @@ def _spf(query: DomainQuery, resolver: Resolver) -> Step:
     return spf_step(query.spf_domain, resolver, ip=query.ip, sender=query.mail_from or f"postmaster@{query.domain}")
 
 
-def _dkim_then_dmarc(query: DomainQuery, resolver: Resolver, deadline: float, results: dict[str, Step]) -> None:
+def _dkim_then_dmarc(
+    query: DomainQuery,
+    resolver: Resolver,
+    deadline: float,
+    results: dict[str, Step],
+    candidates: Sequence[str] | None = None,
+) -> None:
     """DKIM, then DMARC (which needs to know whether the domain can sign); each result is kept as it lands,
     so a DMARC step cut off by the deadline does not take the finished DKIM step down with it."""
-    dkim = dkim_step(query.domain, resolver, query.selectors, deadline=max(1.0, deadline - time.monotonic()))
+    dkim = dkim_step(
+        query.domain,
+        resolver,
+        query.selectors,
+        candidates=candidates,
+        deadline=max(1.0, deadline - time.monotonic()),
+    )
     results["dkim"] = dkim
     usable = dkim.details.get("usable keys", 0)
     results["dmarc"] = dmarc_step(
@@ -52,6 +64,74 @@ def _dkim_then_dmarc(query: DomainQuery, resolver: Resolver, deadline: float, re
         dkim_domains=[query.domain] if usable else [],
         deadline=deadline,
     )
+
+
+class DomainPlan:
+    """The steps of one domain check as independent jobs, and the Steps they leave behind.
+
+    `check_domain` runs the jobs in daemon threads; the portfolio audit
+    (`smtpkit.audit`) runs the same jobs on its own event loop with a shared
+    DNS cache. Both read the result through `steps()`, which puts a step that
+    missed the deadline in as an "overdue" finding, so both report the same
+    findings for the same domain. `candidates` replaces the list of common
+    DKIM selectors tried when the query names none (the audit's `selectors`);
+    `inbound=False` leaves out the receiving side (MTA-STS, whose policy is
+    fetched over HTTPS, TLS-RPT, and the MX STARTTLS probes of `probe_mx`),
+    which the audit checks only when asked; `inbound_cache` shares MX probes and
+    DNSSEC validators between checks.
+    """
+
+    def __init__(
+        self,
+        query: DomainQuery,
+        resolver: Resolver,
+        deadline: float,
+        *,
+        candidates: Sequence[str] | None = None,
+        inbound: bool = True,
+        inbound_cache: InboundCache | None = None,
+    ) -> None:
+        self.query = query
+        self.resolver = resolver
+        self.results: dict[str, Step] = {}
+        results = self.results
+        self.jobs: dict[str, Callable[[], Any]] = {
+            "mx": lambda: results.__setitem__("mx", mx_step(query.domain, resolver)),
+            "spf": lambda: results.__setitem__("spf", _spf(query, resolver)),
+            "dkim+dmarc": lambda: _dkim_then_dmarc(query, resolver, deadline, results, candidates),
+        }
+        if inbound:
+            self.jobs["inbound"] = lambda: inbound_steps(query, resolver, deadline, results, cache=inbound_cache)
+        if query.ip:
+            self.jobs["ptr"] = lambda: results.__setitem__(
+                "ptr", ptr_step(query.ip or "", resolver, domain=query.domain)
+            )
+            self.jobs["dnsbl"] = lambda: results.__setitem__(
+                "dnsbl",
+                dnsbl_step(
+                    query.ip or "",
+                    resolver,
+                    query.dnsbl_lists,
+                    only_lists=query.only_lists,
+                    allow_private=query.allow_private,
+                    deadline=deadline,
+                ),
+            )
+        self.order = (
+            ["mx", "spf", "dkim", "dmarc"]
+            + (inbound_order(query) if inbound else [])
+            + (["ptr", "dnsbl"] if query.ip else [])
+        )
+
+    def steps(self) -> list[Step]:
+        """Every step in report order (one that has not finished is an overdue step), then what the steps
+        say together: a domain that does not exist said once, or a parked domain recognised."""
+        steps = [self.results.get(name) or _overdue(name, self.query) for name in self.order]
+        by_name = {step.name: step for step in steps}
+        asked = "MX query to " + ", ".join(str(ns) for ns in self.resolver.nameservers)
+        if not recognise_missing(self.query.domain, by_name, asked):  # NXDOMAIN: one headline, the rest not checked
+            recognise_parked(self.query.domain, by_name)  # null MX + -all + reject: parked
+        return steps
 
 
 def _overdue(name: str, query: DomainQuery) -> Step:
@@ -228,33 +308,9 @@ def check_domain(
     resolver = resolver.once()
     first = len(resolver.log)
     deadline = time.monotonic() + query.timeout
-    results: dict[str, Step] = {}
-    jobs: dict[str, Callable[[], Any]] = {
-        "mx": lambda: results.__setitem__("mx", mx_step(query.domain, resolver)),
-        "spf": lambda: results.__setitem__("spf", _spf(query, resolver)),
-        "dkim+dmarc": lambda: _dkim_then_dmarc(query, resolver, deadline, results),
-        "inbound": lambda: inbound_steps(query, resolver, deadline, results, cache=inbound_cache),
-    }
-    if query.ip:
-        jobs["ptr"] = lambda: results.__setitem__("ptr", ptr_step(query.ip or "", resolver, domain=query.domain))
-        jobs["dnsbl"] = lambda: results.__setitem__(
-            "dnsbl",
-            dnsbl_step(
-                query.ip or "",
-                resolver,
-                query.dnsbl_lists,
-                only_lists=query.only_lists,
-                allow_private=query.allow_private,
-                deadline=deadline,
-            ),
-        )
-    _run_until(jobs, deadline)
-    order = ["mx", "spf", "dkim", "dmarc", *inbound_order(query)] + (["ptr", "dnsbl"] if query.ip else [])
-    steps = [results.get(name) or _overdue(name, query) for name in order]
-    by_name = {step.name: step for step in steps}
-    asked = "MX query to " + ", ".join(str(ns) for ns in resolver.nameservers)
-    if not recognise_missing(query.domain, by_name, asked):  # NXDOMAIN: one headline, the rest not checked
-        recognise_parked(query.domain, by_name)  # null MX + -all + reject: parked
+    plan = DomainPlan(query, resolver, deadline, inbound_cache=inbound_cache)
+    _run_until(plan.jobs, deadline)
+    steps = plan.steps()
     return Report(
         target=query.to_dict(),
         steps=steps,

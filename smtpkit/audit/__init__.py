@@ -1,0 +1,190 @@
+"""Audit a portfolio of domains: the domain check for thousands of domains at once, as one table.
+
+>>> import smtpkit
+>>> df = smtpkit.audit(["example.com", "example.org"], selectors=["google"])   # doctest: +SKIP
+>>> df[["domain", "status", "grade", "codes"]]                                   # doctest: +SKIP
+
+`smtpkit.audit(domains, **options)` returns a pandas DataFrame, one row per
+domain, with the columns documented in ``docs/audit.md``. The findings are
+`check_domain`'s own, from the same steps; "could not check" (timeout,
+SERVFAIL, REFUSED, the per-domain deadline) is a status of its own, never a
+failure. The same call runs in this process (default), on a process pool
+(`workers=N`) or on Dask (`dask=True` for a LocalCluster, `client=` or
+`scheduler=` for an existing cluster), writes Parquet as it goes (`out=`),
+and continues an interrupted run (`resume=True`).
+
+This package is also callable (``smtpkit.audit(...)``), so the function and
+its package share the one name the issue and the docs use.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import types
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from smtpkit.settings import AuditConfig
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["AuditConfig", "audit", "audit_chunk", "compare", "read_domains", "read_results"]
+
+_CONFIG_FIELDS = {
+    "nameservers",
+    "selectors",
+    "dns_timeout",
+    "deadline",
+    "concurrency",
+    "query_limit",
+    "chunk_size",
+    "cache_size",
+    "probe_mx",
+}
+
+
+def audit(
+    domains: str | os.PathLike[str] | Iterable[str],
+    *,
+    config: AuditConfig | None = None,
+    column: str | None = None,
+    out: str | os.PathLike[str] | None = None,
+    resume: bool = False,
+    workers: int | None = None,
+    dask: bool = False,
+    scheduler: str | None = None,
+    client: Any = None,
+    progress: bool = True,
+    **options: Any,
+) -> pd.DataFrame:
+    """Audit every domain of `domains` and return one row per domain (see ``docs/audit.md``).
+
+    `domains`: a list of names, or a path (text, one domain a line; CSV, by
+    `column`). `options` are `AuditConfig` fields (`nameservers`,
+    `selectors`, `dns_timeout`, `deadline`, `concurrency`, `query_limit`,
+    `chunk_size`, `cache_size`, `probe_mx`), or pass a ready `config`.
+    Runner: this process by default; `workers=N` a process pool of N;
+    `dask=True` a new Dask LocalCluster (of `workers` processes), `scheduler`
+    or `client` an existing cluster. `out` writes Parquet (or CSV) as chunks
+    finish and `resume=True` continues a run into the same `out`.
+    `df.attrs["audit"]` holds the run's summary (counts, duplicates skipped,
+    time, DNS queries, runner).
+
+    Raises ValueError (with the field and the fix) for settings that cannot
+    work; no domain, however broken, raises.
+    """
+    from smtpkit.audit.domains import read_domains
+    from smtpkit.audit.runners import chunks, dask_client, progress_bar, run_dask, run_local, run_processes
+    from smtpkit.audit.store import ResultStore
+    from smtpkit.audit.table import empty, to_frame
+
+    unknown = sorted(set(options) - _CONFIG_FIELDS)
+    if unknown:
+        raise ValueError(
+            f"smtpkit.audit() got an unknown option {unknown[0]!r};"
+            f" the settings are: {', '.join(sorted(_CONFIG_FIELDS))}"
+        )
+    if config is not None and options:
+        raise ValueError("give either config=AuditConfig(...) or its fields as options, not both")
+    cfg = config or AuditConfig(**options)
+    if workers is not None and (isinstance(workers, bool) or not 1 <= int(workers) <= 1024):
+        raise ValueError(f"workers: {workers!r} is not a number of processes from 1 to 1024")
+    if sum(bool(x) for x in (workers and not dask, dask or scheduler or client is not None)) > 1:
+        raise ValueError("choose one runner: workers=N (a process pool) or Dask (dask=True, scheduler= or client=)")
+    if resume and out is None:
+        raise ValueError("resume=True continues a run written with out=...: give the same out")
+
+    listed = read_domains(domains, column=column)
+    store = ResultStore(out) if out is not None else None
+    done = store.begin(listed, cfg, resume=resume) if store is not None else set()
+    todo = chunks(listed, cfg.chunk_size, done)
+    tables: list[Any] = []
+
+    def sink(number: int, table: Any) -> None:
+        if store is not None:
+            store.write_chunk(number, table)
+        else:
+            tables.append(table)
+
+    started = time.monotonic()
+    bar = progress_bar(sum(len(names) for _n, _s, names in todo), progress)
+    own_client = None
+    try:
+        if dask or scheduler or client is not None:
+            if client is None:
+                client = own_client = dask_client(scheduler, workers)
+            runner = "dask"
+            info = run_dask(todo, cfg, sink, bar.update, client)
+        elif workers and workers > 1:
+            runner = "processes"
+            info = run_processes(todo, cfg, sink, bar.update, int(workers))
+        else:
+            runner = "local"
+            info = run_local(todo, cfg, sink, bar.update)
+    finally:
+        bar.close()
+        if own_client is not None:
+            cluster = own_client.cluster
+            own_client.close()
+            if cluster is not None:
+                cluster.close()
+    if store is not None:
+        store.finish()
+        df = store.read()
+    elif tables:
+        import pyarrow as pa
+
+        df = to_frame(pa.concat_tables(tables)).sort_values("position", kind="stable").reset_index(drop=True)
+    else:
+        df = empty()
+    df.attrs["audit"] = {
+        **listed.summary(),
+        "runner": runner,
+        "resumed_chunks": len(done),
+        "seconds": round(time.monotonic() - started, 3),
+        "status": {str(k): int(v) for k, v in df["status"].value_counts().items()},
+        "settings": cfg.to_dict(),
+        **info,
+    }
+    return df
+
+
+def audit_chunk(domains: Sequence[str], config: AuditConfig, *, start: int = 0) -> pd.DataFrame:
+    """The unit every runner runs (see `smtpkit.audit.engine.audit_chunk`)."""
+    from smtpkit.audit.engine import audit_chunk as run
+
+    return run(domains, config, start=start)
+
+
+def read_domains(source: Any, *, column: str | None = None) -> Any:
+    """A portfolio from a list, a text file or a CSV column (see `smtpkit.audit.domains`)."""
+    from smtpkit.audit.domains import read_domains as read
+
+    return read(source, column=column)
+
+
+def read_results(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """A result written by ``--out`` (Parquet dataset or file, or CSV) as the audit DataFrame."""
+    from smtpkit.audit.store import read_results as read
+
+    return read(path)
+
+
+def compare(old: Any, new: Any) -> pd.DataFrame:
+    """What got better and worse between two runs (DataFrames or result paths); see `smtpkit.audit.compare`."""
+    from smtpkit.audit.compare import compare as diff
+
+    return diff(old, new)
+
+
+class _CallableModule(types.ModuleType):
+    """`smtpkit.audit(...)` calls `audit()`, while `smtpkit.audit.engine` stays the package's module."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> pd.DataFrame:
+        return audit(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

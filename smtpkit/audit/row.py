@@ -1,0 +1,253 @@
+"""One audited domain as one row: the columns of the audit table, read off the domain check's Steps.
+
+The findings are the domain check's own (the same step functions); this module
+only flattens what the steps found into columns a person sorts and filters on,
+and decides the row's `status`. A row says "could not check" when the domain's
+own records could not be read (timeout, SERVFAIL, REFUSED) or its deadline
+passed: then nothing is known to be wrong, so `worst` and `grade` stay empty
+instead of saying "fail". Every column is documented in ``docs/audit.md``
+(a test keeps the two in step).
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from smtpkit.audit.cache import DomainResolver
+from smtpkit.dkim.record import parse_key_record
+from smtpkit.dkim.selectors import key_name, looks_like_dkim
+from smtpkit.dmarc.record import parse_record as parse_dmarc
+from smtpkit.model import Severity, Step
+from smtpkit.spf.parser import parse_record as parse_spf
+
+CHECKED = "checked"
+COULD_NOT_CHECK = "could not check"
+INVALID = "invalid"
+STATUSES = (CHECKED, COULD_NOT_CHECK, INVALID)
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str  # "str", "int", "float", "bool", "list", "time"
+    doc: str
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("position", "int", "the domain's place in the input (0 = first), so a table can go back to input order"),
+    Column("input", "str", "the name as given (an international name stays as typed)"),
+    Column("domain", "str", "the name checked: lower case, international names in ASCII (IDNA); empty if invalid"),
+    Column("status", "str", f"'{CHECKED}', '{COULD_NOT_CHECK}' (timeout, SERVFAIL, REFUSED, deadline) or '{INVALID}'"),
+    Column(
+        "status_reason", "str", "why the domain could not be checked, or why the name is invalid; empty when checked"
+    ),
+    Column("grade", "str", "A (nothing to fix) to F (three or more failing findings); empty unless checked"),
+    Column("worst", "str", "the worst severity among the findings: fail, warn, info, or pass when there are none"),
+    Column("codes", "list", "the finding codes, in step order (see docs/findings.md)"),
+    Column("n_fail", "int", "how many findings break mail (severity fail)"),
+    Column("n_warn", "int", "how many findings risk it (severity warn)"),
+    Column("mx_hosts", "list", "the MX targets, most preferred first ('.' for a null MX)"),
+    Column("mx_null", "bool", "the domain publishes a null MX (RFC 7505): it receives no mail"),
+    Column("mx_problems", "list", "'host: problem' for every MX target that cannot take mail"),
+    Column("spf_record", "str", "the SPF record (empty when there is none or several)"),
+    Column("spf_lookups", "int", "DNS lookups the SPF record needs (receivers allow 10)"),
+    Column("spf_voids", "int", "lookups that find nothing (receivers allow 2)"),
+    Column("spf_lint", "str", "the worst SPF finding: fail, warn, or pass"),
+    Column("spf_all", "str", "how the record ends: -all, ~all, ?all, +all, or empty when it has no all"),
+    Column("dmarc_policy", "str", "p= of the DMARC policy that applies (empty when there is none)"),
+    Column("dmarc_sp", "str", "the policy for subdomains (sp=, else p=)"),
+    Column("dmarc_pct", "int", "pct=, the share of failing mail the policy applies to"),
+    Column("dmarc_enforced", "bool", "p=quarantine or p=reject: spoofed mail is kept out, not only reported"),
+    Column("dmarc_rua", "list", "where aggregate reports go (rua= addresses)"),
+    Column(
+        "dmarc_rua_authorised",
+        "bool",
+        "every external report address has agreed to receive the reports (RFC 7489 §7.1); empty when none is external",
+    ),
+    Column("dmarc_org_domain", "str", "the organizational domain, where receivers look when the domain has no policy"),
+    Column("dkim_selectors", "list", "selectors under which a DKIM key was found"),
+    Column("dkim_keys", "list", "'selector: type bits' of every key found, e.g. 'google: rsa 2048'"),
+    Column("dkim_min_bits", "int", "the size of the smallest RSA key found"),
+    Column("dkim_weak", "bool", "a key is too short to be trusted (under 2048-bit RSA)"),
+    Column("mta_sts", "str", "MTA-STS mode (enforce, testing, none); empty unless probed (--probe-mx)"),
+    Column("tls_rpt", "bool", "a TLS-RPT record is published; empty unless probed (--probe-mx)"),
+    Column("dane", "bool", "the MX hosts publish DANE TLSA records; empty unless probed (--probe-mx)"),
+    Column("mx_starttls", "bool", "every MX host offers STARTTLS with a valid certificate; empty unless probed"),
+    Column("resolver", "str", "the DNS servers asked"),
+    Column("checked_at", "time", "when the check of this domain started (UTC)"),
+    Column("seconds", "float", "how long the check of this domain took"),
+    Column("dns_queries", "int", "DNS questions this domain asked (answers shared with other domains included)"),
+)
+NAMES = tuple(c.name for c in COLUMNS)
+
+# Findings that mean "this was not read", not "this is wrong".
+_NOT_READ = {"mx.lookup_failed", "spf.dns_error", "dkim.key_lookup_failed", "dmarc.lookup_failed"}
+_RANK = {Severity.INFO: 0, Severity.WARN: 1, Severity.FAIL: 2}
+_LEADING_INT = re.compile(r"^\s*(\d+)")
+
+
+def empty_row(position: int, text: str, domain: str) -> dict[str, Any]:
+    row: dict[str, Any] = dict.fromkeys(NAMES)
+    row.update(position=position, input=text, domain=domain, codes=[], status_reason="")
+    for name in ("mx_hosts", "mx_problems", "dmarc_rua", "dkim_selectors", "dkim_keys"):
+        row[name] = []
+    return row
+
+
+def invalid_row(position: int, text: str, reason: str) -> dict[str, Any]:
+    row = empty_row(position, text, "")
+    row["domain"] = None  # no domain was checked
+    row.update(status=INVALID, status_reason=reason, n_fail=0, n_warn=0)
+    return row
+
+
+def _int(value: Any) -> int | None:
+    m = _LEADING_INT.match(str(value)) if value is not None else None
+    return int(m.group(1)) if m else None
+
+
+def _worst(severities: Sequence[Severity]) -> str:
+    if not severities:
+        return "pass"
+    return max(severities, key=lambda s: _RANK[s]).value
+
+
+def grade(n_fail: int, n_warn: int) -> str:
+    """A: nothing to fix; B: warnings only; C, D: one or two failing findings; F: three or more."""
+    if n_fail >= 3:
+        return "F"
+    if n_fail == 2:
+        return "D"
+    if n_fail == 1:
+        return "C"
+    return "B" if n_warn else "A"
+
+
+def _unread(view: DomainResolver, domain: str) -> list[str]:
+    """The domain's own records that could not be read: its MX, its TXT (SPF) and its DMARC policy."""
+    out = []
+    for name, rdtype, label in (
+        (domain, "MX", "MX"),
+        (domain, "TXT", "TXT (SPF)"),
+        (f"_dmarc.{domain}", "TXT", "DMARC"),
+    ):
+        ans = view.answer(name, rdtype)
+        if ans is not None and ans.failed:
+            out.append(f"{label}: {ans.status}")
+    return out
+
+
+def _mx(row: dict[str, Any], step: Step | None, view: DomainResolver, domain: str) -> None:
+    ans = view.answer(domain, "MX")
+    if ans is not None and ans.ok:
+        pairs = sorted((int(r.preference), r.exchange.to_text().rstrip(".") or ".") for r in ans.records)
+        row["mx_hosts"] = [host for _pref, host in pairs]
+        row["mx_null"] = any(host == "." for _pref, host in pairs)
+    elif ans is not None and ans.void:
+        row["mx_null"] = False
+    if step is not None:
+        row["mx_problems"] = [
+            f"{r['exchange']}: {r['problem']}"
+            for r in step.tables.get("mail servers", [])
+            if r.get("problem") and r.get("exchange") != "."
+        ]
+
+
+def _spf(row: dict[str, Any], step: Step | None) -> None:
+    if step is None:
+        return
+    record = step.details.get("record")
+    if isinstance(record, str) and record != "(none)":
+        row["spf_record"] = record
+        row["spf_lookups"] = _int(step.details.get("lookups used"))
+        row["spf_voids"] = _int(step.details.get("void lookups"))
+        term = parse_spf(record).all_term
+        row["spf_all"] = (term.qualifier or "+") + "all" if term is not None else ""
+    row["spf_lint"] = _worst([f.severity for f in step.findings if f.code not in _NOT_READ])
+
+
+def _dmarc(row: dict[str, Any], step: Step | None) -> None:
+    if step is None:
+        return
+    row["dmarc_org_domain"] = step.details.get("organizational domain")
+    record = step.details.get("record")
+    if not isinstance(record, str):
+        return
+    rec = parse_dmarc(record)
+    if not rec.valid:
+        return
+    row["dmarc_policy"] = rec.policy
+    row["dmarc_sp"] = rec.subdomain_policy
+    row["dmarc_pct"] = rec.pct
+    row["dmarc_enforced"] = rec.policy in ("quarantine", "reject")
+    row["dmarc_rua"] = [u.address for u in rec.rua]
+    external = [r for r in step.tables.get("report destinations", []) if r.get("tag") == "rua" and r.get("external")]
+    if external:
+        said = [r.get("authorised") for r in external]
+        row["dmarc_rua_authorised"] = (
+            None if any(s not in ("yes", "NO") for s in said) else all(s == "yes" for s in said)
+        )
+
+
+def _dkim(row: dict[str, Any], step: Step | None, view: DomainResolver, domain: str) -> None:
+    if step is None:
+        return
+    keys: list[str] = []
+    selectors: list[str] = []
+    rsa_bits: list[int] = []
+    for r in step.tables.get("keys", []):
+        ans = view.answer(key_name(str(r.get("selector")), domain), "TXT")
+        texts = [t for t in (ans.texts if ans is not None and ans.ok else []) if looks_like_dkim(t)]
+        if not texts:
+            continue
+        rec = parse_key_record(texts[0])
+        selectors.append(str(r.get("selector")))
+        keys.append(f"{r.get('selector')}: {rec.key_type} {rec.key_bits or '?'}".strip())
+        if rec.key_type == "rsa" and rec.key_bits:
+            rsa_bits.append(rec.key_bits)
+    row["dkim_selectors"] = selectors
+    row["dkim_keys"] = keys
+    row["dkim_min_bits"] = min(rsa_bits) if rsa_bits else None
+    row["dkim_weak"] = any(f.code == "dkim.key_too_short" for f in step.findings) if selectors else None
+
+
+def domain_row(
+    position: int,
+    text: str,
+    domain: str,
+    steps: Sequence[Step],
+    view: DomainResolver,
+    *,
+    started: datetime.datetime,
+    seconds: float,
+    overdue: bool,
+    resolver: str,
+) -> dict[str, Any]:
+    """The row of one checked domain: its Steps flattened, and whether it could be checked at all."""
+    row = empty_row(position, text, domain)
+    findings = [f for s in steps for f in s.findings]
+    by_name = {s.name: s for s in steps}
+    unread = _unread(view, domain)
+    if overdue:
+        unread.insert(0, f"the check did not finish within the deadline of {view.budget:g}s")
+    row["status"] = COULD_NOT_CHECK if unread else CHECKED
+    row["status_reason"] = "; ".join(unread)
+    row["codes"] = [f.code for f in findings]
+    row["n_fail"] = sum(1 for f in findings if f.severity is Severity.FAIL)
+    row["n_warn"] = sum(1 for f in findings if f.severity is Severity.WARN)
+    if not unread:
+        row["worst"] = _worst([f.severity for f in findings])
+        row["grade"] = grade(row["n_fail"], row["n_warn"])
+    _mx(row, by_name.get("mx"), view, domain)
+    _spf(row, by_name.get("spf"))
+    _dmarc(row, by_name.get("dmarc"))
+    _dkim(row, by_name.get("dkim"), view, domain)
+    row["resolver"] = resolver
+    row["checked_at"] = started
+    row["seconds"] = round(seconds, 4)
+    row["dns_queries"] = view.asked
+    return row

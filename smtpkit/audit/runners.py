@@ -1,0 +1,184 @@
+"""Who runs the audit: this process, a pool of processes, or a Dask cluster; the same rows from each.
+
+Every runner splits the portfolio into chunks of `chunk_size` domains in
+input order (chunk k holds positions k*chunk_size ...), hands each finished
+chunk to the same sink (the Parquet part file, the progress bar, the table
+returned), and skips the chunks a resumed run has already written.
+
+* `local`: the chunks' domains stream through one `audit_stream` on one
+  event loop, so a slow domain at the end of a chunk never holds the next
+  chunk up; a chunk is written the moment its last domain is in.
+* `processes`: a process pool (`--workers N`, "spawn" processes, one
+  DNS cache each) runs `audit_chunk` on the chunks.
+* `dask`: `audit_chunk` on a Dask cluster (`--dask` starts a LocalCluster,
+  `--dask-scheduler ADDR` or `client=` uses an existing one). Chunks are
+  futures gathered as they complete; a cluster-wide `distributed.Semaphore`
+  per resolver caps how many chunks ask one resolver at once, and each chunk's
+  share of `query_limit` is divided accordingly, so the whole cluster keeps to
+  one resolver's limit. Every worker asks the resolvers in the settings: at
+  scale, point them (and so every worker) at a caching resolver of your own,
+  never at a public one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from typing import TYPE_CHECKING, Any
+
+from smtpkit.aio import run_sync
+from smtpkit.audit.domains import DomainList
+from smtpkit.audit.engine import audit_chunk, audit_stream
+from smtpkit.audit.table import to_arrow
+from smtpkit.settings import AuditConfig
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
+Chunk = tuple[int, int, list[str]]  # (chunk number, position of its first domain, names)
+Sink = Callable[[int, "pa.Table"], None]
+
+RUNNERS = ("local", "processes", "dask")
+
+
+def chunks(domains: DomainList, chunk_size: int, done: set[int] | None = None) -> list[Chunk]:
+    """The chunks still to audit, in input order."""
+    out = []
+    for number, start in enumerate(range(0, len(domains.names), chunk_size)):
+        if done and number in done:
+            continue
+        out.append((number, start, domains.names[start : start + chunk_size]))
+    return out
+
+
+def _table(df: pd.DataFrame) -> pa.Table:
+    import pyarrow as pa
+
+    from smtpkit.audit.table import schema
+
+    return pa.Table.from_pandas(df, schema=schema(), preserve_index=False)
+
+
+# -- in this process ------------------------------------------------------------------------------
+
+
+def run_local(todo: Sequence[Chunk], config: AuditConfig, sink: Sink, tick: Callable[[int], None]) -> dict[str, Any]:
+    sizes = {number: len(names) for number, _start, names in todo}
+    starts = sorted((start, number) for number, start, _names in todo)
+    pending: dict[int, list[dict[str, Any]]] = {number: [] for number, _s, _n in todo}
+
+    def chunk_of(position: int) -> int:
+        import bisect
+
+        return starts[bisect.bisect_right(starts, (position, math.inf)) - 1][1]
+
+    def on_row(row: dict[str, Any]) -> None:
+        number = chunk_of(int(row["position"]))
+        rows = pending[number]
+        rows.append(row)
+        tick(1)
+        if len(rows) == sizes[number]:
+            rows.sort(key=lambda r: int(r["position"]))
+            sink(number, to_arrow(rows))
+            del pending[number]
+
+    items = ((start + i, name) for _number, start, names in todo for i, name in enumerate(names))
+    return run_sync(audit_stream(items, config, on_row))
+
+
+# -- a process pool -------------------------------------------------------------------------------
+
+
+def _chunk_table(names: list[str], config: AuditConfig, start: int) -> pa.Table:
+    """What a worker process returns: Arrow, smaller to pickle than a DataFrame."""
+    return _table(audit_chunk(names, config, start=start))
+
+
+def run_processes(
+    todo: Sequence[Chunk], config: AuditConfig, sink: Sink, tick: Callable[[int], None], workers: int
+) -> dict[str, Any]:
+    context = multiprocessing.get_context("spawn")  # no fork of a process with threads and an event loop
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = {
+            pool.submit(_chunk_table, names, config, start): (number, len(names)) for number, start, names in todo
+        }
+        for future in as_completed(futures):
+            number, size = futures[future]
+            sink(number, future.result())
+            tick(size)
+    return {"workers": workers}
+
+
+# -- Dask -----------------------------------------------------------------------------------------
+
+
+def _dask_chunk(names: list[str], config: AuditConfig, start: int, semaphore: str, leases: int) -> pa.Table:
+    """A chunk on a Dask worker, holding one of the resolver's leases while it asks."""
+    from distributed import Semaphore
+
+    with Semaphore(max_leases=leases, name=semaphore):  # type: ignore[no-untyped-call]
+        return _chunk_table(names, config, start)
+
+
+def dask_client(scheduler: str | None = None, workers: int | None = None) -> Any:
+    """A client of the cluster at `scheduler`, or of a new LocalCluster of `workers` processes."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise ValueError('the Dask runner needs Dask: pip install "smtpkit[dask]"') from None
+    if scheduler:
+        try:
+            return Client(scheduler, timeout="20s")  # type: ignore[no-untyped-call]
+        except (OSError, TimeoutError) as exc:
+            raise ValueError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+    n = workers or max(1, min(os.cpu_count() or 1, 8))
+    # two threads per worker: while one chunk waits on its slowest domains, the next one runs
+    cluster = LocalCluster(  # type: ignore[no-untyped-call]
+        n_workers=n, threads_per_worker=2, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0"
+    )
+    return Client(cluster)  # type: ignore[no-untyped-call]
+
+
+def run_dask(
+    todo: Sequence[Chunk], config: AuditConfig, sink: Sink, tick: Callable[[int], None], client: Any
+) -> dict[str, Any]:
+    from distributed import as_completed as dask_completed
+
+    threads = sum(client.nthreads().values()) or 1
+    leases = max(1, min(threads, len(todo) or 1))
+    share = dataclasses.replace(config, query_limit=max(1, config.query_limit // leases))
+    resolver = ",".join(config.nameservers) or "system"
+    semaphore = f"smtpkit-audit-resolver:{resolver}"
+    futures = {}
+    for number, start, names in todo:
+        future = client.submit(
+            _dask_chunk,
+            names,
+            share,
+            start,
+            semaphore,
+            leases,
+            pure=False,
+            key=f"smtpkit-audit-{number}-{time.time_ns()}",
+        )
+        futures[future] = (number, len(names))
+    for future in dask_completed(list(futures)):  # type: ignore[no-untyped-call]
+        number, size = futures[future]
+        sink(number, future.result())
+        future.release()
+        tick(size)
+    return {"dask": client.dashboard_link, "workers": len(client.nthreads()), "leases_per_resolver": leases}
+
+
+def progress_bar(total: int, enabled: bool) -> Any:
+    """tqdm: a widget in JupyterLab, a text bar on a terminal (stderr), nothing when disabled."""
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, unit="domain", disable=not enabled, file=sys.stderr, smoothing=0.1, dynamic_ncols=True)

@@ -1,0 +1,238 @@
+"""`smtpkit audit`: the domain check for a whole portfolio of domains, as one table."""
+
+from __future__ import annotations
+
+import argparse
+import textwrap
+from typing import Any
+
+from smtpkit.cli.common import EXIT_FAILURE, EXIT_OK, UsageError, add_json_flag, add_nameserver_flag, emit_json
+
+EPILOG = """\
+examples:
+  smtpkit audit domains.txt                       one domain a line; a summary and the worst domains
+  smtpkit audit clients.csv --column domain --out results.parquet
+                                                  a CSV column in, Parquet out (one file per chunk)
+  smtpkit audit domains.txt --out results.parquet --resume
+                                                  continue a run that was interrupted
+  smtpkit audit --compare last-week.parquet results.parquet
+                                                  which domains got better and which got worse
+  smtpkit audit domains.txt --workers 4           a pool of 4 processes
+  smtpkit audit domains.txt --dask                a Dask LocalCluster (pip install "smtpkit[dask]")
+  smtpkit audit domains.txt --dask-scheduler tcp://scheduler:8786 --nameserver 10.0.0.53
+                                                  an existing Dask cluster, every worker asking your resolver
+  smtpkit audit --lab --out lab.parquet           the practice lab's generated portfolio (smtpkit lab)
+  cat domains.txt | smtpkit audit - --json        standard input in, one JSON document out
+
+what a row says (all columns: docs/audit.md):
+  status   checked, or "could not check" (timeout, SERVFAIL, REFUSED, deadline): never a failure
+  grade    A nothing to fix, B warnings only, C/D one/two failing findings, F three or more
+  codes    the finding codes of `smtpkit domain` for the same domain (smtpkit findings CODE explains one)
+
+at scale, point --nameserver at a caching resolver of your own (every process and Dask worker uses it),
+never at a public resolver.
+
+exit codes:
+  0  no domain has a failing finding (with --compare: nothing got worse)
+  1  at least one domain has a failing finding (with --compare: something got worse)
+  2  usage error
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "audit",
+        help="audit a portfolio of domains (MX, SPF, DKIM, DMARC for each) as one table",
+        description=textwrap.fill(
+            "Check many domains at once, the way `smtpkit domain` checks one: MX, SPF, DKIM, DMARC, with the"
+            " same findings, one row per domain. Thousands of domains a minute on one machine; more on a"
+            " process pool or a Dask cluster. Results can be written to Parquet as they come, resumed after"
+            " an interruption, and compared with an earlier run."
+        ),
+        epilog=EPILOG,
+    )
+    p.add_argument("file", nargs="?", metavar="FILE|-", help="one domain a line, or a CSV; - reads standard input")
+    p.add_argument("--column", metavar="NAME", help="the CSV column holding the domains (name, or number from 1)")
+    add_nameserver_flag(p)
+    p.add_argument(
+        "--selector",
+        action="append",
+        default=[],
+        metavar="S",
+        help="DKIM selector to look for keys under (repeatable); default: the common ones",
+    )
+    p.add_argument("--out", metavar="PATH", help="write results.parquet (a directory, one file per chunk) or .csv")
+    p.add_argument("--resume", action="store_true", help="continue the run written to --out")
+    p.add_argument("--compare", nargs=2, metavar=("OLD", "NEW"), help="compare two results instead of auditing")
+    p.add_argument("--workers", type=int, metavar="N", help="run on a pool of N processes (with --dask: its size)")
+    p.add_argument("--dask", action="store_true", help="run on a new Dask LocalCluster")
+    p.add_argument("--dask-scheduler", metavar="ADDR", help="run on the Dask cluster at ADDR (tcp://host:8786)")
+    p.add_argument("--probe-mx", action="store_true", help="also probe MTA-STS, TLS-RPT, DANE and MX STARTTLS")
+    p.add_argument("--lab", action="store_true", help="audit the practice lab's generated portfolio, via its DNS")
+    p.add_argument("--dns-timeout", type=float, default=2.0, help="seconds per DNS query (default 2)")
+    p.add_argument("--deadline", type=float, default=20.0, help="seconds per domain before 'could not check' (20)")
+    p.add_argument("--concurrency", type=int, default=50, help="domains in flight per process (default 50)")
+    p.add_argument("--chunk-size", type=int, default=500, help="domains per Parquet file and per task (500)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_json_flag(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.compare:
+        if args.file or args.lab:
+            raise UsageError("--compare OLD NEW compares two results; give no FILE (or --lab) with it")
+        return _compare(args)
+    if bool(args.file) == bool(args.lab):
+        raise UsageError(
+            "give the domains to audit: a FILE (one domain a line, or a CSV), - for standard input, or --lab"
+        )
+    if args.resume and not args.out:
+        raise UsageError("--resume continues a run written with --out: give the same --out")
+    if args.dask and args.dask_scheduler:
+        raise UsageError("--dask starts a cluster, --dask-scheduler uses one: give one of them")
+    if args.workers is not None and not 1 <= args.workers <= 1024:
+        raise UsageError("--workers takes a number of processes from 1 to 1024")
+
+    import smtpkit.audit as audit_pkg
+    from smtpkit.settings import AuditConfig
+
+    domains: Any = args.file
+    nameservers = tuple(args.nameserver or ())
+    selectors = tuple(args.selector)
+    if args.lab:
+        from smtpkit.lab import ensure_running
+        from smtpkit.lab.portfolio import SELECTORS, lab_portfolio
+
+        info = ensure_running()
+        domains = lab_portfolio(info)
+        nameservers = nameservers or (info.nameserver,)
+        selectors = selectors or SELECTORS
+    try:
+        config = AuditConfig(
+            nameservers=nameservers,
+            selectors=selectors,
+            dns_timeout=args.dns_timeout,
+            deadline=args.deadline,
+            concurrency=args.concurrency,
+            chunk_size=args.chunk_size,
+            probe_mx=args.probe_mx,
+        )
+        if config.nameservers:
+            from smtpkit.net.dns import Nameserver
+
+            for ns in config.nameservers:
+                Nameserver.parse(ns)
+        df = audit_pkg.audit(
+            domains,
+            config=config,
+            column=args.column,
+            out=args.out,
+            resume=args.resume,
+            workers=args.workers,
+            dask=args.dask,
+            scheduler=args.dask_scheduler,
+            progress=not (args.quiet or args.json),
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    failing = bool(((df["status"] == "checked") & (df["n_fail"].fillna(0) > 0)).any())
+    if args.json:
+        doc: dict[str, Any] = {"command": "audit", "summary": df.attrs.get("audit", {}), "exit_code": int(failing)}
+        if args.out:
+            doc["out"] = args.out
+        else:
+            doc["rows"] = _json_rows(df)
+        emit_json(doc)
+    else:
+        print(summary_text(df, out=args.out))
+    return EXIT_FAILURE if failing else EXIT_OK
+
+
+def _json_rows(df: Any) -> list[dict[str, Any]]:
+    import json
+
+    return json.loads(df.to_json(orient="records", date_format="iso"))  # type: ignore[no-any-return]
+
+
+def summary_text(df: Any, *, out: str | None = None, worst: int = 15) -> str:
+    """What a person reads after a run: counts, grades, the worst domains, the commonest findings."""
+    info = df.attrs.get("audit", {})
+    lines = [
+        f"{len(df)} domains audited in {info.get('seconds', 0):.1f}s ({info.get('runner', 'local')} runner)",
+    ]
+    if info.get("duplicates"):
+        lines.append(
+            f"{info['duplicates']} duplicates skipped, e.g. {', '.join(info.get('duplicate_examples', [])[:3])}"
+        )
+    statuses = df["status"].value_counts()
+    lines.append("status: " + ", ".join(f"{k} {v}" for k, v in statuses.items()))
+    grades = df["grade"].value_counts().sort_index()
+    if len(grades):
+        lines.append("grades: " + ", ".join(f"{k} {v}" for k, v in grades.items()))
+    if info.get("dask"):
+        lines.append(f"Dask dashboard: {info['dask']}")
+    checked = df[df["status"] == "checked"]
+    if len(checked):
+        top = checked.sort_values(["n_fail", "n_warn"], ascending=False).head(worst)
+        top = top[top["n_fail"] + top["n_warn"] > 0]
+        if len(top):
+            lines.append("\nworst domains:")
+            for row in top.itertuples():
+                lines.append(f"  {row.grade}  {row.domain:<40} {', '.join(row.codes)}")
+        codes = checked["codes"].explode().dropna().value_counts().head(10)
+        if len(codes):
+            lines.append("\ncommonest findings (smtpkit findings CODE explains one):")
+            for code, count in codes.items():
+                lines.append(f"  {count:>6}  {code}")
+    unknown = df[df["status"] == "could not check"]
+    if len(unknown):
+        lines.append(f"\ncould not check {len(unknown)} (not failures: nothing is known about them):")
+        for row in unknown.head(5).itertuples():
+            lines.append(f"  {row.domain}: {row.status_reason}")
+    invalid = df[df["status"] == "invalid"]
+    if len(invalid):
+        lines.append(f"\n{len(invalid)} names are not domains:")
+        for row in invalid.head(5).itertuples():
+            lines.append(f"  {row.status_reason}")
+    if out:
+        lines.append(f"\nresults: {out}")
+    return "\n".join(lines)
+
+
+def _grade(value: Any) -> str:
+    return "-" if value is None or value != value or str(value) == "<NA>" else str(value)
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from smtpkit.audit.compare import WORSE, compare, summary
+
+    try:
+        diff = compare(args.compare[0], args.compare[1])
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    counts = summary(diff)
+    worse = counts.get(WORSE, 0) > 0
+    if args.json:
+        changed = diff[diff["change"] != "same"]
+        emit_json(
+            {
+                "command": "audit --compare",
+                "old": args.compare[0],
+                "new": args.compare[1],
+                "summary": counts,
+                "changes": _json_rows(changed),
+                "exit_code": int(worse),
+            }
+        )
+    else:
+        print(", ".join(f"{v} {k}" for k, v in counts.items()) or "no domains in either run")
+        for row in diff[diff["change"] != "same"].head(100).itertuples():
+            detail = []
+            if row.fixed:
+                detail.append("fixed " + ", ".join(row.fixed))
+            if row.appeared:
+                detail.append("new " + ", ".join(row.appeared))
+            grades = f"{_grade(row.old_grade)} -> {_grade(row.new_grade)}"
+            print(f"  {row.change:<20} {row.domain:<40} {grades:<8} {'; '.join(detail)}")
+    return EXIT_FAILURE if worse else EXIT_OK

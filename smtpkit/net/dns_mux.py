@@ -1,0 +1,184 @@
+"""Thousands of DNS queries in flight over a few UDP sockets of one event loop: the audit's transport.
+
+`Resolver.resolve()` opens a socket, waits on it and closes it for every
+question, and its asyncio twin builds a datagram endpoint per question; that
+is right for one check, but an audit asks thousands of questions a second, and
+then the sockets, the endpoints and the threads waiting on them cost more
+than the DNS itself. `UdpMux` keeps a few UDP endpoints open on the running
+event loop (each on its own random source port) and hands every response to
+the question waiting for it. A response is accepted only from the server
+asked, on the socket asked from, with the ID sent there (IDs are unique per
+socket among the questions in flight) and the question asked (dnspython's
+`is_response`), so the usual protection against spoofed answers holds: a
+random 16-bit ID times a random choice among the sockets' random ports.
+
+`MuxResolver` is a `Resolver` (the same plan: servers, retries, deadline,
+CNAME chase, outcome words) whose `aresolve` sends UDP through the mux of the
+running loop; truncated answers are retried over TCP as usual. Its blocking
+`resolve` is the plain `Resolver`'s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import socket
+import time
+from typing import Any
+
+import dns.asyncquery
+import dns.exception
+import dns.message
+
+from smtpkit.net.dns import DnsAnswer, Nameserver, Resolver, _Exchange, _Reply
+
+__all__ = ["MuxResolver", "UdpMux"]
+
+_MAX_IDS = 64  # attempts to find an ID not in flight on the chosen socket
+
+
+class _Endpoint(asyncio.DatagramProtocol):
+    """One UDP socket of the mux: matches each datagram with the question waiting for it."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.DatagramTransport | None = None
+        self.pending: dict[int, tuple[asyncio.Future[bytes], tuple[str, int]]] = {}
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]  # a datagram transport, as asked
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        if len(data) < 12:
+            return
+        entry = self.pending.get(int.from_bytes(data[:2], "big"))
+        if entry is None or (addr[0], addr[1]) != entry[1] or entry[0].done():
+            return  # not ours, late, or not from the server asked: ignored, as dnspython does
+        del self.pending[int.from_bytes(data[:2], "big")]
+        entry[0].set_result(data)
+
+    def error_received(self, exc: Exception) -> None:
+        pass  # e.g. ICMP port unreachable: the question waiting times out like any unanswered one
+
+
+class UdpMux:
+    """A few UDP endpoints on one event loop, shared by every question asked on that loop."""
+
+    def __init__(self, sockets: int = 8) -> None:
+        self.size = max(1, int(sockets))
+        self._endpoints: dict[int, list[_Endpoint]] = {}
+        self._opening: dict[int, asyncio.Future[list[_Endpoint]]] = {}
+        self._rng = random.SystemRandom()
+
+    async def _open(self, family: int) -> list[_Endpoint]:
+        loop = asyncio.get_running_loop()
+        local = ("::", 0) if family == socket.AF_INET6 else ("0.0.0.0", 0)
+        out = []
+        for _ in range(self.size):
+            _transport, endpoint = await loop.create_datagram_endpoint(_Endpoint, local_addr=local, family=family)
+            out.append(endpoint)
+        return out
+
+    async def _endpoints_for(self, family: int) -> list[_Endpoint]:
+        ready = self._endpoints.get(family)
+        if ready is not None:
+            return ready
+        opening = self._opening.get(family)
+        if opening is None:
+            opening = self._opening[family] = asyncio.ensure_future(self._open(family))
+        try:
+            ready = await asyncio.shield(opening)
+        except BaseException:
+            self._opening.pop(family, None)
+            raise
+        self._endpoints[family] = ready
+        return ready
+
+    async def exchange(self, query: dns.message.Message, ns: Nameserver, timeout: float) -> bytes:
+        """Send `query` to `ns` and return the raw answer; TimeoutError after `timeout` seconds."""
+        family = socket.AF_INET6 if ":" in ns.host else socket.AF_INET
+        endpoints = await self._endpoints_for(family)
+        endpoint = endpoints[self._rng.randrange(len(endpoints))]
+        for _ in range(_MAX_IDS):
+            if query.id not in endpoint.pending:
+                break
+            query.id = self._rng.randrange(65536)
+        else:
+            raise OSError("too many DNS queries in flight on one socket")
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[bytes] = loop.create_future()
+        endpoint.pending[query.id] = (future, (ns.host, ns.port))
+        timer = loop.call_later(timeout, _expire, future, timeout)
+        try:
+            assert endpoint.transport is not None
+            endpoint.transport.sendto(query.to_wire(), (ns.host, ns.port))
+            return await future
+        finally:
+            timer.cancel()
+            if endpoint.pending.get(query.id, (None,))[0] is future:
+                del endpoint.pending[query.id]
+
+    def close(self) -> None:
+        for endpoints in self._endpoints.values():
+            for endpoint in endpoints:
+                if endpoint.transport is not None:
+                    endpoint.transport.close()
+        self._endpoints.clear()
+        self._opening.clear()
+
+
+def _expire(future: asyncio.Future[bytes], timeout: float) -> None:
+    if not future.done():
+        future.set_exception(TimeoutError(f"no answer within {timeout:.1f}s"))
+
+
+class MuxResolver(Resolver):
+    """A `Resolver` whose asyncio queries share the UDP sockets of a `UdpMux` (see the module docstring)."""
+
+    def __init__(
+        self,
+        nameservers: list[str] | None = None,
+        timeout: float = 2.0,
+        lifetime: float | None = None,
+        *,
+        retries: int = 1,
+        mux: UdpMux | None = None,
+    ) -> None:
+        super().__init__(nameservers, timeout, lifetime, retries=retries)
+        self.mux = mux or UdpMux()
+
+    async def _areply(self, ex: _Exchange) -> _Reply:
+        try:
+            wire = await self.mux.exchange(ex.query, ex.ns, ex.timeout)
+        except TimeoutError:
+            return dns.exception.Timeout(timeout=ex.timeout)  # type: ignore[no-untyped-call]
+        except OSError as exc:
+            return exc
+        try:
+            response = dns.message.from_wire(wire, raise_on_truncation=True)
+        except dns.message.Truncated:
+            left = min(self.timeout, ex.deadline - time.monotonic())
+            if left <= 0:
+                return dns.exception.Timeout(timeout=0.0)  # type: ignore[no-untyped-call]
+            try:
+                tcp = dns.asyncquery.tcp(ex.query, ex.ns.host, timeout=left, port=ex.ns.port)
+                return await asyncio.wait_for(tcp, left + 0.5), True
+            except (TimeoutError, OSError, dns.exception.DNSException, EOFError) as exc:
+                return exc
+        except dns.exception.DNSException as exc:
+            return exc
+        if not ex.query.is_response(response):
+            return dns.exception.FormError("the answer does not match the question asked")  # type: ignore[no-untyped-call]
+        return response, False
+
+    async def aresolve(self, name: str, rdtype: str | int = "A") -> DnsAnswer:
+        plan = self._plan(name, rdtype)
+        try:
+            ex = next(plan)
+            while True:
+                ex = plan.send(await self._areply(ex))
+        except StopIteration as done:
+            answer: DnsAnswer = done.value
+            return answer
+
+    def close(self) -> None:
+        self.mux.close()

@@ -1,0 +1,237 @@
+"""The audit core against the lab's DNS: the same findings as check_domain, caches, deadlines, bad names."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+import pytest
+
+from smtpkit.audit.cache import DnsCache, question
+from smtpkit.audit.engine import audit_chunk
+from smtpkit.checks.domain import check_domain
+from smtpkit.lab.dns_server import DnsServer
+from smtpkit.lab.portfolio import DEAD, SELECTORS, SERVFAIL, portfolio, template_of
+from smtpkit.net.dns import TIMEOUT, DnsAnswer, Resolver
+from smtpkit.settings import AuditConfig
+
+
+def _lab_domains(server: DnsServer) -> list[str]:
+    zones = [z for z in server.zoneset.zone_names() if not z.endswith(".arpa")]
+    return zones + ["news.dmarc-org.test", "mail.dmarc-strict.test"]
+
+
+def _findings(steps_findings: list) -> list[tuple[str, str, str, str, str]]:  # type: ignore[type-arg]
+    return [(f.code, f.severity.value, f.step, f.title, f.evidence) for f in steps_findings]
+
+
+def test_same_findings_as_check_domain_on_every_lab_zone(portfolio_dns: DnsServer) -> None:
+    """The audit runs check_domain's own steps: every lab zone gets exactly check_domain's findings."""
+    domains = _lab_domains(portfolio_dns)
+    config = AuditConfig(nameservers=(portfolio_dns.nameserver,), dns_timeout=1.0, deadline=20)
+    df = audit_chunk(domains, config)
+    assert list(df["domain"]) == domains
+    assert set(df["status"]) == {"checked"}
+    for domain in domains:
+        report = check_domain(domain, resolver=Resolver([portfolio_dns.nameserver], timeout=1.0), timeout=20)
+        row = df[df["domain"] == domain].iloc[0]
+        assert list(row["codes"]) == report.codes(), domain
+        assert row["n_fail"] == sum(1 for f in report.findings if f.severity.value == "fail"), domain
+        severities = {f.severity.value for f in report.findings}
+        assert row["worst"] == next((s for s in ("fail", "warn", "info") if s in severities), "pass"), domain
+
+
+def test_same_finding_texts_as_check_domain(portfolio_dns: DnsServer) -> None:
+    """Not only the codes: severity, step, title and evidence are check_domain's too."""
+    from smtpkit.audit import engine
+
+    captured: dict[str, list] = {}  # type: ignore[type-arg]
+    original = engine.domain_row
+
+    def spy(position, text, domain, steps, view, **kw):  # type: ignore[no-untyped-def]
+        captured[domain] = [f for s in steps for f in s.findings]
+        return original(position, text, domain, steps, view, **kw)
+
+    engine.domain_row = spy  # type: ignore[assignment]
+    try:
+        domains = ["dmarc-rua-external.test", "spf-too-many-lookups.test", "mx-cname.test", "dkim-missing.test"]
+        audit_chunk(domains, AuditConfig(nameservers=(portfolio_dns.nameserver,), dns_timeout=1.0))
+    finally:
+        engine.domain_row = original  # type: ignore[assignment]
+    for domain in domains:
+        report = check_domain(domain, resolver=Resolver([portfolio_dns.nameserver], timeout=1.0))
+        assert _findings(captured[domain]) == _findings(report.findings), domain
+
+
+def test_generated_portfolio_rows_match_their_templates(portfolio_dns: DnsServer) -> None:
+    members = portfolio(160)
+    templates = sorted({m.template for m in members} - {DEAD, SERVFAIL})
+    assert any(m.template == DEAD for m in members) and any(m.template == SERVFAIL for m in members)
+    # a generous timeout: a loaded test machine must not turn a slow answer into a finding
+    config = AuditConfig(
+        nameservers=(portfolio_dns.nameserver,), selectors=SELECTORS, dns_timeout=2.0, deadline=30, concurrency=20
+    )
+    df = audit_chunk(templates + [m.domain for m in members], config)
+    expected = {r["domain"]: list(r["codes"]) for r in df.head(len(templates)).to_dict("records")}
+    generated = df.iloc[len(templates) :]
+    for row in generated.to_dict("records"):
+        template = template_of(row["domain"])
+        if template in (DEAD, SERVFAIL):
+            assert row["status"] == "could not check", row
+            assert row["grade"] is None or row["grade"] != row["grade"] or str(row["grade"]) == "<NA>"
+            continue
+        assert row["status"] == "checked", row
+        assert row["codes"] == expected[template], (row["domain"], template)
+    mix = Counter(template_of(d) for d in generated["domain"])
+    assert mix["hosted.test"] > mix["dmarc-none.test"]  # the known mix: mostly healthy domains
+
+
+def test_a_domain_that_times_out_could_not_be_checked(portfolio_dns: DnsServer) -> None:
+    config = AuditConfig(nameservers=(portfolio_dns.nameserver,), dns_timeout=0.3, deadline=10, selectors=SELECTORS)
+    started = time.monotonic()
+    row = audit_chunk([f"{DEAD}--p000001.test"], config).iloc[0]
+    assert row["status"] == "could not check"
+    assert row["status_reason"] == "MX: timeout; TXT (SPF): timeout; DMARC: timeout"
+    assert row["grade"] is pd_na() and row["worst"] is pd_na()
+    assert "mx.lookup_failed" in row["codes"]  # the findings are kept, but the row does not say "fail"
+    # the dead nameservers are noticed after the first wave: far less than a timeout per question
+    assert time.monotonic() - started < 4
+
+
+def test_servfail_could_not_be_checked(portfolio_dns: DnsServer) -> None:
+    config = AuditConfig(nameservers=(portfolio_dns.nameserver,), dns_timeout=0.5, selectors=SELECTORS)
+    row = audit_chunk([f"{SERVFAIL}--p000002.test"], config).iloc[0]
+    assert row["status"] == "could not check" and "servfail" in row["status_reason"]
+
+
+def test_the_per_domain_deadline_is_hard(slow_dns: DnsServer) -> None:
+    config = AuditConfig(nameservers=(slow_dns.nameserver,), dns_timeout=0.5, deadline=0.8, selectors=SELECTORS)
+    started = time.monotonic()
+    df = audit_chunk(["smtpkit.test", "hosted.test"], config)
+    assert time.monotonic() - started < 3
+    for row in df.to_dict("records"):
+        assert row["status"] == "could not check"
+        assert "deadline of 0.8s" in row["status_reason"]
+        assert row["seconds"] < 1.5
+
+
+def test_names_as_people_paste_them(portfolio_dns: DnsServer) -> None:
+    config = AuditConfig(nameservers=(portfolio_dns.nameserver,), dns_timeout=0.5, selectors=SELECTORS)
+    df = audit_chunk(["SMTPKIT.test.", "Bücher.example", "not a domain", "you@example.com"], config)
+    assert list(df["input"]) == ["SMTPKIT.test.", "Bücher.example", "not a domain", "you@example.com"]
+    assert list(df["domain"])[:2] == ["smtpkit.test", "xn--bcher-kva.example"]
+    assert list(df["status"]) == ["checked", "could not check", "invalid", "invalid"]  # .example: REFUSED here
+    assert "REFUSED" not in df["status_reason"][1] and "refused" in df["status_reason"][1]
+    assert "e-mail address" in df["status_reason"][3]
+
+
+def test_a_shared_include_is_asked_once_for_the_whole_run(portfolio_dns: DnsServer) -> None:
+    portfolio_dns.clear_queries()
+    hosted = [f"hosted--p{i:06d}.test" for i in range(900_000, 900_030)]
+    config = AuditConfig(nameservers=(portfolio_dns.nameserver,), selectors=SELECTORS, dns_timeout=1.0)
+    df = audit_chunk(hosted, config)
+    assert set(df["grade"]) == {"A"}
+    asked = Counter((q.name, q.rdtype) for q in portfolio_dns.queries)
+    assert asked[("_spf.mailhost.test", "TXT")] == 1
+    assert asked[("_netblocks.mailhost.test", "TXT")] == 1
+    assert asked[("mx1.mailhost.test", "A")] == 1
+    assert asked[("s1.dkim.mailhost.test", "TXT")] == 1
+    assert all(df["dkim_keys"].map(lambda keys: keys == ["s1: rsa 2048"]))
+
+
+def test_columns_read_the_records(portfolio_dns: DnsServer) -> None:
+    config = AuditConfig(nameservers=(portfolio_dns.nameserver,), selectors=SELECTORS, dns_timeout=1.0)
+    df = audit_chunk(
+        [
+            "smtpkit.test",
+            "dmarc-pct.test",
+            "mx-null.test",
+            "dkim-1024.test",
+            "spf-void-lookups.test",
+            "dmarc-rua-external.test",
+        ],
+        config,
+    ).set_index("domain")
+    assert df.loc["smtpkit.test", "spf_all"] == "-all" and df.loc["smtpkit.test", "grade"] == "A"
+    assert df.loc["smtpkit.test", "dmarc_policy"] == "reject" and bool(df.loc["smtpkit.test", "dmarc_enforced"])
+    assert df.loc["smtpkit.test", "mx_hosts"] == ["mail.smtpkit.test"]
+    assert df.loc["dmarc-pct.test", "dmarc_pct"] == 25
+    assert bool(df.loc["mx-null.test", "mx_null"]) and df.loc["mx-null.test", "mx_hosts"] == ["."]
+    assert df.loc["dkim-1024.test", "dkim_min_bits"] == 1024 and bool(df.loc["dkim-1024.test", "dkim_weak"])
+    assert df.loc["spf-void-lookups.test", "spf_voids"] == 3
+    assert not bool(df.loc["dmarc-rua-external.test", "dmarc_rua_authorised"])
+    assert df.loc["smtpkit.test", "resolver"] == portfolio_dns.nameserver
+
+
+def pd_na():  # type: ignore[no-untyped-def]
+    import pandas as pd
+
+    return pd.NA
+
+
+# -- the cache ------------------------------------------------------------------------------------
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_cache_keeps_answers_for_their_ttl() -> None:
+    clock = _Clock()
+    cache = DnsCache(10, clock=clock)
+    key = question("Example.COM.", "txt")
+    assert key == ("example.com", "TXT")
+    cache.put(key, DnsAnswer("example.com", "TXT", "ok", ttl=60))
+    clock.now += 59
+    assert cache.get(key) is not None
+    clock.now += 2
+    assert cache.get(key) is None  # expired
+
+
+def test_cache_remembers_failures_briefly_and_not_ttl_less_answers() -> None:
+    clock = _Clock()
+    cache = DnsCache(10, failure_ttl=30, clock=clock)
+    cache.put(("a.test", "A"), DnsAnswer("a.test", "A", TIMEOUT))
+    cache.put(("b.test", "A"), DnsAnswer("b.test", "A", "ok", ttl=0))
+    assert cache.get(("a.test", "A")) is not None and cache.get(("b.test", "A")) is None
+    clock.now += 31
+    assert cache.get(("a.test", "A")) is None
+
+
+def test_cache_is_bounded() -> None:
+    cache = DnsCache(3)
+    for i in range(5):
+        cache.put((f"{i}.test", "A"), DnsAnswer(f"{i}.test", "A", "ok", ttl=300))
+    assert len(cache) == 3 and cache.get(("0.test", "A")) is None and cache.get(("4.test", "A")) is not None
+
+
+# -- settings -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"concurrency": 0}, "AuditConfig.concurrency"),
+        ({"dns_timeout": "soon"}, "AuditConfig.dns_timeout: 'soon' is not a number"),
+        ({"deadline": 1, "dns_timeout": 2}, "shorter than one DNS query's timeout"),
+        ({"selectors": ["bad selector"]}, "AuditConfig.selectors"),
+        ({"nameservers": ["1.2.3.4 5"]}, "AuditConfig.nameservers"),
+        ({"probe_mx": "yes"}, "AuditConfig.probe_mx"),
+        ({"chunk_size": 2.5}, "whole number"),
+    ],
+)
+def test_audit_config_refuses_what_cannot_work(kwargs: dict, message: str) -> None:  # type: ignore[type-arg]
+    with pytest.raises(ValueError, match=message):
+        AuditConfig(**kwargs)
+
+
+def test_audit_config_normalises() -> None:
+    config = AuditConfig(selectors=["Google", "s1._domainkey.example.com", "google"], nameservers="127.0.0.1:53")
+    assert config.selectors == ("google", "s1") and config.nameservers == ("127.0.0.1:53",)
+    import pickle
+
+    assert pickle.loads(pickle.dumps(config)) == config

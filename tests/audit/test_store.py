@@ -1,0 +1,160 @@
+"""Results on disk: one Parquet file per chunk, resume after an interrupted run, CSV, compare."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import smtpkit
+from smtpkit.audit.compare import BETTER, GONE, NEW, SAME, UNKNOWN_NOW, WORSE, compare, summary
+from smtpkit.audit.store import MANIFEST, StoreError, read_results
+from smtpkit.lab.dns_server import DnsServer
+from smtpkit.lab.portfolio import SELECTORS, portfolio
+
+VOLATILE = ["checked_at", "seconds"]
+
+
+def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(a.drop(columns=VOLATILE), b.drop(columns=VOLATILE))
+
+
+def test_out_writes_one_parquet_file_per_chunk(portfolio_dns: DnsServer, tmp_path: Path) -> None:
+    domains = [m.domain for m in portfolio(23)]
+    out = tmp_path / "results.parquet"
+    df = smtpkit.audit(
+        domains, nameservers=[portfolio_dns.nameserver], selectors=SELECTORS, chunk_size=10, out=out, progress=False
+    )
+    assert sorted(p.name for p in out.iterdir()) == [
+        MANIFEST,
+        "part-00000.parquet",
+        "part-00001.parquet",
+        "part-00002.parquet",
+    ]
+    assert list(df["domain"]) == domains and list(df["position"]) == list(range(23))
+    _same(read_results(out), df)
+    _same(pd.read_parquet(out).sort_values("position").reset_index(drop=True).pipe(_as_audit), df)
+    assert df.attrs["audit"]["runner"] == "local" and df.attrs["audit"]["domains"] == 23
+
+
+def _as_audit(df: pd.DataFrame) -> pd.DataFrame:
+    import pyarrow as pa
+
+    from smtpkit.audit.table import to_frame
+
+    return to_frame(pa.Table.from_pandas(df, preserve_index=False))
+
+
+def test_csv_out_and_back(portfolio_dns: DnsServer, tmp_path: Path) -> None:
+    out = tmp_path / "results.csv"
+    domains = ["smtpkit.test", "mx-cname.test", "dead--p000003.test", "not a domain"]
+    df = smtpkit.audit(domains, nameservers=[portfolio_dns.nameserver], dns_timeout=0.3, out=out, progress=False)
+    text = out.read_text()
+    assert text.startswith("position,input,domain,status")
+    assert "mx.invalid_target" in text and "could not check" in text
+    back = read_results(out)
+    # CSV cannot tell an empty text from a missing one; everything a person sorts on survives
+    kept = ["position", "input", "domain", "status", "status_reason", "grade", "worst", "codes", "n_fail", "mx_hosts"]
+    pd.testing.assert_frame_equal(back[kept], df[kept])
+    assert list(back.dtypes) == list(df.dtypes)
+
+
+def test_resume_after_an_interrupted_run(slow_dns: DnsServer, tmp_path: Path) -> None:
+    """A run killed half-way (SIGKILL, no clean-up at all) continues where it stopped."""
+    names = tmp_path / "domains.txt"
+    names.write_text("\n".join(m.domain for m in portfolio(40)) + "\n")
+    out = tmp_path / "results.parquet"
+    command = [
+        sys.executable,
+        "-m",
+        "smtpkit",
+        "audit",
+        str(names),
+        "--nameserver",
+        slow_dns.nameserver,
+        "--selector",
+        "default",
+        "--dns-timeout",
+        "1",
+        "--deadline",
+        "6",
+        "--concurrency",
+        "4",
+        "--chunk-size",
+        "5",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
+    env = {**os.environ, "PYTHONPATH": str(Path(smtpkit.__file__).parent.parent)}
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list(out.glob("part-*.parquet"))) < 2:
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(30)
+    before = {p.name: p.stat().st_mtime_ns for p in out.glob("part-*.parquet")}
+    assert 2 <= len(before) < 8, before  # interrupted part-way
+    resumed = subprocess.run([*command, "--resume", "--json"], env=env, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode in (0, 1), resumed.stderr
+    doc = json.loads(resumed.stdout)
+    assert doc["summary"]["resumed_chunks"] == len(before)
+    after = {p.name: p.stat().st_mtime_ns for p in out.glob("part-*.parquet")}
+    assert len(after) == 8
+    assert all(after[name] == mtime for name, mtime in before.items())  # done chunks were not redone
+    df = read_results(out)
+    assert list(df["position"]) == list(range(40)) and df["domain"].is_unique
+
+
+def test_resume_refuses_another_input(portfolio_dns: DnsServer, tmp_path: Path) -> None:
+    out = tmp_path / "r.parquet"
+    smtpkit.audit(["smtpkit.test"], nameservers=[portfolio_dns.nameserver], out=out, progress=False)
+    with pytest.raises(StoreError, match="different list of domains"):
+        smtpkit.audit(["hosted.test"], nameservers=[portfolio_dns.nameserver], out=out, resume=True, progress=False)
+    with pytest.raises(StoreError, match="other settings"):
+        smtpkit.audit(
+            ["smtpkit.test"],
+            nameservers=[portfolio_dns.nameserver],
+            selectors=["x"],
+            out=out,
+            resume=True,
+            progress=False,
+        )
+    with pytest.raises(StoreError, match="no audit run to continue"):
+        smtpkit.audit(["smtpkit.test"], out=tmp_path / "new.parquet", resume=True, progress=False)
+
+
+def test_out_never_overwrites_what_is_not_an_audit(tmp_path: Path) -> None:
+    stranger = tmp_path / "thesis.parquet"
+    stranger.mkdir()
+    (stranger / "chapter1.txt").write_text("years of work")
+    with pytest.raises(StoreError, match="not audit results"):
+        smtpkit.audit(["smtpkit.test"], out=stranger, progress=False)
+    assert (stranger / "chapter1.txt").exists()
+
+
+def test_compare_two_runs(portfolio_dns: DnsServer) -> None:
+    ns = [portfolio_dns.nameserver]
+    domains = ["smtpkit.test", "hosted.test", "dmarc-none.test", "dead--p000009.test"]
+    old = smtpkit.audit(domains[:3] + ["mx-null.test"], nameservers=ns, selectors=["nothing"], progress=False)
+    new = smtpkit.audit(domains, nameservers=ns, selectors=SELECTORS, dns_timeout=0.3, progress=False)
+    diff = compare(old, new).set_index("domain")
+    assert diff.loc["smtpkit.test", "change"] == BETTER  # a DKIM key found under the new selectors
+    assert diff.loc["smtpkit.test", "fixed"] == ["dkim.no_selector_found"]
+    assert diff.loc["mx-null.test", "change"] == GONE
+    assert diff.loc["dead--p000009.test", "change"] == NEW
+    assert summary(compare(new, new)) == {SAME: 4}
+    worse = compare(new, old).set_index("domain")
+    assert worse.loc["smtpkit.test", "change"] == WORSE
+    assert worse.loc["smtpkit.test", "appeared"] == ["dkim.no_selector_found"]
+    gone_unknown = new.copy()
+    gone_unknown.loc[gone_unknown["domain"] == "hosted.test", "status"] = "could not check"
+    assert compare(new, gone_unknown).set_index("domain").loc["hosted.test", "change"] == UNKNOWN_NOW
+    assert list(compare(new, old)["change"])[0] == WORSE  # worse first

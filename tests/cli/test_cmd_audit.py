@@ -1,0 +1,81 @@
+"""`smtpkit audit` on the command line: text, JSON, exit codes, usage errors, --compare."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from smtpkit.cli import main
+from smtpkit.lab.dns_server import DnsServer
+from smtpkit.lab.portfolio import portfolio_zoneset
+
+
+@pytest.fixture(scope="module")
+def dns() -> DnsServer:  # type: ignore[misc]
+    with DnsServer(portfolio_zoneset()) as server:
+        yield server
+
+
+def _args(dns: DnsServer, *more: str) -> list[str]:
+    return ["audit", *more, "--nameserver", dns.nameserver, "--selector", "default", "--dns-timeout", "0.5", "-q"]
+
+
+def test_text_summary_and_exit_code(dns: DnsServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "d.txt"
+    f.write_text("dkim-1024.test\nspf-plus-all.test\nspf-plus-all.test\ndead--p000004.test\nnot a domain\n")
+    code = main(_args(dns, str(f)))
+    out = capsys.readouterr().out
+    assert code == 1  # spf-plus-all fails
+    assert "4 domains audited" in out and "1 duplicates skipped" in out
+    assert "spf.plus_all" in out
+    assert "could not check 1 (not failures" in out and "dead--p000004.test: MX: timeout" in out
+    assert "'not a domain' is not a full domain name" in out
+
+
+def test_json_is_one_document(dns: DnsServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "d.txt"
+    f.write_text("dkim-1024.test\n")
+    code = main(_args(dns, str(f), "--json"))
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0 and doc["exit_code"] == 0
+    assert doc["rows"][0]["codes"] == ["dkim.key_too_short"] and doc["rows"][0]["grade"] == "B"
+    assert doc["summary"]["status"] == {"checked": 1}
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["audit"], "give the domains to audit"),
+        (["audit", "x.txt", "--resume"], "--resume continues a run written with --out"),
+        (["audit", "x.txt", "--dask", "--dask-scheduler", "tcp://127.0.0.1:1"], "give one of them"),
+        (["audit", "x.txt", "--compare", "a", "b"], "give no FILE"),
+        (["audit", "/no/such/file.txt"], "cannot read /no/such/file.txt"),
+        (["audit", "x.txt", "--concurrency", "0"], "AuditConfig.concurrency"),
+        (["audit", "x.txt", "--out", "r.json"], "must end in .parquet or .csv"),
+    ],
+)
+def test_usage_errors(argv: list[str], message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "x.txt").write_text("example.com\n")
+    assert main(argv + ["--json"]) == 2
+    captured = capsys.readouterr()
+    assert message in captured.err
+    assert json.loads(captured.out)["exit_code"] == 2
+
+
+def test_compare_exit_code(dns: DnsServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "d.txt"
+    f.write_text("smtpkit.test\nhosted.test\n")
+    old, new = tmp_path / "old.parquet", tmp_path / "new.parquet"
+    base = ["audit", str(f), "--nameserver", dns.nameserver, "-q", "--out"]
+    assert main([*base, str(old), "--selector", "lab", "--selector", "s1"]) == 0
+    assert main([*base, str(new), "--selector", "nothing"]) == 0
+    capsys.readouterr()
+    assert main(["audit", "--compare", str(old), str(new)]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("2 worse") and "A -> B" in out and "new dkim.no_selector_found" in out
+    assert main(["audit", "--compare", str(new), str(old), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["summary"] == {"better": 2} and doc["changes"][0]["fixed"] == ["dkim.no_selector_found"]
