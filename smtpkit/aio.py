@@ -22,15 +22,17 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import sys
-from collections.abc import Awaitable, Callable, Coroutine
+import weakref
+from collections.abc import Awaitable, Callable, Coroutine, Hashable
 from typing import Any, TypeVar
 
 import greenlet
 
 T = TypeVar("T")
 
-__all__ = ["await_only", "in_bridge", "run_sync", "spawn"]
+__all__ = ["await_only", "blocking", "blocking_once", "in_bridge", "run_sync", "spawn", "wait_on"]
 
 
 class _Bridge(greenlet.greenlet):  # type: ignore[misc]
@@ -81,3 +83,47 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
         return asyncio.run(coro)
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, coro).result()
+
+
+def wait_on(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+    """The result of `coro` run on `loop`, from any synchronous code.
+
+    In a greenlet of `spawn` it is awaited there; in another thread (a blocking
+    probe `blocking` moved off the loop, asking DNS) it is handed to the loop
+    and waited for.
+    """
+    if in_bridge():
+        return await_only(coro)
+    return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout)
+
+
+def blocking(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """Call a blocking function (a socket probe): directly, or in a worker thread when run by `spawn`,
+    so that the loop keeps serving every other domain meanwhile."""
+    if not in_bridge():
+        return fn(*args, **kwargs)
+    loop = asyncio.get_running_loop()
+    return await_only(loop.run_in_executor(None, functools.partial(fn, *args, **kwargs)))
+
+
+_once: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Hashable, asyncio.Future[Any]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def blocking_once(key: Hashable, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """`blocking`, and under `spawn` called once per `key` for the whole run (one event loop).
+
+    For probes many domains share: one STARTTLS probe per MX host and port,
+    however many domains of a portfolio use that host, is what keeps an audit
+    from looking like an attack. Outside `spawn` it is a plain call.
+    """
+    if not in_bridge():
+        return fn(*args, **kwargs)
+    loop = asyncio.get_running_loop()
+    calls = _once.setdefault(loop, {})
+    pending = calls.get(key)
+    if pending is None:
+        pending = calls[key] = asyncio.ensure_future(loop.run_in_executor(None, functools.partial(fn, *args, **kwargs)))
+    result: T = await_only(asyncio.shield(pending))
+    return result

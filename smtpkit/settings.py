@@ -1005,15 +1005,18 @@ class PortsQuery:
 
 
 def _audit_number(field_name: str, value: Any, low: float, high: float, unit: str, *, integer: bool = False) -> Any:
-    """A number of the audit settings within [low, high]; ValueError naming the field and the range."""
+    """A number of the audit settings within [low, high]; InvalidSettings naming the field and the range."""
     try:
         number = int(value) if integer and not isinstance(value, bool) else float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"AuditConfig.{field_name}: {value!r} is not a number of {unit}") from None
+        raise InvalidSettings(
+            f"AuditConfig.{field_name}: {value!r} is not a number of {unit}", field=field_name
+        ) from None
     if isinstance(value, bool) or (integer and float(value) != number) or not low <= number <= high:
         kind = "a whole number" if integer else "a number"
-        raise ValueError(
-            f"AuditConfig.{field_name}: {value!r} is out of range: give {kind} from {low:g} to {high:g} {unit}"
+        raise InvalidSettings(
+            f"AuditConfig.{field_name}: {value!r} is out of range: give {kind} from {low:g} to {high:g} {unit}",
+            field=field_name,
         )
     return number
 
@@ -1026,7 +1029,9 @@ class AuditConfig:
     of the common ones; a domain has DKIM when any of them holds a key),
     `nameservers`, `dns_timeout` and `deadline` (the hard limit per domain;
     a domain not finished by then is "could not check", never "fail") and
-    `probe_mx`. What only changes speed: `concurrency` (domains in flight per
+    `probe_mx` (also check the receiving side: MTA-STS, fetching its policy
+    over HTTPS, and TLS-RPT; `cafile`, `mta_sts_port` and `allow_private`
+    point those fetches at a lab). What only changes speed: `concurrency` (domains in flight per
     process; the default is polite to one resolver), `query_limit` (DNS queries
     in flight per process), `chunk_size` (domains per Parquet file and per
     task of the process pool or Dask) and `cache_size` (answers kept).
@@ -1043,6 +1048,9 @@ class AuditConfig:
     chunk_size: int = 500
     cache_size: int = 50_000
     probe_mx: bool = False
+    cafile: str | None = None
+    mta_sts_port: int = 443
+    allow_private: bool = False
 
     def __post_init__(self) -> None:
         given: Any = self.nameservers  # a single string is accepted for one server
@@ -1050,8 +1058,9 @@ class AuditConfig:
         for ns in (given,) if isinstance(given, str) else given or ():
             text = str(ns).strip()
             if not text or _CONTROL.search(text) or " " in text:
-                raise ValueError(
-                    f"AuditConfig.nameservers: {ns!r} is not a nameserver; give HOST or HOST:PORT, like 127.0.0.1:5353"
+                raise InvalidSettings(
+                    f"AuditConfig.nameservers: {ns!r} is not a nameserver; give HOST or HOST:PORT, like 127.0.0.1:5353",
+                    field="nameservers",
                 )
             servers.append(text)
         object.__setattr__(self, "nameservers", tuple(dict.fromkeys(servers)))
@@ -1062,20 +1071,24 @@ class AuditConfig:
             if "._domainkey" in text:
                 text = text.split("._domainkey", 1)[0]
             if not text or any(not _LABEL.match(label) for label in text.split(".")):
-                raise ValueError(
+                raise InvalidSettings(
                     f"AuditConfig.selectors: {s!r} is not a DKIM selector; use the s= value of a DKIM-Signature,"
-                    " like 'selector1' or 'google'"
+                    " like 'selector1' or 'google'",
+                    field="selectors",
                 )
             sels.append(text)
         if len(sels) > 200:
-            raise ValueError("AuditConfig.selectors: at most 200 selectors (each costs one DNS query per domain)")
+            raise InvalidSettings(
+                "AuditConfig.selectors: at most 200 selectors (each costs one DNS query per domain)", field="selectors"
+            )
         object.__setattr__(self, "selectors", tuple(dict.fromkeys(sels)))
         object.__setattr__(self, "dns_timeout", _audit_number("dns_timeout", self.dns_timeout, 0.05, 60, "seconds"))
         object.__setattr__(self, "deadline", _audit_number("deadline", self.deadline, 0.1, 600, "seconds"))
         if self.deadline < self.dns_timeout:
-            raise ValueError(
+            raise InvalidSettings(
                 f"AuditConfig.deadline ({self.deadline:g}s) is shorter than one DNS query's timeout"
-                f" ({self.dns_timeout:g}s): raise the deadline or lower dns_timeout"
+                f" ({self.dns_timeout:g}s): raise the deadline or lower dns_timeout",
+                field="deadline",
             )
         for name, low, high, unit in (
             ("concurrency", 1, 10_000, "domains"),
@@ -1085,7 +1098,20 @@ class AuditConfig:
         ):
             object.__setattr__(self, name, _audit_number(name, getattr(self, name), low, high, unit, integer=True))
         if not isinstance(self.probe_mx, bool):
-            raise ValueError(f"AuditConfig.probe_mx: {self.probe_mx!r} is not True or False")
+            raise InvalidSettings(f"AuditConfig.probe_mx: {self.probe_mx!r} is not True or False", field="probe_mx")
+        if not isinstance(self.allow_private, bool):
+            raise InvalidSettings(
+                f"AuditConfig.allow_private: {self.allow_private!r} is not True or False", field="allow_private"
+            )
+        if self.cafile is not None:
+            path = os.path.expanduser(str(self.cafile))
+            if not os.path.isfile(path) or not os.access(path, os.R_OK):
+                raise InvalidSettings(
+                    f"AuditConfig.cafile: {self.cafile!r} is not a readable file of CA certificates", field="cafile"
+                )
+            object.__setattr__(self, "cafile", path)
+        port = _audit_number("mta_sts_port", self.mta_sts_port, 1, 65535, "(a TCP port)", integer=True)
+        object.__setattr__(self, "mta_sts_port", port)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -1098,6 +1124,9 @@ class AuditConfig:
             "chunk_size": self.chunk_size,
             "cache_size": self.cache_size,
             "probe_mx": self.probe_mx,
+            "cafile": self.cafile,
+            "mta_sts_port": self.mta_sts_port,
+            "allow_private": self.allow_private,
         }
 
     def results_key(self) -> dict[str, Any]:
@@ -1107,4 +1136,6 @@ class AuditConfig:
             "dns_timeout": self.dns_timeout,
             "deadline": self.deadline,
             "probe_mx": self.probe_mx,
+            "mta_sts_port": self.mta_sts_port,
+            "allow_private": self.allow_private,
         }

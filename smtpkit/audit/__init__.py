@@ -26,6 +26,7 @@ import types
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from smtpkit.errors import InvalidSettings
 from smtpkit.settings import AuditConfig
 
 if TYPE_CHECKING:
@@ -43,6 +44,9 @@ _CONFIG_FIELDS = {
     "chunk_size",
     "cache_size",
     "probe_mx",
+    "cafile",
+    "mta_sts_port",
+    "allow_private",
 }
 
 
@@ -73,8 +77,9 @@ def audit(
     `df.attrs["audit"]` holds the run's summary (counts, duplicates skipped,
     time, DNS queries, runner).
 
-    Raises ValueError (with the field and the fix) for settings that cannot
-    work; no domain, however broken, raises.
+    Raises `InvalidSettings` (with the field and the fix) for settings that
+    cannot work and `UnreadableInput` for an input file that cannot be read;
+    no domain, however broken, raises.
     """
     from smtpkit.audit.domains import read_domains
     from smtpkit.audit.runners import chunks, dask_client, progress_bar, run_dask, run_local, run_processes
@@ -83,19 +88,22 @@ def audit(
 
     unknown = sorted(set(options) - _CONFIG_FIELDS)
     if unknown:
-        raise ValueError(
+        raise InvalidSettings(
             f"smtpkit.audit() got an unknown option {unknown[0]!r};"
-            f" the settings are: {', '.join(sorted(_CONFIG_FIELDS))}"
+            f" the settings are: {', '.join(sorted(_CONFIG_FIELDS))}",
+            field=unknown[0],
         )
     if config is not None and options:
-        raise ValueError("give either config=AuditConfig(...) or its fields as options, not both")
+        raise InvalidSettings("give either config=AuditConfig(...) or its fields as options, not both", field="config")
     cfg = config or AuditConfig(**options)
     if workers is not None and (isinstance(workers, bool) or not 1 <= int(workers) <= 1024):
-        raise ValueError(f"workers: {workers!r} is not a number of processes from 1 to 1024")
+        raise InvalidSettings(f"workers: {workers!r} is not a number of processes from 1 to 1024", field="workers")
     if sum(bool(x) for x in (workers and not dask, dask or scheduler or client is not None)) > 1:
-        raise ValueError("choose one runner: workers=N (a process pool) or Dask (dask=True, scheduler= or client=)")
+        raise InvalidSettings(
+            "choose one runner: workers=N (a process pool) or Dask (dask=True, scheduler= or client=)", field="workers"
+        )
     if resume and out is None:
-        raise ValueError("resume=True continues a run written with out=...: give the same out")
+        raise InvalidSettings("resume=True continues a run written with out=...: give the same out", field="resume")
 
     listed = read_domains(domains, column=column)
     store = ResultStore(out) if out is not None else None

@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from smtpkit.aio import await_only
+from smtpkit.aio import wait_on
 from smtpkit.net.dns import TIMEOUT, DnsAnswer, Resolver, _Reply
 from smtpkit.net.dns_mux import MuxResolver
 
@@ -195,6 +195,7 @@ class SharedResolver(Resolver):
         self.query_limit = query_limit
         self.queries = 0  # questions actually sent (cache misses)
         self._gate = asyncio.Semaphore(query_limit)
+        self.loop = asyncio.get_running_loop()  # the run's loop: made inside it, used only from it
         self._inflight: dict[Key, asyncio.Future[DnsAnswer]] = {}
 
     def _count(self, ans: DnsAnswer) -> None:
@@ -223,7 +224,7 @@ class SharedResolver(Resolver):
         return answer
 
     def resolve(self, name: str, rdtype: str | int = "A") -> DnsAnswer:
-        return await_only(self.aresolve(name, rdtype))
+        return wait_on(self.loop, self.aresolve(name, rdtype), self.lifetime + 10)
 
     def close(self) -> None:
         self.inner.close()
@@ -278,7 +279,7 @@ class DomainResolver(Resolver):
         known = self.answers.get(key)
         if known is not None:
             return known
-        return await_only(self.aresolve(name, rdtype))
+        return wait_on(self.shared.loop, self.aresolve(name, rdtype), self.lifetime + 10)
 
     async def aresolve(self, name: str, rdtype: str | int = "A") -> DnsAnswer:
         key = question(name, rdtype)

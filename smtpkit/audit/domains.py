@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from smtpkit.checks.domain import normalize_domain
+from smtpkit.errors import InvalidSettings, UnreadableInput
 
 MAX_DOMAINS = 10_000_000
 MAX_LINE = 1000  # characters; a longer "domain" is noted as invalid, shortened
@@ -85,7 +86,7 @@ def from_names(items: Iterable[str], source: str = "a list") -> DomainList:
             out.duplicates.append(Duplicate(text, number, seen[key]))
             continue
         if len(out.names) >= MAX_DOMAINS:
-            raise ValueError(f"{source} has more than {MAX_DOMAINS:,} domains: split it into several runs")
+            raise UnreadableInput(f"{source} has more than {MAX_DOMAINS:,} domains: split it into several runs")
         seen[key] = number
         out.names.append(text)
     return out
@@ -105,9 +106,10 @@ def _csv_names(text: str, column: str | None, source: str) -> list[str]:
             index = int(wanted) - 1
             rows = csv.reader(io.StringIO(text))  # a column number: the first row is data
         else:
-            raise ValueError(
+            raise InvalidSettings(
                 f"{source} has no column {column!r}; its columns are: {', '.join(h.strip() for h in header)}"
-                " (or give the column's number, 1 for the first)"
+                " (or give the column's number, 1 for the first)",
+                field="column",
             )
     else:
         guesses = [lowered.index(g) for g in _COLUMN_GUESSES if g in lowered]
@@ -135,16 +137,16 @@ def read_domains(source: str | os.PathLike[str] | Iterable[str], *, column: str 
         else:
             path = Path(source).expanduser()
             if path.is_dir():
-                raise ValueError(f"{label} is a directory; give a file with one domain a line, or a CSV")
+                raise UnreadableInput(f"{label} is a directory; give a file with one domain a line, or a CSV")
             if path.stat().st_size > MAX_FILE:
-                raise ValueError(f"{label} is larger than {MAX_FILE // 1024**3} GB: split it into several runs")
+                raise UnreadableInput(f"{label} is larger than {MAX_FILE // 1024**3} GB: split it into several runs")
             text = path.read_text(encoding="utf-8-sig", errors="replace")
     except OSError as exc:
-        raise ValueError(f"cannot read {label}: {exc.strerror or exc}") from None
+        raise UnreadableInput(f"cannot read {label}: {exc.strerror or exc}") from None
     if len(text) > MAX_FILE:
-        raise ValueError(f"{label} is larger than {MAX_FILE // 1024**3} GB: split it into several runs")
+        raise UnreadableInput(f"{label} is larger than {MAX_FILE // 1024**3} GB: split it into several runs")
     if "\x00" in text:
-        raise ValueError(f"{label} is not a text file (it contains NUL bytes)")
+        raise UnreadableInput(f"{label} is not a text file (it contains NUL bytes)")
     is_csv = column is not None or str(source).lower().endswith(".csv")
     lines = _csv_names(text, column, label) if is_csv else text.splitlines()
     return from_names(lines, label)

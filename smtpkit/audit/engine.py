@@ -61,14 +61,6 @@ def forget_caches() -> None:
         _caches.clear()
 
 
-def _require_probe_support(config: AuditConfig) -> None:
-    if config.probe_mx:
-        raise ValueError(
-            "AuditConfig.probe_mx: probing MX hosts (MTA-STS, TLS-RPT, DANE, STARTTLS) is not available in this"
-            " version of smtpkit; run the audit without it"
-        )
-
-
 async def check_one(position: int, text: str, config: AuditConfig, shared: SharedResolver) -> dict[str, Any]:
     """One domain's row: its plan's jobs as greenlets on this loop, waited for until its deadline."""
     try:
@@ -79,7 +71,14 @@ async def check_one(position: int, text: str, config: AuditConfig, shared: Share
     t0 = time.monotonic()
     deadline = t0 + config.deadline
     view = DomainResolver(shared, domain, deadline, budget=config.deadline)
-    plan = DomainPlan(DomainQuery(domain, timeout=config.deadline), view, deadline, candidates=config.selectors or None)
+    query = DomainQuery(
+        domain,
+        timeout=config.deadline,
+        cafile=config.cafile,
+        mta_sts_port=config.mta_sts_port,
+        allow_private=config.allow_private,
+    )
+    plan = DomainPlan(query, view, deadline, candidates=config.selectors or None, inbound=config.probe_mx)
     tasks = [asyncio.ensure_future(spawn(job)) for job in plan.jobs.values()]
     done, pending = await asyncio.wait(tasks, timeout=max(0.0, deadline - time.monotonic()))
     for task in pending:
@@ -114,7 +113,6 @@ async def audit_stream(
     """Check every (position, name) of `items`, at most `config.concurrency` at a time, handing each row
     to `on_row` as it completes; return the run's DNS counters. `items` may be a generator: it is read
     only as slots free up, so a portfolio of millions streams through in constant memory."""
-    _require_probe_support(config)
     shared = SharedResolver(
         config.nameservers or None, config.dns_timeout, cache=shared_cache(config), query_limit=config.query_limit
     )

@@ -73,14 +73,19 @@ COLUMNS: tuple[Column, ...] = (
     Column("dkim_keys", "list", "'selector: type bits' of every key found, e.g. 'google: rsa 2048'"),
     Column("dkim_min_bits", "int", "the size of the smallest RSA key found"),
     Column("dkim_weak", "bool", "a key is too short to be trusted (under 2048-bit RSA)"),
-    Column("mta_sts", "str", "MTA-STS mode (enforce, testing, none); empty unless probed (--probe-mx)"),
+    Column(
+        "mta_sts",
+        "str",
+        "MTA-STS: the policy's mode (enforce, testing, none), 'unusable' (a record but no valid policy), or 'none'"
+        " (no record); empty unless probed (--probe-mx)",
+    ),
     Column("tls_rpt", "bool", "a TLS-RPT record is published; empty unless probed (--probe-mx)"),
     Column("dane", "bool", "the MX hosts publish DANE TLSA records; empty unless probed (--probe-mx)"),
     Column("mx_starttls", "bool", "every MX host offers STARTTLS with a valid certificate; empty unless probed"),
     Column("resolver", "str", "the DNS servers asked"),
     Column("checked_at", "time", "when the check of this domain started (UTC)"),
     Column("seconds", "float", "how long the check of this domain took"),
-    Column("dns_queries", "int", "DNS questions this domain asked (answers shared with other domains included)"),
+    Column("dns_queries", "int", "distinct DNS questions the domain's check asked (cached answers included)"),
 )
 NAMES = tuple(c.name for c in COLUMNS)
 
@@ -215,6 +220,18 @@ def _dkim(row: dict[str, Any], step: Step | None, view: DomainResolver, domain: 
     row["dkim_weak"] = any(f.code == "dkim.key_too_short" for f in step.findings) if selectors else None
 
 
+def _inbound(row: dict[str, Any], sts: Step | None, tlsrpt: Step | None) -> None:
+    """The receiving side, when it was probed (`probe_mx`): MTA-STS mode and whether TLS-RPT is published."""
+    if sts is not None:
+        mode = sts.details.get("mode")
+        row["mta_sts"] = str(mode) if mode else ("unusable" if "record" in sts.details else "none")
+    if tlsrpt is not None:
+        lookup = str(tlsrpt.details.get("lookup", ""))
+        row["tls_rpt"] = (
+            True if tlsrpt.details.get("record") else (False if lookup in ("nxdomain", "nodata", "ok") else None)
+        )
+
+
 def domain_row(
     position: int,
     text: str,
@@ -246,8 +263,9 @@ def domain_row(
     _spf(row, by_name.get("spf"))
     _dmarc(row, by_name.get("dmarc"))
     _dkim(row, by_name.get("dkim"), view, domain)
+    _inbound(row, by_name.get("mta_sts"), by_name.get("tlsrpt"))
     row["resolver"] = resolver
     row["checked_at"] = started
     row["seconds"] = round(seconds, 4)
-    row["dns_queries"] = view.asked
+    row["dns_queries"] = len(view.answers)
     return row

@@ -36,6 +36,7 @@ from smtpkit.aio import run_sync
 from smtpkit.audit.domains import DomainList
 from smtpkit.audit.engine import audit_chunk, audit_stream
 from smtpkit.audit.table import to_arrow
+from smtpkit.errors import InvalidSettings
 from smtpkit.settings import AuditConfig
 
 if TYPE_CHECKING:
@@ -132,12 +133,12 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Any
     try:
         from distributed import Client, LocalCluster
     except ImportError:
-        raise ValueError('the Dask runner needs Dask: pip install "smtpkit[dask]"') from None
+        raise InvalidSettings('the Dask runner needs Dask: pip install "smtpkit[dask]"', field="dask") from None
     if scheduler:
         try:
             return Client(scheduler, timeout="20s")  # type: ignore[no-untyped-call]
         except (OSError, TimeoutError) as exc:
-            raise ValueError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+            raise InvalidSettings(f"cannot reach the Dask scheduler at {scheduler}: {exc}", field="scheduler") from None
     n = workers or max(1, min(os.cpu_count() or 1, 8))
     # two threads per worker: while one chunk waits on its slowest domains, the next one runs
     cluster = LocalCluster(  # type: ignore[no-untyped-call]

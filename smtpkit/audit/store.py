@@ -25,6 +25,7 @@ from smtpkit import __version__
 from smtpkit.audit.domains import DomainList
 from smtpkit.audit.row import COLUMNS, NAMES
 from smtpkit.audit.table import schema, to_frame
+from smtpkit.errors import InvalidSettings
 from smtpkit.settings import AuditConfig
 
 if TYPE_CHECKING:
@@ -36,8 +37,11 @@ LIST_SEPARATOR = " | "
 _PART = "part-{:05d}.parquet"
 
 
-class StoreError(ValueError):
-    """The output cannot be used as asked (exists, belongs to another run, unreadable)."""
+class StoreError(InvalidSettings):
+    """The output cannot be used as asked (exists, belongs to another run, unreadable): the `out` setting."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field="out")
 
 
 def _fmt(path: Path) -> str:

@@ -15,7 +15,7 @@ import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from smtpkit.aio import run_sync  # noqa: F401 - re-exported: the dkim step runs discovery through it
+from smtpkit.aio import run_sync as run_sync  # re-exported: discovery and verification run through it
 from smtpkit.dkim.record import DkimKeyRecord, parse_key_record
 from smtpkit.net.dns import DnsAnswer, Resolver
 

@@ -150,7 +150,7 @@ class MuxResolver(Resolver):
         try:
             wire = await self.mux.exchange(ex.query, ex.ns, ex.timeout)
         except TimeoutError:
-            return dns.exception.Timeout(timeout=ex.timeout)  # type: ignore[no-untyped-call]
+            return dns.exception.Timeout(timeout=ex.timeout)
         except OSError as exc:
             return exc
         try:
@@ -158,7 +158,7 @@ class MuxResolver(Resolver):
         except dns.message.Truncated:
             left = min(self.timeout, ex.deadline - time.monotonic())
             if left <= 0:
-                return dns.exception.Timeout(timeout=0.0)  # type: ignore[no-untyped-call]
+                return dns.exception.Timeout(timeout=0.0)
             try:
                 tcp = dns.asyncquery.tcp(ex.query, ex.ns.host, timeout=left, port=ex.ns.port)
                 return await asyncio.wait_for(tcp, left + 0.5), True
@@ -167,7 +167,7 @@ class MuxResolver(Resolver):
         except dns.exception.DNSException as exc:
             return exc
         if not ex.query.is_response(response):
-            return dns.exception.FormError("the answer does not match the question asked")  # type: ignore[no-untyped-call]
+            return dns.exception.FormError("the answer does not match the question asked")
         return response, False
 
     async def aresolve(self, name: str, rdtype: str | int = "A") -> DnsAnswer:

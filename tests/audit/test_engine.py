@@ -25,8 +25,16 @@ def _findings(steps_findings: list) -> list[tuple[str, str, str, str, str]]:  # 
     return [(f.code, f.severity.value, f.step, f.title, f.evidence) for f in steps_findings]
 
 
+DNS_STEPS = ("mx", "spf", "dkim", "dmarc")  # what the audit checks unless asked to probe (probe_mx)
+
+
+def _dns_findings(report):  # type: ignore[no-untyped-def]
+    return [f for s in report.steps if s.name in DNS_STEPS for f in s.findings]
+
+
 def test_same_findings_as_check_domain_on_every_lab_zone(portfolio_dns: DnsServer) -> None:
-    """The audit runs check_domain's own steps: every lab zone gets exactly check_domain's findings."""
+    """The audit runs check_domain's own steps: every lab zone gets exactly check_domain's findings
+    (those of its MX, SPF, DKIM and DMARC steps: MTA-STS and TLS-RPT are probed with probe_mx, below)."""
     domains = _lab_domains(portfolio_dns)
     config = AuditConfig(nameservers=(portfolio_dns.nameserver,), dns_timeout=1.0, deadline=20)
     df = audit_chunk(domains, config)
@@ -35,9 +43,10 @@ def test_same_findings_as_check_domain_on_every_lab_zone(portfolio_dns: DnsServe
     for domain in domains:
         report = check_domain(domain, resolver=Resolver([portfolio_dns.nameserver], timeout=1.0), timeout=20)
         row = df[df["domain"] == domain].iloc[0]
-        assert list(row["codes"]) == report.codes(), domain
-        assert row["n_fail"] == sum(1 for f in report.findings if f.severity.value == "fail"), domain
-        severities = {f.severity.value for f in report.findings}
+        findings = _dns_findings(report)
+        assert list(row["codes"]) == [f.code for f in findings], domain
+        assert row["n_fail"] == sum(1 for f in findings if f.severity.value == "fail"), domain
+        severities = {f.severity.value for f in findings}
         assert row["worst"] == next((s for s in ("fail", "warn", "info") if s in severities), "pass"), domain
 
 
@@ -60,7 +69,7 @@ def test_same_finding_texts_as_check_domain(portfolio_dns: DnsServer) -> None:
         engine.domain_row = original  # type: ignore[assignment]
     for domain in domains:
         report = check_domain(domain, resolver=Resolver([portfolio_dns.nameserver], timeout=1.0))
-        assert _findings(captured[domain]) == _findings(report.findings), domain
+        assert _findings(captured[domain]) == _findings(_dns_findings(report)), domain
 
 
 def test_generated_portfolio_rows_match_their_templates(portfolio_dns: DnsServer) -> None:
@@ -235,3 +244,28 @@ def test_audit_config_normalises() -> None:
     import pickle
 
     assert pickle.loads(pickle.dumps(config)) == config
+
+
+def test_with_probe_mx_the_same_findings_as_check_domain_mta_sts_included(lab) -> None:  # type: ignore[no-untyped-def]
+    """--probe-mx adds the receiving side (MTA-STS fetched over HTTPS, TLS-RPT): then every finding is
+    check_domain's."""
+    options = lab.domain_options()
+    config = AuditConfig(
+        nameservers=(lab.nameserver,),
+        cafile=options["cafile"],
+        allow_private=True,
+        mta_sts_port=options.get("mta_sts_port", 443),
+        probe_mx=True,
+        dns_timeout=1.0,
+        deadline=20,
+    )
+    domains = [z for z in lab.dns.zones if not z.endswith(".arpa")]
+    df = audit_chunk(domains, config).set_index("domain")
+    assert set(df["status"]) == {"checked"}
+    check = {k: options[k] for k in ("nameservers", "cafile", "allow_private", "mta_sts_port") if k in options}
+    for domain in domains:
+        report = check_domain(domain, timeout=20, **check)
+        assert df.loc[domain, "codes"] == report.codes(), domain
+    assert df.loc["sts-testing.test", "mta_sts"] == "testing" and df.loc["sts-enforce.test", "mta_sts"] == "enforce"
+    assert df.loc["smtpkit.test", "mta_sts"] == "none" and bool(df.loc["smtpkit.test", "tls_rpt"])
+    assert not bool(df.loc["hosted.test", "tls_rpt"])
