@@ -15,24 +15,27 @@ Two bridges connect them:
   until the loop has the answer. This is SQLAlchemy's asyncio bridge, the
   well-trodden way to run blocking-style code over asyncio: no thread per
   domain, no thread switch per query, and a domain past its deadline is
-  stopped by cancelling its task.
+  stopped by cancelling its task. Blocking socket probes a step runs in
+  parallel (`checks.domain.parallel.run_all`: the MTA-STS fetch, the MX
+  STARTTLS probes) go to worker threads instead (`run_in_threads`), and the
+  DNS they ask is handed back to the loop (`wait_on`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import functools
 import sys
-import weakref
-from collections.abc import Awaitable, Callable, Coroutine, Hashable
+import threading
+import time
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any, TypeVar
 
 import greenlet
 
 T = TypeVar("T")
 
-__all__ = ["await_only", "blocking", "blocking_once", "in_bridge", "run_sync", "spawn", "wait_on"]
+__all__ = ["await_only", "in_bridge", "run_in_threads", "run_sync", "spawn", "wait_on"]
 
 
 class _Bridge(greenlet.greenlet):  # type: ignore[misc]
@@ -89,41 +92,47 @@ def wait_on(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, T], timeo
     """The result of `coro` run on `loop`, from any synchronous code.
 
     In a greenlet of `spawn` it is awaited there; in another thread (a blocking
-    probe `blocking` moved off the loop, asking DNS) it is handed to the loop
-    and waited for.
+    probe `run_in_threads` moved off the loop, asking DNS) it is handed to the
+    loop and waited for.
     """
     if in_bridge():
         return await_only(coro)
     return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout)
 
 
-def blocking(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-    """Call a blocking function (a socket probe): directly, or in a worker thread when run by `spawn`,
-    so that the loop keeps serving every other domain meanwhile."""
-    if not in_bridge():
-        return fn(*args, **kwargs)
+_pool: concurrent.futures.ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _threads() -> concurrent.futures.ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = concurrent.futures.ThreadPoolExecutor(max_workers=64, thread_name_prefix="smtpkit-aio")
+        return _pool
+
+
+async def _in_threads(jobs: Mapping[str, Callable[[], T]], deadline: float) -> dict[str, T]:
     loop = asyncio.get_running_loop()
-    return await_only(loop.run_in_executor(None, functools.partial(fn, *args, **kwargs)))
+    futures = {key: loop.run_in_executor(_threads(), fn) for key, fn in jobs.items()}
+    if futures:
+        await asyncio.wait(futures.values(), timeout=max(0.0, deadline - time.monotonic()))
+    results: dict[str, T] = {}
+    for key, future in futures.items():
+        if not future.done():
+            continue  # still running: left to finish on its own timeouts, like a daemon thread
+        error = future.exception()
+        if error is not None:
+            raise error
+        results[key] = future.result()
+    return results
 
 
-_once: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Hashable, asyncio.Future[Any]]] = (
-    weakref.WeakKeyDictionary()
-)
+def run_in_threads(jobs: Mapping[str, Callable[[], T]], deadline: float) -> dict[str, T]:
+    """From a greenlet of `spawn`: run blocking jobs (socket probes) in worker threads until `deadline`
+    (monotonic) while the loop keeps serving everything else; the results of those that finished.
 
-
-def blocking_once(key: Hashable, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-    """`blocking`, and under `spawn` called once per `key` for the whole run (one event loop).
-
-    For probes many domains share: one STARTTLS probe per MX host and port,
-    however many domains of a portfolio use that host, is what keeps an audit
-    from looking like an attack. Outside `spawn` it is a plain call.
+    The jobs may ask DNS through the run's resolvers: from a worker thread their
+    questions are handed to the loop (`wait_on`), which is free meanwhile.
     """
-    if not in_bridge():
-        return fn(*args, **kwargs)
-    loop = asyncio.get_running_loop()
-    calls = _once.setdefault(loop, {})
-    pending = calls.get(key)
-    if pending is None:
-        pending = calls[key] = asyncio.ensure_future(loop.run_in_executor(None, functools.partial(fn, *args, **kwargs)))
-    result: T = await_only(asyncio.shield(pending))
-    return result
+    return await_only(_in_threads(jobs, deadline))

@@ -1025,18 +1025,15 @@ def _audit_number(field_name: str, value: Any, low: float, high: float, unit: st
 class AuditConfig:
     """How a portfolio audit runs (`smtpkit.audit`, `smtpkit audit`); validated on creation, picklable.
 
-    What changes results: `selectors` (the DKIM selectors looked under, instead
-    of the common ones; a domain has DKIM when any of them holds a key),
-    `nameservers`, `dns_timeout` and `deadline` (the hard limit per domain;
-    a domain not finished by then is "could not check", never "fail") and
-    `probe_mx` (also check the receiving side: MTA-STS, fetching its policy
-    over HTTPS, and TLS-RPT; `cafile`, `mta_sts_port` and `allow_private`
-    point those fetches at a lab). What only changes speed: `concurrency` (domains in flight per
-    process; the default is polite to one resolver), `query_limit` (DNS queries
-    in flight per process), `chunk_size` (domains per Parquet file and per
-    task of the process pool or Dask) and `cache_size` (answers kept).
-    Point `nameservers` at your own caching resolver for large runs, never at
-    a public one.
+    What changes results: `selectors` (the DKIM selectors looked under, instead of the common ones; a domain has
+    DKIM when any of them holds a key), `nameservers`, `dns_timeout` and `deadline` (the hard limit per domain;
+    a domain not finished by then is "could not check", never "fail") and `probe_mx` (also check the receiving
+    side: MTA-STS, fetching its policy over HTTPS, TLS-RPT, and every MX address over STARTTLS on `mx_port`, one
+    probe per MX host and port for the whole run; `cafile`, `mta_sts_port`, `mx_port` and `allow_private` point
+    those probes at a lab). What only changes speed: `concurrency` (domains in flight per process; the default
+    is polite to one resolver), `query_limit` (DNS queries in flight per process), `chunk_size` (domains per
+    Parquet file and per task of the process pool or Dask) and `cache_size` (answers kept). Point `nameservers`
+    at your own caching resolver for large runs, never at a public one.
     """
 
     nameservers: tuple[str, ...] = ()
@@ -1050,6 +1047,7 @@ class AuditConfig:
     probe_mx: bool = False
     cafile: str | None = None
     mta_sts_port: int = 443
+    mx_port: int = 25
     allow_private: bool = False
 
     def __post_init__(self) -> None:
@@ -1112,6 +1110,8 @@ class AuditConfig:
             object.__setattr__(self, "cafile", path)
         port = _audit_number("mta_sts_port", self.mta_sts_port, 1, 65535, "(a TCP port)", integer=True)
         object.__setattr__(self, "mta_sts_port", port)
+        port = _audit_number("mx_port", self.mx_port, 1, 65535, "(a TCP port)", integer=True)
+        object.__setattr__(self, "mx_port", port)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -1126,6 +1126,7 @@ class AuditConfig:
             "probe_mx": self.probe_mx,
             "cafile": self.cafile,
             "mta_sts_port": self.mta_sts_port,
+            "mx_port": self.mx_port,
             "allow_private": self.allow_private,
         }
 
@@ -1137,5 +1138,6 @@ class AuditConfig:
             "deadline": self.deadline,
             "probe_mx": self.probe_mx,
             "mta_sts_port": self.mta_sts_port,
+            "mx_port": self.mx_port,
             "allow_private": self.allow_private,
         }

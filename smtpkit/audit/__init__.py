@@ -46,6 +46,7 @@ _CONFIG_FIELDS = {
     "probe_mx",
     "cafile",
     "mta_sts_port",
+    "mx_port",
     "allow_private",
 }
 

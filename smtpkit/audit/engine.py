@@ -34,6 +34,7 @@ from smtpkit.audit.cache import DnsCache, DomainResolver, SharedResolver
 from smtpkit.audit.row import COULD_NOT_CHECK, domain_row, invalid_row
 from smtpkit.audit.table import frame
 from smtpkit.checks.domain import DomainPlan, DomainQuery, normalize_domain
+from smtpkit.net.mx import MxProbeCache
 from smtpkit.settings import AuditConfig
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("smtpkit.audit")
 
 _caches: dict[tuple[Any, ...], DnsCache] = {}
+_probes: dict[tuple[Any, ...], MxProbeCache] = {}
 _caches_lock = threading.Lock()
 
 
@@ -55,10 +57,22 @@ def shared_cache(config: AuditConfig) -> DnsCache:
         return cache
 
 
+def shared_probes(config: AuditConfig) -> MxProbeCache:
+    """This process's MX probes for `config`'s probe settings: one STARTTLS probe per MX host, address
+    and port, however many domains use it (a provider's MX is probed once, not once per customer)."""
+    key = ("probes", config.mx_port, config.cafile, config.allow_private)
+    with _caches_lock:
+        probes = _probes.get(key)
+        if probes is None:
+            probes = _probes[key] = MxProbeCache()
+        return probes
+
+
 def forget_caches() -> None:
-    """Drop every process-wide DNS cache (tests; a notebook wanting fresh answers)."""
+    """Drop every process-wide DNS cache and MX probe (tests; a notebook wanting fresh answers)."""
     with _caches_lock:
         _caches.clear()
+        _probes.clear()
 
 
 async def check_one(position: int, text: str, config: AuditConfig, shared: SharedResolver) -> dict[str, Any]:
@@ -77,8 +91,17 @@ async def check_one(position: int, text: str, config: AuditConfig, shared: Share
         cafile=config.cafile,
         mta_sts_port=config.mta_sts_port,
         allow_private=config.allow_private,
+        probe_mx=config.probe_mx,
+        mx_port=config.mx_port,
     )
-    plan = DomainPlan(query, view, deadline, candidates=config.selectors or None, inbound=config.probe_mx)
+    plan = DomainPlan(
+        query,
+        view,
+        deadline,
+        candidates=config.selectors or None,
+        inbound=config.probe_mx,
+        probe_cache=shared_probes(config) if config.probe_mx else None,
+    )
     tasks = [asyncio.ensure_future(spawn(job)) for job in plan.jobs.values()]
     done, pending = await asyncio.wait(tasks, timeout=max(0.0, deadline - time.monotonic()))
     for task in pending:

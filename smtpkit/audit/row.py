@@ -81,7 +81,12 @@ COLUMNS: tuple[Column, ...] = (
     ),
     Column("tls_rpt", "bool", "a TLS-RPT record is published; empty unless probed (--probe-mx)"),
     Column("dane", "bool", "the MX hosts publish DANE TLSA records; empty unless probed (--probe-mx)"),
-    Column("mx_starttls", "bool", "every MX host offers STARTTLS with a valid certificate; empty unless probed"),
+    Column(
+        "mx_starttls",
+        "bool",
+        "every MX address reached offers STARTTLS with a certificate valid for its name; empty unless probed, or"
+        " when no MX could be reached (port 25 blocked)",
+    ),
     Column("resolver", "str", "the DNS servers asked"),
     Column("checked_at", "time", "when the check of this domain started (UTC)"),
     Column("seconds", "float", "how long the check of this domain took"),
@@ -220,6 +225,14 @@ def _dkim(row: dict[str, Any], step: Step | None, view: DomainResolver, domain: 
     row["dkim_weak"] = any(f.code == "dkim.key_too_short" for f in step.findings) if selectors else None
 
 
+def _starttls(step: Step | None) -> bool | None:
+    """Every MX address reached offered STARTTLS with a certificate valid for its name (None: none reached)."""
+    rows = [r for r in (step.tables.get("MX hosts over STARTTLS", []) if step else []) if r.get("reached") == "yes"]
+    if not rows:
+        return None
+    return all(r.get("STARTTLS") == "offered" and str(r.get("certificate", "")).startswith("valid") for r in rows)
+
+
 def _inbound(row: dict[str, Any], sts: Step | None, tlsrpt: Step | None) -> None:
     """The receiving side, when it was probed (`probe_mx`): MTA-STS mode and whether TLS-RPT is published."""
     if sts is not None:
@@ -264,6 +277,7 @@ def domain_row(
     _dmarc(row, by_name.get("dmarc"))
     _dkim(row, by_name.get("dkim"), view, domain)
     _inbound(row, by_name.get("mta_sts"), by_name.get("tlsrpt"))
+    row["mx_starttls"] = _starttls(by_name.get("mx_tls"))
     row["resolver"] = resolver
     row["checked_at"] = started
     row["seconds"] = round(seconds, 4)

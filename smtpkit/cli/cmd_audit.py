@@ -22,6 +22,8 @@ examples:
   smtpkit audit domains.txt --dask-scheduler tcp://scheduler:8786 --nameserver 10.0.0.53
                                                   an existing Dask cluster, every worker asking your resolver
   smtpkit audit --lab --out lab.parquet           the practice lab's generated portfolio (smtpkit lab)
+  smtpkit audit domains.txt --probe-mx            also MTA-STS, TLS-RPT and every MX over STARTTLS
+                                                  (each MX host probed once for all the domains using it)
   cat domains.txt | smtpkit audit - --json        standard input in, one JSON document out
 
 what a row says (all columns: docs/audit.md):
@@ -67,7 +69,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--workers", type=int, metavar="N", help="run on a pool of N processes (with --dask: its size)")
     p.add_argument("--dask", action="store_true", help="run on a new Dask LocalCluster")
     p.add_argument("--dask-scheduler", metavar="ADDR", help="run on the Dask cluster at ADDR (tcp://host:8786)")
-    p.add_argument("--probe-mx", action="store_true", help="also probe MTA-STS, TLS-RPT, DANE and MX STARTTLS")
+    p.add_argument(
+        "--probe-mx",
+        action="store_true",
+        help="also check the receiving side: MTA-STS (policy over HTTPS), TLS-RPT, every MX over STARTTLS",
+    )
+    p.add_argument("--mx-port", type=int, default=25, help="the port MX hosts are probed on (default 25)")
+    p.add_argument("--cafile", metavar="FILE", help="CA certificates to verify MTA-STS and MX certificates with")
     p.add_argument("--lab", action="store_true", help="audit the practice lab's generated portfolio, via its DNS")
     p.add_argument("--dns-timeout", type=float, default=2.0, help="seconds per DNS query (default 2)")
     p.add_argument("--deadline", type=float, default=20.0, help="seconds per domain before 'could not check' (20)")
@@ -98,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
     from smtpkit.settings import AuditConfig
 
     domains: Any = args.file
-    nameservers = tuple(args.nameserver or ())
+    lab: dict[str, Any] = {}
     selectors = tuple(args.selector)
     if args.lab:
         from smtpkit.lab import ensure_running
@@ -106,17 +114,25 @@ def run(args: argparse.Namespace) -> int:
 
         info = ensure_running()
         domains = lab_portfolio(info)
-        nameservers = nameservers or (info.nameserver,)
+        options = info.domain_options()
+        lab = {k: options[k] for k in ("cafile", "allow_private", "mta_sts_port", "mx_port") if k in options}
+        lab["nameservers"] = (info.nameserver,)
         selectors = selectors or SELECTORS
     try:
         config = AuditConfig(
-            nameservers=nameservers,
-            selectors=selectors,
-            dns_timeout=args.dns_timeout,
-            deadline=args.deadline,
-            concurrency=args.concurrency,
-            chunk_size=args.chunk_size,
-            probe_mx=args.probe_mx,
+            **{
+                "nameservers": tuple(args.nameserver or ()) or lab.get("nameservers", ()),
+                "selectors": selectors,
+                "dns_timeout": args.dns_timeout,
+                "deadline": args.deadline,
+                "concurrency": args.concurrency,
+                "chunk_size": args.chunk_size,
+                "probe_mx": args.probe_mx,
+                "cafile": args.cafile or lab.get("cafile"),
+                "mx_port": args.mx_port if args.mx_port != 25 else lab.get("mx_port", 25),
+                "mta_sts_port": lab.get("mta_sts_port", 443),
+                "allow_private": lab.get("allow_private", False),
+            }
         )
         if config.nameservers:
             from smtpkit.net.dns import Nameserver

@@ -247,14 +247,15 @@ def test_audit_config_normalises() -> None:
 
 
 def test_with_probe_mx_the_same_findings_as_check_domain_mta_sts_included(lab) -> None:  # type: ignore[no-untyped-def]
-    """--probe-mx adds the receiving side (MTA-STS fetched over HTTPS, TLS-RPT): then every finding is
-    check_domain's."""
+    """--probe-mx adds the receiving side (MTA-STS fetched over HTTPS, TLS-RPT, every MX over STARTTLS):
+    then every finding is check_domain's."""
     options = lab.domain_options()
     config = AuditConfig(
         nameservers=(lab.nameserver,),
         cafile=options["cafile"],
         allow_private=True,
         mta_sts_port=options.get("mta_sts_port", 443),
+        mx_port=options.get("mx_port", 25),
         probe_mx=True,
         dns_timeout=1.0,
         deadline=20,
@@ -262,10 +263,12 @@ def test_with_probe_mx_the_same_findings_as_check_domain_mta_sts_included(lab) -
     domains = [z for z in lab.dns.zones if not z.endswith(".arpa")]
     df = audit_chunk(domains, config).set_index("domain")
     assert set(df["status"]) == {"checked"}
-    check = {k: options[k] for k in ("nameservers", "cafile", "allow_private", "mta_sts_port") if k in options}
+    keys = ("nameservers", "cafile", "allow_private", "mta_sts_port", "mx_port")
+    check = {k: options[k] for k in keys if k in options}
     for domain in domains:
-        report = check_domain(domain, timeout=20, **check)
+        report = check_domain(domain, timeout=20, probe_mx=True, **check)
         assert df.loc[domain, "codes"] == report.codes(), domain
     assert df.loc["sts-testing.test", "mta_sts"] == "testing" and df.loc["sts-enforce.test", "mta_sts"] == "enforce"
     assert df.loc["smtpkit.test", "mta_sts"] == "none" and bool(df.loc["smtpkit.test", "tls_rpt"])
     assert not bool(df.loc["hosted.test", "tls_rpt"])
+    assert bool(df.loc["smtpkit.test", "mx_starttls"]) and not bool(df.loc["mxtls-badname.test", "mx_starttls"])

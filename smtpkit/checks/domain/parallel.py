@@ -16,11 +16,20 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
+from smtpkit.aio import in_bridge, run_in_threads
+
 T = TypeVar("T")
 
 
 def run_all(jobs: Mapping[str, Callable[[], T]], deadline: float, *, name: str = "smtpkit") -> dict[str, T]:
-    """Run every job in its own daemon thread; the results of those that finished by `deadline` (monotonic)."""
+    """Run every job in its own daemon thread; the results of those that finished by `deadline` (monotonic).
+
+    Inside the portfolio audit's event loop (a greenlet of `smtpkit.aio.spawn`)
+    the jobs run on worker threads while the loop keeps serving the other
+    domains and the DNS the jobs ask (`smtpkit.aio.run_in_threads`).
+    """
+    if in_bridge():
+        return run_in_threads(jobs, deadline)
     results: dict[str, T] = {}
     errors: list[BaseException] = []
     lock = threading.Lock()
