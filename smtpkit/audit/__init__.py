@@ -32,7 +32,7 @@ from smtpkit.settings import AuditConfig
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["AuditConfig", "audit", "audit_chunk", "compare", "read_domains", "read_results"]
+__all__ = ["AuditConfig", "audit", "audit_chunk", "compare", "export", "read_domains", "read_results"]
 
 _CONFIG_FIELDS = {
     "nameservers",
@@ -187,6 +187,27 @@ def compare(old: Any, new: Any) -> pd.DataFrame:
     from smtpkit.audit.compare import compare as diff
 
     return diff(old, new)
+
+
+def export(df: pd.DataFrame, path: str | os.PathLike[str]) -> str:
+    """Write an audit DataFrame to one ``.parquet`` or ``.csv`` file (list columns joined with `` | `` in CSV);
+    return the path written. ``smtpkit.audit.read_results`` reads either back as the same DataFrame."""
+    from pathlib import Path
+
+    from smtpkit.audit.store import csv_frame
+    from smtpkit.audit.table import to_arrow
+
+    target = Path(path).expanduser()
+    suffix = target.suffix.lower()
+    if suffix == ".csv":
+        csv_frame(df).to_csv(target, index=False)
+    elif suffix in (".parquet", ".pq"):
+        import pyarrow.parquet as pq
+
+        pq.write_table(to_arrow(df.to_dict("records")), target)
+    else:
+        raise InvalidSettings(f"export to {path}: the name must end in .parquet or .csv", field="path")
+    return str(target)
 
 
 class _CallableModule(types.ModuleType):

@@ -110,14 +110,12 @@ def run(args: argparse.Namespace) -> int:
     selectors = tuple(args.selector)
     if args.lab:
         from smtpkit.lab import ensure_running
-        from smtpkit.lab.portfolio import SELECTORS, lab_portfolio
+        from smtpkit.lab.portfolio import audit_options, lab_portfolio
 
         info = ensure_running()
         domains = lab_portfolio(info)
-        options = info.domain_options()
-        lab = {k: options[k] for k in ("cafile", "allow_private", "mta_sts_port", "mx_port") if k in options}
-        lab["nameservers"] = (info.nameserver,)
-        selectors = selectors or SELECTORS
+        lab = audit_options(info)
+        selectors = selectors or lab["selectors"]
     try:
         config = AuditConfig(
             **{

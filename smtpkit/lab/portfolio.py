@@ -43,7 +43,9 @@ __all__ = [
     "SERVFAIL",
     "SELECTORS",
     "Member",
+    "as_itself",
     "PortfolioZoneSet",
+    "audit_options",
     "lab_portfolio",
     "portfolio",
     "portfolio_zoneset",
@@ -58,6 +60,10 @@ SERVFAIL = "servfail"  # every question is answered SERVFAIL (a broken DNSSEC ch
 SELECTORS = ("default", "lab", "s1", "selector1")
 # Lab zones that stand for other organisations (a report service, a provider), not for a customer's domain.
 HELPER_ZONES = frozenset({"dkim-tenant.test", "dmarc-reports.test", "spf-relay.test", "mailhost.test"})
+# Lessons whose servers know them by name (the MTA-STS policy host serves each sts-* domain's policy under
+# a certificate for its own mta-sts name): a copy under another name could not be served the same way, so
+# `lab_portfolio` lists each of these once, as itself, instead of copying it.
+AS_ITSELF = ("sts-",)
 # How often each template is drawn: most domains in a portfolio are fine, each mistake is one share.
 WEIGHTS = {"smtpkit.test": 15, "hosted.test": 25}
 OTHER_WEIGHT = 1
@@ -91,8 +97,17 @@ def template_of(domain: str) -> str | None:
     return None
 
 
+def _customer(zone: str) -> bool:
+    return zone.endswith(".test") and zone.count(".") == 1 and zone not in HELPER_ZONES
+
+
 def _copyable(zones: Iterable[str]) -> list[str]:
-    return sorted(z for z in zones if z.endswith(".test") and z.count(".") == 1 and z not in HELPER_ZONES)
+    return sorted(z for z in zones if _customer(z) and not z.startswith(AS_ITSELF))
+
+
+def as_itself(zones: Iterable[str]) -> list[str]:
+    """The lab domains `lab_portfolio` lists as themselves (see `AS_ITSELF`)."""
+    return sorted(z for z in zones if _customer(z) and z.startswith(AS_ITSELF))
 
 
 def portfolio(
@@ -162,6 +177,18 @@ def _names(value: Any, pattern: re.Pattern[str]) -> bool:
     return False
 
 
+def _shared(record: Record, pattern: re.Pattern[str]) -> bool:
+    """Whether every copy keeps the template's value as it is (parsed once, here).
+
+    MX targets always are: a copy's mail goes to its template's mail hosts, the
+    way customers of a provider share its MX hosts, so a probe of those hosts
+    (``--probe-mx``) finds what it finds for the template, and is made once.
+    """
+    if record.rdtype.upper() == TIMEOUT_TYPE:
+        return False
+    return record.rdtype.upper() == "MX" or not _names(record.value, pattern)
+
+
 def _parsed(record: Record) -> Record:
     """The record with its value as ready rdata, shared by every copy instead of parsed for each."""
     return Record(record.name, record.rdtype, make_rdata(record.rdtype.upper(), record.value), record.ttl)
@@ -198,7 +225,7 @@ class PortfolioZoneSet(ZoneSet):
                 for t in _copyable(self.zone_names()):
                     pattern = _pattern(t)
                     self._by_template[t] = [
-                        r if _names(r.value, pattern) or r.rdtype.upper() == TIMEOUT_TYPE else _parsed(r)
+                        _parsed(r) if _shared(r, pattern) else r
                         for r in recs
                         if _mentions(str(r.name).rstrip(".").lower(), t)
                     ]
@@ -275,16 +302,33 @@ def portfolio_zoneset(ip: str = "127.0.0.1", *, size: int = DEFAULT_SIZE) -> Por
 
 
 def lab_portfolio(info: Any = None, n: int | None = None) -> list[str]:
-    """The domains of a running lab's portfolio (`smtpkit lab --audit-zones N`; 200 by default).
+    """The domains of a running lab's portfolio: `n` generated copies (`smtpkit lab --audit-zones N`; 200
+    by default), then each lab domain listed as itself (`AS_ITSELF`: the MTA-STS lessons).
 
-    `info` is a `LabInfo` (default: `smtpkit.lab.ensure_running()`); `n` asks
-    for another size. Every name resolves through the lab's DNS server.
+    `info` is a `LabInfo` (default: `smtpkit.lab.ensure_running()`). Every
+    name resolves through the lab's DNS server.
     """
-    if n is None:
-        if info is None:
-            from smtpkit.lab import ensure_running
+    if info is None:
+        from smtpkit.lab import ensure_running
 
-            info = ensure_running()
-        dns_endpoint = getattr(info, "dns", None)
+        info = ensure_running()
+    dns_endpoint = getattr(info, "dns", None)
+    if n is None:
         n = int(getattr(dns_endpoint, "portfolio", 0) or DEFAULT_SIZE)
-    return [m.domain for m in portfolio(n)]
+    return [m.domain for m in portfolio(n)] + as_itself(getattr(dns_endpoint, "zones", ()))
+
+
+def audit_options(info: Any = None) -> dict[str, Any]:
+    """`smtpkit.audit` settings that point every lookup and probe at a running lab (`smtpkit.audit(domains,
+    **audit_options(lab))`): its DNS server, the selectors of its zones, its CA, its MTA-STS and MX ports."""
+    if info is None:
+        from smtpkit.lab import ensure_running
+
+        info = ensure_running()
+    options = info.domain_options()
+    out: dict[str, Any] = {
+        k: options[k] for k in ("cafile", "allow_private", "mta_sts_port", "mx_port") if k in options
+    }
+    out["nameservers"] = (info.nameserver,)
+    out["selectors"] = SELECTORS
+    return out

@@ -23,6 +23,7 @@ NOTEBOOKS = (
     "07_message",
     "08_dmarc_reports",
     "09_inbound_and_reputation",
+    "10_portfolio_audit",
 )
 
 

@@ -272,3 +272,9 @@ def test_with_probe_mx_the_same_findings_as_check_domain_mta_sts_included(lab) -
     assert df.loc["smtpkit.test", "mta_sts"] == "none" and bool(df.loc["smtpkit.test", "tls_rpt"])
     assert not bool(df.loc["hosted.test", "tls_rpt"])
     assert bool(df.loc["smtpkit.test", "mx_starttls"]) and not bool(df.loc["mxtls-badname.test", "mx_starttls"])
+    # copies of the lab zones probe their template's mail hosts, so they find what their template finds
+    copies = [m for m in portfolio(400) if m.template in ("smtpkit.test", "hosted.test", "mxtls-nostarttls.test")]
+    assert {m.template for m in copies} == {"smtpkit.test", "hosted.test", "mxtls-nostarttls.test"}
+    probed = audit_chunk([m.domain for m in copies], config)
+    for member, codes in zip(copies, probed["codes"], strict=True):
+        assert codes == df.loc[member.template, "codes"], member

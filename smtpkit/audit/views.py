@@ -1,0 +1,447 @@
+"""What the `10_portfolio_audit` notebook shows: the summary, a sortable table, charts, findings by code.
+
+Everything is an ordinary cell output that survives saving and HTML export:
+the table sorts with a few lines of our own JavaScript on its headers (no
+widget, no kernel needed; without JavaScript it is a plain table, worst
+domains first), the charts are static SVG, each with a sentence and a table
+saying the same. Every string that came from DNS or the input file is escaped.
+"""
+
+from __future__ import annotations
+
+import html
+import uuid
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from smtpkit.render import Viewable
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from smtpkit.render.charts import Chart
+    from smtpkit.render.panel import Panel
+
+__all__ = ["SortableTable", "charts", "changes", "findings_by_code", "sortable", "summary"]
+
+TABLE_COLUMNS = (
+    "domain",
+    "status",
+    "grade",
+    "worst",
+    "n_fail",
+    "n_warn",
+    "codes",
+    "dmarc_policy",
+    "spf_all",
+    "spf_lookups",
+    "dkim_keys",
+    "mta_sts",
+    "status_reason",
+)
+_GRADE_ORDER = {"F": 0, "D": 1, "C": 2, "B": 3, "A": 4}
+
+_SORT_JS = """
+<script>
+(function () {
+  var table = document.getElementById("%s");
+  if (!table) { return; }
+  var heads = table.querySelectorAll("th");
+  heads.forEach(function (th, col) {
+    th.style.cursor = "pointer";
+    th.title = "sort by this column";
+    th.addEventListener("click", function () {
+      var body = table.tBodies[0];
+      var rows = Array.prototype.slice.call(body.rows);
+      var down = th.getAttribute("data-sorted") !== "asc";
+      heads.forEach(function (h) { h.removeAttribute("data-sorted"); });
+      th.setAttribute("data-sorted", down ? "asc" : "desc");
+      rows.sort(function (a, b) {
+        var x = a.cells[col].getAttribute("data-key"), y = b.cells[col].getAttribute("data-key");
+        var nx = parseFloat(x), ny = parseFloat(y);
+        var c = (!isNaN(nx) && !isNaN(ny)) ? nx - ny : x.localeCompare(y);
+        return down ? c : -c;
+      });
+      rows.forEach(function (r) { body.appendChild(r); });
+    });
+  });
+})();
+</script>
+"""
+
+
+def _cell(value: Any) -> str:
+    if value is None or value is _na() or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _na() -> Any:
+    import pandas as pd
+
+    return pd.NA
+
+
+def _key(column: str, value: Any) -> str:
+    """What a column sorts by: grades worst first, numbers as numbers, lists by length."""
+    text = _cell(value)
+    if column == "grade":
+        return str(_GRADE_ORDER.get(text, 9))
+    if isinstance(value, (list, tuple)):
+        return str(len(value))
+    return text
+
+
+def worst_first(df: pd.DataFrame) -> pd.DataFrame:
+    """Checked domains from the worst grade down, then those that could not be checked, then invalid names."""
+    status = df["status"].map({"checked": 0, "could not check": 1, "invalid": 2}).fillna(3)
+    grade = df["grade"].map(_GRADE_ORDER).fillna(9)
+    order = (
+        df.assign(_s=status, _g=grade)
+        .sort_values(["_s", "_g", "n_fail", "n_warn", "position"], ascending=[True, True, False, False, True])
+        .index
+    )
+    return df.loc[order]
+
+
+class SortableTable(Viewable):
+    """The audit rows as an HTML table whose headers sort it (our script), worst domains first."""
+
+    def __init__(self, df: pd.DataFrame, columns: Sequence[str] = TABLE_COLUMNS, limit: int = 2000) -> None:
+        self.columns = [c for c in columns if c in df.columns]
+        ordered = worst_first(df)
+        self.total = len(ordered)
+        self.rows = ordered.head(limit)[self.columns].to_dict("records")
+        self.id = f"smtpkit-audit-{uuid.uuid4().hex[:12]}"
+
+    def to_html(self) -> str:
+        from smtpkit.render.html import CSS, ROOT_CLASSES
+
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
+        body = []
+        for row in self.rows:
+            cells = "".join(
+                f'<td data-key="{html.escape(_key(c, row[c]), quote=True)}">{html.escape(_cell(row[c]))}</td>'
+                for c in self.columns
+            )
+            body.append(f"<tr>{cells}</tr>")
+        note = f"{len(self.rows)} of {self.total} domains, worst first; click a column heading to sort" + (
+            " (the full table is the DataFrame itself)" if len(self.rows) < self.total else ""
+        )
+        return (
+            f'{CSS}<div class="{ROOT_CLASSES}"><p>{html.escape(note)}</p>'
+            f'<div style="max-height:32em;overflow:auto"><table id="{self.id}"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table></div></div>" + _SORT_JS % self.id
+        )
+
+    def to_text(self) -> str:
+        from smtpkit.render.text import text_table
+
+        rows = [{c: _cell(r[c]) for c in self.columns} for r in self.rows[:50]]
+        more = f"\n({self.total - len(rows)} more rows)" if self.total > len(rows) else ""
+        return text_table(rows, self.columns, max_width=40) + more
+
+
+def sortable(df: pd.DataFrame, columns: Sequence[str] = TABLE_COLUMNS, limit: int = 2000) -> SortableTable:
+    return SortableTable(df, columns, limit)
+
+
+def summary(df: pd.DataFrame) -> Panel:
+    """How many domains, how they fared, what the run cost (and the Dask dashboard when Dask ran it)."""
+    from smtpkit.render.panel import Panel, Table
+
+    info = df.attrs.get("audit", {})
+    status = {str(k): int(v) for k, v in df["status"].value_counts().items()}
+    checked = df[df["status"] == "checked"]
+    note = (
+        f"{len(df)} domains in {info.get('seconds', 0):.1f}s ({info.get('runner', 'local')} runner"
+        + (f", {len(df) / info['seconds']:.0f} domains/s" if info.get("seconds") else "")
+        + f"): {status.get('checked', 0)} checked, {status.get('could not check', 0)} could not be checked"
+        + f" (never counted as failures), {status.get('invalid', 0)} invalid names"
+        + (f", {info['duplicates']} duplicates skipped" if info.get("duplicates") else "")
+        + "."
+    )
+    panel = Panel("Portfolio audit", note=note, status="fail" if (checked["n_fail"] > 0).any() else "pass")
+    grades = checked["grade"].value_counts()
+    panel.add(
+        "Grades",
+        Table(
+            [
+                {"grade": g, "domains": int(grades.get(g, 0)), "means": m}
+                for g, m in (
+                    ("A", "nothing to fix"),
+                    ("B", "warnings only"),
+                    ("C", "one failing finding"),
+                    ("D", "two failing findings"),
+                    ("F", "three or more failing findings"),
+                )
+            ]
+        ),
+    )
+    if info.get("dask"):
+        from smtpkit.render.panel import Html
+
+        link = html.escape(str(info["dask"]), quote=True)
+        panel.add("Dask", Html(f'<a href="{link}" target="_blank">Dask dashboard</a>', text=str(info["dask"])))
+    return panel
+
+
+def findings_by_code(df: pd.DataFrame, examples: int = 5) -> pd.DataFrame:
+    """One row per finding code: its title, how many domains have it, and some of them, most common first.
+
+    Only checked domains count: a domain that could not be checked has lookup
+    failures, not problems.
+    """
+    import pandas as pd
+
+    from smtpkit.knowledge.catalogue import catalogue
+
+    specs = catalogue()
+    checked = df[df["status"] == "checked"]
+    pairs = [
+        (code, domain) for domain, codes in zip(checked["domain"], checked["codes"], strict=True) for code in codes
+    ]
+    by_code: dict[str, list[str]] = {}
+    for code, domain in pairs:
+        names = by_code.setdefault(code, [])
+        if domain not in names:
+            names.append(domain)
+    rows = [
+        {
+            "code": code,
+            "severity": specs[code].severity.value if code in specs else "",
+            "title": specs[code].title if code in specs else "",
+            "domains": len(names),
+            "examples": ", ".join(names[:examples]) + (", ..." if len(names) > examples else ""),
+        }
+        for code, names in by_code.items()
+    ]
+    rank = {"fail": 0, "warn": 1, "info": 2, "": 3}
+    rows.sort(key=lambda r: (rank.get(str(r["severity"]), 3), -int(r["domains"]), str(r["code"])))
+    return pd.DataFrame(rows, columns=["code", "severity", "title", "domains", "examples"])
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{part / whole:.0%}" if whole else "0%"
+
+
+def _bar_chart(labels: list[str], values: list[int], colors: list[str], *, xlabel: str) -> Any:
+    from smtpkit.render.charts import new_figure
+
+    fig, ax = new_figure(width=6.5, height=0.45 * max(2, len(labels)) + 0.6)
+    ax.barh(labels[::-1], values[::-1], color=colors[::-1])
+    ax.set_xlabel(xlabel)
+    for y, v in enumerate(values[::-1]):
+        ax.text(v, y, f" {v}", va="center", fontsize=8)
+    return fig
+
+
+def charts(df: pd.DataFrame) -> list[Chart]:
+    """DMARC at enforcement, SPF errors, weak DKIM keys, MTA-STS adoption, and the worst problems first."""
+    from smtpkit.render.charts import PALETTE, Chart
+
+    checked = df[df["status"] == "checked"]
+    n = len(checked)
+    out: list[Chart] = []
+
+    enforced = int(checked["dmarc_enforced"].fillna(False).sum())
+    policies = checked["dmarc_policy"].fillna("no policy").value_counts()
+    order = [p for p in ("reject", "quarantine", "none", "no policy") if p in policies.index]
+    colour = {
+        "reject": PALETTE["pass"],
+        "quarantine": PALETTE["pass"],
+        "none": PALETTE["warn"],
+        "no policy": PALETTE["fail"],
+    }
+    fig = _bar_chart(order, [int(policies[p]) for p in order], [colour[p] for p in order], xlabel="domains")
+    out.append(
+        Chart(
+            fig,
+            f"{enforced} of {n} checked domains ({_share(enforced, n)}) have DMARC at enforcement (p=quarantine or"
+            f" p=reject); the others let anyone send as them, at most reported.",
+            rows=[{"policy": p, "domains": int(policies[p])} for p in order],
+            title="DMARC at enforcement",
+        )
+    )
+
+    spf_codes = checked["codes"].explode().dropna()
+    spf_codes = spf_codes[spf_codes.astype(str).str.startswith("spf.")].value_counts()
+    with_error = int(checked["spf_lint"].isin(["fail"]).sum())
+    with_warning = int(checked["spf_lint"].isin(["warn"]).sum())
+    labels = list(spf_codes.index[:10]) or ["no SPF finding"]
+    values = [int(spf_codes[c]) for c in spf_codes.index[:10]] or [0]
+    fig = _bar_chart(labels, values, [PALETTE["fail"]] * len(labels), xlabel="domains")
+    out.append(
+        Chart(
+            fig,
+            f"{with_error} of {n} checked domains ({_share(with_error, n)}) have an SPF error that makes receivers"
+            f" reject or distrust their mail, {with_warning} more an SPF warning"
+            + (f"; the commonest SPF finding is {labels[0]}." if len(spf_codes) else "."),
+            rows=[{"finding": c, "domains": v} for c, v in zip(labels, values, strict=True) if v],
+            title="SPF errors and warnings",
+        )
+    )
+
+    sizes = checked["dkim_min_bits"].dropna().astype(int)
+    none = int((checked["dkim_selectors"].map(len) == 0).sum())
+    buckets = {
+        "no key found": none,
+        "under 1024 bits": int((sizes < 1024).sum()),
+        "1024 bits": int((sizes == 1024).sum()),
+        "2048 bits or more": int((sizes >= 2048).sum()),
+    }
+    weak = buckets["under 1024 bits"] + buckets["1024 bits"]
+    fig = _bar_chart(
+        list(buckets),
+        list(buckets.values()),
+        [PALETTE["neutral"], PALETTE["fail"], PALETTE["warn"], PALETTE["pass"]],
+        xlabel="domains",
+    )
+    out.append(
+        Chart(
+            fig,
+            f"{weak} of {n} checked domains sign with a weak DKIM key (RSA under 2048 bits); {none} have no key"
+            " under the selectors looked for.",
+            rows=[{"smallest RSA key": k, "domains": v} for k, v in buckets.items()],
+            title="Weak DKIM keys",
+        )
+    )
+
+    modes = checked["mta_sts"].dropna()
+    if len(modes):
+        counts = modes.value_counts()
+        order = [m for m in ("enforce", "testing", "none", "unusable") if m in counts.index]
+        colour = {
+            "enforce": PALETTE["pass"],
+            "testing": PALETTE["warn"],
+            "none": PALETTE["neutral"],
+            "unusable": PALETTE["fail"],
+        }
+        fig = _bar_chart(order, [int(counts[m]) for m in order], [colour[m] for m in order], xlabel="domains")
+        adopted = int(counts.get("enforce", 0) + counts.get("testing", 0))
+        sentence = (
+            f"{adopted} of {len(modes)} probed domains ({_share(adopted, len(modes))}) publish an MTA-STS policy;"
+            f" {int(counts.get('enforce', 0))} enforce it, so senders refuse to deliver to them without valid TLS."
+        )
+        out.append(
+            Chart(fig, sentence, rows=[{"mode": m, "domains": int(counts[m])} for m in order], title="MTA-STS adoption")
+        )
+    else:
+        from smtpkit.render.charts import new_figure
+
+        fig, ax = new_figure(width=6.5, height=0.8)
+        ax.axis("off")
+        ax.text(0, 0.5, "not probed: run the audit with probe_mx=True", va="center")
+        out.append(
+            Chart(
+                fig,
+                "MTA-STS was not checked in this run: it is part of the receiving side, checked with probe_mx=True"
+                " (smtpkit audit --probe-mx).",
+                title="MTA-STS adoption",
+            )
+        )
+
+    top = findings_by_code(df).head(12)
+    colours = [PALETTE.get(str(s), PALETTE["neutral"]) for s in top["severity"]]
+    fig = _bar_chart(
+        list(top["code"]) or ["no findings"],
+        [int(v) for v in top["domains"]] or [0],
+        colours or [PALETTE["pass"]],
+        xlabel="domains",
+    )
+    first = top.iloc[0] if len(top) else None
+    out.append(
+        Chart(
+            fig,
+            (
+                f"The worst problems first: {first['code']} ({first['severity']}) affects {first['domains']} domains."
+                if first is not None
+                else "No checked domain has any finding."
+            ),
+            rows=top[["code", "severity", "domains"]].to_dict("records"),
+            title="Worst problems first",
+        )
+    )
+    return out
+
+
+def changes(old: Any, new: Any) -> Panel:
+    """The comparison of two runs: how many got better and worse, then the domains that changed."""
+    from smtpkit.audit.compare import compare
+    from smtpkit.audit.compare import summary as counts
+    from smtpkit.render.panel import Panel, Table
+
+    diff = compare(old, new)
+    tally = counts(diff)
+    note = ", ".join(f"{v} {k}" for k, v in tally.items()) or "no domains in either run"
+    panel = Panel("Compared with the earlier run", note=note, status="fail" if tally.get("worse") else "pass")
+    changed = diff[diff["change"] != "same"].head(200)
+    rows = [
+        {
+            "domain": r["domain"],
+            "change": r["change"],
+            "grade": f"{_cell(r['old_grade']) or '-'} -> {_cell(r['new_grade']) or '-'}",
+            "fixed": ", ".join(r["fixed"]),
+            "appeared": ", ".join(r["appeared"]),
+        }
+        for r in changed.to_dict("records")
+    ]
+    panel.add("Domains that changed", Table(rows) if rows else "Nothing changed.")
+    return panel
+
+
+def last_week(domains: Sequence[str], options: dict[str, Any]) -> pd.DataFrame:
+    """A stand-in for last week's run of the lab's portfolio (the notebook's comparison, without waiting a week):
+    the same domains audited knowing only the `default` DKIM selector, as if the others were not yet known."""
+    import smtpkit.audit as audit_pkg
+
+    earlier = {**options, "selectors": ("default",)}
+    return audit_pkg.audit(list(domains), progress=False, **earlier)
+
+
+def inputs(
+    lab: Any,
+    domains_file: str | None = None,
+    *,
+    size: int | None = None,
+    selectors: Sequence[str] | None = None,
+    probe_mx: bool = False,
+    out: str | None = None,
+) -> tuple[Any, dict[str, Any]]:
+    """The notebook's parameters resolved: the domains (a file, or the lab's portfolio) and the audit settings
+    (the lab's DNS, selectors and probe ports for the lab's portfolio; `out` defaults to a temporary folder)."""
+    import tempfile
+    from pathlib import Path
+
+    from smtpkit.lab.portfolio import audit_options, lab_portfolio
+
+    domains: Any = domains_file or lab_portfolio(lab, n=size)
+    options: dict[str, Any] = {} if domains_file else audit_options(lab)
+    if selectors:
+        options["selectors"] = tuple(selectors)
+    options["probe_mx"] = bool(probe_mx)
+    options["out"] = out or str(Path(tempfile.mkdtemp(prefix="smtpkit-audit-")) / "portfolio-audit.parquet")
+    return domains, options
+
+
+def export(df: pd.DataFrame, out: str, suffix: str = ".csv") -> str:
+    """Write `df` next to the run's results (`out`) as one CSV or Parquet file; say where."""
+    from pathlib import Path
+
+    import smtpkit.audit as audit_pkg
+
+    target = Path(out).with_suffix(suffix)
+    if target == Path(out):
+        target = target.with_name(target.stem + "-export" + suffix)
+    return f"written: {audit_pkg.export(df, target)}"
+
+
+def earlier_run(previous: str | None, domains: Any, options: dict[str, Any]) -> pd.DataFrame:
+    """The run to compare with: `previous` (a path written with out=), or the lab's stand-in (`last_week`)."""
+    import smtpkit.audit as audit_pkg
+
+    if previous:
+        return audit_pkg.read_results(previous)
+    return last_week(domains, {k: v for k, v in options.items() if k != "out"})

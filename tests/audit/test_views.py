@@ -1,0 +1,71 @@
+"""The notebook's views of an audit: hostile names escaped, a sorting table, charts with words, findings by code."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from smtpkit.audit import views
+from smtpkit.audit.row import empty_row, invalid_row
+from smtpkit.audit.table import frame
+
+EVIL = '<script>alert("x")</script>.example'
+
+
+def _frame() -> pd.DataFrame:
+    good = empty_row(0, "a.example", "a.example")
+    good.update(
+        status="checked", grade="A", worst="pass", n_fail=0, n_warn=0, dmarc_policy="reject", dmarc_enforced=True
+    )
+    good.update(dkim_selectors=["s1"], dkim_keys=["s1: rsa 2048"], dkim_min_bits=2048, spf_lint="pass")
+    bad = empty_row(1, EVIL, "b.example")
+    bad.update(status="checked", grade="D", worst="fail", n_fail=2, n_warn=0, codes=["spf.plus_all", "dmarc.missing"])
+    bad.update(
+        spf_lint="fail", dkim_min_bits=1024, dkim_selectors=["k1"], dkim_keys=["k1: rsa 1024"], mta_sts="testing"
+    )
+    dead = empty_row(2, "dead.example", "dead.example")
+    dead.update(status="could not check", status_reason="MX: timeout; TXT (SPF): timeout", codes=["mx.lookup_failed"])
+    dead.update(n_fail=0, n_warn=1)
+    return frame([good, bad, dead, invalid_row(3, EVIL, f"{EVIL!r} is not a domain")])
+
+
+def test_the_table_escapes_and_sorts() -> None:
+    table = views.sortable(_frame())
+    page = table.to_html()
+    assert "<script>alert" not in page and "&lt;script&gt;alert" in page
+    assert page.count("<script>") == 1 and "addEventListener" in page  # only our own sorter
+    assert [r["domain"] for r in table.rows][:2] == ["b.example", "a.example"]  # worst first
+    assert "b.example" in table.to_text()
+
+
+def test_charts_say_it_in_words() -> None:
+    charts = views.charts(_frame())
+    titles = [c.title for c in charts]
+    assert titles == [
+        "DMARC at enforcement",
+        "SPF errors",
+        "Weak DKIM keys",
+        "MTA-STS adoption",
+        "Worst problems first",
+    ]
+    assert charts[0].sentence.startswith("1 of 2 checked domains (50%) have DMARC at enforcement")
+    assert "1 of 2 checked domains sign with a weak DKIM key" in charts[2].sentence
+    assert "<svg" in charts[0].to_html()
+
+
+def test_findings_by_code_count_only_checked_domains() -> None:
+    table = views.findings_by_code(_frame())
+    assert list(table["code"]) == ["dmarc.missing", "spf.plus_all"]
+    assert "mx.lookup_failed" not in set(table["code"])  # a domain that could not be checked has no problems
+
+
+def test_summary_and_changes() -> None:
+    df = _frame()
+    df.attrs["audit"] = {"seconds": 2.0, "runner": "dask", "dask": "http://127.0.0.1:8787/status"}
+    panel = views.summary(df)
+    html = panel.to_html()
+    assert "1 could not be checked (never counted as failures)" in panel.to_text() and "Dask dashboard" in html
+    better = df.copy()
+    better.loc[1, ["grade", "n_fail", "codes"]] = pd.Series(
+        ["C", 1, ["spf.plus_all"]], index=["grade", "n_fail", "codes"]
+    )
+    assert "1 better" in views.changes(df, better).to_text()
