@@ -1051,42 +1051,21 @@ class AuditConfig:
     allow_private: bool = False
 
     def __post_init__(self) -> None:
-        given: Any = self.nameservers  # a single string is accepted for one server
-        servers: list[str] = []
-        for ns in (given,) if isinstance(given, str) else given or ():
-            text = str(ns).strip()
-            if not text or _CONTROL.search(text) or " " in text:
-                raise InvalidSettings(
-                    f"AuditConfig.nameservers: {ns!r} is not a nameserver; give HOST or HOST:PORT, like 127.0.0.1:5353",
-                    field="nameservers",
-                )
-            servers.append(text)
-        object.__setattr__(self, "nameservers", tuple(dict.fromkeys(servers)))
-        wanted: Any = self.selectors  # a single string is accepted for one selector
-        sels: list[str] = []
-        for s in (wanted,) if isinstance(wanted, str) else wanted or ():
-            text = str(s).strip().rstrip(".").lower()
-            if "._domainkey" in text:
-                text = text.split("._domainkey", 1)[0]
-            if not text or any(not _LABEL.match(label) for label in text.split(".")):
-                raise InvalidSettings(
-                    f"AuditConfig.selectors: {s!r} is not a DKIM selector; use the s= value of a DKIM-Signature,"
-                    " like 'selector1' or 'google'",
-                    field="selectors",
-                )
-            sels.append(text)
+        def put(name: str, value: Any) -> None:
+            object.__setattr__(self, name, value)
+
+        put("nameservers", validate_nameservers(self.nameservers))
+        sels = tuple(dict.fromkeys(validate_selector(s) for s in _tuple_of(self.selectors)))
         if len(sels) > 200:
-            raise InvalidSettings(
-                "AuditConfig.selectors: at most 200 selectors (each costs one DNS query per domain)", field="selectors"
-            )
-        object.__setattr__(self, "selectors", tuple(dict.fromkeys(sels)))
-        object.__setattr__(self, "dns_timeout", _audit_number("dns_timeout", self.dns_timeout, 0.05, 60, "seconds"))
-        object.__setattr__(self, "deadline", _audit_number("deadline", self.deadline, 0.1, 600, "seconds"))
+            raise _bad("selectors", f"{len(sels)} DKIM selectors given; at most 200 (each costs a query per domain)")
+        put("selectors", sels)
+        put("dns_timeout", validate_seconds(self.dns_timeout, field="dns_timeout", maximum=MAX_DNS_TIMEOUT))
+        put("deadline", validate_seconds(self.deadline, field="deadline"))
         if self.deadline < self.dns_timeout:
-            raise InvalidSettings(
-                f"AuditConfig.deadline ({self.deadline:g}s) is shorter than one DNS query's timeout"
+            raise _bad(
+                "deadline",
+                f"the per-domain deadline ({self.deadline:g}s) is shorter than one DNS query's timeout"
                 f" ({self.dns_timeout:g}s): raise the deadline or lower dns_timeout",
-                field="deadline",
             )
         for name, low, high, unit in (
             ("concurrency", 1, 10_000, "domains"),
@@ -1094,24 +1073,13 @@ class AuditConfig:
             ("chunk_size", 1, 1_000_000, "domains"),
             ("cache_size", 0, 10_000_000, "answers"),
         ):
-            object.__setattr__(self, name, _audit_number(name, getattr(self, name), low, high, unit, integer=True))
-        if not isinstance(self.probe_mx, bool):
-            raise InvalidSettings(f"AuditConfig.probe_mx: {self.probe_mx!r} is not True or False", field="probe_mx")
-        if not isinstance(self.allow_private, bool):
-            raise InvalidSettings(
-                f"AuditConfig.allow_private: {self.allow_private!r} is not True or False", field="allow_private"
-            )
-        if self.cafile is not None:
-            path = os.path.expanduser(str(self.cafile))
-            if not os.path.isfile(path) or not os.access(path, os.R_OK):
-                raise InvalidSettings(
-                    f"AuditConfig.cafile: {self.cafile!r} is not a readable file of CA certificates", field="cafile"
-                )
-            object.__setattr__(self, "cafile", path)
-        port = _audit_number("mta_sts_port", self.mta_sts_port, 1, 65535, "(a TCP port)", integer=True)
-        object.__setattr__(self, "mta_sts_port", port)
-        port = _audit_number("mx_port", self.mx_port, 1, 65535, "(a TCP port)", integer=True)
-        object.__setattr__(self, "mx_port", port)
+            put(name, _audit_number(name, getattr(self, name), low, high, unit, integer=True))
+        for name in ("probe_mx", "allow_private"):
+            if not isinstance(getattr(self, name), bool):
+                raise _bad(name, f"{name}: {getattr(self, name)!r} is not True or False")
+        put("cafile", validate_cafile(self.cafile) if self.cafile not in (None, "") else None)
+        put("mta_sts_port", validate_port(self.mta_sts_port, field="mta_sts_port", label="mta_sts_port"))
+        put("mx_port", validate_port(self.mx_port, field="mx_port", label="mx_port"))
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -20,8 +20,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from smtpkit.checks.domain import normalize_domain
 from smtpkit.errors import InvalidSettings, UnreadableInput
+from smtpkit.settings import validate_domain
 
 MAX_DOMAINS = 10_000_000
 MAX_LINE = 1000  # characters; a longer "domain" is noted as invalid, shortened
@@ -66,7 +66,7 @@ class DomainList:
 def _key(name: str) -> str:
     """What makes two spellings the same domain (case, trailing dot, Unicode or IDNA form)."""
     try:
-        return normalize_domain(name)
+        return validate_domain(name)
     except ValueError:
         return name.strip().lower()
 

@@ -33,9 +33,9 @@ from smtpkit.aio import run_sync, spawn
 from smtpkit.audit.cache import DnsCache, DomainResolver, SharedResolver
 from smtpkit.audit.row import COULD_NOT_CHECK, domain_row, invalid_row
 from smtpkit.audit.table import frame
-from smtpkit.checks.domain import DomainPlan, DomainQuery, normalize_domain
+from smtpkit.checks.domain import DomainPlan
 from smtpkit.net.mx import MxProbeCache
-from smtpkit.settings import AuditConfig
+from smtpkit.settings import AuditConfig, DomainQuery, validate_domain
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -78,7 +78,7 @@ def forget_caches() -> None:
 async def check_one(position: int, text: str, config: AuditConfig, shared: SharedResolver) -> dict[str, Any]:
     """One domain's row: its plan's jobs as greenlets on this loop, waited for until its deadline."""
     try:
-        domain = normalize_domain(text)
+        domain = validate_domain(text)
     except ValueError as exc:
         return invalid_row(position, text, str(exc))
     started = datetime.datetime.now(datetime.UTC)

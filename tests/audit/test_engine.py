@@ -222,20 +222,25 @@ def test_cache_is_bounded() -> None:
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "message"),
+    ("kwargs", "field", "message"),
     [
-        ({"concurrency": 0}, "AuditConfig.concurrency"),
-        ({"dns_timeout": "soon"}, "AuditConfig.dns_timeout: 'soon' is not a number"),
-        ({"deadline": 1, "dns_timeout": 2}, "shorter than one DNS query's timeout"),
-        ({"selectors": ["bad selector"]}, "AuditConfig.selectors"),
-        ({"nameservers": ["1.2.3.4 5"]}, "AuditConfig.nameservers"),
-        ({"probe_mx": "yes"}, "AuditConfig.probe_mx"),
-        ({"chunk_size": 2.5}, "whole number"),
+        ({"concurrency": 0}, "concurrency", "out of range: give a whole number from 1 to 10000 domains"),
+        ({"dns_timeout": "soon"}, "dns_timeout", "'soon' is not a number of seconds"),
+        ({"deadline": 1, "dns_timeout": 2}, "deadline", "shorter than one DNS query's timeout"),
+        ({"selectors": ["bad selector"]}, "selectors", "is not valid: use the s= value of a DKIM-Signature"),
+        ({"nameservers": ["1.2.3.4 5"]}, "nameservers", "contains a space"),
+        ({"probe_mx": "yes"}, "probe_mx", "is not True or False"),
+        ({"chunk_size": 2.5}, "chunk_size", "whole number"),
+        ({"mx_port": 70000}, "mx_port", "out of range"),
+        ({"cafile": "/no/such/ca.pem"}, "cafile", "does not exist"),
     ],
 )
-def test_audit_config_refuses_what_cannot_work(kwargs: dict, message: str) -> None:  # type: ignore[type-arg]
-    with pytest.raises(ValueError, match=message):
+def test_audit_config_refuses_what_cannot_work(kwargs: dict, field: str, message: str) -> None:  # type: ignore[type-arg]
+    from smtpkit.errors import InvalidSettings
+
+    with pytest.raises(InvalidSettings, match=message) as caught:
         AuditConfig(**kwargs)
+    assert caught.value.field == field
 
 
 def test_audit_config_normalises() -> None:

@@ -42,7 +42,7 @@ def test_charts_say_it_in_words() -> None:
     titles = [c.title for c in charts]
     assert titles == [
         "DMARC at enforcement",
-        "SPF errors",
+        "SPF errors and warnings",
         "Weak DKIM keys",
         "MTA-STS adoption",
         "Worst problems first",

@@ -52,7 +52,7 @@ def test_json_is_one_document(dns: DnsServer, tmp_path: Path, capsys: pytest.Cap
         (["audit", "x.txt", "--dask", "--dask-scheduler", "tcp://127.0.0.1:1"], "give one of them"),
         (["audit", "x.txt", "--compare", "a", "b"], "give no FILE"),
         (["audit", "/no/such/file.txt"], "cannot read /no/such/file.txt"),
-        (["audit", "x.txt", "--concurrency", "0"], "AuditConfig.concurrency"),
+        (["audit", "x.txt", "--concurrency", "0"], "AuditConfig.concurrency: 0 is out of range"),
         (["audit", "x.txt", "--out", "r.json"], "must end in .parquet or .csv"),
     ],
 )
