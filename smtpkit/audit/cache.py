@@ -31,7 +31,7 @@ from collections.abc import Callable
 from typing import Any
 
 from smtpkit.aio import wait_on
-from smtpkit.net.dns import TIMEOUT, DnsAnswer, Resolver, _Reply
+from smtpkit.net.dns import TIMEOUT, DnsAnswer, Reply, Resolver
 from smtpkit.net.dns_mux import MuxResolver
 
 Key = tuple[str, str]
@@ -117,8 +117,8 @@ class _ChasingMux(MuxResolver):
 
     def __init__(self, nameservers: list[str] | None, timeout: float, cache: DnsCache) -> None:
         super().__init__(nameservers, timeout=timeout)
-        self.chases: collections.OrderedDict[Key, tuple[float, _Reply]] = collections.OrderedDict()
-        self.chasing: dict[Key, asyncio.Future[_Reply]] = {}
+        self.chases: collections.OrderedDict[Key, tuple[float, Reply]] = collections.OrderedDict()
+        self.chasing: dict[Key, asyncio.Future[Reply]] = {}
         self.limit = max(16, cache.max_entries // 10)
         self.cache = cache
 
@@ -137,7 +137,7 @@ class _ChasingMux(MuxResolver):
         except StopIteration as done:
             return done.value  # type: ignore[no-any-return]
 
-    async def _chase(self, key: Key, ex: Any) -> _Reply:
+    async def _chase(self, key: Key, ex: Any) -> Reply:
         kept = self.chases.get(key)
         if kept is not None and kept[0] > time.monotonic():
             self.chases.move_to_end(key)
@@ -240,7 +240,6 @@ class DomainResolver(Resolver):
         self.deadline = deadline
         self.budget = budget
         self.answers: dict[Key, DnsAnswer] = {}
-        self.asked = 0
         self._silent = 0
         self._answered = 0
 
@@ -289,7 +288,6 @@ class DomainResolver(Resolver):
         skipped = self._unasked(name, key)
         if skipped is not None:
             return self._keep(key, skipped)
-        self.asked += 1
         return self._keep(key, await self.shared.aresolve(name, rdtype))
 
     def __repr__(self) -> str:

@@ -1,7 +1,7 @@
 """What the `10_portfolio_audit` notebook shows: the summary, a sortable table, charts, findings by code.
 
 Everything is an ordinary cell output that survives saving and HTML export:
-the table sorts with a few lines of our own JavaScript on its headers (no
+the table sorts with a few lines of our own JavaScript on its headings (no
 widget, no kernel needed; without JavaScript it is a plain table, worst
 domains first), the charts are static SVG, each with a sentence and a table
 saying the same. Every string that came from DNS or the input file is escaped.
@@ -10,7 +10,6 @@ saying the same. Every string that came from DNS or the input file is escaped.
 from __future__ import annotations
 
 import html
-import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -41,33 +40,16 @@ TABLE_COLUMNS = (
 )
 _GRADE_ORDER = {"F": 0, "D": 1, "C": 2, "B": 3, "A": 4}
 
-_SORT_JS = """
-<script>
-(function () {
-  var table = document.getElementById("%s");
-  if (!table) { return; }
-  var heads = table.querySelectorAll("th");
-  heads.forEach(function (th, col) {
-    th.style.cursor = "pointer";
-    th.title = "sort by this column";
-    th.addEventListener("click", function () {
-      var body = table.tBodies[0];
-      var rows = Array.prototype.slice.call(body.rows);
-      var down = th.getAttribute("data-sorted") !== "asc";
-      heads.forEach(function (h) { h.removeAttribute("data-sorted"); });
-      th.setAttribute("data-sorted", down ? "asc" : "desc");
-      rows.sort(function (a, b) {
-        var x = a.cells[col].getAttribute("data-key"), y = b.cells[col].getAttribute("data-key");
-        var nx = parseFloat(x), ny = parseFloat(y);
-        var c = (!isNaN(nx) && !isNaN(ny)) ? nx - ny : x.localeCompare(y);
-        return down ? c : -c;
-      });
-      rows.forEach(function (r) { body.appendChild(r); });
-    });
-  });
-})();
-</script>
-"""
+# The table sorts itself by a click on a heading: our own code, inline on each heading (no <script> element),
+# comparing each cell's data-k (numbers as numbers). Without JavaScript (an untrusted notebook, a mail
+# client) it stays a plain table, worst domains first.
+_SORT_ON_CLICK = (
+    "var th=this,t=th.closest('table'),b=t.tBodies[0],i=th.cellIndex,d=th.dataset.s!=='a';"
+    "t.querySelectorAll('th').forEach(function(h){delete h.dataset.s});th.dataset.s=d?'a':'d';"
+    "Array.prototype.slice.call(b.rows).sort(function(x,y){var p=x.cells[i].dataset.k,q=y.cells[i].dataset.k,"
+    "m=parseFloat(p),n=parseFloat(q),c=(isNaN(m)||isNaN(n))?p.localeCompare(q):m-n;return d?c:-c})"
+    ".forEach(function(r){b.appendChild(r)});"
+)
 
 
 def _cell(value: Any) -> str:
@@ -107,23 +89,26 @@ def worst_first(df: pd.DataFrame) -> pd.DataFrame:
 
 
 class SortableTable(Viewable):
-    """The audit rows as an HTML table whose headers sort it (our script), worst domains first."""
+    """The audit rows as an HTML table whose headings sort it (our inline handler), worst domains first."""
 
     def __init__(self, df: pd.DataFrame, columns: Sequence[str] = TABLE_COLUMNS, limit: int = 2000) -> None:
         self.columns = [c for c in columns if c in df.columns]
         ordered = worst_first(df)
         self.total = len(ordered)
         self.rows = ordered.head(limit)[self.columns].to_dict("records")
-        self.id = f"smtpkit-audit-{uuid.uuid4().hex[:12]}"
 
     def to_html(self) -> str:
         from smtpkit.render.html import CSS, ROOT_CLASSES
 
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
+        handler = html.escape(_SORT_ON_CLICK, quote=True)
+        head = "".join(
+            f'<th style="cursor:pointer" title="sort by this column" onclick="{handler}">{html.escape(c)}</th>'
+            for c in self.columns
+        )
         body = []
         for row in self.rows:
             cells = "".join(
-                f'<td data-key="{html.escape(_key(c, row[c]), quote=True)}">{html.escape(_cell(row[c]))}</td>'
+                f'<td data-k="{html.escape(_key(c, row[c]), quote=True)}">{html.escape(_cell(row[c]))}</td>'
                 for c in self.columns
             )
             body.append(f"<tr>{cells}</tr>")
@@ -132,8 +117,8 @@ class SortableTable(Viewable):
         )
         return (
             f'{CSS}<div class="{ROOT_CLASSES}"><p>{html.escape(note)}</p>'
-            f'<div style="max-height:32em;overflow:auto"><table id="{self.id}"><thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(body)}</tbody></table></div></div>" + _SORT_JS % self.id
+            f'<div style="max-height:32em;overflow:auto"><table><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table></div></div>"
         )
 
     def to_text(self) -> str:

@@ -164,7 +164,7 @@ class QueryRecord:
 
 
 @dataclass(frozen=True)
-class _Exchange:
+class Exchange:
     """One query the lookup plan wants sent: to which server, within which time."""
 
     query: dns.message.Message
@@ -174,7 +174,7 @@ class _Exchange:
 
 
 # What a driver sends back into the plan: the response and whether TCP carried it, or the error.
-_Reply = tuple[dns.message.Message, bool] | BaseException
+Reply = tuple[dns.message.Message, bool] | BaseException
 _QUERY_ERRORS = (OSError, dns.exception.DNSException, EOFError)
 
 
@@ -349,7 +349,7 @@ class Resolver:
         return ans, None
 
     # -- one lookup, written once: a sans-IO plan driven by a sync and an async driver
-    def _plan(self, name: str, rdtype: str | int) -> Generator[_Exchange, _Reply, DnsAnswer]:
+    def _plan(self, name: str, rdtype: str | int) -> Generator[Exchange, Reply, DnsAnswer]:
         """Every decision of a lookup (servers, retries, deadline, CNAME chase, outcome).
 
         It yields each exchange to perform and receives its reply, so `resolve`
@@ -385,7 +385,7 @@ class Resolver:
 
     def _plan_servers(
         self, qname: dns.name.Name, rdt: dns.rdatatype.RdataType, rdt_text: str, display: str, deadline: float
-    ) -> Generator[_Exchange, _Reply, DnsAnswer]:
+    ) -> Generator[Exchange, Reply, DnsAnswer]:
         last = DnsAnswer(name=display, rdtype=rdt_text, status=TIMEOUT, error="no nameserver answered in time")
         for _attempt in range(self.retries + 1):
             for ns in self.nameservers:
@@ -395,7 +395,7 @@ class Resolver:
                 q = dns.message.make_query(qname, rdt, use_edns=True, want_dnssec=self.want_dnssec)
                 q.flags |= dns.flags.RD | (dns.flags.AD if self.want_dnssec else 0)  # AD: RFC 6840 §5.7
                 timeout = min(self.timeout, remaining)
-                reply = yield _Exchange(q, ns, timeout, deadline)
+                reply = yield Exchange(q, ns, timeout, deadline)
                 if isinstance(reply, (dns.exception.Timeout, asyncio.TimeoutError)):
                     last = DnsAnswer(
                         name=display,
@@ -433,7 +433,7 @@ class Resolver:
             while True:
                 try:
                     if self.use_tcp:
-                        reply: _Reply = (dns.query.tcp(ex.query, ex.ns.host, timeout=ex.timeout, port=ex.ns.port), True)
+                        reply: Reply = (dns.query.tcp(ex.query, ex.ns.host, timeout=ex.timeout, port=ex.ns.port), True)
                     else:
                         reply = self._udp_with_fallback(ex.query, ex.ns, ex.timeout, ex.deadline)
                 except _QUERY_ERRORS as exc:
@@ -452,7 +452,7 @@ class Resolver:
                 try:
                     if self.use_tcp:
                         tcp = dns.asyncquery.tcp(ex.query, ex.ns.host, timeout=ex.timeout, port=ex.ns.port)
-                        reply: _Reply = (await asyncio.wait_for(tcp, ex.timeout + 0.5), True)
+                        reply: Reply = (await asyncio.wait_for(tcp, ex.timeout + 0.5), True)
                     else:
                         reply = await self._audp_with_fallback(ex.query, ex.ns, ex.timeout, ex.deadline)
                 except (TimeoutError, *_QUERY_ERRORS) as exc:

@@ -30,7 +30,7 @@ import dns.asyncquery
 import dns.exception
 import dns.message
 
-from smtpkit.net.dns import DnsAnswer, Nameserver, Resolver, _Exchange, _Reply
+from smtpkit.net.dns import DnsAnswer, Exchange, Nameserver, Reply, Resolver
 
 __all__ = ["MuxResolver", "UdpMux"]
 
@@ -146,7 +146,7 @@ class MuxResolver(Resolver):
         super().__init__(nameservers, timeout, lifetime, retries=retries)
         self.mux = mux or UdpMux()
 
-    async def _areply(self, ex: _Exchange) -> _Reply:
+    async def _areply(self, ex: Exchange) -> Reply:
         try:
             wire = await self.mux.exchange(ex.query, ex.ns, ex.timeout)
         except TimeoutError:

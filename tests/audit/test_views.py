@@ -32,7 +32,7 @@ def test_the_table_escapes_and_sorts() -> None:
     table = views.sortable(_frame())
     page = table.to_html()
     assert "<script>alert" not in page and "&lt;script&gt;alert" in page
-    assert page.count("<script>") == 1 and "addEventListener" in page  # only our own sorter
+    assert "<script" not in page and page.count("onclick=") == len(table.columns)  # only our own sorter
     assert [r["domain"] for r in table.rows][:2] == ["b.example", "a.example"]  # worst first
     assert "b.example" in table.to_text()
 

@@ -243,7 +243,20 @@ CASES: dict[str, Callable[[], Any]] = {
     "smtpkit.ui.modes.Banner": _banner,
     "smtpkit.ui.modes.WithBanner": _with_banner,
     "smtpkit.ui.views.LiveMailbox": _live_mailbox,
+    "smtpkit.audit.views.SortableTable": lambda: _audit_table(),
 }
+
+
+def _audit_table() -> Any:
+    from smtpkit.audit.row import empty_row
+    from smtpkit.audit.table import frame
+    from smtpkit.audit.views import SortableTable
+
+    row = empty_row(0, HOSTILE, "hostile.example")
+    row.update(status="checked", grade="F", worst="fail", n_fail=3, n_warn=0, codes=[HOSTILE], spf_all=HOSTILE)
+    return SortableTable(frame([row]))
+
+
 RAW_MARKUP = {"smtpkit.render.panel.Html"}  # its markup is ours by contract; only its text is checked
 # Text views that show only counts and validated names, never a peer's text (nothing there to escape).
 TEXT_WITHOUT_PEER_TEXT = {"smtpkit.reports.reportset.ReportSet"}
