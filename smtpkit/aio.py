@@ -108,7 +108,7 @@ def _threads() -> concurrent.futures.ThreadPoolExecutor:
     global _pool
     with _pool_lock:
         if _pool is None:
-            _pool = concurrent.futures.ThreadPoolExecutor(max_workers=64, thread_name_prefix="smtpkit-aio")
+            _pool = concurrent.futures.ThreadPoolExecutor(max_workers=256, thread_name_prefix="smtpkit-aio")
         return _pool
 
 

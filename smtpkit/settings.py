@@ -1049,6 +1049,8 @@ class AuditConfig:
     mta_sts_port: int = 443
     mx_port: int = 25
     allow_private: bool = False
+    trust_anchor: str | None = None
+    trust_ad: bool = False
 
     def __post_init__(self) -> None:
         def put(name: str, value: Any) -> None:
@@ -1074,12 +1076,18 @@ class AuditConfig:
             ("cache_size", 0, 10_000_000, "answers"),
         ):
             put(name, _audit_number(name, getattr(self, name), low, high, unit, integer=True))
-        for name in ("probe_mx", "allow_private"):
+        for name in ("probe_mx", "allow_private", "trust_ad"):
             if not isinstance(getattr(self, name), bool):
                 raise _bad(name, f"{name}: {getattr(self, name)!r} is not True or False")
         put("cafile", validate_cafile(self.cafile) if self.cafile not in (None, "") else None)
         put("mta_sts_port", validate_port(self.mta_sts_port, field="mta_sts_port", label="mta_sts_port"))
         put("mx_port", validate_port(self.mx_port, field="mx_port", label="mx_port"))
+        anchor = str(self.trust_anchor).strip() if self.trust_anchor is not None else ""
+        if anchor:
+            from smtpkit.dnssec import load_anchors  # the file's own rules; InvalidSettings(field="trust_anchor")
+
+            load_anchors(anchor)
+        put("trust_anchor", anchor or None)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -1096,6 +1104,8 @@ class AuditConfig:
             "mta_sts_port": self.mta_sts_port,
             "mx_port": self.mx_port,
             "allow_private": self.allow_private,
+            "trust_anchor": self.trust_anchor,
+            "trust_ad": self.trust_ad,
         }
 
     def results_key(self) -> dict[str, Any]:
@@ -1108,4 +1118,6 @@ class AuditConfig:
             "mta_sts_port": self.mta_sts_port,
             "mx_port": self.mx_port,
             "allow_private": self.allow_private,
+            "trust_anchor": self.trust_anchor,
+            "trust_ad": self.trust_ad,
         }

@@ -48,6 +48,8 @@ _CONFIG_FIELDS = {
     "mta_sts_port",
     "mx_port",
     "allow_private",
+    "trust_anchor",
+    "trust_ad",
 }
 
 

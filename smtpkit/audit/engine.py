@@ -34,7 +34,7 @@ from smtpkit.audit.cache import DnsCache, DomainResolver, SharedResolver
 from smtpkit.audit.row import COULD_NOT_CHECK, domain_row, invalid_row
 from smtpkit.audit.table import frame
 from smtpkit.checks.domain import DomainPlan
-from smtpkit.net.mx import MxProbeCache
+from smtpkit.checks.domain.inbound import InboundCache
 from smtpkit.settings import AuditConfig, DomainQuery, validate_domain
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("smtpkit.audit")
 
 _caches: dict[tuple[Any, ...], DnsCache] = {}
-_probes: dict[tuple[Any, ...], MxProbeCache] = {}
+_inbound: dict[tuple[Any, ...], InboundCache] = {}
 _caches_lock = threading.Lock()
 
 
@@ -57,22 +57,22 @@ def shared_cache(config: AuditConfig) -> DnsCache:
         return cache
 
 
-def shared_probes(config: AuditConfig) -> MxProbeCache:
-    """This process's MX probes for `config`'s probe settings: one STARTTLS probe per MX host, address
-    and port, however many domains use it (a provider's MX is probed once, not once per customer)."""
-    key = ("probes", config.mx_port, config.cafile, config.allow_private)
+def shared_inbound(config: AuditConfig) -> InboundCache:
+    """This process's MX probes and DNSSEC validators for `config`'s probe settings: one STARTTLS probe per MX
+    host, address and port, however many domains use it (a provider's MX is probed once, not per customer)."""
+    key = ("inbound", config.mx_port, config.cafile, config.allow_private, config.trust_anchor, config.trust_ad)
     with _caches_lock:
-        probes = _probes.get(key)
-        if probes is None:
-            probes = _probes[key] = MxProbeCache()
-        return probes
+        cache = _inbound.get(key)
+        if cache is None:
+            cache = _inbound[key] = InboundCache()
+        return cache
 
 
 def forget_caches() -> None:
     """Drop every process-wide DNS cache and MX probe (tests; a notebook wanting fresh answers)."""
     with _caches_lock:
         _caches.clear()
-        _probes.clear()
+        _inbound.clear()
 
 
 async def check_one(position: int, text: str, config: AuditConfig, shared: SharedResolver) -> dict[str, Any]:
@@ -93,6 +93,8 @@ async def check_one(position: int, text: str, config: AuditConfig, shared: Share
         allow_private=config.allow_private,
         probe_mx=config.probe_mx,
         mx_port=config.mx_port,
+        trust_anchor=config.trust_anchor,
+        trust_ad=config.trust_ad,
     )
     plan = DomainPlan(
         query,
@@ -100,7 +102,7 @@ async def check_one(position: int, text: str, config: AuditConfig, shared: Share
         deadline,
         candidates=config.selectors or None,
         inbound=config.probe_mx,
-        probe_cache=shared_probes(config) if config.probe_mx else None,
+        inbound_cache=shared_inbound(config) if config.probe_mx else None,
     )
     tasks = [asyncio.ensure_future(spawn(job)) for job in plan.jobs.values()]
     done, pending = await asyncio.wait(tasks, timeout=max(0.0, deadline - time.monotonic()))

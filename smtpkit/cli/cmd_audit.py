@@ -130,6 +130,7 @@ def run(args: argparse.Namespace) -> int:
                 "mx_port": args.mx_port if args.mx_port != 25 else lab.get("mx_port", 25),
                 "mta_sts_port": lab.get("mta_sts_port", 443),
                 "allow_private": lab.get("allow_private", False),
+                "trust_anchor": lab.get("trust_anchor"),
             }
         )
         if config.nameservers:

@@ -260,6 +260,13 @@ class PortfolioZoneSet(ZoneSet):
                 self._copies.popitem(last=False)
         return zs
 
+    def zone_of(self, name: str | dns.name.Name) -> dns.name.Name | None:
+        """A copy is a zone of its own (so the lab's DNSSEC signer treats it as an unsigned child of test.)."""
+        n = to_name(name)
+        if len(n.labels) >= 3 and n.labels[-2] == b"test" and _NAME.match(n.labels[-3].decode("latin-1").lower()):
+            return dns.name.Name(n.labels[-3:])
+        return super().zone_of(n)
+
     def lookup(self, qname: str | dns.name.Name, qtype: str | int) -> LookupResult:
         name = to_name(qname)
         for raw in name.labels:
@@ -327,7 +334,7 @@ def audit_options(info: Any = None) -> dict[str, Any]:
         info = ensure_running()
     options = info.domain_options()
     out: dict[str, Any] = {
-        k: options[k] for k in ("cafile", "allow_private", "mta_sts_port", "mx_port") if k in options
+        k: options[k] for k in ("cafile", "allow_private", "mta_sts_port", "mx_port", "trust_anchor") if k in options
     }
     out["nameservers"] = (info.nameserver,)
     out["selectors"] = SELECTORS

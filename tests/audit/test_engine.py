@@ -261,14 +261,16 @@ def test_with_probe_mx_the_same_findings_as_check_domain_mta_sts_included(lab) -
         allow_private=True,
         mta_sts_port=options.get("mta_sts_port", 443),
         mx_port=options.get("mx_port", 25),
+        trust_anchor=options.get("trust_anchor"),
         probe_mx=True,
         dns_timeout=1.0,
-        deadline=20,
+        deadline=30,
+        concurrency=10,  # probes of a loaded test machine: a generous deadline, fewer at once
     )
     domains = [z for z in lab.dns.zones if not z.endswith(".arpa")]
     df = audit_chunk(domains, config).set_index("domain")
     assert set(df["status"]) == {"checked"}
-    keys = ("nameservers", "cafile", "allow_private", "mta_sts_port", "mx_port")
+    keys = ("nameservers", "cafile", "allow_private", "mta_sts_port", "mx_port", "trust_anchor")
     check = {k: options[k] for k in keys if k in options}
     for domain in domains:
         report = check_domain(domain, timeout=20, probe_mx=True, **check)
