@@ -80,7 +80,7 @@ COLUMNS: tuple[Column, ...] = (
         " (no record); empty unless probed (--probe-mx)",
     ),
     Column("tls_rpt", "bool", "a TLS-RPT record is published; empty unless probed (--probe-mx)"),
-    Column("dane", "bool", "the MX hosts publish DANE TLSA records; empty unless probed (--probe-mx)"),
+    Column("dane", "bool", "TLSA records (DANE) are published for the MX hosts; empty unless probed (--probe-mx)"),
     Column(
         "mx_starttls",
         "bool",
@@ -278,6 +278,8 @@ def domain_row(
     _dkim(row, by_name.get("dkim"), view, domain)
     _inbound(row, by_name.get("mta_sts"), by_name.get("tlsrpt"))
     row["mx_starttls"] = _starttls(by_name.get("mx_tls"))
+    dane = by_name.get("dane")
+    row["dane"] = bool(dane.tables.get("TLSA records")) if dane is not None else None
     row["resolver"] = resolver
     row["checked_at"] = started
     row["seconds"] = round(seconds, 4)

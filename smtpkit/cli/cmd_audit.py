@@ -76,6 +76,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument("--mx-port", type=int, default=25, help="the port MX hosts are probed on (default 25)")
     p.add_argument("--cafile", metavar="FILE", help="CA certificates to verify MTA-STS and MX certificates with")
+    p.add_argument("--trust-anchor", metavar="FILE", help="DNSSEC trust anchor for DANE (default: the root's)")
+    p.add_argument("--trust-ad", action="store_true", help="trust the resolver's AD bit for DANE instead of validating")
     p.add_argument("--lab", action="store_true", help="audit the practice lab's generated portfolio, via its DNS")
     p.add_argument("--dns-timeout", type=float, default=2.0, help="seconds per DNS query (default 2)")
     p.add_argument("--deadline", type=float, default=20.0, help="seconds per domain before 'could not check' (20)")
@@ -130,7 +132,8 @@ def run(args: argparse.Namespace) -> int:
                 "mx_port": args.mx_port if args.mx_port != 25 else lab.get("mx_port", 25),
                 "mta_sts_port": lab.get("mta_sts_port", 443),
                 "allow_private": lab.get("allow_private", False),
-                "trust_anchor": lab.get("trust_anchor"),
+                "trust_anchor": args.trust_anchor or lab.get("trust_anchor"),
+                "trust_ad": args.trust_ad,
             }
         )
         if config.nameservers:
