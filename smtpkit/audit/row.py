@@ -96,6 +96,8 @@ NAMES = tuple(c.name for c in COLUMNS)
 
 # Findings that mean "this was not read", not "this is wrong".
 _NOT_READ = {"mx.lookup_failed", "spf.dns_error", "dkim.key_lookup_failed", "dmarc.lookup_failed"}
+# Findings that say the resolver, not the domain, is the problem (check_domain calls them "could not check").
+_RESOLVER_SAYS_NOTHING = {"domain.resolver_filtered"}
 _RANK = {Severity.INFO: 0, Severity.WARN: 1, Severity.FAIL: 2}
 _LEADING_INT = re.compile(r"^\s*(\d+)")
 
@@ -262,6 +264,8 @@ def domain_row(
     findings = [f for s in steps for f in s.findings]
     by_name = {s.name: s for s in steps}
     unread = _unread(view, domain)
+    if any(f.code in _RESOLVER_SAYS_NOTHING for f in findings):
+        unread.append("the resolver says a provider's own domain does not exist: it filters, it was not asked")
     if overdue:
         unread.insert(0, f"the check did not finish within the deadline of {view.budget:g}s")
     row["status"] = COULD_NOT_CHECK if unread else CHECKED
