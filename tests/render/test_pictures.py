@@ -179,8 +179,10 @@ def test_alignment_joins_from_with_return_path_and_dkim() -> None:
     )
     chart = dmarc_alignment(report)
     assert chart is not None
-    assert chart.sentence.startswith("From domain example.test: Return-Path (SPF) bounces.mailer.test is not aligned")
-    assert "DKIM signature d= example.test is aligned (relaxed) and authenticated (pass)" in chart.sentence
+    assert chart.sentence.startswith(
+        "From domain example.test: Return-Path (SPF) bounces.mailer.test: not aligned (relaxed), SPF pass;"
+    )
+    assert "DKIM signature d= example.test: aligned (relaxed), DKIM pass." in chart.sentence
     assert chart.sentence.endswith("DMARC passes: at least one identifier is aligned and authenticated.")
     assert [r["aligned with From"] for r in chart.rows] == ["no (relaxed)", "yes (relaxed)"]
 
@@ -324,7 +326,7 @@ def test_pictures_of_a_lab_domain_whose_spf_needs_15_lookups(lab: Any) -> None:
     assert chart is not None and "needs 15 DNS lookups" in chart.sentence
     assert "include:_bulk.spf-too-many-lookups.test" in chart.sentence
     alignment = dmarc_alignment(check_domain(lab_domain_settings(lab, "smtpkit.test", timeout=5)))
-    assert alignment is not None and "DKIM signature d= smtpkit.test is aligned (strict)" in alignment.sentence
+    assert alignment is not None and "DKIM signature d= smtpkit.test: aligned (strict)" in alignment.sentence
 
 
 def test_the_port_grid_of_the_lab(lab: Any) -> None:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 __all__ = ["alignment_rows", "dmarc_alignment"]
 
 _NAMES = {"SPF MAIL FROM": "Return-Path (SPF)", "DKIM d=": "DKIM signature d="}
-_AUTH = {"pass": "and authenticated (pass)", "fail": "but failed authentication"}
+_KIND = {"SPF MAIL FROM": "SPF", "DKIM d=": "DKIM"}
 
 
 def alignment_rows(report: Report) -> tuple[str, list[dict[str, Any]]]:
@@ -93,23 +93,27 @@ def dmarc_alignment(report: Report, *, title: str = "") -> Chart | None:
             bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0},
         )
         auth_status = {"pass": "pass", "fail": "fail"}.get(auth, "skip")
+        kind = _KIND.get(ident, name.split(" ")[0])
+        # the box says whether this identity counts for DMARC: aligned and authenticated (pass), aligned but
+        # failing its check (warn), aligned and not verified here (info), not aligned (fail)
+        counts = "fail" if not ok else {"pass": "pass", "fail": "warn"}.get(auth, "info")
         ax.add_patch(
             FancyBboxPatch(
                 (6.0, y - 0.3),
                 3.85,
                 0.6,
                 boxstyle="round,pad=0.02,rounding_size=0.1",
-                facecolor=background(status),
-                edgecolor=foreground(status),
+                facecolor=background(counts),
+                edgecolor=foreground(counts),
                 linewidth=1.2,
             )
         )
         ax.text(7.925, y + 0.13, name, ha="center", va="center", fontsize=7.5, color=MUTED)
-        ax.text(7.925, y - 0.1, clip(domain, 36), ha="center", va="center", fontsize=9, fontweight="bold", color=INK)
+        ax.text(7.925, y - 0.06, clip(domain, 36), ha="center", va="center", fontsize=9, fontweight="bold", color=INK)
         ax.text(
             9.8,
-            y - 0.22,
-            f"{name.split(' ')[0]}: {clip(auth, 20)}",
+            y - 0.245,
+            f"{kind}: {clip(auth, 20)}",
             ha="right",
             va="center",
             fontsize=6.5,
@@ -123,10 +127,7 @@ def dmarc_alignment(report: Report, *, title: str = "") -> Chart | None:
                 "authenticated": auth,
             }
         )
-        parts.append(
-            f"{name} {domain} is {'aligned' if ok else 'not aligned'} ({mode})"
-            + (f" {_AUTH[auth]}" if auth in _AUTH else "")
-        )
+        parts.append(f"{name} {domain}: {'aligned' if ok else 'not aligned'} ({mode}), {kind} {auth}")
     passes = any(_yes(r.get("aligned")) and str(r.get("authenticated")) == "pass" for r in rows)
     could = any(_yes(r.get("aligned")) and str(r.get("authenticated")) not in ("pass", "fail") for r in rows)
     if passes:
