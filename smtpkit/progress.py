@@ -23,16 +23,33 @@ is a no-op `Progress` when nobody is listening.
 
 from __future__ import annotations
 
+import json
+import os
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from smtpkit.errors import Cancelled
 
-__all__ = ["Cancelled", "Progress", "StepEvent", "active", "current", "guard", "join"]
+__all__ = [
+    "PROGRESS_FILE_ENV",
+    "Cancelled",
+    "EventRelay",
+    "Progress",
+    "StepEvent",
+    "active",
+    "current",
+    "follow_events",
+    "guard",
+    "join",
+]
+
+#: A check run in another process (a notebook kernel under `smtpkit report`) writes its events here.
+PROGRESS_FILE_ENV = "SMTPKIT_PROGRESS_FILE"
 
 RUNNING = "running"
 
@@ -227,3 +244,67 @@ def join(thread: threading.Thread, timeout: float) -> None:
         if left <= 0 or progress.cancelled:
             return
         thread.join(min(left, 0.1))
+
+
+class EventRelay:
+    """Write a `Progress`'s events as JSON lines to a file another process follows (`follow_events`).
+
+    How `smtpkit report` shows the steps of the notebook it runs headless: the
+    kernel cannot write to the command's terminal, so it appends each event to
+    the file named by ``SMTPKIT_PROGRESS_FILE`` and the command reads them back.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+
+    def __call__(self, event: StepEvent) -> None:
+        doc = {
+            "step": event.step,
+            "state": event.state,
+            "doing": event.doing,
+            "wait": event.wait,
+            "summary": event.summary,
+            "elapsed_ms": event.elapsed_ms,
+        }
+        with self._lock, self.path.open("a", encoding="utf-8") as f:
+            f.write(json.dumps(doc) + "\n")
+
+    @classmethod
+    def from_environment(cls) -> EventRelay | None:
+        """The relay `smtpkit report` asked for (``SMTPKIT_PROGRESS_FILE``), if any."""
+        path = os.environ.get(PROGRESS_FILE_ENV)
+        return cls(path) if path else None
+
+
+def follow_events(path: Path, progress: Progress, stop: threading.Event) -> None:
+    """Read the events another process writes to `path` into `progress` until `stop` is set."""
+    offset = 0
+    pending = b""
+    while True:
+        stopping = stop.wait(0.2)
+        try:
+            with path.open("rb") as f:
+                f.seek(offset)
+                data = f.read()
+        except OSError:
+            data = b""
+        offset += len(data)
+        pending += data
+        *complete, pending = pending.split(b"\n")
+        for raw in complete:
+            try:
+                doc = json.loads(raw)
+            except ValueError:
+                continue
+            if not isinstance(doc, dict) or not isinstance(doc.get("step"), str):
+                continue
+            if doc.get("state") == "running":
+                wait = doc.get("wait")
+                progress.started(doc["step"], str(doc.get("doing") or ""), float(wait) if wait else None)
+            else:
+                progress.finished(
+                    doc["step"], str(doc.get("state")), str(doc.get("summary") or ""), float(doc.get("elapsed_ms") or 0)
+                )
+        if stopping:
+            return

@@ -145,7 +145,12 @@ def run(args: argparse.Namespace) -> int:
         trust_anchor=args.trust_anchor,
         trust_ad=args.trust_ad,
     )
-    report = check_domain(query)
+    from smtpkit.cli.progress import stderr_progress
+    from smtpkit.progress import active
+
+    # per-step lines on stderr while it runs; never with --json (stdout holds exactly one document)
+    with stderr_progress(f"smtpkit domain: {query.domain}", query.timeout, enabled=not args.json) as p, active(p):
+        report = check_domain(query)
     code = emit_report(report, args)
     if not args.json:
         readings = plain_words(report)

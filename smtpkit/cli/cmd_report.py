@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +46,7 @@ report could not be completed), 2 usage error.
 """
 
 KERNEL_PASSWORD_ENV = "SMTPKIT_PASSWORD"
+PROGRESS_FILE_ENV = "SMTPKIT_PROGRESS_FILE"  # smtpkit.progress.PROGRESS_FILE_ENV (this module's imports stay light)
 LAB_MAIL_HOST = "mail.smtpkit.test"  # the practice lab's server and domain, as the 06_report notebook reaches them
 LAB_DOMAIN = "smtpkit.test"
 
@@ -172,6 +175,32 @@ def parameters(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def _most_seconds(params: dict[str, Any]) -> float:
+    """How long the report can take at most: the session's deadline, the domain check's, the kernel's start."""
+    timeout = float(params["timeout"])
+    session = timeout * (6 + len(params.get("rcpt_to") or ()))
+    return session + min(timeout, 10.0) + 15.0
+
+
+@contextmanager
+def _kernel_progress(what: str, most: float, events: Path) -> Iterator[None]:
+    """Show on stderr the steps the notebook's kernel reports in `events` (smtpkit.progress.EventRelay)."""
+    import threading
+
+    from smtpkit.cli.progress import stderr_progress
+    from smtpkit.progress import follow_events
+
+    stop = threading.Event()
+    with stderr_progress(what, most) as progress:
+        follower = threading.Thread(target=follow_events, args=(events, progress, stop), daemon=True)
+        follower.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            follower.join(2.0)
+
+
 def run(args: argparse.Namespace) -> int:
     import tempfile
 
@@ -193,19 +222,19 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     started = time.monotonic()
     target = params["host"] or f"the practice lab ({params['scenario']})"
-    print(
-        f"smtpkit report: checking {target}" + (f" and {params['domain']}" if params["domain"] else "") + " ...",
-        file=sys.stderr,
-    )
+    what = f"smtpkit report: checking {target}" + (f" and {params['domain']}" if params["domain"] else "")
     with tempfile.TemporaryDirectory(prefix="smtpkit-report-") as private:  # 0700: the summary is ours alone
         summary_path = Path(private) / "summary.json"
-        run_ = execute_notebook(
-            source,
-            {**params, "summary_path": str(summary_path)},
-            secret_env={KERNEL_PASSWORD_ENV: password},
-            cell_timeout=cell_timeout,
-            cwd=source.parent,
-        )
+        events = Path(private) / "progress.jsonl"
+        with _kernel_progress(what, _most_seconds(params), events):
+            run_ = execute_notebook(
+                source,
+                {**params, "summary_path": str(summary_path)},
+                env={PROGRESS_FILE_ENV: str(events)},
+                secret_env={KERNEL_PASSWORD_ENV: password},
+                cell_timeout=cell_timeout,
+                cwd=source.parent,
+            )
         summary = read_summary(summary_path)
     nb = run_.notebook
     nb.metadata["title"] = f"Mail delivery report: {params['host'] or 'practice lab'}"

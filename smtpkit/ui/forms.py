@@ -817,6 +817,11 @@ class DomainForm(BaseForm):
     def _limit(self, settings: DomainQuery) -> float:
         return settings.timeout
 
+    def _plan(self, settings: DomainQuery) -> tuple[str, ...]:
+        from smtpkit.checks.domain import step_order
+
+        return tuple(step_order(settings))
+
     def _banner(self, settings: DomainQuery, result: Any) -> Banner:
         from smtpkit.lab.lessons import domain_lesson, missed
 

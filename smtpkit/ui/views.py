@@ -622,8 +622,13 @@ def run_report(
         domain_settings = lab_domain_settings(
             lab, domain, selectors=selectors or None, ip=ip, timeout=min(timeout, 10.0), nameservers=nameservers or None
         )
-    server = server_settings.diagnose()
-    domain_report = check_domain(domain_settings) if domain_settings is not None else None
+    from smtpkit.progress import EventRelay, Progress, active
+
+    # under `smtpkit report`, the steps go to the command's terminal through a file (SMTPKIT_PROGRESS_FILE)
+    relay = EventRelay.from_environment()
+    with active(Progress(relay) if relay is not None else None):
+        server = server_settings.diagnose()
+        domain_report = check_domain(domain_settings) if domain_settings is not None else None
     full = MailReport(server, domain_report, server_settings.target, domain_settings, practice_lab=not host)
     if summary_path:
         full.summary.write(summary_path)

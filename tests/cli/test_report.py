@@ -134,6 +134,9 @@ def test_report_on_a_failing_lab_server(lab_state, tmp_path):
     proc = smtpkit("report", "--lab", "expired_cert", "--timeout", "5", "--output", str(out), env=env)
     assert proc.returncode == 1, proc.stderr
     assert "verdict: FAIL" in proc.stdout and "tls.cert.expired" in proc.stdout
+    # the kernel's steps, live on stderr (smtpkit.progress.EventRelay), never on stdout
+    assert "at most" in proc.stderr and "✓ connect: connected to" in proc.stderr and "✘ tls:" in proc.stderr
+    assert "✓ dmarc:" in proc.stderr and "✓ connect" not in proc.stdout
     html = out.read_text(encoding="utf-8")
     assert "tls.cert.expired" in html and "What happened and why" in html and "Fix:" in html
     assert "Best practices" in html

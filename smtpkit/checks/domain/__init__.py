@@ -30,6 +30,7 @@ from smtpkit.errors import InvalidSettings
 from smtpkit.knowledge import finding
 from smtpkit.model import Finding, Report, Status, Step, TranscriptLine
 from smtpkit.net.dns import Resolver, resolver_for
+from smtpkit.progress import Progress, current
 from smtpkit.settings import DOMAIN_TIMEOUT, DomainQuery
 
 DEFAULT_TIMEOUT = DOMAIN_TIMEOUT
@@ -66,6 +67,42 @@ def _dkim_then_dmarc(
     )
 
 
+#: What each step of a domain check is doing, for the live progress view.
+DOING = {
+    "mx": "asking for the MX records",
+    "spf": "evaluating SPF",
+    "dkim": "looking up the DKIM keys",
+    "dmarc": "reading the DMARC policy",
+    "mta_sts": "fetching the MTA-STS policy",
+    "mx_tls": "probing each MX over STARTTLS",
+    "dane": "TLSA records and DNSSEC",
+    "tlsrpt": "reading the TLS-RPT record",
+    "ptr": "reverse DNS of the sending IP",
+    "dnsbl": "asking the blocklists",
+}
+
+
+def step_order(query: DomainQuery, *, inbound: bool = True) -> list[str]:
+    """The steps a check of `query` reports, in order."""
+    return (
+        ["mx", "spf", "dkim", "dmarc"]
+        + (inbound_order(query) if inbound else [])
+        + (["ptr", "dnsbl"] if query.ip else [])
+    )
+
+
+class _Reported(dict[str, Step]):
+    """The steps as the jobs deliver them, each announced to whoever watches (`smtpkit.progress`)."""
+
+    def __init__(self, progress: Progress) -> None:
+        super().__init__()
+        self.progress = progress
+
+    def __setitem__(self, name: str, step: Step) -> None:
+        super().__setitem__(name, step)
+        self.progress.finished(name, step.status.value, step.summary, step.elapsed_ms)
+
+
 class DomainPlan:
     """The steps of one domain check as independent jobs, and the Steps they leave behind.
 
@@ -90,10 +127,12 @@ class DomainPlan:
         candidates: Sequence[str] | None = None,
         inbound: bool = True,
         inbound_cache: InboundCache | None = None,
+        progress: Progress | None = None,
     ) -> None:
         self.query = query
         self.resolver = resolver
-        self.results: dict[str, Step] = {}
+        # with a `progress`, each step is announced as it lands (smtpkit.progress: the live strip, the CLI lines)
+        self.results: dict[str, Step] = _Reported(progress) if progress is not None else {}
         results = self.results
         self.jobs: dict[str, Callable[[], Any]] = {
             "mx": lambda: results.__setitem__("mx", mx_step(query.domain, resolver)),
@@ -117,11 +156,7 @@ class DomainPlan:
                     deadline=deadline,
                 ),
             )
-        self.order = (
-            ["mx", "spf", "dkim", "dmarc"]
-            + (inbound_order(query) if inbound else [])
-            + (["ptr", "dnsbl"] if query.ip else [])
-        )
+        self.order = step_order(query, inbound=inbound)
 
     def steps(self) -> list[Step]:
         """Every step in report order (one that has not finished is an overdue step), then what the steps
@@ -308,9 +343,16 @@ def check_domain(
     resolver = resolver.once()
     first = len(resolver.log)
     deadline = time.monotonic() + query.timeout
-    plan = DomainPlan(query, resolver, deadline, inbound_cache=inbound_cache)
+    progress = current()
+    plan = DomainPlan(query, resolver, deadline, inbound_cache=inbound_cache, progress=progress)
+    for name in plan.order:
+        progress.started(name, DOING.get(name, name), query.timeout)
     _run_until(plan.jobs, deadline)
+    progress.check()  # cancelled: nothing is concluded (smtpkit.errors.Cancelled)
     steps = plan.steps()
+    for step in steps:
+        if step.name not in plan.results:  # overdue (or not checked): its end is now
+            progress.finished(step.name, step.status.value, step.summary, step.elapsed_ms)
     return Report(
         target=query.to_dict(),
         steps=steps,

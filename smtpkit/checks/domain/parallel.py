@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 from smtpkit.aio import in_bridge, run_in_threads
+from smtpkit.progress import join
 
 T = TypeVar("T")
 
@@ -50,7 +51,7 @@ def run_all(jobs: Mapping[str, Callable[[], T]], deadline: float, *, name: str =
     for t in threads:
         t.start()
     for t in threads:
-        t.join(max(0.0, deadline - time.monotonic()))
+        join(t, deadline - time.monotonic())  # returns early when the check is cancelled (smtpkit.progress)
     with lock:
         if errors:
             raise errors[0]

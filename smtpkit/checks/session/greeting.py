@@ -151,13 +151,16 @@ def _banner_timeout(state: SessionState, exc: ReplyTimeout, start: float) -> Ste
     outcome = None
     if not state.encrypted and not exc.received and state.deadline.remaining() > 0.2:
         from smtpkit.net.tls import detect_implicit_tls
+        from smtpkit.progress import current
 
         # A TLS server answers a hello within a fraction of a second: a short probe is enough.
+        probe_timeout = min(3.0, max(1.0, t.timeout / 2))
+        current().started("banner", "no greeting: trying whether the port speaks TLS first", probe_timeout)
         outcome = detect_implicit_tls(
             state.address,
             t.port,
             server_hostname=t.host,
-            timeout=min(3.0, max(1.0, t.timeout / 2)),
+            timeout=probe_timeout,
             deadline=state.deadline.at,
         )
         details["implicit TLS probe"] = (
