@@ -11,7 +11,6 @@ import argparse
 import sys
 
 from smtpkit.cli.common import UsageError, add_json_flag, emit_report
-from smtpkit.model import Report, Status, Step
 
 EPILOG = """\
 examples:
@@ -25,23 +24,15 @@ mail, rcpt, data, message = after the message body). Without --stage it is
 guessed from the reply code and said in the output.
 """
 
-# A reply is at most 100 lines of 512 octets (RFC 5321 §4.5.3.1.5): 64 KiB is generous.
+# the engine (smtpkit.checks.explain) imported lazily: this module's imports stay light
 MAX_REPLY_CHARS = 64 * 1024
-
-_AUTH_CODES = {334, 432, 454, 500, 501, 504, 530, 534, 535, 538}
 
 
 def guess_stage(code: int, enhanced: str | None) -> str:
-    """A best guess of which command a reply answered, from its codes alone."""
-    if code in (534, 535, 538) or (enhanced or "").startswith(("5.7.8", "5.7.9", "5.7.139", "4.7.8")):
-        return "auth"
-    if code == 530 and (enhanced or "").startswith("5.7.0"):
-        return "auth"
-    if code == 552 or (enhanced or "").startswith(("5.3.4", "5.2.3")):
-        return "message"
-    if (enhanced or "").startswith(("5.1.7", "5.1.8", "4.1.8")):
-        return "mail"
-    return "rcpt"
+    """A best guess of which command a reply answered, from its codes alone (`smtpkit.checks.explain`)."""
+    from smtpkit.checks.explain import guess_stage as guess
+
+    return guess(code, enhanced)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -67,36 +58,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
-    from smtpkit.knowledge.replies import explain_reply, parse_reply_text
-    from smtpkit.knowledge.rules import classify_reply
+    from smtpkit.checks.explain import explain_reply_text
+    from smtpkit.errors import InvalidSettings
 
     raw = sys.stdin.read(MAX_REPLY_CHARS + 1) if args.reply == "-" else args.reply
-    if len(raw) > MAX_REPLY_CHARS:
-        # `yes | smtpkit explain -` or a whole mailbox piped in must not eat all memory
-        raise UsageError(
-            f"more than {MAX_REPLY_CHARS // 1024} KB of input: give just the server's reply (the line or lines "
-            "starting with the three-digit code), not a whole log or message"
-        )
     try:
-        reply = parse_reply_text(raw)
-    except ValueError as exc:
-        raise UsageError(f"{exc}. Paste the reply starting with its three-digit code, e.g. '550 5.1.1 ...'") from None
-    enhanced = reply.enhanced
-    stage = args.stage or guess_stage(reply.code, enhanced)
-    context = {"host": args.host} if args.host else {}
-    found = classify_reply(stage, reply.code, reply.text, provider=args.provider, **context)
-    guessed = "" if args.stage else " (stage guessed from the code; pass --stage to be exact)"
-    step = Step(
-        "explain",
-        Status.PASS if found is None else Status.INFO,
-        f"{reply.code} at {stage}{guessed}: {explain_reply(reply.code)}",
-        details={"reply": raw.strip(), "reply code": reply.code, "enhanced code": enhanced or "(none)", "stage": stage},
-    )
-    if found is not None:
-        step.add(found)
-    report = Report(
-        target={"reply": raw.strip(), "stage": stage, "provider": args.provider or ""},
-        steps=[step],
-        title="smtpkit explain",
-    )
+        report = explain_reply_text(raw, stage=args.stage, provider=args.provider, host=args.host)
+    except InvalidSettings as exc:
+        raise UsageError(str(exc)) from None
     return emit_report(report, args)

@@ -30,7 +30,21 @@ FORM_NOTE_HTML = (
 )
 
 # Cell metadata that only records one run on one machine.
-_RUN_METADATA = ("execution", "collapsed", "scrolled", "jupyter")
+_RUN_METADATA = ("execution", "collapsed", "scrolled")
+# Of a cell's "jupyter" metadata, what is authored rather than run state: code hidden on purpose (the start
+# page shows forms, not Python). Everything else there (outputs_hidden, ...) records one session.
+_AUTHORED_JUPYTER = frozenset({"source_hidden"})
+
+
+def _keep_authored_jupyter(metadata: Any) -> None:
+    shown = metadata.get("jupyter")
+    if shown is None:
+        return
+    kept = {k: v for k, v in dict(shown).items() if k in _AUTHORED_JUPYTER and v}
+    if kept:
+        metadata["jupyter"] = kept
+    else:
+        metadata.pop("jupyter", None)
 
 
 def strip_widget_state(nb: nbformat.NotebookNode, *, replace_views: bool = True) -> nbformat.NotebookNode:
@@ -83,6 +97,7 @@ def clear_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     for cell in nb.cells:
         for key in _RUN_METADATA:
             cell.metadata.pop(key, None)
+        _keep_authored_jupyter(cell.metadata)
         if cell.cell_type == "code":
             cell["outputs"] = []
             cell["execution_count"] = None
@@ -105,4 +120,7 @@ def is_clean(nb: nbformat.NotebookNode) -> list[str]:
         for key in _RUN_METADATA:
             if key in cell.metadata:
                 problems.append(f"cell {i} has run metadata {key!r}")
+        extra = set(dict(cell.metadata.get("jupyter") or {})) - _AUTHORED_JUPYTER
+        if extra:
+            problems.append(f"cell {i} has run metadata 'jupyter' ({', '.join(sorted(extra))})")
     return problems

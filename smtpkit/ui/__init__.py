@@ -33,6 +33,7 @@ from smtpkit.ui.forms import DomainForm, EmlForm, ServerForm, diagnose_action, d
 from smtpkit.ui.inputs import PASSWORD_ENV, ServerInput, password_from_env
 from smtpkit.ui.lab import lab_domain_settings, lab_server_settings, lab_zones, scenario_choices
 from smtpkit.ui.pictures import certificate_calendar, spf_tree
+from smtpkit.ui.tools import DkimKeyForm, ExplainForm, PortsForm, SpfRecordForm, SpfTraceForm
 from smtpkit.ui.views import (
     MailReport,
     compare_domains,
@@ -57,8 +58,13 @@ __all__ = [
     "hop_timeline",
     "requirements_frame",
     "verdicts_frame",
+    "DkimKeyForm",
     "DomainForm",
     "EmlForm",
+    "ExplainForm",
+    "PortsForm",
+    "SpfRecordForm",
+    "SpfTraceForm",
     "MailReport",
     "Html",
     "Panel",

@@ -65,7 +65,7 @@ def domain_action(settings: DomainQuery) -> Any:
     return check_domain(settings)
 
 
-def _mode_toggle(own_label: str, lab: Any) -> widgets.ToggleButtons:
+def mode_toggle(own_label: str, lab: Any) -> widgets.ToggleButtons:
     options = [("Practice lab", LAB), (own_label, OWN)] if lab is not None else [(own_label, OWN)]
     toggle = widgets.ToggleButtons(
         options=options,
@@ -138,7 +138,7 @@ class ServerForm(BaseForm):
         self._filled: dict[str, Any] = {}  # what choosing the scenario put in the fields (a lesson's settings)
 
         self._presets = {p.key: p for p in PRESETS if p.key != "lab"}
-        self.mode = _mode_toggle("My server", lab)
+        self.mode = mode_toggle("My server", lab)
         self.scenario = widgets.Dropdown(
             options=scenario_choices(lab, categories) if lab is not None else [],
             description="Lab scenario",
@@ -658,7 +658,7 @@ class DomainForm(BaseForm):
         self._zones = lab_zones(lab) if lab is not None else []
         self._filling = False
         self._filled: dict[str, Any] = {}
-        self.mode = _mode_toggle("My domain", lab)
+        self.mode = mode_toggle("My domain", lab)
         self.domain = widgets.Combobox(
             options=self._zones,
             ensure_option=False,

@@ -229,6 +229,8 @@ class BaseForm:
     def _problem(self, exc: BaseException) -> Any:
         self.last_result = None
         self.last_error = exc
+        if isinstance(exc, InvalidSettings):
+            self.fields.mark_error(exc)  # refused while running (what was pasted, say): marked on its field
         shown = problem_panel(self.title, exc)
         if not isinstance(exc, InvalidSettings):
             self._set_status(f"<b>FAIL</b>: {html.escape(str(shown.parts[0][1])[:200])}", "fail")

@@ -1,0 +1,130 @@
+"""Explain what someone pasted: an SMTP reply from a log or an error dialog, or a whole bounce message.
+
+People meet mail errors second-hand, long after the session ended: a line in
+an application log, a dialog, a bounce in their inbox. `explain_reply_text`
+runs the same rules table as the live diagnosis over one reply (what
+``smtpkit explain`` prints); `explain_pasted` takes whatever was pasted into the
+"explain this error" box: a reply, a bounce (read by `analyze_bounce`,
+recipient by recipient), or text with a reply somewhere inside it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from smtpkit.errors import InvalidSettings
+from smtpkit.model import Report, Status, Step
+
+__all__ = ["MAX_PASTE_CHARS", "MAX_REPLY_CHARS", "explain_pasted", "explain_reply_text", "guess_stage"]
+
+# A reply is at most 100 lines of 512 octets (RFC 5321 §4.5.3.1.5): 64 KiB is generous.
+MAX_REPLY_CHARS = 64 * 1024
+#: What the paste box reads at most: a bounce with its headers and the returned message's.
+MAX_PASTE_CHARS = 1024 * 1024
+
+_REPLY_IN_TEXT = re.compile(r"(?<![\d.])([245]\d\d)([ -])(?:([245]\.\d{1,3}\.\d{1,3})\s)?(.{3,400})")
+_STARTS_WITH_CODE = re.compile(r"^\s*[245]\d\d(?:[ -]|$)")
+
+
+def guess_stage(code: int, enhanced: str | None) -> str:
+    """A best guess of which command a reply answered, from its codes alone."""
+    if code in (534, 535, 538) or (enhanced or "").startswith(("5.7.8", "5.7.9", "5.7.139", "4.7.8")):
+        return "auth"
+    if code == 530 and (enhanced or "").startswith("5.7.0"):
+        return "auth"
+    if code == 552 or (enhanced or "").startswith(("5.3.4", "5.2.3")):
+        return "message"
+    if (enhanced or "").startswith(("5.1.7", "5.1.8", "4.1.8")):
+        return "mail"
+    return "rcpt"
+
+
+def explain_reply_text(
+    raw: str, *, stage: str | None = None, provider: str | None = None, host: str | None = None
+) -> Report:
+    """One pasted reply -> a `Report` with an ``explain`` step (its finding when the rules know it).
+
+    Raises `InvalidSettings` (field ``reply``) for text that is not a reply or is far too long.
+    """
+    from smtpkit.knowledge.replies import explain_reply, parse_reply_text
+    from smtpkit.knowledge.rules import classify_reply
+
+    if len(raw) > MAX_REPLY_CHARS:
+        raise InvalidSettings(
+            f"more than {MAX_REPLY_CHARS // 1024} KB of input: give just the server's reply (the line or lines "
+            "starting with the three-digit code), not a whole log or message",
+            field="reply",
+        )
+    try:
+        reply = parse_reply_text(raw)
+    except ValueError as exc:
+        raise InvalidSettings(
+            f"{exc}. Paste the reply starting with its three-digit code, e.g. '550 5.1.1 ...'", field="reply"
+        ) from None
+    enhanced = reply.enhanced
+    where = stage or guess_stage(reply.code, enhanced)
+    context = {"host": host} if host else {}
+    found = classify_reply(where, reply.code, reply.text, provider=provider, **context)
+    guessed = "" if stage else " (stage guessed from the code; pass --stage to be exact)"
+    step = Step(
+        "explain",
+        Status.PASS if found is None else Status.INFO,
+        f"{reply.code} at {where}{guessed}: {explain_reply(reply.code)}",
+        details={"reply": raw.strip(), "reply code": reply.code, "enhanced code": enhanced or "(none)", "stage": where},
+    )
+    if found is not None:
+        step.add(found)
+    return Report(
+        target={"reply": raw.strip(), "stage": where, "provider": provider or ""},
+        steps=[step],
+        title="smtpkit explain",
+    )
+
+
+def _reply_inside(text: str) -> str | None:
+    """The first SMTP reply quoted somewhere in `text` ("... said: 550 5.1.1 <bob@...>: User unknown")."""
+    for line in text.replace("\r\n", "\n").split("\n"):
+        m = _REPLY_IN_TEXT.search(line)
+        if m and (m.group(3) or m.group(1).startswith(("4", "5"))):
+            return line[m.start() :].strip()
+    return None
+
+
+def explain_pasted(text: str) -> Report:
+    """Whatever was pasted into the "explain this error" box, explained.
+
+    A reply (it starts with its three-digit code) is explained by the rules
+    table; anything else is read as a bounce (`smtpkit.analyze_bounce`: each
+    failed recipient, its status, the remote server's reply and the fix); text
+    that is neither but quotes a reply ("Remote server said: 550 5.1.1 ...")
+    has that reply explained. Raises `InvalidSettings` (field ``text``) when
+    there is nothing to explain.
+    """
+    from smtpkit.checks.evidence.bounce import analyze_bounce
+
+    if not text.strip():
+        raise InvalidSettings(
+            "Nothing pasted: paste the error (the line with a code like 550 5.1.1) or the whole bounce message.",
+            field="text",
+        )
+    if len(text) > MAX_PASTE_CHARS:
+        raise InvalidSettings(
+            f"more than {MAX_PASTE_CHARS // 1024 // 1024} MB pasted: paste the bounce message or the error line only",
+            field="text",
+        )
+    if _STARTS_WITH_CODE.match(text):
+        return explain_reply_text(text.strip())
+    report = analyze_bounce(text.encode("utf-8", "surrogateescape"))
+    if not any(code in ("bounce.unreadable", "bounce.not_a_bounce") for code in report.codes()):
+        return report
+    quoted = _reply_inside(text)
+    if quoted is not None:
+        explained = explain_reply_text(quoted)
+        explained.steps[0].details["found in what you pasted"] = quoted
+        return explained
+    raise InvalidSettings(
+        "This is neither an SMTP reply (a line starting with a code like 550 5.1.1) nor a bounce message, and no "
+        "reply is quoted in it: paste the error line from the log or dialog, or the whole bounce (in Gmail: "
+        "Show original; in Outlook: View source) including its headers.",
+        field="text",
+    )
