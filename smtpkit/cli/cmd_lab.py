@@ -21,7 +21,7 @@ import argparse
 import importlib.util
 import json
 import os
-import signal
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -33,6 +33,14 @@ from pathlib import Path
 from typing import Any
 
 from smtpkit.cli.common import EXIT_FAILURE, EXIT_OK, UsageError
+from smtpkit.cli.serving import (
+    StopSignal,
+    child_stdout,
+    connect_host,
+    lab_app_settings_dir,
+    open_start_page,
+    stop_process,
+)
 
 DESCRIPTION = """\
 Start the practice lab: real SMTP and DNS servers on 127.0.0.1 that fail the
@@ -174,34 +182,6 @@ def _check_args(args: argparse.Namespace) -> None:
         validate_ip(args.ip, field="ip", label="--ip (try 127.0.0.1)")  # the one IP validator: InvalidSettings
 
 
-class _StopSignal:
-    """SIGINT, SIGTERM and SIGHUP set an event instead of raising, so shutdown runs in order."""
-
-    def __init__(self) -> None:
-        self.event = threading.Event()
-        self.received: int | None = None
-        self._old: dict[int, Any] = {}
-
-    def __enter__(self) -> _StopSignal:
-        # SIGHUP too: a closed terminal must stop the lab cleanly, not leave its files behind.
-        for sig in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)):
-            if sig is None:
-                continue
-            try:
-                self._old[sig] = signal.signal(sig, self._handle)
-            except ValueError:  # not the main thread (e.g. called from a test): rely on the event
-                pass
-        return self
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        self.received = signum
-        self.event.set()
-
-    def __exit__(self, *exc: object) -> None:
-        for sig, old in self._old.items():
-            signal.signal(sig, old)
-
-
 def _out(text: str = "") -> None:
     sys.stdout.write(text + "\n")
     sys.stdout.flush()
@@ -255,7 +235,7 @@ def describe(info: Any, state_file: Path) -> str:
 
 
 # ----------------------------------------------------------------------------- JupyterLab
-def _jupyter_command(args: argparse.Namespace, notebooks: Path) -> list[str]:
+def _jupyter_command(args: argparse.Namespace, notebooks: Path, settings: Path | None = None) -> list[str]:
     cmd = [
         sys.executable,
         "-m",
@@ -264,18 +244,16 @@ def _jupyter_command(args: argparse.Namespace, notebooks: Path) -> list[str]:
         f"--ServerApp.port={args.port}",
         f"--ServerApp.root_dir={notebooks}",
         f"--ServerApp.log_level={'INFO' if args.verbose else 'WARN'}",
+        # we open the browser ourselves, on the start page (smtpkit.cli.serving.open_start_page)
+        "--no-browser",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
     ]
-    if args.no_browser:
-        cmd.append("--no-browser")
+    if settings is not None:
+        cmd.append(f"--LabApp.app_settings_dir={settings}")  # no news prompt, no kernel dialog (serving.py)
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         # JupyterLab refuses to run as root unless told; containers often run as root.
         cmd.append("--allow-root")
     return cmd
-
-
-def _connect_host(ip: str) -> str:
-    host = "127.0.0.1" if ip in ("0.0.0.0", "") else "::1" if ip == "::" else ip
-    return f"[{host}]" if ":" in host else host
 
 
 def _wait_for_jupyter(proc: subprocess.Popen[bytes], args: argparse.Namespace, stop: threading.Event) -> dict[str, Any]:
@@ -297,7 +275,7 @@ def _wait_for_jupyter(proc: subprocess.Popen[bytes], args: argparse.Namespace, s
             except ValueError:
                 server = None  # being written
         if server is not None:
-            api = f"http://{_connect_host(args.ip)}:{server['port']}{server.get('base_url', '/')}api"
+            api = f"http://{connect_host(args.ip)}:{server['port']}{server.get('base_url', '/')}api"
             try:
                 with opener.open(api, timeout=2) as resp:
                     if resp.status == 200:
@@ -308,24 +286,6 @@ def _wait_for_jupyter(proc: subprocess.Popen[bytes], args: argparse.Namespace, s
     if stop.is_set():
         raise KeyboardInterrupt
     raise RuntimeError(f"JupyterLab did not answer within {JUPYTER_START_TIMEOUT:.0f} s")
-
-
-def _stop_process(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is not None:
-        return
-    proc.terminate()
-    try:
-        proc.wait(JUPYTER_STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(5)
-
-
-def _child_stdout() -> Any:
-    try:
-        return sys.stderr.fileno()  # JupyterLab's chatter must not mix with our stdout (JSON, URL)
-    except (AttributeError, OSError, ValueError):
-        return subprocess.DEVNULL
 
 
 # ----------------------------------------------------------------------------- the command
@@ -360,9 +320,10 @@ def run(args: argparse.Namespace) -> int:
 
     from smtpkit.lab import ENV_STATE, Lab
 
-    with _StopSignal() as stop:
+    with StopSignal() as stop:
         lab = Lab(audit_zones=args.audit_zones, dns_delay=parse_delay(args.dns_delay))
         proc: subprocess.Popen[bytes] | None = None
+        settings: Path | None = None
         try:
             try:
                 lab.start()
@@ -386,11 +347,12 @@ def run(args: argparse.Namespace) -> int:
 
             assert notebooks is not None
             env = {**os.environ, ENV_STATE: str(state_file)}
+            settings = lab_app_settings_dir()
             proc = subprocess.Popen(
-                _jupyter_command(args, notebooks),
+                _jupyter_command(args, notebooks, settings),
                 env=env,
                 stdin=subprocess.DEVNULL,
-                stdout=_child_stdout(),
+                stdout=child_stdout(),
                 start_new_session=True,
             )
             try:
@@ -398,8 +360,13 @@ def run(args: argparse.Namespace) -> int:
             except RuntimeError as exc:
                 print(f"smtpkit lab: error: {exc}", file=sys.stderr)
                 return EXIT_FAILURE
-            base = f"http://{_connect_host(args.ip)}:{server['port']}{server.get('base_url', '/')}"
-            url = f"{base}lab?token={server.get('token', '')}" if server.get("token") else f"{base}lab"
+            base = f"http://{connect_host(args.ip)}:{server['port']}{server.get('base_url', '/')}"
+            # 00_start_here first (rendered by Voilà: its forms live, its code hidden), not the launcher
+            url = open_start_page(base, str(server.get("token") or ""))
+            if not args.no_browser:
+                import webbrowser
+
+                webbrowser.open(url)
             if args.json:
                 _out(
                     json.dumps(
@@ -429,7 +396,9 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_OK
         finally:
             if proc is not None:
-                _stop_process(proc)
+                stop_process(proc)
+            if settings is not None:
+                shutil.rmtree(settings, ignore_errors=True)
             lab.stop()
             if stop.received is not None and not args.json:
                 print("smtpkit lab: stopped", file=sys.stderr)

@@ -188,10 +188,27 @@ def test_smtpkit_lab_serves_jupyterlab(tmp_path):
         doc = json.loads(lines.next(120))
         assert lines.next(10) == "READY"
         jl = doc["jupyterlab"]
-        assert jl["url"].startswith(f"http://127.0.0.1:{jl['port']}/lab?token=")
+        # the start page first (00_start_here rendered by Voilà, the notebook behind it), not the launcher
+        base = f"http://127.0.0.1:{jl['port']}"
+        assert jl["url"].startswith(f"{base}/lab/workspaces/smtpkit?token=")
+        token = jl["url"].split("token=", 1)[1]
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        with opener.open(f"http://127.0.0.1:{jl['port']}/api", timeout=10) as resp:
+        with opener.open(f"{base}/api", timeout=10) as resp:
             assert resp.status == 200 and "version" in json.load(resp)
+
+        def api(path: str) -> dict:
+            request = urllib.request.Request(f"{base}{path}", headers={"Authorization": f"token {token}"})
+            with opener.open(request, timeout=10) as resp:
+                return json.load(resp)
+
+        workspace = api("/lab/api/workspaces/smtpkit")["data"]
+        assert workspace["voila-preview:00_start_here.ipynb"]["data"]["factory"] == "Voila Preview"
+        assert workspace["layout-restorer:data"]["main"]["current"] == "voila-preview:00_start_here.ipynb"
+        # no "get news?" prompt over the start page, no kernel dialog: defaults changed for this run only
+        news = api("/lab/api/settings/@jupyterlab/apputils-extension:notification")
+        assert news["schema"]["properties"]["fetchNews"]["default"] == "false"
+        tracker = api("/lab/api/settings/@jupyterlab/notebook-extension:tracker")
+        assert tracker["schema"]["properties"]["autoStartDefaultKernel"]["default"] is True
         environ = Path(f"/proc/{jl['pid']}/environ")
         if environ.exists():  # kernels inherit JupyterLab's environment, so they find this lab
             assert f"SMTPKIT_LAB_STATE={doc['state_file']}".encode() in environ.read_bytes().split(b"\0")

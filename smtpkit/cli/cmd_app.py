@@ -1,0 +1,174 @@
+"""`smtpkit app`: the notebooks as plain web pages (Voilà), forms only, with the practice lab running.
+
+For people who do not write code: Voilà runs each notebook in its own kernel
+when the page opens and shows only the outputs, so the forms are live at once,
+with no code, no "Run All" and no JupyterLab around them. It is the same
+kernel-side code as the notebooks in JupyterLab (`smtpkit lab`), with the same
+practice lab: this command starts the lab in its own process, like `smtpkit
+lab`, and Voilà as a child whose kernels find it through ``SMTPKIT_LAB_STATE``.
+The browser opens on 00_start_here; the others are one link away.
+
+Voilà listens on loopback with a random token in the URL, so another user of
+this machine cannot use your session (which may hold a password you typed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import secrets
+import subprocess
+import sys
+import urllib.parse
+from pathlib import Path
+
+from smtpkit.cli.common import EXIT_FAILURE, EXIT_OK, UsageError
+
+DESCRIPTION = """\
+Open the smtpkit notebooks as web apps: only the forms and results, no code
+(Voilà), starting on 00_start_here, with the practice lab running on this
+machine like `smtpkit lab` starts it. Check your own server or domain in the
+forms, or try the lab's broken servers. Stop with Ctrl-C.
+"""
+
+EPILOG = """\
+examples:
+  smtpkit app                          the app in your browser (port 8866, or the next free one)
+  smtpkit app --no-browser --port 0    any free port; open the printed URL yourself
+  smtpkit app --json                   one JSON line (the URL, the lab's endpoints; never a password), then READY
+"""
+
+READY = "READY"
+START_TIMEOUT = 120.0
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "app",
+        help="open the notebooks as web apps (forms only, no code) with the practice lab",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+    )
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser; open the printed URL yourself")
+    p.add_argument("--port", type=int, default=8866, help="the app's port (default 8866, or the next free one; 0: any)")
+    p.add_argument("--ip", default="127.0.0.1", help="address the app listens on (default 127.0.0.1)")
+    p.add_argument("--notebooks", metavar="DIR", help="the notebook directory (default: the repository's notebooks/)")
+    p.add_argument("--json", action="store_true", help="print one JSON line (never the password), then READY")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="show Voilà's log")
+    p.set_defaults(func=run)
+
+
+def _port(args: argparse.Namespace) -> int:
+    from smtpkit.cli.serving import free_port
+
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port {args.port} is out of range 0-65535 (0 picks any free port)")
+    if args.port == 0:
+        return free_port(args.ip)
+    import socket
+
+    family = socket.AF_INET6 if ":" in args.ip else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        try:
+            s.bind((args.ip, args.port))
+        except OSError:
+            return free_port(args.ip)  # taken: the next free one, said in the URL we print
+    return int(args.port)
+
+
+def voila_command(args: argparse.Namespace, notebooks: Path, port: int, token: str) -> list[str]:
+    """Voilà over the notebook folder: code hidden, no tracebacks, loopback, a token."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "voila",
+        str(notebooks),
+        "--no-browser",
+        f"--port={port}",
+        f"--Voila.ip={args.ip}",
+        f"--token={token}",
+        "--VoilaConfiguration.show_tracebacks=False",
+        f"--Voila.log_level={'INFO' if args.verbose else 'WARN'}",
+    ]
+    return cmd
+
+
+def run(args: argparse.Namespace) -> int:
+    from smtpkit.cli.cmd_lab import describe, find_notebooks
+    from smtpkit.cli.serving import START_NOTEBOOK, StopSignal, child_stdout, connect_host, stop_process, wait_for_http
+    from smtpkit.settings import validate_ip
+
+    if args.ip != "localhost":
+        validate_ip(args.ip, field="ip", label="--ip (try 127.0.0.1)")
+    notebooks = find_notebooks(args.notebooks)
+    if not (notebooks / START_NOTEBOOK).is_file():
+        raise UsageError(f"{notebooks} has no {START_NOTEBOOK}: pass --notebooks DIR (the smtpkit notebooks)")
+    if importlib.util.find_spec("voila") is None:
+        raise UsageError("Voilà is not installed in this environment: pip install voila (or use smtpkit lab)")
+    port = _port(args)
+    token = secrets.token_urlsafe(24)
+
+    from smtpkit.lab import ENV_STATE, Lab
+
+    with StopSignal() as stop:
+        lab = Lab()
+        proc: subprocess.Popen[bytes] | None = None
+        try:
+            try:
+                lab.start()
+                state_file = lab.write_state()
+            except (OSError, ValueError, ImportError) as exc:
+                print(
+                    f"smtpkit app: error: the practice lab could not start: {type(exc).__name__}: {exc}",
+                    file=sys.stderr,
+                )
+                return EXIT_FAILURE
+            env = {**os.environ, ENV_STATE: str(state_file)}
+            proc = subprocess.Popen(
+                voila_command(args, notebooks, port, token),
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=child_stdout() if args.verbose else subprocess.DEVNULL,
+                stderr=None if args.verbose else subprocess.DEVNULL,
+                start_new_session=True,
+            )
+            base = f"http://{connect_host(args.ip)}:{port}/"
+            query = f"?token={urllib.parse.quote(token)}"
+            try:
+                wait_for_http(f"{base}{query}", proc, stop.event, START_TIMEOUT, "Voilà")
+            except RuntimeError as exc:
+                print(f"smtpkit app: error: {exc}", file=sys.stderr)
+                return EXIT_FAILURE
+            url = f"{base}voila/render/{START_NOTEBOOK}{query}"
+            info = lab.info
+            if args.json:
+                doc = {
+                    **info.to_dict(),
+                    "app": {"url": url, "port": port, "pid": proc.pid, "notebooks": str(notebooks)},
+                }
+                print(json.dumps(doc), flush=True)
+                print(READY, flush=True)
+            else:
+                print(describe(info, state_file))
+                print(f"\nsmtpkit app  {url}")
+                print(f"             (every notebook: {base}{query}; forms only, their kernels use this lab)")
+                print("\nServing. Press Ctrl-C to stop the app and the lab.", flush=True)
+            if not args.no_browser:
+                import webbrowser
+
+                webbrowser.open(url)
+            while not stop.event.wait(0.5):
+                if proc.poll() is not None:
+                    print(f"smtpkit app: Voilà exited (code {proc.returncode}); stopping the lab", file=sys.stderr)
+                    break
+            return EXIT_OK
+        except KeyboardInterrupt:
+            return EXIT_OK
+        finally:
+            if proc is not None:
+                stop_process(proc)
+            lab.stop()
+            if stop.received is not None and not args.json:
+                print("smtpkit app: stopped", file=sys.stderr)
