@@ -40,6 +40,7 @@ from smtpkit.cli.serving import (
     lab_app_settings_dir,
     open_start_page,
     stop_process,
+    trust_notebooks,
 )
 
 DESCRIPTION = """\
@@ -348,6 +349,7 @@ def run(args: argparse.Namespace) -> int:
             assert notebooks is not None
             env = {**os.environ, ENV_STATE: str(state_file)}
             settings = lab_app_settings_dir()
+            trust_notebooks(notebooks)  # the kit's own notebooks render without a "Render anyway?" dialog
             proc = subprocess.Popen(
                 _jupyter_command(args, notebooks, settings),
                 env=env,

@@ -38,6 +38,7 @@ __all__ = [
     "lab_app_settings_dir",
     "open_start_page",
     "stop_process",
+    "trust_notebooks",
     "wait_for_http",
 ]
 
@@ -159,6 +160,34 @@ def lab_app_settings_dir() -> Path:
     (private / "overrides.d").mkdir(exist_ok=True)
     (private / "overrides.d" / "00-smtpkit.json").write_text(json.dumps(LAB_OVERRIDES, indent=1), encoding="utf-8")
     return private
+
+
+def trust_notebooks(folder: Path) -> list[str]:
+    """Sign the kit's own notebooks in `folder` as trusted (what `jupyter trust` does), so they render at once.
+
+    The Voilà preview refuses an untrusted notebook with a "Render anyway?"
+    dialog, which is exactly what a newcomer landing on 00_start_here must not
+    meet. The signature goes into the user's Jupyter signature database (the
+    notebook file is not changed); a notebook edited afterwards is untrusted
+    again, as Jupyter intends.
+    """
+    import nbformat
+    from nbformat.sign import NotebookNotary
+
+    from smtpkit.reporting.notebooks import NOTEBOOKS
+
+    notary = NotebookNotary()
+    signed = []
+    for name in NOTEBOOKS:
+        path = folder / f"{name}.ipynb"
+        if not path.is_file():
+            continue
+        try:
+            notary.sign(nbformat.read(path, as_version=4))
+        except Exception:  # noqa: BLE001 - an unreadable notebook or database: it just asks before rendering
+            continue
+        signed.append(path.name)
+    return signed
 
 
 def _workspace(notebook: str) -> dict[str, Any]:
