@@ -25,7 +25,11 @@ from tests.cli.test_lab import Lines, start, stop
 def test_smtpkit_app_serves_the_start_page_with_the_lab(tmp_path):
     if importlib.util.find_spec("voila") is None:
         pytest.skip("Voilà is not installed in this environment (pip install voila)")
-    env = {"JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "JUPYTER_CONFIG_DIR": str(tmp_path / "config")}
+    env = {
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+        "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+        "JUPYTER_DATA_DIR": str(tmp_path / "data"),
+    }
     proc = start(["app", "--no-browser", "--port", "0", "--json"], env=env)
     lines = Lines(proc)
     try:

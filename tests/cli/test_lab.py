@@ -181,7 +181,11 @@ def test_unknown_flag_exits_2():
 def test_smtpkit_lab_serves_jupyterlab(tmp_path):
     if importlib.util.find_spec("jupyterlab") is None:
         pytest.skip("jupyter-lab is not installed in this environment (pip install jupyterlab)")
-    env = {"JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "JUPYTER_CONFIG_DIR": str(tmp_path / "config")}
+    env = {
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+        "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+        "JUPYTER_DATA_DIR": str(tmp_path / "data"),  # the notebooks' trust signatures go here
+    }
     proc = start(["lab", "--no-browser", "--port", "0", "--json"], env=env)
     lines = Lines(proc)
     try:
