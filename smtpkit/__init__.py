@@ -19,6 +19,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from smtpkit.errors import InvalidSettings, SmtpkitError, UnreadableInput
 from smtpkit.model import Finding, Report, Severity, Status, Step, TranscriptLine
 from smtpkit.secrets import Secret, install_log_redaction
 
@@ -30,6 +31,9 @@ install_log_redaction()
 # (dnspython alone costs more to import than the rest of `import smtpkit`: Resolver is lazy too)
 _LAZY: dict[str, tuple[str, str | None]] = {
     "Resolver": ("smtpkit.net.dns", "Resolver"),
+    "Target": ("smtpkit.settings", "Target"),
+    "DomainQuery": ("smtpkit.settings", "DomainQuery"),
+    "PortsQuery": ("smtpkit.settings", "PortsQuery"),
     "diagnose": ("smtpkit.checks.session", "diagnose"),
     "check_ports": ("smtpkit.checks.ports", "check_ports"),
     "check_domain": ("smtpkit.checks.domain", "check_domain"),
@@ -60,8 +64,12 @@ def __getattr__(name: str) -> Any:
     return value
 
 
+# The public names; docs/api.md lists every one (tests/test_public_api.py pins the two together).
 __all__ = [
     "Finding",
+    "InvalidSettings",
+    "SmtpkitError",
+    "UnreadableInput",
     "Report",
     "Secret",
     "Severity",

@@ -25,7 +25,7 @@ import dataclasses
 import datetime as _dt
 import enum
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,7 +91,6 @@ class Finding:
         object.__setattr__(self, "severity", _coerce_severity(self.severity))
         for name in ("step", "title", "explanation", "fix", "evidence", "reference"):
             object.__setattr__(self, name, redact(str(getattr(self, name) or "")))
-        _notify_finding(self)
 
     def to_dict(self) -> dict[str, str]:
         return {
@@ -106,14 +105,16 @@ class Finding:
         }
 
 
-# Test hook: tests register a callback to learn which finding codes the suite
-# produced, so that every catalogue code is proven by at least one test.
-_finding_listeners: list[Any] = []
+# Test hook: the suite's gate (tests/support/gate.py) registers a callback to learn
+# which findings reach a Step or a Report, and from where; a code counts as produced
+# only when a check, a probe or a lab scenario attached it, not a test that built it.
+_attach_listeners: list[Callable[[Sequence[Finding]], None]] = []
 
 
-def _notify_finding(finding: Finding) -> None:
-    for listener in _finding_listeners:
-        listener(finding)
+def _notify_attached(findings: Sequence[Finding]) -> None:
+    if findings:
+        for listener in _attach_listeners:
+            listener(findings)
 
 
 @dataclass
@@ -139,6 +140,7 @@ class Step:
         self.summary = redact(str(self.summary))
         self.details = redact_value(dict(self.details))
         self.tables = redact_value({k: [dict(r) for r in v] for k, v in self.tables.items()})
+        _notify_attached(self.findings)
 
     def __setattr__(self, name: str, value: Any) -> None:
         # Checks assign `step.summary = f"refused: {reply}"` after creation; that text is
@@ -159,6 +161,7 @@ class Step:
     def add(self, *findings: Finding) -> None:
         """Attach findings and let the step's status reflect the worst of them."""
         self.findings.extend(findings)
+        _notify_attached(findings)
         worst = worst_severity(self.findings)
         if worst is Severity.FAIL:
             self.status = Status.FAIL
@@ -278,6 +281,9 @@ class Report(Viewable):
     title: str = "smtpkit report"
     extra_findings: list[Finding] = field(default_factory=list)
     checked_at: _dt.datetime = field(default_factory=lambda: _dt.datetime.now(_dt.UTC).replace(microsecond=0))
+
+    def __post_init__(self) -> None:
+        _notify_attached(self.findings)  # (findings a check put into a step's list directly count here)
 
     # -- data -----------------------------------------------------------------
     @property

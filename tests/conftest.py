@@ -1,9 +1,11 @@
-"""Shared fixtures, and the gate that proves every catalogue code is produced by a test.
+"""Shared fixtures, and the gate that proves every catalogue code is produced by the kit under test.
 
-Every `Finding` created while the suite runs is noted. When the whole suite runs
-(plain `pytest`, no -k/-m, no paths) and everything else passed, a catalogue code
-that no test produced fails the session: a code nobody can trigger is a code
-whose explanation nobody has checked.
+Every `Finding` that reaches a Step or a Report is noted with where it was
+attached (`tests.support.gate`): only the kit's own code counts (a check, a
+probe, the CLI, a lab scenario), never a test that built the finding itself.
+When the whole suite runs (plain `pytest`, no -k/-m, no paths) and everything
+else passed, a catalogue code the kit never produced fails the session: a code
+nobody can trigger is a code whose explanation nobody has checked.
 """
 
 from __future__ import annotations
@@ -13,15 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from smtpkit import model
+from tests.support.gate import CodeGate
 from tests.support.paths import CONFORMANCE, ROOT, SHARED  # noqa: F401 (re-exported for tests)
 from tests.support.tls import server  # noqa: F401 (a fixture the TLS tests share)
 
-PRODUCED_CODES: set[str] = set()
+GATE = CodeGate()
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    model._finding_listeners.append(lambda f: PRODUCED_CODES.add(f.code))
+    GATE.install()
 
 
 def _is_full_run(config: pytest.Config) -> bool:
@@ -35,13 +37,14 @@ def _is_full_run(config: pytest.Config) -> bool:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if exitstatus != 0 or not _is_full_run(session.config):
+    if not _is_full_run(session.config) or exitstatus not in (0, pytest.ExitCode.TESTS_FAILED):
         return
     from smtpkit.knowledge.catalogue import catalogue
 
-    missing = sorted(set(catalogue()) - PRODUCED_CODES)
+    # listed after a failing run too (a failed test may be why a code is missing), failing only a passing one
+    missing = GATE.missing(catalogue())
     session.config._smtpkit_missing_codes = missing  # type: ignore[attr-defined]
-    if missing:
+    if missing and exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
@@ -50,14 +53,17 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # ty
     if missing is None:
         return
     if missing:
-        terminalreporter.section("finding codes no test produced", red=True)
+        terminalreporter.section("finding codes the kit never produced", red=True)
         terminalreporter.line(
-            f"{len(missing)} catalogue code(s) were never produced by any test; add a test that triggers each:"
+            f"{len(missing)} catalogue code(s) never reached a Step or Report from a check, a probe or a lab "
+            "scenario; add a test that triggers each through a real check path (a test that builds the finding "
+            "itself does not count):"
         )
         for code in missing:
-            terminalreporter.line(f"  {code}")
+            built = " (only built by a test)" if code in GATE.only_by_tests else ""
+            terminalreporter.line(f"  {code}{built}")
     else:
-        terminalreporter.line("every catalogue finding code was produced by at least one test")
+        terminalreporter.line("every catalogue finding code was produced by a check, a probe or a lab scenario")
 
 
 @pytest.fixture(scope="session")
