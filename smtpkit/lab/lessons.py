@@ -78,6 +78,18 @@ _SERVER: dict[str, tuple[dict[str, Any], str]] = {
         {"send": True},
         "a real test send: SendGrid checks the Sender Identity after the message, so a dry run passes",
     ),
+    "gmail_likely_spam": (
+        {"send": True},
+        "a real test send: Gmail judges a message as spam only after reading it, so a dry run passes",
+    ),
+    "gmail_missing_message_id": (
+        {"send": True},
+        "a real test send: the headers Gmail refuses are in the message itself, which a dry run never sends",
+    ),
+    "queue_expired": (
+        {"send": True},
+        "a real test send: this relay fails only at the end of the message, after a dry run would have stopped",
+    ),
 }
 _NO_LOGIN_WHY = "an MX takes mail for its own domain from anyone, without a login, so no AUTH is tried or expected"
 
