@@ -36,7 +36,9 @@ ACTIONS: Mapping[str, tuple[str, str]] = {
     "spf.too_many_lookups": (DNS, "shorten the SPF record to 10 DNS lookups or fewer"),
     "spf.missing": (DNS, "publish an SPF record"),
     "spf": (DNS, "correct the SPF record"),
-    "dkim.missing": (DNS, "publish a DKIM key (made by the mail provider or server that signs)"),
+    # (there is no "dkim.missing": a key absent at its selector and no key at any selector are these two)
+    "dkim.key_missing": (DNS, "publish a DKIM key (made by the mail provider or server that signs)"),
+    "dkim.no_selector_found": (DNS, "publish a DKIM key (made by the mail provider or server that signs)"),
     "dkim": (DNS, "correct the DKIM key record"),
     "dmarc.missing": (DNS, "publish a DMARC record"),
     "dmarc": (DNS, "correct the DMARC record"),
