@@ -54,6 +54,7 @@ COMMANDS: dict[str, str] = {
     "bounce": "explain a bounce (or a folder/mbox of them): who failed, why, and the fix",
     "reports": "read DMARC aggregate and TLS-RPT reports: failing senders, fixes, policy simulation",
     "report": "write a shareable HTML report of one server and one domain",
+    "audit": "audit a portfolio of domains (MX, SPF, DKIM, DMARC for each) as one table",
     "findings": "explain finding codes (the catalogue)",
     "lab": "start the practice lab (and JupyterLab on the notebooks)",
 }
