@@ -57,6 +57,7 @@ COMMANDS: dict[str, str] = {
     "audit": "audit a portfolio of domains (MX, SPF, DKIM, DMARC for each) as one table",
     "findings": "explain finding codes (the catalogue)",
     "lab": "start the practice lab (and JupyterLab on the notebooks)",
+    "app": "open the notebooks as web apps (forms only, no code) with the practice lab",
 }
 
 
