@@ -62,9 +62,9 @@ examples:
   smtpkit lab --servers-only --json            one JSON line (no password), then READY; serves until Ctrl-C
   smtpkit lab --write-reports reports/         a month of DMARC and TLS-RPT reports to try `smtpkit reports` on
   SMTPKIT_LAB_PASSWORD=s3cret smtpkit lab --servers-only    choose the lab password
-  smtpkit lab --servers-only --audit-zones 10000 --dns-delay 20ms
+  smtpkit lab --servers-only --audit-zones 10000 --dns-delay 20ms --dns-timeouts 2%
                                                a portfolio of 10,000 generated domains for `smtpkit audit`,
-                                               every DNS answer 20 ms late
+                                               every DNS answer 20 ms late, 2% of the domains never answering
 
 then, in another terminal (ports from the output above):
   openssl s_client -starttls smtp -connect 127.0.0.1:PORT -CAfile CA_FILE
@@ -131,6 +131,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         default="0",
         help="answer every DNS query this late, like a real resolver (e.g. 20ms or 0.02; default 0)",
     )
+    p.add_argument(
+        "--dns-timeouts",
+        metavar="SHARE",
+        default="1%",
+        help="the share of the audit portfolio whose nameservers never answer, so an audit meets timeouts"
+        " (e.g. 2%% or 0.02; default 1%%; another 0.5%% answer SERVFAIL)",
+    )
     p.set_defaults(func=run)
 
 
@@ -149,6 +156,21 @@ def parse_delay(text: str) -> float:
     if not 0 <= seconds <= 10:
         raise UsageError(f"--dns-delay {text!r} is out of range: 0 to 10 seconds")
     return seconds
+
+
+def parse_share(text: str) -> float:
+    """'2%', '0.02' as a share from 0 to 0.99; UsageError for anything else (the --dns-timeouts flag)."""
+    raw = str(text).strip()
+    scale = 1.0
+    if raw.endswith("%"):
+        raw, scale = raw[:-1], 0.01
+    try:
+        share = float(raw) * scale
+    except ValueError:
+        raise UsageError(f"--dns-timeouts {text!r} is not a share: write 2% or 0.02") from None
+    if not 0 <= share <= 0.99:
+        raise UsageError(f"--dns-timeouts {text!r} is out of range: 0% to 99% of the domains")
+    return share
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -175,6 +197,7 @@ def _check_args(args: argparse.Namespace) -> None:
     if args.audit_zones is not None and not 0 <= args.audit_zones <= 1_000_000:
         raise UsageError(f"--audit-zones {args.audit_zones} is out of range: 0 to 1,000,000 domains")
     parse_delay(args.dns_delay)
+    parse_share(args.dns_timeouts)
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port {args.port} is out of range 0-65535 (0 picks any free port)")
     if args.ip != "localhost":
@@ -211,11 +234,17 @@ def describe(info: Any, state_file: Path) -> str:
         lines.append(_wrap("zones: " + ", ".join(info.dns.zones), " " * 13))
         portfolio = getattr(info.dns, "portfolio", 0)
         if portfolio:
+            from smtpkit.lab.portfolio import SERVFAIL_SHARE
+
             delay = getattr(info.dns, "delay_ms", 0.0)
+            dead = getattr(info.dns, "timeouts", 0.0)
             lines.append(
                 _wrap(
-                    f"audit portfolio: {portfolio} generated domains (smtpkit.lab.portfolio.lab_portfolio())"
-                    + (f"; every answer {delay:g} ms late" if delay else ""),
+                    f"audit portfolio: {portfolio} generated domains (smtpkit.lab.portfolio.lab_portfolio(),"
+                    " or smtpkit audit --lab)"
+                    + (f"; every answer {delay:g} ms late" if delay else "")
+                    + (f"; {dead:.1%} of them never answer (dead--p...)" if dead else "")
+                    + f"; {SERVFAIL_SHARE:.1%} answer SERVFAIL (servfail--p...)",
                     " " * 13,
                 )
             )
@@ -322,7 +351,11 @@ def run(args: argparse.Namespace) -> int:
     from smtpkit.lab import ENV_STATE, Lab
 
     with StopSignal() as stop:
-        lab = Lab(audit_zones=args.audit_zones, dns_delay=parse_delay(args.dns_delay))
+        lab = Lab(
+            audit_zones=args.audit_zones,
+            dns_delay=parse_delay(args.dns_delay),
+            dns_timeouts=parse_share(args.dns_timeouts),
+        )
         proc: subprocess.Popen[bytes] | None = None
         settings: Path | None = None
         try:

@@ -128,6 +128,7 @@ class DnsEndpoint:
     zones: tuple[str, ...] = ()
     portfolio: int = 0  # generated audit domains advertised (smtpkit.lab.portfolio); 0: the default size
     delay_ms: float = 0.0  # latency added to every answer
+    timeouts: float = 0.01  # share of the portfolio whose nameservers never answer (smtpkit.lab.portfolio.DEAD)
 
     @property
     def nameserver(self) -> str:
@@ -141,6 +142,7 @@ class DnsEndpoint:
             "zones": list(self.zones),
             "portfolio": self.portfolio,
             "delay_ms": self.delay_ms,
+            "timeouts": self.timeouts,
         }
 
     @classmethod
@@ -151,6 +153,7 @@ class DnsEndpoint:
             zones=tuple(doc.get("zones") or ()),
             portfolio=int(doc.get("portfolio") or 0),
             delay_ms=float(doc.get("delay_ms") or 0.0),
+            timeouts=float(doc.get("timeouts", 0.01)),
         )
 
 
@@ -398,6 +401,7 @@ class Lab:
         idle_timeout: float = IDLE_TIMEOUT,
         audit_zones: int | None = None,
         dns_delay: float = 0.0,
+        dns_timeouts: float = 0.01,
     ) -> None:
         self.host = host
         self.user = user
@@ -407,6 +411,9 @@ class Lab:
         self._want_dns = dns
         self._audit_zones = audit_zones  # the generated portfolio's size (smtpkit.lab.portfolio)
         self._dns_delay = dns_delay
+        if not 0 <= float(dns_timeouts) <= 0.99:
+            raise ValueError(f"the share of portfolio domains that time out is 0 to 0.99, not {dns_timeouts}")
+        self._dns_timeouts = float(dns_timeouts)  # the share of them whose DNS never answers
         self._idle_timeout = idle_timeout
         self._lock = threading.Lock()
         self._info: LabInfo | None = None
@@ -552,6 +559,7 @@ class Lab:
             zones=tuple(zoneset.zone_names()),
             portfolio=size,
             delay_ms=round(float(self._dns_delay) * 1000, 3),
+            timeouts=self._dns_timeouts,
         )
 
     def stop(self) -> None:

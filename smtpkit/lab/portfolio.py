@@ -39,8 +39,10 @@ from smtpkit.lab.zoneset import TIMEOUT_TYPE, LookupResult, Record, ZoneSet, mak
 
 __all__ = [
     "DEAD",
+    "DEAD_SHARE",
     "DEFAULT_SIZE",
     "SERVFAIL",
+    "SERVFAIL_SHARE",
     "SELECTORS",
     "Member",
     "as_itself",
@@ -56,6 +58,8 @@ DEFAULT_SIZE = 200
 DEFAULT_SEED = 13
 DEAD = "dead"  # every question about the domain goes unanswered (its nameservers are down)
 SERVFAIL = "servfail"  # every question is answered SERVFAIL (a broken DNSSEC chain, a lame delegation)
+DEAD_SHARE = 0.01  # the default share of DEAD domains (`smtpkit lab --dns-timeouts`)
+SERVFAIL_SHARE = 0.005
 # DKIM selectors that cover every template's keys: an audit of the portfolio passes these.
 SELECTORS = ("default", "lab", "s1", "selector1")
 # Lab zones that stand for other organisations (a report service, a provider), not for a customer's domain.
@@ -115,8 +119,8 @@ def portfolio(
     *,
     seed: int = DEFAULT_SEED,
     templates: Iterable[str] | None = None,
-    dead: float = 0.01,
-    servfail: float = 0.005,
+    dead: float = DEAD_SHARE,
+    servfail: float = SERVFAIL_SHARE,
 ) -> list[Member]:
     """`n` generated domains, the same list for the same arguments on every machine.
 
@@ -310,7 +314,8 @@ def portfolio_zoneset(ip: str = "127.0.0.1", *, size: int = DEFAULT_SIZE) -> Por
 
 def lab_portfolio(info: Any = None, n: int | None = None) -> list[str]:
     """The domains of a running lab's portfolio: `n` generated copies (`smtpkit lab --audit-zones N`; 200
-    by default), then each lab domain listed as itself (`AS_ITSELF`: the MTA-STS lessons).
+    by default, with the lab's share of domains that time out, `--dns-timeouts`), then each lab domain
+    listed as itself (`AS_ITSELF`: the MTA-STS lessons).
 
     `info` is a `LabInfo` (default: `smtpkit.lab.ensure_running()`). Every
     name resolves through the lab's DNS server.
@@ -322,7 +327,8 @@ def lab_portfolio(info: Any = None, n: int | None = None) -> list[str]:
     dns_endpoint = getattr(info, "dns", None)
     if n is None:
         n = int(getattr(dns_endpoint, "portfolio", 0) or DEFAULT_SIZE)
-    return [m.domain for m in portfolio(n)] + as_itself(getattr(dns_endpoint, "zones", ()))
+    dead = float(getattr(dns_endpoint, "timeouts", DEAD_SHARE))
+    return [m.domain for m in portfolio(n, dead=dead)] + as_itself(getattr(dns_endpoint, "zones", ()))
 
 
 def audit_options(info: Any = None) -> dict[str, Any]:
