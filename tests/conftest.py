@@ -113,6 +113,21 @@ def _forget_secrets_of_each_module():  # type: ignore[no-untyped-def]
     REDACTOR.rollback(mark)
 
 
+@pytest.fixture(autouse=True)
+def _keep_the_lab_dkim_keys():  # type: ignore[no-untyped-def]
+    """A test that adopts another lab's keys (load_state of a lab in a subprocess) gives them back.
+
+    The session's lab publishes the keys it started with; a signer left on
+    another process's keys makes every later DKIM check of this process fail.
+    """
+    from smtpkit.lab import dkim_signer
+
+    kept = dkim_signer.lab_keys()  # made now, so a test that resets them to None cannot lose them
+    yield
+    with dkim_signer._lock:
+        dkim_signer._keys = kept
+
+
 @pytest.fixture(scope="session")
 def lab_dns():  # type: ignore[no-untyped-def]
     """Only the lab's DNS server (every lab zone), for tests that need no SMTP endpoint."""
