@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from smtpkit.render.charts import Chart
     from smtpkit.render.panel import Panel
 
-__all__ = ["SortableTable", "charts", "changes", "findings_by_code", "sortable", "summary"]
+__all__ = ["Runner", "SortableTable", "charts", "changes", "findings_by_code", "runner", "sortable", "summary"]
 
 TABLE_COLUMNS = (
     "domain",
@@ -409,6 +409,45 @@ def inputs(
     options["probe_mx"] = bool(probe_mx)
     options["out"] = out or str(Path(tempfile.mkdtemp(prefix="smtpkit-audit-")) / "portfolio-audit.parquet")
     return domains, options
+
+
+class Runner(Viewable):
+    """Where the notebook's audit runs: `options` for `smtpkit.audit`, and (with Dask) the dashboard link,
+    shown before the run starts so the dashboard can be watched while it works."""
+
+    def __init__(self, options: dict[str, Any], what: str, dashboard: str | None = None) -> None:
+        self.options = options
+        self.what = what
+        self.dashboard = dashboard
+
+    def to_html(self) -> str:
+        out = f"<p>The audit runs {html.escape(self.what)}."
+        if self.dashboard:
+            link = html.escape(self.dashboard, quote=True)
+            out += (
+                f' Watch it on the <a href="{link}" target="_blank">Dask dashboard</a> ({link}): tasks, workers,'
+                " memory; it stays up while this kernel runs."
+            )
+        return out + "</p>"
+
+    def to_text(self) -> str:
+        text = f"The audit runs {self.what}."
+        return text + (f" Dask dashboard: {self.dashboard}" if self.dashboard else "")
+
+
+def runner(*, workers: int | None = None, dask: bool = False) -> Runner:
+    """The notebook's runner: this process, a pool of `workers` processes, or (`dask=True`) a Dask LocalCluster
+    of `workers` processes started here (on loopback; it lives as long as the kernel), whose dashboard
+    link is shown at once."""
+    if dask:
+        from smtpkit.audit.runners import dask_client
+
+        client = dask_client(None, workers)
+        n = len(client.nthreads())
+        return Runner({"client": client}, f"on a Dask LocalCluster of {n} worker processes", client.dashboard_link)
+    if workers and workers > 1:
+        return Runner({"workers": workers}, f"on a pool of {workers} processes")
+    return Runner({}, "in this kernel's process")
 
 
 def export(df: pd.DataFrame, out: str, suffix: str = ".csv") -> str:

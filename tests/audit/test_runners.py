@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import urllib.request
+
 import pandas as pd
 import pytest
 
 import smtpkit
 from smtpkit.lab.dns_server import DnsServer
-from smtpkit.lab.portfolio import SELECTORS, portfolio
+from smtpkit.lab.portfolio import SELECTORS, portfolio, portfolio_zoneset
 
 VOLATILE = ["checked_at", "seconds"]
 
@@ -56,3 +58,53 @@ def test_a_started_cluster_is_stopped_again(portfolio_dns: DnsServer, in_process
     pytest.importorskip("distributed")
     df = smtpkit.audit(_domains()[:8], dask=True, workers=1, progress=False, **_settings(portfolio_dns))
     _same(df, in_process.head(8))
+    link = df.attrs["audit"]["dask"]
+    assert link.startswith("http://127.0.0.1:")
+    with pytest.raises(OSError):  # the cluster the audit started is gone, its dashboard with it
+        urllib.request.urlopen(link, timeout=5)
+
+
+def test_the_dask_dashboard_link_opens_the_dashboard() -> None:
+    """The link the notebook shows is a working dashboard (Bokeh is part of the dask extra), on loopback."""
+    pytest.importorskip("distributed")
+    from smtpkit.audit.runners import dask_client
+
+    client = dask_client(workers=1)
+    try:
+        link = client.dashboard_link
+        assert link.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(link, timeout=20) as page:
+            assert page.status == 200 and b"Dask" in page.read()
+    finally:
+        cluster = client.cluster
+        client.close()
+        cluster.close()
+
+
+def test_a_dask_cluster_keeps_to_one_resolvers_query_limit() -> None:
+    """Cluster-wide politeness: 2 workers of 2 threads each ask one resolver, and together they never have
+    more than `query_limit` questions in flight (counted by the server: answers waiting out its delay)."""
+    distributed = pytest.importorskip("distributed")
+    names = [m.domain for m in portfolio(160, dead=0, servfail=0)]
+    with DnsServer(portfolio_zoneset("127.0.0.1"), delay=0.05) as dns:
+        cluster = distributed.LocalCluster(
+            n_workers=2, threads_per_worker=2, processes=True, host="127.0.0.1", dashboard_address=None
+        )
+        try:
+            with distributed.Client(cluster) as client:
+                df = smtpkit.audit(
+                    names,
+                    client=client,
+                    progress=False,
+                    nameservers=[dns.nameserver],
+                    selectors=SELECTORS,
+                    dns_timeout=5.0,
+                    chunk_size=10,
+                    query_limit=8,
+                )
+        finally:
+            cluster.close()
+        peak = dns.peak_pending
+    assert df.attrs["audit"]["leases_per_resolver"] == 4
+    assert set(df["status"]) == {"checked"}
+    assert 2 < peak <= 8, peak  # more than one chunk's share (2) at once, never more than the limit
