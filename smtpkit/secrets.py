@@ -385,6 +385,9 @@ class Redactor:
         value = secret.reveal() if isinstance(secret, Secret) else secret
         if not value:
             return
+        # The "smtpkit" logger's filter goes in with the first secret: until then it has nothing to
+        # remove, and `import smtpkit` stays free of the work (the command line's start-up is measured).
+        install_log_redaction()
         with self._lock:
             if value in self._secrets:
                 return
@@ -622,6 +625,7 @@ class RedactingFilter(logging.Filter):
 
 
 def install_log_redaction(logger_name: str = "smtpkit") -> None:
+    """Redact what `logger_name` logs (idempotent). Registering a secret does it for "smtpkit"."""
     logger = logging.getLogger(logger_name)
     if not any(isinstance(f, RedactingFilter) for f in logger.filters):
         logger.addFilter(RedactingFilter())

@@ -7,22 +7,34 @@ agree). Start-up is measured (`benchmarks/cli_startup.py`), so only the chosen
 command's module is imported and its parser built; the others appear in
 ``smtpkit --help`` through their line in the table alone. Exit codes are the
 same everywhere: 0 no failure diagnosed, 1 a failure was diagnosed, 2 usage
-error (bad flags or arguments).
+error (bad flags or arguments), 130 interrupted, 141 the output was closed
+early (``smtpkit bounce DIR | head``: quietly, like any program killed by
+SIGPIPE in a shell).
+
+This module and `common` import nothing heavy at module level (not even
+`typing`): the result model, the redactor and the renderers load when a
+command needs them, so ``smtpkit --help`` costs about argparse.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import re
 import sys
-from collections.abc import Sequence
-from typing import Any, NoReturn, cast
 
 from smtpkit import __version__
 from smtpkit.cli.common import EXIT_USAGE, UsageError, emit_json
 from smtpkit.errors import InvalidSettings
-from smtpkit.secrets import REDACTED, redact
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy treats the name the same)
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any, NoReturn
+
+EXIT_INTERRUPTED = 130
+EXIT_OUTPUT_CLOSED = 141  # 128 + SIGPIPE, what a shell reports for a program a closed pipe stopped
 
 DESCRIPTION = """\
 Find out why your email does not send: DNS, TCP, TLS, AUTH, a test send, and
@@ -69,12 +81,14 @@ class _TableHelp:
 
     def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
         kwargs["help"] = COMMANDS.get(name, kwargs.get("help"))
-        return cast(argparse.ArgumentParser, self._sub.add_parser(name, **kwargs))
+        parser: argparse.ArgumentParser = self._sub.add_parser(name, **kwargs)
+        return parser
 
 
 # option names that carry a secret, typos and short forms included ("--pasword", "--passwd", "--pass", "--pw",
 # "--api-key")
-_SECRETISH = re.compile(r"pa?s+(?:w|\b|phrase)|pwd|\bpw\b|secret|token|key\b|cred", re.IGNORECASE)
+# (a pattern string: `re` compiles and caches it on the first error that needs it, not at start-up)
+_SECRETISH = r"(?i)pa?s+(?:w|\b|phrase)|pwd|\bpw\b|secret|token|key\b|cred"
 
 
 def _scrub_secrets(message: str) -> str:
@@ -83,6 +97,8 @@ def _scrub_secrets(message: str) -> str:
     A mistyped option is exactly when someone has just put a password on the
     command line; repeating it in the error (and in CI logs) makes it worse.
     """
+    from smtpkit.secrets import REDACTED
+
     prefix = "unrecognized arguments: "
     if not message.startswith(prefix):
         return message
@@ -93,11 +109,11 @@ def _scrub_secrets(message: str) -> str:
         name, eq, _value = word.partition("=")
         if hide_next and not word.startswith("-"):
             out.append(REDACTED)
-        elif word.startswith("-") and eq and _SECRETISH.search(name):
+        elif word.startswith("-") and eq and re.search(_SECRETISH, name):
             out.append(f"{name}={REDACTED}")
         else:
             out.append(word)
-        hide_next = word.startswith("-") and not eq and bool(_SECRETISH.search(word))
+        hide_next = word.startswith("-") and not eq and bool(re.search(_SECRETISH, word))
     return prefix + " ".join(out)
 
 
@@ -141,7 +157,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     for name, help_text in COMMANDS.items():
         if only is None or name == only:
             module = importlib.import_module(f"smtpkit.cli.cmd_{name}")
-            module.register(cast(Any, _TableHelp(sub)))
+            module.register(_TableHelp(sub))
         else:
             sub.add_parser(name, help=help_text, add_help=False)
     return parser
@@ -158,7 +174,50 @@ def _command_in(tokens: Sequence[str]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    tokens = list(sys.argv[1:] if argv is None else argv)
+    """Run one command; the exit status is returned (see the module docstring for what each means)."""
+    try:
+        try:
+            return _run(list(sys.argv[1:] if argv is None else argv))
+        finally:
+            # a reader that went away shows here, not as "Exception ignored" when Python exits
+            if sys.stdout is not None and not sys.stdout.closed:
+                sys.stdout.flush()
+    except BrokenPipeError:
+        if not _output_closed():
+            raise  # not our output: a bug elsewhere must not pass for `| head`
+        return EXIT_OUTPUT_CLOSED
+
+
+def _output_closed() -> bool:
+    """Whether stdout or stderr lost its reader; if so, stdout now goes to /dev/null.
+
+    What the Python docs recommend for SIGPIPE ("Note on SIGPIPE", the `signal` module):
+    `smtpkit bounce DIR | head` stops as quietly as `cat` would, without a traceback, and
+    the flush at interpreter exit no longer fails. A pipe whose reader closed polls as an
+    error on Linux and macOS; where poll is missing, a BrokenPipeError is taken to mean that.
+    """
+    import select
+
+    streams = [s for s in (sys.stdout, sys.stderr) if s is not None]
+    closed = not hasattr(select, "poll")
+    if not closed:
+        poller = select.poll()
+        for stream in streams:
+            try:
+                poller.register(stream.fileno(), 0)
+            except (OSError, ValueError):  # no file descriptor (a test's captured stream)
+                continue
+        closed = any(event & (select.POLLERR | select.POLLHUP | select.POLLNVAL) for _, event in poller.poll(0))
+    if closed:
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+    return closed
+
+
+def _run(tokens: list[str]) -> int:
     parser = build_parser(only=_command_in(tokens))
     _Parser.json_output = "--json" in tokens
     args = parser.parse_args(tokens)
@@ -168,6 +227,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except (UsageError, InvalidSettings) as exc:
+        from smtpkit.secrets import redact
+
         # a setting refused by smtpkit.settings is a usage error like any other: exit 2, the message
         message = redact(str(exc))
         print(f"smtpkit {args.command}: error: {message}", file=sys.stderr)
@@ -180,4 +241,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED

@@ -1,4 +1,9 @@
-"""What every subcommand shares: exit codes, report output, secrets from the environment."""
+"""What every subcommand shares: exit codes, report output, secrets from the environment.
+
+Every command's parser is built from here, so its module-level imports are only
+the standard library's light ones (not even `typing`); the result model, the
+renderers and the secrets load inside the functions that use them.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,13 @@ import argparse
 import os
 import re
 import sys
-from typing import Any, TextIO
 
-from smtpkit.model import Report
-from smtpkit.render.json import json_text
-from smtpkit.render.text import terminal_width
-from smtpkit.secrets import Secret
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy treats the name the same)
+if TYPE_CHECKING:
+    from typing import Any, TextIO
+
+    from smtpkit.model import Report
+    from smtpkit.secrets import Secret
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -59,12 +65,16 @@ def emit_report(report: Report, args: argparse.Namespace, out: TextIO | None = N
         verbose = getattr(args, "verbose", None)
         # a command without -v cannot ask for more, so it prints every table
         tables = True if verbose is None or verbose else None
+        from smtpkit.render.text import terminal_width
+
         out.write(report.to_text(transcript=bool(verbose), width=terminal_width(), tables=tables) + "\n")
     return exit_code(report)
 
 
 def emit_json(document: Any, out: TextIO | None = None) -> None:
     """One JSON document; control characters a server sent are escaped (see smtpkit.render.json.json_text)."""
+    from smtpkit.render.json import json_text
+
     (out or sys.stdout).write(json_text(document) + "\n")
 
 
@@ -78,7 +88,7 @@ def refuse_password_argument(args: argparse.Namespace) -> None:
         )
 
 
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"  # compiled (and cached by `re`) on first use
 
 
 def secret_from_env(var: str | None, what: str) -> Secret | None:
@@ -90,7 +100,7 @@ def secret_from_env(var: str | None, what: str) -> Secret | None:
     if not var:
         return None
     flag = f"--{what}-env"
-    if not _ENV_NAME.match(var):
+    if not re.match(_ENV_NAME, var):
         raise UsageError(
             f"{flag} takes the NAME of an environment variable (like SMTP_PASSWORD), and what was given is not "
             "one. Do not put the password itself on the command line: export SMTP_PASSWORD=... (or read it "
@@ -99,4 +109,6 @@ def secret_from_env(var: str | None, what: str) -> Secret | None:
     value = os.environ.get(var)
     if value is None:
         raise UsageError(f"the environment variable given with {flag} is not set (export it first)")
+    from smtpkit.secrets import Secret
+
     return Secret(value)

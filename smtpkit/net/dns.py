@@ -8,11 +8,16 @@ resolver. So `Resolver.resolve()` never raises for DNS outcomes: it returns a
 
 Nameservers may be given as ``host`` or ``host:port`` (``[v6]:port`` for IPv6),
 which is how the practice lab's DNS server on a high loopback port is used.
+
+dnspython (and asyncio) are imported by the functions that query, not by this
+module: the constants, `DnsAnswer` and `Nameserver` are what most of the kit
+imports from here, and a session check of an IP address (``smtpkit check
+192.0.2.1``) makes no DNS query at all, so it must not pay for dnspython's
+import (benchmarks/cli_startup.py measures it).
 """
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import math
 import socket
@@ -20,21 +25,14 @@ import threading
 import time
 from collections.abc import Generator, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-import dns.asyncquery
-import dns.exception
-import dns.flags
-import dns.message
-import dns.name
-import dns.query
-import dns.rcode
-import dns.rdataclass
-import dns.rdatatype
-import dns.resolver
-import dns.reversename
+from typing import TYPE_CHECKING, Any
 
 from smtpkit.errors import InvalidSettings
+
+if TYPE_CHECKING:
+    import dns.message
+    import dns.name
+    import dns.rdatatype
 
 # Outcome words used throughout the kit (SPF maps them to void lookups and temperror).
 OK = "ok"
@@ -174,8 +172,18 @@ class Exchange:
 
 
 # What a driver sends back into the plan: the response and whether TCP carried it, or the error.
-Reply = tuple[dns.message.Message, bool] | BaseException
-_QUERY_ERRORS = (OSError, dns.exception.DNSException, EOFError)
+# (At run time only a name to import: the alias itself needs dnspython, imported by the first query.)
+if TYPE_CHECKING:
+    Reply = tuple[dns.message.Message, bool] | BaseException
+else:
+    Reply = tuple
+
+
+def _query_errors() -> tuple[type[BaseException], ...]:
+    """What a query may raise that is an outcome (a timeout, a refused port, garbage), not a bug."""
+    import dns.exception
+
+    return (OSError, dns.exception.DNSException, EOFError)
 
 
 def txt_string(rdata: Any) -> str:
@@ -185,6 +193,8 @@ def txt_string(rdata: Any) -> str:
 
 def _note_chain(ans: DnsAnswer, response: dns.message.Message) -> None:
     """Fill `cnames`/`canonical_name` of a negative answer (a dangling alias is a diagnosis)."""
+    import dns.exception
+
     try:
         chain = response.resolve_chaining()  # type: ignore[attr-defined]
     except (dns.exception.DNSException, AttributeError):
@@ -239,6 +249,8 @@ class Resolver:
 
     @staticmethod
     def _system_nameservers() -> list[Nameserver]:
+        import dns.resolver
+
         try:
             system = dns.resolver.Resolver(configure=True)
         except dns.resolver.NoResolverConfiguration:
@@ -291,6 +303,9 @@ class Resolver:
     # -- core -------------------------------------------------------------------
     @staticmethod
     def _prepare(name: str, rdtype: str | int) -> tuple[dns.name.Name, dns.rdatatype.RdataType, str]:
+        import dns.name
+        import dns.rdatatype
+
         rdt = dns.rdatatype.RdataType.make(rdtype)
         qname = dns.name.from_text(name.rstrip(".") + ".") if name not in ("", ".") else dns.name.root
         return qname, rdt, dns.rdatatype.to_text(rdt)
@@ -299,6 +314,11 @@ class Resolver:
         self, name: str, rdt_text: str, rdt: dns.rdatatype.RdataType, response: dns.message.Message
     ) -> tuple[DnsAnswer, dns.name.Name | None]:
         """Turn a response into an answer; return the name to chase when a CNAME leaves the answer."""
+        import dns.exception
+        import dns.message
+        import dns.rcode
+        import dns.rdatatype
+
         rcode = dns.rcode.to_text(response.rcode())
         ans = DnsAnswer(name=name, rdtype=rdt_text, status=OK, rcode=rcode)
         if response.rcode() == dns.rcode.NXDOMAIN:
@@ -355,6 +375,9 @@ class Resolver:
         It yields each exchange to perform and receives its reply, so `resolve`
         and `aresolve` share all of the logic and differ only in how bytes move.
         """
+        import dns.exception
+        import dns.name
+
         start = time.monotonic()
         deadline = start + self.lifetime
         try:
@@ -386,6 +409,10 @@ class Resolver:
     def _plan_servers(
         self, qname: dns.name.Name, rdt: dns.rdatatype.RdataType, rdt_text: str, display: str, deadline: float
     ) -> Generator[Exchange, Reply, DnsAnswer]:
+        import dns.exception
+        import dns.flags
+        import dns.message
+
         last = DnsAnswer(name=display, rdtype=rdt_text, status=TIMEOUT, error="no nameserver answered in time")
         for _attempt in range(self.retries + 1):
             for ns in self.nameservers:
@@ -396,7 +423,7 @@ class Resolver:
                 q.flags |= dns.flags.RD | (dns.flags.AD if self.want_dnssec else 0)  # AD: RFC 6840 §5.7
                 timeout = min(self.timeout, remaining)
                 reply = yield Exchange(q, ns, timeout, deadline)
-                if isinstance(reply, (dns.exception.Timeout, asyncio.TimeoutError)):
+                if isinstance(reply, (dns.exception.Timeout, TimeoutError)):
                     last = DnsAnswer(
                         name=display,
                         rdtype=rdt_text,
@@ -427,6 +454,8 @@ class Resolver:
 
     def resolve(self, name: str, rdtype: str | int = "A") -> DnsAnswer:
         """Look `name` up; never raises for DNS outcomes (see `DnsAnswer.status`)."""
+        import dns.query
+
         plan = self._plan(name, rdtype)
         try:
             ex = next(plan)
@@ -436,7 +465,7 @@ class Resolver:
                         reply: Reply = (dns.query.tcp(ex.query, ex.ns.host, timeout=ex.timeout, port=ex.ns.port), True)
                     else:
                         reply = self._udp_with_fallback(ex.query, ex.ns, ex.timeout, ex.deadline)
-                except _QUERY_ERRORS as exc:
+                except _query_errors() as exc:
                     reply = exc
                 ex = plan.send(reply)
         except StopIteration as done:
@@ -445,6 +474,10 @@ class Resolver:
 
     async def aresolve(self, name: str, rdtype: str | int = "A") -> DnsAnswer:
         """The asyncio twin of `resolve()`, for concurrent lookups (selector discovery, port matrix)."""
+        import asyncio
+
+        import dns.asyncquery
+
         plan = self._plan(name, rdtype)
         try:
             ex = next(plan)
@@ -455,7 +488,7 @@ class Resolver:
                         reply: Reply = (await asyncio.wait_for(tcp, ex.timeout + 0.5), True)
                     else:
                         reply = await self._audp_with_fallback(ex.query, ex.ns, ex.timeout, ex.deadline)
-                except (TimeoutError, *_QUERY_ERRORS) as exc:
+                except _query_errors() as exc:  # asyncio's TimeoutError is an OSError
                     reply = exc
                 ex = plan.send(reply)
         except StopIteration as done:
@@ -471,6 +504,10 @@ class Resolver:
         server that answers truncated just before the timeout and then stalls on
         TCP would stretch one query to twice the lifetime.
         """
+        import dns.exception
+        import dns.message
+        import dns.query
+
         try:
             return dns.query.udp(q, ns.host, timeout=timeout, port=ns.port, raise_on_truncation=True), False
         except dns.message.Truncated:
@@ -483,6 +520,12 @@ class Resolver:
         self, q: dns.message.Message, ns: Nameserver, timeout: float, deadline: float
     ) -> tuple[dns.message.Message, bool]:
         """The asyncio twin of `_udp_with_fallback`, each await capped by the deadline too."""
+        import asyncio
+
+        import dns.asyncquery
+        import dns.exception
+        import dns.message
+
         try:
             udp = dns.asyncquery.udp(q, ns.host, timeout=timeout, port=ns.port, raise_on_truncation=True)
             return await asyncio.wait_for(udp, timeout + 0.5), False
@@ -493,6 +536,8 @@ class Resolver:
             return await asyncio.wait_for(dns.asyncquery.tcp(q, ns.host, timeout=left, port=ns.port), left + 0.5), True
 
     async def aresolve_many(self, queries: Iterable[tuple[str, str]]) -> list[DnsAnswer]:
+        import asyncio
+
         return list(await asyncio.gather(*(self.aresolve(n, t) for n, t in queries)))
 
     # -- conveniences -----------------------------------------------------------
@@ -568,4 +613,6 @@ def resolver_for(nameservers: Iterable[str], timeout: float) -> Resolver:
 
 def reverse_name(ip: str) -> str:
     """The in-addr.arpa / ip6.arpa name of an address."""
+    import dns.reversename
+
     return dns.reversename.from_address(ip).to_text().rstrip(".")
