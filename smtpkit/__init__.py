@@ -26,7 +26,8 @@ __version__ = "0.1.0"
 # registered (`smtpkit.secrets`), the first moment there is anything to redact.
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy treats the name the same)
 if TYPE_CHECKING:  # what type checkers and IDEs see: the same names, imported for real
-    # (`name as name`: what mypy and linters read as a re-export)
+    # (`name as name`: what mypy and linters read as a re-export; `ui`, a front end that nothing
+    # imports (tests/test_layering.py), is left to `__getattr__`)
     from typing import Any
 
     from smtpkit import audit as audit
@@ -36,7 +37,6 @@ if TYPE_CHECKING:  # what type checkers and IDEs see: the same names, imported f
     from smtpkit import lab as lab
     from smtpkit import reports as reports
     from smtpkit import spf as spf
-    from smtpkit import ui as ui
     from smtpkit.checks.domain import check_domain as check_domain
     from smtpkit.checks.domain.dnsbl import check_dnsbl as check_dnsbl
     from smtpkit.checks.evidence.bounce import analyze_bounce as analyze_bounce

@@ -39,7 +39,6 @@ removed.
 from __future__ import annotations
 
 import base64
-import getpass
 import hmac
 import itertools
 import json
@@ -90,6 +89,8 @@ class Secret:
     @classmethod
     def prompt(cls, prompt: str = "Password: ") -> Secret:
         """Ask on the terminal without echo (never take a password from argv)."""
+        import getpass  # (here: only a prompt needs it, and termios with it)
+
         return cls(getpass.getpass(prompt))
 
     def reveal(self) -> str:
@@ -376,6 +377,7 @@ class Redactor:
         self._groups: list[_Group] = []
         self._exact_re: re.Pattern[str] | None = None
         self._short_re: re.Pattern[str] | None = None
+        self._stale = False  # _exact/_short changed since _exact_re/_short_re were compiled
         # every registration in order, (username or None for a bare secret, value), and which are pinned:
         # what `rollback` replays
         self._log: list[tuple[str | None, str]] = []
@@ -449,14 +451,27 @@ class Redactor:
             self._rebuild()
 
     def _rebuild(self) -> None:
-        exact = sorted(self._exact, key=len, reverse=True)
-        self._exact_re = re.compile("|".join(re.escape(e) for e in exact)) if exact else None
-        short = sorted(self._short, key=len, reverse=True)
-        self._short_re = (
-            re.compile(r"(?<![A-Za-z0-9])(?:" + "|".join(re.escape(s) for s in short) + r")(?![A-Za-z0-9])")
-            if short
-            else None
-        )
+        """Recompile the exact and whole-word patterns, on the next redaction (`_compiled_exact`).
+
+        Registering a login registers the secret and then its AUTH encodings: compiling once,
+        when text is first redacted, halves what a registration costs (a CLI run pays it).
+        """
+        self._stale = True
+
+    def _compiled_exact(self) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+        if self._stale:
+            with self._lock:
+                if self._stale:
+                    exact = sorted(self._exact, key=len, reverse=True)
+                    self._exact_re = re.compile("|".join(re.escape(e) for e in exact)) if exact else None
+                    short = sorted(self._short, key=len, reverse=True)
+                    self._short_re = (
+                        re.compile(r"(?<![A-Za-z0-9])(?:" + "|".join(re.escape(s) for s in short) + r")(?![A-Za-z0-9])")
+                        if short
+                        else None
+                    )
+                    self._stale = False
+        return self._exact_re, self._short_re
 
     def _compiled_groups(self) -> list[_Group]:
         groups = self._groups
@@ -478,7 +493,7 @@ class Redactor:
                 text = _redact_base64(text, g.signatures_re)
         if self._bytes:
             text = _redact_hex(text, self._bytes)
-        exact_re, short_re = self._exact_re, self._short_re
+        exact_re, short_re = self._compiled_exact()
         if exact_re is not None:
             text = exact_re.sub(REDACTED, text)
         if short_re is not None:

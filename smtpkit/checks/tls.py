@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from smtpkit.knowledge.catalogue import finding
 from smtpkit.knowledge.certs import (
@@ -28,9 +28,11 @@ from smtpkit.knowledge.certs import (
     missing_intermediate,
     parse_der,
 )
-from smtpkit.knowledge.tls_errors import TlsError, explain_tls_error, humanize_reason
 from smtpkit.model import Finding, Status, Step
 from smtpkit.net.tls import TlsOutcome
+
+if TYPE_CHECKING:  # (knowledge.tls_errors explains failures: imported when a handshake failed)
+    from smtpkit.knowledge.tls_errors import TlsError
 
 STEP = "tls"
 #: The organisation name in the practice lab's CA (smtpkit/lab/ca.py), to point lab users at --cafile.
@@ -109,6 +111,8 @@ def tls_failure(outcome: TlsOutcome, mode: str | None = None, port: int | None =
     """
     if outcome.ok or outcome.encrypted or outcome.failure is None:
         return None
+    from smtpkit.knowledge.tls_errors import explain_tls_error
+
     return explain_tls_error(
         outcome.error if outcome.error is not None else (outcome.error_reason or outcome.error_message or ""),
         outcome.verify_code,
@@ -366,6 +370,8 @@ def _failure_findings(
     now: _dt.datetime,
     common: dict[str, Any],
 ) -> list[Finding]:
+    from smtpkit.knowledge.tls_errors import humanize_reason
+
     err = tls_failure(outcome, mode, port)
     assert err is not None  # only called for a failed handshake
     evidence = outcome.error_message or err.message

@@ -117,6 +117,32 @@ def _scrub_secrets(message: str) -> str:
     return prefix + " ".join(out)
 
 
+def _columns() -> int:
+    """The terminal's width exactly as `shutil.get_terminal_size().columns` reads it (COLUMNS, the terminal, 80).
+
+    argparse's formatter asks shutil, whose import brings the bz2, lzma and zlib modules
+    along: a cost paid by every start, since parsers format their arguments while being built.
+    """
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        stream = sys.__stdout__
+        try:
+            columns = (os.get_terminal_size(stream.fileno()).columns if stream is not None else 0) or 80
+        except (ValueError, OSError):
+            columns = 80
+    return columns
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """argparse's layout, keeping the line breaks of every description and example (laid out by hand)."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width: int | None = None):
+        super().__init__(prog, indent_increment, max_help_position, _columns() - 2 if width is None else width)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, except that a usage error under --json also prints one JSON document on stdout.
 
@@ -130,8 +156,7 @@ class _Parser(argparse.ArgumentParser):
     json_output = False  # set by main() from the command line, before parsing
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        # every command's description and examples are laid out by hand: keep their line breaks
-        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        kwargs.setdefault("formatter_class", _Formatter)
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
@@ -142,10 +167,13 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    """The parser with every command built (`only` None), or only command `only` built and the rest as names.
+    """The parser: every command built (`only` None), command `only` alone, or (``only=""``) every command as a name.
 
-    `main` passes the command on the command line, so a run imports one command
-    module; ``only=""`` builds none (``smtpkit --help``, an unknown command).
+    `main` passes the command named on the command line, so a run imports one
+    command module and builds one parser: argparse never consults another
+    command once the first word has chosen one (and the root's usage line says
+    COMMAND, not the list). ``only=""`` is for ``smtpkit --help`` and an unknown
+    command: each command as its name and its line of `COMMANDS`, nothing imported.
     """
     parser = _Parser(
         prog="smtpkit",
@@ -158,15 +186,18 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         if only is None or name == only:
             module = importlib.import_module(f"smtpkit.cli.cmd_{name}")
             module.register(_TableHelp(sub))
-        else:
+        elif only == "":
             sub.add_parser(name, help=help_text, add_help=False)
     return parser
 
 
 def _command_in(tokens: Sequence[str]) -> str:
-    """The subcommand named on the command line ('' for none): the first word that is not an option."""
+    """The subcommand named on the command line ('' for none): the first word that is not an option.
+
+    A help flag before it (``smtpkit -h check``) is the root's help, which lists every command: ''.
+    """
     for token in tokens:
-        if token == "--":
+        if token == "--" or token in ("-h", "--help"):
             break
         if not token.startswith("-"):
             return token if token in COMMANDS else ""

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import pkgutil
 import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -106,6 +105,8 @@ def _load() -> dict[str, FindingSpec]:
     from smtpkit.knowledge import codes
 
     found: dict[str, FindingSpec] = {}
+    import pkgutil
+
     for info in sorted(pkgutil.iter_modules(codes.__path__), key=lambda i: i.name):
         module = importlib.import_module(f"{codes.__name__}.{info.name}")
         for spec in getattr(module, "SPECS", ()):
@@ -113,6 +114,22 @@ def _load() -> dict[str, FindingSpec]:
                 raise ValueError(f"finding code {spec.code} is declared twice (second time in {module.__name__})")
             found[spec.code] = spec
     return found
+
+
+_BY_FILE: dict[str, dict[str, FindingSpec]] = {}
+
+
+def _declared_in(name: str) -> dict[str, FindingSpec]:
+    """The specs of codes/<name>.py alone (empty when there is no such file)."""
+    if name not in _BY_FILE:
+        specs: Iterable[FindingSpec] = ()
+        if name.isidentifier():
+            try:
+                specs = getattr(importlib.import_module(f"smtpkit.knowledge.codes.{name}"), "SPECS", ())
+            except ModuleNotFoundError:
+                pass
+        _BY_FILE[name] = {s.code: s for s in specs}
+    return _BY_FILE[name]
 
 
 def catalogue() -> Mapping[str, FindingSpec]:
@@ -124,6 +141,13 @@ def catalogue() -> Mapping[str, FindingSpec]:
 
 
 def spec(code: str) -> FindingSpec:
+    if _CATALOGUE is None:
+        # A code lives in the file named by its prefix (codes/tls.py holds tls.*): until something needs
+        # the whole catalogue, importing that one file is enough (a CLI run builds a few findings).
+        # Codes declared elsewhere, and unknown ones, fall through to the whole catalogue.
+        found = _declared_in(code.split(".", 1)[0]).get(code)
+        if found is not None:
+            return found
     try:
         return catalogue()[code]
     except KeyError:

@@ -13,6 +13,11 @@ and can show them even when the handshake was made without verification.
 `cryptography` is stricter than OpenSSL about some encodings, so every field is
 read defensively: a certificate we cannot fully decode still yields what could
 be read, and `CertParseError` only when nothing could.
+
+A certificate of the common shape (what nearly every server sends) is read by
+`smtpkit.knowledge.der` instead, to the same `CertInfo`: `cryptography` is
+imported only for the others, because its import costs more than the rest of
+a ``smtpkit check`` of a healthy server.
 """
 
 from __future__ import annotations
@@ -21,12 +26,12 @@ import datetime as _dt
 import ipaddress
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
-from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
+from smtpkit.knowledge.der import EKU_NAMES, Unsupported, read_certificate
+
+if TYPE_CHECKING:
+    from cryptography import x509
 
 #: RSA/DSA keys below this many bits are weak (OpenSSL security level 2 refuses them).
 MIN_RSA_BITS = 2048
@@ -137,6 +142,9 @@ class CertInfo:
         return hostname_matches(self, host)
 
     def pem(self) -> str:
+        from cryptography import x509
+        from cryptography.hazmat.primitives import serialization
+
         if not self.der:
             return ""
         return x509.load_der_x509_certificate(self.der).public_bytes(serialization.Encoding.PEM).decode("ascii")
@@ -167,15 +175,25 @@ class CertInfo:
 
 def parse_der(der: bytes) -> CertInfo:
     """Read a DER certificate. Raises CertParseError when it is not one."""
+    der = bytes(der)
     try:
-        cert = x509.load_der_x509_certificate(bytes(der))
+        return CertInfo(**read_certificate(der), der=der)
+    except Unsupported:
+        pass  # not the common shape: cryptography reads it, field by field
+    from cryptography import x509
+
+    try:
+        cert = x509.load_der_x509_certificate(der)
     except Exception as exc:  # cryptography raises ValueError and friends on garbage
         raise CertParseError(f"not a readable X.509 certificate: {exc}") from None
-    return _info(cert, bytes(der))
+    return _info(cert, der)
 
 
 def parse_pem(text: str | bytes) -> list[CertInfo]:
     """Every certificate in a PEM bundle, in file order."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
     data = text.encode("ascii", "replace") if isinstance(text, str) else bytes(text)
     try:
         certs = x509.load_pem_x509_certificates(data)
@@ -185,6 +203,8 @@ def parse_pem(text: str | bytes) -> list[CertInfo]:
 
 
 def _info(cert: x509.Certificate, der: bytes) -> CertInfo:
+    from cryptography.hazmat.primitives import hashes
+
     warnings: list[str] = []
 
     def attempt(what: str, fn: Any, default: Any) -> Any:
@@ -243,6 +263,8 @@ def _info(cert: x509.Certificate, der: bytes) -> CertInfo:
 
 
 def _cn(name: x509.Name) -> str | None:
+    from cryptography.x509.oid import NameOID
+
     attrs = name.get_attributes_for_oid(NameOID.COMMON_NAME)
     if not attrs:
         return None
@@ -258,6 +280,8 @@ def _colon_hex(n: int) -> str:
 
 
 def _sans(cert: x509.Certificate) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    from cryptography import x509
+
     try:
         ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:
@@ -268,6 +292,8 @@ def _sans(cert: x509.Certificate) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 def _key(cert: x509.Certificate) -> tuple[str, int | None, str | None]:
+    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+
     key = cert.public_key()
     if isinstance(key, rsa.RSAPublicKey):
         return "RSA", key.key_size, None
@@ -297,32 +323,28 @@ def _signs_itself(cert: x509.Certificate) -> bool:
 
 
 def _is_ca(cert: x509.Certificate) -> bool:
+    from cryptography import x509
+
     try:
         return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
     except x509.ExtensionNotFound:
         return False
 
 
-_EKU_NAMES = {
-    ExtendedKeyUsageOID.SERVER_AUTH: "serverAuth",
-    ExtendedKeyUsageOID.CLIENT_AUTH: "clientAuth",
-    ExtendedKeyUsageOID.CODE_SIGNING: "codeSigning",
-    ExtendedKeyUsageOID.EMAIL_PROTECTION: "emailProtection",
-    ExtendedKeyUsageOID.TIME_STAMPING: "timeStamping",
-    ExtendedKeyUsageOID.OCSP_SIGNING: "OCSPSigning",
-    ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE: "anyExtendedKeyUsage",
-}
-
-
 def _eku(cert: x509.Certificate) -> tuple[str, ...]:
+    from cryptography import x509
+
     try:
         ext = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
     except x509.ExtensionNotFound:
         return ()
-    return tuple(_EKU_NAMES.get(oid, oid.dotted_string) for oid in ext)
+    return tuple(EKU_NAMES.get(oid.dotted_string, oid.dotted_string) for oid in ext)
 
 
 def _aia(cert: x509.Certificate) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    from cryptography import x509
+    from cryptography.x509.oid import AuthorityInformationAccessOID
+
     try:
         ext = cert.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
     except x509.ExtensionNotFound:

@@ -12,7 +12,6 @@ numbers are those the providers published when this table was written.
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import ipaddress
 import re
@@ -386,6 +385,8 @@ def close_domain(domain: str | None) -> str | None:
     """A provider's domain one typo away from `domain` (``gmial.com`` -> ``gmail.com``), or None."""
     name = (domain or "").strip().rstrip(".").lower()
     known = [d for p in PRESETS for d in p.domains]
+    import difflib
+
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.8)
     return close[0] if close and close[0] != name else None
 

@@ -17,10 +17,13 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from smtpkit.net.dns import NODATA, NXDOMAIN, OK, SERVFAIL, TIMEOUT, DnsAnswer, Resolver
+from smtpkit.net.dns_status import NODATA, NXDOMAIN, OK, SERVFAIL, TIMEOUT
 from smtpkit.progress import guard, join
+
+if TYPE_CHECKING:  # (net.dns is imported when a Resolver is used: an IP address needs none)
+    from smtpkit.net.dns import DnsAnswer, Resolver
 
 T = TypeVar("T")
 
@@ -179,6 +182,8 @@ def resolve_host(host: str, resolver: Resolver | None, deadline: Deadline, timeo
 
 
 def _resolve_dns(host: str, resolver: Resolver, budget: float) -> Resolution:
+    from smtpkit.net.dns import DnsAnswer
+
     results: dict[str, DnsAnswer] = {}
 
     def ask(rdtype: str) -> None:

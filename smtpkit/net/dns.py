@@ -29,19 +29,19 @@ from typing import TYPE_CHECKING, Any
 
 from smtpkit.errors import InvalidSettings
 
+# Outcome words used throughout the kit (SPF maps them to void lookups and temperror), importable from here too.
+from smtpkit.net.dns_status import ERROR as ERROR
+from smtpkit.net.dns_status import NODATA as NODATA
+from smtpkit.net.dns_status import NXDOMAIN as NXDOMAIN
+from smtpkit.net.dns_status import OK as OK
+from smtpkit.net.dns_status import REFUSED as REFUSED
+from smtpkit.net.dns_status import SERVFAIL as SERVFAIL
+from smtpkit.net.dns_status import TIMEOUT as TIMEOUT
+
 if TYPE_CHECKING:
     import dns.message
     import dns.name
     import dns.rdatatype
-
-# Outcome words used throughout the kit (SPF maps them to void lookups and temperror).
-OK = "ok"
-NXDOMAIN = "nxdomain"
-NODATA = "nodata"
-TIMEOUT = "timeout"
-SERVFAIL = "servfail"
-REFUSED = "refused"
-ERROR = "error"
 
 _MAX_CNAME_HOPS = 8
 _MAX_LOG = 10_000

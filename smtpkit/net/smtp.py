@@ -28,18 +28,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import email.utils
 import hmac
 import re
-import secrets as _secrets
 import socket
 import ssl
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from email.message import EmailMessage
-from email.policy import SMTP as SMTP_POLICY
-from email.policy import SMTPUTF8 as SMTPUTF8_POLICY
 
 from smtpkit.model import Transcript
 from smtpkit.net.connect import Deadline
@@ -734,7 +729,9 @@ AUTHENTICATORS = {
 
 def new_token() -> str:
     """A short unique token for the Subject, so the user can find the test message."""
-    return "smtpkit-" + _secrets.token_hex(6)
+    import secrets  # (here: only a test send needs a token)
+
+    return "smtpkit-" + secrets.token_hex(6)
 
 
 def build_test_message(mail_from: str, rcpt_to: Sequence[str], token: str, *, server: str = "") -> tuple[bytes, str]:
@@ -742,7 +739,12 @@ def build_test_message(mail_from: str, rcpt_to: Sequence[str], token: str, *, se
     domain = mail_from.rpartition("@")[2] or "smtpkit.invalid"
     # International addresses travel as raw UTF-8 headers (RFC 6532), never RFC 2047-encoded.
     international = not all(a.isascii() for a in (mail_from, *rcpt_to))
-    msg = EmailMessage(policy=SMTPUTF8_POLICY if international else SMTP_POLICY)
+    # (imported here: email.policy costs more than the rest of this module, and only a test send needs it)
+    import email.utils
+    from email.message import EmailMessage
+    from email.policy import SMTP, SMTPUTF8
+
+    msg = EmailMessage(policy=SMTPUTF8 if international else SMTP)
     msg["Date"] = email.utils.formatdate(localtime=True)
     message_id = f"<{token}.{int(time.time())}@{domain}>"
     msg["Message-ID"] = message_id

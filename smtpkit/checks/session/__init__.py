@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from smtpkit.checks.session.auth import auth_step
 from smtpkit.checks.session.greeting import banner_step, ehlo_step
@@ -36,11 +37,13 @@ from smtpkit.checks.tls import tls_failure, wrong_mode_step
 from smtpkit.errors import InvalidSettings
 from smtpkit.model import Report, Status, Step, Transcript
 from smtpkit.net.connect import Deadline, open_socket
-from smtpkit.net.dns import Resolver, resolver_for
 from smtpkit.net.smtp import ConnectionLost, SmtpConnection
 from smtpkit.progress import Progress, active, current
 from smtpkit.secrets import REDACTOR, Secret, as_secret
 from smtpkit.settings import IMPLICIT_TLS_PORTS, SESSION_TIMEOUT, Target
+
+if TYPE_CHECKING:  # (net.dns is imported when DNS servers are given: an IP address needs none)
+    from smtpkit.net.dns import Resolver
 
 STARTTLS_ORDER = ("banner", "ehlo", "tls", "auth", "send")
 IMPLICIT_ORDER = ("tls", "banner", "ehlo", "auth", "send")
@@ -154,6 +157,8 @@ def run_session(
 ) -> Report:
     """Run every step for an already-validated `Target` and return the report (`Cancelled` if stopped)."""
     if resolver is None and target.nameservers:
+        from smtpkit.net.dns import resolver_for
+
         resolver = resolver_for(target.nameservers, min(2.0, target.timeout))
     state = SessionState(
         target=target,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import time
 from typing import Any
 
@@ -12,7 +11,7 @@ from smtpkit.knowledge.socket_errors import TIMEOUT as SOCKET_TIMEOUT
 from smtpkit.knowledge.socket_errors import SocketProblem, classify_os_error, port_hint, suggested_ports
 from smtpkit.model import Status, Step
 from smtpkit.net.connect import ConnectAttempt, connect_addresses, resolve_host
-from smtpkit.net.dns import NODATA, NXDOMAIN, TIMEOUT
+from smtpkit.net.dns_status import NODATA, NXDOMAIN, TIMEOUT
 
 
 def _known_hosts() -> list[str]:
@@ -28,6 +27,8 @@ def _known_hosts() -> list[str]:
 
 def did_you_mean(host: str) -> str:
     """A " Did you mean X?" sentence when `host` is one typo away from a well-known SMTP host."""
+    import difflib  # (here: only a host that does not resolve needs it)
+
     close = difflib.get_close_matches(host.lower(), _known_hosts(), n=1, cutoff=0.85)
     if close and close[0] != host.lower():
         return f" Did you mean {close[0]}? It is one small typo away from what was typed."

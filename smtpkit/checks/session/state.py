@@ -11,12 +11,11 @@ from __future__ import annotations
 import socket
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from smtpkit.knowledge.catalogue import finding
 from smtpkit.model import Finding, Status, Step, Transcript
 from smtpkit.net.connect import Deadline, Resolution
-from smtpkit.net.dns import Resolver
 from smtpkit.net.smtp import (
     MAX_LINE,
     MAX_LINES,
@@ -32,6 +31,9 @@ from smtpkit.net.smtp import (
 from smtpkit.octets import printable
 from smtpkit.secrets import Secret
 from smtpkit.settings import Target
+
+if TYPE_CHECKING:
+    from smtpkit.net.dns import Resolver
 
 TIME_LIMIT = "the session's time limit was used up"
 
