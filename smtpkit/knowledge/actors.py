@@ -30,6 +30,8 @@ ACTIONS: Mapping[str, tuple[str, str]] = {
     "tls.cert": (SERVER, "install a certificate that clients can verify for {host}"),
     "tls.protocol": (SERVER, "enable TLS 1.2 or 1.3"),
     "dns.resolver_filtered": (NETWORK, "let its DNS resolver answer for {host}, or check from another network"),
+    "domain.resolver_filtered": (NETWORK, "let its DNS resolver answer for {domain}, or check from another network"),
+    "domain.unanswered": (NETWORK, "let its DNS resolver answer for {domain} (or ask another), then check again"),
     "dns.nxdomain": ("the sender", "correct the server name ({host} does not exist)"),
     "auth.smtp_auth_disabled": ("the administrator of the mail tenant", "enable SMTP AUTH for the account"),
     "auth": (ACCOUNT, "correct the login (see the fix below)"),

@@ -103,9 +103,10 @@ def test_a_domain_that_times_out_could_not_be_checked(portfolio_dns: DnsServer) 
     assert row["status"] == "could not check"
     assert row["status_reason"] == "MX: timeout; TXT (SPF): timeout; DMARC: timeout"
     assert row["grade"] is pd_na() and row["worst"] is pd_na()
-    assert "mx.lookup_failed" in row["codes"]  # the findings are kept, but the row does not say "fail"
-    # the dead nameservers are noticed after the first wave: far less than a timeout per question
-    assert time.monotonic() - started < 4
+    assert row["codes"] == ["domain.unanswered"]  # said once, as check_domain says it; the row does not say "fail"
+    # the dead nameservers are noticed after the first wave: far less than a timeout per question (about 50
+    # questions of 0.3 s each, 15 s one after another; the margin is for a loaded machine)
+    assert time.monotonic() - started < 8
 
 
 def test_servfail_could_not_be_checked(portfolio_dns: DnsServer) -> None:

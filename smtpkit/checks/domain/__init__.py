@@ -26,6 +26,7 @@ from smtpkit.checks.domain.parallel import run_all
 from smtpkit.checks.domain.parked import recognise_parked
 from smtpkit.checks.domain.ptr import ptr_step
 from smtpkit.checks.domain.spf import spf_step
+from smtpkit.checks.domain.unanswered import recognise_unanswered
 from smtpkit.errors import InvalidSettings
 from smtpkit.knowledge import finding
 from smtpkit.model import Finding, Report, Status, Step, TranscriptLine
@@ -160,12 +161,16 @@ class DomainPlan:
 
     def steps(self) -> list[Step]:
         """Every step in report order (one that has not finished is an overdue step), then what the steps
-        say together: a domain that does not exist said once, or a parked domain recognised."""
+        say together: a domain that does not exist, or that DNS gave no answer for, said once; or a parked
+        domain recognised."""
         steps = [self.results.get(name) or _overdue(name, self.query) for name in self.order]
         by_name = {step.name: step for step in steps}
         asked = "MX query to " + ", ".join(str(ns) for ns in self.resolver.nameservers)
-        if not recognise_missing(self.query.domain, by_name, asked):  # NXDOMAIN: one headline, the rest not checked
-            recognise_parked(self.query.domain, by_name)  # null MX + -all + reject: parked
+        if recognise_missing(self.query.domain, by_name, asked):  # NXDOMAIN: one headline, the rest not checked
+            return steps
+        if recognise_unanswered(self.query.domain, by_name, asked):  # no answer at all: could not check, said once
+            return steps
+        recognise_parked(self.query.domain, by_name)  # null MX + -all + reject: parked
         return steps
 
 

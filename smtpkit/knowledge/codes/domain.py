@@ -73,4 +73,25 @@ SPECS: list[FindingSpec] = [
         ),
         reference="RFC 1034/1035 (DNS); RFC 2308 (NXDOMAIN)",
     ),
+    FindingSpec(
+        code="domain.unanswered",
+        severity=Severity.WARN,
+        step="mx",
+        title="Could not check {domain}: DNS gave no answer ({status})",
+        explanation=(
+            "The resolver asked ({asked}) {why} for {domain}'s MX, SPF and DMARC records, so nothing about the "
+            "domain could be read and its other steps were skipped. This is not a verdict on {domain}: its "
+            "records may be fine. Either the resolver is the problem (a firewall that blocks DNS, a VPN, a DNS "
+            "server that serves only its own network, or the practice lab's DNS server asked about a real domain), "
+            "or all of the domain's own nameservers are down or broken, in which case every sender sees the same, "
+            "defers its mail and finally bounces it."
+        ),
+        fix=(
+            "Ask from elsewhere: `dig MX {domain}` and `dig MX {domain} @1.1.1.1` (or another public resolver, or "
+            "an online DNS checker). If only your resolver fails, use another one (the DNS server setting) or "
+            "another network, then run the check again. If every resolver fails, the domain's DNS is broken: "
+            "`dig NS {domain} +trace` shows its nameservers; ask whoever hosts them."
+        ),
+        reference="RFC 1034/1035 (DNS); RFC 2308 (SERVFAIL, negative answers); RFC 8914 (extended DNS errors)",
+    ),
 ]
