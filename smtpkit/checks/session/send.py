@@ -20,18 +20,19 @@ from smtpkit.settings import needs_smtputf8
 
 # How servers name the queue id after DATA, most specific first: Postfix "queued as X",
 # Exim "id=X", Exchange/Gmail "<id> ... Queued mail for delivery" or "OK 1234 - gsmtp".
+# (Pattern strings: `re` compiles and caches them on the first real send, not when a check starts.)
 _QUEUE_IDS = (
-    re.compile(r"queued as\s+<?([A-Za-z0-9._@-]{4,})>?", re.IGNORECASE),
-    re.compile(r"\bid=([A-Za-z0-9._@-]{4,})", re.IGNORECASE),
-    re.compile(r"<([A-Za-z0-9._@-]{8,})>\s+\[?.*queued", re.IGNORECASE),
-    re.compile(r"\bOK\s+([A-Za-z0-9._-]{8,})\b(?!\s*:)", re.IGNORECASE),
+    r"(?i)queued as\s+<?([A-Za-z0-9._@-]{4,})>?",
+    r"(?i)\bid=([A-Za-z0-9._@-]{4,})",
+    r"(?i)<([A-Za-z0-9._@-]{8,})>\s+\[?.*queued",
+    r"(?i)\bOK\s+([A-Za-z0-9._-]{8,})\b(?!\s*:)",
 )
 
 
 def queue_id(reply: Reply) -> str:
     """The queue id a server reports after DATA ("250 2.0.0 Ok: queued as 4XyZ"), or ''."""
     for pattern in _QUEUE_IDS:
-        m = pattern.search(reply.text)
+        m = re.search(pattern, reply.text)
         if m:
             return m.group(1)
     return ""
