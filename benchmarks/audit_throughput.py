@@ -1,17 +1,21 @@
 """Portfolio audit speed against the lab's DNS with realistic latency, every runner measured side by side.
 
 The lab runs in its own process (`smtpkit lab --servers-only --audit-zones N --dns-delay 20ms`), so its DNS
-server answers every query 20 ms late, like a real resolver, and does not share this process's CPU.
-Measured in one run, on the lab's generated portfolio (a known mix with 1% dead and 0.5% SERVFAIL domains):
+server answers every query 20 ms late, like a real resolver. Measured in one run, on the lab's generated
+portfolio (a known mix with 1% dead and 0.5% SERVFAIL domains):
 
 * one domain at a time (`check_domain` in a loop: how a sequential tool works), for reference;
 * the in-process runner (the quality bar: >= 100 domains/s);
 * a process pool of N processes (bar: >= 0.8 x N x the in-process rate, up to the resolver's limit);
 * a Dask LocalCluster of 2 worker processes on 5,000 domains (bar: >= 1.6 x in-process, the same results).
 
+Every phase also says what it cost, so a missed bar can be put down to the code or to the machine: the CPU
+the audit used per domain (this process, or the pool's and the cluster's processes), the CPU the lab's DNS
+server used per domain (it shares the machine's cores with the audit), and how busy the machine's cores
+were (other programs included). `1000 / CPU ms per domain` is what one core could do for that side alone.
+
 Run: python benchmarks/audit_throughput.py [--domains 2000] [--dask-domains 5000] [--workers N] [--delay 20ms]
-The absolute numbers depend on the machine (and on what else runs on it: the load average is printed);
-the ratios are what the bars are about.
+The absolute numbers depend on the machine and on what else runs on it; the ratios are what the bars are about.
 """
 
 from __future__ import annotations
@@ -19,9 +23,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
+import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -34,33 +42,73 @@ from smtpkit.net.dns import Resolver
 VOLATILE = ["checked_at", "seconds"]
 
 
-def start_lab(size: int, delay: str) -> tuple[subprocess.Popen[str], str]:
-    cmd = [
-        sys.executable,
-        "-m",
-        "smtpkit",
-        "lab",
-        "--servers-only",
-        "--json",
-        "--audit-zones",
-        str(size),
-        "--dns-delay",
-        delay,
-    ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+def start_lab(size: int, delay: str) -> tuple[subprocess.Popen[str], dict[str, Any]]:
+    cmd = [sys.executable, "-m", "smtpkit", "lab", "--servers-only", "--json", "--audit-zones", str(size)]
+    proc = subprocess.Popen(cmd + ["--dns-delay", delay], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     assert proc.stdout is not None
     doc = json.loads(proc.stdout.readline())
     if proc.stdout.readline().strip() != "READY":
         raise SystemExit("the lab did not start")
-    return proc, f"{doc['dns']['host']}:{doc['dns']['port']}"
+    return proc, doc
 
 
-def timed(label: str, n: int, fn: Any) -> tuple[float, Any]:
+def _machine() -> tuple[int, int]:
+    """(busy, total) jiffies of all cores since boot (/proc/stat), whoever used them."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    idle = fields[3] + fields[4]
+    return sum(fields) - idle, sum(fields)
+
+
+def _cpu_of(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+@dataclass
+class Phase:
+    label: str
+    n: int
+    seconds: float
+    audit_cpu: float  # CPU seconds of the audit (this process and the processes it waited for)
+    lab_cpu: float  # CPU seconds of the lab's DNS server
+    busy: float  # share of all the machine's cores that were busy (anyone's work)
+
+    @property
+    def rate(self) -> float:
+        return self.n / self.seconds
+
+    def line(self) -> str:
+        return (
+            f"  {self.label:<40} {self.n:>6} in {self.seconds:6.1f} s = {self.rate:6.1f} domains/s"
+            f" | audit CPU {1000 * self.audit_cpu / self.n:5.1f} ms/domain,"
+            f" lab DNS CPU {1000 * self.lab_cpu / self.n:4.1f} ms/domain,"
+            f" cores {100 * self.busy:3.0f}% busy"
+        )
+
+
+def measure(
+    label: str, n: int, lab_pid: int, fn: Callable[[], Any], workers_cpu: Callable[[], float] = lambda: 0.0
+) -> tuple[Phase, Any]:
+    """Run `fn` and say what it cost; `workers_cpu` adds the CPU of processes not ours to wait for (Dask's)."""
+    m0, l0, c0, k0, w0 = _machine(), _cpu_of(lab_pid), time.process_time(), _children(), workers_cpu()
     t0 = time.perf_counter()
     result = fn()
     seconds = time.perf_counter() - t0
-    print(f"  {label:<44} {n:>6} domains in {seconds:7.1f} s = {n / seconds:7.1f} domains/s", flush=True)
-    return n / seconds, result
+    m1 = _machine()
+    busy = (m1[0] - m0[0]) / max(1, m1[1] - m0[1])
+    audit_cpu = time.process_time() - c0 + _children() - k0 + workers_cpu() - w0
+    phase = Phase(label, n, seconds, audit_cpu, _cpu_of(lab_pid) - l0, busy)
+    print(phase.line(), flush=True)
+    if isinstance(result, pd.DataFrame):
+        print(f"  {'':<40} status {result['status'].value_counts().to_dict()}", flush=True)
+    return phase, result
 
 
 def same(a: pd.DataFrame, b: pd.DataFrame) -> bool:
@@ -69,7 +117,16 @@ def same(a: pd.DataFrame, b: pd.DataFrame) -> bool:
         return True
     except AssertionError as exc:
         print(f"  (results differ: {str(exc).splitlines()[0]})")
+        if len(a) == len(b):
+            differ = (a["codes"].astype(str) != b["codes"].astype(str)) | (a["status"] != b["status"])
+            for row in a[differ].head(5).itertuples():
+                other = b.loc[row.Index]
+                print(f"    {row.domain}: {row.status} {list(row.codes)} / {other['status']} {list(other['codes'])}")
         return False
+
+
+def _stop(signum: int, frame: Any) -> None:
+    raise SystemExit(f"stopped by signal {signum}")  # so the lab and the cluster are stopped on the way out
 
 
 def main() -> None:
@@ -81,11 +138,13 @@ def main() -> None:
     parser.add_argument("--delay", default="20ms")
     parser.add_argument("--concurrency", type=int, default=50)
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, _stop)
 
     size = max(args.domains, args.dask_domains)
-    lab, ns = start_lab(size, args.delay)
+    lab, doc = start_lab(size, args.delay)
     try:
-        names = [m.domain for m in portfolio(size)]
+        ns = f"{doc['dns']['host']}:{doc['dns']['port']}"
+        names = [m.domain for m in portfolio(size, dead=float(doc["dns"].get("timeouts", 0.01)))]
         settings: dict[str, Any] = {
             "nameservers": [ns],
             "selectors": SELECTORS,
@@ -94,35 +153,39 @@ def main() -> None:
             "concurrency": args.concurrency,
             "progress": False,
         }
-        print(f"lab DNS {ns}, every answer {args.delay} late; {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
+        print(
+            f"lab DNS {ns}, every answer {args.delay} late; {os.cpu_count()} cores;"
+            f" load average {os.getloadavg()[0]:.1f} before the run (other programs on this machine)"
+        )
+        from smtpkit.audit.engine import forget_caches
 
-        seq_rate, _ = timed(
+        seq, _ = measure(
             "one domain at a time (check_domain loop)",
             args.sequential,
+            lab.pid,
             lambda: [
                 check_domain(d, selectors=SELECTORS, resolver=Resolver([ns], timeout=2.0))
                 for d in names[: args.sequential]
             ],
         )
-        # a fresh process for each runner would be fairer still; a cold cache per run is what matters:
-        from smtpkit.audit.engine import forget_caches
-
-        forget_caches()
-        one_rate, one = timed(
-            "in-process runner", args.domains, lambda: smtpkit.audit(names[: args.domains], **settings)
+        forget_caches()  # a cold cache for every runner, as in a fresh process
+        one, one_df = measure(
+            "in-process runner", args.domains, lab.pid, lambda: smtpkit.audit(names[: args.domains], **settings)
         )
         forget_caches()
-        pool_rate, pool = timed(
+        pool, pool_df = measure(
             f"process pool, {args.workers} processes",
             args.domains,
+            lab.pid,
             lambda: smtpkit.audit(names[: args.domains], workers=args.workers, chunk_size=250, **settings),
         )
-        print(f"  process pool gives the same results: {same(pool, one)}")
+        pool_same = same(pool_df, one_df)
 
         forget_caches()
-        base_rate, base = timed(
+        base, base_df = measure(
             "in-process runner (Dask's reference)",
             args.dask_domains,
+            lab.pid,
             lambda: smtpkit.audit(names[: args.dask_domains], **settings),
         )
         from distributed import Client, LocalCluster
@@ -133,26 +196,47 @@ def main() -> None:
         client = Client(cluster)
         try:
             client.run(lambda: None)  # workers up before the clock starts
-            dask_rate, dask_df = timed(
+            dask, dask_df = measure(
                 "Dask LocalCluster, 2 worker processes",
                 args.dask_domains,
+                lab.pid,
                 lambda: smtpkit.audit(names[: args.dask_domains], client=client, chunk_size=250, **settings),
+                lambda: float(sum(client.run(time.process_time).values())),
             )
         finally:
             client.close()
             cluster.close()
-        dask_same = same(dask_df, base)
+        dask_same = same(dask_df, base_df)
 
-        status = one["status"].value_counts().to_dict()
-        print(f"\nin-process results: {status}; grades {one['grade'].value_counts().sort_index().to_dict()}")
-        print("\nmeasured side by side (bar in brackets):")
-        print(f"  in-process domains/s          {one_rate:8.1f}   [>= 100]")
-        print(f"  vs one domain at a time       {one_rate / seq_rate:8.1f} x")
+        print(f"\nin-process grades: {one_df['grade'].value_counts().sort_index().to_dict()}")
+        print("\nmeasured side by side in this run (bar in brackets):")
+        print(f"  in-process domains/s          {one.rate:8.1f}     [>= 100]")
+        print(f"  vs one domain at a time       {one.rate / seq.rate:8.1f} x")
         print(
-            f"  process pool / in-process     {pool_rate / one_rate:8.2f} x"
-            f"  [>= {0.8 * args.workers:.1f} = 0.8 x {args.workers}]"
+            f"  process pool / in-process     {pool.rate / one.rate:8.2f} x   [>= {0.8 * args.workers:.1f} ="
+            f" 0.8 x {args.workers}, up to the resolver's limit]; same results: {pool_same}"
         )
-        print(f"  Dask 2 workers / in-process   {dask_rate / base_rate:8.2f} x  [>= 1.6], same results: {dask_same}")
+        print(f"  Dask 2 workers / in-process   {dask.rate / base.rate:8.2f} x   [>= 1.6]; same results: {dask_same}")
+        print("\nwhat limits it (CPU per domain; 1000 / that = domains/s one core could do for that side alone):")
+        print(
+            f"  the audit, in one process: {1000 * one.audit_cpu / one.n:.1f} ms/domain"
+            f" -> at most {one.n / one.audit_cpu:.0f} domains/s per core it gets"
+        )
+        print(
+            f"  the lab's DNS server (one Python thread, same cores): {1000 * one.lab_cpu / one.n:.1f} ms/domain"
+            f" -> at most {one.n / max(one.lab_cpu, 1e-9):.0f} domains/s"
+        )
+        cores = os.cpu_count() or 1
+        print(
+            f"  the machine: {cores} cores, {100 * one.busy:.0f}% busy during the in-process run (the audit and the lab"
+            f" used {100 * (one.audit_cpu + one.lab_cpu) / one.seconds / cores:.0f}% of them);"
+            f" load average now {os.getloadavg()[0]:.1f}"
+        )
+        need = (one.audit_cpu + one.lab_cpu) / one.seconds
+        print(
+            f"  in-process the audit and the lab together keep {need:.2f} cores busy: a runner can go"
+            f" {cores / need:.2f} x faster on {cores} idle cores at most, whatever its number of processes"
+        )
     finally:
         lab.terminate()
         lab.wait(20)

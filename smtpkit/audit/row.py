@@ -140,17 +140,29 @@ def grade(n_fail: int, n_warn: int) -> str:
 
 
 def _unread(view: DomainResolver, domain: str) -> list[str]:
-    """The domain's own records that could not be read: its MX, its TXT (SPF) and its DMARC policy."""
+    """The domain's own records that could not be read: its MX, its TXT (SPF) and its DMARC policy first,
+    then any other name of the domain it asked (a DKIM selector, an SPF include of its own, its address).
+
+    Any of them unread makes the row "could not check": a DKIM selector that timed out would otherwise
+    read as "no DKIM key found", a finding made of missing data.
+    """
     out = []
-    for name, rdtype, label in (
-        (domain, "MX", "MX"),
-        (domain, "TXT", "TXT (SPF)"),
-        (f"_dmarc.{domain}", "TXT", "DMARC"),
-    ):
+    main = ((domain, "MX", "MX"), (domain, "TXT", "TXT (SPF)"), (f"_dmarc.{domain}", "TXT", "DMARC"))
+    for name, rdtype, label in main:
         ans = view.answer(name, rdtype)
         if ans is not None and ans.failed:
             out.append(f"{label}: {ans.status}")
-    return out
+    if out:
+        return out  # the domain's DNS did not answer: its other names say nothing more
+    seen = {(name, rdtype) for name, rdtype, _label in main}
+    others = sorted(
+        f"{name} {rdtype}: {ans.status}"
+        for (name, rdtype), ans in view.answers.items()
+        if ans.failed and (name, rdtype) not in seen and (name == domain or name.endswith("." + domain))
+    )
+    if len(others) > 3:
+        others = others[:3] + [f"and {len(others) - 3} more"]
+    return others
 
 
 def _mx(row: dict[str, Any], step: Step | None, view: DomainResolver, domain: str) -> None:

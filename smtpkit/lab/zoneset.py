@@ -286,6 +286,7 @@ class ZoneSet:
         self._timeout_all: dict[dns.name.Name, frozenset[int]] = {}  # name -> types still answered
         self._timeout_types: dict[dns.name.Name, set[int]] = {}
         self._descriptions: dict[dns.name.Name, str] = {}
+        self._negative_soa: dict[dns.name.Name, dns.rrset.RRset] = {}  # per zone, built on first use
         explicit = [to_name(z) for z in zones] if zones is not None else []
         if answer_all:
             explicit.append(dns.name.root)
@@ -563,13 +564,17 @@ class ZoneSet:
         apex = self.zone_of(name)
         if apex is None:
             return
-        soa = self._nodes.get(apex, {}).get(_SOA)
-        if soa is not None:
+        neg = self._negative_soa.get(apex)  # built once per zone: every negative answer shares it
+        if neg is None:
+            soa = self._nodes.get(apex, {}).get(_SOA)
+            if soa is None:
+                return
             # RFC 2308 §3: the SOA's TTL in a negative answer is min(SOA TTL, SOA MINIMUM).
             neg = dns.rrset.RRset(soa.name, _IN, _SOA)
             neg.update(soa)
             neg.ttl = min(soa.ttl, soa[0].minimum)
-            result.authority.append(neg)
+            self._negative_soa[apex] = neg
+        result.authority.append(neg)
 
 
 def _renamed(rrset: dns.rrset.RRset, owner: dns.name.Name) -> dns.rrset.RRset:
