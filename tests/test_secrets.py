@@ -118,3 +118,34 @@ def test_secret_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
     assert s is not None and s.reveal() == "from-the-environment"
     monkeypatch.setenv("SMTPKIT_TEST_PW", "")
     assert Secret.from_env("SMTPKIT_TEST_PW") is None
+
+
+def test_every_smtpkit_logger_is_redacted_not_only_the_parent() -> None:
+    """A filter on "smtpkit" never sees what smtpkit.evidence or smtpkit.lab.x log: redaction is where records
+    are made, so a handler anywhere (here on the root logger, as an application configures it) gets it redacted."""
+    import io
+    import logging
+
+    from smtpkit.secrets import REDACTOR
+
+    secret = "Qz7xKv9Wm3pJ"
+    REDACTOR.register(secret)
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        for name in ("smtpkit", "smtpkit.evidence", "smtpkit.lab.dns_server", "smtpkit.audit.engine"):
+            logger = logging.getLogger(name)
+            logger.warning("login with %s failed", secret)
+            try:
+                raise ValueError(f"server said {secret}")
+            except ValueError:
+                logger.exception("while checking")
+        logging.getLogger("someone.else").warning("not ours: %s", "kept")
+    finally:
+        root.removeHandler(handler)
+    out = stream.getvalue()
+    assert out.count("login with") == 4 and out.count("ValueError: server said") == 4, out
+    assert secret not in out and secret[:5] not in out, out
+    assert "not ours: kept" in out
