@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.browser import browser, jupyterlab, notebooks  # noqa: F401 (session fixtures of the browser tests)
 from tests.support.gate import CodeGate
 from tests.support.paths import CONFORMANCE, ROOT, SHARED  # noqa: F401 (re-exported for tests)
 from tests.support.tls import server  # noqa: F401 (a fixture the TLS tests share)

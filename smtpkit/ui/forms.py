@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
@@ -42,6 +42,9 @@ from smtpkit.ui.inputs import PASSWORD_ENV, SECURITY_CHOICES, ServerInput, passw
 from smtpkit.ui.lab import is_lab_domain, lab_domain_settings, lab_server_settings, lab_zones, scenario_choices
 from smtpkit.ui.modes import LAB, OWN, Banner, describe_ca, describe_dns
 from smtpkit.ui.runner import BaseForm, FormBox
+
+if TYPE_CHECKING:
+    from smtpkit.lab.lessons import Lesson
 
 __all__ = ["DomainForm", "EmlForm", "ServerForm", "diagnose_action", "domain_action"]
 
@@ -604,6 +607,11 @@ class ServerForm(BaseForm):
         }
         return [self.fields.labels.get(k, k) for k, v in now.items() if k in self._filled and self._filled[k] != v]
 
+    def _lesson_codes(self, settings: ServerInput) -> tuple[str, ...]:
+        from smtpkit.lab.lessons import server_lesson
+
+        return server_lesson(self.lab, settings.scenario).expect if settings.scenario else ()
+
     def _banner(self, settings: ServerInput, result: Any) -> Banner:
         from smtpkit.lab.lessons import missed, server_lesson
 
@@ -822,19 +830,32 @@ class DomainForm(BaseForm):
 
         return tuple(step_order(settings))
 
+    def _lesson(self, settings: DomainQuery) -> Lesson | None:
+        """The lab lesson of the domain checked (a lesson on a name under a lab zone counts), None outside the lab."""
+        from smtpkit.lab.lessons import domain_lesson
+
+        if not self.in_lab:
+            return None
+        lesson = domain_lesson(self.lab, settings.domain)
+        if self._lesson_zone and not lesson.expect:
+            zone_lesson = domain_lesson(self.lab, self._lesson_zone)
+            if zone_lesson.settings.get("domain", self._lesson_zone) == settings.domain:
+                lesson = zone_lesson
+        return lesson
+
+    def _lesson_codes(self, settings: DomainQuery) -> tuple[str, ...]:
+        lesson = self._lesson(settings)
+        return lesson.expect if lesson is not None else ()
+
     def _banner(self, settings: DomainQuery, result: Any) -> Banner:
-        from smtpkit.lab.lessons import domain_lesson, missed
+        from smtpkit.lab.lessons import missed
 
         lines = [("DNS", describe_dns(settings.nameservers, self.lab))]
         lines.append(("Sending IP", settings.ip or "none given (reverse DNS and blocklists are not checked)"))
         if settings.selectors:
             lines.append(("DKIM selectors", ", ".join(settings.selectors)))
-        if self.in_lab:
-            lesson = domain_lesson(self.lab, settings.domain)
-            if self._lesson_zone and not lesson.expect:
-                zone_lesson = domain_lesson(self.lab, self._lesson_zone)
-                if zone_lesson.settings.get("domain", self._lesson_zone) == settings.domain:
-                    lesson = zone_lesson
+        lesson = self._lesson(settings)
+        if lesson is not None:
             codes = result.codes() if hasattr(result, "codes") else []
             now = {"selectors": self.selectors.value, "ip": self.ip.value, "nameservers": self.nameserver.value}
             changed = [self.fields.labels[k] for k, v in self._filled.items() if now.get(k) != v]

@@ -135,10 +135,25 @@ class BaseForm:
         """The most seconds the check can take with these settings (its deadline)."""
         return None
 
+    def _lesson_codes(self, settings: Any) -> tuple[str, ...]:
+        """The finding codes a practice-lab lesson teaches with these settings (none outside the lab)."""
+        return ()
+
+    def _focus(self, settings: Any, result: Any) -> tuple[str, ...]:
+        """The steps open from the start: the form's own, and every step holding a lesson's finding.
+
+        A lesson whose finding is informational (a parked domain, an MTA-STS policy in testing
+        mode) would otherwise sit in a folded step under "No problem found".
+        """
+        codes = set(self._lesson_codes(settings))
+        steps = getattr(result, "steps", None) or ()
+        lesson = [s.name for s in steps if any(f.code in codes for f in s.findings)] if codes else []
+        return self.focus + tuple(n for n in lesson if n not in self.focus)
+
     def _wrap(self, settings: Any, result: Any) -> Any:
         label = self._describe(settings)
         if isinstance(result, Report):
-            shown: Any = ReportView(result, focus=self.focus, title=label)
+            shown: Any = ReportView(result, focus=self._focus(settings, result), title=label)
         elif isinstance(result, Panel) or hasattr(result, "to_html"):
             shown = result
         else:

@@ -1,9 +1,10 @@
 """`smtpkit app`: the notebooks as web apps (Voilà), with the practice lab running, behind a token.
 
-The browser test (tests/ui/test_browser.py) checks that 00_start_here's form is
-visible without pressing anything; here, the command itself: its JSON, the
-start page served with the token and refused without it, the lab it starts,
-and a clean stop.
+One `smtpkit app` serves the module: the command itself (its JSON, the start
+page served with the token and refused without it, the lab it starts, a clean
+stop on Ctrl-C), and in a real browser (the session's headless Chromium,
+tests/support/browser.py) 00_start_here with its form visible and working
+without pressing anything, its code hidden.
 """
 
 from __future__ import annotations
@@ -22,9 +23,12 @@ from smtpkit.lab import load_state
 from tests.cli.test_lab import Lines, start, stop
 
 
-def test_smtpkit_app_serves_the_start_page_with_the_lab(tmp_path):
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    """`smtpkit app --json` running for this module's tests; stopped with Ctrl-C (SIGINT) after them, cleanly."""
     if importlib.util.find_spec("voila") is None:
         pytest.skip("Voilà is not installed in this environment (pip install voila)")
+    tmp_path = tmp_path_factory.mktemp("app")
     env = {
         "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
         "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
@@ -35,26 +39,64 @@ def test_smtpkit_app_serves_the_start_page_with_the_lab(tmp_path):
     try:
         doc = json.loads(lines.next(120))
         assert lines.next(10) == "READY"
-        app = doc["app"]
-        assert app["url"].startswith(f"http://127.0.0.1:{app['port']}/voila/render/00_start_here.ipynb?token=")
-        info, why = load_state(doc["state_file"])
-        assert info is not None, why  # the lab is running, and kernels find it through SMTPKIT_LAB_STATE
-        assert info.password.reveal() not in json.dumps(doc)
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        with opener.open(app["url"], timeout=120) as resp:
-            page = resp.read().decode("utf-8", "replace")
-        assert resp.status == 200 and "Start here" in page
-        assert "ensure_running" not in page  # code hidden: only the outputs
-        bare = app["url"].split("?", 1)[0]
-        try:  # without the token: the login page (another user of this machine cannot use the app)
-            with opener.open(bare, timeout=30) as resp:
-                assert "login" in resp.geturl() and "Start here" not in resp.read().decode("utf-8", "replace")
-        except urllib.error.HTTPError as exc:
-            assert exc.code in (401, 403)
-        assert Path(app["notebooks"]).name == "notebooks"
+        yield doc
     finally:
         code, _ = stop(proc, signal.SIGINT, timeout=40)
     assert code == 0
+
+
+def test_smtpkit_app_serves_the_start_page_with_the_lab(app):
+    doc = app
+    app = doc["app"]
+    assert app["url"].startswith(f"http://127.0.0.1:{app['port']}/voila/render/00_start_here.ipynb?token=")
+    info, why = load_state(doc["state_file"])
+    assert info is not None, why  # the lab is running, and kernels find it through SMTPKIT_LAB_STATE
+    assert info.password.reveal() not in json.dumps(doc)
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(app["url"], timeout=120) as resp:
+        page = resp.read().decode("utf-8", "replace")
+    assert resp.status == 200 and "Start here" in page
+    assert "ensure_running" not in page  # code hidden: only the outputs
+    bare = app["url"].split("?", 1)[0]
+    try:  # without the token: the login page (another user of this machine cannot use the app)
+        with opener.open(bare, timeout=30) as resp:
+            assert "login" in resp.geturl() and "Start here" not in resp.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        assert exc.code in (401, 403)
+    assert Path(app["notebooks"]).name == "notebooks"
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(240)
+def test_the_app_shows_the_start_form_live_without_pressing_anything(app, browser):
+    """In a real browser: 00_start_here's form is there on open (no Run All), its code hidden, and Run works."""
+    from playwright.sync_api import expect
+
+    from tests.support.browser import VIEWPORT, screenshot_dir
+
+    page = browser.new_page(viewport=VIEWPORT)
+    try:
+        page.goto(app["app"]["url"])
+        form = page.locator(".smtpkit-mode").first.locator("xpath=ancestor::*[contains(@class,'widget-vbox')][1]")
+        expect(page.locator("button.smtpkit-run").first).to_be_visible(timeout=120_000)
+        expect(page.locator(".smtpkit-mode button.mod-active").first).to_have_text("Practice lab")
+        expect(page.locator(".smtpkit-scenario select").first).to_be_visible()
+        expect(page.locator(".smtpkit-host input").first).to_be_visible()
+        expect(page.get_by_text("Start here").first).to_be_visible()
+        # no code: neither a code cell's input (an editor) nor the Python behind the forms
+        expect(page.locator(".jp-CodeCell .jp-InputArea:visible")).to_have_count(0)
+        expect(page.locator(".cm-editor, .CodeMirror")).to_have_count(0)
+        expect(page.get_by_text("ensure_running")).to_have_count(0)
+        expect(page.get_by_text("ui.ServerForm")).to_have_count(0)
+        # live: the kernel behind the page answers the button
+        page.locator("button.smtpkit-run").first.click()
+        expect(page.locator(".smtpkit-mode-banner", has_text="Practice lab").first).to_be_visible(timeout=60_000)
+        expect(page.locator(".smtpkit-progress").first).to_contain_text("Finished")
+        shots = screenshot_dir()
+        if shots is not None:
+            form.screenshot(path=str(shots / "app_start_here.png"))
+    finally:
+        page.close()
 
 
 def test_app_usage_errors(capsys, tmp_path):

@@ -18,168 +18,21 @@ screenshots (02_tls and 06_report).
 from __future__ import annotations
 
 import base64
-import glob
 import json
 import os
-import secrets
-import shutil
-import subprocess
-import sys
+import re
+import socket
 import time
 from pathlib import Path
 
 import pytest
 
-from smtpkit.reporting import NOTEBOOKS, notebooks_dir
+import smtpkit
+from tests.support.browser import open_notebook
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
-CHROMIUM = "/usr/bin/chromium"
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 TYPED_PASSWORD = "Typed-in-the-browser-Pw#9"
-
-
-def _need_browser() -> None:
-    missing = []
-    if not os.path.exists(CHROMIUM):
-        missing.append(f"Chromium at {CHROMIUM} (apt-get install chromium)")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        missing.append("Playwright for Python (pip install playwright; no browser download is needed)")
-    if missing:
-        message = "the real-browser test needs " + " and ".join(missing)
-        if os.environ.get("SMTPKIT_REQUIRE_BROWSER") == "1":
-            pytest.fail(message + " (SMTPKIT_REQUIRE_BROWSER=1: it must run here)")
-        pytest.skip(message)
-
-
-@pytest.fixture(scope="module")
-def jupyterlab(tmp_path_factory):
-    """JupyterLab on 127.0.0.1 over a copy of the notebooks, with a lab its kernels share."""
-    _need_browser()
-    from smtpkit.lab import Lab
-
-    base = tmp_path_factory.mktemp("jupyterlab")
-    root = base / "notebooks"
-    root.mkdir()
-    for name in NOTEBOOKS:
-        shutil.copy(notebooks_dir() / f"{name}.ipynb", root)
-    settings = base / "settings" / "@jupyterlab"
-    (settings / "apputils-extension").mkdir(parents=True)
-    (settings / "notebook-extension").mkdir(parents=True)
-    # no "get news?" pop-up over the notebook, no update check (there is no internet anyway)
-    (settings / "apputils-extension" / "notification.jupyterlab-settings").write_text(
-        json.dumps({"fetchNews": "false", "checkForUpdates": False})
-    )
-    # start the notebook's own kernel without the "Select Kernel" dialog (shown when the
-    # kernel list loads after the notebook opens)
-    (settings / "notebook-extension" / "tracker.jupyterlab-settings").write_text(
-        json.dumps({"autoStartDefaultKernel": True, "windowingMode": "none"})
-    )  # and render every cell, so that what the test looks for is in the page
-    lab = Lab()
-    lab.start()
-    state = lab.write_state(base / "lab-state.json")
-    runtime = base / "runtime"
-    token = secrets.token_hex(16)
-    env = dict(
-        os.environ,
-        JUPYTER_RUNTIME_DIR=str(runtime),
-        JUPYTER_CONFIG_DIR=str(base / "config"),  # the user's own Jupyter config stays out of the test
-        JUPYTERLAB_SETTINGS_DIR=str(base / "settings"),
-        JUPYTERLAB_WORKSPACES_DIR=str(base / "workspaces"),
-        SMTPKIT_LAB_STATE=str(state),
-    )
-    env.pop("SMTPKIT_PASSWORD", None)
-    cmd = [
-        sys.executable,
-        "-m",
-        "jupyterlab",
-        "--no-browser",
-        "--ip=127.0.0.1",
-        "--port=0",
-        f"--IdentityProvider.token={token}",
-        f"--ServerApp.root_dir={root}",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        "--LabApp.extension_manager=readonly",
-    ]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        cmd.append("--allow-root")
-    log = open(base / "jupyterlab.log", "w")
-    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 90
-        info = None
-        while info is None:
-            if proc.poll() is not None:
-                pytest.fail(
-                    f"JupyterLab exited with {proc.returncode}:\n{(base / 'jupyterlab.log').read_text()[-3000:]}"
-                )
-            if time.monotonic() > deadline:
-                pytest.fail("JupyterLab did not start within 90 s")
-            for path in glob.glob(str(runtime / "jpserver-*.json")):
-                doc = json.loads(Path(path).read_text())
-                if doc.get("pid") == proc.pid:
-                    info = doc
-            time.sleep(0.2)
-        yield {"url": info["url"].rstrip("/"), "token": token, "root": root, "base": base}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        log.close()
-        lab.stop()
-
-
-@pytest.fixture(scope="module")
-def browser(jupyterlab):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-def _open_and_run_all(browser, jupyterlab, name: str, last_text: str):
-    page = browser.new_page(viewport={"width": 1300, "height": 1000})
-    page.set_default_timeout(60_000)
-    # a workspace of its own: only this notebook is open, whatever an earlier page left behind
-    page.goto(f"{jupyterlab['url']}/lab/workspaces/{name}/tree/{name}.ipynb?reset&token={jupyterlab['token']}")
-    page.wait_for_selector(".jp-NotebookPanel .jp-Notebook")
-    # a person would press "Select" in this dialog if it still appears: do the same
-    select = page.locator(".jp-Dialog button", has_text="Select")
-    try:
-        select.wait_for(timeout=3_000)
-        select.click()
-    except Exception:
-        pass
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle'] >> visible=true")
-    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-    # the last cell's output: every cell above it has run
-    try:
-        page.locator(".jp-OutputArea-output", has_text=last_text).first.wait_for()
-    except Exception:
-        shot = jupyterlab["base"] / f"{name}-failed.png"
-        page.screenshot(path=str(shot), full_page=True)
-        raise AssertionError(f"{name} did not finish running; screenshot: {shot}") from None
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle'] >> visible=true")
-    return page
 
 
 def _leaks(text: str) -> list[str]:
@@ -195,7 +48,7 @@ def test_tls_form_shows_the_expired_certificate_explanation(browser, jupyterlab)
     from playwright.sync_api import expect
 
     started = time.monotonic()
-    page = _open_and_run_all(browser, jupyterlab, "02_tls", "Implicit TLS against a STARTTLS port")
+    page = open_notebook(browser, jupyterlab, "02_tls", "Implicit TLS against a STARTTLS port")
     result = page.locator(
         ".jp-OutputArea-output .smtpkit-panel", has=page.locator("h3", has_text="TLS check: lab scenario")
     )
@@ -257,7 +110,7 @@ def test_report_screenshot(browser, jupyterlab):
     shots = os.environ.get("SMTPKIT_SCREENSHOT_DIR")
     if not shots:
         pytest.skip("set SMTPKIT_SCREENSHOT_DIR to refresh docs/screenshots")
-    page = _open_and_run_all(browser, jupyterlab, "06_report", "Best practices:")
+    page = open_notebook(browser, jupyterlab, "06_report", "Best practices:")
     summary = page.locator(
         ".jp-OutputArea-output .smtpkit-panel", has=page.locator("h3", has_text="Mail delivery report")
     )
@@ -295,6 +148,23 @@ def test_exported_report_renders_offline(browser, jupyterlab, tmp_path):
     page.route("**/*", block)
     page.goto(out.as_uri())
     expect(page.locator("h3", has_text="Mail delivery report")).to_be_visible()
+    # the header its reader needs first: in short, then when, with what, from where, through which resolver
+    header = page.locator(".smtpkit-header")
+    expect(header.locator("h3", has_text="In short")).to_be_visible()
+    assert header.locator(".smtpkit-headline li").count() >= 1
+    expect(header.locator("li", has_text="expired").first).to_be_visible()
+    rows = {
+        th.inner_text().strip(): td.inner_text().strip()
+        for th, td in zip(header.locator("th").all(), header.locator("td").all(), strict=True)
+    }
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d at \d\d:\d\d UTC", rows["checked on"]), rows
+    assert rows["made with"] == f"smtpkit {smtpkit.__version__}", rows
+    assert rows["checked from (host name)"] == socket.gethostname(), rows
+    assert "DNS server" in rows["DNS resolver used"] or "resolver" in rows["DNS resolver used"], rows
+    assert rows["certificates trusted"], rows
+    assert "the mail server" in rows["what was checked"] and "the sending domain" in rows["what was checked"], rows
+    for row in ("checked on", "made with", "checked from (host name)", "DNS resolver used", "certificates trusted"):
+        expect(header.locator("th", has_text=row)).to_be_visible()
     expect(page.locator(".finding", has_text="tls.cert.expired").first).to_be_visible()
     expect(page.get_by_text("Best practices:").first).to_be_visible()
     assert page.locator("table:visible").count() > 5

@@ -282,6 +282,20 @@ def test_each_lab_scenario_shows_its_lesson_from_the_form(lab, shell):
             assert report.verdict != "fail", (name, codes)  # a healthy server: an MX is not asked to log in
 
 
+def test_a_lesson_with_an_informational_finding_opens_its_step(lab, shell):
+    """parked.test teaches domain.parked, an informational finding: its step is open, not folded under a PASS."""
+    form = DomainForm(lab, domain="parked.test", focus=("spf", "dmarc"))
+    with capture_output() as cap:
+        report = form.run()
+    assert "domain.parked" in report.codes()
+    html = cap.outputs[0].data["text/html"]
+    opened = html.split("<details open><summary>")
+    assert any(part.split("</summary>")[0].count("<strong>mx</strong>") for part in opened[1:])
+    assert any("<strong>spf</strong>" in part.split("</summary>")[0] for part in opened[1:])  # the form's own focus
+    own = DomainForm(lab, domain="parked.example", focus=("spf",))
+    assert own._focus(own.settings(), report) == ("spf",)  # no lesson outside the lab
+
+
 def test_a_changed_setting_that_hides_the_lesson_is_named(lab, shell):
     form = ServerForm(lab, scenario="relay_denied", envelope=True, timeout=3)
     assert form.rcpt_to.value == "friend@example.org"  # the lesson's own recipient
