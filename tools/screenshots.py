@@ -10,6 +10,11 @@ header of the 06_report notebook's lab run), renders each as the notebooks
 and the exported report show it (the picture with its words beside it), and
 photographs it in headless Chromium (Playwright, no browser download). Nothing
 leaves the machine. The dates in the pictures are those of the day it runs.
+
+The forms' screenshots (the two modes, the step strip while a check runs and
+once cancelled, the `smtpkit app` start page, 02_tls, 06_report) come from the
+real-browser tests, which click through them in JupyterLab and Voilà:
+``SMTPKIT_SCREENSHOT_DIR=docs/screenshots pytest -m browser tests/ui tests/cli/test_app.py``.
 """
 
 from __future__ import annotations

@@ -29,7 +29,9 @@ _CHIP = (
 )
 _STYLES = {
     "pending": ("#d0d7de", "#ffffff", "#8c959f", "·"),
-    "running": ("#0969da", "#ddf4ff", "#0550ae", "⏳"),
+    # marks every font has: an emoji (an hourglass) was an empty box where no emoji font is installed
+    "running": ("#0969da", "#ddf4ff", "#0550ae", "◷"),
+    "stopped": ("#8c959f", "#f6f8fa", "#57606a", "■"),
     "pass": ("#1a7f37", "#dafbe1", "#116329", "✓"),
     "info": ("#1a7f37", "#dafbe1", "#116329", "✓"),
     "warn": ("#9a6700", "#fff8c5", "#7d4e00", "!"),
@@ -38,27 +40,41 @@ _STYLES = {
 }
 
 
-def _chip(name: str, event: StepEvent | None, now: float) -> str:
+def _chip(name: str, event: StepEvent | None, now: float, *, stopped: bool = False) -> str:
     state = event.state if event is not None else "pending"
+    if stopped and event is not None and event.running:
+        state = "stopped"  # cancelled while it ran: no longer waiting, whatever it was waiting for
     border, background, color, mark = _STYLES.get(state, _STYLES["pending"])
     label = f"{mark} {html.escape(name)}"
     if event is not None and event.running:
         waited = now - event.at
-        limit = f"/{event.wait:g}" if event.wait else ""
-        label += f": {html.escape(event.doing or 'running')} <b>{waited:.0f}{limit} s</b>"
+        if state == "stopped":
+            label += f": stopped after {waited:.0f} s {html.escape(event.doing or 'running')}"
+        else:
+            limit = f"/{event.wait:g}" if event.wait else ""
+            label += f": {html.escape(event.doing or 'running')} <b>{waited:.0f}{limit} s</b>"
     cls = f"smtpkit-chip smtpkit-chip-{html.escape(state)}"
     css = _CHIP.format(border=border, background=background, color=color)
     return f'<span class="{cls}" style="{css}">{label}</span>'
 
 
 def strip_html(
-    plan: Sequence[str], progress: Progress | None, *, now: float | None = None, head: str = "", tail: str = ""
+    plan: Sequence[str],
+    progress: Progress | None,
+    *,
+    now: float | None = None,
+    head: str = "",
+    tail: str = "",
+    stopped: bool = False,
 ) -> str:
-    """The strip as HTML: one chip per step (planned ones first, pending until they start), then a line."""
+    """The strip as HTML: one chip per step (planned ones first, pending until they start), then a line.
+
+    `stopped`: the check was cancelled, so a step still running is drawn as stopped, not as waiting.
+    """
     now = time.monotonic() if now is None else now
     steps = dict(progress.steps) if progress is not None else {}
     names = list(plan) + [n for n in steps if n not in plan]
-    chips = "".join(_chip(n, steps.get(n), now) for n in names)
+    chips = "".join(_chip(n, steps.get(n), now, stopped=stopped) for n in names)
     parts = [f'<div class="smtpkit-live-head" style="font-size:12px;color:#57606a">{head}</div>' if head else ""]
     if chips:
         parts.append(f'<div class="smtpkit-chips">{chips}</div>')
@@ -121,7 +137,7 @@ class LiveStrip:
                 f"<b>Cancelled</b> {html.escape(self.what)} after {time.monotonic() - self.started:.1f} s{where}: "
                 "nothing was concluded."
             )
-            self.widget.value = strip_html(self.plan, self.progress, head=head)
+            self.widget.value = strip_html(self.plan, self.progress, head=head, stopped=True)
 
     def failed(self) -> None:
         with self._lock:

@@ -297,6 +297,7 @@ class BaseForm:
             self._job = job
         self.run_button.disabled = True
         self.run_button.description = "Running…"
+        self.status.value = ""  # the last run's verdict, next to "Running…", read as this run's
         show(self.cancel_button, True)
         self.cancel_button.disabled = False
         self.live.start(job.progress, self._plan(settings), self._limit(settings), self._describe(settings))

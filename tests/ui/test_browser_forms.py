@@ -86,19 +86,37 @@ def _security_label(value: str) -> str:
 
 
 def _shot(page: Any, name: str, *locators: Any) -> None:
-    """Photograph the region covering `locators` (top of the first to the bottom of the last) for the docs."""
+    """Photograph the region covering `locators` (top of the first to the bottom of the last) for the docs.
+
+    The region is scrolled to the top of the notebook, and the window made taller for the
+    shot when it does not fit (JupyterLab's status bar would cover its bottom).
+    """
     shots = screenshot_dir()
     if shots is None:
         return
-    boxes = [box for box in (loc.bounding_box() for loc in locators) if box]
-    top = min(b["y"] for b in boxes)
-    bottom = max(b["y"] + b["height"] for b in boxes)
-    left = min(b["x"] for b in boxes) - 8
-    width = max(b["x"] + b["width"] for b in boxes) - left + 8
-    page.screenshot(
-        path=str(shots / f"{name}.png"),
-        clip={"x": max(0, left), "y": max(0, top - 8), "width": min(width, 1000), "height": bottom - top + 16},
-    )
+    size = page.viewport_size
+
+    def region() -> tuple[float, float, float, float]:
+        locators[0].evaluate("e => e.scrollIntoView({block: 'start'})")
+        page.wait_for_timeout(200)
+        boxes = [box for box in (loc.bounding_box() for loc in locators) if box]
+        top = min(b["y"] for b in boxes) - 8
+        bottom = max(b["y"] + b["height"] for b in boxes) + 8
+        left = min(b["x"] for b in boxes) - 8
+        right = max(b["x"] + b["width"] for b in boxes) + 8
+        return left, top, right, bottom
+
+    left, top, right, bottom = region()
+    if bottom + 40 > size["height"]:
+        page.set_viewport_size({"width": size["width"], "height": int(bottom - top) + 200})
+        left, top, right, bottom = region()
+    try:
+        page.screenshot(
+            path=str(shots / f"{name}.png"),
+            clip={"x": max(0, left), "y": max(0, top), "width": min(right - left, 1000), "height": bottom - top},
+        )
+    finally:
+        page.set_viewport_size(size)
 
 
 # -- 1. providers: the form stays whole -------------------------------------------------------------
@@ -420,6 +438,7 @@ def test_cancel_stops_the_silent_server_within_a_second(notebooks, jupyterlab):
     running = strip.locator(".smtpkit-chip-running", has_text="banner")
     expect(running).to_contain_text(re.compile(r"greeting [1-4]/5 s"), timeout=10_000)
     expect(strip).to_contain_text("Running")
+    expect(cell.locator(".smtpkit-status")).to_have_text("")  # no verdict of an earlier run beside "Running…"
     _shot(page, "progress_running", limit, strip)
     cell.evaluate(_WATCH)
     cancel.click()
@@ -429,6 +448,9 @@ def test_cancel_stops_the_silent_server_within_a_second(notebooks, jupyterlab):
     print(f"Cancel: {took:.0f} ms from the click to the cancelled strip")
     assert took < 1000, f"Cancel took {took:.0f} ms from the click to the cancelled strip"
     expect(result).to_contain_text("Cancelled after")
+    # the step that waited is shown stopped, not still waiting
+    expect(strip.locator(".smtpkit-chip-stopped", has_text="banner: stopped after")).to_be_visible()
+    expect(strip.locator(".smtpkit-chip-running")).to_have_count(0)
     expect(cancel).to_be_hidden()
     expect(cell.locator("button.smtpkit-run")).to_have_text("Run")
     expect(cell.locator("button.smtpkit-run")).to_be_enabled()

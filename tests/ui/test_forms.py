@@ -557,6 +557,9 @@ def test_the_live_strip_shows_each_step_and_cancel_stops_a_silent_server_within_
     assert any("smtpkit-chip-pass" in v and "connect" in v for v in seen)
     assert any("waiting for the greeting <b>1/5 s</b>" in v for v in seen)  # the seconds count
     assert "Cancelled" in form.live.widget.value
+    # the step that was waiting is drawn as stopped, no longer as waiting
+    assert "smtpkit-chip-stopped" in form.live.widget.value and "smtpkit-chip-running" not in form.live.widget.value
+    assert "banner: stopped after" in form.live.widget.value
     assert "Cancelled after" in cap.outputs[-1].data["text/plain"]
     assert form.run_button.description == "Run" and not form.running
 
