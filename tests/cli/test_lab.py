@@ -178,9 +178,12 @@ def test_unknown_flag_exits_2():
     assert result.returncode == 2 and "--frobnicate" in result.stderr
 
 
-def test_smtpkit_lab_serves_jupyterlab(tmp_path):
+@pytest.fixture(scope="module")
+def served_lab(tmp_path_factory):
+    """`smtpkit lab --json` serving JupyterLab for this module's tests; stopped with Ctrl-C after them, cleanly."""
     if importlib.util.find_spec("jupyterlab") is None:
         pytest.skip("jupyter-lab is not installed in this environment (pip install jupyterlab)")
+    tmp_path = tmp_path_factory.mktemp("served-lab")
     env = {
         "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
         "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
@@ -188,40 +191,74 @@ def test_smtpkit_lab_serves_jupyterlab(tmp_path):
     }
     proc = start(["lab", "--no-browser", "--port", "0", "--json"], env=env)
     lines = Lines(proc)
+    jl = None
     try:
         doc = json.loads(lines.next(120))
         assert lines.next(10) == "READY"
         jl = doc["jupyterlab"]
-        # the start page first (00_start_here rendered by Voilà, the notebook behind it), not the launcher
-        base = f"http://127.0.0.1:{jl['port']}"
-        assert jl["url"].startswith(f"{base}/lab/workspaces/smtpkit?token=")
-        token = jl["url"].split("token=", 1)[1]
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        with opener.open(f"{base}/api", timeout=10) as resp:
-            assert resp.status == 200 and "version" in json.load(resp)
-
-        def api(path: str) -> dict:
-            request = urllib.request.Request(f"{base}{path}", headers={"Authorization": f"token {token}"})
-            with opener.open(request, timeout=10) as resp:
-                return json.load(resp)
-
-        workspace = api("/lab/api/workspaces/smtpkit")["data"]
-        assert workspace["voila-preview:00_start_here.ipynb"]["data"]["factory"] == "Voila Preview"
-        assert workspace["layout-restorer:data"]["main"]["current"] == "voila-preview:00_start_here.ipynb"
-        # no "get news?" prompt over the start page, no kernel dialog: defaults changed for this run only
-        news = api("/lab/api/settings/@jupyterlab/apputils-extension:notification")
-        assert news["schema"]["properties"]["fetchNews"]["default"] == "false"
-        tracker = api("/lab/api/settings/@jupyterlab/notebook-extension:tracker")
-        assert tracker["schema"]["properties"]["autoStartDefaultKernel"]["default"] is True
-        environ = Path(f"/proc/{jl['pid']}/environ")
-        if environ.exists():  # kernels inherit JupyterLab's environment, so they find this lab
-            assert f"SMTPKIT_LAB_STATE={doc['state_file']}".encode() in environ.read_bytes().split(b"\0")
-        assert Path(jl["notebooks"]).name == "notebooks"
+        yield doc
     finally:
         code, _ = stop(proc, signal.SIGINT, timeout=30)
     assert code == 0
-    with pytest.raises(OSError):
-        os.kill(jl["pid"], 0)  # JupyterLab is gone too
+    if jl is not None:
+        with pytest.raises(OSError):
+            os.kill(jl["pid"], 0)  # JupyterLab is gone too
+
+
+def test_smtpkit_lab_serves_jupyterlab(served_lab):
+    doc = served_lab
+    jl = doc["jupyterlab"]
+    # the start page first (00_start_here rendered by Voilà, the notebook behind it), not the launcher
+    base = f"http://127.0.0.1:{jl['port']}"
+    assert jl["url"].startswith(f"{base}/lab/workspaces/smtpkit?token=")
+    token = jl["url"].split("token=", 1)[1]
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(f"{base}/api", timeout=10) as resp:
+        assert resp.status == 200 and "version" in json.load(resp)
+
+    def api(path: str) -> dict:
+        request = urllib.request.Request(f"{base}{path}", headers={"Authorization": f"token {token}"})
+        with opener.open(request, timeout=10) as resp:
+            return json.load(resp)
+
+    workspace = api("/lab/api/workspaces/smtpkit")["data"]
+    assert workspace["voila-preview:00_start_here.ipynb"]["data"]["factory"] == "Voila Preview"
+    assert workspace["layout-restorer:data"]["main"]["current"] == "voila-preview:00_start_here.ipynb"
+    # no "get news?" prompt over the start page, no kernel dialog: defaults changed for this run only
+    news = api("/lab/api/settings/@jupyterlab/apputils-extension:notification")
+    assert news["schema"]["properties"]["fetchNews"]["default"] == "false"
+    tracker = api("/lab/api/settings/@jupyterlab/notebook-extension:tracker")
+    assert tracker["schema"]["properties"]["autoStartDefaultKernel"]["default"] is True
+    environ = Path(f"/proc/{jl['pid']}/environ")
+    if environ.exists():  # kernels inherit JupyterLab's environment, so they find this lab
+        assert f"SMTPKIT_LAB_STATE={doc['state_file']}".encode() in environ.read_bytes().split(b"\0")
+    assert Path(jl["notebooks"]).name == "notebooks"
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(240)
+def test_smtpkit_lab_opens_on_the_start_page_with_its_form_live(served_lab, browser):
+    """In a real browser: the start page's form, not JupyterLab's launcher, with no prompt or dialog over it."""
+    from playwright.sync_api import expect
+
+    from tests.support.browser import VIEWPORT
+
+    page = browser.new_page(viewport=VIEWPORT)
+    try:
+        page.goto(served_lab["jupyterlab"]["url"])
+        tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current")
+        expect(tab).to_contain_text("00_start_here", timeout=60_000)
+        preview = page.frame_locator(".jp-MainAreaWidget:not(.lm-mod-hidden) iframe").first
+        expect(preview.locator("button.smtpkit-run").first).to_be_visible(timeout=120_000)
+        expect(preview.locator(".smtpkit-mode button.mod-active").first).to_have_text("Practice lab")
+        expect(preview.locator(".smtpkit-host input").first).to_be_visible()
+        expect(page.locator(".jp-Launcher:visible")).to_have_count(0)
+        expect(page.locator(".jp-Dialog")).to_have_count(0)  # no "Select Kernel", no other dialog
+        expect(page.locator(".jp-toast-message, .Toastify__toast", has_text="news")).to_have_count(0)
+        preview.locator("button.smtpkit-run").first.click()
+        expect(preview.locator(".smtpkit-progress").first).to_contain_text("Finished", timeout=60_000)
+    finally:
+        page.close()
 
 
 # ----------------------------------------------------------------------------- ensure_running

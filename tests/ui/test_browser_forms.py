@@ -165,6 +165,27 @@ def test_every_provider_keeps_the_form_whole_and_fills_it(notebooks, jupyterlab)
     expect(_field(cell, "host")).to_have_value("mail.smtpkit.test")
 
 
+def test_in_06_report_a_provider_in_the_server_form_leaves_the_domain_form_whole(notebooks, jupyterlab):
+    """06_report has both forms on one page: they once shared one Layout, and a provider hid the domain's fields."""
+    from playwright.sync_api import expect
+
+    page = notebooks.open("06_report", "Press Run above")
+    server, _result = form_cells(page, "smtpkit-scenario")
+    domain, _domain_result = form_cells(page, "smtpkit-domain")
+    server.scroll_into_view_if_needed()
+    _choose_mode(server, "My server")
+    for label in ("Gmail / Google Workspace", "Microsoft 365 / Exchange Online", "Other server"):
+        server.locator(".smtpkit-provider select").select_option(label=label)
+        expect(server.locator(".smtpkit-provider select")).to_have_value(label)
+        for name in ("host", "port", "security", "username", "password"):
+            expect(_field(server, name)).to_be_visible()
+        for name in ("domain", "selectors", "ip", "nameservers", "timeout"):
+            expect(_field(domain, name)).to_be_visible()
+        expect(domain.locator("button.smtpkit-run")).to_be_visible()
+        expect(domain.locator(".smtpkit-mode")).to_be_visible()
+    _choose_mode(server, "Practice lab")
+
+
 # -- 2. a host of your own: your resolver, your CAs, no lab value -----------------------------------------
 def test_a_host_typed_in_lab_mode_is_checked_as_your_own_server(notebooks, jupyterlab):
     from playwright.sync_api import expect
