@@ -111,18 +111,26 @@ def measure(
     return phase, result
 
 
-def same(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+def same(a: pd.DataFrame, b: pd.DataFrame) -> str:
+    """'yes', or why not: which rows differ, and whether only by timeouts (a row that could not be checked
+    in one of the runs: the machine or the lab's DNS server did not keep up) or by findings."""
     try:
         pd.testing.assert_frame_equal(a.drop(columns=VOLATILE), b.drop(columns=VOLATILE))
-        return True
+        return "yes"
     except AssertionError as exc:
-        print(f"  (results differ: {str(exc).splitlines()[0]})")
-        if len(a) == len(b):
-            differ = (a["codes"].astype(str) != b["codes"].astype(str)) | (a["status"] != b["status"])
-            for row in a[differ].head(5).itertuples():
-                other = b.loc[row.Index]
-                print(f"    {row.domain}: {row.status} {list(row.codes)} / {other['status']} {list(other['codes'])}")
-        return False
+        why = str(exc).splitlines()[0]
+        if len(a) != len(b) or list(a["domain"]) != list(b["domain"]):
+            return f"no ({why})"
+    differ = (a["codes"].astype(str) != b["codes"].astype(str)) | (a["status"] != b["status"])
+    timeouts = differ & ((a["status"] == "could not check") | (b["status"] == "could not check"))
+    for row in a[differ & ~timeouts].head(5).itertuples():
+        other = b.loc[row.Index]
+        print(f"    {row.domain}: {row.status} {list(row.codes)} / {other['status']} {list(other['codes'])}")
+    if int(differ.sum()) == 0:
+        return f"no ({why})"
+    if int((differ & ~timeouts).sum()) == 0:
+        return f"yes but for {int(timeouts.sum())} rows that timed out in one run only (load)"
+    return f"no: {int((differ & ~timeouts).sum())} rows differ in their findings"
 
 
 def _stop(signum: int, frame: Any) -> None:

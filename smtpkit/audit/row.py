@@ -94,7 +94,7 @@ COLUMNS: tuple[Column, ...] = (
 )
 NAMES = tuple(c.name for c in COLUMNS)
 
-# Findings that mean "this was not read", not "this is wrong".
+# Findings that mean "this was not read", not "this is wrong": a row with one of them could not be checked.
 _NOT_READ = {"mx.lookup_failed", "spf.dns_error", "dkim.key_lookup_failed", "dmarc.lookup_failed"}
 # Findings that say the resolver, not the domain, is the problem (check_domain calls them "could not check").
 _RESOLVER_SAYS_NOTHING = {"domain.resolver_filtered"}
@@ -276,6 +276,10 @@ def domain_row(
     findings = [f for s in steps for f in s.findings]
     by_name = {s.name: s for s in steps}
     unread = _unread(view, domain)
+    if not unread:
+        # a step that gave up on a lookup of its own (its sub-deadline, a foreign SPF include that timed out)
+        # says so with a "not read" finding: that too is a timeout, not a fact about the domain
+        unread += sorted({f.title for f in findings if f.code in _NOT_READ})[:3]
     if any(f.code in _RESOLVER_SAYS_NOTHING for f in findings):
         unread.append("the resolver says a provider's own domain does not exist: it filters, it was not asked")
     if overdue:
