@@ -27,6 +27,18 @@ def pytest_configure(config: pytest.Config) -> None:
     GATE.install()
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The browser tests run last, in their own order.
+
+    They share one Playwright session (tests/support/browser.py), and
+    Playwright's sync API keeps an asyncio event loop running in the main
+    thread for as long as it is open: every later `asyncio.run()` there
+    (the DNS resolver, the audit) would fail with "cannot be called from a
+    running event loop". Last, they open it once and leave nothing behind.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 def _is_full_run(config: pytest.Config) -> bool:
     return (
         config.args_source == pytest.Config.ArgsSource.TESTPATHS

@@ -431,8 +431,10 @@ class Runner(Viewable):
         return out + "</p>"
 
     def to_text(self) -> str:
+        from smtpkit.render.text import terminal_safe
+
         text = f"The audit runs {self.what}."
-        return text + (f" Dask dashboard: {self.dashboard}" if self.dashboard else "")
+        return terminal_safe(text + (f" Dask dashboard: {self.dashboard}" if self.dashboard else ""))
 
 
 def runner(*, workers: int | None = None, dask: bool = False) -> Runner:

@@ -244,7 +244,14 @@ CASES: dict[str, Callable[[], Any]] = {
     "smtpkit.ui.modes.WithBanner": _with_banner,
     "smtpkit.ui.views.LiveMailbox": _live_mailbox,
     "smtpkit.audit.views.SortableTable": lambda: _audit_table(),
+    "smtpkit.audit.views.Runner": lambda: _audit_runner(),
 }
+
+
+def _audit_runner() -> Any:
+    from smtpkit.audit.views import Runner
+
+    return Runner({"workers": 2}, HOSTILE, dashboard="http://127.0.0.1:8787/status" + HOSTILE)
 
 
 def _audit_table() -> Any:

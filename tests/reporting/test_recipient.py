@@ -164,9 +164,9 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 @pytest.mark.browser
 @pytest.mark.timeout(240)
-def test_the_exported_report_reads_well_for_its_recipient_on_screen_and_printed(exported: Any) -> None:
-    from playwright.sync_api import sync_playwright
-
+def test_the_exported_report_reads_well_for_its_recipient_on_screen_and_printed(exported: Any, browser: Any) -> None:
+    """In the session's shared Chromium (tests/support/browser.py): a second Playwright would find the first one's
+    event loop running in this thread."""
     from smtpkit import __version__
     from smtpkit.reporting import external_resources
 
@@ -177,46 +177,44 @@ def test_the_exported_report_reads_well_for_its_recipient_on_screen_and_printed(
         assert form not in html
     assert external_resources(html) == []
     assert "--password-env SMTP_PW" not in html and "smtpkit findings" not in html
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
-        try:
-            page = browser.new_page(viewport={"width": 1100, "height": 900})
-            page.goto(Path(path).as_uri())
-            text = page.inner_text("body")
-            # the header: when, with what, from where; and three plain lines
-            header = page.locator(".smtpkit-header")
-            for field in (
-                "checked on",
-                "made with",
-                "checked from (host name)",
-                "DNS resolver used",
-                "certificates trusted",
-            ):
-                assert field in header.inner_text(), field
-            assert f"smtpkit {__version__}" in header.inner_text()
-            assert re.search(r"\d{4}-\d\d-\d\d at \d\d:\d\d UTC", header.inner_text())
-            lines = header.locator("ol.smtpkit-headline > li").all_inner_texts()
-            assert len(lines) == 3 and "must renew the certificate" in lines[1]
-            # words wrap between words: nothing a person reads is set to break every word at the edge
-            broken = page.evaluate(
-                "[...document.querySelectorAll('body *')].filter(e => e.innerText && e.innerText.trim()"
-                " && getComputedStyle(e).wordBreak === 'break-all').map(e => e.tagName + '.' + e.className)"
-            )
-            assert broken == []
-            # fixes read as prose: no Markdown backticks anywhere a person reads
-            assert "`" not in text
-            # every code is explained inside the report, with the catalogue's text
-            explained = generic(spec("tls.cert.expired").explanation)
-            assert page.locator("#code-tls\\.cert\\.expired").inner_text().count(explained[:60]) == 1
-            # the pictures are there, with their words beside them
-            assert page.locator("figure svg").count() >= 3
-            assert "The steps at a glance" in text and "Certificate of mail.smtpkit.test" in text
-            # printed: closed details are open
-            closed = page.locator("details:not([open]) table").first
-            assert not closed.is_visible()
-            page.emulate_media(media="print")
-            assert closed.is_visible()
-            pdf = page.pdf(format="A4")
-            assert pdf.startswith(b"%PDF") and len(pdf) > 50_000
-        finally:
-            browser.close()
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    try:
+        page.goto(Path(path).as_uri())
+        text = page.inner_text("body")
+        # the header: when, with what, from where; and three plain lines
+        header = page.locator(".smtpkit-header")
+        for field in (
+            "checked on",
+            "made with",
+            "checked from (host name)",
+            "DNS resolver used",
+            "certificates trusted",
+        ):
+            assert field in header.inner_text(), field
+        assert f"smtpkit {__version__}" in header.inner_text()
+        assert re.search(r"\d{4}-\d\d-\d\d at \d\d:\d\d UTC", header.inner_text())
+        lines = header.locator("ol.smtpkit-headline > li").all_inner_texts()
+        assert len(lines) == 3 and "must renew the certificate" in lines[1]
+        # words wrap between words: nothing a person reads is set to break every word at the edge
+        broken = page.evaluate(
+            "[...document.querySelectorAll('body *')].filter(e => e.innerText && e.innerText.trim()"
+            " && getComputedStyle(e).wordBreak === 'break-all').map(e => e.tagName + '.' + e.className)"
+        )
+        assert broken == []
+        # fixes read as prose: no Markdown backticks anywhere a person reads
+        assert "`" not in text
+        # every code is explained inside the report, with the catalogue's text
+        explained = generic(spec("tls.cert.expired").explanation)
+        assert page.locator("#code-tls\\.cert\\.expired").inner_text().count(explained[:60]) == 1
+        # the pictures are there, with their words beside them
+        assert page.locator("figure svg").count() >= 3
+        assert "The steps at a glance" in text and "Certificate of mail.smtpkit.test" in text
+        # printed: closed details are open
+        closed = page.locator("details:not([open]) table").first
+        assert not closed.is_visible()
+        page.emulate_media(media="print")
+        assert closed.is_visible()
+        pdf = page.pdf(format="A4")
+        assert pdf.startswith(b"%PDF") and len(pdf) > 50_000
+    finally:
+        page.close()
