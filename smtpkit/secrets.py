@@ -42,14 +42,19 @@ import base64
 import hmac
 import itertools
 import json
-import logging
 import os
 import quopri
 import re
+import sys
 import threading
 import urllib.parse
 from collections.abc import Mapping
 from typing import Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, spelled so that mypy treats it the same
+if TYPE_CHECKING:
+    from importlib.machinery import ModuleSpec
+    from types import ModuleType
 
 REDACTED = "<redacted>"
 
@@ -364,6 +369,10 @@ class _Group:
 # everything on each one nor runs a pass per secret.
 _MAX_GROUPS = 4
 
+# How many clean texts the redactor remembers, and how long one may be (a bound on the memory).
+_CLEAN_SET_MAX = 4096
+_CLEAN_TEXT_MAX = 1000
+
 
 class Redactor:
     """Removes every registered secret, in every encoding we know, from text (see the module docstring)."""
@@ -382,14 +391,21 @@ class Redactor:
         # what `rollback` replays
         self._log: list[tuple[str | None, str]] = []
         self._pinned: set[str] = set()
+        # Texts known to hold no registered secret. A check redacts the same short strings again and
+        # again (a step's details when it is made and again when it is shown: ~550 calls for ~170
+        # distinct texts in one `smtpkit check`), and each pass runs several patterns. Only clean
+        # texts are kept (never a text holding a secret), and every registration replaces the set
+        # rather than emptying it: a redaction still running with the old patterns adds to the
+        # discarded set, never to the new one.
+        self._clean: set[str] = set()
 
     def register(self, secret: str | Secret) -> None:
         value = secret.reveal() if isinstance(secret, Secret) else secret
         if not value:
             return
-        # The "smtpkit" logger's filter goes in with the first secret: until then it has nothing to
-        # remove, and `import smtpkit` stays free of the work (the command line's start-up is measured).
-        install_log_redaction()
+        # The log redaction goes in with the first secret: until then it has nothing to remove, and
+        # `import smtpkit` stays free of the work (the command line's start-up is measured).
+        _redact_logs()
         with self._lock:
             if value in self._secrets:
                 return
@@ -455,8 +471,11 @@ class Redactor:
 
         Registering a login registers the secret and then its AUTH encodings: compiling once,
         when text is first redacted, halves what a registration costs (a CLI run pays it).
+        Texts found clean before may hold the new secret: they are forgotten (last, once the
+        new patterns are in place).
         """
         self._stale = True
+        self._clean = set()
 
     def _compiled_exact(self) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
         if self._stale:
@@ -485,6 +504,15 @@ class Redactor:
     def redact(self, text: str) -> str:
         if not text or not self._secrets:
             return text
+        clean = self._clean  # (taken first: see __init__)
+        if text in clean:
+            return text
+        redacted = self._redact(text)
+        if redacted == text and len(text) <= _CLEAN_TEXT_MAX and len(clean) < _CLEAN_SET_MAX:
+            clean.add(text)
+        return redacted
+
+    def _redact(self, text: str) -> str:
         groups = self._compiled_groups()
         # base64 and hex first, on whole tokens: an exact match cut out of the middle of a blob would
         # leave its ends behind
@@ -621,64 +649,62 @@ def redact_value(value: Any) -> Any:
     return value
 
 
-def _redact_record(record: logging.LogRecord) -> None:
-    """Render the record's message, redacted, in place (args folded in, the traceback text too)."""
-    try:
-        message = record.getMessage()
-    except Exception:  # a bad format string must not break logging
-        message = str(record.msg)
-    record.msg = redact(message)
-    record.args = None
-    if record.exc_info and not record.exc_text:
-        record.exc_text = logging.Formatter().formatException(record.exc_info)
-        record.exc_info = None
-    if record.exc_text:
-        record.exc_text = redact(record.exc_text)
-
-
-class RedactingFilter(logging.Filter):
-    """A logging filter that redacts the rendered message before any handler sees it.
-
-    A logger's filters see only what is logged on that very logger, not what
-    its children propagate; `install_log_redaction` therefore redacts where
-    records are made, and this filter stays for handlers and loggers outside
-    the kit that want it.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        _redact_record(record)
-        return True
-
-
-_REDACTED_LOGGERS: set[str] = set()
-_factory_lock = threading.Lock()
-
-
-def _redacts(name: str) -> bool:
-    return any(name == n or name.startswith(n + ".") for n in _REDACTED_LOGGERS)
-
-
 def install_log_redaction(logger_name: str = "smtpkit") -> None:
-    """Redact what `logger_name` and every logger below it log (idempotent).
+    """Redact what `logger_name` and every logger below it log (see `smtpkit.log_redaction`)."""
+    from smtpkit.log_redaction import install_log_redaction as install
 
-    Registering a secret does it for "smtpkit". The redaction happens where
-    the record is made (a wrapper around the logging module's record factory),
-    so a record of ``smtpkit.evidence`` or ``smtpkit.lab.dns_server`` is
-    redacted before any handler anywhere sees it: a filter on the "smtpkit"
-    logger would not see its children's records.
+    install(logger_name)
+
+
+class _WhenLoggingLoads:
+    """A `sys.meta_path` entry that finds no module itself: it installs the log redaction right after
+    `logging` is first imported.
+
+    `logging` brings traceback, textwrap and string along (about 8 ms), and a `smtpkit check` of a
+    healthy server logs nothing, so registering a secret does not import it (issue 8 §5). The
+    guarantee stays whole: whoever imports `logging` later (a kit module that logs, an application),
+    no record of a "smtpkit" logger is made before the redaction is in. The entry stays in
+    `sys.meta_path` once done, inert: removing it could make another thread, walking the list at
+    that moment, skip a finder.
     """
-    with _factory_lock:
-        if logger_name in _REDACTED_LOGGERS:
-            return
-        first = not _REDACTED_LOGGERS
-        _REDACTED_LOGGERS.add(logger_name)
-        if first:
-            base = logging.getLogRecordFactory()
 
-            def make(*args: Any, **kwargs: Any) -> logging.LogRecord:
-                record = base(*args, **kwargs)
-                if _redacts(record.name):
-                    _redact_record(record)
-                return record
+    def __init__(self) -> None:
+        self.armed = True
 
-            logging.setLogRecordFactory(make)
+    def find_spec(self, fullname: str, path: object = None, target: object = None) -> ModuleSpec | None:
+        if fullname != "logging" or not self.armed:
+            return None
+        self.armed = False
+        from importlib.util import find_spec
+
+        spec = find_spec(fullname)  # what the other finders find (this one is disarmed now)
+        if spec is None or spec.loader is None:
+            return spec
+        loader = spec.loader
+        load = loader.exec_module
+
+        def exec_module(module: ModuleType) -> None:
+            load(module)
+            install_log_redaction()
+
+        # on this one loader object only (the module keeps it as __loader__, for its source lines)
+        loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
+
+
+_logging_watch: _WhenLoggingLoads | None = None
+_watch_lock = threading.Lock()
+
+
+def _redact_logs() -> None:
+    """Install the log redaction now if `logging` is loaded, else as soon as it is (`_WhenLoggingLoads`)."""
+    global _logging_watch
+    if "logging" in sys.modules:
+        install_log_redaction()
+        return
+    with _watch_lock:
+        if _logging_watch is None:
+            _logging_watch = _WhenLoggingLoads()
+            sys.meta_path.insert(0, _logging_watch)
+    if "logging" in sys.modules:  # imported by another thread meanwhile, before the watch was in place
+        install_log_redaction()

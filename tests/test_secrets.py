@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import logging
 import pickle
+import subprocess
+import sys
 
 import pytest
 from hypothesis import given, settings
@@ -110,6 +112,29 @@ def test_global_registration_redacts_values_and_logs(caplog: pytest.LogCaptureFi
     text = caplog.text
     assert "global-secret-value-xyz" not in text and _b64("\0u\0" + s.reveal()) not in text
     assert smtpkit.Secret is Secret and logger
+
+
+def test_a_secret_registered_before_logging_is_imported_is_redacted_from_its_records() -> None:
+    """`smtpkit check` registers its password without importing `logging` (start-up, issue 8 §5): whoever
+    imports it later, in any thread, gets records of the kit's loggers redacted all the same."""
+    code = """
+import sys, threading
+from smtpkit.secrets import Secret
+Secret("Wq8-late-logging-pw")
+assert "logging" not in sys.modules, "registering a secret imported logging"
+def log():
+    import io, logging
+    stream = io.StringIO()
+    logging.getLogger().addHandler(logging.StreamHandler(stream))
+    logging.getLogger("smtpkit.x").warning("login with %s", "Wq8-late-logging-pw")
+    print(stream.getvalue(), end="")
+thread = threading.Thread(target=log)
+thread.start()
+thread.join()
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == f"login with {REDACTED}\n", out.stdout
 
 
 def test_secret_from_env(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,16 +10,12 @@ this module gathers them. Checks never write explanations inline: they call
 from __future__ import annotations
 
 import importlib
-import logging
-import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
 from smtpkit.model import Finding, Severity
-
-log = logging.getLogger("smtpkit.knowledge")
 
 _CODE_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_.")
 
@@ -28,11 +24,15 @@ class TemplateParams(dict):  # type: ignore[type-arg]
     """Template parameters; a missing one renders visibly instead of crashing a diagnosis."""
 
     def __missing__(self, key: str) -> str:
-        log.warning("finding template parameter %r missing", key)
+        import logging  # (here: only a catalogue mistake logs, and a check's start-up is measured)
+
+        logging.getLogger("smtpkit.knowledge").warning("finding template parameter %r missing", key)
         return f"({key} unknown)"
 
 
 def template_fields(template: str) -> set[str]:
+    import string  # (here: the catalogue's own checks need it, a check's start-up does not)
+
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 

@@ -323,7 +323,7 @@ def _quiet_aiosmtpd_log() -> None:
     the application configured "mail.log" itself, only errors get through, and
     whatever does is redacted like every smtpkit log.
     """
-    from smtpkit.secrets import RedactingFilter
+    from smtpkit.log_redaction import RedactingFilter
 
     mail_log = logging.getLogger("mail.log")
     if mail_log.level == logging.NOTSET:
