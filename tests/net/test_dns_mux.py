@@ -1,0 +1,145 @@
+"""smtpkit.net.dns_mux: the audit's UDP transport and its two shortcuts past dnspython's slow paths.
+
+`query_wire` must send exactly the bytes dnspython's renderer would, and
+`negative_ttl` must give a negative answer the TTL dnspython's full parse
+gives (`resolve_chaining`, RFC 2308 §5), or say "parse it in full". Both are
+compared with dnspython on built messages, and `MuxResolver` with the plain
+`Resolver` against the lab's real DNS server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.rcode
+import dns.rrset
+import pytest
+
+from smtpkit.lab.dns_server import DnsServer
+from smtpkit.lab.zones import healthy as zones_healthy
+from smtpkit.lab.zoneset import Record, ZoneSet
+from smtpkit.net.dns import Resolver
+from smtpkit.net.dns_mux import MuxResolver, negative_ttl, query_wire
+
+
+@pytest.mark.parametrize(
+    ("name", "rdtype", "edns", "dnssec"),
+    [
+        ("s1._domainkey.d123-healthy.test.", "TXT", True, False),
+        (".", "NS", True, True),
+        ("xn--bcher-kva.example.", "MX", True, False),
+        ("a.b.", "AAAA", False, False),
+        ("_dmarc.example.com.", "TXT", 0, True),
+        ("1.0.0.127.in-addr.arpa.", "PTR", True, False),
+    ],
+)
+def test_query_wire_is_what_dnspython_renders(name: str, rdtype: str, edns: bool | int, dnssec: bool) -> None:
+    for _ in range(20):  # random IDs, so every header byte is exercised
+        q = dns.message.make_query(name, rdtype, use_edns=edns, want_dnssec=dnssec)
+        q.flags |= dns.flags.RD | (dns.flags.AD if dnssec else 0)
+        assert query_wire(q) == q.to_wire()
+
+
+def test_query_wire_leaves_anything_unusual_to_dnspython() -> None:
+    import dns.edns
+
+    q = dns.message.make_query("example.com.", "A", use_edns=0, options=[dns.edns.GenericOption(65001, b"xy")])
+    assert query_wire(q) == q.to_wire()
+    q = dns.message.make_query("example.com.", "A", use_edns=0, payload=4096)
+    assert query_wire(q) == q.to_wire()
+
+
+def _response(rcode: int, authority: list[str], answer: list[str] | None = None, *, edns: bool = True) -> bytes:
+    q = dns.message.make_query("x._domainkey.d1.example.", "TXT", use_edns=edns)
+    r = dns.message.make_response(q)
+    r.set_rcode(dns.rcode.Rcode(rcode))
+    for text in answer or []:
+        r.answer.append(dns.rrset.from_text(*text.split(" ", 4)))
+    for text in authority:
+        r.authority.append(dns.rrset.from_text(*text.split(" ", 4)))
+    return r.to_wire()
+
+
+def _dnspython_ttl(wire: bytes) -> int:
+    return int(dns.message.from_wire(wire).resolve_chaining().minimum_ttl)  # type: ignore[attr-defined]
+
+
+SOA = "SOA ns.d1.example. host.d1.example. 1 7200 900 1209600"
+
+
+@pytest.mark.parametrize(
+    "authority",
+    [
+        [f"d1.example. 3600 IN {SOA} 60"],  # MINIMUM is less than the TTL
+        [f"d1.example. 30 IN {SOA} 600"],  # the TTL is less than MINIMUM
+        [f"example. 100 IN {SOA} 900", f"d1.example. 3600 IN {SOA} 45"],  # the closest enclosing zone's SOA
+        [f"other.example. 10 IN {SOA} 10"],  # not an enclosing zone: as if there were no SOA
+        [],  # no SOA at all: dnspython's 300 s
+        ["d1.example. 20 IN NS ns.d1.example."],
+    ],
+)
+@pytest.mark.parametrize("rcode", [dns.rcode.NXDOMAIN, dns.rcode.NOERROR])
+@pytest.mark.parametrize("edns", [True, False])
+def test_negative_ttl_is_dnspythons(authority: list[str], rcode: int, edns: bool) -> None:
+    wire = _response(rcode, authority, edns=edns)
+    assert negative_ttl(wire) == _dnspython_ttl(wire)
+
+
+def test_negative_ttl_declines_what_is_not_a_plain_negative_answer() -> None:
+    positive = _response(dns.rcode.NOERROR, [], ["x._domainkey.d1.example. 300 IN TXT v=DKIM1"])
+    assert negative_ttl(positive) is None
+    assert negative_ttl(_response(dns.rcode.SERVFAIL, [])) is None
+    nx = _response(dns.rcode.NXDOMAIN, [f"d1.example. 3600 IN {SOA} 60"])
+    assert negative_ttl(nx[:-5]) is None  # cut short inside the authority section
+    assert negative_ttl(nx[:11]) is None
+    looped = bytearray(nx)
+    start = 12 + len(dns.name.from_text("x._domainkey.d1.example.").to_wire()) + 4  # after the question
+    assert looped[start] & 0xC0 == 0xC0  # the SOA's owner is a compression pointer
+    looped[start : start + 2] = (0xC000 | start).to_bytes(2, "big")  # the SOA's owner points at itself
+    assert negative_ttl(bytes(looped)) is None
+    with pytest.raises(dns.exception.FormError):
+        dns.message.from_wire(bytes(looped))  # what the full parse, which gets it instead, says
+    assert negative_ttl(nx + b"junk") is None
+    not_soa = _response(dns.rcode.NXDOMAIN, ["d1.example. 3600 IN TXT short"], edns=False)
+    assert negative_ttl(not_soa) == 300  # a TXT in the authority section is no SOA
+    extended = bytearray(nx)
+    extended[-6] = 1  # the OPT's extended RCODE bits: BADVERS and the like, not NXDOMAIN
+    assert negative_ttl(bytes(extended)) is None
+
+
+@pytest.fixture(scope="module")
+def server():  # type: ignore[no-untyped-def]
+    extra = [Record("alias.mux.test", "CNAME", "nowhere.mux.test"), Record("txt.mux.test", "TXT", "hello")]
+    with DnsServer(ZoneSet([*zones_healthy.records("127.0.0.1"), *extra])) as srv:
+        yield srv
+
+
+@pytest.mark.parametrize(
+    ("name", "rdtype"),
+    [
+        ("nosuch.smtpkit.test", "A"),  # NXDOMAIN
+        ("smtpkit.test", "SPF"),  # NODATA
+        ("nosuch._domainkey.smtpkit.test", "TXT"),
+        ("alias.mux.test", "A"),  # an alias to a missing name: NXDOMAIN with the CNAME kept
+        ("txt.mux.test", "TXT"),
+        ("smtpkit.test", "MX"),
+        ("_dmarc.smtpkit.test", "TXT"),
+    ],
+)
+def test_mux_answers_as_the_plain_resolver_does(server: DnsServer, name: str, rdtype: str) -> None:
+    plain = Resolver([server.nameserver], timeout=2.0).resolve(name, rdtype)
+
+    async def ask() -> object:
+        mux = MuxResolver([server.nameserver], timeout=2.0)
+        try:
+            return await mux.aresolve(name, rdtype)
+        finally:
+            mux.close()
+
+    fast = asyncio.run(ask())
+    for field in ("status", "rcode", "ttl", "texts", "cnames", "canonical_name", "error"):
+        assert getattr(fast, field) == getattr(plain, field), field
