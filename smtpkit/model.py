@@ -27,10 +27,13 @@ import enum
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from smtpkit.render import Viewable
 from smtpkit.secrets import REDACTED, redact, redact_value
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~4 ms of a CLI start); mypy reads it the same
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class Status(str, enum.Enum):

@@ -49,12 +49,12 @@ import sys
 import threading
 import urllib.parse
 from collections.abc import Mapping
-from typing import Any
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING, spelled so that mypy treats it the same
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~4 ms of a CLI start); mypy reads it the same
 if TYPE_CHECKING:
     from importlib.machinery import ModuleSpec
     from types import ModuleType
+    from typing import Any
 
 REDACTED = "<redacted>"
 

@@ -414,3 +414,14 @@ def test_recipients_follow_one_rule_from_every_front_end() -> None:
     assert rcpt(["a@example.org", "b@example.org"]) == both
     assert rcpt(["a@example.org, b@example.org"]) == both  # --rcpt-to "a, b" is what the form takes too
     assert rcpt(["a@example.org", " "]) == ("a@example.org",)
+
+
+def test_with_credential_is_replace_without_validating_again() -> None:
+    """What diagnose() does with a ready Target once it knows which secret came (start-up, issue 8 §5)."""
+    t = Target("smtp.example.com:465", username="me@example.com", rcpt_to="a@example.org", mail_from="b@example.org")
+    for credential in ("password", "oauth", "none"):
+        assert t.with_credential(credential) == dataclasses.replace(t, credential=credential)
+    assert t.credential == "none"  # the original is untouched (frozen)
+    with pytest.raises(InvalidSettings) as err:
+        t.with_credential("hunter2")
+    assert err.value.field == "credential"

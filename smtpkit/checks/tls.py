@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
 from smtpkit.knowledge.catalogue import finding
 from smtpkit.knowledge.certs import (
@@ -31,7 +30,10 @@ from smtpkit.knowledge.certs import (
 from smtpkit.model import Finding, Status, Step
 from smtpkit.net.tls import TlsOutcome
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~4 ms of a CLI start); mypy reads it the same
 if TYPE_CHECKING:  # (knowledge.tls_errors explains failures: imported when a handshake failed)
+    from typing import Any
+
     from smtpkit.knowledge.tls_errors import TlsError
 
 STEP = "tls"

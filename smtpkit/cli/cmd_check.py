@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
 
 from smtpkit.cli.common import (
     UsageError,
@@ -16,6 +15,7 @@ from smtpkit.cli.common import (
 )
 from smtpkit.settings import AUTH_MECHANISMS, SECURITY_MODES
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~4 ms of a CLI start); mypy reads it the same
 if TYPE_CHECKING:
     from smtpkit.secrets import Secret
 

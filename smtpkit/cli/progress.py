@@ -18,10 +18,13 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TextIO
 
 from smtpkit.progress import Progress, StepEvent
 from smtpkit.render.text import terminal_safe
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~4 ms of a CLI start); mypy reads it the same
+if TYPE_CHECKING:
+    from typing import TextIO
 
 __all__ = ["ProgressLines", "stderr_progress"]
 

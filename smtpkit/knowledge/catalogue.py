@@ -13,9 +13,12 @@ import importlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
 
 from smtpkit.model import Finding, Severity
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~4 ms of a CLI start); mypy reads it the same
+if TYPE_CHECKING:
+    from typing import Any
 
 _CODE_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_.")
 

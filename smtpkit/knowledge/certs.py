@@ -26,11 +26,13 @@ import datetime as _dt
 import ipaddress
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
 
 from smtpkit.knowledge.der import EKU_NAMES, Unsupported, read_certificate
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~4 ms of a CLI start); mypy reads it the same
 if TYPE_CHECKING:
+    from typing import Any
+
     from cryptography import x509
 
 #: RSA/DSA keys below this many bits are weak (OpenSSL security level 2 refuses them).

@@ -24,7 +24,10 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import ipaddress
-from typing import Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~4 ms of a CLI start); mypy reads it the same
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class Unsupported(ValueError):

@@ -17,7 +17,10 @@ import ipaddress
 import re
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~4 ms of a CLI start); mypy reads it the same
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "PortMode",

@@ -17,15 +17,17 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
 
 from smtpkit.net.dns_status import NODATA, NXDOMAIN, OK, SERVFAIL, TIMEOUT
 from smtpkit.progress import guard, join
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~4 ms of a CLI start); mypy reads it the same
 if TYPE_CHECKING:  # (net.dns is imported when a Resolver is used: an IP address needs none)
+    from typing import Any, TypeVar
+
     from smtpkit.net.dns import DnsAnswer, Resolver
 
-T = TypeVar("T")
+    T = TypeVar("T")
 
 
 class Deadline:

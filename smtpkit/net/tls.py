@@ -36,9 +36,12 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from errno import errorcode as errno_names
-from typing import Any
 
 from smtpkit.progress import guard
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~4 ms of a CLI start); mypy reads it the same
+if TYPE_CHECKING:
+    from typing import Any
 
 #: How many bytes of a non-TLS answer we keep as evidence (the server's "220 ..." greeting).
 PEER_BYTES_CAP = 512

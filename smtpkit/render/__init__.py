@@ -18,7 +18,9 @@ first), `charts` (static SVG charts with the same facts in words).
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~4 ms of a CLI start); mypy reads it the same
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["Viewable"]
 

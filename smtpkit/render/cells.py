@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
 
 from smtpkit.secrets import redact
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~4 ms of a CLI start); mypy reads it the same
 if TYPE_CHECKING:
+    from typing import Any
+
     from smtpkit.model import Report, Step
 
 __all__ = ["LABELS", "cell", "columns_of", "human_label", "step_views"]

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
 
 from smtpkit.model import Status
 from smtpkit.render.cells import cell, columns_of, step_views
 from smtpkit.render.json import UNSAFE_TABLE
 from smtpkit.secrets import redact
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~4 ms of a CLI start); mypy reads it the same
 if TYPE_CHECKING:
+    from typing import Any
+
     from smtpkit.model import Finding, Report
 
 __all__ = ["STATUS_SYMBOL", "findings_text", "report_text", "terminal_safe", "terminal_width", "text_table", "wrap"]

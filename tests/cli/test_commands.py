@@ -99,7 +99,8 @@ def test_import_smtpkit_imports_nothing_and_every_public_name_still_imports() ->
 
 def test_a_check_of_a_healthy_server_imports_nothing_heavy(lab) -> None:  # type: ignore[no-untyped-def]
     """The benchmark's run (STARTTLS, a verified certificate, AUTH PLAIN, --json): no DNS library, no
-    cryptography (the certificate is read by knowledge.der), no pandas, asyncio or urllib.request."""
+    cryptography (the certificate is read by knowledge.der), no pandas, asyncio or urllib.request, no
+    logging or typing."""
     env = dict(os.environ, SMTPKIT_TEST_PW=lab.password.reveal())
     argv = ["check", "127.0.0.1", "--port", str(lab.endpoint("submission").port), "--security", "starttls"]
     argv += ["--cafile", lab.ca_file, "--user", lab.user, "--password-env", "SMTPKIT_TEST_PW", "--auth-mech", "PLAIN"]
@@ -113,6 +114,9 @@ assert status == 0 and '"verdict": "pass"' in out.getvalue(), out.getvalue()
     loaded = _imports_after(code, env)
     assert "smtpkit.checks.session" in loaded and "smtpkit.knowledge.der" in loaded
     assert not _heavy(loaded), _heavy(loaded)
+    # nor what smtplib's own script does without (~12 ms together): logging comes in with the first
+    # record (smtpkit.secrets watches for it), typing is for mypy only
+    assert not {"logging", "typing"} & set(loaded)
 
 
 # -- a closed pipe ---------------------------------------------------------------------------------

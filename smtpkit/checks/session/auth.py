@@ -14,11 +14,14 @@ logins, which is what trips account lockouts and fail2ban.
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from smtpkit.checks.session.state import SessionState, ms_since, probe_error_finding, reply_finding
 from smtpkit.model import Status, Step
 from smtpkit.net.smtp import AUTHENTICATORS, ProbeError, Reply, SmtpConnection
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~4 ms of a CLI start); mypy reads it the same
+if TYPE_CHECKING:
+    from typing import Any
 
 # Why the send step does not run after a login that did not succeed: a submission server refuses
 # to relay for a client that is not logged in, so MAIL/RCPT would only add a second failure

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 import time
-from typing import Any
 
 from smtpkit.checks.session.state import (
     TIME_LIMIT,
@@ -32,6 +31,10 @@ from smtpkit.net.smtp import (
     parse_helo,
 )
 from smtpkit.octets import printable, size_text
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~4 ms of a CLI start); mypy reads it the same
+if TYPE_CHECKING:
+    from typing import Any
 
 # A greeting slower than this (or a third of the timeout, if smaller) earns a warning.
 SLOW_GREETING = 3.0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from smtpkit.checks.session.state import SessionState, ms_since, seconds
 from smtpkit.knowledge.presets import published_host
@@ -12,6 +11,10 @@ from smtpkit.knowledge.socket_errors import SocketProblem, classify_os_error, po
 from smtpkit.model import Status, Step
 from smtpkit.net.connect import ConnectAttempt, connect_addresses, resolve_host
 from smtpkit.net.dns_status import NODATA, NXDOMAIN, TIMEOUT
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~4 ms of a CLI start); mypy reads it the same
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _known_hosts() -> list[str]:

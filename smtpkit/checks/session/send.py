@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Any
 
 from smtpkit.checks.session.state import SessionState, ms_since, probe_error_finding, reply_finding
 from smtpkit.model import Finding, Status, Step
 from smtpkit.net.smtp import ProbeError, Reply, build_test_message, new_token
 from smtpkit.settings import needs_smtputf8
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~4 ms of a CLI start); mypy reads it the same
+if TYPE_CHECKING:
+    from typing import Any
 
 # How servers name the queue id after DATA, most specific first: Postfix "queued as X",
 # Exim "id=X", Exchange/Gmail "<id> ... Queued mail for delivery" or "OK 1234 - gsmtp".

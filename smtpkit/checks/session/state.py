@@ -11,7 +11,6 @@ from __future__ import annotations
 import socket
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
 
 from smtpkit.knowledge.catalogue import finding
 from smtpkit.model import Finding, Status, Step, Transcript
@@ -32,7 +31,10 @@ from smtpkit.octets import printable
 from smtpkit.secrets import Secret
 from smtpkit.settings import Target
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~4 ms of a CLI start); mypy reads it the same
 if TYPE_CHECKING:
+    from typing import Any
+
     from smtpkit.net.dns import Resolver
 
 TIME_LIMIT = "the session's time limit was used up"
