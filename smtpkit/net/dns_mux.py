@@ -37,7 +37,7 @@ import dns.wire
 
 from smtpkit.net.dns import NODATA, NXDOMAIN, DnsAnswer, Exchange, Nameserver, Reply, Resolver
 
-__all__ = ["MuxResolver", "UdpMux", "negative_ttl", "query_wire"]
+__all__ = ["MuxResolver", "UdpMux", "negative_ttl", "query_wire", "without_plain_opt"]
 
 _MAX_IDS = 64  # attempts to find an ID not in flight on the chosen socket
 _OPT = 41  # the EDNS pseudo-RR type (RFC 6891 §6.1.2)
@@ -119,6 +119,52 @@ def negative_ttl(wire: bytes) -> int | None:
     except (dns.exception.DNSException, ValueError, IndexError, struct.error):
         return None
     return _NO_SOA_TTL if best is None else best[1]
+
+
+def _skip_name(wire: bytes, pos: int) -> int:
+    """Where the name starting at `pos` ends (a compression pointer ends it; nothing is followed)."""
+    while True:
+        length = wire[pos]  # an IndexError past the end: the caller gives up
+        if length == 0:
+            return pos + 1
+        if length & 0xC0 == 0xC0:
+            return pos + 2
+        if length & 0xC0:
+            raise ValueError("not a label length")
+        pos += 1 + length
+
+
+def without_plain_opt(wire: bytes) -> bytes | None:
+    """The answer without its EDNS OPT record when that record says nothing (None: keep it as it is).
+
+    Every answer to an EDNS query ends with an OPT record (RFC 6891 §6.1),
+    and dnspython builds it into objects on every parse, at about the cost of
+    a TXT record. A lookup reads nothing from it when it is plain: last in the
+    message, owned by the root, no options, no extended RCODE, version 0, no
+    flags. Then it is cut off (ARCOUNT one less) before dnspython parses the
+    rest; otherwise the answer is parsed whole. The records are walked by
+    their lengths only, so the cut falls exactly on the OPT record's start.
+    """
+    if len(wire) < 12:
+        return None
+    qdcount, ancount, nscount, arcount = struct.unpack("!HHHH", wire[4:12])
+    if arcount == 0:
+        return None
+    try:
+        pos = 12
+        for _ in range(qdcount):
+            pos = _skip_name(wire, pos) + 4
+        start = pos
+        for _ in range(ancount + nscount + arcount):
+            start = pos
+            pos = _skip_name(wire, pos)
+            _rdtype, _rdclass, _ttl, rdlen = struct.unpack("!HHIH", wire[pos : pos + 10])
+            pos += 10 + rdlen
+    except (IndexError, ValueError, struct.error):
+        return None
+    if pos != len(wire) or wire[start:] != b"\x00" + _OPT.to_bytes(2, "big") + wire[start + 3 : start + 5] + bytes(6):
+        return None
+    return wire[:10] + (int(arcount) - 1).to_bytes(2, "big") + wire[12:start]
 
 
 _NO_SOA_TTL = int(dns.message.NEGATIVE_TTL_WITHOUT_SOA)
@@ -242,6 +288,8 @@ class MuxResolver(Resolver):
         except OSError as exc:
             return exc
         ttl = None if self.want_dnssec else negative_ttl(wire)
+        if ttl is None and not self.want_dnssec:
+            wire = without_plain_opt(wire) or wire
         try:
             response = dns.message.from_wire(wire, raise_on_truncation=True, question_only=ttl is not None)
         except dns.message.Truncated:

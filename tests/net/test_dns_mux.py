@@ -23,7 +23,7 @@ from smtpkit.lab.dns_server import DnsServer
 from smtpkit.lab.zones import healthy as zones_healthy
 from smtpkit.lab.zoneset import Record, ZoneSet
 from smtpkit.net.dns import Resolver
-from smtpkit.net.dns_mux import MuxResolver, negative_ttl, query_wire
+from smtpkit.net.dns_mux import MuxResolver, negative_ttl, query_wire, without_plain_opt
 
 
 @pytest.mark.parametrize(
@@ -143,3 +143,42 @@ def test_mux_answers_as_the_plain_resolver_does(server: DnsServer, name: str, rd
     fast = asyncio.run(ask())
     for field in ("status", "rcode", "ttl", "texts", "cnames", "canonical_name", "error"):
         assert getattr(fast, field) == getattr(plain, field), field
+
+
+def _parsed_equal(a: dns.message.Message, b: dns.message.Message) -> bool:
+    return (a.id, a.flags, a.rcode(), a.question, a.answer, a.authority) == (
+        b.id,
+        b.flags,
+        b.rcode(),
+        b.question,
+        b.answer,
+        b.authority,
+    )
+
+
+@pytest.mark.parametrize("rcode", [dns.rcode.NOERROR, dns.rcode.NXDOMAIN, dns.rcode.SERVFAIL])
+def test_a_plain_opt_record_is_cut_and_the_rest_reads_the_same(rcode: int) -> None:
+    answer = ["x._domainkey.d1.example. 300 IN TXT " + '"v=DKIM1; p=' + "A" * 200 + '" "' + "B" * 100 + '"']
+    wire = _response(rcode, [f"d1.example. 3600 IN {SOA} 60"], answer if rcode == dns.rcode.NOERROR else [])
+    cut = without_plain_opt(wire)
+    assert cut is not None and len(cut) == len(wire) - 11
+    assert _parsed_equal(dns.message.from_wire(cut), dns.message.from_wire(wire))
+
+
+def test_an_opt_record_that_says_something_is_kept() -> None:
+    import dns.edns
+
+    q = dns.message.make_query("x._domainkey.d1.example.", "TXT", use_edns=0)
+    r = dns.message.make_response(q)
+    r.use_edns(0, 0, 1232, options=[dns.edns.GenericOption(15, b"\x00\x12")])  # an Extended DNS Error
+    assert without_plain_opt(r.to_wire()) is None
+    r.use_edns(0, dns.flags.DO, 1232)
+    assert without_plain_opt(r.to_wire()) is None
+    r.use_edns(False)
+    assert without_plain_opt(r.to_wire()) is None  # no OPT record at all
+    r.use_edns(0, 0, 1232)
+    wire = r.to_wire()
+    assert without_plain_opt(wire) is not None
+    assert without_plain_opt(wire + b"\x00") is None  # trailing bytes: the full parse decides
+    assert without_plain_opt(wire[:-1]) is None
+    assert without_plain_opt(wire[:12]) is None
