@@ -312,11 +312,21 @@ class MuxResolver(Resolver):
     def _interpret(
         self, name: str, rdt_text: str, rdt: dns.rdatatype.RdataType, response: dns.message.Message
     ) -> tuple[DnsAnswer, dns.name.Name | None]:
-        ans, chase = super()._interpret(name, rdt_text, rdt, response)
         ttl = getattr(response, _NEGATIVE_TTL, None)
-        if ttl is not None and ans.status in (NXDOMAIN, NODATA):
-            ans.ttl = ttl
-        return ans, chase
+        if ttl is None:
+            return super()._interpret(name, rdt_text, rdt, response)
+        # A negative answer read by `negative_ttl`: no answer records, so no alias and nothing to chase; what
+        # `Resolver._interpret` would say, without dnspython's walk up the name for an SOA that was not parsed.
+        nxdomain = response.rcode() == dns.rcode.NXDOMAIN
+        ans = DnsAnswer(
+            name=name,
+            rdtype=rdt_text,
+            status=NXDOMAIN if nxdomain else NODATA,
+            rcode="NXDOMAIN" if nxdomain else "NOERROR",
+            canonical_name=response.question[0].name.to_text().rstrip("."),
+            ttl=ttl,
+        )
+        return ans, None
 
     async def aresolve(self, name: str, rdtype: str | int = "A") -> DnsAnswer:
         plan = self._plan(name, rdtype)
