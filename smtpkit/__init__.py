@@ -55,9 +55,9 @@ if TYPE_CHECKING:  # what type checkers and IDEs see: the same names, imported f
     from smtpkit.model import TranscriptLine as TranscriptLine
     from smtpkit.net.dns import Resolver as Resolver
     from smtpkit.secrets import Secret as Secret
-    from smtpkit.settings import DomainQuery as DomainQuery
-    from smtpkit.settings import PortsQuery as PortsQuery
     from smtpkit.settings import Target as Target
+    from smtpkit.settings.domain import DomainQuery as DomainQuery
+    from smtpkit.settings.ports import PortsQuery as PortsQuery
 
     load_reports = reports.load
 
@@ -78,8 +78,8 @@ _MODEL: dict[str, tuple[str, str | None]] = {
 _LAZY: dict[str, tuple[str, str | None]] = {
     "Resolver": ("smtpkit.net.dns", "Resolver"),
     "Target": ("smtpkit.settings", "Target"),
-    "DomainQuery": ("smtpkit.settings", "DomainQuery"),
-    "PortsQuery": ("smtpkit.settings", "PortsQuery"),
+    "DomainQuery": ("smtpkit.settings.domain", "DomainQuery"),
+    "PortsQuery": ("smtpkit.settings.ports", "PortsQuery"),
     "diagnose": ("smtpkit.checks.session", "diagnose"),
     "check_ports": ("smtpkit.checks.ports", "check_ports"),
     "check_domain": ("smtpkit.checks.domain", "check_domain"),

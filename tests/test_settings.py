@@ -24,8 +24,6 @@ from smtpkit.cli import main
 from smtpkit.errors import InvalidSettings, SmtpkitError
 from smtpkit.secrets import REDACTED, redact
 from smtpkit.settings import (
-    DomainQuery,
-    PortsQuery,
     Target,
     TargetError,
     normalize_host,
@@ -41,6 +39,8 @@ from smtpkit.settings import (
     validate_selector,
     without_password,
 )
+from smtpkit.settings.domain import DomainQuery
+from smtpkit.settings.ports import PortsQuery
 
 # -- Target ------------------------------------------------------------------------------
 

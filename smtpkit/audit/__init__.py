@@ -27,7 +27,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from smtpkit.errors import InvalidSettings
-from smtpkit.settings import AuditConfig
+from smtpkit.settings.audit import AuditConfig
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -35,7 +35,9 @@ from smtpkit.audit.row import COULD_NOT_CHECK, domain_row, invalid_row
 from smtpkit.audit.table import frame
 from smtpkit.checks.domain import DomainPlan
 from smtpkit.checks.domain.inbound import InboundCache
-from smtpkit.settings import AuditConfig, DomainQuery, validate_domain
+from smtpkit.settings import validate_domain
+from smtpkit.settings.audit import AuditConfig
+from smtpkit.settings.domain import DomainQuery
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -37,7 +37,7 @@ from smtpkit.audit.domains import DomainList
 from smtpkit.audit.engine import audit_chunk, audit_stream
 from smtpkit.audit.table import to_arrow
 from smtpkit.errors import InvalidSettings
-from smtpkit.settings import AuditConfig
+from smtpkit.settings.audit import AuditConfig
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -26,7 +26,7 @@ from smtpkit.audit.domains import DomainList
 from smtpkit.audit.row import COLUMNS, NAMES
 from smtpkit.audit.table import schema, to_frame
 from smtpkit.errors import InvalidSettings
-from smtpkit.settings import AuditConfig
+from smtpkit.settings.audit import AuditConfig
 
 if TYPE_CHECKING:
     import pandas as pd

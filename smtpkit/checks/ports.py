@@ -31,7 +31,8 @@ from smtpkit.net.tls import TlsOptions, TlsOutcome, start_tls
 from smtpkit.render import Viewable
 from smtpkit.render.html import esc, html_table
 from smtpkit.render.text import terminal_safe, text_table
-from smtpkit.settings import DEFAULT_PORTS, PortsQuery
+from smtpkit.settings import DEFAULT_PORTS
+from smtpkit.settings.ports import PortsQuery
 
 MODES = ("starttls", "tls")
 
@@ -431,7 +432,7 @@ def check_ports(
     has that deadline, and all probes run at the same time. Settings that
     cannot be used raise `smtpkit.errors.InvalidSettings` (a ValueError) naming
     the field and the fix, like `diagnose` and `check_domain`. `host` may also
-    be a ready `smtpkit.settings.PortsQuery` (the other settings must then be left out).
+    be a ready `smtpkit.settings.ports.PortsQuery` (the other settings must then be left out).
     """
     if isinstance(host, PortsQuery):
         if ports != DEFAULT_PORTS or timeout != 5.0 or cafile is not None or helo is not None or nameservers:

@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--workers takes a number of processes from 1 to 1024")
 
     import smtpkit.audit as audit_pkg
-    from smtpkit.settings import AuditConfig
+    from smtpkit.settings.audit import AuditConfig
 
     domains: Any = args.file
     lab: dict[str, Any] = {}

@@ -198,11 +198,15 @@ def run(args: argparse.Namespace) -> int:
         password, token = lab_password, None
     else:
         password, token = _credentials(args)
-    from smtpkit.cli.progress import stderr_progress
+    if args.json:
+        # no progress lines with --json (stdout holds exactly one document), nor their renderer to import
+        report = diagnose(target, password=password, oauth_token=token)
+    else:
+        from smtpkit.cli.progress import stderr_progress
 
-    # per-step lines on stderr while it runs; never with --json (stdout holds exactly one document)
-    with stderr_progress(f"smtpkit check: {target.address}", target.session_deadline, enabled=not args.json) as p:
-        report = diagnose(target, password=password, oauth_token=token, progress=p)
+        # per-step lines on stderr while it runs
+        with stderr_progress(f"smtpkit check: {target.address}", target.session_deadline) as p:
+            report = diagnose(target, password=password, oauth_token=token, progress=p)
     code = emit_report(report, args)
     if not args.json and not args.verbose and report.verdict == "fail":
         print("(run again with -v to see every table and the SMTP transcript)")

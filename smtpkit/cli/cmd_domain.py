@@ -122,7 +122,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def run(args: argparse.Namespace) -> int:
     from smtpkit.checks.domain import check_domain
-    from smtpkit.settings import DomainQuery
+    from smtpkit.settings.domain import DomainQuery
 
     if args.lab:
         _lab_defaults(args)

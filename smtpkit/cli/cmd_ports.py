@@ -52,7 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def run(args: argparse.Namespace) -> int:
     from smtpkit.checks.ports import check_ports
-    from smtpkit.settings import PortsQuery
+    from smtpkit.settings.ports import PortsQuery
 
     # host, ports, timeout, EHLO name, CA file and DNS servers through the one settings model:
     # what it refuses is InvalidSettings, a usage error (exit 2) like every command's

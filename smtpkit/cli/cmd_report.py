@@ -119,7 +119,8 @@ def parameters(args: argparse.Namespace) -> dict[str, Any]:
     (``smtp://user:pw@host``) is refused with ``<redacted>`` before it can reach
     the terminal, the notebook or the HTML.
     """
-    from smtpkit.settings import DomainQuery, Target
+    from smtpkit.settings import Target
+    from smtpkit.settings.domain import DomainQuery
 
     host = args.host
     scenario = args.lab or "submission"

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from smtpkit.model import Report
-from smtpkit.settings import DomainQuery
+from smtpkit.settings.domain import DomainQuery
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -36,7 +36,8 @@ import ipywidgets as widgets
 
 from smtpkit.knowledge.presets import GENERIC_PRESETS
 from smtpkit.secrets import Secret
-from smtpkit.settings import AUTH_MECHANISMS, IMPLICIT_TLS_PORTS, DomainQuery, Target
+from smtpkit.settings import AUTH_MECHANISMS, IMPLICIT_TLS_PORTS, Target
+from smtpkit.settings.domain import DomainQuery
 from smtpkit.ui.fields import hint_html, number_text, refuse_empty, show, style, text_field, wide
 from smtpkit.ui.inputs import PASSWORD_ENV, SECURITY_CHOICES, ServerInput, password_from_env
 from smtpkit.ui.lab import is_lab_domain, lab_domain_settings, lab_server_settings, lab_zones, scenario_choices

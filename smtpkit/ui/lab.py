@@ -16,7 +16,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from smtpkit.settings import DomainQuery, Target
+from smtpkit.settings import Target
+from smtpkit.settings.domain import DomainQuery
 from smtpkit.ui.inputs import ServerInput
 
 LAB_MAIL_HOST = "mail.smtpkit.test"

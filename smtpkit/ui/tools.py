@@ -143,7 +143,7 @@ class PortsForm(BaseForm):
         _set_quietly(self, self.host, typed)
 
     def settings(self) -> Any:
-        from smtpkit.settings import PortsQuery
+        from smtpkit.settings.ports import PortsQuery
 
         host = refuse_empty(
             "host", self.host.value, "Host is empty: type your SMTP server's name, e.g. smtp.gmail.com."

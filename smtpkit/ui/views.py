@@ -569,7 +569,8 @@ def run_report(
     the fix, before anything is contacted.
     """
     from smtpkit.checks.domain import check_domain
-    from smtpkit.settings import DomainQuery, Target
+    from smtpkit.settings import Target
+    from smtpkit.settings.domain import DomainQuery
     from smtpkit.ui.inputs import ServerInput, password_from_env
 
     nameservers = (nameserver,) if nameserver else ()

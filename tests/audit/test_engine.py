@@ -13,7 +13,7 @@ from smtpkit.checks.domain import check_domain
 from smtpkit.lab.dns_server import DnsServer
 from smtpkit.lab.portfolio import DEAD, SELECTORS, SERVFAIL, portfolio, template_of
 from smtpkit.net.dns import TIMEOUT, DnsAnswer, Resolver
-from smtpkit.settings import AuditConfig
+from smtpkit.settings.audit import AuditConfig
 
 
 def _lab_domains(server: DnsServer) -> list[str]:

@@ -24,7 +24,8 @@ from smtpkit.errors import InvalidSettings
 from smtpkit.knowledge.presets import PRESETS
 from smtpkit.model import Report, Status, Step
 from smtpkit.secrets import REDACTED, Secret
-from smtpkit.settings import DomainQuery, Target
+from smtpkit.settings import Target
+from smtpkit.settings.domain import DomainQuery
 from smtpkit.ui import DomainForm, ServerForm, ServerInput
 from smtpkit.ui.display import Panel
 

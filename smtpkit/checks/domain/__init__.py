@@ -32,7 +32,8 @@ from smtpkit.knowledge import finding
 from smtpkit.model import Finding, Report, Status, Step, TranscriptLine
 from smtpkit.net.dns import Resolver, resolver_for
 from smtpkit.progress import Progress, current
-from smtpkit.settings import DOMAIN_TIMEOUT, DomainQuery
+from smtpkit.settings import DOMAIN_TIMEOUT
+from smtpkit.settings.domain import DomainQuery
 
 DEFAULT_TIMEOUT = DOMAIN_TIMEOUT
 
@@ -294,7 +295,7 @@ def check_domain(
     >>> report = check_domain("example.com", selectors=["google"], ip="192.0.2.10")   # doctest: +SKIP
     >>> report.verdict, report.codes()                                                # doctest: +SKIP
 
-    `domain` may also be a ready `smtpkit.settings.DomainQuery` (what the forms
+    `domain` may also be a ready `smtpkit.settings.domain.DomainQuery` (what the forms
     and the CLI build; the other settings arguments must then be left out).
     Settings that cannot be used raise `smtpkit.errors.InvalidSettings` (a
     ValueError) naming the field and the fix, like `diagnose` and `check_ports`;

@@ -35,7 +35,7 @@ from smtpkit.net.dnssec import SignedLookup
 from smtpkit.net.mx import MxProbe, MxProbeCache, read_mx_chain
 
 if TYPE_CHECKING:
-    from smtpkit.settings import DomainQuery
+    from smtpkit.settings.domain import DomainQuery
 
 #: Time kept back from the overall deadline so the steps are built before `check_domain` stops waiting.
 _MARGIN = 0.3

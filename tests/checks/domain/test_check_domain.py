@@ -14,7 +14,7 @@ from smtpkit.lab.dns_server import DnsServer
 from smtpkit.lab.zones.mx import PTR_MISMATCH_IP, PTR_MISSING_IP
 from smtpkit.lab.zoneset import Record, ZoneSet
 from smtpkit.net.dns import Resolver
-from smtpkit.settings import DomainQuery
+from smtpkit.settings.domain import DomainQuery
 
 
 def test_healthy_lab_domain_passes(resolver: Resolver) -> None:
