@@ -45,7 +45,7 @@ def test_same_findings_as_check_domain_on_every_lab_zone(portfolio_dns: DnsServe
     unread = df[df["status"] != "checked"].set_index("domain")["status_reason"].to_dict()
     assert unread == {
         "spf-dns-error.test": "_spf.spf-dns-error.test TXT: timeout",
-        "dmarc-rollout.test": "DNS error while reading SPF: TXT _spf.google.com REFUSED",
+        "dmarc-rollout.test": "Could not read part of SPF from here: TXT _spf.google.com REFUSED",
     }
     for domain in domains:
         report = check_domain(domain, resolver=Resolver([portfolio_dns.nameserver], timeout=3.0), timeout=40)

@@ -108,16 +108,21 @@ SPECS: list[FindingSpec] = [
     ),
     FindingSpec(
         code="spf.dns_error",
-        severity=Severity.FAIL,
+        severity=Severity.WARN,
         step="spf",
-        title="DNS error while reading SPF: {rdtype} {name} {status}",
+        title="Could not read part of SPF from here: {rdtype} {name} {status}",
         explanation=(
-            "The {rdtype} lookup of {name} {status_words}. Receivers return temperror and usually defer the mail "
-            "(a 4xx reply) and retry for hours; if it persists, mail is delayed and finally bounces."
+            "The {rdtype} lookup of {name} {status_words}, so this part of the SPF record could not be checked "
+            "from here: that is not a verdict on the record. The cause may be on this side (a resolver or network "
+            "that cannot reach those nameservers) or at {name}'s nameservers. If it is theirs, receivers meet it "
+            "too: SPF gives temperror (RFC 7208 §2.6.6), mail is usually deferred with a 4xx reply and retried, "
+            "and bounces if it lasts."
         ),
         fix=(
-            "Ask each authoritative nameserver of {name} directly (dig {rdtype} {name} @ns) and fix the one that "
-            "does not answer; if the name belongs to a provider you no longer use, remove the term that needs it."
+            "Check from elsewhere: ask a public resolver from another network (dig {rdtype} {name} @1.1.1.1) and "
+            "each authoritative nameserver of {name} directly (dig +norec {rdtype} {name} @<each NS>). If they "
+            "fail too, fix the nameserver that does not answer, or remove the term that needs {name} if it "
+            "belongs to a provider you no longer use; if they answer, this network's DNS is at fault."
         ),
         reference=f"{_REF} §2.6.6, §4.4",
     ),

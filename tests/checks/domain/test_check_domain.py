@@ -155,7 +155,9 @@ def test_overall_deadline_is_kept() -> None:
     assert [s.name for s in report.steps] == ["mx", "spf", "dkim", "dmarc", "mta_sts", "dane", "tlsrpt", "ptr", "dnsbl"]
     silent = [s for s in report.steps if s.name in ("mx", "spf", "dkim", "dmarc", "ptr")]
     assert all("overall deadline of 0.5s" in s.summary for s in silent)
-    assert report.verdict == "fail"
+    # a check that ran out of time could not check: a warning that says so, never a failing verdict
+    assert all(s.status.value == "warn" for s in silent), [(s.name, s.status) for s in silent]
+    assert report.verdict == "warn"
     assert {"mx.lookup_failed", "dkim.key_lookup_failed", "dmarc.lookup_failed", "ptr.lookup_failed"} <= set(
         report.codes()
     )
