@@ -1,8 +1,6 @@
 """The settings of a portfolio audit (`AuditConfig`): what `smtpkit audit` and the audit runners take.
 
-Kept out of `smtpkit.settings` (validators and `Target`) because every dataclass costs about a
-millisecond to create at import, and `smtpkit check` imports settings but needs only `Target`
-(issue 8 §5).
+Its own module, like `DomainQuery` and `PortsQuery`: see the `smtpkit.settings` docstring.
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
 """The settings of one domain check (`DomainQuery`): what `check_domain` and the forms' domain tab take.
 
-Kept out of `smtpkit.settings` (validators and `Target`) because every dataclass costs about a
-millisecond to create at import, and `smtpkit check` imports settings but needs only `Target`
-(issue 8 §5).
+Built from the validators of `smtpkit.settings`, in a module of its own so that `smtpkit check`,
+which needs only `Target`, does not create this dataclass at start-up (issue 8 §5).
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
 """The settings of one port matrix (`PortsQuery`): what `check_ports` and `smtpkit ports` take.
 
-Kept out of `smtpkit.settings` (validators and `Target`) because every dataclass costs about a
-millisecond to create at import, and `smtpkit check` imports settings but needs only `Target`
-(issue 8 §5).
+`smtpkit ports` imports this module and `smtpkit check` does not (why the settings are split: the
+`smtpkit.settings` docstring).
 """
 
 from __future__ import annotations
