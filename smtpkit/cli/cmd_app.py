@@ -97,7 +97,15 @@ def voila_command(args: argparse.Namespace, notebooks: Path, port: int, token: s
 
 def run(args: argparse.Namespace) -> int:
     from smtpkit.cli.cmd_lab import describe, find_notebooks
-    from smtpkit.cli.serving import START_NOTEBOOK, StopSignal, child_stdout, connect_host, stop_process, wait_for_http
+    from smtpkit.cli.serving import (
+        START_NOTEBOOK,
+        StopSignal,
+        child_stdout,
+        connect_host,
+        start_lab,
+        stop_process,
+        wait_for_http,
+    )
     from smtpkit.settings import validate_ip
 
     if args.ip != "localhost":
@@ -116,14 +124,8 @@ def run(args: argparse.Namespace) -> int:
         lab = Lab()
         proc: subprocess.Popen[bytes] | None = None
         try:
-            try:
-                lab.start()
-                state_file = lab.write_state()
-            except (OSError, ValueError, ImportError) as exc:
-                print(
-                    f"smtpkit app: error: the practice lab could not start: {type(exc).__name__}: {exc}",
-                    file=sys.stderr,
-                )
+            state_file = start_lab(lab, "app")
+            if state_file is None:
                 return EXIT_FAILURE
             env = {**os.environ, ENV_STATE: str(state_file)}
             proc = subprocess.Popen(

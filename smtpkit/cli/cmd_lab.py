@@ -39,6 +39,7 @@ from smtpkit.cli.serving import (
     connect_host,
     lab_app_settings_dir,
     open_start_page,
+    start_lab,
     stop_process,
     trust_notebooks,
 )
@@ -359,14 +360,8 @@ def run(args: argparse.Namespace) -> int:
         proc: subprocess.Popen[bytes] | None = None
         settings: Path | None = None
         try:
-            try:
-                lab.start()
-                state_file = lab.write_state()
-            except (OSError, ValueError, ImportError) as exc:
-                print(
-                    f"smtpkit lab: error: the practice lab could not start: {type(exc).__name__}: {exc}",
-                    file=sys.stderr,
-                )
+            state_file = start_lab(lab, "lab")
+            if state_file is None:
                 return EXIT_FAILURE
             info = lab.info
             if args.servers_only:

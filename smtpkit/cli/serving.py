@@ -31,6 +31,7 @@ from typing import Any
 
 __all__ = [
     "START_NOTEBOOK",
+    "start_lab",
     "StopSignal",
     "child_stdout",
     "connect_host",
@@ -79,6 +80,25 @@ class StopSignal:
     def __exit__(self, *exc: object) -> None:
         for sig, old in self._old.items():
             signal.signal(sig, old)
+
+
+def start_lab(lab: Any, command: str) -> Path | None:
+    """Start `lab` (a `smtpkit.lab.Lab`) and write its state file for the child's kernels.
+
+    None, after saying why on stderr in the command's words, when it cannot
+    start (a port taken, a missing dependency): the caller exits 1, and its
+    own `finally` stops whatever did start.
+    """
+    try:
+        lab.start()
+        state: Path = lab.write_state()
+        return state
+    except (OSError, ValueError, ImportError) as exc:
+        print(
+            f"smtpkit {command}: error: the practice lab could not start: {type(exc).__name__}: {exc}",
+            file=sys.stderr,
+        )
+        return None
 
 
 def connect_host(ip: str) -> str:

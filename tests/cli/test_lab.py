@@ -151,6 +151,22 @@ def test_servers_only_text_lists_everything(capsys, monkeypatch):
     assert "smtpkit.test" in text and "DNS" in text
 
 
+def test_a_lab_that_cannot_start_is_one_clear_line_and_exit_1(capsys, monkeypatch):
+    def taken(self):  # what a port already in use looks like to Lab.start
+        raise OSError(98, "Address already in use")
+
+    monkeypatch.setattr(Lab, "start", taken)
+    stopped = []
+    monkeypatch.setattr(Lab, "stop", lambda self, *a, **k: stopped.append(True))
+    code = main(["lab", "--servers-only"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.strip() == (
+        "smtpkit lab: error: the practice lab could not start: OSError: [Errno 98] Address already in use"
+    )
+    assert "Traceback" not in err and stopped  # what did start is stopped on the way out
+
+
 def test_help_has_examples(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["lab", "--help"])
