@@ -91,7 +91,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 TargetError = InvalidSettings
 
 
-def _bad(field_name: str, message: str) -> InvalidSettings:
+def invalid(field_name: str, message: str) -> InvalidSettings:
+    """The error for a refused value, naming its field (for the form to mark it): what every validator raises."""
     return InvalidSettings(message, field=field_name)
 
 
@@ -123,7 +124,7 @@ def without_password(value: object) -> str:
     return f"{m.group('head')}:{REDACTED}@{m.group('tail')}"
 
 
-def _quote(value: object, limit: int = 80) -> str:
+def quoted(value: object, limit: int = 80) -> str:
     """A typed value for a message: its password hidden, control characters escaped, at most `limit` characters."""
     text = without_password(value)
     if len(text) > limit:
@@ -143,22 +144,22 @@ def _describe_control(value: str) -> str:
 def _reject_control(field_name: str, value: str, label: str) -> None:
     what = _describe_control(value)
     if what:
-        raise _bad(
+        raise invalid(
             field_name,
-            f"{label} {_quote(value)} contains {what}. Line breaks and control characters are never valid here, "
+            f"{label} {quoted(value)} contains {what}. Line breaks and control characters are never valid here, "
             "and on an SMTP command line they would inject extra commands; remove them (a value pasted from a "
             "document often carries a trailing newline).",
         )
 
 
-def _text(field_name: str, value: Any, label: str, *, limit: int = _MAX_TEXT) -> str:
+def plain_text(field_name: str, value: Any, label: str, *, limit: int = _MAX_TEXT) -> str:
     """A stripped string without control characters and of sane length, or InvalidSettings."""
     if not isinstance(value, str):
-        raise _bad(field_name, f"{label} must be text, not {type(value).__name__}")
+        raise invalid(field_name, f"{label} must be text, not {type(value).__name__}")
     _reject_control(field_name, value, label)
     text = value.strip()
     if len(text) > limit:
-        raise _bad(field_name, f"{label} {_quote(text)} is {len(text)} characters long; at most {limit} make sense")
+        raise invalid(field_name, f"{label} {quoted(text)} is {len(text)} characters long; at most {limit} make sense")
     return text
 
 
@@ -174,15 +175,15 @@ def _ascii_domain(field_name: str, value: str, label: str) -> str:
     """A host or domain name in its ASCII (IDNA) form, or a clear error."""
     name = value.strip().rstrip(".")
     if not name:
-        raise _bad(field_name, f"{label} is empty: give a host name such as smtp.example.com or an IP address")
+        raise invalid(field_name, f"{label} is empty: give a host name such as smtp.example.com or an IP address")
     if len(name) > _MAX_DOMAIN * 4:
-        raise _bad(field_name, f"{label} {_quote(value)} is longer than the 253 characters DNS allows")
+        raise invalid(field_name, f"{label} {quoted(value)} is longer than the 253 characters DNS allows")
     try:
         ascii_name = name.encode("idna").decode("ascii") if not name.isascii() else name
     except UnicodeError as exc:
-        raise _bad(field_name, f"{label} {_quote(value)} is not a valid international domain name ({exc})") from None
+        raise invalid(field_name, f"{label} {quoted(value)} is not a valid international domain name ({exc})") from None
     if len(ascii_name) > _MAX_DOMAIN:
-        raise _bad(field_name, f"{label} {_quote(value)} is longer than the 253 characters DNS allows")
+        raise invalid(field_name, f"{label} {quoted(value)} is longer than the 253 characters DNS allows")
     for part in ascii_name.split("."):
         if not _LABEL.match(part):
             if " " in part:
@@ -196,7 +197,7 @@ def _ascii_domain(field_name: str, value: str, label: str) -> str:
             else:
                 bad = sorted({c for c in part if not (c.isalnum() or c in "-_")})
                 hint = f"it contains {''.join(bad)!r}, which host names cannot contain"
-            raise _bad(field_name, f"{label} {_quote(value)} is not a valid host name: {hint}")
+            raise invalid(field_name, f"{label} {quoted(value)} is not a valid host name: {hint}")
     return ascii_name
 
 
@@ -209,29 +210,29 @@ def validate_ip(value: Any, *, field: str = "ip", label: str = "The IP address")
     """
     if isinstance(value, (ipaddress.IPv4Address, ipaddress.IPv6Address)):
         value = str(value)
-    text = _text(field, value, label, limit=100)
+    text = plain_text(field, value, label, limit=100)
     inner = text[1:-1].strip() if text.startswith("[") and text.endswith("]") else text
     if inner.lower().startswith("ipv6:"):
         inner = inner[5:]
     if not inner:
-        raise _bad(field, f"{label} is empty: give an address like 192.0.2.10 or 2001:db8::25")
+        raise invalid(field, f"{label} is empty: give an address like 192.0.2.10 or 2001:db8::25")
     if _foreign_digits(inner) or not inner.isascii():
-        raise _bad(
+        raise invalid(
             field,
-            f"{label} {_quote(text)} contains characters outside 0-9, a-f, '.' and ':' (digits from another script "
+            f"{label} {quoted(text)} contains characters outside 0-9, a-f, '.' and ':' (digits from another script "
             "or fullwidth digits only look like an address); type it with the plain digits 0-9",
         )
     if "%" in inner:
-        raise _bad(
+        raise invalid(
             field,
-            f"{label} {_quote(text)} carries a scope id ({inner[inner.index('%') :]!r}), which names a network "
+            f"{label} {quoted(text)} carries a scope id ({inner[inner.index('%') :]!r}), which names a network "
             f"interface of this machine; give the address without it, like {inner.split('%', 1)[0] or 'fe80::1'}",
         )
     try:
         ip = ipaddress.ip_address(inner)
     except ValueError:
-        raise _bad(
-            field, f"{label} {_quote(text)} is not an IP address; give one like 192.0.2.10 or 2001:db8::25"
+        raise invalid(
+            field, f"{label} {quoted(text)} is not an IP address; give one like 192.0.2.10 or 2001:db8::25"
         ) from None
     # keep an IPv4-mapped address readable (::ffff:127.0.0.1, not ::ffff:7f00:1)
     if ip.version == 6 and ip.ipv4_mapped is not None:
@@ -271,13 +272,13 @@ def validate_domain(value: Any, *, field: str = "domain", label: str = "The doma
     An IP address, a URL or an e-mail address are refused with what to give
     instead: people paste all three into a "domain" box.
     """
-    raw = _text(field, value, label)
+    raw = plain_text(field, value, label)
     if not raw:
-        raise _bad(field, f"{label} is empty: give a domain like example.com")
+        raise invalid(field, f"{label} is empty: give a domain like example.com")
     if _looks_like_ip(raw):
-        raise _bad(
+        raise invalid(
             field,
-            f"{label} {_quote(raw)} is an IP address, not a domain. Give the domain of your From address "
+            f"{label} {quoted(raw)} is an IP address, not a domain. Give the domain of your From address "
             "(example.com); to check the address your mail leaves from (its reverse DNS and SPF), give it as "
             "the sending IP (--ip, ip=) together with the domain",
         )
@@ -285,50 +286,50 @@ def validate_domain(value: Any, *, field: str = "domain", label: str = "The doma
         # a pasted URL may carry user:password@: neither the message nor the suggestion repeats it
         if "://" in raw:
             host = raw.split("://", 1)[1].split("/", 1)[0].rsplit("@", 1)[-1].split(":", 1)[0]
-            raise _bad(field, f"{label} {_quote(raw)} is a URL; give only the domain, e.g. {host}")
+            raise invalid(field, f"{label} {quoted(raw)} is a URL; give only the domain, e.g. {host}")
         domain_part = raw.rsplit("@", 1)[1].split(":", 1)[0]
-        raise _bad(
+        raise invalid(
             field,
-            f"{label} {_quote(raw)} looks like an e-mail address; give only the domain part, e.g. {domain_part}",
+            f"{label} {quoted(raw)} looks like an e-mail address; give only the domain part, e.g. {domain_part}",
         )
     name = raw.rstrip(".").lower()
     if len(name) > _MAX_DOMAIN * 4:
-        raise _bad(field, f"{label} {_quote(raw)} is longer than the 253 characters DNS allows")
+        raise invalid(field, f"{label} {quoted(raw)} is longer than the 253 characters DNS allows")
     try:
         name = name.encode("idna").decode("ascii") if not name.isascii() else name
     except UnicodeError:
-        raise _bad(field, f"{label} {_quote(raw)} is not a valid international domain name") from None
+        raise invalid(field, f"{label} {quoted(raw)} is not a valid international domain name") from None
     labels = name.split(".")
     if len(labels) < 2:
-        raise _bad(field, f"{label} {_quote(raw)} is not a full domain name (it needs a dot, like example.com)")
+        raise invalid(field, f"{label} {quoted(raw)} is not a full domain name (it needs a dot, like example.com)")
     bad = [lab for lab in labels if not _LABEL.match(lab)]
     if bad:
-        raise _bad(
+        raise invalid(
             field,
-            f"{label} {_quote(raw)} is not a valid domain name: the part {bad[0][:70]!r} may only hold letters, "
+            f"{label} {quoted(raw)} is not a valid domain name: the part {bad[0][:70]!r} may only hold letters, "
             "digits and hyphens (1-63 characters, not starting or ending with a hyphen)",
         )
     if labels[-1].isdigit():
-        raise _bad(
-            field, f"{label} {_quote(raw)} ends in a number, and no top-level domain is all digits: check for a typo"
+        raise invalid(
+            field, f"{label} {quoted(raw)} ends in a number, and no top-level domain is all digits: check for a typo"
         )
     if len(name) > _MAX_DOMAIN:
-        raise _bad(field, f"{label} {_quote(raw)} is longer than the 253 characters DNS allows")
+        raise invalid(field, f"{label} {quoted(raw)} is longer than the 253 characters DNS allows")
     return name
 
 
 def validate_selector(value: Any, *, field: str = "selectors") -> str:
     """A DKIM selector; a pasted full key name (s1._domainkey.example.com) or ``s=s1`` keeps the selector."""
-    text = _text(field, value, "The DKIM selector", limit=300)
+    text = plain_text(field, value, "The DKIM selector", limit=300)
     s = text.rstrip(".").lower()
     if "._domainkey" in s:
         s = s.split("._domainkey", 1)[0]
     if s.startswith("s=") or s.startswith("s ="):
         s = s.split("=", 1)[1].strip()
     if not s or len(s) > _MAX_DOMAIN or any(not _LABEL.match(lab) for lab in s.split(".")):
-        raise _bad(
+        raise invalid(
             field,
-            f"DKIM selector {_quote(text)} is not valid: use the s= value of a DKIM-Signature, like 'selector1' "
+            f"DKIM selector {quoted(text)} is not valid: use the s= value of a DKIM-Signature, like 'selector1' "
             "or 'google'",
         )
     return s
@@ -337,12 +338,12 @@ def validate_selector(value: Any, *, field: str = "selectors") -> str:
 def validate_helo(value: Any, *, field: str = "helo") -> str:
     """The EHLO name: a domain name or an address literal like [192.0.2.1] (RFC 5321 §4.1.1.1)."""
     if not isinstance(value, str):
-        raise _bad(field, f"the EHLO name must be a string, not {type(value).__name__}")
-    name = _text(field, value, "The EHLO name")
+        raise invalid(field, f"the EHLO name must be a string, not {type(value).__name__}")
+    name = plain_text(field, value, "The EHLO name")
     if not name:
-        raise _bad(field, "the EHLO name is empty: give your machine's full host name, like mail.example.com")
+        raise invalid(field, "the EHLO name is empty: give your machine's full host name, like mail.example.com")
     if " " in name:
-        raise _bad(field, f"the EHLO name {_quote(value)} contains a space; it must be one host name")
+        raise invalid(field, f"the EHLO name {quoted(value)} contains a space; it must be one host name")
     if name.startswith("[") and name.endswith("]"):
         inner = name[1:-1]
         ip = validate_ip(inner, field=field, label="The EHLO address literal")
@@ -355,28 +356,30 @@ def validate_helo(value: Any, *, field: str = "helo") -> str:
 
 def validate_address(field_name: str, value: Any, label: str) -> str:
     """An email address fit for MAIL FROM/RCPT TO: one mailbox, no brackets, no line breaks, at most 254 octets."""
-    addr = _text(field_name, value, label)
+    addr = plain_text(field_name, value, label)
     if addr.startswith("<") and addr.endswith(">"):
         addr = addr[1:-1].strip()
     if not addr:
-        raise _bad(field_name, f"{label} is empty: give an address like you@example.com")
+        raise invalid(field_name, f"{label} is empty: give an address like you@example.com")
     if any(c in addr for c in "<>"):
-        raise _bad(
+        raise invalid(
             field_name,
-            f"{label} {_quote(value)} contains '<' or '>': give only the address (you@example.com), "
+            f"{label} {quoted(value)} contains '<' or '>': give only the address (you@example.com), "
             "not a display name like 'You <you@example.com>'",
         )
     if " " in addr or "," in addr or ";" in addr:
-        raise _bad(
-            field_name, f"{label} {_quote(value)} contains a space, comma or semicolon: give exactly one address"
+        raise invalid(
+            field_name, f"{label} {quoted(value)} contains a space, comma or semicolon: give exactly one address"
         )
     if len(addr.encode("utf-8")) > MAX_ADDRESS:
-        raise _bad(field_name, f"{label} is longer than the {MAX_ADDRESS} octets SMTP allows")
+        raise invalid(field_name, f"{label} is longer than the {MAX_ADDRESS} octets SMTP allows")
     local, sep, domain = addr.rpartition("@")
     if not sep or not local or not domain:
-        raise _bad(field_name, f"{label} {_quote(value)} is not an email address: it needs the form name@domain")
+        raise invalid(field_name, f"{label} {quoted(value)} is not an email address: it needs the form name@domain")
     if len(local.encode("utf-8")) > _MAX_LOCAL:
-        raise _bad(field_name, f"{label} {_quote(value)}: the part before @ is longer than the 64 octets SMTP allows")
+        raise invalid(
+            field_name, f"{label} {quoted(value)}: the part before @ is longer than the 64 octets SMTP allows"
+        )
     if domain.startswith("[") and domain.endswith("]"):
         validate_helo(domain, field=field_name)
         return addr
@@ -390,9 +393,9 @@ def needs_smtputf8(address: str) -> bool:
 
 
 def validate_username(value: Any, *, field: str = "username") -> str:
-    text = _text(field, value, "The user name")
+    text = plain_text(field, value, "The user name")
     if not text:
-        raise _bad(field, "the user name is empty; leave it out to skip AUTH")
+        raise invalid(field, "the user name is empty; leave it out to skip AUTH")
     return text
 
 
@@ -402,12 +405,12 @@ def validate_username(value: Any, *, field: str = "username") -> str:
 def _number_text(field_name: str, value: Any, label: str, example: str) -> Any:
     """`value` itself, or a str of plain ASCII digits ready for int()/float(); InvalidSettings otherwise."""
     if isinstance(value, bool):
-        raise _bad(field_name, f"{label} must be a number, not {value!r}")
+        raise invalid(field_name, f"{label} must be a number, not {value!r}")
     if isinstance(value, str):
-        text = _text(field_name, value, label, limit=40)
+        text = plain_text(field_name, value, label, limit=40)
         if _foreign_digits(text) or not text.isascii():
-            raise _bad(
-                field_name, f"{label} {_quote(text)} holds characters other than the digits 0-9; type it as {example}"
+            raise invalid(
+                field_name, f"{label} {quoted(text)} holds characters other than the digits 0-9; type it as {example}"
             )
         return text
     return value
@@ -417,22 +420,22 @@ def validate_port(value: Any, *, field: str = "port", label: str = "port") -> in
     """A TCP port, 1-65535 (a number or its ASCII digits)."""
     given = _number_text(field, value, label, "587")
     if isinstance(given, float) and not given.is_integer():
-        raise _bad(field, f"{label} {given!r} is not a whole number; ports are 1 to 65535")
+        raise invalid(field, f"{label} {given!r} is not a whole number; ports are 1 to 65535")
     try:
         port = int(given) if not isinstance(given, int) else given
     except (TypeError, ValueError):
-        raise _bad(
-            field, f"{label} {_quote(value)} is not a number; mail submission uses 587 (STARTTLS) or 465 (implicit TLS)"
+        raise invalid(
+            field, f"{label} {quoted(value)} is not a number; mail submission uses 587 (STARTTLS) or 465 (implicit TLS)"
         ) from None
     if not 0 < port < 65536:
-        raise _bad(field, f"{label} {port} is out of range: ports are 1 to 65535 (mail uses 25, 465, 587, 2525)")
+        raise invalid(field, f"{label} {port} is out of range: ports are 1 to 65535 (mail uses 25, 465, 587, 2525)")
     return port
 
 
 def validate_ports(value: str | Iterable[Any], *, field: str = "ports") -> list[int]:
     """'25,465,587' or [25, 465] -> a de-duplicated list of valid ports, at most 32."""
     if isinstance(value, str):
-        text = _text(field, value, "The port list")
+        text = plain_text(field, value, "The port list")
         items: list[Any] = [p for p in re.split(r"[,;\s]+", text) if p]
     else:
         items = list(value)
@@ -442,9 +445,9 @@ def validate_ports(value: str | Iterable[Any], *, field: str = "ports") -> list[
         if port not in ports:
             ports.append(port)
     if not ports:
-        raise _bad(field, "no ports given; for example 25,465,587,2525")
+        raise invalid(field, "no ports given; for example 25,465,587,2525")
     if len(ports) > MAX_PORTS:
-        raise _bad(field, f"{len(ports)} ports given; at most {MAX_PORTS} at once")
+        raise invalid(field, f"{len(ports)} ports given; at most {MAX_PORTS} at once")
     return ports
 
 
@@ -465,11 +468,11 @@ def validate_seconds(
     try:
         seconds = float(given)
     except (TypeError, ValueError, OverflowError):
-        raise _bad(field, f"{name} {_quote(value)} is not a number of seconds (give one like 10 or 2.5)") from None
+        raise invalid(field, f"{name} {quoted(value)} is not a number of seconds (give one like 10 or 2.5)") from None
     if not math.isfinite(seconds) or not 0 < seconds <= maximum:
-        raise _bad(
+        raise invalid(
             field,
-            f"{name} {_quote(value)} is out of range: give a number of seconds above 0 and at most {maximum:g}",
+            f"{name} {quoted(value)} is out of range: give a number of seconds above 0 and at most {maximum:g}",
         )
     return seconds
 
@@ -485,20 +488,24 @@ def validate_cafile(value: Any, *, field: str = "cafile") -> str:
     """
     import ssl
 
-    text = _text(field, os.fspath(value) if isinstance(value, os.PathLike) else value, "The CA file", limit=4096)
+    text = plain_text(field, os.fspath(value) if isinstance(value, os.PathLike) else value, "The CA file", limit=4096)
     path = os.path.abspath(os.path.expanduser(text))
     if not os.path.exists(path):
-        raise _bad(field, f"the CA file {_quote(text)} does not exist; give the path of a PEM file of CA certificates")
+        raise invalid(
+            field, f"the CA file {quoted(text)} does not exist; give the path of a PEM file of CA certificates"
+        )
     if not os.path.isfile(path):
-        raise _bad(field, f"the CA file {_quote(text)} is not a file; give the path of a PEM file of CA certificates")
+        raise invalid(
+            field, f"the CA file {quoted(text)} is not a file; give the path of a PEM file of CA certificates"
+        )
     if not os.access(path, os.R_OK):
-        raise _bad(field, f"the CA file {_quote(text)} is not readable by this user")
+        raise invalid(field, f"the CA file {quoted(text)} is not readable by this user")
     try:
         ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cafile=path)
     except (ssl.SSLError, OSError, UnicodeDecodeError, ValueError) as exc:
-        raise _bad(
+        raise invalid(
             field,
-            f"the CA file {_quote(text)} holds no usable PEM certificate ({exc}); give a file with "
+            f"the CA file {quoted(text)} holds no usable PEM certificate ({exc}); give a file with "
             "'-----BEGIN CERTIFICATE-----' blocks",
         ) from None
     return path
@@ -506,18 +513,18 @@ def validate_cafile(value: Any, *, field: str = "cafile") -> str:
 
 def validate_nameserver(value: Any, *, field: str = "nameservers") -> str:
     """A DNS server as ``host``, ``host:port``, an IPv6 address or ``[v6]:port``, normalised."""
-    text = _text(field, value, "The DNS server", limit=300)
+    text = plain_text(field, value, "The DNS server", limit=300)
     if not text:
-        raise _bad(field, "the DNS server is empty: give an address like 192.0.2.53 or 127.0.0.1:5353")
+        raise invalid(field, "the DNS server is empty: give an address like 192.0.2.53 or 127.0.0.1:5353")
     port: int | None = None
     if text.startswith("["):
         end = text.find("]")
         if end < 0:
-            raise _bad(field, f"the DNS server {_quote(text)} opens '[' for an IPv6 address but never closes it")
+            raise invalid(field, f"the DNS server {quoted(text)} opens '[' for an IPv6 address but never closes it")
         host, rest = text[1:end], text[end + 1 :]
         if rest:
             if not rest.startswith(":"):
-                raise _bad(field, f"the DNS server {_quote(text)}: expected ':port' after ']'")
+                raise invalid(field, f"the DNS server {quoted(text)}: expected ':port' after ']'")
             port = validate_port(rest[1:], field=field, label="the DNS server's port")
         host = validate_ip(host, field=field, label="The DNS server")
     elif text.count(":") == 1:
@@ -534,7 +541,7 @@ def validate_nameserver(value: Any, *, field: str = "nameservers") -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def _tuple_of(value: str | Iterable[str] | None) -> tuple[str, ...]:
+def split_list(value: str | Iterable[str] | None) -> tuple[str, ...]:
     """A list given as one comma/semicolon/space-separated string, or as any iterable of strings."""
     if value is None:
         return ()
@@ -544,9 +551,9 @@ def _tuple_of(value: str | Iterable[str] | None) -> tuple[str, ...]:
 
 
 def validate_nameservers(value: str | Iterable[str] | None, *, field: str = "nameservers") -> tuple[str, ...]:
-    servers = tuple(dict.fromkeys(validate_nameserver(v, field=field) for v in _tuple_of(value)))
+    servers = tuple(dict.fromkeys(validate_nameserver(v, field=field) for v in split_list(value)))
     if len(servers) > 8:
-        raise _bad(field, f"{len(servers)} DNS servers given; at most 8 make sense")
+        raise invalid(field, f"{len(servers)} DNS servers given; at most 8 make sense")
     return servers
 
 
@@ -556,20 +563,20 @@ def validate_nameservers(value: str | Iterable[str] | None, *, field: str = "nam
 def normalize_security(value: str | None) -> str:
     if value is None:
         return "auto"
-    key = _text("security", value, "The security mode", limit=40).lower()
+    key = plain_text("security", value, "The security mode", limit=40).lower()
     if key in _SECURITY_ALIASES:
         return _SECURITY_ALIASES[key]
-    raise _bad(
+    raise invalid(
         "security",
-        f"security {_quote(value)} is not one of auto, starttls, tls, plain "
+        f"security {quoted(value)} is not one of auto, starttls, tls, plain "
         "('ssl' and 'implicit' mean tls, 'none' means plain)",
     )
 
 
 def validate_auth_mechanism(value: Any, *, field: str = "auth_mechanism") -> str:
-    mech = _text(field, value, "The AUTH mechanism", limit=40).upper()
+    mech = plain_text(field, value, "The AUTH mechanism", limit=40).upper()
     if mech not in AUTH_MECHANISMS:
-        raise _bad(field, f"AUTH mechanism {_quote(value)} is not one of {', '.join(AUTH_MECHANISMS)}")
+        raise invalid(field, f"AUTH mechanism {quoted(value)} is not one of {', '.join(AUTH_MECHANISMS)}")
     return mech
 
 
@@ -584,19 +591,19 @@ def parse_host(value: str) -> tuple[str, int | None, str | None]:
     because that is what people paste from their mail client's settings page.
     """
     if not isinstance(value, str):
-        raise _bad("host", f"host must be a string, not {type(value).__name__}")
+        raise invalid("host", f"host must be a string, not {type(value).__name__}")
     shown = without_password(value)
     if shown != value:
-        raise _bad(
+        raise invalid(
             "host",
-            f"The host {_quote(value)} carries a user name and password. Put them in their own settings "
+            f"The host {quoted(value)} carries a user name and password. Put them in their own settings "
             "(the user name and --password-env, or the form's Password field), not in the host (a password in a "
             "URL ends up in shell history and logs); give only the server, like smtp.example.com:587",
         )
     _reject_control("host", value, "The host")
     s = value.strip()
     if len(s) > _MAX_TEXT:
-        raise _bad("host", f"The host {_quote(s)} is {len(s)} characters long; a host name has at most 253")
+        raise invalid("host", f"The host {quoted(s)} is {len(s)} characters long; a host name has at most 253")
     security: str | None = None
     m = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://(.*)$", s, re.DOTALL)
     if m:
@@ -607,13 +614,13 @@ def parse_host(value: str) -> tuple[str, int | None, str | None]:
         elif scheme in ("smtp", "submission", "esmtp"):
             security = None
         else:
-            raise _bad(
+            raise invalid(
                 "host",
-                f"The host {_quote(value)} is a {scheme}:// address; give the mail server's host name "
+                f"The host {quoted(value)} is a {scheme}:// address; give the mail server's host name "
                 "(for example smtp.gmail.com), optionally with :port",
             )
         if "@" in s:
-            raise _bad(
+            raise invalid(
                 "host",
                 "Put the user name and password in their own settings, not in the host URL "
                 "(a password in a URL ends up in shell history and logs)",
@@ -621,20 +628,20 @@ def parse_host(value: str) -> tuple[str, int | None, str | None]:
         s = s.split("/", 1)[0]
     if "@" in s:
         domain = s.rsplit("@", 1)[1].split(":", 1)[0] or "example.com"
-        raise _bad(
+        raise invalid(
             "host",
-            f"The host {_quote(s.split(':', 1)[0])} looks like an email address. Give the SMTP server's host name "
+            f"The host {quoted(s.split(':', 1)[0])} looks like an email address. Give the SMTP server's host name "
             f"(for example smtp.{domain[:60]}), not your address.",
         )
     port: int | None = None
     if s.startswith("["):
         end = s.find("]")
         if end < 0:
-            raise _bad("host", f"The host {_quote(value)} opens '[' for an IPv6 address but never closes it")
+            raise invalid("host", f"The host {quoted(value)} opens '[' for an IPv6 address but never closes it")
         host, rest = s[1:end], s[end + 1 :]
         if rest:
             if not rest.startswith(":"):
-                raise _bad("host", f"The host {_quote(value)}: expected ':port' after ']'")
+                raise invalid("host", f"The host {quoted(value)}: expected ':port' after ']'")
             port = validate_port(rest[1:])
     elif s.count(":") == 1:
         host, p = s.split(":")
@@ -702,7 +709,7 @@ class Target:
             port = None  # a form's "0" or an empty field: the mode's usual port
         if url_port is not None:
             if port is not None and validate_port(port) != url_port:
-                raise _bad("port", f"the host says port {url_port} but port {port} was also given; pick one")
+                raise invalid("port", f"the host says port {url_port} but port {port} was also given; pick one")
             port = url_port
         put("host", normalize_host(parsed_host))
         mode = normalize_security(security)
@@ -723,16 +730,16 @@ class Target:
         recipients = tuple(validate_address("rcpt_to", v, "The recipient") for v in _tuple_of_addresses(rcpt_to))
         put("rcpt_to", recipients)
         if recipients and mail_from is None:
-            raise _bad("mail_from", "a recipient was given without a sender: add mail_from (--mail-from)")
+            raise invalid("mail_from", "a recipient was given without a sender: add mail_from (--mail-from)")
         if mail_from is not None and not recipients:
-            raise _bad("rcpt_to", "a sender was given without a recipient: add rcpt_to (--rcpt-to)")
+            raise invalid("rcpt_to", "a sender was given without a recipient: add rcpt_to (--rcpt-to)")
         if send and not recipients:
-            raise _bad(
+            raise invalid(
                 "send",
                 "send needs mail_from and rcpt_to (--mail-from and --rcpt-to): whom should the test message go to?",
             )
         if len(recipients) > MAX_RECIPIENTS:
-            raise _bad("rcpt_to", f"at most {MAX_RECIPIENTS} recipients: this is a test message, not a mailing")
+            raise invalid("rcpt_to", f"at most {MAX_RECIPIENTS} recipients: this is a test message, not a mailing")
         put("cafile", validate_cafile(cafile) if cafile not in (None, "") else None)
         put("timeout", validate_seconds(timeout, field="timeout"))
         put(
@@ -807,7 +814,7 @@ class Target:
 
 def _validate_credential(value: str) -> str:
     if value not in ("password", "oauth", "none"):
-        raise _bad("credential", "credential must be 'password', 'oauth' or 'none'")
+        raise invalid("credential", "credential must be 'password', 'oauth' or 'none'")
     return value
 
 

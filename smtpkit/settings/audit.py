@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from smtpkit.errors import InvalidSettings
 from smtpkit.settings import (
     MAX_DNS_TIMEOUT,
-    _bad,
-    _tuple_of,
+    invalid,
+    split_list,
     validate_cafile,
     validate_nameservers,
     validate_port,
@@ -77,14 +77,14 @@ class AuditConfig:
             object.__setattr__(self, name, value)
 
         put("nameservers", validate_nameservers(self.nameservers))
-        sels = tuple(dict.fromkeys(validate_selector(s) for s in _tuple_of(self.selectors)))
+        sels = tuple(dict.fromkeys(validate_selector(s) for s in split_list(self.selectors)))
         if len(sels) > 200:
-            raise _bad("selectors", f"{len(sels)} DKIM selectors given; at most 200 (each costs a query per domain)")
+            raise invalid("selectors", f"{len(sels)} DKIM selectors given; at most 200 (each costs a query per domain)")
         put("selectors", sels)
         put("dns_timeout", validate_seconds(self.dns_timeout, field="dns_timeout", maximum=MAX_DNS_TIMEOUT))
         put("deadline", validate_seconds(self.deadline, field="deadline"))
         if self.deadline < self.dns_timeout:
-            raise _bad(
+            raise invalid(
                 "deadline",
                 f"the per-domain deadline ({self.deadline:g}s) is shorter than one DNS query's timeout"
                 f" ({self.dns_timeout:g}s): raise the deadline or lower dns_timeout",
@@ -98,7 +98,7 @@ class AuditConfig:
             put(name, _audit_number(name, getattr(self, name), low, high, unit, integer=True))
         for name in ("probe_mx", "allow_private", "trust_ad"):
             if not isinstance(getattr(self, name), bool):
-                raise _bad(name, f"{name}: {getattr(self, name)!r} is not True or False")
+                raise invalid(name, f"{name}: {getattr(self, name)!r} is not True or False")
         put("cafile", validate_cafile(self.cafile) if self.cafile not in (None, "") else None)
         put("mta_sts_port", validate_port(self.mta_sts_port, field="mta_sts_port", label="mta_sts_port"))
         put("mx_port", validate_port(self.mx_port, field="mx_port", label="mx_port"))

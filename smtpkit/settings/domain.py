@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from smtpkit.settings import (
     DOMAIN_TIMEOUT,
     MAX_DNS_TIMEOUT,
-    _bad,
-    _quote,
-    _text,
-    _tuple_of,
+    invalid,
+    plain_text,
+    quoted,
+    split_list,
     validate_address,
     validate_cafile,
     validate_domain,
@@ -91,9 +91,9 @@ class DomainQuery:
             object.__setattr__(self, name, value)
 
         put("domain", validate_domain(domain))
-        sels = tuple(dict.fromkeys(validate_selector(s) for s in _tuple_of(selectors)))
+        sels = tuple(dict.fromkeys(validate_selector(s) for s in split_list(selectors)))
         if len(sels) > 50:
-            raise _bad("selectors", f"{len(sels)} DKIM selectors given; at most 50 make sense")
+            raise invalid("selectors", f"{len(sels)} DKIM selectors given; at most 50 make sense")
         put("selectors", sels)
         ip_text = ip.strip() if isinstance(ip, str) else ip
         put("ip", validate_ip(ip_text, label="The sending IP") if ip_text not in (None, "") else None)
@@ -106,14 +106,14 @@ class DomainQuery:
             if dns_timeout not in (None, "")
             else None,
         )
-        lists = _tuple_of(dnsbl_lists)
+        lists = split_list(dnsbl_lists)
         if lists:
             from smtpkit.dnsbl import choose_lists  # the zone names' own rules (and their known lists)
 
             lists = tuple(bl.zone for bl in choose_lists(lists, only=True))
         put("dnsbl_lists", lists)
         if only_lists and not lists:
-            raise _bad("dnsbl_lists", "only_lists needs at least one blocklist zone in dnsbl_lists (--list ZONE)")
+            raise invalid("dnsbl_lists", "only_lists needs at least one blocklist zone in dnsbl_lists (--list ZONE)")
         put("only_lists", bool(only_lists))
         put("allow_private", bool(allow_private))
         put("cafile", validate_cafile(cafile) if cafile not in (None, "") else None)
@@ -173,7 +173,7 @@ def _domain_mail_from(value: Any) -> str | None:
     """The envelope sender of a domain check: an address, or a bare domain standing for its postmaster."""
     if value is None:
         return None
-    text = _text("mail_from", value, "The MAIL FROM address")
+    text = plain_text("mail_from", value, "The MAIL FROM address")
     mf = text.strip("<>").strip()
     if not mf:
         return None
@@ -181,7 +181,7 @@ def _domain_mail_from(value: Any) -> str | None:
         return f"postmaster@{validate_domain(mf, field='mail_from', label='The MAIL FROM domain')}"
     local, _at, dom = mf.rpartition("@")
     if not dom:
-        raise _bad("mail_from", f"MAIL FROM {_quote(value)} has no domain; give an address like bounces@example.com")
+        raise invalid("mail_from", f"MAIL FROM {quoted(value)} has no domain; give an address like bounces@example.com")
     ascii_domain = validate_domain(dom, field="mail_from", label="The MAIL FROM domain")
     address = validate_address("mail_from", mf if local else f"postmaster@{dom}", "The MAIL FROM address")
     return f"{address.rpartition('@')[0]}@{ascii_domain}"
