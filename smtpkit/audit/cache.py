@@ -32,7 +32,7 @@ from typing import Any
 
 from smtpkit.aio import wait_on
 from smtpkit.net.dns import TIMEOUT, DnsAnswer, Reply, Resolver
-from smtpkit.net.dns_mux import MuxResolver
+from smtpkit.net.dns_mux import MuxResolver, response_ttl
 
 Key = tuple[str, str]
 
@@ -156,19 +156,12 @@ class _ChasingMux(MuxResolver):
             del self.chasing[key]
         pending.set_result(reply)
         if not isinstance(reply, BaseException):
-            ttl = _response_ttl(reply[0])
+            ttl = response_ttl(reply[0])
             if ttl > 0:
                 self.chases[key] = (time.monotonic() + min(ttl, self.cache.max_ttl), reply)
                 while len(self.chases) > self.limit:
                     self.chases.popitem(last=False)
         return reply
-
-
-def _response_ttl(response: Any) -> float:
-    try:
-        return float(response.resolve_chaining().minimum_ttl)
-    except Exception:  # noqa: BLE001 - an answer we cannot read the TTL of is simply not kept
-        return 0.0
 
 
 class SharedResolver(Resolver):

@@ -37,7 +37,7 @@ import dns.wire
 
 from smtpkit.net.dns import NODATA, NXDOMAIN, DnsAnswer, Exchange, Nameserver, Reply, Resolver
 
-__all__ = ["MuxResolver", "UdpMux", "negative_ttl", "query_wire", "without_plain_opt"]
+__all__ = ["MuxResolver", "UdpMux", "negative_ttl", "query_wire", "response_ttl", "without_plain_opt"]
 
 _MAX_IDS = 64  # attempts to find an ID not in flight on the chosen socket
 _OPT = 41  # the EDNS pseudo-RR type (RFC 6891 §6.1.2)
@@ -165,6 +165,22 @@ def without_plain_opt(wire: bytes) -> bytes | None:
     if pos != len(wire) or wire[start:] != b"\x00" + _OPT.to_bytes(2, "big") + wire[start + 3 : start + 5] + bytes(6):
         return None
     return wire[:10] + (int(arcount) - 1).to_bytes(2, "big") + wire[12:start]
+
+
+def response_ttl(response: dns.message.Message) -> float:
+    """How long a parsed response may be kept (RFC 2181 §8, RFC 2308 §5); 0 when it cannot be told.
+
+    A negative answer read by `negative_ttl` carries the TTL read from its SOA
+    (its authority section was never built); any other answer gets
+    dnspython's chain minimum.
+    """
+    ttl = getattr(response, _NEGATIVE_TTL, None)
+    if ttl is not None:
+        return float(ttl)
+    try:
+        return float(response.resolve_chaining().minimum_ttl)  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - an answer we cannot read the TTL of is simply not kept
+        return 0.0
 
 
 _NO_SOA_TTL = int(dns.message.NEGATIVE_TTL_WITHOUT_SOA)

@@ -10,6 +10,7 @@ compared with dnspython on built messages, and `MuxResolver` with the plain
 from __future__ import annotations
 
 import asyncio
+import time
 
 import dns.exception
 import dns.flags
@@ -22,8 +23,8 @@ import pytest
 from smtpkit.lab.dns_server import DnsServer
 from smtpkit.lab.zones import healthy as zones_healthy
 from smtpkit.lab.zoneset import Record, ZoneSet
-from smtpkit.net.dns import Resolver
-from smtpkit.net.dns_mux import MuxResolver, negative_ttl, query_wire, without_plain_opt
+from smtpkit.net.dns import Exchange, Resolver
+from smtpkit.net.dns_mux import MuxResolver, negative_ttl, query_wire, response_ttl, without_plain_opt
 
 
 @pytest.mark.parametrize(
@@ -113,7 +114,11 @@ def test_negative_ttl_declines_what_is_not_a_plain_negative_answer() -> None:
 
 @pytest.fixture(scope="module")
 def server():  # type: ignore[no-untyped-def]
-    extra = [Record("alias.mux.test", "CNAME", "nowhere.mux.test"), Record("txt.mux.test", "TXT", "hello")]
+    extra = [
+        Record("alias.mux.test", "CNAME", "nowhere.mux.test"),
+        Record("txt.mux.test", "TXT", "hello"),
+        Record("mux.test", "SOA", "ns.mux.test. host.mux.test. 1 7200 900 1209600 42", 3600),  # negative TTL 42
+    ]
     with DnsServer(ZoneSet([*zones_healthy.records("127.0.0.1"), *extra])) as srv:
         yield srv
 
@@ -126,6 +131,7 @@ def server():  # type: ignore[no-untyped-def]
         ("nosuch._domainkey.smtpkit.test", "TXT"),
         ("alias.mux.test", "A"),  # an alias to a missing name: NXDOMAIN with the CNAME kept
         ("txt.mux.test", "TXT"),
+        ("nosuch.mux.test", "TXT"),  # a zone whose SOA says 42 s, not the usual 300
         ("smtpkit.test", "MX"),
         ("_dmarc.smtpkit.test", "TXT"),
     ],
@@ -182,3 +188,28 @@ def test_an_opt_record_that_says_something_is_kept() -> None:
     assert without_plain_opt(wire + b"\x00") is None  # trailing bytes: the full parse decides
     assert without_plain_opt(wire[:-1]) is None
     assert without_plain_opt(wire[:12]) is None
+
+
+def test_a_kept_reply_lives_as_long_as_its_soa_says(server: DnsServer) -> None:
+    """The audit keeps raw replies (CNAME chases) for `response_ttl`: a quickly read negative answer must
+    live its SOA's negative TTL, as the fully parsed one does, not dnspython's 300 s for "no SOA"."""
+
+    async def reply(name: str) -> object:
+        mux = MuxResolver([server.nameserver], timeout=2.0)
+        try:
+            q = dns.message.make_query(name + ".", "A", use_edns=True)
+            q.flags |= dns.flags.RD
+            return await mux._areply(Exchange(q, mux.nameservers[0], 2.0, time.monotonic() + 5))
+        finally:
+            mux.close()
+
+    quick = asyncio.run(reply("nosuch.mux.test"))
+    assert isinstance(quick, tuple)
+    plain = Resolver([server.nameserver], timeout=2.0).resolve("nosuch.mux.test", "A")
+    assert plain.ttl == 42
+    assert response_ttl(quick[0]) == plain.ttl
+    positive = asyncio.run(reply("smtpkit.test"))
+    assert (
+        isinstance(positive, tuple)
+        and response_ttl(positive[0]) == Resolver([server.nameserver]).resolve("smtpkit.test", "A").ttl
+    )
