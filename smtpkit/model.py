@@ -21,13 +21,12 @@ a password from the redactor.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as _dt
 import enum
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 
+from smtpkit.record import asdict, field, is_record, record
 from smtpkit.render import Viewable
 from smtpkit.secrets import REDACTED, redact, redact_value
 
@@ -71,7 +70,7 @@ def _coerce_severity(value: Severity | str) -> Severity:
     return value if isinstance(value, Severity) else Severity(str(value).lower())
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Finding:
     """One diagnosed fact: what happened, why, and what to do about it.
 
@@ -120,7 +119,7 @@ def _notify_attached(findings: Sequence[Finding]) -> None:
             listener(findings)
 
 
-@dataclass
+@record()
 class Step:
     """One stage of a diagnosis (resolve, connect, tls, spf, ...).
 
@@ -185,7 +184,7 @@ class Step:
         return out
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class TranscriptLine:
     """One line of the conversation: `C` client, `S` server, `*` a note (TLS start, connect)."""
 
@@ -268,12 +267,12 @@ def verdict_of(findings: Iterable[Finding]) -> str:
     return "pass"
 
 
-@dataclass
+@record()
 class Report(Viewable):
     """A whole diagnosis: what was checked, each step, every finding, the transcript.
 
     `target` says what was checked (a host and port, a domain), as a plain
-    mapping or a dataclass; it is shown at the top of every view so a shared
+    mapping, a record or a dataclass; it is shown at the top of every view so a shared
     report explains itself. `checked_at` is when (UTC): a report read days later
     must say "the certificate had expired at the check", not at the reading.
     """
@@ -418,7 +417,11 @@ def _target_to_dict(target: Any) -> dict[str, Any]:
         return dict(target)
     if hasattr(target, "to_dict"):
         return dict(target.to_dict())
-    if dataclasses.is_dataclass(target) and not isinstance(target, type):
+    if is_record(target) and not isinstance(target, type):
+        return asdict(target)
+    if hasattr(target, "__dataclass_fields__") and not isinstance(target, type):
+        import dataclasses  # only for a caller's own dataclass: the core's types are records (smtpkit.record)
+
         return dataclasses.asdict(target)
     return {"target": str(target)}
 

@@ -30,10 +30,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from smtpkit.errors import Cancelled
+from smtpkit.record import field, record
 
 __all__ = [
     "PROGRESS_FILE_ENV",
@@ -54,7 +54,7 @@ PROGRESS_FILE_ENV = "SMTPKIT_PROGRESS_FILE"
 RUNNING = "running"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class StepEvent:
     """One step starting (`state` is "running") or ending (its status: pass, warn, fail, skip, info).
 

@@ -9,7 +9,6 @@ comes back in a message.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from smtpkit import record
 from smtpkit.checks.domain import check_domain
 from smtpkit.checks.ports import check_ports
 from smtpkit.checks.session import diagnose
@@ -64,10 +64,10 @@ def test_target_defaults_and_normalisation() -> None:
 def test_target_fields_have_concrete_types_and_replace_validates_again() -> None:
     t = Target("smtp.example.com", port="25", timeout="3", deadline="30", auth_mechanism="plain")
     assert (type(t.port), type(t.timeout), type(t.deadline), t.auth_mechanism) == (int, float, float, "PLAIN")
-    sent = dataclasses.replace(t, mail_from="a@b.example", rcpt_to="c@d.example", send=True)
+    sent = record.replace(t, mail_from="a@b.example", rcpt_to="c@d.example", send=True)
     assert sent.send and sent.rcpt_to == ("c@d.example",) and sent.port == 25
     with pytest.raises(InvalidSettings, match="line feed"):
-        dataclasses.replace(t, helo="x\nMAIL FROM:<a@b>")
+        record.replace(t, helo="x\nMAIL FROM:<a@b>")
 
 
 @pytest.mark.parametrize(
@@ -420,7 +420,7 @@ def test_with_credential_is_replace_without_validating_again() -> None:
     """What diagnose() does with a ready Target once it knows which secret came (start-up, issue 8 §5)."""
     t = Target("smtp.example.com:465", username="me@example.com", rcpt_to="a@example.org", mail_from="b@example.org")
     for credential in ("password", "oauth", "none"):
-        assert t.with_credential(credential) == dataclasses.replace(t, credential=credential)
+        assert t.with_credential(credential) == record.replace(t, credential=credential)
     assert t.credential == "none"  # the original is untouched (frozen)
     with pytest.raises(InvalidSettings) as err:
         t.with_credential("hunter2")

@@ -22,7 +22,6 @@ returned), and skips the chunks a resumed run has already written.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import multiprocessing
 import os
@@ -32,6 +31,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import TYPE_CHECKING, Any
 
+from smtpkit import record
 from smtpkit.aio import run_sync
 from smtpkit.audit.domains import DomainList
 from smtpkit.audit.engine import audit_chunk, audit_stream
@@ -154,7 +154,7 @@ def run_dask(
 
     threads = sum(client.nthreads().values()) or 1
     leases = max(1, min(threads, len(todo) or 1))
-    share = dataclasses.replace(config, query_limit=max(1, config.query_limit // leases))
+    share = record.replace(config, query_limit=max(1, config.query_limit // leases))
     resolver = ",".join(config.nameservers) or "system"
     semaphore = f"smtpkit-audit-resolver:{resolver}"
     futures = {}

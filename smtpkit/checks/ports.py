@@ -16,7 +16,6 @@ from __future__ import annotations
 import concurrent.futures
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from smtpkit.checks.session.greeting import default_helo
@@ -28,6 +27,7 @@ from smtpkit.net.connect import Deadline, Resolution, connect_addresses, resolve
 from smtpkit.net.dns import Resolver, resolver_for
 from smtpkit.net.smtp import Capabilities, ProbeError, SmtpConnection, parse_ehlo, parse_helo
 from smtpkit.net.tls import TlsOptions, TlsOutcome, start_tls
+from smtpkit.record import asdict, field, record
 from smtpkit.render import Viewable
 from smtpkit.render.html import esc, html_table
 from smtpkit.render.text import terminal_safe, text_table
@@ -37,7 +37,7 @@ from smtpkit.settings.ports import PortsQuery
 MODES = ("starttls", "tls")
 
 
-@dataclass
+@record()
 class ModeProbe:
     """One port tried one way. `reached` is ok/refused/timeout/unreachable/error."""
 
@@ -68,7 +68,7 @@ class ModeProbe:
         return self.auth_after_tls if self.tls_works else self.auth_before_tls
 
 
-@dataclass
+@record()
 class PortResult:
     """Both probes of one port and what they add up to."""
 
@@ -236,7 +236,7 @@ def recommend(host: str, results: Sequence[PortResult]) -> dict[str, Any]:
     }
 
 
-@dataclass
+@record()
 class PortMatrix(Viewable):
     """The result of `check_ports`: one row per port, and the recommended setting."""
 

@@ -15,7 +15,6 @@ session engine never writes TLS explanations itself.
 from __future__ import annotations
 
 import datetime as _dt
-from dataclasses import dataclass
 
 from smtpkit.knowledge.catalogue import finding
 from smtpkit.knowledge.certs import (
@@ -29,6 +28,7 @@ from smtpkit.knowledge.certs import (
 )
 from smtpkit.model import Finding, Status, Step
 from smtpkit.net.tls import TlsOutcome
+from smtpkit.record import record
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~4 ms of a CLI start); mypy reads it the same
 if TYPE_CHECKING:  # (knowledge.tls_errors explains failures: imported when a handshake failed)
@@ -81,7 +81,7 @@ def _broken_tls_record(reason: str, peer: bytes) -> bool:
     return reason == "PACKET_LENGTH_TOO_LONG" and texty < 0.8 * len(body)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Certificates:
     """The certificates a handshake delivered, read (`knowledge.certs`): the chain, leaf first,
     and what could not be read (the probe keeps them as DER, the raw fact)."""

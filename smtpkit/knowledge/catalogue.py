@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from smtpkit.model import Finding, Severity
+from smtpkit.record import field, record
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~4 ms of a CLI start); mypy reads it the same
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ def template_fields(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class FindingSpec:
     """A catalogue entry. `explanation` and `fix` are `str.format` templates.
 

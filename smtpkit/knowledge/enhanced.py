@@ -13,7 +13,8 @@ elsewhere.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from smtpkit.record import record
 
 __all__ = [
     "EnhancedInfo",
@@ -46,7 +47,7 @@ SUBJECTS: dict[int, tuple[str, str]] = {
 }
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class EnhancedInfo:
     """One enhanced status code, explained.
 

@@ -15,8 +15,9 @@ from __future__ import annotations
 import fnmatch
 import ipaddress
 import re
-from dataclasses import dataclass, field
 from types import MappingProxyType
+
+from smtpkit.record import field, record
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~4 ms of a CLI start); mypy reads it the same
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PortMode:
     """One port and how to secure it: ``starttls`` (upgrade after EHLO), ``tls`` (implicit TLS), ``plain``."""
 
@@ -47,7 +48,7 @@ class PortMode:
         return f"{self.port} ({mode})"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Preset:
     """What a user needs to point a client at one provider.
 

@@ -12,7 +12,8 @@ read, and gets words back.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+
+from smtpkit.record import field, record
 
 __all__ = [
     "Reply",
@@ -35,7 +36,7 @@ _ENHANCED = re.compile(r"^\s*([245])\.(\d{1,3})\.(\d{1,3})(?=\s|$|[,;:])", re.AS
 _WIRE_LINE = re.compile(r"^(\d{3})([ -]?)(.*)$", re.ASCII)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ReplyInfo:
     """One reply code: the RFC's own words and what they mean for the reader."""
 
@@ -282,7 +283,7 @@ def normalize_text(text: str) -> str:
     return re.sub(r"\s+", " ", rest).strip().lower()
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Reply:
     """A parsed reply: the code, its enhanced status code, and the text lines."""
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 import errno
 import socket
 import ssl
-from dataclasses import dataclass
 
 from smtpkit.octets import hex_preview, printable
+from smtpkit.record import record
 
 # -- socket errors ------------------------------------------------------------------
 
@@ -39,7 +39,7 @@ _RESET_ERRNOS = {errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED, errno.ESHUTD
 _RESET_EXCEPTIONS = {"ConnectionResetError", "BrokenPipeError", "ConnectionAbortedError"}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SocketProblem:
     """What a socket error means: a kind (refused/timeout/unreachable/reset/error) and plain words."""
 
@@ -142,7 +142,7 @@ POP3 = "pop3"
 IMAP = "imap"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class GreetingKind:
     """What the first bytes a server sent look like, and what that usually means."""
 

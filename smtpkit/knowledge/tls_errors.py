@@ -17,7 +17,8 @@ import errno
 import re
 import socket
 import ssl
-from dataclasses import dataclass
+
+from smtpkit.record import record
 
 WRONG_MODE_IMPLICIT = "tls.wrong_mode_implicit_on_starttls"
 WRONG_MODE_STARTTLS = "tls.wrong_mode_starttls_on_implicit"
@@ -27,7 +28,7 @@ PROTOCOL_OUTDATED = "tls.protocol_outdated"
 CERT_INVALID = "tls.cert.invalid"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Rule:
     """One known failure: the finding it becomes, what it means, and what to do."""
 
@@ -37,7 +38,7 @@ class Rule:
     advice: str = ""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class TlsError:
     """A classified TLS failure, ready to fill a finding template."""
 

@@ -8,12 +8,12 @@ the finding that names it (`smtpkit/knowledge/codes/reports.py`). Pure data.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from smtpkit.record import record
 
 __all__ = ["RESULT_TYPES", "ResultType", "result_type"]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ResultType:
     name: str
     code: str  # the finding that reports it

@@ -30,9 +30,9 @@ import socket
 import ssl
 import sys
 import time
-from dataclasses import dataclass, field
 
 from smtpkit.net.tls import MAX_CERT_MESSAGE, MAX_CHAIN, parse_certificate_message
+from smtpkit.record import field, record
 
 __all__ = ["ChainRead", "PUBLIC_CHAIN_API", "chain_over"]
 
@@ -44,7 +44,7 @@ _CHANGE_CIPHER_SPEC = 20
 _CERTIFICATE = 11
 
 
-@dataclass
+@record()
 class ChainRead:
     """The DER certificates the server sent (leaf first), how we read them, or why we could not."""
 

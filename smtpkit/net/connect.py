@@ -16,10 +16,10 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 
 from smtpkit.net.dns_status import NODATA, NXDOMAIN, OK, SERVFAIL, TIMEOUT
 from smtpkit.progress import guard, join
+from smtpkit.record import field, record
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~4 ms of a CLI start); mypy reads it the same
 if TYPE_CHECKING:  # (net.dns is imported when a Resolver is used: an IP address needs none)
@@ -100,7 +100,7 @@ def run_bounded(fn: Callable[[], T], timeout: float) -> tuple[bool, T | None, Ba
 # -- resolve -------------------------------------------------------------------------
 
 
-@dataclass
+@record()
 class Resolution:
     """The addresses of a host, and how we learned them (or why we could not).
 
@@ -244,7 +244,7 @@ def _resolve_system(host: str, budget: float) -> Resolution:
 # -- connect -------------------------------------------------------------------------
 
 
-@dataclass
+@record()
 class ConnectAttempt:
     """One address tried, as the operating system reported it.
 
@@ -267,7 +267,7 @@ class ConnectAttempt:
     waited: float = 0.0
 
 
-@dataclass
+@record()
 class Connection:
     """The outcome of trying every address: a connected socket (or None) and every attempt."""
 

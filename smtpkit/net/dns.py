@@ -24,7 +24,6 @@ import socket
 import threading
 import time
 from collections.abc import Generator, Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from smtpkit.errors import InvalidSettings
@@ -37,6 +36,7 @@ from smtpkit.net.dns_status import OK as OK
 from smtpkit.net.dns_status import REFUSED as REFUSED
 from smtpkit.net.dns_status import SERVFAIL as SERVFAIL
 from smtpkit.net.dns_status import TIMEOUT as TIMEOUT
+from smtpkit.record import field, record
 
 if TYPE_CHECKING:
     import dns.message
@@ -47,7 +47,7 @@ _MAX_CNAME_HOPS = 8
 _MAX_LOG = 10_000
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Nameserver:
     host: str
     port: int = 53
@@ -98,7 +98,7 @@ def _port(text: str, whole: str) -> int:
     return port
 
 
-@dataclass
+@record()
 class DnsAnswer:
     """What one lookup produced. `records` are dnspython rdata objects; `texts` their text."""
 
@@ -135,7 +135,7 @@ class DnsAnswer:
         return self.status in (TIMEOUT, SERVFAIL, REFUSED, ERROR)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class QueryRecord:
     """One line of the query log that traces and notebooks show."""
 
@@ -161,7 +161,7 @@ class QueryRecord:
         }
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Exchange:
     """One query the lookup plan wants sent: to which server, within which time."""
 

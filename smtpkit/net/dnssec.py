@@ -10,7 +10,6 @@ itself (signatures, the chain from a trust anchor) is `smtpkit.dnssec`.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
 
 import dns.flags
 import dns.message
@@ -20,13 +19,14 @@ import dns.rdatatype
 import dns.rrset
 
 from smtpkit.net.dns import DnsAnswer, Resolver
+from smtpkit.record import field, record
 
 __all__ = ["Signed", "SignedLookup"]
 
 _PROOF_TYPES = (dns.rdatatype.NSEC, dns.rdatatype.NSEC3, dns.rdatatype.SOA)
 
 
-@dataclass
+@record()
 class Signed:
     """One answer cut for validation. `rrset` is None for NXDOMAIN/NODATA; `status` is the resolver's word."""
 

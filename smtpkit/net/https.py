@@ -32,19 +32,19 @@ import ipaddress
 import socket
 import ssl
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 from smtpkit.net.connect import ConnectAttempt, Deadline, connect_addresses, resolve_host
 from smtpkit.net.dns import Resolver
 from smtpkit.net.tls import TlsOptions, TlsOutcome, start_tls
+from smtpkit.record import field, record
 
 DEFAULT_MAX_BYTES = 64 * 1024
 _MAX_HEADER_VALUE = 512
 USER_AGENT = "smtpkit (MTA-STS policy check)"
 
 
-@dataclass
+@record()
 class HttpsFetch:
     """What one fetch saw. `stage` says where it stopped.
 

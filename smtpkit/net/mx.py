@@ -20,18 +20,18 @@ import ipaddress
 import socket
 import threading
 import time
-from dataclasses import dataclass, field
 
 from smtpkit.model import Transcript
 from smtpkit.net.chain import ChainRead, chain_over
 from smtpkit.net.connect import ConnectAttempt, Deadline, connect_addresses
 from smtpkit.net.smtp import Capabilities, ProbeError, SmtpConnection, parse_ehlo, parse_helo
 from smtpkit.net.tls import TlsOptions, TlsOutcome, start_tls
+from smtpkit.record import field, record
 
 DEFAULT_TIMEOUT = 10.0
 
 
-@dataclass
+@record()
 class MxProbe:
     """What one probe of `host` at `address`:`port` saw.
 

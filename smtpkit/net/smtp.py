@@ -34,12 +34,12 @@ import socket
 import ssl
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 from smtpkit.model import Transcript
 from smtpkit.net.connect import Deadline
 from smtpkit.octets import printable
 from smtpkit.progress import guard
+from smtpkit.record import field, record
 from smtpkit.secrets import REDACTED, Secret
 
 # RFC 5321 §4.5.3.1.5 limits a reply line to 512 octets; real servers exceed it
@@ -120,7 +120,7 @@ class ReplyLimitExceeded(MalformedReply):
 # -- replies ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Reply:
     """One complete SMTP reply: a code and its text lines (without the code prefixes)."""
 
@@ -212,7 +212,7 @@ def _plausible_prefix(buf: bytes | bytearray) -> bool:
 # -- EHLO capabilities -----------------------------------------------------------------
 
 
-@dataclass
+@record()
 class Capabilities:
     """What a server's EHLO reply says it can do (RFC 5321 §4.1.1.1, extensions by keyword)."""
 
@@ -579,7 +579,7 @@ class SmtpConnection:
 # -- AUTH exchanges ---------------------------------------------------------------------
 
 
-@dataclass
+@record()
 class AuthExchange:
     """What one AUTH attempt produced.
 

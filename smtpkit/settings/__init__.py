@@ -3,7 +3,7 @@
 The other settings objects live beside it, built from the same validators:
 `smtpkit.settings.domain.DomainQuery`, `smtpkit.settings.ports.PortsQuery` and
 `smtpkit.settings.audit.AuditConfig`. Each is a module of its own because
-creating a dataclass costs about a millisecond at import, and `smtpkit check`,
+each class costs its import time, and `smtpkit check`,
 whose start-up is measured (issue 8 §5), needs only `Target`.
 
 Every front end (the notebook forms, the command line, a notebook's parameters
@@ -34,9 +34,9 @@ import math
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from smtpkit.errors import InvalidSettings
+from smtpkit.record import record
 from smtpkit.secrets import REDACTED, Secret
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~4 ms of a CLI start); mypy reads it the same
@@ -654,7 +654,7 @@ def parse_host(value: str) -> tuple[str, int | None, str | None]:
 # -- the settings objects --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, init=False)
+@record(frozen=True, init=False)
 class Target:
     """One SMTP server and the settings to diagnose it with; invalid input raises `InvalidSettings`.
 
@@ -664,7 +664,7 @@ class Target:
     concrete type: `port` is an int (the mode's default when none was given),
     `timeout` a float, `rcpt_to` a tuple of validated addresses. `nameservers`
     are the DNS servers to resolve the host with (empty: the system's).
-    ``dataclasses.replace(target, send=True)`` validates the result again.
+    ``smtpkit.record.replace(target, send=True)`` validates the result again.
     """
 
     host: str
@@ -756,7 +756,7 @@ class Target:
         """This target, saying which secret came with it ("password", "oauth" or "none").
 
         `diagnose` learns that only when the secret arrives beside the target; through
-        ``dataclasses.replace`` every other field, already valid, would be validated again
+        ``smtpkit.record.replace`` every other field, already valid, would be validated again
         and the CA file loaded a second time, for a field that holds one of three words.
         """
         copy = object.__new__(Target)

@@ -5,9 +5,8 @@ Its own module, like `DomainQuery` and `PortsQuery`: see the `smtpkit.settings` 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from smtpkit.errors import InvalidSettings
+from smtpkit.record import record
 from smtpkit.settings import (
     MAX_DNS_TIMEOUT,
     invalid,
@@ -41,7 +40,7 @@ def _audit_number(field_name: str, value: Any, low: float, high: float, unit: st
     return number
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class AuditConfig:
     """How a portfolio audit runs (`smtpkit.audit`, `smtpkit audit`); validated on creation, picklable.
 

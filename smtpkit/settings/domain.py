@@ -1,14 +1,14 @@
 """The settings of one domain check (`DomainQuery`): what `check_domain` and the forms' domain tab take.
 
 Built from the validators of `smtpkit.settings`, in a module of its own so that `smtpkit check`,
-which needs only `Target`, does not create this dataclass at start-up (issue 8 §5).
+which needs only `Target`, does not load this class at start-up (issue 8 §5).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
+from smtpkit.record import record
 from smtpkit.settings import (
     DOMAIN_TIMEOUT,
     MAX_DNS_TIMEOUT,
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-@dataclass(frozen=True, init=False)
+@record(frozen=True, init=False)
 class DomainQuery:
     """What `check_domain` checks; validated and normalised on creation so every layer can trust it.
 

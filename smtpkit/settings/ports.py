@@ -7,8 +7,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
+from smtpkit.record import record
 from smtpkit.settings import (
     DEFAULT_PORTS,
     normalize_host,
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-@dataclass(frozen=True, init=False)
+@record(frozen=True, init=False)
 class PortsQuery:
     """What `check_ports` probes: one host, its candidate ports, and how long each probe may wait.
 

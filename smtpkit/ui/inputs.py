@@ -14,6 +14,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from smtpkit import record
 from smtpkit.secrets import Secret
 from smtpkit.settings import Target
 
@@ -51,7 +52,7 @@ class ServerInput:
 
     def replace(self, **changes: Any) -> ServerInput:
         """The same input with some `Target` settings changed (validated again), e.g. ``send=True``."""
-        return dataclasses.replace(self, target=dataclasses.replace(self.target, **changes))
+        return dataclasses.replace(self, target=record.replace(self.target, **changes))
 
     def diagnose(self) -> Any:
         """`smtpkit.diagnose` of this input."""

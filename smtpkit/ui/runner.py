@@ -26,6 +26,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from smtpkit import record
 from smtpkit.errors import Cancelled, InvalidSettings
 from smtpkit.model import Report
 from smtpkit.progress import Progress, active
@@ -180,7 +181,7 @@ class BaseForm:
                 if isinstance(settings, ServerInput):
                     settings = settings.replace(**overrides)
                 else:
-                    settings = dataclasses.replace(settings, **overrides)
+                    settings = record.replace(settings, **overrides)
         except InvalidSettings as exc:
             label = self.fields.mark_error(exc)
             where = f"the field {label}" if label else "the settings"

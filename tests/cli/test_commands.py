@@ -116,8 +116,10 @@ assert status == 0 and '"verdict": "pass"' in out.getvalue(), out.getvalue()
     assert not _heavy(loaded), _heavy(loaded)
     # nor what smtplib's own script does without (~12 ms together): logging comes in with the first
     # record (smtpkit.secrets watches for it), typing is for mypy only; nor the progress lines --json
-    # never prints, nor the settings of other commands
+    # never prints, nor the settings of other commands; nor dataclasses and the inspect it loads (~25 ms
+    # with the classes it would build: the core's value types are records, smtpkit.record)
     unneeded = {"logging", "typing", "smtpkit.cli.progress", "smtpkit.settings.domain", "smtpkit.settings.ports"}
+    unneeded |= {"dataclasses", "inspect"}
     assert not unneeded & set(loaded), unneeded & set(loaded)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ssl
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ import pytest
 from smtpkit.checks.tls import second_look, tls_step
 from smtpkit.model import Status
 from smtpkit.net.tls import TlsOptions, start_tls
+from smtpkit.record import replace
 from tests.support.tls import (
     DAY,
     NOW,

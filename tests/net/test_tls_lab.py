@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
 from smtpkit.checks.tls import second_look, tls_step, wrong_mode_step
 from smtpkit.model import Status
 from smtpkit.net.tls import TlsOptions, detect_implicit_tls, start_tls
+from smtpkit.record import replace
 from tests.support.tls import leaf_of, plain_socket, starttls_socket
 
 NAME = "mail.smtpkit.test"  # a name every good lab certificate carries

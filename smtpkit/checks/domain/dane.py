@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from smtpkit.dane import Match, Tlsa, associated_data, match_all, rollover_ready
@@ -26,6 +25,7 @@ from smtpkit.knowledge import finding
 from smtpkit.model import Finding, Status, Step
 from smtpkit.net.chain import ChainRead
 from smtpkit.net.mx import MxProbe
+from smtpkit.record import field, record
 
 #: Where TLSA records for mail are published by mistake (submission, SMTPS, an old alternative port).
 WRONG_PORTS = (587, 465, 26)
@@ -57,7 +57,7 @@ class AdValidator:
         return out
 
 
-@dataclass
+@record()
 class DaneHost:
     """What DNS says about DANE for one MX host."""
 
@@ -124,7 +124,7 @@ def _dnssec_finding(d: DaneHost, domain: str) -> Finding:
     return finding("dnssec.indeterminate", v.reason, name=v.name, reason=v.reason or "unknown")
 
 
-@dataclass
+@record()
 class _HostResult:
     rows: list[dict[str, Any]] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)

@@ -19,7 +19,6 @@ import functools
 import ipaddress
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from smtpkit.checks.domain.parallel import run_all
@@ -41,13 +40,14 @@ from smtpkit.dnsbl import (
 from smtpkit.knowledge import finding
 from smtpkit.model import Finding, Report, Severity, Status, Step
 from smtpkit.net.dns import DnsAnswer, Resolver
+from smtpkit.record import record
 
 DEFAULT_TIMEOUT = 10.0
 _MAX_REASON = 300
 _MAX_LISTS = 64
 
 
-@dataclass
+@record()
 class ListAnswer:
     """Everything one list said: the verdict for the IP and what its test entries showed."""
 

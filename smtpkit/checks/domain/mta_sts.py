@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from smtpkit.checks.session.network import attempt_problem
@@ -28,6 +27,7 @@ from smtpkit.model import Finding, Severity, Status, Step
 from smtpkit.mta_sts import MAX_POLICY_BYTES, Policy, StsRecord, parse_policy, parse_record, select_records
 from smtpkit.net.dns import Resolver
 from smtpkit.net.https import HttpsFetch, fetch
+from smtpkit.record import field, record
 
 POLICY_PATH = "/.well-known/mta-sts.txt"
 DEFAULT_TIMEOUT = 10.0
@@ -35,7 +35,7 @@ DEFAULT_TIMEOUT = 10.0
 SHORT_MAX_AGE = 7 * 86400
 
 
-@dataclass
+@record()
 class StsDiscovery:
     """What a sender would find for the domain before delivering: record, fetch, policy (each may be missing)."""
 
@@ -316,7 +316,7 @@ def _duration(seconds: int) -> str:
     return f"{seconds} seconds"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class MxCertificate:
     """What an MX probe says about one MX host's certificate: valid for its name (None: not probed) and why not."""
 

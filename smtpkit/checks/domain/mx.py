@@ -12,7 +12,6 @@ from __future__ import annotations
 import ipaddress
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from smtpkit.checks.session.network import attempt_problem
@@ -21,11 +20,12 @@ from smtpkit.knowledge import finding
 from smtpkit.model import Finding, Severity, Status, Step
 from smtpkit.net.dns import DnsAnswer, Resolver
 from smtpkit.net.mx import MxProbe
+from smtpkit.record import field, record
 
 MAX_TARGETS = 10
 
 
-@dataclass
+@record()
 class MxTarget:
     preference: int
     exchange: str

@@ -13,7 +13,6 @@ per failed recipient (columns in `COLUMNS`, plus ``file``);
 
 from __future__ import annotations
 
-import dataclasses
 import mailbox
 import os
 import time
@@ -24,6 +23,7 @@ from typing import Any
 from smtpkit.evidence.bounce import MAX_BOUNCE_BYTES, Bounce, BounceRecipient, parse_bounce
 from smtpkit.knowledge import finding
 from smtpkit.model import Finding, Report, Status, Step
+from smtpkit.record import replace
 
 __all__ = [
     "COLUMNS",
@@ -84,7 +84,7 @@ def classify_recipient(r: BounceRecipient) -> Finding | None:
     if found is None:
         return None
     evidence = f"{r.recipient}: {code} {text}".strip()
-    return dataclasses.replace(found, step="bounce", evidence=evidence[:600])
+    return replace(found, step="bounce", evidence=evidence[:600])
 
 
 def _rows_and_findings(b: Bounce) -> tuple[list[dict[str, Any]], list[Finding]]:

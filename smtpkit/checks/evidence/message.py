@@ -27,7 +27,6 @@ import os
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from smtpkit.evidence.authres import (
@@ -50,6 +49,7 @@ from smtpkit.evidence.headers import (
 from smtpkit.evidence.received import MAX_HOPS, Hop, parse_chain
 from smtpkit.knowledge import finding
 from smtpkit.model import Finding, Report, Status, Step
+from smtpkit.record import field, record
 
 if TYPE_CHECKING:  # dnspython is not imported until a lookup is needed
     from smtpkit.net.dns import Resolver
@@ -63,7 +63,7 @@ BACKWARDS_TOLERANCE = 120  # clocks a minute or two apart are normal; more is a 
 MAX_ARC_VERIFY = 10  # ARC sets verified with dkimpy (each costs key lookups and a canonicalisation)
 
 
-@dataclass
+@record()
 class MessageEvidence:
     """Everything read from one message, before any check: the facts the steps share."""
 
@@ -462,7 +462,7 @@ def auth_results_step(ev: MessageEvidence) -> Step:
 # --------------------------------------------------------------------------------------------- re-verification
 
 
-@dataclass
+@record()
 class Recheck:
     """The kit's own verdicts (None: not checked)."""
 

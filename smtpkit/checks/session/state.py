@@ -2,7 +2,7 @@
 
 Steps are plain functions over a `SessionState` (in `network`,
 `greeting`, `starttls`, `auth`, `send`); `diagnose` (the package)
-runs them in order. Keeping the state in one dataclass makes the order and the
+runs them in order. Keeping the state in one record makes the order and the
 "skip because an earlier step failed" rule visible in one place.
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import socket
 import time
-from dataclasses import dataclass, field
 
 from smtpkit.knowledge.catalogue import finding
 from smtpkit.model import Finding, Status, Step, Transcript
@@ -28,6 +27,7 @@ from smtpkit.net.smtp import (
     SmtpConnection,
 )
 from smtpkit.octets import printable
+from smtpkit.record import field, record
 from smtpkit.secrets import Secret
 from smtpkit.settings import Target
 
@@ -45,7 +45,7 @@ def seconds(value: float) -> str:
     return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.1f} s"
 
 
-@dataclass
+@record()
 class SessionState:
     """Everything a session knows so far. `stop_reason` set means later steps are skipped."""
 

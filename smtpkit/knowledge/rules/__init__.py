@@ -21,14 +21,12 @@ then the plain meaning of the reply and enhanced codes.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import importlib
 import json
 import pkgutil
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from smtpkit.knowledge.catalogue import TemplateParams, catalogue, spec
@@ -38,6 +36,7 @@ from smtpkit.knowledge.replies import explain_reply, format_reply, is_expected, 
 from smtpkit.knowledge.xoauth2 import coerce_oauth_error, decode_xoauth2_error, explain_xoauth2_error
 from smtpkit.model import Finding
 from smtpkit.octets import size_text
+from smtpkit.record import record, replace
 
 __all__ = [
     "STAGES",
@@ -75,7 +74,7 @@ def stage_step(stage: str) -> str:
     return _STAGE_STEP[stage]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ReplyRule:
     """One known reply and the finding it means.
 
@@ -475,7 +474,7 @@ def _build(
         changes["fix"] = finding.fix.strip()  # an empty optional parameter at the end
     if rule.reference:
         changes["reference"] = rule.reference
-    return dataclasses.replace(finding, **changes) if changes else finding
+    return replace(finding, **changes) if changes else finding
 
 
 def _oauth_finding(
