@@ -6,7 +6,7 @@ CLI, a lab scenario. A test that builds a finding itself (the catalogue test
 makes one of every code) proves nothing about whether the kit can diagnose it,
 so what test code attaches does not count. `smtpkit.model` calls the
 listener (`_attach_listeners`) on every attachment; the caller is read from the
-stack, skipping the model's own frames and the `__init__` dataclasses generate.
+stack, skipping the model's own frames and the `__init__` every record shares (`smtpkit.record`).
 """
 
 from __future__ import annotations
@@ -17,15 +17,15 @@ from pathlib import Path
 from types import FrameType
 
 import smtpkit
-from smtpkit import model
+from smtpkit import model, record
 from smtpkit.model import Finding
 
 PACKAGE = Path(smtpkit.__file__).resolve().parent
-_PASS_THROUGH = {str(Path(model.__file__).resolve()), str(Path(__file__).resolve()), "<string>"}
+_PASS_THROUGH = {str(Path(p).resolve()) for p in (model.__file__, record.__file__, __file__)}
 
 
 def caller_file(frame: FrameType | None = None) -> str:
-    """The file of the first frame that is not the model, this gate or a generated dataclass __init__."""
+    """The file of the first frame that is not the model, this gate or a record's shared __init__."""
     f = frame or sys._getframe(1)
     while f is not None:
         name = f.f_code.co_filename
