@@ -44,6 +44,7 @@ _CONFIG_FIELDS = {
     "chunk_size",
     "cache_size",
     "probe_mx",
+    "probes_per_network",
     "cafile",
     "mta_sts_port",
     "mx_port",
@@ -72,7 +73,8 @@ def audit(
     `domains`: a list of names, or a path (text, one domain a line; CSV, by
     `column`). `options` are `AuditConfig` fields (`nameservers`,
     `selectors`, `dns_timeout`, `deadline`, `concurrency`, `query_limit`,
-    `chunk_size`, `cache_size`, `probe_mx`), or pass a ready `config`.
+    `chunk_size`, `cache_size`, `probe_mx`, `probes_per_network`, …), or pass
+    a ready `config`.
     Runner: this process by default; `workers=N` a process pool of N;
     `dask=True` a new Dask LocalCluster (of `workers` processes), `scheduler`
     or `client` an existing cluster. `out` writes Parquet (or CSV) as chunks

@@ -35,6 +35,7 @@ from smtpkit.audit.row import COULD_NOT_CHECK, domain_row, invalid_row
 from smtpkit.audit.table import frame
 from smtpkit.checks.domain import DomainPlan
 from smtpkit.checks.domain.inbound import InboundCache
+from smtpkit.net.mx import NetworkLimit
 from smtpkit.settings import validate_domain
 from smtpkit.settings.audit import AuditConfig
 from smtpkit.settings.domain import DomainQuery
@@ -61,12 +62,20 @@ def shared_cache(config: AuditConfig) -> DnsCache:
 
 def shared_inbound(config: AuditConfig) -> InboundCache:
     """This process's MX probes and DNSSEC validators for `config`'s probe settings: one STARTTLS probe per MX
-    host, address and port, however many domains use it (a provider's MX is probed once, not per customer)."""
-    key = ("inbound", config.mx_port, config.cafile, config.allow_private, config.trust_anchor, config.trust_ad)
+    host, address and port, however many domains use it (a provider's MX is probed once, not per customer), at
+    most `probes_per_network` at once into one network (`smtpkit.net.mx.NetworkLimit`)."""
+    key = (
+        config.mx_port,
+        config.cafile,
+        config.allow_private,
+        config.trust_anchor,
+        config.trust_ad,
+        config.probes_per_network,
+    )
     with _caches_lock:
         cache = _inbound.get(key)
         if cache is None:
-            cache = _inbound[key] = InboundCache()
+            cache = _inbound[key] = InboundCache(NetworkLimit(config.probes_per_network))
         return cache
 
 

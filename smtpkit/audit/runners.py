@@ -9,19 +9,24 @@ returned), and skips the chunks a resumed run has already written.
   event loop, so a slow domain at the end of a chunk never holds the next
   chunk up; a chunk is written the moment its last domain is in.
 * `processes`: a process pool (`--workers N`, "spawn" processes, one
-  DNS cache each) runs `audit_chunk` on the chunks.
+  DNS cache each) runs `audit_chunk` on the chunks; each process may probe
+  `probes_per_network // N` MX addresses of one network at once (at least one).
 * `dask`: `audit_chunk` on a Dask cluster (`--dask` starts a LocalCluster,
   `--dask-scheduler ADDR` or `client=` uses an existing one). Chunks are
   futures gathered as they complete; a cluster-wide `distributed.Semaphore`
   per resolver caps how many chunks ask one resolver at once, and each chunk's
   share of `query_limit` is divided accordingly, so the whole cluster keeps to
-  one resolver's limit. Every worker asks the resolvers in the settings: at
+  one resolver's limit. MX probes (`probe_mx`) take a lease of a cluster-wide
+  semaphore per network (IPv4 /24, IPv6 /48) of `probes_per_network` leases,
+  so the whole cluster never has more probes under way into one provider's
+  network than one process would. Every worker asks the resolvers in the settings: at
   scale, point them (and so every worker) at a caching resolver of your own,
   never at a public one.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import multiprocessing
 import os
@@ -34,9 +39,10 @@ from typing import TYPE_CHECKING, Any
 from smtpkit import record
 from smtpkit.aio import run_sync
 from smtpkit.audit.domains import DomainList
-from smtpkit.audit.engine import audit_chunk, audit_stream
+from smtpkit.audit.engine import audit_chunk, audit_stream, shared_inbound
 from smtpkit.audit.table import to_arrow
 from smtpkit.errors import InvalidSettings
+from smtpkit.net.mx import NetworkLimit
 from smtpkit.settings.audit import AuditConfig
 
 if TYPE_CHECKING:
@@ -47,6 +53,10 @@ Chunk = tuple[int, int, list[str]]  # (chunk number, position of its first domai
 Sink = Callable[[int, "pa.Table"], None]
 
 RUNNERS = ("local", "processes", "dask")
+#: The name of the cluster-wide semaphore of MX probes into one network is this and the network (192.0.2.0/24).
+MX_NETWORK_SEMAPHORE = "smtpkit-audit-mx-network:"
+
+log = logging.getLogger(__name__)
 
 
 def chunks(domains: DomainList, chunk_size: int, done: set[int] | None = None) -> list[Chunk]:
@@ -106,6 +116,7 @@ def run_processes(
     todo: Sequence[Chunk], config: AuditConfig, sink: Sink, tick: Callable[[int], None], workers: int
 ) -> dict[str, Any]:
     context = multiprocessing.get_context("spawn")  # no fork of a process with threads and an event loop
+    config = record.replace(config, probes_per_network=max(1, config.probes_per_network // workers))
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures = {
             pool.submit(_chunk_table, names, config, start): (number, len(names)) for number, start, names in todo
@@ -120,10 +131,58 @@ def run_processes(
 # -- Dask -----------------------------------------------------------------------------------------
 
 
-def _dask_chunk(names: list[str], config: AuditConfig, start: int, semaphore: str, leases: int) -> pa.Table:
-    """A chunk on a Dask worker, holding one of the resolver's leases while it asks."""
-    from distributed import Semaphore
+class ClusterNetworkLimit(NetworkLimit):
+    """`NetworkLimit` for a whole Dask cluster: one `distributed.Semaphore` of `per_network` leases per network.
 
+    Made on a worker, with that worker's scheduler connection and event loop, so
+    that the probe threads of a chunk (which are not Dask's task threads) can take
+    and give back leases. A semaphore the scheduler cannot serve is no turn: the
+    probe is then "timeout" (could not check), never a failure of the MX.
+    """
+
+    def __init__(self, per_network: int, scheduler: Any, loop: Any) -> None:
+        super().__init__(per_network)
+        self._scheduler, self._loop = scheduler, loop
+        self._semaphores: dict[str, Any] = {}
+
+    def semaphore(self, network: str) -> Any:
+        from distributed import Semaphore
+
+        with self._lock:
+            found = self._semaphores.get(network)
+            if found is None:
+                found = self._semaphores[network] = Semaphore(  # type: ignore[no-untyped-call]
+                    max_leases=self.per_network,
+                    name=f"{MX_NETWORK_SEMAPHORE}{network}",
+                    scheduler_rpc=self._scheduler,
+                    loop=self._loop,
+                )
+            return found
+
+    def acquire(self, network: str, timeout: float) -> bool:
+        try:
+            return bool(self.semaphore(network).acquire(timeout=max(0.0, timeout)))
+        except Exception as exc:  # noqa: BLE001 - a cluster gone or unreachable: no turn, said by the probe
+            log.warning("no MX probe lease for %s from the Dask scheduler: %s", network, exc)
+            return False
+
+    def release(self, network: str) -> None:
+        try:
+            self.semaphore(network).release()
+        except Exception as exc:  # noqa: BLE001 - a lease the scheduler already dropped (its timeout)
+            log.warning("could not give back the MX probe lease for %s: %s", network, exc)
+
+
+def _dask_chunk(names: list[str], config: AuditConfig, start: int, semaphore: str, leases: int) -> pa.Table:
+    """A chunk on a Dask worker, holding one of the resolver's leases while it asks, its MX probes under the
+    cluster's limit per network."""
+    from distributed import Semaphore, get_worker
+
+    if config.probe_mx:
+        probes = shared_inbound(config).probes
+        if not isinstance(probes.limit, ClusterNetworkLimit):
+            worker = get_worker()
+            probes.limit = ClusterNetworkLimit(config.probes_per_network, worker.scheduler, worker.loop)
     with Semaphore(max_leases=leases, name=semaphore):  # type: ignore[no-untyped-call]
         return _chunk_table(names, config, start)
 

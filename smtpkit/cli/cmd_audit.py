@@ -75,6 +75,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="also check the receiving side: MTA-STS (policy over HTTPS), TLS-RPT, every MX over STARTTLS",
     )
     p.add_argument("--mx-port", type=int, default=25, help="the port MX hosts are probed on (default 25)")
+    p.add_argument(
+        "--probes-per-network",
+        type=int,
+        default=4,
+        metavar="N",
+        help="with --probe-mx: MX probes under way at once into one IPv4 /24 or IPv6 /48, for the whole run (4)",
+    )
     p.add_argument("--cafile", metavar="FILE", help="CA certificates to verify MTA-STS and MX certificates with")
     p.add_argument("--trust-anchor", metavar="FILE", help="DNSSEC trust anchor for DANE (default: the root's)")
     p.add_argument("--trust-ad", action="store_true", help="trust the resolver's AD bit for DANE instead of validating")
@@ -128,6 +135,7 @@ def run(args: argparse.Namespace) -> int:
                 "concurrency": args.concurrency,
                 "chunk_size": args.chunk_size,
                 "probe_mx": args.probe_mx,
+                "probes_per_network": args.probes_per_network,
                 "cafile": args.cafile or lab.get("cafile"),
                 "mx_port": args.mx_port if args.mx_port != 25 else lab.get("mx_port", 25),
                 "mta_sts_port": lab.get("mta_sts_port", 443),

@@ -11,7 +11,7 @@ EHLO and QUIT: no MAIL, no RCPT.
 The result is raw facts (`MxProbe`); what they mean (port 25 blocked from
 here, an MX without STARTTLS, a certificate MTA-STS would refuse) is
 `smtpkit.checks.domain.mx`. `MxProbeCache` lets an audit of many domains
-probe each (host, address, port) once.
+probe each (host, address, port) once, a few at a time per network (`NetworkLimit`).
 """
 
 from __future__ import annotations
@@ -216,14 +216,61 @@ def read_mx_chain(
     return chain_over(sock, host, end)
 
 
+def network_of(address: str) -> str:
+    """The network a probe of `address` counts against: its IPv4 /24 or IPv6 /48.
+
+    Why those: a receiving provider's MX hosts sit side by side in one block (a
+    /24 of IPv4, a site's /48 of IPv6), and it is the block whose rate limits and
+    intrusion detection see an audit's many connections as one sender's.
+    """
+    ip = ipaddress.ip_address(address)
+    return str(ipaddress.ip_network(f"{ip}/{24 if ip.version == 4 else 48}", strict=False))
+
+
+class NetworkLimit:
+    """At most `per_network` MX probes under way at once into one network (`network_of`), across threads.
+
+    An audit's politeness towards the receiving side: thousands of domains may have
+    their MX hosts with one provider, and its network should see a few
+    connections from us at a time, not a burst. `acquire` waits up to `timeout`
+    seconds for a turn and says whether it got one; every turn is given back with
+    `release`. A Dask run replaces it with one limit for the whole cluster
+    (`smtpkit.audit.runners`).
+    """
+
+    def __init__(self, per_network: int) -> None:
+        if per_network < 1:
+            raise ValueError(f"per_network must be at least 1, not {per_network}")
+        self.per_network = per_network
+        self._lock = threading.Lock()
+        self._turns: dict[str, threading.BoundedSemaphore] = {}
+
+    def _turns_of(self, network: str) -> threading.BoundedSemaphore:
+        with self._lock:
+            turns = self._turns.get(network)
+            if turns is None:
+                turns = self._turns[network] = threading.BoundedSemaphore(self.per_network)
+            return turns
+
+    def acquire(self, network: str, timeout: float) -> bool:
+        return self._turns_of(network).acquire(timeout=max(0.0, timeout))
+
+    def release(self, network: str) -> None:
+        self._turns_of(network).release()
+
+
 class MxProbeCache:
     """Probe each (host, address, port) once, however many domains or threads ask (an audit shares one).
 
     A probe being made by one thread is waited for, not repeated, by another.
     Results are kept for the cache's life; make a new cache for a new run.
+    With a `limit`, a probe first waits for a turn in its network
+    (`NetworkLimit`); one that gets none before its deadline is "timeout", with
+    the limit named, and is not kept (a later domain may probe that host).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, limit: NetworkLimit | None = None) -> None:
+        self.limit = limit
         self._lock = threading.Lock()
         self._probes: dict[tuple[str, str, int], MxProbe] = {}
         self._making: dict[tuple[str, str, int], threading.Lock] = {}
@@ -242,9 +289,26 @@ class MxProbeCache:
         with self._lock:
             making = self._making.setdefault(key, threading.Lock())
         with making:
-            if key not in self._probes:
-                self._probes[key] = probe_mx(host, address, port, cafile=cafile, timeout=timeout, deadline=deadline)
-            return self._probes[key]
+            if key in self._probes:
+                return self._probes[key]
+            limit = self.limit
+            if limit is None:
+                made = probe_mx(host, address, port, cafile=cafile, timeout=timeout, deadline=deadline)
+            else:
+                network = network_of(address)
+                end = deadline if deadline is not None else time.monotonic() + 3 * timeout
+                if not limit.acquire(network, end - time.monotonic()):
+                    words = (
+                        f"not probed: {limit.per_network} probe(s) into {network} were under way until the deadline"
+                        " (the audit's limit per network; raise it with --probes-per-network)"
+                    )
+                    return MxProbe(host=host, address=address, port=port, reached="timeout", connect_error=words)
+                try:
+                    made = probe_mx(host, address, port, cafile=cafile, timeout=timeout, deadline=deadline)
+                finally:
+                    limit.release(network)
+            self._probes[key] = made
+            return made
 
     def __len__(self) -> int:
         return len(self._probes)

@@ -49,7 +49,9 @@ class AuditConfig:
     a domain not finished by then is "could not check", never "fail") and `probe_mx` (also check the receiving
     side: MTA-STS, fetching its policy over HTTPS, TLS-RPT, and every MX address over STARTTLS on `mx_port`, one
     probe per MX host and port for the whole run; `cafile`, `mta_sts_port`, `mx_port` and `allow_private` point
-    those probes at a lab). What only changes speed: `concurrency` (domains in flight per process; the default
+    those probes at a lab; `probes_per_network` of them at most at once into one IPv4 /24 or IPv6 /48, for the
+    whole run whichever the runner, and a probe that gets no turn before its domain's deadline could not check).
+    What only changes speed: `concurrency` (domains in flight per process; the default
     is polite to one resolver), `query_limit` (DNS queries in flight per process), `chunk_size` (domains per
     Parquet file and per task of the process pool or Dask) and `cache_size` (answers kept). Point `nameservers`
     at your own caching resolver for large runs, never at a public one.
@@ -64,6 +66,7 @@ class AuditConfig:
     chunk_size: int = 500
     cache_size: int = 50_000
     probe_mx: bool = False
+    probes_per_network: int = 4
     cafile: str | None = None
     mta_sts_port: int = 443
     mx_port: int = 25
@@ -93,6 +96,7 @@ class AuditConfig:
             ("query_limit", 1, 10_000, "queries"),
             ("chunk_size", 1, 1_000_000, "domains"),
             ("cache_size", 0, 10_000_000, "answers"),
+            ("probes_per_network", 1, 1_000, "probes"),
         ):
             put(name, _audit_number(name, getattr(self, name), low, high, unit, integer=True))
         for name in ("probe_mx", "allow_private", "trust_ad"):
@@ -119,6 +123,7 @@ class AuditConfig:
             "chunk_size": self.chunk_size,
             "cache_size": self.cache_size,
             "probe_mx": self.probe_mx,
+            "probes_per_network": self.probes_per_network,
             "cafile": self.cafile,
             "mta_sts_port": self.mta_sts_port,
             "mx_port": self.mx_port,

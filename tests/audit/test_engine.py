@@ -267,6 +267,7 @@ def test_cache_is_bounded() -> None:
         ({"probe_mx": "yes"}, "probe_mx", "is not True or False"),
         ({"chunk_size": 2.5}, "chunk_size", "whole number"),
         ({"mx_port": 70000}, "mx_port", "out of range"),
+        ({"probes_per_network": 0}, "probes_per_network", "out of range: give a whole number from 1 to 1000"),
         ({"cafile": "/no/such/ca.pem"}, "cafile", "does not exist"),
     ],
 )

@@ -117,6 +117,37 @@ def test_a_dask_cluster_keeps_to_one_resolvers_query_limit() -> None:
     assert 2 < peak <= 8, peak  # more than one chunk's share (2) at once, never more than the limit
 
 
+@pytest.mark.parametrize("runner", ["pool", "dask"])
+def test_every_runner_keeps_to_its_limit_of_mx_probes_per_network(runner: str) -> None:
+    """Politeness towards the receiving side: 12 domains, each with its own MX host, all in one /24 (127.0.0.1,
+    slow to greet), audited with --probe-mx by 2 processes (of 2 threads on Dask): the MX server never sees more
+    than `probes_per_network` probes at once, though each process alone would allow that many."""
+    from smtpkit.lab.zoneset import Record, ZoneSet
+    from tests.support.peers import Counted, Peer, ScriptedSmtp
+
+    names = [f"d{i}.probes.test" for i in range(12)]
+    records = [Record(n, "MX", (10, f"mx.{n}")) for n in names] + [Record(f"mx.{n}", "A", "127.0.0.1") for n in names]
+    counted = Counted(ScriptedSmtp(ehlo=("mx.probes.test",)), delay=0.4)
+    with DnsServer(ZoneSet.from_records(records)) as dns, Peer(counted).start() as mx:
+        settings = {"nameservers": [dns.nameserver], "selectors": ["s1"], "probe_mx": True, "mx_port": mx.port}
+        settings |= {"allow_private": True, "probes_per_network": 2, "chunk_size": 2, "deadline": 40}
+        if runner == "pool":
+            df = smtpkit.audit(names, workers=2, progress=False, **settings)
+        else:
+            distributed = pytest.importorskip("distributed")
+            cluster = distributed.LocalCluster(
+                n_workers=2, threads_per_worker=2, processes=True, host="127.0.0.1", dashboard_address=None
+            )
+            try:
+                with distributed.Client(cluster) as client:
+                    df = smtpkit.audit(names, client=client, progress=False, **settings)
+            finally:
+                cluster.close()
+        assert mx.connections == 12  # every MX host probed once
+    assert set(df["status"]) == {"checked"}
+    assert counted.peak == 2, counted.peak
+
+
 @pytest.mark.parametrize(
     "runner", [[], ["--workers", "2"], ["--dask", "--workers", "2"]], ids=["local", "pool", "dask"]
 )

@@ -53,6 +53,7 @@ def test_json_is_one_document(dns: DnsServer, tmp_path: Path, capsys: pytest.Cap
         (["audit", "x.txt", "--compare", "a", "b"], "give no FILE"),
         (["audit", "/no/such/file.txt"], "cannot read /no/such/file.txt"),
         (["audit", "x.txt", "--concurrency", "0"], "AuditConfig.concurrency: 0 is out of range"),
+        (["audit", "x.txt", "--probes-per-network", "0"], "AuditConfig.probes_per_network: 0 is out of range"),
         (["audit", "x.txt", "--out", "r.json"], "must end in .parquet or .csv"),
     ],
 )

@@ -7,9 +7,11 @@ import threading
 import time
 from typing import Any
 
+import pytest
+
 from smtpkit.checks.domain.mx import reach
-from smtpkit.net.mx import MxProbeCache, probe_mx
-from tests.support.peers import Peer, ScriptedSmtp, free_port, hold, peer_cert
+from smtpkit.net.mx import MxProbeCache, NetworkLimit, network_of, probe_mx
+from tests.support.peers import Counted, Peer, ScriptedSmtp, free_port, hold, peer_cert
 
 
 def test_the_lab_mx_over_starttls(lab: Any) -> None:
@@ -91,3 +93,54 @@ def test_the_cache_probes_each_key_once() -> None:
         assert peer.connections == 1 and len(cache) == 1
         cache.probe("other.test", "127.0.0.1", peer.port, timeout=2)  # another name is another certificate check
         assert peer.connections == 2
+
+
+def test_a_probe_counts_against_its_ipv4_24_or_ipv6_48() -> None:
+    assert network_of("192.0.2.77") == network_of("192.0.2.1") == "192.0.2.0/24"
+    assert network_of("192.0.3.1") == "192.0.3.0/24"
+    assert network_of("2001:db8:1:2::5") == network_of("2001:db8:1:ffff::1") == "2001:db8:1::/48"
+    with pytest.raises(ValueError):
+        NetworkLimit(0)
+
+
+def _probe_at_once(cache: MxProbeCache, port: int, hosts: int) -> list[Any]:
+    results: list[Any] = []
+    threads = [
+        threading.Thread(target=lambda i=i: results.append(cache.probe(f"mx{i}.test", "127.0.0.1", port, timeout=5)))
+        for i in range(hosts)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    return results
+
+
+def test_a_network_limit_lets_that_many_probes_at_once_into_one_network() -> None:
+    """Six MX hosts in one /24, each slow to greet: with a limit of 2 the server never sees more than 2 at once
+    (and every host is still probed); with no limit it sees all six together."""
+    counted = Counted(ScriptedSmtp(ehlo=("peer.test",)), delay=0.3)
+    with Peer(counted).start() as peer:
+        results = _probe_at_once(MxProbeCache(NetworkLimit(2)), peer.port, 6)
+        assert len(results) == 6 and all(r.connected and r.ehlo_ok for r in results)
+        assert counted.peak == 2
+        counted.peak = 0
+        results = _probe_at_once(MxProbeCache(), peer.port, 6)
+        assert len(results) == 6 and counted.peak == 6
+
+
+def test_a_probe_with_no_turn_before_its_deadline_could_not_check_and_is_not_kept() -> None:
+    limit = NetworkLimit(1)
+    assert limit.acquire("127.0.0.0/24", 0)  # someone else's probe into the network, under way
+    with Peer(ScriptedSmtp(ehlo=("peer.test",))).start() as peer:
+        cache = MxProbeCache(limit)
+        started = time.monotonic()
+        p = cache.probe("mx.test", "127.0.0.1", peer.port, timeout=2, deadline=started + 0.4)
+        assert 0.3 < time.monotonic() - started < 2
+        assert p.reached == "timeout" and not p.connected
+        assert "127.0.0.0/24" in p.connect_error and "--probes-per-network" in p.connect_error
+        assert reach(p) == ("timeout", p.connect_error)  # what the MX check says: not reached, not refused
+        assert peer.connections == 0 and len(cache) == 0
+        limit.release("127.0.0.0/24")
+        assert cache.probe("mx.test", "127.0.0.1", peer.port, timeout=2).connected
+        assert peer.connections == 1 and len(cache) == 1

@@ -129,6 +129,32 @@ class Peer:
 # -- simple handlers ----------------------------------------------------------------------
 
 
+class Counted:
+    """A handler that first holds each connection `delay` seconds, counting those being held at once (`now`)
+    and the most ever held together (`peak`), then runs `handler`: how a test sees, from the server's side,
+    how many connections a client had open at once. (Only the delay is counted: it lies inside the client's
+    time with the connection, whereas a handler may still be ending after the client has left.)"""
+
+    def __init__(self, handler: Handler, delay: float) -> None:
+        self.handler = handler
+        self.delay = delay
+        self.now = 0
+        self.peak = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, conn: socket.socket, peer: Peer) -> None:
+        with self._lock:
+            self.now += 1
+            self.peak = max(self.peak, self.now)
+        try:
+            if peer.wait(self.delay):
+                return
+        finally:
+            with self._lock:
+                self.now -= 1
+        self.handler(conn, peer)
+
+
 def hold(conn: socket.socket, peer: Peer, seconds: float = 60.0) -> None:
     """Keep the connection open, reading and discarding, until the client leaves or the peer stops."""
     end = time.monotonic() + seconds

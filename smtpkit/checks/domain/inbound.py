@@ -32,7 +32,7 @@ from smtpkit.model import Status, Step
 from smtpkit.net.chain import ChainRead
 from smtpkit.net.dns import Resolver
 from smtpkit.net.dnssec import SignedLookup
-from smtpkit.net.mx import MxProbe, MxProbeCache, read_mx_chain
+from smtpkit.net.mx import MxProbe, MxProbeCache, NetworkLimit, read_mx_chain
 
 if TYPE_CHECKING:
     from smtpkit.settings.domain import DomainQuery
@@ -42,10 +42,11 @@ _MARGIN = 0.3
 
 
 class InboundCache:
-    """What many `check_domain` calls can share: MX probes and DNSSEC validators (per resolver and anchors)."""
+    """What many `check_domain` calls can share: MX probes (at most `limit` at once per network, when given)
+    and DNSSEC validators (per resolver and anchors)."""
 
-    def __init__(self) -> None:
-        self.probes = MxProbeCache()
+    def __init__(self, limit: NetworkLimit | None = None) -> None:
+        self.probes = MxProbeCache(limit)
         self._validators: dict[tuple[tuple[str, ...], str], Validator] = {}
         self._lock = threading.Lock()
 
