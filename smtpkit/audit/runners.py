@@ -30,10 +30,11 @@ import logging
 import math
 import multiprocessing
 import os
+import queue
 import sys
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from smtpkit import record
@@ -112,20 +113,72 @@ def _chunk_table(names: list[str], config: AuditConfig, start: int) -> pa.Table:
     return _table(audit_chunk(names, config, start=start))
 
 
+#: This pool process's queue to the parent (set by `_join_pool` when the process starts).
+_to_parent: Any = None
+
+
+def _join_pool(results: Any) -> None:
+    """A pool process's initializer: keep the queue its finished chunks and its progress go to."""
+    global _to_parent
+    _to_parent = results
+
+
+def _stream_share(share: list[Chunk], config: AuditConfig) -> dict[str, Any]:
+    """One pool process's share of the chunks, streamed through one event loop as the in-process runner does.
+
+    Why not one task per chunk: a chunk ends with its slowest domain (a dead one waits out its timeouts), and a
+    process running one chunk at a time sits idle through every chunk's tail; streamed, the next chunk's
+    domains fill those slots. Each chunk goes to the parent the moment it is complete (so a crash loses only
+    the chunks in flight), the progress row by row in between.
+    """
+    results = _to_parent
+    return run_local(
+        share,
+        config,
+        lambda number, table: results.put(("chunk", number, table)),
+        lambda rows: results.put(("rows", rows, None)),
+    )
+
+
 def run_processes(
     todo: Sequence[Chunk], config: AuditConfig, sink: Sink, tick: Callable[[int], None], workers: int
 ) -> dict[str, Any]:
     context = multiprocessing.get_context("spawn")  # no fork of a process with threads and an event loop
     config = record.replace(config, probes_per_network=max(1, config.probes_per_network // workers))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = {
-            pool.submit(_chunk_table, names, config, start): (number, len(names)) for number, start, names in todo
-        }
-        for future in as_completed(futures):
-            number, size = futures[future]
-            sink(number, future.result())
-            tick(size)
-    return {"workers": workers}
+    shares = [list(todo[i::workers]) for i in range(workers)]  # interleaved: the early chunks come first
+    shares = [share for share in shares if share] or [[]]
+    results = context.Queue()
+    totals = {"queries": 0, "cache_hits": 0}
+    with ProcessPoolExecutor(
+        max_workers=len(shares), mp_context=context, initializer=_join_pool, initargs=(results,)
+    ) as pool:
+        futures = [pool.submit(_stream_share, share, config) for share in shares]
+        left = len(todo)
+        quiet = 0.0
+        while left:
+            try:
+                kind, number, table = results.get(timeout=0.5)
+            except queue.Empty:
+                kind, number, table = "", 0, None
+            if not kind:
+                failed = [f.exception() for f in futures if f.done() and f.exception() is not None]
+                if failed:
+                    raise failed[0]  # type: ignore[misc]
+                quiet = quiet + 0.5 if all(f.done() for f in futures) else 0.0
+                if quiet > 60:  # every process has returned and a chunk never came: never wait for ever
+                    raise RuntimeError(f"{left} chunk(s) of the audit never came back from the process pool")
+                continue
+            if kind == "rows":
+                tick(number)
+            else:
+                sink(number, table)
+                left -= 1
+        for future in futures:
+            for key, value in future.result().items():
+                if key in totals:
+                    totals[key] += int(value)
+    results.close()
+    return {"workers": len(shares), **totals}
 
 
 # -- Dask -----------------------------------------------------------------------------------------

@@ -578,7 +578,7 @@ class _Evaluation:
                 return False, None
             if q.status in _TEMP_STATUSES:
                 raise self.temperror(tt, q)
-            mxs = sorted(ans.records, key=lambda r: r.preference)
+            mxs = sorted(ans.records, key=lambda r: (r.preference, r.exchange.to_text().lower()))  # shuffled answers
             if len(mxs) > MAX_NAMES:
                 raise _Abort(
                     Result.PERMERROR,

@@ -324,7 +324,8 @@ class _Walker:
             if not ans.ok:
                 node.flattenable = False
                 return 1
-            hosts = [r.exchange.to_text().rstrip(".") for r in sorted(ans.records, key=lambda r: r.preference)]
+            ranked = sorted(ans.records, key=lambda r: (r.preference, r.exchange.to_text().lower()))
+            hosts = [r.exchange.to_text().rstrip(".") for r in ranked]
             if len(hosts) > 10:
                 self.an.too_many_mx.append((node.domain, t.text, target, len(hosts)))
                 node.flattenable = False
@@ -392,7 +393,9 @@ def analyze(domain: str, resolver: Resolver, *, deadline: float | None = None) -
         walker.spend(_TAIL_QUERIES)
         mx = resolver.resolve(domain, "MX")
         if mx.ok:
-            an.mx_hosts = [r.exchange.to_text().rstrip(".") for r in mx.records if r.exchange.to_text() != "."]
+            # by preference, then name: a server may shuffle the records, and which ten are read must not change
+            ranked = sorted(mx.records, key=lambda r: (r.preference, r.exchange.to_text().lower()))
+            an.mx_hosts = [r.exchange.to_text().rstrip(".") for r in ranked if r.exchange.to_text() != "."]
             for host in an.mx_hosts[:10]:
                 for rdtype in ("A", "AAAA"):
                     walker.spend(_TAIL_QUERIES)

@@ -141,6 +141,18 @@ def test_too_many_mx(resolver: Resolver) -> None:
     assert res is not None and res.result.value == "permerror" and res.error_kind == "too_many_names"
 
 
+def test_the_ten_mx_hosts_read_are_the_first_by_preference_whatever_the_answer_order(spf_lab) -> None:  # type: ignore[no-untyped-def]
+    """The lab's server shuffles an MX answer's records, as many servers do; which ten of eleven MX hosts the
+    lint reads (and so which questions a domain costs, the audit's dns_queries) must not depend on it."""
+    first_ten = [f"mx{i}.spf-too-many-mx.test" for i in range(10)]
+    for _ in range(8):
+        resolver = Resolver(nameservers=[spf_lab.nameserver], timeout=2.0)
+        an = analyze("spf-too-many-mx.test", resolver)
+        assert an.mx_hosts == [*first_ten, "mx10.spf-too-many-mx.test"]
+        addressed = {q.name.rstrip(".") for q in resolver.log if q.rdtype in ("A", "AAAA") and q.name.startswith("mx")}
+        assert addressed == set(first_ten)
+
+
 @pytest.mark.parametrize(
     ("domain", "code", "severity", "corrected"),
     [
