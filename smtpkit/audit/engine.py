@@ -22,11 +22,13 @@ resolver setting, so consecutive chunks on one worker share it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import datetime
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from smtpkit.aio import run_sync, spawn
@@ -48,6 +50,26 @@ log = logging.getLogger("smtpkit.audit")
 _caches: dict[tuple[Any, ...], DnsCache] = {}
 _inbound: dict[tuple[Any, ...], InboundCache] = {}
 _caches_lock = threading.Lock()
+#: Whose limit of MX probes per network the audits of this context keep to: ("", None) for this process's own
+#: (a `NetworkLimit`), or a runner's scope and the limit it shares between processes (`probe_limit`).
+_probe_limit: contextvars.ContextVar[tuple[str, Callable[[], NetworkLimit] | None]] = contextvars.ContextVar(
+    "smtpkit_audit_probe_limit", default=("", None)
+)
+
+
+@contextlib.contextmanager
+def probe_limit(scope: str, make: Callable[[], NetworkLimit]) -> Iterator[None]:
+    """Audits run inside keep to the limit `make()` builds (a pool's or a cluster's, shared between processes).
+
+    `scope` names whose limit it is (a pool's manager, a Dask scheduler), so the MX probes kept under one scope
+    are never used under another: an audit run later in the same process, on its own, gets a limit of its own
+    again, not one tied to a cluster that has gone.
+    """
+    token = _probe_limit.set((scope, make))
+    try:
+        yield
+    finally:
+        _probe_limit.reset(token)
 
 
 def shared_cache(config: AuditConfig) -> DnsCache:
@@ -64,6 +86,7 @@ def shared_inbound(config: AuditConfig) -> InboundCache:
     """This process's MX probes and DNSSEC validators for `config`'s probe settings: one STARTTLS probe per MX
     host, address and port, however many domains use it (a provider's MX is probed once, not per customer), at
     most `probes_per_network` at once into one network (`smtpkit.net.mx.NetworkLimit`)."""
+    scope, make = _probe_limit.get()
     key = (
         config.mx_port,
         config.cafile,
@@ -71,11 +94,13 @@ def shared_inbound(config: AuditConfig) -> InboundCache:
         config.trust_anchor,
         config.trust_ad,
         config.probes_per_network,
+        scope,
     )
     with _caches_lock:
         cache = _inbound.get(key)
         if cache is None:
-            cache = _inbound[key] = InboundCache(NetworkLimit(config.probes_per_network))
+            limit = make() if make is not None else NetworkLimit(config.probes_per_network)
+            cache = _inbound[key] = InboundCache(limit)
         return cache
 
 

@@ -9,8 +9,9 @@ returned), and skips the chunks a resumed run has already written.
   event loop, so a slow domain at the end of a chunk never holds the next
   chunk up; a chunk is written the moment its last domain is in.
 * `processes`: a process pool (`--workers N`, "spawn" processes, one
-  DNS cache each) runs `audit_chunk` on the chunks; each process may probe
-  `probes_per_network // N` MX addresses of one network at once (at least one).
+  DNS cache each) streams its share of the chunks; MX probes ask one
+  `NetworkLimit` held by a manager process, so the pool as a whole keeps to
+  `probes_per_network`.
 * `dask`: `audit_chunk` on a Dask cluster (`--dask` starts a LocalCluster,
   `--dask-scheduler ADDR` or `client=` uses an existing one). Chunks are
   futures gathered as they complete; a cluster-wide `distributed.Semaphore`
@@ -26,23 +27,27 @@ returned), and skips the chunks a resumed run has already written.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
 import math
 import multiprocessing
 import os
 import queue
+import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from multiprocessing.managers import BaseManager
 from typing import TYPE_CHECKING, Any
 
 from smtpkit import record
 from smtpkit.aio import run_sync
 from smtpkit.audit.domains import DomainList
-from smtpkit.audit.engine import audit_chunk, audit_stream, shared_inbound
+from smtpkit.audit.engine import audit_chunk, audit_stream, probe_limit
 from smtpkit.audit.table import to_arrow
-from smtpkit.errors import InvalidSettings
+from smtpkit.errors import Cancelled, InvalidSettings
 from smtpkit.net.mx import NetworkLimit
 from smtpkit.settings.audit import AuditConfig
 
@@ -54,7 +59,8 @@ Chunk = tuple[int, int, list[str]]  # (chunk number, position of its first domai
 Sink = Callable[[int, "pa.Table"], None]
 
 RUNNERS = ("local", "processes", "dask")
-#: The name of the cluster-wide semaphore of MX probes into one network is this and the network (192.0.2.0/24).
+#: The name of the cluster-wide semaphore of MX probes into one network: this, its number of leases and the
+#: network ("smtpkit-audit-mx-network:4:192.0.2.0/24"; a run with another limit gets semaphores of its own).
 MX_NETWORK_SEMAPHORE = "smtpkit-audit-mx-network:"
 
 log = logging.getLogger(__name__)
@@ -113,14 +119,23 @@ def _chunk_table(names: list[str], config: AuditConfig, start: int) -> pa.Table:
     return _table(audit_chunk(names, config, start=start))
 
 
-#: This pool process's queue to the parent (set by `_join_pool` when the process starts).
-_to_parent: Any = None
+class ProbeLimits(BaseManager):
+    """A server process holding one `NetworkLimit` that every process of a pool asks through a proxy, so the
+    pool as a whole keeps to `probes_per_network` (the way Dask's semaphores keep a cluster to it)."""
 
 
-def _join_pool(results: Any) -> None:
-    """A pool process's initializer: keep the queue its finished chunks and its progress go to."""
-    global _to_parent
-    _to_parent = results
+ProbeLimits.register("NetworkLimit", NetworkLimit, exposed=("acquire", "release", "turns"))
+
+#: What this pool process was given when it started (`_join_pool`): the queue to the parent, the parent's
+#: stop signal, and the pool's shared limit of MX probes (None without probe_mx).
+_pool_links: tuple[Any, Any, Any] | None = None
+
+
+def _join_pool(results: Any, stop: Any, limit: Any) -> None:
+    """A pool process's initializer: keep its links to the parent."""
+    global _pool_links
+    results.cancel_join_thread()  # a process stopped early must be able to exit with chunks left unsent
+    _pool_links = (results, stop, limit)
 
 
 def _stream_share(share: list[Chunk], config: AuditConfig) -> dict[str, Any]:
@@ -129,56 +144,103 @@ def _stream_share(share: list[Chunk], config: AuditConfig) -> dict[str, Any]:
     Why not one task per chunk: a chunk ends with its slowest domain (a dead one waits out its timeouts), and a
     process running one chunk at a time sits idle through every chunk's tail; streamed, the next chunk's
     domains fill those slots. Each chunk goes to the parent the moment it is complete (so a crash loses only
-    the chunks in flight), the progress row by row in between.
+    the chunks in flight), the progress row by row in between. When the parent stops the run (an error, ^C),
+    the next row ends this share.
     """
-    results = _to_parent
-    return run_local(
-        share,
-        config,
-        lambda number, table: results.put(("chunk", number, table)),
-        lambda rows: results.put(("rows", rows, None)),
-    )
+    assert _pool_links is not None, "_stream_share runs in a pool process started by run_processes"
+    results, stop, limit = _pool_links
+    results.put(("hello", os.getpid(), None))
+
+    def send(message: tuple[str, int, Any]) -> None:
+        if stop.is_set():
+            raise Cancelled("the audit was stopped by its parent process")
+        results.put(message)
+
+    with contextlib.ExitStack() as scope:
+        if limit is not None:
+            scope.enter_context(probe_limit("pool", lambda: limit))
+        return run_local(
+            share,
+            config,
+            lambda number, table: send(("chunk", number, table)),
+            lambda rows: send(("rows", rows, None)),
+        )
 
 
 def run_processes(
     todo: Sequence[Chunk], config: AuditConfig, sink: Sink, tick: Callable[[int], None], workers: int
 ) -> dict[str, Any]:
     context = multiprocessing.get_context("spawn")  # no fork of a process with threads and an event loop
-    config = record.replace(config, probes_per_network=max(1, config.probes_per_network // workers))
     shares = [list(todo[i::workers]) for i in range(workers)]  # interleaved: the early chunks come first
     shares = [share for share in shares if share] or [[]]
     results = context.Queue()
+    stop = context.Event()
     totals = {"queries": 0, "cache_hits": 0}
-    with ProcessPoolExecutor(
-        max_workers=len(shares), mp_context=context, initializer=_join_pool, initargs=(results,)
-    ) as pool:
+    with contextlib.ExitStack() as resources:
+        limit = None
+        if config.probe_mx:
+            manager = resources.enter_context(ProbeLimits(ctx=context))
+            limit = manager.NetworkLimit(config.probes_per_network)  # type: ignore[attr-defined]
+        pool = ProcessPoolExecutor(
+            max_workers=len(shares), mp_context=context, initializer=_join_pool, initargs=(results, stop, limit)
+        )
+        pids: set[int] = set()
         futures = [pool.submit(_stream_share, share, config) for share in shares]
-        left = len(todo)
-        quiet = 0.0
-        while left:
-            try:
-                kind, number, table = results.get(timeout=0.5)
-            except queue.Empty:
-                kind, number, table = "", 0, None
-            if not kind:
-                failed = [f.exception() for f in futures if f.done() and f.exception() is not None]
-                if failed:
-                    raise failed[0]  # type: ignore[misc]
-                quiet = quiet + 0.5 if all(f.done() for f in futures) else 0.0
-                if quiet > 60:  # every process has returned and a chunk never came: never wait for ever
-                    raise RuntimeError(f"{left} chunk(s) of the audit never came back from the process pool")
-                continue
-            if kind == "rows":
-                tick(number)
-            else:
-                sink(number, table)
-                left -= 1
+        try:
+            _gather(futures, results, len(todo), sink, tick, pids)
+        except BaseException:
+            _abandon(pool, futures, results, stop, pids)
+            raise
+        pool.shutdown(wait=True)
         for future in futures:
             for key, value in future.result().items():
                 if key in totals:
                     totals[key] += int(value)
     results.close()
     return {"workers": len(shares), **totals}
+
+
+def _gather(
+    futures: list[Any], results: Any, chunks: int, sink: Sink, tick: Callable[[int], None], pids: set[int]
+) -> None:
+    """Hand every chunk the pool sends to `sink` and its progress to `tick`; raise what a process raised."""
+    left = chunks
+    quiet = 0.0
+    while left:
+        try:
+            kind, number, table = results.get(timeout=0.5)
+        except queue.Empty:
+            kind, number, table = "", 0, None
+        if kind:
+            quiet = 0.0
+        if kind == "hello":
+            pids.add(number)
+        elif kind == "rows":
+            tick(number)
+        elif kind == "chunk":
+            sink(number, table)
+            left -= 1
+        failed = [f.exception() for f in futures if f.done() and f.exception() is not None]
+        if failed:
+            raise failed[0]
+        if not kind:
+            quiet = quiet + 0.5 if all(f.done() for f in futures) else 0.0
+            if quiet > 60:  # every process has returned and a chunk never came: never wait for ever
+                raise RuntimeError(f"{left} chunk(s) of the audit never came back from the process pool")
+
+
+def _abandon(pool: ProcessPoolExecutor, futures: list[Any], results: Any, stop: Any, pids: set[int]) -> None:
+    """Stop a pool the run can no longer use: tell its processes, read what they still send (a full queue would
+    hold them), and end those that have not stopped within a few seconds."""
+    stop.set()
+    pool.shutdown(wait=False, cancel_futures=True)
+    end = time.monotonic() + 10
+    while time.monotonic() < end and not all(f.done() for f in futures):
+        with contextlib.suppress(queue.Empty, OSError, EOFError, ValueError):
+            results.get(timeout=0.2)
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGTERM)  # gone already, or stuck: either way not ours to wait for
 
 
 # -- Dask -----------------------------------------------------------------------------------------
@@ -206,7 +268,7 @@ class ClusterNetworkLimit(NetworkLimit):
             if found is None:
                 found = self._semaphores[network] = Semaphore(  # type: ignore[no-untyped-call]
                     max_leases=self.per_network,
-                    name=f"{MX_NETWORK_SEMAPHORE}{network}",
+                    name=f"{MX_NETWORK_SEMAPHORE}{self.per_network}:{network}",
                     scheduler_rpc=self._scheduler,
                     loop=self._loop,
                 )
@@ -231,12 +293,12 @@ def _dask_chunk(names: list[str], config: AuditConfig, start: int, semaphore: st
     cluster's limit per network."""
     from distributed import Semaphore, get_worker
 
-    if config.probe_mx:
-        probes = shared_inbound(config).probes
-        if not isinstance(probes.limit, ClusterNetworkLimit):
-            worker = get_worker()
-            probes.limit = ClusterNetworkLimit(config.probes_per_network, worker.scheduler, worker.loop)
-    with Semaphore(max_leases=leases, name=semaphore):  # type: ignore[no-untyped-call]
+    worker = get_worker()
+    cluster_limit = functools.partial(ClusterNetworkLimit, config.probes_per_network, worker.scheduler, worker.loop)
+    with (
+        probe_limit(f"dask {worker.scheduler.address}", cluster_limit),
+        Semaphore(max_leases=leases, name=semaphore),  # type: ignore[no-untyped-call]
+    ):
         return _chunk_table(names, config, start)
 
 

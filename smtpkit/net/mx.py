@@ -252,6 +252,10 @@ class NetworkLimit:
                 turns = self._turns[network] = threading.BoundedSemaphore(self.per_network)
             return turns
 
+    def turns(self) -> int:
+        """How many probes may be under way at once into one network (a method: a manager's proxy has no fields)."""
+        return self.per_network
+
     def acquire(self, network: str, timeout: float) -> bool:
         return self._turns_of(network).acquire(timeout=max(0.0, timeout))
 
@@ -299,12 +303,12 @@ class MxProbeCache:
                 end = deadline if deadline is not None else time.monotonic() + 3 * timeout
                 if not limit.acquire(network, end - time.monotonic()):
                     words = (
-                        f"not probed: {limit.per_network} probe(s) into {network} were under way until the deadline"
+                        f"not probed: {limit.turns()} probe(s) into {network} were under way until the deadline"
                         " (the audit's limit per network; raise it with --probes-per-network)"
                     )
                     return MxProbe(host=host, address=address, port=port, reached="timeout", connect_error=words)
-                try:
-                    made = probe_mx(host, address, port, cafile=cafile, timeout=timeout, deadline=deadline)
+                try:  # the wait for a turn came out of the probe's time, not on top of it
+                    made = probe_mx(host, address, port, cafile=cafile, timeout=timeout, deadline=end)
                 finally:
                     limit.release(network)
             self._probes[key] = made

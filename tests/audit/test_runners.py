@@ -117,8 +117,8 @@ def test_a_dask_cluster_keeps_to_one_resolvers_query_limit() -> None:
     assert 2 < peak <= 8, peak  # more than one chunk's share (2) at once, never more than the limit
 
 
-@pytest.mark.parametrize("runner", ["pool", "dask"])
-def test_every_runner_keeps_to_its_limit_of_mx_probes_per_network(runner: str) -> None:
+@pytest.mark.parametrize(("runner", "limit"), [("pool", 1), ("dask", 2)])
+def test_every_runner_keeps_to_its_limit_of_mx_probes_per_network(runner: str, limit: int) -> None:
     """Politeness towards the receiving side: 12 domains, each with its own MX host, all in one /24 (127.0.0.1,
     slow to greet), audited with --probe-mx by 2 processes (of 2 threads on Dask): the MX server never sees more
     than `probes_per_network` probes at once, though each process alone would allow that many."""
@@ -130,7 +130,7 @@ def test_every_runner_keeps_to_its_limit_of_mx_probes_per_network(runner: str) -
     counted = Counted(ScriptedSmtp(ehlo=("mx.probes.test",)), delay=0.4)
     with DnsServer(ZoneSet.from_records(records)) as dns, Peer(counted).start() as mx:
         settings = {"nameservers": [dns.nameserver], "selectors": ["s1"], "probe_mx": True, "mx_port": mx.port}
-        settings |= {"allow_private": True, "probes_per_network": 2, "chunk_size": 2, "deadline": 40}
+        settings |= {"allow_private": True, "probes_per_network": limit, "chunk_size": 2, "deadline": 40}
         if runner == "pool":
             df = smtpkit.audit(names, workers=2, progress=False, **settings)
         else:
@@ -145,7 +145,7 @@ def test_every_runner_keeps_to_its_limit_of_mx_probes_per_network(runner: str) -
                 cluster.close()
         assert mx.connections == 12  # every MX host probed once
     assert set(df["status"]) == {"checked"}
-    assert counted.peak == 2, counted.peak
+    assert counted.peak == limit, counted.peak
 
 
 @pytest.mark.parametrize(
@@ -171,3 +171,30 @@ def test_the_command_gives_the_same_rows_on_every_runner(
         for r in in_process.to_dict("records")
     ]
     assert rows == expected
+
+
+def test_a_pool_stopped_by_an_error_ends_at_once_and_leaves_no_process() -> None:
+    """A sink that fails (a full disk) while the pool's processes still have chunks to send: the error reaches
+    the caller at once, and no process is left behind (each was told to stop and could exit with chunks unsent;
+    a full queue used to hold them, and the pool's shutdown with them, for ever)."""
+    import multiprocessing
+    import time
+
+    from smtpkit.audit.runners import run_processes
+    from smtpkit.settings.audit import AuditConfig
+
+    names = [f"not a domain {i}" for i in range(4000)]  # each a row at once, without DNS
+    todo = [(number, start, names[start : start + 500]) for number, start in enumerate(range(0, 4000, 500))]
+    before = set(multiprocessing.active_children())
+
+    def sink(number: int, table: object) -> None:
+        raise OSError("disk full")
+
+    started = time.monotonic()
+    with pytest.raises(OSError, match="disk full"):
+        run_processes(todo, AuditConfig(chunk_size=500), sink, lambda rows: None, workers=2)
+    assert time.monotonic() - started < 30
+    deadline = time.monotonic() + 10
+    while set(multiprocessing.active_children()) - before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not set(multiprocessing.active_children()) - before
