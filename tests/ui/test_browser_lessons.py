@@ -189,8 +189,15 @@ def test_every_lab_domain_offered_shows_its_lesson(notebooks, jupyterlab):
     for lane in lanes:
         lane.form.scroll_into_view_if_needed()
         lane.form.locator(".smtpkit-mode button", has_text="Practice lab").click()
+        expect(lane.form.locator(".smtpkit-mode button.mod-active")).to_have_text("Practice lab")
         field = lane.form.locator(".smtpkit-domain input")
-        offered = field.evaluate("e => Array.from(e.list ? e.list.options : []).map(o => o.value)")
+        # the kernel answers the click and the page then redraws the field's list: wait for it (CI saw it empty)
+        until = time.monotonic() + 30
+        while True:
+            offered = field.evaluate("e => Array.from(e.list ? e.list.options : []).map(o => o.value)")
+            if offered == zones or time.monotonic() > until:
+                break
+            time.sleep(0.2)
         assert offered == zones, f"{lane.notebook}: the Domain field lists every lab domain"
 
     def start(lane: Lane, zone: str) -> None:
