@@ -62,6 +62,10 @@ RUNNERS = ("local", "processes", "dask")
 #: The name of the cluster-wide semaphore of MX probes into one network: this, its number of leases and the
 #: network ("smtpkit-audit-mx-network:4:192.0.2.0/24"; a run with another limit gets semaphores of its own).
 MX_NETWORK_SEMAPHORE = "smtpkit-audit-mx-network:"
+#: Dask settings of the LocalCluster the audit starts. The workers' statistical profiler (the dashboard's
+#: Profile page) walks every thread's stack 100 times a second; an audit's task threads run deep stacks of
+#: small callbacks, and the profiler cost them a sixth of their CPU (10.4 -> 8.6 ms a domain, measured).
+WORKER_SETTINGS = {"distributed.worker.profile.enabled": False}
 
 log = logging.getLogger(__name__)
 
@@ -156,15 +160,37 @@ def _stream_share(share: list[Chunk], config: AuditConfig) -> dict[str, Any]:
             raise Cancelled("the audit was stopped by its parent process")
         results.put(message)
 
+    progress = _Progress(lambda rows: send(("rows", rows, None)))
+
+    def chunk_done(number: int, table: pa.Table) -> None:
+        progress.flush()
+        send(("chunk", number, table))
+
     with contextlib.ExitStack() as scope:
         if limit is not None:
             scope.enter_context(probe_limit("pool", lambda: limit))
-        return run_local(
-            share,
-            config,
-            lambda number, table: send(("chunk", number, table)),
-            lambda rows: send(("rows", rows, None)),
-        )
+        totals = run_local(share, config, chunk_done, progress.add)
+    progress.flush()
+    return totals
+
+
+class _Progress:
+    """Rows done, sent to the parent at most every `every` seconds: a message per row woke the queue's feeder
+    thread a hundred times a second, taking the GIL from the process's event loop each time."""
+
+    def __init__(self, send: Callable[[int], None], every: float = 0.1) -> None:
+        self._send, self._every = send, every
+        self._rows, self._last = 0, time.monotonic()
+
+    def add(self, rows: int) -> None:
+        self._rows += rows
+        if time.monotonic() - self._last >= self._every:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._rows:
+            rows, self._rows, self._last = self._rows, 0, time.monotonic()
+            self._send(rows)
 
 
 def run_processes(
@@ -313,11 +339,14 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Any
             return Client(scheduler, timeout="20s")  # type: ignore[no-untyped-call]
         except (OSError, TimeoutError) as exc:
             raise InvalidSettings(f"cannot reach the Dask scheduler at {scheduler}: {exc}", field="scheduler") from None
+    import dask
+
     n = workers or max(1, min(os.cpu_count() or 1, 8))
     # two threads per worker: while one chunk waits on its slowest domains, the next one runs
-    cluster = LocalCluster(  # type: ignore[no-untyped-call]
-        n_workers=n, threads_per_worker=2, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0"
-    )
+    with dask.config.set(WORKER_SETTINGS):
+        cluster = LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=n, threads_per_worker=2, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0"
+        )
     return Client(cluster)  # type: ignore[no-untyped-call]
 
 

@@ -18,6 +18,7 @@ import types
 from pathlib import Path
 
 import dkim
+import dns.edns
 import dns.exception
 import dns.flags
 import dns.message
@@ -26,6 +27,7 @@ import dns.query
 import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
+import dns.rrset
 import pytest
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
@@ -665,3 +667,110 @@ def test_healthy_zone_for_a_non_loopback_lab_address() -> None:
     assert zs.lookup("mail.smtpkit.test", "A").answer[0][0].address == "192.0.2.10"
     assert zs.lookup(reverse_name("192.0.2.10"), "PTR").answer
     assert "192.in-addr.arpa" in zs.zone_names()
+
+
+# -- the plain-query path ---------------------------------------------------------------------------
+
+
+def _variants(name: str, rdtype: str) -> list[bytes]:
+    """One question asked the ways clients ask it: with and without EDNS, buffer sizes, DO, RD, AD, CD."""
+    out = []
+    for edns, payload in ((False, 0), (True, 100), (True, 512), (True, 1232), (True, 4096), (True, 65535)):
+        for flags in (0, dns.flags.RD, dns.flags.RD | dns.flags.AD, dns.flags.CD):
+            q = dns.message.make_query(name, rdtype, use_edns=0 if edns else False, payload=payload or 1232)
+            q.flags = flags
+            out.append(q.to_wire())
+        if edns:
+            q = dns.message.make_query(name, rdtype, use_edns=0, payload=payload, want_dnssec=True)
+            out.append(q.to_wire())
+    return out
+
+
+def test_plain_queries_are_answered_byte_for_byte_as_dnspython_parses_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hand-read path for plain queries (the audit benchmarks' load) must answer exactly as the path through
+    dnspython's parser does, for every kind of answer the lab gives (data, CNAME chains, NXDOMAIN, NODATA,
+    REFUSED, truncation, a portfolio copy, a dead copy) and both transports."""
+    from smtpkit.lab import dns_server
+    from smtpkit.lab.portfolio import PortfolioZoneSet, lab_records, portfolio
+
+    zoneset = PortfolioZoneSet(lab_zoneset(ip="127.0.0.1"), lambda: lab_records("127.0.0.1"), size=60)
+    questions = [(row["name"], row["type"]) for row in zoneset.rows() if row["type"] != "TIMEOUT"][::5]
+    members = portfolio(60, dead=0.05)
+    questions += [(f"_dmarc.{m.domain}", "TXT") for m in members] + [(m.domain, "MX") for m in members]
+    questions += [("nothing-here.example.com", "A"), ("missing.smtpkit.test", "TXT"), ("smtpkit.test", "AAAA")]
+    questions += [("smtpkit.test", "ANY"), ("smtpkit.test", "AXFR"), ("xn--bcher-kva.test", "MX")]
+    questions += [("spf-too-long.test", "TXT"), ("spf-too-many-mx.test", "MX")]  # beyond 512 bytes
+    wires = [w for name, rdtype in questions for w in _variants(name, rdtype)]
+    assert all(dns_server._plain_query(w) is not None for w in wires), "every variant here is a plain query"
+
+    def answers(transport: str) -> list[bytes | None]:
+        out = []
+        for i, wire in enumerate(wires):
+            random.seed(i)  # dnspython shuffles the records of an RRset as it writes them, as servers do
+            out.append(dns_server._answer(zoneset, wire, transport).wire)
+        return out
+
+    fast = {t: answers(t) for t in ("udp", "tcp")}
+    monkeypatch.setattr(dns_server, "_plain_query", lambda wire: None)
+    slow = {t: answers(t) for t in ("udp", "tcp")}
+    for transport in ("udp", "tcp"):
+        for wire, a, b in zip(wires, fast[transport], slow[transport], strict=True):
+            assert a == b, f"{transport}: {dns.message.from_wire(wire).question} answered differently"
+    replies = [dns.message.from_wire(a) for a in fast["udp"] if a is not None]
+    assert len(replies) > len(wires) // 2 and len(replies) < len(wires)  # the dead copies are silent
+    assert {r.rcode() for r in replies} >= {dns.rcode.NOERROR, dns.rcode.NXDOMAIN, dns.rcode.REFUSED}
+    assert any(r.flags & dns.flags.TC for r in replies)
+
+
+def test_plain_queries_with_do_are_signed_as_dnspython_parses_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the DNSSEC signer: the same sections, flags and rcodes either way (signatures differ run to run)."""
+    from smtpkit.lab import dns_server
+    from smtpkit.lab.dnssec import LabSigner
+
+    signer = LabSigner(["good.test"])
+    zoneset = ZoneSet([Record("good.test", "A", "127.0.0.1"), Record("mx.good.test", "A", "127.0.0.1")])
+    wires = [w for q in (("good.test", "A"), ("good.test", "DNSKEY"), ("nope.good.test", "A")) for w in _variants(*q)]
+
+    def shape(wire: bytes) -> tuple[object, ...]:
+        reply = dns.message.from_wire(dns_server._answer(zoneset, wire, "tcp", signer).wire or b"")
+        sections = [sorted((r.name.to_text(), r.rdtype) for r in s) for s in (reply.answer, reply.authority)]
+        return reply.flags, reply.ednsflags, reply.rcode(), sections
+
+    fast = [shape(w) for w in wires]
+    monkeypatch.setattr(dns_server, "_plain_query", lambda wire: None)
+    assert fast == [shape(w) for w in wires]
+    assert any(dns.rdatatype.RRSIG in [t for _n, t in f[3][0]] for f in fast)  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda q: q.set_opcode(dns.opcode.NOTIFY),
+        lambda q: q.question.append(q.question[0]),
+        lambda q: q.use_edns(1),
+        lambda q: q.use_edns(0, options=[dns.edns.GenericOption(dns.edns.OptionType.PADDING, b"\x00" * 8)]),
+        lambda q: setattr(q, "flags", q.flags | dns.flags.QR),
+        lambda q: q.additional.append(dns.rrset.from_text("a.test.", 60, "IN", "A", "127.0.0.1")),
+    ],
+    ids=["notify", "two-questions", "edns1", "padding", "response", "additional-record"],
+)
+def test_anything_but_a_plain_query_goes_to_dnspython(small_zone: ZoneSet, mutate) -> None:  # type: ignore[no-untyped-def]
+    from smtpkit.lab.dns_server import _plain_query
+
+    q = _query("a.test", "A")
+    mutate(q)
+    assert _plain_query(q.to_wire()) is None
+    wire = _query("a.test", "A").to_wire()
+    assert _plain_query(wire) is not None
+    assert _plain_query(wire + b"\x00") is None  # trailing bytes
+    pointer = wire[:12] + b"\xc0\x0c" + wire[-15:]  # a compression pointer in the question
+    assert _plain_query(pointer) is None
+    assert _plain_query(wire[:20]) is None  # cut short
+
+
+def test_padded_queries_get_padded_answers(small_zone: ZoneSet) -> None:
+    """RFC 8467: a padded query gets a padded answer (the path through dnspython keeps this)."""
+    q = _query("a.test", "A")
+    q.use_edns(0, options=[dns.edns.GenericOption(dns.edns.OptionType.PADDING, b"\x00" * 8)])
+    reply = respond(small_zone, q.to_wire(), "tcp")
+    assert reply is not None and len(reply) == 468
