@@ -304,15 +304,11 @@ def main() -> None:
             lab_ref,
             lambda: smtpkit.audit(names[: args.dask_domains], **settings),
         )
-        import dask
         from distributed import Client, LocalCluster
 
-        from smtpkit.audit.runners import WORKER_SETTINGS
-
-        with dask.config.set(WORKER_SETTINGS):  # as `smtpkit audit --dask` starts its cluster
-            cluster = LocalCluster(
-                n_workers=2, threads_per_worker=2, processes=True, host="127.0.0.1", dashboard_address=None
-            )
+        cluster = LocalCluster(
+            n_workers=2, threads_per_worker=2, processes=True, host="127.0.0.1", dashboard_address=None
+        )
         client = Client(cluster)
         try:
             client.run(lambda: None)  # workers up before the clock starts

@@ -62,10 +62,6 @@ RUNNERS = ("local", "processes", "dask")
 #: The name of the cluster-wide semaphore of MX probes into one network: this, its number of leases and the
 #: network ("smtpkit-audit-mx-network:4:192.0.2.0/24"; a run with another limit gets semaphores of its own).
 MX_NETWORK_SEMAPHORE = "smtpkit-audit-mx-network:"
-#: Dask settings of the LocalCluster the audit starts. The workers' statistical profiler (the dashboard's
-#: Profile page) walks every thread's stack 100 times a second; an audit's task threads run deep stacks of
-#: small callbacks, and the profiler cost them a sixth of their CPU (10.4 -> 8.6 ms a domain, measured).
-WORKER_SETTINGS = {"distributed.worker.profile.enabled": False}
 
 log = logging.getLogger(__name__)
 
@@ -339,14 +335,11 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Any
             return Client(scheduler, timeout="20s")  # type: ignore[no-untyped-call]
         except (OSError, TimeoutError) as exc:
             raise InvalidSettings(f"cannot reach the Dask scheduler at {scheduler}: {exc}", field="scheduler") from None
-    import dask
-
     n = workers or max(1, min(os.cpu_count() or 1, 8))
     # two threads per worker: while one chunk waits on its slowest domains, the next one runs
-    with dask.config.set(WORKER_SETTINGS):
-        cluster = LocalCluster(  # type: ignore[no-untyped-call]
-            n_workers=n, threads_per_worker=2, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0"
-        )
+    cluster = LocalCluster(  # type: ignore[no-untyped-call]
+        n_workers=n, threads_per_worker=2, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0"
+    )
     return Client(cluster)  # type: ignore[no-untyped-call]
 
 

@@ -68,12 +68,6 @@ def test_a_started_cluster_is_stopped_again(portfolio_dns: DnsServer, in_process
         urllib.request.urlopen(link, timeout=5)
 
 
-def dask_config_value(key: str) -> object:
-    import dask
-
-    return dask.config.get(key)
-
-
 def test_the_dask_dashboard_link_opens_the_dashboard() -> None:
     """The link the notebook shows is a working dashboard (Bokeh is part of the dask extra), on loopback."""
     pytest.importorskip("distributed")
@@ -85,9 +79,6 @@ def test_the_dask_dashboard_link_opens_the_dashboard() -> None:
         assert link.startswith("http://127.0.0.1:")
         with urllib.request.urlopen(link, timeout=20) as page:
             assert page.status == 200 and b"Dask" in page.read()
-        # the workers' statistical profiler is off (it cost the audit a sixth of its CPU), and only on them
-        assert list(client.run(lambda: dask_config_value("distributed.worker.profile.enabled")).values()) == [False]
-        assert dask_config_value("distributed.worker.profile.enabled") is True
     finally:
         cluster = client.cluster
         client.close()
