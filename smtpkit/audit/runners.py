@@ -174,8 +174,10 @@ class _Progress:
     """Rows done, sent to the parent at most every `every` seconds: a message per row woke the queue's feeder
     thread a hundred times a second, taking the GIL from the process's event loop each time."""
 
-    def __init__(self, send: Callable[[int], None], every: float = 0.1) -> None:
-        self._send, self._every = send, every
+    EVERY = 0.1
+
+    def __init__(self, send: Callable[[int], None], every: float | None = None) -> None:
+        self._send, self._every = send, self.EVERY if every is None else every
         self._rows, self._last = 0, time.monotonic()
 
     def add(self, rows: int) -> None:

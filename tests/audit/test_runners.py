@@ -36,10 +36,76 @@ def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:
     pd.testing.assert_frame_equal(a.drop(columns=VOLATILE), b.drop(columns=VOLATILE))
 
 
-def test_process_pool_gives_the_same_dataframe(portfolio_dns: DnsServer, in_process: pd.DataFrame) -> None:
+def test_process_pool_gives_the_same_dataframe(
+    portfolio_dns: DnsServer, in_process: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from smtpkit.audit import runners
+
+    updates: list[int] = []
+
+    def counting_bar(total: int, enabled: bool) -> object:
+        bar = real_bar(total, False)
+        monkeypatch.setattr(bar, "update", updates.append)
+        return bar
+
+    real_bar = runners.progress_bar
+    monkeypatch.setattr(runners, "progress_bar", counting_bar)
     df = smtpkit.audit(_domains(), workers=2, progress=False, **_settings(portfolio_dns))
     assert df.attrs["audit"]["runner"] == "processes"
     _same(df, in_process)
+    # the progress bar hears of every domain, in batches (a pool process sends at most ten a second)
+    assert sum(updates) == len(_domains()) and 0 < len(updates) <= len(_domains())
+
+
+def test_a_pool_process_sends_its_progress_before_each_chunk_and_at_the_end(
+    portfolio_dns: DnsServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What one pool process sends its parent (run here, in this process): every row counted once, each
+    chunk's rows before the chunk, even when the clock never says it is time to send."""
+    import queue
+    import threading
+
+    from smtpkit.audit import runners
+    from smtpkit.settings.audit import AuditConfig
+
+    sent: queue.Queue[tuple[str, int, object]] = queue.Queue()
+    monkeypatch.setattr(runners, "_pool_links", (sent, threading.Event(), None))
+    monkeypatch.setattr(runners._Progress, "EVERY", 3600.0)
+    names = [m.domain for m in portfolio(12, dead=0)]
+    share = [(0, 0, names[:5]), (2, 5, names[5:9]), (4, 9, names[9:])]
+    runners._stream_share(share, AuditConfig(nameservers=(portfolio_dns.nameserver,), dns_timeout=4.0))
+    messages = []
+    while not sent.empty():
+        messages.append(sent.get())
+    assert messages[0][0] == "hello"
+    counted, chunks = 0, {}
+    for kind, number, _table in messages[1:]:
+        if kind == "rows":
+            counted += number
+        else:
+            chunks[number] = counted  # rows counted when the chunk left
+    assert counted == len(names)
+    sizes = {number: len(part) for number, _start, part in share}
+    for number, seen in chunks.items():
+        assert seen >= sizes[number]
+    assert sorted(chunks) == [0, 2, 4]
+
+
+def test_pool_progress_is_batched_and_complete() -> None:
+    from smtpkit.audit.runners import _Progress
+
+    sent: list[int] = []
+    progress = _Progress(sent.append, every=3600)
+    for _ in range(500):
+        progress.add(1)
+    assert sent == []  # nothing before its time
+    progress.flush()
+    progress.flush()  # nothing twice
+    assert sent == [500]
+    eager = _Progress(sent.append, every=0)
+    eager.add(2)
+    eager.add(3)
+    assert sent == [500, 2, 3]
 
 
 def test_dask_local_cluster_gives_the_same_dataframe(portfolio_dns: DnsServer, in_process: pd.DataFrame) -> None:
