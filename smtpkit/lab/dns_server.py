@@ -9,6 +9,8 @@ but for reading the plain queries stub resolvers send (one question, at most
 a bare OPT record), which are read straight from the wire: at an audit's
 thousands of questions a second, dnspython's full parse was half the lab's CPU
 (`_plain_query`; a test answers every kind of query both ways, byte for byte).
+Questions about the generated portfolio's copies are answered from memory,
+each template's once (`answer_memo`: the same bytes with the copy's name).
 What to answer is `ZoneSet.lookup`; this module only moves bytes.
 
 Behaviour a resolver can rely on:
@@ -58,6 +60,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 
+from smtpkit.lab.answer_memo import AnswerMemo, Outcome
 from smtpkit.lab.zoneset import ZoneSet
 
 __all__ = ["DnsServer", "ServedQuery", "respond"]
@@ -85,16 +88,6 @@ class ServedQuery:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-@dataclass
-class _Outcome:
-    wire: bytes | None
-    name: str = ""
-    rdtype: str = ""
-    rcode: str = "ignored"
-    answers: int = 0
-    truncated: bool = False
 
 
 _HEADER = struct.Struct("!HHHHHH")  # id, flags, and the counts of the four sections
@@ -201,9 +194,11 @@ def _parsed_query(wire: bytes) -> tuple[dns.message.Message, _Question | None, i
     return response, question, rcode
 
 
-def _answer(zoneset: ZoneSet, wire: bytes, transport: str, signer: Any = None) -> _Outcome:
+def _answer(zoneset: ZoneSet, wire: bytes, transport: str, signer: Any = None, shuffle: bool = True) -> Outcome:
+    """The answer to one message. `shuffle`: the records of each RRset in a random order, as servers write
+    them (dnspython's default), or in zone order (the portfolio copies', see `answer_memo`)."""
     if len(wire) < 12:
-        return _Outcome(None)
+        return Outcome(None)
     plain = _plain_query(wire)
     question: _Question | None
     rcode: int
@@ -212,7 +207,7 @@ def _answer(zoneset: ZoneSet, wire: bytes, transport: str, signer: Any = None) -
     else:
         parsed = _parsed_query(wire)
         if parsed is None:
-            return _Outcome(None)
+            return Outcome(None)
         response, question, rcode = parsed
     name = question.name.to_text() if question is not None else ""
     rdtype = dns.rdatatype.to_text(question.rdtype) if question is not None else ""
@@ -231,7 +226,7 @@ def _answer(zoneset: ZoneSet, wire: bytes, transport: str, signer: Any = None) -
             signer.sign(zoneset, result)
             response.ednsflags |= dns.flags.DO
         if result.drop:
-            return _Outcome(None, name, rdtype, "dropped (TIMEOUT)")
+            return Outcome(None, name, rdtype, "dropped (TIMEOUT)")
         rcode = result.rcode
         if result.authoritative:
             response.flags |= dns.flags.AA
@@ -240,12 +235,12 @@ def _answer(zoneset: ZoneSet, wire: bytes, transport: str, signer: Any = None) -
     response.set_rcode(dns.rcode.Rcode(rcode))
     if transport == "udp":
         limit = _udp_limit(question) if question is not None else CLASSIC_UDP_LIMIT
-        out = response.to_wire(max_size=limit, prefer_truncation=True)
+        out = response.to_wire(max_size=limit, prefer_truncation=True, want_shuffle=shuffle)
     else:
-        out = response.to_wire(max_size=65535, prefer_truncation=True)
+        out = response.to_wire(max_size=65535, prefer_truncation=True, want_shuffle=shuffle)
     truncated = bool(int.from_bytes(out[2:4], "big") & dns.flags.TC)
     answers = sum(len(r) for r in response.answer)
-    return _Outcome(out, name, rdtype, dns.rcode.to_text(dns.rcode.Rcode(rcode)), answers, truncated)
+    return Outcome(out, name, rdtype, dns.rcode.to_text(dns.rcode.Rcode(rcode)), answers, truncated)
 
 
 def respond(zoneset: ZoneSet, wire: bytes, transport: str = "udp") -> bytes | None:
@@ -310,6 +305,7 @@ class DnsServer:
         self._stopping = threading.Event()
         self._clients: dict[threading.Thread, socket.socket] = {}
         self._clients_lock = threading.Lock()
+        self._memo: AnswerMemo | None = None  # answers to the portfolio copies' questions (see answer_memo)
 
     # -- public ----------------------------------------------------------------------------
     def load(self, zoneset: ZoneSet) -> None:
@@ -529,10 +525,21 @@ class DnsServer:
             chunks += chunk
         return bytes(chunks)
 
+    def memo(self, zoneset: ZoneSet | None = None) -> AnswerMemo:
+        """The memory of answers for `zoneset` (default: the one served); a new zone set gets a new one."""
+        zoneset = self.zoneset if zoneset is None else zoneset
+        memo = self._memo
+        if memo is None or memo.zoneset is not zoneset:
+            signer = self.signer
+            memo = self._memo = AnswerMemo(
+                zoneset, lambda wire, transport, shuffle: _answer(zoneset, wire, transport, signer, shuffle)
+            )
+        return memo
+
     def _handle(self, data: bytes, transport: str, peer: Any) -> bytes | None:
         zoneset = self.zoneset  # read once: a concurrent swap never mixes data sets
         try:
-            outcome = _answer(zoneset, data, transport, self.signer)
+            outcome = self.memo(zoneset).respond(data, transport)
         except Exception:
             log.exception("lab DNS: failed to answer a %s query from %s", transport, peer)
             return None

@@ -73,6 +73,8 @@ WEIGHTS = {"smtpkit.test": 15, "hosted.test": 25}
 OTHER_WEIGHT = 1
 
 _NAME = re.compile(r"^(?P<template>[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)--p(?P<index>\d{6})$")
+_NAME_WIRE = re.compile(rb"(?P<template>[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)--p\d{6}", re.IGNORECASE)
+_REFERENCE_INDEX = b"000000"  # the copy whose answers every other copy's are remembered as (answer_memo)
 _CACHED_ZONES = 4096
 
 
@@ -263,6 +265,19 @@ class PortfolioZoneSet(ZoneSet):
             while len(self._copies) > _CACHED_ZONES:
                 self._copies.popitem(last=False)
         return zs
+
+    def swap_label(self, labels: list[bytes]) -> tuple[bytes, bytes] | None:
+        """A copy's label and its template's reference copy's (index 000000): every copy of a template
+        answers a question as the reference copy does, with its own name in place of the reference's
+        (names of one template have one length). The label `lookup` goes by is the first that names a
+        copy; one in capitals (a resolver's 0x20 casing) is left to a full answer."""
+        for raw in labels:
+            if b"--p" not in raw or _NAME_WIRE.fullmatch(raw) is None:
+                continue
+            if raw != raw.lower():
+                return None
+            return raw, raw[: -len(_REFERENCE_INDEX)] + _REFERENCE_INDEX
+        return None
 
     def zone_of(self, name: str | dns.name.Name) -> dns.name.Name | None:
         """A copy is a zone of its own (so the lab's DNSSEC signer treats it as an unsigned child of test.)."""

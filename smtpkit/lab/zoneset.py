@@ -417,6 +417,12 @@ class ZoneSet:
         return cls(records, answer_all=True)
 
     # -- questions -------------------------------------------------------------------------
+    def swap_label(self, labels: list[bytes]) -> tuple[bytes, bytes] | None:
+        """For a question name's labels: the label that may be swapped for another of the same length
+        without changing the answer but for that label, and that other label (see `answer_memo`); None
+        here: every name of a plain zone set is its own."""
+        return None
+
     def zone_names(self) -> list[str]:
         """Served zone apexes: the healthy lab domain, the other domains, then reverse zones."""
 
