@@ -12,12 +12,14 @@ returned), and skips the chunks a resumed run has already written.
   DNS cache each) streams its share of the chunks; MX probes ask one
   `NetworkLimit` held by a manager process, so the pool as a whole keeps to
   `probes_per_network`.
-* `dask`: `audit_chunk` on a Dask cluster (`--dask` starts a LocalCluster,
-  `--dask-scheduler ADDR` or `client=` uses an existing one). Chunks are
-  futures gathered as they complete; a cluster-wide `distributed.Semaphore`
-  per resolver caps how many chunks ask one resolver at once, and each chunk's
-  share of `query_limit` is divided accordingly, so the whole cluster keeps to
-  one resolver's limit. MX probes (`probe_mx`) take a lease of a cluster-wide
+* `dask`: chunks on a Dask cluster (`--dask` starts a LocalCluster,
+  `--dask-scheduler ADDR` or `client=` uses an existing one), as futures
+  gathered as they complete. On each worker the chunks stream through one
+  event loop, as a pool process's do (`worker_stream`); a cluster-wide
+  `distributed.Semaphore` per resolver, one lease per worker's stream, caps
+  how many streams ask one resolver at once, and each stream's share of
+  `query_limit` is divided accordingly, so the whole cluster keeps to one
+  resolver's limit. MX probes (`probe_mx`) take a lease of a cluster-wide
   semaphore per network (IPv4 /24, IPv6 /48) of `probes_per_network` leases,
   so the whole cluster never has more probes under way into one provider's
   network than one process would. Every worker asks the resolvers in the settings: at
@@ -311,17 +313,16 @@ class ClusterNetworkLimit(NetworkLimit):
 
 
 def _dask_chunk(names: list[str], config: AuditConfig, start: int, semaphore: str, leases: int) -> pa.Table:
-    """A chunk on a Dask worker, holding one of the resolver's leases while it asks, its MX probes under the
-    cluster's limit per network."""
-    from distributed import Semaphore, get_worker
+    """A chunk on a Dask worker, streamed through the worker's one event loop (`worker_stream`: the stream holds
+    one of the resolver's leases while it asks), its MX probes under the cluster's limit per network."""
+    from distributed import get_worker
+
+    from smtpkit.audit.worker_stream import stream_chunk
 
     worker = get_worker()
     cluster_limit = functools.partial(ClusterNetworkLimit, config.probes_per_network, worker.scheduler, worker.loop)
-    with (
-        probe_limit(f"dask {worker.scheduler.address}", cluster_limit),
-        Semaphore(max_leases=leases, name=semaphore),  # type: ignore[no-untyped-call]
-    ):
-        return _chunk_table(names, config, start)
+    with probe_limit(f"dask {worker.scheduler.address}", cluster_limit):
+        return to_arrow(stream_chunk(names, config, start, semaphore, leases))
 
 
 def dask_client(scheduler: str | None = None, workers: int | None = None) -> Any:
@@ -336,7 +337,7 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Any
         except (OSError, TimeoutError) as exc:
             raise InvalidSettings(f"cannot reach the Dask scheduler at {scheduler}: {exc}", field="scheduler") from None
     n = workers or max(1, min(os.cpu_count() or 1, 8))
-    # two threads per worker: while one chunk waits on its slowest domains, the next one runs
+    # a chunk's task leaves the worker's threads while its domains stream (worker_stream): two keep chunks coming
     cluster = LocalCluster(  # type: ignore[no-untyped-call]
         n_workers=n, threads_per_worker=2, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0"
     )
@@ -348,8 +349,7 @@ def run_dask(
 ) -> dict[str, Any]:
     from distributed import as_completed as dask_completed
 
-    threads = sum(client.nthreads().values()) or 1
-    leases = max(1, min(threads, len(todo) or 1))
+    leases = max(1, min(len(client.nthreads()), len(todo) or 1))  # one per worker's stream
     share = record.replace(config, query_limit=max(1, config.query_limit // leases))
     resolver = ",".join(config.nameservers) or "system"
     semaphore = f"smtpkit-audit-resolver:{resolver}"

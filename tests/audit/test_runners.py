@@ -124,6 +124,66 @@ def test_dask_local_cluster_gives_the_same_dataframe(portfolio_dns: DnsServer, i
     _same(df, in_process)
 
 
+def _stream_stats() -> dict[str, object]:
+    from smtpkit.audit import worker_stream
+
+    return dict(worker_stream.STATS) | {"running": len(worker_stream._registry)}
+
+
+def test_a_dask_worker_streams_its_chunks_through_one_loop(portfolio_dns: DnsServer) -> None:
+    """One worker of one thread, four chunks that each end with a dead domain (it waits out its timeouts): the
+    worker takes every chunk at once into its one stream (the old way, one chunk per thread, ran them one after
+    another, idle through each tail), the rows are in-process's, and the stream ends once idle, giving its
+    resolver lease back."""
+    import time
+
+    distributed = pytest.importorskip("distributed")
+    from smtpkit.audit.runners import run_dask
+    from smtpkit.lab.portfolio import member_name
+    from smtpkit.settings.audit import AuditConfig
+
+    names = []
+    for c in range(4):
+        names += [member_name("smtpkit.test", 10 * c + i) for i in range(1, 4)] + [member_name("dead", c)]
+    config = AuditConfig(nameservers=(portfolio_dns.nameserver,), selectors=SELECTORS, dns_timeout=0.5, deadline=6)
+    todo = [(c, 4 * c, names[4 * c : 4 * c + 4]) for c in range(4)]
+    finished: list[int] = []
+    tables = {}
+
+    def sink(number: int, table: object) -> None:
+        finished.append(number)
+        tables[number] = table
+
+    cluster = distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    )
+    try:
+        with distributed.Client(cluster) as client:
+            info = run_dask(todo, config, sink, lambda n: None, client)
+            stats = list(client.run(_stream_stats).values())[0]
+            assert stats["streams"] == 1 and stats["most_chunks"] == 4, stats
+            time.sleep(1.5)  # IDLE: the stream ends
+            assert list(client.run(_stream_stats).values())[0]["running"] == 0
+            semaphore = distributed.Semaphore(max_leases=1, name="smtpkit-audit-resolver:" + portfolio_dns.nameserver)
+            assert semaphore.acquire(timeout=5), "the stream gave its lease back"
+            semaphore.release()
+    finally:
+        cluster.close()
+    assert info["leases_per_resolver"] == 1
+    assert sorted(finished) == [0, 1, 2, 3]  # (their dead domains time out within moments of each other)
+    rows = pd.concat([tables[c].to_pandas() for c in range(4)], ignore_index=True)
+    expected = smtpkit.audit(
+        names, progress=False, nameservers=[portfolio_dns.nameserver], selectors=SELECTORS, dns_timeout=0.5, deadline=6
+    )
+    assert list(rows["domain"]) == list(expected["domain"])
+    assert (
+        list(rows["status"])
+        == list(expected["status"])
+        == ["checked"] * 3 + ["could not check"] + (["checked"] * 3 + ["could not check"]) * 3
+    )
+    assert [sorted(c) for c in rows["codes"]] == [sorted(c) for c in expected["codes"]]
+
+
 def test_a_started_cluster_is_stopped_again(portfolio_dns: DnsServer, in_process: pd.DataFrame) -> None:
     pytest.importorskip("distributed")
     df = smtpkit.audit(_domains()[:8], dask=True, workers=1, progress=False, **_settings(portfolio_dns))
@@ -178,9 +238,9 @@ def test_a_dask_cluster_keeps_to_one_resolvers_query_limit() -> None:
         finally:
             cluster.close()
         peak = dns.peak_pending
-    assert df.attrs["audit"]["leases_per_resolver"] == 4
+    assert df.attrs["audit"]["leases_per_resolver"] == 2  # one per worker's stream
     assert set(df["status"]) == {"checked"}
-    assert 2 < peak <= 8, peak  # more than one chunk's share (2) at once, never more than the limit
+    assert 4 < peak <= 8, peak  # more than one stream's share (4) at once, never more than the limit
 
 
 @pytest.mark.parametrize(("runner", "limit"), [("pool", 1), ("dask", 2)])

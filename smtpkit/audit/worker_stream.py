@@ -1,0 +1,195 @@
+"""A Dask worker's one event loop, through which every audit chunk the worker is given streams.
+
+Why: a chunk ends with its slowest domain, and a dead domain waits out its DNS
+timeouts (about 12 s with the defaults) while the rest of its chunk is long
+done. Run one chunk per task thread, a worker idled through every chunk's tail,
+and two threads per worker (two event loops contending for one interpreter
+lock) did not help: on 2 cores a 2-worker cluster did 0.8-0.9 x the in-process
+runner. The process pool had the same tails until each of its processes
+streamed its share of the chunks through one loop (0.66 -> 1.0-1.4 x).
+
+Here the same holds on Dask. The first chunk a worker is given starts the
+worker's stream: a thread running one event loop, one shared resolver (this
+process's DNS cache) and `config.concurrency` domains in flight. Each chunk
+task hands its domains to the stream, then leaves Dask's thread pool while it
+waits (`distributed.secede`), so the worker takes its next chunk at once and
+the next chunk's domains fill the slots a tail leaves. Chunks are admitted in
+the order they came, so the first finishes first; each task still returns its
+chunk's rows, so chunks stay futures gathered as they complete (progress,
+resume, a lost worker's chunks recomputed by Dask).
+
+A stream holds one lease of the cluster-wide semaphore of its resolver while
+it runs and asks at most its share of `query_limit`; it ends, giving the lease
+back, once it has had no chunk for `IDLE` seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Sequence
+from concurrent.futures import Future
+from typing import Any
+
+from smtpkit.audit.cache import SharedResolver
+from smtpkit.audit.engine import check_one, shared_cache
+from smtpkit.settings.audit import AuditConfig
+
+__all__ = ["IDLE", "STATS", "WorkerStream", "stream_chunk"]
+
+IDLE = 1.0  # seconds without a chunk after which a worker's stream ends (and gives its resolver lease back)
+
+#: This process's counts, for tests and the benchmarks: streams started, and the most chunks one stream held.
+STATS = {"streams": 0, "most_chunks": 0}
+
+_registry: dict[tuple[str, str, int], WorkerStream] = {}
+_registry_lock = threading.Lock()
+
+
+class WorkerStream:
+    """One worker process's loop for one run's settings (see the module docstring)."""
+
+    def __init__(self, key: tuple[str, str, int], config: AuditConfig, semaphore: str, leases: int) -> None:
+        self.key, self.config = key, config
+        self._semaphore_name, self._leases = semaphore, leases
+        self._lease: Any = None
+        self._loop = asyncio.new_event_loop()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+        self._ready = threading.Event()
+        self.active = 0  # chunks given and not yet returned (under _registry_lock)
+        self.closed = False
+        self._idle: asyncio.TimerHandle | None = None
+        self._shared: SharedResolver | None = None
+        self._admission: asyncio.Lock | None = None
+        self._slots: asyncio.Semaphore | None = None
+
+    # -- lifetime (task threads) --------------------------------------------------------------------
+    def start(self) -> None:
+        """Take a lease of the resolver's semaphore (waiting for one), then run the loop in a thread; once."""
+        with self._start_lock:
+            if self._thread is not None:
+                return
+            from distributed import Semaphore
+
+            self._lease = Semaphore(max_leases=self._leases, name=self._semaphore_name)  # type: ignore[no-untyped-call]
+            self._lease.acquire()
+            self._thread = threading.Thread(target=self._run, name="smtpkit-audit-stream", daemon=True)
+            self._thread.start()
+            self._ready.wait()
+        with _registry_lock:
+            STATS["streams"] += 1
+
+    def submit(self, names: Sequence[str], start: int) -> Future[list[dict[str, Any]]]:
+        return asyncio.run_coroutine_threadsafe(self._chunk(list(names), start), self._loop)
+
+    def leave(self) -> None:
+        """A chunk is done with: with none left, the stream ends after `IDLE` seconds unless given another."""
+        with _registry_lock:
+            self.active -= 1
+            idle = self.active == 0
+        if idle:
+            self._loop.call_soon_threadsafe(self._arm_idle)
+
+    # -- the loop's thread ----------------------------------------------------------------------------
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        try:
+            self._loop.run_until_complete(self._open())
+            self._ready.set()
+            self._loop.run_forever()
+        finally:
+            self._ready.set()
+            pending = asyncio.all_tasks(self._loop)
+            for task in pending:
+                task.cancel()  # a chunk still waited for gets CancelledError, never a hang
+            if pending:
+                self._loop.run_until_complete(asyncio.wait(pending))
+            if self._shared is not None:
+                self._shared.close()
+            self._loop.close()
+            self._give_back()
+
+    async def _open(self) -> None:
+        config = self.config
+        self._shared = SharedResolver(
+            config.nameservers or None, config.dns_timeout, cache=shared_cache(config), query_limit=config.query_limit
+        )
+        self._admission = asyncio.Lock()
+        self._slots = asyncio.Semaphore(config.concurrency)
+
+    async def _chunk(self, names: list[str], start: int) -> list[dict[str, Any]]:
+        """A chunk's rows in input order; its domains enter when the chunks before it have all entered."""
+        assert self._admission is not None and self._slots is not None and self._shared is not None
+        if self._idle is not None:
+            self._idle.cancel()
+            self._idle = None
+        slots = self._slots
+        tasks = []
+        async with self._admission:
+            for position, name in enumerate(names, start):
+                await slots.acquire()
+                task = asyncio.ensure_future(check_one(position, name, self.config, self._shared))
+                task.add_done_callback(lambda _done: slots.release())
+                tasks.append(task)
+        return list(await asyncio.gather(*tasks))
+
+    def _arm_idle(self) -> None:
+        if self._idle is not None:
+            self._idle.cancel()
+        self._idle = self._loop.call_later(IDLE, self._end_if_idle)
+
+    def _end_if_idle(self) -> None:
+        with _registry_lock:
+            if self.active:
+                return  # a chunk came in the meantime
+            self.closed = True
+            if _registry.get(self.key) is self:
+                del _registry[self.key]
+        self._loop.stop()
+
+    def _give_back(self) -> None:
+        lease, self._lease = self._lease, None
+        if lease is not None:
+            try:
+                lease.release()
+            except Exception:  # noqa: BLE001 - a lease the scheduler already dropped (the cluster is gone)
+                pass
+
+
+def _enter(config: AuditConfig, semaphore: str, leases: int) -> WorkerStream:
+    """This process's stream for these settings, counted as having one more chunk (started if new)."""
+    key = (repr(config), semaphore, leases)
+    with _registry_lock:
+        stream = _registry.get(key)
+        if stream is None or stream.closed:
+            stream = _registry[key] = WorkerStream(key, config, semaphore, leases)
+        stream.active += 1
+        STATS["most_chunks"] = max(STATS["most_chunks"], stream.active)
+    try:
+        stream.start()
+    except BaseException:
+        stream.leave()
+        raise
+    return stream
+
+
+def stream_chunk(
+    names: Sequence[str], config: AuditConfig, start: int, semaphore: str, leases: int
+) -> list[dict[str, Any]]:
+    """Audit one chunk on this worker's stream and return its rows in input order (a Dask task's body).
+
+    The task leaves Dask's thread pool while its chunk is in the stream, so the worker can take more chunks.
+    """
+    from distributed import rejoin, secede
+
+    stream = _enter(config, semaphore, leases)
+    try:
+        future = stream.submit(names, start)
+        secede()  # type: ignore[no-untyped-call]
+        try:
+            return future.result()
+        finally:
+            rejoin()  # type: ignore[no-untyped-call]
+    finally:
+        stream.leave()
