@@ -337,9 +337,9 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Any
         except (OSError, TimeoutError) as exc:
             raise InvalidSettings(f"cannot reach the Dask scheduler at {scheduler}: {exc}", field="scheduler") from None
     n = workers or max(1, min(os.cpu_count() or 1, 8))
-    # a chunk's task leaves the worker's threads while its domains stream (worker_stream): two keep chunks coming
+    # one thread per worker: a chunk's task leaves it while its domains stream (worker_stream)
     cluster = LocalCluster(  # type: ignore[no-untyped-call]
-        n_workers=n, threads_per_worker=2, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0"
+        n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0"
     )
     return Client(cluster)  # type: ignore[no-untyped-call]
 

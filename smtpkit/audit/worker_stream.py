@@ -13,10 +13,13 @@ worker's stream: a thread running one event loop, one shared resolver (this
 process's DNS cache) and `config.concurrency` domains in flight. Each chunk
 task hands its domains to the stream, then leaves Dask's thread pool while it
 waits (`distributed.secede`), so the worker takes its next chunk at once and
-the next chunk's domains fill the slots a tail leaves. Chunks are admitted in
-the order they came, so the first finishes first; each task still returns its
-chunk's rows, so chunks stay futures gathered as they complete (progress,
-resume, a lost worker's chunks recomputed by Dask).
+the next chunk's domains fill the slots a tail leaves. One chunk at a time is
+admitted: the next task keeps its Dask thread until every domain of the one
+before has entered, so a worker never hoards chunks that another, idle worker
+could run (the scheduler hands a busy worker no more); the tails in the stream
+cost no thread. Each task still returns its chunk's rows, so chunks stay
+futures gathered as they complete (progress, resume, a lost worker's chunks
+recomputed by Dask).
 
 A stream holds one lease of the cluster-wide semaphore of its resolver while
 it runs and asks at most its share of `query_limit`; it ends, giving the lease
@@ -57,11 +60,11 @@ class WorkerStream:
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
         self._ready = threading.Event()
+        self.admitting = threading.Semaphore(1)  # held from a chunk's hand-over until its last domain entered
         self.active = 0  # chunks given and not yet returned (under _registry_lock)
         self.closed = False
         self._idle: asyncio.TimerHandle | None = None
         self._shared: SharedResolver | None = None
-        self._admission: asyncio.Lock | None = None
         self._slots: asyncio.Semaphore | None = None
 
     # -- lifetime (task threads) --------------------------------------------------------------------
@@ -115,23 +118,24 @@ class WorkerStream:
         self._shared = SharedResolver(
             config.nameservers or None, config.dns_timeout, cache=shared_cache(config), query_limit=config.query_limit
         )
-        self._admission = asyncio.Lock()
         self._slots = asyncio.Semaphore(config.concurrency)
 
     async def _chunk(self, names: list[str], start: int) -> list[dict[str, Any]]:
-        """A chunk's rows in input order; its domains enter when the chunks before it have all entered."""
-        assert self._admission is not None and self._slots is not None and self._shared is not None
+        """A chunk's rows in input order; `admitting` is given back once its last domain has entered."""
+        assert self._slots is not None and self._shared is not None
         if self._idle is not None:
             self._idle.cancel()
             self._idle = None
         slots = self._slots
         tasks = []
-        async with self._admission:
+        try:
             for position, name in enumerate(names, start):
                 await slots.acquire()
                 task = asyncio.ensure_future(check_one(position, name, self.config, self._shared))
                 task.add_done_callback(lambda _done: slots.release())
                 tasks.append(task)
+        finally:
+            self.admitting.release()
         return list(await asyncio.gather(*tasks))
 
     def _arm_idle(self) -> None:
@@ -179,17 +183,21 @@ def stream_chunk(
 ) -> list[dict[str, Any]]:
     """Audit one chunk on this worker's stream and return its rows in input order (a Dask task's body).
 
-    The task leaves Dask's thread pool while its chunk is in the stream, so the worker can take more chunks.
+    The task keeps its Dask thread while the chunk before it is being admitted, then leaves Dask's thread pool
+    while its own chunk is in the stream (and ends on its own thread: a `rejoin` would wait for a thread that
+    the next chunk's task holds), so the worker takes its next chunk once this one's domains have all entered.
     """
-    from distributed import rejoin, secede
+    from distributed import secede
 
     stream = _enter(config, semaphore, leases)
     try:
-        future = stream.submit(names, start)
-        secede()  # type: ignore[no-untyped-call]
+        stream.admitting.acquire()
         try:
-            return future.result()
-        finally:
-            rejoin()  # type: ignore[no-untyped-call]
+            future = stream.submit(names, start)
+        except BaseException:
+            stream.admitting.release()
+            raise
+        secede()  # type: ignore[no-untyped-call]
+        return future.result()
     finally:
         stream.leave()
