@@ -18,9 +18,11 @@ The lab runs at nice -10 where this user may raise its priority, so that it answ
 a runner loads the cores (at normal priority it answered in 45 ms while the pool ran). Before and after the
 run, pure-CPU work in one process and in N at once says how many cores' worth the machine really gives.
 
-Run: python benchmarks/audit_throughput.py [--domains 5000] [--dask-domains 5000] [--workers N] [--delay 20ms]
-(5,000 domains by default for every runner: the pool's and the cluster's start-up, a second or two of CPU per
-process, is then a small part of the run, as in the portfolios they are for.)
+Run: python benchmarks/audit_throughput.py [--domains 5000] [--rounds 2] [--workers N] [--delay 20ms]
+5,000 domains for every runner by default: the pool's and the cluster's start-up, a second or two of CPU per
+process, is then a small part of the run, as in the portfolios they are for. The runners take turns, round
+after round, and the medians are compared: this machine's speed changes by a quarter from one minute to the
+next (the CPU one domain costs, same code, same questions), more than the differences being measured.
 The absolute numbers depend on the machine and on what else runs on it; the ratios are what the bars are about.
 """
 
@@ -33,6 +35,7 @@ import math
 import os
 import resource
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -244,8 +247,8 @@ def _stop(signum: int, frame: Any) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--domains", type=int, default=5000, help="domains for the in-process runner and the pool")
-    parser.add_argument("--dask-domains", type=int, default=5000)
+    parser.add_argument("--domains", type=int, default=5000, help="domains for each runner in each round")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of in-process, pool, Dask, one after another")
     parser.add_argument("--sequential", type=int, default=20, help="domains checked one at a time")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--delay", default="20ms")
@@ -253,13 +256,12 @@ def main() -> None:
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, _stop)
 
-    size = max(args.domains, args.dask_domains)
-    lab, doc = start_lab(size, args.delay)
+    lab, doc = start_lab(args.domains, args.delay)
     try:
         ns = f"{doc['dns']['host']}:{doc['dns']['port']}"
         lab_ref = (lab.pid, str(doc["dns"]["host"]), int(doc["dns"]["port"]))
         nice = os.getpriority(os.PRIO_PROCESS, lab.pid)
-        names = [m.domain for m in portfolio(size, dead=float(doc["dns"].get("timeouts", 0.01)))]
+        names = [m.domain for m in portfolio(args.domains, dead=float(doc["dns"].get("timeouts", 0.01)))]
         settings: dict[str, Any] = {
             "nameservers": [ns],
             "selectors": SELECTORS,
@@ -276,6 +278,7 @@ def main() -> None:
         )
         before = parallel_capacity(args.workers)
         from smtpkit.audit.engine import forget_caches
+        from smtpkit.audit.runners import dask_client
 
         seq, _ = measure(
             "one domain at a time (check_domain loop)",
@@ -286,46 +289,39 @@ def main() -> None:
                 for d in names[: args.sequential]
             ],
         )
-        forget_caches()  # a cold cache for every runner, as in a fresh process
-        one, one_df = measure(
-            "in-process runner", args.domains, lab_ref, lambda: smtpkit.audit(names[: args.domains], **settings)
-        )
-        forget_caches()
-        pool, pool_df = measure(
-            f"process pool, {args.workers} processes",
-            args.domains,
-            lab_ref,
-            lambda: smtpkit.audit(names[: args.domains], workers=args.workers, chunk_size=250, **settings),
-        )
-        pool_same = same(pool_df, one_df)
-
-        base, base_df = one, one_df  # the same number of domains: the same reference
-        if args.dask_domains != args.domains:
-            forget_caches()
-            base, base_df = measure(
-                "in-process runner (Dask's reference)",
-                args.dask_domains,
-                lab_ref,
-                lambda: smtpkit.audit(names[: args.dask_domains], **settings),
-            )
-        from smtpkit.audit.runners import dask_client
-
-        forget_caches()
         client = dask_client(workers=2)  # the LocalCluster `smtpkit audit --dask --workers 2` starts
         cluster = client.cluster
+        rounds: list[tuple[Phase, Phase, Phase]] = []
+        sameness: list[tuple[str, str]] = []
+        one_df = pd.DataFrame()
         try:
             client.run(lambda: None)  # workers up before the clock starts
-            dask, dask_df = measure(
-                "Dask LocalCluster, 2 worker processes",
-                args.dask_domains,
-                lab_ref,
-                lambda: smtpkit.audit(names[: args.dask_domains], client=client, chunk_size=250, **settings),
-                lambda: float(sum(client.run(time.process_time).values())),
-            )
+            for r in range(1, args.rounds + 1):
+                print(f"round {r} of {args.rounds}:")
+                forget_caches()  # a cold cache for every runner, as in a fresh process
+                one, one_df = measure(
+                    "in-process runner", args.domains, lab_ref, lambda: smtpkit.audit(names, **settings)
+                )
+                forget_caches()
+                pool, pool_df = measure(
+                    f"process pool, {args.workers} processes",
+                    args.domains,
+                    lab_ref,
+                    lambda: smtpkit.audit(names, workers=args.workers, chunk_size=250, **settings),
+                )
+                client.run(forget_caches)
+                dask, dask_df = measure(
+                    "Dask LocalCluster, 2 worker processes",
+                    args.domains,
+                    lab_ref,
+                    lambda: smtpkit.audit(names, client=client, chunk_size=250, **settings),
+                    lambda: float(sum(client.run(time.process_time).values())),
+                )
+                rounds.append((one, pool, dask))
+                sameness.append((same(pool_df, one_df), same(dask_df, one_df)))
         finally:
             client.close()
             cluster.close()
-        dask_same = same(dask_df, base_df)
 
         capacity = parallel_capacity(args.workers)
         print(
@@ -333,14 +329,34 @@ def main() -> None:
             f" ({args.workers} on idle, unshared cores; {before:.2f} x before the run)"
         )
         print(f"\nin-process grades: {one_df['grade'].value_counts().sort_index().to_dict()}")
-        print("\nmeasured side by side in this run (bar in brackets):")
-        print(f"  in-process domains/s          {one.rate:8.1f}     [>= 100]")
-        print(f"  vs one domain at a time       {one.rate / seq.rate:8.1f} x")
+
+        def rates(i: int) -> list[float]:
+            return [phases[i].rate for phases in rounds]
+
+        def ratios(i: int) -> str:
+            return ", ".join(f"{phases[i].rate / phases[0].rate:.2f}" for phases in rounds)
+
+        one_rate, pool_rate, dask_rate = (statistics.median(rates(i)) for i in range(3))
+        pool_same = "yes" if all(p == "yes" for p, _d in sameness) else "; ".join(p for p, _d in sameness)
+        dask_same = "yes" if all(d == "yes" for _p, d in sameness) else "; ".join(d for _p, d in sameness)
         print(
-            f"  process pool / in-process     {pool.rate / one.rate:8.2f} x   [>= {0.8 * args.workers:.1f} ="
-            f" 0.8 x {args.workers}, up to the resolver's limit]; same results: {pool_same}"
+            f"\nmeasured side by side in this run, the median of {len(rounds)} rounds"
+            " (each round's ratio in brackets; the bar after it):"
         )
-        print(f"  Dask 2 workers / in-process   {dask.rate / base.rate:8.2f} x   [>= 1.6]; same results: {dask_same}")
+        print(
+            f"  in-process domains/s          {one_rate:8.1f}     ({', '.join(f'{x:.1f}' for x in rates(0))})  [>= 100]"
+        )
+        print(f"  vs one domain at a time       {one_rate / seq.rate:8.1f} x")
+        print(
+            f"  process pool / in-process     {pool_rate / one_rate:8.2f} x   ({ratios(1)})"
+            f"  [>= {0.8 * args.workers:.1f} = 0.8 x {args.workers}, up to the resolver's limit];"
+            f" same results: {pool_same}"
+        )
+        print(
+            f"  Dask 2 workers / in-process   {dask_rate / one_rate:8.2f} x   ({ratios(2)})  [>= 1.6];"
+            f" same results: {dask_same}"
+        )
+        one = rounds[-1][0]
         print("\nwhat limits it (CPU per domain; 1000 / that = domains/s one core could do for that side alone):")
         print(
             f"  the audit, in one process: {1000 * one.audit_cpu / one.n:.1f} ms/domain"
@@ -352,8 +368,8 @@ def main() -> None:
         )
         cores = os.cpu_count() or 1
         print(
-            f"  the machine: {cores} cores, {100 * one.busy:.0f}% busy during the in-process run (the audit and the lab"
-            f" used {100 * (one.audit_cpu + one.lab_cpu) / one.seconds / cores:.0f}% of them);"
+            f"  the machine: {cores} cores, {100 * one.busy:.0f}% busy during the last in-process run (the audit and"
+            f" the lab used {100 * (one.audit_cpu + one.lab_cpu) / one.seconds / cores:.0f}% of them);"
             f" load average now {os.getloadavg()[0]:.1f}"
         )
         need = (one.audit_cpu + one.lab_cpu) / one.seconds
