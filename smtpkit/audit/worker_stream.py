@@ -102,6 +102,10 @@ class WorkerStream:
             self._ready.set()
             self._loop.run_forever()
         finally:
+            with _registry_lock:  # a stream whose loop ended (idle, or a failure) takes no more chunks
+                self.closed = True
+                if _registry.get(self.key) is self:
+                    del _registry[self.key]
             self._ready.set()
             pending = asyncio.all_tasks(self._loop)
             for task in pending:
@@ -191,7 +195,9 @@ def stream_chunk(
 
     stream = _enter(config, semaphore, leases)
     try:
-        stream.admitting.acquire()
+        while not stream.admitting.acquire(timeout=1.0):
+            if stream.closed:  # its loop ended with the chunk before this one still entering
+                raise RuntimeError("this Dask worker's audit stream stopped before the chunk could enter it")
         try:
             future = stream.submit(names, start)
         except BaseException:

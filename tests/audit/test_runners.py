@@ -324,3 +324,24 @@ def test_a_pool_stopped_by_an_error_ends_at_once_and_leaves_no_process() -> None
     while set(multiprocessing.active_children()) - before and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not set(multiprocessing.active_children()) - before
+
+
+def test_a_worker_stream_whose_loop_fails_takes_no_more_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stream whose loop ends other than by being idle (here: its resolver cannot be made) is marked closed
+    and leaves the registry, so the next chunk on that worker starts a new stream instead of waiting on a dead
+    one."""
+    from smtpkit.audit import worker_stream
+    from smtpkit.settings.audit import AuditConfig
+
+    config = AuditConfig(nameservers=("127.0.0.1:53",))
+    key = (repr(config), "smtpkit-test-semaphore", 1)
+    stream = worker_stream.WorkerStream(key, config, "smtpkit-test-semaphore", 1)
+
+    async def broken() -> None:
+        raise OSError("no resolver")
+
+    monkeypatch.setattr(stream, "_open", broken)
+    monkeypatch.setitem(worker_stream._registry, key, stream)
+    with pytest.raises(OSError, match="no resolver"):
+        stream._run()
+    assert stream.closed and key not in worker_stream._registry
