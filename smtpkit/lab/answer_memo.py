@@ -64,6 +64,14 @@ class Answer(Protocol):
 _NOT_MEMORABLE = Outcome(None, rcode="not memorable")  # a marker: compared by identity
 
 
+def _swapped(outcome: Outcome, old: bytes, new: bytes, *, head: bytes = b"") -> Outcome:
+    """`outcome` with one copy's label in place of another's, in its bytes and its logged name (`head`: the
+    query ID in front of a remembered answer, which is kept without its own)."""
+    wire = None if outcome.wire is None else head + outcome.wire.replace(old, new)
+    name = outcome.name.replace(old.decode("ascii"), new.decode("ascii"))
+    return Outcome(wire, name, outcome.rdtype, outcome.rcode, outcome.answers, outcome.truncated)
+
+
 def question_labels(wire: bytes) -> list[bytes] | None:
     """The labels of a message's first question name, read from the wire (None: no question, or a
     compression pointer or a cut-short name)."""
@@ -124,19 +132,13 @@ class AnswerMemo:
         if known is _NOT_MEMORABLE:
             return self._answer(wire, transport, False)
         self.hits += 1
-        name = known.name.replace(reference.decode("ascii"), label.decode("ascii"))
-        out = None if known.wire is None else wire[:2] + known.wire.replace(reference, label)
-        return Outcome(out, name, known.rdtype, known.rcode, known.answers, known.truncated)
+        return _swapped(known, reference, label, head=wire[:2])
 
     def _learn(self, wire: bytes, transport: str, key: tuple[str, bytes], label: bytes, reference: bytes) -> Outcome:
         """Answer in full, and remember the answer if the reference copy's is the same but for the label."""
         asked = self._answer(wire, transport, False)
         theirs = self._answer(wire[:2] + key[1], transport, False)
-        ours = replace(
-            asked,
-            wire=None if asked.wire is None else asked.wire.replace(label, reference),
-            name=asked.name.replace(label.decode("ascii"), reference.decode("ascii")),
-        )
+        ours = _swapped(asked, label, reference)
         if theirs != ours or (theirs.wire is None and not theirs.name):
             self._remember(key, _NOT_MEMORABLE)  # different, or a message ignored (nothing to log either)
             return asked
