@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     import dns.message
     import dns.name
     import dns.rdatatype
+    import dns.rrset
 
 _MAX_CNAME_HOPS = 8
 _MAX_LOG = 10_000
@@ -177,6 +178,39 @@ if TYPE_CHECKING:
     Reply = tuple[dns.message.Message, bool] | BaseException
 else:
     Reply = tuple
+
+
+# want_dnssec -> (OPT RRset, request payload) of the queries dnspython's make_query builds
+_EDNS: dict[bool, tuple[dns.rrset.RRset, int]] = {}
+
+
+def make_query(qname: dns.name.Name, rdtype: dns.rdatatype.RdataType, want_dnssec: bool) -> dns.message.QueryMessage:
+    """A recursive EDNS query (RD set; DO and AD too when `want_dnssec`): dnspython's `make_query`, ten times cheaper.
+
+    An audit asks a thousand questions a second, and `dns.message.make_query`
+    builds a new EDNS OPT record for each (about 40 us, a tenth of the audit's
+    CPU). The OPT record of a query is always the same, so it is built once by
+    dnspython itself and every query gets its own copy (a copy, because
+    dnspython's `ednsflags` setter changes the record in place). The result
+    equals the message `make_query` builds, and so do its bytes on the wire (a
+    test compares them).
+    """
+    import dns.flags
+    import dns.message
+    import dns.rdataclass
+    import dns.rrset
+
+    edns = _EDNS.get(want_dnssec)
+    if edns is None:
+        template = dns.message.make_query(qname, rdtype, use_edns=True, want_dnssec=want_dnssec)
+        assert template.opt is not None  # use_edns=True
+        edns = _EDNS[want_dnssec] = (template.opt, template.request_payload)
+    query = dns.message.QueryMessage()
+    query.flags = dns.flags.RD | (dns.flags.AD if want_dnssec else 0)  # AD: RFC 6840 §5.7
+    query.question = [dns.rrset.RRset(qname, dns.rdataclass.IN, rdtype)]
+    query.opt = edns[0].copy()
+    query.request_payload = edns[1]
+    return query
 
 
 def _query_errors() -> tuple[type[BaseException], ...]:
@@ -419,8 +453,7 @@ class Resolver:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return last
-                q = dns.message.make_query(qname, rdt, use_edns=True, want_dnssec=self.want_dnssec)
-                q.flags |= dns.flags.RD | (dns.flags.AD if self.want_dnssec else 0)  # AD: RFC 6840 §5.7
+                q = make_query(qname, rdt, self.want_dnssec)
                 timeout = min(self.timeout, remaining)
                 reply = yield Exchange(q, ns, timeout, deadline)
                 if isinstance(reply, (dns.exception.Timeout, TimeoutError)):

@@ -345,3 +345,34 @@ def test_once_asks_each_question_once_and_logs_it_once(lab_dns) -> None:  # type
     again = once.resolve("smtpkit.test.", "mx")
     assert again is first and first.ok
     assert [(q.name, q.rdtype) for q in r.log] == [("smtpkit.test", "MX")]
+
+
+@pytest.mark.parametrize("dnssec", [False, True])
+@pytest.mark.parametrize(("name", "rdtype"), [("example.com.", "MX"), ("sel._domainkey.xn--bcher-kva.test.", "TXT")])
+def test_make_query_is_dnspythons_query(name: str, rdtype: str, dnssec: bool) -> None:
+    import dns.flags
+    import dns.message
+    import dns.name
+    import dns.rdatatype
+
+    from smtpkit.net.dns import make_query
+
+    qname, rdt = dns.name.from_text(name), dns.rdatatype.RdataType.make(rdtype)
+    ours = make_query(qname, rdt, dnssec)
+    theirs = dns.message.make_query(qname, rdt, use_edns=True, want_dnssec=dnssec)
+    theirs.flags |= dns.flags.RD | (dns.flags.AD if dnssec else 0)
+    theirs.id = ours.id
+    assert ours == theirs
+    assert ours.to_wire() == theirs.to_wire()
+    assert (ours.flags, ours.ednsflags, ours.payload, ours.request_payload, ours.edns) == (
+        theirs.flags,
+        theirs.ednsflags,
+        theirs.payload,
+        theirs.request_payload,
+        theirs.edns,
+    )
+    assert type(ours) is type(theirs)
+    # each query has its own OPT record: dnspython changes it in place when a query's EDNS flags are set
+    ours.want_dnssec(not dnssec)
+    assert make_query(qname, rdt, dnssec).ednsflags == theirs.ednsflags
+    assert len({make_query(qname, rdt, dnssec).id for _ in range(20)}) > 1  # a random ID each time
