@@ -137,35 +137,52 @@ def _collect(cls: type) -> tuple[Field, ...]:
     return tuple(table.values())
 
 
+class _InitPlan:
+    """What the shared `__init__` needs of a record class, worked out once when the class is made.
+
+    Why: every DNS answer and finding is a record, and an audit makes some fifty a domain; walking the fields
+    one by one cost 5.5 us a record, a twentieth of the audit's CPU. With the plan, the defaults are one dict
+    update and the arguments another, and only default factories and required fields are looked at.
+    """
+
+    __slots__ = ("accepted", "defaults", "factories", "names", "required")
+
+    def __init__(self, table: tuple[Field, ...]) -> None:
+        taken = [f for f in table if f.init]
+        self.names = tuple(f.name for f in taken)  # in order, for positional arguments
+        self.accepted = frozenset(self.names)
+        self.required = tuple(f.name for f in taken if not _has_default(f))
+        # plain defaults (init fields, and init=False fields that have one), set first and overwritten by arguments
+        self.defaults = {f.name: f.default for f in table if f.default is not MISSING and (f.init or _has_default(f))}
+        # (name, factory, taken from the arguments when given): an init=False field's factory always runs
+        self.factories = tuple((f.name, f.default_factory, f.init) for f in table if f.default_factory is not MISSING)
+
+
 def _init(self: Any, *args: Any, **kwargs: Any) -> None:
     """The one constructor of every record: positional then keyword arguments, then defaults."""
     cls = type(self)
-    accepted: tuple[Field, ...] = cls.__record_init__
-    if len(args) > len(accepted):
-        raise TypeError(f"{cls.__qualname__}() takes {len(accepted)} positional arguments but {len(args)} were given")
-    state = self.__dict__
-    missing: list[str] = []
-    for index, f in enumerate(accepted):
-        name = f.name
-        if index < len(args):
+    plan: _InitPlan = cls.__record_plan__
+    if args:
+        if len(args) > len(plan.names):
+            raise TypeError(
+                f"{cls.__qualname__}() takes {len(plan.names)} positional arguments but {len(args)} were given"
+            )
+        for name, value in zip(plan.names, args):
             if name in kwargs:
                 raise TypeError(f"{cls.__qualname__}() got multiple values for argument {name!r}")
-            state[name] = args[index]
-        elif name in kwargs:
-            state[name] = kwargs.pop(name)
-        elif f.default_factory is not MISSING:
-            state[name] = f.default_factory()
-        elif f.default is not MISSING:
-            state[name] = f.default
-        else:
-            missing.append(name)
+            kwargs[name] = value
+    missing = [name for name in plan.required if name not in kwargs]
     if missing:
         raise TypeError(f"{cls.__qualname__}() missing required argument(s): {', '.join(map(repr, missing))}")
-    if kwargs:
-        unexpected = next(iter(kwargs))
+    if not plan.accepted.issuperset(kwargs):
+        unexpected = next(name for name in kwargs if name not in plan.accepted)
         raise TypeError(f"{cls.__qualname__}() got an unexpected keyword argument {unexpected!r}")
-    for f in cls.__record_derived__:  # init=False fields that still have a default
-        state[f.name] = f.default_factory() if f.default_factory is not MISSING else f.default
+    state = self.__dict__
+    state.update(plan.defaults)
+    state.update(kwargs)
+    for name, factory, init in plan.factories:
+        if not init or name not in kwargs:
+            state[name] = factory()
     post_init = cls.__record_post_init__
     if post_init is not None:
         post_init(self)
@@ -207,8 +224,7 @@ def record(*, frozen: bool = False, init: bool = True, eq: bool = True) -> Calla
         own = dict(cls.__dict__)
         attributes: dict[str, object] = {
             "__record_fields__": table,
-            "__record_init__": tuple(f for f in table if f.init),
-            "__record_derived__": tuple(f for f in table if not f.init and _has_default(f)),
+            "__record_plan__": _InitPlan(table),
             "__record_compare__": tuple(f.name for f in table if f.compare),
             "__record_post_init__": getattr(cls, "__post_init__", None),
         }
