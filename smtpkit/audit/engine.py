@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from smtpkit.aio import run_sync, spawn
 from smtpkit.audit.cache import DnsCache, DomainResolver, SharedResolver
+from smtpkit.audit.gc_threshold import fewer_collections
 from smtpkit.audit.row import COULD_NOT_CHECK, domain_row, invalid_row
 from smtpkit.audit.table import frame
 from smtpkit.checks.domain import DomainPlan
@@ -173,7 +174,15 @@ async def audit_stream(
 ) -> dict[str, Any]:
     """Check every (position, name) of `items`, at most `config.concurrency` at a time, handing each row
     to `on_row` as it completes; return the run's DNS counters. `items` may be a generator: it is read
-    only as slots free up, so a portfolio of millions streams through in constant memory."""
+    only as slots free up, so a portfolio of millions streams through in constant memory. The garbage collector
+    runs less often meanwhile (`gc_threshold`: it cost a fifth of the audit's CPU)."""
+    with fewer_collections():
+        return await _stream(items, config, on_row)
+
+
+async def _stream(
+    items: Iterable[tuple[int, str]], config: AuditConfig, on_row: Callable[[dict[str, Any]], None]
+) -> dict[str, Any]:
     shared = SharedResolver(
         config.nameservers or None, config.dns_timeout, cache=shared_cache(config), query_limit=config.query_limit
     )

@@ -36,6 +36,7 @@ from typing import Any
 
 from smtpkit.audit.cache import SharedResolver
 from smtpkit.audit.engine import check_one, shared_cache
+from smtpkit.audit.gc_threshold import fewer_collections
 from smtpkit.settings.audit import AuditConfig
 
 __all__ = ["IDLE", "STATS", "WorkerStream", "stream_chunk"]
@@ -98,6 +99,14 @@ class WorkerStream:
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
         try:
+            with fewer_collections():  # as long as the stream lives (see gc_threshold)
+                self._serve()
+        finally:
+            self._loop.close()
+            self._give_back()
+
+    def _serve(self) -> None:
+        try:
             self._loop.run_until_complete(self._open())
             self._ready.set()
             self._loop.run_forever()
@@ -114,8 +123,6 @@ class WorkerStream:
                 self._loop.run_until_complete(asyncio.wait(pending))
             if self._shared is not None:
                 self._shared.close()
-            self._loop.close()
-            self._give_back()
 
     async def _open(self) -> None:
         config = self.config

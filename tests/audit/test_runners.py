@@ -125,19 +125,23 @@ def test_dask_local_cluster_gives_the_same_dataframe(portfolio_dns: DnsServer, i
 
 
 def _stream_stats() -> dict[str, object]:
+    import gc
+
     from smtpkit.audit import worker_stream
 
-    return dict(worker_stream.STATS) | {"running": len(worker_stream._registry)}
+    return dict(worker_stream.STATS) | {"running": len(worker_stream._registry), "young": gc.get_threshold()[0]}
 
 
 def test_a_dask_worker_streams_its_chunks_through_one_loop(portfolio_dns: DnsServer) -> None:
     """One worker of one thread, four chunks that each end with a dead domain (it waits out its timeouts): the
     worker takes every chunk at once into its one stream (the old way, one chunk per thread, ran them one after
     another, idle through each tail), the rows are in-process's, and the stream ends once idle, giving its
-    resolver lease back."""
+    resolver lease back, and the worker's garbage collector its usual threshold."""
+    import gc
     import time
 
     distributed = pytest.importorskip("distributed")
+    from smtpkit.audit.gc_threshold import YOUNG
     from smtpkit.audit.runners import run_dask
     from smtpkit.lab.portfolio import member_name
     from smtpkit.settings.audit import AuditConfig
@@ -162,8 +166,11 @@ def test_a_dask_worker_streams_its_chunks_through_one_loop(portfolio_dns: DnsSer
             info = run_dask(todo, config, sink, lambda n: None, client)
             stats = list(client.run(_stream_stats).values())[0]
             assert stats["streams"] == 1 and stats["most_chunks"] == 4, stats
+            assert stats["young"] == YOUNG  # while the stream lives (gc_threshold)
             time.sleep(1.5)  # IDLE: the stream ends
-            assert list(client.run(_stream_stats).values())[0]["running"] == 0
+            after = list(client.run(_stream_stats).values())[0]
+            assert after["running"] == 0
+            assert after["young"] == gc.get_threshold()[0] != YOUNG  # the worker's own (CPython's default)
             semaphore = distributed.Semaphore(max_leases=1, name="smtpkit-audit-resolver:" + portfolio_dns.nameserver)
             assert semaphore.acquire(timeout=5), "the stream gave its lease back"
             semaphore.release()
