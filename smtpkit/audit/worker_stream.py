@@ -1,5 +1,8 @@
 """A Dask worker's one event loop, through which every audit chunk the worker is given streams.
 
+(The Dask runner hands out pieces of chunks, `runners.PIECE` domains each; to a worker a piece is a chunk:
+"chunk" below means what one task brings.)
+
 Why: a chunk ends with its slowest domain, and a dead domain waits out its DNS
 timeouts (about 12 s with the defaults) while the rest of its chunk is long
 done. Run one chunk per task thread, a worker idled through every chunk's tail,

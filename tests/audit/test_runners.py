@@ -57,11 +57,12 @@ def test_process_pool_gives_the_same_dataframe(
     assert sum(updates) == len(_domains()) and 0 < len(updates) <= len(_domains())
 
 
-def test_a_pool_process_sends_its_progress_before_each_chunk_and_at_the_end(
+def test_a_pool_process_takes_pieces_until_told_and_sends_its_progress_before_each(
     portfolio_dns: DnsServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """What one pool process sends its parent (run here, in this process): every row counted once, each
-    chunk's rows before the chunk, even when the clock never says it is time to send."""
+    """What one pool process does (run here, in this process): it takes pieces from the pool's queue until the
+    queue says there are no more, leaves what follows for the others, and sends every row counted once, each
+    piece's rows before the piece, even when the clock never says it is time to send."""
     import queue
     import threading
 
@@ -69,26 +70,51 @@ def test_a_pool_process_sends_its_progress_before_each_chunk_and_at_the_end(
     from smtpkit.settings.audit import AuditConfig
 
     sent: queue.Queue[tuple[str, int, object]] = queue.Queue()
-    monkeypatch.setattr(runners, "_pool_links", (sent, threading.Event(), None))
+    work: queue.Queue[object] = queue.Queue()
+    monkeypatch.setattr(runners, "_pool_links", (sent, threading.Event(), None, work))
     monkeypatch.setattr(runners._Progress, "EVERY", 3600.0)
     names = [m.domain for m in portfolio(12, dead=0)]
-    share = [(0, 0, names[:5]), (2, 5, names[5:9]), (4, 9, names[9:])]
-    runners._stream_share(share, AuditConfig(nameservers=(portfolio_dns.nameserver,), dns_timeout=4.0))
+    todo = [(0, 0, names[:5]), (2, 5, names[5:9]), (4, 9, names[9:])]
+    for item in [*runners.pieces(todo, size=2), None, "for another process"]:
+        work.put(item)
+    runners._stream_work(AuditConfig(nameservers=(portfolio_dns.nameserver,), dns_timeout=4.0))
+    assert list(work.queue) == ["for another process"]
     messages = []
     while not sent.empty():
         messages.append(sent.get())
     assert messages[0][0] == "hello"
-    counted, chunks = 0, {}
-    for kind, number, _table in messages[1:]:
+    counted, pieces, rows = 0, [], 0
+    for kind, number, table in messages[1:]:
         if kind == "rows":
             counted += number
         else:
-            chunks[number] = counted  # rows counted when the chunk left
-    assert counted == len(names)
-    sizes = {number: len(part) for number, _start, part in share}
-    for number, seen in chunks.items():
-        assert seen >= sizes[number]
-    assert sorted(chunks) == [0, 2, 4]
+            rows += table.num_rows  # type: ignore[attr-defined]
+            assert counted >= rows  # the piece's rows were counted before it left
+            pieces.append((number, table.column("position").to_pylist()))  # type: ignore[attr-defined]
+    assert counted == rows == len(names)
+    assert sorted(pieces) == [(0, [0, 1]), (0, [2, 3]), (0, [4]), (2, [5, 6]), (2, [7, 8]), (4, [9, 10]), (4, [11])]
+
+
+def test_pieces_cut_chunks_and_the_assembler_puts_them_back_in_order() -> None:
+    import pyarrow as pa
+
+    from smtpkit.audit.runners import ChunkAssembler, pieces
+
+    todo = [(3, 30, ["a", "b", "c", "d", "e"]), (4, 35, ["f"])]
+    cut = pieces(todo, size=2)
+    assert cut == [(3, 30, ["a", "b"]), (3, 32, ["c", "d"]), (3, 34, ["e"]), (4, 35, ["f"])]
+    written: list[tuple[int, list[int]]] = []
+    assembler = ChunkAssembler(todo, lambda number, table: written.append((number, table["position"].to_pylist())))
+
+    def table(start: int, names: list[str]) -> pa.Table:
+        return pa.table({"position": list(range(start, start + len(names))), "domain": names})
+
+    for number, start, names in [cut[2], cut[3], cut[0]]:  # back in any order, from any worker
+        assembler.add(number, table(start, names))
+    assert written == [(4, [35])] and not assembler.complete  # chunk 3 waits for its middle piece
+    assembler.add(3, table(32, ["c", "d"]))
+    assert written == [(4, [35]), (3, [30, 31, 32, 33, 34])]
+    assert assembler.complete
 
 
 def test_pool_progress_is_batched_and_complete() -> None:
