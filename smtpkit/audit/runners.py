@@ -234,6 +234,7 @@ def run_processes(
     work_items = pieces(todo)
     processes = max(1, min(workers, len(work_items)))
     results, work, stop = context.Queue(), context.Queue(), context.Event()
+    work.cancel_join_thread()  # a stopped run leaves pieces untaken: exiting must not wait to send them
     for item in [*work_items, *[None] * processes]:  # in input order, then one "no more" for each process
         work.put(item)
     assembler = ChunkAssembler(todo, sink)
@@ -267,10 +268,11 @@ def run_processes(
 
 
 def _gather(
-    futures: list[Any], results: Any, pieces: int, sink: Sink, tick: Callable[[int], None], pids: set[int]
+    futures: list[Any], results: Any, expected: int, sink: Sink, tick: Callable[[int], None], pids: set[int]
 ) -> None:
-    """Hand every piece the pool sends to `sink` and its progress to `tick`; raise what a process raised."""
-    left = pieces
+    """Hand the `expected` pieces the pool sends to `sink` and their progress to `tick`; raise what a process
+    raised."""
+    left = expected
     quiet = 0.0
     while left:
         try:

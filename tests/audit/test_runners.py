@@ -359,6 +359,35 @@ def test_a_pool_stopped_by_an_error_ends_at_once_and_leaves_no_process() -> None
     assert not set(multiprocessing.active_children()) - before
 
 
+_STOPPED_POOL_EXITS = """
+from smtpkit.audit.runners import run_processes
+from smtpkit.settings.audit import AuditConfig
+
+
+def sink(number, table):
+    raise OSError("disk full")
+
+
+if __name__ == "__main__":
+    names = [f"not a domain {i:05}" + "x" * 40 for i in range(8000)]  # more pieces than a pipe holds
+    todo = [(n, s, names[s : s + 500]) for n, s in enumerate(range(0, 8000, 500))]
+    try:
+        run_processes(todo, AuditConfig(chunk_size=500), sink, lambda rows: None, workers=2)
+    except OSError as exc:
+        print("stopped:", exc, flush=True)
+"""
+
+
+def test_a_program_whose_pool_was_stopped_exits(tmp_path: Path) -> None:
+    """Pieces never taken by a stopped pool must not keep the program from exiting (its queue's thread would
+    wait for ever to send them)."""
+    script = tmp_path / "stopped_pool.py"
+    script.write_text(_STOPPED_POOL_EXITS)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "stopped: disk full" in done.stdout
+
+
 def test_a_worker_stream_whose_loop_fails_takes_no_more_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     """A stream whose loop ends other than by being idle (here: its resolver cannot be made) is marked closed
     and leaves the registry, so the next chunk on that worker starts a new stream instead of waiting on a dead
