@@ -152,8 +152,8 @@ class _InitPlan:
         self.names = tuple(f.name for f in taken)  # in order, for positional arguments
         self.accepted = frozenset(self.names)
         self.required = tuple(f.name for f in taken if not _has_default(f))
-        # plain defaults (init fields, and init=False fields that have one), set first and overwritten by arguments
-        self.defaults = {f.name: f.default for f in table if f.default is not MISSING and (f.init or _has_default(f))}
+        # plain defaults (of init=False fields too), set first and then overwritten by the arguments given
+        self.defaults = {f.name: f.default for f in table if f.default is not MISSING}
         # (name, factory, taken from the arguments when given): an init=False field's factory always runs
         self.factories = tuple((f.name, f.default_factory, f.init) for f in table if f.default_factory is not MISSING)
 
