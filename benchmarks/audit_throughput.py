@@ -197,11 +197,12 @@ def measure(
     lab_pid, host, port = lab
     probe = LatencyProbe(host, port)
     m0, l0, c0, k0, w0 = _machine(), _cpu_of(lab_pid), time.process_time(), _children(), workers_cpu()
+    running = set(multiprocessing.active_children())  # the Dask cluster's workers, started before
     t0 = time.perf_counter()
     result = fn()
     seconds = time.perf_counter() - t0
-    for child in multiprocessing.active_children():  # a pool's processes still exiting (audit() does not wait):
-        child.join(30)  # their CPU is the phase's, and must not slow the next phase down
+    for child in set(multiprocessing.active_children()) - running:  # a pool's processes still exiting (audit()
+        child.join(30)  # does not wait): their CPU is the phase's, and must not slow the next phase down
     m1 = _machine()
     busy = (m1[0] - m0[0]) / max(1, m1[1] - m0[1])
     stolen = (m1[2] - m0[2]) / max(1, m1[1] - m0[1])
