@@ -118,6 +118,26 @@ def test_a_domain_that_times_out_could_not_be_checked(portfolio_dns: DnsServer) 
     assert time.monotonic() - started < 8
 
 
+def test_a_silent_domain_is_asked_two_questions_at_a_time_until_it_answers(portfolio_dns: DnsServer) -> None:
+    """Until a domain has answered once, at most DEAD_AFTER of its own names are asked at a time: a dead domain's
+    other questions (about fifty with the DKIM selectors) would each hold one of the resolver's `query_limit`
+    places for a whole timeout. So the nameservers see two questions (each sent twice: the retry), not one for
+    each name, and a domain that answers is asked the rest at once."""
+    from smtpkit.audit.cache import DEAD_AFTER
+
+    dead = f"{DEAD}--p000003.test"
+    config = AuditConfig(nameservers=(portfolio_dns.nameserver,), dns_timeout=0.3, deadline=10, selectors=SELECTORS)
+    since = time.time()
+    row = audit_chunk([dead, "hosted.test"], config).iloc[0]
+    assert row["status"] == "could not check" and row["codes"] == ["domain.unanswered"]
+    log = [q for q in portfolio_dns.queries if q.t >= since]
+    sent = Counter((q.name, q.rdtype) for q in log if q.name.endswith(dead))
+    assert len(sent) == DEAD_AFTER, sent  # two questions, whichever steps asked first
+    assert all(times == 2 for times in sent.values()), sent  # each tried twice, then the domain counts as dead
+    asked = {(q.name, q.rdtype) for q in log if q.name.endswith("hosted.test")}
+    assert len(asked) > 2 * DEAD_AFTER  # a domain that answers is asked everything (no wait once it has answered)
+
+
 def test_servfail_could_not_be_checked(portfolio_dns: DnsServer) -> None:
     config = AuditConfig(nameservers=(portfolio_dns.nameserver,), dns_timeout=0.5, selectors=SELECTORS)
     row = audit_chunk([f"{SERVFAIL}--p000002.test"], config).iloc[0]
