@@ -241,7 +241,7 @@ class DomainResolver(Resolver):
         self.answers: dict[Key, DnsAnswer] = {}
         self._silent = 0
         self._answered = 0
-        self._unheard = 0  # questions for its own names under way while it has answered none
+        self._unheard: set[Key] = set()  # questions for its own names under way while it has answered none
         self._heard: asyncio.Condition | None = None  # made on the run's loop, the first time one waits
 
     def once(self) -> Resolver:
@@ -266,8 +266,9 @@ class DomainResolver(Resolver):
 
     def _keep(self, key: Key, answer: DnsAnswer) -> DnsAnswer:
         with self._lock:
+            new = key not in self.answers  # two steps asking one question get one answer, counted once
             first = self.answers.setdefault(key, answer)
-            if first is answer and self._own(key):
+            if new and self._own(key):
                 if answer.status == TIMEOUT:
                     self._silent += 1
                 else:
@@ -299,26 +300,29 @@ class DomainResolver(Resolver):
         if self._heard is None:
             self._heard = asyncio.Condition()
         heard = self._heard
+
+        def may_ask() -> bool:  # a question already under way (another step's) is the same query, not one more
+            return bool(self._answered) or key in self._unheard or len(self._unheard) < DEAD_AFTER
+
         async with heard:
-            if self._unheard >= DEAD_AFTER and not self._answered:
+            if not may_ask():
                 with contextlib.suppress(asyncio.TimeoutError):  # the deadline: then not asked, below
-                    await asyncio.wait_for(
-                        heard.wait_for(lambda: self._answered or self._unheard < DEAD_AFTER),
-                        timeout=max(0.0, self.deadline - time.monotonic()),
-                    )
-            known = self.answers.get(key)  # asked by another step while this one waited
+                    await asyncio.wait_for(heard.wait_for(may_ask), timeout=max(0.0, self.deadline - time.monotonic()))
+            known = self.answers.get(key)  # answered for another step while this one waited
             if known is not None:
                 return known
             skipped = self._unasked(name, key)
             if skipped is not None:
                 return self._keep(key, skipped)
-            self._unheard += 1
+            mine = key not in self._unheard
+            self._unheard.add(key)
         try:
             return self._keep(key, await self.shared.aresolve(name, rdtype))
         finally:
-            async with heard:
-                self._unheard -= 1
-                heard.notify_all()
+            if mine:
+                async with heard:
+                    self._unheard.discard(key)
+                    heard.notify_all()
 
     def __repr__(self) -> str:
         return f"DomainResolver({self.domain!r}, via {self.shared!r})"

@@ -138,6 +138,38 @@ def test_a_silent_domain_is_asked_two_questions_at_a_time_until_it_answers(portf
     assert len(asked) > 2 * DEAD_AFTER  # a domain that answers is asked everything (no wait once it has answered)
 
 
+def test_one_question_asked_by_two_steps_counts_once_while_a_domain_is_silent(portfolio_dns: DnsServer) -> None:
+    """Two steps asking the same first question send one query: counted as two, they took both places, the
+    domain's second question waited a whole timeout, and a dead domain took two timeouts instead of one."""
+    import asyncio
+
+    from smtpkit.audit.cache import DomainResolver, SharedResolver
+
+    dead = f"{DEAD}--p000004.test"
+
+    async def ask() -> list[DnsAnswer]:
+        shared = SharedResolver([portfolio_dns.nameserver], 0.3, cache=DnsCache())
+        view = DomainResolver(shared, dead, time.monotonic() + 10, budget=10)
+        try:
+            return list(
+                await asyncio.gather(
+                    view.aresolve(dead, "TXT"),
+                    view.aresolve(dead, "TXT"),
+                    view.aresolve(dead, "MX"),
+                    view.aresolve(f"_dmarc.{dead}", "TXT"),
+                )
+            )
+        finally:
+            shared.close()
+
+    since = time.time()
+    txt, again, mx, dmarc = asyncio.run(ask())
+    assert txt is again and txt.status == mx.status == dmarc.status == TIMEOUT
+    sent = {(q.name, q.rdtype) for q in portfolio_dns.queries if q.t >= since and q.name.endswith(dead)}
+    assert sent == {(dead, "TXT"), (dead, "MX")}  # the MX went with the TXT; then the domain was dead
+    assert dmarc.error is not None and dmarc.error.startswith("not asked"), dmarc
+
+
 def test_servfail_could_not_be_checked(portfolio_dns: DnsServer) -> None:
     config = AuditConfig(nameservers=(portfolio_dns.nameserver,), dns_timeout=0.5, selectors=SELECTORS)
     row = audit_chunk([f"{SERVFAIL}--p000002.test"], config).iloc[0]
