@@ -17,7 +17,7 @@ twice with nothing answered, its nameservers are taken as dead and its
 remaining names are not asked (the findings are the same "did not answer",
 minutes sooner when a portfolio holds many dead domains). Until the domain has
 answered once, at most that many of its own names are asked at a time: a dead
-domain's other questions (some fifty with the DKIM selectors) would each hold
+domain's other questions (some fifty with the 44 common DKIM selectors) would each hold
 one of the resolver's `query_limit` places for a whole timeout (two attempts,
 4 s with the defaults). With 1 % dead domains they held half of the places,
 and the run went as fast as the other half let it.
