@@ -112,10 +112,6 @@ class ChunkAssembler:
             parts.sort(key=lambda part: part.column("position")[0].as_py())
             self._sink(number, parts[0] if len(parts) == 1 else pa.concat_tables(parts))
 
-    @property
-    def complete(self) -> bool:
-        return not self._left
-
 
 # -- in this process ------------------------------------------------------------------------------
 
