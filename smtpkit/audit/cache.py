@@ -17,10 +17,10 @@ twice with nothing answered, its nameservers are taken as dead and its
 remaining names are not asked (the findings are the same "did not answer",
 minutes sooner when a portfolio holds many dead domains). Until the domain has
 answered once, at most that many of its own names are asked at a time: a dead
-domain's other questions (some fifty with the 44 common DKIM selectors) would each hold
-one of the resolver's `query_limit` places for a whole timeout (two attempts,
-4 s with the defaults). With 1 % dead domains they held half of the places,
-and the run went as fast as the other half let it.
+domain's other questions (some fifty with the 44 common DKIM selectors) would
+each hold one of the resolver's `query_limit` places for a whole timeout (two
+attempts, 4 s with the defaults). With 1 % dead domains they held half of the
+places, and the run went as fast as the other half let it.
 
 The steps ask synchronously (`resolve`); the engine runs them with
 `smtpkit.aio.spawn`, so each blocking ask is an await on the run's loop.
@@ -242,7 +242,7 @@ class DomainResolver(Resolver):
         self._silent = 0
         self._answered = 0
         self._unheard: set[Key] = set()  # questions for its own names under way while it has answered none
-        self._heard: asyncio.Condition | None = None  # made on the run's loop, the first time one waits
+        self._heard = asyncio.Condition()  # told when one of those is done
 
     def once(self) -> Resolver:
         return self  # already one answer per question
@@ -297,8 +297,6 @@ class DomainResolver(Resolver):
     async def _first_asked(self, name: str, rdtype: str | int, key: Key) -> DnsAnswer:
         """A question for the domain's own names: at most `DEAD_AFTER` are under way until it answers one (see
         the module docstring), so a dead domain costs that many timeouts, not one for each of its names."""
-        if self._heard is None:
-            self._heard = asyncio.Condition()
         heard = self._heard
 
         def may_ask() -> bool:  # a question already under way (another step's) is the same query, not one more
