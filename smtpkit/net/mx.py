@@ -221,9 +221,13 @@ def network_of(address: str) -> str:
 
     Why those: a receiving provider's MX hosts sit side by side in one block (a
     /24 of IPv4, a site's /48 of IPv6), and it is the block whose rate limits and
-    intrusion detection see an audit's many connections as one sender's.
+    intrusion detection see an audit's many connections as one sender's. An
+    IPv4-mapped IPv6 address (``::ffff:192.0.2.7``) is its IPv4 address: as
+    ``::/48`` every such address would share one turn, whatever its network.
     """
     ip = ipaddress.ip_address(address)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
     return str(ipaddress.ip_network(f"{ip}/{24 if ip.version == 4 else 48}", strict=False))
 
 

@@ -99,6 +99,9 @@ def test_a_probe_counts_against_its_ipv4_24_or_ipv6_48() -> None:
     assert network_of("192.0.2.77") == network_of("192.0.2.1") == "192.0.2.0/24"
     assert network_of("192.0.3.1") == "192.0.3.0/24"
     assert network_of("2001:db8:1:2::5") == network_of("2001:db8:1:ffff::1") == "2001:db8:1::/48"
+    # an IPv4-mapped IPv6 address is its IPv4 address, not one more in ::/48 (which all of them would share)
+    assert network_of("::ffff:192.0.2.7") == network_of("::ffff:c000:201") == "192.0.2.0/24"
+    assert network_of("::ffff:198.51.100.1") == "198.51.100.0/24"
     with pytest.raises(ValueError):
         NetworkLimit(0)
 
