@@ -381,6 +381,15 @@ def main() -> None:
             f"  in-process the audit and the lab together keep {need:.2f} cores busy: a runner can go"
             f" {cores / need:.2f} x faster on {cores} idle cores at most, whatever its number of processes"
         )
+        # The cores as this machine gave them: N CPU-bound processes got `capacity` times the work of one, so a
+        # runner spending what in-process spends per domain (the audit's and the lab's, the lab's growing with
+        # the rate) can go at most capacity / need times faster; less with the start-up and the last timeouts.
+        print(
+            f"  on the cores as this machine gave them ({args.workers} CPU-bound processes got {before:.2f} x and"
+            f" {capacity:.2f} x the work of one, before and after the run): at most"
+            f" {min(before, capacity) / need:.2f}-{max(before, capacity) / need:.2f} x"
+            " for a runner spending per domain what in-process spends"
+        )
     finally:
         lab.terminate()
         lab.wait(20)
