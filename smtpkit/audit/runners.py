@@ -11,9 +11,10 @@ returned), and skips the chunks a resumed run has already written.
 * `processes`: a process pool (`--workers N`, "spawn" processes, one
   DNS cache each); each process streams pieces of chunks (`PIECE` domains)
   taken from one queue as its stream has room, so the processes finish
-  together, and the parent puts each chunk together from its pieces; MX probes ask one
-  `NetworkLimit` held by a manager process, so the pool as a whole keeps to
-  `probes_per_network`.
+  together, and the parent puts each chunk together from its pieces; each process
+  asks at most its share of `query_limit`, so the pool as a whole keeps to one
+  resolver's limit; MX probes ask one `NetworkLimit` held by a manager process,
+  so the pool as a whole keeps to `probes_per_network`.
 * `dask`: pieces of chunks on a Dask cluster (`--dask` starts a LocalCluster,
   `--dask-scheduler ADDR` or `client=` uses an existing one), as futures
   gathered as they complete. On each worker the pieces stream through one
@@ -244,7 +245,10 @@ def run_processes(
             max_workers=processes, mp_context=context, initializer=_join_pool, initargs=(results, stop, limit, work)
         )
         pids: set[int] = set()
-        futures = [pool.submit(_stream_work, config) for _ in range(processes)]
+        # the processes share the resolver's limit, as a Dask cluster's workers do (run_dask): --workers 8 must not
+        # have eight times `query_limit` questions in flight at one resolver
+        share = record.replace(config, query_limit=max(1, config.query_limit // processes))
+        futures = [pool.submit(_stream_work, share) for _ in range(processes)]
         try:
             _gather(futures, results, len(work_items), assembler.add, tick, pids)
             concurrent.futures.wait(futures)

@@ -52,9 +52,9 @@ class AuditConfig:
     those probes at a lab; `probes_per_network` of them at most at once into one IPv4 /24 or IPv6 /48, for the
     whole run whichever the runner, and a probe that gets no turn before its domain's deadline could not check).
     What only changes speed: `concurrency` (domains in flight per process; the default
-    is polite to one resolver), `query_limit` (DNS queries in flight per process), `chunk_size` (domains per
-    Parquet file and per task of the process pool or Dask) and `cache_size` (answers kept). Point `nameservers`
-    at your own caching resolver for large runs, never at a public one.
+    is polite to one resolver), `query_limit` (DNS queries in flight, shared out among a pool's processes or a
+    Dask cluster's workers), `chunk_size` (domains per Parquet file) and `cache_size` (answers kept). Point
+    `nameservers` at your own caching resolver for large runs, never at a public one.
     """
 
     nameservers: tuple[str, ...] = ()

@@ -243,6 +243,29 @@ def test_the_dask_dashboard_link_opens_the_dashboard() -> None:
         cluster.close()
 
 
+def test_a_process_pool_keeps_to_one_resolvers_query_limit() -> None:
+    """Politeness on every runner: 2 processes ask one resolver, and together they never have more than
+    `query_limit` questions in flight (counted by the server: answers waiting out its delay); each alone
+    would have had as many (the limit was per process)."""
+    unread = ("spf-dns-error.test", "dmarc-rollout.test")  # no name that never answers: every row checked
+    names = [m.domain for m in portfolio(160, dead=0, servfail=0) if m.template not in unread]
+    with DnsServer(portfolio_zoneset("127.0.0.1"), delay=0.05) as dns:
+        df = smtpkit.audit(
+            names,
+            workers=2,
+            progress=False,
+            nameservers=[dns.nameserver],
+            selectors=SELECTORS,
+            dns_timeout=5.0,
+            chunk_size=10,
+            query_limit=8,
+        )
+        peak = dns.peak_pending
+    assert df.attrs["audit"]["workers"] == 2
+    assert set(df["status"]) == {"checked"}
+    assert 4 < peak <= 8, peak  # more than one process's share (4) at once, never more than the limit
+
+
 def test_a_dask_cluster_keeps_to_one_resolvers_query_limit() -> None:
     """Cluster-wide politeness: 2 workers of 2 threads each ask one resolver, and together they never have
     more than `query_limit` questions in flight (counted by the server: answers waiting out its delay)."""
