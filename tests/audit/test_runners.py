@@ -7,6 +7,7 @@ import subprocess
 import sys
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -243,24 +244,31 @@ def test_the_dask_dashboard_link_opens_the_dashboard() -> None:
         cluster.close()
 
 
-def test_a_process_pool_keeps_to_one_resolvers_query_limit() -> None:
-    """Politeness on every runner: 2 processes ask one resolver, and together they never have more than
-    `query_limit` questions in flight (counted by the server: answers waiting out its delay); each alone
-    would have had as many (the limit was per process)."""
-    unread = ("spf-dns-error.test", "dmarc-rollout.test")  # no name that never answers: every row checked
+def _audit_with_query_limit_8(**runner: Any) -> tuple[pd.DataFrame, int]:
+    """160 portfolio domains audited with query_limit=8 by `runner` against a DNS server answering 50 ms late:
+    the rows, and the most questions the server had in flight at once (answers waiting out its delay). No
+    domain has a name that never answers (dead ones, the copies of spf-dns-error and dmarc-rollout, whose SPF
+    trees hold one), so every row is checked."""
+    unread = ("spf-dns-error.test", "dmarc-rollout.test")
     names = [m.domain for m in portfolio(160, dead=0, servfail=0) if m.template not in unread]
     with DnsServer(portfolio_zoneset("127.0.0.1"), delay=0.05) as dns:
         df = smtpkit.audit(
             names,
-            workers=2,
             progress=False,
             nameservers=[dns.nameserver],
             selectors=SELECTORS,
             dns_timeout=5.0,
             chunk_size=10,
             query_limit=8,
+            **runner,
         )
-        peak = dns.peak_pending
+        return df, dns.peak_pending
+
+
+def test_a_process_pool_keeps_to_one_resolvers_query_limit() -> None:
+    """Politeness on every runner: 2 processes ask one resolver, and together they never have more than
+    `query_limit` questions in flight; each alone would have had as many (the limit was per process)."""
+    df, peak = _audit_with_query_limit_8(workers=2)
     assert df.attrs["audit"]["workers"] == 2
     assert set(df["status"]) == {"checked"}
     assert 4 < peak <= 8, peak  # more than one process's share (4) at once, never more than the limit
@@ -268,31 +276,16 @@ def test_a_process_pool_keeps_to_one_resolvers_query_limit() -> None:
 
 def test_a_dask_cluster_keeps_to_one_resolvers_query_limit() -> None:
     """Cluster-wide politeness: 2 workers of 2 threads each ask one resolver, and together they never have
-    more than `query_limit` questions in flight (counted by the server: answers waiting out its delay)."""
+    more than `query_limit` questions in flight."""
     distributed = pytest.importorskip("distributed")
-    # no domain with a name that never answers (dead ones, the copies of spf-dns-error and dmarc-rollout, whose
-    # SPF trees hold one): every row is checked
-    unread = ("spf-dns-error.test", "dmarc-rollout.test")
-    names = [m.domain for m in portfolio(160, dead=0, servfail=0) if m.template not in unread]
-    with DnsServer(portfolio_zoneset("127.0.0.1"), delay=0.05) as dns:
-        cluster = distributed.LocalCluster(
-            n_workers=2, threads_per_worker=2, processes=True, host="127.0.0.1", dashboard_address=None
-        )
-        try:
-            with distributed.Client(cluster) as client:
-                df = smtpkit.audit(
-                    names,
-                    client=client,
-                    progress=False,
-                    nameservers=[dns.nameserver],
-                    selectors=SELECTORS,
-                    dns_timeout=5.0,
-                    chunk_size=10,
-                    query_limit=8,
-                )
-        finally:
-            cluster.close()
-        peak = dns.peak_pending
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=2, processes=True, host="127.0.0.1", dashboard_address=None
+    )
+    try:
+        with distributed.Client(cluster) as client:
+            df, peak = _audit_with_query_limit_8(client=client)
+    finally:
+        cluster.close()
     assert df.attrs["audit"]["leases_per_resolver"] == 2  # one per worker's stream
     assert set(df["status"]) == {"checked"}
     assert 4 < peak <= 8, peak  # more than one stream's share (4) at once, never more than the limit
