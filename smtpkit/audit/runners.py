@@ -93,6 +93,13 @@ def pieces(todo: Sequence[Chunk], size: int = PIECE) -> list[Chunk]:
     ]
 
 
+def resolver_share(config: AuditConfig, streams: int) -> AuditConfig:
+    """The settings for one of `streams` event loops asking the same resolvers at once (a pool's processes, a
+    Dask cluster's worker streams): each asks at most its share of `query_limit`, so together they keep to one
+    resolver's limit (`--workers 8` must not have eight times the polite limit in flight at one resolver)."""
+    return record.replace(config, query_limit=max(1, config.query_limit // max(1, streams)))
+
+
 class ChunkAssembler:
     """Pieces back into chunks: a chunk goes to the sink the moment its last piece is in, its rows in input order
     (the pieces of a chunk may come back in any order, from different workers)."""
@@ -245,9 +252,7 @@ def run_processes(
             max_workers=processes, mp_context=context, initializer=_join_pool, initargs=(results, stop, limit, work)
         )
         pids: set[int] = set()
-        # the processes share the resolver's limit, as a Dask cluster's workers do (run_dask): --workers 8 must not
-        # have eight times `query_limit` questions in flight at one resolver
-        share = record.replace(config, query_limit=max(1, config.query_limit // processes))
+        share = resolver_share(config, processes)
         futures = [pool.submit(_stream_work, share) for _ in range(processes)]
         try:
             _gather(futures, results, len(work_items), assembler.add, tick, pids)
@@ -395,7 +400,7 @@ def run_dask(
 
     work_items = pieces(todo)
     leases = max(1, min(len(client.nthreads()), len(work_items) or 1))  # one per worker's stream
-    share = record.replace(config, query_limit=max(1, config.query_limit // leases))
+    share = resolver_share(config, leases)
     resolver = ",".join(config.nameservers) or "system"
     semaphore = f"smtpkit-audit-resolver:{resolver}"
     assembler = ChunkAssembler(todo, sink)
