@@ -326,39 +326,64 @@ class ClusterNetworkLimit(NetworkLimit):
     that the probe threads of a chunk (which are not Dask's task threads) can take
     and give back leases. A semaphore the scheduler cannot serve is no turn: the
     probe is then "timeout" (could not check), never a failure of the MX.
+
+    A network's semaphore is kept on this worker only while one of its probes holds or waits for a lease:
+    each `distributed.Semaphore` refreshes its leases every few seconds for as long as it lives, so keeping
+    one for every network ever probed gave a long-lived worker of a large portfolio thousands of timers. The
+    scheduler keeps the semaphore by name (it is not closed: other workers may hold leases in it).
     """
 
     def __init__(self, per_network: int, scheduler: Any, loop: Any) -> None:
         super().__init__(per_network)
         self._scheduler, self._loop = scheduler, loop
-        self._semaphores: dict[str, Any] = {}
+        self._semaphores: dict[str, tuple[Any, int]] = {}  # network -> (semaphore, probes holding or waiting)
 
-    def semaphore(self, network: str) -> Any:
+    def _enter(self, network: str) -> Any:
         from distributed import Semaphore
 
         with self._lock:
-            found = self._semaphores.get(network)
+            found, users = self._semaphores.get(network, (None, 0))
             if found is None:
-                found = self._semaphores[network] = Semaphore(  # type: ignore[no-untyped-call]
+                found = Semaphore(  # type: ignore[no-untyped-call]
                     max_leases=self.per_network,
                     name=f"{MX_NETWORK_SEMAPHORE}{self.per_network}:{network}",
                     scheduler_rpc=self._scheduler,
                     loop=self._loop,
                 )
+            self._semaphores[network] = (found, users + 1)
             return found
+
+    def _leave(self, network: str) -> None:
+        with self._lock:
+            found, users = self._semaphores.pop(network, (None, 0))
+            if found is None:
+                return
+            if users > 1:
+                self._semaphores[network] = (found, users - 1)
+                return
+        refresh = getattr(found, "refresh_callback", None)  # absent when leases never time out
+        if refresh is not None:
+            self._loop.add_callback(refresh.stop)  # a tornado timer: stopped on its own loop
 
     def acquire(self, network: str, timeout: float) -> bool:
         try:
-            return bool(self.semaphore(network).acquire(timeout=max(0.0, timeout)))
+            got = bool(self._enter(network).acquire(timeout=max(0.0, timeout)))
         except Exception as exc:  # noqa: BLE001 - a cluster gone or unreachable: no turn, said by the probe
             log.warning("no MX probe lease for %s from the Dask scheduler: %s", network, exc)
-            return False
+            got = False
+        if not got:
+            self._leave(network)
+        return got
 
     def release(self, network: str) -> None:
         try:
-            self.semaphore(network).release()
+            with self._lock:
+                found = self._semaphores[network][0]
+            found.release()
         except Exception as exc:  # noqa: BLE001 - a lease the scheduler already dropped (its timeout)
             log.warning("could not give back the MX probe lease for %s: %s", network, exc)
+        finally:
+            self._leave(network)
 
 
 def _dask_chunk(names: list[str], config: AuditConfig, start: int, semaphore: str, leases: int) -> pa.Table:

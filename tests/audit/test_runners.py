@@ -291,6 +291,20 @@ def test_a_dask_cluster_keeps_to_one_resolvers_query_limit() -> None:
     assert 4 < peak <= 8, peak  # more than one stream's share (4) at once, never more than the limit
 
 
+def _semaphores_refreshing() -> int:
+    """On a Dask worker: its MX networks' `distributed.Semaphore`s whose lease-refresh timer still runs."""
+    import gc
+
+    import distributed
+
+    from smtpkit.audit.runners import MX_NETWORK_SEMAPHORE
+
+    found = [
+        o for o in gc.get_objects() if isinstance(o, distributed.Semaphore) and o.name.startswith(MX_NETWORK_SEMAPHORE)
+    ]
+    return sum(1 for o in found if getattr(o, "refresh_callback", None) and o.refresh_callback.is_running())
+
+
 @pytest.mark.parametrize(("runner", "limit"), [("pool", 1), ("dask", 2)])
 def test_every_runner_keeps_to_its_limit_of_mx_probes_per_network(runner: str, limit: int) -> None:
     """Politeness towards the receiving side: 12 domains, each with its own MX host, all in one /24 (127.0.0.1,
@@ -315,6 +329,10 @@ def test_every_runner_keeps_to_its_limit_of_mx_probes_per_network(runner: str, l
             try:
                 with distributed.Client(cluster) as client:
                     df = smtpkit.audit(names, client=client, progress=False, **settings)
+                    # a network's semaphore is dropped with its last probe: each refreshes its leases on a
+                    # timer for as long as it lives, thousands of timers on a worker kept for a big portfolio
+                    refreshing = client.run(_semaphores_refreshing)
+                    assert sum(refreshing.values()) == 0, refreshing
             finally:
                 cluster.close()
         assert mx.connections == 12  # every MX host probed once
