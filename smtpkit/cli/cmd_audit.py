@@ -32,7 +32,8 @@ what a row says (all columns: docs/audit.md):
   codes    the finding codes of `smtpkit domain` for the same domain (smtpkit findings CODE explains one)
 
 at scale, point --nameserver at a caching resolver of your own (every process and Dask worker uses it),
-never at a public resolver.
+never at a public resolver; with a resolver of your own, --query-limit 300 (say) lets a pool or a cluster
+ask more at once than the default 100, which is polite to one resolver you share.
 
 exit codes:
   0  no domain has a failing finding (with --compare: nothing got worse)
@@ -89,6 +90,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--dns-timeout", type=float, default=2.0, help="seconds per DNS query (default 2)")
     p.add_argument("--deadline", type=float, default=20.0, help="seconds per domain before 'could not check' (20)")
     p.add_argument("--concurrency", type=int, default=50, help="domains in flight per process (default 50)")
+    p.add_argument(
+        "--query-limit",
+        type=int,
+        default=100,
+        metavar="N",
+        help="DNS queries in flight at once for the whole run, shared by a pool's processes or a cluster's"
+        " workers (default 100, polite to one resolver; more only for a resolver of your own)",
+    )
     p.add_argument("--chunk-size", type=int, default=500, help="domains per Parquet file and per task (500)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     add_json_flag(p)
@@ -133,6 +142,7 @@ def run(args: argparse.Namespace) -> int:
                 "dns_timeout": args.dns_timeout,
                 "deadline": args.deadline,
                 "concurrency": args.concurrency,
+                "query_limit": args.query_limit,
                 "chunk_size": args.chunk_size,
                 "probe_mx": args.probe_mx,
                 "probes_per_network": args.probes_per_network,

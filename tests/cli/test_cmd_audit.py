@@ -54,6 +54,7 @@ def test_json_is_one_document(dns: DnsServer, tmp_path: Path, capsys: pytest.Cap
         (["audit", "/no/such/file.txt"], "cannot read /no/such/file.txt"),
         (["audit", "x.txt", "--concurrency", "0"], "AuditConfig.concurrency: 0 is out of range"),
         (["audit", "x.txt", "--probes-per-network", "0"], "AuditConfig.probes_per_network: 0 is out of range"),
+        (["audit", "x.txt", "--query-limit", "0"], "AuditConfig.query_limit: 0 is out of range"),
         (["audit", "x.txt", "--out", "r.json"], "must end in .parquet or .csv"),
     ],
 )
@@ -80,3 +81,26 @@ def test_compare_exit_code(dns: DnsServer, tmp_path: Path, capsys: pytest.Captur
     assert main(["audit", "--compare", str(new), str(old), "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["summary"] == {"better": 2} and doc["changes"][0]["fixed"] == ["dkim.no_selector_found"]
+
+
+def test_query_limit_caps_the_questions_in_flight_from_a_shell(tmp_path: Path) -> None:
+    """`--query-limit 4`, run as a shell runs it: the DNS server (answering 50 ms late) never has more than 4 of
+    the run's questions in flight, and has 4 at times (50 domains in flight would have it far above)."""
+    import subprocess
+    import sys
+
+    from smtpkit.lab.portfolio import SELECTORS, portfolio
+
+    unread = ("spf-dns-error.test", "dmarc-rollout.test")  # their SPF trees hold a name that never answers
+    names = [m.domain for m in portfolio(60, dead=0, servfail=0) if m.template not in unread]
+    f = tmp_path / "d.txt"
+    f.write_text("\n".join(names) + "\n")
+    with DnsServer(portfolio_zoneset("127.0.0.1"), delay=0.05) as dns:
+        argv = [sys.executable, "-m", "smtpkit", "audit", str(f), "--nameserver", dns.nameserver, "--json"]
+        argv += ["--query-limit", "4", "--dns-timeout", "5", *[a for s in SELECTORS for a in ("--selector", s)]]
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=240, check=False)
+        peak = dns.peak_pending
+    doc = json.loads(done.stdout)
+    assert doc["summary"]["settings"]["query_limit"] == 4, done.stderr
+    assert doc["summary"]["status"] == {"checked": len(names)}
+    assert peak == 4, peak
