@@ -80,7 +80,9 @@ def audit(
     or `client` an existing cluster. `out` writes Parquet (or CSV) as chunks
     finish and `resume=True` continues a run into the same `out`.
     `df.attrs["audit"]` holds the run's summary (counts, duplicates skipped,
-    time, DNS queries, runner).
+    time, DNS queries, runner; in this process and on a pool also
+    `query_waits` and `query_wait_seconds`: the queries that waited for one
+    of the `query_limit` places, and how long together).
 
     Raises `InvalidSettings` (with the field and the fix) for settings that
     cannot work and `UnreadableInput` for an input file that cannot be read;

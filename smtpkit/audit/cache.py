@@ -195,6 +195,8 @@ class SharedResolver(Resolver):
         self.cache = cache
         self.query_limit = query_limit
         self.queries = 0  # questions actually sent (cache misses)
+        self.waits = 0  # of those, how many waited for one of the query_limit places
+        self.wait_seconds = 0.0  # and how long, together: what the limit held the run back by
         self._gate = asyncio.Semaphore(query_limit)
         self.loop = asyncio.get_running_loop()  # the run's loop: made inside it, used only from it
         self._inflight: dict[Key, asyncio.Future[DnsAnswer]] = {}
@@ -212,7 +214,12 @@ class SharedResolver(Resolver):
             return await asyncio.shield(pending)
         pending = self._inflight[key] = asyncio.get_running_loop().create_future()
         try:
+            full = self._gate.locked()
+            began = self.loop.time() if full else 0.0
             async with self._gate:
+                if full:
+                    self.waits += 1
+                    self.wait_seconds += self.loop.time() - began
                 answer = await self.inner.aresolve(name, rdtype)
         except BaseException as exc:
             pending.set_exception(exc)

@@ -207,7 +207,12 @@ async def _stream(
         if running:
             await asyncio.wait(running)
         shared.close()
-    return {"queries": shared.queries, "cache_hits": shared.cache.hits - hits}
+    return {
+        "queries": shared.queries,
+        "cache_hits": shared.cache.hits - hits,
+        "query_waits": shared.waits,
+        "query_wait_seconds": round(shared.wait_seconds, 3),
+    }
 
 
 def audit_chunk(domains: Sequence[str], config: AuditConfig, *, start: int = 0) -> pd.DataFrame:

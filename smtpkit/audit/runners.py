@@ -242,7 +242,7 @@ def run_processes(
     for item in [*work_items, *[None] * processes]:  # in input order, then one "no more" for each process
         work.put(item)
     assembler = ChunkAssembler(todo, sink)
-    totals = {"queries": 0, "cache_hits": 0}
+    totals: dict[str, float] = {"queries": 0, "cache_hits": 0, "query_waits": 0, "query_wait_seconds": 0.0}
     with contextlib.ExitStack() as resources:
         limit = None
         if config.probe_mx:
@@ -266,10 +266,10 @@ def run_processes(
         for future in futures:
             for key, value in future.result().items():
                 if key in totals:
-                    totals[key] += int(value)
+                    totals[key] += value
     results.close()
     work.close()
-    return {"workers": processes, **totals}
+    return {"workers": processes, **totals, "query_wait_seconds": round(totals["query_wait_seconds"], 3)}
 
 
 def _gather(

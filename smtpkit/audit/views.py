@@ -133,6 +133,25 @@ def sortable(df: pd.DataFrame, columns: Sequence[str] = TABLE_COLUMNS, limit: in
     return SortableTable(df, columns, limit)
 
 
+HELD_BACK = 0.2  # the share of queries that waited for a place, from which a summary says the limit held
+
+
+def resolver_limit_note(info: dict[str, Any], setting: str = "query_limit") -> str:
+    """What the resolver limit cost a run (`df.attrs["audit"]`), when it held back enough of its queries to
+    matter: a run slower than expected is then put down to the limit, with the way to raise it, not to the
+    machine or the runner. `setting` is how the reader sets it (`--query-limit` on the command line)."""
+    queries, waits = int(info.get("queries") or 0), int(info.get("query_waits") or 0)
+    if not queries or waits < HELD_BACK * queries:
+        return ""
+    limit = info.get("settings", {}).get("query_limit", "?")
+    mean = 1000 * float(info.get("query_wait_seconds") or 0) / waits
+    return (
+        f"The resolver limit held the run back: {waits} of {queries} DNS queries ({waits / queries:.0%}) waited"
+        f" for one of the {setting} {limit} places, {mean:.0f} ms on average; a resolver of your own can take"
+        f" a higher {setting} (the default is polite to one resolver you share)."
+    )
+
+
 def summary(df: pd.DataFrame) -> Panel:
     """How many domains, how they fared, what the run cost (and the Dask dashboard when Dask ran it)."""
     from smtpkit.render.panel import Panel, Table
@@ -148,6 +167,9 @@ def summary(df: pd.DataFrame) -> Panel:
         + (f", {info['duplicates']} duplicates skipped" if info.get("duplicates") else "")
         + "."
     )
+    held = resolver_limit_note(info)
+    if held:
+        note += " " + held
     panel = Panel("Portfolio audit", note=note, status="fail" if (checked["n_fail"] > 0).any() else "pass")
     grades = checked["grade"].value_counts()
     panel.add(

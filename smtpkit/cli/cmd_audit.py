@@ -193,6 +193,8 @@ def _json_rows(df: Any) -> list[dict[str, Any]]:
 
 def summary_text(df: Any, *, out: str | None = None, worst: int = 15) -> str:
     """What a person reads after a run: counts, grades, the worst domains, the commonest findings."""
+    from smtpkit.audit.views import resolver_limit_note
+
     info = df.attrs.get("audit", {})
     lines = [
         f"{len(df)} domains audited in {info.get('seconds', 0):.1f}s ({info.get('runner', 'local')} runner)",
@@ -208,6 +210,9 @@ def summary_text(df: Any, *, out: str | None = None, worst: int = 15) -> str:
         lines.append("grades: " + ", ".join(f"{k} {v}" for k, v in grades.items()))
     if info.get("dask"):
         lines.append(f"Dask dashboard: {info['dask']}")
+    held = resolver_limit_note(info, "--query-limit")
+    if held:
+        lines.append(held)
     checked = df[df["status"] == "checked"]
     if len(checked):
         top = checked.sort_values(["n_fail", "n_warn"], ascending=False).head(worst)

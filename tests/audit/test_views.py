@@ -58,6 +58,18 @@ def test_findings_by_code_count_only_checked_domains() -> None:
     assert "mx.lookup_failed" not in set(table["code"])  # a domain that could not be checked has no problems
 
 
+def test_the_summary_puts_a_slow_run_down_to_the_resolver_limit_only_when_it_held_queries_back() -> None:
+    df = _frame()
+    held = {"queries": 1000, "query_waits": 400, "query_wait_seconds": 20.0, "settings": {"query_limit": 100}}
+    df.attrs["audit"] = {"seconds": 2.0, "runner": "local", **held}
+    text = views.summary(df).to_text()
+    assert "400 of 1000 DNS queries (40%) waited for one of the query_limit 100 places, 50 ms on average" in text
+    df.attrs["audit"] = {"seconds": 2.0, "runner": "local", **held, "query_waits": 199}  # under a fifth
+    assert "resolver limit" not in views.summary(df).to_text()
+    df.attrs["audit"] = {"seconds": 2.0, "runner": "dask"}  # not counted on Dask: nothing said
+    assert "resolver limit" not in views.summary(df).to_text()
+
+
 def test_summary_and_changes() -> None:
     df = _frame()
     df.attrs["audit"] = {"seconds": 2.0, "runner": "dask", "dask": "http://127.0.0.1:8787/status"}

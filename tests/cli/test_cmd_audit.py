@@ -104,3 +104,17 @@ def test_query_limit_caps_the_questions_in_flight_from_a_shell(tmp_path: Path) -
     assert doc["summary"]["settings"]["query_limit"] == 4, done.stderr
     assert doc["summary"]["status"] == {"checked": len(names)}
     assert peak == 4, peak
+
+
+def test_the_summary_says_when_the_resolver_limit_held_the_run_back(
+    dns: DnsServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With one query at a time, most of the run's queries wait for the place: the summary says so, with the
+    flag that raises it; with the default limit and a few domains nothing waits, and it says nothing."""
+    f = tmp_path / "d.txt"
+    f.write_text("smtpkit.test\nhosted.test\ndkim-1024.test\nspf-plus-all.test\n")
+    main(_args(dns, str(f), "--query-limit", "1"))
+    out = capsys.readouterr().out
+    assert "The resolver limit held the run back:" in out and "--query-limit 1 places" in out, out
+    main(_args(dns, str(f)))
+    assert "resolver limit" not in capsys.readouterr().out
