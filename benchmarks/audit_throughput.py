@@ -213,7 +213,19 @@ def measure(
     phase = Phase(label, n, seconds, audit_cpu, lab_cpu, busy, stolen, probe.stop())
     print(phase.line(), flush=True)
     if isinstance(result, pd.DataFrame):
-        print(f"  {'':<40} status {result['status'].value_counts().to_dict()}", flush=True)
+        info = result.attrs.get("audit", {})
+        held = ""
+        if info.get("query_waits") is not None and info.get("queries"):
+            waits = int(info["query_waits"])
+            mean = 1000 * float(info["query_wait_seconds"]) / max(1, waits)
+            held = f"; {waits / int(info['queries']):.0%} of its queries waited for a query_limit place ({mean:.0f} ms)"
+            per_domain = float(info.get("query_held_seconds", 0)) / n
+            if per_domain > 0:
+                limit = int(info["settings"]["query_limit"])
+                held += (
+                    f"; a domain held places {per_domain:.2f} s: {limit} let through at most {limit / per_domain:.0f}/s"
+                )
+        print(f"  {'':<40} status {result['status'].value_counts().to_dict()}{held}", flush=True)
     return phase, result
 
 

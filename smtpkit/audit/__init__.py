@@ -82,7 +82,9 @@ def audit(
     `df.attrs["audit"]` holds the run's summary (counts, duplicates skipped,
     time, DNS queries, runner; in this process and on a pool also
     `query_waits` and `query_wait_seconds`: the queries that waited for one
-    of the `query_limit` places, and how long together).
+    of the `query_limit` places, and how long together; `query_held_seconds`:
+    how long queries held a place, together, so `query_limit` divided by it
+    per domain is the most domains a second the limit lets through).
 
     Raises `InvalidSettings` (with the field and the fix) for settings that
     cannot work and `UnreadableInput` for an input file that cannot be read;

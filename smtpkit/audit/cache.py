@@ -197,6 +197,8 @@ class SharedResolver(Resolver):
         self.queries = 0  # questions actually sent (cache misses)
         self.waits = 0  # of those, how many waited for one of the query_limit places
         self.wait_seconds = 0.0  # and how long, together: what the limit held the run back by
+        self.held_seconds = 0.0  # how long queries held a place, together: query_limit / (this per domain) is
+        # the most domains a second the limit lets through, however many processes ask
         self._gate = asyncio.Semaphore(query_limit)
         self.loop = asyncio.get_running_loop()  # the run's loop: made inside it, used only from it
         self._inflight: dict[Key, asyncio.Future[DnsAnswer]] = {}
@@ -217,10 +219,12 @@ class SharedResolver(Resolver):
             full = self._gate.locked()
             began = self.loop.time() if full else 0.0
             async with self._gate:
+                placed = self.loop.time()
                 if full:
                     self.waits += 1
-                    self.wait_seconds += self.loop.time() - began
+                    self.wait_seconds += placed - began
                 answer = await self.inner.aresolve(name, rdtype)
+                self.held_seconds += self.loop.time() - placed
         except BaseException as exc:
             pending.set_exception(exc)
             pending.exception()  # retrieved: the waiters (if any) get it, nobody else must

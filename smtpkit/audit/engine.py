@@ -212,6 +212,7 @@ async def _stream(
         "cache_hits": shared.cache.hits - hits,
         "query_waits": shared.waits,
         "query_wait_seconds": round(shared.wait_seconds, 3),
+        "query_held_seconds": round(shared.held_seconds, 3),
     }
 
 

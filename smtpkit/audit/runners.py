@@ -242,7 +242,13 @@ def run_processes(
     for item in [*work_items, *[None] * processes]:  # in input order, then one "no more" for each process
         work.put(item)
     assembler = ChunkAssembler(todo, sink)
-    totals: dict[str, float] = {"queries": 0, "cache_hits": 0, "query_waits": 0, "query_wait_seconds": 0.0}
+    totals: dict[str, float] = {  # summed over the processes
+        "queries": 0,
+        "cache_hits": 0,
+        "query_waits": 0,
+        "query_wait_seconds": 0.0,
+        "query_held_seconds": 0.0,
+    }
     with contextlib.ExitStack() as resources:
         limit = None
         if config.probe_mx:
@@ -269,7 +275,7 @@ def run_processes(
                     totals[key] += value
     results.close()
     work.close()
-    return {"workers": processes, **totals, "query_wait_seconds": round(totals["query_wait_seconds"], 3)}
+    return {"workers": processes, **{k: round(v, 3) if isinstance(v, float) else v for k, v in totals.items()}}
 
 
 def _gather(

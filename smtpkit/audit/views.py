@@ -143,13 +143,21 @@ def resolver_limit_note(info: dict[str, Any], setting: str = "query_limit") -> s
     queries, waits = int(info.get("queries") or 0), int(info.get("query_waits") or 0)
     if not queries or waits < HELD_BACK * queries:
         return ""
-    limit = info.get("settings", {}).get("query_limit", "?")
+    limit = info.get("settings", {}).get("query_limit")
     mean = 1000 * float(info.get("query_wait_seconds") or 0) / waits
-    return (
+    note = (
         f"The resolver limit held the run back: {waits} of {queries} DNS queries ({waits / queries:.0%}) waited"
-        f" for one of the {setting} {limit} places, {mean:.0f} ms on average; a resolver of your own can take"
-        f" a higher {setting} (the default is polite to one resolver you share)."
+        f" for one of the {setting} {limit} places, {mean:.0f} ms on average."
     )
+    held = float(info.get("query_held_seconds") or 0)
+    domains = sum(int(n) for status, n in (info.get("status") or {}).items() if status != "invalid")  # none asked
+    if held > 0 and domains and limit:
+        per_domain = held / domains
+        note += (
+            f" Each domain kept a place for {per_domain:.2f} s in all (timeouts included), so {limit} places let"
+            f" through at most {limit / per_domain:.0f} domains a second, on any runner."
+        )
+    return note + f" A resolver of your own can take a higher {setting} (the default is polite to one you share)."
 
 
 def summary(df: pd.DataFrame) -> Panel:

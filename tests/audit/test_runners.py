@@ -275,6 +275,8 @@ def test_a_process_pool_keeps_to_one_resolvers_query_limit() -> None:
     assert 4 < peak <= 8, peak  # more than one process's share (4) at once, never more than the limit
     # both processes' waits for a place are summed for the summary (each alone waits for some of its queries)
     assert info["query_waits"] > 0.2 * info["queries"] and info["query_wait_seconds"] > 0, info
+    # and the time their queries held a place: at least the DNS server's 50 ms for each query
+    assert info["query_held_seconds"] >= 0.05 * info["queries"], info
 
 
 def test_a_dask_cluster_keeps_to_one_resolvers_query_limit() -> None:

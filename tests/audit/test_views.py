@@ -61,9 +61,11 @@ def test_findings_by_code_count_only_checked_domains() -> None:
 def test_the_summary_puts_a_slow_run_down_to_the_resolver_limit_only_when_it_held_queries_back() -> None:
     df = _frame()
     held = {"queries": 1000, "query_waits": 400, "query_wait_seconds": 20.0, "settings": {"query_limit": 100}}
+    held |= {"query_held_seconds": 40.0, "status": {"checked": 70, "could not check": 10}}
     df.attrs["audit"] = {"seconds": 2.0, "runner": "local", **held}
     text = views.summary(df).to_text()
     assert "400 of 1000 DNS queries (40%) waited for one of the query_limit 100 places, 50 ms on average" in text
+    assert "a place for 0.50 s in all (timeouts included), so 100 places let through at most 200 domains" in text
     df.attrs["audit"] = {"seconds": 2.0, "runner": "local", **held, "query_waits": 199}  # under a fifth
     assert "resolver limit" not in views.summary(df).to_text()
     df.attrs["audit"] = {"seconds": 2.0, "runner": "dask"}  # not counted on Dask: nothing said
