@@ -17,12 +17,13 @@ twice with nothing answered, its nameservers are taken as dead and its
 remaining names are not asked (the findings are the same "did not answer",
 minutes sooner when a portfolio holds many dead domains). Until the domain has
 answered once, no more of its own names are under way than the silences left
-before it counts as dead (two at first; one after a timeout, so a question
+before it counts as dead: two at first, one after a timeout (so a question
 sent as the first times out cannot cost a dead domain a second timeout, 8 s
-instead of 4, at the end of a run): a dead domain's other questions (some fifty with the 44 common DKIM selectors) would
-each hold one of the resolver's `query_limit` places for a whole timeout (two
-attempts, 4 s with the defaults). With 1 % dead domains they held half of the
-places, and the run went as fast as the other half let it.
+instead of 4, at the end of a run). A dead domain's other questions (some
+fifty with the 44 common DKIM selectors) would each hold one of the
+resolver's `query_limit` places for a whole timeout (two attempts, 4 s with
+the defaults). With 1 % dead domains they held half of the places, and the
+run went as fast as the other half let it.
 
 The steps ask synchronously (`resolve`); the engine runs them with
 `smtpkit.aio.spawn`, so each blocking ask is an await on the run's loop.
