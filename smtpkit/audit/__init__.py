@@ -84,7 +84,8 @@ def audit(
     `query_waits` and `query_wait_seconds`: the queries that waited for one
     of the `query_limit` places, and how long together; `query_held_seconds`:
     how long queries held a place, together, so `query_limit` divided by it
-    per domain is the most domains a second the limit lets through).
+    per domain asked (`domains_asked`: in this run, valid names) is the most
+    domains a second the limit lets through).
 
     Raises `InvalidSettings` (with the field and the fix) for settings that
     cannot work and `UnreadableInput` for an input file that cannot be read;

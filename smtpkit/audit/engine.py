@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from smtpkit.aio import run_sync, spawn
 from smtpkit.audit.cache import DnsCache, DomainResolver, SharedResolver
 from smtpkit.audit.gc_threshold import fewer_collections
-from smtpkit.audit.row import COULD_NOT_CHECK, domain_row, invalid_row
+from smtpkit.audit.row import COULD_NOT_CHECK, INVALID, domain_row, invalid_row
 from smtpkit.audit.table import frame
 from smtpkit.checks.domain import DomainPlan
 from smtpkit.checks.domain.inbound import InboundCache
@@ -187,6 +187,7 @@ async def _stream(
         config.nameservers or None, config.dns_timeout, cache=shared_cache(config), query_limit=config.query_limit
     )
     hits = shared.cache.hits
+    asked = 0
     source = iter(items)
     running: set[asyncio.Task[dict[str, Any]]] = set()
     try:
@@ -200,7 +201,9 @@ async def _stream(
                 break
             done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
-                on_row(task.result())
+                row = task.result()
+                asked += row["status"] != INVALID  # an invalid name asks nothing
+                on_row(row)
     finally:
         for task in running:
             task.cancel()
@@ -213,6 +216,7 @@ async def _stream(
         "query_waits": shared.waits,
         "query_wait_seconds": round(shared.wait_seconds, 3),
         "query_held_seconds": round(shared.held_seconds, 3),
+        "domains_asked": asked,
     }
 
 

@@ -248,6 +248,7 @@ def run_processes(
         "query_waits": 0,
         "query_wait_seconds": 0.0,
         "query_held_seconds": 0.0,
+        "domains_asked": 0,
     }
     with contextlib.ExitStack() as resources:
         limit = None

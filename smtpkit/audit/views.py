@@ -149,8 +149,7 @@ def resolver_limit_note(info: dict[str, Any], setting: str = "query_limit") -> s
         f"The resolver limit held the run back: {waits} of {queries} DNS queries ({waits / queries:.0%}) waited"
         f" for one of the {setting} {limit} places, {mean:.0f} ms on average."
     )
-    held = float(info.get("query_held_seconds") or 0)
-    domains = sum(int(n) for status, n in (info.get("status") or {}).items() if status != "invalid")  # none asked
+    held, domains = float(info.get("query_held_seconds") or 0), int(info.get("domains_asked") or 0)
     if held > 0 and domains and limit:
         per_domain = held / domains
         note += (

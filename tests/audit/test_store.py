@@ -106,6 +106,7 @@ def test_resume_after_an_interrupted_run(slow_dns: DnsServer, tmp_path: Path) ->
     assert resumed.returncode in (0, 1), resumed.stderr
     doc = json.loads(resumed.stdout)
     assert doc["summary"]["resumed_chunks"] == len(before)
+    assert doc["summary"]["domains_asked"] == 40 - 5 * len(before)  # the rows read back asked nothing this time
     after = {p.name: p.stat().st_mtime_ns for p in out.glob("part-*.parquet")}
     assert len(after) == 8
     assert all(after[name] == mtime for name, mtime in before.items())  # done chunks were not redone
