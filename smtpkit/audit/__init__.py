@@ -80,7 +80,7 @@ def audit(
     or `client` an existing cluster. `out` writes Parquet (or CSV) as chunks
     finish and `resume=True` continues a run into the same `out`.
     `df.attrs["audit"]` holds the run's summary (counts, duplicates skipped,
-    time, DNS queries, runner; in this process and on a pool also
+    time, DNS queries, runner; and on every runner
     `query_waits` and `query_wait_seconds`: the queries that waited for one
     of the `query_limit` places, and how long together; `query_held_seconds`:
     how long queries held a place, together, so `query_limit` divided by it

@@ -436,6 +436,7 @@ def run_dask(
     resolver = ",".join(config.nameservers) or "system"
     semaphore = f"smtpkit-audit-resolver:{resolver}"
     assembler = ChunkAssembler(todo, sink)
+    before = _dask_counts(client, semaphore)
     futures = {}
     for number, start, names in work_items:
         future = client.submit(
@@ -454,7 +455,21 @@ def run_dask(
         assembler.add(number, future.result())
         future.release()
         tick(size)
-    return {"dask": client.dashboard_link, "workers": len(client.nthreads()), "leases_per_resolver": leases}
+    after = _dask_counts(client, semaphore)
+    counted = {name: round(value - before.get(name, 0), 3) for name, value in after.items()}  # ints stay ints
+    return {"dask": client.dashboard_link, "workers": len(client.nthreads()), "leases_per_resolver": leases, **counted}
+
+
+def _dask_counts(client: Any, semaphore: str) -> dict[str, float]:
+    """The resolver counters of every worker's streams for `semaphore`, summed over the workers (read before
+    and after a run: the difference is the run's, as the in-process runner counts it)."""
+    from smtpkit.audit.worker_stream import counts
+
+    total: dict[str, float] = {}
+    for worker in client.run(counts, semaphore).values():
+        for name, value in worker.items():
+            total[name] = total.get(name, 0) + value
+    return total
 
 
 def progress_bar(total: int, enabled: bool) -> Any:

@@ -40,14 +40,19 @@ from typing import Any
 from smtpkit.audit.cache import SharedResolver
 from smtpkit.audit.engine import check_one, shared_cache
 from smtpkit.audit.gc_threshold import fewer_collections
+from smtpkit.audit.row import INVALID
 from smtpkit.settings.audit import AuditConfig
 
-__all__ = ["IDLE", "STATS", "WorkerStream", "stream_chunk"]
+__all__ = ["IDLE", "STATS", "WorkerStream", "counts", "stream_chunk"]
 
 IDLE = 1.0  # seconds without a chunk after which a worker's stream ends (and gives its resolver lease back)
 
 #: This process's counts, for tests and the benchmarks: streams started, and the most chunks one stream held.
 STATS = {"streams": 0, "most_chunks": 0}
+
+#: What each stream's resolver counted (see `counts`), kept by the resolver's semaphore once a stream has ended.
+COUNTED = ("queries", "query_waits", "query_wait_seconds", "query_held_seconds", "domains_asked")
+_ended: dict[str, dict[str, float]] = {}
 
 _registry: dict[tuple[str, str, int], WorkerStream] = {}
 _registry_lock = threading.Lock()
@@ -70,6 +75,15 @@ class WorkerStream:
         self._idle: asyncio.TimerHandle | None = None
         self._shared: SharedResolver | None = None
         self._slots: asyncio.Semaphore | None = None
+        self.asked = 0  # domains (valid names) through this stream
+
+    def counts(self) -> dict[str, float]:
+        """This stream's resolver counters so far (the in-process runner's, `engine.audit_stream`)."""
+        shared = self._shared
+        if shared is None:
+            return dict.fromkeys(COUNTED, 0)
+        values = (shared.queries, shared.waits, shared.wait_seconds, shared.held_seconds, self.asked)
+        return dict(zip(COUNTED, values, strict=True))
 
     # -- lifetime (task threads) --------------------------------------------------------------------
     def start(self) -> None:
@@ -115,9 +129,7 @@ class WorkerStream:
             self._loop.run_forever()
         finally:
             with _registry_lock:  # a stream whose loop ended (idle, or a failure) takes no more chunks
-                self.closed = True
-                if _registry.get(self.key) is self:
-                    del _registry[self.key]
+                self._retire()
             self._ready.set()
             pending = asyncio.all_tasks(self._loop)
             for task in pending:
@@ -126,6 +138,18 @@ class WorkerStream:
                 self._loop.run_until_complete(asyncio.wait(pending))
             if self._shared is not None:
                 self._shared.close()
+
+    def _retire(self) -> None:
+        """Under `_registry_lock`: this stream takes no more chunks, and its counts are kept for `counts` (in
+        the same step, so a run counting before and after never misses nor repeats them)."""
+        if self.closed:
+            return
+        self.closed = True
+        if _registry.get(self.key) is self:
+            del _registry[self.key]
+        kept = _ended.setdefault(self._semaphore_name, dict.fromkeys(COUNTED, 0))
+        for name, value in self.counts().items():
+            kept[name] += value
 
     async def _open(self) -> None:
         config = self.config
@@ -150,7 +174,9 @@ class WorkerStream:
                 tasks.append(task)
         finally:
             self.admitting.release()
-        return list(await asyncio.gather(*tasks))
+        rows = list(await asyncio.gather(*tasks))
+        self.asked += sum(row["status"] != INVALID for row in rows)  # an invalid name asks nothing
+        return rows
 
     def _arm_idle(self) -> None:
         if self._idle is not None:
@@ -161,9 +187,7 @@ class WorkerStream:
         with _registry_lock:
             if self.active:
                 return  # a chunk came in the meantime
-            self.closed = True
-            if _registry.get(self.key) is self:
-                del _registry[self.key]
+            self._retire()
         self._loop.stop()
 
     def _give_back(self) -> None:
@@ -173,6 +197,19 @@ class WorkerStream:
                 lease.release()
             except Exception:  # noqa: BLE001 - a lease the scheduler already dropped (the cluster is gone)
                 pass
+
+
+def counts(semaphore: str) -> dict[str, float]:
+    """This process's counters for the streams asking the resolver of `semaphore`, ended and running (run on
+    each worker before and after a run: the difference is the run's, unless another run asks that resolver
+    on the same cluster at the same time)."""
+    with _registry_lock:
+        total = dict(_ended.get(semaphore, dict.fromkeys(COUNTED, 0)))
+        for key, stream in _registry.items():
+            if key[1] == semaphore and not stream.closed:
+                for name, value in stream.counts().items():
+                    total[name] += value
+    return total
 
 
 def _enter(config: AuditConfig, semaphore: str, leases: int) -> WorkerStream:
