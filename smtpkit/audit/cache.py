@@ -36,7 +36,7 @@ import collections
 import contextlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from smtpkit.aio import wait_on
@@ -239,6 +239,16 @@ class SharedResolver(Resolver):
     def resolve(self, name: str, rdtype: str | int = "A") -> DnsAnswer:
         return wait_on(self.loop, self.aresolve(name, rdtype), self.lifetime + 10)
 
+    def counts(self) -> dict[str, float]:
+        """What a run's summary says of the resolver: queries sent, those that waited for a place and how long,
+        and how long queries held a place (see `smtpkit.audit.views.resolver_limit_note`)."""
+        return {
+            "queries": self.queries,
+            "query_waits": self.waits,
+            "query_wait_seconds": self.wait_seconds,
+            "query_held_seconds": self.held_seconds,
+        }
+
     def close(self) -> None:
         self.inner.close()
 
@@ -344,7 +354,11 @@ class DomainResolver(Resolver):
         return f"DomainResolver({self.domain!r}, via {self.shared!r})"
 
 
-def stats(resolver: SharedResolver) -> dict[str, Any]:
-    """Counters for a run's summary: how much the cache saved."""
-    cache = resolver.cache
-    return {"queries": resolver.queries, "cache_hits": cache.hits, "cached_answers": len(cache)}
+def summed(parts: Iterable[Mapping[str, float]]) -> dict[str, float]:
+    """Counters added up key by key (a pool's processes, a cluster's workers, a worker's streams), the seconds
+    rounded to the millisecond as a run's summary shows them."""
+    total: dict[str, float] = {}
+    for part in parts:
+        for name, value in part.items():
+            total[name] = total.get(name, 0) + value
+    return {name: round(value, 3) for name, value in total.items()}  # ints stay ints

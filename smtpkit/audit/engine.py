@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from smtpkit.aio import run_sync, spawn
-from smtpkit.audit.cache import DnsCache, DomainResolver, SharedResolver
+from smtpkit.audit.cache import DnsCache, DomainResolver, SharedResolver, summed
 from smtpkit.audit.gc_threshold import fewer_collections
 from smtpkit.audit.row import COULD_NOT_CHECK, INVALID, domain_row, invalid_row
 from smtpkit.audit.table import frame
@@ -210,14 +210,7 @@ async def _stream(
         if running:
             await asyncio.wait(running)
         shared.close()
-    return {
-        "queries": shared.queries,
-        "cache_hits": shared.cache.hits - hits,
-        "query_waits": shared.waits,
-        "query_wait_seconds": round(shared.wait_seconds, 3),
-        "query_held_seconds": round(shared.held_seconds, 3),
-        "domains_asked": asked,
-    }
+    return summed([shared.counts(), {"cache_hits": shared.cache.hits - hits, "domains_asked": asked}])
 
 
 def audit_chunk(domains: Sequence[str], config: AuditConfig, *, start: int = 0) -> pd.DataFrame:

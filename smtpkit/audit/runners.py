@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Any
 
 from smtpkit import record
 from smtpkit.aio import run_sync
+from smtpkit.audit.cache import summed
 from smtpkit.audit.domains import DomainList
 from smtpkit.audit.engine import audit_stream, probe_limit
 from smtpkit.audit.table import to_arrow
@@ -242,14 +243,6 @@ def run_processes(
     for item in [*work_items, *[None] * processes]:  # in input order, then one "no more" for each process
         work.put(item)
     assembler = ChunkAssembler(todo, sink)
-    totals: dict[str, float] = {  # summed over the processes
-        "queries": 0,
-        "cache_hits": 0,
-        "query_waits": 0,
-        "query_wait_seconds": 0.0,
-        "query_held_seconds": 0.0,
-        "domains_asked": 0,
-    }
     with contextlib.ExitStack() as resources:
         limit = None
         if config.probe_mx:
@@ -270,13 +263,9 @@ def run_processes(
         # Every piece is in: the processes' exit (1.5 s of tearing down what they hold) is not waited for. The
         # pool's own thread joins them, and the interpreter waits for it before it exits.
         pool.shutdown(wait=False)
-        for future in futures:
-            for key, value in future.result().items():
-                if key in totals:
-                    totals[key] += value
     results.close()
     work.close()
-    return {"workers": processes, **{k: round(v, 3) if isinstance(v, float) else v for k, v in totals.items()}}
+    return {"workers": processes, **summed(future.result() for future in futures)}
 
 
 def _gather(
@@ -456,7 +445,7 @@ def run_dask(
         future.release()
         tick(size)
     after = _dask_counts(client, semaphore)
-    counted = {name: round(value - before.get(name, 0), 3) for name, value in after.items()}  # ints stay ints
+    counted = summed([after, {name: -value for name, value in before.items()}])  # this run's
     return {"dask": client.dashboard_link, "workers": len(client.nthreads()), "leases_per_resolver": leases, **counted}
 
 
@@ -465,11 +454,7 @@ def _dask_counts(client: Any, semaphore: str) -> dict[str, float]:
     and after a run: the difference is the run's, as the in-process runner counts it)."""
     from smtpkit.audit.worker_stream import counts
 
-    total: dict[str, float] = {}
-    for worker in client.run(counts, semaphore).values():
-        for name, value in worker.items():
-            total[name] = total.get(name, 0) + value
-    return total
+    return summed(client.run(counts, semaphore).values())
 
 
 def progress_bar(total: int, enabled: bool) -> Any:

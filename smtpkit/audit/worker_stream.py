@@ -37,7 +37,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future
 from typing import Any
 
-from smtpkit.audit.cache import SharedResolver
+from smtpkit.audit.cache import SharedResolver, summed
 from smtpkit.audit.engine import check_one, shared_cache
 from smtpkit.audit.gc_threshold import fewer_collections
 from smtpkit.audit.row import INVALID
@@ -50,8 +50,7 @@ IDLE = 1.0  # seconds without a chunk after which a worker's stream ends (and gi
 #: This process's counts, for tests and the benchmarks: streams started, and the most chunks one stream held.
 STATS = {"streams": 0, "most_chunks": 0}
 
-#: What each stream's resolver counted (see `counts`), kept by the resolver's semaphore once a stream has ended.
-COUNTED = ("queries", "query_waits", "query_wait_seconds", "query_held_seconds", "domains_asked")
+#: What the streams that have ended counted (see `counts`), by their resolver's semaphore.
 _ended: dict[str, dict[str, float]] = {}
 
 _registry: dict[tuple[str, str, int], WorkerStream] = {}
@@ -79,11 +78,7 @@ class WorkerStream:
 
     def counts(self) -> dict[str, float]:
         """This stream's resolver counters so far (the in-process runner's, `engine.audit_stream`)."""
-        shared = self._shared
-        if shared is None:
-            return dict.fromkeys(COUNTED, 0)
-        values = (shared.queries, shared.waits, shared.wait_seconds, shared.held_seconds, self.asked)
-        return dict(zip(COUNTED, values, strict=True))
+        return {**(self._shared.counts() if self._shared is not None else {}), "domains_asked": self.asked}
 
     # -- lifetime (task threads) --------------------------------------------------------------------
     def start(self) -> None:
@@ -147,9 +142,7 @@ class WorkerStream:
         self.closed = True
         if _registry.get(self.key) is self:
             del _registry[self.key]
-        kept = _ended.setdefault(self._semaphore_name, dict.fromkeys(COUNTED, 0))
-        for name, value in self.counts().items():
-            kept[name] += value
+        _ended[self._semaphore_name] = summed([_ended.get(self._semaphore_name, {}), self.counts()])
 
     async def _open(self) -> None:
         config = self.config
@@ -204,12 +197,8 @@ def counts(semaphore: str) -> dict[str, float]:
     each worker before and after a run: the difference is the run's, unless another run asks that resolver
     on the same cluster at the same time)."""
     with _registry_lock:
-        total = dict(_ended.get(semaphore, dict.fromkeys(COUNTED, 0)))
-        for key, stream in _registry.items():
-            if key[1] == semaphore and not stream.closed:
-                for name, value in stream.counts().items():
-                    total[name] += value
-    return total
+        running = [stream.counts() for key, stream in _registry.items() if key[1] == semaphore and not stream.closed]
+        return summed([_ended.get(semaphore, {}), *running])
 
 
 def _enter(config: AuditConfig, semaphore: str, leases: int) -> WorkerStream:
