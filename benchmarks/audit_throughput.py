@@ -49,6 +49,7 @@ from typing import Any
 import pandas as pd
 
 import smtpkit
+from smtpkit.audit.views import resolver_use
 from smtpkit.checks.domain import check_domain
 from smtpkit.lab.portfolio import SELECTORS, portfolio
 from smtpkit.net.dns import Resolver
@@ -213,18 +214,13 @@ def measure(
     phase = Phase(label, n, seconds, audit_cpu, lab_cpu, busy, stolen, probe.stop())
     print(phase.line(), flush=True)
     if isinstance(result, pd.DataFrame):
-        info = result.attrs.get("audit", {})
+        use = resolver_use(result.attrs.get("audit", {}))
         held = ""
-        if info.get("query_waits") is not None and info.get("queries"):
-            waits = int(info["query_waits"])
-            mean = 1000 * float(info["query_wait_seconds"]) / max(1, waits)
-            held = f"; {waits / int(info['queries']):.0%} of its queries waited for a query_limit place ({mean:.0f} ms)"
-            per_domain = float(info.get("query_held_seconds", 0)) / n
-            if per_domain > 0:
-                limit = int(info["settings"]["query_limit"])
-                held += (
-                    f"; a domain held places {per_domain:.2f} s: {limit} let through at most {limit / per_domain:.0f}/s"
-                )
+        if use is not None:
+            held = f"; {use['waited']:.0%} of its queries waited for a query_limit place ({use['mean_wait_ms']:.0f} ms)"
+            if "place_seconds" in use:
+                held += f"; a domain held places {use['place_seconds']:.2f} s:"
+                held += f" {use['limit']} let through at most {use['most_per_second']:.0f}/s"
         print(f"  {'':<40} status {result['status'].value_counts().to_dict()}{held}", flush=True)
     return phase, result
 

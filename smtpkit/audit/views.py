@@ -136,25 +136,39 @@ def sortable(df: pd.DataFrame, columns: Sequence[str] = TABLE_COLUMNS, limit: in
 HELD_BACK = 0.2  # the share of queries that waited for a place, from which a summary says the limit held
 
 
+def resolver_use(info: dict[str, Any]) -> dict[str, Any] | None:
+    """What a run (`df.attrs["audit"]`) asked of the resolver limit: `queries`, `waits`, `waited` (their
+    share), `mean_wait_ms`, and when known `place_seconds` (a domain's, in all) and `most_per_second` (the
+    domains a second `limit` places let through at that). None when the run counted no queries."""
+    queries, waits = int(info.get("queries") or 0), int(info.get("query_waits") or 0)
+    if not queries:
+        return None
+    limit = info.get("settings", {}).get("query_limit")
+    use: dict[str, Any] = {"queries": queries, "waits": waits, "waited": waits / queries, "limit": limit}
+    use["mean_wait_ms"] = 1000 * float(info.get("query_wait_seconds") or 0) / max(1, waits)
+    held, domains = float(info.get("query_held_seconds") or 0), int(info.get("domains_asked") or 0)
+    if held > 0 and domains and limit:
+        use["place_seconds"] = held / domains
+        use["most_per_second"] = limit / use["place_seconds"]
+    return use
+
+
 def resolver_limit_note(info: dict[str, Any], setting: str = "query_limit") -> str:
     """What the resolver limit cost a run (`df.attrs["audit"]`), when it held back enough of its queries to
     matter: a run slower than expected is then put down to the limit, with the way to raise it, not to the
     machine or the runner. `setting` is how the reader sets it (`--query-limit` on the command line)."""
-    queries, waits = int(info.get("queries") or 0), int(info.get("query_waits") or 0)
-    if not queries or waits < HELD_BACK * queries:
+    use = resolver_use(info)
+    if use is None or use["waited"] < HELD_BACK:
         return ""
-    limit = info.get("settings", {}).get("query_limit")
-    mean = 1000 * float(info.get("query_wait_seconds") or 0) / waits
     note = (
-        f"The resolver limit held the run back: {waits} of {queries} DNS queries ({waits / queries:.0%}) waited"
-        f" for one of the {setting} {limit} places, {mean:.0f} ms on average."
+        f"The resolver limit held the run back: {use['waits']} of {use['queries']} DNS queries"
+        f" ({use['waited']:.0%}) waited for one of the {setting} {use['limit']} places,"
+        f" {use['mean_wait_ms']:.0f} ms on average."
     )
-    held, domains = float(info.get("query_held_seconds") or 0), int(info.get("domains_asked") or 0)
-    if held > 0 and domains and limit:
-        per_domain = held / domains
+    if "place_seconds" in use:
         note += (
-            f" Each domain kept a place for {per_domain:.2f} s in all (timeouts included), so {limit} places let"
-            f" through at most {limit / per_domain:.0f} domains a second, on any runner."
+            f" Each domain kept a place for {use['place_seconds']:.2f} s in all (timeouts included), so"
+            f" {use['limit']} places let through at most {use['most_per_second']:.0f} domains a second, on any runner."
         )
     return note + f" A resolver of your own can take a higher {setting} (the default is polite to one you share)."
 
