@@ -239,6 +239,10 @@ class SharedResolver(Resolver):
     def resolve(self, name: str, rdtype: str | int = "A") -> DnsAnswer:
         return wait_on(self.loop, self.aresolve(name, rdtype), self.lifetime + 10)
 
+    def full(self) -> bool:
+        """Every one of the `query_limit` places is taken (a question asked now would wait for one)."""
+        return self._gate.locked()
+
     def counts(self) -> dict[str, float]:
         """What a run's summary says of the resolver: queries sent, those that waited for a place and how long,
         and how long queries held a place (see `smtpkit.audit.views.resolver_limit_note`)."""

@@ -11,7 +11,9 @@ thread switch per query. The loop owns what the audit adds: at most
 cancelled, its resolver stops asking), progress, and the DNS, through one
 `SharedResolver` per run over a cache kept per process (TTL-aware, one query
 per question in flight, at most `query_limit` in flight), so an SPF include or
-an MX host shared by a thousand domains is asked once.
+an MX host shared by a thousand domains is asked once. Domains are read a few
+seconds ahead of their turn and their MX and SPF steps started early
+(`lookahead`), so the slow ones are not what a run ends waiting for.
 
 `audit_chunk(domains, config)` is the unit every runner calls: pure (the
 result depends on the domains, the settings and what DNS says), picklable,
@@ -32,16 +34,15 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from smtpkit.aio import run_sync, spawn
-from smtpkit.audit.cache import DnsCache, DomainResolver, SharedResolver, summed
+from smtpkit.audit.cache import DnsCache, SharedResolver, summed
 from smtpkit.audit.gc_threshold import fewer_collections
+from smtpkit.audit.lookahead import Lookahead, Scout
 from smtpkit.audit.row import COULD_NOT_CHECK, INVALID, domain_row, invalid_row
 from smtpkit.audit.table import frame
 from smtpkit.checks.domain import DomainPlan
 from smtpkit.checks.domain.inbound import InboundCache
 from smtpkit.net.mx import NetworkLimit
-from smtpkit.settings import validate_domain
 from smtpkit.settings.audit import AuditConfig
-from smtpkit.settings.domain import DomainQuery
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -112,45 +113,50 @@ def forget_caches() -> None:
         _inbound.clear()
 
 
-async def check_one(position: int, text: str, config: AuditConfig, shared: SharedResolver) -> dict[str, Any]:
-    """One domain's row: its plan's jobs as greenlets on this loop, waited for until its deadline."""
+async def check_one(
+    position: int, text: str, config: AuditConfig, shared: SharedResolver, scout: Scout | None = None
+) -> dict[str, Any]:
+    """One domain's row: its plan's jobs as greenlets on this loop, waited for until its deadline. `scout`: the
+    domain as read ahead of its turn (`smtpkit.audit.lookahead`), its first steps already under way."""
+    if scout is None:
+        scout = Scout(position, text, config, shared)
+    if scout.domain is None or scout.view is None or scout.query is None:
+        return invalid_row(position, text, scout.error)
     try:
-        domain = validate_domain(text)
-    except ValueError as exc:
-        return invalid_row(position, text, str(exc))
-    started = datetime.datetime.now(datetime.UTC)
-    t0 = time.monotonic()
-    deadline = t0 + config.deadline
-    view = DomainResolver(shared, domain, deadline, budget=config.deadline)
-    query = DomainQuery(
-        domain,
-        timeout=config.deadline,
-        cafile=config.cafile,
-        mta_sts_port=config.mta_sts_port,
-        allow_private=config.allow_private,
-        probe_mx=config.probe_mx,
-        mx_port=config.mx_port,
-        trust_anchor=config.trust_anchor,
-        trust_ad=config.trust_ad,
-    )
+        return await _checked(scout, config, shared)
+    finally:
+        scout.cancel()  # steps still under way past the deadline: nothing more is asked
+
+
+async def _checked(scout: Scout, config: AuditConfig, shared: SharedResolver) -> dict[str, Any]:
+    assert scout.domain is not None and scout.view is not None and scout.query is not None
+    domain, view = scout.domain, scout.view
+    admitted = time.monotonic()
+    early = scout.steps  # its first steps, if they were started ahead of its turn
+    started = scout.started if early else datetime.datetime.now(datetime.UTC)
+    t0 = admitted - scout.lead(admitted)  # the domain's clock: its steps ahead count, its wait for a turn not
+    deadline = view.deadline = t0 + config.deadline
     plan = DomainPlan(
-        query,
+        scout.query,
         view,
         deadline,
         candidates=config.selectors or None,
         inbound=config.probe_mx,
         inbound_cache=shared_inbound(config) if config.probe_mx else None,
     )
-    tasks = [asyncio.ensure_future(spawn(job)) for job in plan.jobs.values()]
-    done, pending = await asyncio.wait(tasks, timeout=max(0.0, deadline - time.monotonic()))
+    tasks = [asyncio.ensure_future(spawn(job)) for name, job in plan.jobs.items() if name not in early]
+    done, pending = await asyncio.wait([*early.values(), *tasks], timeout=max(0.0, deadline - time.monotonic()))
     for task in pending:
         task.cancel()
     if pending:
         await asyncio.wait(pending)  # let the steps unwind before their results are read
+    for name, task in early.items():
+        if task in done and not task.cancelled() and task.exception() is None:
+            plan.results[name] = task.result()
     errors = [t.exception() for t in done if not t.cancelled() and t.exception() is not None]
     row = domain_row(
-        position,
-        text,
+        scout.position,
+        scout.text,
         domain,
         plan.steps(),
         view,
@@ -188,15 +194,15 @@ async def _stream(
     )
     hits = shared.cache.hits
     asked = 0
-    source = iter(items)
+    ahead = Lookahead(items, config, shared)
     running: set[asyncio.Task[dict[str, Any]]] = set()
     try:
         while True:
             while len(running) < config.concurrency:
-                item = next(source, None)
-                if item is None:
+                scout = ahead.take()
+                if scout is None:
                     break
-                running.add(asyncio.ensure_future(check_one(item[0], item[1], config, shared)))
+                running.add(asyncio.ensure_future(check_one(scout.position, scout.text, config, shared, scout)))
             if not running:
                 break
             done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
@@ -209,6 +215,7 @@ async def _stream(
             task.cancel()
         if running:
             await asyncio.wait(running)
+        await ahead.close()
         shared.close()
     return summed([shared.counts(), {"cache_hits": shared.cache.hits - hits, "domains_asked": asked}])
 

@@ -22,6 +22,8 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~4 ms of
 if TYPE_CHECKING:
     from typing import Any
 
+    from smtpkit.settings.domain import DomainQuery
+
 
 def _audit_number(field_name: str, value: Any, low: float, high: float, unit: str, *, integer: bool = False) -> Any:
     """A number of the audit settings within [low, high]; InvalidSettings naming the field and the range."""
@@ -145,3 +147,19 @@ class AuditConfig:
             "trust_anchor": self.trust_anchor,
             "trust_ad": self.trust_ad,
         }
+
+    def domain_query(self, domain: str) -> DomainQuery:
+        """What the domain check of one audited domain (a valid name) is asked."""
+        from smtpkit.settings.domain import DomainQuery
+
+        return DomainQuery(
+            domain,
+            timeout=self.deadline,
+            cafile=self.cafile,
+            mta_sts_port=self.mta_sts_port,
+            allow_private=self.allow_private,
+            probe_mx=self.probe_mx,
+            mx_port=self.mx_port,
+            trust_anchor=self.trust_anchor,
+            trust_ad=self.trust_ad,
+        )

@@ -12,6 +12,7 @@ transcript, so a shared report shows exactly what was asked and answered.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -36,6 +37,17 @@ from smtpkit.settings import DOMAIN_TIMEOUT
 from smtpkit.settings.domain import DomainQuery
 
 DEFAULT_TIMEOUT = DOMAIN_TIMEOUT
+
+
+def first_steps(query: DomainQuery, resolver: Resolver) -> dict[str, Callable[[], Step]]:
+    """The steps that ask DNS first and need nothing else, in the plan's order: the MX and SPF steps.
+
+    Why apart: they are the ones a domain's first questions belong to, so the
+    portfolio audit runs them ahead of the domain's turn (`smtpkit.audit.lookahead`:
+    a dead domain, or an SPF include that never answers, is then known before
+    the domain takes a slot) and hands the Steps they return to the plan.
+    """
+    return {"mx": lambda: mx_step(query.domain, resolver), "spf": lambda: _spf(query, resolver)}
 
 
 def _spf(query: DomainQuery, resolver: Resolver) -> Step:
@@ -137,10 +149,9 @@ class DomainPlan:
         self.results: dict[str, Step] = _Reported(progress) if progress is not None else {}
         results = self.results
         self.jobs: dict[str, Callable[[], Any]] = {
-            "mx": lambda: results.__setitem__("mx", mx_step(query.domain, resolver)),
-            "spf": lambda: results.__setitem__("spf", _spf(query, resolver)),
-            "dkim+dmarc": lambda: _dkim_then_dmarc(query, resolver, deadline, results, candidates),
+            name: functools.partial(_into, results, name, step) for name, step in first_steps(query, resolver).items()
         }
+        self.jobs["dkim+dmarc"] = lambda: _dkim_then_dmarc(query, resolver, deadline, results, candidates)
         if inbound:
             self.jobs["inbound"] = lambda: inbound_steps(query, resolver, deadline, results, cache=inbound_cache)
         if query.ip:
@@ -173,6 +184,10 @@ class DomainPlan:
             return steps
         recognise_parked(self.query.domain, by_name)  # null MX + -all + reject: parked
         return steps
+
+
+def _into(results: dict[str, Step], name: str, step: Callable[[], Step]) -> None:
+    results[name] = step()
 
 
 def _overdue(name: str, query: DomainQuery) -> Step:
