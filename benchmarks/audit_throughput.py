@@ -48,7 +48,7 @@ from typing import Any
 
 import pandas as pd
 
-import smtpkit
+from smtpkit.audit import audit
 from smtpkit.audit.views import resolver_use
 from smtpkit.checks.domain import check_domain
 from smtpkit.lab.portfolio import SELECTORS, portfolio
@@ -320,22 +320,20 @@ def main() -> None:
             for r in range(1, args.rounds + 1):
                 print(f"round {r} of {args.rounds}:")
                 forget_caches()  # a cold cache for every runner, as in a fresh process
-                one, one_df = measure(
-                    "in-process runner", args.domains, lab_ref, lambda: smtpkit.audit(names, **settings)
-                )
+                one, one_df = measure("in-process runner", args.domains, lab_ref, lambda: audit(names, **settings))
                 forget_caches()
                 pool, pool_df = measure(
                     f"process pool, {args.workers} processes",
                     args.domains,
                     lab_ref,
-                    lambda: smtpkit.audit(names, workers=args.workers, chunk_size=250, **settings),
+                    lambda: audit(names, workers=args.workers, chunk_size=250, **settings),
                 )
                 client.run(forget_caches)
                 dask, dask_df = measure(
                     "Dask LocalCluster, 2 worker processes",
                     args.domains,
                     lab_ref,
-                    lambda: smtpkit.audit(names, client=client, chunk_size=250, **settings),
+                    lambda: audit(names, client=client, chunk_size=250, **settings),
                     lambda: float(sum(client.run(time.process_time).values())),
                 )
                 rounds.append((one, pool, dask))

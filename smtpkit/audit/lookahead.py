@@ -140,10 +140,17 @@ class Lookahead:
         self._admitted: collections.deque[float] = collections.deque()  # when recent domains took their turn
         self._horizon = shared.lifetime
         self._exhausted = False
+        self._closed = False
         self._scouting = 0  # domains whose steps are under way, read ahead or already checked
 
     def __len__(self) -> int:
         return len(self._ahead)
+
+    def feed(self) -> None:
+        """The source has items again (a Dask worker's stream, handed a piece after it ran dry): read on."""
+        if not self._closed:
+            self._exhausted = False
+            self._fill()
 
     def take(self) -> Scout | None:
         """The next domain for a slot (read ahead if it could be), or None when there are no more."""
@@ -195,6 +202,6 @@ class Lookahead:
         """Stop the questions of the domains read ahead and not checked (a run stopped early)."""
         tasks = [task for scout in self._ahead for task in scout.cancel()]
         self._ahead.clear()
-        self._exhausted = True  # read nothing more (a scout's end would read ahead again)
+        self._exhausted = self._closed = True  # read nothing more (a scout's end would read ahead again)
         if tasks:
             await asyncio.wait(tasks)

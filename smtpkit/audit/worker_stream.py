@@ -16,9 +16,13 @@ worker's stream: a thread running one event loop, one shared resolver (this
 process's DNS cache) and `config.concurrency` domains in flight. Each chunk
 task hands its domains to the stream, then leaves Dask's thread pool while it
 waits (`distributed.secede`), so the worker takes its next chunk at once and
-the next chunk's domains fill the slots a tail leaves. One chunk at a time is
-admitted: the next task keeps its Dask thread until every domain of the one
-before has entered, so a worker never hoards chunks that another, idle worker
+the next chunk's domains fill the slots a tail leaves. The stream reads its
+domains ahead of their turn and starts their MX and SPF steps early, as the
+in-process runner does (`lookahead`: a dead domain is then known before its
+turn, not in the run's idle tail). One chunk at a time is handed over: the next
+task keeps its Dask thread until every domain of the one before has been read
+ahead, and the stream reads only as far ahead as it can start on (a few
+seconds' worth), so a worker never hoards chunks that another, idle worker
 could run (the scheduler hands a busy worker no more); the tails in the stream
 cost no thread. Each task still returns its chunk's rows, so chunks stay
 futures gathered as they complete (progress, resume, a lost worker's chunks
@@ -32,14 +36,18 @@ back, once it has had no chunk for `IDLE` seconds.
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextvars
+import functools
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from typing import Any
 
 from smtpkit.audit.cache import SharedResolver, summed
 from smtpkit.audit.engine import check_one, shared_cache
 from smtpkit.audit.gc_threshold import fewer_collections
+from smtpkit.audit.lookahead import Lookahead
 from smtpkit.audit.row import INVALID
 from smtpkit.settings.audit import AuditConfig
 
@@ -73,7 +81,15 @@ class WorkerStream:
         self.closed = False
         self._idle: asyncio.TimerHandle | None = None
         self._shared: SharedResolver | None = None
-        self._slots: asyncio.Semaphore | None = None
+        self._unread = _Unread()  # domains handed over and not yet read ahead
+        self._ahead: Lookahead | None = None
+        self._fed: asyncio.Event | None = None  # set when a chunk is handed over
+        self._admission: asyncio.Task[None] | None = None
+        # which chunk waits for the row of (position, name): two runs of the same settings may share a stream
+        self._owner: dict[tuple[int, str], collections.deque[asyncio.Future[list[dict[str, Any]]]]] = {}
+        self._rows: dict[asyncio.Future[list[dict[str, Any]]], list[dict[str, Any]]] = {}
+        self._sizes: dict[asyncio.Future[list[dict[str, Any]]], int] = {}
+        self._contexts: dict[asyncio.Future[list[dict[str, Any]]], contextvars.Context] = {}
         self.asked = 0  # domains (valid names) through this stream
 
     def counts(self) -> dict[str, float]:
@@ -149,27 +165,77 @@ class WorkerStream:
         self._shared = SharedResolver(
             config.nameservers or None, config.dns_timeout, cache=shared_cache(config), query_limit=config.query_limit
         )
-        self._slots = asyncio.Semaphore(config.concurrency)
+        self._ahead = Lookahead(self._unread, config, self._shared)
+        self._fed = asyncio.Event()
+        self._admission = asyncio.ensure_future(self._admit(asyncio.Semaphore(config.concurrency)))
+
+    async def _admit(self, slots: asyncio.Semaphore) -> None:
+        """The stream's domains into its `concurrency` slots in the order the chunks came, each read ahead of its
+        turn (`smtpkit.audit.lookahead`) as the in-process runner's are; waits for a chunk when it has none."""
+        assert self._ahead is not None and self._fed is not None and self._shared is not None
+        while True:
+            await slots.acquire()
+            scout = self._ahead.take()
+            while scout is None:
+                self._fed.clear()
+                await self._fed.wait()
+                scout = self._ahead.take()
+            key = (scout.position, scout.text)
+            # in its chunk's context: the runner's settings for its task (the cluster's MX probe limit) are there
+            context = self._contexts[self._owner[key][0]]
+            check = check_one(scout.position, scout.text, self.config, self._shared, scout)
+            task = asyncio.get_running_loop().create_task(check, context=context)
+            task.add_done_callback(functools.partial(self._checked, slots, key))
+
+    def _checked(self, slots: asyncio.Semaphore, key: tuple[int, str], task: asyncio.Task[dict[str, Any]]) -> None:
+        slots.release()
+        waiting = self._owner[key]
+        chunk = waiting.popleft()
+        if not waiting:
+            del self._owner[key]
+        if chunk.done():
+            return
+        if task.cancelled():
+            chunk.cancel()
+        elif task.exception() is not None:
+            chunk.set_exception(task.exception())  # type: ignore[arg-type]
+        else:
+            rows = self._rows[chunk]
+            rows.append(task.result())
+            if len(rows) == self._sizes[chunk]:
+                chunk.set_result(rows)
 
     async def _chunk(self, names: list[str], start: int) -> list[dict[str, Any]]:
-        """A chunk's rows in input order; `admitting` is given back once its last domain has entered."""
-        assert self._slots is not None and self._shared is not None
+        """A chunk's rows in input order; `admitting` is given back once its last domain has been read ahead (the
+        stream reads only as far ahead as it can start on, so a worker holds a few seconds' worth of domains, not
+        every chunk it could be given)."""
+        assert self._ahead is not None and self._fed is not None
         if self._idle is not None:
             self._idle.cancel()
             self._idle = None
-        slots = self._slots
-        tasks = []
+        chunk: asyncio.Future[list[dict[str, Any]]] = asyncio.get_running_loop().create_future()
         try:
-            for position, name in enumerate(names, start):
-                await slots.acquire()
-                task = asyncio.ensure_future(check_one(position, name, self.config, self._shared))
-                task.add_done_callback(lambda _done: slots.release())
-                tasks.append(task)
+            if not names:
+                chunk.set_result([])
+            else:
+                self._rows[chunk], self._sizes[chunk] = [], len(names)
+                self._contexts[chunk] = contextvars.copy_context()
+                for item in enumerate(names, start):
+                    self._owner.setdefault(item, collections.deque()).append(chunk)
+                self._unread.hand_over(enumerate(names, start))
+                self._ahead.feed()
+                self._fed.set()
+                await self._unread.drained.wait()
         finally:
             self.admitting.release()
-        rows = list(await asyncio.gather(*tasks))
+        try:
+            rows = await chunk
+        finally:
+            self._rows.pop(chunk, None)
+            self._sizes.pop(chunk, None)
+            self._contexts.pop(chunk, None)
         self.asked += sum(row["status"] != INVALID for row in rows)  # an invalid name asks nothing
-        return rows
+        return sorted(rows, key=lambda row: int(row["position"]))
 
     def _arm_idle(self) -> None:
         if self._idle is not None:
@@ -190,6 +256,31 @@ class WorkerStream:
                 lease.release()
             except Exception:  # noqa: BLE001 - a lease the scheduler already dropped (the cluster is gone)
                 pass
+
+
+class _Unread:
+    """The domains handed to a stream and not yet read ahead, read in turn by its `Lookahead`: empty now is not the
+    end (the next chunk may come, and `Lookahead.feed` reads on)."""
+
+    def __init__(self) -> None:
+        self.items: collections.deque[tuple[int, str]] = collections.deque()
+        self.drained = asyncio.Event()  # every domain handed over has been read
+
+    def hand_over(self, items: Iterable[tuple[int, str]]) -> None:
+        self.items.extend(items)
+        if self.items:
+            self.drained.clear()
+
+    def __iter__(self) -> Iterator[tuple[int, str]]:
+        return self
+
+    def __next__(self) -> tuple[int, str]:
+        if not self.items:
+            raise StopIteration
+        item = self.items.popleft()
+        if not self.items:
+            self.drained.set()
+        return item
 
 
 def counts(semaphore: str) -> dict[str, float]:
