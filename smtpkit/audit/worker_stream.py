@@ -39,6 +39,7 @@ import asyncio
 import collections
 import contextvars
 import functools
+import logging
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future
@@ -52,6 +53,8 @@ from smtpkit.audit.row import INVALID
 from smtpkit.settings.audit import AuditConfig
 
 __all__ = ["IDLE", "STATS", "WorkerStream", "counts", "stream_chunk"]
+
+log = logging.getLogger(__name__)
 
 IDLE = 1.0  # seconds without a chunk after which a worker's stream ends (and gives its resolver lease back)
 
@@ -168,6 +171,22 @@ class WorkerStream:
         self._ahead = Lookahead(self._unread, config, self._shared)
         self._fed = asyncio.Event()
         self._admission = asyncio.ensure_future(self._admit(asyncio.Semaphore(config.concurrency)))
+        self._admission.add_done_callback(self._admission_ended)
+
+    def _admission_ended(self, task: asyncio.Task[None]) -> None:
+        """The admission loop ends only with the stream (cancelled); should it fail, every chunk waiting fails with
+        it rather than waiting for ever."""
+        if task.cancelled() or task.exception() is None:
+            return
+        log.error("an audit stream's admission failed", exc_info=task.exception())
+        for chunk in list(self._rows):
+            if not chunk.done():
+                chunk.set_exception(self._failed())
+        self._unread.drained.set()  # a chunk being handed over stops waiting to be read ahead
+
+    def _failed(self) -> RuntimeError:
+        assert self._admission is not None
+        return RuntimeError(f"this Dask worker's audit stream failed: {self._admission.exception()!r}")
 
     async def _admit(self, slots: asyncio.Semaphore) -> None:
         """The stream's domains into its `concurrency` slots in the order the chunks came, each read ahead of its
@@ -215,6 +234,8 @@ class WorkerStream:
             self._idle = None
         chunk: asyncio.Future[list[dict[str, Any]]] = asyncio.get_running_loop().create_future()
         try:
+            if self._admission is not None and self._admission.done():
+                raise self._failed()  # it ends only with the stream, so it failed
             if not names:
                 chunk.set_result([])
             else:

@@ -145,3 +145,33 @@ def test_a_lookahead_closed_early_stops_the_steps_of_the_domains_read_ahead(port
     read, kept, left = asyncio.run(run())
     assert read >= 1  # read ahead of the first one's turn, its steps started
     assert kept == 0 and left == 0
+
+
+def test_a_dask_worker_stream_whose_admission_fails_fails_its_chunks_instead_of_hanging(
+    portfolio_dns: DnsServer,
+) -> None:
+    """The stream's one admission loop takes every domain to its turn; if it ever failed (a bug of ours), the
+    chunks handed to the stream would wait for rows that never come: they fail, with what happened."""
+    from smtpkit.audit import worker_stream
+
+    config = _config(portfolio_dns)
+    stream = worker_stream.WorkerStream(("test", "test", 1), config, "test", 1)
+
+    def broken() -> None:
+        raise ValueError("a bug of ours")
+
+    async def run() -> list[dict[str, object]]:
+        await stream._open()
+        assert stream._ahead is not None
+        stream._ahead.take = broken  # type: ignore[method-assign,assignment]
+        await asyncio.sleep(0.05)  # the admission loop asks for the next domain and fails
+        return await asyncio.wait_for(stream._chunk(["hosted.test", "smtpkit.test"], 0), 5)
+
+    stream.admitting.acquire()
+    try:
+        with pytest.raises(RuntimeError, match="audit stream failed: ValueError"):
+            stream._loop.run_until_complete(run())
+    finally:
+        assert stream._shared is not None
+        stream._shared.close()
+        stream._loop.close()
