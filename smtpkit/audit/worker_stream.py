@@ -89,10 +89,8 @@ class WorkerStream:
         self._fed: asyncio.Event | None = None  # set when a chunk is handed over
         self._admission: asyncio.Task[None] | None = None
         # which chunk waits for the row of (position, name): two runs of the same settings may share a stream
-        self._owner: dict[tuple[int, str], collections.deque[asyncio.Future[list[dict[str, Any]]]]] = {}
-        self._rows: dict[asyncio.Future[list[dict[str, Any]]], list[dict[str, Any]]] = {}
-        self._sizes: dict[asyncio.Future[list[dict[str, Any]]], int] = {}
-        self._contexts: dict[asyncio.Future[list[dict[str, Any]]], contextvars.Context] = {}
+        self._owner: dict[tuple[int, str], collections.deque[_Waiting]] = {}
+        self._waiting: set[_Waiting] = set()  # the chunks handed over whose rows are not all in
         self.asked = 0  # domains (valid names) through this stream
 
     def counts(self) -> dict[str, float]:
@@ -179,9 +177,9 @@ class WorkerStream:
         if task.cancelled() or task.exception() is None:
             return
         log.error("an audit stream's admission failed", exc_info=task.exception())
-        for chunk in list(self._rows):
-            if not chunk.done():
-                chunk.set_exception(self._failed())
+        for chunk in list(self._waiting):
+            if not chunk.rows.done():
+                chunk.rows.set_exception(self._failed())
         self._unread.drained.set()  # a chunk being handed over stops waiting to be read ahead
 
     def _failed(self) -> RuntimeError:
@@ -201,7 +199,7 @@ class WorkerStream:
                 scout = self._ahead.take()
             key = (scout.position, scout.text)
             # in its chunk's context: the runner's settings for its task (the cluster's MX probe limit) are there
-            context = self._contexts[self._owner[key][0]]
+            context = self._owner[key][0].context
             check = check_one(scout.position, scout.text, self.config, self._shared, scout)
             task = asyncio.get_running_loop().create_task(check, context=context)
             task.add_done_callback(functools.partial(self._checked, slots, key))
@@ -212,17 +210,16 @@ class WorkerStream:
         chunk = waiting.popleft()
         if not waiting:
             del self._owner[key]
-        if chunk.done():
+        if chunk.rows.done():
             return
         if task.cancelled():
-            chunk.cancel()
+            chunk.rows.cancel()
         elif task.exception() is not None:
-            chunk.set_exception(task.exception())  # type: ignore[arg-type]
+            chunk.rows.set_exception(task.exception())  # type: ignore[arg-type]
         else:
-            rows = self._rows[chunk]
-            rows.append(task.result())
-            if len(rows) == self._sizes[chunk]:
-                chunk.set_result(rows)
+            chunk.got.append(task.result())
+            if len(chunk.got) == chunk.size:
+                chunk.rows.set_result(chunk.got)
 
     async def _chunk(self, names: list[str], start: int) -> list[dict[str, Any]]:
         """A chunk's rows in input order; `admitting` is given back once its last domain has been read ahead (the
@@ -232,15 +229,14 @@ class WorkerStream:
         if self._idle is not None:
             self._idle.cancel()
             self._idle = None
-        chunk: asyncio.Future[list[dict[str, Any]]] = asyncio.get_running_loop().create_future()
+        chunk = _Waiting(len(names))
         try:
             if self._admission is not None and self._admission.done():
                 raise self._failed()  # it ends only with the stream, so it failed
             if not names:
-                chunk.set_result([])
+                chunk.rows.set_result([])
             else:
-                self._rows[chunk], self._sizes[chunk] = [], len(names)
-                self._contexts[chunk] = contextvars.copy_context()
+                self._waiting.add(chunk)
                 for item in enumerate(names, start):
                     self._owner.setdefault(item, collections.deque()).append(chunk)
                 self._unread.hand_over(enumerate(names, start))
@@ -250,11 +246,9 @@ class WorkerStream:
         finally:
             self.admitting.release()
         try:
-            rows = await chunk
+            rows = await chunk.rows
         finally:
-            self._rows.pop(chunk, None)
-            self._sizes.pop(chunk, None)
-            self._contexts.pop(chunk, None)
+            self._waiting.discard(chunk)
         self.asked += sum(row["status"] != INVALID for row in rows)  # an invalid name asks nothing
         return sorted(rows, key=lambda row: int(row["position"]))
 
@@ -277,6 +271,17 @@ class WorkerStream:
                 lease.release()
             except Exception:  # noqa: BLE001 - a lease the scheduler already dropped (the cluster is gone)
                 pass
+
+
+class _Waiting:
+    """A chunk handed to a stream: its rows as they come, and the context of its task (made in the chunk's task,
+    on the stream's loop)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.got: list[dict[str, Any]] = []
+        self.rows: asyncio.Future[list[dict[str, Any]]] = asyncio.get_running_loop().create_future()
+        self.context = contextvars.copy_context()
 
 
 class _Unread:
