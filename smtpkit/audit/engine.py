@@ -180,7 +180,8 @@ async def audit_stream(
 ) -> dict[str, Any]:
     """Check every (position, name) of `items`, at most `config.concurrency` at a time, handing each row
     to `on_row` as it completes; return the run's DNS counters. `items` may be a generator: it is read
-    only as slots free up, so a portfolio of millions streams through in constant memory. The garbage collector
+    a few seconds' worth ahead of the slots (`lookahead`, at most `AHEAD_MOST` items), so a portfolio of
+    millions streams through in constant memory. The garbage collector
     runs less often meanwhile (`gc_threshold`: it cost a fifth of the audit's CPU)."""
     with fewer_collections():
         return await _stream(items, config, on_row)

@@ -127,8 +127,8 @@ class ChunkAssembler:
 
 def run_local(todo: Iterable[Chunk], config: AuditConfig, sink: Sink, tick: Callable[[int], None]) -> dict[str, Any]:
     """Stream the domains of `todo` (chunks, or pieces of chunks) through one event loop; hand each to `sink` as
-    (its chunk's number, its rows) the moment its last domain is in. `todo` is read only as the stream has room
-    for more domains, so it may be a queue that other processes take from too."""
+    (its chunk's number, its rows) the moment its last domain is in. `todo` is read only as far ahead as the
+    stream can start on (`lookahead`), so it may be a queue that other processes take from too."""
     pending: dict[int, tuple[int, int, list[dict[str, Any]]]] = {}  # start -> (chunk number, size, rows)
     owner: dict[int, int] = {}  # position of a domain in flight -> start of its chunk or piece
 
