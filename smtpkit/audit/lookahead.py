@@ -130,12 +130,10 @@ class Scout:
 class Lookahead:
     """The items of a stream, each handed out as a `Scout` read ahead of its turn (see the module docstring)."""
 
-    def __init__(
-        self, items: Iterable[tuple[int, str]], config: AuditConfig, shared: SharedResolver, *, most: int | None = None
-    ) -> None:
+    def __init__(self, items: Iterable[tuple[int, str]], config: AuditConfig, shared: SharedResolver) -> None:
         self._source: Iterator[tuple[int, str]] = iter(items)
         self._config, self._shared = config, shared
-        self._most = AHEAD_MOST if most is None else most
+        self._most = AHEAD_MOST
         self._ahead: collections.deque[Scout] = collections.deque()
         self._admitted: collections.deque[float] = collections.deque()  # when recent domains took their turn
         self._horizon = shared.lifetime
@@ -155,14 +153,10 @@ class Lookahead:
     def take(self) -> Scout | None:
         """The next domain for a slot (read ahead if it could be), or None when there are no more."""
         self._fill()
-        if self._ahead:
-            scout = self._ahead.popleft()
-        else:  # reading ahead is off (most=0): the domain is read now, its steps run by its check
-            item = None if self._exhausted else next(self._source, None)
-            if item is None:
-                self._exhausted = True
-                return None
-            scout = Scout(item[0], item[1], self._config, self._shared)
+        # with nothing read ahead (AHEAD_MOST = 0, or no place free) the domain is read now, its steps run by its check
+        scout = self._ahead.popleft() if self._ahead else self._read()
+        if scout is None:
+            return None
         self._admitted.append(time.monotonic())
         self._fill()
         return scout
@@ -175,9 +169,8 @@ class Lookahead:
 
     def _fill(self) -> None:
         """Read ahead and start the steps of what is read, in turn, while fewer than `SCOUTS` x `concurrency` are
-        under way
-        and the resolver has a place free (a run the limit holds back gains nothing from asking ahead, and a
-        pool's process must not take more of the pool's queue than it can start on)."""
+        under way and the resolver has a place free (a run the limit holds back gains nothing from asking ahead,
+        and a pool's process must not take more of the pool's queue than it can start on)."""
         size = self._size()
         while (
             len(self._ahead) < size
@@ -185,14 +178,20 @@ class Lookahead:
             and self._scouting < SCOUTS * self._config.concurrency
             and not self._shared.full()
         ):
-            item = next(self._source, None)
-            if item is None:
-                self._exhausted = True
+            scout = self._read()
+            if scout is None:
                 break
-            scout = Scout(item[0], item[1], self._config, self._shared)
             if scout.start(self._scouted):
                 self._scouting += 1
             self._ahead.append(scout)
+
+    def _read(self) -> Scout | None:
+        """The source's next domain, not yet started; None once it has no more (until `feed`)."""
+        item = None if self._exhausted else next(self._source, None)
+        if item is None:
+            self._exhausted = True
+            return None
+        return Scout(item[0], item[1], self._config, self._shared)
 
     def _scouted(self) -> None:
         self._scouting -= 1
