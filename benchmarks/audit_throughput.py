@@ -36,7 +36,6 @@ import json
 import math
 import multiprocessing
 import os
-import resource
 import signal
 import statistics
 import subprocess
@@ -158,17 +157,12 @@ def _cpu_of(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _children() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 @dataclass
 class Phase:
     label: str
     n: int
     seconds: float
-    audit_cpu: float  # CPU seconds of the audit (this process and the processes it waited for)
+    audit_cpu: float  # CPU seconds of the audit (this process, a pool's processes, Dask's workers)
     lab_cpu: float  # CPU seconds of the lab's DNS server
     busy: float  # share of all the machine's cores that were busy (anyone's work)
     stolen: float  # share of the machine's time the hypervisor gave other guests
@@ -199,7 +193,7 @@ def measure(
     of processes not ours to wait for (Dask's)."""
     lab_pid, host, port = lab
     probe = LatencyProbe(host, port)
-    m0, l0, c0, k0, w0 = _machine(), _cpu_of(lab_pid), time.process_time(), _children(), workers_cpu()
+    m0, l0, c0, w0 = _machine(), _cpu_of(lab_pid), time.process_time(), workers_cpu()
     running = set(multiprocessing.active_children())  # the Dask cluster's workers, started before
     t0 = time.perf_counter()
     result = fn()
@@ -209,7 +203,9 @@ def measure(
     m1 = _machine()
     busy = (m1[0] - m0[0]) / max(1, m1[1] - m0[1])
     stolen = (m1[2] - m0[2]) / max(1, m1[1] - m0[1])
-    audit_cpu = time.process_time() - c0 + _children() - k0 + workers_cpu() - w0
+    # a pool's processes say what they used: the fork server's processes are not this process's children
+    pool_cpu = result.attrs.get("audit", {}).get("pool_cpu_seconds", 0.0) if isinstance(result, pd.DataFrame) else 0
+    audit_cpu = time.process_time() - c0 + pool_cpu + workers_cpu() - w0
     lab_cpu = _cpu_of(lab_pid) - l0
     phase = Phase(label, n, seconds, audit_cpu, lab_cpu, busy, stolen, probe.stop())
     print(phase.line(), flush=True)

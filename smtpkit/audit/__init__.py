@@ -85,7 +85,8 @@ def audit(
     of the `query_limit` places, and how long together; `query_held_seconds`:
     how long queries held a place, together, so `query_limit` divided by it
     per domain asked (`domains_asked`: in this run, valid names) is the most
-    domains a second the limit lets through).
+    domains a second the limit lets through); on a process pool
+    `pool_cpu_seconds`, the CPU its processes used, together).
 
     Raises `InvalidSettings` (with the field and the fix) for settings that
     cannot work and `UnreadableInput` for an input file that cannot be read;

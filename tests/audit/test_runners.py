@@ -53,9 +53,27 @@ def test_process_pool_gives_the_same_dataframe(
     monkeypatch.setattr(runners, "progress_bar", counting_bar)
     df = smtpkit.audit(_domains(), workers=2, progress=False, **_settings(portfolio_dns))
     assert df.attrs["audit"]["runner"] == "processes"
+    assert df.attrs["audit"]["pool_cpu_seconds"] > 0  # the processes' own count (not the parent's children)
     _same(df, in_process)
     # the progress bar hears of every domain, in batches (a pool process sends at most ten a second)
     assert sum(updates) == len(_domains()) and 0 < len(updates) <= len(_domains())
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no fork server on Windows: the pool spawns its processes")
+def test_pool_processes_start_with_the_audit_imported_and_are_not_this_processs_children() -> None:
+    """The pool's processes are forked by a fork server that imported the audit once (pyarrow included), so
+    they start ready to run instead of each importing it (about a second of every core before the first row);
+    spawned processes would have neither (fails with multiprocessing.get_context("spawn"))."""
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    from smtpkit.audit.runners import pool_context
+
+    with ProcessPoolExecutor(1, mp_context=pool_context()) as pool:
+        # eval, a builtin, pickles by name: nothing of this test module is imported to run it
+        found = pool.submit(eval, "[m in __import__('sys').modules for m in ('pyarrow', 'smtpkit.checks.domain')]")
+        assert found.result(timeout=60) == [True, True]
+        assert pool.submit(os.getppid).result(timeout=60) != os.getpid()  # forked by the server, not by us
 
 
 def test_a_pool_process_takes_pieces_until_told_and_sends_its_progress_before_each(
