@@ -437,11 +437,18 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Any
             return Client(scheduler, timeout="20s")  # type: ignore[no-untyped-call]
         except (OSError, TimeoutError) as exc:
             raise InvalidSettings(f"cannot reach the Dask scheduler at {scheduler}: {exc}", field="scheduler") from None
+    import dask
+
     n = workers or max(1, min(os.cpu_count() or 1, 8))
-    # one thread per worker: a chunk's task leaves it while its domains stream (worker_stream)
-    cluster = LocalCluster(  # type: ignore[no-untyped-call]
-        n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0"
-    )
+    # One thread per worker: a piece's task leaves it while its domains stream (worker_stream). The workers'
+    # statistical profiler is off: it samples every thread's stack 100 times a second, and a worker holds a
+    # thread for each piece whose rows are still coming (dozens): 7% of a core per worker with 60 threads
+    # against 2.5% without it, and 15-18% less CPU per domain audited (measured side by side, 2 workers).
+    # A cluster of your own (`--dask-scheduler`, `client=`) keeps its settings.
+    with dask.config.set({"distributed.worker.profile.enabled": False}):
+        cluster = LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0"
+        )
     return Client(cluster)  # type: ignore[no-untyped-call]
 
 
