@@ -9,7 +9,7 @@ returned), and skips the chunks a resumed run has already written.
   event loop, so a slow domain at the end of a chunk never holds the next
   chunk up; a chunk is written the moment its last domain is in.
 * `processes`: a process pool (`--workers N`, one DNS cache each, forked
-  by a fork server that imported the audit once: `pool_context`); each
+  by a fork server that imported the audit once: `fork_server`); each
   process streams pieces of chunks (`PIECE` domains) taken from one queue
   as its stream has room, so the processes finish together, and the parent
   puts each chunk together from its pieces; each process
@@ -36,7 +36,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-import multiprocessing
 import os
 import queue
 import signal
@@ -52,6 +51,7 @@ from smtpkit.aio import run_sync
 from smtpkit.audit.cache import summed
 from smtpkit.audit.domains import DomainList
 from smtpkit.audit.engine import audit_stream, probe_limit
+from smtpkit.audit.fork_server import pool_context
 from smtpkit.audit.table import to_arrow
 from smtpkit.errors import Cancelled, InvalidSettings
 from smtpkit.net.mx import NetworkLimit
@@ -232,33 +232,6 @@ class _Progress:
         if self._rows:
             rows, self._rows, self._last = self._rows, 0, time.monotonic()
             self._send(rows)
-
-
-#: What a pool process imports to audit (the engine, the domain checks, Arrow for the pieces it sends back):
-#: imported once by the fork server (`pool_context`) rather than by every process as it starts.
-POOL_PRELOAD = ("smtpkit.audit.runners", "smtpkit.checks.domain", "pyarrow", "pandas")
-
-
-def pool_context() -> Any:
-    """The multiprocessing context the pool's processes start in: "forkserver" where the system has it, else
-    "spawn" (Windows).
-
-    Why not "fork": the parent may have threads and an event loop (a notebook's kernel always has), and a fork
-    copies their locks held. Why not "spawn": each process then starts an interpreter and imports the audit
-    (pyarrow and pandas included), 1-1.3 s of both cores before the first row on a 20 s run, and tears all of
-    it down at exit (1.5 s of CPU each). The fork server is a fresh single-threaded process that imports
-    `POOL_PRELOAD` once, forks each pool process ready to run, and those end without tearing down. It lives
-    as long as this process, so a second audit's pool starts in milliseconds (a notebook re-run). The
-    preload list is multiprocessing's, for the whole process: it is set only where nothing else has set one
-    (by default it holds `__main__`, the script run, which each spawned process would import anyway).
-    """
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("spawn")
-    from multiprocessing import forkserver
-
-    if getattr(forkserver._forkserver, "_preload_modules", None) == ["__main__"]:
-        forkserver.set_forkserver_preload(["__main__", *POOL_PRELOAD])  # __main__ first, as by default
-    return multiprocessing.get_context("forkserver")
 
 
 def run_processes(

@@ -119,6 +119,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--dask starts a cluster, --dask-scheduler uses one: give one of them")
     if args.workers is not None and not 1 <= args.workers <= 1024:
         raise UsageError("--workers takes a number of processes from 1 to 1024")
+    if args.workers and args.workers > 1 and not (args.dask or args.dask_scheduler):
+        from smtpkit.audit.fork_server import start_early
+
+        start_early()  # the pool's fork server imports the audit while this process starts the run
 
     import smtpkit.audit as audit_pkg
     from smtpkit.settings.audit import AuditConfig

@@ -67,7 +67,7 @@ def test_pool_processes_start_with_the_audit_imported_and_are_not_this_processs_
     import os
     from concurrent.futures import ProcessPoolExecutor
 
-    from smtpkit.audit.runners import pool_context
+    from smtpkit.audit.fork_server import pool_context
 
     with ProcessPoolExecutor(1, mp_context=pool_context()) as pool:
         # eval, a builtin, pickles by name: nothing of this test module is imported to run it

@@ -106,6 +106,31 @@ def test_query_limit_caps_the_questions_in_flight_from_a_shell(tmp_path: Path) -
     assert peak == 4, peak
 
 
+def test_a_pool_run_from_a_shell_gives_the_rows_of_one_process(dns: DnsServer, tmp_path: Path) -> None:
+    """`--workers 2` as a shell runs it: the pool's processes (forked by the fork server the command starts
+    before it reads its input) audit every domain, say the CPU they used, and give the rows of one process."""
+    import subprocess
+    import sys
+
+    from smtpkit.lab.portfolio import portfolio
+
+    f = tmp_path / "d.txt"
+    f.write_text("\n".join(m.domain for m in portfolio(40)) + "\n")
+    argv = [sys.executable, "-m", "smtpkit", "audit", str(f), "--nameserver", dns.nameserver, "--json"]
+    argv += ["--selector", "default", "--dns-timeout", "2", "--chunk-size", "10"]
+    docs = []
+    for more in ([], ["--workers", "2"]):
+        done = subprocess.run(argv + more, capture_output=True, text=True, timeout=240, check=False)
+        assert done.returncode in (0, 1), done.stderr
+        docs.append(json.loads(done.stdout))
+    one, pool = docs
+    assert pool["summary"]["runner"] == "processes" and pool["summary"]["workers"] == 2
+    assert pool["summary"]["pool_cpu_seconds"] > 0
+    volatile = ("checked_at", "seconds")
+    rows = [[{k: v for k, v in row.items() if k not in volatile} for row in doc["rows"]] for doc in docs]
+    assert len(rows[0]) == 40 and rows[1] == rows[0]
+
+
 def test_the_summary_says_when_the_resolver_limit_held_the_run_back(
     dns: DnsServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
