@@ -43,6 +43,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.managers import BaseManager
 from typing import TYPE_CHECKING, Any
 
@@ -272,6 +273,17 @@ def run_processes(
     return {"workers": processes, **summed(future.result() for future in futures)}
 
 
+#: What to do when a pool process ended abruptly. The usual cause: the audit runs at the top level of a
+#: script, which every pool process imports before it starts (multiprocessing's rule), so each of them
+#: starts a pool of its own, which multiprocessing refuses.
+BROKEN_POOL = (
+    "a process of the audit's pool ended abruptly. If smtpkit.audit(..., workers=N) runs at the top level of a"
+    ' script, put it under `if __name__ == "__main__":` (every pool process imports the script that started'
+    " it), or leave workers out to audit in this process. If it is under such a guard, the system stopped the"
+    " process (short of memory?): try fewer workers."
+)
+
+
 def _gather(
     futures: list[Any], results: Any, expected: int, sink: Sink, tick: Callable[[int], None], pids: set[int]
 ) -> None:
@@ -295,6 +307,8 @@ def _gather(
             left -= 1
         failed = [f.exception() for f in futures if f.done() and f.exception() is not None]
         if failed:
+            if isinstance(failed[0], BrokenProcessPool):
+                raise InvalidSettings(BROKEN_POOL, field="workers") from failed[0]
             raise failed[0]
         if not kind:
             quiet = quiet + 0.5 if all(f.done() for f in futures) else 0.0

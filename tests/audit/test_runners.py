@@ -76,6 +76,23 @@ def test_pool_processes_start_with_the_audit_imported_and_are_not_this_processs_
         assert pool.submit(os.getppid).result(timeout=60) != os.getpid()  # forked by the server, not by us
 
 
+def test_a_script_without_a_main_guard_is_told_what_to_do(tmp_path: Path) -> None:
+    """The classic mistake, run as a shell runs it: `smtpkit.audit(..., workers=2)` at the top level of a
+    script, which every pool process imports before it starts, so each would start a pool of its own. The
+    script stops with what to do, not with BrokenProcessPool alone (what it said before), and never hangs."""
+    script = tmp_path / "audit_mine.py"
+    script.write_text(
+        "import smtpkit\n"
+        "smtpkit.audit(['a.test', 'b.test'], workers=2, nameservers=['127.0.0.1:9'], dns_timeout=0.5,"
+        " progress=False)\n"
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode != 0
+    last = done.stderr.strip().splitlines()
+    told = [line for line in last if line.startswith("smtpkit.errors.InvalidSettings:")]
+    assert told and 'if __name__ == "__main__":' in told[-1], done.stderr[-2000:]
+
+
 def test_a_pool_process_takes_pieces_until_told_and_sends_its_progress_before_each(
     portfolio_dns: DnsServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
