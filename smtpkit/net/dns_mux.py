@@ -11,6 +11,8 @@ asked, on the socket asked from, with the ID sent there (IDs are unique per
 socket among the questions in flight) and the question asked (dnspython's
 `is_response`), so the usual protection against spoofed answers holds: a
 random 16-bit ID times a random choice among the sockets' random ports.
+Every answer waiting on a socket is read at once, not one per turn of the
+event loop as asyncio's datagram transport would (`_Endpoint`).
 
 `MuxResolver` is a `Resolver` (the same plan: servers, retries, deadline,
 CNAME chase, outcome words) whose `aresolve` sends UDP through the mux of the
@@ -21,6 +23,7 @@ running loop; truncated answers are retried over TCP as usual. Its blocking
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import socket
 import struct
@@ -40,6 +43,8 @@ from smtpkit.net.dns import NODATA, NXDOMAIN, DnsAnswer, Exchange, Nameserver, R
 __all__ = ["MuxResolver", "UdpMux", "negative_ttl", "query_wire", "response_ttl", "without_plain_opt"]
 
 _MAX_IDS = 64  # attempts to find an ID not in flight on the chosen socket
+_DRAIN = 64  # datagrams read from one socket at a time, at most (then the loop's other work gets its turn)
+_MAX_DATAGRAM = 65535
 _OPT = 41  # the EDNS pseudo-RR type (RFC 6891 §6.1.2)
 
 
@@ -188,16 +193,36 @@ _NEGATIVE_TTL = "smtpkit_negative_ttl"  # set on a message parsed without its au
 
 
 class _Endpoint(asyncio.DatagramProtocol):
-    """One UDP socket of the mux: matches each datagram with the question waiting for it."""
+    """One UDP socket of the mux: matches each datagram with the question waiting for it.
 
-    def __init__(self) -> None:
+    Every datagram waiting on the socket is read when asyncio hands over the first (up to `_DRAIN`):
+    asyncio's datagram transport reads one per turn of the event loop, so answers that arrived together
+    on one socket (a resolver sends in bursts) waited a turn each, several milliseconds of a busy loop, and
+    held their questions' `query_limit` places meanwhile.
+    """
+
+    def __init__(self, sock: socket.socket | None = None) -> None:
         self.transport: asyncio.DatagramTransport | None = None
         self.pending: dict[int, tuple[asyncio.Future[bytes], tuple[str, int]]] = {}
+        self._sock = sock  # the transport's own socket, read here too (same thread, non-blocking)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]  # a datagram transport, as asked
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
+        self._take(data, addr)
+        if self._sock is None:
+            return
+        for _ in range(_DRAIN):
+            try:
+                data, addr = self._sock.recvfrom(_MAX_DATAGRAM)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                continue  # an ICMP error for an earlier question, as error_received: it times out
+            self._take(data, addr)
+
+    def _take(self, data: bytes, addr: Any) -> None:
         if len(data) < 12:
             return
         entry = self.pending.get(int.from_bytes(data[:2], "big"))
@@ -224,7 +249,17 @@ class UdpMux:
         local = ("::", 0) if family == socket.AF_INET6 else ("0.0.0.0", 0)
         out = []
         for _ in range(self.size):
-            _transport, endpoint = await loop.create_datagram_endpoint(_Endpoint, local_addr=local, family=family)
+            sock = socket.socket(family, socket.SOCK_DGRAM)
+            try:
+                sock.bind(local)
+                sock.setblocking(False)
+                # read it here too only where the loop's own reads are non-blocking reads of it as well (a
+                # selector loop, not Windows' proactor, which keeps an overlapped read pending on it)
+                made = functools.partial(_Endpoint, sock if isinstance(loop, asyncio.SelectorEventLoop) else None)
+                _transport, endpoint = await loop.create_datagram_endpoint(made, sock=sock)
+            except BaseException:
+                sock.close()
+                raise
             out.append(endpoint)
         return out
 

@@ -213,3 +213,56 @@ def test_a_kept_reply_lives_as_long_as_its_soa_says(server: DnsServer) -> None:
         isinstance(positive, tuple)
         and response_ttl(positive[0]) == Resolver([server.nameserver]).resolve("smtpkit.test", "A").ttl
     )
+
+
+def test_answers_that_arrive_together_on_one_socket_are_read_together() -> None:
+    """A resolver answers in bursts. Ten answers waiting on the mux's one socket are all read in the same turn
+    of the event loop, not one a turn (asyncio's datagram transport reads one per turn: on a busy loop each
+    waited another few milliseconds, holding its question's place in the audit's query limit)."""
+    import socket
+    import threading
+
+    from smtpkit.net.dns import Nameserver
+    from smtpkit.net.dns_mux import UdpMux
+
+    resolver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    resolver.bind(("127.0.0.1", 0))
+    resolver.settimeout(10)
+
+    def answer_all_at_once(n: int) -> None:
+        asked = [resolver.recvfrom(512) for _ in range(n)]  # every question first, then every answer
+        for wire, peer in asked:
+            resolver.sendto(dns.message.make_response(dns.message.from_wire(wire)).to_wire(), peer)
+
+    async def main() -> list[int]:
+        loop = asyncio.get_running_loop()
+        turns = [0]
+
+        def tick() -> None:
+            turns[0] += 1
+            loop.call_soon(tick)
+
+        tick()
+        mux = UdpMux(sockets=1)
+        ns = Nameserver.parse(f"127.0.0.1:{resolver.getsockname()[1]}")
+        read_in_turn: list[int] = []
+        try:
+            questions = [dns.message.make_query(f"q{i}.example.", "A") for i in range(10)]
+            await mux.exchange(dns.message.make_query("warm.example.", "A"), ns, 5.0)  # the socket is open
+            sent = [asyncio.ensure_future(mux.exchange(q, ns, 5.0)) for q in questions]
+            for future in sent:
+                future.add_done_callback(lambda _f: read_in_turn.append(turns[0]))
+            loop.call_soon(time.sleep, 0.5)  # a busy loop: every answer is in before it looks again
+            await asyncio.gather(*sent)
+        finally:
+            mux.close()
+        return read_in_turn
+
+    server = threading.Thread(target=lambda: (answer_all_at_once(1), answer_all_at_once(10)), daemon=True)
+    server.start()
+    try:
+        read_in_turn = asyncio.run(main())
+    finally:
+        server.join(10)
+        resolver.close()
+    assert len(read_in_turn) == 10 and max(read_in_turn) - min(read_in_turn) == 0, read_in_turn
