@@ -36,6 +36,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import math
 import os
 import queue
 import signal
@@ -77,6 +78,22 @@ log = logging.getLogger(__name__)
 #: shares of whole chunks fixed in advance, one of two pool processes finished 2.5 to 6 s before the other on a
 #: 30 s run of 5,000 domains; pieces taken as a worker has room leave at most a piece's worth between them.
 PIECE = 25
+#: The most domains in one task of the Dask runner. A task costs far more than a pool's queue item: the
+#: client and the scheduler (in the calling process, with the LocalCluster the audit starts) spent about 12 ms of
+#: CPU on each, so pieces of 25 cost the caller 0.45-0.84 ms of CPU per domain against 0.24-0.32 ms with
+#: pieces of 100 (5,000 domains, 2 workers, side by side, six runs each): a tenth of the CPU one domain's audit
+#: takes. A worker's stream reads about a thousand domains ahead (`lookahead`), so larger pieces do not
+#: unbalance the end of a run (the cores stayed busy to the last second either way).
+DASK_PIECE = 100
+#: Pieces a Dask run makes for each worker at least, so that a run of a few hundred domains still spreads over
+#: every worker (its pieces are then smaller than `DASK_PIECE`, down to `PIECE`).
+PIECES_PER_WORKER = 8
+
+
+def dask_piece_size(domains: int, workers: int) -> int:
+    """The domains in each task of a Dask run of `domains` on `workers` workers: `DASK_PIECE`, or fewer (not fewer
+    than `PIECE`) where a run has too few domains to give every worker `PIECES_PER_WORKER` pieces."""
+    return max(PIECE, min(DASK_PIECE, math.ceil(domains / (PIECES_PER_WORKER * max(1, workers)))))
 
 
 def chunks(domains: DomainList, chunk_size: int, done: set[int] | None = None) -> list[Chunk]:
@@ -431,8 +448,12 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Any
     # statistical profiler is off: it samples every thread's stack 100 times a second, and a worker holds a
     # thread for each piece whose rows are still coming (dozens): 7% of a core per worker with 60 threads
     # against 2.5% without it, and 18% less CPU per domain audited (medians of 3 runs each side by side, 2 workers).
+    # Its servers (the scheduler and each worker's nanny in this process, each worker in its own) check their
+    # event loop's health every 100 ms rather than every 20 ms: an idle cluster of 2 workers then used 4.3% of a
+    # core rather than 9.2-10% (each worker 0.9-1.0% against 1.9-2.3%); a loop held up for seconds is still
+    # reported (the check only measures the time between its calls).
     # A cluster of your own (`--dask-scheduler`, `client=`) keeps its settings.
-    with dask.config.set({"distributed.worker.profile.enabled": False}):
+    with dask.config.set({"distributed.worker.profile.enabled": False, "distributed.admin.tick.interval": "100ms"}):
         cluster = LocalCluster(  # type: ignore[no-untyped-call]
             n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0"
         )
@@ -444,8 +465,9 @@ def run_dask(
 ) -> dict[str, Any]:
     from distributed import as_completed as dask_completed
 
-    work_items = pieces(todo)
-    leases = max(1, min(len(client.nthreads()), len(work_items) or 1))  # one per worker's stream
+    workers = len(client.nthreads())
+    work_items = pieces(todo, dask_piece_size(sum(len(names) for _n, _s, names in todo), workers))
+    leases = max(1, min(workers, len(work_items) or 1))  # one per worker's stream
     share = resolver_share(config, leases)
     resolver = ",".join(config.nameservers) or "system"
     semaphore = f"smtpkit-audit-resolver:{resolver}"
@@ -471,7 +493,7 @@ def run_dask(
         tick(size)
     after = _dask_counts(client, semaphore)
     counted = summed([after, {name: -value for name, value in before.items()}])  # this run's
-    return {"dask": client.dashboard_link, "workers": len(client.nthreads()), "leases_per_resolver": leases, **counted}
+    return {"dask": client.dashboard_link, "workers": workers, "leases_per_resolver": leases, **counted}
 
 
 def _dask_counts(client: Any, semaphore: str) -> dict[str, float]:

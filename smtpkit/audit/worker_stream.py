@@ -1,6 +1,6 @@
 """A Dask worker's one event loop, through which every audit chunk the worker is given streams.
 
-(The Dask runner hands out pieces of chunks, `runners.PIECE` domains each; to a worker a piece is a chunk:
+(The Dask runner hands out pieces of chunks, up to `runners.DASK_PIECE` domains each; to a worker a piece is a chunk:
 "chunk" below means what one task brings.)
 
 Why: a chunk ends with its slowest domain, and a dead domain waits out its DNS

@@ -152,6 +152,18 @@ def test_pieces_cut_chunks_and_the_assembler_puts_them_back_in_order() -> None:
     assert written == [(4, [35]), (3, [30, 31, 32, 33, 34])]  # every chunk once, its rows in input order
 
 
+def test_a_dask_run_cuts_large_pieces_but_enough_for_every_worker() -> None:
+    """A Dask task costs the caller about 12 ms of CPU: a large run takes `DASK_PIECE` domains a task, a small one
+    still gives each worker `PIECES_PER_WORKER` pieces, and no piece is smaller than the pool's."""
+    from smtpkit.audit.runners import DASK_PIECE, PIECE, PIECES_PER_WORKER, dask_piece_size
+
+    assert dask_piece_size(5000, 2) == DASK_PIECE == 100
+    assert dask_piece_size(100_000, 8) == DASK_PIECE
+    assert dask_piece_size(1000, 2) == 63  # 16 pieces: 8 for each worker
+    assert dask_piece_size(1000, 2) * PIECES_PER_WORKER * 2 >= 1000
+    assert dask_piece_size(300, 2) == dask_piece_size(10, 2) == dask_piece_size(0, 0) == PIECE
+
+
 def test_pool_progress_is_batched_and_complete() -> None:
     from smtpkit.audit.runners import _Progress
 
@@ -280,6 +292,13 @@ def test_the_cluster_the_audit_starts_has_a_working_dashboard_and_no_profiler() 
         # still coming, and the profiler's 100 samples a second of each cost 18% of the audit's CPU
         sampling = client.run(lambda dask_worker: "profile" in dask_worker.periodic_callbacks)
         assert list(sampling.values()) == [False]
+        # and its servers check their event loop every 100 ms, not every 20 ms (half the idle cluster's CPU)
+        ticks = client.run(lambda dask_worker: dask_worker.periodic_callbacks["tick"].callback_time)
+        assert list(ticks.values()) == [100]
+        assert (
+            client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.periodic_callbacks["tick"].callback_time)
+            == 100
+        )
     finally:
         cluster = client.cluster
         client.close()
