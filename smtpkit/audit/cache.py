@@ -41,7 +41,7 @@ from typing import Any
 
 from smtpkit.aio import wait_on
 from smtpkit.net.dns import TIMEOUT, DnsAnswer, Reply, Resolver
-from smtpkit.net.dns_mux import MuxResolver, response_ttl
+from smtpkit.net.dns_mux import MuxResolver, QueryLimit, UdpMux, response_ttl
 
 Key = tuple[str, str]
 
@@ -124,8 +124,8 @@ class _ChasingMux(MuxResolver):
     customers. Its raw answer is kept here, for its TTL, by question.
     """
 
-    def __init__(self, nameservers: list[str] | None, timeout: float, cache: DnsCache) -> None:
-        super().__init__(nameservers, timeout=timeout)
+    def __init__(self, nameservers: list[str] | None, timeout: float, cache: DnsCache, limit: QueryLimit) -> None:
+        super().__init__(nameservers, timeout=timeout, mux=UdpMux(limit=limit))
         self.chases: collections.OrderedDict[Key, tuple[float, Reply]] = collections.OrderedDict()
         self.chasing: dict[Key, asyncio.Future[Reply]] = {}
         self.limit = max(16, cache.max_entries // 10)
@@ -189,18 +189,18 @@ class SharedResolver(Resolver):
         cache: DnsCache,
         query_limit: int = 100,
     ) -> None:
-        inner = _ChasingMux(list(nameservers) if nameservers else None, timeout, cache)
+        limit = QueryLimit(query_limit)
+        inner = _ChasingMux(list(nameservers) if nameservers else None, timeout, cache, limit)
         super().__init__(inner.nameservers, inner.timeout, inner.lifetime, retries=inner.retries)
         self.inner = inner
         self.inner._record = self._count  # type: ignore[method-assign]  # no query log: a run asks millions
         self.cache = cache
         self.query_limit = query_limit
         self.queries = 0  # questions actually sent (cache misses)
-        self.waits = 0  # of those, how many waited for one of the query_limit places
-        self.wait_seconds = 0.0  # and how long, together: what the limit held the run back by
-        self.held_seconds = 0.0  # how long queries held a place, together: query_limit / (this per domain) is
-        # the most domains a second the limit lets through, however many processes ask
-        self._gate = asyncio.Semaphore(query_limit)
+        # the queries on the wire, at most query_limit of them waiting at the resolver (see dns_mux.QueryLimit):
+        # how many waited for a place, how long, and how long places were held together (query_limit / that per
+        # domain is the most domains a second the limit lets through, however many processes ask)
+        self.limit = limit
         self.loop = asyncio.get_running_loop()  # the run's loop: made inside it, used only from it
         self._inflight: dict[Key, asyncio.Future[DnsAnswer]] = {}
 
@@ -217,15 +217,7 @@ class SharedResolver(Resolver):
             return await asyncio.shield(pending)
         pending = self._inflight[key] = asyncio.get_running_loop().create_future()
         try:
-            full = self._gate.locked()
-            began = self.loop.time() if full else 0.0
-            async with self._gate:
-                placed = self.loop.time()
-                if full:
-                    self.waits += 1
-                    self.wait_seconds += placed - began
-                answer = await self.inner.aresolve(name, rdtype)
-                self.held_seconds += self.loop.time() - placed
+            answer = await self.inner.aresolve(name, rdtype)
         except BaseException as exc:
             pending.set_exception(exc)
             pending.exception()  # retrieved: the waiters (if any) get it, nobody else must
@@ -241,16 +233,16 @@ class SharedResolver(Resolver):
 
     def full(self) -> bool:
         """Every one of the `query_limit` places is taken (a question asked now would wait for one)."""
-        return self._gate.locked()
+        return self.limit.full()
 
     def counts(self) -> dict[str, float]:
         """What a run's summary says of the resolver: queries sent, those that waited for a place and how long,
         and how long queries held a place (see `smtpkit.audit.views.resolver_limit_note`)."""
         return {
             "queries": self.queries,
-            "query_waits": self.waits,
-            "query_wait_seconds": self.wait_seconds,
-            "query_held_seconds": self.held_seconds,
+            "query_waits": self.limit.waits,
+            "query_wait_seconds": self.limit.wait_seconds,
+            "query_held_seconds": self.limit.held_seconds,
         }
 
     def close(self) -> None:
