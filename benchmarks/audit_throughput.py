@@ -23,8 +23,9 @@ Run: python benchmarks/audit_throughput.py [--domains 5000] [--rounds 2] [--work
 workers: on 2 cores it held them back by 10-15% against a limit of 200)
 5,000 domains for every runner by default: the pool's and the cluster's start-up, a second or two of CPU per
 process, is then a small part of the run, as in the portfolios they are for. The runners take turns, round
-after round, and the medians are compared: this machine's speed changes by a quarter from one minute to the
-next (the CPU one domain costs, same code, same questions), more than the differences being measured.
+after round, and the medians are compared (and each round's ratio, side by side, with their median): this
+machine's speed changes by a quarter from one minute to the next (the CPU one domain costs, same code, same
+questions), more than the differences being measured.
 The absolute numbers depend on the machine and on what else runs on it; the ratios are what the bars are about.
 """
 
@@ -349,7 +350,10 @@ def main() -> None:
             return [phases[i].rate for phases in rounds]
 
         def ratios(i: int) -> str:
-            return ", ".join(f"{phases[i].rate / phases[0].rate:.2f}" for phases in rounds)
+            # each round's runners ran minutes apart at most: their ratio is side by side, and the median of
+            # the rounds' ratios is the paired figure (the ratio of the medians, first, mixes rounds)
+            each = [phases[i].rate / phases[0].rate for phases in rounds]
+            return ", ".join(f"{x:.2f}" for x in each) + f"; median of the rounds' ratios {statistics.median(each):.2f}"
 
         one_rate, pool_rate, dask_rate = (statistics.median(rates(i)) for i in range(3))
         pool_same = "yes" if all(p == "yes" for p, _d in sameness) else "; ".join(p for p, _d in sameness)
