@@ -437,9 +437,13 @@ def inputs(
     selectors: Sequence[str] | None = None,
     probe_mx: bool = False,
     out: str | None = None,
+    nameservers: Sequence[str] | str | None = None,
+    query_limit: int | None = None,
 ) -> tuple[Any, dict[str, Any]]:
     """The notebook's parameters resolved: the domains (a file, or the lab's portfolio) and the audit settings
-    (the lab's DNS, selectors and probe ports for the lab's portfolio; `out` defaults to a temporary folder)."""
+    (the lab's DNS, selectors and probe ports for the lab's portfolio; `out` defaults to a temporary folder).
+    `nameservers` (one, or a list) and `query_limit` replace the lab's or the defaults; `smtpkit.audit` checks
+    them (`InvalidSettings`, naming the field, for a server that is not an address or a limit below 1)."""
     import tempfile
     from pathlib import Path
 
@@ -450,6 +454,10 @@ def inputs(
     if selectors:
         options["selectors"] = tuple(selectors)
     options["probe_mx"] = bool(probe_mx)
+    if nameservers:
+        options["nameservers"] = (nameservers,) if isinstance(nameservers, str) else tuple(nameservers)
+    if query_limit is not None:
+        options["query_limit"] = query_limit
     options["out"] = out or str(Path(tempfile.mkdtemp(prefix="smtpkit-audit-")) / "portfolio-audit.parquet")
     return domains, options
 

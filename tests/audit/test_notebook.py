@@ -43,3 +43,30 @@ def test_notebook_10_on_dask_shows_the_dashboard_a_progress_bar_and_charts(tmp_p
     assert "DMARC" in charts and "MTA-STS" in charts
     table = _outputs(cells["views.sortable(df)"])
     assert "--p0000" in table
+
+
+def test_notebook_10_audits_your_own_list_through_the_dns_server_and_query_limit_you_give(tmp_path, lab) -> None:  # type: ignore[no-untyped-def]
+    """Your own domains (a file), the DNS server you name and a query limit: every row is checked through that
+    server (the session's lab here, not the kernel's own lab nor this machine's resolver), and a limit of one
+    query at a time shows in the summary as what held the run back."""
+    import pandas as pd
+
+    from smtpkit.lab.portfolio import SELECTORS, lab_portfolio
+
+    mine = tmp_path / "mine.txt"
+    mine.write_text("\n".join(lab_portfolio(lab, n=12)[:12]) + "\n")
+    out = tmp_path / "mine.parquet"
+    path = notebooks_dir() / "10_portfolio_audit.ipynb"
+    parameters = {"domains_file": str(mine), "nameservers": [lab.nameserver], "query_limit": 1}
+    parameters |= {"selectors": list(SELECTORS), "probe_mx": False, "out": str(out)}
+    run = execute_notebook(path, parameters, cell_timeout=240)
+    assert run.ok, [e.ename + ": " + e.evalue for e in run.errors] + [run.aborted]
+    rows = pd.read_parquet(out)
+    assert len(rows) == 12 and set(rows["resolver"]) == {lab.nameserver}, rows[["domain", "resolver"]]
+    # checked, but for the portfolio's domains made not to answer (a dead SPF include, dead nameservers)
+    unchecked = rows.loc[rows["status"] != "checked", "domain"]
+    assert all(d.startswith(("spf-dns-error-", "dead-", "servfail-")) for d in unchecked), list(unchecked)
+    assert len(unchecked) <= 3, rows[["domain", "status"]]
+    cells = {c.source.splitlines()[0]: c for c in run.notebook.cells if c.cell_type == "code" and c.source}
+    summary = _outputs(cells["views.summary(df)"])
+    assert "The resolver limit held the run back" in summary and "query_limit 1 places" in summary, summary[:3000]
