@@ -10,7 +10,10 @@ compared with dnspython on built messages, and `MuxResolver` with the plain
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import dns.exception
 import dns.flags
@@ -23,8 +26,18 @@ import pytest
 from smtpkit.lab.dns_server import DnsServer
 from smtpkit.lab.zones import healthy as zones_healthy
 from smtpkit.lab.zoneset import Record, ZoneSet
-from smtpkit.net.dns import Exchange, Resolver
-from smtpkit.net.dns_mux import MuxResolver, negative_ttl, query_wire, response_ttl, without_plain_opt
+from smtpkit.net.dns import Exchange, Nameserver, Resolver
+from smtpkit.net.dns_mux import (
+    MuxResolver,
+    QueryLimit,
+    UdpMux,
+    negative_ttl,
+    query_wire,
+    response_ttl,
+    without_plain_opt,
+)
+
+T = TypeVar("T")
 
 
 @pytest.mark.parametrize(
@@ -269,31 +282,45 @@ def test_answers_that_arrive_together_on_one_socket_are_read_together() -> None:
 
 
 class _HeldResolver:
-    """A UDP resolver on loopback that answers each question only when the test lets it (`answer(n)`), and says
-    when each question arrived."""
+    """A UDP resolver on loopback that answers each question only when the test lets it (`answer(i)`), and says
+    when each question arrived (`arrived`); `serve` runs a test's coroutine against it, through a mux of one
+    socket that keeps to a limit of one query at a time."""
 
     def __init__(self) -> None:
         import socket
-        import threading
 
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", 0))
         self.sock.settimeout(10)
-        self.questions: list[tuple[bytes, object]] = []
+        self.questions: list[tuple[bytes, Any]] = []
         self.arrived = threading.Semaphore(0)
 
-    @property
-    def nameserver(self) -> str:
-        return f"127.0.0.1:{self.sock.getsockname()[1]}"
+    def answer(self, i: int) -> None:
+        wire, peer = self.questions[i]
+        self.sock.sendto(dns.message.make_response(dns.message.from_wire(wire)).to_wire(), peer)
 
-    def receive(self, n: int) -> None:
+    def _receive(self, n: int) -> None:
         for _ in range(n):
             self.questions.append(self.sock.recvfrom(512))
             self.arrived.release()
 
-    def answer(self, i: int) -> None:
-        wire, peer = self.questions[i]
-        self.sock.sendto(dns.message.make_response(dns.message.from_wire(wire)).to_wire(), peer)  # type: ignore[arg-type]
+    def serve(self, questions: int, main: Callable[[UdpMux, QueryLimit, Nameserver], Awaitable[T]]) -> T:
+        server = threading.Thread(target=self._receive, args=(questions,), daemon=True)
+        server.start()
+
+        async def run() -> T:
+            limit = QueryLimit(1)
+            mux = UdpMux(sockets=1, limit=limit)
+            try:
+                return await main(mux, limit, Nameserver.parse(f"127.0.0.1:{self.sock.getsockname()[1]}"))
+            finally:
+                mux.close()
+
+        try:
+            return asyncio.run(run())
+        finally:
+            server.join(10)
+            self.sock.close()
 
 
 def test_a_query_limits_place_is_free_once_the_answer_is_read_and_answers_waiting_are_read_when_full() -> None:
@@ -301,47 +328,27 @@ def test_a_query_limits_place_is_free_once_the_answer_is_read_and_answers_waitin
     place the moment it is read, before its asker runs again; and a query finding every place taken first reads
     the answers already waiting on the sockets (a busy loop would look at them only after all else ready), so
     the place of an answer that came in meanwhile is free for it at once."""
-    import threading
-
-    from smtpkit.net.dns import Nameserver
-    from smtpkit.net.dns_mux import QueryLimit, UdpMux
-
     resolver = _HeldResolver()
-    server = threading.Thread(target=resolver.receive, args=(2,), daemon=True)
-    server.start()
 
-    async def main() -> list[str]:
-        limit = QueryLimit(1)
-        mux = UdpMux(sockets=1, limit=limit)
-        ns = Nameserver.parse(resolver.nameserver)
+    async def main(mux: UdpMux, limit: QueryLimit, ns: Nameserver) -> list[str]:
         seen: list[str] = []
-        try:
-            first = asyncio.ensure_future(mux.exchange(dns.message.make_query("a.example.", "A"), ns, 5.0))
-            await asyncio.sleep(0)
-            await asyncio.sleep(0)  # the socket opened and the question sent
-            assert await asyncio.to_thread(resolver.arrived.acquire, True, 5)
-            assert limit.full()
-            resolver.answer(0)
-            time.sleep(0.3)  # a busy loop: the answer waits on the socket, unread
-            seen.append(f"full before the second asks: {limit.full()}")
-            second = asyncio.ensure_future(mux.exchange(dns.message.make_query("b.example.", "A"), ns, 5.0))
-            await asyncio.sleep(0)  # the second runs before the loop's own read of the socket
-            # the loop held here: the second's question reaches the server only if it was sent already
-            seen.append(f"second sent in its first step: {resolver.arrived.acquire(timeout=1)}")
-            resolver.answer(1)
-            await asyncio.gather(first, second)
-            seen.append(f"waits: {limit.waits}")
-            seen.append(f"full at the end: {limit.full()}")
-        finally:
-            mux.close()
+        first = asyncio.ensure_future(mux.exchange(dns.message.make_query("a.example.", "A"), ns, 5.0))
+        assert await asyncio.to_thread(resolver.arrived.acquire, True, 5)
+        assert limit.full()
+        resolver.answer(0)
+        time.sleep(0.3)  # a busy loop: the answer waits on the socket, unread
+        seen.append(f"full before the second asks: {limit.full()}")
+        second = asyncio.ensure_future(mux.exchange(dns.message.make_query("b.example.", "A"), ns, 5.0))
+        await asyncio.sleep(0)  # the second runs before the loop's own read of the socket
+        # the loop held here: the second's question reaches the server only if it was sent already
+        seen.append(f"second sent in its first step: {resolver.arrived.acquire(timeout=1)}")
+        resolver.answer(1)
+        await asyncio.gather(first, second)
+        seen.append(f"waits: {limit.waits}")
+        seen.append(f"full at the end: {limit.full()}")
         return seen
 
-    try:
-        seen = asyncio.run(main())
-    finally:
-        server.join(10)
-        resolver.sock.close()
-    assert seen == [
+    assert resolver.serve(2, main) == [
         "full before the second asks: True",
         "second sent in its first step: True",
         "waits: 0",  # it found the place free once it had read the answer waiting
@@ -353,19 +360,9 @@ def test_a_place_given_back_goes_straight_to_the_query_waiting_for_it() -> None:
     """A query that waits for a place is sent by whoever gives one back, at that moment (the answer read), not
     once the asker of the answer, then its own task, have next run. A query whose asker stops waiting is passed
     over, and every place comes back."""
-    import threading
-
-    from smtpkit.net.dns import Nameserver
-    from smtpkit.net.dns_mux import QueryLimit, UdpMux
-
     resolver = _HeldResolver()
-    server = threading.Thread(target=resolver.receive, args=(2,), daemon=True)
-    server.start()
 
-    async def main() -> list[str]:
-        limit = QueryLimit(1)
-        mux = UdpMux(sockets=1, limit=limit)
-        ns = Nameserver.parse(resolver.nameserver)
+    async def main(mux: UdpMux, limit: QueryLimit, ns: Nameserver) -> list[str]:
         events: list[str] = []
 
         async def ask(name: str) -> None:
@@ -373,66 +370,41 @@ def test_a_place_given_back_goes_straight_to_the_query_waiting_for_it() -> None:
             if name == "a":  # the loop held here: b's question reaches the server only if already sent
                 events.append(f"b sent before a is back: {resolver.arrived.acquire(timeout=1)}")
 
-        try:
-            first = asyncio.ensure_future(ask("a"))
-            assert await asyncio.to_thread(resolver.arrived.acquire, True, 5)
-            gone = asyncio.ensure_future(ask("gone"))  # waits for the place, then stops waiting
-            second = asyncio.ensure_future(ask("b"))  # waits for the place
-            await asyncio.sleep(0.05)
-            assert limit.full() and len(resolver.questions) == 1
-            gone.cancel()
-            resolver.answer(0)
-            await first
-            resolver.answer(1)
-            await second
-            with pytest.raises(asyncio.CancelledError):
-                await gone
-            events.append(f"waited {limit.waits}, full {limit.full()}")
-        finally:
-            mux.close()
+        first = asyncio.ensure_future(ask("a"))
+        assert await asyncio.to_thread(resolver.arrived.acquire, True, 5)
+        gone = asyncio.ensure_future(ask("gone"))  # waits for the place, then stops waiting
+        second = asyncio.ensure_future(ask("b"))  # waits for the place
+        await asyncio.sleep(0.05)
+        assert limit.full() and len(resolver.questions) == 1
+        gone.cancel()
+        resolver.answer(0)
+        await first
+        resolver.answer(1)
+        await second
+        with pytest.raises(asyncio.CancelledError):
+            await gone
+        events.append(f"waited {limit.waits}, full {limit.full()}")
         return events
 
-    try:
-        events = asyncio.run(main())
-    finally:
-        server.join(10)
-        resolver.sock.close()
-    assert events == ["b sent before a is back: True", "waited 1, full False"], events
+    assert resolver.serve(2, main) == ["b sent before a is back: True", "waited 1, full False"]
     assert len(resolver.questions) == 2  # the query whose asker left was never sent
 
 
 def test_a_query_that_times_out_gives_its_place_to_the_next() -> None:
     """A place held by a query that is never answered comes back at its timeout, to the query waiting."""
-    import threading
-
-    from smtpkit.net.dns import Nameserver
-    from smtpkit.net.dns_mux import QueryLimit, UdpMux
-
     resolver = _HeldResolver()
-    server = threading.Thread(target=resolver.receive, args=(2,), daemon=True)
-    server.start()
 
-    async def main() -> tuple[str, float]:
-        limit = QueryLimit(1)
-        mux = UdpMux(sockets=1, limit=limit)
-        ns = Nameserver.parse(resolver.nameserver)
-        try:
-            silent = asyncio.ensure_future(mux.exchange(dns.message.make_query("a.example.", "A"), ns, 0.3))
-            assert await asyncio.to_thread(resolver.arrived.acquire, True, 5)
-            nxt = asyncio.ensure_future(mux.exchange(dns.message.make_query("b.example.", "A"), ns, 5.0))
-            assert await asyncio.to_thread(resolver.arrived.acquire, True, 5)  # sent once the first timed out
-            resolver.answer(1)
-            await nxt
-            with pytest.raises(TimeoutError):
-                await silent
-            return f"waits {limit.waits}, full {limit.full()}", limit.wait_seconds
-        finally:
-            mux.close()
+    async def main(mux: UdpMux, limit: QueryLimit, ns: Nameserver) -> tuple[str, float]:
+        silent = asyncio.ensure_future(mux.exchange(dns.message.make_query("a.example.", "A"), ns, 0.3))
+        assert await asyncio.to_thread(resolver.arrived.acquire, True, 5)
+        nxt = asyncio.ensure_future(mux.exchange(dns.message.make_query("b.example.", "A"), ns, 5.0))
+        assert await asyncio.to_thread(resolver.arrived.acquire, True, 5)  # sent once the first timed out
+        resolver.answer(1)
+        await nxt
+        with pytest.raises(TimeoutError):
+            await silent
+        return f"waits {limit.waits}, full {limit.full()}", limit.wait_seconds
 
-    try:
-        said, waited = asyncio.run(main())
-    finally:
-        server.join(10)
-        resolver.sock.close()
+    said, waited = resolver.serve(2, main)
     assert said == "waits 1, full False"
     assert 0.1 < waited < 2.0
