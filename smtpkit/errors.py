@@ -32,6 +32,15 @@ __all__ = ["Cancelled", "InvalidSettings", "SmtpkitError", "UnreadableInput"]
 class SmtpkitError(Exception):
     """The root of every exception smtpkit raises on purpose."""
 
+    def _render_traceback_(self) -> list[str]:
+        """What a notebook cell (IPython) shows for it: the message alone, which names the field and the fix.
+
+        Raised on purpose, its traceback runs through the kit's own code and tells a person whose mail does not
+        send nothing they can act on; IPython shows these lines instead of it. (Outside IPython, nothing
+        changes: the CLI prints the message, and Python shows the usual traceback.)
+        """
+        return [f"{type(self).__name__}: {self}"]
+
 
 class InvalidSettings(SmtpkitError, ValueError):
     """A setting that cannot be checked as given; the message names the field and the fix.

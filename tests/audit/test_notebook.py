@@ -70,3 +70,15 @@ def test_notebook_10_audits_your_own_list_through_the_dns_server_and_query_limit
     cells = {c.source.splitlines()[0]: c for c in run.notebook.cells if c.cell_type == "code" and c.source}
     summary = _outputs(cells["views.summary(df)"])
     assert "The resolver limit held the run back" in summary and "query_limit 1 places" in summary, summary[:3000]
+
+
+def test_a_bad_setting_in_notebook_10_says_what_to_change_without_a_traceback() -> None:
+    """A query_limit of 0 in the parameters cell: the audit cell shows the message that names the setting and
+    the fix, not a traceback through the kit's code."""
+    path = notebooks_dir() / "10_portfolio_audit.ipynb"
+    run = execute_notebook(path, {"query_limit": 0, "size": 5, "probe_mx": False}, cell_timeout=120)
+    errors = [o for c in run.notebook.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert errors and errors[0]["ename"] == "InvalidSettings", errors[:1]
+    assert errors[0]["traceback"] == [
+        "InvalidSettings: AuditConfig.query_limit: 0 is out of range: give a whole number from 1 to 10000 queries"
+    ]
