@@ -128,7 +128,7 @@ class _ChasingMux(MuxResolver):
         super().__init__(nameservers, timeout=timeout, mux=UdpMux(limit=limit))
         self.chases: collections.OrderedDict[Key, tuple[float, Reply]] = collections.OrderedDict()
         self.chasing: dict[Key, asyncio.Future[Reply]] = {}
-        self.limit = max(16, cache.max_entries // 10)
+        self.most_chases = max(16, cache.max_entries // 10)
         self.cache = cache
 
     async def aresolve(self, name: str, rdtype: str | int = "A") -> DnsAnswer:
@@ -168,7 +168,7 @@ class _ChasingMux(MuxResolver):
             ttl = response_ttl(reply[0])
             if ttl > 0:
                 self.chases[key] = (time.monotonic() + min(ttl, self.cache.max_ttl), reply)
-                while len(self.chases) > self.limit:
+                while len(self.chases) > self.most_chases:
                     self.chases.popitem(last=False)
         return reply
 
