@@ -129,7 +129,23 @@ class SortableTable(Viewable):
         return text_table(rows, self.columns, max_width=40) + more
 
 
-def sortable(df: pd.DataFrame, columns: Sequence[str] = TABLE_COLUMNS, limit: int = 2000) -> SortableTable:
+def no_results() -> Panel:
+    """What every view shows when the audit cell did not finish (`df` is None): run again after fixing what it
+    said. Without it, a notebook run after an error showed the previous run's table and charts as if new."""
+    from smtpkit.render.panel import Panel
+
+    return Panel(
+        "No results to show",
+        note="The audit above did not finish: its message says why. Fix that, then run the notebook again.",
+        status="warn",
+    )
+
+
+def sortable(
+    df: pd.DataFrame | None, columns: Sequence[str] = TABLE_COLUMNS, limit: int = 2000
+) -> SortableTable | Panel:
+    if df is None:
+        return no_results()
     return SortableTable(df, columns, limit)
 
 
@@ -162,20 +178,25 @@ def resolver_limit_note(info: dict[str, Any], setting: str = "query_limit") -> s
         return ""
     note = (
         f"The resolver limit held the run back: {use['waits']} of {use['queries']} DNS queries"
-        f" ({use['waited']:.0%}) waited for one of the {setting} {use['limit']} places,"
-        f" {use['mean_wait_ms']:.0f} ms on average."
+        f" ({use['waited']:.0%}) waited for "
+        + (f"the single place of {setting} 1," if use["limit"] == 1 else f"one of the {setting} {use['limit']} places,")
+        + f" {use['mean_wait_ms']:.0f} ms on average."
     )
     if "place_seconds" in use:
         note += (
             f" Each domain kept a place for {use['place_seconds']:.2f} s in all (timeouts included), so"
-            f" {use['limit']} places let through at most {use['most_per_second']:.0f} domains a second, on any runner."
+            f" {use['limit']} place{'' if use['limit'] == 1 else 's'} let through at most"
+            f" {use['most_per_second']:.0f} domains a second, on any runner."
         )
     return note + f" A resolver of your own can take a higher {setting} (the default is polite to one you share)."
 
 
-def summary(df: pd.DataFrame) -> Panel:
+def summary(df: pd.DataFrame | None) -> Panel:
     """How many domains, how they fared, what the run cost (and the Dask dashboard when Dask ran it)."""
     from smtpkit.render.panel import Panel, Table
+
+    if df is None:
+        return no_results()
 
     info = df.attrs.get("audit", {})
     status = {str(k): int(v) for k, v in df["status"].value_counts().items()}
@@ -216,12 +237,16 @@ def summary(df: pd.DataFrame) -> Panel:
     return panel
 
 
-def findings_by_code(df: pd.DataFrame, examples: int = 5) -> pd.DataFrame:
+def findings_by_code(df: pd.DataFrame | None, examples: int = 5) -> pd.DataFrame | Panel:
     """One row per finding code: its title, how many domains have it, and some of them, most common first.
 
     Only checked domains count: a domain that could not be checked has lookup
     failures, not problems.
     """
+    return no_results() if df is None else _findings_table(df, examples)
+
+
+def _findings_table(df: pd.DataFrame, examples: int) -> pd.DataFrame:
     import pandas as pd
 
     from smtpkit.knowledge.catalogue import catalogue
@@ -266,9 +291,12 @@ def _bar_chart(labels: list[str], values: list[int], colors: list[str], *, xlabe
     return fig
 
 
-def charts(df: pd.DataFrame) -> list[Chart]:
+def charts(df: pd.DataFrame | None) -> Sequence[Chart | Panel]:
     """DMARC at enforcement, SPF errors, weak DKIM keys, MTA-STS adoption, and the worst problems first."""
     from smtpkit.render.charts import PALETTE, Chart
+
+    if df is None:
+        return [no_results()]
 
     checked = df[df["status"] == "checked"]
     n = len(checked)
@@ -371,7 +399,7 @@ def charts(df: pd.DataFrame) -> list[Chart]:
             )
         )
 
-    top = findings_by_code(df).head(12)
+    top = _findings_table(df, 5).head(12)
     colours = [PALETTE.get(str(s), PALETTE["neutral"]) for s in top["severity"]]
     fig = _bar_chart(
         list(top["code"]) or ["no findings"],
@@ -400,6 +428,9 @@ def changes(old: Any, new: Any) -> Panel:
     from smtpkit.audit.compare import compare
     from smtpkit.audit.compare import summary as counts
     from smtpkit.render.panel import Panel, Table
+
+    if new is None:
+        return no_results()
 
     diff = compare(old, new)
     tally = counts(diff)
@@ -503,16 +534,41 @@ def runner(*, workers: int | None = None, dask: bool = False) -> Runner:
     return Runner({}, "in this kernel's process")
 
 
-def export(df: pd.DataFrame, out: str, suffix: str = ".csv") -> str:
+def export(df: pd.DataFrame | None, out: str, suffix: str = ".csv") -> str | Panel:
     """Write `df` next to the run's results (`out`) as one CSV or Parquet file; say where."""
     from pathlib import Path
 
     import smtpkit.audit as audit_pkg
 
+    if df is None:
+        return no_results()
+
     target = Path(out).with_suffix(suffix)
     if target == Path(out):
         target = target.with_name(target.stem + "-export" + suffix)
     return f"written: {audit_pkg.export(df, target)}"
+
+
+def could_not_check(df: pd.DataFrame | None) -> pd.DataFrame | Panel:
+    """The domains that could not be checked, and why (`status_reason`): what to look at from elsewhere."""
+    if df is None:
+        return no_results()
+    return df[df["status"] == "could not check"][["domain", "status_reason"]]
+
+
+def audit_pasted(text: str, **settings: Any) -> pd.DataFrame | Panel:
+    """The audit of the domains pasted in the notebook (one a line) with the notebook's `settings`
+    (`nameservers`, `query_limit`, `selectors`; None: the default); a note, not an empty table, when none were."""
+    import smtpkit.audit as audit_pkg
+    from smtpkit.render.panel import Panel
+
+    names = [line.strip() for line in text.splitlines() if line.strip()]
+    if not names:
+        return Panel("Nothing pasted", note="Paste your domains in the box above, one a line, then run this cell.")
+    given = {k: v for k, v in settings.items() if v is not None}
+    if isinstance(given.get("nameservers"), str):
+        given["nameservers"] = (given["nameservers"],)
+    return audit_pkg.audit(names, progress=False, **given)
 
 
 def earlier_run(previous: str | None, domains: Any, options: dict[str, Any]) -> pd.DataFrame:

@@ -218,7 +218,8 @@ class QueryLimit:
         self.places = max(1, int(places))
         self._free = self.places
         self._queued: collections.deque[tuple[float, _Waiter]] = collections.deque()
-        self.waits = 0
+        self.sent = 0  # queries given a place (each attempt: a retry, an alias chased, TCP after truncation)
+        self.waits = 0  # of those, how many waited for it
         self.wait_seconds = 0.0
         self.held_seconds = 0.0
 
@@ -230,6 +231,7 @@ class QueryLimit:
         """Give `waiter` a place now if one is free, else when one is given back, in turn."""
         if self._free > 0:
             self._free -= 1
+            self.sent += 1
             waiter.placed(self, time.monotonic())
         else:
             self._queued.append((time.monotonic(), waiter))
@@ -242,6 +244,7 @@ class QueryLimit:
             queued, waiter = self._queued.popleft()
             if waiter.gone():
                 continue  # its asker stopped waiting (cancelled, or past its deadline)
+            self.sent += 1
             self.waits += 1
             self.wait_seconds += now - queued
             waiter.placed(self, now)

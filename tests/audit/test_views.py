@@ -66,6 +66,11 @@ def test_the_summary_puts_a_slow_run_down_to_the_resolver_limit_only_when_it_hel
     text = views.summary(df).to_text()
     assert "400 of 1000 DNS queries (40%) waited for one of the query_limit 100 places, 50 ms on average" in text
     assert "a place for 0.50 s in all (timeouts included), so 100 places let through at most 200 domains" in text
+    one = held | {"settings": {"query_limit": 1}, "query_held_seconds": 8.0}  # a single place: said so
+    df.attrs["audit"] = {"seconds": 2.0, "runner": "local", **one}
+    text = views.summary(df).to_text()
+    assert "(40%) waited for the single place of query_limit 1, 50 ms" in text, text
+    assert "so 1 place let through at most 10 domains" in text, text
     df.attrs["audit"] = {"seconds": 2.0, "runner": "local", **held, "query_waits": 199}  # under a fifth
     assert "resolver limit" not in views.summary(df).to_text()
     df.attrs["audit"] = {"seconds": 2.0, "runner": "dask"}  # not counted on Dask: nothing said
@@ -83,3 +88,26 @@ def test_summary_and_changes() -> None:
         ["C", 1, ["spf.plus_all"]], index=["grade", "n_fail", "codes"]
     )
     assert "1 better" in views.changes(df, better).to_text()
+
+
+def test_every_view_says_there_are_no_results_when_the_audit_did_not_finish() -> None:
+    """Notebook 10 sets df = None before its audit: a run stopped by a bad setting then shows this in every view
+    below it, not the previous run's table and charts as if they were new."""
+    shown = [
+        views.summary(None),
+        views.sortable(None),
+        *views.charts(None),
+        views.findings_by_code(None),
+        views.could_not_check(None),
+        views.export(None, "/nonexistent/run.parquet"),
+        views.changes(_frame(), None),
+    ]
+    for view in shown:
+        assert "No results to show" in view.to_text(), view  # type: ignore[union-attr]
+    assert list(views.could_not_check(_frame())["domain"]) == list(  # type: ignore[index]
+        _frame().loc[_frame()["status"] == "could not check", "domain"]
+    )
+
+
+def test_an_empty_paste_says_what_to_do_instead_of_an_empty_table() -> None:
+    assert "Paste your domains" in views.audit_pasted("  \n\n").to_text()  # type: ignore[union-attr]

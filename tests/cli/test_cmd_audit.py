@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -140,6 +141,8 @@ def test_the_summary_says_when_the_resolver_limit_held_the_run_back(
     f.write_text("smtpkit.test\nhosted.test\ndkim-1024.test\nspf-plus-all.test\n")
     main(_args(dns, str(f), "--query-limit", "1"))
     out = capsys.readouterr().out
-    assert "The resolver limit held the run back:" in out and "--query-limit 1 places" in out, out
+    assert "The resolver limit held the run back:" in out and "the single place of --query-limit 1," in out, out
+    said = re.search(r"held the run back: (\d+) of (\d+) DNS queries", out)
+    assert said is not None and 0 < int(said[1]) <= int(said[2]), out  # every query counted that could wait
     main(_args(dns, str(f)))
     assert "resolver limit" not in capsys.readouterr().out
