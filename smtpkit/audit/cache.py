@@ -195,7 +195,6 @@ class SharedResolver(Resolver):
         self.inner = inner
         self.inner._record = self._unlogged  # type: ignore[method-assign]  # no query log: a run asks millions
         self.cache = cache
-        self.query_limit = query_limit
         # the queries on the wire, at most query_limit of them waiting at the resolver (see dns_mux.QueryLimit):
         # how many waited for a place, how long, and how long places were held together (query_limit / that per
         # domain is the most domains a second the limit lets through, however many processes ask)

@@ -486,7 +486,7 @@ def inputs(
         options["selectors"] = tuple(selectors)
     options["probe_mx"] = bool(probe_mx)
     if nameservers:
-        options["nameservers"] = (nameservers,) if isinstance(nameservers, str) else tuple(nameservers)
+        options["nameservers"] = nameservers  # one, or a list: AuditConfig reads both
     if query_limit is not None:
         options["query_limit"] = query_limit
     options["out"] = out or str(Path(tempfile.mkdtemp(prefix="smtpkit-audit-")) / "portfolio-audit.parquet")
@@ -566,8 +566,6 @@ def audit_pasted(text: str, **settings: Any) -> pd.DataFrame | Panel:
     if not names:
         return Panel("Nothing pasted", note="Paste your domains in the box above, one a line, then run this cell.")
     given = {k: v for k, v in settings.items() if v is not None}
-    if isinstance(given.get("nameservers"), str):
-        given["nameservers"] = (given["nameservers"],)
     return audit_pkg.audit(names, progress=False, **given)
 
 
