@@ -556,17 +556,39 @@ def could_not_check(df: pd.DataFrame | None) -> pd.DataFrame | Panel:
     return df[df["status"] == "could not check"][["domain", "status_reason"]]
 
 
-def audit_pasted(text: str, **settings: Any) -> pd.DataFrame | Panel:
+class PastedAudit(Viewable):
+    """The audit of the domains pasted in the notebook: its summary and its sortable table, as the notebook shows
+    its portfolio's (a bare DataFrame of 37 columns was unreadable there); `df` is the DataFrame (None: nothing
+    was pasted, and the view says what to do)."""
+
+    def __init__(self, df: pd.DataFrame | None) -> None:
+        self.df = df
+
+    def _parts(self) -> list[Viewable]:
+        from smtpkit.render.panel import Panel
+
+        if self.df is None:
+            note = "Paste your domains in the box above, one a line, then run this cell."
+            return [Panel("Nothing pasted", note=note)]
+        return [summary(self.df), sortable(self.df)]
+
+    def to_html(self) -> str:
+        return "".join(part.to_html() for part in self._parts())
+
+    def to_text(self) -> str:
+        return "\n\n".join(part.to_text() for part in self._parts())
+
+
+def audit_pasted(text: str, **settings: Any) -> PastedAudit:
     """The audit of the domains pasted in the notebook (one a line) with the notebook's `settings`
-    (`nameservers`, `query_limit`, `selectors`; None: the default); a note, not an empty table, when none were."""
+    (`nameservers`, `query_limit`, `selectors`; None: the default)."""
     import smtpkit.audit as audit_pkg
-    from smtpkit.render.panel import Panel
 
     names = [line.strip() for line in text.splitlines() if line.strip()]
     if not names:
-        return Panel("Nothing pasted", note="Paste your domains in the box above, one a line, then run this cell.")
+        return PastedAudit(None)
     given = {k: v for k, v in settings.items() if v is not None}
-    return audit_pkg.audit(names, progress=False, **given)
+    return PastedAudit(audit_pkg.audit(names, progress=False, **given))
 
 
 def earlier_run(previous: str | None, domains: Any, options: dict[str, Any]) -> pd.DataFrame:

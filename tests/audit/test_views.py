@@ -7,6 +7,7 @@ import pandas as pd
 from smtpkit.audit import views
 from smtpkit.audit.row import empty_row, invalid_row
 from smtpkit.audit.table import frame
+from smtpkit.lab.dns_server import DnsServer
 
 EVIL = '<script>alert("x")</script>.example'
 
@@ -110,4 +111,22 @@ def test_every_view_says_there_are_no_results_when_the_audit_did_not_finish() ->
 
 
 def test_an_empty_paste_says_what_to_do_instead_of_an_empty_table() -> None:
-    assert "Paste your domains" in views.audit_pasted("  \n\n").to_text()  # type: ignore[union-attr]
+    shown = views.audit_pasted("  \n\n")
+    assert shown.df is None and "Paste your domains" in shown.to_text() and "Paste your domains" in shown.to_html()
+
+
+def test_a_paste_is_shown_as_the_portfolio_is_summary_and_sortable_table(portfolio_dns: DnsServer) -> None:
+    """The pasted domains get the portfolio's views, not a bare DataFrame of 37 columns, through the DNS server
+    the notebook names; mine.df keeps the DataFrame (an invalid line is a row of its own, not an error)."""
+    pasted = "smtpkit.test\n\n  spf-plus-all.test  \nnot a domain\n"
+    shown = views.audit_pasted(pasted, nameservers=[portfolio_dns.nameserver], selectors=None, query_limit=4)
+    assert shown.df is not None and list(shown.df["input"]) == ["smtpkit.test", "spf-plus-all.test", "not a domain"]
+    assert list(shown.df["status"]) == ["checked", "checked", "invalid"]
+    assert shown.df.attrs["audit"]["settings"]["nameservers"] == [portfolio_dns.nameserver]
+    assert shown.df.attrs["audit"]["settings"]["query_limit"] == 4
+    page = shown.to_html()
+    assert "Portfolio audit" in page and "3 domains" in page and "1 invalid names" in page
+    assert page.count('onclick="') == len(views.sortable(shown.df).columns)  # the sortable table, headings clickable
+    assert page.index("spf-plus-all.test") < page.index("smtpkit.test")  # worst first
+    text = shown.to_text()
+    assert "Portfolio audit" in text and "spf-plus-all.test" in text and "<table" not in text
