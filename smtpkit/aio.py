@@ -28,14 +28,14 @@ import concurrent.futures
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Mapping
 from typing import Any, TypeVar
 
 import greenlet
 
 T = TypeVar("T")
 
-__all__ = ["await_only", "in_bridge", "run_in_threads", "run_sync", "spawn", "wait_on"]
+__all__ = ["await_only", "in_bridge", "run_in_threads", "run_sync", "spawn", "wait_on", "wait_owned"]
 
 
 class _Bridge(greenlet.greenlet):  # type: ignore[misc]
@@ -74,6 +74,22 @@ async def spawn(fn: Callable[..., T], *args: Any) -> T:
         else:
             result = child.switch(value)
     return result  # type: ignore[no-any-return]
+
+
+async def wait_owned(
+    tasks: Collection[asyncio.Future[Any]], timeout: float | None = None
+) -> tuple[set[asyncio.Future[Any]], set[asyncio.Future[Any]]]:
+    """`asyncio.wait(tasks, timeout=...)` for tasks the caller started and no one else waits for: cancelled
+    itself (a run stopped, its caller's deadline), it cancels the tasks not done before it stops.
+
+    Why: `asyncio.wait` leaves the tasks running when the waiter is cancelled, so a stopped domain's DKIM
+    lookups went on asking the resolver for a domain whose row no one would read."""
+    try:
+        return await asyncio.wait(tasks, timeout=timeout)
+    except asyncio.CancelledError:
+        for task in tasks:
+            task.cancel()
+        raise
 
 
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:

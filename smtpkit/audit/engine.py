@@ -33,7 +33,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from smtpkit.aio import run_sync, spawn
+from smtpkit.aio import run_sync, spawn, wait_owned
 from smtpkit.audit.cache import DnsCache, SharedResolver, summed
 from smtpkit.audit.gc_threshold import fewer_collections
 from smtpkit.audit.lookahead import Lookahead, Scout
@@ -145,7 +145,7 @@ async def _checked(scout: Scout, config: AuditConfig, shared: SharedResolver) ->
         inbound_cache=shared_inbound(config) if config.probe_mx else None,
     )
     tasks = [asyncio.ensure_future(spawn(job)) for name, job in plan.jobs.items() if name not in early]
-    done, pending = await asyncio.wait([*early.values(), *tasks], timeout=max(0.0, deadline - time.monotonic()))
+    done, pending = await wait_owned([*early.values(), *tasks], timeout=max(0.0, deadline - time.monotonic()))
     for task in pending:
         task.cancel()
     if pending:

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from smtpkit.aio import run_sync as run_sync  # re-exported: discovery and verification run through it
+from smtpkit.aio import wait_owned
 from smtpkit.dkim.record import DkimKeyRecord, parse_key_record
 from smtpkit.net.dns import DnsAnswer, Resolver
 
@@ -142,7 +143,7 @@ async def adiscover(
 
     tasks = [asyncio.ensure_future(one(s)) for s in names]
     limit = deadline if deadline is not None else resolver.lifetime * (len(names) / max(1, concurrency) + 2)
-    done, pending = await asyncio.wait(tasks, timeout=limit)
+    done, pending = await wait_owned(tasks, timeout=limit)
     for t in pending:
         t.cancel()
     out: list[SelectorProbe] = []

@@ -38,6 +38,7 @@ from dkim.canonicalization import CanonicalizationPolicy, InvalidCanonicalizatio
 from dkim.crypto import HASH_ALGORITHMS
 from dkim.util import InvalidTagValueList, parse_tag_value
 
+from smtpkit.aio import wait_owned
 from smtpkit.dkim.record import MAX_RSA_BITS, DkimKeyRecord, parse_key_record
 from smtpkit.dkim.selectors import looks_like_dkim, run_sync
 from smtpkit.net.dns import DnsAnswer, Resolver
@@ -356,7 +357,7 @@ def _lookup_keys(names: list[str], resolver: Resolver, limit: float) -> dict[str
 
     async def run() -> dict[str, DnsAnswer]:
         tasks = {n: asyncio.ensure_future(resolver.aresolve(n, "TXT")) for n in names}
-        done, pending = await asyncio.wait(tasks.values(), timeout=max(0.0, limit))
+        done, pending = await wait_owned(tasks.values(), timeout=max(0.0, limit))
         for t in pending:
             t.cancel()
         out: dict[str, DnsAnswer] = {}

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
+from smtpkit.aio import wait_owned
 from smtpkit.dmarc.alignment import normalize, org_domain
 
 if TYPE_CHECKING:
@@ -257,7 +258,7 @@ async def _ask_all(
         out[ip] = (host, not answer.failed)
 
     tasks = [asyncio.ensure_future(one(ip)) for ip in ips]
-    _done, pending = await asyncio.wait(tasks, timeout=deadline + 1.0) if tasks else (set(), set())
+    _done, pending = await wait_owned(tasks, timeout=deadline + 1.0) if tasks else (set(), set())
     for task in pending:
         task.cancel()
     return out

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import Counter
+from typing import Any
 
 import pytest
 
-from smtpkit.audit.cache import DnsCache, question
-from smtpkit.audit.engine import audit_chunk
+from smtpkit.audit.cache import DnsCache, SharedResolver, question
+from smtpkit.audit.engine import audit_chunk, check_one
 from smtpkit.checks.domain import check_domain
 from smtpkit.lab.dns_server import DnsServer
 from smtpkit.lab.portfolio import DEAD, SELECTORS, SERVFAIL, portfolio, template_of
@@ -413,3 +415,26 @@ def test_with_probe_mx_the_same_findings_as_check_domain_mta_sts_included(lab) -
     probed = audit_chunk([m.domain for m in copies], config)
     for member, codes in zip(copies, probed["codes"], strict=True):
         assert codes == df.loc[member.template, "codes"], member
+
+
+def test_a_cancelled_domain_leaves_none_of_its_steps_running(slow_dns: DnsServer) -> None:
+    """A domain's check cancelled from outside (a run stopped, a worker's stream closing) cancels every step it
+    started (DKIM, DMARC, ...), not only the steps read ahead: nothing keeps asking the resolver for it."""
+    config = AuditConfig(nameservers=(slow_dns.nameserver,), dns_timeout=2.0, deadline=10, selectors=SELECTORS)
+
+    async def cancel_midway() -> list[asyncio.Task[Any]]:
+        shared = SharedResolver(config.nameservers, config.dns_timeout, cache=DnsCache(100), query_limit=100)
+        try:
+            check = asyncio.ensure_future(check_one(0, "smtpkit.test", config, shared))
+            await asyncio.sleep(0.4)  # the first answers are in (300 ms late): its later steps are asking
+            started = [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and t is not check]
+            assert started, "the check should have steps under way"
+            check.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await check
+            await asyncio.wait(started, timeout=0.1)  # a cancelled step unwinds at once; a live one waits 300 ms
+            return [t for t in started if not t.done()]
+        finally:
+            shared.close()
+
+    assert asyncio.run(cancel_midway()) == []
