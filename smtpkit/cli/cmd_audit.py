@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 import textwrap
 from typing import Any
 
@@ -86,7 +88,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--cafile", metavar="FILE", help="CA certificates to verify MTA-STS and MX certificates with")
     p.add_argument("--trust-anchor", metavar="FILE", help="DNSSEC trust anchor for DANE (default: the root's)")
     p.add_argument("--trust-ad", action="store_true", help="trust the resolver's AD bit for DANE instead of validating")
-    p.add_argument("--lab", action="store_true", help="audit the practice lab's generated portfolio, via its DNS")
+    p.add_argument(
+        "--lab",
+        action="store_true",
+        help="audit the practice lab's generated portfolio, via its DNS: the lab whose state file"
+        " $SMTPKIT_LAB_STATE names (smtpkit lab prints it), or one started for this run",
+    )
     p.add_argument("--dns-timeout", type=float, default=2.0, help="seconds per DNS query (default 2)")
     p.add_argument("--deadline", type=float, default=20.0, help="seconds per domain before 'could not check' (20)")
     p.add_argument("--concurrency", type=int, default=50, help="domains in flight per process (default 50)")
@@ -138,6 +145,8 @@ def run(args: argparse.Namespace) -> int:
         domains = lab_portfolio(info)
         lab = audit_options(info)
         selectors = selectors or lab["selectors"]
+        if not args.json:
+            print(lab_note(info.origin, len(domains)), file=sys.stderr)
     try:
         config = AuditConfig(
             **{
@@ -187,6 +196,22 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(summary_text(df, out=args.out))
     return EXIT_FAILURE if failing else EXIT_OK
+
+
+def lab_note(origin: str, domains: int) -> str:
+    """Which practice lab `--lab` audits: a lab started with `smtpkit lab --audit-zones N` in another terminal is
+    used only through the state file it printed, so without it a person saw 215 domains where they had asked
+    their lab for 10,000, and could not tell why."""
+    from smtpkit.lab.lab import ENV_STATE
+
+    if origin == "this process":
+        why = f"the lab {ENV_STATE} names cannot be used" if os.environ.get(ENV_STATE) else f"{ENV_STATE} is not set"
+        return (
+            f"the practice lab: none found ({why}), so one was started for this run, with its"
+            f" portfolio of {domains} domains. To audit a lab of your own (smtpkit lab --audit-zones N), export"
+            f" the {ENV_STATE}=... line it printed, then run this again."
+        )
+    return f"the practice lab: {origin}, its portfolio of {domains} domains"
 
 
 def _json_rows(df: Any) -> list[dict[str, Any]]:

@@ -146,3 +146,42 @@ def test_the_summary_says_when_the_resolver_limit_held_the_run_back(
     assert said is not None and 0 < int(said[1]) <= int(said[2]), out  # every query counted that could wait
     main(_args(dns, str(f)))
     assert "resolver limit" not in capsys.readouterr().out
+
+
+def test_audit_lab_says_which_lab_it_audits_from_a_shell(tmp_path: Path) -> None:
+    """`smtpkit lab --audit-zones 30` in one terminal, `smtpkit audit --lab` in another, as a shell runs them:
+    with the lab's state file exported the audit says it audits that lab's portfolio and does; without it, it
+    says it started a lab of its own (with its default portfolio, not the 30 asked for) and how to use yours."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "SMTPKIT_LAB_STATE"}
+    lab = subprocess.Popen(
+        [sys.executable, "-m", "smtpkit", "lab", "--servers-only", "--json", "--audit-zones", "30"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    try:
+        assert lab.stdout is not None
+        doc = json.loads(lab.stdout.readline())
+        assert lab.stdout.readline().strip() == "READY"
+        audit = [sys.executable, "-m", "smtpkit", "audit", "--lab", "-q", "--dns-timeout", "0.5"]
+        yours = subprocess.run(
+            audit, capture_output=True, text=True, timeout=240, env={**env, "SMTPKIT_LAB_STATE": doc["state_file"]}
+        )
+        own = subprocess.run(audit, capture_output=True, text=True, timeout=240, env=env)
+    finally:
+        lab.terminate()
+        lab.wait(30)
+    n = int(re.search(r"its portfolio of (\d+) domains", yours.stderr).group(1))  # type: ignore[union-attr]
+    assert f"the practice lab: smtpkit lab (pid {lab.pid}), its portfolio of {n} domains" in yours.stderr
+    assert 30 < n < 100 and f"{n} domains audited" in yours.stdout  # the 30 generated, then the lab's own
+    said = " ".join(own.stderr.split())
+    assert "none found (SMTPKIT_LAB_STATE is not set), so one was started for this run" in said, own.stderr
+    assert "export the SMTPKIT_LAB_STATE=... line it printed" in said
+    m = int(re.search(r"its portfolio of (\d+) domains", said).group(1))  # type: ignore[union-attr]
+    assert m > 200 and f"{m} domains audited" in own.stdout
