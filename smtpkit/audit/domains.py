@@ -149,4 +149,11 @@ def read_domains(source: str | os.PathLike[str] | Iterable[str], *, column: str 
         raise UnreadableInput(f"{label} is not a text file (it contains NUL bytes)")
     is_csv = column is not None or str(source).lower().endswith(".csv")
     lines = _csv_names(text, column, label) if is_csv else text.splitlines()
-    return from_names(lines, label)
+    listed = from_names(lines, label)
+    if not listed.names:  # a run of nothing would only say "0 domains audited"
+        where = f"its column {column!r} is empty" if column is not None else "its domain column is empty"
+        raise UnreadableInput(
+            f"{label} holds no domain to audit ({where if is_csv else 'it is empty, blank or only comments'}):"
+            " give one domain a line, or a CSV with a column of them"
+        )
+    return listed

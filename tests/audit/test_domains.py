@@ -42,6 +42,24 @@ def test_unreadable_inputs_are_clear_errors(tmp_path: Path) -> None:
         read_domains(binary)
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "column", "said"),
+    [
+        ("empty.txt", "", None, "it is empty, blank or only comments"),
+        ("blank.txt", "\n  \n# clients, to come\n", None, "it is empty, blank or only comments"),
+        ("header.csv", "domain,owner\n", None, "its domain column is empty"),
+        ("gaps.csv", "domain,owner\n,ann\n ,bob\n", "domain", "its column 'domain' is empty"),
+    ],
+)
+def test_an_input_without_a_domain_says_so(tmp_path: Path, name: str, content: str, column: str, said: str) -> None:
+    """Not a run of nothing that only says '0 domains audited'; a list given in Python may be empty."""
+    f = tmp_path / name
+    f.write_text(content)
+    with pytest.raises(ValueError, match=f"{name} holds no domain to audit \\({said}\\): give one domain a line"):
+        read_domains(f, column=column)
+    assert read_domains([]).names == []
+
+
 def test_a_list_and_its_fingerprint() -> None:
     a, b = from_names(["a.example", "b.example"]), from_names(["a.example", "c.example"])
     assert (
