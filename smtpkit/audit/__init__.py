@@ -163,6 +163,7 @@ def audit(
         **listed.summary(),
         "runner": runner,
         "resumed_chunks": len(done),
+        "resumed_domains": sum(len(listed.names[n * cfg.chunk_size : (n + 1) * cfg.chunk_size]) for n in done),
         "seconds": round(time.monotonic() - started, 3),
         "status": {str(k): int(v) for k, v in df["status"].value_counts().items()},
         "settings": cfg.to_dict(),

@@ -139,6 +139,24 @@ class ResultStore:
     def chunk_files(self) -> list[Path]:
         return sorted(self.parts.glob("part-*.parquet"))
 
+    def saved(self) -> tuple[int, int, int | None]:
+        """What a run stopped part-way left here: (chunks written, their domains, the run's domains or None when
+        its manifest cannot be read); what `--resume` will keep."""
+        import pyarrow.parquet as pq
+
+        chunks = rows = 0
+        for part in self.chunk_files():
+            try:
+                rows += pq.read_metadata(part).num_rows
+                chunks += 1
+            except (OSError, ValueError):
+                continue  # half-written: done again on resume
+        try:
+            total = int(json.loads((self.parts / MANIFEST).read_text(encoding="utf-8"))["domains"])
+        except (OSError, ValueError, KeyError, TypeError):
+            total = None
+        return chunks, rows, total
+
     def tables(self) -> Iterator[pa.Table]:
         import pyarrow.parquet as pq
 

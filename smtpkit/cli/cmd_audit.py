@@ -185,6 +185,10 @@ def run(args: argparse.Namespace) -> int:
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    except KeyboardInterrupt:
+        if args.out:
+            print(interrupted_note(args.out), file=sys.stderr)
+        raise
     failing = bool(((df["status"] == "checked") & (df["n_fail"].fillna(0) > 0)).any())
     if args.json:
         doc: dict[str, Any] = {"command": "audit", "summary": df.attrs.get("audit", {}), "exit_code": int(failing)}
@@ -196,6 +200,24 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(summary_text(df, out=args.out))
     return EXIT_FAILURE if failing else EXIT_OK
+
+
+def interrupted_note(out: str) -> str:
+    """What an interrupted run with --out left, and how to go on: people stop a long run with Ctrl-C and must
+    know that it was not lost."""
+    from smtpkit.audit.store import ResultStore
+
+    try:
+        chunks, rows, total = ResultStore(out).saved()
+    except (OSError, ValueError):
+        return f"the results written so far are in {out}; run the same command with --resume added to continue"
+    if not chunks:
+        return f"no chunk of results was complete yet, so {out} holds none; run the command again to start over"
+    of = f" of {total:,}" if total else ""
+    return (
+        f"{chunks} chunk(s) of results ({rows:,}{of} domains) are saved in {out}; run the same command with --resume"
+        " added to continue where it stopped (the domains of unfinished chunks are audited again)"
+    )
 
 
 def lab_note(origin: str, domains: int) -> str:
@@ -228,6 +250,11 @@ def summary_text(df: Any, *, out: str | None = None, worst: int = 15) -> str:
     lines = [
         f"{len(df)} domains audited in {info.get('seconds', 0):.1f}s ({info.get('runner', 'local')} runner)",
     ]
+    if info.get("resumed_chunks"):
+        lines[0] += (
+            f", {info.get('resumed_domains', 0):,} of them kept from the run before ({info['resumed_chunks']} chunks"
+            " already in --out)"
+        )
     if info.get("duplicates"):
         lines.append(
             f"{info['duplicates']} duplicates skipped, e.g. {', '.join(info.get('duplicate_examples', [])[:3])}"

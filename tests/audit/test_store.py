@@ -114,6 +114,36 @@ def test_resume_after_an_interrupted_run(slow_dns: DnsServer, tmp_path: Path) ->
     assert list(df["position"]) == list(range(40)) and df["domain"].is_unique
 
 
+def test_ctrl_c_says_what_was_saved_and_the_resumed_run_says_what_it_kept(slow_dns: DnsServer, tmp_path: Path) -> None:
+    """Ctrl-C (SIGINT) in a run with --out, as a shell sends it: it stops with exit 130 and says how many chunks
+    are saved and to add --resume; the resumed run's summary says how many domains it kept from them."""
+    names = tmp_path / "domains.txt"
+    names.write_text("\n".join(m.domain for m in portfolio(40)) + "\n")
+    out = tmp_path / "results.parquet"
+    command = [sys.executable, "-m", "smtpkit", "audit", str(names), "--nameserver", slow_dns.nameserver]
+    command += ["--selector", "default", "--dns-timeout", "1", "--deadline", "6", "--concurrency", "4"]
+    command += ["--chunk-size", "5", "--out", str(out), "--quiet"]
+    env = {**os.environ, "PYTHONPATH": str(Path(smtpkit.__file__).parent.parent)}
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list(out.glob("part-*.parquet"))) < 2:
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=60)
+    saved = len(list(out.glob("part-*.parquet")))
+    assert proc.returncode == 130, err
+    assert 2 <= saved < 8
+    said = f"{saved} chunk(s) of results ({5 * saved} of 40 domains) are saved in {out}; run the same command with"
+    assert said + " --resume added to continue where it stopped" in err, err
+    assert "Traceback" not in err
+    resumed = subprocess.run([*command, "--resume"], env=env, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode in (0, 1), resumed.stderr
+    first = resumed.stdout.splitlines()[0]
+    assert first.startswith("40 domains audited in ") and first.endswith(
+        f", {5 * saved} of them kept from the run before ({saved} chunks already in --out)"
+    ), first
+
+
 def test_resume_refuses_another_input(portfolio_dns: DnsServer, tmp_path: Path) -> None:
     out = tmp_path / "r.parquet"
     smtpkit.audit(["smtpkit.test"], nameservers=[portfolio_dns.nameserver], out=out, progress=False)
