@@ -375,11 +375,15 @@ class ClusterNetworkLimit(NetworkLimit):
         with self._lock:
             found, users = self._semaphores.get(network, (None, 0))
             if found is None:
-                found = Semaphore(  # type: ignore[no-untyped-call]
-                    max_leases=self.per_network,
-                    name=f"{MX_NETWORK_SEMAPHORE}{self.per_network}:{network}",
-                    scheduler_rpc=self._scheduler,
-                    loop=self._loop,
+                from smtpkit.audit.worker_plugin import renewing
+
+                found = renewing(
+                    Semaphore(  # type: ignore[no-untyped-call]
+                        max_leases=self.per_network,
+                        name=f"{MX_NETWORK_SEMAPHORE}{self.per_network}:{network}",
+                        scheduler_rpc=self._scheduler,
+                        loop=self._loop,
+                    )
                 )
             self._semaphores[network] = (found, users + 1)
             return found
@@ -457,7 +461,11 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Any
         cluster = LocalCluster(  # type: ignore[no-untyped-call]
             n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0"
         )
-    return Client(cluster)  # type: ignore[no-untyped-call]
+    client = Client(cluster)  # type: ignore[no-untyped-call]
+    from smtpkit.audit.worker_plugin import NAME, AuditWorkerPlugin
+
+    client.register_plugin(AuditWorkerPlugin(), name=NAME)
+    return client
 
 
 def run_dask(

@@ -105,7 +105,9 @@ class WorkerStream:
                 return
             from distributed import Semaphore
 
-            self._lease = Semaphore(max_leases=self._leases, name=self._semaphore_name)  # type: ignore[no-untyped-call]
+            from smtpkit.audit.worker_plugin import renewing
+
+            self._lease = renewing(Semaphore(max_leases=self._leases, name=self._semaphore_name))  # type: ignore[no-untyped-call]
             self._lease.acquire()
             self._thread = threading.Thread(target=self._run, name="smtpkit-audit-stream", daemon=True)
             self._thread.start()

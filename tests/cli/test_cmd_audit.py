@@ -185,3 +185,37 @@ def test_audit_lab_says_which_lab_it_audits_from_a_shell(tmp_path: Path) -> None
     assert "export the SMTPKIT_LAB_STATE=... line it printed" in said
     m = int(re.search(r"its portfolio of (\d+) domains", said).group(1))  # type: ignore[union-attr]
     assert m > 200 and f"{m} domains audited" in own.stdout
+
+
+@pytest.mark.parametrize("runner", [["--workers", "2"], ["--dask", "--workers", "2"]], ids=["pool", "dask"])
+def test_ctrl_c_stops_a_parallel_run_quickly_and_quietly(runner: list[str], tmp_path: Path) -> None:
+    """Ctrl-C in a run on a process pool or on the LocalCluster the command started, as a shell sends it: the
+    command stops within seconds with exit 130 and says what it saved, without a traceback, and without the
+    line Dask's workers logged for each piece they were running when the cluster closed (twenty of them)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from smtpkit.lab.portfolio import portfolio
+
+    if "--dask" in runner:
+        pytest.importorskip("distributed")
+    f = tmp_path / "d.txt"
+    f.write_text("\n".join(m.domain for m in portfolio(1500)) + "\n")
+    out = tmp_path / "r.parquet"
+    with DnsServer(portfolio_zoneset("127.0.0.1"), delay=0.05) as dns:
+        argv = [sys.executable, "-m", "smtpkit", "audit", str(f), "--nameserver", dns.nameserver, "--quiet"]
+        argv += ["--selector", "default", "--chunk-size", "100", "--out", str(out), *runner]
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not list(out.glob("part-*.parquet")) and proc.poll() is None:
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        stopped = time.monotonic()
+        _out, err = proc.communicate(timeout=60)
+        took = time.monotonic() - stopped
+    assert proc.returncode == 130, err
+    assert took < 15, took
+    assert "are saved in" in err and "--resume added" in err, err
+    assert "Traceback" not in err and "CancelledError" not in err, err
