@@ -143,6 +143,10 @@ def audit(
         else:
             runner = "local"
             info = run_local(todo, cfg, sink, bar.update)
+    except KeyboardInterrupt as stopped:
+        if store is not None:  # shown under the traceback in a notebook (the command line says it its own way)
+            stopped.add_note(store.resume_note("call smtpkit.audit again with the same domains, out and resume=True"))
+        raise
     finally:
         bar.close()
         if own_client is not None:

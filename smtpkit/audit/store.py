@@ -139,6 +139,21 @@ class ResultStore:
     def chunk_files(self) -> list[Path]:
         return sorted(self.parts.glob("part-*.parquet"))
 
+    def resume_note(self, how: str) -> str:
+        """What a run stopped part-way (Ctrl-C, a kernel interrupted) left here, and `how` to continue it: people
+        stop a long run and must know that it was not lost."""
+        try:
+            chunks, rows, total = self.saved()
+        except (OSError, ValueError):
+            return f"the results written so far are in {self.path}; {how} to continue"
+        if not chunks:
+            return f"no chunk of results was complete yet, so {self.path} holds none: run it again to start over"
+        of = f" of {total:,}" if total else ""
+        return (
+            f"{chunks} chunk(s) of results ({rows:,}{of} domains) are saved in {self.path}; {how} to continue where"
+            " it stopped (the domains of unfinished chunks are audited again)"
+        )
+
     def saved(self) -> tuple[int, int, int | None]:
         """What a run stopped part-way left here: (chunks written, their domains, the run's domains or None when
         its manifest cannot be read); what `--resume` will keep."""

@@ -187,7 +187,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     except KeyboardInterrupt:
         if args.out:
-            print(interrupted_note(args.out), file=sys.stderr)
+            from smtpkit.audit.store import ResultStore
+
+            print(ResultStore(args.out).resume_note("run the same command with --resume added"), file=sys.stderr)
         raise
     failing = bool(((df["status"] == "checked") & (df["n_fail"].fillna(0) > 0)).any())
     if args.json:
@@ -200,24 +202,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(summary_text(df, out=args.out))
     return EXIT_FAILURE if failing else EXIT_OK
-
-
-def interrupted_note(out: str) -> str:
-    """What an interrupted run with --out left, and how to go on: people stop a long run with Ctrl-C and must
-    know that it was not lost."""
-    from smtpkit.audit.store import ResultStore
-
-    try:
-        chunks, rows, total = ResultStore(out).saved()
-    except (OSError, ValueError):
-        return f"the results written so far are in {out}; run the same command with --resume added to continue"
-    if not chunks:
-        return f"no chunk of results was complete yet, so {out} holds none; run the command again to start over"
-    of = f" of {total:,}" if total else ""
-    return (
-        f"{chunks} chunk(s) of results ({rows:,}{of} domains) are saved in {out}; run the same command with --resume"
-        " added to continue where it stopped (the domains of unfinished chunks are audited again)"
-    )
 
 
 def lab_note(origin: str, domains: int) -> str:

@@ -144,6 +144,38 @@ def test_ctrl_c_says_what_was_saved_and_the_resumed_run_says_what_it_kept(slow_d
     ), first
 
 
+def test_an_interrupted_call_says_what_was_saved_under_its_traceback(slow_dns: DnsServer, tmp_path: Path) -> None:
+    """A kernel interrupted during smtpkit.audit(out=...) (KeyboardInterrupt in the main thread, as JupyterLab's
+    stop button sends it): the exception carries a note, shown under the traceback, of what is saved and how to
+    continue; then resume=True keeps those chunks."""
+    import _thread
+    import threading
+
+    names = [m.domain for m in portfolio(40)]
+    out = tmp_path / "results.parquet"
+    settings = dict(nameservers=[slow_dns.nameserver], selectors=["default"], dns_timeout=1.0, deadline=6.0)
+    settings.update(concurrency=4, chunk_size=5, out=out, progress=False)
+
+    def interrupt_after_two_chunks() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(list(out.glob("part-*.parquet"))) < 2:
+            time.sleep(0.05)
+        _thread.interrupt_main()
+
+    threading.Thread(target=interrupt_after_two_chunks, daemon=True).start()
+    with pytest.raises(KeyboardInterrupt) as stopped:
+        smtpkit.audit(names, **settings)  # type: ignore[arg-type]
+    saved = len(list(out.glob("part-*.parquet")))
+    assert stopped.value.__notes__ == [
+        f"{saved} chunk(s) of results ({5 * saved} of 40 domains) are saved in {out}; call smtpkit.audit again with"
+        " the same domains, out and resume=True to continue where it stopped (the domains of unfinished chunks are"
+        " audited again)"
+    ]
+    df = smtpkit.audit(names, resume=True, **settings)  # type: ignore[arg-type]
+    assert df.attrs["audit"]["resumed_chunks"] == saved and df.attrs["audit"]["resumed_domains"] == 5 * saved
+    assert list(df["position"]) == list(range(40))
+
+
 def test_resume_refuses_another_input(portfolio_dns: DnsServer, tmp_path: Path) -> None:
     out = tmp_path / "r.parquet"
     smtpkit.audit(["smtpkit.test"], nameservers=[portfolio_dns.nameserver], out=out, progress=False)
