@@ -209,6 +209,11 @@ def summary(df: pd.DataFrame | None) -> Panel:
         + (f", {info['duplicates']} duplicates skipped" if info.get("duplicates") else "")
         + "."
     )
+    if info.get("resumed_chunks"):
+        note += (
+            f" {info.get('resumed_domains', 0)} of them were kept from the stopped run in the same out (resume),"
+            " the others audited now."
+        )
     held = resolver_limit_note(info)
     if held:
         note += " " + held
@@ -470,14 +475,13 @@ def inputs(
     out: str | None = None,
     nameservers: Sequence[str] | str | None = None,
     query_limit: int | None = None,
+    resume: bool = False,
 ) -> tuple[Any, dict[str, Any]]:
     """The notebook's parameters resolved: the domains (a file, or the lab's portfolio) and the audit settings
-    (the lab's DNS, selectors and probe ports for the lab's portfolio; `out` defaults to a temporary folder).
+    (the lab's DNS, selectors and probe ports for the lab's portfolio; `out` defaults to a temporary folder, the
+    same one for every run of this kernel, so that `resume` continues a run stopped in it).
     `nameservers` (one, or a list) and `query_limit` replace the lab's or the defaults; `smtpkit.audit` checks
     them (`InvalidSettings`, naming the field, for a server that is not an address or a limit below 1)."""
-    import tempfile
-    from pathlib import Path
-
     from smtpkit.lab.portfolio import audit_options, lab_portfolio
 
     domains: Any = domains_file or lab_portfolio(lab, n=size)
@@ -489,8 +493,24 @@ def inputs(
         options["nameservers"] = nameservers  # one, or a list: AuditConfig reads both
     if query_limit is not None:
         options["query_limit"] = query_limit
-    options["out"] = out or str(Path(tempfile.mkdtemp(prefix="smtpkit-audit-")) / "portfolio-audit.parquet")
+    options["out"] = out or default_out()
+    if resume:
+        options["resume"] = True
     return domains, options
+
+
+_default_out: list[str] = []  # this kernel's temporary folder for results, made on first use
+
+
+def default_out() -> str:
+    """Where the notebook writes its results when `out` is not set: a temporary folder made once per kernel
+    (a new one per run made `resume = True` after a stopped run find nothing to continue)."""
+    import tempfile
+    from pathlib import Path
+
+    if not _default_out:
+        _default_out.append(str(Path(tempfile.mkdtemp(prefix="smtpkit-audit-")) / "portfolio-audit.parquet"))
+    return _default_out[0]
 
 
 class Runner(Viewable):
@@ -597,4 +617,4 @@ def earlier_run(previous: str | None, domains: Any, options: dict[str, Any]) -> 
 
     if previous:
         return audit_pkg.read_results(previous)
-    return last_week(domains, {k: v for k, v in options.items() if k != "out"})
+    return last_week(domains, {k: v for k, v in options.items() if k not in ("out", "resume")})

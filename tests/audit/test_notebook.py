@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 
+import pandas as pd
 import pytest
 
 from smtpkit.reporting import execute_notebook, notebooks_dir
@@ -93,3 +94,39 @@ def test_a_bad_setting_in_notebook_10_says_what_to_change_without_a_traceback() 
     cells = {c.source.splitlines()[0]: c for c in run.notebook.cells if c.cell_type == "code" and c.source}
     for first_line in ("views.summary(df)", "views.sortable(df)", "display(*views.charts(df))"):
         assert "No results to show" in _outputs(cells[first_line]), first_line
+
+
+@pytest.fixture(scope="module")
+def lab_state(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """A lab whose state file the kernels are given: two kernels, one lab (as in one JupyterLab session)."""
+    from smtpkit.lab import Lab
+
+    lab = Lab()
+    lab.start()
+    try:
+        yield lab.write_state(tmp_path_factory.mktemp("lab") / "state.json")
+    finally:
+        lab.stop()
+
+
+def test_notebook_10_resumes_a_stopped_run_from_its_parameters(tmp_path, lab_state) -> None:  # type: ignore[no-untyped-def]
+    """`resume = True` in the parameters cell, the same `out`: the chunks already written are kept and the
+    summary says how many domains came from them (a run stopped before its last chunk was written, made here by
+    taking that file away); the comparison with the lab's "last week" still runs."""
+    path = notebooks_dir() / "10_portfolio_audit.ipynb"
+    out = tmp_path / "run.parquet"
+    parameters = {"size": 600, "probe_mx": False, "out": str(out)}  # two chunks of results (500 domains each)
+    env = {"SMTPKIT_LAB_STATE": str(lab_state)}
+    first = execute_notebook(path, parameters, cell_timeout=240, env=env)
+    assert first.ok, [e.ename + ": " + e.evalue for e in first.errors] + [first.aborted]
+    parts = sorted(out.glob("part-*.parquet"))
+    assert len(parts) == 2
+    kept = sum(len(pd.read_parquet(p)) for p in parts[:-1])
+    parts[-1].unlink()  # the last chunk was never written: the run was stopped before it
+    again = execute_notebook(path, parameters | {"resume": True}, cell_timeout=240, env=env)
+    assert again.ok, [e.ename + ": " + e.evalue for e in again.errors] + [again.aborted]
+    cells = {c.source.splitlines()[0]: c for c in again.notebook.cells if c.cell_type == "code" and c.source}
+    summary = _outputs(cells["views.summary(df)"])
+    assert f"{kept} of them were kept from the stopped run in the same out (resume)" in summary, summary[:3000]
+    assert len(sorted(out.glob("part-*.parquet"))) == len(parts)
+    assert "better" in _outputs(cells["earlier = views.earlier_run(previous, domains, options)"])

@@ -130,3 +130,14 @@ def test_a_paste_is_shown_as_the_portfolio_is_summary_and_sortable_table(portfol
     assert page.index("spf-plus-all.test") < page.index("smtpkit.test")  # worst first
     text = shown.to_text()
     assert "Portfolio audit" in text and "spf-plus-all.test" in text and "<table" not in text
+
+
+def test_the_notebook_writes_every_run_of_a_kernel_to_one_default_folder_so_resume_finds_it(lab) -> None:  # type: ignore[no-untyped-def]
+    """Without `out`, a run and the run that resumes it write to the same temporary folder (a new folder per run
+    left `resume = True` nothing to continue); `resume` reaches smtpkit.audit only when asked."""
+    _domains, first = views.inputs(lab, size=3)
+    _domains, again = views.inputs(lab, size=3, resume=True)
+    assert first["out"] == again["out"] == views.default_out() and first["out"].endswith("portfolio-audit.parquet")
+    assert "resume" not in first and again["resume"] is True
+    _domains, chosen = views.inputs(lab, size=3, out="/somewhere/mine.parquet")
+    assert chosen["out"] == "/somewhere/mine.parquet"
