@@ -7,6 +7,11 @@ output is a normal cell output: it is saved with the notebook, exported by
 nbconvert, and still updated live when a form's Run button calls
 ``handle.update(...)`` from the kernel.
 
+Except in the no-code app (Voilà, `smtpkit app`): there the page holds each cell's outputs as they were when
+the notebook ran, and only widgets are live, so an update by display handle never reached the page (Run
+finished, the result under it stayed the first one). Under Voilà a `ResultView` therefore shows its result in
+an Output widget and updates that; nothing is saved or exported from the app.
+
 The views themselves (`Panel`, `Table`, `Html`, `ReportView`, `html_of`,
 `text_of`) live in `smtpkit.render`; this module adds what only a running
 kernel needs: `ResultView` and `show` (updatable outputs), the panels a form
@@ -16,6 +21,7 @@ output redaction.
 
 from __future__ import annotations
 
+import os
 import traceback
 from typing import Any
 
@@ -93,6 +99,11 @@ class ResultView(Viewable):
 
         if obj is not None:
             self.current = obj
+        if in_voila():
+            live = LiveOutput(self.current)
+            display(live.widget)
+            self.handles.append(live)
+            return live
         handle = display(self.current, display_id=True)
         if handle is not None:
             self.handles.append(handle)
@@ -110,10 +121,45 @@ class ResultView(Viewable):
         return terminal_safe(text_of(self.current))
 
 
+#: Set in the kernels Voilà starts (`voila.utils.ENV_VARIABLE`): the kernel serves an app page.
+VOILA_ENV = ("VOILA_KERNEL_ID", "VOILA_SERVER_URL", "VOILA_BASE_URL")
+
+
+def in_voila() -> bool:
+    """This kernel serves a Voilà page (`smtpkit app`), where only widgets are live (see the module docstring)."""
+    return any(os.environ.get(name) for name in VOILA_ENV)
+
+
+class LiveOutput:
+    """A result in an Output widget, with the `update` of a display handle (for Voilà pages)."""
+
+    def __init__(self, obj: Any) -> None:
+        import ipywidgets as widgets
+
+        self.widget = widgets.Output(layout=widgets.Layout())
+        self.update(obj)
+
+    def update(self, obj: Any) -> None:
+        """Replace the result at once (one trait change: no empty flash), formatted as a cell output would be,
+        redaction included; safe from a button's worker thread."""
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        if shell is None:
+            data, metadata = {"text/plain": text_of(obj)}, {}
+        else:
+            data, metadata = shell.display_formatter.format(obj)
+        self.widget.outputs = ({"output_type": "display_data", "data": data, "metadata": metadata},)
+
+
 def show(obj: Any) -> Any:
-    """Display `obj` as an updatable cell output and return its handle."""
+    """Display `obj` as an updatable cell output and return its handle (its `update` replaces it)."""
     from IPython.display import display
 
+    if in_voila():
+        live = LiveOutput(obj)
+        display(live.widget)
+        return live
     return display(obj, display_id=True)
 
 

@@ -91,9 +91,18 @@ def test_the_app_shows_the_start_form_live_without_pressing_anything(app, browse
         shots = screenshot_dir()
         if shots is not None:  # the start page as it opens
             form.screenshot(path=str(shots / "app_start_here.png"))
-        # live: the kernel behind the page answers the button
+        # live: the kernel behind the page answers the button, and the result under the form is the new one
+        # (the page had shown the first result for ever: only widgets are live in Voilà)
+        expect(page.locator(".smtpkit-mode-banner", has_text="lab scenario submission").first).to_be_visible()
+        scenario = page.locator(".smtpkit-scenario select").first
+        labels = [t.replace("\xa0", " ") for t in scenario.locator("option").all_inner_texts()]
+        scenario.select_option(index=next(i for i, t in enumerate(labels) if t.startswith("expired_cert:")))
         page.locator("button.smtpkit-run").first.click()
-        expect(page.locator(".smtpkit-mode-banner", has_text="Practice lab").first).to_be_visible(timeout=60_000)
+        expect(page.locator(".smtpkit-mode-banner", has_text="lab scenario expired_cert").first).to_be_visible(
+            timeout=60_000
+        )
+        expect(page.locator(".smtpkit-report", has_text="tls.cert.expired").first).to_be_visible()
+        expect(page.locator(".smtpkit-mode-banner", has_text="lab scenario submission")).to_have_count(0)
         expect(page.locator(".smtpkit-progress").first).to_contain_text("Finished")
         expect(page.locator("button.smtpkit-run").first).to_have_text("Run")
     finally:
@@ -105,3 +114,4 @@ def test_app_usage_errors(capsys, tmp_path):
     assert "out of range" in capsys.readouterr().err
     assert main(["app", "--notebooks", str(tmp_path)]) == 2
     assert "00_start_here" in capsys.readouterr().err
+

@@ -462,6 +462,34 @@ def test_run_shows_a_cell_output_and_the_button_updates_it(shell):
     assert "PASS" in form.status.value
 
 
+def test_in_the_app_a_run_and_the_button_update_an_output_widget(shell, monkeypatch):
+    """Under Voilà (`smtpkit app`) only widgets are live on the page: the result is an Output widget, and Run
+    replaces what it holds (a display handle's update never reached the app's page). Redaction still applies."""
+    from smtpkit.secrets import REDACTOR
+
+    monkeypatch.setenv("VOILA_SERVER_URL", "http://127.0.0.1:8866/")
+    secret = "app-view-secret-4711"
+    REDACTOR.register(secret)
+    form = ServerForm(host="smtp.example.com", port=587, action=lambda s: _report(s, summary=f"said {secret}"))
+    with capture_output() as cap:
+        form.run()
+    [shown] = cap.outputs
+    assert "application/vnd.jupyter.widget-view+json" in shown.data  # a widget, not a static output
+    live = form.view.handles[0].widget
+    assert isinstance(live, widgets.Output) and shown.data["application/vnd.jupyter.widget-view+json"]["model_id"] == (
+        live.model_id
+    )
+    assert "smtp.example.com:587" in live.outputs[0]["data"]["text/html"]
+    form.port.value = "2525"
+    with capture_output() as cap:
+        form.click()
+        form.wait()
+    assert [o for o in cap.outputs if not o.update] == []  # nothing new on the page: the widget changed
+    [held] = live.outputs  # replaced, not appended to
+    assert "smtp.example.com:2525" in held["data"]["text/html"]
+    assert secret not in json.dumps(held) and secret not in json.dumps(live.get_state())
+
+
 def test_a_run_with_overrides_gets_its_own_output_which_run_leaves_alone(shell):
     # 04_send: the dry-run form's Run must not overwrite the "real test send" section
     form = ServerForm(host="smtp.example.com", port=587, action=_report)
