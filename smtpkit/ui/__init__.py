@@ -5,7 +5,8 @@
   appear as ordinary cell outputs through display handles, under a banner
   naming the mode, the DNS and the CA used.
 * The tool forms (`PortsForm`, `SpfTraceForm`, `SpfRecordForm`, `DkimKeyForm`,
-  `ExplainForm`): every tool of the kit without editing Python.
+  `ExplainForm`): every tool of the kit without editing Python; `PortfolioForm`:
+  your own domains pasted and audited (notebook 10).
 * The forms build the one settings model of `smtpkit.settings`: a `ServerInput`
   (a validated `Target` and the `Secret` beside it) and a `DomainQuery`;
   `lab_server_settings(lab, scenario)` / `lab_domain_settings(lab)` build them
@@ -33,6 +34,7 @@ from smtpkit.ui.forms import DomainForm, EmlForm, ServerForm, diagnose_action, d
 from smtpkit.ui.inputs import PASSWORD_ENV, ServerInput, password_from_env
 from smtpkit.ui.lab import lab_domain_settings, lab_server_settings, lab_zones, scenario_choices
 from smtpkit.ui.pictures import certificate_calendar, spf_tree
+from smtpkit.ui.portfolio import PortfolioForm
 from smtpkit.ui.tools import DkimKeyForm, ExplainForm, PortsForm, SpfRecordForm, SpfTraceForm
 from smtpkit.ui.views import (
     MailReport,
@@ -62,6 +64,7 @@ __all__ = [
     "DomainForm",
     "EmlForm",
     "ExplainForm",
+    "PortfolioForm",
     "PortsForm",
     "SpfRecordForm",
     "SpfTraceForm",

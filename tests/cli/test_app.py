@@ -115,3 +115,29 @@ def test_app_usage_errors(capsys, tmp_path):
     assert main(["app", "--notebooks", str(tmp_path)]) == 2
     assert "00_start_here" in capsys.readouterr().err
 
+
+@pytest.mark.browser
+@pytest.mark.timeout(300)
+def test_in_the_app_pasted_domains_are_audited_with_run(app, browser):
+    """The no-code path of notebook 10: in the app (Voilà, where no cell can be run again), domains typed into
+    the paste form and Run give their summary and table (the notebook's bare text box did nothing there)."""
+    from playwright.sync_api import expect
+
+    from tests.support.browser import VIEWPORT
+
+    page = browser.new_page(viewport=VIEWPORT)
+    try:
+        page.goto(app["app"]["url"].replace("00_start_here.ipynb", "10_portfolio_audit.ipynb"))
+        field = page.locator(".smtpkit-domains textarea").first
+        expect(field).to_be_visible(timeout=240_000)  # the page shows once every cell has run
+        expect(page.get_by_text("Press Run above").first).to_be_visible()
+        field.click()
+        field.press_sequentially("spf-plus-all.test\nsmtpkit.test\n")
+        page.locator(".smtpkit-domains").locator("xpath=ancestor::*[contains(@class,'widget-vbox')][last()]").locator(
+            "button.smtpkit-run"
+        ).click()
+        expect(page.get_by_text("2 domains in").first).to_be_visible(timeout=120_000)
+        expect(page.locator(".smtpkit-mode-banner", has_text="practice lab's domains you pasted")).to_be_visible()
+        expect(page.locator("td", has_text="spf.plus_all").first).to_be_visible()
+    finally:
+        page.close()

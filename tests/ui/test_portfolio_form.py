@@ -1,0 +1,82 @@
+"""Notebook 10's paste form: the practice lab's domains through the lab's DNS, your own through the DNS server you
+type (a DNS server of the test's own here), bad values marked on their field and nothing run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
+
+from smtpkit.ui import PortfolioForm
+from smtpkit.ui.portfolio import MAX_PASTED
+
+
+@pytest.fixture(scope="module")
+def shell() -> InteractiveShell:
+    return InteractiveShell.instance()
+
+
+@pytest.fixture(scope="module")
+def own_dns() -> Iterator[Any]:
+    """'Your' domain on a DNS server of the test's own (the lab knows nothing about it)."""
+    from smtpkit.lab.dns_server import DnsServer
+    from smtpkit.lab.zoneset import Record, ZoneSet
+
+    zones = ZoneSet.from_records(
+        [
+            Record("mydomain.example", "SOA", "ns.mydomain.example. hostmaster.mydomain.example. 1 3600 600 86400 60"),
+            Record("mydomain.example", "NS", "ns.mydomain.example."),
+            Record("mydomain.example", "MX", (10, "mx.mydomain.example")),
+            Record("mx.mydomain.example", "A", "127.0.0.1"),
+            Record("mydomain.example", "TXT", "v=spf1 mx +all"),
+        ]
+    )
+    with DnsServer(zones, "127.0.0.1") as server:
+        yield server
+
+
+def test_the_lab_s_domains_are_audited_through_the_lab(lab: Any, shell: InteractiveShell) -> None:
+    form = PortfolioForm(lab=lab, domains="spf-plus-all.test\ndmarc-none--p000042.test\n")
+    with capture_output() as cap:
+        form.run()
+    html, text = cap.outputs[0].data["text/html"], cap.outputs[0].data["text/plain"]
+    assert "smtpkit-mode-lab" in html and f"the practice lab's DNS server ({lab.nameserver})" in text
+    assert "Portfolio audit" in html and "2 domains" in text and "spf.plus_all" in html
+    df = form.last_result.df
+    assert list(df["status"]) == ["checked", "checked"] and set(df["resolver"]) == {lab.nameserver}
+
+
+def test_your_own_domains_go_to_the_dns_server_you_type(lab: Any, own_dns: Any, shell: InteractiveShell) -> None:
+    form = PortfolioForm(lab=lab, domains="mydomain.example\n", selectors=["mail"], query_limit=3)
+    assert form.selectors.value == "mail" and form.nameservers.value == ""
+    form.nameservers.value = own_dns.nameserver
+    with capture_output() as cap:
+        form.run()
+    html = cap.outputs[0].data["text/html"]
+    assert "smtpkit-mode-own" in html and f"the DNS server you gave ({own_dns.nameserver})" in html
+    assert lab.nameserver not in html
+    df = form.last_result.df
+    assert df.loc[0, "status"] == "checked" and df.loc[0, "resolver"] == own_dns.nameserver
+    assert "spf.plus_all" in list(df.loc[0, "codes"])
+    assert df.attrs["audit"]["settings"]["query_limit"] == 3 and df.attrs["audit"]["settings"]["selectors"] == ["mail"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        ("domains", "  \n ", "Nothing pasted"),
+        ("domains", "spf-plus-all.test\nmydomain.example", "practice-lab domains (spf-plus-all.test) and others"),
+        ("domains", "\n".join(f"d{i}.example" for i in range(MAX_PASTED + 1)), "at most 10,000 here"),
+        ("nameservers", "127.0.0.1:99999", "99999"),
+    ],
+)
+def test_bad_values_are_marked_and_nothing_runs(lab: Any, field: str, value: str, words: str) -> None:
+    form = PortfolioForm(lab=lab, domains="mydomain.example")
+    getattr(form, field).value = value
+    calls: list[Any] = []
+    form.action = calls.append
+    form.click()
+    assert calls == [] and words in form.fields.marked[field], form.fields.marked
