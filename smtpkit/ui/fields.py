@@ -147,6 +147,13 @@ class Fields:
             timer.start()
 
 
+def text_area(description: str, *, value: str = "", placeholder: str = "", height: str = "8em") -> widgets.Textarea:
+    """A box for pasted text (a record, a bounce, a list of domains), as wide as the form's fields."""
+    return widgets.Textarea(
+        value=value, description=description, placeholder=placeholder, style=style(), layout=wide(height=height)
+    )
+
+
 def text_field(description: str, *, value: str = "", placeholder: str = "", short: bool = False) -> widgets.Text:
     """A text field with its own layout (numbers too: what was typed is validated, never changed)."""
     return widgets.Text(

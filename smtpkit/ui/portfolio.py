@@ -22,7 +22,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from smtpkit.errors import InvalidSettings
-from smtpkit.ui.fields import hint_html, refuse_empty, style, text_field, wide
+from smtpkit.ui.fields import hint_html, refuse_empty, text_area, text_field
 from smtpkit.ui.lab import is_lab_domain, lab_zones
 from smtpkit.ui.modes import LAB, OWN, Banner, describe_dns
 from smtpkit.ui.runner import BaseForm, FormBox
@@ -56,12 +56,10 @@ class PortfolioForm(BaseForm):
         super().__init__(self._audit)
         self.lab = lab
         self.query_limit = query_limit
-        self.domains = widgets.Textarea(
+        self.domains = text_area(
+            "Domains",
             value=domains,
-            description="Domains",
             placeholder="example.com\nexample.org\n(one a line; a column copied from a spreadsheet works)",
-            style=style(),
-            layout=wide(height="8em"),
         )
         listed = [nameservers] if isinstance(nameservers, str) else list(nameservers or ())
         self.selectors = text_field(

@@ -25,7 +25,7 @@ import ipywidgets as widgets
 
 from smtpkit.errors import InvalidSettings
 from smtpkit.render.panel import Html, Panel
-from smtpkit.ui.fields import hint_html, number_text, refuse_empty, style, text_field, wide
+from smtpkit.ui.fields import hint_html, number_text, refuse_empty, style, text_area, text_field, wide
 from smtpkit.ui.forms import mode_toggle
 from smtpkit.ui.lab import is_lab_domain, lab_server_settings, lab_zones
 from smtpkit.ui.modes import LAB, OWN, Banner, describe_ca, describe_dns
@@ -320,12 +320,8 @@ class SpfRecordForm(BaseForm):
 
     def __init__(self, *, record: str = "", domain: str = "") -> None:
         super().__init__(self._read_record)
-        self.record = widgets.Textarea(
-            value=record,
-            description="SPF record",
-            placeholder="v=spf1 include:_spf.google.com ~all",
-            style=style(),
-            layout=wide(height="5em"),
+        self.record = text_area(
+            "SPF record", value=record, placeholder="v=spf1 include:_spf.google.com ~all", height="5em"
         )
         self.domain = text_field("Domain", value=domain, placeholder="optional: the domain it is for")
         f = self.fields
@@ -500,15 +496,13 @@ class ExplainForm(BaseForm):
 
     def __init__(self, *, text: str = "") -> None:
         super().__init__(self._explain, focus=("explain", "bounce"))
-        self.text = widgets.Textarea(
+        self.text = text_area(
+            "Error or bounce",
             value=text,
-            description="Error or bounce",
             placeholder=(
                 "Paste the error your app or mail client showed (e.g. 535-5.7.8 Username and Password not "
                 "accepted), or the whole bounce message you received"
             ),
-            style=style(),
-            layout=wide(height="8em"),
         )
         f = self.fields
         self.box = FormBox(
