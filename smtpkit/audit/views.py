@@ -588,7 +588,7 @@ class PastedAudit(Viewable):
         from smtpkit.render.panel import Panel
 
         if self.df is None:
-            note = "Paste your domains in the box above, one a line, then run this cell."
+            note = "Paste your domains in the form above, one a line, then press Run."
             return [Panel("Nothing pasted", note=note)]
         return [summary(self.df), sortable(self.df)]
 
