@@ -217,7 +217,9 @@ def summary(df: pd.DataFrame | None) -> Panel:
     held = resolver_limit_note(info)
     if held:
         note += " " + held
-    panel = Panel("Portfolio audit", note=note, status="fail" if (checked["n_fail"] > 0).any() else "pass")
+    # nothing known is never a pass: with no domain checked the verdict says so, as "could not check" does
+    verdict = "fail" if (checked["n_fail"] > 0).any() else ("pass" if len(checked) else "warn")
+    panel = Panel("Portfolio audit", note=note, status=verdict)
     grades = checked["grade"].value_counts()
     panel.add(
         "Grades",

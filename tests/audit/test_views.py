@@ -141,3 +141,13 @@ def test_the_notebook_writes_every_run_of_a_kernel_to_one_default_folder_so_resu
     assert "resume" not in first and again["resume"] is True
     _domains, chosen = views.inputs(lab, size=3, out="/somewhere/mine.parquet")
     assert chosen["out"] == "/somewhere/mine.parquet"
+
+
+def test_a_run_where_nothing_could_be_checked_is_no_pass() -> None:
+    """Every domain 'could not check' (a DNS server that never answers): the summary never says PASS."""
+    dead = _frame()
+    dead = dead[dead["status"] == "could not check"]
+    dead.attrs["audit"] = {"seconds": 1.0}
+    shown = views.summary(dead)
+    assert "PASS" not in shown.to_text() and "0 checked, 1 could not be checked" in shown.to_text()
+    assert "PASS" in views.summary(_frame()[_frame()["grade"] == "A"]).to_text()  # one checked and fine: a pass
