@@ -245,7 +245,16 @@ CASES: dict[str, Callable[[], Any]] = {
     "smtpkit.ui.views.LiveMailbox": _live_mailbox,
     "smtpkit.audit.views.SortableTable": lambda: _audit_table(),
     "smtpkit.audit.views.Runner": lambda: _audit_runner(),
+    "smtpkit.audit.views.PastedAudit": lambda: _pasted_audit(),
 }
+
+
+def _pasted_audit() -> Any:
+    from smtpkit.audit.views import PastedAudit
+
+    df = _audit_table_frame()
+    df.attrs["audit"] = {"seconds": 1.0, "duplicates": 1, "resumed_chunks": 1, "resumed_domains": 1}
+    return PastedAudit(df)
 
 
 def _audit_runner() -> Any:
@@ -255,13 +264,18 @@ def _audit_runner() -> Any:
 
 
 def _audit_table() -> Any:
+    from smtpkit.audit.views import SortableTable
+
+    return SortableTable(_audit_table_frame())
+
+
+def _audit_table_frame() -> Any:
     from smtpkit.audit.row import empty_row
     from smtpkit.audit.table import frame
-    from smtpkit.audit.views import SortableTable
 
     row = empty_row(0, HOSTILE, "hostile.example")
     row.update(status="checked", grade="F", worst="fail", n_fail=3, n_warn=0, codes=[HOSTILE], spf_all=HOSTILE)
-    return SortableTable(frame([row]))
+    return frame([row])
 
 
 RAW_MARKUP = {"smtpkit.render.panel.Html"}  # its markup is ours by contract; only its text is checked
