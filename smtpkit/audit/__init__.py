@@ -93,6 +93,7 @@ def audit(
     no domain, however broken, raises.
     """
     from smtpkit.audit.domains import read_domains
+    from smtpkit.audit.engine import forget_failures
     from smtpkit.audit.runners import chunks, dask_client, progress_bar, run_dask, run_local, run_processes
     from smtpkit.audit.store import ResultStore
     from smtpkit.audit.table import empty, to_frame
@@ -128,6 +129,7 @@ def audit(
         else:
             tables.append(table)
 
+    forget_failures()  # what failed in a run before this one is asked again (good answers stay, for their TTL)
     started = time.monotonic()
     bar = progress_bar(sum(len(names) for _n, _s, names in todo), progress)
     own_client = None
@@ -136,6 +138,7 @@ def audit(
             if client is None:
                 client = own_client = dask_client(scheduler, workers)
             runner = "dask"
+            client.run(forget_failures)  # the workers' caches, kept between runs on a cluster that stays up
             info = run_dask(todo, cfg, sink, bar.update, client)
         elif workers and workers > 1:
             runner = "processes"

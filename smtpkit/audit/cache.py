@@ -96,6 +96,15 @@ class DnsCache:
             self.hits += 1
             return answer
 
+    def forget_failures(self) -> int:
+        """Drop the remembered failures (timeouts, SERVFAIL, REFUSED); return how many. A new run asks again:
+        whoever fixed their DNS server and runs the audit again must not get the last run's timeouts back."""
+        with self._lock:
+            failed = [key for key, (_expires, answer) in self._entries.items() if answer.failed]
+            for key in failed:
+                del self._entries[key]
+            return len(failed)
+
     def lifetime(self, answer: DnsAnswer) -> float:
         """Seconds `answer` may be reused: its TTL (capped), a short while for a failure, else 0."""
         if answer.failed:

@@ -106,6 +106,14 @@ def shared_inbound(config: AuditConfig) -> InboundCache:
         return cache
 
 
+def forget_failures() -> int:
+    """Drop the DNS failures this process remembers (each run starts by asking again what failed in the last);
+    return how many. The good answers stay, for their TTL."""
+    with _caches_lock:
+        caches = list(_caches.values())
+    return sum(cache.forget_failures() for cache in caches)
+
+
 def forget_caches() -> None:
     """Drop every process-wide DNS cache and MX probe (tests; a notebook wanting fresh answers)."""
     with _caches_lock:

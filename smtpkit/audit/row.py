@@ -48,6 +48,12 @@ COLUMNS: tuple[Column, ...] = (
     Column("grade", "str", "A (nothing to fix) to F (three or more failing findings); empty unless checked"),
     Column("worst", "str", "the worst severity among the findings: fail, warn, info, or pass when there are none"),
     Column("codes", "list", "the finding codes, in step order (see docs/findings.md)"),
+    Column(
+        "severities",
+        "list",
+        "the severity of each code in `codes`, in the same order: fail, warn or info (the domain's own, which can"
+        " differ from the catalogue's: three void SPF lookups fail where two warn)",
+    ),
     Column("n_fail", "int", "how many findings break mail (severity fail)"),
     Column("n_warn", "int", "how many findings risk it (severity warn)"),
     Column("mx_hosts", "list", "the MX targets, most preferred first ('.' for a null MX)"),
@@ -93,6 +99,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("dns_queries", "int", "distinct DNS questions the domain's check asked (cached answers included)"),
 )
 NAMES = tuple(c.name for c in COLUMNS)
+# Columns that results written by an earlier smtpkit lack: read as empty, so last month's run can still be
+# compared or resumed.
+ADDED_LATER = frozenset({"severities"})
 
 # Findings that mean "this was not read", not "this is wrong": a row with one of them could not be checked.
 _NOT_READ = {"mx.lookup_failed", "spf.dns_error", "dkim.key_lookup_failed", "dmarc.lookup_failed"}
@@ -105,7 +114,7 @@ _LEADING_INT = re.compile(r"^\s*(\d+)")
 def empty_row(position: int, text: str, domain: str) -> dict[str, Any]:
     row: dict[str, Any] = dict.fromkeys(NAMES)
     row.update(position=position, input=text, domain=domain, codes=[], status_reason="")
-    for name in ("mx_hosts", "mx_problems", "dmarc_rua", "dkim_selectors", "dkim_keys"):
+    for name in ("severities", "mx_hosts", "mx_problems", "dmarc_rua", "dkim_selectors", "dkim_keys"):
         row[name] = []
     return row
 
@@ -251,7 +260,9 @@ def _inbound(row: dict[str, Any], sts: Step | None, tlsrpt: Step | None) -> None
     """The receiving side, when it was probed (`probe_mx`): MTA-STS mode and whether TLS-RPT is published."""
     if sts is not None:
         mode = sts.details.get("mode")
-        row["mta_sts"] = str(mode) if mode else ("unusable" if "record" in sts.details else "none")
+        if any(f.code == "mta_sts.policy_invalid" for f in sts.findings):
+            mode = None  # the mode of a policy senders ignore (it is read before the rest is found invalid)
+        row["mta_sts"] = str(mode) if mode and mode != "-" else ("unusable" if "record" in sts.details else "none")
     if tlsrpt is not None:
         lookup = str(tlsrpt.details.get("lookup", ""))
         row["tls_rpt"] = (
@@ -287,6 +298,7 @@ def domain_row(
     row["status"] = COULD_NOT_CHECK if unread else CHECKED
     row["status_reason"] = "; ".join(unread)
     row["codes"] = [f.code for f in findings]
+    row["severities"] = [f.severity.value for f in findings]
     row["n_fail"] = sum(1 for f in findings if f.severity is Severity.FAIL)
     row["n_warn"] = sum(1 for f in findings if f.severity is Severity.WARN)
     if not unread:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from smtpkit import __version__
 from smtpkit.audit.domains import DomainList
 from smtpkit.audit.row import COLUMNS, NAMES
-from smtpkit.audit.table import schema, to_frame
+from smtpkit.audit.table import missing_column, schema, to_frame
 from smtpkit.errors import InvalidSettings
 from smtpkit.settings.audit import AuditConfig
 
@@ -200,7 +200,7 @@ def _is_result_file(path: Path) -> bool:
     import pyarrow.parquet as pq
 
     try:
-        return set(NAMES) <= set(pq.read_schema(path).names)
+        return missing_column(pq.read_schema(path).names) is None
     except (OSError, ValueError):
         return False
 
@@ -224,27 +224,28 @@ def read_results(path: str | os.PathLike[str]) -> pd.DataFrame:
     try:
         if p.suffix.lower() == ".csv" and p.is_file():
             raw = pd.read_csv(p, dtype=str, keep_default_na=False)
-            missing = [n for n in NAMES if n not in raw.columns]
+            missing = missing_column(raw.columns)
             if missing:
-                raise StoreError(f"{p} is not an audit result: no column {missing[0]!r}")
+                raise StoreError(f"{p} is not an audit result: no column {missing!r}")
             rows = raw.to_dict("records")
             for row in rows:
                 for column in COLUMNS:
-                    row[column.name] = _from_csv(column.kind, row[column.name], column.name)
+                    row[column.name] = _from_csv(column.kind, row.get(column.name, ""), column.name)
             table = pa.Table.from_pylist(rows, schema=schema())
         elif p.is_dir():
             parts = sorted(p.glob("part-*.parquet"))
             tables = [pq.read_table(part) for part in parts]
-            table = pa.concat_tables(tables) if tables else schema().empty_table()
+            # parts resumed from an earlier smtpkit may lack a column added since (filled as empty)
+            table = pa.concat_tables(tables, promote_options="default") if tables else schema().empty_table()
         else:
             table = pq.read_table(p)
     except FileNotFoundError:
         raise StoreError(f"{p}: no such file or directory") from None
     except (OSError, pa.ArrowException) as exc:
         raise StoreError(f"cannot read {p} as audit results: {exc}") from None
-    missing = [n for n in NAMES if n not in table.column_names]
+    missing = missing_column(table.column_names)
     if missing:
-        raise StoreError(f"{p} is not an audit result: no column {missing[0]!r}")
+        raise StoreError(f"{p} is not an audit result: no column {missing!r}")
     return to_frame(table).sort_values("position", kind="stable").reset_index(drop=True)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from smtpkit.audit.row import COLUMNS, NAMES
+from smtpkit.audit.row import ADDED_LATER, COLUMNS, NAMES
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -54,8 +54,19 @@ def _types(arrow_type: pa.DataType) -> Any:
     return None
 
 
+def missing_column(names: Iterable[str]) -> str | None:
+    """The first audit column that results with these column `names` lack (None: they are audit results)."""
+    have = set(names)
+    return next((n for n in NAMES if n not in have and n not in ADDED_LATER), None)
+
+
 def to_frame(table: pa.Table) -> pd.DataFrame:
-    """The audit DataFrame of an Arrow table that has (at least) the audit columns."""
+    """The audit DataFrame of an Arrow table that has (at least) the audit columns, but for those an earlier
+    smtpkit did not write (`ADDED_LATER`: read as empty)."""
+    import pyarrow as pa
+
+    for name in ADDED_LATER - set(table.column_names):
+        table = table.append_column(name, pa.nulls(len(table), schema().field(name).type))
     table = table.select(list(NAMES)).cast(schema())
     df = table.to_pandas(types_mapper=_types)
     for column in COLUMNS:

@@ -21,7 +21,18 @@ if TYPE_CHECKING:
     from smtpkit.render.charts import Chart
     from smtpkit.render.panel import Panel
 
-__all__ = ["Runner", "SortableTable", "charts", "changes", "findings_by_code", "runner", "sortable", "summary"]
+__all__ = [
+    "Runner",
+    "SortableTable",
+    "charts",
+    "changes",
+    "could_not_check",
+    "findings_by_code",
+    "findings_table",
+    "runner",
+    "sortable",
+    "summary",
+]
 
 TABLE_COLUMNS = (
     "domain",
@@ -39,6 +50,7 @@ TABLE_COLUMNS = (
     "status_reason",
 )
 _GRADE_ORDER = {"F": 0, "D": 1, "C": 2, "B": 3, "A": 4}
+_RANK = {"fail": 0, "warn": 1, "info": 2, "": 3}
 
 # The table sorts itself by a click on a heading: our own code, inline on each heading (no <script> element),
 # comparing each cell's data-k (numbers as numbers). Without JavaScript (an untrusted notebook, a mail
@@ -58,6 +70,39 @@ def _cell(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return ", ".join(str(v) for v in value)
     return str(value)
+
+
+def by_severity(codes: Sequence[str], severities: Sequence[str]) -> list[tuple[str, list[str]]]:
+    """A row's codes by severity, worst first, each code once (`×2` when the domain has it twice):
+    [("fail", ["spf.plus_all", "dmarc.invalid_tag_value ×2"]), ("info", [...])]."""
+    counts: dict[tuple[str, str], int] = {}
+    for i, code in enumerate(codes):
+        key = (str(severities[i]) if i < len(severities) else "", str(code))
+        counts[key] = counts.get(key, 0) + 1
+    groups: dict[str, list[str]] = {}
+    for (severity, code), n in counts.items():
+        groups.setdefault(severity, []).append(code + (f" ×{n}" if n > 1 else ""))
+    return sorted(groups.items(), key=lambda g: _RANK.get(g[0], 3))
+
+
+def _codes_text(codes: Sequence[str], severities: Sequence[str]) -> str:
+    return "; ".join(
+        (f"{severity}: " if severity else "") + ", ".join(names) for severity, names in by_severity(codes, severities)
+    )
+
+
+def _codes_html(codes: Sequence[str], severities: Sequence[str]) -> str:
+    from smtpkit.render.charts import PALETTE
+
+    return "; ".join(
+        (
+            f'<b style="color:{PALETTE.get(severity, PALETTE["neutral"])}">{html.escape(severity)}:</b> '
+            if severity
+            else ""
+        )
+        + html.escape(", ".join(names))
+        for severity, names in by_severity(codes, severities)
+    )
 
 
 def _na() -> Any:
@@ -95,7 +140,20 @@ class SortableTable(Viewable):
         self.columns = [c for c in columns if c in df.columns]
         ordered = worst_first(df)
         self.total = len(ordered)
-        self.rows = ordered.head(limit)[self.columns].to_dict("records")
+        extra = [c for c in ("severities", "input") if c in df.columns and c not in self.columns]
+        self.rows = ordered.head(limit)[self.columns + extra].to_dict("records")
+
+    def _html_cell(self, column: str, row: dict[str, Any]) -> str:
+        if column == "codes":
+            return _codes_html(row["codes"], row.get("severities") or [])
+        if column == "domain" and not _cell(row["domain"]):
+            return f"<i>{html.escape(_cell(row.get('input')) or '(empty line)')}</i>"  # an invalid name: as given
+        return html.escape(_cell(row[column]))
+
+    def _text_cell(self, column: str, row: dict[str, Any]) -> str:
+        if column == "codes":
+            return _codes_text(row["codes"], row.get("severities") or [])
+        return _cell(row[column])
 
     def to_html(self) -> str:
         from smtpkit.render.html import CSS, ROOT_CLASSES
@@ -108,7 +166,7 @@ class SortableTable(Viewable):
         body = []
         for row in self.rows:
             cells = "".join(
-                f'<td data-k="{html.escape(_key(c, row[c]), quote=True)}">{html.escape(_cell(row[c]))}</td>'
+                f'<td data-k="{html.escape(_key(c, row[c]), quote=True)}">{self._html_cell(c, row)}</td>'
                 for c in self.columns
             )
             body.append(f"<tr>{cells}</tr>")
@@ -124,7 +182,7 @@ class SortableTable(Viewable):
     def to_text(self) -> str:
         from smtpkit.render.text import text_table
 
-        rows = [{c: _cell(r[c]) for c in self.columns} for r in self.rows[:50]]
+        rows = [{c: self._text_cell(c, r) for c in self.columns} for r in self.rows[:50]]
         more = f"\n({self.total - len(rows)} more rows)" if self.total > len(rows) else ""
         return text_table(rows, self.columns, max_width=40) + more
 
@@ -244,42 +302,101 @@ def summary(df: pd.DataFrame | None) -> Panel:
     return panel
 
 
-def findings_by_code(df: pd.DataFrame | None, examples: int = 5) -> pd.DataFrame | Panel:
-    """One row per finding code: its title, how many domains have it, and some of them, most common first.
+def findings_by_code(df: pd.DataFrame | None, examples: int = 5) -> Panel:
+    """The findings grouped: one row per finding code and severity, failing ones first, with how many domains
+    have it and some of them (the DataFrame of it: `findings_table`).
 
     Only checked domains count: a domain that could not be checked has lookup
     failures, not problems.
     """
-    return no_results() if df is None else _findings_table(df, examples)
+    from smtpkit.render.panel import Panel, Table
+
+    if df is None:
+        return no_results()
+    table = findings_table(df, examples)
+    checked = int((df["status"] == "checked").sum())
+    if table.empty:
+        return Panel(
+            "The findings, grouped", note=f"None of the {checked} checked domains has a finding.", status="pass"
+        )
+    note = (
+        f"{len(table)} finding codes among {checked} checked domains, failing ones first. A code's explanation and"
+        " fix: smtpkit findings CODE, or docs/findings.md. A code can fail one domain and only warn another (three"
+        " void SPF lookups fail where two warn): it then has a row for each."
+    )
+    rows = [
+        {
+            "severity": r["severity"],
+            "code": r["code"],
+            "what": r["title"],
+            "domains": r["domains"],
+            "for example": r["examples"],
+        }
+        for r in table.to_dict("records")
+    ]
+    worst = "fail" if (table["severity"] == "fail").any() else "warn" if (table["severity"] == "warn").any() else None
+    return Panel("The findings, grouped", note=note, status=worst).add("", Table(rows))
 
 
-def _findings_table(df: pd.DataFrame, examples: int) -> pd.DataFrame:
-    import pandas as pd
+_GENERIC = {"domain": "the domain", "name": "the domain"}
+
+
+def generic_title(code: str) -> str:
+    """A code's title for many domains at once: its `{domain}` becomes "the domain", its other fields "…" (the
+    catalogue's titles are templates, filled in for one domain)."""
+    import string
 
     from smtpkit.knowledge.catalogue import catalogue
 
+    spec = catalogue().get(code)
+    if spec is None:
+        return ""
+    parts = []
+    for text, field, _spec, _conv in string.Formatter().parse(spec.title):
+        parts.append(text)
+        if field is not None:
+            parts.append(_GENERIC.get(field, "…"))
+    title = "".join(parts)
+    return title[:1].upper() + title[1:]
+
+
+def _pairs(checked: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """(code, severity, domain) of every finding of the checked domains, once per domain; the severity is the
+    domain's own (results of an earlier smtpkit without `severities`: the catalogue's)."""
+    from smtpkit.knowledge.catalogue import catalogue
+
     specs = catalogue()
-    checked = df[df["status"] == "checked"]
-    pairs = [
-        (code, domain) for domain, codes in zip(checked["domain"], checked["codes"], strict=True) for code in codes
-    ]
-    by_code: dict[str, list[str]] = {}
-    for code, domain in pairs:
-        names = by_code.setdefault(code, [])
-        if domain not in names:
-            names.append(domain)
-    rows = [
+    seen: dict[tuple[str, str, str], None] = {}
+    for domain, codes, severities in zip(checked["domain"], checked["codes"], checked["severities"], strict=True):
+        for i, code in enumerate(codes):
+            if i < len(severities):
+                severity = str(severities[i])
+            else:
+                severity = specs[code].severity.value if code in specs else ""
+            seen[(code, severity, str(domain))] = None
+    return list(seen)
+
+
+def findings_table(df: pd.DataFrame, examples: int = 5) -> pd.DataFrame:
+    """One row per finding code and severity: `code`, `severity`, `title` (generic), `domains` (how many have
+    it), `examples` (the first few, then how many more), failing codes first, then the commonest."""
+    import pandas as pd
+
+    by_code: dict[tuple[str, str], list[str]] = {}
+    for code, severity, domain in _pairs(df[df["status"] == "checked"]):
+        by_code.setdefault((code, severity), []).append(domain)
+    rows: list[dict[str, Any]] = [
         {
             "code": code,
-            "severity": specs[code].severity.value if code in specs else "",
-            "title": specs[code].title if code in specs else "",
+            "severity": severity,
+            "title": generic_title(code),
             "domains": len(names),
-            "examples": ", ".join(names[:examples]) + (", ..." if len(names) > examples else ""),
+            "examples": ", ".join(names[:examples])
+            + (f" and {len(names) - examples} more" if len(names) > examples else ""),
         }
-        for code, names in by_code.items()
+        for (code, severity), names in by_code.items()
     ]
-    rank = {"fail": 0, "warn": 1, "info": 2, "": 3}
-    rows.sort(key=lambda r: (rank.get(str(r["severity"]), 3), -int(r["domains"]), str(r["code"])))
+    rows.sort(key=lambda r: (_RANK.get(str(r["severity"]), 3), -int(r["domains"]), str(r["code"])))
     return pd.DataFrame(rows, columns=["code", "severity", "title", "domains", "examples"])
 
 
@@ -329,45 +446,56 @@ def charts(df: pd.DataFrame | None) -> Sequence[Chart | Panel]:
         )
     )
 
-    spf_codes = checked["codes"].explode().dropna()
-    spf_codes = spf_codes[spf_codes.astype(str).str.startswith("spf.")].value_counts()
+    # every SPF finding (not the ten commonest: the rarest can be the one that matters), once per domain
+    spf: dict[str, list[str]] = {}
+    for code, severity, _domain in _pairs(checked):
+        if code.startswith("spf."):
+            spf.setdefault(code, []).append(severity)
+    ranked = sorted(spf, key=lambda c: (-len(spf[c]), c))
     with_error = int(checked["spf_lint"].isin(["fail"]).sum())
     with_warning = int(checked["spf_lint"].isin(["warn"]).sum())
-    labels = list(spf_codes.index[:10]) or ["no SPF finding"]
-    values = [int(spf_codes[c]) for c in spf_codes.index[:10]] or [0]
-    fig = _bar_chart(labels, values, [PALETTE["fail"]] * len(labels), xlabel="domains")
+    labels = ranked or ["no SPF finding"]
+    values = [len(spf[c]) for c in ranked] or [0]
+    worst = ["fail" if "fail" in spf[c] else "warn" if "warn" in spf[c] else "info" for c in ranked]
+    fig = _bar_chart(
+        labels, values, [PALETTE.get(w, PALETTE["neutral"]) for w in worst] or [PALETTE["pass"]], xlabel="domains"
+    )
     out.append(
         Chart(
             fig,
             f"{with_error} of {n} checked domains ({_share(with_error, n)}) have an SPF error that makes receivers"
             f" reject or distrust their mail, {with_warning} more an SPF warning"
-            + (f"; the commonest SPF finding is {labels[0]}." if len(spf_codes) else "."),
-            rows=[{"finding": c, "domains": v} for c, v in zip(labels, values, strict=True) if v],
+            + (f"; the commonest SPF finding is {labels[0]}." if ranked else "."),
+            rows=[{"finding": c, "worst": w, "domains": v} for c, w, v in zip(ranked, worst, values, strict=True)],
             title="SPF errors and warnings",
         )
     )
 
     sizes = checked["dkim_min_bits"].dropna().astype(int)
-    none = int((checked["dkim_selectors"].map(len) == 0).sum())
+    found = checked["dkim_selectors"].map(len) > 0
+    sizeless = checked[found & checked["dkim_min_bits"].isna()]["dkim_keys"]
+    # a key found without an RSA size: revoked or unreadable ("rsa ?"), or Ed25519 keys only
+    unusable = int(sizeless.map(lambda keys: all(str(k).endswith("?") for k in keys)).sum())
     buckets = {
-        "no key found": none,
+        "no key found": int((~found).sum()),
+        "no usable key (revoked, invalid)": unusable,
         "under 1024 bits": int((sizes < 1024).sum()),
         "1024 bits": int((sizes == 1024).sum()),
         "2048 bits or more": int((sizes >= 2048).sum()),
+        "Ed25519 only": len(sizeless) - unusable,
     }
+    tone = dict(zip(buckets, ["neutral", "fail", "fail", "warn", "pass", "pass"], strict=True))
+    shown = {k: v for k, v in buckets.items() if v or k not in ("no usable key (revoked, invalid)", "Ed25519 only")}
     weak = buckets["under 1024 bits"] + buckets["1024 bits"]
-    fig = _bar_chart(
-        list(buckets),
-        list(buckets.values()),
-        [PALETTE["neutral"], PALETTE["fail"], PALETTE["warn"], PALETTE["pass"]],
-        xlabel="domains",
-    )
+    fig = _bar_chart(list(shown), list(shown.values()), [PALETTE[tone[k]] for k in shown], xlabel="domains")
+    none = buckets["no key found"]
     out.append(
         Chart(
             fig,
             f"{weak} of {n} checked domains sign with a weak DKIM key (RSA under 2048 bits); {none} have no key"
-            " under the selectors looked for.",
-            rows=[{"smallest RSA key": k, "domains": v} for k, v in buckets.items()],
+            " under the selectors looked for"
+            + (f", {unusable} only keys that cannot verify (revoked or invalid)." if unusable else "."),
+            rows=[{"smallest RSA key": k, "domains": v} for k, v in shown.items()],
             title="Weak DKIM keys",
         )
     )
@@ -406,10 +534,12 @@ def charts(df: pd.DataFrame | None) -> Sequence[Chart | Panel]:
             )
         )
 
-    top = _findings_table(df, 5).head(12)
+    top = findings_table(df, 5).head(12)
     colours = [PALETTE.get(str(s), PALETTE["neutral"]) for s in top["severity"]]
+    twice = set(top["code"][top["code"].duplicated()])  # a code that fails some domains and warns others
     fig = _bar_chart(
-        list(top["code"]) or ["no findings"],
+        [f"{c} ({s})" if c in twice else str(c) for c, s in zip(top["code"], top["severity"], strict=True)]
+        or ["no findings"],
         [int(v) for v in top["domains"]] or [0],
         colours or [PALETTE["pass"]],
         xlabel="domains",
@@ -571,11 +701,25 @@ def export(df: pd.DataFrame | None, out: str, suffix: str = ".csv") -> str | Pan
     return f"written: {audit_pkg.export(df, target)}"
 
 
-def could_not_check(df: pd.DataFrame | None) -> pd.DataFrame | Panel:
-    """The domains that could not be checked, and why (`status_reason`): what to look at from elsewhere."""
+def could_not_check(df: pd.DataFrame | None) -> Panel:
+    """The domains that could not be checked, and why (`status_reason`), with what to do: never failures, but
+    unknown (with pandas: `df[df["status"] == "could not check"][["domain", "status_reason"]]`)."""
+    from smtpkit.render.panel import Panel, Table
+
     if df is None:
         return no_results()
-    return df[df["status"] == "could not check"][["domain", "status_reason"]]
+    missed = df[df["status"] == "could not check"]
+    if missed.empty:
+        return Panel("Could not be checked", note="Every domain could be checked.", status="pass")
+    note = (
+        f"{len(missed)} of {len(df)} domains could not be checked: the DNS server did not answer in time, or"
+        " answered SERVFAIL or REFUSED. That is not a finding about the domain, and it is not counted as a"
+        " failure. Run the audit again later (each run asks again what failed), or with another DNS server"
+        " (nameservers), or check one domain from elsewhere: smtpkit domain DOMAIN --nameserver HOST, or"
+        " dig DOMAIN TXT @HOST."
+    )
+    rows = [{"domain": r["domain"], "why": r["status_reason"]} for r in missed.to_dict("records")]
+    return Panel("Could not be checked", note=note, status="warn").add("", Table(rows[:500]))
 
 
 class PastedAudit(Viewable):

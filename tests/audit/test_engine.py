@@ -339,6 +339,23 @@ def test_cache_remembers_failures_briefly_and_not_ttl_less_answers() -> None:
     assert cache.get(("a.test", "A")) is None
 
 
+def test_a_new_run_asks_again_what_failed_in_the_last(portfolio_dns: DnsServer) -> None:
+    """A DNS server fixed between two runs in one notebook: the second run gave the first run's timeouts back
+    ("DONE (0.0 s)", could not check) for as long as the failures were remembered. Each run now asks again
+    what failed; good answers are kept for their TTL."""
+    import smtpkit.audit as audit_pkg
+    from smtpkit.audit.engine import shared_cache
+
+    config = AuditConfig(nameservers=(portfolio_dns.nameserver,), dns_timeout=2.0)
+    cache = shared_cache(config)
+    cache.put(question("smtpkit.test", "MX"), DnsAnswer("smtpkit.test", "MX", TIMEOUT))  # the last run's
+    good = DnsAnswer("kept.test", "A", "ok", ttl=300)
+    cache.put(question("kept.test", "A"), good)
+    df = audit_pkg.audit(["smtpkit.test"], config=config, progress=False)
+    assert list(df["status"]) == ["checked"], df["status_reason"].tolist()
+    assert cache.get(question("kept.test", "A")) is good
+
+
 def test_cache_is_bounded() -> None:
     cache = DnsCache(3)
     for i in range(5):
@@ -405,7 +422,10 @@ def test_with_probe_mx_the_same_findings_as_check_domain_mta_sts_included(lab) -
     for domain in domains:
         report = check_domain(domain, timeout=40, dns_timeout=3.0, probe_mx=True, **check)
         assert df.loc[domain, "codes"] == report.codes(), domain
+        assert df.loc[domain, "severities"] == [f.severity.value for f in report.findings], domain
     assert df.loc["sts-testing.test", "mta_sts"] == "testing" and df.loc["sts-enforce.test", "mta_sts"] == "enforce"
+    # a policy senders ignore is unusable, whatever mode it names (it was counted as enforcing)
+    assert df.loc["sts-syntax.test", "mta_sts"] == "unusable" and df.loc["sts-404.test", "mta_sts"] == "unusable"
     assert df.loc["smtpkit.test", "mta_sts"] == "none" and bool(df.loc["smtpkit.test", "tls_rpt"])
     assert not bool(df.loc["hosted.test", "tls_rpt"])
     assert bool(df.loc["smtpkit.test", "mx_starttls"]) and not bool(df.loc["mxtls-badname.test", "mx_starttls"])

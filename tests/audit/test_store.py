@@ -15,7 +15,7 @@ import pytest
 
 import smtpkit
 from smtpkit.audit.compare import BETTER, GONE, NEW, SAME, UNKNOWN_NOW, WORSE, compare, summary
-from smtpkit.audit.store import MANIFEST, StoreError, read_results
+from smtpkit.audit.store import MANIFEST, StoreError, csv_frame, read_results
 from smtpkit.lab.dns_server import DnsServer
 from smtpkit.lab.portfolio import SELECTORS, portfolio
 
@@ -64,6 +64,32 @@ def test_csv_out_and_back(portfolio_dns: DnsServer, tmp_path: Path) -> None:
     kept = ["position", "input", "domain", "status", "status_reason", "grade", "worst", "codes", "n_fail", "mx_hosts"]
     pd.testing.assert_frame_equal(back[kept], df[kept])
     assert list(back.dtypes) == list(df.dtypes)
+
+
+def test_results_of_an_earlier_smtpkit_without_severities_are_still_read(
+    portfolio_dns: DnsServer, tmp_path: Path
+) -> None:
+    """`severities` came later than `codes`: last month's results (Parquet, CSV, or parts to resume) lack it, and
+    must still be compared and resumed, not refused as "not an audit result"."""
+    import pyarrow.parquet as pq
+
+    domains = ["smtpkit.test", "spf-plus-all.test"]
+    out = tmp_path / "new.parquet"
+    df = smtpkit.audit(domains, nameservers=[portfolio_dns.nameserver], out=out, progress=False)
+    assert df.loc[1, "severities"][df.loc[1, "codes"].index("spf.plus_all")] == "fail"
+    old = tmp_path / "old.parquet"
+    pq.write_table(pq.read_table(out).drop_columns(["severities"]), old)
+    back = read_results(old)
+    assert list(back["codes"]) == list(df["codes"]) and list(back["severities"]) == [[], []]
+    csv_frame(df).drop(columns=["severities"]).to_csv(tmp_path / "old.csv", index=False)
+    from_csv = read_results(tmp_path / "old.csv")
+    assert list(from_csv["severities"]) == [[], []] and list(from_csv["codes"]) == list(df["codes"])
+    assert set(compare(back, df)["change"]) == {SAME}
+    part = out / "part-00000.parquet"  # a part written before: resumed beside one written now
+    pq.write_table(pq.read_table(part).drop_columns(["severities"]), part)
+    pq.write_table(pq.read_table(part), out / "part-00001.parquet")
+    both = read_results(out)
+    assert len(both) == 4 and list(both["severities"]) == [[], [], [], []]
 
 
 def test_resume_after_an_interrupted_run(slow_dns: DnsServer, tmp_path: Path) -> None:
