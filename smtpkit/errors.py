@@ -19,6 +19,10 @@ The tree::
           │                            command reads (not an e-mail message, not a report)
           └── Cancelled                the person who started a check stopped it
                                        (`smtpkit.progress.Progress.cancel`); nothing was concluded
+    KeyboardInterrupt
+     └── Interrupted                   a long run (`smtpkit.audit` with `out`) stopped by Ctrl-C or the
+                                       notebook's stop button; its message says what was saved and how to
+                                       continue. Still a KeyboardInterrupt: a script stops as it always did
 
 `InvalidSettings` subclasses `ValueError` so that code written against the
 standard library's conventions (``except ValueError``) keeps working.
@@ -26,7 +30,7 @@ standard library's conventions (``except ValueError``) keeps working.
 
 from __future__ import annotations
 
-__all__ = ["Cancelled", "InvalidSettings", "SmtpkitError", "UnreadableInput"]
+__all__ = ["Cancelled", "Interrupted", "InvalidSettings", "SmtpkitError", "UnreadableInput"]
 
 
 class SmtpkitError(Exception):
@@ -61,3 +65,15 @@ class UnreadableInput(SmtpkitError, ValueError):
 
 class Cancelled(SmtpkitError):
     """A check stopped by the person who started it (a Cancel button, `Progress.cancel`); nothing was concluded."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """A long run stopped part-way by its person, whose message says what was kept and how to continue.
+
+    A KeyboardInterrupt still (so nothing that stops on Ctrl-C changes), but a notebook shows the message alone:
+    the traceback of an interrupted event loop above it said nothing a person could use and hid the one line
+    that did.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"Stopped: {self}"]

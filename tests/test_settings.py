@@ -226,6 +226,10 @@ def test_nameservers_selectors_ports_cafile(tmp_path: Path) -> None:
     for bad in ("127.0.0.1:0", "[::1", "fe80::1%lo", "127.0.0.1:٥٣", "ns 1.example"):
         with pytest.raises(InvalidSettings):
             validate_nameserver(bad)
+    for bad in ("127.0.0.1:70000", "[::1]:0", "127.0.0.1:dns"):  # a DNS server's port: not the mail ports
+        with pytest.raises(InvalidSettings, match="DNS uses 53") as info:
+            validate_nameserver(bad)
+        assert "2525" not in str(info.value) and info.value.field == "nameservers"
     assert validate_selector("S1._domainkey.example.com") == "s1"
     assert validate_selector("s=google") == "google"
     with pytest.raises(InvalidSettings, match="selector"):

@@ -26,7 +26,7 @@ import types
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from smtpkit.errors import InvalidSettings
+from smtpkit.errors import Interrupted, InvalidSettings
 from smtpkit.settings.audit import AuditConfig
 
 if TYPE_CHECKING:
@@ -147,8 +147,9 @@ def audit(
             runner = "local"
             info = run_local(todo, cfg, sink, bar.update)
     except KeyboardInterrupt as stopped:
-        if store is not None:  # shown under the traceback in a notebook (the command line says it its own way)
-            stopped.add_note(store.resume_note("call smtpkit.audit again with the same domains, out and resume=True"))
+        if store is not None:  # shown alone in a notebook (the command line says it its own way)
+            how = "call smtpkit.audit again with the same domains, out and resume=True"
+            raise Interrupted(store.resume_note(how)) from stopped
         raise
     finally:
         bar.close()

@@ -513,7 +513,11 @@ def _dask_counts(client: Any, semaphore: str) -> dict[str, float]:
 
 
 def progress_bar(total: int, enabled: bool) -> Any:
-    """tqdm: a widget in JupyterLab, a text bar on a terminal (stderr), nothing when disabled."""
+    """tqdm: a widget in JupyterLab, a text bar on a terminal (stderr), nothing when disabled or with nothing to
+    do (a resumed run that had finished: a bar "0/0" said nothing). The rate is the run's average (smoothing 0),
+    the one the summary gives at the end, not a recent burst."""
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, unit="domain", disable=not enabled, file=sys.stderr, smoothing=0.1, dynamic_ncols=True)
+    return tqdm(
+        total=total, unit="domain", disable=not enabled or total == 0, file=sys.stderr, smoothing=0, dynamic_ncols=True
+    )

@@ -104,18 +104,19 @@ class ResultStore:
             had = json.loads((self.parts / MANIFEST).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             raise StoreError(
-                f"--resume: {self.parts} holds no audit run to continue (no readable {MANIFEST}); run without"
-                " --resume to start one"
+                f"resume: {self.parts} holds no audit run to continue (no readable {MANIFEST}); run without"
+                " resume (--resume) to start one"
             ) from None
         for key, what in (
             ("input", "a different list of domains"),
             ("chunk_size", "another chunk size"),
-            ("settings", "other settings (selectors, timeouts or --probe-mx)"),
+            ("settings", "other settings (selectors, DNS servers, timeouts or probe_mx)"),
         ):
             if had.get(key) != wanted[key]:
                 raise StoreError(
-                    f"--resume: the results in {self.parts} were made from {what}; rerun that command, or start"
-                    " a new run without --resume"
+                    f"resume: the results in {self.parts} were made from {what}, so this run cannot continue them."
+                    " Give the same domains and settings again, or start a new run without resume (--resume): it"
+                    " replaces them"
                 )
         done = set()
         for part in self.parts.glob("part-*.parquet"):

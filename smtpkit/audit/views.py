@@ -57,7 +57,8 @@ _RANK = {"fail": 0, "warn": 1, "info": 2, "": 3}
 # client) it stays a plain table, worst domains first.
 _SORT_ON_CLICK = (
     "var th=this,t=th.closest('table'),b=t.tBodies[0],i=th.cellIndex,d=th.dataset.s!=='a';"
-    "t.querySelectorAll('th').forEach(function(h){delete h.dataset.s});th.dataset.s=d?'a':'d';"
+    "t.querySelectorAll('th').forEach(function(h){delete h.dataset.s;h.textContent=h.dataset.n});"
+    "th.dataset.s=d?'a':'d';th.textContent=th.dataset.n+(d?' \u25b2':' \u25bc');"
     "Array.prototype.slice.call(b.rows).sort(function(x,y){var p=x.cells[i].dataset.k,q=y.cells[i].dataset.k,"
     "m=parseFloat(p),n=parseFloat(q),c=(isNaN(m)||isNaN(n))?p.localeCompare(q):m-n;return d?c:-c})"
     ".forEach(function(r){b.appendChild(r)});"
@@ -160,7 +161,8 @@ class SortableTable(Viewable):
 
         handler = html.escape(_SORT_ON_CLICK, quote=True)
         head = "".join(
-            f'<th style="cursor:pointer" title="sort by this column" onclick="{handler}">{html.escape(c)}</th>'
+            f'<th style="cursor:pointer" title="sort by this column" data-n="{html.escape(c, quote=True)}"'
+            f' onclick="{handler}">{html.escape(c)}</th>'
             for c in self.columns
         )
         body = []
@@ -267,11 +269,15 @@ def summary(df: pd.DataFrame | None) -> Panel:
         + (f", {info['duplicates']} duplicates skipped" if info.get("duplicates") else "")
         + "."
     )
-    if info.get("resumed_chunks"):
+    kept = int(info.get("resumed_domains", 0) or 0) if info.get("resumed_chunks") else 0
+    if kept and kept >= len(df):
         note += (
-            f" {info.get('resumed_domains', 0)} of them were kept from the stopped run in the same out (resume),"
-            " the others audited now."
+            f" All {kept} were kept from the earlier run in the same out (resume): it had finished, so nothing was"
+            " asked now. To audit them again, run without resume."
         )
+    elif kept:
+        note += f" {kept} of them were kept from the stopped run in the same out (resume), the other {len(df) - kept}"
+        note += " audited now."
     held = resolver_limit_note(info)
     if held:
         note += " " + held

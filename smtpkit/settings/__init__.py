@@ -416,19 +416,23 @@ def _number_text(field_name: str, value: Any, label: str, example: str) -> Any:
     return value
 
 
-def validate_port(value: Any, *, field: str = "port", label: str = "port") -> int:
-    """A TCP port, 1-65535 (a number or its ASCII digits)."""
-    given = _number_text(field, value, label, "587")
+MAIL_PORTS = "mail uses 25, 465, 587, 2525"
+DNS_PORT = "DNS uses 53; the practice lab's DNS server, the port smtpkit lab prints"
+
+
+def validate_port(value: Any, *, field: str = "port", label: str = "port", usual: str = MAIL_PORTS) -> int:
+    """A TCP port, 1-65535 (a number or its ASCII digits). `usual` says which ports the field usually takes,
+    in the message for one out of range (a DNS server's port is not a mail port)."""
+    given = _number_text(field, value, label, "587" if usual == MAIL_PORTS else "53")
     if isinstance(given, float) and not given.is_integer():
-        raise invalid(field, f"{label} {given!r} is not a whole number; ports are 1 to 65535")
+        raise invalid(field, f"{label} {given!r} is not a whole number; ports are 1 to 65535 ({usual})")
     try:
         port = int(given) if not isinstance(given, int) else given
     except (TypeError, ValueError):
-        raise invalid(
-            field, f"{label} {quoted(value)} is not a number; mail submission uses 587 (STARTTLS) or 465 (implicit TLS)"
-        ) from None
+        example = "mail submission uses 587 (STARTTLS) or 465 (implicit TLS)" if usual == MAIL_PORTS else usual
+        raise invalid(field, f"{label} {quoted(value)} is not a number; {example}") from None
     if not 0 < port < 65536:
-        raise invalid(field, f"{label} {port} is out of range: ports are 1 to 65535 (mail uses 25, 465, 587, 2525)")
+        raise invalid(field, f"{label} {port} is out of range: ports are 1 to 65535 ({usual})")
     return port
 
 
@@ -525,11 +529,11 @@ def validate_nameserver(value: Any, *, field: str = "nameservers") -> str:
         if rest:
             if not rest.startswith(":"):
                 raise invalid(field, f"the DNS server {quoted(text)}: expected ':port' after ']'")
-            port = validate_port(rest[1:], field=field, label="the DNS server's port")
+            port = validate_port(rest[1:], field=field, label="the DNS server's port", usual=DNS_PORT)
         host = validate_ip(host, field=field, label="The DNS server")
     elif text.count(":") == 1:
         host, p = text.split(":")
-        port = validate_port(p, field=field, label="the DNS server's port")
+        port = validate_port(p, field=field, label="the DNS server's port", usual=DNS_PORT)
     else:
         host = text
     if _looks_like_ip(host) or ":" in host:

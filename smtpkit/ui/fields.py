@@ -37,6 +37,7 @@ CSS = """<style>
   border-color: #cf222e !important; box-shadow: 0 0 0 1px #cf222e; background: #fff8f8; }
 .smtpkit-field-error { color: #cf222e; font-size: 12px; line-height: 1.35; margin: 0 0 4px 134px; max-width: 560px; }
 .smtpkit-field-error:empty { display: none; }
+.widget-html.smtpkit-field-error > .widget-html-content { line-height: 1.35; height: auto; white-space: normal; }
 .smtpkit-hint-text { font-size: 12px; line-height: 1.4; color: #57606a; max-width: 700px; }
 .smtpkit-mode .widget-toggle-button { width: auto; min-width: 130px; }
 </style>"""

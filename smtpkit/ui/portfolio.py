@@ -102,7 +102,7 @@ class PortfolioForm(BaseForm):
             "selectors": _words(self.selectors.value),
             "nameservers": _words(self.nameservers.value),
         }
-        in_lab = not chosen["nameservers"] and self._in_lab(lines)
+        in_lab = self._lab_dns(chosen["nameservers"]) and self._in_lab(lines)
         if in_lab:
             from smtpkit.lab.portfolio import audit_options
 
@@ -112,6 +112,20 @@ class PortfolioForm(BaseForm):
             chosen["query_limit"] = self.query_limit
         config = AuditConfig(**chosen)  # refuses a bad DNS server, naming its field
         return {"text": text, "domains": len(lines), "config": config, "in_lab": in_lab}
+
+    def _lab_dns(self, typed: Sequence[str]) -> bool:
+        """No DNS server typed, or the lab's own: the lab's domains then get the lab's selectors and ports too (its
+        server typed by hand had given them the common selectors, and a lower grade, than the empty field)."""
+        if not typed or self.lab is None:
+            return True
+        from smtpkit.lab.portfolio import audit_options
+        from smtpkit.settings import validate_nameserver
+
+        try:
+            ours = [validate_nameserver(n) for n in audit_options(self.lab)["nameservers"]]
+            return [validate_nameserver(n) for n in typed] == ours
+        except ValueError:
+            return False  # not a DNS server at all: AuditConfig names the field
 
     def _in_lab(self, lines: list[str]) -> bool:
         """Every pasted name is the practice lab's (True), none is (False); both: refused, with examples."""
@@ -147,8 +161,11 @@ class PortfolioForm(BaseForm):
         return float(config.deadline * math.ceil(settings["domains"] / config.concurrency))
 
     def _banner(self, settings: dict[str, Any], result: Any) -> Banner:
+        from smtpkit.dkim.selectors import COMMON_SELECTORS
+
         config = settings["config"]
-        lines = (("DNS", describe_dns(config.nameservers, self.lab)),)
+        selectors = ", ".join(config.selectors) if config.selectors else f"the {len(COMMON_SELECTORS)} common ones"
+        lines = (("DNS", describe_dns(config.nameservers, self.lab)), ("DKIM selectors", selectors))
         if settings["in_lab"]:
             return Banner(LAB, "the practice lab's domains you pasted", lines)
         return Banner(OWN, "the domains you pasted", lines)

@@ -288,8 +288,17 @@ class BaseForm:
                 return
             try:
                 settings = self._read({})
-            except InvalidSettings:
-                return  # marked on its field; nothing runs
+            except InvalidSettings:  # marked on its field; nothing runs
+                if self.view.handles:  # the last Run's result, left under "Nothing was run", read as this one's
+                    self.view.update(
+                        message(
+                            self.title,
+                            "Nothing was run: fix the field marked above, then press Run again (the previous"
+                            " result was cleared so that it is not taken for this one).",
+                            "fail",
+                        )
+                    )
+                return
             except Exception as exc:  # noqa: BLE001 - shown as an explanation
                 self._show(self._problem(exc))
                 return

@@ -20,7 +20,7 @@ PORTFOLIO = ("10_portfolio_audit", "Press Run above")
 
 def _domains(table: Any) -> list[str]:
     """The domain column of the sortable table, top to bottom, as the page shows it."""
-    headings = [h.strip() for h in table.locator("thead th").all_inner_texts()]
+    headings = [h.strip(" \u25b2\u25bc") for h in table.locator("thead th").all_inner_texts()]
     column = headings.index("domain")
     return [row.locator("td").nth(column).inner_text().strip() for row in table.locator("tbody tr").all()]
 
@@ -41,11 +41,30 @@ def test_pasted_domains_are_audited_and_the_table_sorts_by_a_click(notebooks: An
         expect(result).to_contain_text("1 invalid names")
         expect(result).to_contain_text("Practice lab")  # the lab's domains, asked of the lab's DNS server
         table = result.locator("table", has=page.locator("th", has_text="status_reason"))
-        assert _domains(table) == ["spf-plus-all.test", "smtpkit.test", ""], _domains(table)  # worst first
-        table.locator("th", has_text="domain").first.click()
-        assert _domains(table) == ["", "smtpkit.test", "spf-plus-all.test"], _domains(table)  # sorted by domain
-        table.locator("th", has_text="domain").first.click()
-        assert _domains(table) == ["spf-plus-all.test", "smtpkit.test", ""], _domains(table)  # and back
+        # worst first; an invalid name shows the line as typed (its domain is empty)
+        assert _domains(table) == ["spf-plus-all.test", "smtpkit.test", "not a domain"], _domains(table)
+        heading = table.locator("th", has_text="domain").first
+        heading.click()
+        assert _domains(table) == ["not a domain", "smtpkit.test", "spf-plus-all.test"], _domains(table)  # by domain
+        expect(heading).to_have_text("domain \u25b2")  # the heading says it sorts the table, and which way
+        heading.click()
+        assert _domains(table) == ["spf-plus-all.test", "smtpkit.test", "not a domain"], _domains(table)  # and back
+        expect(heading).to_have_text("domain \u25bc")
+        expect(table.locator("th", has_text="grade").first).to_have_text("grade")
+        # a DNS server that cannot be used: marked on its field, in lines that read as one message, and the
+        # last result cleared rather than left under "Nothing was run" as if it were this Run's
+        dns = form.locator(".smtpkit-nameservers input")
+        dns.click()
+        dns.press_sequentially("127.0.0.1:99999")
+        run_and_wait(form, result)
+        message = form.locator(".smtpkit-error-nameservers")
+        expect(message).to_contain_text("DNS uses 53")
+        expect(result).to_contain_text("Nothing was run")
+        expect(result).not_to_contain_text("Portfolio audit")
+        spacing = message.locator(".widget-html-content").evaluate(
+            "e => parseFloat(getComputedStyle(e).lineHeight) / parseFloat(getComputedStyle(e).fontSize)"
+        )
+        assert spacing < 1.6, spacing  # not the 28 px line of a one-line widget
     except BaseException:
         print("screenshot:", failure_shot(page, jupyterlab, "10_portfolio_audit-paste"))
         raise

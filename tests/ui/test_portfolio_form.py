@@ -47,6 +47,15 @@ def test_the_lab_s_domains_are_audited_through_the_lab(lab: Any, shell: Interact
     assert "Portfolio audit" in html and "2 domains" in text and "spf.plus_all" in html
     df = form.last_result.df
     assert list(df["status"]) == ["checked", "checked"] and set(df["resolver"]) == {lab.nameserver}
+    lab_selectors = ", ".join(df.attrs["audit"]["settings"]["selectors"])
+    assert f"DKIM selectors: {lab_selectors}" in text  # the banner says which selectors were looked under
+    # the lab's DNS server typed by hand is the lab's too: the same selectors and grades as the empty field
+    form.nameservers.value = lab.nameserver
+    with capture_output() as cap:
+        form.run()
+    assert "smtpkit-mode-lab" in cap.outputs[0].data["text/html"]
+    typed = form.last_result.df
+    assert list(typed["grade"]) == list(df["grade"]) and list(typed["codes"]) == list(df["codes"])
 
 
 def test_your_own_domains_go_to_the_dns_server_you_type(lab: Any, own_dns: Any, shell: InteractiveShell) -> None:
@@ -57,7 +66,7 @@ def test_your_own_domains_go_to_the_dns_server_you_type(lab: Any, own_dns: Any, 
         form.run()
     html = cap.outputs[0].data["text/html"]
     assert "smtpkit-mode-own" in html and f"the DNS server you gave ({own_dns.nameserver})" in html
-    assert lab.nameserver not in html
+    assert lab.nameserver not in html and "DKIM selectors:</b> mail" in html
     df = form.last_result.df
     assert df.loc[0, "status"] == "checked" and df.loc[0, "resolver"] == own_dns.nameserver
     assert "spf.plus_all" in list(df.loc[0, "codes"])
@@ -70,7 +79,7 @@ def test_your_own_domains_go_to_the_dns_server_you_type(lab: Any, own_dns: Any, 
         ("domains", "  \n ", "Nothing pasted"),
         ("domains", "spf-plus-all.test\nmydomain.example", "practice-lab domains (spf-plus-all.test) and others"),
         ("domains", "\n".join(f"d{i}.example" for i in range(MAX_PASTED + 1)), "at most 10,000 here"),
-        ("nameservers", "127.0.0.1:99999", "99999"),
+        ("nameservers", "127.0.0.1:99999", "DNS uses 53"),
     ],
 )
 def test_bad_values_are_marked_and_nothing_runs(lab: Any, field: str, value: str, words: str) -> None:
