@@ -9,6 +9,7 @@ saying the same. Every string that came from DNS or the input file is escaped.
 
 from __future__ import annotations
 
+import functools
 import html
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -637,18 +638,14 @@ def inputs(
     return domains, options
 
 
-_default_out: list[str] = []  # this kernel's temporary folder for results, made on first use
-
-
+@functools.cache
 def default_out() -> str:
     """Where the notebook writes its results when `out` is not set: a temporary folder made once per kernel
     (a new one per run made `resume = True` after a stopped run find nothing to continue)."""
     import tempfile
     from pathlib import Path
 
-    if not _default_out:
-        _default_out.append(str(Path(tempfile.mkdtemp(prefix="smtpkit-audit-")) / "portfolio-audit.parquet"))
-    return _default_out[0]
+    return str(Path(tempfile.mkdtemp(prefix="smtpkit-audit-")) / "portfolio-audit.parquet")
 
 
 class Runner(Viewable):

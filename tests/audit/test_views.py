@@ -127,6 +127,18 @@ def test_the_summary_puts_a_slow_run_down_to_the_resolver_limit_only_when_it_hel
     assert "resolver limit" not in views.summary(df).to_text()
 
 
+def test_the_summary_of_a_resumed_run_says_what_was_kept_and_what_was_asked_now() -> None:
+    df = _frame()
+    df.attrs["audit"] = {"seconds": 0.1, "runner": "local", "resumed_chunks": 1, "resumed_domains": 4}
+    text = views.summary(df).to_text()
+    assert "All 4 were kept from the earlier run" in text and "nothing was asked now" in text
+    assert "the others audited now" not in text  # there were no others
+    df.attrs["audit"] |= {"resumed_domains": 3}
+    assert "3 of them were kept from the stopped run in the same out (resume), the other 1 audited now" in (
+        views.summary(df).to_text()
+    )
+
+
 def test_summary_and_changes() -> None:
     df = _frame()
     df.attrs["audit"] = {"seconds": 2.0, "runner": "dask", "dask": "http://127.0.0.1:8787/status"}
