@@ -87,7 +87,8 @@ def by_severity(codes: Sequence[str], severities: Sequence[str]) -> list[tuple[s
     return sorted(groups.items(), key=lambda g: _RANK.get(g[0], 3))
 
 
-def _codes_text(codes: Sequence[str], severities: Sequence[str]) -> str:
+def codes_text(codes: Sequence[str], severities: Sequence[str]) -> str:
+    """A row's codes in one line: "fail: spf.plus_all, dmarc.invalid_tag_value ×2; info: mx.tls.cert_invalid"."""
     return "; ".join(
         (f"{severity}: " if severity else "") + ", ".join(names) for severity, names in by_severity(codes, severities)
     )
@@ -154,7 +155,7 @@ class SortableTable(Viewable):
 
     def _text_cell(self, column: str, row: dict[str, Any]) -> str:
         if column == "codes":
-            return _codes_text(row["codes"], row.get("severities") or [])
+            return codes_text(row["codes"], row.get("severities") or [])
         return _cell(row[column])
 
     def to_html(self) -> str:

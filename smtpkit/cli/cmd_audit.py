@@ -228,7 +228,7 @@ def _json_rows(df: Any) -> list[dict[str, Any]]:
 
 def summary_text(df: Any, *, out: str | None = None, worst: int = 15) -> str:
     """What a person reads after a run: counts, grades, the worst domains, the commonest findings."""
-    from smtpkit.audit.views import resolver_limit_note
+    from smtpkit.audit.views import codes_text, findings_table, resolver_limit_note
 
     info = df.attrs.get("audit", {})
     lines = [
@@ -260,12 +260,12 @@ def summary_text(df: Any, *, out: str | None = None, worst: int = 15) -> str:
         if len(top):
             lines.append("\nworst domains:")
             for row in top.itertuples():
-                lines.append(f"  {row.grade}  {row.domain:<40} {', '.join(row.codes)}")
-        codes = checked["codes"].explode().dropna().value_counts().head(10)
-        if len(codes):
-            lines.append("\ncommonest findings (smtpkit findings CODE explains one):")
-            for code, count in codes.items():
-                lines.append(f"  {count:>6}  {code}")
+                lines.append(f"  {row.grade}  {row.domain:<40} {codes_text(row.codes, row.severities)}")
+        grouped = findings_table(df).head(10)
+        if len(grouped):
+            lines.append("\ncommonest findings, failing ones first (domains; smtpkit findings CODE explains one):")
+            for found in grouped.itertuples():
+                lines.append(f"  {found.domains:>6}  {found.severity:<4}  {found.code}")
     unknown = df[df["status"] == "could not check"]
     if len(unknown):
         lines.append(f"\ncould not check {len(unknown)} (not failures: nothing is known about them):")

@@ -31,6 +31,9 @@ def test_text_summary_and_exit_code(dns: DnsServer, tmp_path: Path, capsys: pyte
     assert code == 1  # spf-plus-all fails
     assert "4 domains audited" in out and "1 duplicates skipped" in out
     assert "spf.plus_all" in out
+    # the worst domains' codes and the commonest findings with the severity each domain got
+    assert re.search(r"spf-plus-all\.test +fail: [^\n]*spf\.plus_all", out), out
+    assert re.search(r"\n +1  fail  spf\.plus_all\n", out), out
     assert "could not check 1 (not failures" in out and "dead--p000004.test: MX: timeout" in out
     assert "'not a domain' is not a full domain name" in out
 
