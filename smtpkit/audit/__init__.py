@@ -97,6 +97,7 @@ def audit(
     from smtpkit.audit.runners import chunks, dask_client, progress_bar, run_dask, run_local, run_processes
     from smtpkit.audit.store import ResultStore
     from smtpkit.audit.table import empty, to_frame
+    from smtpkit.progress import current
 
     unknown = sorted(set(options) - _CONFIG_FIELDS)
     if unknown:
@@ -145,7 +146,8 @@ def audit(
             info = run_processes(todo, cfg, sink, bar.update, int(workers))
         else:
             runner = "local"
-            info = run_local(todo, cfg, sink, bar.update)
+            asker = current()  # a form's Progress in its worker thread: its Cancel stops the run
+            info = run_local(todo, cfg, sink, bar.update, stopped=lambda: asker.cancelled)
     except KeyboardInterrupt as stopped:
         if store is not None:  # shown alone in a notebook (the command line says it its own way)
             how = "call smtpkit.audit again with the same domains, out and resume=True"

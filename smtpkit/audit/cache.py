@@ -270,7 +270,10 @@ class DomainResolver(Resolver):
         self._silent = 0
         self._answered = 0
         self._unheard: set[Key] = set()  # questions for its own names under way while it has answered none
-        self._heard = asyncio.Condition()  # told when one of those is done
+        # set (and replaced) when one of those is done. An Event, not a Condition: a task cancelled in
+        # Condition.wait must take its lock again before it can end, and hundreds cancelled at once (a run
+        # stopped) queued on that lock for their whole deadline
+        self._heard = asyncio.Event()
 
     def once(self) -> Resolver:
         return self  # already one answer per question
@@ -325,7 +328,6 @@ class DomainResolver(Resolver):
     async def _first_asked(self, name: str, rdtype: str | int, key: Key) -> DnsAnswer:
         """A question for the domain's own names: at most `DEAD_AFTER` are under way until it answers one (see
         the module docstring), so a dead domain costs that many timeouts, not one for each of its names."""
-        heard = self._heard
 
         def may_ask() -> bool:
             if self._answered or key in self._unheard or self._silent >= DEAD_AFTER:
@@ -334,25 +336,28 @@ class DomainResolver(Resolver):
             # must not let a third go out, which would cost a dead domain a second timeout (8 s, not 4)
             return self._silent + len(self._unheard) < DEAD_AFTER
 
-        async with heard:
-            if not may_ask():
-                with contextlib.suppress(asyncio.TimeoutError):  # the deadline: then not asked, below
-                    await asyncio.wait_for(heard.wait_for(may_ask), timeout=max(0.0, self.deadline - time.monotonic()))
-            known = self.answers.get(key)  # answered for another step while this one waited
-            if known is not None:
-                return known
-            skipped = self._unasked(name, key)
-            if skipped is not None:
-                return self._keep(key, skipped)
-            mine = key not in self._unheard
-            self._unheard.add(key)
+        # one event loop runs every step of the domain: between two awaits nothing else changes the counts
+        while not may_ask():
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                break  # the deadline: then not asked, below
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._heard.wait(), timeout=left)
+        known = self.answers.get(key)  # answered for another step while this one waited
+        if known is not None:
+            return known
+        skipped = self._unasked(name, key)
+        if skipped is not None:
+            return self._keep(key, skipped)
+        mine = key not in self._unheard
+        self._unheard.add(key)
         try:
             return self._keep(key, await self.shared.aresolve(name, rdtype))
         finally:
             if mine:
-                async with heard:
-                    self._unheard.discard(key)
-                    heard.notify_all()
+                self._unheard.discard(key)
+                heard, self._heard = self._heard, asyncio.Event()  # the next change wakes the next waiters
+                heard.set()
 
     def __repr__(self) -> str:
         return f"DomainResolver({self.domain!r}, via {self.shared!r})"

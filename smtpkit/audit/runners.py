@@ -33,6 +33,7 @@ returned), and skips the chunks a resumed run has already written.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import logging
@@ -144,10 +145,38 @@ class ChunkAssembler:
 # -- in this process ------------------------------------------------------------------------------
 
 
-def run_local(todo: Iterable[Chunk], config: AuditConfig, sink: Sink, tick: Callable[[int], None]) -> dict[str, Any]:
+#: How often a run that can be cancelled (a form's Cancel) looks whether it was.
+STOP_POLL = 0.2
+
+
+async def _until_stopped(coro: Any, stopped: Callable[[], bool] | None) -> Any:
+    """`coro`'s result, unless `stopped()` turns true first: then it is cancelled (its domains' tasks with it,
+    `aio.wait_owned`) and `Cancelled` raised, at once rather than when its domains' deadlines run out."""
+    if stopped is None:
+        return await coro
+    task = asyncio.ensure_future(coro)
+    while True:
+        done, _ = await asyncio.wait({task}, timeout=STOP_POLL)
+        if done:
+            return task.result()
+        if stopped():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            raise Cancelled("the audit was cancelled before it finished")
+
+
+def run_local(
+    todo: Iterable[Chunk],
+    config: AuditConfig,
+    sink: Sink,
+    tick: Callable[[int], None],
+    stopped: Callable[[], bool] | None = None,
+) -> dict[str, Any]:
     """Stream the domains of `todo` (chunks, or pieces of chunks) through one event loop; hand each to `sink` as
     (its chunk's number, its rows) the moment its last domain is in. `todo` is read only as far ahead as the
-    stream can start on (`lookahead`), so it may be a queue that other processes take from too."""
+    stream can start on (`lookahead`), so it may be a queue that other processes take from too. `stopped`:
+    polled while it runs (a form's Cancel), `Cancelled` when it says so."""
     pending: dict[int, tuple[int, int, list[dict[str, Any]]]] = {}  # start -> (chunk number, size, rows)
     owner: dict[int, int] = {}  # position of a domain in flight -> start of its chunk or piece
 
@@ -168,7 +197,7 @@ def run_local(todo: Iterable[Chunk], config: AuditConfig, sink: Sink, tick: Call
             del pending[start]
             sink(number, to_arrow(rows))
 
-    return run_sync(audit_stream(items(), config, on_row))
+    return run_sync(_until_stopped(audit_stream(items(), config, on_row), stopped))
 
 
 # -- a process pool -------------------------------------------------------------------------------

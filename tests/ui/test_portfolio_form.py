@@ -89,3 +89,30 @@ def test_bad_values_are_marked_and_nothing_runs(lab: Any, field: str, value: str
     form.action = calls.append
     form.click()
     assert calls == [] and words in form.fields.marked[field], form.fields.marked
+
+
+def test_cancel_stops_the_audit_itself_not_only_its_display(shell: InteractiveShell) -> None:
+    """Cancel ended the form's display at once but left the audit asking a DNS server that never answers until
+    every domain's deadline had passed, in a thread no one could stop. Now the audit itself stops."""
+    import socket
+    import threading
+    import time
+
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # a DNS server that never answers
+    silent.bind(("127.0.0.1", 0))
+    try:
+        domains = "\n".join(f"d{i}.example" for i in range(40))
+        form = PortfolioForm(domains=domains, nameservers=f"127.0.0.1:{silent.getsockname()[1]}")
+        with capture_output():
+            form.results()
+            form.run_button.click()
+            time.sleep(1.0)
+            assert form.running
+            pressed = time.monotonic()
+            form.cancel()
+            assert form.wait(1.5), "Cancel must stop the audit"
+        workers = [t for t in threading.enumerate() if t.name == "smtpkit-form" and t.is_alive()]
+        assert workers == [] and time.monotonic() - pressed < 1.5
+        assert "background" not in form.last_shown.to_text()  # stopped, not given up on while it went on
+    finally:
+        silent.close()
