@@ -48,7 +48,6 @@ TABLE_COLUMNS = (
     "spf_lookups",
     "dkim_keys",
     "mta_sts",
-    "status_reason",
 )
 _GRADE_ORDER = {"F": 0, "D": 1, "C": 2, "B": 3, "A": 4}
 _RANK = {"fail": 0, "warn": 1, "info": 2, "": 3}
@@ -58,8 +57,10 @@ _RANK = {"fail": 0, "warn": 1, "info": 2, "": 3}
 # client) it stays a plain table, worst domains first.
 _SORT_ON_CLICK = (
     "var th=this,t=th.closest('table'),b=t.tBodies[0],i=th.cellIndex,d=th.dataset.s!=='a';"
-    "t.querySelectorAll('th').forEach(function(h){delete h.dataset.s;h.textContent=h.dataset.n});"
+    "t.querySelectorAll('th').forEach(function(h){delete h.dataset.s;h.textContent=h.dataset.n;"
+    "h.removeAttribute('aria-sort')});"
     "th.dataset.s=d?'a':'d';th.textContent=th.dataset.n+(d?' \u25b2':' \u25bc');"
+    "th.setAttribute('aria-sort',d?'ascending':'descending');"
     "Array.prototype.slice.call(b.rows).sort(function(x,y){var p=x.cells[i].dataset.k,q=y.cells[i].dataset.k,"
     "m=parseFloat(p),n=parseFloat(q),c=(isNaN(m)||isNaN(n))?p.localeCompare(q):m-n;return d?c:-c})"
     ".forEach(function(r){b.appendChild(r)});"
@@ -143,7 +144,7 @@ class SortableTable(Viewable):
         self.columns = [c for c in columns if c in df.columns]
         ordered = worst_first(df)
         self.total = len(ordered)
-        extra = [c for c in ("severities", "input") if c in df.columns and c not in self.columns]
+        extra = [c for c in ("severities", "input", "status_reason") if c in df.columns and c not in self.columns]
         self.rows = ordered.head(limit)[self.columns + extra].to_dict("records")
 
     def _html_cell(self, column: str, row: dict[str, Any]) -> str:
@@ -151,22 +152,36 @@ class SortableTable(Viewable):
             return _codes_html(row["codes"], row.get("severities") or [])
         if column == "domain" and not _cell(row["domain"]):
             return f"<i>{html.escape(_cell(row.get('input')) or '(empty line)')}</i>"  # an invalid name: as given
+        if column == "domain":
+            return f'<span style="white-space:nowrap">{html.escape(_cell(row[column]))}</span>'
+        if column == "status" and _cell(row.get("status_reason")):
+            return f"{html.escape(_cell(row[column]))}: <small>{html.escape(_cell(row['status_reason']))}</small>"
         return html.escape(_cell(row[column]))
 
     def _text_cell(self, column: str, row: dict[str, Any]) -> str:
         if column == "codes":
             return codes_text(row["codes"], row.get("severities") or [])
+        if column == "status" and _cell(row.get("status_reason")):
+            return f"{_cell(row[column])}: {_cell(row['status_reason'])}"
         return _cell(row[column])
 
     def to_html(self) -> str:
         from smtpkit.render.html import CSS, ROOT_CLASSES
 
         handler = html.escape(_SORT_ON_CLICK, quote=True)
-        head = "".join(
-            f'<th style="cursor:pointer" title="sort by this column" data-n="{html.escape(c, quote=True)}"'
-            f' onclick="{handler}">{html.escape(c)}</th>'
-            for c in self.columns
-        )
+        key = html.escape("if(event.key==='Enter'||event.key===' '){event.preventDefault();this.click()}", quote=True)
+
+        def heading(c: str) -> str:
+            # the rows start worst first, which is the grade column sorted: its heading says so, and a first
+            # click on it reverses the order rather than appearing to do nothing
+            now = ' data-s="a" aria-sort="ascending"' if c == "grade" else ""
+            return (
+                f'<th style="cursor:pointer;position:sticky;top:0;background:#f6f8fa" tabindex="0"'
+                f' title="sort by this column (click again to reverse)" data-n="{html.escape(c, quote=True)}"{now}'
+                f' onclick="{handler}" onkeydown="{key}">{html.escape(c)}{" ▲" if now else ""}</th>'
+            )
+
+        head = "".join(heading(c) for c in self.columns)
         body = []
         for row in self.rows:
             cells = "".join(
@@ -253,6 +268,11 @@ def resolver_limit_note(info: dict[str, Any], setting: str = "query_limit") -> s
     return note + f" A resolver of your own can take a higher {setting} (the default is polite to one you share)."
 
 
+def _count(n: int, noun: str) -> str:
+    """ "1 domain", "2 domains"."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def summary(df: pd.DataFrame | None) -> Panel:
     """How many domains, how they fared, what the run cost (and the Dask dashboard when Dask ran it)."""
     from smtpkit.render.panel import Panel, Table
@@ -264,11 +284,11 @@ def summary(df: pd.DataFrame | None) -> Panel:
     status = {str(k): int(v) for k, v in df["status"].value_counts().items()}
     checked = df[df["status"] == "checked"]
     note = (
-        f"{len(df)} domains in {info.get('seconds', 0):.1f}s ({info.get('runner', 'local')} runner"
+        f"{_count(len(df), 'domain')} in {info.get('seconds', 0):.1f}s ({info.get('runner', 'local')} runner"
         + (f", {len(df) / info['seconds']:.0f} domains/s" if info.get("seconds") else "")
         + f"): {status.get('checked', 0)} checked, {status.get('could not check', 0)} could not be checked"
-        + f" (never counted as failures), {status.get('invalid', 0)} invalid names"
-        + (f", {info['duplicates']} duplicates skipped" if info.get("duplicates") else "")
+        + f" (never counted as failures), {_count(status.get('invalid', 0), 'invalid name')}"
+        + (f", {_count(info['duplicates'], 'duplicate')} skipped" if info.get("duplicates") else "")
         + "."
     )
     kept = int(info.get("resumed_domains", 0) or 0) if info.get("resumed_chunks") else 0
@@ -284,7 +304,8 @@ def summary(df: pd.DataFrame | None) -> Panel:
     if held:
         note += " " + held
     # nothing known is never a pass: with no domain checked the verdict says so, as "could not check" does
-    verdict = "fail" if (checked["n_fail"] > 0).any() else ("pass" if len(checked) else "warn")
+    verdict = "fail" if (checked["n_fail"] > 0).any() else ("warn" if (checked["n_warn"] > 0).any() else "pass")
+    verdict = verdict if len(checked) else "warn"
     panel = Panel("Portfolio audit", note=note, status=verdict)
     grades = checked["grade"].value_counts()
     panel.add(
@@ -327,10 +348,12 @@ def findings_by_code(df: pd.DataFrame | None, examples: int = 5) -> Panel:
         return Panel(
             "The findings, grouped", note=f"None of the {checked} checked domains has a finding.", status="pass"
         )
+    codes = table["code"].nunique()
     note = (
-        f"{len(table)} finding codes among {checked} checked domains, failing ones first. A code's explanation and"
-        " fix: smtpkit findings CODE, or docs/findings.md. A code can fail one domain and only warn another (three"
-        " void SPF lookups fail where two warn): it then has a row for each."
+        f"{_count(codes, 'finding code')} among {_count(checked, 'checked domain')}, failing ones first. A code's"
+        " explanation and fix: smtpkit findings CODE, or docs/findings.md. A code can fail one domain and only"
+        " warn another (three void SPF lookups fail where two warn): it then has a row for each"
+        + (f" ({len(table) - codes} such)." if len(table) > codes else ".")
     )
     rows = [
         {
@@ -346,12 +369,10 @@ def findings_by_code(df: pd.DataFrame | None, examples: int = 5) -> Panel:
     return Panel("The findings, grouped", note=note, status=worst).add("", Table(rows))
 
 
-_GENERIC = {"domain": "the domain", "name": "the domain"}
-
-
 def generic_title(code: str) -> str:
-    """A code's title for many domains at once: its `{domain}` becomes "the domain", its other fields "…" (the
-    catalogue's titles are templates, filled in for one domain)."""
+    """A code's title for many domains at once: a `{domain}` standing alone becomes "the domain", every other
+    field its name in angle quotes ("The domain publishes ‹count› SPF records", "mta-sts.‹domain›"): the
+    catalogue's titles are templates, filled in for one domain, and an ellipsis in their place said nothing."""
     import string
 
     from smtpkit.knowledge.catalogue import catalogue
@@ -359,11 +380,13 @@ def generic_title(code: str) -> str:
     spec = catalogue().get(code)
     if spec is None:
         return ""
-    parts = []
+    parts: list[str] = []
     for text, field, _spec, _conv in string.Formatter().parse(spec.title):
         parts.append(text)
-        if field is not None:
-            parts.append(_GENERIC.get(field, "…"))
+        if field is None:
+            continue
+        alone = not text.endswith((".", "@", "'", "‹")) and field in ("domain", "name")
+        parts.append("the domain" if alone else f"‹{field}›")
     title = "".join(parts)
     return title[:1].upper() + title[1:]
 
@@ -514,9 +537,9 @@ def charts(df: pd.DataFrame | None) -> Sequence[Chart | Panel]:
         order = [m for m in ("enforce", "testing", "none", "unusable") if m in counts.index]
         colour = {
             "enforce": PALETTE["pass"],
-            "testing": PALETTE["warn"],
+            "testing": PALETTE["info"],
             "none": PALETTE["neutral"],
-            "unusable": PALETTE["fail"],
+            "unusable": PALETTE["warn"],  # senders fall back to no policy: their findings warn
         }
         fig = _bar_chart(order, [int(counts[m]) for m in order], [colour[m] for m in order], xlabel="domains")
         adopted = int(counts.get("enforce", 0) + counts.get("testing", 0))
@@ -524,6 +547,12 @@ def charts(df: pd.DataFrame | None) -> Sequence[Chart | Panel]:
             f"{adopted} of {len(modes)} probed domains ({_share(adopted, len(modes))}) publish an MTA-STS policy;"
             f" {int(counts.get('enforce', 0))} enforce it, so senders refuse to deliver to them without valid TLS."
         )
+        unusable = int(counts.get("unusable", 0))
+        if unusable:
+            sentence += (
+                f" {unusable} publish an MTA-STS record whose policy senders cannot use (not served, invalid, or"
+                " behind a bad certificate), so it protects nothing."
+            )
         out.append(
             Chart(fig, sentence, rows=[{"mode": m, "domains": int(counts[m])} for m in order], title="MTA-STS adoption")
         )
@@ -580,7 +609,7 @@ def changes(old: Any, new: Any) -> Panel:
     diff = compare(old, new)
     tally = counts(diff)
     note = ", ".join(f"{v} {k}" for k, v in tally.items()) or "no domains in either run"
-    panel = Panel("Compared with the earlier run", note=note, status="fail" if tally.get("worse") else "pass")
+    panel = Panel("Compared with the earlier run", note=note, status="warn" if tally.get("worse") else "pass")
     changed = diff[diff["change"] != "same"].head(200)
     rows = [
         {

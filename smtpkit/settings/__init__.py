@@ -300,6 +300,8 @@ def validate_domain(value: Any, *, field: str = "domain", label: str = "The doma
     except UnicodeError:
         raise invalid(field, f"{label} {quoted(raw)} is not a valid international domain name") from None
     labels = name.split(".")
+    if any(c.isspace() for c in name):  # before the dot: "not a domain" has none, but its spaces are the problem
+        raise invalid(field, f"{label} {quoted(raw)} holds spaces, and a domain name has none (like example.com)")
     if len(labels) < 2:
         raise invalid(field, f"{label} {quoted(raw)} is not a full domain name (it needs a dot, like example.com)")
     bad = [lab for lab in labels if not _LABEL.match(lab)]
@@ -417,7 +419,7 @@ def _number_text(field_name: str, value: Any, label: str, example: str) -> Any:
 
 
 MAIL_PORTS = "mail uses 25, 465, 587, 2525"
-DNS_PORT = "DNS uses 53; the practice lab's DNS server, the port smtpkit lab prints"
+DNS_PORT = "DNS servers listen on 53; the practice lab's on the port smtpkit lab prints"
 
 
 def validate_port(value: Any, *, field: str = "port", label: str = "port", usual: str = MAIL_PORTS) -> int:

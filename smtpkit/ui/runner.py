@@ -289,13 +289,14 @@ class BaseForm:
             try:
                 settings = self._read({})
             except InvalidSettings:  # marked on its field; nothing runs
-                if self.view.handles:  # the last Run's result, left under "Nothing was run", read as this one's
+                self.live.clear()  # the last run's "Finished ... DONE" under "Nothing was run" read as this one's
+                if self.view.handles:  # so did the last Run's result
                     self.view.update(
                         message(
                             self.title,
                             "Nothing was run: fix the field marked above, then press Run again (the previous"
                             " result was cleared so that it is not taken for this one).",
-                            "fail",
+                            "warn",
                         )
                     )
                 return

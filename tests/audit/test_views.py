@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from smtpkit.audit import views
@@ -32,6 +34,12 @@ def _frame() -> pd.DataFrame:
 def test_the_table_escapes_and_sorts() -> None:
     table = views.sortable(_frame())
     page = table.to_html()
+    # why a domain could not be checked is in its status cell, where one looks, not in a column off-screen
+    assert "could not check: <small>MX: timeout; TXT (SPF): timeout</small>" in page
+    assert "could not check: MX: timeout" in table.to_text()
+    # the rows start worst first: the grade heading says so, so that a first click on it visibly reverses
+    assert re.search(r'<th [^>]*data-s="a" aria-sort="ascending"[^>]*>grade ▲</th>', page)
+    assert page.count('tabindex="0"') == len(table.columns)  # the headings sort from the keyboard too
     assert "<script>alert" not in page and "&lt;script&gt;alert" in page
     assert "<script" not in page and page.count("onclick=") == len(table.columns)  # only our own sorter
     assert [r["domain"] for r in table.rows][:2] == ["b.example", "a.example"]  # worst first
@@ -60,6 +68,11 @@ def test_findings_by_code_count_only_checked_domains() -> None:
     shown = views.findings_by_code(_frame())
     assert "The domain publishes no DMARC policy" in shown.to_text()  # the title, not a {domain} template
     assert "{domain}" not in shown.to_html() and "..." not in shown.to_text()
+    # a template's other fields are named, not dropped: an ellipsis there said nothing
+    assert views.generic_title("spf.multiple_records") == "The domain publishes ‹count› SPF records"
+    assert (
+        views.generic_title("mta_sts.policy_cert_invalid") == "The certificate of mta-sts.‹domain› fails verification"
+    )
 
 
 def test_findings_are_grouped_by_the_severity_each_domain_got_not_the_catalogue_default() -> None:
@@ -139,6 +152,15 @@ def test_the_summary_of_a_resumed_run_says_what_was_kept_and_what_was_asked_now(
     )
 
 
+def test_the_summary_says_warn_when_the_worst_is_a_warning() -> None:
+    """A paste of one domain at p=none (grade B) was summed up under a PASS badge."""
+    row = empty_row(0, "a.example", "a.example")
+    row.update(status="checked", grade="B", worst="warn", n_fail=0, n_warn=1, codes=["dmarc.policy_none"])
+    assert views.summary(frame([row])).status == "warn"
+    row.update(grade="A", worst="pass", n_warn=0, codes=[])
+    assert views.summary(frame([row])).status == "pass" and "1 domain in" in views.summary(frame([row])).to_text()
+
+
 def test_summary_and_changes() -> None:
     df = _frame()
     df.attrs["audit"] = {"seconds": 2.0, "runner": "dask", "dask": "http://127.0.0.1:8787/status"}
@@ -189,7 +211,7 @@ def test_a_paste_is_shown_as_the_portfolio_is_summary_and_sortable_table(portfol
     assert shown.df.attrs["audit"]["settings"]["nameservers"] == [portfolio_dns.nameserver]
     assert shown.df.attrs["audit"]["settings"]["query_limit"] == 4
     page = shown.to_html()
-    assert "Portfolio audit" in page and "3 domains" in page and "1 invalid names" in page
+    assert "Portfolio audit" in page and "3 domains" in page and "1 invalid name." in page
     assert page.count('onclick="') == len(views.sortable(shown.df).columns)  # the sortable table, headings clickable
     assert page.index("spf-plus-all.test") < page.index("smtpkit.test")  # worst first
     text = shown.to_text()

@@ -35,7 +35,7 @@ def test_text_summary_and_exit_code(dns: DnsServer, tmp_path: Path, capsys: pyte
     assert re.search(r"spf-plus-all\.test +fail: [^\n]*spf\.plus_all", out), out
     assert re.search(r"\n +1  fail  spf\.plus_all\n", out), out
     assert "could not check 1 (not failures" in out and "dead--p000004.test: MX: timeout" in out
-    assert "'not a domain' is not a full domain name" in out
+    assert "'not a domain' holds spaces, and a domain name has none" in out
 
 
 def test_json_is_one_document(dns: DnsServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

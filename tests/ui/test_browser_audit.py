@@ -38,9 +38,9 @@ def test_pasted_domains_are_audited_and_the_table_sorts_by_a_click(notebooks: An
         run_and_wait(form, result, timeout=120_000)  # Run clicked; the result replaces the message in place
         expect(result).to_contain_text("Portfolio audit")
         expect(result).to_contain_text("3 domains")
-        expect(result).to_contain_text("1 invalid names")
+        expect(result).to_contain_text("1 invalid name.")
         expect(result).to_contain_text("Practice lab")  # the lab's domains, asked of the lab's DNS server
-        table = result.locator("table", has=page.locator("th", has_text="status_reason"))
+        table = result.locator("table", has=page.locator("th", has_text="dmarc_policy"))
         # worst first; an invalid name shows the line as typed (its domain is empty)
         assert _domains(table) == ["spf-plus-all.test", "smtpkit.test", "not a domain"], _domains(table)
         heading = table.locator("th", has_text="domain").first
@@ -58,7 +58,7 @@ def test_pasted_domains_are_audited_and_the_table_sorts_by_a_click(notebooks: An
         dns.press_sequentially("127.0.0.1:99999")
         run_and_wait(form, result)
         message = form.locator(".smtpkit-error-nameservers")
-        expect(message).to_contain_text("DNS uses 53")
+        expect(message).to_contain_text("DNS servers listen on 53")
         expect(result).to_contain_text("Nothing was run")
         expect(result).not_to_contain_text("Portfolio audit")
         spacing = message.locator(".widget-html-content").evaluate(

@@ -79,7 +79,7 @@ def test_your_own_domains_go_to_the_dns_server_you_type(lab: Any, own_dns: Any, 
         ("domains", "  \n ", "Nothing pasted"),
         ("domains", "spf-plus-all.test\nmydomain.example", "practice-lab domains (spf-plus-all.test) and others"),
         ("domains", "\n".join(f"d{i}.example" for i in range(MAX_PASTED + 1)), "at most 10,000 here"),
-        ("nameservers", "127.0.0.1:99999", "DNS uses 53"),
+        ("nameservers", "127.0.0.1:99999", "DNS servers listen on 53"),
     ],
 )
 def test_bad_values_are_marked_and_nothing_runs(lab: Any, field: str, value: str, words: str) -> None:

@@ -108,7 +108,7 @@ def test_dkim_key_form_never_puts_the_private_key_in_an_output(shell, tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("field", "value", "words"), [("domain", "not a domain", "not a full domain name"), ("selector", "", "empty")]
+    ("field", "value", "words"), [("domain", "not a domain", "holds spaces"), ("selector", "", "empty")]
 )
 def test_dkim_key_form_marks_bad_names(shell, field, value, words):
     form = DkimKeyForm(domain="example.com", selector="s1")
