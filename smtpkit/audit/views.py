@@ -719,11 +719,13 @@ def runner(*, workers: int | None = None, dask: bool = False) -> Runner:
     return Runner({}, "in this kernel's process")
 
 
-def export(df: pd.DataFrame | None, out: str, suffix: str = ".csv") -> str | Panel:
-    """Write `df` next to the run's results (`out`) as one CSV or Parquet file; say where."""
+def export(df: pd.DataFrame | None, out: str, suffix: str = ".csv") -> Panel:
+    """Write `df` next to the run's results (`out`) as one CSV or Parquet file; say where (a sentence, not the
+    quoted Python string a bare return value showed)."""
     from pathlib import Path
 
     import smtpkit.audit as audit_pkg
+    from smtpkit.render.panel import Panel
 
     if df is None:
         return no_results()
@@ -731,7 +733,12 @@ def export(df: pd.DataFrame | None, out: str, suffix: str = ".csv") -> str | Pan
     target = Path(out).with_suffix(suffix)
     if target == Path(out):
         target = target.with_name(target.stem + "-export" + suffix)
-    return f"written: {audit_pkg.export(df, target)}"
+    written = audit_pkg.export(df, target)
+    note = (
+        f"{_count(len(df), 'row')} written to {written}, on the computer that runs this notebook (list columns"
+        f" such as codes joined with ' | '); the full results are in {out}."
+    )
+    return Panel("Exported", note=note)
 
 
 def could_not_check(df: pd.DataFrame | None) -> Panel:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pandas as pd
 
@@ -150,6 +151,15 @@ def test_the_summary_of_a_resumed_run_says_what_was_kept_and_what_was_asked_now(
     assert "3 of them were kept from the stopped run in the same out (resume), the other 1 audited now" in (
         views.summary(df).to_text()
     )
+
+
+def test_the_export_says_in_a_sentence_what_it_wrote_and_where(tmp_path: Path) -> None:
+    """It showed a quoted Python string, 'written: /tmp/...', in the notebook and the app."""
+    shown = views.export(_frame(), str(tmp_path / "run.parquet"))
+    text = shown.to_text()
+    assert f"4 rows written to {tmp_path / 'run.csv'}, on the computer that runs this notebook" in text
+    assert (tmp_path / "run.csv").read_text().startswith("position,input,domain")
+    assert "'written:" not in text
 
 
 def test_the_summary_says_warn_when_the_worst_is_a_warning() -> None:
