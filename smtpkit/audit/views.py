@@ -75,12 +75,24 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def severities_of(codes: Sequence[str], severities: Sequence[str]) -> list[str]:
+    """The severity of each of a row's codes: the domain's own (`severities`), or for results written before
+    that column existed, the catalogue's."""
+    from smtpkit.knowledge.catalogue import catalogue
+
+    specs = catalogue()
+    return [
+        str(severities[i]) if i < len(severities) else (specs[code].severity.value if code in specs else "")
+        for i, code in enumerate(codes)
+    ]
+
+
 def by_severity(codes: Sequence[str], severities: Sequence[str]) -> list[tuple[str, list[str]]]:
     """A row's codes by severity, worst first, each code once (`×2` when the domain has it twice):
     [("fail", ["spf.plus_all", "dmarc.invalid_tag_value ×2"]), ("info", [...])]."""
     counts: dict[tuple[str, str], int] = {}
-    for i, code in enumerate(codes):
-        key = (str(severities[i]) if i < len(severities) else "", str(code))
+    for code, severity in zip(codes, severities_of(codes, severities), strict=True):
+        key = (severity, str(code))
         counts[key] = counts.get(key, 0) + 1
     groups: dict[str, list[str]] = {}
     for (severity, code), n in counts.items():
@@ -385,25 +397,17 @@ def generic_title(code: str) -> str:
         parts.append(text)
         if field is None:
             continue
-        alone = not text.endswith((".", "@", "'", "‹")) and field in ("domain", "name")
+        alone = not text.endswith((".", "@", "'")) and field in ("domain", "name")
         parts.append("the domain" if alone else f"‹{field}›")
     title = "".join(parts)
     return title[:1].upper() + title[1:]
 
 
 def _pairs(checked: pd.DataFrame) -> list[tuple[str, str, str]]:
-    """(code, severity, domain) of every finding of the checked domains, once per domain; the severity is the
-    domain's own (results of an earlier smtpkit without `severities`: the catalogue's)."""
-    from smtpkit.knowledge.catalogue import catalogue
-
-    specs = catalogue()
+    """(code, severity, domain) of every finding of the checked domains, once per domain."""
     seen: dict[tuple[str, str, str], None] = {}
     for domain, codes, severities in zip(checked["domain"], checked["codes"], checked["severities"], strict=True):
-        for i, code in enumerate(codes):
-            if i < len(severities):
-                severity = str(severities[i])
-            else:
-                severity = specs[code].severity.value if code in specs else ""
+        for code, severity in zip(codes, severities_of(codes, severities), strict=True):
             seen[(code, severity, str(domain))] = None
     return list(seen)
 
