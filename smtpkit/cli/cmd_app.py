@@ -79,11 +79,12 @@ def _port(args: argparse.Namespace) -> int:
 
 
 def voila_command(args: argparse.Namespace, notebooks: Path, port: int, token: str) -> list[str]:
-    """Voilà over the notebook folder: code hidden, no tracebacks, loopback, a token."""
+    """Voilà over the notebook folder: code hidden, JupyterLab-only text left out (`smtpkit.cli.voila_app`), no
+    tracebacks, loopback, a token."""
     cmd = [
         sys.executable,
         "-m",
-        "voila",
+        "smtpkit.cli.voila_app",
         str(notebooks),
         "--no-browser",
         f"--port={port}",

@@ -137,7 +137,32 @@ def test_in_the_app_pasted_domains_are_audited_with_run(app, browser):
             "button.smtpkit-run"
         ).click()
         expect(page.get_by_text("2 domains in").first).to_be_visible(timeout=120_000)
+        # the app leaves out what only JupyterLab can do: no parameters cell, no stop button to tell of
+        expect(page.get_by_text("Paste your domains into the form below").first).to_be_visible()
+        for lab_only in ("parameters cell", "stop button", "run the notebook again", "options["):
+            expect(page.get_by_text(lab_only)).to_have_count(0)
         expect(page.locator(".smtpkit-mode-banner", has_text="practice lab's domains you pasted")).to_be_visible()
         expect(page.locator("td", has_text="spf.plus_all").first).to_be_visible()
     finally:
         page.close()
+
+
+def test_the_app_drops_the_cells_only_jupyterlab_readers_can_act_on():
+    """Cells tagged jupyterlab-only (set domains_file in the parameters cell, the stop button, resume) are left
+    out of the app, where no cell can be edited or run again; only markdown is tagged, so no code is lost."""
+    import nbformat
+
+    from smtpkit.cli.voila_app import LAB_ONLY, without_lab_only
+
+    root = Path(__file__).resolve().parents[2] / "notebooks"
+    for path in sorted(root.glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        tagged = [c for c in nb.cells if LAB_ONLY in c.metadata.get("tags", [])]
+        assert all(c.cell_type == "markdown" for c in tagged), path.name
+        kept = without_lab_only(nb).cells
+        assert len(kept) == len(nbformat.read(path, as_version=4).cells) - len(tagged)
+        if path.name == "10_portfolio_audit.ipynb":
+            assert len(tagged) == 3
+            shown = "".join(c.source for c in kept if c.cell_type == "markdown")
+            assert "parameters cell" not in shown and "stop button" not in shown
+            assert "Paste your domains into the form below" in shown

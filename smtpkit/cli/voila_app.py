@@ -1,0 +1,42 @@
+"""Voilà as `smtpkit app` runs it: the notebooks without the text meant for JupyterLab only.
+
+The notebooks speak to two readers. In JupyterLab one sets `domains_file` in the parameters cell, stops a long
+run with the stop button and runs the notebook again; in the app (Voilà) no cell can be edited or run again,
+and the forms do that work. A markdown cell tagged `jupyterlab-only` (in its metadata, as JupyterLab's
+property inspector sets tags) says what only JupyterLab can do; the app drops it before the page is rendered,
+through Voilà's `prelaunch_hook`, so a person without code is never told to edit a cell they cannot see.
+
+Run as ``python -m smtpkit.cli.voila_app NOTEBOOK_DIR [voila options]``, with the options of ``voila``.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+#: The cell tag for text that only a JupyterLab reader can act on.
+LAB_ONLY = "jupyterlab-only"
+
+
+def without_lab_only(notebook: Any) -> Any:
+    """`notebook` (an nbformat node) without its cells tagged `LAB_ONLY`."""
+    notebook.cells = [c for c in notebook.cells if LAB_ONLY not in (c.get("metadata", {}).get("tags") or [])]
+    return notebook
+
+
+def prelaunch(_request: Any, notebook: Any, cwd: str) -> Any:
+    """Voilà's `prelaunch_hook`: called with each notebook before its kernel runs it."""
+    return without_lab_only(notebook)
+
+
+def main(argv: list[str] | None = None) -> None:
+    from traitlets.config import Config
+    from voila.app import Voila
+
+    config = Config()
+    config.VoilaConfiguration.prelaunch_hook = prelaunch
+    Voila.launch_instance(argv=sys.argv[1:] if argv is None else argv, config=config)
+
+
+if __name__ == "__main__":
+    main()
