@@ -418,21 +418,26 @@ def _number_text(field_name: str, value: Any, label: str, example: str) -> Any:
     return value
 
 
-MAIL_PORTS = "mail uses 25, 465, 587, 2525"
-DNS_PORT = "DNS servers listen on 53; the practice lab's on the port smtpkit lab prints"
+_DNS_PORTS = "DNS servers listen on 53; the practice lab's on the port smtpkit lab prints"
+#: What a port field's messages say, by what the port is for: (an example to type, the usual ports, what to type
+#: instead of something that is not a number). A DNS server's port is not told of the mail ports.
+_PORT_HINTS = {
+    "mail": ("587", "mail uses 25, 465, 587, 2525", "mail submission uses 587 (STARTTLS) or 465 (implicit TLS)"),
+    "dns": ("53", _DNS_PORTS, _DNS_PORTS),
+}
 
 
-def validate_port(value: Any, *, field: str = "port", label: str = "port", usual: str = MAIL_PORTS) -> int:
-    """A TCP port, 1-65535 (a number or its ASCII digits). `usual` says which ports the field usually takes,
-    in the message for one out of range (a DNS server's port is not a mail port)."""
-    given = _number_text(field, value, label, "587" if usual == MAIL_PORTS else "53")
+def validate_port(value: Any, *, field: str = "port", label: str = "port", kind: str = "mail") -> int:
+    """A TCP port, 1-65535 (a number or its ASCII digits). `kind` ("mail", "dns") says which ports the field
+    usually takes, for the messages."""
+    example, usual, instead = _PORT_HINTS[kind]
+    given = _number_text(field, value, label, example)
     if isinstance(given, float) and not given.is_integer():
         raise invalid(field, f"{label} {given!r} is not a whole number; ports are 1 to 65535 ({usual})")
     try:
         port = int(given) if not isinstance(given, int) else given
     except (TypeError, ValueError):
-        example = "mail submission uses 587 (STARTTLS) or 465 (implicit TLS)" if usual == MAIL_PORTS else usual
-        raise invalid(field, f"{label} {quoted(value)} is not a number; {example}") from None
+        raise invalid(field, f"{label} {quoted(value)} is not a number; {instead}") from None
     if not 0 < port < 65536:
         raise invalid(field, f"{label} {port} is out of range: ports are 1 to 65535 ({usual})")
     return port
@@ -531,11 +536,11 @@ def validate_nameserver(value: Any, *, field: str = "nameservers") -> str:
         if rest:
             if not rest.startswith(":"):
                 raise invalid(field, f"the DNS server {quoted(text)}: expected ':port' after ']'")
-            port = validate_port(rest[1:], field=field, label="the DNS server's port", usual=DNS_PORT)
+            port = validate_port(rest[1:], field=field, label="the DNS server's port", kind="dns")
         host = validate_ip(host, field=field, label="The DNS server")
     elif text.count(":") == 1:
         host, p = text.split(":")
-        port = validate_port(p, field=field, label="the DNS server's port", usual=DNS_PORT)
+        port = validate_port(p, field=field, label="the DNS server's port", kind="dns")
     else:
         host = text
     if _looks_like_ip(host) or ":" in host:

@@ -39,6 +39,19 @@ def _words(text: str) -> tuple[str, ...]:
     return tuple(w for w in re.split(r"[\s,;]+", text.strip()) if w)
 
 
+def _same_dns(typed: Sequence[str], lab: Sequence[str]) -> bool:
+    """No DNS server typed, or the lab's own: the lab's domains then get the lab's selectors and ports too (its
+    server typed by hand had given them the common selectors, and a lower grade, than the empty field)."""
+    if not typed:
+        return True
+    from smtpkit.settings import validate_nameserver
+
+    try:
+        return [validate_nameserver(n) for n in typed] == [validate_nameserver(n) for n in lab]
+    except ValueError:
+        return False  # not a DNS server at all: AuditConfig names the field
+
+
 class PortfolioForm(BaseForm):
     """Domains pasted one a line, DKIM selectors and DNS servers: Run audits them (`smtpkit.audit`)."""
 
@@ -102,30 +115,18 @@ class PortfolioForm(BaseForm):
             "selectors": _words(self.selectors.value),
             "nameservers": _words(self.nameservers.value),
         }
-        in_lab = self._lab_dns(chosen["nameservers"]) and self._in_lab(lines)
-        if in_lab:
+        lab: dict[str, Any] | None = None
+        if self.lab is not None:
             from smtpkit.lab.portfolio import audit_options
 
             lab = audit_options(self.lab)  # the lab's DNS server, its selectors, CA and ports
+        in_lab = lab is not None and _same_dns(chosen["nameservers"], lab["nameservers"]) and self._in_lab(lines)
+        if in_lab and lab is not None:
             chosen = {**lab, "selectors": chosen["selectors"] or lab["selectors"]}
         if self.query_limit is not None:
             chosen["query_limit"] = self.query_limit
         config = AuditConfig(**chosen)  # refuses a bad DNS server, naming its field
         return {"text": text, "domains": len(lines), "config": config, "in_lab": in_lab}
-
-    def _lab_dns(self, typed: Sequence[str]) -> bool:
-        """No DNS server typed, or the lab's own: the lab's domains then get the lab's selectors and ports too (its
-        server typed by hand had given them the common selectors, and a lower grade, than the empty field)."""
-        if not typed or self.lab is None:
-            return True
-        from smtpkit.lab.portfolio import audit_options
-        from smtpkit.settings import validate_nameserver
-
-        try:
-            ours = [validate_nameserver(n) for n in audit_options(self.lab)["nameservers"]]
-            return [validate_nameserver(n) for n in typed] == ours
-        except ValueError:
-            return False  # not a DNS server at all: AuditConfig names the field
 
     def _in_lab(self, lines: list[str]) -> bool:
         """Every pasted name is the practice lab's (True), none is (False); both: refused, with examples."""
