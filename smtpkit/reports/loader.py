@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from smtpkit.net.dns import Resolver
     from smtpkit.reports.reportset import ReportSet
 
-__all__ = ["PROBLEM_COLUMNS", "FileResult", "load", "parse_file", "read_tables"]
+__all__ = ["PROBLEM_COLUMNS", "FileResult", "load", "parse_domain", "parse_file", "parse_since", "read_tables"]
 
 PROBLEM_COLUMNS = ("source", "kind", "reason", "size")
 Paths = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
@@ -83,7 +83,8 @@ def read_tables(
     return aggregate.frame(), policies, failures, problems
 
 
-def _since(value: str | dt.date | dt.datetime | None) -> Any:
+def parse_since(value: str | dt.date | dt.datetime | None) -> Any:
+    """`since` as a UTC timestamp (None: no limit); InvalidSettings naming the field ``since`` otherwise."""
     import pandas as pd
 
     from smtpkit.errors import InvalidSettings
@@ -99,7 +100,8 @@ def _since(value: str | dt.date | dt.datetime | None) -> Any:
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
-def _domain(value: str | None) -> str | None:
+def parse_domain(value: str | None) -> str | None:
+    """`domain` lower-cased without its final dot (None: every domain); InvalidSettings naming ``domain``."""
     from smtpkit.errors import InvalidSettings
     from smtpkit.reports.senders import DOMAIN_NAME
 
@@ -177,8 +179,8 @@ def load(
     """
     from smtpkit.reports.reportset import ReportSet
 
-    wanted_domain = _domain(domain)
-    wanted_since = _since(since)
+    wanted_domain = parse_domain(domain)
+    wanted_since = parse_since(since)
     smap = SenderMap.bundled()
     if sender_map is not None:
         smap = smap.merged(sender_map if isinstance(sender_map, SenderMap) else SenderMap.from_csv(sender_map))
@@ -227,20 +229,30 @@ def load(
     )
 
 
-def load_uploads(uploads: Iterable[Any], **options: Any) -> ReportSet:
+def load_uploads(uploads: Iterable[Any], *, paths: Iterable[str | os.PathLike[str]] = (), **options: Any) -> ReportSet:
     """Reports uploaded through a notebook's file-upload widget (``ipywidgets.FileUpload().value``), loaded.
 
     Each upload is a mapping with ``name`` and ``content`` (bytes or a memoryview);
-    the files are written to a private temporary folder, read with `load(**options)`,
-    and removed. Names are reduced to their last path component.
+    the files are written to a private temporary folder, read with `load(**options)`
+    together with any other `paths`, and removed. Names are reduced to their last path
+    component, and the files that could not be used are named as they were uploaded
+    ("upload: report.zip"), not by the temporary folder that no longer exists.
     """
+    import re
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="smtpkit-uploads-") as folder:
         for n, item in enumerate(uploads):
             name = Path(str(item.get("name") or f"upload-{n}")).name or f"upload-{n}"
             (Path(folder) / f"{n:04d}-{name}").write_bytes(bytes(item.get("content") or b""))
-        return load(folder, **options)
+        rs = load([folder, *paths], **options)
+    if len(rs.problems):
+        where = re.compile(re.escape(str(Path(folder))) + r"[/\\]\d{4}-")
+        rs.problems = rs.problems.assign(
+            source=rs.problems["source"].astype(str).str.replace(where, "upload: ", regex=True),
+            reason=rs.problems["reason"].astype(str).str.replace(where, "upload: ", regex=True),
+        )
+    return rs
 
 
 def problems_frame(problems: Iterable[Problem]) -> pd.DataFrame:

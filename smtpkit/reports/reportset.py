@@ -146,7 +146,11 @@ class ReportSet(Viewable):
                 f"{s['tls_failed_sessions']} failed sessions"
             )
         if s["problems"]:
-            lines.append(f"  {s['problems']} file(s) or part(s) could not be used (see .problems)")
+            lines.append(f"  {s['problems']} file(s) or part(s) could not be used:")
+            for row in self.problems.head(5).itertuples():
+                lines.append(f"    {row.source}: {row.kind}, {row.reason}")
+            if s["problems"] > 5:
+                lines.append(f"    ... and {s['problems'] - 5} more (the table .problems)")
         return terminal_safe("\n".join(lines))
 
     def __repr__(self) -> str:

@@ -6,7 +6,8 @@
   naming the mode, the DNS and the CA used.
 * The tool forms (`PortsForm`, `SpfTraceForm`, `SpfRecordForm`, `DkimKeyForm`,
   `ExplainForm`): every tool of the kit without editing Python; `PortfolioForm`:
-  your own domains pasted and audited (notebook 10).
+  your own domains pasted and audited (notebook 10); `ReportsForm`: your own DMARC and TLS-RPT reports,
+  uploaded or in a folder, read (notebook 08).
 * The forms build the one settings model of `smtpkit.settings`: a `ServerInput`
   (a validated `Target` and the `Secret` beside it) and a `DomainQuery`;
   `lab_server_settings(lab, scenario)` / `lab_domain_settings(lab)` build them
@@ -35,6 +36,7 @@ from smtpkit.ui.inputs import PASSWORD_ENV, ServerInput, password_from_env
 from smtpkit.ui.lab import lab_domain_settings, lab_server_settings, lab_zones, scenario_choices
 from smtpkit.ui.pictures import certificate_calendar, spf_tree
 from smtpkit.ui.portfolio import PortfolioForm
+from smtpkit.ui.reports import ReportsForm
 from smtpkit.ui.tools import DkimKeyForm, ExplainForm, PortsForm, SpfRecordForm, SpfTraceForm
 from smtpkit.ui.views import (
     MailReport,
@@ -66,6 +68,7 @@ __all__ = [
     "ExplainForm",
     "PortfolioForm",
     "PortsForm",
+    "ReportsForm",
     "SpfRecordForm",
     "SpfTraceForm",
     "MailReport",

@@ -99,11 +99,11 @@ class EvidenceForm:
         self.report: Report | None = None
 
     def _input(self) -> bytes | str | None:
-        value = self.upload.value
-        items = list(value.values()) if isinstance(value, dict) else list(value or ())
-        if items:
-            content = items[0]["content"]
-            return bytes(content)
+        from smtpkit.ui.fields import uploaded
+
+        files = uploaded(self.upload.value)
+        if files:
+            return files[0][1]
         text = self.paste.value
         return text if text.strip() else None
 

@@ -175,6 +175,18 @@ def number_text(value: float | int | None) -> str:
     return str(value)
 
 
+def uploaded(value: Any) -> list[tuple[str, bytes]]:
+    """The files in a FileUpload widget's `value` as (name, content) pairs, whichever shape the installed
+    ipywidgets gives it (a tuple of dicts in 8, a dict by name in 7; content bytes or a memoryview)."""
+    items = list(value.values()) if isinstance(value, dict) else list(value or ())
+    out = []
+    for n, item in enumerate(items):
+        content = item.get("content") or b""
+        data = content.tobytes() if hasattr(content, "tobytes") else bytes(content)
+        out.append((str(item.get("name") or f"upload-{n}"), data))
+    return out
+
+
 def refuse_empty(field: str, value: str, message: str) -> str:
     """`value` stripped, or InvalidSettings(`message`) for `field` when it is empty."""
     text = value.strip()

@@ -38,7 +38,7 @@ from smtpkit.knowledge.presets import GENERIC_PRESETS
 from smtpkit.secrets import Secret
 from smtpkit.settings import AUTH_MECHANISMS, IMPLICIT_TLS_PORTS, Target
 from smtpkit.settings.domain import DomainQuery
-from smtpkit.ui.fields import hint_html, number_text, refuse_empty, show, style, text_field, wide
+from smtpkit.ui.fields import hint_html, number_text, refuse_empty, show, style, text_field, uploaded, wide
 from smtpkit.ui.inputs import PASSWORD_ENV, SECURITY_CHOICES, ServerInput, password_from_env
 from smtpkit.ui.lab import is_lab_domain, lab_domain_settings, lab_server_settings, lab_zones, scenario_choices
 from smtpkit.ui.modes import LAB, OWN, Banner, describe_ca, describe_dns
@@ -908,13 +908,10 @@ class EmlForm(BaseForm):
         )
 
     def _take_upload(self, change: dict[str, Any]) -> None:
-        files = change["new"]
+        files = uploaded(change["new"])
         if not files:
             return
-        first = files[0] if isinstance(files, (list, tuple)) else next(iter(files.values()))
-        content = first["content"]
-        self._message = bytes(content.tobytes() if hasattr(content, "tobytes") else content)
-        self._name = str(first.get("name") or "uploaded message")
+        self._name, self._message = files[0]
         self.upload.value = ()  # the message lives in the kernel only, never in widget state
         self._show_which()
 

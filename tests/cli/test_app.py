@@ -147,6 +147,37 @@ def test_in_the_app_pasted_domains_are_audited_with_run(app, browser):
         page.close()
 
 
+@pytest.mark.browser
+@pytest.mark.timeout(300)
+def test_in_the_app_reports_uploaded_are_read_with_run(app, browser):
+    """The no-code path of notebook 08: in the app, report files chosen in the upload dialog and Run give their
+    findings (the notebook's bare upload button, with a cell to run under it, did nothing there)."""
+    from playwright.sync_api import expect
+
+    from tests.support.browser import VIEWPORT
+    from tests.ui.test_browser_reports import chosen_reports
+
+    page = browser.new_page(viewport=VIEWPORT)
+    try:
+        page.goto(app["app"]["url"].replace("00_start_here.ipynb", "08_dmarc_reports.ipynb"))
+        upload = page.locator("button.widget-upload").first
+        expect(upload).to_be_visible(timeout=240_000)  # the page shows once every cell has run
+        files = chosen_reports()
+        with page.expect_file_chooser() as dialog:
+            upload.click()
+        dialog.value.set_files(files)
+        expect(page.locator(".smtpkit-chosen").first).to_contain_text(f"{len(files)} files")
+        page.locator(".smtpkit-offline").get_by_text("Skip reverse DNS").click()
+        form = page.locator(".smtpkit-chosen").locator("xpath=ancestor::*[contains(@class,'widget-vbox')][last()]")
+        form.locator("button.smtpkit-run").click()
+        expect(page.get_by_text("Findings and fixes").first).to_be_visible(timeout=120_000)
+        expect(page.locator(".smtpkit-mode-banner", has_text=f"{len(files)} uploaded files")).to_be_visible()
+        expect(page.get_by_text("upload: broken-receiver-one.test").first).to_be_visible()
+        expect(page.get_by_text("run the notebook again")).to_have_count(0)  # the parameters cell's way: left out
+    finally:
+        page.close()
+
+
 def test_the_app_drops_the_cells_only_jupyterlab_readers_can_act_on():
     """Cells tagged jupyterlab-only (set domains_file in the parameters cell, the stop button, resume) are left
     out of the app, where no cell can be edited or run again; only markdown is tagged, so no code is lost."""
@@ -161,6 +192,8 @@ def test_the_app_drops_the_cells_only_jupyterlab_readers_can_act_on():
         assert all(c.cell_type == "markdown" for c in tagged), path.name
         kept = without_lab_only(nb).cells
         assert len(kept) == len(nbformat.read(path, as_version=4).cells) - len(tagged)
+        if path.name == "08_dmarc_reports.ipynb":
+            assert len(tagged) == 1 and "reports_dir" in tagged[0].source  # set in the parameters cell
         if path.name == "10_portfolio_audit.ipynb":
             assert len(tagged) == 3
             shown = "".join(c.source for c in kept if c.cell_type == "markdown")
