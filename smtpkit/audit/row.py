@@ -76,7 +76,12 @@ COLUMNS: tuple[Column, ...] = (
     ),
     Column("dmarc_org_domain", "str", "the organizational domain, where receivers look when the domain has no policy"),
     Column("dkim_selectors", "list", "selectors under which a DKIM key was found"),
-    Column("dkim_keys", "list", "'selector: type bits' of every key found, e.g. 'google: rsa 2048'"),
+    Column(
+        "dkim_keys",
+        "list",
+        "'selector: type bits' of every key found, e.g. 'google: rsa 2048'; 'selector: revoked (empty p=)' or"
+        " 'selector: rsa unreadable' for a key that cannot verify",
+    ),
     Column("dkim_min_bits", "int", "the size of the smallest RSA key found"),
     Column("dkim_weak", "bool", "a key is too short to be trusted (under 2048-bit RSA)"),
     Column(
@@ -239,13 +244,33 @@ def _dkim(row: dict[str, Any], step: Step | None, view: DomainResolver, domain: 
             continue
         rec = parse_key_record(texts[0])
         selectors.append(str(r.get("selector")))
-        keys.append(f"{r.get('selector')}: {rec.key_type} {rec.key_bits or '?'}".strip())
+        keys.append(f"{r.get('selector')}: {_key_text(rec)}")
         if rec.key_type == "rsa" and rec.key_bits:
             rsa_bits.append(rec.key_bits)
     row["dkim_selectors"] = selectors
     row["dkim_keys"] = keys
     row["dkim_min_bits"] = min(rsa_bits) if rsa_bits else None
     row["dkim_weak"] = any(f.code == "dkim.key_too_short" for f in step.findings) if selectors else None
+
+
+#: How `dkim_keys` names a key that cannot verify anything: published empty (revoked), or not readable as a
+#: key of its type. Results written before these words named both "rsa ?".
+REVOKED_KEY = "revoked (empty p=)"
+UNREADABLE_KEY = "unreadable"
+
+
+def _key_text(rec: Any) -> str:
+    """One key of `dkim_keys` after its selector: 'rsa 2048', 'ed25519 256', 'revoked (empty p=)', 'rsa unreadable'."""
+    if rec.revoked:
+        return REVOKED_KEY
+    if not rec.key_bits:
+        return f"{rec.key_type or 'key'} {UNREADABLE_KEY}"
+    return f"{rec.key_type} {rec.key_bits}"
+
+
+def unusable_key(text: str) -> bool:
+    """A `dkim_keys` entry for a key that cannot verify a signature (revoked or unreadable)."""
+    return str(text).endswith((REVOKED_KEY, UNREADABLE_KEY, "?"))
 
 
 def _starttls(step: Step | None) -> bool | None:

@@ -149,6 +149,34 @@ def worst_first(df: pd.DataFrame) -> pd.DataFrame:
     return df.loc[order]
 
 
+def _no_record(row: dict[str, Any], protocol: str) -> str:
+    """Why a checked domain has no SPF or DMARC value to show, in words (an empty cell read as a gap in the
+    table): no record, several records, or one that cannot be read (its finding says how)."""
+    codes = set(row.get("codes") or ())
+    if f"{protocol}.missing" in codes:
+        return "no record"
+    if f"{protocol}.multiple_records" in codes:
+        return "several records"
+    return "unusable record"
+
+
+def _shown(column: str, row: dict[str, Any]) -> tuple[str, str]:
+    """A cell of the table as a person reads it, and how it is set ("", "as typed", "nowrap", "muted"): an
+    invalid name as it was typed, a missing SPF or DMARC value as the reason it is missing."""
+    text = _cell(row[column])
+    if column == "domain":
+        return (text, "nowrap") if text else (_cell(row.get("input")) or "(empty line)", "as typed")
+    if text or row.get("status") != "checked":
+        return text, ""
+    if column == "dmarc_policy":
+        return _no_record(row, "dmarc"), "muted"
+    if column in ("spf_all", "spf_lookups"):
+        if column == "spf_all" and _cell(row.get("spf_record")):
+            return "no all", "muted"  # a record that ends without an all: the default, ?all
+        return _no_record(row, "spf"), "muted"
+    return text, ""
+
+
 class SortableTable(Viewable):
     """The audit rows as an HTML table whose headings sort it (our inline handler), worst domains first."""
 
@@ -156,26 +184,34 @@ class SortableTable(Viewable):
         self.columns = [c for c in columns if c in df.columns]
         ordered = worst_first(df)
         self.total = len(ordered)
-        extra = [c for c in ("severities", "input", "status_reason") if c in df.columns and c not in self.columns]
+        extra = [
+            c
+            for c in ("severities", "input", "status", "status_reason", "codes", "spf_record")
+            if c in df.columns and c not in self.columns
+        ]
         self.rows = ordered.head(limit)[self.columns + extra].to_dict("records")
 
     def _html_cell(self, column: str, row: dict[str, Any]) -> str:
         if column == "codes":
             return _codes_html(row["codes"], row.get("severities") or [])
-        if column == "domain" and not _cell(row["domain"]):
-            return f"<i>{html.escape(_cell(row.get('input')) or '(empty line)')}</i>"  # an invalid name: as given
-        if column == "domain":
-            return f'<span style="white-space:nowrap">{html.escape(_cell(row[column]))}</span>'
+        text, style = _shown(column, row)
+        markup = {
+            "": html.escape(text),
+            "as typed": f"<i>{html.escape(text)}</i>",
+            "nowrap": f'<span style="white-space:nowrap">{html.escape(text)}</span>',
+            "muted": f'<span style="color:#57606a">{html.escape(text)}</span>',
+        }[style]
         if column == "status" and _cell(row.get("status_reason")):
-            return f"{html.escape(_cell(row[column]))}: <small>{html.escape(_cell(row['status_reason']))}</small>"
-        return html.escape(_cell(row[column]))
+            markup += f": <small>{html.escape(_cell(row['status_reason']))}</small>"
+        return markup
 
     def _text_cell(self, column: str, row: dict[str, Any]) -> str:
         if column == "codes":
             return codes_text(row["codes"], row.get("severities") or [])
+        text, _style = _shown(column, row)
         if column == "status" and _cell(row.get("status_reason")):
-            return f"{_cell(row[column])}: {_cell(row['status_reason'])}"
-        return _cell(row[column])
+            text += f": {_cell(row['status_reason'])}"
+        return text
 
     def to_html(self) -> str:
         from smtpkit.render.html import CSS, ROOT_CLASSES
@@ -506,11 +542,13 @@ def charts(df: pd.DataFrame | None) -> Sequence[Chart | Panel]:
         )
     )
 
+    from smtpkit.audit.row import unusable_key
+
     sizes = checked["dkim_min_bits"].dropna().astype(int)
     found = checked["dkim_selectors"].map(len) > 0
     sizeless = checked[found & checked["dkim_min_bits"].isna()]["dkim_keys"]
-    # a key found without an RSA size: revoked or unreadable ("rsa ?"), or Ed25519 keys only
-    unusable = int(sizeless.map(lambda keys: all(str(k).endswith("?") for k in keys)).sum())
+    # a key found without an RSA size: revoked or unreadable, or Ed25519 keys only
+    unusable = int(sizeless.map(lambda keys: all(unusable_key(k) for k in keys)).sum())
     buckets = {
         "no key found": int((~found).sum()),
         "no usable key (revoked, invalid)": unusable,

@@ -286,6 +286,8 @@ def test_columns_read_the_records(portfolio_dns: DnsServer) -> None:
             "dkim-1024.test",
             "spf-void-lookups.test",
             "dmarc-rua-external.test",
+            "dkim-revoked.test",
+            "dkim-invalid.test",
         ],
         config,
     ).set_index("domain")
@@ -298,6 +300,9 @@ def test_columns_read_the_records(portfolio_dns: DnsServer) -> None:
     assert df.loc["spf-void-lookups.test", "spf_voids"] == 3
     assert not bool(df.loc["dmarc-rua-external.test", "dmarc_rua_authorised"])
     assert df.loc["smtpkit.test", "resolver"] == portfolio_dns.nameserver
+    # a key that cannot verify says why, in words ("rsa ?" before)
+    assert df.loc["dkim-revoked.test", "dkim_keys"] == ["default: revoked (empty p=)"]
+    assert df.loc["dkim-invalid.test", "dkim_keys"] == ["default: rsa unreadable"]
 
 
 def pd_na():  # type: ignore[no-untyped-def]

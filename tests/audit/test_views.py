@@ -113,12 +113,14 @@ def test_every_spf_finding_and_every_dkim_key_is_counted_in_the_charts() -> None
         row = empty_row(i, f"d{i}.example", f"d{i}.example")
         row.update(status="checked", grade="C", n_fail=1, n_warn=0, codes=[f"spf.code{i:02}"], severities=["fail"])
         rows.append(row)
-    rows[0].update(dkim_selectors=["default"], dkim_keys=["default: rsa ?"])
+    rows[0].update(dkim_selectors=["default"], dkim_keys=["default: revoked (empty p=)"])
     rows[1].update(dkim_selectors=["ed"], dkim_keys=["ed: ed25519 256"])
+    rows[2].update(dkim_selectors=["old"], dkim_keys=["old: rsa ?"])  # written before the words: still unusable
+    rows[3].update(dkim_selectors=["bad"], dkim_keys=["bad: rsa unreadable"])
     charts = views.charts(frame(rows))
     assert len(charts[1].rows) == 12
     dkim = {r["smallest RSA key"]: r["domains"] for r in charts[2].rows}
-    assert dkim["no usable key (revoked, invalid)"] == 1 and dkim["no key found"] == 10, dkim
+    assert dkim["no usable key (revoked, invalid)"] == 3 and dkim["no key found"] == 8, dkim
     assert sum(dkim.values()) == 12
 
 
@@ -247,3 +249,33 @@ def test_a_run_where_nothing_could_be_checked_is_no_pass() -> None:
     shown = views.summary(dead)
     assert "PASS" not in shown.to_text() and "0 checked, 1 could not be checked" in shown.to_text()
     assert "PASS" in views.summary(_frame()[_frame()["grade"] == "A"]).to_text()  # one checked and fine: a pass
+
+
+def test_a_missing_spf_or_dmarc_value_says_why_instead_of_an_empty_cell() -> None:
+    """dmarc_policy, spf_all and spf_lookups were empty cells where a domain has no record: read as a gap in
+    the table. The DataFrame keeps them empty (null); the table says why, for checked domains only."""
+    rows = []
+    for i, (codes, record) in enumerate(
+        [
+            (["spf.missing", "dmarc.missing"], None),
+            (["spf.multiple_records", "dmarc.multiple_records"], None),
+            (["spf.syntax_error", "dmarc.invalid_tag_value"], None),
+            (["spf.no_all"], "v=spf1 mx"),
+        ]
+    ):
+        row = empty_row(i, f"d{i}.example", f"d{i}.example")
+        row.update(status="checked", grade="D", n_fail=1, n_warn=0, codes=codes, severities=["fail"] * len(codes))
+        row.update(spf_record=record, spf_lookups=1 if record else None)
+        rows.append(row)
+    dead = empty_row(4, "dead.example", "dead.example")
+    dead.update(status="could not check", status_reason="MX: timeout")
+    df = frame([*rows, dead])
+    assert df["dmarc_policy"].isna().all() and df["spf_all"].isna().all()  # the data stays empty
+    table = views.sortable(df, columns=["domain", "dmarc_policy", "spf_all", "spf_lookups"])
+    text = {line.split()[0]: line for line in table.to_text().splitlines() if line.startswith("d")}
+    assert text["d0.example"].split()[1:] == ["no", "record", "no", "record", "no", "record"], text
+    assert text["d1.example"].split()[1:] == ["several", "records"] * 3, text
+    assert text["d2.example"].split()[1:] == ["unusable", "record"] * 3, text
+    assert text["d3.example"].split()[1:] == ["unusable", "record", "no", "all", "1"], text
+    assert text["dead.example"].split()[1:] == [], text  # not checked: nothing to say about its records
+    assert '<span style="color:#57606a">no record</span>' in table.to_html()
