@@ -32,6 +32,8 @@ from smtpkit.settings.audit import AuditConfig
 if TYPE_CHECKING:
     import pandas as pd
 
+    from smtpkit.audit.store import ResultStore
+
 __all__ = ["AuditConfig", "audit", "audit_chunk", "compare", "export", "read_domains", "read_results"]
 
 _CONFIG_FIELDS = {
@@ -92,6 +94,7 @@ def audit(
     cannot work and `UnreadableInput` for an input file that cannot be read;
     no domain, however broken, raises.
     """
+    from smtpkit.audit.cache import summed
     from smtpkit.audit.domains import read_domains
     from smtpkit.audit.engine import forget_failures
     from smtpkit.audit.runners import chunks, dask_client, progress_bar, run_dask, run_local, run_processes
@@ -122,6 +125,7 @@ def audit(
     store = ResultStore(out) if out is not None else None
     done = store.begin(listed, cfg, resume=resume) if store is not None else set()
     todo = chunks(listed, cfg.chunk_size, done)
+    again = store.could_not_check(done) if store is not None and done else []
     tables: list[Any] = []
 
     def sink(number: int, table: Any) -> None:
@@ -132,7 +136,7 @@ def audit(
 
     forget_failures()  # what failed in a run before this one is asked again (good answers stay, for their TTL)
     started = time.monotonic()
-    bar = progress_bar(sum(len(names) for _n, _s, names in todo), progress)
+    bar = progress_bar(sum(len(names) for _n, _s, names in todo) + len(again), progress)
     own_client = None
     try:
         if dask or scheduler or client is not None:
@@ -148,6 +152,9 @@ def audit(
             runner = "local"
             asker = current()  # a form's Progress in its worker thread: its Cancel stops the run
             info = run_local(todo, cfg, sink, bar.update, stopped=lambda: asker.cancelled)
+        if again and store is not None:
+            counts = _ask_again(store, again, cfg, bar.update)
+            info = {**info, **summed([{k: v for k, v in info.items() if k in counts}, counts])}
     except KeyboardInterrupt as stopped:
         if store is not None:  # shown alone in a notebook (the command line says it its own way)
             how = "call smtpkit.audit again with the same domains, out and resume=True"
@@ -173,13 +180,36 @@ def audit(
         **listed.summary(),
         "runner": runner,
         "resumed_chunks": len(done),
-        "resumed_domains": sum(len(listed.names[n * cfg.chunk_size : (n + 1) * cfg.chunk_size]) for n in done),
+        "resumed_domains": sum(len(listed.names[n * cfg.chunk_size : (n + 1) * cfg.chunk_size]) for n in done)
+        - len(again),
+        "asked_again": len(again),
         "seconds": round(time.monotonic() - started, 3),
         "status": {str(k): int(v) for k, v in df["status"].value_counts().items()},
         "settings": cfg.to_dict(),
         **info,
     }
     return df
+
+
+def _ask_again(
+    store: ResultStore, again: Sequence[tuple[int, str]], config: AuditConfig, update: Any
+) -> dict[str, Any]:
+    """Audit again, in this process, the domains a resumed run's kept chunks could not check (`again`:
+    (position, name as given)), and put their new rows in place of the old: the timeout or SERVFAIL that
+    stopped them is often gone by the time a run is resumed, and keeping them made a resume say "could not
+    check" for domains that now answer. Returns the DNS counters of that stream (added to the run's)."""
+    from smtpkit.aio import run_sync
+    from smtpkit.audit.engine import audit_stream
+
+    rows: list[dict[str, Any]] = []
+
+    def one(row: dict[str, Any]) -> None:
+        rows.append(row)
+        update(1)
+
+    counts = run_sync(audit_stream(list(again), config, one))
+    store.replace_rows(rows, config.chunk_size)
+    return counts
 
 
 def audit_chunk(domains: Sequence[str], config: AuditConfig, *, start: int = 0) -> pd.DataFrame:

@@ -52,10 +52,11 @@ COLUMNS: tuple[Column, ...] = (
         "severities",
         "list",
         "the severity of each code in `codes`, in the same order: fail, warn or info (the domain's own, which can"
-        " differ from the catalogue's: three void SPF lookups fail where two warn)",
+        " differ from the catalogue's: three void SPF lookups fail where two warn); info for a finding that says"
+        " something could not be checked from here (a lookup that failed, port 25 blocked)",
     ),
-    Column("n_fail", "int", "how many findings break mail (severity fail)"),
-    Column("n_warn", "int", "how many findings risk it (severity warn)"),
+    Column("n_fail", "int", "how many findings break mail (severity fail in `severities`)"),
+    Column("n_warn", "int", "how many findings risk it (severity warn in `severities`)"),
     Column("mx_hosts", "list", "the MX targets, most preferred first ('.' for a null MX)"),
     Column("mx_null", "bool", "the domain publishes a null MX (RFC 7505): it receives no mail"),
     Column("mx_problems", "list", "'host: problem' for every MX target that cannot take mail"),
@@ -112,6 +113,10 @@ ADDED_LATER = frozenset({"severities"})
 _NOT_READ = {"mx.lookup_failed", "spf.dns_error", "dkim.key_lookup_failed", "dmarc.lookup_failed"}
 # Findings that say the resolver, not the domain, is the problem (check_domain calls them "could not check").
 _RESOLVER_SAYS_NOTHING = {"domain.resolver_filtered"}
+# Findings that say something could not be looked at from here (a lookup that failed, port 25 that this
+# network blocks), not that the domain is wrong: the row records them as info, so they count in neither
+# n_warn nor the grade. Port 25 blocked here gave every probed domain a warning, and grade B at best.
+NOT_CHECKED_HERE = _NOT_READ | {"mx.tls.port25_blocked"}
 _RANK = {Severity.INFO: 0, Severity.WARN: 1, Severity.FAIL: 2}
 _LEADING_INT = re.compile(r"^\s*(\d+)")
 
@@ -322,12 +327,13 @@ def domain_row(
         unread.insert(0, f"the check did not finish within the deadline of {view.budget:g}s")
     row["status"] = COULD_NOT_CHECK if unread else CHECKED
     row["status_reason"] = "; ".join(unread)
+    severities = [Severity.INFO if f.code in NOT_CHECKED_HERE else f.severity for f in findings]
     row["codes"] = [f.code for f in findings]
-    row["severities"] = [f.severity.value for f in findings]
-    row["n_fail"] = sum(1 for f in findings if f.severity is Severity.FAIL)
-    row["n_warn"] = sum(1 for f in findings if f.severity is Severity.WARN)
+    row["severities"] = [s.value for s in severities]
+    row["n_fail"] = sum(1 for s in severities if s is Severity.FAIL)
+    row["n_warn"] = sum(1 for s in severities if s is Severity.WARN)
     if not unread:
-        row["worst"] = _worst([f.severity for f in findings])
+        row["worst"] = _worst(severities)
         row["grade"] = grade(row["n_fail"], row["n_warn"])
     _mx(row, by_name.get("mx"), view, domain)
     _spf(row, by_name.get("spf"))

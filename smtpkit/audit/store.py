@@ -137,6 +137,38 @@ class ResultStore:
         pq.write_table(table.cast(schema()), temporary)
         os.replace(temporary, final)
 
+    def could_not_check(self, done: set[int]) -> list[tuple[int, str]]:
+        """(position, name as given) of every row of the kept chunks `done` that could not be checked: a resume
+        asks them again (a timeout or a SERVFAIL is often gone by then), not only the chunks never written."""
+        import pyarrow.parquet as pq
+
+        from smtpkit.audit.row import COULD_NOT_CHECK
+
+        out: list[tuple[int, str]] = []
+        for number in sorted(done):
+            part = self.parts / _PART.format(number)
+            try:
+                rows = pq.read_table(part, columns=["position", "input", "status"]).to_pylist()
+            except (OSError, ValueError, KeyError):
+                continue  # unreadable parts were removed by begin(); a part without these columns is kept as is
+            out += [(int(r["position"]), str(r["input"])) for r in rows if r["status"] == COULD_NOT_CHECK]
+        return out
+
+    def replace_rows(self, rows: list[dict[str, Any]], chunk_size: int) -> None:
+        """Put `rows` (asked again) in place of the rows of the same positions in their chunks' parts; each part
+        is rewritten whole and atomically, so a run stopped here leaves every part as it was or as it is now."""
+        import pyarrow.parquet as pq
+
+        from smtpkit.audit.table import complete, to_arrow
+
+        by_chunk: dict[int, dict[int, dict[str, Any]]] = {}
+        for row in rows:
+            by_chunk.setdefault(int(row["position"]) // chunk_size, {})[int(row["position"])] = row
+        for number, fresh in sorted(by_chunk.items()):
+            part = self.parts / _PART.format(number)
+            old = complete(pq.read_table(part)).to_pylist()
+            self.write_chunk(number, to_arrow([fresh.get(int(r["position"]), r) for r in old]))
+
     def chunk_files(self) -> list[Path]:
         return sorted(self.parts.glob("part-*.parquet"))
 
@@ -152,7 +184,7 @@ class ResultStore:
         of = f" of {total:,}" if total else ""
         return (
             f"{chunks} chunk(s) of results ({rows:,}{of} domains) are saved in {self.path}; {how} to continue where"
-            " it stopped (the domains of unfinished chunks are audited again)"
+            " it stopped (the domains of unfinished chunks, and those that could not be checked, are audited again)"
         )
 
     def saved(self) -> tuple[int, int, int | None]:

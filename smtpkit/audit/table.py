@@ -60,15 +60,19 @@ def missing_column(names: Iterable[str]) -> str | None:
     return next((n for n in NAMES if n not in have and n not in ADDED_LATER), None)
 
 
-def to_frame(table: pa.Table) -> pd.DataFrame:
-    """The audit DataFrame of an Arrow table that has (at least) the audit columns, but for those an earlier
-    smtpkit did not write (`ADDED_LATER`: read as empty)."""
+def complete(table: pa.Table) -> pa.Table:
+    """An Arrow table that has (at least) the audit columns, but for those an earlier smtpkit did not write
+    (`ADDED_LATER`: added empty), with exactly the audit columns in the audit schema."""
     import pyarrow as pa
 
     for name in ADDED_LATER - set(table.column_names):
         table = table.append_column(name, pa.nulls(len(table), schema().field(name).type))
-    table = table.select(list(NAMES)).cast(schema())
-    df = table.to_pandas(types_mapper=_types)
+    return table.select(list(NAMES)).cast(schema())
+
+
+def to_frame(table: pa.Table) -> pd.DataFrame:
+    """The audit DataFrame of an Arrow table that has (at least) the audit columns (see `complete`)."""
+    df = complete(table).to_pandas(types_mapper=_types)
     for column in COLUMNS:
         if column.kind == "list":
             df[column.name] = [list(v) if v is not None else [] for v in df[column.name]]

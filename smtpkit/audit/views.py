@@ -340,14 +340,25 @@ def summary(df: pd.DataFrame | None) -> Panel:
         + "."
     )
     kept = int(info.get("resumed_domains", 0) or 0) if info.get("resumed_chunks") else 0
-    if kept and kept >= len(df):
+    again = int(info.get("asked_again", 0) or 0)
+    asked = (
+        f" The {_count(again, 'domain')} it could not check {'was' if again == 1 else 'were'} asked again now."
+        if again
+        else ""
+    )
+    if kept and kept + again >= len(df):
         note += (
-            f" All {kept} were kept from the earlier run in the same out (resume): it had finished, so nothing was"
-            " asked now. To audit them again, run without resume."
+            f" {'All ' if not again else ''}{kept} were kept from the earlier run in the same out (resume): it had"
+            " finished, so "
+            + ("nothing was asked now." if not again else "only what it could not check was.")
+            + asked
+            + " To audit them all again, run without resume."
         )
     elif kept:
-        note += f" {kept} of them were kept from the stopped run in the same out (resume), the other {len(df) - kept}"
-        note += " audited now."
+        note += (
+            f" {kept} of them were kept from the stopped run in the same out (resume), the other"
+            f" {len(df) - kept - again} audited now." + asked
+        )
     held = resolver_limit_note(info)
     if held:
         note += " " + held

@@ -67,7 +67,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="DKIM selector to look for keys under (repeatable); default: the common ones",
     )
     p.add_argument("--out", metavar="PATH", help="write results.parquet (a directory, one file per chunk) or .csv")
-    p.add_argument("--resume", action="store_true", help="continue the run written to --out")
+    p.add_argument("--resume", action="store_true", help="continue the run written to --out (its domains that could not be checked are asked again)")
     p.add_argument("--compare", nargs=2, metavar=("OLD", "NEW"), help="compare two results instead of auditing")
     p.add_argument("--workers", type=int, metavar="N", help="run on a pool of N processes (with --dask: its size)")
     p.add_argument("--dask", action="store_true", help="run on a new Dask LocalCluster")
@@ -239,6 +239,9 @@ def summary_text(df: Any, *, out: str | None = None, worst: int = 15) -> str:
             f", {info.get('resumed_domains', 0):,} of them kept from the run before ({info['resumed_chunks']} chunks"
             " already in --out)"
         )
+        if info.get("asked_again"):
+            n = info["asked_again"]
+            lines[0] += f"; the {n:,} it could not check {'was' if n == 1 else 'were'} asked again"
     if info.get("duplicates"):
         lines.append(
             f"{info['duplicates']} duplicates skipped, e.g. {', '.join(info.get('duplicate_examples', [])[:3])}"

@@ -121,7 +121,7 @@ def test_notebook_10_resumes_a_stopped_run_from_its_parameters(tmp_path, lab_sta
     assert first.ok, [e.ename + ": " + e.evalue for e in first.errors] + [first.aborted]
     parts = sorted(out.glob("part-*.parquet"))
     assert len(parts) == 2
-    kept = sum(len(pd.read_parquet(p)) for p in parts[:-1])
+    kept = sum(int((pd.read_parquet(p)["status"] != "could not check").sum()) for p in parts[:-1])
     parts[-1].unlink()  # the last chunk was never written: the run was stopped before it
     again = execute_notebook(path, parameters | {"resume": True}, cell_timeout=240, env=env)
     assert again.ok, [e.ename + ": " + e.evalue for e in again.errors] + [again.aborted]

@@ -132,10 +132,13 @@ def test_resume_after_an_interrupted_run(slow_dns: DnsServer, tmp_path: Path) ->
     assert resumed.returncode in (0, 1), resumed.stderr
     doc = json.loads(resumed.stdout)
     assert doc["summary"]["resumed_chunks"] == len(before)
-    assert doc["summary"]["domains_asked"] == 40 - 5 * len(before)  # the rows read back asked nothing this time
+    # the rows read back asked nothing this time, but those that could not be checked, asked again
+    again = doc["summary"]["asked_again"]
+    assert doc["summary"]["domains_asked"] == 40 - 5 * len(before) + again
     after = {p.name: p.stat().st_mtime_ns for p in out.glob("part-*.parquet")}
     assert len(after) == 8
-    assert all(after[name] == mtime for name, mtime in before.items())  # done chunks were not redone
+    redone = [name for name, mtime in before.items() if after[name] != mtime]
+    assert len(redone) <= again  # done chunks were not redone, but to put the rows asked again in place
     df = read_results(out)
     assert list(df["position"]) == list(range(40)) and df["domain"].is_unique
 
@@ -157,6 +160,7 @@ def test_ctrl_c_says_what_was_saved_and_the_resumed_run_says_what_it_kept(slow_d
     proc.send_signal(signal.SIGINT)
     _out, err = proc.communicate(timeout=60)
     saved = len(list(out.glob("part-*.parquet")))
+    unchecked = sum(int((pd.read_parquet(p)["status"] == "could not check").sum()) for p in out.glob("part-*.parquet"))
     assert proc.returncode == 130, err
     assert 2 <= saved < 8
     said = f"{saved} chunk(s) of results ({5 * saved} of 40 domains) are saved in {out}; run the same command with"
@@ -165,9 +169,9 @@ def test_ctrl_c_says_what_was_saved_and_the_resumed_run_says_what_it_kept(slow_d
     resumed = subprocess.run([*command, "--resume"], env=env, capture_output=True, text=True, timeout=300)
     assert resumed.returncode in (0, 1), resumed.stderr
     first = resumed.stdout.splitlines()[0]
-    assert first.startswith("40 domains audited in ") and first.endswith(
-        f", {5 * saved} of them kept from the run before ({saved} chunks already in --out)"
-    ), first
+    kept = f", {5 * saved - unchecked} of them kept from the run before ({saved} chunks already in --out)"
+    asked = f"; the {unchecked} it could not check {'was' if unchecked == 1 else 'were'} asked again"
+    assert first.startswith("40 domains audited in ") and first.endswith(kept + (asked if unchecked else "")), first
 
 
 def test_an_interrupted_call_says_what_was_saved_under_its_traceback(slow_dns: DnsServer, tmp_path: Path) -> None:
@@ -194,14 +198,15 @@ def test_an_interrupted_call_says_what_was_saved_under_its_traceback(slow_dns: D
     saved = len(list(out.glob("part-*.parquet")))
     note = (
         f"{saved} chunk(s) of results ({5 * saved} of 40 domains) are saved in {out}; call smtpkit.audit again with"
-        " the same domains, out and resume=True to continue where it stopped (the domains of unfinished chunks are"
-        " audited again)"
+        " the same domains, out and resume=True to continue where it stopped (the domains of unfinished chunks, and"
+        " those that could not be checked, are audited again)"
     )
     assert str(stopped.value) == note
     # a notebook (IPython) shows that line alone, not an event loop's traceback above it
     assert stopped.value._render_traceback_() == [f"Stopped: {note}"]  # type: ignore[attr-defined]
     df = smtpkit.audit(names, resume=True, **settings)  # type: ignore[arg-type]
-    assert df.attrs["audit"]["resumed_chunks"] == saved and df.attrs["audit"]["resumed_domains"] == 5 * saved
+    info = df.attrs["audit"]
+    assert info["resumed_chunks"] == saved and info["resumed_domains"] == 5 * saved - info["asked_again"]
     assert list(df["position"]) == list(range(40))
 
 
@@ -250,3 +255,53 @@ def test_compare_two_runs(portfolio_dns: DnsServer) -> None:
     gone_unknown.loc[gone_unknown["domain"] == "hosted.test", "status"] = "could not check"
     assert compare(new, gone_unknown).set_index("domain").loc["hosted.test", "change"] == UNKNOWN_NOW
     assert list(compare(new, old)["change"])[0] == WORSE  # worse first
+
+
+def _small_zones(silent: set[str]) -> object:
+    """Four healthy domains; those in `silent` never answer (the lab DNS server's TIMEOUT records)."""
+    from smtpkit.lab.zoneset import TIMEOUT_TYPE, Record, ZoneSet
+
+    records = []
+    for d in ("a.example", "b.example", "c.example", "d.example"):
+        records += [
+            Record(d, "SOA", f"ns.{d}. hostmaster.{d}. 1 3600 600 86400 60"),
+            Record(d, "NS", f"ns.{d}."),
+            Record(d, "MX", (10, f"mx.{d}")),
+            Record(f"mx.{d}", "A", "127.0.0.1"),
+            Record(d, "TXT", "v=spf1 mx -all"),
+            Record(f"_dmarc.{d}", "TXT", "v=DMARC1; p=reject"),
+        ]
+        if d in silent:
+            records.append(Record(d, TIMEOUT_TYPE))
+    return ZoneSet.from_records(records)
+
+
+def test_a_resume_asks_again_the_domains_it_could_not_check(tmp_path: Path) -> None:
+    """A resumed run kept every row of the chunks already written, "could not check" included: the timeout of
+    last night was reported again this morning for a domain that answers now. It asks those again."""
+    names = ["a.example", "b.example", "c.example", "d.example"]
+    out = tmp_path / "results.parquet"
+    with DnsServer(_small_zones({"c.example"})) as server:
+        settings = dict(nameservers=[server.nameserver], selectors=["default"], dns_timeout=0.5, deadline=3.0)
+        settings.update(chunk_size=2, out=out, progress=False)
+        first = smtpkit.audit(names, **settings)  # type: ignore[arg-type]
+        assert list(first["status"]) == ["checked", "checked", "could not check", "checked"]
+        server.load(_small_zones(set()))  # the next morning, c.example answers
+        again = smtpkit.audit(names, resume=True, **settings)  # type: ignore[arg-type]
+    assert list(again["status"]) == ["checked"] * 4 and list(again["position"]) == [0, 1, 2, 3]
+    assert again.loc[2, "grade"] == first.loc[0, "grade"]  # c.example now as healthy as a.example
+    kept = again.drop(index=2).reset_index(drop=True)
+    assert list(kept["checked_at"]) == list(first.drop(index=2)["checked_at"])  # the others were not asked
+    info = again.attrs["audit"]
+    assert info["asked_again"] == 1 and info["resumed_domains"] == 3 and info["resumed_chunks"] == 2
+    assert list(read_results(out)["status"]) == ["checked"] * 4  # the parts on disk were rewritten
+    from smtpkit.audit.views import summary as audit_summary
+
+    text = audit_summary(again).to_text()
+    assert "3 were kept from the earlier run" in text and "The 1 domain it could not check was asked again" in text
+    # nothing left that could not be checked: a resume of a finished run asks nothing
+    with DnsServer(_small_zones(set())) as other:
+        settings["nameservers"] = [other.nameserver]
+        smtpkit.audit(names, **settings)  # type: ignore[arg-type]
+        done = smtpkit.audit(names, resume=True, **settings)  # type: ignore[arg-type]
+    assert done.attrs["audit"]["asked_again"] == 0 and "nothing was asked now" in audit_summary(done).to_text()

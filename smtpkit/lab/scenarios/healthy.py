@@ -32,5 +32,6 @@ SCENARIOS: list[Scenario] = [
         auth="none",
         require_auth=False,
         local_domains=(LAB_DOMAIN,),
+        cert="mx",  # valid for every lab domain's MX name too (smtpkit.lab.ca.CERT_KINDS)
     ),
 ]

@@ -29,6 +29,37 @@ def discover_zone_modules() -> list[str]:
     return found
 
 
+def mx_names(ip: str = "127.0.0.1") -> tuple[str, ...]:
+    """Every MX host name of the lab's zones but those a lesson keeps off the certificate (a module's
+    ``OFF_CERTIFICATE``): what the lab's healthy certificate carries besides `smtpkit.lab.ca.GOOD_NAMES`.
+
+    Every lab domain's MX is the lab's one MX server. With only ``mail.smtpkit.test`` on its certificate,
+    the probe found ``mx.tls.cert_invalid`` on two lab domains of three (``mail.dmarc-none.test``, the hosted
+    domains' ``mx1.mailhost.test``): a finding no lesson teaches, at the top of the portfolio's commonest.
+    """
+    import ipaddress
+
+    import dns.rdatatype
+
+    off: set[str] = set()
+    for module_name in discover_zone_modules():
+        off.update(getattr(importlib.import_module(module_name), "OFF_CERTIFICATE", ()))
+    names: set[str] = set()
+    for rrset in lab_zoneset(ip).rrsets():
+        if rrset.rdtype != dns.rdatatype.MX:
+            continue
+        for rdata in rrset:
+            name = rdata.exchange.to_text().rstrip(".").lower()
+            try:
+                ipaddress.ip_address(name)
+                continue  # an MX naming an address (a lesson of its own): nothing a certificate names
+            except ValueError:
+                pass
+            if name and name not in off:
+                names.add(name)
+    return tuple(sorted(names))
+
+
 def lab_zoneset(
     ip: str = "127.0.0.1",
     *,

@@ -13,6 +13,8 @@ from smtpkit.lab.zones.dkim import baseline
 from smtpkit.lab.zoneset import Record
 
 ZONES = {d.domain: d.description for d in DOMAINS}
+#: MX names the lab MX's certificate must not carry: sts-mxcert.test's lesson is that it does not.
+OFF_CERTIFICATE = ("mx.sts-mxcert.test",)
 
 
 def records(ip: str = "127.0.0.1") -> list[Record]:
@@ -34,4 +36,4 @@ def records(ip: str = "127.0.0.1") -> list[Record]:
     return out
 
 
-__all__ = ["STS_ID", "ZONES", "records"]
+__all__ = ["OFF_CERTIFICATE", "STS_ID", "ZONES", "records"]

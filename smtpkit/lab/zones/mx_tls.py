@@ -18,6 +18,8 @@ from smtpkit.lab.zones.dkim import baseline
 from smtpkit.lab.zoneset import Record
 
 SILENT_ADDRESS = "127.0.0.9"
+#: MX names the lab MX's certificate must not carry: the lesson is that it does not (see `mx_names`).
+OFF_CERTIFICATE = ("mx.mxtls-badname.test",)
 
 ZONES = {
     "mxtls-partial.test": f"a second MX at {SILENT_ADDRESS}, where nothing listens: mx.tls.unreachable",
