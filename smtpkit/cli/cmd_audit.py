@@ -67,7 +67,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="DKIM selector to look for keys under (repeatable); default: the common ones",
     )
     p.add_argument("--out", metavar="PATH", help="write results.parquet (a directory, one file per chunk) or .csv")
-    p.add_argument("--resume", action="store_true", help="continue the run written to --out (its domains that could not be checked are asked again)")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run written to --out (its domains that could not be checked are asked again)",
+    )
     p.add_argument("--compare", nargs=2, metavar=("OLD", "NEW"), help="compare two results instead of auditing")
     p.add_argument("--workers", type=int, metavar="N", help="run on a pool of N processes (with --dask: its size)")
     p.add_argument("--dask", action="store_true", help="run on a new Dask LocalCluster")
