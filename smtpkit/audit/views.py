@@ -349,9 +349,8 @@ def summary(df: pd.DataFrame | None) -> Panel:
     if kept and kept + again >= len(df):
         note += (
             f" {'All ' if not again else ''}{kept} were kept from the earlier run in the same out (resume): it had"
-            " finished, so "
-            + ("nothing was asked now." if not again else "only what it could not check was.")
-            + asked
+            " finished"
+            + (asked.replace(" The ", "; the ", 1) if again else ", so nothing was asked now.")
             + " To audit them all again, run without resume."
         )
     elif kept:

@@ -298,7 +298,7 @@ def test_a_resume_asks_again_the_domains_it_could_not_check(tmp_path: Path) -> N
     from smtpkit.audit.views import summary as audit_summary
 
     text = audit_summary(again).to_text()
-    assert "3 were kept from the earlier run" in text and "The 1 domain it could not check was asked again" in text
+    assert "3 were kept from the earlier run" in text and "the 1 domain it could not check was asked again" in text
     # nothing left that could not be checked: a resume of a finished run asks nothing
     with DnsServer(_small_zones(set())) as other:
         settings["nameservers"] = [other.nameserver]
