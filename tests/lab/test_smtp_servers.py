@@ -866,3 +866,24 @@ def test_garbage_from_a_client_does_not_reach_the_log_raw(lab, caplog):
                 pass
     noisy = [r for r in caplog.records if r.name == "mail.log" and r.levelno >= logging.WARNING]
     assert not noisy, [r.getMessage() for r in noisy]
+
+
+def test_the_inbound_mx_certificate_names_every_lab_mx_but_the_lessons_wrong_ones(tmp_path):
+    """The lab's one inbound MX answers for every lab domain: its certificate must name their MX hosts, or the
+    MX probe finds mx.tls.cert_invalid where no lesson teaches it (it did on two lab domains of three); the two
+    lessons about a name missing from the certificate keep theirs off it, and its key is the healthy
+    certificate's, which the DANE lessons' TLSA records pin."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    ca = LabCA(tmp_path / "tls")
+    mx, good = ca.issue("mx"), ca.issue("good")
+    assert set(GOOD_NAMES) <= set(mx.names) and good.names == GOOD_NAMES  # the TLS notebook's certificate: 5 names
+    assert {"mail.dmarc-none.test", "mx1.mailhost.test", "mx2.mailhost.test"} <= set(mx.names)
+    assert "mx.mxtls-badname.test" not in mx.names and "mx.sts-mxcert.test" not in mx.names
+
+    def spki(path: str) -> bytes:
+        cert = x509.load_pem_x509_certificate(Path(path).read_bytes())
+        return cert.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+
+    assert spki(mx.chain_file) == spki(good.chain_file)
