@@ -17,6 +17,7 @@ Three lessons from watching people use the forms in a browser:
 from __future__ import annotations
 
 import html
+import re
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -117,7 +118,9 @@ class Fields:
         if name not in self.widgets:
             return
         self.widgets[name].add_class("smtpkit-invalid")
-        self.messages[name].value = f"⚠ {html.escape(text)}"
+        # role="alert": a screen reader says the message when it appears (ipywidgets has no way to set
+        # aria-invalid on the input itself; the red border is for the eye only)
+        self.messages[name].value = f'<span role="alert">⚠ {html.escape(text)}</span>'
 
     def mark_error(self, exc: BaseException) -> str | None:
         """Mark the field an `InvalidSettings` names; returns its label (None when no field here matches)."""
@@ -137,7 +140,11 @@ class Fields:
     @property
     def marked(self) -> dict[str, str]:
         """Field -> its message, for every marked field (what a test or a status line reads)."""
-        return {n: html.unescape(m.value).removeprefix("⚠ ") for n, m in self.messages.items() if m.value}
+        return {
+            n: html.unescape(re.sub(r"<[^>]+>", "", m.value)).removeprefix("⚠ ")
+            for n, m in self.messages.items()
+            if m.value
+        }
 
     def _message_from_browser(self, _widget: Any, content: Any, _buffers: Any) -> None:
         # ipywidgets' text views send {"event": "submit"} when Enter is pressed in them

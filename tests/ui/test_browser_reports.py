@@ -61,7 +61,7 @@ def test_reports_uploaded_are_read_with_run(notebooks: Any, jupyterlab: dict[str
         domain.click()
         domain.press_sequentially("not a domain")
         run_and_wait(form, result, press=domain)  # Enter in the field runs, as Run does
-        expect(form.locator(".smtpkit-error-domain")).to_contain_text("is not a domain name")
+        expect(form.locator(".smtpkit-error-domain [role=alert]")).to_contain_text("is not a domain name")  # said aloud
         expect(result).to_contain_text("Nothing was run")
         expect(result).not_to_contain_text("Findings and fixes")
     except BaseException:
