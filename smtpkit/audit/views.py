@@ -160,6 +160,30 @@ def _no_record(row: dict[str, Any], protocol: str) -> str:
     return "unusable record"
 
 
+def _sort_key(column: str, row: dict[str, Any]) -> str:
+    """What a cell sorts by (`_key`), but a missing value by the words the cell shows, so that sorting groups
+    "no record", "several records" and "unusable record" instead of leaving them mixed as empty cells."""
+    if column == "dkim_keys":
+        return str(_weakest_key(row["dkim_keys"] or []))
+    key = _key(column, row[column])
+    if key:
+        return key
+    text, style = _shown(column, row)
+    return text if style == "muted" else key
+
+
+def _weakest_key(keys: Sequence[str]) -> int:
+    """The bits of a domain's weakest DKIM key, so sorting dkim_keys puts weak keys together: -1 none found, 0
+    only keys that cannot verify (revoked, unreadable), else the smallest size (an Ed25519 key counts 256)."""
+    from smtpkit.audit.row import unusable_key
+
+    sizes = []
+    for key in keys:
+        last = str(key).rsplit(" ", 1)[-1]
+        sizes.append(0 if unusable_key(key) or not last.isdigit() else int(last))
+    return min(sizes) if sizes else -1
+
+
 def _shown(column: str, row: dict[str, Any]) -> tuple[str, str]:
     """A cell of the table as a person reads it, and how it is set ("", "as typed", "nowrap", "muted"): an
     invalid name as it was typed, a missing SPF or DMARC value as the reason it is missing."""
@@ -174,6 +198,8 @@ def _shown(column: str, row: dict[str, Any]) -> tuple[str, str]:
         if column == "spf_all" and _cell(row.get("spf_record")):
             return "no all", "muted"  # a record that ends without an all: the default, ?all
         return _no_record(row, "spf"), "muted"
+    if column == "dkim_keys":
+        return "none found", "muted"  # under the selectors looked for (`dkim.no_selector_found`)
     return text, ""
 
 
@@ -233,7 +259,7 @@ class SortableTable(Viewable):
         body = []
         for row in self.rows:
             cells = "".join(
-                f'<td data-k="{html.escape(_key(c, row[c]), quote=True)}">{self._html_cell(c, row)}</td>'
+                f'<td data-k="{html.escape(_sort_key(c, row), quote=True)}">{self._html_cell(c, row)}</td>'
                 for c in self.columns
             )
             body.append(f"<tr>{cells}</tr>")

@@ -74,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
             progress=not args.json and sys.stderr.isatty(),
         )
     except InvalidSettings as exc:
-        raise UsageError(str(exc)) from None
+        option = f"--{exc.field.replace('_', '-')}: " if getattr(exc, "field", None) else ""
+        raise UsageError(option + str(exc)) from None
     report = rs.check()
     if args.json:
         emit_json(_document(rs, report))

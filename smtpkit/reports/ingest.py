@@ -257,7 +257,12 @@ def _expand(
         yield Payload(source, kind, data)
         return
     if kind == "unknown":
-        yield Problem(source, "skipped", "not a report: neither XML, JSON, gzip, zip nor a mail message", len(data))
+        yield Problem(
+            source,
+            "skipped",
+            "not a report: its content is neither XML, JSON, gzip, zip nor a mail message, whatever its name says",
+            len(data),
+        )
         return
     if depth >= limits.max_depth:
         yield Problem(source, "refused", f"containers nested more than {limits.max_depth} deep")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from smtpkit.reports.dmarc import AggregateTable
 from smtpkit.reports.ingest import Limits, Payload, Problem, expand_paths, read_payloads
-from smtpkit.reports.senders import SenderMap, lookup_ptrs, name_sources, summarize_senders
+from smtpkit.reports.senders import SenderMap, ask_ptrs, name_sources, summarize_senders
 from smtpkit.reports.tlsrpt import TlsTable
 
 if TYPE_CHECKING:
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
 __all__ = ["PROBLEM_COLUMNS", "FileResult", "load", "parse_domain", "parse_file", "parse_since", "read_tables"]
 
 PROBLEM_COLUMNS = ("source", "kind", "reason", "size")
+#: `since` as people can write it unambiguously: 2026-03-20, with a time (2026-03-20T08:00, 2026-03-20 08:00Z)
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?$")
 Paths = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
 
 
@@ -91,12 +94,19 @@ def parse_since(value: str | dt.date | dt.datetime | None) -> Any:
 
     if value is None:
         return None
+    if isinstance(value, str) and not _ISO_DATE.match(value.strip()):
+        # 03/04/2026 is 3 April to some and 4 March to others: pandas guessed the second, silently
+        raise InvalidSettings(
+            f"{value!r} is not a date written year-month-day: give it as 2024-05-01 (a date like 03/04/2026 reads"
+            " as 3 April or 4 March, depending on the country)",
+            field="since",
+        )
     try:
-        stamp = pd.Timestamp(value)
+        stamp = pd.Timestamp(value.strip() if isinstance(value, str) else value)
     except (ValueError, TypeError):
-        raise InvalidSettings(f"since={value!r} is not a date; give one like 2024-05-01", field="since") from None
+        raise InvalidSettings(f"{value!r} is not a date; give one like 2024-05-01", field="since") from None
     if pd.isna(stamp):
-        raise InvalidSettings(f"since={value!r} is not a date; give one like 2024-05-01", field="since")
+        raise InvalidSettings(f"{value!r} is not a date; give one like 2024-05-01", field="since")
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
@@ -109,7 +119,7 @@ def parse_domain(value: str | None) -> str | None:
         return None
     d = str(value).strip().rstrip(".").lower()
     if not DOMAIN_NAME.match(d):
-        raise InvalidSettings(f"domain={value!r} is not a domain name; give one like example.com", field="domain")
+        raise InvalidSettings(f"{value!r} is not a domain name; give one like example.com", field="domain")
     return d
 
 
@@ -197,17 +207,21 @@ def load(
             if bar is not None:
                 bar.close()
     problems.extend(more)
+    unfiltered = _held(records, tls) if wanted_domain or wanted_since is not None else None
     records = filter_records(records, wanted_domain, wanted_since)
     tls = filter_tls(tls, wanted_domain, wanted_since)
     failures = filter_tls(failures, wanted_domain, wanted_since)
     ptrs: dict[str, str | None] = {}
+    unanswered = 0
+    servers: tuple[str, ...] = ()
     if not offline and not records.empty:
         if resolver is None:
             from smtpkit.net.dns import Resolver
 
             resolver = Resolver(timeout=2.0)
         ips = [str(ip) for ip in records["source_ip"].dropna().unique()]
-        ptrs = lookup_ptrs(ips, resolver)
+        ptrs, unanswered = ask_ptrs(ips, resolver)
+        servers = tuple(str(ns) for ns in resolver.nameservers)
     sources = name_sources(records, ptrs, smap)
     senders = summarize_senders(records, sources, smap)
     if not records.empty:
@@ -226,7 +240,24 @@ def load(
         domain=wanted_domain,
         since=wanted_since,
         offline=offline,
+        ptr_asked=len(ptrs),
+        ptr_unanswered=unanswered,
+        ptr_servers=servers,
+        unfiltered=unfiltered,
     )
+
+
+def _held(records: pd.DataFrame, tls: pd.DataFrame) -> dict[str, Any]:
+    """What the files held before `domain` and `since` kept part of it: reports, domains, first and last day."""
+    reports = records[["org_name", "report_id"]].drop_duplicates().shape[0] if not records.empty else 0
+    domains = sorted(str(d) for d in records["policy_domain"].dropna().unique()) if not records.empty else []
+    days = [d for d in (records["begin"].min(), records["end"].max()) if not records.empty and d == d]
+    return {
+        "reports": reports + int(tls[["org_name", "report_id"]].drop_duplicates().shape[0]),
+        "domains": domains,
+        "first": days[0].date().isoformat() if len(days) == 2 else None,
+        "last": days[1].date().isoformat() if len(days) == 2 else None,
+    }
 
 
 def load_uploads(uploads: Iterable[Any], *, paths: Iterable[str | os.PathLike[str]] = (), **options: Any) -> ReportSet:

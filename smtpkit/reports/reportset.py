@@ -48,6 +48,13 @@ class ReportSet(Viewable):
     domain: str | None = None
     since: Any = None
     offline: bool = False
+    #: Reverse DNS: the source IPs asked, how many got no answer at all, and of which DNS servers.
+    ptr_asked: int = 0
+    ptr_unanswered: int = 0
+    ptr_servers: tuple[str, ...] = ()
+    #: With `domain` or `since`: what the files held before those filters (reports, domains, first and last
+    #: day), so that a filter that keeps nothing is told as such, not as files without reports.
+    unfiltered: dict[str, Any] | None = None
 
     # -- facts --------------------------------------------------------------------------------
     @property
@@ -89,7 +96,7 @@ class ReportSet(Viewable):
             "tls_failed_sessions": int(self.tls["failed_sessions"].sum()) if not self.tls.empty else 0,
             "tls_successful_sessions": int(self.tls["successful_sessions"].sum()) if not self.tls.empty else 0,
             "problems": len(self.problems),
-            "reverse_dns": "skipped (offline)" if self.offline else "looked up",
+            "reverse_dns": self.reverse_dns(),
         }
 
     def for_domain(self, domain: str) -> pd.DataFrame:
@@ -129,7 +136,20 @@ class ReportSet(Viewable):
         return charts
 
     # -- views --------------------------------------------------------------------------------
-    def to_text(self) -> str:
+    def reverse_dns(self) -> str:
+        """How the senders' reverse DNS went, in words: skipped, looked up, or unanswered (and of which server)."""
+        if self.offline:
+            return "skipped (offline)"
+        if not self.ptr_unanswered:
+            return "looked up"
+        servers = ", ".join(self.ptr_servers) or "the DNS servers"
+        return (
+            f"{self.ptr_unanswered} of {self.ptr_asked} sending addresses got no answer from {servers}: those"
+            " senders are named from their DKIM and SPF domains only, and some real ones may show as unknown"
+        )
+
+    def to_text(self, *, problems: bool = True) -> str:
+        """The headline numbers in a few lines; `problems`: with the first files that could not be used."""
         from smtpkit.render.text import terminal_safe
 
         s = self.summary()
@@ -137,19 +157,27 @@ class ReportSet(Viewable):
             f"{s['files']} file(s): {s['aggregate_reports']} aggregate report(s), {s['records']} records, "
             f"{s['messages']} messages from {len(s['reporters'])} reporter(s)",
         ]
+        kept = [f"about {self.domain}"] if self.domain else []
+        if self.since is not None:
+            kept.append(f"ending on or after {self.since.date()}")
+        if kept:
+            lines.append(f"  only the reports {' and '.join(kept)}")
         if s["messages"]:
             lines.append(f"  DMARC pass: {s['dmarc_pass']} of {s['messages']} messages ({s['pass_rate']:.1%})")
-            lines.append(f"  period: {s['begin']} to {s['end']}; domains: {', '.join(s['domains'][:5])}")
+            period = f"{str(s['begin'])[:10]} to {str(s['end'])[:10]}"
+            lines.append(f"  period: {period}; domains: {', '.join(s['domains'][:5])}")
         if s["tls_reports"]:
             lines.append(
                 f"  TLS-RPT: {s['tls_reports']} report(s), {s['tls_successful_sessions']} successful and "
                 f"{s['tls_failed_sessions']} failed sessions"
             )
+        if self.ptr_unanswered:
+            lines.append(f"  reverse DNS: {s['reverse_dns']}")
         if s["problems"]:
-            lines.append(f"  {s['problems']} file(s) or part(s) could not be used:")
-            for row in self.problems.head(5).itertuples():
+            lines.append(f"  {s['problems']} file(s) or part(s) could not be used" + (":" if problems else ""))
+            for row in self.problems.head(5 if problems else 0).itertuples():
                 lines.append(f"    {row.source}: {row.kind}, {row.reason}")
-            if s["problems"] > 5:
+            if problems and s["problems"] > 5:
                 lines.append(f"    ... and {s['problems'] - 5} more (the table .problems)")
         return terminal_safe("\n".join(lines))
 

@@ -210,7 +210,20 @@ def lookup_ptrs(
     concurrency: int = 32,
     deadline: float = 30.0,
 ) -> dict[str, str | None]:
-    """The PTR name of each IP (None: no name, or no answer in time), asked concurrently and cached.
+    """The PTR name of each IP (None: no name, or no answer in time); see `ask_ptrs`."""
+    return ask_ptrs(ips, resolver, concurrency=concurrency, deadline=deadline)[0]
+
+
+def ask_ptrs(
+    ips: Iterable[str],
+    resolver: Resolver,
+    *,
+    concurrency: int = 32,
+    deadline: float = 30.0,
+) -> tuple[dict[str, str | None], int]:
+    """The PTR name of each IP (None: no name, or no answer in time), asked concurrently and cached, and how
+    many IPs got no answer at all (a DNS server that does not answer leaves every sender unnamed, which must
+    be said: it turns real senders into "unknown" ones).
 
     At most `concurrency` queries are in flight; whatever has not answered when
     `deadline` seconds have passed is left unnamed (and not cached, so a later run
@@ -223,6 +236,7 @@ def lookup_ptrs(
     with _PTR_LOCK:
         known = {ip: _PTR_CACHE[(servers, ip)] for ip in wanted if (servers, ip) in _PTR_CACHE}
     todo = [ip for ip in wanted if ip not in known]
+    unanswered = 0
     if todo:
         found = run_sync(_ask_all(todo, resolver, concurrency, deadline))
         with _PTR_LOCK:
@@ -230,7 +244,8 @@ def lookup_ptrs(
                 if final:
                     _PTR_CACHE[(servers, ip)] = name
         known.update({ip: name for ip, (name, _final) in found.items()})
-    return {ip: known.get(ip) for ip in wanted}
+        unanswered = sum(1 for ip in todo if not found.get(ip, (None, False))[1])
+    return {ip: known.get(ip) for ip in wanted}, unanswered
 
 
 async def _ask_all(

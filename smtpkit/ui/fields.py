@@ -79,13 +79,15 @@ class Fields:
     lands on the field that caused it.
     """
 
-    def __init__(self, on_enter: Callable[[], None] | None = None) -> None:
+    def __init__(self, on_enter: Callable[[], None] | None = None, on_fixed: Callable[[], None] | None = None) -> None:
         self.widgets: dict[str, widgets.Widget] = {}
         self.messages: dict[str, widgets.HTML] = {}
         self.labels: dict[str, str] = {}
         self.boxes: dict[str, widgets.Box] = {}
         self._aliases: dict[str, str] = {}
         self.on_enter = on_enter
+        #: Called when the last marked field is edited (its mark gone): the form's "fix the field" line goes too.
+        self.on_fixed = on_fixed
 
     def add(self, name: str, widget: widgets.Widget, *, label: str = "", aliases: Iterable[str] = ()) -> widgets.Box:
         message = widgets.HTML(value="", layout=widgets.Layout())
@@ -132,10 +134,13 @@ class Fields:
 
     def clear(self, name: str | None = None) -> None:
         """Remove the mark of one field (it was edited), or of every field."""
+        was_marked = bool(self.marked)
         for n in [name] if name else list(self.widgets):
             if n in self.widgets:
                 self.widgets[n].remove_class("smtpkit-invalid")
                 self.messages[n].value = ""
+        if name and was_marked and not self.marked and self.on_fixed is not None:
+            self.on_fixed()
 
     @property
     def marked(self) -> dict[str, str]:

@@ -199,7 +199,9 @@ class ReportsForm(BaseForm):
         folders = [s["folder"]] if s["folder"] is not None else []
         rs = load_uploads(s["files"], paths=folders, **options) if s["files"] else load(folders, **options)
         progress.check()
-        progress.finished("read", "pass", f"{rs.summary()['files']} file(s)")
+        got = rs.summary()
+        reports = got["aggregate_reports"] + got["tls_reports"]
+        progress.finished("read", "pass" if reports else "warn", f"{reports} report(s) in {got['files']} file(s)")
         progress.started("findings", "looking for the senders that fail and why")
         panel = reports_panel(rs, title=self.title)
         progress.finished("findings", panel.status or "info")
@@ -219,8 +221,12 @@ class ReportsForm(BaseForm):
             dns = "not asked (senders named from their DKIM and SPF domains)"
         else:
             dns = settings["nameserver"] or "this computer's resolvers"
-        lines = (("Read", " and ".join(where)), ("Reverse DNS", dns))
-        return Banner(OWN, "your reports", lines)
+        lines = [("Read", " and ".join(where)), ("Reverse DNS", dns)]
+        if settings["domain"]:
+            lines.append(("Only about", settings["domain"]))
+        if settings["since"] is not None:
+            lines.append(("Only ending on or after", str(settings["since"].date())))
+        return Banner(OWN, "the reports you gave", tuple(lines))
 
     def _describe(self, settings: dict[str, Any]) -> str:
         n = len(settings["files"])
@@ -237,16 +243,27 @@ def _size(n: int) -> str:
 def reports_panel(rs: Any, *, title: str = "DMARC reports") -> Any:
     """Everything notebook 08 shows for a set of reports, as one panel: what was read, the findings with their
     fixes (the senders, the files that could not be used, what a stricter policy would have done and the TLS
-    failures are tables of those steps), the next step on the policy path and the charts. Its status is the
-    findings' verdict; "warn" when no file held a report."""
+    failures are tables of those steps) and the charts. Its status is the findings' verdict; "warn" when no file
+    held a report, or none passed Domain and Since (said as such, with what the files do hold)."""
     import html
 
     from smtpkit.render.panel import Html, Panel
 
     summary = rs.summary()
-    read = rs.to_text()
+    read = rs.to_text(problems=False)
     what_was_read = Html("<p>" + html.escape(read).replace("\n", "<br>") + "</p>", read)
     if not summary["aggregate_reports"] and not summary["tls_reports"]:
+        held = rs.unfiltered or {}
+        if held.get("reports"):
+            kept = [f"is about {rs.domain}"] if rs.domain else []
+            if rs.since is not None:
+                kept.append(f"ends on or after {rs.since.date()}")
+            period = f", from {held['first']} to {held['last']}" if held.get("first") else ""
+            note = (
+                f"No report {' and '.join(kept)}: the files hold {held['reports']} reports about"
+                f" {', '.join(held['domains'][:5]) or 'no domain'}{period}. Change Domain or Since (or empty them)."
+            )
+            return Panel(title, status="warn", note=note).add("What was read", what_was_read)
         panel = Panel(title, status="warn", note="No DMARC aggregate or TLS-RPT report was found in these files.")
         panel.add("What was read", what_was_read)
         panel.add("Files that could not be used", rs.problems[["source", "kind", "reason"]])
@@ -258,11 +275,18 @@ def reports_panel(rs: Any, *, title: str = "DMARC reports") -> Any:
             " not used.",
         )
     report = rs.check()
-    panel = Panel(title, status=report.verdict)
+    note = ""
+    if rs.ptr_unanswered:
+        servers = ", ".join(rs.ptr_servers) or "the DNS server"
+        note = (
+            f"Reverse DNS did not work: {servers} gave no answer for {rs.ptr_unanswered} of the {rs.ptr_asked}"
+            " sending addresses, so those senders are named only from the domains that signed or bounced for"
+            " them, and real senders may show as unknown (spoofing). Check the DNS server and run again, or tick"
+            " Skip reverse DNS to leave it out on purpose."
+        )
+    panel = Panel(title, status=report.verdict, note=note)
     panel.add("What was read", what_was_read)
     panel.add("Findings and fixes", report)
-    if summary["messages"]:
-        panel.add("The next step", rs.recommend(rs.main_domain).text)
     for chart in rs.charts():
         panel.add("", chart)
     return panel

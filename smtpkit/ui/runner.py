@@ -85,7 +85,7 @@ class BaseForm:
         self.action = action
         self.focus = tuple(focus)
         self.view = ResultView(message(self.title, "Press Run to check these settings."))
-        self.fields = Fields(on_enter=self._clicked)
+        self.fields = Fields(on_enter=self._clicked, on_fixed=self._fixed)
         self.last_result: Any = None
         self.last_settings: Any = None
         self.last_error: BaseException | None = None
@@ -407,6 +407,12 @@ class BaseForm:
         self.run_button.click()
         self.wait(timeout)
         return self.view.current if self.view.handles else self.last_shown
+
+    def _fixed(self) -> None:
+        """The field marked by a refused Run was edited: its "Nothing was run: fix the field" line goes too (it
+        stayed beside Run with nothing marked any more)."""
+        if "Nothing was run" in self.status.value:
+            self.status.value = ""
 
     def _set_status(self, markup: str, kind: str = "") -> None:
         color = "#cf222e" if kind == "fail" else "inherit"

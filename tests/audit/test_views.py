@@ -279,3 +279,25 @@ def test_a_missing_spf_or_dmarc_value_says_why_instead_of_an_empty_cell() -> Non
     assert text["d3.example"].split()[1:] == ["unusable", "record", "no", "all", "1"], text
     assert text["dead.example"].split()[1:] == [], text  # not checked: nothing to say about its records
     assert '<span style="color:#57606a">no record</span>' in table.to_html()
+
+
+def test_sorting_groups_the_words_of_missing_values_and_puts_weak_dkim_keys_together() -> None:
+    """ "no record" and "unusable record" sorted as empty cells, so they stayed mixed; dkim_keys sorted by how many
+    keys a domain has, so a revoked key and a 512-bit one sat among the 2048-bit ones."""
+    rows = []
+    for i, (codes, keys) in enumerate(
+        [
+            (["dmarc.missing"], ["s: rsa 2048"]),
+            (["dmarc.syntax_error"], ["s: revoked (empty p=)"]),
+            (["dmarc.missing"], ["s: rsa 512"]),
+            (["dmarc.syntax_error"], []),
+        ]
+    ):
+        row = empty_row(i, f"d{i}.example", f"d{i}.example")
+        row.update(status="checked", grade="C", n_fail=1, n_warn=0, codes=codes, severities=["fail"], dkim_keys=keys)
+        rows.append(row)
+    page = views.sortable(frame(rows), columns=["domain", "dmarc_policy", "dkim_keys"]).to_html()
+    keys = re.findall(r'<td data-k="([^"]*)">', page)
+    assert keys[1::3] == ["no record", "unusable record", "no record", "unusable record"]  # grouped by a sort
+    assert keys[2::3] == ["2048", "0", "512", "-1"]  # weakest key: none found, unusable, 512, 2048
+    assert "none found" in page

@@ -55,7 +55,8 @@ def test_uploaded_reports_are_read_with_run(month: list[Path], shell: Any) -> No
     assert "smtpkit-mode-own" in html and "217 uploaded files" in text
     assert "155 aggregate report(s)" in text and "Findings and fixes" in text
     assert "Amazon SES" in text and "simulation for dmarc-rollout.test" in text
-    assert "The next step" in text and "certificate-expired" in text
+    assert "reports.policy_not_ready" in text and "certificate-expired" in text
+    assert "The next step" not in text  # said once, by the policy finding
     assert "<h4>Senders</h4>" not in html  # the senders are in their step, not also in the summary above it
     assert html.count("<svg") >= 3  # the charts, inline, as they survive export
     # a file that could not be used is named as it was uploaded, not by a temporary folder gone since
@@ -141,3 +142,50 @@ def test_run_reads_in_a_worker_thread_and_the_result_replaces_the_placeholder(mo
     shown = form.click(timeout=60)
     assert "Findings and fixes" in shown.to_text()
     assert "Last run: Your reports: 30 uploaded files" in form.status.value
+
+
+def test_a_domain_or_date_that_keeps_no_report_says_what_the_files_hold(month: list[Path]) -> None:
+    """It said "No DMARC aggregate or TLS-RPT report was found in these files" and told the person to save their
+    attachments again, when only the Since date was past the last report."""
+    form = ReportsForm(offline=True)
+    form.folder.value = str(month[0].parent)
+    form.since.value = "2026-04-01"
+    shown = form.compute()
+    assert shown.status == "warn"
+    assert shown.note.startswith("No report ends on or after 2026-04-01: the files hold 215 reports about")
+    assert "from 2026-03-01 to 2026-03-30" in shown.note and "not found in these files" not in shown.to_text()
+    form.since.value, form.domain.value = "", "example.com"
+    assert form.compute().note.startswith("No report is about example.com: the files hold 215 reports")
+    form.domain.value, form.since.value = "", "03/04/2026"  # 3 April or 4 March: refused, not guessed
+    form.click(timeout=30)
+    assert "year-month-day" in form.fields.marked["since"]
+
+
+def test_a_dns_server_that_does_not_answer_is_said_not_taken_for_senders_without_names(month: list[Path]) -> None:
+    """With a DNS server that never answered, the senders were named from their DKIM and SPF domains alone and
+    one of them turned "unknown" (spoofing), under a banner naming that server as if it had been used."""
+    import socket
+
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # reads nothing, answers nothing
+    silent.bind(("127.0.0.1", 0))
+    try:
+        form = ReportsForm(nameserver=f"127.0.0.1:{silent.getsockname()[1]}")
+        form.folder.value = str(month[0].parent)
+        shown = form.compute()
+    finally:
+        silent.close()
+    assert "Reverse DNS did not work" in shown.note
+    assert "gave no answer for 16 of the 16 sending addresses" in shown.note
+    assert "tick Skip reverse DNS" in shown.note
+    assert "where it answered" in shown.to_text()  # the spoofing finding does not lean on names never given
+
+
+def test_the_refusal_beside_run_goes_once_the_field_is_fixed(month: list[Path]) -> None:
+    """ "Nothing was run: fix the field Upload (marked above)" stayed beside Run after files were chosen."""
+    form = ReportsForm(offline=True)
+    form.click(timeout=30)
+    assert "Nothing was run" in form.status.value and form.fields.marked
+    form.add_file(month[0].name, month[0].read_bytes())
+    assert not form.fields.marked and form.status.value == ""
+    form.domain.value = "x"  # an edit with nothing marked leaves the status alone
+    assert form.status.value == ""

@@ -268,6 +268,15 @@ def _spoofing(rs: ReportSet, unknown: pd.DataFrame) -> Finding:
         ips=len(ips),
         domain=domain,
         examples=examples,
+        unnamed=(
+            "nothing names them (reverse DNS was not asked)"
+            if rs.offline
+            else (
+                "their reverse DNS names no known service, where it answered"
+                if rs.ptr_unanswered
+                else "their reverse DNS names no known service"
+            )
+        ),
         policy=f"p={p}" + (f"; pct={pct}" if pct != 100 else ""),
         effect=_EFFECT.get(p, "decides what happens to them"),
     )
@@ -327,8 +336,12 @@ def _policy_step(rs: ReportSet) -> Step:
 def _sim_line(sim: pd.DataFrame) -> str:
     """The simulation in one line per policy, as evidence."""
     return "\n".join(
-        f"{r.policy}: {r.affected} of {r.messages} messages {r.effect} (legitimate {r.legitimate_lost}, "
-        f"forwarded {r.forwarded_lost}, unknown {r.unknown_stopped})"
+        (
+            f"{r.policy}: all {r.messages} messages {r.effect}, {r.failing} of them failing DMARC"
+            if not r.affected and r.failing
+            else f"{r.policy}: {r.affected} of {r.messages} messages {r.effect} (legitimate {r.legitimate_lost}, "
+            f"forwarded {r.forwarded_lost}, unknown {r.unknown_stopped})"
+        )
         for r in sim.itertuples()
     )
 

@@ -131,7 +131,7 @@ SPECS: list[FindingSpec] = [
         title="{messages} messages from {ips} unknown sources used {domain} without authenticating",
         explanation=(
             "These sources sent mail with From: {domain} that passed neither SPF nor DKIM for any domain, and "
-            "their reverse DNS names no known service ({examples}). This is either spoofing (somebody pretending "
+            "{unnamed} ({examples}). This is either spoofing (somebody pretending "
             "to be you) or a sender you did not know about. The policy published now ({policy}) {effect}."
         ),
         fix=(
@@ -174,7 +174,7 @@ SPECS: list[FindingSpec] = [
         code="reports.unreadable",
         severity=Severity.WARN,
         step="reports",
-        title="{count} report files (or parts) could not be read",
+        title="{count} report file(s) or part(s) could not be read",
         explanation=(
             "Some of what was given could not be used: {kinds}. Their reasons are in the problems table "
             "(`ReportSet.problems`, or `smtpkit reports --json`). The numbers here leave them out."

@@ -131,7 +131,7 @@ def test_tls_rpt_failures_become_one_finding_per_kind(rs: reports.ReportSet) -> 
 def test_broken_and_duplicate_files_are_reported(rs: reports.ReportSet) -> None:
     report = rs.check()
     (bad,) = by_title(report, "reports.unreadable")
-    assert bad.title.startswith("1 report files") and "broken-" in bad.evidence
+    assert bad.title.startswith("1 report file(s) or part(s)") and "broken-" in bad.evidence
     assert report.verdict == "fail"
 
 
@@ -170,8 +170,12 @@ def test_domain_and_since_filters(month: Path) -> None:
     assert rs.tls.empty  # TLS-RPT reports are about the other domain
     with pytest.raises(InvalidSettings, match="domain"):
         reports.load(month, offline=True, domain="not a domain")
-    with pytest.raises(InvalidSettings, match="since"):
+    with pytest.raises(InvalidSettings, match="year-month-day") as refused:
         reports.load(month, offline=True, since="last tuesday")
+    assert refused.value.field == "since"
+    # a date that reads two ways is refused, not guessed (pandas read 03/04/2026 as 4 March)
+    with pytest.raises(InvalidSettings, match="3 April or 4 March"):
+        reports.load(month, offline=True, since="03/04/2026")
 
 
 def test_a_sender_map_of_your_own(month: Path, tmp_path: Path, resolver) -> None:  # type: ignore[no-untyped-def]
