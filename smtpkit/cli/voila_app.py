@@ -4,7 +4,9 @@ The notebooks speak to two readers. In JupyterLab one sets `domains_file` in the
 run with the stop button and runs the notebook again; in the app (Voilà) no cell can be edited or run again,
 and the forms do that work. A markdown cell tagged `jupyterlab-only` (in its metadata, as JupyterLab's
 property inspector sets tags) says what only JupyterLab can do; the app drops it before the page is rendered,
-through Voilà's `prelaunch_hook`, so a person without code is never told to edit a cell they cannot see.
+through Voilà's `prelaunch_hook`, so a person without code is never told to edit a cell they cannot see. A code
+cell may be tagged too when it only shows a value for someone who reads DataFrames (notebook 08's raw tables:
+a truncated 42-column table in the app); such a cell is one expression, so nothing later depends on it.
 
 Run as ``python -m smtpkit.cli.voila_app NOTEBOOK_DIR [voila options]``, with the options of ``voila``.
 """

@@ -291,11 +291,15 @@ class BaseForm:
             except InvalidSettings:  # marked on its field; nothing runs
                 self.live.clear()  # the last run's "Finished ... DONE" under "Nothing was run" read as this one's
                 if self.view.handles:  # so did the last Run's result
+                    cleared = (
+                        " (the previous result was cleared so that it is not taken for this one)"
+                        if self.last_shown is not None
+                        else ""
+                    )
                     self.view.update(
                         message(
                             self.title,
-                            "Nothing was run: fix the field marked above, then press Run again (the previous"
-                            " result was cleared so that it is not taken for this one).",
+                            f"Nothing was run: fix the field marked above, then press Run again{cleared}.",
                             "warn",
                         )
                     )
