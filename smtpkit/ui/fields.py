@@ -124,6 +124,22 @@ class Fields:
         # aria-invalid on the input itself; the red border is for the eye only)
         self.messages[name].value = f'<span role="alert">⚠ {html.escape(text)}</span>'
 
+    def read_all(self, readers: dict[str, Callable[[], Any]]) -> dict[str, Any]:
+        """Each reader's value by name; when some refuse (`InvalidSettings`), every refused field is marked and
+        the first refusal raised, so one Run shows all that is wrong instead of one field a Run."""
+        values: dict[str, Any] = {}
+        refused: list[InvalidSettings] = []
+        for name, read in readers.items():
+            try:
+                values[name] = read()
+            except InvalidSettings as exc:
+                refused.append(exc)
+        for refusal in refused:
+            self.mark_error(refusal)
+        if refused:
+            raise refused[0]
+        return values
+
     def mark_error(self, exc: BaseException) -> str | None:
         """Mark the field an `InvalidSettings` names; returns its label (None when no field here matches)."""
         name = self.field_of(exc)

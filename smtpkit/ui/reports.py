@@ -160,13 +160,25 @@ class ReportsForm(BaseForm):
         from smtpkit.reports.loader import parse_domain, parse_since
         from smtpkit.settings import validate_nameserver
 
-        files = [{"name": name, "content": content} for name, content in self.files]
-        folder = _folder(self.folder.value)
-        if not files and folder is None:
+        typed = self.nameserver.value.strip()
+        chosen = self.fields.read_all(
+            {
+                "folder": lambda: _folder(self.folder.value),
+                "files": self._chosen_files,
+                "domain": lambda: parse_domain(self.domain.value),
+                "since": lambda: parse_since(self.since.value.strip() or None),
+                "nameserver": lambda: validate_nameserver(typed, field="nameservers") if typed else None,
+            }
+        )
+        if not chosen["files"] and chosen["folder"] is None:
             raise InvalidSettings(
                 "Nothing to read: upload your report files (Upload), or type the folder they are saved in (Folder)",
                 field="upload",
             )
+        return {**chosen, "offline": bool(self.offline.value)}
+
+    def _chosen_files(self) -> list[dict[str, Any]]:
+        files = [{"name": name, "content": content} for name, content in self.files]
         size = sum(len(f["content"]) for f in files)
         if size > MAX_UPLOAD:
             raise InvalidSettings(
@@ -174,15 +186,7 @@ class ReportsForm(BaseForm):
                 " computer and type it in Folder (it is read file by file)",
                 field="upload",
             )
-        typed = self.nameserver.value.strip()
-        return {
-            "files": files,
-            "folder": folder,
-            "domain": parse_domain(self.domain.value),
-            "since": parse_since(self.since.value.strip() or None),
-            "nameserver": validate_nameserver(typed, field="nameservers") if typed else None,
-            "offline": bool(self.offline.value),
-        }
+        return files
 
     def _read_reports(self, s: dict[str, Any]) -> Any:
         from smtpkit.net.dns import Resolver

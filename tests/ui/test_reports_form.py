@@ -189,3 +189,12 @@ def test_the_refusal_beside_run_goes_once_the_field_is_fixed(month: list[Path]) 
     assert not form.fields.marked and form.status.value == ""
     form.domain.value = "x"  # an edit with nothing marked leaves the status alone
     assert form.status.value == ""
+
+
+def test_one_run_marks_every_field_that_cannot_be_used() -> None:
+    """A bad folder, domain and date took three Runs to find, one field a Run."""
+    form = ReportsForm(offline=True)
+    form.folder.value, form.domain.value, form.since.value = "~/no-such-reports", "bad domain", "31.03.2026"
+    form.click(timeout=30)
+    assert set(form.fields.marked) == {"folder", "domain", "since"}, form.fields.marked
+    assert "Nothing was run" in form.status.value and form.last_result is None
