@@ -245,12 +245,16 @@ class SortableTable(Viewable):
         handler = html.escape(_SORT_ON_CLICK, quote=True)
         key = html.escape("if(event.key==='Enter'||event.key===' '){event.preventDefault();this.click()}", quote=True)
 
+        # the first column (the domain) stays in view when the table is scrolled sideways to the record columns
+        pinned = "position:sticky;left:0;z-index:1;background:#fff"
+
         def heading(c: str) -> str:
             # the rows start worst first, which is the grade column sorted: its heading says so, and a first
             # click on it reverses the order rather than appearing to do nothing
             now = ' data-s="a" aria-sort="ascending"' if c == "grade" else ""
+            corner = ";left:0;z-index:2" if c == self.columns[0] else ""
             return (
-                f'<th style="cursor:pointer;position:sticky;top:0;background:#f6f8fa" tabindex="0"'
+                f'<th style="cursor:pointer;position:sticky;top:0;background:#f6f8fa{corner}" tabindex="0"'
                 f' title="sort by this column (click again to reverse)" data-n="{html.escape(c, quote=True)}"{now}'
                 f' onclick="{handler}" onkeydown="{key}">{html.escape(c)}{" ▲" if now else ""}</th>'
             )
@@ -259,8 +263,10 @@ class SortableTable(Viewable):
         body = []
         for row in self.rows:
             cells = "".join(
-                f'<td data-k="{html.escape(_sort_key(c, row), quote=True)}">{self._html_cell(c, row)}</td>'
-                for c in self.columns
+                f'<td data-k="{html.escape(_sort_key(c, row), quote=True)}"'
+                + (f' style="{pinned}"' if i == 0 else "")
+                + f">{self._html_cell(c, row)}</td>"
+                for i, c in enumerate(self.columns)
             )
             body.append(f"<tr>{cells}</tr>")
         note = f"{len(self.rows)} of {self.total} domains, worst first; click a column heading to sort" + (

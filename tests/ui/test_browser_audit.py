@@ -51,6 +51,13 @@ def test_pasted_domains_are_audited_and_the_table_sorts_by_a_click(notebooks: An
         assert _domains(table) == ["spf-plus-all.test", "smtpkit.test", "not a domain"], _domains(table)  # and back
         expect(heading).to_have_text("domain \u25bc")
         expect(table.locator("th", has_text="grade").first).to_have_text("grade")
+        # scrolled sideways to the record columns, the table keeps each row's domain in view
+        box = table.locator("xpath=..")
+        scrolled = box.evaluate("e => { e.scrollLeft = e.scrollWidth; return e.scrollLeft; }")
+        assert scrolled > 0, "the table should be wider than its box here, or this proves nothing"
+        page.wait_for_timeout(100)
+        first, frame = table.locator("tbody tr td").first.bounding_box(), box.bounding_box()
+        assert first is not None and frame is not None and abs(first["x"] - frame["x"]) < 3, (first, frame)
         # a DNS server that cannot be used: marked on its field, in lines that read as one message, and the
         # last result cleared rather than left under "Nothing was run" as if it were this Run's
         dns = form.locator(".smtpkit-nameservers input")
