@@ -136,6 +136,13 @@ class ReportSet(Viewable):
         return charts
 
     # -- views --------------------------------------------------------------------------------
+    def filters(self) -> list[str]:
+        """What `domain` and `since` kept, in words: ["about example.com", "ending on or after 2026-03-20"]."""
+        kept = [f"about {self.domain}"] if self.domain else []
+        if self.since is not None:
+            kept.append(f"ending on or after {self.since.date()}")
+        return kept
+
     def reverse_dns(self) -> str:
         """How the senders' reverse DNS went, in words: skipped, looked up, or unanswered (and of which server)."""
         if self.offline:
@@ -157,9 +164,7 @@ class ReportSet(Viewable):
             f"{s['files']} file(s): {s['aggregate_reports']} aggregate report(s), {s['records']} records, "
             f"{s['messages']} messages from {len(s['reporters'])} reporter(s)",
         ]
-        kept = [f"about {self.domain}"] if self.domain else []
-        if self.since is not None:
-            kept.append(f"ending on or after {self.since.date()}")
+        kept = self.filters()
         if kept:
             lines.append(f"  only the reports {' and '.join(kept)}")
         if s["messages"]:

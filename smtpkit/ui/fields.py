@@ -150,13 +150,16 @@ class Fields:
 
     def clear(self, name: str | None = None) -> None:
         """Remove the mark of one field (it was edited), or of every field."""
-        was_marked = bool(self.marked)
+        was_marked = self._any_marked()
         for n in [name] if name else list(self.widgets):
             if n in self.widgets:
                 self.widgets[n].remove_class("smtpkit-invalid")
                 self.messages[n].value = ""
-        if name and was_marked and not self.marked and self.on_fixed is not None:
+        if name and was_marked and not self._any_marked() and self.on_fixed is not None:
             self.on_fixed()
+
+    def _any_marked(self) -> bool:
+        return any(m.value for m in self.messages.values())
 
     @property
     def marked(self) -> dict[str, str]:

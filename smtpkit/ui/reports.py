@@ -215,17 +215,11 @@ class ReportsForm(BaseForm):
         return ("read", "findings")
 
     def _banner(self, settings: dict[str, Any], result: Any) -> Banner:
-        where = []
-        if settings["files"]:
-            n = len(settings["files"])
-            where.append(f"{n} uploaded file{'s' if n != 1 else ''}")
-        if settings["folder"] is not None:
-            where.append(str(settings["folder"]))
         if settings["offline"]:
             dns = "not asked (senders named from their DKIM and SPF domains)"
         else:
             dns = settings["nameserver"] or "this computer's resolvers"
-        lines = [("Read", " and ".join(where)), ("Reverse DNS", dns)]
+        lines = [("Read", " and ".join(_sources(settings))), ("Reverse DNS", dns)]
         if settings["domain"]:
             lines.append(("Only about", settings["domain"]))
         if settings["since"] is not None:
@@ -233,11 +227,17 @@ class ReportsForm(BaseForm):
         return Banner(OWN, "the reports you gave", tuple(lines))
 
     def _describe(self, settings: dict[str, Any]) -> str:
-        n = len(settings["files"])
-        parts = [f"{n} uploaded file{'s' if n != 1 else ''}"] if n else []
-        if settings["folder"] is not None:
-            parts.append(settings["folder"].name or str(settings["folder"]))
-        return f"{self.title}: {', '.join(parts)}"
+        folder = settings["folder"]
+        return f"{self.title}: {', '.join(_sources(settings, folder.name if folder is not None else ''))}"
+
+
+def _sources(settings: dict[str, Any], folder_as: str = "") -> list[str]:
+    """What a run reads, in words: "3 uploaded files", the folder (its full path, or `folder_as`)."""
+    n = len(settings["files"])
+    parts = [f"{n} uploaded file{'s' if n != 1 else ''}"] if n else []
+    if settings["folder"] is not None:
+        parts.append(folder_as or str(settings["folder"]))
+    return parts
 
 
 def _size(n: int) -> str:

@@ -90,11 +90,7 @@ def _read_step(rs: ReportSet) -> Step:
         kinds = ", ".join(f"{n} {k}" for k, n in bad["kind"].value_counts().items())
         step.add(finding("reports.unreadable", "\n".join(_problem_lines(bad)), count=len(bad), kinds=kinds))
     if not s["records"] and not s["tls_reports"]:
-        filters = []
-        if rs.domain:
-            filters.append(f"about {rs.domain}")
-        if rs.since is not None:
-            filters.append(f"ending on or after {rs.since.date()}")
+        filters = rs.filters()
         step.add(
             finding(
                 "reports.none_found",

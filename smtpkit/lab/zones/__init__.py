@@ -8,6 +8,7 @@ module must follow are in `smtpkit.lab.zoneset`. `lab_zoneset(ip)` builds the
 
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 from collections.abc import Iterable, Mapping
@@ -29,6 +30,7 @@ def discover_zone_modules() -> list[str]:
     return found
 
 
+@functools.cache
 def mx_names(ip: str = "127.0.0.1") -> tuple[str, ...]:
     """Every MX host name of the lab's zones but those a lesson keeps off the certificate (a module's
     ``OFF_CERTIFICATE``): what the lab's healthy certificate carries besides `smtpkit.lab.ca.GOOD_NAMES`.
@@ -36,6 +38,7 @@ def mx_names(ip: str = "127.0.0.1") -> tuple[str, ...]:
     Every lab domain's MX is the lab's one MX server. With only ``mail.smtpkit.test`` on its certificate,
     the probe found ``mx.tls.cert_invalid`` on two lab domains of three (``mail.dmarc-none.test``, the hosted
     domains' ``mx1.mailhost.test``): a finding no lesson teaches, at the top of the portfolio's commonest.
+    Built once per process (the zones are fixed; a lab start builds them for its DNS server as well).
     """
     import ipaddress
 
