@@ -70,13 +70,15 @@ def _tls_record_header(data: bytes) -> bool:
 def _broken_tls_record(reason: str, peer: bytes) -> bool:
     """Was the "not TLS" answer really a TLS record with an impossible length?
 
-    The record header is the proof when we saw it; OpenSSL sometimes consumes it
-    before our peek, and then "packet length too long" over bytes that are not
-    text (a greeting would be) says the same.
+    The record header is the proof when we saw it, either way: noise whose second
+    byte happens to be 3 also gets "packet length too long" from OpenSSL, and is
+    still no TLS. OpenSSL sometimes consumes the header before our peek (the
+    evidence then starts with "..."), and then "packet length too long" over
+    bytes that are not text (a greeting would be) is the best sign left.
     """
-    if _tls_record_header(peer):
-        return True
-    body = peer[3:] if peer.startswith(b"...") else peer
+    if not peer.startswith(b"..."):
+        return _tls_record_header(peer)
+    body = peer[3:]
     texty = sum(32 <= b < 127 or b in (9, 10, 13) for b in body)
     return reason == "PACKET_LENGTH_TOO_LONG" and texty < 0.8 * len(body)
 
