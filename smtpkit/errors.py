@@ -57,6 +57,9 @@ class InvalidSettings(SmtpkitError, ValueError):
     def __init__(self, message: str, *, field: str = "") -> None:
         super().__init__(message)
         self.field = field
+        #: The other settings refused at the same time (`smtpkit.settings.Refusals`): the message is the first
+        #: refusal's, as before, and a form marks these fields too, so one Run shows all that is wrong.
+        self.also: tuple[InvalidSettings, ...] = ()
 
 
 class UnreadableInput(SmtpkitError, ValueError):

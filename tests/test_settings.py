@@ -122,6 +122,41 @@ def test_target_rejects_bad_input_with_a_clear_message(kwargs: dict[str, Any], f
     assert len(str(info.value)) < 600  # a huge value is quoted, not repeated whole
 
 
+def test_every_refused_field_is_reported_at_once_the_first_as_the_message() -> None:
+    """A form marks every field one Run refuses, and the command line prints each: `also` holds the others."""
+    with pytest.raises(InvalidSettings) as info:
+        Target(host="", port="x", helo="a b", timeout="abc", mail_from="me@example.com", rcpt_to="friend@")
+    exc = info.value
+    assert exc.field == "host" and "host" in str(exc).lower()  # the first, as a stop at the first gave
+    assert [o.field for o in exc.also] == ["port", "helo", "rcpt_to", "timeout"]
+    assert "without a recipient" not in " ".join(map(str, exc.also))  # a refused recipient is not also "missing"
+    with pytest.raises(InvalidSettings) as info:
+        Target(host="smtp.example.com:70000", timeout="abc")
+    assert [info.value.field, *(o.field for o in info.value.also)] == ["port", "timeout"]  # not also "host empty"
+    with pytest.raises(InvalidSettings) as info:
+        DomainQuery("bad domain", ip="1.2.3", selectors="bad selector!", timeout="0", nameservers="127.0.0.1:x")
+    assert [info.value.field, *(o.field for o in info.value.also)] == [
+        "domain",
+        "selectors",
+        "ip",
+        "timeout",
+        "nameservers",
+    ]
+    with pytest.raises(InvalidSettings) as info:
+        Target(host="smtp.example.com", port="x")
+    assert info.value.also == ()  # one refusal: nothing else to say
+
+
+def test_the_command_line_prints_every_refused_option(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["domain", "bad domain", "--ip", "1.2.3", "--timeout", "0"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 3 and all(line.startswith("smtpkit domain: error: ") for line in err)
+    assert "holds spaces" in err[0] and "not an IP address" in err[1] and "out of range" in err[2]
+    assert main(["domain", "bad domain", "--ip", "1.2.3", "--json"]) == 2
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["field"] == "domain" and [a["field"] for a in doc["also"]] == ["ip"]
+
+
 def test_target_error_is_the_one_contract() -> None:
     assert TargetError is InvalidSettings
     assert issubclass(InvalidSettings, SmtpkitError) and issubclass(InvalidSettings, ValueError)

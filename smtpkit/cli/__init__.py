@@ -263,11 +263,16 @@ def _run(tokens: list[str]) -> int:
         # a setting refused by smtpkit.settings is a usage error like any other: exit 2, the message
         message = redact(str(exc))
         print(f"smtpkit {args.command}: error: {message}", file=sys.stderr)
+        also = exc.also if isinstance(exc, InvalidSettings) else ()
+        for other in also:  # every option refused, not one a try
+            print(f"smtpkit {args.command}: error: {redact(str(other))}", file=sys.stderr)
         if getattr(args, "json", False):
             # --json promises one JSON document on stdout, refusals included
             doc: dict[str, Any] = {"command": args.command, "error": message, "exit_code": EXIT_USAGE}
             if isinstance(exc, InvalidSettings) and exc.field:
                 doc["field"] = exc.field
+            if also:
+                doc["also"] = [{"field": o.field, "error": redact(str(o))} for o in also]
             emit_json(doc)
         return EXIT_USAGE
     except KeyboardInterrupt:

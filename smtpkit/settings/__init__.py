@@ -33,7 +33,7 @@ import ipaddress
 import math
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from smtpkit.errors import InvalidSettings
 from smtpkit.record import record
@@ -41,7 +41,9 @@ from smtpkit.secrets import REDACTED, Secret
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~4 ms of a CLI start); mypy reads it the same
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, TypeVar
+
+    _T = TypeVar("_T")
 
 SECURITY_MODES = ("auto", "starttls", "tls", "plain")
 
@@ -94,6 +96,42 @@ TargetError = InvalidSettings
 def invalid(field_name: str, message: str) -> InvalidSettings:
     """The error for a refused value, naming its field (for the form to mark it): what every validator raises."""
     return InvalidSettings(message, field=field_name)
+
+
+class Refusals:
+    """Validate a settings object field by field and keep every refusal, not only the first.
+
+    `take(read, fallback)` returns what `read()` returns, or `fallback` after
+    noting its `InvalidSettings`; `raise_first()` raises the first refusal with
+    the others in its `also`. The message is the one a stop at the first
+    refusal gave (the command line shows it), and a form marks every field in
+    `also` as well (a person fixed one field a Run before).
+    """
+
+    def __init__(self) -> None:
+        self.found: list[InvalidSettings] = []
+
+    def take(self, read: Callable[[], _T], fallback: _T) -> _T:
+        try:
+            return read()
+        except InvalidSettings as exc:
+            self.add(exc)
+            return fallback
+
+    def add(self, exc: InvalidSettings) -> None:
+        """Note a refusal (and the ones it carries); a field already refused keeps its first message."""
+        for one in (exc, *exc.also):
+            if not (one.field and self.refused(one.field)):
+                self.found.append(one)
+
+    def refused(self, field_name: str) -> bool:
+        return any(exc.field == field_name for exc in self.found)
+
+    def raise_first(self) -> None:
+        if self.found:
+            first, *others = self.found
+            first.also = tuple(others)
+            raise first
 
 
 # -- showing what was typed ---------------------------------------------------------------
@@ -715,53 +753,71 @@ class Target:
         def put(name: str, value: Any) -> None:
             object.__setattr__(self, name, value)
 
-        parsed_host, url_port, url_security = parse_host(host)
+        r = Refusals()  # every field is read; the first refusal is raised at the end, the others in its `also`
+        no_host: tuple[str, int | None, str | None] = ("", None, None)
+        parsed_host, url_port, url_security = r.take(lambda: parse_host(host), no_host)
+        host_read = not r.found  # a refused host:port is not also "empty"
         if port in ("", 0):
             port = None  # a form's "0" or an empty field: the mode's usual port
         if url_port is not None:
-            if port is not None and validate_port(port) != url_port:
-                raise invalid("port", f"the host says port {url_port} but port {port} was also given; pick one")
+            if port is not None and r.take(lambda: validate_port(port), url_port) != url_port:
+                r.add(invalid("port", f"the host says port {url_port} but port {port} was also given; pick one"))
             port = url_port
-        put("host", normalize_host(parsed_host))
-        mode = normalize_security(security)
+        put("host", r.take(lambda: normalize_host(parsed_host), "") if host_read else "")
+        mode = r.take(lambda: normalize_security(security), "auto")
         if url_security and mode == "auto":
             mode = url_security
         put("security", mode)
         if port is None:
             port = 465 if mode == "tls" else DEFAULT_PORT
-        put("port", validate_port(port))
-        put("username", validate_username(username) if username not in (None, "") else None)
-        put("helo", validate_helo(helo) if helo not in (None, "") else None)
+        put("port", r.take(lambda: validate_port(port), DEFAULT_PORT) if not r.refused("port") else DEFAULT_PORT)
+        put("username", r.take(lambda: validate_username(username), None) if username not in (None, "") else None)
+        put("helo", r.take(lambda: validate_helo(helo), None) if helo not in (None, "") else None)
         if mail_from == "":
             mail_from = None
         put(
             "mail_from",
-            validate_address("mail_from", mail_from, "The sender (MAIL FROM)") if mail_from is not None else None,
+            r.take(lambda: validate_address("mail_from", mail_from, "The sender (MAIL FROM)"), None)
+            if mail_from is not None
+            else None,
         )
-        recipients = tuple(validate_address("rcpt_to", v, "The recipient") for v in _tuple_of_addresses(rcpt_to))
+        typed: tuple[str, ...] = ("?",)  # refused: something was typed, so the checks below do not say it is missing
+        recipients = r.take(
+            lambda: tuple(validate_address("rcpt_to", v, "The recipient") for v in _tuple_of_addresses(rcpt_to)),
+            typed,
+        )
         put("rcpt_to", recipients)
         if recipients and mail_from is None:
-            raise invalid("mail_from", "a recipient was given without a sender: add mail_from (--mail-from)")
+            r.add(invalid("mail_from", "a recipient was given without a sender: add mail_from (--mail-from)"))
         if mail_from is not None and not recipients:
-            raise invalid("rcpt_to", "a sender was given without a recipient: add rcpt_to (--rcpt-to)")
+            r.add(invalid("rcpt_to", "a sender was given without a recipient: add rcpt_to (--rcpt-to)"))
         if send and not recipients:
-            raise invalid(
-                "send",
-                "send needs mail_from and rcpt_to (--mail-from and --rcpt-to): whom should the test message go to?",
+            r.add(
+                invalid(
+                    "send",
+                    "send needs mail_from and rcpt_to (--mail-from and --rcpt-to): whom should the test message go to?",
+                )
             )
         if len(recipients) > MAX_RECIPIENTS:
-            raise invalid("rcpt_to", f"at most {MAX_RECIPIENTS} recipients: this is a test message, not a mailing")
-        put("cafile", validate_cafile(cafile) if cafile not in (None, "") else None)
-        put("timeout", validate_seconds(timeout, field="timeout"))
+            r.add(invalid("rcpt_to", f"at most {MAX_RECIPIENTS} recipients: this is a test message, not a mailing"))
+        put("cafile", r.take(lambda: validate_cafile(cafile), None) if cafile not in (None, "") else None)
+        put("timeout", r.take(lambda: validate_seconds(timeout, field="timeout"), SESSION_TIMEOUT))
         put(
             "deadline",
-            validate_seconds(deadline, field="deadline", maximum=MAX_DEADLINE) if deadline not in (None, "") else None,
+            r.take(lambda: validate_seconds(deadline, field="deadline", maximum=MAX_DEADLINE), None)
+            if deadline not in (None, "")
+            else None,
         )
-        put("auth_mechanism", validate_auth_mechanism(auth_mechanism) if auth_mechanism not in (None, "") else None)
-        put("credential", _validate_credential(credential))
+        put(
+            "auth_mechanism",
+            r.take(lambda: validate_auth_mechanism(auth_mechanism), None) if auth_mechanism not in (None, "") else None,
+        )
+        put("credential", r.take(lambda: _validate_credential(credential), "none"))
         put("send", bool(send))
         put("allow_plaintext_auth", bool(allow_plaintext_auth))
-        put("nameservers", validate_nameservers(nameservers))
+        no_servers: tuple[str, ...] = ()
+        put("nameservers", r.take(lambda: validate_nameservers(nameservers), no_servers))
+        r.raise_first()
 
     def with_credential(self, credential: str) -> Target:
         """This target, saying which secret came with it ("password", "oauth" or "none").

@@ -12,6 +12,7 @@ from smtpkit.record import record
 from smtpkit.settings import (
     DOMAIN_TIMEOUT,
     MAX_DNS_TIMEOUT,
+    Refusals,
     invalid,
     plain_text,
     quoted,
@@ -90,22 +91,33 @@ class DomainQuery:
         def put(name: str, value: Any) -> None:
             object.__setattr__(self, name, value)
 
-        put("domain", validate_domain(domain))
-        sels = tuple(dict.fromkeys(validate_selector(s) for s in split_list(selectors)))
+        r = Refusals()  # the fields a form shows are each read; the first refusal is raised, the others in `also`
+        put("domain", r.take(lambda: validate_domain(domain), ""))
+        none: tuple[str, ...] = ()
+        sels = r.take(lambda: tuple(dict.fromkeys(validate_selector(s) for s in split_list(selectors))), none)
         if len(sels) > 50:
-            raise invalid("selectors", f"{len(sels)} DKIM selectors given; at most 50 make sense")
+            r.add(invalid("selectors", f"{len(sels)} DKIM selectors given; at most 50 make sense"))
         put("selectors", sels)
         ip_text = ip.strip() if isinstance(ip, str) else ip
-        put("ip", validate_ip(ip_text, label="The sending IP") if ip_text not in (None, "") else None)
-        put("mail_from", _domain_mail_from(mail_from))
-        put("timeout", validate_seconds(timeout, field="timeout", label="The overall timeout"))
-        put("nameservers", validate_nameservers(nameservers))
+        put(
+            "ip",
+            r.take(lambda: validate_ip(ip_text, label="The sending IP"), None) if ip_text not in (None, "") else None,
+        )
+        put("mail_from", r.take(lambda: _domain_mail_from(mail_from), None))
+        put("timeout", r.take(lambda: validate_seconds(timeout, field="timeout", label="The overall timeout"), 1.0))
+        put("nameservers", r.take(lambda: validate_nameservers(nameservers), none))
         put(
             "dns_timeout",
-            validate_seconds(dns_timeout, field="dns_timeout", label="The DNS timeout", maximum=MAX_DNS_TIMEOUT)
+            r.take(
+                lambda: validate_seconds(
+                    dns_timeout, field="dns_timeout", label="The DNS timeout", maximum=MAX_DNS_TIMEOUT
+                ),
+                None,
+            )
             if dns_timeout not in (None, "")
             else None,
         )
+        r.raise_first()  # the rest are the command line's and the lab's options, read one by one as before
         lists = split_list(dnsbl_lists)
         if lists:
             from smtpkit.dnsbl import choose_lists  # the zone names' own rules (and their known lists)

@@ -141,7 +141,11 @@ class Fields:
         return values
 
     def mark_error(self, exc: BaseException) -> str | None:
-        """Mark the field an `InvalidSettings` names; returns its label (None when no field here matches)."""
+        """Mark the field an `InvalidSettings` names, and those of the refusals it carries (`also`); returns
+        the first one's label (None when no field here matches)."""
+        for other in getattr(exc, "also", ()):
+            if (name := self.field_of(other)) is not None:
+                self.mark(name, str(other))
         name = self.field_of(exc)
         if name is None:
             return None

@@ -36,7 +36,7 @@ import ipywidgets as widgets
 
 from smtpkit.knowledge.presets import GENERIC_PRESETS
 from smtpkit.secrets import Secret
-from smtpkit.settings import AUTH_MECHANISMS, IMPLICIT_TLS_PORTS, Target
+from smtpkit.settings import AUTH_MECHANISMS, IMPLICIT_TLS_PORTS, Refusals, Target
 from smtpkit.settings.domain import DomainQuery
 from smtpkit.ui.fields import hint_html, number_text, refuse_empty, show, style, text_field, uploaded, wide
 from smtpkit.ui.inputs import PASSWORD_ENV, SECURITY_CHOICES, ServerInput, password_from_env
@@ -537,13 +537,20 @@ class ServerForm(BaseForm):
             self._take_token({"new": self.token.value})
         secret, _source = self._password_source()
         self._show_password_state()
-        host = refuse_empty(
-            "host",
-            self.host.value,
-            "Host is empty: type your SMTP server's name (e.g. smtp.gmail.com) or choose a provider.",
+        r = Refusals()  # every field read in one Run: the refusals are all marked (the first raised)
+        host = r.take(
+            lambda: refuse_empty(
+                "host",
+                self.host.value,
+                "Host is empty: type your SMTP server's name (e.g. smtp.gmail.com) or choose a provider.",
+            ),
+            "",
         )
-        timeout = refuse_empty(
-            "timeout", self.timeout.value, "Timeout is empty: give the seconds each step may wait, e.g. 10."
+        timeout = r.take(
+            lambda: refuse_empty(
+                "timeout", self.timeout.value, "Timeout is empty: give the seconds each step may wait, e.g. 10."
+            ),
+            "",
         )
         common: dict[str, Any] = {
             "host": host,
@@ -572,12 +579,23 @@ class ServerForm(BaseForm):
             lab_common = {k: v for k, v in common.items() if v is not None}
             if self._envelope and not self.send.value:
                 lab_common["send"] = False
-            return lab_server_settings(self.lab, self.scenario.value, password=password, token=token, **lab_common)
+            scenario = self.scenario.value
+            chosen = r.take(
+                lambda: lab_server_settings(self.lab, scenario, password=password, token=token, **lab_common), None
+            )
+            r.raise_first()
+            assert chosen is not None
+            return chosen
         provider = self.preset.value if self.preset.value not in GENERIC_PRESETS else None
-        target = Target(
-            credential="oauth" if token else "password" if password else "none",
-            **{k: v for k, v in common.items() if v is not None},
+        target = r.take(
+            lambda: Target(
+                credential="oauth" if token else "password" if password else "none",
+                **{k: v for k, v in common.items() if v is not None},
+            ),
+            None,
         )
+        r.raise_first()
+        assert target is not None
         return ServerInput(target, password=password, token=token, provider=provider)
 
     # -- what a run shows --------------------------------------------------------------
@@ -646,6 +664,14 @@ class DomainForm(BaseForm):
     """Mode, domain, DKIM selectors, sending IP, DNS server, timeout, Run."""
 
     title = "Domain check"
+    #: What an empty Domain field is told.
+    empty_domain = "Domain is empty: type the domain you send from (the part after @ in your From address)."
+    #: The hint under Domain in "My domain" mode.
+    own_hint = (
+        "My domain: asked of this computer's own resolver (or the DNS server you type below); the sending IP "
+        "is only the one you type. Your own DKIM selectors (your provider's: google, selector1, s1...) help; "
+        "without them common ones are tried."
+    )
 
     def __init__(
         self,
@@ -753,11 +779,7 @@ class DomainForm(BaseForm):
             if name in self._filled and widget.value == self._filled[name]:
                 widget.value = ""
         self._filled = {}
-        self.hint.value = hint_html(
-            "My domain: asked of this computer's own resolver (or the DNS server you type below); the sending IP "
-            "is only the one you type. Your own DKIM selectors (your provider's: google, selector1, s1...) help; "
-            "without them common ones are tried."
-        )
+        self.hint.value = hint_html(self.own_hint)
 
     def _fill_from_zone(self, domain: str) -> None:
         from smtpkit.lab.lessons import domain_lesson
@@ -798,27 +820,38 @@ class DomainForm(BaseForm):
 
     def settings(self) -> DomainQuery:
         """The current settings as a validated `DomainQuery`; InvalidSettings if one is unusable."""
-        domain = refuse_empty(
-            "domain",
-            self.domain.value,
-            "Domain is empty: type the domain you send from (the part after @ in your From address).",
-        )
-        timeout_text = refuse_empty(
-            "timeout", self.timeout.value, "Timeout is empty: give the seconds the whole check may take, e.g. 5."
-        )
         from smtpkit.settings import validate_seconds
 
-        timeout = validate_seconds(timeout_text, field="timeout", label="The timeout")
+        r = Refusals()  # every field read in one Run: the refusals are all marked (the first raised)
+        domain = r.take(lambda: refuse_empty("domain", self.domain.value, self.empty_domain), "")
+        timeout = r.take(
+            lambda: validate_seconds(
+                refuse_empty(
+                    "timeout",
+                    self.timeout.value,
+                    "Timeout is empty: give the seconds the whole check may take, e.g. 5.",
+                ),
+                field="timeout",
+                label="The timeout",
+            ),
+            None,
+        )
         values: dict[str, Any] = {
             "selectors": self.selectors.value,
             "ip": self.ip.value.strip() or None,
             "nameservers": self.nameserver.value.strip() or None,
             "timeout": timeout,
-            "dns_timeout": min(2.0, timeout),
+            "dns_timeout": min(2.0, timeout) if timeout is not None else None,
         }
         if self.in_lab:
-            return lab_domain_settings(self.lab, domain, **values)
-        return DomainQuery(domain=domain, **{k: v for k, v in values.items() if v is not None})
+            query = r.take(lambda: lab_domain_settings(self.lab, domain, **values), None)
+        else:
+            query = r.take(
+                lambda: DomainQuery(domain=domain, **{k: v for k, v in values.items() if v is not None}), None
+            )
+        r.raise_first()
+        assert query is not None
+        return query
 
     def _describe(self, settings: DomainQuery) -> str:
         return f"{self.title}: {settings.domain}"

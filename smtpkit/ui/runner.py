@@ -184,12 +184,48 @@ class BaseForm:
                     settings = record.replace(settings, **overrides)
         except InvalidSettings as exc:
             label = self.fields.mark_error(exc)
-            where = f"the field {label}" if label else "the settings"
+            names = {n for e in (exc, *exc.also) if (n := self.fields.field_of(e)) is not None}
+            marked = [self.fields.labels[n] for n in self._in_form_order(names)]
+            self._reveal(names)
+            if len(marked) > 1:
+                where = f"the fields {', '.join(marked[:-1])} and {marked[-1]}"
+            else:
+                where = f"the field {label}" if label else "the settings"
             self._set_status(f"<b>Nothing was run:</b> fix {html.escape(where)} (marked above).", "fail")
             raise
         self.last_settings = settings
         self._show_limit(settings)
         return settings
+
+    def _tree(self) -> tuple[list[widgets.Widget], dict[int, widgets.Widget]]:
+        """The form's widgets top to bottom, and each one's parent (by id)."""
+        order: list[widgets.Widget] = []
+        parent: dict[int, widgets.Widget] = {}
+        stack = [self.widget]
+        while stack:
+            w = stack.pop()
+            order.append(w)
+            for child in reversed(getattr(w, "children", ())):
+                parent[id(child)] = w
+                stack.append(child)
+        return order, parent
+
+    def _in_form_order(self, names: set[str]) -> list[str]:
+        """`names` top to bottom as the form shows them (the order fields were added is not always that)."""
+        order, _parent = self._tree()
+        place = {id(w): i for i, w in enumerate(order)}
+        return sorted(names, key=lambda n: place.get(id(self.fields.boxes.get(n)), len(order)))
+
+    def _reveal(self, names: set[str]) -> None:
+        """Open the folded section ("More settings") holding a marked field, so its message is seen."""
+        _order, parent = self._tree()
+        for name in names:
+            w = self.fields.boxes.get(name)
+            while w is not None and id(w) in parent:
+                up = parent[id(w)]
+                if isinstance(up, widgets.Accordion):
+                    up.selected_index = list(up.children).index(w)
+                w = up
 
     def _show_limit(self, settings: Any) -> None:
         limit = self._limit(settings)

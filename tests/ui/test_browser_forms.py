@@ -407,6 +407,17 @@ def test_bad_domain_values_are_marked_and_nothing_runs(notebooks, jupyterlab, ow
         for i, (name, value, words) in enumerate(DOMAIN_BAD):
             _refused_without_running(cell, result, name, value, words, enter=i % 2 == 0)
             _restore(cell, name, good[name])
+        # several bad fields at once: one Run marks them all (it took a Run a field)
+        bad = {"domain": "me@example.com", "ip": "1.2.3", "timeout": "five"}
+        for name, value in bad.items():
+            _field(cell, name).fill(value)
+        cell.locator("button.smtpkit-run").click()
+        for name in bad:
+            expect(cell.locator(f".smtpkit-error-{name} [role=alert]")).to_be_visible(timeout=10_000)
+        expect(cell.locator(".smtpkit-status")).to_contain_text("fix the fields Domain, Sending IP and Timeout")
+        for name in bad:
+            _restore(cell, name, good[name])
+        expect(cell.locator(".smtpkit-status")).not_to_contain_text("Nothing was run")
     except AssertionError:
         failure_shot(page, jupyterlab, "domain-validation")
         raise

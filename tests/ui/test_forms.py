@@ -710,3 +710,25 @@ def test_eml_form_verifies_the_lab_sample_then_an_upload(lab, shell):
         form.click()
     final = [o for o in cap.outputs if o.update][-1].data["text/plain"]
     assert "forged.eml" in final and "FAIL" in final
+
+
+def test_one_run_marks_every_field_that_cannot_be_used(lab):
+    """Several bad fields, one Run: each is marked with its own message, and the line beside Run names them all
+    in the order of the form (a Run marked one field, so a person fixed them one Run at a time)."""
+    form = ServerForm(lab)
+    form.mode.value = "own"
+    form.host.value, form.port.value, form.timeout.value, form.helo.value = "", "99999", "abc", "a b"
+    assert form.more.selected_index is None
+    form.click(10)
+    assert form.last_result is None
+    assert set(form.fields.marked) == {"host", "port", "timeout", "helo"}
+    assert "fix the fields Host, Port, Timeout and EHLO name" in form.status.value  # top to bottom
+    assert form.more.selected_index == 0  # "More settings" opened: the EHLO name's message is seen
+    form.host.value = "smtp.example.com"  # fixing one leaves the others marked
+    assert set(form.fields.marked) == {"port", "timeout", "helo"}
+
+    domain = DomainForm(lab)
+    domain.domain.value, domain.ip.value, domain.timeout.value = "", "1.2.3", "five"
+    domain.click(10)
+    assert set(domain.fields.marked) == {"domain", "ip", "timeout"}
+    assert "fix the fields Domain, Sending IP and Timeout" in domain.status.value
