@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from smtpkit.lab.lab import LabInfo
 
-__all__ = ["INBOUND_STEPS", "LESSONS", "blocklists", "compare", "domain_query", "receiving_side"]
+__all__ = ["INBOUND_STEPS", "LESSONS", "REPUTATION_STEPS", "blocklists", "compare", "domain_query", "receiving_side"]
 
 #: The steps about mail *to* a domain, in the order the notebook explains them.
 INBOUND_STEPS = ("mx", "mx_tls", "mta_sts", "dane", "tlsrpt")
@@ -72,9 +72,14 @@ def domain_query(
     return DomainQuery(name, ip=ip, nameservers=nameserver or (), timeout=timeout, probe_mx=probe_mx)
 
 
+#: The steps about the address mail leaves from (its reverse DNS and the blocklists), present with an IP.
+REPUTATION_STEPS = ("ptr", "dnsbl")
+
+
 def receiving_side(report: Report) -> Report:
-    """The part of a domain report about mail *to* the domain (MX, STARTTLS, MTA-STS, DANE, TLS-RPT)."""
-    steps = [s for name in INBOUND_STEPS for s in report.steps if s.name == name]
+    """The part of a domain report about mail *to* the domain (MX, STARTTLS, MTA-STS, DANE, TLS-RPT), and the
+    sending IP's reverse DNS and blocklists when the check was given an IP."""
+    steps = [s for name in INBOUND_STEPS + REPUTATION_STEPS for s in report.steps if s.name == name]
     return Report(target=report.target, steps=steps, title=f"{report.title}: the receiving side")
 
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from smtpkit.render.app_pages import annotate
 from smtpkit.render.cells import cell, columns_of, human_label, step_views
 from smtpkit.render.text import STATUS_SYMBOL
 from smtpkit.secrets import redact
@@ -234,8 +235,8 @@ def finding_html(f: Finding) -> str:
     parts = [
         f'<div class="finding" style="border-left-color:{fg}">',
         f"<div>{badge(f.severity.value)} <code>{esc(f.code)}</code> — <strong>{esc(f.title)}</strong></div>",
-        f"<div><strong>What happened and why:</strong> {prose_html(why)}</div>",
-        f"<div><strong>Fix:</strong> {prose_html(f.fix)}</div>",
+        f"<div><strong>What happened and why:</strong> {annotate(prose_html(why))}</div>",
+        f"<div><strong>Fix:</strong> {annotate(prose_html(f.fix))}</div>",
     ]
     if f.evidence:
         parts.append(f"<div><strong>Evidence:</strong><pre>{esc(f.evidence)}</pre></div>")

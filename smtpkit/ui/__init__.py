@@ -7,7 +7,8 @@
 * The tool forms (`PortsForm`, `SpfTraceForm`, `SpfRecordForm`, `DkimKeyForm`,
   `ExplainForm`): every tool of the kit without editing Python; `PortfolioForm`:
   your own domains pasted and audited (notebook 10); `ReportsForm`: your own DMARC and TLS-RPT reports,
-  uploaded or in a folder, read (notebook 08).
+  uploaded or in a folder, read (notebook 08); `ReceivingForm`: a domain's receiving side (MX over TLS,
+  MTA-STS, DANE, TLS-RPT) and the sending IP's blocklists (notebook 09).
 * The forms build the one settings model of `smtpkit.settings`: a `ServerInput`
   (a validated `Target` and the `Secret` beside it) and a `DomainQuery`;
   `lab_server_settings(lab, scenario)` / `lab_domain_settings(lab)` build them
@@ -17,14 +18,18 @@
 * `views`: one-call helpers the notebooks use (scenario tables, comparisons).
 
 Importing this module inside a kernel also makes the kernel redact registered
-secrets from every rich output (`install_output_redaction`).
+secrets from every rich output (`install_output_redaction`), and, in the no-code
+app, follow each command of smtpkit a finding names with the app page that does
+the same (`smtpkit.render.app_pages`).
 """
 
+from smtpkit.render.app_pages import use_app_pages
 from smtpkit.ui.display import (
     Html,
     Panel,
     ReportView,
     ResultView,
+    in_voila,
     install_output_redaction,
     message,
     problem_panel,
@@ -36,6 +41,7 @@ from smtpkit.ui.inputs import PASSWORD_ENV, ServerInput, password_from_env
 from smtpkit.ui.lab import lab_domain_settings, lab_server_settings, lab_zones, scenario_choices
 from smtpkit.ui.pictures import certificate_calendar, spf_tree
 from smtpkit.ui.portfolio import PortfolioForm
+from smtpkit.ui.receiving import ReceivingForm
 from smtpkit.ui.reports import ReportsForm
 from smtpkit.ui.tools import DkimKeyForm, ExplainForm, PortsForm, SpfRecordForm, SpfTraceForm
 from smtpkit.ui.views import (
@@ -55,6 +61,8 @@ from smtpkit.ui.views import (
 )
 
 install_output_redaction()
+if in_voila():
+    use_app_pages()  # the app: a finding's `smtpkit …` command also names the page that does the same
 
 __all__ = [
     "PASSWORD_ENV",
@@ -68,6 +76,7 @@ __all__ = [
     "ExplainForm",
     "PortfolioForm",
     "PortsForm",
+    "ReceivingForm",
     "ReportsForm",
     "SpfRecordForm",
     "SpfTraceForm",

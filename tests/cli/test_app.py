@@ -179,6 +179,73 @@ def test_in_the_app_reports_uploaded_are_read_with_run(app, browser):
         page.close()
 
 
+@pytest.mark.browser
+@pytest.mark.timeout(300)
+def test_in_the_app_a_domains_receiving_side_is_checked_with_run(app, browser):
+    """The no-code path of notebook 09: in the app, a domain picked in the form's Domain field and Run give its
+    receiving side (the notebook checked only the domain of its parameters cell, which the app cannot change);
+    a bad sending IP is marked on its field and nothing runs."""
+    from playwright.sync_api import expect
+
+    from tests.support.browser import VIEWPORT
+
+    page = browser.new_page(viewport=VIEWPORT)
+    try:
+        page.goto(app["app"]["url"].replace("00_start_here.ipynb", "09_inbound_and_reputation.ipynb"))
+        domain = page.locator(".smtpkit-domain input").first
+        expect(domain).to_be_visible(timeout=240_000)  # the page shows once every cell has run
+        expect(page.get_by_text("Receiving side of sts-enforce.test").first).to_be_visible()  # form.run()'s result
+        form = page.locator(".smtpkit-probe-mx").locator("xpath=ancestor::*[contains(@class,'widget-vbox')][last()]")
+        expect(form.locator(".smtpkit-selectors")).to_be_hidden()  # DKIM selectors are about sending
+        domain.fill("sts-nocover.test")
+        domain.press("Enter")
+        expect(page.get_by_text("Receiving side of sts-nocover.test").first).to_be_visible(timeout=120_000)
+        expect(page.get_by_text("mta_sts.mx_not_covered").first).to_be_visible()
+        form.locator(".smtpkit-probe-mx input[type=checkbox]").uncheck()
+        ip = form.locator(".smtpkit-ip input").first
+        ip.fill("300.1.2.3")
+        form.locator("button.smtpkit-run").click()
+        expect(form.locator(".smtpkit-error-ip [role=alert]")).to_be_visible(timeout=30_000)
+        expect(form.get_by_text("Nothing was run")).to_be_visible()
+    finally:
+        page.close()
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(360)
+def test_in_the_app_a_findings_command_names_the_page_that_does_it_and_the_link_opens_it(app, browser):
+    """A person in the app has no shell: a fix that says `smtpkit dkim keygen --domain ... --selector ...` is
+    followed by the page that makes the key and what to type there, and the link opens that page (the token
+    of the first page's address carries over)."""
+    from playwright.sync_api import expect
+
+    from tests.support.browser import VIEWPORT
+
+    page = browser.new_page(viewport=VIEWPORT)
+    try:
+        page.goto(app["app"]["url"].replace("00_start_here.ipynb", "05_spf_dkim_dmarc.ipynb"))
+        domain = page.locator(".smtpkit-domain input").first
+        expect(domain).to_be_visible(timeout=240_000)  # the page shows once every cell has run
+        domain.fill("dkim-short.test")
+        domain.press("Enter")
+        note = page.locator(".smtpkit-app-page", has_text="Domain: dkim-short.test").first
+        expect(note).to_be_attached(timeout=120_000)
+        expect(note).to_contain_text("in this app: the page 5. SPF, DKIM and DMARC")
+        expect(note).to_contain_text("Selector: s20")
+        link = note.locator("a")
+        if not link.is_visible():  # the finding sits in a folded step: open it as a person would
+            page.locator("summary", has_text="dkim").first.click()
+        with page.context.expect_page() as opened:
+            link.click()
+        other = opened.value
+        other.wait_for_load_state()
+        assert "05_spf_dkim_dmarc.ipynb" in other.url and "token=" not in other.url
+        expect(other.locator(".smtpkit-domain input").first).to_be_visible(timeout=240_000)
+        other.close()
+    finally:
+        page.close()
+
+
 def test_the_app_drops_the_cells_only_jupyterlab_readers_can_act_on():
     """Cells tagged jupyterlab-only (set domains_file in the parameters cell, the stop button, resume) are left
     out of the app, where no cell can be edited or run again; a tagged code cell is one expression that only

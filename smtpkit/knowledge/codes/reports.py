@@ -176,13 +176,14 @@ SPECS: list[FindingSpec] = [
         step="reports",
         title="{count} report file(s) or part(s) could not be read",
         explanation=(
-            "Some of what was given could not be used: {kinds}. Their reasons are in the problems table "
-            "(`ReportSet.problems`, or `smtpkit reports --json`). The numbers here leave them out."
+            "Some of what was given could not be used: {kinds}. Their reasons are in the table of files that "
+            "could not be used (in Python `ReportSet.problems`; on the command line `smtpkit reports --json`). "
+            "The numbers here leave them out."
         ),
         fix=(
-            "Look at the problems table: a 'refused' file hit a safety cap (raise it with smtpkit.reports.Limits "
-            "only for a file you trust), an 'unreadable' one is corrupt or not a report; ask its sender for a "
-            "new copy if you need it."
+            "Look at that table: a 'refused' file hit a safety cap (for a file you trust, whoever runs smtpkit "
+            "from Python can raise it with `smtpkit.reports.Limits`), an 'unreadable' one is corrupt or not a "
+            "report; ask its sender for a new copy if you need it."
         ),
         reference="RFC 7489 §7.2.1 (report format); RFC 8460 §5 (TLS-RPT delivery)",
     ),

@@ -1,0 +1,93 @@
+"""The receiving side of a domain as a form (notebook 09): mail *to* the domain, and the sending IP's name.
+
+`ReceivingForm` is the domain form (`DomainForm`: the two modes, the lab's
+lessons, inline messages, Run, Cancel) with what notebook 09 is about: a box
+to connect to every MX on port 25 (STARTTLS, the certificate, DANE), no DKIM
+selectors (they are about sending), and a result that holds the receiving
+steps (MX, MX over TLS, MTA-STS, DANE, TLS-RPT), plus reverse DNS and the
+blocklists when a sending IP is given. Before it, the notebook checked your
+own domain only when its parameters cell was edited and run again, which the
+no-code app cannot do.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ipywidgets as widgets
+
+from smtpkit import record
+from smtpkit.lab.receiving import DEFAULT_DOMAIN, LESSONS, receiving_side
+from smtpkit.settings.domain import DomainQuery
+from smtpkit.ui.fields import show
+from smtpkit.ui.forms import DomainForm
+
+__all__ = ["ReceivingForm", "receiving_action"]
+
+PROBE_LABEL = "Connect to each MX on port 25 (STARTTLS, certificate, DANE)"
+
+
+def receiving_action(settings: DomainQuery) -> Any:
+    """The domain check, its receiving side kept (and the sending IP's reverse DNS and blocklists)."""
+    from smtpkit.checks.domain import check_domain
+
+    return receiving_side(check_domain(settings))
+
+
+class ReceivingForm(DomainForm):
+    """Mode, domain, sending IP (for blocklists), DNS server, "connect to each MX", timeout, Run."""
+
+    title = "Receiving side"
+    empty_domain = "Domain is empty: type the domain you receive mail at (the part after @ in your address)."
+    own_hint = (
+        "My domain: asked of this computer's own resolver (or the DNS server you type below), and its MX hosts "
+        "reached from this computer. The sending IP is only the one you type: give it to look it up on the "
+        "blocklists and check its reverse DNS."
+    )
+
+    def __init__(
+        self,
+        lab: Any = None,
+        *,
+        domain: str | None = None,
+        ip: str | None = None,
+        nameserver: str | None = None,
+        probe_mx: bool = True,
+        timeout: float = 15.0,
+    ) -> None:
+        super().__init__(
+            lab,
+            domain=domain or (DEFAULT_DOMAIN if lab is not None else None),
+            ip=ip,
+            nameserver=nameserver,
+            timeout=timeout,
+            action=receiving_action,
+            focus=("mx_tls", "mta_sts", "dane", "dnsbl"),
+        )
+        self.probe = widgets.Checkbox(value=bool(probe_mx), description=PROBE_LABEL, indent=False)
+        self.probe.add_class("smtpkit-probe-mx")
+        self.probe.layout.width = "auto"
+        self.probe_hint = widgets.HTML(
+            value=(
+                '<div class="smtpkit-hint-text">Untick where port 25 is blocked (many home and cloud networks): '
+                "the records (MX, MTA-STS, DANE, TLS-RPT) are still read, but no MX is connected to, so the "
+                "MX over TLS step is left out.</div>"
+            ),
+            layout=widgets.Layout(),
+        )
+        # the lab's receiving-side lessons first in the Domain list (any other lab domain is still asked of the lab)
+        self._zones = [z for z in LESSONS if z in self._zones] + [z for z in self._zones if z not in LESSONS]
+        if self.in_lab:
+            self.domain.options = self._zones
+        show(self.fields.boxes["selectors"], False)  # DKIM is about sending mail, not receiving it
+        self.ip.placeholder = "the address your mail leaves from, for reverse DNS and blocklists (empty: none)"
+        children = list(self.box.children)
+        at = children.index(self.fields.boxes["timeout"]) + 1
+        self.box.children = (*children[:at], self.probe, self.probe_hint, *children[at:])
+
+    def settings(self) -> DomainQuery:
+        """The domain form's settings with the MX connections as the box says."""
+        return record.replace(super().settings(), probe_mx=bool(self.probe.value))
+
+    def _describe(self, settings: DomainQuery) -> str:
+        return f"{self.title} of {settings.domain}"

@@ -1,0 +1,93 @@
+"""In the no-code app, a finding's `smtpkit …` command is followed by the page that does the same and what to
+type there; everywhere else findings read as before. Every command the catalogue names has a page (or is one
+of the few with none), and every page named is a notebook whose heading carries that title."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from smtpkit import knowledge
+from smtpkit.model import Finding, Severity
+from smtpkit.render import app_pages
+from smtpkit.render.html import finding_html
+
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+#: Commands no app page does: the lab and the app themselves, the catalogue of findings.
+NO_PAGE = {"lab", "app", "findings"}
+
+
+@pytest.fixture
+def in_app() -> Iterator[None]:
+    app_pages.use_app_pages(True)
+    try:
+        yield
+    finally:
+        app_pages.use_app_pages(False)
+
+
+def _finding(fix: str) -> Finding:
+    return Finding("tls.handshake_failed", Severity.FAIL, "tls", "t", "why", fix)
+
+
+def test_outside_the_app_a_finding_reads_as_before() -> None:
+    assert not app_pages.app_pages_on()
+    html = finding_html(_finding("Test with `smtpkit check mail.example.com --port 465 --security tls`."))
+    assert "smtpkit-app-page" not in html and "in this app" not in html
+
+
+def test_in_the_app_a_command_names_its_page_and_the_fields_to_fill(in_app: None) -> None:
+    html = finding_html(_finding("Test with `smtpkit check mail.example.com --port 465 --security tls`."))
+    assert "<code>smtpkit check mail.example.com --port 465 --security tls</code>" in html  # kept, to pass on
+    assert '<a href="00_start_here.ipynb" target="_blank" rel="noopener">Start here</a>' in html
+    assert "with Host: mail.example.com, Port: 465, Security: Implicit TLS)" in html
+    html = finding_html(_finding("Check the key: `smtpkit dkim keygen --domain d.test --selector <new selector>`."))
+    assert "5. SPF, DKIM and DMARC</a>, with Domain: d.test, Selector: &lt;new selector&gt;)" in html
+    html = finding_html(_finding("Probe it: `smtpkit domain d.test --probe-mx`; blocklists: `smtpkit dnsbl IP`."))
+    assert html.count("09_inbound_and_reputation.ipynb") == 2 and "Sending IP: yours" in html
+    assert "Connect to each MX: ticked" in html
+    html = finding_html(_finding("Run `smtpkit bounce FILE`; list them with `smtpkit findings`."))
+    assert "Upload: your file" in html and html.count("smtpkit-app-page") == 1  # `findings` has no page
+
+
+def test_a_hostile_value_in_a_command_stays_text(in_app: None) -> None:
+    host = '"><img src=x onerror=alert(1)>'
+    html = finding_html(_finding(f"Test with `smtpkit check {host} --port 25`."))
+    assert "<img" not in html and "in this app" in html
+
+
+def _commands() -> Iterator[str]:
+    """The names of the commands the knowledge names in backticks (the catalogue, the provider rules, the TLS errors)."""
+    for path in sorted(Path(knowledge.__file__).parent.rglob("*.py")):
+        yield from re.findall(r"`smtpkit ([a-z]+)", path.read_text(encoding="utf-8"))
+
+
+def test_every_command_a_finding_names_has_a_page_and_every_page_is_a_notebook_with_that_title() -> None:
+    commands = set(_commands())
+    assert {"check", "domain", "dkim", "message", "bounce"} <= commands  # the test reads the catalogue
+    for name in commands - NO_PAGE:
+        assert name in app_pages.PAGES, f"`smtpkit {name}` in a finding, but no app page for it (render/app_pages)"
+    for page in [*app_pages.PAGES.values(), app_pages.page_for("smtpkit domain d --probe-mx")[0]]:  # type: ignore[index]
+        path = NOTEBOOKS / f"{page.notebook}.ipynb"
+        if not NOTEBOOKS.is_dir():
+            pytest.skip("the notebooks are not beside the tests (an installed package)")
+        first = json.loads(path.read_text(encoding="utf-8"))["cells"][0]["source"]
+        heading = "".join(first).splitlines()[0]
+        assert page.title.split(". ", 1)[-1] in heading, (page.notebook, heading)
+
+
+def test_the_apps_kernel_turns_it_on_when_it_imports_the_forms() -> None:
+    code = "import smtpkit.ui; from smtpkit.render.app_pages import app_pages_on; print(app_pages_on())"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VOILA_")}
+    plain = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    app = subprocess.run(
+        [sys.executable, "-c", code], env={**env, "VOILA_KERNEL_ID": "k"}, capture_output=True, text=True, timeout=120
+    )
+    assert (plain.stdout.strip(), app.stdout.strip()) == ("False", "True"), plain.stderr + app.stderr

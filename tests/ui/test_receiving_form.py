@@ -1,0 +1,88 @@
+"""Notebook 09's form: a domain's receiving side (MX over TLS, MTA-STS, DANE, TLS-RPT) and the sending IP's
+blocklists, checked with Run in the practice lab or for your own domain (asked of the DNS server typed: the lab's
+here, never this computer's own resolver in a test)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
+
+from smtpkit.lab.receiving import INBOUND_STEPS, REPUTATION_STEPS
+from smtpkit.ui import ReceivingForm
+
+
+@pytest.fixture(scope="module")
+def shell() -> InteractiveShell:
+    return InteractiveShell.instance()
+
+
+def _steps(form: ReceivingForm) -> list[str]:
+    return [s.name for s in form.last_result.steps]
+
+
+def test_the_lab_default_is_a_healthy_receiving_side_with_its_mx_probed(lab: Any, shell: Any) -> None:
+    form = ReceivingForm(lab)
+    assert form.in_lab and form.domain.value == "sts-enforce.test" and form.probe.value
+    assert form.domain.options[0] == "sts-enforce.test"  # the receiving lessons first in the list
+    assert form.fields.boxes["selectors"].layout.display == "none"  # DKIM is about sending
+    with capture_output() as cap:
+        form.run()
+    assert form.last_settings.probe_mx
+    assert _steps(form) == [*INBOUND_STEPS, *REPUTATION_STEPS]  # the lab's IP: its reverse DNS and blocklists
+    assert form.last_result.verdict == "pass"
+    text = cap.outputs[0].data["text/plain"]
+    assert "Receiving side of sts-enforce.test" in text and "the receiving side" in text
+    assert "spf" not in _steps(form) and "dmarc" not in _steps(form)
+
+
+def test_a_lesson_shows_its_finding_and_unticking_the_box_connects_to_no_mx(lab: Any) -> None:
+    form = ReceivingForm(lab)
+    form.domain.value = "sts-nocover.test"
+    form.click(60)
+    assert "mta_sts.mx_not_covered" in form.last_result.codes()
+    form.domain.value = "mxtls-nostarttls.test"
+    form.click(60)
+    assert "mx.tls.no_starttls" in form.last_result.codes()
+    form.probe.value = False
+    form.click(60)
+    assert not form.last_settings.probe_mx
+    assert "mx_tls" not in _steps(form) and "mx.tls.no_starttls" not in form.last_result.codes()
+
+
+def test_your_own_domain_is_asked_of_the_dns_server_typed_and_unanswered_is_could_not_check(lab: Any) -> None:
+    form = ReceivingForm(lab)
+    form.domain.value = "mail.example"  # not a lab domain: the form switches to "My domain"
+    assert not form.in_lab and form.ip.value == "" and form.nameserver.value == ""
+    assert "MX hosts reached from this computer" in form.hint.value and "DKIM" not in form.hint.value
+    form.nameserver.value = "127.0.0.1:9"  # nothing answers there (the discard port, closed)
+    form.timeout.value = "3"
+    form.probe.value = False
+    form.click(60)
+    report = form.last_result
+    assert report.verdict != "fail", report.codes()  # could not check is never a failure of the domain
+    assert "mx.lookup_failed" in report.codes()
+    assert _steps(form)[0] == "mx" and "ptr" not in _steps(form)  # no IP typed: no reverse DNS, no blocklists
+
+
+def test_bad_fields_are_marked_and_nothing_runs(lab: Any) -> None:
+    form = ReceivingForm(lab)
+    form.domain.value = ""
+    form.click(10)
+    assert form.last_result is None
+    assert "the domain you receive mail at" in form.fields.marked["domain"]
+    assert "Nothing was run" in form.status.value
+    form.domain.value = "sts-enforce.test"
+    form.ip.value = "300.1.2.3"
+    form.click(10)
+    assert "ip" in form.fields.marked and form.last_result is None
+
+
+def test_the_probe_box_sits_with_the_fields_above_run(lab: Any) -> None:
+    form = ReceivingForm(lab)
+    children = list(form.box.children)
+    assert children.index(form.probe) == children.index(form.fields.boxes["timeout"]) + 1
+    assert children.index(form.probe) < children.index(form.limit_line)
+    assert "port 25" in form.probe.description
