@@ -49,7 +49,8 @@ def _chip(name: str, event: StepEvent | None, now: float, *, stopped: bool = Fal
     if event is not None and event.running:
         waited = now - event.at
         if state == "stopped":
-            label += f": stopped after {waited:.0f} s {html.escape(event.doing or 'running')}"
+            # to a tenth, like the "Cancelled after 4.7 s" beside it (whole seconds read as a different count)
+            label += f": stopped after {waited:.1f} s {html.escape(event.doing or 'running')}"
         else:
             limit = f"/{event.wait:g}" if event.wait else ""
             label += f": {html.escape(event.doing or 'running')} <b>{waited:.0f}{limit} s</b>"

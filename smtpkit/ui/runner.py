@@ -114,6 +114,7 @@ class BaseForm:
         self._fallback = widgets.Output(layout=widgets.Layout())
         self._lock = threading.Lock()
         self._job: _Job | None = None
+        self._frozen: list[widgets.Widget] = []  # the widgets a running check disabled (`_freeze`)
         self._jobs = 0
         self.run_button.on_click(lambda _b: self._clicked())
         self.cancel_button.on_click(lambda _b: self.cancel())
@@ -196,6 +197,27 @@ class BaseForm:
         self.last_settings = settings
         self._show_limit(settings)
         return settings
+
+    def _freeze(self, running: bool) -> None:
+        """While a check runs, its fields cannot be changed: the result is for what they held at Run, and an
+        edit made meanwhile read as part of it. Widgets disabled before the run stay disabled after it."""
+        if running:
+            order, _parent = self._tree()
+            self._frozen = [
+                w
+                for w in order
+                if isinstance(w, widgets.DOMWidget)
+                and "disabled" in w.trait_names()
+                and not w.disabled
+                and w is not self.cancel_button
+                and w is not self.run_button
+            ]
+            for w in self._frozen:
+                w.disabled = True
+        else:
+            for w in self._frozen:
+                w.disabled = False
+            self._frozen = []
 
     def _tree(self) -> tuple[list[widgets.Widget], dict[int, widgets.Widget]]:
         """The form's widgets top to bottom, and each one's parent (by id)."""
@@ -346,6 +368,7 @@ class BaseForm:
             self._jobs += 1
             job = _Job(self._jobs, settings, Progress(), time.monotonic())
             self._job = job
+        self._freeze(True)
         self.run_button.disabled = True
         self.run_button.description = "Running…"
         self.status.value = ""  # the last run's verdict, next to "Running…", read as this run's
@@ -424,6 +447,7 @@ class BaseForm:
             self.last_shown = shown
             self._set_status(f"Cancelled after {elapsed:.1f} s: nothing was concluded.")
         self._show(shown)
+        self._freeze(False)
         self.run_button.disabled = False
         self.run_button.description = "Run"
         self.cancel_button.description = "Cancel"

@@ -578,6 +578,9 @@ def test_the_live_strip_shows_each_step_and_cancel_stops_a_silent_server_within_
             time.sleep(0.05)
         time.sleep(1.2)
         assert form.running
+        # the fields cannot be changed while the check runs (the result is for what they held at Run)
+        assert form.host.disabled and form.mode.disabled and form.timeout.disabled
+        assert not form.cancel_button.disabled
         pressed = time.monotonic()
         form.cancel_button.click()
         assert form.wait(1.0), "Cancel must stop the check within a second"
@@ -591,6 +594,7 @@ def test_the_live_strip_shows_each_step_and_cancel_stops_a_silent_server_within_
     assert "banner: stopped after" in form.live.widget.value
     assert "Cancelled after" in cap.outputs[-1].data["text/plain"]
     assert form.run_button.description == "Run" and not form.running
+    assert not form.host.disabled and not form.mode.disabled and not form.timeout.disabled  # given back
 
 
 def test_a_check_that_ignores_cancel_is_given_up_on_within_a_second(shell):
