@@ -357,7 +357,7 @@ class BaseForm:
                     self.view.update(
                         message(
                             self.title,
-                            f"Nothing was run: fix the field marked above, then press Run again{cleared}.",
+                            f"Nothing was run: fix what is marked above, then press Run again{cleared}.",
                             "warn",
                         )
                     )
