@@ -222,6 +222,15 @@ def _hostname(word: str) -> str:
     return w if _HOSTNAME.match(w) and not _valid_ip(w) else ""
 
 
+_LABEL = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,62}$")
+
+
+def _single_label(word: str) -> str:
+    """A one-label reverse name ("localhost"); "unknown" is the receiver saying there was none."""
+    w = word.strip().rstrip(".")
+    return w if _LABEL.match(w) and w.lower() not in ("unknown", "using", "with", "via", "from", "by") else ""
+
+
 _HELO_IN_COMMENT = re.compile(r"\b(?:helo|ehlo)(?:=|\s+)([^\s)\]]+)", re.IGNORECASE)
 
 
@@ -247,15 +256,19 @@ def _parse_from(words: list[str], comments: list[str], hop: Hop) -> None:
             hop.note = f"the sending host had no usable reverse name ({first[:60]})"
     else:
         hop.from_helo = first.strip("[]")
+    # The reverse name is in the comment that holds the address ("(localhost [127.0.0.1])"), not in a later
+    # one such as "(using TLSv1.3 with cipher ...)", whose "TLSv1.3" reads as a host name.
+    with_ip = [c for c in comments if _find_ip([c])]
+    rdns_comment = with_ip[0] if with_ip else (comments[0] if comments else "")
     for c in comments:
         ip = _find_ip([c])
         if ip and not hop.from_ip:
             hop.from_ip = ip
-        if not hop.from_rdns and not helo_comment:
+        if not hop.from_rdns and not helo_comment and c is rdns_comment:
             for w in c.replace("[", " [").split():
                 if "=" in w or w.lower() in ("helo", "ehlo"):
                     continue
-                name = _hostname(w)
+                name = _hostname(w) or _single_label(w)
                 if name:
                     hop.from_rdns = name
                     break

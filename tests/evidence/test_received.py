@@ -161,3 +161,16 @@ def test_every_hop_of_the_shared_messages_has_its_time(conformance_dir) -> None:
             assert h.timestamp is not None, (f.name, h.raw)
             assert h.by or h.from_helo or h.from_ip or "qmail" in h.raw, (f.name, h.raw)
     assert total > 100
+
+
+def test_the_reverse_name_is_read_from_the_comment_that_holds_the_address() -> None:
+    """Postfix's "(localhost [127.0.0.1]) (using TLSv1.3 ...)": the reverse name is localhost, one label; the
+    TLS comment's "TLSv1.3" looks like a host name and was taken for it (a walk-through saw "reverse name
+    TLSv1.3" on notebook 07's first result)."""
+    hop = parse_received(
+        "from laptop.smtpkit.test (localhost [127.0.0.1]) (using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384"
+        " (256/256 bits)) by mail.smtpkit.test with ESMTPS id 1; Fri, 4 Dec 2026 10:00:00 +0000"
+    )
+    assert (hop.from_rdns, hop.from_helo, hop.from_ip) == ("localhost", "laptop.smtpkit.test", "127.0.0.1")
+    hop = parse_received("from helo.example (unknown [192.0.2.1]) by mx.test; Fri, 4 Dec 2026 10:00:00 +0000")
+    assert hop.from_rdns == ""  # "unknown": the receiver found no reverse name
