@@ -192,7 +192,7 @@ def missed(lesson: Lesson, codes: Iterable[str], changed: Iterable[str] = ()) ->
             f"{lesson.why or 'choose the scenario again to restore them'}"
         )
     elif lesson.why:
-        because = f"this lesson needs {lesson.why}"
+        because = f"this lesson needs its own settings: {lesson.why}"
     else:
         because = "the lab server did not behave as its scenario says; please report it"
     return f"This lab scenario teaches {wanted}, which did not appear: {because}."

@@ -93,7 +93,8 @@ def compare(lab: LabInfo, domains: Sequence[str] | None = None, *, probe_mx: boo
 
     cache = InboundCache()  # the lab MX is probed once for all of them
     rows: list[dict[str, Any]] = []
-    for domain in tqdm(list(domains or LESSONS), desc="lab domains", leave=False):
+    # leave=True: a closed bar's widget is gone, and the app (Voilà) then shows "model not found" in its place
+    for domain in tqdm(list(domains or LESSONS), desc="lab domains", leave=True):
         report = check_domain(domain_query(lab, domain, probe_mx=probe_mx, timeout=10.0), inbound_cache=cache)
         statuses = {s.name: s.status.value for s in report.steps if s.name in INBOUND_STEPS}
         rows.append(

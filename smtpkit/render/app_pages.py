@@ -4,9 +4,10 @@ A finding's fix often names a command ("check it with `smtpkit domain example.co
 --ip 192.0.2.1`"). A person at a shell runs it; a person in the app (`smtpkit
 app`: forms only, no shell, no Python) cannot, and was left with advice they
 could not follow. In the app, every such command in a finding is followed by the
-page that does the same and what to type there: "(in this app: the page 5. SPF,
-DKIM and DMARC, with Domain example.com, Sending IP 192.0.2.1)". The command stays:
-it is what to send to whoever runs the servers.
+page that does the same, the section of its form and what to type there: "[in this
+app: page “5. SPF, DKIM and DMARC”, section “Check a domain”, with Domain:
+example.com, Sending IP: 192.0.2.1]". The command stays: it is what to send to
+whoever runs the servers.
 
 The app's kernel turns this on once (`use_app_pages`, from `smtpkit.ui` when it
 runs under Voilà); JupyterLab, the command line and shared reports are unchanged.
@@ -27,6 +28,7 @@ class Page:
 
     notebook: str  # the file name's stem, e.g. "05_spf_dkim_dmarc"
     title: str  # as the page's heading says it
+    section: str = ""  # the heading above the form on that page (a page may have several forms)
     positional: str = ""  # the field the command's first argument goes into ("" for none)
     options: dict[str, str] = field(default_factory=dict)  # --option -> field label
 
@@ -41,24 +43,27 @@ _SERVER = {
 _DOMAIN = {"--ip": "Sending IP", "--selector": "DKIM selectors", "--nameserver": "DNS server"}
 
 #: smtpkit's command -> the app page that does the same. `lab`, `app` and `findings` have none.
+_SPF_DKIM_DMARC = ("05_spf_dkim_dmarc", "5. SPF, DKIM and DMARC")
+_RECEIVING_SIDE = ("09_inbound_and_reputation", "9. The receiving side")
+_EVIDENCE = ("07_message", "7. The evidence in hand", "Your own evidence")
 PAGES: dict[str, Page] = {
-    "check": Page("00_start_here", "Start here", "Host", _SERVER),
-    "explain": Page("00_start_here", "Start here", "Error or bounce"),
-    "ports": Page("01_connection", "1. Connection", "Host", {"--ports": "Ports", **_SERVER}),
-    "domain": Page("05_spf_dkim_dmarc", "5. SPF, DKIM and DMARC", "Domain", _DOMAIN),
-    "spf": Page("05_spf_dkim_dmarc", "5. SPF, DKIM and DMARC", "Domain", {"--ip": "Sending IP"}),
-    "dkim": Page("05_spf_dkim_dmarc", "5. SPF, DKIM and DMARC", "", {"--domain": "Domain", "--selector": "Selector"}),
+    "check": Page("00_start_here", "Start here", "Check your server", "Host", _SERVER),
+    "explain": Page("00_start_here", "Start here", "Explain an error", "Error or bounce"),
+    "ports": Page("01_connection", "1. Connection", "Which ports work?", "Host", {"--ports": "Ports", **_SERVER}),
+    "domain": Page(*_SPF_DKIM_DMARC, "Check a domain", "Domain", _DOMAIN),
+    "spf": Page(*_SPF_DKIM_DMARC, "SPF, step by step", "Domain", {"--ip": "Sending IP"}),
+    "dkim": Page(*_SPF_DKIM_DMARC, "Make a DKIM key", "", {"--domain": "Domain", "--selector": "Selector"}),
     "report": Page("06_report", "Mail delivery report"),
-    "message": Page("07_message", "7. The evidence in hand", "Upload"),
-    "bounce": Page("07_message", "7. The evidence in hand", "Upload"),
-    "reports": Page("08_dmarc_reports", "8. DMARC aggregate reports", "Upload"),
-    "dnsbl": Page("09_inbound_and_reputation", "9. The receiving side", "Sending IP"),
-    "audit": Page("10_portfolio_audit", "10. Audit a portfolio of domains"),
+    "message": Page(*_EVIDENCE, "Upload"),
+    "bounce": Page(*_EVIDENCE, "Upload"),
+    "reports": Page("08_dmarc_reports", "8. DMARC aggregate reports", "Your own reports", "Upload"),
+    "dnsbl": Page(*_RECEIVING_SIDE, "Your domain's receiving side", "Sending IP"),
+    "audit": Page("10_portfolio_audit", "10. Audit a portfolio of domains", "Your own domains"),
 }
 #: `smtpkit domain D --probe-mx` is the receiving side: notebook 09's form.
 _RECEIVING = Page(
-    "09_inbound_and_reputation",
-    "9. The receiving side",
+    *_RECEIVING_SIDE,
+    "Your domain's receiving side",
     "Domain",
     {"--ip": "Sending IP", "--nameserver": "DNS server", "--probe-mx": "Connect to each MX"},
 )
@@ -130,8 +135,13 @@ def _note(command: str) -> str:
         return ""
     page, fields = found
     link = f'<a href="{html.escape(page.notebook)}.ipynb" target="_blank" rel="noopener">{html.escape(page.title)}</a>'
-    typed = ", ".join(f"{html.escape(label)}: {html.escape(value)}" for label, value in fields)
-    return f' <span class="smtpkit-app-page">(in this app: the page {link}{", with " + typed if typed else ""})</span>'
+    parts = [f"page “{link}”"]
+    if page.section:
+        parts.append(f"section “{html.escape(page.section)}”")
+    if fields:
+        parts.append("with " + ", ".join(f"{html.escape(label)}: {html.escape(value)}" for label, value in fields))
+    # square brackets: the command often sits in parentheses already ("(`smtpkit check ...`)")
+    return f' <span class="smtpkit-app-page">[in this app: {", ".join(parts)}]</span>'
 
 
 def annotate(markup: str) -> str:

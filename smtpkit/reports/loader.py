@@ -156,7 +156,8 @@ def _progress(total: int, enabled: bool | None) -> Any:
         return None
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, unit="file", desc="reading reports", leave=False)
+    # leave=True: a closed bar's widget is gone, and the app (Voilà) then shows "model not found" in its place
+    return tqdm(total=total, unit="file", desc="reading reports", leave=True)
 
 
 def load(

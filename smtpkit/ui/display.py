@@ -25,6 +25,7 @@ import os
 import traceback
 from typing import Any
 
+from smtpkit.errors import InvalidSettings
 from smtpkit.render import Viewable
 from smtpkit.render.panel import Html, Panel, Table, html_of, text_of
 from smtpkit.render.report_view import ReportView
@@ -51,7 +52,7 @@ def message(title: str, text: str, status: str = "info") -> Panel:
     return Panel(title, [("", text)], status=status)
 
 
-def problem_panel(what: str, exc: BaseException) -> Panel:
+def problem_panel(what: str, exc: BaseException, *, label: str | None = None) -> Panel:
     """An exception turned into a plain explanation, never a traceback in the notebook.
 
     Settings errors (`ValueError` and friends raised while validating input)
@@ -60,6 +61,11 @@ def problem_panel(what: str, exc: BaseException) -> Panel:
     """
     text = redact(str(exc)) or type(exc).__name__
     field_name = getattr(exc, "field", None)
+    if isinstance(exc, InvalidSettings):
+        # a value the check refused once it ran (what was pasted, say): the person's to fix, not a failure found;
+        # `label` is the field as the form names it (the settings name, 'text', meant nothing there)
+        heading = f"Check {label}" if label else f"Check the setting {field_name!r}" if field_name else "Check"
+        return Panel(what, [(heading, text)], status="warn", note="Nothing was checked: this value cannot be used.")
     if isinstance(exc, (ValueError, TypeError, KeyError, LookupError, FileNotFoundError)):
         heading = f"Check the setting {field_name!r}" if field_name else "Check the settings"
         return Panel(what, [(heading, text)], status="fail", note="Nothing was sent: the settings could not be used.")

@@ -33,7 +33,8 @@ _STYLES = {
     "running": ("#0969da", "#ddf4ff", "#0550ae", "◷"),
     "stopped": ("#8c959f", "#f6f8fa", "#57606a", "■"),
     "pass": ("#1a7f37", "#dafbe1", "#116329", "✓"),
-    "info": ("#1a7f37", "#dafbe1", "#116329", "✓"),
+    # information is not a pass: the same mark as the report's steps at a glance (render.text.STATUS_SYMBOL)
+    "info": ("#0969da", "#f6f8fa", "#0550ae", "ℹ"),
     "warn": ("#9a6700", "#fff8c5", "#7d4e00", "!"),
     "fail": ("#cf222e", "#ffebe9", "#a40e26", "✘"),
     "skip": ("#d0d7de", "#f6f8fa", "#8c959f", "–"),
@@ -67,14 +68,17 @@ def strip_html(
     head: str = "",
     tail: str = "",
     stopped: bool = False,
+    only_plan: bool = False,
 ) -> str:
     """The strip as HTML: one chip per step (planned ones first, pending until they start), then a line.
 
     `stopped`: the check was cancelled, so a step still running is drawn as stopped, not as waiting.
+    `only_plan`: steps outside the plan are left out (a form that shows part of a check's steps, such as
+    the receiving side of a domain check, would otherwise show chips for steps its result leaves out).
     """
     now = time.monotonic() if now is None else now
     steps = dict(progress.steps) if progress is not None else {}
-    names = list(plan) + [n for n in steps if n not in plan]
+    names = list(plan) + ([] if only_plan else [n for n in steps if n not in plan])
     chips = "".join(_chip(n, steps.get(n), now, stopped=stopped) for n in names)
     parts = [f'<div class="smtpkit-live-head" style="font-size:12px;color:#57606a">{head}</div>' if head else ""]
     if chips:
@@ -101,6 +105,8 @@ class LiveStrip:
         self.what = ""
         self.started = 0.0
         self.state = "idle"
+        #: Show the planned steps only (`strip_html`'s `only_plan`); set by a form that shows part of a check.
+        self.only_plan = False
 
     def start(self, progress: Progress, plan: Sequence[str], limit: float | None, what: str) -> None:
         with self._lock:
@@ -121,14 +127,14 @@ class LiveStrip:
             if self.state != "running":
                 return
             head = f"<b>Running</b> {html.escape(self.what)}: {self._elapsed_text()}. Cancel stops it within a second."
-            self.widget.value = strip_html(self.plan, self.progress, head=head)
+            self.widget.value = strip_html(self.plan, self.progress, head=head, only_plan=self.only_plan)
 
     def finish(self, verdict: str | None) -> None:
         with self._lock:
             self.state = "done"
             word = (verdict or "done").upper()
             head = f"<b>Finished</b> {html.escape(self.what)} in {time.monotonic() - self.started:.1f} s: {word}."
-            self.widget.value = strip_html(self.plan, self.progress, head=head)
+            self.widget.value = strip_html(self.plan, self.progress, head=head, only_plan=self.only_plan)
 
     def cancelled(self, during: str = "") -> None:
         with self._lock:
@@ -138,7 +144,7 @@ class LiveStrip:
                 f"<b>Cancelled</b> {html.escape(self.what)} after {time.monotonic() - self.started:.1f} s{where}: "
                 "nothing was concluded."
             )
-            self.widget.value = strip_html(self.plan, self.progress, head=head, stopped=True)
+            self.widget.value = strip_html(self.plan, self.progress, head=head, stopped=True, only_plan=self.only_plan)
 
     def failed(self) -> None:
         with self._lock:

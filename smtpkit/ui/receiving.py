@@ -12,19 +12,22 @@ no-code app cannot do.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import ipywidgets as widgets
 
 from smtpkit import record
-from smtpkit.lab.receiving import DEFAULT_DOMAIN, LESSONS, receiving_side
+from smtpkit.lab.receiving import DEFAULT_DOMAIN, INBOUND_STEPS, LESSONS, REPUTATION_STEPS, receiving_side
 from smtpkit.settings.domain import DomainQuery
 from smtpkit.ui.fields import show
 from smtpkit.ui.forms import DomainForm
+from smtpkit.ui.modes import Banner
 
 __all__ = ["ReceivingForm", "receiving_action"]
 
 PROBE_LABEL = "Connect to each MX on port 25 (STARTTLS, certificate, DANE)"
+PROBE_SHORT = "Connect to each MX"
 
 
 def receiving_action(settings: DomainQuery) -> Any:
@@ -67,6 +70,7 @@ class ReceivingForm(DomainForm):
         self.probe = widgets.Checkbox(value=bool(probe_mx), description=PROBE_LABEL, indent=False)
         self.probe.add_class("smtpkit-probe-mx")
         self.probe.layout.width = "auto"
+        self.live.only_plan = True  # the strip draws the steps the result shows, not SPF, DKIM and DMARC
         self.probe_hint = widgets.HTML(
             value=(
                 '<div class="smtpkit-hint-text">Untick where port 25 is blocked (many home and cloud networks): '
@@ -85,9 +89,32 @@ class ReceivingForm(DomainForm):
         at = children.index(self.fields.boxes["timeout"]) + 1
         self.box.children = (*children[:at], self.probe, self.probe_hint, *children[at:])
 
+    def _plan(self, settings: DomainQuery) -> tuple[str, ...]:
+        """The steps the result shows: the domain check's others (SPF, DKIM, DMARC) run but are not drawn."""
+        return tuple(n for n in super()._plan(settings) if n in INBOUND_STEPS + REPUTATION_STEPS)
+
     def settings(self) -> DomainQuery:
         """The domain form's settings with the MX connections as the box says."""
         return record.replace(super().settings(), probe_mx=bool(self.probe.value))
+
+    def _banner(self, settings: DomainQuery, result: Any) -> Banner:
+        """The domain form's banner, saying whether the MX hosts were connected to (unticked, the MX over TLS
+        step is simply absent; a lab lesson on the MX's TLS then says to tick the box)."""
+        from smtpkit.lab.lessons import domain_lesson, missed
+
+        banner = super()._banner(settings, result)
+        connected = (
+            f"each MX on port {settings.mx_port} (STARTTLS, certificate, DANE)"
+            if settings.probe_mx
+            else f"none: “{PROBE_SHORT}” is unticked, so the MX over TLS step is left out"
+        )
+        note = banner.note
+        if self.in_lab and not settings.probe_mx and note:
+            lesson = domain_lesson(self.lab, settings.domain)
+            if lesson.settings.get("probe_mx"):
+                codes = result.codes() if hasattr(result, "codes") else []
+                note = missed(lesson, codes, [PROBE_SHORT])
+        return dataclasses.replace(banner, lines=(*banner.lines, ("MX connections", connected)), note=note)
 
     def _describe(self, settings: DomainQuery) -> str:
         return f"{self.title} of {settings.domain}"

@@ -303,9 +303,15 @@ class BaseForm:
     def _problem(self, exc: BaseException) -> Any:
         self.last_result = None
         self.last_error = exc
+        label = None
         if isinstance(exc, InvalidSettings):
-            self.fields.mark_error(exc)  # refused while running (what was pasted, say): marked on its field
-        shown = problem_panel(self.title, exc)
+            label = self.fields.mark_error(exc)  # refused while running (what was pasted, say): marked on its field
+            self.live.clear()  # "Running ..." stayed under the message
+            where = f"the field {label} (marked above)" if label else "the settings"
+            self._set_status(f"<b>Nothing was concluded:</b> fix {html.escape(where)}.", "fail")
+        else:
+            self.live.failed()
+        shown = problem_panel(self.title, exc, label=label)
         if not isinstance(exc, InvalidSettings):
             self._set_status(f"<b>FAIL</b>: {html.escape(str(shown.parts[0][1])[:200])}", "fail")
         self.last_shown = shown
@@ -397,7 +403,11 @@ class BaseForm:
         if job.progress.cancelled:
             self._finish(job, cancelled=True)
             return
-        self._finish(job, shown=self._done(job.settings, result, job.started))
+        try:
+            shown = self._done(job.settings, result, job.started)
+        except Exception as exc:  # noqa: BLE001 - showing the result failed: said, and the form is usable again
+            shown = self._problem(exc)
+        self._finish(job, shown=shown)
 
     def _watch(self, job: _Job) -> None:
         """The clock: redraw the strip while the job runs; give up on a cancelled job that does not stop."""

@@ -526,5 +526,7 @@ class ExplainForm(BaseForm):
         return explain_pasted(s["text"])
 
     def _describe(self, settings: dict[str, Any]) -> str:
-        first = settings["text"].strip().splitlines()[0][:60]
+        first = settings["text"].strip().splitlines()[0]
+        if len(first) > 60:  # cut at a word, and say so ("For more infor:" read as the text itself)
+            first = first[:60].rsplit(" ", 1)[0] + " …"
         return f"{self.title}: {first}"

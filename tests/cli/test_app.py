@@ -230,7 +230,7 @@ def test_in_the_app_a_findings_command_names_the_page_that_does_it_and_the_link_
         domain.press("Enter")
         note = page.locator(".smtpkit-app-page", has_text="Domain: dkim-short.test").first
         expect(note).to_be_attached(timeout=120_000)
-        expect(note).to_contain_text("in this app: the page 5. SPF, DKIM and DMARC")
+        expect(note).to_contain_text("in this app: page “5. SPF, DKIM and DMARC”, section “Make a DKIM key”")
         expect(note).to_contain_text("Selector: s20")
         link = note.locator("a")
         if not link.is_visible():  # the finding sits in a folded step: open it as a person would

@@ -46,10 +46,13 @@ def test_outside_the_app_a_finding_reads_as_before() -> None:
 def test_in_the_app_a_command_names_its_page_and_the_fields_to_fill(in_app: None) -> None:
     html = finding_html(_finding("Test with `smtpkit check mail.example.com --port 465 --security tls`."))
     assert "<code>smtpkit check mail.example.com --port 465 --security tls</code>" in html  # kept, to pass on
-    assert '<a href="00_start_here.ipynb" target="_blank" rel="noopener">Start here</a>' in html
-    assert "with Host: mail.example.com, Port: 465, Security: Implicit TLS)" in html
+    assert '[in this app: page “<a href="00_start_here.ipynb" target="_blank" rel="noopener">Start here</a>”' in html
+    assert "section “Check your server”, with Host: mail.example.com, Port: 465, Security: Implicit TLS]" in html
     html = finding_html(_finding("Check the key: `smtpkit dkim keygen --domain d.test --selector <new selector>`."))
-    assert "5. SPF, DKIM and DMARC</a>, with Domain: d.test, Selector: &lt;new selector&gt;)" in html
+    assert (
+        "5. SPF, DKIM and DMARC</a>”, section “Make a DKIM key”, with Domain: d.test, Selector: &lt;new selector&gt;]"
+        in html
+    )
     html = finding_html(_finding("Probe it: `smtpkit domain d.test --probe-mx`; blocklists: `smtpkit dnsbl IP`."))
     assert html.count("09_inbound_and_reputation.ipynb") == 2 and "Sending IP: yours" in html
     assert "Connect to each MX: ticked" in html
@@ -64,7 +67,7 @@ def test_a_hostile_value_in_a_command_stays_text(in_app: None) -> None:
 
 
 def _commands() -> Iterator[str]:
-    """The names of the commands the knowledge names in backticks (the catalogue, the provider rules, the TLS errors)."""
+    """The commands the knowledge names in backticks (the catalogue, the provider rules, the TLS errors)."""
     for path in sorted(Path(knowledge.__file__).parent.rglob("*.py")):
         yield from re.findall(r"`smtpkit ([a-z]+)", path.read_text(encoding="utf-8"))
 
@@ -81,6 +84,13 @@ def test_every_command_a_finding_names_has_a_page_and_every_page_is_a_notebook_w
         first = json.loads(path.read_text(encoding="utf-8"))["cells"][0]["source"]
         heading = "".join(first).splitlines()[0]
         assert page.title.split(". ", 1)[-1] in heading, (page.notebook, heading)
+        if page.section:  # the heading above the form on that page
+            cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+            headings = [ln for c in cells if c["cell_type"] == "markdown" for ln in "".join(c["source"]).splitlines()]
+            assert any(ln.startswith("#") and ln.lstrip("#").strip().startswith(page.section) for ln in headings), (
+                page.notebook,
+                page.section,
+            )
 
 
 def test_the_apps_kernel_turns_it_on_when_it_imports_the_forms() -> None:

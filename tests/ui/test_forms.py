@@ -736,3 +736,17 @@ def test_one_run_marks_every_field_that_cannot_be_used(lab):
     domain.click(10)
     assert set(domain.fields.marked) == {"domain", "ip", "timeout"}
     assert "fix the fields Domain, Sending IP and Timeout" in domain.status.value
+
+
+def test_a_result_that_cannot_be_shown_is_said_and_the_form_runs_again(lab):
+    """A bug while a result is drawn (a banner, say) is shown as one, and Run works again: the worker thread
+    died with it and left the form 'Running…' for good."""
+
+    class Broken(DomainForm):
+        def _banner(self, settings, result):
+            raise RuntimeError("banner broke")
+
+    form = Broken(lab)
+    shown = form.click(60)
+    assert "banner broke" in shown.to_text() and "bug in smtpkit" in shown.to_text()
+    assert form.run_button.description == "Run" and not form.running and not form.domain.disabled

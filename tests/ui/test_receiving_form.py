@@ -36,6 +36,9 @@ def test_the_lab_default_is_a_healthy_receiving_side_with_its_mx_probed(lab: Any
     text = cap.outputs[0].data["text/plain"]
     assert "Receiving side of sts-enforce.test" in text and "the receiving side" in text
     assert "spf" not in _steps(form) and "dmarc" not in _steps(form)
+    # the live strip draws the steps the result shows (it drew SPF, DKIM and DMARC as passed, never shown)
+    assert "mta_sts" in form.live.widget.value and "spf" not in form.live.widget.value
+    assert "MX connections: each MX on port" in text
 
 
 def test_a_lesson_shows_its_finding_and_unticking_the_box_connects_to_no_mx(lab: Any) -> None:
@@ -50,6 +53,9 @@ def test_a_lesson_shows_its_finding_and_unticking_the_box_connects_to_no_mx(lab:
     form.click(60)
     assert not form.last_settings.probe_mx
     assert "mx_tls" not in _steps(form) and "mx.tls.no_starttls" not in form.last_result.codes()
+    said = form.last_shown.to_text()  # the box, not a healthy MX, is why the lesson is missing
+    assert "MX connections: none: “Connect to each MX” is unticked" in said
+    assert "the settings were changed (Connect to each MX)" in said
 
 
 def test_your_own_domain_is_asked_of_the_dns_server_typed_and_unanswered_is_could_not_check(lab: Any) -> None:

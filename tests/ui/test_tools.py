@@ -156,3 +156,18 @@ def test_the_start_page_keeps_its_code_hidden():
     nb = nbformat.read(os.path.join(notebooks_dir(), "00_start_here.ipynb"), as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert code and all(c.metadata.get("jupyter", {}).get("source_hidden") for c in code)
+
+
+def test_text_that_is_no_reply_is_marked_on_its_field_and_the_strip_does_not_keep_running() -> None:
+    """Pasted text the explainer cannot read (a client's 'Connection timed out'): the field is marked and the
+    result says what to paste, as a warning; the strip said 'Running' under it and the result 'FAIL: Nothing
+    was sent ... the setting text' (an internal name, a failure verdict, and nothing is sent here)."""
+    from smtpkit.ui import ExplainForm
+
+    form = ExplainForm(text="Connection timed out connecting to smtp.example.com:25")
+    shown = form.click(30)
+    text = shown.to_text()
+    assert shown.status == "warn" and "Check Error or bounce" in text and "Nothing was sent" not in text
+    assert "text" in form.fields.marked and "Nothing was concluded" in form.status.value
+    assert "Running" not in form.live.widget.value
+    assert form.run_button.description == "Run" and not form.run_button.disabled

@@ -141,12 +141,23 @@ def _ask_list(bl: Blocklist, ip: str, resolver: Resolver, deadline: float) -> Li
     return out
 
 
+#: Python's `is_private` also holds the documentation and link-local ranges; these are what "private" means.
+_PRIVATE = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"))
+_DOCUMENTATION = tuple(
+    ipaddress.ip_network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")
+)
+
+
 def _kind_of_address(ip: str) -> str:
     addr = ipaddress.ip_address(ip)
     for test, words in (
         (addr.is_loopback, "a loopback address (this machine itself)"),
-        (addr.is_private, "a private address (RFC 1918 / RFC 4193), used only inside a network"),
+        (
+            any(addr in n for n in _DOCUMENTATION),
+            "a documentation address (RFC 5737 / RFC 3849), for examples only, never on the internet",
+        ),
         (addr.is_link_local, "a link-local address"),
+        (any(addr in n for n in _PRIVATE), "a private address (RFC 1918 / RFC 4193), used only inside a network"),
         (addr.is_multicast, "a multicast address"),
         (addr.is_reserved, "a reserved address"),
     ):

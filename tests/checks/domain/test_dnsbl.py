@@ -135,3 +135,19 @@ def test_cli_dnsbl_json_says_which_lists_and_each_answer(
     ]:
         assert main([*bad, "--json"]) == 2
         assert msg in json.loads(capsys.readouterr().out)["error"]
+
+
+@pytest.mark.parametrize(
+    ("ip", "words"),
+    [
+        ("203.0.113.5", "a documentation address (RFC 5737"),  # Python calls it private; it is not RFC 1918
+        ("2001:db8::25", "a documentation address"),
+        ("169.254.1.1", "a link-local address"),
+        ("10.1.2.3", "a private address (RFC 1918"),
+        ("fd00::1", "a private address"),
+    ],
+)
+def test_an_address_no_list_holds_is_named_for_what_it_is(ip: str, words: str) -> None:
+    report = check_dnsbl(ip, nameservers=("127.0.0.1:9",), timeout=1)  # refused before any question is asked
+    assert report.codes() == ["dnsbl.not_public"]
+    assert f"{ip} is {words}" in report.findings[0].explanation
