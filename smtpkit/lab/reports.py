@@ -431,6 +431,23 @@ def write_month(folder: str | os.PathLike[str], days: int = DAYS, *, start: dt.d
 
 
 _MONTH_DIR: list[Path] = []
+_STALE = 24 * 3600.0  # a month folder untouched this long belongs to a process that is gone
+
+
+def _sweep(tmp: Path) -> None:
+    """Remove month folders that processes killed before their exit handler ran left behind (a notebook kernel
+    stopped by its server, a test run interrupted): each process makes its own and removes it at exit. A folder
+    still in use is made again by `month_folder` if it goes."""
+    import shutil
+    import time
+
+    old = time.time() - _STALE
+    for folder in tmp.glob("smtpkit-lab-reports-*"):
+        try:
+            if folder.is_dir() and not folder.is_symlink() and folder.stat().st_mtime < old:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            continue
 
 
 def month_folder() -> Path:
@@ -440,6 +457,7 @@ def month_folder() -> Path:
     import tempfile
 
     if not _MONTH_DIR or not _MONTH_DIR[0].is_dir():
+        _sweep(Path(tempfile.gettempdir()))
         folder = Path(tempfile.mkdtemp(prefix="smtpkit-lab-reports-"))
         atexit.register(shutil.rmtree, folder, True)
         write_month(folder)

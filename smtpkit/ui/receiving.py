@@ -84,7 +84,7 @@ class ReceivingForm(DomainForm):
         if self.in_lab:
             self.domain.options = self._zones
         show(self.fields.boxes["selectors"], False)  # DKIM is about sending mail, not receiving it
-        self.ip.placeholder = "the address your mail leaves from, for reverse DNS and blocklists (empty: none)"
+        self.ip.placeholder = "for reverse DNS and blocklists (empty: none)"
         children = list(self.box.children)
         at = children.index(self.fields.boxes["timeout"]) + 1
         self.box.children = (*children[:at], self.probe, self.probe_hint, *children[at:])

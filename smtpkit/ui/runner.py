@@ -30,6 +30,7 @@ from smtpkit import record
 from smtpkit.errors import Cancelled, InvalidSettings
 from smtpkit.model import Report
 from smtpkit.progress import Progress, active
+from smtpkit.secrets import redact
 from smtpkit.ui.display import Panel, ReportView, ResultView, message, problem_panel
 from smtpkit.ui.fields import CSS, Fields, hint_html, show
 from smtpkit.ui.inputs import ServerInput
@@ -352,8 +353,12 @@ class BaseForm:
                 return
             try:
                 settings = self._read({})
-            except InvalidSettings:  # marked on its field; nothing runs
+            except InvalidSettings as exc:  # marked on its field; nothing runs
                 self.live.clear()  # the last run's "Finished ... DONE" under "Nothing was run" read as this one's
+                # a refusal no field of this form holds is said here, not pointed at ("marked above": nothing was)
+                what = "fix what is marked above" if self.fields.marked else redact(str(exc))
+                if not self.fields.marked:
+                    self._set_status(f"<b>Nothing was run:</b> {html.escape(what)}", "fail")
                 if self.view.handles:  # so did the last Run's result
                     cleared = (
                         " (the previous result was cleared so that it is not taken for this one)"
@@ -361,11 +366,7 @@ class BaseForm:
                         else ""
                     )
                     self.view.update(
-                        message(
-                            self.title,
-                            f"Nothing was run: fix what is marked above, then press Run again{cleared}.",
-                            "warn",
-                        )
+                        message(self.title, f"Nothing was run: {what}; then press Run again{cleared}.", "warn")
                     )
                 return
             except Exception as exc:  # noqa: BLE001 - shown as an explanation

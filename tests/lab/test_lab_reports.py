@@ -91,3 +91,22 @@ def test_lab_dns_publishes_the_reverse_dns_of_every_named_source(resolver) -> No
 def test_synthetic_report_has_the_records_asked_for(records: int) -> None:
     root = ElementTree.fromstring(lab_reports.synthetic_report(records, seed=3))
     assert len(root.findall("record")) == records
+
+
+def test_month_folders_left_by_killed_processes_are_swept_and_a_fresh_one_is_kept(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Each process writes the month to a folder of its own and removes it at exit; a kernel killed by its
+    server never does, and a walk-through found 14 left in /tmp. The next one made sweeps those a day old."""
+    import os
+    import time
+
+    from smtpkit.lab.reports import _STALE, _sweep
+
+    old, fresh, other = tmp_path / "smtpkit-lab-reports-old", tmp_path / "smtpkit-lab-reports-new", tmp_path / "x"
+    for folder in (old, fresh, other):
+        folder.mkdir()
+        (folder / "r.xml").write_text("<feedback/>")
+    gone = time.time() - _STALE - 60
+    os.utime(old, (gone, gone))
+    os.utime(other, (gone, gone))
+    _sweep(tmp_path)
+    assert not old.exists() and fresh.is_dir() and other.is_dir()  # only our own folders, only stale ones

@@ -750,3 +750,20 @@ def test_a_result_that_cannot_be_shown_is_said_and_the_form_runs_again(lab):
     shown = form.click(60)
     assert "banner broke" in shown.to_text() and "bug in smtpkit" in shown.to_text()
     assert form.run_button.description == "Run" and not form.running and not form.domain.disabled
+
+
+def test_a_refusal_no_field_of_the_form_holds_is_said_not_pointed_at(lab, shell):
+    """'Nothing was run: fix what is marked above' with nothing marked left a person nothing to fix: a refusal
+    of a setting the form has no field for is said in words, beside Run and in the result."""
+
+    class Odd(DomainForm):
+        def settings(self):
+            raise InvalidSettings("the lab's DNS server is not running: start the lab again", field="lab_dns")
+
+    form = Odd(lab)
+    with capture_output():
+        form.results()
+        form.click(10)
+    assert not form.fields.marked and form.last_result is None
+    assert "DNS server is not running: start the lab again" in form.status.value
+    assert "Nothing was run: the lab's DNS server is not running" in form.view.current.to_text()

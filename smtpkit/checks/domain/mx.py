@@ -401,7 +401,7 @@ def mx_tls_step(
         valid = [p for p in with_tls if p.cert_valid]
         n = len(probes)
         summary = (
-            f"{len(with_tls)} of {n} MX address{'es' if n != 1 else ''} accept STARTTLS, {len(valid)} with a "
+            f"{len(with_tls)} of {n} MX address{'es accept' if n != 1 else ' accepts'} STARTTLS, {len(valid)} with a "
             "certificate valid for the MX name"
         )
         if not probes:
