@@ -466,3 +466,10 @@ def test_with_credential_is_replace_without_validating_again() -> None:
     with pytest.raises(InvalidSettings) as err:
         t.with_credential("hunter2")
     assert err.value.field == "credential"
+
+
+def test_a_dns_server_refusal_gives_a_dns_server_as_its_example() -> None:
+    """It gave the sending IP's example (192.0.2.10), and no port, for a field that takes host[:port]."""
+    with pytest.raises(InvalidSettings) as info:
+        DomainQuery("example.com", nameservers="1.2.3")
+    assert "give one like 192.0.2.53, [2001:db8::53] or 127.0.0.1:5353" in str(info.value)

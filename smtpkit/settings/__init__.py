@@ -239,7 +239,9 @@ def _ascii_domain(field_name: str, value: str, label: str) -> str:
     return ascii_name
 
 
-def validate_ip(value: Any, *, field: str = "ip", label: str = "The IP address") -> str:
+def validate_ip(
+    value: Any, *, field: str = "ip", label: str = "The IP address", example: str = "192.0.2.10 or 2001:db8::25"
+) -> str:
     """An IPv4 or IPv6 address in canonical form (brackets allowed), or InvalidSettings.
 
     Refused, with the reason: a scope id (``fe80::1%eth0`` names an interface of
@@ -253,7 +255,7 @@ def validate_ip(value: Any, *, field: str = "ip", label: str = "The IP address")
     if inner.lower().startswith("ipv6:"):
         inner = inner[5:]
     if not inner:
-        raise invalid(field, f"{label} is empty: give an address like 192.0.2.10 or 2001:db8::25")
+        raise invalid(field, f"{label} is empty: give an address like {example}")
     if _foreign_digits(inner) or not inner.isascii():
         raise invalid(
             field,
@@ -269,9 +271,7 @@ def validate_ip(value: Any, *, field: str = "ip", label: str = "The IP address")
     try:
         ip = ipaddress.ip_address(inner)
     except ValueError:
-        raise invalid(
-            field, f"{label} {quoted(text)} is not an IP address; give one like 192.0.2.10 or 2001:db8::25"
-        ) from None
+        raise invalid(field, f"{label} {quoted(text)} is not an IP address; give one like {example}") from None
     # keep an IPv4-mapped address readable (::ffff:127.0.0.1, not ::ffff:7f00:1)
     if ip.version == 6 and ip.ipv4_mapped is not None:
         return f"::ffff:{ip.ipv4_mapped}"
@@ -560,6 +560,10 @@ def validate_cafile(value: Any, *, field: str = "cafile") -> str:
     return path
 
 
+#: What a DNS server field takes, as its refusals say (an address, with a port where it is not 53).
+_DNS_EXAMPLE = "192.0.2.53, [2001:db8::53] or 127.0.0.1:5353"
+
+
 def validate_nameserver(value: Any, *, field: str = "nameservers") -> str:
     """A DNS server as ``host``, ``host:port``, an IPv6 address or ``[v6]:port``, normalised."""
     text = plain_text(field, value, "The DNS server", limit=300)
@@ -575,14 +579,14 @@ def validate_nameserver(value: Any, *, field: str = "nameservers") -> str:
             if not rest.startswith(":"):
                 raise invalid(field, f"the DNS server {quoted(text)}: expected ':port' after ']'")
             port = validate_port(rest[1:], field=field, label="the DNS server's port", kind="dns")
-        host = validate_ip(host, field=field, label="The DNS server")
+        host = validate_ip(host, field=field, label="The DNS server", example=_DNS_EXAMPLE)
     elif text.count(":") == 1:
         host, p = text.split(":")
         port = validate_port(p, field=field, label="the DNS server's port", kind="dns")
     else:
         host = text
     if _looks_like_ip(host) or ":" in host:
-        host = validate_ip(host, field=field, label="The DNS server")
+        host = validate_ip(host, field=field, label="The DNS server", example=_DNS_EXAMPLE)
     else:
         host = _ascii_domain(field, host, "The DNS server").lower()
     if port is None:

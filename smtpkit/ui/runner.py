@@ -263,6 +263,7 @@ class BaseForm:
         try:
             settings = self.settings()
         except Exception:  # noqa: BLE001 - Run will mark the field; this line is only a forecast
+            self.limit_line.value = ""  # the last good value's limit, kept, read as this value's
             return
         self._show_limit(settings)
 

@@ -767,3 +767,14 @@ def test_a_refusal_no_field_of_the_form_holds_is_said_not_pointed_at(lab, shell)
     assert not form.fields.marked and form.last_result is None
     assert "DNS server is not running: start the lab again" in form.status.value
     assert "Nothing was run: the lab's DNS server is not running" in form.view.current.to_text()
+
+
+def test_the_time_limit_line_goes_when_the_timeout_cannot_be_used(lab):
+    """'This check takes at most 15 s' stayed after the timeout was changed to something refused."""
+    form = DomainForm(lab)
+    form.timeout.value = "5"
+    assert "5 s" in form.limit_line.value
+    form.timeout.value = "five"
+    assert form.limit_line.value == ""
+    form.timeout.value = "7"
+    assert "7 s" in form.limit_line.value
