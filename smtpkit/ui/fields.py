@@ -25,6 +25,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from smtpkit.errors import InvalidSettings
+from smtpkit.settings import Refusals
 
 LABEL_WIDTH = "130px"
 WIDE = "560px"
@@ -127,17 +128,13 @@ class Fields:
     def read_all(self, readers: dict[str, Callable[[], Any]]) -> dict[str, Any]:
         """Each reader's value by name; when some refuse (`InvalidSettings`), every refused field is marked and
         the first refusal raised, so one Run shows all that is wrong instead of one field a Run."""
-        values: dict[str, Any] = {}
-        refused: list[InvalidSettings] = []
-        for name, read in readers.items():
-            try:
-                values[name] = read()
-            except InvalidSettings as exc:
-                refused.append(exc)
-        for refusal in refused:
-            self.mark_error(refusal)
-        if refused:
-            raise refused[0]
+        r = Refusals()  # the settings model's own collector: the first refusal raised, the others in its `also`
+        values = {name: r.take(read, None) for name, read in readers.items()}
+        try:
+            r.raise_first()
+        except InvalidSettings as exc:
+            self.mark_error(exc)  # and every refusal it carries
+            raise
         return values
 
     def mark_error(self, exc: BaseException) -> str | None:

@@ -280,8 +280,7 @@ class BaseForm:
         try:
             with active(progress):
                 result = self.action(settings)
-        except Exception as exc:  # noqa: BLE001 - shown as an explanation
-            self.live.failed()
+        except Exception as exc:  # noqa: BLE001 - shown as an explanation (`_problem` ends the live strip)
             return self._problem(exc)
         return self._done(settings, result, started)
 
