@@ -34,6 +34,7 @@ returned), and skips the chunks a resumed run has already written.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import functools
 import logging
@@ -221,6 +222,9 @@ def _join_pool(results: Any, stop: Any, limit: Any, work: Any) -> None:
     """A pool process's initializer: keep its links to the parent."""
     global _pool_links
     results.cancel_join_thread()  # a process stopped early must be able to exit with pieces left unsent
+    # ^C at a terminal (and a notebook's Interrupt) is sent to every process of the group: the parent stops
+    # the pool (`_abandon`); a process that took it itself printed its own traceback when it was idle
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _pool_links = (results, stop, limit, work)
 
 
@@ -286,8 +290,6 @@ class _Progress:
 def run_processes(
     todo: Sequence[Chunk], config: AuditConfig, sink: Sink, tick: Callable[[int], None], workers: int
 ) -> dict[str, Any]:
-    import concurrent.futures
-
     context = pool_context()
     work_items = pieces(todo)
     processes = max(1, min(workers, len(work_items)))
@@ -311,7 +313,7 @@ def run_processes(
             _gather(futures, results, len(work_items), assembler.add, tick, pids)
             concurrent.futures.wait(futures)
         except BaseException:
-            _abandon(pool, futures, results, stop, pids)
+            _abandon(pool, futures, stop, pids)
             raise
         # Every piece is in: the processes' exit (1.5 s of tearing down what they hold) is not waited for. The
         # pool's own thread joins them, and the interpreter waits for it before it exits.
@@ -364,18 +366,30 @@ def _gather(
                 raise RuntimeError(f"{left} piece(s) of the audit never came back from the process pool")
 
 
-def _abandon(pool: ProcessPoolExecutor, futures: list[Any], results: Any, stop: Any, pids: set[int]) -> None:
-    """Stop a pool the run can no longer use: tell its processes, read what they still send (a full queue would
-    hold them), and end those that have not stopped within a few seconds."""
-    stop.set()
-    pool.shutdown(wait=False, cancel_futures=True)
-    end = time.monotonic() + 10
-    while time.monotonic() < end and not all(f.done() for f in futures):
-        with contextlib.suppress(queue.Empty, OSError, EOFError, ValueError):
-            results.get(timeout=0.2)
-    for pid in pids:
-        with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGTERM)  # gone already, or stuck: either way not ours to wait for
+#: How long a stopped pool's processes are given to end on their own (each ends at its next row, `_stream_work`)
+#: before they are ended with SIGTERM.
+ABANDON_GRACE = 3.0
+
+
+def _abandon(pool: ProcessPoolExecutor, futures: list[Any], stop: Any, pids: set[int]) -> None:
+    """Stop a pool the run can no longer use: tell its processes, give them `ABANDON_GRACE` seconds to end at
+    their next row, and end those that have not.
+
+    The queue of pieces is not read any more. ^C may have stopped `_gather` in the middle of reading a message
+    from it, and then the next read starts inside that message: it took bytes of a table for a message's
+    length and waited for ever for bytes that never came (one ^C in about ten, with pieces of tables on the
+    way). Nothing needs it read: a process puts its pieces through the queue's own thread, which it does not
+    wait for when it ends (`_join_pool`), so a full queue holds no process up."""
+    processes = set(pids)
+    try:
+        stop.set()
+        processes |= set(getattr(pool, "_processes", None) or {})  # started but not yet said hello
+        pool.shutdown(wait=False, cancel_futures=True)
+        concurrent.futures.wait(futures, timeout=ABANDON_GRACE)
+    finally:  # a second ^C during the grace: they are still ended
+        for pid in processes:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGTERM)  # gone already, or stuck: either way not ours to wait for
 
 
 # -- Dask -----------------------------------------------------------------------------------------

@@ -12,6 +12,8 @@ as it is.
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 import weakref
 from typing import Any
 
@@ -48,6 +50,11 @@ class AuditWorkerPlugin(WorkerPlugin):
         logger = logging.getLogger("distributed.worker.state_machine")
         if not any(isinstance(f, _CloseNoise) for f in logger.filters):
             logger.addFilter(_CloseNoise())
+        # ^C at a terminal (and a notebook's Interrupt) reaches every process of the group, this worker too:
+        # its event loop stopped with a KeyboardInterrupt traceback of its own (one ^C in three) above the
+        # line that says what was saved. The audit that started the cluster stops it and closes its workers.
+        if threading.current_thread() is threading.main_thread():  # a nanny's worker runs its loop there
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def teardown(self, worker: Any) -> None:
         for semaphore in list(_renewing):

@@ -190,11 +190,15 @@ def test_audit_lab_says_which_lab_it_audits_from_a_shell(tmp_path: Path) -> None
     assert m > 200 and f"{m} domains audited" in own.stdout
 
 
+@pytest.mark.parametrize("to", ["process", "group"])
 @pytest.mark.parametrize("runner", [["--workers", "2"], ["--dask", "--workers", "2"]], ids=["pool", "dask"])
-def test_ctrl_c_stops_a_parallel_run_quickly_and_quietly(runner: list[str], tmp_path: Path) -> None:
-    """Ctrl-C in a run on a process pool or on the LocalCluster the command started, as a shell sends it: the
-    command stops within seconds with exit 130 and says what it saved, without a traceback, and without the
-    line Dask's workers logged for each piece they were running when the cluster closed (twenty of them)."""
+def test_ctrl_c_stops_a_parallel_run_quickly_and_quietly(runner: list[str], to: str, tmp_path: Path) -> None:
+    """Ctrl-C in a run on a process pool or on the LocalCluster the command started: the command stops within
+    seconds with exit 130 and says what it saved, without a traceback, and without the line Dask's workers
+    logged for each piece they were running when the cluster closed (twenty of them). Sent to the command's
+    process (`kill -INT`), and to its whole process group as a terminal's ^C is (and a notebook's Interrupt):
+    then the pool's processes and Dask's workers get it too, and a worker printed a traceback of its own."""
+    import os
     import signal
     import subprocess
     import sys
@@ -210,13 +214,20 @@ def test_ctrl_c_stops_a_parallel_run_quickly_and_quietly(runner: list[str], tmp_
     with DnsServer(portfolio_zoneset("127.0.0.1"), delay=0.05) as dns:
         argv = [sys.executable, "-m", "smtpkit", "audit", str(f), "--nameserver", dns.nameserver, "--quiet"]
         argv += ["--selector", "default", "--chunk-size", "100", "--out", str(out), *runner]
-        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and not list(out.glob("part-*.parquet")) and proc.poll() is None:
             time.sleep(0.1)
-        proc.send_signal(signal.SIGINT)
+        if to == "group":
+            os.killpg(proc.pid, signal.SIGINT)
+        else:
+            proc.send_signal(signal.SIGINT)
         stopped = time.monotonic()
-        _out, err = proc.communicate(timeout=60)
+        try:
+            _out, err = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)  # the command and what it started: nothing left behind
+            raise
         took = time.monotonic() - stopped
     assert proc.returncode == 130, err
     assert took < 15, took
