@@ -6,6 +6,9 @@ runs the same rules table as the live diagnosis over one reply (what
 ``smtpkit explain`` prints); `explain_pasted` takes whatever was pasted into the
 "explain this error" box: a reply, a bounce (read by `analyze_bounce`,
 recipient by recipient), or text with a reply somewhere inside it.
+`explain_client_error` reads what is left: a sending program's own error
+from before any server replied (a timeout, a refusal, an unknown host, a TLS
+mismatch), which holds no reply to explain.
 """
 
 from __future__ import annotations
@@ -15,7 +18,14 @@ import re
 from smtpkit.errors import InvalidSettings
 from smtpkit.model import Report, Status, Step
 
-__all__ = ["MAX_PASTE_CHARS", "MAX_REPLY_CHARS", "explain_pasted", "explain_reply_text", "guess_stage"]
+__all__ = [
+    "MAX_PASTE_CHARS",
+    "MAX_REPLY_CHARS",
+    "explain_client_error",
+    "explain_pasted",
+    "explain_reply_text",
+    "guess_stage",
+]
 
 # A reply is at most 100 lines of 512 octets (RFC 5321 §4.5.3.1.5): 64 KiB is generous.
 MAX_REPLY_CHARS = 64 * 1024
@@ -122,9 +132,58 @@ def explain_pasted(text: str) -> Report:
         explained = explain_reply_text(quoted)
         explained.steps[0].details["found in what you pasted"] = quoted
         return explained
+    program = explain_client_error(text)
+    if program is not None:
+        return program
     raise InvalidSettings(
         "This is neither an SMTP reply (a line starting with a code like 550 5.1.1) nor a bounce message, and no "
-        "reply is quoted in it: paste the error line from the log or dialog, or the whole bounce (in Gmail: "
-        "Show original; in Outlook: View source) including its headers.",
+        "reply or connection error is quoted in it: paste the error line from the log or dialog, or the whole "
+        "bounce (in Gmail: Show original; in Outlook: View source) including its headers.",
         field="text",
     )
+
+
+def explain_client_error(text: str) -> Report | None:
+    """A sending program's own error (`smtpkit.knowledge.client_errors`) -> a `Report` with an ``explain`` step
+    and its finding; None when `text` holds none. The server and port are those the text names."""
+    from smtpkit.knowledge.catalogue import finding
+    from smtpkit.knowledge.client_errors import read_client_error
+    from smtpkit.knowledge.socket_errors import port_hint, suggested_ports
+
+    found = read_client_error(text[:MAX_PASTE_CHARS])
+    if found is None:
+        return None
+    host, port = found.host, found.port
+    if host:
+        where = f"{host} port {port}" if port else host
+    else:
+        where = f"the server's port {port}" if port else "the server"
+    name = host or "HOST"
+    ports = f"`smtpkit ports {name}`"
+    check = f"`smtpkit check {name}" + (f" --port {port}`" if port else "`")
+    params = {
+        "words": found.words,
+        "where": where,
+        "host": name,
+        "port": port or "the port",
+        "port_hint": port_hint(port) if port else "",
+        "alternatives": suggested_ports(port or 0),
+        "ports_command": ports,
+        "check_command": check,
+    }
+    made = finding(found.code, found.line, provider=_provider(host), **params)
+    step = Step(
+        "explain",
+        Status.INFO,
+        made.title,
+        details={"error": found.line, "server": host or "(not named)", "port": port or "(not named)"},
+    )
+    step.add(made)
+    return Report(target={"error": found.line, "host": host}, steps=[step], title="smtpkit explain")
+
+
+def _provider(host: str) -> str | None:
+    from smtpkit.knowledge.presets import provider_for_host
+
+    preset = provider_for_host(host) if host else None
+    return preset.key if preset is not None else None

@@ -18,6 +18,11 @@ examples:
   smtpkit explain --stage rcpt "550 5.1.1 <bob@example.com>: Recipient address rejected"
   smtpkit explain --provider office365 "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled"
   grep 'said:' /var/log/mail.log | tail -1 | cut -d: -f5- | smtpkit explain -
+  smtpkit explain "connect ETIMEDOUT 203.0.113.5:587"
+
+A program's own error from before any server replied (a timeout, "Connection
+refused", an unknown host, "wrong version number", a certificate it did not
+trust) is explained too: it holds no reply code.
 
 The stage is the command the reply answered (banner, ehlo, starttls, auth,
 mail, rcpt, data, message = after the message body). Without --stage it is
@@ -41,7 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     p = sub.add_parser(
         "explain",
-        help="explain an SMTP reply pasted from a bounce or a log",
+        help="explain an SMTP reply (or a program's connection error) pasted from a bounce or a log",
         description="Explain an SMTP reply (from a bounce, a log or an error dialog): what it means and the fix.",
         epilog=EPILOG,
     )
@@ -58,12 +63,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
-    from smtpkit.checks.explain import explain_reply_text
+    from smtpkit.checks.explain import explain_client_error, explain_reply_text
     from smtpkit.errors import InvalidSettings
 
     raw = sys.stdin.read(MAX_REPLY_CHARS + 1) if args.reply == "-" else args.reply
     try:
         report = explain_reply_text(raw, stage=args.stage, provider=args.provider, host=args.host)
     except InvalidSettings as exc:
-        raise UsageError(str(exc)) from None
+        # not a reply: it may be the sending program's own error ("Connection timed out"), which has none
+        program = explain_client_error(raw[:MAX_REPLY_CHARS]) if len(raw) <= MAX_REPLY_CHARS else None
+        if program is None:
+            raise UsageError(str(exc)) from None
+        report = program
     return emit_report(report, args)

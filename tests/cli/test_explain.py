@@ -52,3 +52,13 @@ def test_garbage_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
 )
 def test_guess_stage(code: int, enhanced: str, stage: str) -> None:
     assert guess_stage(code, enhanced) == stage
+
+
+def test_a_programs_own_error_is_explained_not_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    """`smtpkit explain "connect ETIMEDOUT ..."`, as a shell passes it: what the program's words mean, the server
+    they name, and the command that checks it from here (it was 'not an SMTP reply', exit 2)."""
+    assert main(["explain", "--json", "Error: connect ETIMEDOUT 198.51.100.7:587"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert [f["code"] for f in doc["findings"]] == ["client.timeout"]
+    assert "`smtpkit ports 198.51.100.7`" in doc["findings"][0]["fix"]
+    assert doc["target"]["host"] == "198.51.100.7"

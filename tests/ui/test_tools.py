@@ -133,6 +133,10 @@ def test_explain_form_explains_a_reply_a_bounce_and_a_quoted_reply(shell):
     with capture_output():
         report = form.run()
     assert report.codes() and report.steps[0].details["found in what you pasted"].startswith("550 5.1.1")
+    form.text.value = "Error: connect ETIMEDOUT 198.51.100.7:587"  # the program's own words: no reply in them
+    with capture_output():
+        report = form.run()
+    assert report.codes() == ["client.timeout"]
     form.text.value = "my mail does not work"
     form.click()
     assert "neither an SMTP reply" in form.fields.marked["text"]
@@ -159,12 +163,12 @@ def test_the_start_page_keeps_its_code_hidden():
 
 
 def test_text_that_is_no_reply_is_marked_on_its_field_and_the_strip_does_not_keep_running() -> None:
-    """Pasted text the explainer cannot read (a client's 'Connection timed out'): the field is marked and the
-    result says what to paste, as a warning; the strip said 'Running' under it and the result 'FAIL: Nothing
-    was sent ... the setting text' (an internal name, a failure verdict, and nothing is sent here)."""
+    """Pasted text the explainer cannot read (no reply, no bounce, no program error in it): the field is marked
+    and the result says what to paste, as a warning; the strip said 'Running' under it and the result 'FAIL:
+    Nothing was sent ... the setting text' (an internal name, a failure verdict, and nothing is sent here)."""
     from smtpkit.ui import ExplainForm
 
-    form = ExplainForm(text="Connection timed out connecting to smtp.example.com:25")
+    form = ExplainForm(text="Mail to smtp.example.com:25 does not arrive since Monday")
     shown = form.click(30)
     text = shown.to_text()
     assert shown.status == "warn" and "Check Error or bounce" in text and "Nothing was sent" not in text
