@@ -16,7 +16,9 @@ _EXAMPLE = '_smtp._tls.{domain}. 3600 IN TXT "v=TLSRPTv1; rua=mailto:tls-reports
 SPECS: list[FindingSpec] = [
     FindingSpec(
         code="tlsrpt.missing",
-        severity=Severity.INFO,
+        # a warning, not a note: the domain asks senders to refuse rather than deliver without TLS, and without
+        # the record those refusals are silent (the lab's tlsrpt-missing.test read "No problem found")
+        severity=Severity.WARN,
         step="tlsrpt",
         title="{domain} publishes {uses} but no TLS-RPT record",
         explanation=(

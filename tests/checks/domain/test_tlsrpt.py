@@ -27,6 +27,16 @@ def test_broken_lab_domains(resolver: Resolver, domain: str, code: str, fix: str
     assert fix in f.explanation + f.fix
 
 
+def test_a_policy_without_reports_is_a_warning_not_a_pass(resolver: Resolver) -> None:
+    """An MTA-STS domain without TLS-RPT asks senders to refuse rather than deliver without TLS, and would never
+    hear of their refusals: the step warns (it passed with a note, and the lesson's result said 'No problem
+    found')."""
+    report = check_domain("tlsrpt-missing.test", resolver=resolver)
+    step = report.step("tlsrpt")
+    assert step is not None and step.status.value == "warn"
+    assert report.verdict == "warn"
+
+
 def test_healthy_record_is_read_back(resolver: Resolver) -> None:
     step = tlsrpt_step("smtpkit.test", resolver)
     assert step.status.value == "pass" and step.findings == []
