@@ -28,7 +28,7 @@ from typing import Any
 from smtpkit.lab.zones.dnsbl import LAB_LISTS, LIST_ZONE, LISTED_IP
 from smtpkit.lab.zones.mx import PTR_MISMATCH_IP, PTR_NOFORWARD_IP
 
-__all__ = ["GOOD_LISTS", "Lesson", "domain_lesson", "missed", "server_lesson", "zone_descriptions"]
+__all__ = ["GOOD_LISTS", "Lesson", "domain_lesson", "lesson_line", "missed", "server_lesson", "zone_descriptions"]
 
 
 @dataclass(frozen=True)
@@ -173,6 +173,19 @@ def domain_lesson(lab: Any, domain: str) -> Lesson:
     if name == getattr(lab, "domain", None):
         settings = {"selectors": ("lab",), **settings}
     return Lesson(name, _codes_in(description), settings, why, description)
+
+
+def lesson_line(lesson: Lesson, result: Any, joiner: str, healthy: str) -> str:
+    """A result banner's "Lesson" line: each finding the lesson teaches by its title in `result` and its code
+    ("“sts-nocover.test's MTA-STS policy does not cover mx2…” (mta_sts.mx_not_covered)"), a code the result
+    lacks by its code alone (the banner's note says why: `missed`), `healthy` for a lesson with none. The
+    line used to hold the codes alone, which mean nothing to someone meeting them for the first time."""
+    if not lesson.expect:
+        return healthy
+    titles: dict[str, str] = {}
+    for f in getattr(result, "findings", None) or ():
+        titles.setdefault(f.code, f.title)
+    return joiner.join(f"“{titles[c]}” ({c})" if c in titles else f"{c} (not in this result)" for c in lesson.expect)
 
 
 def missed(lesson: Lesson, codes: Iterable[str], changed: Iterable[str] = ()) -> str:

@@ -632,7 +632,7 @@ class ServerForm(BaseForm):
         return server_lesson(self.lab, settings.scenario).expect if settings.scenario else ()
 
     def _banner(self, settings: ServerInput, result: Any) -> Banner:
-        from smtpkit.lab.lessons import missed, server_lesson
+        from smtpkit.lab.lessons import lesson_line, missed, server_lesson
 
         t = settings.target
         host_dns = describe_dns(t.nameservers, self.lab, host_lookup=True)
@@ -648,7 +648,7 @@ class ServerForm(BaseForm):
         if settings.scenario:
             lesson = server_lesson(self.lab, settings.scenario)
             codes = result.codes() if hasattr(result, "codes") else []
-            lines.append(("Lesson", " or ".join(lesson.expect) if lesson.expect else "a healthy server: no problem"))
+            lines.append(("Lesson", lesson_line(lesson, result, " or ", "a healthy server: no problem")))
             return Banner(
                 LAB,
                 f"lab scenario {settings.scenario} at {t.address} ({t.security})",
@@ -794,7 +794,7 @@ class DomainForm(BaseForm):
         self.ip.value = q.ip or ""
         self.nameserver.value = ", ".join(q.nameservers)
         self._filled = {"selectors": self.selectors.value, "ip": self.ip.value, "nameservers": self.nameserver.value}
-        expect = f" A correct check names {' and '.join(lesson.expect)}." if lesson.expect else ""
+        expect = f" Run it: the result should show {' and '.join(lesson.expect)}." if lesson.expect else ""
         setup = f" This form is set up for it: {lesson.why}." if lesson.why else ""
         what = lesson.description or "a lab domain"
         self.hint.value = hint_html(
@@ -882,7 +882,7 @@ class DomainForm(BaseForm):
         return lesson.expect if lesson is not None else ()
 
     def _banner(self, settings: DomainQuery, result: Any) -> Banner:
-        from smtpkit.lab.lessons import missed
+        from smtpkit.lab.lessons import lesson_line, missed
 
         lines = [("DNS", describe_dns(settings.nameservers, self.lab))]
         lines.append(("Sending IP", settings.ip or "none given (reverse DNS and blocklists are not checked)"))
@@ -893,7 +893,7 @@ class DomainForm(BaseForm):
             codes = result.codes() if hasattr(result, "codes") else []
             now = {"selectors": self.selectors.value, "ip": self.ip.value, "nameservers": self.nameserver.value}
             changed = [self.fields.labels[k] for k, v in self._filled.items() if now.get(k) != v]
-            lines.append(("Lesson", " and ".join(lesson.expect) if lesson.expect else "a healthy domain"))
+            lines.append(("Lesson", lesson_line(lesson, result, " and ", "a healthy domain")))
             return Banner(LAB, f"lab domain {settings.domain}", tuple(lines), note=missed(lesson, codes, changed))
         return Banner(OWN, f"your domain {settings.domain}", tuple(lines))
 

@@ -70,3 +70,18 @@ def test_a_missed_lesson_is_explained(lab):
     note = missed(lesson, [], ["Really send"])
     assert "send.message_too_large" in note and "Really send" in note and "real test send" in note
     assert server_lesson(lab, "mx").settings["username"] is None  # an MX is not asked to log in
+
+
+def test_the_lesson_line_names_each_finding_by_its_title_and_a_missing_one_by_its_code() -> None:
+    """A banner's "Lesson" line said "mta_sts.mx_not_covered" alone: the code means nothing to a newcomer."""
+    from smtpkit.lab.lessons import Lesson, lesson_line
+    from smtpkit.model import Finding, Report, Severity, Status, Step
+
+    step = Step("dmarc", Status.FAIL, "not aligned")
+    step.add(Finding("dmarc.not_aligned", Severity.FAIL, "dmarc", "The From domain is not aligned", "why", "fix"))
+    report = Report(target={}, steps=[step])
+    lesson = Lesson("x", expect=("dmarc.not_aligned", "spf.missing"))
+    line = lesson_line(lesson, report, " and ", "a healthy domain")
+    assert line == "“The From domain is not aligned” (dmarc.not_aligned) and spf.missing (not in this result)"
+    assert lesson_line(Lesson("y"), report, " and ", "a healthy domain") == "a healthy domain"
+    assert lesson_line(lesson, None, " or ", "-").startswith("dmarc.not_aligned (not in this result)")

@@ -93,7 +93,9 @@ def test_a_domain_check_ran_its_steps_at_the_same_time() -> None:
 
 def test_no_failure_no_highlight_and_no_steps_no_picture() -> None:
     chart = session_strip(_session("pass"))
-    assert chart is not None and chart.sentence.startswith("No step failed (5 of 7 passed)")
+    assert chart is not None and chart.sentence.startswith("No step failed (5 passed, 2 not run).")
+    chart = session_strip(_session("info"))
+    assert chart is not None and chart.sentence.startswith("No step failed (4 passed, 1 for information only, 2 not")
     assert session_strip(Report(target={}, steps=[])) is None
 
 

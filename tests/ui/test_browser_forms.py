@@ -246,7 +246,7 @@ def test_a_lab_result_says_practice_lab(notebooks, jupyterlab):
     text = banner.inner_text()
     assert text.startswith("Practice lab:"), text
     assert f"the practice lab's DNS server ({lab.nameserver})" in text, text
-    assert "the practice lab's own CA" in text and "Lesson: tls.cert.expired" in text, text
+    assert "the practice lab's own CA" in text and "Lesson: “" in text and "” (tls.cert.expired)" in text, text
     _shot(page, "mode_lab", cell.locator(".smtpkit-mode"), banner)
 
 

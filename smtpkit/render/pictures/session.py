@@ -173,15 +173,15 @@ def _sentence(
     sequential: bool,
     timeline: bool,
 ) -> str:
-    passed = [n for n, st, _ms, _s in steps if st in ("pass", "info")]
     warned = [n for n, st, _ms, _s in steps if st == "warn"]
     out: list[str] = []
     if first_fail is None:
-        out.append(
-            f"No step failed ({len(passed)} of {len(steps)} passed"
-            + (f", {len(warned)} warned" if warned else "")
-            + ")."
-        )
+        # each status counted as what it is: an information step did not "pass" (it said "7 of 7 passed" beside
+        # an ℹ chip), and a step not run is said, not left out of the count ("5 of 7 passed")
+        counted = {st: sum(1 for _n, s, _ms, _x in steps if s == st) for st in ("pass", "warn", "info", "skip")}
+        words = {"pass": "passed", "warn": "warned", "info": "for information only", "skip": "not run"}
+        parts = [f"{counted[st]} {words[st]}" for st in words if counted[st]]
+        out.append(f"No step failed ({', '.join(parts)}).")
         if warned:
             out.append(f"Warnings: {', '.join(warned)}.")
     else:
