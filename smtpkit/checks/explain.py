@@ -75,7 +75,7 @@ def explain_reply_text(
     where = stage or guess_stage(reply.code, enhanced)
     context = {"host": host} if host else {}
     found = classify_reply(where, reply.code, reply.text, provider=provider, **context)
-    guessed = "" if stage else " (stage guessed from the code; pass --stage to be exact)"
+    guessed = "" if stage else " (stage guessed from the code; on the command line, --stage names it)"
     step = Step(
         "explain",
         Status.PASS if found is None else Status.INFO,

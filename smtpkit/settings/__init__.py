@@ -456,7 +456,7 @@ def _number_text(field_name: str, value: Any, label: str, example: str) -> Any:
     return value
 
 
-_DNS_PORTS = "DNS servers listen on 53; the practice lab's on the port smtpkit lab prints"
+_DNS_PORTS = "DNS servers listen on 53; the practice lab's on a port of its own, which Practice lab mode fills in"
 #: What a port field's messages say, by what the port is for: (an example to type, the usual ports, what to type
 #: instead of something that is not a number). A DNS server's port is not told of the mail ports.
 _PORT_HINTS = {

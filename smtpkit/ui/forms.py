@@ -511,10 +511,11 @@ class ServerForm(BaseForm):
         elif self.in_lab:
             text = "Password: none (this lab server takes mail without a login)."
         else:
-            text = (
-                "Password: not set. Type it above (it moves to memory and the field empties), "
-                f"or set {self.password_env or PASSWORD_ENV} before starting JupyterLab."
-            )
+            from smtpkit.ui.display import in_voila
+
+            # the app's reader starts nothing from a shell: the environment variable is JupyterLab's way only
+            where = "" if in_voila() else f", or set {self.password_env or PASSWORD_ENV} before starting JupyterLab"
+            text = f"Password: not set. Type it above (it moves to memory and the field empties){where}."
         self.password_state.value = hint_html(text)
 
     def _show_plaintext_warning(self) -> None:

@@ -17,6 +17,7 @@ FRONT_END_NEUTRAL = {
     "--timeout": "Timeout field",
     "--send": "send=True",
     "--insecure-allow-plaintext-auth": "allow_plaintext_auth=True",
+    "--allow-private": "command line",
 }
 
 

@@ -344,6 +344,16 @@ def test_password_from_the_environment(monkeypatch):
     assert form.settings().password is None
 
 
+def test_the_app_does_not_send_its_reader_to_an_environment_variable(monkeypatch):
+    """Without a password, JupyterLab's form names SMTPKIT_PASSWORD as the other way; the app's reader starts
+    nothing from a shell, so the app's form names only the field."""
+    monkeypatch.delenv("SMTPKIT_PASSWORD", raising=False)
+    assert "SMTPKIT_PASSWORD before starting JupyterLab" in ServerForm(host="smtp.example.com").password_state.value
+    monkeypatch.setenv("VOILA_KERNEL_ID", "k")
+    shown = ServerForm(host="smtp.example.com").password_state.value
+    assert "Password: not set. Type it above" in shown and "SMTPKIT_PASSWORD" not in shown and "JupyterLab" not in shown
+
+
 # -- inline validation ------------------------------------------------------------------------
 BAD_SERVER_VALUES = [
     ("port", "99999", "out of range"),

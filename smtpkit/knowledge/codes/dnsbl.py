@@ -138,9 +138,9 @@ SPECS: list[FindingSpec] = [
             "Received: line the receiving server added."
         ),
         fix=(
-            "Give the public IP your mail server connects from (--ip), for example from a received message's "
-            "headers, or `curl -4 https://ifconfig.me` on the mail server; --allow-private asks anyway (for a "
-            "list of your own)."
+            "Give the public IP your mail server connects from (the Sending IP field; --ip on the command line), "
+            "for example from a received message's headers, or `curl -4 https://ifconfig.me` on the mail server. "
+            "To ask a list of your own about a private address, use the command line's --allow-private."
         ),
         reference="RFC 5782; RFC 6890 (special-purpose addresses)",
     ),

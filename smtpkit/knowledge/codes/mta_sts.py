@@ -99,7 +99,7 @@ SPECS: list[FindingSpec] = [
         ),
         fix=(
             "Point mta-sts.{domain} at a public web server. To check a policy on your own test servers anyway, add "
-            "--allow-private (Python: allow_private=True)."
+            "--allow-private on the command line (Python: allow_private=True)."
         ),
         reference="RFC 8461 §3.3; RFC 6890",
     ),

@@ -124,8 +124,8 @@ SPECS: list[FindingSpec] = [
             "on the internet cannot reach it either: a leftover internal address in public DNS is a common mistake."
         ),
         fix=(
-            "Publish the MX host's public address in DNS. To probe your own test servers anyway, add --allow-private "
-            "(Python: allow_private=True)."
+            "Publish the MX host's public address in DNS. To probe your own test servers anyway, add "
+            "--allow-private on the command line (Python: allow_private=True)."
         ),
         reference="RFC 5321 §5.1; RFC 6890",
     ),
