@@ -101,3 +101,24 @@ def test_the_apps_kernel_turns_it_on_when_it_imports_the_forms() -> None:
         [sys.executable, "-c", code], env={**env, "VOILA_KERNEL_ID": "k"}, capture_output=True, text=True, timeout=120
     )
     assert (plain.stdout.strip(), app.stdout.strip()) == ("False", "True"), plain.stderr + app.stderr
+
+
+@pytest.mark.parametrize(
+    ("code", "provider"),
+    [
+        ("send.ip_blocklisted", None),
+        ("send.ip_blocklisted", "office365"),
+        ("send.ip_blocklisted", "gmail"),
+        ("banner.rejected", None),
+        ("connect.closed_before_greeting", None),
+    ],
+)
+def test_a_refusal_for_the_sending_address_points_to_the_blocklist_page(
+    in_app: None, code: str, provider: str | None
+) -> None:
+    """A rejection because of the sending address named a website (or nothing) to look it up: in the app, it
+    now names page 9, where the Sending IP is looked up on the blocklists."""
+    found = knowledge.finding(code, "554 5.7.1 listed", provider=provider, reply="554 5.7.1 listed", partial="")
+    shown = finding_html(found)
+    assert "smtpkit dnsbl IP" in found.fix
+    assert "9. The receiving side" in shown and "with Sending IP: yours" in shown

@@ -62,8 +62,8 @@ SPECS: list[FindingSpec] = [
             "connections from consumer IP ranges. The text often names the list or policy."
         ),
         fix=(
-            "Read the server's text for a blocklist name or URL and follow its delisting steps (check your "
-            "address at https://check.spamhaus.org). If you are a client of this server, use its submission "
+            "Read the server's text for a blocklist name or URL and follow its delisting steps (see which lists "
+            "name your public address: `smtpkit dnsbl IP`). If you are a client of this server, use its submission "
             "port (587/465) with AUTH instead of port 25; if you run it, check its client restrictions "
             "(Postfix: smtpd_client_restrictions, postscreen_dnsbl_sites)."
         ),

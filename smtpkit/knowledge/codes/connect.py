@@ -98,7 +98,7 @@ SPECS: list[FindingSpec] = [
         ),
         fix=(
             "Retry in a few minutes (connection limits reset). If it repeats, check whether your public IP address "
-            "is on a blocklist (https://check.spamhaus.org), try port 465 with implicit TLS, and if you run the "
+            "is on a blocklist (`smtpkit dnsbl IP`), try port 465 with implicit TLS, and if you run the "
             "server read its log at the time of this test (Postfix: /var/log/mail.log, look for 'lost "
             "connection' or 'reject')."
         ),

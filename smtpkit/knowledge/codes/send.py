@@ -26,6 +26,12 @@ _SENDGRID_SENDER = (
     "for {mail_from}, or Domain Authentication for its domain (adds CNAME records), then send with exactly that From."
 )
 
+#: Where a blocked sending address is looked up on the public blocklists at once (the app: page 9's Sending IP).
+_WHICH_LISTS = (
+    "See which blocklists name your public address (`curl -4 https://ifconfig.me` on the sending machine shows "
+    "it): `smtpkit dnsbl IP`."
+)
+
 SPECS: list[FindingSpec] = [
     FindingSpec(
         code="send.relay_denied",
@@ -370,17 +376,20 @@ SPECS: list[FindingSpec] = [
         fix=(
             "Do not send directly from this IP: send through your provider's submission server (port 587 with login) "
             "or a sending service. If it is your server's fixed IP, find and stop the cause (compromised account, open "
-            "relay, malware), then request delisting from the list named in the reply."
+            "relay, malware), then request delisting from the list named in the reply. " + _WHICH_LISTS
         ),
         provider_fixes={
             "office365": (
                 "Request delisting at https://sender.office.com (Microsoft's delist portal) after fixing the cause; for"
-                " a new Microsoft 365 tenant, outbound restrictions relax as it builds reputation."
+                " a new Microsoft 365 tenant, outbound restrictions relax as it builds reputation. " + _WHICH_LISTS
             ),
-            "yahoo": "Check the IP at https://check.spamhaus.org and request removal there; Yahoo follows Spamhaus.",
+            "yahoo": (
+                "Check the IP at https://check.spamhaus.org and request removal there; Yahoo follows Spamhaus. "
+                + _WHICH_LISTS
+            ),
             "gmail": (
                 "Check Google Postmaster Tools for your domain/IP reputation, stop any unsolicited mail and"
-                " authenticate with SPF/DKIM; rate limits lift as reputation recovers."
+                " authenticate with SPF/DKIM; rate limits lift as reputation recovers. " + _WHICH_LISTS
             ),
         },
         reference="RFC 5782",
