@@ -319,14 +319,15 @@ class BaseForm:
         return shown
 
     def _done(self, settings: Any, result: Any, started: float) -> Any:
+        took = time.monotonic() - started  # the check's time, said alike beside Run and in the strip
         self.last_result = result
         self.last_error = None
         shown = self._wrap(settings, result)
         verdict = verdict_of(result)
-        self.live.finish(verdict)
+        self.live.finish(verdict, took)
         self._set_status(
             f"Last run: {html.escape(self._describe(settings))}: "
-            f"<b>{html.escape(verdict.upper()) if verdict else 'DONE'}</b> ({time.monotonic() - started:.1f} s)"
+            f"<b>{html.escape(verdict.upper()) if verdict else 'DONE'}</b> ({took:.1f} s)"
         )
         self.last_shown = shown
         for hook in list(self._after_run):

@@ -788,3 +788,28 @@ def test_the_time_limit_line_goes_when_the_timeout_cannot_be_used(lab):
     assert form.limit_line.value == ""
     form.timeout.value = "7"
     assert "7 s" in form.limit_line.value
+
+
+def test_the_line_beside_run_and_the_strip_say_the_same_time(shell):
+    """One run said '(0.2 s)' beside Run and 'Finished … in 0.1 s' in the strip: each timed from its own start,
+    and the result's drawing counted in one of them."""
+    import re
+    import time as clock
+
+    def slow_to_draw(settings: ServerInput) -> Report:
+        clock.sleep(0.12)
+        return _report(settings)
+
+    form = ServerForm(host="smtp.example.com", action=slow_to_draw)
+    real_wrap = form._wrap
+
+    def wrap(settings: object, result: object) -> object:
+        clock.sleep(0.3)  # a slow chart
+        return real_wrap(settings, result)
+
+    form._wrap = wrap  # type: ignore[method-assign]
+    form.click(30)
+    beside = re.search(r"\((\d+\.\d) s\)", form.status.value)
+    strip = re.search(r"Finished.* in (\d+\.\d) s", form.live.widget.value)
+    assert beside and strip and beside.group(1) == strip.group(1), (form.status.value, form.live.widget.value)
+    assert float(beside.group(1)) < 0.4
