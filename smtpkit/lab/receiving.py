@@ -84,7 +84,8 @@ def receiving_side(report: Report) -> Report:
 
 
 def compare(lab: LabInfo, domains: Sequence[str] | None = None, *, probe_mx: bool = True) -> pd.DataFrame:
-    """The lab's receiving-side domains side by side: each step's status and the findings, one row per domain."""
+    """The lab's receiving-side domains side by side: each step's status and the findings, one row per domain,
+    indexed by the domain (a column beside a 0, 1, 2 … index read as a raw table in the app)."""
     import pandas as pd
     from tqdm.auto import tqdm
 
@@ -105,7 +106,7 @@ def compare(lab: LabInfo, domains: Sequence[str] | None = None, *, probe_mx: boo
                 "findings": ", ".join(f.code for f in report.findings if f.step in INBOUND_STEPS) or "none",
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).set_index("domain")
 
 
 def blocklists(lab: LabInfo, ip: str | None = None, *, nameserver: str | None = None, timeout: float = 10.0) -> Report:

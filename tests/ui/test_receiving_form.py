@@ -92,3 +92,14 @@ def test_the_probe_box_sits_with_the_fields_above_run(lab: Any) -> None:
     assert children.index(form.probe) == children.index(form.fields.boxes["timeout"]) + 1
     assert children.index(form.probe) < children.index(form.limit_line)
     assert "port 25" in form.probe.description
+
+
+def test_the_lab_domains_side_by_side_are_indexed_by_domain_and_a_missing_report_record_warns(lab: Any) -> None:
+    """Notebook 09's table under the form: one row per domain, the domain as its index (a 0, 1, 2 index beside a
+    domain column read as a raw table in the app); tlsrpt-missing.test's tlsrpt step warns (it read 'pass')."""
+    from smtpkit.lab import receiving
+
+    table = receiving.compare(lab, ["sts-enforce.test", "tlsrpt-missing.test"], probe_mx=False)
+    assert table.index.name == "domain" and list(table.index) == ["sts-enforce.test", "tlsrpt-missing.test"]
+    assert table.loc["tlsrpt-missing.test", "tlsrpt"] == "warn" and table.loc["sts-enforce.test", "tlsrpt"] == "pass"
+    assert table.loc["tlsrpt-missing.test", "findings"] == "tlsrpt.missing"
