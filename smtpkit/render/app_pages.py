@@ -6,7 +6,8 @@ app`: forms only, no shell, no Python) cannot, and was left with advice they
 could not follow. In the app, every such command in a finding is followed by the
 page that does the same, the section of its form and what to type there: "[in this
 app: page “5. SPF, DKIM and DMARC”, section “Check a domain”, with Domain:
-example.com, Sending IP: 192.0.2.1]". The command stays: it is what to send to
+example.com, Sending IP: 192.0.2.1]", or "on this page" without a link when it is
+the page already open (`current_page`). The command stays: it is what to send to
 whoever runs the servers.
 
 The app's kernel turns this on once (`use_app_pages`, from `smtpkit.ui` when it
@@ -19,7 +20,7 @@ import html
 import re
 from dataclasses import dataclass, field
 
-__all__ = ["PAGES", "Page", "annotate", "page_for", "use_app_pages", "app_pages_on"]
+__all__ = ["PAGES", "Page", "annotate", "app_pages_on", "current_page", "page_for", "use_app_pages"]
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,18 @@ def app_pages_on() -> bool:
     return _on
 
 
+def current_page() -> str:
+    """The notebook (its file name's stem) whose page this kernel serves: Voilà gives a page's kernel the path
+    it was asked for as ``SCRIPT_NAME`` (RFC 3875's CGI variables); "" outside the app."""
+    import os
+    import posixpath
+    from urllib.parse import unquote
+
+    path = unquote(os.environ.get("SCRIPT_NAME", ""))
+    name = posixpath.basename(path)
+    return name[: -len(".ipynb")] if name.endswith(".ipynb") else ""
+
+
 # A value in angle brackets ("<mx host>") or quotes is one argument; so is any run of non-spaces.
 _ARG = re.compile(r'<[^>]*>|"[^"]*"|\S+')
 _CODE = re.compile(r"<code>(smtpkit [^<]*)</code>")
@@ -134,8 +147,13 @@ def _note(command: str) -> str:
     if found is None:
         return ""
     page, fields = found
-    link = f'<a href="{html.escape(page.notebook)}.ipynb" target="_blank" rel="noopener">{html.escape(page.title)}</a>'
-    parts = [f"page “{link}”"]
+    if page.notebook == current_page():
+        parts = ["on this page"]  # a link to the page already open opened it again, in a new tab
+    else:
+        link = (
+            f'<a href="{html.escape(page.notebook)}.ipynb" target="_blank" rel="noopener">{html.escape(page.title)}</a>'
+        )
+        parts = [f"page “{link}”"]
     if page.section:
         parts.append(f"section “{html.escape(page.section)}”")
     if fields:

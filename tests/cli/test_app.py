@@ -212,11 +212,13 @@ def test_in_the_app_a_domains_receiving_side_is_checked_with_run(app, browser):
 
 
 @pytest.mark.browser
-@pytest.mark.timeout(360)
+@pytest.mark.timeout(480)
 def test_in_the_app_a_findings_command_names_the_page_that_does_it_and_the_link_opens_it(app, browser):
     """A person in the app has no shell: a fix that says `smtpkit dkim keygen --domain ... --selector ...` is
-    followed by the page that makes the key and what to type there, and the link opens that page (the token
-    of the first page's address carries over)."""
+    followed by the page that makes the key and what to type there; on that page itself the note says "on this
+    page" with no link (a link opened the same page again in a new tab). On the start page, a program's
+    timeout pasted into Explain names `smtpkit ports HOST`, and the note's link opens page 1 (the token of the
+    first page's address carries over)."""
     from playwright.sync_api import expect
 
     from tests.support.browser import VIEWPORT
@@ -230,17 +232,31 @@ def test_in_the_app_a_findings_command_names_the_page_that_does_it_and_the_link_
         domain.press("Enter")
         note = page.locator(".smtpkit-app-page", has_text="Domain: dkim-short.test").first
         expect(note).to_be_attached(timeout=120_000)
-        expect(note).to_contain_text("in this app: page “5. SPF, DKIM and DMARC”, section “Make a DKIM key”")
+        expect(note).to_contain_text("in this app: on this page, section “Make a DKIM key”")
         expect(note).to_contain_text("Selector: s20")
+        expect(note.locator("a")).to_have_count(0)
+    finally:
+        page.close()
+    page = browser.new_page(viewport=VIEWPORT)
+    try:
+        page.goto(app["app"]["url"])
+        text = page.locator(".smtpkit-text textarea").first
+        expect(text).to_be_visible(timeout=240_000)
+        text.fill("Error: connect ETIMEDOUT 198.51.100.7:587")
+        form = page.locator(".smtpkit-text").locator("xpath=ancestor::*[contains(@class,'widget-vbox')][last()]")
+        form.locator("button.smtpkit-run").click()
+        note = page.locator(".smtpkit-app-page", has_text="Host: 198.51.100.7").first
+        expect(note).to_be_attached(timeout=60_000)
+        expect(note).to_contain_text("in this app: page “1. Connection”, section “Which ports work?”")
         link = note.locator("a")
         if not link.is_visible():  # the finding sits in a folded step: open it as a person would
-            page.locator("summary", has_text="dkim").first.click()
+            page.locator("summary", has_text="explain").first.click()
         with page.context.expect_page() as opened:
             link.click()
         other = opened.value
         other.wait_for_load_state()
-        assert "05_spf_dkim_dmarc.ipynb" in other.url and "token=" not in other.url
-        expect(other.locator(".smtpkit-domain input").first).to_be_visible(timeout=240_000)
+        assert "01_connection.ipynb" in other.url and "token=" not in other.url
+        expect(other.locator(".smtpkit-host input").first).to_be_visible(timeout=240_000)
         other.close()
     finally:
         page.close()

@@ -122,3 +122,19 @@ def test_a_refusal_for_the_sending_address_points_to_the_blocklist_page(
     shown = finding_html(found)
     assert "smtpkit dnsbl IP" in found.fix
     assert "9. The receiving side" in shown and "with Sending IP: yours" in shown
+
+
+def test_a_command_done_on_the_page_already_open_is_said_so_without_a_link(
+    in_app: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Voilà gives a page's kernel its path (SCRIPT_NAME); a note naming that same page linked to it, and the
+    link opened the page again in a new tab."""
+    monkeypatch.setenv("SCRIPT_NAME", "/voila/render/05_spf_dkim_dmarc.ipynb")
+    assert app_pages.current_page() == "05_spf_dkim_dmarc"
+    html = finding_html(_finding("Make it: `smtpkit dkim keygen --domain d.test --selector s1`; `smtpkit check h`"))
+    assert "[in this app: on this page, section “Make a DKIM key”, with Domain: d.test, Selector: s1]" in html
+    assert 'href="05_spf_dkim_dmarc.ipynb"' not in html and 'href="00_start_here.ipynb"' in html
+    monkeypatch.setenv("SCRIPT_NAME", "/voila/render/sub%20dir/00_start_here.ipynb")
+    assert app_pages.current_page() == "00_start_here"
+    monkeypatch.delenv("SCRIPT_NAME")
+    assert app_pages.current_page() == ""
