@@ -123,7 +123,7 @@ class Fields:
         self.widgets[name].add_class("smtpkit-invalid")
         # role="alert": a screen reader says the message when it appears (ipywidgets has no way to set
         # aria-invalid on the input itself; the red border is for the eye only)
-        self.messages[name].value = f'<span role="alert">⚠ {html.escape(text)}</span>'
+        self.messages[name].value = f'<span role="alert">⚠ {html.escape(as_sentence(text))}</span>'
 
     def read_all(self, readers: dict[str, Callable[[], Any]]) -> dict[str, Any]:
         """Each reader's value by name; when some refuse (`InvalidSettings`), every refused field is marked and
@@ -224,4 +224,16 @@ def refuse_empty(field: str, value: str, message: str) -> str:
     text = value.strip()
     if not text:
         raise InvalidSettings(message, field=field)
+    return text
+
+
+def as_sentence(text: str) -> str:
+    """A field's message starting with a capital, as a sentence under the field does. The settings' messages
+    start with the setting's name ("port 99999 is out of range", "The domain 'x y' holds spaces": the command
+    line prints them after "error:"), so the form showed some capitalised and some not. Only a first word of
+    lower-case letters is changed: a message that starts with what was typed (a quoted value, a file name, a
+    host name with dots) keeps it as typed."""
+    first = text.split(" ", 1)[0]
+    if first.isalpha() and first.isascii() and first.islower():
+        return text[:1].upper() + text[1:]
     return text

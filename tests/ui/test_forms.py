@@ -813,3 +813,18 @@ def test_the_line_beside_run_and_the_strip_say_the_same_time(shell):
     strip = re.search(r"Finished.* in (\d+\.\d) s", form.live.widget.value)
     assert beside and strip and beside.group(1) == strip.group(1), (form.status.value, form.live.widget.value)
     assert float(beside.group(1)) < 0.4
+
+
+def test_every_field_message_reads_as_a_sentence_and_what_was_typed_stays_as_typed():
+    """'port 99999 is out of range' sat under one field and 'The domain ... holds spaces' under another."""
+    from smtpkit.ui.fields import as_sentence
+
+    form = ServerForm(host="smtp.example.com", action=_report)
+    form.port.value = "99999"
+    form.timeout.value = "0"
+    form.click()
+    assert form.fields.marked["port"].startswith("Port 99999 is out of range")
+    assert form.fields.marked["timeout"].startswith("Timeout '0' is out of range")
+    assert as_sentence("'abc' is not a date") == "'abc' is not a date"
+    assert as_sentence("anchors.txt holds no DS record") == "anchors.txt holds no DS record"
+    assert as_sentence("éte is") == "éte is" and as_sentence("") == ""
