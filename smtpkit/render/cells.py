@@ -55,6 +55,24 @@ LABELS = {
     "mta_sts_port": "MTA-STS port",
     "dns_timeout": "DNS timeout (s)",
     "probe_mx": "probe the MX hosts",
+    # the rest of the settings a check's settings table lists, in words (the field names read as jargon:
+    # "only lists", "allow private", "trust ad")
+    "ip": "sending IP",
+    "selectors": "DKIM selectors",
+    "dnsbl_lists": "blocklists added",
+    "only_lists": "only the blocklists given",
+    "allow_private": "check private addresses too",
+    "mx_port": "MX port",
+    "trust_anchor": "DNSSEC trust anchor",
+    "trust_ad": "trust the resolver's DNSSEC answer (AD flag)",
+    "allow_plaintext_auth": "allow AUTH without TLS",
+    "auth_mechanism": "AUTH mechanism",
+    "deadline": "deadline (s)",
+    "send": "really send",
+    "query_limit": "DNS queries in flight at most",
+    "probes_per_network": "MX probes per network at most",
+    "chunk_size": "domains per chunk",
+    "cache_size": "DNS answers cached at most",
 }
 
 

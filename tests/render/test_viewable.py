@@ -372,3 +372,18 @@ def test_no_module_writes_its_own_display_hooks() -> None:
                 if item.name == "__str__" and node.name not in VALUE_STR.get(rel, set()):
                     found.append(f"{rel}: {node.name}.__str__ (a view: define to_text() and use Viewable)")
     assert not found, found
+
+
+def test_a_checks_settings_read_in_words_not_field_names() -> None:
+    """The settings table on top of a domain check's result read 'only lists yes', 'allow private yes'."""
+    from smtpkit.model import Report, Status, Step
+    from smtpkit.render.report_view import ReportView
+    from smtpkit.settings.domain import DomainQuery
+
+    query = DomainQuery(
+        "example.com", ip="192.0.2.1", dnsbl_lists=("bl.test",), only_lists=True, allow_private=True, mx_port=2525
+    )
+    shown = ReportView(Report(target=query.to_dict(), steps=[Step("mx", Status.PASS, "1 MX")])).to_html()
+    for words in ("sending IP", "only the blocklists given", "check private addresses too", "MX port"):
+        assert f"<th>{words}</th>" in shown, words
+    assert "only lists" not in shown and "allow private" not in shown and "mx port" not in shown
