@@ -190,8 +190,8 @@ def _report_text(report: Report, *, transcript: bool, width: int, tables: bool |
     findings = report.findings
     if findings:
         out += ["", "Findings:", "", _findings_text(findings, width)]
-    if transcript:
-        lines = report.transcript_lines()
+    lines = report.transcript_lines() if transcript else []
+    if lines:  # a check that talked to no server (DNS only) has none: "Transcript (0 lines ...)" said nothing
         out += ["", f"Transcript ({len(lines)} lines, credentials redacted):"]
         # wrapped, never cut: the transcript is the evidence
         out += [wrap(f"{t.t_ms:9.1f} {t.dir} {t.text}", "", width, " " * 12) for t in lines]

@@ -387,3 +387,12 @@ def test_a_checks_settings_read_in_words_not_field_names() -> None:
     for words in ("sending IP", "only the blocklists given", "check private addresses too", "MX port"):
         assert f"<th>{words}</th>" in shown, words
     assert "only lists" not in shown and "allow private" not in shown and "mx port" not in shown
+
+
+def test_a_check_that_talked_to_no_server_has_no_transcript_heading() -> None:
+    from smtpkit.model import Report, Status, Step
+    from smtpkit.render.text import report_text
+
+    report = Report(target={"domain": "example.com"}, steps=[Step("mx", Status.PASS, "1 MX")])
+    text = report_text(report, transcript=True)
+    assert "Transcript" not in text
