@@ -473,3 +473,17 @@ def test_a_dns_server_refusal_gives_a_dns_server_as_its_example() -> None:
     with pytest.raises(InvalidSettings) as info:
         DomainQuery("example.com", nameservers="1.2.3")
     assert "give one like 192.0.2.53, [2001:db8::53] or 127.0.0.1:5353" in str(info.value)
+
+
+def test_a_refusal_keeps_its_field_and_the_other_refusals_across_processes() -> None:
+    """A pool process or a Dask worker sends an exception back pickled: the form marks fields from `field` and
+    `also`, so both must survive the trip."""
+    import pickle
+
+    from smtpkit.errors import InvalidSettings
+
+    refused = InvalidSettings("port 0 is out of range", field="port")
+    refused.also = (InvalidSettings("host is empty", field="host"),)
+    back = pickle.loads(pickle.dumps(refused))
+    assert (str(back), back.field) == ("port 0 is out of range", "port")
+    assert [(str(e), e.field) for e in back.also] == [("host is empty", "host")]
