@@ -159,14 +159,16 @@ def explain_client_error(text: str) -> Report | None:
     else:
         where = f"the server's port {port}" if port else "the server"
     name = host or "HOST"
-    ports = f"`smtpkit ports {name}`"
-    check = f"`smtpkit check {name}" + (f" --port {port}`" if port else "`")
+    unnamed = "" if host else " (your server's name in place of HOST)"  # HOST read as the server's name
+    ports = f"`smtpkit ports {name}`{unnamed}"
+    check = f"`smtpkit check {name}" + (f" --port {port}`" if port else "`") + unnamed
     params = {
         "words": found.words,
         "where": where,
+        "named": f"the server name {host}" if host else "the server's name",
         "host": name,
         "port": port or "the port",
-        "port_hint": port_hint(port) if port else "",
+        "port_hint": port_hint(port) if port else _ANY_PORT,
         "alternatives": suggested_ports(port or 0),
         "ports_command": ports,
         "check_command": check,
@@ -180,6 +182,13 @@ def explain_client_error(text: str) -> Report | None:
     )
     step.add(made)
     return Report(target={"error": found.line, "host": host}, steps=[step], title="smtpkit explain")
+
+
+#: What a timeout or refusal means by port, for a pasted error that names none (port_hint for one that does).
+_ANY_PORT = (
+    "If the port was 25: most home, office and cloud networks (AWS, Google Cloud, Azure) block it, and programs "
+    "should submit mail on 587 (STARTTLS) or 465 (implicit TLS) instead."
+)
 
 
 def _provider(host: str) -> str | None:

@@ -181,7 +181,8 @@ def read_client_error(text: str) -> ClientError | None:
     """What `text` (a program's error, a log's lines, a traceback) says went wrong before any server replied,
     or None when it holds none of the words programs print for that."""
     for code, pattern in _KINDS:
-        m = pattern.search(text)
+        # the longest of its words quoted ("Name or service not known", not the "[Errno -2]" before it)
+        m = max(pattern.finditer(text), key=lambda found: len(found.group(0)), default=None)
         if m is None:
             continue
         start = text.rfind("\n", 0, m.start()) + 1

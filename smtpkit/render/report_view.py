@@ -57,7 +57,8 @@ class ReportView(Viewable):
 
             found: dict[str, Any] = {}
             if self.pictures and self.report.steps:
-                found["steps"] = session_strip(self.report, title="The steps at a glance")
+                if len(self.report.steps) > 1:  # one step's strip (an explained error) only drew "0.0010 ms"
+                    found["steps"] = session_strip(self.report, title="The steps at a glance")
                 found["tls"] = certificate_validity(self.report)
                 found["spf"] = spf_include_tree(self.report)
                 step, _rows = alignment_rows(self.report)

@@ -526,7 +526,10 @@ class ExplainForm(BaseForm):
         return explain_pasted(s["text"])
 
     def _describe(self, settings: dict[str, Any]) -> str:
-        first = settings["text"].strip().splitlines()[0]
+        lines = [line.strip() for line in settings["text"].strip().splitlines() if line.strip()]
+        first = lines[0]
+        if first.startswith("Traceback (") and len(lines) > 1:
+            first = lines[-1]  # a Python traceback: the error is its last line, not "Traceback (most recent …"
         if len(first) > 60:  # cut at a word, and say so ("For more infor:" read as the text itself)
             first = first[:60].rsplit(" ", 1)[0] + " …"
         return f"{self.title}: {first}"

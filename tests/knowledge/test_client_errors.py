@@ -3,6 +3,8 @@ for the server they name (`smtpkit.knowledge.client_errors`), and explained (`ex
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from smtpkit.checks.explain import explain_client_error, explain_pasted
@@ -100,6 +102,12 @@ def test_what_a_program_printed_is_read_for_what_happened_and_where(
     assert "unknown)" not in f.explanation + f.fix
     named = host or "HOST"
     assert f"`smtpkit ports {named}`" in f.fix or f"`smtpkit check {named}" in f.fix
+    # a server the text does not name is no server called HOST: the title says "the server", and the command
+    # says what HOST stands for
+    assert not re.search(r"\bHOST\b", f.title + f.explanation)
+    assert host or "(your server's name in place of HOST)" in f.fix
+    # port 25 advice only where the port may be 25
+    assert ("port 25" not in f.explanation + f.fix) or port in (None, 25), (port, f.explanation)
 
 
 def test_a_traceback_names_the_server_on_another_line_than_the_error() -> None:

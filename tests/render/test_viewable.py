@@ -396,3 +396,13 @@ def test_a_check_that_talked_to_no_server_has_no_transcript_heading() -> None:
     report = Report(target={"domain": "example.com"}, steps=[Step("mx", Status.PASS, "1 MX")])
     text = report_text(report, transcript=True)
     assert "Transcript" not in text
+
+
+def test_a_one_step_result_draws_no_strip_of_steps() -> None:
+    """An explained error is one step: its strip said 'The explain step failed' over a time axis of 0.0010 ms."""
+    from smtpkit.checks.explain import explain_pasted
+    from smtpkit.render.report_view import ReportView
+
+    shown = ReportView(explain_pasted("Error: connect ETIMEDOUT 198.51.100.7:587")).to_html()
+    assert "steps at a glance" not in shown and "step failed" not in shown
+    assert "client.timeout" in shown

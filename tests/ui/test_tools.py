@@ -175,3 +175,14 @@ def test_text_that_is_no_reply_is_marked_on_its_field_and_the_strip_does_not_kee
     assert "text" in form.fields.marked and "Nothing was concluded" in form.status.value
     assert "Running" not in form.live.widget.value
     assert form.run_button.description == "Run" and not form.run_button.disabled
+
+
+def test_a_pasted_traceback_is_named_by_its_error_line(shell):
+    form = ExplainForm(
+        text='Traceback (most recent call last):\n  File "send.py", line 3, in <module>\n'
+        '    smtplib.SMTP_SSL("smtp.example.com", 465)\nTimeoutError: timed out\n'
+    )
+    with capture_output():
+        report = form.run()
+    assert report.codes() == ["client.timeout"]
+    assert "Explain this error: TimeoutError: timed out" in form.status.value

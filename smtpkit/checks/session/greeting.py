@@ -335,9 +335,8 @@ def ehlo_step(state: SessionState) -> Step:
     start = time.monotonic()
     state.helo = state.target.helo or default_helo(conn.sock)
     caps, findings, reply = say_ehlo(state, conn, "ehlo")
-    details: dict[str, Any] = {
-        "EHLO name": state.helo + ("" if state.target.helo else " (default: set helo (--helo) to change it)")
-    }
+    default = " (the default: change it under More settings, EHLO name; --helo on the command line)"
+    details: dict[str, Any] = {"EHLO name": state.helo + ("" if state.target.helo else default)}
     if caps is None:
         step = Step(
             "ehlo", Status.FAIL, f"EHLO refused: {reply}" if reply else "no answer to EHLO", ms_since(start), details

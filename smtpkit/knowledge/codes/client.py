@@ -6,9 +6,10 @@ always ends by checking the same server from here, since the pasted words alone 
 at fault. Read by `smtpkit.knowledge.client_errors`.
 
 Template parameters: words (what the program said, as pasted), where (the server and port, as far as the
-text names them), host (the server, or HOST), port (the port, or "the port"), port_hint (what that port
-usually means), alternatives (other submission ports), ports_command, check_command (the commands that
-check that server from here).
+text names them), named (the server's name as the text gives it, or "the server's name"), host (the server,
+or HOST), port (the port, or "the port"), port_hint (what that port usually means), alternatives (other
+submission ports), ports_command, check_command (the commands that check that server from here; with HOST
+for a server the text does not name, and saying so).
 """
 
 from __future__ import annotations
@@ -40,8 +41,7 @@ SPECS: list[FindingSpec] = [
         fix=(
             f"{_CHECK_FROM_HERE} If every port times out from that machine but works from another network (a "
             "phone hotspot), that network blocks outgoing mail: use a port it allows ({alternatives}) or ask its "
-            "provider to open it. Cloud servers (AWS, Google Cloud, Azure, DigitalOcean) block port 25 by "
-            "default: programs should submit mail on 587 (STARTTLS) or 465 (implicit TLS)."
+            "provider to open it."
         ),
     ),
     FindingSpec(
@@ -80,7 +80,7 @@ SPECS: list[FindingSpec] = [
         code="client.unknown_host",
         severity=Severity.FAIL,
         step="explain",
-        title="Your program could not find the server name {host} in DNS",
+        title="Your program could not find {named} in DNS",
         explanation=(
             f"{_NOT_A_REPLY} It asked DNS for the server's address and was told no such name exists, so it never "
             "connected. Usual causes: a typo in the server name, a name copied incompletely from the provider's "

@@ -22,12 +22,13 @@ RULES: tuple[ReplyRule, ...] = (
         provider="gmail",
         stages=("auth",),
         detail=(
-            "Gmail gives this answer for a wrong password and also when the normal Google account password is used:"
-            " since 2022 Google accepts only an App Password (or OAuth) for SMTP. The ?p=BadCredentials link in the"
-            " reply is Google's page about this."
+            "This is Gmail's wording (its full reply carries a link to https://support.google.com/mail/?p=BadCredentials,"
+            " Google's page about it). Gmail gives it for a wrong password and also when the normal Google account"
+            " password is used: since 2022 Google accepts only an App Password (or OAuth) for SMTP."
         ),
         reference=(
-            "https://support.google.com/mail/?p=BadCredentials (seen in nodemailer, PHPMailer, gophish issue reports)"
+            "https://support.google.com/mail/?p=BadCredentials (the same reply is quoted in nodemailer, PHPMailer and"
+            " gophish bug reports)"
         ),
         example=(
             "535-5.7.8 Username and Password not accepted. Learn more at\n535 5.7.8 "
