@@ -358,3 +358,15 @@ def test_lab_scenario_labels_are_whole_clauses() -> None:
     for name, label in labels.items():
         quotes = re.findall(r"(?<!\w)'|'(?!\w)", label)  # opening and closing quotes, not apostrophes
         assert len(quotes) % 2 == 0 and label.count("(") == label.count(")"), name
+
+
+def test_the_first_failure_is_said_by_its_problem_not_by_what_the_step_read() -> None:
+    """spf-plus-all.test's strip said 'The spf step failed: SPF record found, 1/10 lookups; 127.0.0.1 -> pass.'"""
+    from smtpkit.model import Finding, Severity
+
+    spf = Step("spf", Status.FAIL, "SPF record found, 1/10 lookups; 127.0.0.1 -> pass", elapsed_ms=3)
+    spf.add(Finding("spf.plus_all", Severity.FAIL, "spf", "'+all' lets the whole internet send as d.test", "w", "f"))
+    report = Report(target={"domain": "d.test"}, steps=[Step("mx", Status.PASS, "1 MX", elapsed_ms=2), spf])
+    chart = session_strip(report)
+    assert chart is not None
+    assert chart.sentence.startswith("The spf step failed: '+all' lets the whole internet send as d.test.")

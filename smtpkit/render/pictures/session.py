@@ -26,7 +26,7 @@ from smtpkit.render.pictures.drawing import (
 )
 
 if TYPE_CHECKING:
-    from smtpkit.model import Report
+    from smtpkit.model import Report, Step
     from smtpkit.render.charts import Chart
 
 __all__ = ["is_sequential", "session_strip"]
@@ -154,6 +154,8 @@ def session_strip(report: Report, *, timeline: bool = True, title: str = "") -> 
             fontsize=8,
             color=MUTED,
         )
+    if first_fail is not None:  # the failure said by its problem, not by the step's summary of what it read
+        steps[first_fail] = (*steps[first_fail][:3], _problem(report.steps[first_fail], steps[first_fail][3]))
     sentence = _sentence(steps, first_fail, total, longest, sequential, timeline)
     rows: list[dict[str, Any]] = []
     for name, status, ms, _summary in steps:
@@ -163,6 +165,17 @@ def session_strip(report: Report, *, timeline: bool = True, title: str = "") -> 
             row["share"] = f"{ms / total:.0%}" if total > 0 and row["time"] != "not run" else ""
         rows.append(row)
     return Chart(fig, sentence, rows=rows, title=title or "The steps at a glance", layout="beside")
+
+
+def _problem(step: Step, summary: str) -> str:
+    """What went wrong in a failed step: its first failing finding's title ("'+all' lets the whole internet send
+    as example.com"), else its summary. The summary says what the step read, and for a step that read well and
+    judged badly it said nothing of the failure ("SPF record found, 1/10 lookups; 127.0.0.1 -> pass")."""
+    from smtpkit.model import Severity
+    from smtpkit.secrets import redact
+
+    title = next((f.title for f in step.findings if f.severity is Severity.FAIL), "")
+    return redact(title) if title else summary
 
 
 def _sentence(
