@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from smtpkit.model import Report
+from smtpkit.model import Report, Severity
 from smtpkit.settings.domain import DomainQuery
 
 if TYPE_CHECKING:
@@ -103,7 +103,11 @@ def compare(lab: LabInfo, domains: Sequence[str] | None = None, *, probe_mx: boo
                 "domain": domain,
                 "verdict": report.verdict,
                 **statuses,
-                "findings": ", ".join(f.code for f in report.findings if f.step in INBOUND_STEPS) or "none",
+                # problems only: a note (severity info) beside a step that passed read as a contradiction
+                "findings": ", ".join(
+                    f.code for f in report.findings if f.step in INBOUND_STEPS and f.severity is not Severity.INFO
+                )
+                or "none",
             }
         )
     return pd.DataFrame(rows).set_index("domain")

@@ -99,7 +99,9 @@ def test_the_lab_domains_side_by_side_are_indexed_by_domain_and_a_missing_report
     domain column read as a raw table in the app); tlsrpt-missing.test's tlsrpt step warns (it read 'pass')."""
     from smtpkit.lab import receiving
 
-    table = receiving.compare(lab, ["sts-enforce.test", "tlsrpt-missing.test"], probe_mx=False)
-    assert table.index.name == "domain" and list(table.index) == ["sts-enforce.test", "tlsrpt-missing.test"]
+    table = receiving.compare(lab, ["sts-enforce.test", "tlsrpt-missing.test", "sts-testing.test"], probe_mx=False)
+    assert table.index.name == "domain" and list(table.index)[:2] == ["sts-enforce.test", "tlsrpt-missing.test"]
     assert table.loc["tlsrpt-missing.test", "tlsrpt"] == "warn" and table.loc["sts-enforce.test", "tlsrpt"] == "pass"
     assert table.loc["tlsrpt-missing.test", "findings"] == "tlsrpt.missing"
+    # a note is no problem: sts-testing.test's passing row listed its mode's information finding beside "pass"
+    assert table.loc["sts-testing.test", "verdict"] == "pass" and table.loc["sts-testing.test", "findings"] == "none"
