@@ -288,3 +288,8 @@ def test_the_app_drops_the_cells_only_jupyterlab_readers_can_act_on():
             shown = "".join(c.source for c in kept if c.cell_type == "markdown")
             assert "parameters cell" not in shown and "stop button" not in shown
             assert "Paste your domains into the form below" in shown
+        # the app's reader starts nothing from a shell and sees no code: its pages do not send them to either
+        # (the start page and page 3 said to set SMTPKIT_PASSWORD before starting JupyterLab)
+        shown = "".join(c.source for c in kept if c.cell_type == "markdown")
+        assert "SMTPKIT_PASSWORD" not in shown and "before starting JupyterLab" not in shown, path.name
+        assert "code behind each form is folded" not in shown, path.name

@@ -28,7 +28,7 @@ ZONES = {
     "dmarc-pct.test": "p=quarantine; pct=25, a ramp-up left half-way: dmarc.pct_partial",
     "dmarc-testing.test": "p=reject; t=y, RFC 9989 test mode left on: dmarc.testing_mode",
     "dmarc-strict.test": (
-        "aspf=s with a bounce subdomain as MAIL FROM: dmarc.not_aligned (use --mail-from bounce@mail.dmarc-strict.test)"
+        "aspf=s with a bounce subdomain, bounce@mail.dmarc-strict.test, as MAIL FROM: dmarc.not_aligned"
     ),
     "dmarc-org.test": "policy at the organizational domain only; news.dmarc-org.test inherits it (passes)",
 }
