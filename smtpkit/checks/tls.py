@@ -610,12 +610,14 @@ def _untrusted(outcome: TlsOutcome, certs: Certificates, provider: str | None, c
     elif chain and chain[-1].self_signed and len(chain) > 1:
         extra = (
             f"Here the chain ends at the root '{chain[-1].subject}', which the server sent itself and which is "
-            "not in the trust store: a private CA. Trust it explicitly (cafile=, --cafile) if it is yours."
+            "not in the trust store: a private CA. Trust it explicitly if it is yours (the form's CA file under "
+            "More settings; cafile= in Python, --cafile on the command line)."
         )
     if cert is not None and LAB_CA_MARKER in cert.issuer.lower():
         extra += (
-            " This certificate comes from the smtpkit practice lab's own CA: pass the lab's CA file "
-            "(cafile=lab.ca_file in Python, --cafile <the file `smtpkit lab` shows> on the command line)."
+            " This certificate comes from the smtpkit practice lab's own CA: in a form, choose Practice lab "
+            "(it trusts the lab's CA); in Python pass cafile=lab.ca_file, and on the command line --cafile with "
+            "the file `smtpkit lab` shows."
         )
     ev = (outcome.error_message or "") + (f"; issuer: {cert.issuer}" if cert is not None else "")
     return finding(
