@@ -18,9 +18,9 @@ __all__ = ["overview"]
 def overview(lab: LabInfo) -> Panel:
     """The lab's facts, its SMTP scenarios, the domains its DNS server answers for, and what is missing here."""
     facts = {
-        "started by": lab.origin,
+        "running in": lab.origin,
         "user": lab.user,
-        "password": "set (a Secret: it never appears in output)",
+        "password": "set (kept in memory, never shown)",
         "DNS server": lab.nameserver if lab.dns is not None else "not running",
         "healthy domain": lab.domain,
         "CA file (trust it to verify lab certificates)": lab.ca_file,

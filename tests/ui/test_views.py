@@ -64,6 +64,7 @@ def test_lab_overview_lists_every_scenario_with_its_lesson(lab):
         assert ep.name in html
     assert "tls.cert.expired" in html
     assert lab.password.reveal() not in html + panel.to_text()
+    assert "kept in memory, never shown" in html and "a Secret" not in html  # the type's name meant nothing
 
 
 def test_presets_table_has_the_big_providers():
