@@ -401,8 +401,11 @@ class ServerForm(BaseForm):
         self.port.value = number_text(p.default_port) if key != "custom" else ""
         self.security.value = p.security if p.security in {v for _l, v in SECURITY_CHOICES} else "auto"
         self.username.placeholder = p.username_hint[:80] or "empty: no login"
-        self.password.placeholder = p.password_hint[:80]
-        notes = " ".join(x for x in (p.limits and f"Limits: {p.limits}.", p.notes) if x)
+        # the field shows about 60 characters: its placeholder is the hint's first clause, and the whole hint
+        # is said under the form (Gmail's was cut at "(your norm…")
+        self.password.placeholder = short_hint(p.password_hint)
+        password = f"Password: {p.password_hint}." if p.password_hint else ""
+        notes = " ".join(x for x in (p.limits and f"Limits: {p.limits}.", password, p.notes) if x)
         self.hint.value = hint_html(notes)
 
     def _scenario_changed(self, change: dict[str, Any]) -> None:
@@ -986,3 +989,14 @@ class EmlForm(BaseForm):
 
     def _describe(self, settings: Any) -> str:
         return f"{self.title} of {settings['name']}"
+
+
+def short_hint(text: str, limit: int = 60) -> str:
+    """`text` up to its first ";", cut at a word within `limit` characters: what fits in a field."""
+    first = text.split(";", 1)[0].strip()
+    cut = len(first) > limit
+    if cut:
+        first = first[: limit - 2].rsplit(" ", 1)[0]
+    if first.count("(") > first.count(")"):  # never a bracket left open: "the lab password (shown by …"
+        first, cut = first.rsplit(" (", 1)[0], True
+    return first + " …" if cut else first

@@ -828,3 +828,19 @@ def test_every_field_message_reads_as_a_sentence_and_what_was_typed_stays_as_typ
     assert as_sentence("'abc' is not a date") == "'abc' is not a date"
     assert as_sentence("anchors.txt holds no DS record") == "anchors.txt holds no DS record"
     assert as_sentence("éte is") == "éte is" and as_sentence("") == ""
+
+
+def test_a_providers_password_hint_fits_its_field_and_is_said_whole_under_the_form():
+    """Gmail's placeholder was cut by the field at '(your norm…': the field holds a short hint, and the whole
+    one is said with the provider's notes."""
+    from smtpkit.knowledge.presets import PRESETS
+    from smtpkit.ui.forms import short_hint
+
+    form = ServerForm(preset="gmail", action=_report)
+    assert form.password.placeholder == "a 16-character App Password when 2-Step Verification is …"
+    assert "Password: a 16-character App Password when 2-Step Verification is on (your normal password is" in (
+        form.hint.value
+    )
+    for preset in PRESETS:
+        short = short_hint(preset.password_hint)
+        assert len(short) <= 60 and short.count("(") == short.count(")"), short
