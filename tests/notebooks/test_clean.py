@@ -80,8 +80,9 @@ def test_notebook_teaches(path):
 
 def test_clean_tool_cleans_and_checks(tmp_path):
     nb = nbformat.read(PATHS[0], as_version=4)
-    nb.cells[2].outputs = [nbformat.v4.new_output("stream", text="x")]
-    nb.cells[2].execution_count = 1
+    code = next(c for c in nb.cells if c.cell_type == "code")  # not a fixed index: cells come and go
+    code.outputs = [nbformat.v4.new_output("stream", text="x")]
+    code.execution_count = 1
     nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
     dirty = tmp_path / "dirty.ipynb"
     nbformat.write(nb, dirty)
