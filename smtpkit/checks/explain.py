@@ -148,6 +148,7 @@ def explain_client_error(text: str) -> Report | None:
     and its finding; None when `text` holds none. The server and port are those the text names."""
     from smtpkit.knowledge.catalogue import finding
     from smtpkit.knowledge.client_errors import read_client_error
+    from smtpkit.knowledge.presets import provider_key_for_host
     from smtpkit.knowledge.socket_errors import port_hint, suggested_ports
 
     found = read_client_error(text[:MAX_PASTE_CHARS])
@@ -173,7 +174,7 @@ def explain_client_error(text: str) -> Report | None:
         "ports_command": ports,
         "check_command": check,
     }
-    made = finding(found.code, found.line, provider=_provider(host), **params)
+    made = finding(found.code, found.line, provider=provider_key_for_host(host), **params)
     step = Step(
         "explain",
         Status.INFO,
@@ -189,10 +190,3 @@ _ANY_PORT = (
     "If the port was 25: most home, office and cloud networks (AWS, Google Cloud, Azure) block it, and programs "
     "should submit mail on 587 (STARTTLS) or 465 (implicit TLS) instead."
 )
-
-
-def _provider(host: str) -> str | None:
-    from smtpkit.knowledge.presets import provider_for_host
-
-    preset = provider_for_host(host) if host else None
-    return preset.key if preset is not None else None

@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         report = explain_reply_text(raw, stage=args.stage, provider=args.provider, host=args.host)
     except InvalidSettings as exc:
         # not a reply: it may be the sending program's own error ("Connection timed out"), which has none
-        program = explain_client_error(raw[:MAX_REPLY_CHARS]) if len(raw) <= MAX_REPLY_CHARS else None
+        program = explain_client_error(raw) if len(raw) <= MAX_REPLY_CHARS else None
         if program is None:
             raise UsageError(str(exc)) from None
         report = program

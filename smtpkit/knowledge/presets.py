@@ -319,6 +319,13 @@ def ses_host(region: str) -> str:
     return f"email-smtp.{region}.amazonaws.com"
 
 
+def provider_key_for_host(host: str | None) -> str | None:
+    """The key of the provider `provider_for_host` recognises (what a finding's provider-specific fix is chosen
+    by), or None."""
+    found = provider_for_host(host)
+    return found.key if found is not None else None
+
+
 def provider_for_host(host: str | None) -> Preset | None:
     """Recognise a provider from the server's hostname (``email-smtp.eu-west-1.amazonaws.com`` -> SES).
 

@@ -140,10 +140,9 @@ def diagnose(
 
 
 def _provider_for(target: Target) -> str | None:
-    from smtpkit.knowledge.presets import provider_for_host
+    from smtpkit.knowledge.presets import provider_key_for_host
 
-    p = provider_for_host(target.host)
-    return p.key if p is not None else None
+    return provider_key_for_host(target.host)
 
 
 def run_session(
