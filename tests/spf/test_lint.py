@@ -173,8 +173,8 @@ def test_policy_codes(resolver: Resolver, domain: str, code: str, severity: str,
 def test_record_too_long(resolver: Resolver) -> None:
     found, _an, _res = codes("spf-too-long.test", resolver)
     f = found["spf.record_too_long"]
-    assert "695 characters" in f.title
-    assert 'spf-too-long.test TXT "v=spf1 include:_spf.spf-too-long.test -all"' in f.fix
+    assert "698 characters" in f.title
+    assert 'spf-too-long.test TXT "v=spf1 mx include:_spf.spf-too-long.test -all"' in f.fix
     assert '_spf.spf-too-long.test TXT "v=spf1 ip4:198.51.100.10' in f.fix
 
 

@@ -96,8 +96,22 @@ def _summary(domain: str, record: str | None, lookups: int, result: SpfResult | 
     else:
         head = f"{domain}: SPF record found, {lookups}/10 lookups"
     if result is not None:
-        head += f"; {result.ip} -> {result.result.value}"
+        head += f"; {result.ip} -> {result.result.value}{_decided_by(result)}"
     return head
+
+
+def _decided_by(result: SpfResult) -> str:
+    """Which term of the record gave the address its result, in the summary's words.
+
+    "127.0.0.1 -> pass" on a +all domain read as if the address were rightly listed, next to the step's failure
+    for +all; naming the term ("by +all, which every address matches") says the pass is the problem.
+    """
+    term = (result.mechanism or "").strip()
+    if not term:
+        return ""
+    if term.lower().lstrip("+") == "all" and result.result is Result.PASS:
+        return f" (by {term}, which every address matches)"
+    return f" (by {term})"
 
 
 # -- the findings ---------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Broken SPF domains for the practice lab: one registrable .test domain per mistake.
 
 Each domain reproduces one SPF mistake people publish (the lint code it
-triggers is in `ZONES`), with MX and DMARC set up properly so the SPF problem is
+triggers is in `ZONES`), with MX, DKIM and DMARC set up properly so the SPF problem is
 the only thing wrong. `spf-relay.test` plays an email provider whose include
 authorises the lab's address. Addresses other than the lab's are from the
 documentation ranges (RFC 5737), so nothing ever connects to them.
@@ -9,6 +9,7 @@ documentation ranges (RFC 5737), so nothing ever connects to them.
 
 from __future__ import annotations
 
+from smtpkit.lab.zones.dkim import BASELINE_SELECTOR, dkim_record
 from smtpkit.lab.zoneset import Record
 
 RELAY = "spf-relay.test"
@@ -54,18 +55,22 @@ SPF_TXT = {
 
 
 def _long_record() -> str:
-    return "v=spf1 " + " ".join(f"ip4:198.51.100.{n}" for n in range(10, 48)) + " -all"
+    # ends in mx, so the lab's own address passes: the length is the only thing wrong
+    return "v=spf1 " + " ".join(f"ip4:198.51.100.{n}" for n in range(10, 48)) + " mx -all"
 
 
 def records(ip: str = "127.0.0.1") -> list[Record]:
     out: list[Record] = []
     for d in ZONES:
-        # Mail host and DMARC done right, so SPF is the only broken part of each scenario.
+        # Mail host, DKIM and DMARC done right, so SPF is the only broken part of each scenario (a check of one
+        # showed the lesson's finding beside "no DKIM key found", which is not what it teaches).
         out.append(Record(d, "MX", (10, f"mail.{d}")) if d != "spf-too-many-mx.test" else Record(d, "A", "192.0.2.100"))
         mail_ip = "192.0.2.25" if d == "spf-not-authorized.test" else ip
         if d != "spf-too-many-mx.test":
             out.append(Record(f"mail.{d}", "A", mail_ip))
         out.append(Record(f"_dmarc.{d}", "TXT", f"v=DMARC1; p=reject; rua=mailto:dmarc-reports@{d}"))
+        if d != RELAY:  # the provider's own domain, not a sender's
+            out.append(Record(f"{BASELINE_SELECTOR}._domainkey.{d}", "TXT", dkim_record()))
         for text in SPF_TXT.get(d, []):
             out.append(Record(d, "TXT", text.replace("{d}", d).replace("{ip}", ip)))
 
