@@ -273,6 +273,7 @@ class ServerForm(BaseForm):
         self.allow_plaintext_auth.observe(lambda _c: self._show_plaintext_warning(), names="value")
         self.forget_button.on_click(lambda _b: self.forget_password())
         self.mode.observe(self._mode_changed, names="value")
+        self.watch_mode(self.mode)
         self.preset.observe(self._preset_changed, names="value")
         self.scenario.observe(self._scenario_changed, names="value")
         self.host.observe(self._host_changed, names="value")
@@ -728,6 +729,7 @@ class DomainForm(BaseForm):
             label="domain settings form",
         )
         self.mode.observe(self._mode_changed, names="value")
+        self.watch_mode(self.mode)
         self.domain.observe(self._domain_changed, names="value")
         self.timeout.observe(lambda _c: self.refresh_limit(), names="value")
 

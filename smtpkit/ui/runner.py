@@ -484,6 +484,29 @@ class BaseForm:
         self.wait(timeout)
         return self.view.current if self.view.handles else self.last_shown
 
+    def watch_mode(self, toggle: widgets.ToggleButtons) -> None:
+        """Clear the result when `toggle` (Practice lab / My server) changes, whoever changed it."""
+        toggle.observe(lambda change: self._mode_switched(toggle, change), names="value")
+
+    def _mode_switched(self, toggle: widgets.ToggleButtons, change: dict[str, Any]) -> None:
+        """The form now checks something else: the result under it answered the other mode's settings, so it
+        gives way to a note. It used to stay until the next Run, and a lab result under "My server" was read as
+        the person's own server's."""
+        if self.running or self.last_shown is None or change["old"] == change["new"]:
+            return
+        labels = {value: label for label, value in toggle.options}
+        now, before = labels.get(change["new"], "the other mode"), labels.get(change["old"], "the other mode")
+        self.last_shown = None
+        self.live.clear()
+        self.status.value = ""
+        self._show(
+            message(
+                self.title,
+                f"Switched to {now}: press Run to check it. The result that was here came from {before}, "
+                "so it was cleared.",
+            )
+        )
+
     def _fixed(self) -> None:
         """The field marked by a refused Run was edited: its "Nothing was run: fix the field" line goes too (it
         stayed beside Run with nothing marked any more)."""

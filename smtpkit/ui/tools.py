@@ -92,6 +92,7 @@ class PortsForm(BaseForm):
             label="port matrix form",
         )
         self.mode.observe(lambda c: self._enter(c["new"]), names="value")
+        self.watch_mode(self.mode)
         self.host.observe(self._host_changed, names="value")
         for w in (self.timeout, self.ports):
             w.observe(lambda _c: self.refresh_limit(), names="value")
@@ -226,6 +227,7 @@ class SpfTraceForm(BaseForm):
             label="SPF evaluation form",
         )
         self.mode.observe(lambda c: self._mode_changed(c["new"]), names="value")
+        self.watch_mode(self.mode)
         self.domain.observe(self._domain_changed, names="value")
         start = (domain or "").strip()
         if lab is not None and (not start or is_lab_domain(start, self._zones)):

@@ -472,6 +472,29 @@ def test_run_shows_a_cell_output_and_the_button_updates_it(shell):
     assert "PASS" in form.status.value
 
 
+@pytest.mark.parametrize("make", ["server", "domain"])
+def test_switching_mode_clears_the_result_of_the_other_mode(lab, shell, make):
+    """A practice-lab result stayed under "My server" until the next Run, and read as the person's own."""
+    if make == "server":
+        form = ServerForm(lab, action=_report)
+    else:
+        form = DomainForm(lab, action=lambda s: Panel("domain", [("", s.to_dict())]))
+    with capture_output() as cap:
+        form.run()
+    display_id = cap.outputs[0].transient["display_id"]
+    assert form.status.value
+    with capture_output() as cap:
+        form.mode.value = "own"
+    updates = [o for o in cap.outputs if o.update and o.transient["display_id"] == display_id]
+    assert updates, "the result must be replaced in place"
+    said = updates[-1].data["text/plain"]
+    assert "Switched to My" in said and "came from Practice lab" in said and "cleared" in said
+    assert form.status.value == "" and form.last_shown is None
+    with capture_output() as cap:
+        form.mode.value = "lab"  # nothing shown since: nothing to clear, the note stays
+    assert not cap.outputs
+
+
 def test_in_the_app_a_run_and_the_button_update_an_output_widget(shell, monkeypatch):
     """Under Voilà (`smtpkit app`) only widgets are live on the page: the result is an Output widget, and Run
     replaces what it holds (a display handle's update never reached the app's page). Redaction still applies."""

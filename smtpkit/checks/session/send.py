@@ -137,7 +137,8 @@ def send_step(state: SessionState) -> Step:
         without = "" if state.authenticated else " without a login"
         step.summary = (
             f"dry run: the server would accept mail{without} from {t.mail_from} to {', '.join(accepted)} "
-            "(nothing was sent; to send one: --send (CLI), send=True (Python) or the form's 'Really send' box)"
+            "(nothing was sent; to send one, tick the form's 'Really send' box, or use --send on the command line, "
+            "send=True in Python)"
         )
         step.add(*findings)
         step.elapsed_ms = ms_since(start)

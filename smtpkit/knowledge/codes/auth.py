@@ -101,8 +101,9 @@ SPECS: list[FindingSpec] = [
         ),
         fix=(
             "Use STARTTLS (port 587) or implicit TLS (port 465). Only on a trusted lab network, and if you accept the "
-            "risk, allow it explicitly (--insecure-allow-plaintext-auth on the command line, the form's 'More "
-            "settings: Allow sending the password without encryption' box, allow_plaintext_auth=True in Python)."
+            "risk, allow it explicitly: tick the form's 'More settings: Allow sending the password without "
+            "encryption' box (--insecure-allow-plaintext-auth on the command line, allow_plaintext_auth=True in "
+            "Python)."
         ),
         reference="RFC 4954 §4; RFC 8314",
     ),
