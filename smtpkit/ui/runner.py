@@ -142,6 +142,10 @@ class BaseForm:
         """The finding codes a practice-lab lesson teaches with these settings (none outside the lab)."""
         return ()
 
+    def _verdict_words(self, verdict: str | None) -> str:
+        """The verdict beside Run, as markup: the check's own ("<b>FAIL</b>")."""
+        return f"<b>{html.escape(verdict.upper())}</b>" if verdict else "<b>DONE</b>"
+
     def _focus(self, settings: Any, result: Any) -> tuple[str, ...]:
         """The steps open from the start: the form's own, and every step holding a lesson's finding.
 
@@ -326,8 +330,7 @@ class BaseForm:
         verdict = verdict_of(result)
         self.live.finish(verdict, took)
         self._set_status(
-            f"Last run: {html.escape(self._describe(settings))}: "
-            f"<b>{html.escape(verdict.upper()) if verdict else 'DONE'}</b> ({took:.1f} s)"
+            f"Last run: {html.escape(self._describe(settings))}: {self._verdict_words(verdict)} ({took:.1f} s)"
         )
         self.last_shown = shown
         for hook in list(self._after_run):

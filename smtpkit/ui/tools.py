@@ -527,6 +527,20 @@ class ExplainForm(BaseForm):
 
         return explain_pasted(s["text"])
 
+    #: What an explained text's verdict says of the text: "Explain this error: FAIL" read as the explainer failing.
+    _SAYS = {
+        "fail": "it reports a failure",
+        "warn": "it reports a problem to look at",
+        "pass": "it reports success",
+        "info": "it is for information",
+    }
+
+    def _verdict_words(self, verdict: str | None) -> str:
+        says = self._SAYS.get(verdict or "")
+        if says is None:
+            return super()._verdict_words(verdict)
+        return f"{says} (<b>{html.escape((verdict or '').upper())}</b>), explained below"
+
     def _describe(self, settings: dict[str, Any]) -> str:
         lines = [line.strip() for line in settings["text"].strip().splitlines() if line.strip()]
         first = lines[0]

@@ -126,6 +126,12 @@ def test_explain_form_explains_a_reply_a_bounce_and_a_quoted_reply(shell):
     with capture_output():
         report = form.run()
     assert "auth.bad_credentials" in report.codes()
+    # the verdict is the text's, said as such: "Explain this error: …: FAIL" read as the explainer failing
+    assert "it reports a failure (<b>FAIL</b>), explained below" in form.status.value
+    form.text.value = "250 2.0.0 OK queued as 4F2A1"
+    with capture_output():
+        form.run()
+    assert "it reports success (<b>PASS</b>)" in form.status.value
     form.text.value = (
         "Your message to bob could not be delivered.\n"
         "The server said: 550 5.1.1 <bob@example.com>: Recipient address rejected: User unknown"
