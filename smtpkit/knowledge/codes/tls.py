@@ -17,6 +17,10 @@ _RFC6125 = "RFC 6125 §6 (matching a server name against a certificate); RFC 528
 _RFC5280 = "RFC 5280 §4.1.2.5 (certificate validity) and §6 (path validation)"
 _RFC8996 = "RFC 8996 (TLS 1.0 and 1.1 are deprecated); RFC 8446 (TLS 1.3)"
 
+#: After a fix only the server's admin can do (certbot, systemctl): most people checking a relay do not run it, and
+#: "certbot renew" on Gmail's expired certificate would send them looking for a server they do not have.
+_THEIRS = " If someone else runs the server (your provider, your IT), the fix is theirs: send them this finding."
+
 _PORT_FIX = {
     "gmail": 'Gmail: use smtp.gmail.com port 587 with STARTTLS, or port 465 with implicit TLS ("SSL/TLS").',
     "office365": (
@@ -150,7 +154,7 @@ SPECS: list[FindingSpec] = [
             "(Postfix: smtpd_tls_chain_files = /etc/letsencrypt/live/{host}/privkey.pem, "
             "/etc/letsencrypt/live/{host}/fullchain.pem). If this is a private test server you trust, pass its "
             "certificate as the trust anchor (`smtpkit check {host} --cafile server-cert.pem`) instead of turning "
-            "verification off."
+            "verification off." + _THEIRS
         ),
         reference=_RFC5280,
     ),
@@ -166,12 +170,13 @@ SPECS: list[FindingSpec] = [
             "means automatic renewal stopped, or a renewed certificate was never loaded by the mail server."
         ),
         fix=(
-            "Renew the certificate and reload the mail server: `certbot renew` then `systemctl reload postfix` "
+            "If you run the server, renew the certificate and reload the mail server: `certbot renew` then "
+            "`systemctl reload postfix` "
             "(or dovecot/exim). If certbot already renewed it, the server still reads an old copy: point it at "
             "/etc/letsencrypt/live/<name>/fullchain.pem and add a deploy hook "
             "(`certbot renew --deploy-hook 'systemctl reload postfix'`). Check the served certificate with "
             "`openssl s_client -starttls smtp -connect {host}:{port} | openssl x509 -noout -dates`. Also check "
-            "the clock of the machine running this test if the dates look wrong."
+            "the clock of the machine running this test if the dates look wrong." + _THEIRS
         ),
         reference=_RFC5280,
     ),
@@ -187,9 +192,10 @@ SPECS: list[FindingSpec] = [
             "certificate this close to its end usually means renewal is failing."
         ),
         fix=(
-            "Renew now and make sure the mail server loads the new file: `certbot renew --dry-run` shows why "
-            "renewal fails (often port 80 blocked or a changed DNS record); then `systemctl reload postfix`. "
-            "Add monitoring: `smtpkit check {host} --port {port}` in a daily cron job warns like this one."
+            "If you run the server, renew now and make sure the mail server loads the new file: "
+            "`certbot renew --dry-run` shows why renewal fails (often port 80 blocked or a changed DNS record); "
+            "then `systemctl reload postfix`. Add monitoring: `smtpkit check {host} --port {port}` in a daily cron "
+            "job warns like this one." + _THEIRS
         ),
         reference=_RFC5280,
     ),
@@ -263,6 +269,7 @@ SPECS: list[FindingSpec] = [
             "Exim: tls_certificate = .../fullchain.pem). If the issuer is your own CA, give its certificate to "
             "the clients as a trust anchor: `smtpkit check {host} --cafile your-ca.pem` here, or install it in "
             "the system store (`cp ca.pem /usr/local/share/ca-certificates/ca.crt && update-ca-certificates`)."
+            + _THEIRS
         ),
         reference=_RFC5280,
     ),
@@ -278,8 +285,9 @@ SPECS: list[FindingSpec] = [
             "better is preferred today."
         ),
         fix=(
-            "Reissue the certificate with a stronger key: `openssl req -new -newkey rsa:3072 -nodes ...`, or "
-            "with certbot `--key-type ecdsa` (P-256) or `--rsa-key-size 3072`, then reload the mail server."
+            "If you run the server, reissue the certificate with a stronger key: `openssl req -new -newkey "
+            "rsa:3072 -nodes ...`, or with certbot `--key-type ecdsa` (P-256) or `--rsa-key-size 3072`, then reload "
+            "the mail server." + _THEIRS
         ),
         reference="NIST SP 800-57 Part 1 (key sizes); OpenSSL SSL_CTX_set_security_level",
     ),
@@ -294,8 +302,8 @@ SPECS: list[FindingSpec] = [
             "the connection."
         ),
         fix=(
-            "Reissue the certificate (and any private intermediate) with a SHA-256 signature: "
-            "`openssl req ... -sha256` / `openssl x509 ... -sha256`, then reload the mail server."
+            "If you run the server, reissue the certificate (and any private intermediate) with a SHA-256 "
+            "signature: `openssl req ... -sha256` / `openssl x509 ... -sha256`, then reload the mail server." + _THEIRS
         ),
         reference="RFC 9155 (deprecating MD5 and SHA-1 signatures in TLS 1.2)",
     ),
@@ -327,7 +335,7 @@ SPECS: list[FindingSpec] = [
             "If you run the server, allow TLS 1.2 and 1.3 and disable older versions (Postfix: "
             "smtpd_tls_protocols = >=TLSv1.2 and smtpd_tls_mandatory_protocols = >=TLSv1.2; Exchange/Windows: "
             "enable TLS 1.2 in SCHANNEL and .NET strong crypto). Old devices (scanners, NAS, PBX) that only speak "
-            "TLS 1.0 need a firmware update or a local relay that accepts them and forwards over TLS 1.2."
+            "TLS 1.0 need a firmware update or a local relay that accepts them and forwards over TLS 1.2." + _THEIRS
         ),
         reference=_RFC8996,
         provider_fixes={
