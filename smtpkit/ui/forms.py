@@ -140,6 +140,7 @@ class ServerForm(BaseForm):
         self._envelope = envelope
         self._filling = False
         self._filled: dict[str, Any] = {}  # what choosing the scenario put in the fields (a lesson's settings)
+        self._password_hint = ""  # the chosen provider's, said under the Password field while none is set
 
         self._presets = {p.key: p for p in PRESETS if p.key != "lab"}
         self.mode = mode_toggle("My server", lab)
@@ -386,6 +387,7 @@ class ServerForm(BaseForm):
             self.send.value = False
         self._filled = {}
         self.password.placeholder = ""
+        self._password_hint = ""
 
     def _preset_changed(self, change: dict[str, Any]) -> None:
         if self._filling:
@@ -403,10 +405,11 @@ class ServerForm(BaseForm):
         self.security.value = p.security if p.security in {v for _l, v in SECURITY_CHOICES} else "auto"
         self.username.placeholder = p.username_hint[:80] or "empty: no login"
         # the field shows about 60 characters: its placeholder is the hint's first clause, and the whole hint
-        # is said under the form (Gmail's was cut at "(your norm…")
+        # is said on the line under the field (Gmail's was cut at "(your norm…"; said with the provider's notes,
+        # it sat under the Provider menu, five fields above the password it is about)
         self.password.placeholder = short_hint(p.password_hint)
-        password = f"Password: {p.password_hint}." if p.password_hint else ""
-        notes = " ".join(x for x in (p.limits and f"Limits: {p.limits}.", password, p.notes) if x)
+        self._password_hint = f"{p.name}: {p.password_hint}" if p.password_hint and key != "custom" else ""
+        notes = " ".join(x for x in (p.limits and f"Limits: {p.limits}.", p.notes) if x)
         self.hint.value = hint_html(notes)
 
     def _scenario_changed(self, change: dict[str, Any]) -> None:
@@ -519,7 +522,8 @@ class ServerForm(BaseForm):
 
             # the app's reader starts nothing from a shell: the environment variable is JupyterLab's way only
             where = "" if in_voila() else f", or set {self.password_env or PASSWORD_ENV} before starting JupyterLab"
-            text = f"Password: not set. Type it above (it moves to memory and the field empties){where}."
+            wanted = f" ({self._password_hint})" if self._password_hint else ""
+            text = f"Password: not set{wanted}. Type it above (it moves to memory and the field empties){where}."
         self.password_state.value = hint_html(text)
 
     def _show_plaintext_warning(self) -> None:

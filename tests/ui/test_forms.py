@@ -853,17 +853,21 @@ def test_every_field_message_reads_as_a_sentence_and_what_was_typed_stays_as_typ
     assert as_sentence("éte is") == "éte is" and as_sentence("") == ""
 
 
-def test_a_providers_password_hint_fits_its_field_and_is_said_whole_under_the_form():
+def test_a_providers_password_hint_fits_its_field_and_is_said_whole_under_it():
     """Gmail's placeholder was cut by the field at '(your norm…': the field holds a short hint, and the whole
-    one is said with the provider's notes."""
+    one is said on the line under the field (with the provider's notes it sat under the Provider menu)."""
     from smtpkit.knowledge.presets import PRESETS
     from smtpkit.ui.forms import short_hint
 
     form = ServerForm(preset="gmail", action=_report)
     assert form.password.placeholder == "a 16-character App Password when 2-Step Verification is …"
-    assert "Password: a 16-character App Password when 2-Step Verification is on (your normal password is" in (
-        form.hint.value
-    )
+    assert (
+        "Password: not set (Gmail / Google Workspace: a 16-character App Password when 2-Step Verification is on "
+        "(your normal password is"
+    ) in form.password_state.value
+    assert "16-character App Password" not in form.hint.value
+    form.preset.value = "custom"  # another provider's words do not stay
+    assert "App Password" not in form.password_state.value and "Password: not set." in form.password_state.value
     for preset in PRESETS:
         short = short_hint(preset.password_hint)
         assert len(short) <= 60 and short.count("(") == short.count(")"), short
