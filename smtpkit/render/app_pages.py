@@ -20,7 +20,18 @@ import html
 import re
 from dataclasses import dataclass, field
 
-__all__ = ["PAGES", "Page", "annotate", "app_pages_on", "current_page", "page_for", "use_app_pages"]
+__all__ = [
+    "FILL",
+    "PAGES",
+    "Page",
+    "annotate",
+    "app_pages_on",
+    "current_page",
+    "linked_values",
+    "page_for",
+    "page_link",
+    "use_app_pages",
+]
 
 
 @dataclass(frozen=True)
@@ -32,6 +43,7 @@ class Page:
     section: str = ""  # the heading above the form on that page (a page may have several forms)
     positional: str = ""  # the field the command's first argument goes into ("" for none)
     options: dict[str, str] = field(default_factory=dict)  # --option -> field label
+    form: str = ""  # the class of the form under `section` that a link fills in ("" for none: an upload)
 
 
 _SERVER = {
@@ -47,26 +59,37 @@ _DOMAIN = {"--ip": "Sending IP", "--selector": "DKIM selectors", "--nameserver":
 _SPF_DKIM_DMARC = ("05_spf_dkim_dmarc", "5. SPF, DKIM and DMARC")
 _RECEIVING_SIDE = ("09_inbound_and_reputation", "9. The receiving side")
 _EVIDENCE = ("07_message", "7. The evidence in hand", "Your own evidence")
+_RECEIVING_SECTION = "Your domain's receiving side, step by step"
 PAGES: dict[str, Page] = {
-    "check": Page("00_start_here", "Start here", "Check your server", "Host", _SERVER),
-    "explain": Page("00_start_here", "Start here", "Explain an error", "Error or bounce"),
-    "ports": Page("01_connection", "1. Connection", "Which ports work?", "Host", {"--ports": "Ports", **_SERVER}),
-    "domain": Page(*_SPF_DKIM_DMARC, "Check a domain", "Domain", _DOMAIN),
-    "spf": Page(*_SPF_DKIM_DMARC, "SPF, step by step", "Domain", {"--ip": "Sending IP"}),
-    "dkim": Page(*_SPF_DKIM_DMARC, "Make a DKIM key", "", {"--domain": "Domain", "--selector": "Selector"}),
+    "check": Page("00_start_here", "Start here", "Check your server", "Host", _SERVER, "ServerForm"),
+    "explain": Page("00_start_here", "Start here", "Explain an error", "Error or bounce", form="ExplainForm"),
+    "ports": Page(
+        "01_connection",
+        "1. Connection",
+        "Which ports work? The port matrix",
+        "Host",
+        {"--ports": "Ports", "--timeout": "Timeout", "--cafile": "CA file", "--nameserver": "DNS server"},
+        "PortsForm",
+    ),
+    "domain": Page(*_SPF_DKIM_DMARC, "Check a domain", "Domain", _DOMAIN, "DomainForm"),
+    "spf": Page(*_SPF_DKIM_DMARC, "SPF, step by step", "Domain", {"--ip": "Sending IP"}, "SpfTraceForm"),
+    "dkim": Page(
+        *_SPF_DKIM_DMARC, "Make a DKIM key", "", {"--domain": "Domain", "--selector": "Selector"}, "DkimKeyForm"
+    ),
     "report": Page("06_report", "Mail delivery report"),
     "message": Page(*_EVIDENCE, "Upload"),
     "bounce": Page(*_EVIDENCE, "Upload"),
-    "reports": Page("08_dmarc_reports", "8. DMARC aggregate reports", "Your own reports", "Upload"),
-    "dnsbl": Page(*_RECEIVING_SIDE, "Your domain's receiving side", "Sending IP"),
-    "audit": Page("10_portfolio_audit", "10. Audit a portfolio of domains", "Your own domains"),
+    "reports": Page("08_dmarc_reports", "8. DMARC aggregate reports", "Your own reports", "Upload", form="ReportsForm"),
+    "dnsbl": Page(*_RECEIVING_SIDE, _RECEIVING_SECTION, "Sending IP", form="ReceivingForm"),
+    "audit": Page("10_portfolio_audit", "10. Audit a portfolio of domains", "Your own domains", form="PortfolioForm"),
 }
 #: `smtpkit domain D --probe-mx` is the receiving side: notebook 09's form.
 _RECEIVING = Page(
     *_RECEIVING_SIDE,
-    "Your domain's receiving side",
+    _RECEIVING_SECTION,
     "Domain",
     {"--ip": "Sending IP", "--nameserver": "DNS server", "--probe-mx": "Connect to each MX"},
+    "ReceivingForm",
 )
 
 #: How an option's value reads in the form (the Security menu's choices start with these words).
@@ -135,11 +158,62 @@ def page_for(command: str) -> tuple[Page, list[tuple[str, str]]] | None:
     return page, fields
 
 
+_TO_TYPE = ("yours", "your file")  # what `_value` says for a placeholder
+
+
 def _value(arg: str, label: str) -> str:
     value = arg.strip('"')
     if value in _PLACEHOLDERS:
-        return "your file" if label == "Upload" else "yours"
+        return _TO_TYPE[1] if label == "Upload" else _TO_TYPE[0]
     return value
+
+
+#: The link's query parameter naming the form to fill in; the others are its fields' labels.
+FILL = "fill"
+_MOST_FIELDS = 12
+_LONGEST_VALUE = 500
+
+
+def page_link(page: Page, fields: list[tuple[str, str]]) -> str:
+    """The address of `page` from another page of the app, opened at its section's heading, with the values the
+    command gives (``01_connection.ipynb?fill=PortsForm&Host=mail.example.com#Which-ports-work?-The-port-matrix``).
+
+    The page used to open at its top with its form empty: the reader scrolled to find the form and typed what
+    the note had just said. Placeholders ("yours", "<new selector>") are left for the reader to type.
+    """
+    from urllib.parse import quote, urlencode
+
+    given = [(label, value) for label, value in fields if value not in _TO_TYPE and not value.startswith("<")]
+    # the form is named even without values: it is what scrolls the page to itself (`BaseForm._fill_from_link`)
+    query = "?" + urlencode([(FILL, page.form), *given]) if page.form else ""
+    # the heading's id as nbconvert gives it (nbconvert.filters.strings._convert_header_id)
+    anchor = "#" + quote(page.section.replace(" ", "-"), safe="?/:@!$&'()*+,;=") if page.section else ""
+    return f"{page.notebook}.ipynb{query}{anchor}"
+
+
+def linked_values(form: str) -> dict[str, str] | None:
+    """The field label -> value pairs the link that opened this page gives form class `form` (None for a page
+    opened otherwise, or by a link to another form). Voilà gives the kernel the query as ``QUERY_STRING``.
+
+    The address is untrusted (anyone can write a link): at most 12 values of up to 500 printable characters;
+    the form decides which labels it has and fills only text fields and boxes, never a password.
+    """
+    import os
+    from urllib.parse import parse_qsl
+
+    try:
+        pairs = parse_qsl(os.environ.get("QUERY_STRING", ""), max_num_fields=_MOST_FIELDS + 2)
+    except ValueError:  # more fields than that: not a link of ours
+        return None
+    values = dict(pairs)
+    if not form or values.pop(FILL, None) != form:
+        return None
+    values.pop("token", None)
+    return {
+        label: value
+        for label, value in list(values.items())[:_MOST_FIELDS]
+        if len(value) <= _LONGEST_VALUE and value.isprintable()
+    }
 
 
 def _note(command: str) -> str:
@@ -150,10 +224,8 @@ def _note(command: str) -> str:
     if page.notebook == current_page():
         parts = ["on this page"]  # a link to the page already open opened it again, in a new tab
     else:
-        link = (
-            f'<a href="{html.escape(page.notebook)}.ipynb" target="_blank" rel="noopener">{html.escape(page.title)}</a>'
-        )
-        parts = [f"page “{link}”"]
+        href = html.escape(page_link(page, fields))
+        parts = [f'page “<a href="{href}" target="_blank" rel="noopener">{html.escape(page.title)}</a>”']
     if page.section:
         parts.append(f"section “{html.escape(page.section)}”")
     if fields:

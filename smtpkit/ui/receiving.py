@@ -93,6 +93,9 @@ class ReceivingForm(DomainForm):
         """The steps the result shows: the domain check's others (SPF, DKIM, DMARC) run but are not drawn."""
         return tuple(n for n in super()._plan(settings) if n in INBOUND_STEPS + REPUTATION_STEPS)
 
+    def _linkable(self) -> dict[str, widgets.Widget]:
+        return {**super()._linkable(), PROBE_SHORT: self.probe}
+
     def settings(self) -> DomainQuery:
         """The domain form's settings with the MX connections as the box says."""
         return record.replace(super().settings(), probe_mx=bool(self.probe.value))

@@ -44,12 +44,21 @@ CANCEL_GRACE = 0.8
 _TICK = 0.25
 
 
+#: Scrolls the page to the heading the address names (#Check-a-domain), or else to the form this is in.
+_SCROLL_HERE = (
+    '<img alt="" src="data:," style="display:none" onerror="'
+    "var h=location.hash&amp;&amp;document.getElementById(decodeURIComponent(location.hash.slice(1)));"
+    "(h||this.closest('.smtpkit-form')||this).scrollIntoView({block:'start'})\">"
+)
+
+
 class FormBox(widgets.VBox):  # type: ignore[misc]
     """The form's container; its text form never lists field values (a saved text/plain must hold no secret)."""
 
     def __init__(self, *args: Any, label: str = "settings form", **kwargs: Any) -> None:
         kwargs.setdefault("layout", widgets.Layout())
         super().__init__(*args, **kwargs)
+        self.add_class("smtpkit-form")
         self._smtpkit_label = label
 
     def __repr__(self) -> str:
@@ -528,7 +537,52 @@ class BaseForm:
     def _ipython_display_(self) -> None:
         from IPython.display import display
 
+        self._fill_from_link()
         display(self.box)  # type: ignore[attr-defined]
+
+    def _linkable(self) -> dict[str, widgets.Widget]:
+        """The widgets a link may fill, by the label a finding's note names them with (`app_pages`)."""
+        return {label: self.fields.widgets[name] for name, label in self.fields.labels.items()}
+
+    def _fill_from_link(self) -> None:
+        """In the app, a finding's note links to the page that does its command, with the values to type there
+        (`app_pages.page_link`): this form, when the link names it, types them in, once, as a person would (so a
+        host typed in lab mode switches to your own server), and says so beside Run. A password is never taken
+        from a link, and a value a field refuses is marked by the Run that follows, like a typed one."""
+        if getattr(self, "_linked", False):
+            return
+        self._linked = True
+        from smtpkit.render.app_pages import linked_values
+
+        values = linked_values(type(self).__name__)
+        if values is None:
+            return
+        # The page opens where the form is. The browser does not scroll to the link's #heading itself: the page's
+        # cells are drawn after it has loaded, inside a panel of their own. The CSS widget at the top of the form
+        # carries the one line of script that does it, as an image's error handler (markup a widget shows runs no
+        # <script>): our own text, with nothing of the link in it.
+        self.css.value += _SCROLL_HERE
+        fields = self._linkable()
+        filled: list[str] = []
+        for label, value in values.items():
+            w = fields.get(label)
+            if w is None or isinstance(w, widgets.Password):
+                continue
+            if isinstance(w, widgets.Checkbox):
+                w.value = value == "ticked"
+            elif isinstance(w, widgets.Dropdown):
+                pairs = [o if isinstance(o, tuple) else (o, o) for o in w.options]
+                chosen = [v for text, v in pairs if str(text).lower().startswith(value.lower())]
+                if not chosen:
+                    continue
+                w.value = chosen[0]
+            elif isinstance(w, (widgets.Text, widgets.Combobox, widgets.Textarea)):
+                w.value = value
+            else:
+                continue
+            filled.append(label)
+        if filled:
+            self._set_status(f"Filled in from the link you followed: {html.escape(', '.join(filled))}.")
 
     def __repr__(self) -> str:
         return f"[smtpkit {self.title} form]"

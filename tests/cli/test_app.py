@@ -218,7 +218,7 @@ def test_in_the_app_a_findings_command_names_the_page_that_does_it_and_the_link_
     followed by the page that makes the key and what to type there; on that page itself the note says "on this
     page" with no link (a link opened the same page again in a new tab). On the start page, a program's
     timeout pasted into Explain names `smtpkit ports HOST`, and the note's link opens page 1 (the token of the
-    first page's address carries over)."""
+    first page's address carries over) at the port matrix's heading, with the host typed into its form."""
     from playwright.sync_api import expect
 
     from tests.support.browser import VIEWPORT
@@ -242,12 +242,13 @@ def test_in_the_app_a_findings_command_names_the_page_that_does_it_and_the_link_
         page.goto(app["app"]["url"])
         text = page.locator(".smtpkit-text textarea").first
         expect(text).to_be_visible(timeout=240_000)
-        text.fill("Error: connect ETIMEDOUT 198.51.100.7:587")
+        # a loopback address: the page the note opens checks the host it is given (tests talk to loopback only)
+        text.fill("Error: connect ETIMEDOUT 127.0.0.1:587")
         form = page.locator(".smtpkit-text").locator("xpath=ancestor::*[contains(@class,'widget-vbox')][last()]")
         form.locator("button.smtpkit-run").click()
-        note = page.locator(".smtpkit-app-page", has_text="Host: 198.51.100.7").first
+        note = page.locator(".smtpkit-app-page", has_text="Host: 127.0.0.1").first
         expect(note).to_be_attached(timeout=60_000)
-        expect(note).to_contain_text("in this app: page “1. Connection”, section “Which ports work?”")
+        expect(note).to_contain_text("in this app: page “1. Connection”, section “Which ports work? The port matrix”")
         link = note.locator("a")
         if not link.is_visible():  # the finding sits in a folded step: open it as a person would
             page.locator("summary", has_text="explain").first.click()
@@ -256,7 +257,12 @@ def test_in_the_app_a_findings_command_names_the_page_that_does_it_and_the_link_
         other = opened.value
         other.wait_for_load_state()
         assert "01_connection.ipynb" in other.url and "token=" not in other.url
-        expect(other.locator(".smtpkit-host input").first).to_be_visible(timeout=240_000)
+        # the port matrix's form has the note's host typed in, and the page opens at its heading, not at the top
+        host = other.locator(".smtpkit-ports").locator("xpath=ancestor::*[contains(@class,'smtpkit-form')][1]")
+        expect(host.locator(".smtpkit-host input")).to_have_value("127.0.0.1", timeout=240_000)
+        heading = other.locator("[id='Which-ports-work?-The-port-matrix']")
+        expect(heading).to_be_in_viewport()
+        assert heading.bounding_box()["y"] < VIEWPORT["height"] / 2  # type: ignore[index]
         other.close()
     finally:
         page.close()

@@ -46,7 +46,10 @@ def test_outside_the_app_a_finding_reads_as_before() -> None:
 def test_in_the_app_a_command_names_its_page_and_the_fields_to_fill(in_app: None) -> None:
     html = finding_html(_finding("Test with `smtpkit check mail.example.com --port 465 --security tls`."))
     assert "<code>smtpkit check mail.example.com --port 465 --security tls</code>" in html  # kept, to pass on
-    assert '[in this app: page “<a href="00_start_here.ipynb" target="_blank" rel="noopener">Start here</a>”' in html
+    assert (
+        '[in this app: page “<a href="00_start_here.ipynb?fill=ServerForm&amp;Host=mail.example.com&amp;Port=465'
+        '&amp;Security=Implicit+TLS#Check-your-server" target="_blank" rel="noopener">Start here</a>”'
+    ) in html
     assert "section “Check your server”, with Host: mail.example.com, Port: 465, Security: Implicit TLS]" in html
     html = finding_html(_finding("Check the key: `smtpkit dkim keygen --domain d.test --selector <new selector>`."))
     assert (
@@ -84,13 +87,20 @@ def test_every_command_a_finding_names_has_a_page_and_every_page_is_a_notebook_w
         first = json.loads(path.read_text(encoding="utf-8"))["cells"][0]["source"]
         heading = "".join(first).splitlines()[0]
         assert page.title.split(". ", 1)[-1] in heading, (page.notebook, heading)
-        if page.section:  # the heading above the form on that page
+        if page.section:  # the heading above the form on that page, whole: the link opens the page there
             cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
             headings = [ln for c in cells if c["cell_type"] == "markdown" for ln in "".join(c["source"]).splitlines()]
-            assert any(ln.startswith("#") and ln.lstrip("#").strip().startswith(page.section) for ln in headings), (
+            assert any(ln.startswith("#") and ln.lstrip("#").strip() == page.section for ln in headings), (
                 page.notebook,
                 page.section,
             )
+        if page.form:  # the form a link fills is on that page, and has every field the page's options name
+            from smtpkit import ui
+
+            assert f"ui.{page.form}(" in path.read_text(encoding="utf-8"), (page.notebook, page.form)
+            form = getattr(ui, page.form)()
+            labels = set(form._linkable())
+            assert {*page.options.values(), *([page.positional] if page.positional else [])} <= labels, page
 
 
 def test_the_apps_kernel_turns_it_on_when_it_imports_the_forms() -> None:
@@ -133,8 +143,45 @@ def test_a_command_done_on_the_page_already_open_is_said_so_without_a_link(
     assert app_pages.current_page() == "05_spf_dkim_dmarc"
     html = finding_html(_finding("Make it: `smtpkit dkim keygen --domain d.test --selector s1`; `smtpkit check h`"))
     assert "[in this app: on this page, section “Make a DKIM key”, with Domain: d.test, Selector: s1]" in html
-    assert 'href="05_spf_dkim_dmarc.ipynb"' not in html and 'href="00_start_here.ipynb"' in html
+    assert (
+        'href="05_spf_dkim_dmarc.ipynb' not in html and 'href="00_start_here.ipynb?fill=ServerForm&amp;Host=h#' in html
+    )
     monkeypatch.setenv("SCRIPT_NAME", "/voila/render/sub%20dir/00_start_here.ipynb")
     assert app_pages.current_page() == "00_start_here"
     monkeypatch.delenv("SCRIPT_NAME")
     assert app_pages.current_page() == ""
+
+
+def test_a_note_links_to_its_form_with_the_commands_values_at_its_heading(in_app: None) -> None:
+    """The page opened at its top with the form empty: the reader scrolled to find it and typed again what the
+    note said. The link now carries the values (not the placeholders, left to type) and the heading's id."""
+    page, fields = app_pages.page_for("smtpkit ports mail.example.com --ports 587,2525")  # type: ignore[misc]
+    link = app_pages.page_link(page, fields)
+    assert link == (
+        "01_connection.ipynb?fill=PortsForm&Host=mail.example.com&Ports=587%2C2525#Which-ports-work?-The-port-matrix"
+    )
+    page, fields = app_pages.page_for("smtpkit dnsbl IP")  # type: ignore[misc]
+    # no value to give (the reader types theirs), but the form is named: it scrolls the page to itself
+    assert app_pages.page_link(page, fields) == (
+        "09_inbound_and_reputation.ipynb?fill=ReceivingForm#Your-domain's-receiving-side,-step-by-step"
+    )
+    page, fields = app_pages.page_for("smtpkit dkim keygen --domain d.test --selector <new selector>")  # type: ignore[misc]
+    assert app_pages.page_link(page, fields) == "05_spf_dkim_dmarc.ipynb?fill=DkimKeyForm&Domain=d.test#Make-a-DKIM-key"
+    page, fields = app_pages.page_for("smtpkit reports DIR")  # type: ignore[misc]
+    assert app_pages.page_link(page, fields) == "08_dmarc_reports.ipynb?fill=ReportsForm#Your-own-reports"
+    page, fields = app_pages.page_for("smtpkit bounce FILE")  # type: ignore[misc]
+    assert app_pages.page_link(page, fields) == "07_message.ipynb#Your-own-evidence"  # its form fills no link
+
+
+def test_the_values_of_a_link_are_read_for_its_form_only_and_with_caps(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("QUERY_STRING", raising=False)
+    assert app_pages.linked_values("PortsForm") is None
+    monkeypatch.setenv("QUERY_STRING", "token=abc&fill=PortsForm&Host=mail.example.com&Port=2525")
+    assert app_pages.linked_values("PortsForm") == {"Host": "mail.example.com", "Port": "2525"}
+    assert app_pages.linked_values("ServerForm") is None and app_pages.linked_values("") is None
+    monkeypatch.setenv("QUERY_STRING", "fill=PortsForm")
+    assert app_pages.linked_values("PortsForm") == {}  # named, nothing to fill: the form still scrolls to itself
+    monkeypatch.setenv("QUERY_STRING", "fill=PortsForm&Host=" + "a" * 501 + "&Port=1%0A2&Ports=25")
+    assert app_pages.linked_values("PortsForm") == {"Ports": "25"}  # too long, or a line break: not taken
+    monkeypatch.setenv("QUERY_STRING", "fill=PortsForm&" + "&".join(f"f{i}=v" for i in range(40)))
+    assert app_pages.linked_values("PortsForm") is None  # not a link of ours

@@ -871,3 +871,41 @@ def test_a_providers_password_hint_fits_its_field_and_is_said_whole_under_it():
     for preset in PRESETS:
         short = short_hint(preset.password_hint)
         assert len(short) <= 60 and short.count("(") == short.count(")"), short
+
+
+def test_a_link_from_a_findings_note_fills_its_form_once_and_never_a_password(lab, shell, monkeypatch):
+    """In the app, a note's link carries its command's values (`app_pages.page_link`); the page's form types
+    them in when shown, as a person would: a host typed in lab mode switches to your own server."""
+    from smtpkit.ui.receiving import ReceivingForm
+
+    monkeypatch.setenv(
+        "QUERY_STRING",
+        "fill=ServerForm&Host=mail.example.com&Port=465&Security=Implicit+TLS&Password=hunter2&OAuth+token=t0k"
+        "&Nothing=here",
+    )
+    form = ServerForm(lab, action=_report)
+    assert form.mode.value == "lab"
+    with capture_output():
+        form._ipython_display_()
+    assert (form.mode.value, form.host.value, form.port.value, form.security.value) == (
+        "own",
+        "mail.example.com",
+        "465",
+        "tls",
+    )
+    assert form.password.value == "" and form.settings().password is None and form.token.value == ""
+    assert "Filled in from the link you followed: Host, Port, Security." in form.status.value
+    assert "scrollIntoView" in form.css.value  # the page opens at the form (the browser does not scroll itself)
+    form.host.value = "other.example.com"
+    with capture_output():
+        form._ipython_display_()  # shown again (a second cell): the person's own typing stays
+    assert form.host.value == "other.example.com"
+    other = DomainForm(lab)  # a link for another form of the page leaves this one alone
+    with capture_output():
+        other._ipython_display_()
+    assert other.domain.value == lab.domain and other.status.value == "" and "scrollIntoView" not in other.css.value
+    monkeypatch.setenv("QUERY_STRING", "fill=ReceivingForm&Domain=example.org&Connect+to+each+MX=no&Sending+IP=1.2.3.4")
+    receiving = ReceivingForm(lab)
+    with capture_output():
+        receiving._ipython_display_()
+    assert (receiving.domain.value, receiving.ip.value, receiving.probe.value) == ("example.org", "1.2.3.4", False)
