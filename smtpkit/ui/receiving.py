@@ -90,8 +90,11 @@ class ReceivingForm(DomainForm):
         self.box.children = (*children[:at], self.probe, self.probe_hint, *children[at:])
 
     def _plan(self, settings: DomainQuery) -> tuple[str, ...]:
-        """The steps the result shows: the domain check's others (SPF, DKIM, DMARC) run but are not drawn."""
-        return tuple(n for n in super()._plan(settings) if n in INBOUND_STEPS + REPUTATION_STEPS)
+        """The steps the result shows, in its order (`receiving_side`): the domain check's others (SPF, DKIM,
+        DMARC) run but are not drawn. In the domain check's order, the strip under Run listed them otherwise
+        than the result's table below it."""
+        planned = set(super()._plan(settings))
+        return tuple(n for n in INBOUND_STEPS + REPUTATION_STEPS if n in planned)
 
     def _linkable(self) -> dict[str, widgets.Widget]:
         return {**super()._linkable(), PROBE_SHORT: self.probe}

@@ -38,6 +38,8 @@ def test_the_lab_default_is_a_healthy_receiving_side_with_its_mx_probed(lab: Any
     assert "spf" not in _steps(form) and "dmarc" not in _steps(form)
     # the live strip draws the steps the result shows (it drew SPF, DKIM and DMARC as passed, never shown)
     assert "mta_sts" in form.live.widget.value and "spf" not in form.live.widget.value
+    # in the result's order: the strip listed mta_sts before mx_tls, the table after
+    assert form._plan(form.last_settings) == tuple(_steps(form))
     assert "MX connections: each MX on port" in text
 
 
