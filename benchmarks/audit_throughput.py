@@ -26,6 +26,8 @@ process, is then a small part of the run, as in the portfolios they are for. The
 after round, and the medians are compared (and each round's ratio, side by side, with their median): this
 machine's speed changes by a quarter from one minute to the next (the CPU one domain costs, same code, same
 questions), more than the differences being measured.
+For each parallel runner, the summary also says what share it made of what the resolver's limit lets through at
+the pace of the run (the pool's bar holds "up to the resolver's limit"; near 100%, the limit holds the rate).
 The absolute numbers depend on the machine and on what else runs on it; the ratios are what the bars are about.
 """
 
@@ -33,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import math
 import multiprocessing
@@ -168,6 +171,7 @@ class Phase:
     busy: float  # share of all the machine's cores that were busy (anyone's work)
     stolen: float  # share of the machine's time the hypervisor gave other guests
     lab_ms: tuple[float, float] = (math.nan, math.nan)  # the lab's answer time (median, p90), as probed
+    ceiling: float = math.nan  # domains/s the resolver's query_limit let through at most, at this run's pace
 
     @property
     def rate(self) -> float:
@@ -218,6 +222,7 @@ def measure(
             if "place_seconds" in use:
                 held += f"; a domain held places {use['place_seconds']:.2f} s:"
                 held += f" {use['limit']} let through at most {use['most_per_second']:.0f}/s"
+                phase = dataclasses.replace(phase, ceiling=float(use["most_per_second"]))
         print(f"  {'':<40} status {result['status'].value_counts().to_dict()}{held}", flush=True)
     return phase, result
 
@@ -375,6 +380,16 @@ def main() -> None:
             f"  Dask 2 workers / in-process   {dask_rate / one_rate:8.2f} x   ({ratios(2)})  [>= 1.6];"
             f" same results: {dask_same}"
         )
+        # "up to the resolver's limit": how near each runner came to what the query limit lets through. Near it,
+        # the limit (politeness to one resolver), not the runner, is what holds the rate (--query-limit lifts it).
+        for i, name in ((1, "process pool"), (2, "Dask")):
+            ceiling = statistics.median(phases[i].ceiling for phases in rounds)
+            if ceiling == ceiling:  # known (the runner said how long a domain held its places)
+                rate = statistics.median(rates(i))
+                print(
+                    f"  {name}: {rate:.0f} domains/s = {rate / ceiling:.0%} of the {ceiling:.0f}/s the resolver's"
+                    f" limit (--query-limit {args.query_limit}) lets through at this pace"
+                )
         one = rounds[-1][0]
         print("\nwhat limits it (CPU per domain; 1000 / that = domains/s one core could do for that side alone):")
         print(
