@@ -28,7 +28,16 @@ from typing import Any
 from smtpkit.lab.zones.dnsbl import LAB_LISTS, LIST_ZONE, LISTED_IP
 from smtpkit.lab.zones.mx import PTR_MISMATCH_IP, PTR_NOFORWARD_IP
 
-__all__ = ["GOOD_LISTS", "Lesson", "domain_lesson", "lesson_line", "missed", "server_lesson", "zone_descriptions"]
+__all__ = [
+    "GOOD_LISTS",
+    "Lesson",
+    "domain_lesson",
+    "expected",
+    "lesson_line",
+    "missed",
+    "server_lesson",
+    "zone_descriptions",
+]
 
 
 @dataclass(frozen=True)
@@ -186,6 +195,28 @@ def lesson_line(lesson: Lesson, result: Any, joiner: str, healthy: str) -> str:
     for f in getattr(result, "findings", None) or ():
         titles.setdefault(f.code, f.title)
     return joiner.join(f"“{titles[c]}” ({c})" if c in titles else f"{c} (not in this result)" for c in lesson.expect)
+
+
+class _Unknown(dict):  # type: ignore[type-arg]
+    """A title's parameters before any result exists: the ones known, "…" for the rest."""
+
+    def __missing__(self, key: str) -> str:
+        return "…"
+
+
+def expected(codes: Iterable[str], joiner: str = " and ", **known: str) -> str:
+    """The findings a lesson teaches, before it is run: each by its catalogue title and its code
+    ("“'+all' lets the whole internet send as spf-plus-all.test” (spf.plus_all)"). A hint that named the code
+    alone meant nothing to someone meeting it for the first time; parameters not `known` read "…"."""
+    from smtpkit.knowledge.catalogue import catalogue
+
+    specs = catalogue()
+    out = []
+    for code in codes:
+        spec = specs.get(code)
+        title = spec.title.format_map(_Unknown(known)) if spec is not None else ""
+        out.append(f"“{title}” ({code})" if title else code)
+    return joiner.join(out)
 
 
 def missed(lesson: Lesson, codes: Iterable[str], changed: Iterable[str] = ()) -> str:

@@ -419,7 +419,7 @@ class ServerForm(BaseForm):
             self._fill_from_scenario(change["new"])
 
     def _fill_from_scenario(self, name: str) -> None:
-        from smtpkit.lab.lessons import server_lesson
+        from smtpkit.lab.lessons import expected, server_lesson
 
         s = lab_server_settings(self.lab, name)
         t = s.target
@@ -448,7 +448,7 @@ class ServerForm(BaseForm):
             "send": self.send.value,
         }
         ep = self.lab.endpoint(name)
-        expect = f" A correct diagnosis names {ep.expect}." if ep.expect else ""
+        expect = f" Run it: the result should show {expected([ep.expect], host=ep.hostname)}." if ep.expect else ""
         setup = f" This form is set up for it: {lesson.why}." if lesson.why else ""
         self.hint.value = hint_html(f"{ep.description}{expect}{setup}")
         self._show_password_state()
@@ -792,7 +792,7 @@ class DomainForm(BaseForm):
         self.hint.value = hint_html(self.own_hint)
 
     def _fill_from_zone(self, domain: str) -> None:
-        from smtpkit.lab.lessons import domain_lesson
+        from smtpkit.lab.lessons import domain_lesson, expected
 
         name = (domain or self.lab.domain).strip().rstrip(".").lower()
         q = lab_domain_settings(self.lab, name)
@@ -804,7 +804,7 @@ class DomainForm(BaseForm):
         self.ip.value = q.ip or ""
         self.nameserver.value = ", ".join(q.nameservers)
         self._filled = {"selectors": self.selectors.value, "ip": self.ip.value, "nameservers": self.nameserver.value}
-        expect = f" Run it: the result should show {' and '.join(lesson.expect)}." if lesson.expect else ""
+        expect = f" Run it: the result should show {expected(lesson.expect, domain=q.domain)}." if lesson.expect else ""
         setup = f" This form is set up for it: {lesson.why}." if lesson.why else ""
         what = lesson.description or "a lab domain"
         self.hint.value = hint_html(

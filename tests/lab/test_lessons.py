@@ -85,3 +85,16 @@ def test_the_lesson_line_names_each_finding_by_its_title_and_a_missing_one_by_it
     assert line == "“The From domain is not aligned” (dmarc.not_aligned) and spf.missing (not in this result)"
     assert lesson_line(Lesson("y"), report, " and ", "a healthy domain") == "a healthy domain"
     assert lesson_line(lesson, None, " or ", "-").startswith("dmarc.not_aligned (not in this result)")
+
+
+def test_a_lessons_findings_are_named_by_title_before_any_result() -> None:
+    """A hint said "the result should show spf.plus_all": the title reads what it means; what only a result
+    knows reads "…", and a code the catalogue lacks stays a code."""
+    from smtpkit.lab.lessons import expected
+
+    assert expected(["mta_sts.mx_not_covered"], domain="sts-nocover.test") == (
+        "“MX … of sts-nocover.test is not covered by its MTA-STS policy (…)” (mta_sts.mx_not_covered)"
+    )
+    assert expected(["send.message_too_large", "no.such_code"]) == (
+        "“The message is too large” (send.message_too_large) and no.such_code"
+    )

@@ -126,6 +126,10 @@ def test_lab_scenario_fills_the_form(lab):
     assert form.security.value == ep.security
     assert form.username.value == lab.user
     assert "expired" in form.hint.value.lower()
+    # the lesson's finding by its title too: the code alone meant nothing to someone meeting it for the first time
+    assert "the result should show “The server&#x27;s certificate expired on … (… days ago)” (tls.cert.expired)" in (
+        form.hint.value
+    )
     form.scenario.value = "implicit_tls"
     assert form.port.value == str(lab.endpoint("implicit_tls").port)
     assert form.security.value == "tls"
@@ -219,6 +223,7 @@ def test_domain_form_modes_follow_the_domain(lab):
     assert settings.nameservers == (lab.nameserver,)
     form.domain.value = "ptr-mismatch.test"  # each lab domain sets up its own lesson
     assert form.ip.value == "127.0.2.2"
+    assert "(ptr.not_forward_confirmed)" in form.hint.value and "“" in form.hint.value
     form.domain.value = "gmail.com"
     assert form.mode.value == "own"
     assert (form.ip.value, form.nameserver.value, form.selectors.value) == ("", "", "")
