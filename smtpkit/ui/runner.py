@@ -126,6 +126,7 @@ class BaseForm:
         self._job: _Job | None = None
         self._frozen: list[widgets.Widget] = []  # the widgets a running check disabled (`_freeze`)
         self._jobs = 0
+        self._linked = False  # the values of the link that opened the app's page were typed in (once)
         self.run_button.on_click(lambda _b: self._clicked())
         self.cancel_button.on_click(lambda _b: self.cancel())
 
@@ -549,11 +550,11 @@ class BaseForm:
         (`app_pages.page_link`): this form, when the link names it, types them in, once, as a person would (so a
         host typed in lab mode switches to your own server), and says so beside Run. A password is never taken
         from a link, and a value a field refuses is marked by the Run that follows, like a typed one."""
-        if getattr(self, "_linked", False):
+        from smtpkit.render.app_pages import app_pages_on, linked_values
+
+        if self._linked or not app_pages_on():  # JupyterLab's kernel: no link brought the reader here
             return
         self._linked = True
-        from smtpkit.render.app_pages import linked_values
-
         values = linked_values(type(self).__name__)
         if values is None:
             return

@@ -881,8 +881,15 @@ def test_a_providers_password_hint_fits_its_field_and_is_said_whole_under_it():
 def test_a_link_from_a_findings_note_fills_its_form_once_and_never_a_password(lab, shell, monkeypatch):
     """In the app, a note's link carries its command's values (`app_pages.page_link`); the page's form types
     them in when shown, as a person would: a host typed in lab mode switches to your own server."""
+    from smtpkit.render import app_pages
     from smtpkit.ui.receiving import ReceivingForm
 
+    monkeypatch.setenv("QUERY_STRING", "fill=ServerForm&Host=mail.example.com")
+    plain = ServerForm(lab, action=_report)
+    with capture_output():
+        plain._ipython_display_()  # JupyterLab's kernel: no link brought anyone here, whatever its environment
+    assert plain.mode.value == "lab" and plain.host.value != "mail.example.com"
+    monkeypatch.setattr(app_pages, "_on", True)
     monkeypatch.setenv(
         "QUERY_STRING",
         "fill=ServerForm&Host=mail.example.com&Port=465&Security=Implicit+TLS&Password=hunter2&OAuth+token=t0k"
