@@ -93,6 +93,7 @@ PANEL_CSS = (
     "<style>.smtpkit-panel h3{margin-top:4px}"
     ".smtpkit-panel .smtpkit-lesson{color:#57606a;margin:2px 0 4px 0}"
     ".smtpkit-panel .smtpkit-recommend{border-left:4px solid #1a7f37;background:#f6fff8;padding:4px 10px;margin:8px 0}"
+    ".smtpkit-panel .smtpkit-recommend.smtpkit-none{border-left-color:#cf222e;background:#fff8f8}"
     "</style>"
 )
 PANEL_ROOT_CLASSES = f"{ROOT_CLASSES} smtpkit-panel"

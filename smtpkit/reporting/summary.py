@@ -84,6 +84,8 @@ class Summary(Viewable):
         parts: list[tuple[str, Any]] = [("What was checked", self.checked), ("Every step", self.steps)]
         if self.failures:
             parts.append(("Fix these first", fixes_view(self.failures)))
+        elif self.verdict == "pass":  # "see the warnings" when there were none sent the reader looking for them
+            parts.append(("Fix these first", "Nothing is broken and nothing warns: see the scorecard below."))
         else:
             parts.append(
                 ("Fix these first", "Nothing is broken: see the warnings and the scorecard below for what to improve.")

@@ -29,6 +29,7 @@ environment is the alternative that never touches the form at all.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -162,7 +163,7 @@ class ServerForm(BaseForm):
         self.hint = widgets.HTML(layout=widgets.Layout())
         self.hint.add_class("smtpkit-hint")
         self.host = text_field("Host", placeholder="smtp.example.com")
-        self.port = text_field("Port", placeholder="empty: 587, or 465 for implicit TLS", short=True)
+        self.port = text_field("Port", placeholder="empty: 587 or 465", short=True)
         self.security = widgets.Dropdown(
             options=SECURITY_CHOICES, value="auto", description="Security", style=style(), layout=wide()
         )
@@ -414,9 +415,12 @@ class ServerForm(BaseForm):
 
     def _scenario_changed(self, change: dict[str, Any]) -> None:
         if change["new"] and not self._filling:
+            was_lab = self.in_lab
             self._set_quietly(self.mode, LAB)
             self._show_mode()
             self._fill_from_scenario(change["new"])
+            if was_lab and change["old"]:  # another lab server: the last one's result (PASS) read as this one's
+                self.clear_result(f"the lab scenario {change['new']}", f"the lab scenario {change['old']}")
 
     def _fill_from_scenario(self, name: str) -> None:
         from smtpkit.lab.lessons import expected, server_lesson
@@ -807,10 +811,12 @@ class DomainForm(BaseForm):
         expect = f" Run it: the result should show {expected(lesson.expect, domain=q.domain)}." if lesson.expect else ""
         setup = f" This form is set up for it: {lesson.why}." if lesson.why else ""
         what = lesson.description or "a lab domain"
+        for code in lesson.expect:  # named once, with its title, in "Run it: …" ("(spf.plus_all)" read twice)
+            what = re.sub(rf"[,:]?\s*\(?{re.escape(code)}\b\)?", "", what)
         self.hint.value = hint_html(
             f"Practice lab domain {q.domain}: {what}.{expect}{setup} "
-            f"The lab's DNS server answers for {len(self._zones)} domains, each wrong in one way; empty the Domain "
-            "field to pick one from the list, or type your own."
+            f"The lab's DNS server answers for {len(self._zones)} domains, most of them wrong in one way; empty the "
+            "Domain field to pick one from the list, or type your own."
         )
 
     def _domain_changed(self, change: dict[str, Any]) -> None:

@@ -505,10 +505,15 @@ class BaseForm:
         """The form now checks something else: the result under it answered the other mode's settings, so it
         gives way to a note. It used to stay until the next Run, and a lab result under "My server" was read as
         the person's own server's."""
-        if self.running or self.last_shown is None or change["old"] == change["new"]:
+        if change["old"] == change["new"]:
             return
         labels = {value: label for label, value in toggle.options}
-        now, before = labels.get(change["new"], "the other mode"), labels.get(change["old"], "the other mode")
+        self.clear_result(labels.get(change["new"], "the other mode"), labels.get(change["old"], "the other mode"))
+
+    def clear_result(self, now: str, before: str) -> None:
+        """Replace the result under the form by a note: the form now checks `now`, the result was `before`'s."""
+        if self.running or self.last_shown is None:
+            return
         self.last_shown = None
         self.live.clear()
         self.status.value = ""

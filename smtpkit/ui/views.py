@@ -305,7 +305,9 @@ class PortMatrixView(Viewable):
         if m.resolution_error:
             out.append(f"<p>{esc(m.resolution_error)}</p>")
         out.append(
-            f'<div class="smtpkit-recommend"><strong>Recommendation:</strong> {esc(rec.get("summary", ""))}<br>'
+            # no port to recommend is a failure: not in the green of a setting to use
+            f'<div class="smtpkit-recommend{"" if rec.get("port") else " smtpkit-none"}"><strong>Recommendation:'
+            f"</strong> {esc(rec.get('summary', ''))}<br>"
             f"{esc(rec.get('reason', ''))}</div>"
         )
         if m.results:

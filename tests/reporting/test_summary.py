@@ -38,7 +38,14 @@ def test_summary_names_the_verdict_every_step_and_the_failures_first() -> None:
 def test_summary_without_a_domain_or_failures() -> None:
     s = summarize(Report(target={}, steps=[Step("connect", Status.PASS, "ok")]), None)
     assert s.verdict == "pass" and not s.failures and [r["what"] for r in s.checked] == ["mail server"]
-    assert "Nothing is broken" in s.to_text()
+    assert "Nothing is broken and nothing warns" in s.to_text()  # it sent the reader looking for warnings
+    tls = Step("tls", Status.WARN, "TLS 1.3")
+    tls.add(
+        finding("tls.cert.expiring_soon", "", subject="m", not_after="2030-01-01", days_left="9", host="m", port="587")
+    )
+    warned = summarize(Report(target={}, steps=[tls]), None)
+    assert warned.verdict == "warn"
+    assert "Nothing is broken: see the warnings" in warned.to_text()
 
 
 def test_written_summary_reads_back_the_same(tmp_path: Path) -> None:

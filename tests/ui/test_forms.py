@@ -498,6 +498,13 @@ def test_switching_mode_clears_the_result_of_the_other_mode(lab, shell, make):
     with capture_output() as cap:
         form.mode.value = "lab"  # nothing shown since: nothing to clear, the note stays
     assert not cap.outputs
+    if make == "server":  # another lab scenario is another server: its result goes too
+        with capture_output():
+            form.run()
+        with capture_output() as cap:
+            form.scenario.value = "too_large"
+        said = [o for o in cap.outputs if o.update][-1].data["text/plain"]
+        assert "Switched to the lab scenario too_large" in said and "came from the lab scenario submission" in said
 
 
 def test_in_the_app_a_run_and_the_button_update_an_output_widget(shell, monkeypatch):

@@ -112,7 +112,19 @@ def test_port_matrix_view_is_compact_and_names_the_lab_servers(lab):
     html = view._repr_html_()
     assert "Recommendation:" in html and "Every probe (both modes on every port)" in html
     assert view.recommendation["port"] is not None  # the engine's matrix is still reachable
+    assert 'class="smtpkit-recommend"' in html  # a port to use: the recommendation's green
     assert "IMPLICIT TLS" not in view.to_text() and "Recommendation: Use" in view.to_text()
+
+
+def test_a_matrix_with_no_port_to_use_is_not_drawn_in_the_green_of_a_recommendation():
+    import socket
+
+    with socket.socket() as s:  # a loopback port nothing listens on: refused at once
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    view = port_matrix(None, "127.0.0.1", [closed], timeout=2.0)
+    assert view.recommendation["port"] is None
+    assert 'class="smtpkit-recommend smtpkit-none"' in view._repr_html_()
 
 
 def test_a_healthy_server_used_the_wrong_way_says_so(lab):
