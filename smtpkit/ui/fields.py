@@ -30,6 +30,10 @@ from smtpkit.settings import Refusals
 LABEL_WIDTH = "130px"
 WIDE = "560px"
 NARROW = "300px"
+#: "More settings" (a folded panel): its fields are WIDE and sit in line with those above (no inner padding); the
+#: panel is wider so that its title, which names them, fits on one line. With the panel's own 15 px of padding its
+#: fields started 18 px to the right of the others and their right ends were cut off.
+MORE_WIDTH = "720px"
 #: Seconds between Enter and the run: the browser sends the field's last value just after the key.
 ENTER_DELAY = 0.25
 
@@ -42,6 +46,7 @@ CSS = """<style>
 .widget-html.smtpkit-field-error > .widget-html-content { line-height: 1.35; height: auto; white-space: normal; }
 .smtpkit-hint-text { font-size: 12px; line-height: 1.4; color: #57606a; max-width: 700px; }
 .smtpkit-mode .widget-toggle-button { width: auto; min-width: 130px; }
+.smtpkit-more .jupyter-widget-Collapse-contents { padding: 6px 0 6px 0; overflow: visible; }
 </style>"""
 
 

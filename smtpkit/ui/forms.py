@@ -39,7 +39,7 @@ from smtpkit.knowledge.presets import GENERIC_PRESETS
 from smtpkit.secrets import Secret
 from smtpkit.settings import AUTH_MECHANISMS, IMPLICIT_TLS_PORTS, Refusals, Target
 from smtpkit.settings.domain import DomainQuery
-from smtpkit.ui.fields import hint_html, number_text, refuse_empty, show, style, text_field, uploaded, wide
+from smtpkit.ui.fields import MORE_WIDTH, hint_html, number_text, refuse_empty, show, style, text_field, uploaded, wide
 from smtpkit.ui.inputs import PASSWORD_ENV, SECURITY_CHOICES, ServerInput, password_from_env
 from smtpkit.ui.lab import is_lab_domain, lab_domain_settings, lab_server_settings, lab_zones, scenario_choices
 from smtpkit.ui.modes import LAB, OWN, Banner, describe_ca, describe_dns
@@ -194,7 +194,7 @@ class ServerForm(BaseForm):
         self.deadline = text_field(
             "Deadline (s)",
             value=number_text(deadline) if deadline else "",
-            placeholder="empty: every step at one timeout",
+            placeholder="empty: the usual",
             short=True,
         )
         self.allow_plaintext_auth = widgets.Checkbox(
@@ -233,8 +233,10 @@ class ServerForm(BaseForm):
                 )
             ],
             selected_index=None,
-            layout=wide(),
+            # wider than the fields: its title fits on one line (it wrapped at their width)
+            layout=widgets.Layout(width=MORE_WIDTH),
         )
+        more.add_class("smtpkit-more")  # its fields line up with those above it (fields.CSS)
         more.set_title(0, "More settings: OAuth token, AUTH mechanism, EHLO name, DNS server, CA file, deadline")
         self.more = more
         envelope_boxes = (

@@ -163,6 +163,16 @@ def test_every_provider_keeps_the_form_whole_and_fills_it(notebooks, jupyterlab)
     expect(cell.locator(".smtpkit-scenario select")).to_be_visible()
     expect(provider).to_be_hidden()
     expect(_field(cell, "host")).to_have_value("mail.smtpkit.test")
+    # "More settings": its fields line up with those above and the panel does not cut them (they started 18 px
+    # to the right of the others, and their right ends were hidden by the panel)
+    cell.locator(".smtpkit-more").get_by_text("More settings").first.click()
+    expect(_field(cell, "helo")).to_be_visible()
+    host_x = _field(cell, "host").bounding_box()["x"]
+    panel = cell.locator(".smtpkit-more").bounding_box()
+    for name in ("token", "auth-mechanism", "helo", "nameservers", "cafile", "deadline"):
+        box = _field(cell, name).bounding_box()
+        assert abs(box["x"] - host_x) <= 4, (name, box, host_x)
+        assert box["x"] + box["width"] <= panel["x"] + panel["width"], (name, box, panel)
 
 
 def test_in_06_report_a_provider_in_the_server_form_leaves_the_domain_form_whole(notebooks, jupyterlab):
