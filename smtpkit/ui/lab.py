@@ -43,10 +43,20 @@ def scenario_choices(lab: Any, categories: tuple[str, ...] | None = None) -> lis
     for ep in lab.smtp:
         if categories and ep.scenario not in categories and ep.scenario != "healthy":
             continue
-        short = headline(ep.description)
-        expect = f" → {ep.expect}" if ep.expect else ""
-        out.append((f"{ep.name}: {short}{expect}", ep.name))
+        out.append((_fits(f"{ep.name}: {headline(ep.description)}"), ep.name))
     return out
+
+
+#: What the scenario menu shows of a label (its width, at its font): longer ones were cut mid-word, and the
+#: expected finding after them never showed ("…like port 587 at any provide"). The hint under the menu says
+#: the whole description and the finding it teaches.
+_MENU_CHARS = 66
+
+
+def _fits(label: str) -> str:
+    if len(label) <= _MENU_CHARS:
+        return label
+    return label[: _MENU_CHARS - 2].rsplit(" ", 1)[0].rstrip(",;:(") + " …"
 
 
 def lab_server_settings(lab: Any, scenario: str = "submission", **overrides: Any) -> ServerInput:

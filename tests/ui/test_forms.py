@@ -928,3 +928,16 @@ def test_a_link_from_a_findings_note_fills_its_form_once_and_never_a_password(la
     with capture_output():
         receiving._ipython_display_()
     assert (receiving.domain.value, receiving.ip.value, receiving.probe.value) == ("example.org", "1.2.3.4", False)
+
+
+def test_every_lab_scenario_label_fits_the_menu(lab):
+    """The menu (422 px) cut longer labels mid-word ("…like port 587 at any provide") and hid the expected code
+    after them: a label now ends with " …" where it is cut, and the hint under the menu says the rest."""
+    from smtpkit.ui.lab import scenario_choices
+
+    choices = scenario_choices(lab)
+    assert [name for _label, name in choices] == lab.names
+    for label, name in choices:
+        assert label.startswith(f"{name}: ") and len(label) <= 66, label
+    form = ServerForm(lab, scenario="too_large", action=_report)
+    assert "SIZE 512" in form.hint.value  # the whole description, under the menu
