@@ -74,7 +74,9 @@ class PortsForm(BaseForm):
         self.nameserver = text_field(
             "DNS server", value=nameserver or "", placeholder="empty: this computer's own resolver"
         )
-        self.cafile = text_field("CA file", value=cafile or "", placeholder="empty: this computer's trusted CAs")
+        self.cafile = text_field(
+            "CA file", value=cafile or "", placeholder="empty: this computer's trusted certificates"
+        )
         self.hint = widgets.HTML(layout=widgets.Layout())
         f = self.fields
         self.box = FormBox(
@@ -166,6 +168,13 @@ class PortsForm(BaseForm):
 
     def _describe(self, settings: Any) -> str:
         return f"{self.title}: {settings.host}"
+
+    def picture(self) -> Any:
+        """The last matrix as a picture, redrawn after each Run. A picture drawn once from the page's first run
+        stayed the practice lab's under a result for your own server."""
+        from smtpkit.ui.views import FollowingView
+
+        return FollowingView(self, lambda view: view.picture(), "Press Run above: the matrix's picture appears here.")
 
     def _limit(self, settings: Any) -> float:
         return float(settings.timeout) * 2 + 5.0  # every probe at once: a timeout each, DNS and the TLS second look

@@ -54,7 +54,7 @@ def presets_table(keys: Iterable[str] | None = None) -> Panel:
         )
         limits.append({"provider": name, "sending limits": p.limits, "notes": p.notes})
     return Panel(
-        "Provider settings at a glance",
+        "What each provider publishes",
         [
             ("Where to connect and how to log in", Table(login, transpose=False)),
             ("Sending limits and notes", Table(limits, transpose=False)),
@@ -179,6 +179,36 @@ class LiveMailbox(Viewable):
         if scenario and scenario in getattr(self.lab, "names", ()):
             self.name = scenario
         self.view.update(mailbox_panel(self.lab, self.name, self.last))
+
+    def _ipython_display_(self) -> None:
+        self.view.show()
+
+    def to_html(self) -> str:
+        return self.view.to_html()
+
+    def to_text(self) -> str:
+        return self.view.to_text()
+
+
+class FollowingView(Viewable):
+    """What `draw` makes of a form's last result, redrawn in place after each of the form's runs."""
+
+    def __init__(self, form: Any, draw: Any, waiting: str) -> None:
+        from smtpkit.ui.display import ResultView, message
+
+        self.draw, self.title = draw, form.title
+        self.view = ResultView(
+            self._drawn(form.last_result) if form.last_result is not None else message(self.title, waiting)
+        )
+        form.after_run(lambda _settings, result: self.view.update(self._drawn(result)))
+
+    def _drawn(self, result: Any) -> Any:
+        from smtpkit.ui.display import message
+
+        try:
+            return self.draw(result)
+        except Exception as exc:  # noqa: BLE001 - said in place of the picture: an old one would read as this run's
+            return message(self.title, f"No picture of this run: {exc}")
 
     def _ipython_display_(self) -> None:
         self.view.show()
