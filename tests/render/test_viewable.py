@@ -203,6 +203,23 @@ def _live_mailbox() -> Any:
     return LiveMailbox(Lab(), Form(), HOSTILE)
 
 
+def _following_view() -> Any:
+    """A picture of a hostile result, and the message that says a picture failed, both escaped."""
+    from smtpkit.ui.views import FollowingView
+
+    class Form:
+        title = HOSTILE
+        last_result = HOSTILE
+
+        def after_run(self, hook: Any) -> None:
+            pass
+
+    def draw(result: Any) -> Any:
+        raise ValueError(result)  # "No picture of this run: <the hostile text>"
+
+    return FollowingView(Form(), draw, HOSTILE)
+
+
 def _report_header() -> Any:
     from smtpkit.reporting.header import report_header
 
@@ -243,6 +260,7 @@ CASES: dict[str, Callable[[], Any]] = {
     "smtpkit.ui.modes.Banner": _banner,
     "smtpkit.ui.modes.WithBanner": _with_banner,
     "smtpkit.ui.views.LiveMailbox": _live_mailbox,
+    "smtpkit.ui.views.FollowingView": _following_view,
     "smtpkit.audit.views.SortableTable": lambda: _audit_table(),
     "smtpkit.audit.views.Runner": lambda: _audit_runner(),
     "smtpkit.audit.views.PastedAudit": lambda: _pasted_audit(),
