@@ -47,7 +47,9 @@ class Lines:
         except queue.Empty:
             raise AssertionError(f"no output within {timeout} s") from None
         if line is None:
-            raise AssertionError(f"the process ended (code {self.proc.wait()}) before printing the expected line")
+            code = self.proc.wait()
+            said = self.proc.stderr.read()[-3000:] if self.proc.stderr is not None else ""
+            raise AssertionError(f"the process ended (code {code}) before printing the expected line; stderr:\n{said}")
         return line
 
     def until(self, predicate, timeout: float) -> list[str]:  # type: ignore[no-untyped-def]
