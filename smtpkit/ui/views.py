@@ -164,32 +164,6 @@ def lab_mailbox(lab: Any, name: str = "submission", last: int = 5, *, follow: An
     return mailbox_panel(lab, name, last)
 
 
-class LiveMailbox(Viewable):
-    """A lab mailbox table that a form refreshes after every run (a real send shows up at once)."""
-
-    def __init__(self, lab: Any, form: Any, name: str = "submission", last: int = 5) -> None:
-        from smtpkit.ui.display import ResultView
-
-        self.lab, self.name, self.last = lab, name, last
-        self.view = ResultView(mailbox_panel(lab, name, last))
-        form.after_run(self._refresh)
-
-    def _refresh(self, settings: Any, _result: Any) -> None:
-        scenario = getattr(settings, "scenario", None)
-        if scenario and scenario in getattr(self.lab, "names", ()):
-            self.name = scenario
-        self.view.update(mailbox_panel(self.lab, self.name, self.last))
-
-    def _ipython_display_(self) -> None:
-        self.view.show()
-
-    def to_html(self) -> str:
-        return self.view.to_html()
-
-    def to_text(self) -> str:
-        return self.view.to_text()
-
-
 class FollowingView(Viewable):
     """What `draw` makes of a form's last result, redrawn in place after each of the form's runs."""
 
@@ -200,7 +174,10 @@ class FollowingView(Viewable):
         self.view = ResultView(
             self._drawn(form.last_result) if form.last_result is not None else message(self.title, waiting)
         )
-        form.after_run(lambda _settings, result: self.view.update(self._drawn(result)))
+        form.after_run(self._redraw)
+
+    def _redraw(self, _settings: Any, result: Any) -> None:
+        self.view.update(self._drawn(result))
 
     def _drawn(self, result: Any) -> Any:
         from smtpkit.ui.display import message
@@ -218,6 +195,24 @@ class FollowingView(Viewable):
 
     def to_text(self) -> str:
         return self.view.to_text()
+
+
+class LiveMailbox(FollowingView):
+    """A lab mailbox table that a form refreshes after every run (a real send shows up at once): it follows
+    the run's lab server (its settings), not its result."""
+
+    def __init__(self, lab: Any, form: Any, name: str = "submission", last: int = 5) -> None:
+        from smtpkit.ui.display import ResultView
+
+        self.lab, self.name, self.last = lab, name, last
+        self.view = ResultView(mailbox_panel(lab, name, last))
+        form.after_run(self._redraw)
+
+    def _redraw(self, settings: Any, _result: Any) -> None:
+        scenario = getattr(settings, "scenario", None)
+        if scenario and scenario in getattr(self.lab, "names", ()):
+            self.name = scenario
+        self.view.update(mailbox_panel(self.lab, self.name, self.last))
 
 
 def mailbox_panel(lab: Any, name: str = "submission", last: int = 5) -> Panel:
