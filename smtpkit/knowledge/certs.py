@@ -451,7 +451,12 @@ def chain_rows(chain: Sequence[CertInfo], now: _dt.datetime | None = None) -> li
         else:
             role = "intermediate"
         nxt = chain[i + 1] if i + 1 < len(chain) else None
-        links = "" if nxt is None else ("yes" if nxt.subject == cert.issuer else "no: next is not this issuer")
+        if nxt is not None:
+            links = "yes" if nxt.subject == cert.issuer else "no: next is not this issuer"
+        elif cert.self_signed:
+            links = "none: a root signs itself"
+        else:  # the last one sent: its issuer must be in the client's trust store
+            links = "nothing after it: its issuer was not sent (the client must already trust it)"
         rows.append(
             {
                 "#": i,

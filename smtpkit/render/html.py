@@ -287,6 +287,8 @@ def report_html(report: Report, *, transcript: bool = True) -> str:
         out.append(f"<h4>{badge(s.status.value)} {esc(step_name)}: {esc(summary)}</h4>")
         out.append(details_table(details))
         for name, rows in tables.items():
+            if not rows:  # a table with nothing in it says nothing ('lookups per include' of a record of ip4: terms)
+                continue
             out.append(f"<div><strong>{esc(name)}</strong></div>")
             out.append(html_table(rows))
         out.append(findings_html(s.findings))

@@ -111,6 +111,8 @@ class ReportView(Viewable):
             body = [charts[st.name].body_html()] if st.name in charts else []
             body.append(details_table(st.details))
             for name, rows in st.tables.items():
+                if not rows:  # as in the text view: an empty table says nothing
+                    continue
                 body.append(f"<div><strong>{esc(name)}</strong></div>{html_table(rows)}")
             info = [f for f in st.findings if f.severity is Severity.INFO]
             if info:

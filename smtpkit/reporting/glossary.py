@@ -39,9 +39,19 @@ INTRO = (
 )
 
 
+# A placeholder that is a whole sentence on its own ("... using {cipher}. {verdict}"): the finding above says it.
+_SENTENCE_FIELD = re.compile(r"(?:^|(?<=[.!?] ))\{[A-Za-z_][A-Za-z0-9_]*(?:[:!][^{}]*)?\}(?:\. |\.?$)")
+
+
 def generic(template: str) -> str:
-    """A catalogue template in words: ``{not_after}`` becomes ‹not after›, escaped braces stay braces."""
+    """A catalogue template in words: ``{not_after}`` becomes ‹not after›, escaped braces stay braces.
+
+    A placeholder that stands for a whole sentence (``{verdict}``, ``{meaning}``, ``{hint}``) is left
+    out: "‹version› using ‹cipher›. ‹verdict›" reads as a form never filled in, and the finding the entry
+    explains says that sentence in full.
+    """
     text = template.replace("{{", "\x00").replace("}}", "\x01")
+    text = _SENTENCE_FIELD.sub("", text).rstrip()
     text = _FIELD.sub(lambda m: "‹" + m.group(1).replace("_", " ") + "›", text)
     return text.replace("\x00", "{").replace("\x01", "}")
 

@@ -30,7 +30,9 @@ __all__ = ["Failure", "Summary", "read_summary", "summarize"]
 #: The largest summary file `read_summary` accepts (a real one is a few kilobytes).
 MAX_SUMMARY_BYTES = 1_000_000
 
-NOTE = "Passwords are never part of this report. Each step below says what happened, why, and how to fix it."
+TITLE = "Every step, and what to fix first"
+# The report's introduction says, in bold, that it holds no password: said again here, it read as a second intro.
+NOTE = "Each step below says what happened, why, and how to fix it."
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,7 @@ class Summary(Viewable):
                 ("Fix these first", "Nothing is broken: see the warnings and the scorecard below for what to improve.")
             )
         parts.append(("Best practices", self.score))
-        return Panel("Mail delivery report", parts, status=self.verdict, note=NOTE)
+        return Panel(TITLE, parts, status=self.verdict, note=NOTE)
 
     def to_html(self) -> str:
         return self._panel().to_html()

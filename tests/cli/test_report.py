@@ -177,7 +177,7 @@ def test_report_on_a_healthy_server_by_flags(lab_state, tmp_path):
     html = out.read_text(encoding="utf-8")
     # tables and explanations are plain HTML: readable with no network and no JavaScript
     assert html.count("<table") > 10
-    assert "Mail delivery report" in html and "SPF in place and enforcing" in html
+    assert "Every step, and what to fix first" in html and "SPF in place and enforcing" in html
     assert external_resources(html) == []
     assert "<script src=" not in html
     nb = nbformat.read(kept, as_version=4)

@@ -155,11 +155,12 @@ def test_chain_rows_and_missing_intermediate(ca: Made) -> None:
     full = [parse_der(m.der) for m in (leaf, inter, ca)]
     rows = chain_rows(full, NOW)
     assert [r["role"] for r in rows] == ["leaf (server)", "intermediate", "root"]
-    assert [r["issued_by_next"] for r in rows] == ["yes", "yes", ""]
+    assert [r["issued_by_next"] for r in rows] == ["yes", "yes", "none: a root signs itself"]
     assert rows[0]["names"] == "mail.example.test" and rows[0]["validity"] == "valid"
     assert not missing_intermediate(full)
     assert missing_intermediate(full[:1]) and missing_intermediate(full[:2])
     assert not missing_intermediate([])
+    assert chain_rows(full[:1], NOW)[0]["issued_by_next"].startswith("nothing after it: its issuer was not sent")
     swapped = chain_rows([full[0], full[2]], NOW)
     assert swapped[0]["issued_by_next"].startswith("no")
 

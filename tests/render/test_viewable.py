@@ -424,3 +424,16 @@ def test_a_one_step_result_draws_no_strip_of_steps() -> None:
     shown = ReportView(explain_pasted("Error: connect ETIMEDOUT 198.51.100.7:587")).to_html()
     assert "steps at a glance" not in shown and "step failed" not in shown
     assert "client.timeout" in shown
+
+
+def test_an_empty_table_is_left_out_of_every_view() -> None:
+    """A record of ip4: terms has no 'lookups per include': the report showed the title over '(no rows)'."""
+    from smtpkit.render.html import report_html
+    from smtpkit.render.report_view import ReportView
+    from smtpkit.render.text import report_text
+
+    step = Step("spf", Status.PASS, "found", tables={"lookups per include": [], "trace": [{"term": "ip4:192.0.2.1"}]})
+    report = Report(target={"domain": "example.com"}, steps=[step])
+    for shown in (report_html(report), ReportView(report).to_html(), report_text(report, tables=True)):
+        assert "trace" in shown and "ip4:192.0.2.1" in shown
+        assert "lookups per include" not in shown and "no rows" not in shown

@@ -109,6 +109,16 @@ def test_every_code_is_explained_with_the_catalogue_text() -> None:
     assert generic("{{literal}} and {name} and {a_b:>5}") == "{literal} and ‹name› and ‹a b›"
 
 
+def test_a_placeholder_that_is_a_whole_sentence_is_left_out_of_the_codes_table() -> None:
+    # "... using ‹cipher›. ‹verdict›" read as a form never filled in: the finding above says that sentence
+    assert generic("Encrypted with {version} using {cipher}. {verdict}") == "Encrypted with ‹version› using ‹cipher›."
+    assert generic("{message}. One bad term breaks it. {hint}") == "One bad term breaks it."
+    assert generic("Cannot use it: {problem}. {consequence}") == "Cannot use it: ‹problem›."
+    assert generic("{address} refused port {port}.") == "‹address› refused port ‹port›."  # a word, not a sentence
+    g = glossary([_domain(finding("tls.info.version", "", version="TLSv1.3", cipher="X", verdict="Current."))])
+    assert g.entries[0].explanation == "The connection is encrypted with ‹version› using ‹cipher›."
+
+
 def test_fixes_are_prose_without_backticks_and_name_the_tool_they_need() -> None:
     summary = summarize(_server(), None, server_target="mail.example.com:587")
     page = summary.to_html()

@@ -112,7 +112,7 @@ def test_report_screenshot(browser, jupyterlab):
         pytest.skip("set SMTPKIT_SCREENSHOT_DIR to refresh docs/screenshots")
     page = open_notebook(browser, jupyterlab, "06_report", "Best practices:")
     summary = page.locator(
-        ".jp-OutputArea-output .smtpkit-panel", has=page.locator("h3", has_text="Mail delivery report")
+        ".jp-OutputArea-output .smtpkit-panel", has=page.locator("h3", has_text="Every step, and what to fix first")
     )
     summary.first.screenshot(path=str(Path(shots) / "06_report_summary.png"))
     page.locator(".jp-OutputArea-output", has_text="Best practices:").last.screenshot(
@@ -147,7 +147,7 @@ def test_exported_report_renders_offline(browser, jupyterlab, tmp_path):
 
     page.route("**/*", block)
     page.goto(out.as_uri())
-    expect(page.locator("h3", has_text="Mail delivery report")).to_be_visible()
+    expect(page.locator("h3", has_text="Every step, and what to fix first")).to_be_visible()
     # the header its reader needs first: in short, then when, with what, from where, through which resolver
     header = page.locator(".smtpkit-header")
     expect(header.locator("h3", has_text="In short")).to_be_visible()
