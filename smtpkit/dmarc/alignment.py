@@ -66,6 +66,8 @@ class AlignmentRow:
     aligned: bool
     authenticated: bool | None  # True: SPF/DKIM passed; False: failed; None: not evaluated here
     detail: str = ""
+    #: what `authenticated` says when it is None: a domain check has no message, so "needs a message"
+    not_checked: str = "not checked"
 
     @property
     def counts(self) -> bool:
@@ -73,16 +75,19 @@ class AlignmentRow:
         return self.aligned and self.authenticated is not False
 
     def to_row(self) -> dict[str, Any]:
-        return {
+        """The row of the 'alignment' table; 'detail' only when there is one (an empty row read as a gap)."""
+        row = {
             "identifier": self.identifier,
             "domain": self.domain,
             "From domain": self.from_domain,
             "mode": "strict" if self.mode == "s" else "relaxed",
             "org domains": f"{org_domain(self.domain)} / {org_domain(self.from_domain)}",
             "aligned": self.aligned,
-            "authenticated": {True: "pass", False: "fail", None: "not checked"}[self.authenticated],
-            "detail": self.detail,
+            "authenticated": {True: "pass", False: "fail", None: self.not_checked}[self.authenticated],
         }
+        if self.detail:
+            row["detail"] = self.detail
+        return row
 
 
 def check_alignment(

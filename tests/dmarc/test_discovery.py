@@ -110,6 +110,11 @@ def test_strict_alignment_names_the_spf_identifier(resolver: Resolver) -> None:
     assert codes(step) == ["dmarc.not_aligned"]
     f = step.findings[0]
     assert "SPF MAIL FROM mail.dmarc-strict.test" in f.title and "strict" in f.explanation
+    # a domain check has no message: its DKIM row says what would verify it, not "not checked"
+    dkim_row = next(r for r in step.tables["alignment"] if r["identifier"] == "DKIM d=")
+    assert dkim_row["authenticated"] == "needs a message" and "smtpkit message" in dkim_row["detail"]
+    spf_row = next(r for r in step.tables["alignment"] if r["identifier"] == "SPF MAIL FROM")
+    assert spf_row["authenticated"] == "not checked" and "detail" not in spf_row  # no empty 'detail' row
     assert "aspf=s" in f.fix and f.severity.value == "warn"  # DKIM could still carry DMARC
     # without a DKIM key to fall back on, the same mail fails DMARC outright
     alone = dmarc_step("dmarc-strict.test", resolver, mail_from="bounce@mail.dmarc-strict.test", dkim_domains=[])

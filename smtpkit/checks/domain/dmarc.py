@@ -8,6 +8,7 @@ only the problem changed, so following one fix never undoes another setting.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -43,6 +44,24 @@ def _strict_note(row: AlignmentRow) -> str:
             f"organization, does not count: use exactly {row.from_domain}, or relax to {tag}=r."
         )
     return ""
+
+
+def _without_message(row: AlignmentRow) -> AlignmentRow:
+    """A domain check's DKIM row says what it can: the key's d= aligns; a signature needs a message to verify.
+
+    "DKIM not checked" under a DKIM step that passed read as if the check had been skipped.
+    """
+    if row.identifier != "DKIM d=" or row.authenticated is not None:
+        return row
+    return dataclasses.replace(
+        row,
+        not_checked="needs a message",
+        detail=(
+            f"{row.domain} publishes a DKIM key, so mail signed with it carries d={row.domain}. Whether a "
+            "signature verifies is checked on a message you received: notebook 7, The evidence in hand "
+            "(smtpkit message FILE)."
+        ),
+    )
 
 
 def alignment_findings(rows: Sequence[AlignmentRow], policy: str = "none", tag: str = "p") -> list[Finding]:
@@ -417,6 +436,7 @@ def dmarc_step(
                 adkim=record.adkim,
                 aspf=record.aspf,
             )
+            rows = [_without_message(r) for r in rows]
             tables["alignment"] = [r.to_row() for r in rows]
             tag, effective = in_effect or ("p", record.policy)
             findings += alignment_findings(rows, effective, tag)
