@@ -92,3 +92,33 @@ def test_clean_tool_cleans_and_checks(tmp_path):
     assert subprocess.run([*tool, str(dirty)], capture_output=True, timeout=60).returncode == 0
     assert is_clean(nbformat.read(dirty, as_version=4)) == []
     assert subprocess.run([*tool, "--check"], capture_output=True, timeout=60).returncode == 0
+
+
+def _markdown_links(path):
+    import re
+
+    nb = nbformat.read(path, as_version=4)
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    return re.findall(r"\[([^\]]+)\]\(([^)\s]+\.ipynb)[^)]*\)", text)
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.stem)
+def test_every_link_to_a_notebook_opens_one(path):
+    for words, target in _markdown_links(path):
+        assert (path.parent / target.split("#")[0]).is_file(), f"{path.name}: [{words}]({target}) opens nothing"
+
+
+def test_the_start_page_links_every_other_notebook_by_its_title():
+    """Its table listed 01-06 as code names a reader could not click, and left out 07-10."""
+    import re
+
+    links: dict[str, str] = {}
+    for words, target in _markdown_links(notebooks_dir() / "00_start_here.ipynb"):
+        links.setdefault(target, words)  # the table's link comes first
+    for name in NOTEBOOKS:
+        if name == "00_start_here":
+            continue
+        assert f"{name}.ipynb" in links, f"the start page has no link to {name}"
+        heading = nbformat.read(notebooks_dir() / f"{name}.ipynb", as_version=4).cells[0].source.splitlines()[0]
+        title = re.sub(r"^\d+\. ", "", links[f"{name}.ipynb"])
+        assert re.sub(r"^# (\d+\. )?", "", heading).startswith(title), (title, heading)
