@@ -671,8 +671,8 @@ class ServerForm(BaseForm):
                 note=missed(lesson, codes, self.changed_from_lesson()),
             )
         provider = self._presets[settings.provider].name if settings.provider in self._presets else ""
-        head = f"your server {t.address} ({t.security})" + (f", {provider}" if provider else "")
-        return Banner(OWN, head, tuple(lines))
+        head = f"{t.address} ({t.security})" + (f", {provider}" if provider else "")
+        return Banner(OWN, head, tuple(lines), name="My server")
 
 
 class DomainForm(BaseForm):
@@ -913,7 +913,7 @@ class DomainForm(BaseForm):
             changed = [self.fields.labels[k] for k, v in self._filled.items() if now.get(k) != v]
             lines.append(("Lesson", lesson_line(lesson, result, " and ", "a healthy domain")))
             return Banner(LAB, f"lab domain {settings.domain}", tuple(lines), note=missed(lesson, codes, changed))
-        return Banner(OWN, f"your domain {settings.domain}", tuple(lines))
+        return Banner(OWN, settings.domain, tuple(lines), name="My domain")
 
 
 class EmlForm(BaseForm):

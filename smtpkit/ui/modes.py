@@ -83,10 +83,13 @@ class Banner(Viewable):
     lines: tuple[tuple[str, str], ...] = ()
     note: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    #: the mode as the form's toggle names it ("My server"), when the headline is only the target:
+    #: "Your own: your server 127.0.0.1" said 'your' twice
+    name: str = ""
 
     @property
     def label(self) -> str:
-        return {LAB: "Practice lab", OWN: "Your own"}.get(self.mode, self.mode)
+        return self.name or {LAB: "Practice lab", OWN: "Your own"}.get(self.mode, self.mode)
 
     def to_html(self) -> str:
         color = "#8250df" if self.mode == LAB else "#0969da"

@@ -187,7 +187,7 @@ class PortsForm(BaseForm):
         )
         if self.in_lab:
             return Banner(LAB, f"the practice lab's servers at {settings.host}", lines)
-        return Banner(OWN, f"your server {settings.host}", lines)
+        return Banner(OWN, settings.host, lines, name="My server")
 
 
 class SpfTraceForm(BaseForm):

@@ -223,7 +223,7 @@ def test_a_host_typed_in_lab_mode_is_checked_as_your_own_server(notebooks, jupyt
     banner = result.locator(".smtpkit-mode-banner", has_text=f"localhost:{port}")
     expect(banner).to_be_visible()
     text = banner.inner_text()
-    assert text.startswith("Your own:") and "your server localhost:" in text, text
+    assert text.startswith(f"My server: localhost:{port} ("), text  # "Your own: your server ..." said it twice
     assert "DNS: this computer's own resolver" in text, text
     assert "Certificates trusted: this computer's trusted" in text, text
     assert "Login: none" in text, text
@@ -279,10 +279,10 @@ def test_a_domain_of_your_own_uses_no_lab_dns_and_no_lab_address(notebooks, jupy
         expect(_field(cell, name)).to_have_value("")
     _field(cell, "nameservers").fill(own_dns.nameserver)
     run_and_wait(cell, result)
-    banner = result.locator(".smtpkit-mode-banner", has_text="your domain mydomain.example")
+    banner = result.locator(".smtpkit-mode-banner", has_text="My domain: mydomain.example")
     expect(banner).to_be_visible()
     text = banner.inner_text()
-    assert text.startswith("Your own:"), text
+    assert text.startswith("My domain: mydomain.example"), text
     assert f"DNS: the DNS server you gave ({own_dns.nameserver})" in text, text
     assert "Sending IP: none given" in text, text
     expect(result.locator(".finding code", has_text="spf.missing").first).to_be_visible()
@@ -354,7 +354,7 @@ def _refused_without_running(cell: Any, result: Any, name: str, value: str, word
     assert field.input_value() == value, "what was typed is never changed"
     # the result area says nothing ran (the last result is cleared, not left to be read as this Run's)
     shown = result.inner_text()
-    assert "Nothing was run" in shown and "Your own:" not in shown, f"{name}={value!r}: a result appeared"
+    assert "Nothing was run" in shown and "My server:" not in shown, f"{name}={value!r}: a result appeared"
     assert shown == before or "Nothing was run" not in before, f"{name}={value!r}: the result changed twice"
     strip = cell.locator(".smtpkit-progress").inner_text()
     assert strip in ("", strip_before) and "Running" not in strip, f"{name}={value!r}: something ran"
@@ -412,7 +412,7 @@ def test_bad_domain_values_are_marked_and_nothing_runs(notebooks, jupyterlab, ow
     for name in ("domain", "nameservers", "timeout"):
         _field(cell, name).fill(good[name])
     run_and_wait(cell, result)
-    expect(result.locator(".smtpkit-mode-banner", has_text="your domain mydomain.example")).to_be_visible()
+    expect(result.locator(".smtpkit-mode-banner", has_text="My domain: mydomain.example")).to_be_visible()
     try:
         for i, (name, value, words) in enumerate(DOMAIN_BAD):
             _refused_without_running(cell, result, name, value, words, enter=i % 2 == 0)

@@ -269,7 +269,7 @@ def test_your_own_server_is_checked_without_any_lab_value(lab, own_dns, shell, m
     everything = json.dumps(cap.outputs[0].data) + report.to_json()
     for lab_value in (lab.nameserver, lab.ca_file, lab.user):
         assert lab_value not in everything, lab_value
-    assert "Your own" in cap.outputs[0].data["text/plain"]
+    assert "[My server] smtp.mydomain.example:" in cap.outputs[0].data["text/plain"]
 
 
 # -- lab lessons from the form -------------------------------------------------------------------
