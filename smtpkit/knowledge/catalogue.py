@@ -33,6 +33,15 @@ class TemplateParams(dict):  # type: ignore[type-arg]
         return f"({key} unknown)"
 
 
+def placeholder(name: str) -> str:
+    """A template's field as words for a reader with no result yet: ``not_after`` -> ‹not after›.
+
+    The report's codes table and a lab lesson's hint both show titles before (or apart from) the finding
+    that fills them in; "…" there left the reader guessing what was missing.
+    """
+    return "‹" + name.replace("_", " ") + "›"
+
+
 def template_fields(template: str) -> set[str]:
     import string  # (here: the catalogue's own checks need it, a check's start-up does not)
 

@@ -198,16 +198,19 @@ def lesson_line(lesson: Lesson, result: Any, joiner: str, healthy: str) -> str:
 
 
 class _Unknown(dict):  # type: ignore[type-arg]
-    """A title's parameters before any result exists: the ones known, "…" for the rest."""
+    """A title's parameters before any result exists: the ones known, a named ‹placeholder› for the rest
+    ("“… … is not aligned with From domain …”" told nothing)."""
 
     def __missing__(self, key: str) -> str:
-        return "…"
+        from smtpkit.knowledge.catalogue import placeholder
+
+        return placeholder(key)
 
 
 def expected(codes: Iterable[str], joiner: str = " and ", **known: str) -> str:
     """The findings a lesson teaches, before it is run: each by its catalogue title and its code
     ("“'+all' lets the whole internet send as spf-plus-all.test” (spf.plus_all)"). A hint that named the code
-    alone meant nothing to someone meeting it for the first time; parameters not `known` read "…"."""
+    alone meant nothing to someone meeting it for the first time; parameters not `known` read ‹as named›."""
     from smtpkit.knowledge.catalogue import catalogue
 
     specs = catalogue()

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from smtpkit.knowledge.catalogue import catalogue
+from smtpkit.knowledge.catalogue import catalogue, placeholder
 from smtpkit.model import Report
 from smtpkit.render import Viewable
 from smtpkit.render.html import (
@@ -52,7 +52,7 @@ def generic(template: str) -> str:
     """
     text = template.replace("{{", "\x00").replace("}}", "\x01")
     text = _SENTENCE_FIELD.sub("", text).rstrip()
-    text = _FIELD.sub(lambda m: "‹" + m.group(1).replace("_", " ") + "›", text)
+    text = _FIELD.sub(lambda m: placeholder(m.group(1)), text)
     return text.replace("\x00", "{").replace("\x01", "}")
 
 

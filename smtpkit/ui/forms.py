@@ -810,7 +810,9 @@ class DomainForm(BaseForm):
         self.ip.value = q.ip or ""
         self.nameserver.value = ", ".join(q.nameservers)
         self._filled = {"selectors": self.selectors.value, "ip": self.ip.value, "nameservers": self.nameserver.value}
-        expect = f" Run it: the result should show {expected(lesson.expect, domain=q.domain)}." if lesson.expect else ""
+        known = {"domain": q.domain, "ip": q.ip or "", "selector": q.selectors[0] if len(q.selectors) == 1 else ""}
+        named = expected(lesson.expect, **{k: v for k, v in known.items() if v})
+        expect = f" Run it: the result should show {named}." if lesson.expect else ""
         setup = f" This form is set up for it: {lesson.why}." if lesson.why else ""
         what = lesson.description or "a lab domain"
         for code in lesson.expect:  # named once, with its title, in "Run it: …" ("(spf.plus_all)" read twice)

@@ -89,11 +89,11 @@ def test_the_lesson_line_names_each_finding_by_its_title_and_a_missing_one_by_it
 
 def test_a_lessons_findings_are_named_by_title_before_any_result() -> None:
     """A hint said "the result should show spf.plus_all": the title reads what it means; what only a result
-    knows reads "…", and a code the catalogue lacks stays a code."""
+    knows is named ‹in angle quotes›, and a code the catalogue lacks stays a code."""
     from smtpkit.lab.lessons import expected
 
     assert expected(["mta_sts.mx_not_covered"], domain="sts-nocover.test") == (
-        "“MX … of sts-nocover.test is not covered by its MTA-STS policy (…)” (mta_sts.mx_not_covered)"
+        "“MX ‹mx› of sts-nocover.test is not covered by its MTA-STS policy (‹mode›)” (mta_sts.mx_not_covered)"
     )
     assert expected(["send.message_too_large", "no.such_code"]) == (
         "“The message is too large” (send.message_too_large) and no.such_code"
