@@ -15,14 +15,17 @@ this machine cannot use your session (which may hold a password you typed).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib.util
 import json
 import os
 import secrets
 import subprocess
 import sys
+import threading
 import urllib.parse
 from pathlib import Path
+from typing import Any
 
 from smtpkit.cli.common import EXIT_FAILURE, EXIT_OK, UsageError
 
@@ -42,6 +45,46 @@ examples:
 
 READY = "READY"
 START_TIMEOUT = 120.0
+#: Starts of Voilà when the port it was given is taken before it binds it (a race with another program).
+PORT_ATTEMPTS = 3
+
+
+class ChildLog:
+    """The last lines a child wrote to stderr, read by a thread, for the error if it dies while starting.
+
+    Kept in memory and bounded: an app that runs for days must not fill a disk or a pipe with Voilà's
+    warnings. "Voilà exited with code 1" alone did not say why.
+    """
+
+    LINES = 30
+
+    def __init__(self) -> None:
+        import collections
+
+        self._lines: collections.deque[str] = collections.deque(maxlen=self.LINES)
+
+    def follow(self, stream: Any) -> None:
+        if stream is None:  # -v: the child writes to our stderr itself
+            return
+        import threading
+
+        def read() -> None:
+            with stream:
+                for raw in iter(stream.readline, b""):
+                    self._lines.append(raw.decode("utf-8", "replace").rstrip())
+
+        threading.Thread(target=read, name="voila-stderr", daemon=True).start()
+
+    def tail(self) -> str:
+        import time
+
+        time.sleep(0.2)  # the reader thread's last lines after the child's exit
+        from smtpkit.render.text import terminal_safe
+
+        return terminal_safe("\n".join(self._lines))
+
+    def port_taken(self) -> bool:
+        return "no available port" in self.tail()
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -91,9 +134,58 @@ def voila_command(args: argparse.Namespace, notebooks: Path, port: int, token: s
         f"--Voila.ip={args.ip}",
         f"--token={token}",
         "--VoilaConfiguration.show_tracebacks=False",
+        # the port we print is the port it serves, or it exits: Voilà would otherwise move to another one
+        # silently, and the URL would open whatever took ours
+        "--Voila.port_retries=0",
         f"--Voila.log_level={'INFO' if args.verbose else 'WARN'}",
     ]
     return cmd
+
+
+@dataclasses.dataclass
+class _Started:
+    proc: subprocess.Popen[bytes]
+    port: int
+    base: str  # http://127.0.0.1:PORT/
+    ok: bool
+
+
+def _start_voila(
+    args: argparse.Namespace, notebooks: Path, token: str, env: dict[str, str], stop: threading.Event
+) -> _Started:
+    """Voilà started and answering on the port we print; not `ok` (after saying why on stderr) when it cannot.
+
+    The port is chosen after the lab's own ports are taken; when another program binds it between our look and
+    Voilà's, Voilà exits (``port_retries=0``) and is started again on another one.
+    """
+    from smtpkit.cli.serving import child_stdout, connect_host, wait_for_http
+
+    query = f"?token={urllib.parse.quote(token)}"
+    attempt = 0
+    while True:
+        attempt += 1
+        port = _port(args)
+        log = ChildLog()
+        proc = subprocess.Popen(
+            voila_command(args, notebooks, port, token),
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=child_stdout() if args.verbose else subprocess.DEVNULL,
+            stderr=None if args.verbose else subprocess.PIPE,
+            start_new_session=True,
+        )
+        log.follow(proc.stderr)
+        base = f"http://{connect_host(args.ip)}:{port}/"
+        try:
+            wait_for_http(f"{base}{query}", proc, stop, START_TIMEOUT, "Voilà")
+            return _Started(proc, port, base, True)
+        except RuntimeError as exc:
+            if proc.poll() is not None and log.port_taken() and attempt < PORT_ATTEMPTS:
+                continue
+            print(f"smtpkit app: error: {exc}", file=sys.stderr)
+            if log.tail():
+                print("Voilà's last words:\n" + log.tail(), file=sys.stderr)
+            return _Started(proc, port, base, False)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -101,11 +193,8 @@ def run(args: argparse.Namespace) -> int:
     from smtpkit.cli.serving import (
         START_NOTEBOOK,
         StopSignal,
-        child_stdout,
-        connect_host,
         start_lab,
         stop_process,
-        wait_for_http,
     )
     from smtpkit.settings import validate_ip
 
@@ -116,7 +205,6 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{notebooks} has no {START_NOTEBOOK}: pass --notebooks DIR (the smtpkit notebooks)")
     if importlib.util.find_spec("voila") is None:
         raise UsageError("Voilà is not installed in this environment: pip install voila (or use smtpkit lab)")
-    port = _port(args)
     token = secrets.token_urlsafe(24)
 
     from smtpkit.lab import ENV_STATE, Lab
@@ -129,21 +217,12 @@ def run(args: argparse.Namespace) -> int:
             if state_file is None:
                 return EXIT_FAILURE
             env = {**os.environ, ENV_STATE: str(state_file)}
-            proc = subprocess.Popen(
-                voila_command(args, notebooks, port, token),
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=child_stdout() if args.verbose else subprocess.DEVNULL,
-                stderr=None if args.verbose else subprocess.DEVNULL,
-                start_new_session=True,
-            )
-            base = f"http://{connect_host(args.ip)}:{port}/"
             query = f"?token={urllib.parse.quote(token)}"
-            try:
-                wait_for_http(f"{base}{query}", proc, stop.event, START_TIMEOUT, "Voilà")
-            except RuntimeError as exc:
-                print(f"smtpkit app: error: {exc}", file=sys.stderr)
+            started = _start_voila(args, notebooks, token, env, stop.event)
+            proc = started.proc
+            if not started.ok:
                 return EXIT_FAILURE
+            port, base = started.port, started.base
             url = f"{base}voila/render/{START_NOTEBOOK}{query}"
             info = lab.info
             if args.json:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import importlib.util
 import json
+import os
 import signal
 import urllib.error
 import urllib.request
@@ -299,3 +300,73 @@ def test_the_app_drops_the_cells_only_jupyterlab_readers_can_act_on():
         shown = "".join(c.source for c in kept if c.cell_type == "markdown")
         assert "SMTPKIT_PASSWORD" not in shown and "before starting JupyterLab" not in shown, path.name
         assert "code behind each form is folded" not in shown, path.name
+
+
+def _voila_args(**kw):
+    import argparse
+
+    return argparse.Namespace(**{"ip": "127.0.0.1", "port": 0, "verbose": False, **kw})
+
+
+@pytest.mark.timeout(180)
+def test_voila_is_started_again_when_its_port_is_taken_before_it_binds(monkeypatch, tmp_path):
+    """Another program can bind the port between our look and Voilà's: Voilà exits (it never moves to another
+    port behind the URL we print) and is started on another one."""
+    import socket
+    import threading
+
+    from smtpkit.cli import cmd_app
+    from smtpkit.cli.serving import free_port, stop_process
+    from smtpkit.reporting import notebooks_dir
+
+    if importlib.util.find_spec("voila") is None:
+        pytest.skip("Voilà is not installed in this environment (pip install voila)")
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    taken = holder.getsockname()[1]
+    ports = iter([taken, free_port()])
+    monkeypatch.setattr(cmd_app, "_port", lambda args: next(ports))
+    env = {
+        **os.environ,
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+        "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+        "JUPYTER_DATA_DIR": str(tmp_path / "data"),
+    }
+    try:
+        started = cmd_app._start_voila(_voila_args(), notebooks_dir(), "t0ken", env, threading.Event())
+        try:
+            assert started.ok and started.port != taken
+            assert started.base == f"http://127.0.0.1:{started.port}/"
+        finally:
+            stop_process(started.proc)
+    finally:
+        holder.close()
+
+
+@pytest.mark.timeout(180)
+def test_a_voila_that_cannot_start_says_why_in_its_own_words(monkeypatch, tmp_path, capsys):
+    """'Voilà exited with code 1 while starting' alone did not say why (CI saw it, with nothing to go on)."""
+    import socket
+    import threading
+
+    from smtpkit.cli import cmd_app
+    from smtpkit.reporting import notebooks_dir
+
+    if importlib.util.find_spec("voila") is None:
+        pytest.skip("Voilà is not installed in this environment (pip install voila)")
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    taken = holder.getsockname()[1]
+    tries: list[int] = []
+    monkeypatch.setattr(cmd_app, "_port", lambda args: tries.append(taken) or taken)
+    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
+    try:
+        started = cmd_app._start_voila(_voila_args(), notebooks_dir(), "t0ken", env, threading.Event())
+    finally:
+        holder.close()
+    assert not started.ok and started.proc.poll() is not None
+    assert len(tries) == cmd_app.PORT_ATTEMPTS  # a taken port is tried again, a bounded number of times
+    err = capsys.readouterr().err
+    assert "Voilà exited with code" in err and "Voilà's last words:" in err and "no available port" in err, err
