@@ -66,7 +66,6 @@ class ChildLog:
     def follow(self, stream: Any) -> None:
         if stream is None:  # -v: the child writes to our stderr itself
             return
-        import threading
 
         def read() -> None:
             with stream:
@@ -158,7 +157,7 @@ def _start_voila(
     The port is chosen after the lab's own ports are taken; when another program binds it between our look and
     Voilà's, Voilà exits (``port_retries=0``) and is started again on another one.
     """
-    from smtpkit.cli.serving import child_stdout, connect_host, wait_for_http
+    from smtpkit.cli.serving import child_stdout, connect_host, stop_process, wait_for_http
 
     query = f"?token={urllib.parse.quote(token)}"
     attempt = 0
@@ -179,6 +178,9 @@ def _start_voila(
         try:
             wait_for_http(f"{base}{query}", proc, stop, START_TIMEOUT, "Voilà")
             return _Started(proc, port, base, True)
+        except KeyboardInterrupt:  # Ctrl-C while it starts: it is in a session of its own, so it is ours to stop
+            stop_process(proc)
+            raise
         except RuntimeError as exc:
             if proc.poll() is not None and log.port_taken() and attempt < PORT_ATTEMPTS:
                 continue
