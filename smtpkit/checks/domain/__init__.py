@@ -13,6 +13,7 @@ transcript, so a shared report shows exactly what was asked and answered.
 from __future__ import annotations
 
 import functools
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -21,7 +22,7 @@ from smtpkit.checks.domain.dkim import dkim_step
 from smtpkit.checks.domain.dmarc import dmarc_step
 from smtpkit.checks.domain.dnsbl import dnsbl_step
 from smtpkit.checks.domain.inbound import InboundCache, inbound_order, inbound_steps
-from smtpkit.checks.domain.missing import recognise_missing
+from smtpkit.checks.domain.missing import DOMAIN_STEPS, Absence, does_not_exist, recognise_missing
 from smtpkit.checks.domain.mx import mx_step
 from smtpkit.checks.domain.parallel import run_all
 from smtpkit.checks.domain.parked import recognise_parked
@@ -106,15 +107,60 @@ def step_order(query: DomainQuery, *, inbound: bool = True) -> list[str]:
 
 
 class _Reported(dict[str, Step]):
-    """The steps as the jobs deliver them, each announced to whoever watches (`smtpkit.progress`)."""
+    """The steps as the jobs deliver them, each announced to whoever watches (`smtpkit.progress`).
 
-    def __init__(self, progress: Progress) -> None:
+    A step of the domain's own records is announced once the mx step has said whether the domain exists:
+    for a domain that does not (a typo), "✘ spf: no SPF record", "✘ dmarc: no DMARC record" went by live,
+    above a result that said those steps were not checked because the domain does not exist.
+    """
+
+    def __init__(self, progress: Progress, domain: str) -> None:
         super().__init__()
-        self.progress = progress
+        self.progress, self.domain = progress, domain
+        self._lock = threading.Lock()
+        self._held: list[Step] = []
+        self._mx: Step | None = None
+        self._said: dict[str, tuple[str, str]] = {}  # step -> (status, summary) as last announced
 
     def __setitem__(self, name: str, step: Step) -> None:
         super().__setitem__(name, step)
-        self.progress.finished(name, step.status.value, step.summary, step.elapsed_ms)
+        with self._lock:
+            if name == "mx":
+                self._mx = step
+                ready, self._held = [step, *self._held], []
+            elif name in DOMAIN_STEPS and self._mx is None:
+                self._held.append(step)
+                return
+            else:
+                ready = [step]
+            absent = Absence.of(self.domain) if self._mx is not None and does_not_exist({"mx": self._mx}) else None
+            for s in ready:
+                self._announce(s, absent)
+
+    def flush(self) -> None:
+        """Announce what waits for an mx step that never came (it ran out of time)."""
+        with self._lock:
+            held, self._held = self._held, []
+            for s in held:
+                self._announce(s, None)
+
+    def correct(self, steps: Iterable[Step]) -> None:
+        """Announce again each step that what the steps say together changed (a parked domain's null MX is
+        not a failure): the live strip then ends as the result does, and a line says the step's last word."""
+        with self._lock:
+            for step in steps:
+                said = self._said.get(step.name)
+                if said is not None and said != (step.status.value, step.summary):
+                    self._announce(step, None)
+
+    def _announce(self, step: Step, absent: Absence | None) -> None:
+        status, summary = step.status.value, step.summary
+        if absent is not None and step.name == "mx":
+            status, summary = absent.status.value, absent.why
+        elif absent is not None and absent.skips(step):
+            status, summary = Status.SKIP.value, absent.skipped
+        self._said[step.name] = (status, summary)
+        self.progress.finished(step.name, status, summary, step.elapsed_ms)
 
 
 class DomainPlan:
@@ -146,7 +192,7 @@ class DomainPlan:
         self.query = query
         self.resolver = resolver
         # with a `progress`, each step is announced as it lands (smtpkit.progress: the live strip, the CLI lines)
-        self.results: dict[str, Step] = _Reported(progress) if progress is not None else {}
+        self.results: dict[str, Step] = _Reported(progress, query.domain) if progress is not None else {}
         results = self.results
         self.jobs: dict[str, Callable[[], Any]] = {
             name: functools.partial(_into, results, name, step) for name, step in first_steps(query, resolver).items()
@@ -175,14 +221,18 @@ class DomainPlan:
         """Every step in report order (one that has not finished is an overdue step), then what the steps
         say together: a domain that does not exist, or that DNS gave no answer for, said once; or a parked
         domain recognised."""
+        if isinstance(self.results, _Reported):
+            self.results.flush()
         steps = [self.results.get(name) or _overdue(name, self.query) for name in self.order]
         by_name = {step.name: step for step in steps}
         asked = "MX query to " + ", ".join(str(ns) for ns in self.resolver.nameservers)
-        if recognise_missing(self.query.domain, by_name, asked):  # NXDOMAIN: one headline, the rest not checked
-            return steps
-        if recognise_unanswered(self.query.domain, by_name, asked):  # no answer at all: could not check, said once
-            return steps
-        recognise_parked(self.query.domain, by_name)  # null MX + -all + reject: parked
+        # NXDOMAIN: one headline, the rest not checked; or no answer at all: could not check, said once;
+        # or null MX + -all + reject: parked
+        if not recognise_missing(self.query.domain, by_name, asked):
+            if not recognise_unanswered(self.query.domain, by_name, asked):
+                recognise_parked(self.query.domain, by_name)
+        if isinstance(self.results, _Reported):
+            self.results.correct(steps)
         return steps
 
 

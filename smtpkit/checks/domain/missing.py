@@ -18,11 +18,13 @@ a captive portal, a DNS filter), which is "could not check", not "fail".
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from smtpkit.knowledge import finding
 from smtpkit.knowledge.presets import close_domain, published_domain
 from smtpkit.model import Status, Step
 
-__all__ = ["DOMAIN_STEPS", "does_not_exist", "recognise_missing"]
+__all__ = ["DOMAIN_STEPS", "Absence", "does_not_exist", "recognise_missing"]
 
 #: the steps that look for records at the domain itself (the rest are about the sending IP)
 DOMAIN_STEPS = frozenset({"mx", "spf", "dkim", "dmarc", "mta_sts", "tlsrpt", "dane", "mx_tls"})
@@ -43,14 +45,16 @@ def recognise_missing(domain: str, steps: dict[str, Step], asked: str) -> bool:
         return False
     mx = steps["mx"]
     evidence = f"{domain} MX -> NXDOMAIN ({asked})"
-    provider = published_domain(domain)
-    if provider is not None:
+    absent = Absence.of(domain)
+    if absent.filtered:
+        provider = published_domain(domain)
         headline = finding(
-            "domain.resolver_filtered", evidence, domain=domain, asked=asked, provider_name=provider.name
+            "domain.resolver_filtered",
+            evidence,
+            domain=domain,
+            asked=asked,
+            provider_name=provider.name if provider else domain,
         )
-        status = Status.WARN
-        why = f"this machine's DNS says {domain} does not exist: the resolver is broken or filtered"
-        skipped = f"not checked: this machine's DNS says {domain} does not exist"
     else:
         close = close_domain(domain)
         suggestion = f" Did you mean {close}? It is one small typo away from what was typed." if close else ""
@@ -58,20 +62,47 @@ def recognise_missing(domain: str, steps: dict[str, Step], asked: str) -> bool:
         headline = finding(
             "domain.nxdomain", evidence, domain=domain, asked=asked, suggestion=suggestion, parent=parent
         )
-        status = Status.FAIL
-        why = f"{domain} does not exist (NXDOMAIN)"
-        skipped = f"not checked: {domain} does not exist"
-    dmarc = steps.get("dmarc")
-    # A name that does not exist below an existing organizational domain still gets that domain's DMARC
-    # policy (np=, RFC 9989): what receivers do with mail forged from it is worth keeping.
-    inherited = dmarc is not None and bool(dmarc.details.get("record"))
     for step in steps.values():
-        if step.name not in DOMAIN_STEPS or (inherited and step.name == "dmarc"):
-            continue
-        step.findings = []
-        step.status = Status.SKIP
-        step.summary = skipped
-    mx.status = status
-    mx.summary = why
+        if absent.skips(step):
+            step.findings = []
+            step.status = Status.SKIP
+            step.summary = absent.skipped
+    mx.findings = []  # "no MX records" and the like: the headline says why
+    mx.status = absent.status
+    mx.summary = absent.why
     mx.add(headline)
     return True
+
+
+@dataclass(frozen=True)
+class Absence:
+    """What a domain that DNS says does not exist makes of its steps: the mx step's status and words, and the
+    words of every other step of the domain (not checked).
+
+    One place for the words, so that the live lines of a check (announced as each step lands) say what its
+    result says: "✘ spf: no SPF record" went by above a table that said the step was not checked.
+    """
+
+    filtered: bool  # a provider's own domain: the resolver is broken or filtered (could not check)
+    status: Status
+    why: str
+    skipped: str
+
+    @classmethod
+    def of(cls, domain: str) -> Absence:
+        if published_domain(domain) is not None:
+            return cls(
+                True,
+                Status.WARN,
+                f"this machine's DNS says {domain} does not exist: the resolver is broken or filtered",
+                f"not checked: this machine's DNS says {domain} does not exist",
+            )
+        return cls(False, Status.FAIL, f"{domain} does not exist (NXDOMAIN)", f"not checked: {domain} does not exist")
+
+    @staticmethod
+    def skips(step: Step) -> bool:
+        """Is `step` one the absence makes 'not checked'? A name that does not exist below an existing
+        organizational domain still gets that domain's DMARC policy (np=, RFC 9989): it is kept."""
+        if step.name not in DOMAIN_STEPS or step.name == "mx":
+            return False
+        return not (step.name == "dmarc" and bool(step.details.get("record")))

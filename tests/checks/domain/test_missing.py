@@ -69,3 +69,35 @@ def test_provider_domains_and_typos() -> None:
     assert published_domain("mail.gmail.com") is None and published_domain("example.com") is None
     assert close_domain("gmial.com") == "gmail.com" and close_domain("hotmial.com") == "hotmail.com"
     assert close_domain("gmail.com") is None and close_domain("example.org") is None
+
+
+def test_the_live_lines_of_a_domain_that_does_not_exist_say_what_its_result_says() -> None:
+    """Each step is announced as it lands: "✘ spf: no SPF record" went by above a result that said the step
+    was not checked, because the domain does not exist."""
+    from smtpkit.progress import Progress, StepEvent, active
+
+    for name in ("exampel.test", "ghost.exists.test", "exists.test"):
+        events: list[StepEvent] = []
+        with dns_server(RECORDS, zones=["test", "in-addr.arpa"]) as server, active(Progress(events.append)):
+            report = check_domain(name, resolver=Resolver([server.nameserver], timeout=1.0), timeout=8)
+        ended = [e for e in events if not e.running]
+        assert sorted(e.step for e in ended) == sorted(s.name for s in report.steps), name  # each said once
+        said = {e.step: (e.state, e.summary) for e in ended}
+        for step in report.steps:
+            assert said[step.name] == (step.status.value, step.summary), (name, step.name)
+
+
+def test_a_step_that_the_whole_check_changes_is_announced_again_with_its_last_word() -> None:
+    """A parked domain's null MX is no failure once its SPF and DMARC say it sends nothing: the live strip
+    ends as the result does."""
+    from smtpkit.progress import Progress, StepEvent, active
+
+    parked = [("parked.test", "MX", (0, ".")), ("parked.test", "TXT", "v=spf1 -all")]
+    parked.append(("_dmarc.parked.test", "TXT", "v=DMARC1; p=reject"))
+    events: list[StepEvent] = []
+    with dns_server(parked, zones=["test"]) as server, active(Progress(events.append)):
+        report = check_domain("parked.test", resolver=Resolver([server.nameserver], timeout=1.0), timeout=8)
+    last = {e.step: (e.state, e.summary) for e in events if not e.running}
+    assert report.step("mx").summary.startswith("parked")  # type: ignore[union-attr]
+    for step in report.steps:
+        assert last[step.name] == (step.status.value, step.summary), step.name
