@@ -308,25 +308,16 @@ def _voila_args(**kw):
     return argparse.Namespace(**{"ip": "127.0.0.1", "port": 0, "verbose": False, **kw})
 
 
-@pytest.mark.timeout(180)
-def test_voila_is_started_again_when_its_port_is_taken_before_it_binds(monkeypatch, tmp_path):
-    """Another program can bind the port between our look and Voilà's: Voilà exits (it never moves to another
-    port behind the URL we print) and is started on another one."""
+@pytest.fixture
+def taken_port(tmp_path):
+    """(a port another program holds, the environment of a Voilà kept apart from the user's Jupyter)."""
     import socket
-    import threading
-
-    from smtpkit.cli import cmd_app
-    from smtpkit.cli.serving import free_port, stop_process
-    from smtpkit.reporting import notebooks_dir
 
     if importlib.util.find_spec("voila") is None:
         pytest.skip("Voilà is not installed in this environment (pip install voila)")
     holder = socket.socket()
     holder.bind(("127.0.0.1", 0))
     holder.listen()
-    taken = holder.getsockname()[1]
-    ports = iter([taken, free_port()])
-    monkeypatch.setattr(cmd_app, "_port", lambda args: next(ports))
     env = {
         **os.environ,
         "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
@@ -334,38 +325,44 @@ def test_voila_is_started_again_when_its_port_is_taken_before_it_binds(monkeypat
         "JUPYTER_DATA_DIR": str(tmp_path / "data"),
     }
     try:
-        started = cmd_app._start_voila(_voila_args(), notebooks_dir(), "t0ken", env, threading.Event())
-        try:
-            assert started.ok and started.port != taken
-            assert started.base == f"http://127.0.0.1:{started.port}/"
-        finally:
-            stop_process(started.proc)
+        yield holder.getsockname()[1], env
     finally:
         holder.close()
 
 
 @pytest.mark.timeout(180)
-def test_a_voila_that_cannot_start_says_why_in_its_own_words(monkeypatch, tmp_path, capsys):
+def test_voila_is_started_again_when_its_port_is_taken_before_it_binds(monkeypatch, taken_port):
+    """Another program can bind the port between our look and Voilà's: Voilà exits (it never moves to another
+    port behind the URL we print) and is started on another one."""
+    import threading
+
+    from smtpkit.cli import cmd_app
+    from smtpkit.cli.serving import free_port, stop_process
+    from smtpkit.reporting import notebooks_dir
+
+    taken, env = taken_port
+    ports = iter([taken, free_port()])
+    monkeypatch.setattr(cmd_app, "_port", lambda args: next(ports))
+    started = cmd_app._start_voila(_voila_args(), notebooks_dir(), "t0ken", env, threading.Event())
+    try:
+        assert started.ok and started.port != taken
+        assert started.base == f"http://127.0.0.1:{started.port}/"
+    finally:
+        stop_process(started.proc)
+
+
+@pytest.mark.timeout(180)
+def test_a_voila_that_cannot_start_says_why_in_its_own_words(monkeypatch, taken_port, capsys):
     """'Voilà exited with code 1 while starting' alone did not say why (CI saw it, with nothing to go on)."""
-    import socket
     import threading
 
     from smtpkit.cli import cmd_app
     from smtpkit.reporting import notebooks_dir
 
-    if importlib.util.find_spec("voila") is None:
-        pytest.skip("Voilà is not installed in this environment (pip install voila)")
-    holder = socket.socket()
-    holder.bind(("127.0.0.1", 0))
-    holder.listen()
-    taken = holder.getsockname()[1]
+    taken, env = taken_port
     tries: list[int] = []
     monkeypatch.setattr(cmd_app, "_port", lambda args: tries.append(taken) or taken)
-    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
-    try:
-        started = cmd_app._start_voila(_voila_args(), notebooks_dir(), "t0ken", env, threading.Event())
-    finally:
-        holder.close()
+    started = cmd_app._start_voila(_voila_args(), notebooks_dir(), "t0ken", env, threading.Event())
     assert not started.ok and started.proc.poll() is not None
     assert len(tries) == cmd_app.PORT_ATTEMPTS  # a taken port is tried again, a bounded number of times
     err = capsys.readouterr().err
