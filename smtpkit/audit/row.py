@@ -112,7 +112,7 @@ ADDED_LATER = frozenset({"severities"})
 # Findings that mean "this was not read", not "this is wrong": a row with one of them could not be checked.
 _NOT_READ = {"mx.lookup_failed", "spf.dns_error", "dkim.key_lookup_failed", "dmarc.lookup_failed"}
 # Findings that say the resolver, not the domain, is the problem (check_domain calls them "could not check").
-_RESOLVER_SAYS_NOTHING = {"domain.resolver_filtered"}
+_RESOLVER_SAYS_NOTHING = {"domain.resolver_filtered", "domain.resolver_broken"}
 # Findings that say something could not be looked at from here (a lookup that failed, port 25 that this
 # network blocks), not that the domain is wrong: the row records them as info, so they count in neither
 # n_warn nor the grade. Port 25 blocked here gave every probed domain a warning, and grade B at best.

@@ -169,8 +169,9 @@ def _no_port(summary: str, reason: str) -> dict[str, Any]:
     return {"port": None, "security": None, "summary": summary, "reason": reason, "alternatives": []}
 
 
-def _unresolved(name: str, status: str) -> dict[str, Any]:
-    """No port could be tried: a typo, or (for a provider's published server) this machine's broken DNS."""
+def _unresolved(name: str, status: str, denied_tld: str | None = None) -> dict[str, Any]:
+    """No port could be tried: a typo, or (for a provider's published server, or a name under a top-level domain
+    the resolver denies too) this machine's broken DNS."""
     from smtpkit.knowledge.presets import published_host
 
     provider = published_host(name) if status == "nxdomain" else None
@@ -180,10 +181,26 @@ def _unresolved(name: str, status: str) -> dict[str, Any]:
             "The resolver in use is broken, filtered or offline (a VPN, a firewall or a DNS filter): compare "
             f"`dig {name}` with `dig {name} @1.1.1.1`, and try another network or --nameserver.",
         )
+    if denied_tld:
+        return _no_port(
+            f"This machine's DNS says {name} does not exist, and says the same of .{denied_tld}, which exists.",
+            "The resolver in use is broken, filtered or offline (no working upstream, a captive portal, a VPN or a "
+            f"DNS filter): `dig NS {denied_tld}` should answer; try another network or --nameserver.",
+        )
     return _no_port(
         f"{name} does not resolve, so no port can be tried.",
         "Check the host name for typos: `smtpkit check " + name + "` explains the DNS answer.",
     )
+
+
+def _denied(name: str, status: str, resolver: Resolver | None, timeout: float) -> str | None:
+    """The top-level domain the resolver also denies, after an NXDOMAIN for `name` (`smtpkit.checks.denied_tld`)."""
+    from smtpkit.checks.denied_tld import denied_tld_of
+    from smtpkit.knowledge.presets import published_host
+
+    if status != "nxdomain" or published_host(name) is not None:
+        return None
+    return denied_tld_of(name, resolver, timeout)
 
 
 _SECURITY_WORDS = {"tls": "implicit TLS (often labelled SSL/TLS)", "starttls": "STARTTLS", "plain": "no encryption"}
@@ -456,7 +473,7 @@ def check_ports(
             name,
             [],
             [],
-            _unresolved(name, res.status),
+            _unresolved(name, res.status, _denied(name, res.status, resolver, timeout)),
             timeout,
             (time.monotonic() - start) * 1000.0,
             resolution_error=f"{name} could not be resolved ({res.status}{': ' + res.error if res.error else ''})",

@@ -22,6 +22,8 @@ NETWORK = "whoever runs the network the check ran from"
 IP_OWNER = "the provider of the sending address {ip}"
 ACCOUNT = "the owner of the account {user} (or the administrator of {host})"
 
+_BROKEN_RESOLVER = "repair its DNS resolver (it denies a whole top-level domain), or check from another network"
+
 #: code prefix -> (who, what they must do); the longest matching prefix wins
 ACTIONS: Mapping[str, tuple[str, str]] = {
     "tls.cert.expired": (SERVER, "renew the certificate"),
@@ -31,6 +33,14 @@ ACTIONS: Mapping[str, tuple[str, str]] = {
     "tls.protocol": (SERVER, "enable TLS 1.2 or 1.3"),
     "dns.resolver_filtered": (NETWORK, "let its DNS resolver answer for {host}, or check from another network"),
     "domain.resolver_filtered": (NETWORK, "let its DNS resolver answer for {domain}, or check from another network"),
+    "dns.resolver_broken": (
+        NETWORK,
+        "repair its DNS resolver (it denies a whole top-level domain), or check from elsewhere",
+    ),
+    "domain.resolver_broken": (
+        NETWORK,
+        "repair its DNS resolver (it denies a whole top-level domain), or check from elsewhere",
+    ),
     "domain.unanswered": (NETWORK, "let its DNS resolver answer for {domain} (or ask another), then check again"),
     "dns.nxdomain": ("the sender", "correct the server name ({host} does not exist)"),
     "auth.smtp_auth_disabled": ("the administrator of the mail tenant", "enable SMTP AUTH for the account"),

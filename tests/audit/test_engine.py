@@ -7,6 +7,7 @@ import time
 from collections import Counter
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from smtpkit.audit.cache import DnsCache, SharedResolver, question
@@ -475,3 +476,14 @@ def test_a_cancelled_domain_leaves_none_of_its_steps_running(slow_dns: DnsServer
             shared.close()
 
     assert asyncio.run(cancel_midway()) == []
+
+
+def test_a_resolver_that_denies_the_top_level_domain_too_leaves_the_row_could_not_check() -> None:
+    """As check_domain: NXDOMAIN from a resolver that says .uk does not exist is the resolver's, not the domain's."""
+    from tests.support.peers import dns_server
+
+    with dns_server([], zones=["."]) as server:
+        config = AuditConfig(nameservers=(server.nameserver,), dns_timeout=1.0, deadline=10, selectors=SELECTORS)
+        row = audit_chunk(["rosebakery.co.uk"], config).iloc[0]
+    assert row["status"] == "could not check" and list(row["codes"]) == ["domain.resolver_broken"], dict(row)
+    assert pd.isna(row["grade"]) or not row["grade"]

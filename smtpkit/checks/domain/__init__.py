@@ -133,7 +133,7 @@ class _Reported(dict[str, Step]):
                 return
             else:
                 ready = [step]
-            absent = Absence.of(self.domain) if self._mx is not None and does_not_exist({"mx": self._mx}) else None
+            absent = Absence.of(self.domain, self._mx) if self._mx and does_not_exist({"mx": self._mx}) else None
             for s in ready:
                 self._announce(s, absent)
 

@@ -13,7 +13,9 @@ so does a DMARC policy inherited from an organizational domain that exists
 
 A provider's own domain (gmail.com, outlook.com) certainly exists: for it the
 NXDOMAIN says that the resolver in use is broken, filtered or offline (a VPN,
-a captive portal, a DNS filter), which is "could not check", not "fail".
+a captive portal, a DNS filter), which is "could not check", not "fail". So
+does an NXDOMAIN from a resolver that denies the domain's top-level domain too
+(the mx step asks, `smtpkit.checks.denied_tld`): it says that of every name.
 """
 
 from __future__ import annotations
@@ -45,16 +47,16 @@ def recognise_missing(domain: str, steps: dict[str, Step], asked: str) -> bool:
         return False
     mx = steps["mx"]
     evidence = f"{domain} MX -> NXDOMAIN ({asked})"
-    absent = Absence.of(domain)
-    if absent.filtered:
-        provider = published_domain(domain)
+    absent = Absence.of(domain, mx)
+    provider = published_domain(domain)
+    if absent.filtered and provider is not None:
         headline = finding(
-            "domain.resolver_filtered",
-            evidence,
-            domain=domain,
-            asked=asked,
-            provider_name=provider.name if provider else domain,
+            "domain.resolver_filtered", evidence, domain=domain, asked=asked, provider_name=provider.name
         )
+    elif absent.filtered:
+        tld = absent.tld
+        evidence += f"; {tld} NS -> NXDOMAIN"
+        headline = finding("domain.resolver_broken", evidence, domain=domain, asked=asked, tld=tld)
     else:
         close = close_domain(domain)
         suggestion = f" Did you mean {close}? It is one small typo away from what was typed." if close else ""
@@ -83,19 +85,24 @@ class Absence:
     result says: "✘ spf: no SPF record" went by above a table that said the step was not checked.
     """
 
-    filtered: bool  # a provider's own domain: the resolver is broken or filtered (could not check)
+    filtered: bool  # the resolver is broken or filtered, not the domain missing (could not check)
     status: Status
     why: str
     skipped: str
+    tld: str = ""  # the top-level domain the resolver also denied (the mx step's "TLD lookup")
 
     @classmethod
-    def of(cls, domain: str) -> Absence:
-        if published_domain(domain) is not None:
+    def of(cls, domain: str, mx: Step) -> Absence:
+        """For `domain`, whose `mx` step's lookup said NXDOMAIN: a provider's own domain, or a domain under a
+        top-level domain the resolver also denies (`smtpkit.checks.denied_tld`), is a resolver that lies."""
+        lied = str(mx.details.get("TLD lookup") or "")
+        if published_domain(domain) is not None or lied:
             return cls(
                 True,
                 Status.WARN,
                 f"this machine's DNS says {domain} does not exist: the resolver is broken or filtered",
                 f"not checked: this machine's DNS says {domain} does not exist",
+                lied.split(" ", 1)[0],
             )
         return cls(False, Status.FAIL, f"{domain} does not exist (NXDOMAIN)", f"not checked: {domain} does not exist")
 

@@ -14,6 +14,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from smtpkit.checks.denied_tld import denied_tld
 from smtpkit.checks.session.network import attempt_problem
 from smtpkit.checks.tls import Certificates
 from smtpkit.knowledge import finding
@@ -162,6 +163,8 @@ def mx_step(domain: str, resolver: Resolver) -> Step:
     elif ans.void:
         addrs, aans = resolver.addresses(domain)
         details["A/AAAA"] = ", ".join(addrs) or "none"
+        if ans.status == "nxdomain" and (tld := denied_tld(domain, resolver)) is not None:
+            details["TLD lookup"] = f"{tld} NS -> NXDOMAIN (a top-level domain that exists: the resolver is lying)"
         if ans.status == "nxdomain":
             implicit = (
                 f"The domain {domain} does not exist in DNS at all (NXDOMAIN): check the spelling, and whether its "

@@ -84,11 +84,20 @@ def resolve_step(state: SessionState) -> Step:
     evidence = res.error or "; ".join(f"{a.rdtype}: {a.status}" for a in res.answers)
     step = Step("resolve", Status.FAIL, "", elapsed, details, tables=tables)
     published = published_host(t.host) if res.status == NXDOMAIN else None
+    tld = None
+    if res.status == NXDOMAIN and published is None:
+        from smtpkit.checks.denied_tld import denied_tld_of  # (a healthy check's start-up does not need it)
+
+        tld = denied_tld_of(t.host, state.resolver, state.deadline.timeout(t.timeout))
     if published is not None:
         # a provider's documented server exists: NXDOMAIN says the resolver is broken or filtered (issue 8 §6)
         step.status = Status.WARN
         step.summary = f"this machine's DNS says {t.host} does not exist: the resolver is broken, filtered or offline"
         step.add(state.finding("dns.resolver_filtered", evidence, asked=asked, provider_name=published.name))
+    elif tld is not None:
+        step.status = Status.WARN
+        step.summary = f"this machine's DNS says {t.host} does not exist, and .{tld} too: the resolver is broken"
+        step.add(state.finding("dns.resolver_broken", f"{evidence}; {tld} NS: nxdomain", asked=asked, tld=tld))
     elif res.status == NXDOMAIN:
         step.summary = f"{t.host} does not exist (NXDOMAIN)"
         step.add(state.finding("dns.nxdomain", evidence, asked=asked, suggestion=did_you_mean(t.host)))
@@ -109,7 +118,9 @@ def resolve_step(state: SessionState) -> Step:
             )
         )
     state.stop(
-        "this machine's DNS could not resolve the host name" if published else "the host name could not be resolved"
+        "this machine's DNS could not resolve the host name"
+        if published or tld
+        else "the host name could not be resolved"
     )
     return step
 

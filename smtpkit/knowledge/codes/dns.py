@@ -56,6 +56,26 @@ SPECS: list[FindingSpec] = [
         reference=_RFC1035,
     ),
     FindingSpec(
+        code="dns.resolver_broken",
+        severity=Severity.WARN,
+        step="resolve",
+        title="This machine's DNS says {host} does not exist, and says the same of .{tld}",
+        explanation=(
+            "We asked DNS for the addresses of {host} ({asked}) and the answer was NXDOMAIN; it said the same of "
+            "{tld}, the top-level domain {host} is under, which exists in the root of DNS. A resolver that denies "
+            "a whole top-level domain is broken, filtered or offline (no working upstream, a captive portal before "
+            "its login page, a VPN, a DNS filter), so its NXDOMAIN says nothing about {host}. The server could not "
+            "be checked from here, and no mail client on this machine can reach it by name either."
+        ),
+        fix=(
+            "Check this machine's DNS, not the server: `dig NS {tld}` should list the nameservers of {tld}. Compare "
+            "`dig {host}` with `dig {host} @1.1.1.1` (or another public resolver). Log in to the captive portal, "
+            "switch off the VPN or filter, or use another network; you can also point the check at a resolver that "
+            "works (`smtpkit check {host} --nameserver 1.1.1.1`). Then run the check again."
+        ),
+        reference=_RFC1035,
+    ),
+    FindingSpec(
         code="dns.no_address",
         severity=Severity.FAIL,
         step="resolve",

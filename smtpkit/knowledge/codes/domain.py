@@ -74,6 +74,26 @@ SPECS: list[FindingSpec] = [
         reference="RFC 1034/1035 (DNS); RFC 2308 (NXDOMAIN)",
     ),
     FindingSpec(
+        code="domain.resolver_broken",
+        severity=Severity.WARN,
+        step="mx",
+        title="This machine's DNS says {domain} does not exist, and says the same of .{tld}",
+        explanation=(
+            "DNS answered NXDOMAIN for {domain} ({asked}), and also for {tld}, the top-level domain it is under, "
+            "which exists in the root of DNS. A resolver that denies a whole top-level domain is broken, filtered "
+            "or offline (no working upstream, a captive portal before its login page, a VPN, a DNS filter), so "
+            "its NXDOMAIN says nothing about {domain}. Whether {domain} exists could not be checked from here, and "
+            "the other steps were skipped."
+        ),
+        fix=(
+            "Check this machine's DNS, not {domain}: `dig NS {tld}` should list the nameservers of {tld}. Compare "
+            "`dig MX {domain}` with `dig MX {domain} @1.1.1.1` (or another public resolver). Log in to the captive "
+            "portal, switch off the VPN or filter, or use another network, or ask a resolver that works (the DNS "
+            "server setting); then run the check again."
+        ),
+        reference="RFC 1034/1035 (DNS); RFC 2308 (NXDOMAIN)",
+    ),
+    FindingSpec(
         code="domain.unanswered",
         severity=Severity.WARN,
         step="mx",

@@ -101,3 +101,29 @@ def test_a_step_that_the_whole_check_changes_is_announced_again_with_its_last_wo
     assert report.step("mx").summary.startswith("parked")  # type: ignore[union-attr]
     for step in report.steps:
         assert last[step.name] == (step.status.value, step.summary), step.name
+
+
+def test_nxdomain_from_a_resolver_that_denies_the_top_level_domain_too_is_could_not_check() -> None:
+    """A network with no working upstream (a captive portal, a sandbox) answers NXDOMAIN for every name: a
+    small-business owner was told that rosebakery.co.uk had lapsed. The stand-in serves the root zone with
+    nothing in it, so it denies .uk too; with .uk delegated, the same NXDOMAIN stands."""
+    from smtpkit.checks.denied_tld import denied_tld, known_tld
+
+    assert known_tld("rosebakery.co.uk") == "uk" and known_tld("mail.example.com") == "com"
+    for special in ("exampel.test", "example.invalid", "a.example", "localhost", "x.notatld", "com"):
+        assert known_tld(special) is None, special  # RFC 6761 names, unknown TLDs: their NXDOMAIN stands
+    with dns_server([], zones=["."]) as server:
+        resolver = Resolver([server.nameserver], timeout=1.0)
+        assert denied_tld("rosebakery.co.uk", resolver) == "uk"
+        report = check_domain("rosebakery.co.uk", resolver=resolver, timeout=8)
+    assert report.codes() == ["domain.resolver_broken"], report.codes()
+    f = report.findings[0]
+    assert f.title == "This machine's DNS says rosebakery.co.uk does not exist, and says the same of .uk"
+    assert "registrar" not in f.fix and "renew" not in f.fix and "`dig NS uk`" in f.fix
+    assert report.step("mx").status is Status.WARN and report.verdict == "warn"  # could not check, not fail
+    assert all(s.status is Status.SKIP for s in report.steps if s.name != "mx")
+    with dns_server([("uk", "NS", "ns.example.net")], zones=["."]) as server:
+        resolver = Resolver([server.nameserver], timeout=1.0)
+        assert denied_tld("rosebakery.co.uk", resolver) is None
+        real = check_domain("rosebakery.co.uk", resolver=resolver, timeout=8)
+    assert real.codes() == ["domain.nxdomain"] and real.verdict == "fail"

@@ -25,7 +25,8 @@ def test_nxdomain_from_the_lab_dns_says_what_was_asked(lab, lab_resolver) -> Non
 
 
 def test_nxdomain_suggests_the_provider_host_for_a_typo() -> None:
-    with dns_server([("smtp.example.test", "A", "127.0.0.1")], zones=["."]) as server:
+    # the root zone with .com delegated: an honest resolver (one that denies .com too lies about every name)
+    with dns_server([("smtp.example.test", "A", "127.0.0.1"), ("com", "NS", "a.gtld.example")], zones=["."]) as server:
         report = diagnose("smtp.gmial.com", resolver=Resolver([server.nameserver], timeout=1.0), timeout=2)
     assert report.codes() == ["dns.nxdomain"]
     assert "Did you mean smtp.gmail.com?" in report.findings[0].explanation

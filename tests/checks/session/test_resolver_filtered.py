@@ -40,3 +40,22 @@ def test_nxdomain_for_a_providers_server_blames_the_resolver() -> None:
     assert "create an A" not in matrix.to_text()
     # a name that is not a provider's published server still gets the typo explanation
     assert typo.codes() == ["dns.nxdomain"] and typo.verdict == "fail"
+
+
+def test_nxdomain_from_a_resolver_that_denies_the_top_level_domain_too_blames_the_resolver() -> None:
+    """The server check and the port matrix, as the domain check: a resolver that says .uk does not exist says
+    nothing about smtp.rosebakery.co.uk."""
+    with dns_server([], zones=["."]) as server:
+        resolver = Resolver([server.nameserver], timeout=1.0)
+        report = diagnose("smtp.rosebakery.co.uk", 587, resolver=resolver, timeout=2)
+        matrix = check_ports("smtp.rosebakery.co.uk", [587], resolver=resolver, timeout=1)
+    assert report.codes() == ["dns.resolver_broken"], report.codes()
+    assert report.step("resolve").status is Status.WARN and report.verdict == "warn"
+    assert "create an A" not in report.findings[0].fix and "`dig NS uk`" in report.findings[0].fix
+    assert "says the same of .uk" in matrix.recommendation["summary"]
+    with dns_server([("uk", "NS", "ns.example.net")], zones=["."]) as server:
+        resolver = Resolver([server.nameserver], timeout=1.0)
+        typo = diagnose("smtp.rosebakery.co.uk", 587, resolver=resolver, timeout=2)
+        matrix = check_ports("smtp.rosebakery.co.uk", [587], resolver=resolver, timeout=1)
+    assert typo.codes() == ["dns.nxdomain"] and typo.verdict == "fail"
+    assert "does not resolve" in matrix.recommendation["summary"]
