@@ -128,6 +128,15 @@ def test_strict_alignment_names_the_spf_identifier(resolver: Resolver) -> None:
         ("dmarc.not_aligned", "fail"),
     ]
     assert {f.title.split(" ")[0] for f in only_spf.findings} == {"SPF", "DKIM"}
+    # in a whole domain check, the SPF row carries the spf step's result for the sending IP (it said
+    # "not checked" right under a step that had checked it): SPF passes, but for a domain that does not align
+    from smtpkit.checks.domain import check_domain
+
+    whole = check_domain(
+        "dmarc-strict.test", mail_from="bounce@mail.dmarc-strict.test", ip="127.0.0.1", resolver=resolver
+    )
+    spf = next(r for r in whole.step("dmarc").tables["alignment"] if r["identifier"] == "SPF MAIL FROM")  # type: ignore[union-attr]
+    assert (spf["aligned"], spf["authenticated"]) == (False, "pass") and "127.0.0.1 pass" in spf["detail"]
     relaxed = dmarc_step("dmarc-none.test", resolver, mail_from="bounce@mail.dmarc-none.test")
     assert "dmarc.not_aligned" not in codes(relaxed)  # relaxed: same organizational domain
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from smtpkit.checks.domain.dkim import dkim_step
-from smtpkit.checks.domain.dmarc import dmarc_step
+from smtpkit.checks.domain.dmarc import dmarc_step, with_spf_result
 from smtpkit.checks.domain.dnsbl import dnsbl_step
 from smtpkit.checks.domain.inbound import InboundCache, inbound_order, inbound_steps
 from smtpkit.checks.domain.missing import DOMAIN_STEPS, Absence, does_not_exist, recognise_missing
@@ -231,6 +231,8 @@ class DomainPlan:
         if not recognise_missing(self.query.domain, by_name, asked):
             if not recognise_unanswered(self.query.domain, by_name, asked):
                 recognise_parked(self.query.domain, by_name)
+        if "dmarc" in by_name:
+            with_spf_result(by_name["dmarc"], by_name.get("spf"), self.query.ip)
         if isinstance(self.results, _Reported):
             self.results.correct(steps)
         return steps

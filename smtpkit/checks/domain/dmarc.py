@@ -64,6 +64,23 @@ def _without_message(row: AlignmentRow) -> AlignmentRow:
     )
 
 
+def with_spf_result(dmarc: Step, spf: Step | None, ip: str | None) -> None:
+    """Put the spf step's result for the sending IP into the alignment table's SPF row, when the spf step
+    evaluated the row's domain: the row said "not checked" right under a step that had checked it.
+
+    The two steps run side by side, so this is done once both have landed (`DomainPlan.steps`).
+    """
+    if spf is None or not ip:
+        return
+    result = str(spf.details.get(f"result for {ip}") or "")
+    if not result:
+        return
+    for row in dmarc.tables.get("alignment", []):
+        if row.get("identifier") == "SPF MAIL FROM" and row.get("domain") == spf.details.get("domain"):
+            row["authenticated"] = {"softfail": "fail"}.get(result, result)
+            row["detail"] = f"SPF gives {ip} {result} for {row['domain']} (the spf step)"
+
+
 def alignment_findings(rows: Sequence[AlignmentRow], policy: str = "none", tag: str = "p") -> list[Finding]:
     """dmarc.not_aligned for every identifier that does not align, named, with a severity that tells
     whether DMARC still passes through another identifier."""
