@@ -53,6 +53,11 @@ ACTIONS: Mapping[str, tuple[str, str]] = {
     "dkim.no_selector_found": (DNS, "publish a DKIM key (made by the mail provider or server that signs)"),
     "dkim": (DNS, "correct the DKIM key record"),
     "dmarc.missing": (DNS, "publish a DMARC record"),
+    # the cure is at the service that sends: its bounce (Return-Path) domain or its DKIM signature
+    "dmarc.not_aligned": (
+        "whoever runs the service that sends mail for {domain}",
+        "send with a Return-Path (bounce) domain or a DKIM signature under {domain}",
+    ),
     "dmarc": (DNS, "correct the DMARC record"),
     "mx": (DNS, "correct the MX records"),
     "ptr": (IP_OWNER, "set a reverse DNS name that points back to {ip}"),

@@ -58,6 +58,9 @@ class Summary(Viewable):
     steps: list[dict[str, str]] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     score: str = ""
+    #: the warnings, shown under "Fix these first" when nothing fails ("see the warnings below" sent the reader
+    #: looking through every step for them)
+    warnings: list[Failure] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -66,6 +69,7 @@ class Summary(Viewable):
             "steps": self.steps,
             "failures": [{"code": f.code, "title": f.title, "fix": f.fix} for f in self.failures],
             "score": self.score,
+            "warnings": [{"code": f.code, "title": f.title, "fix": f.fix} for f in self.warnings],
         }
 
     @classmethod
@@ -76,6 +80,7 @@ class Summary(Viewable):
             steps=[{str(k): str(v) for k, v in row.items()} for row in doc.get("steps", [])],
             failures=[Failure(str(f["code"]), str(f["title"]), str(f["fix"])) for f in doc.get("failures", [])],
             score=str(doc.get("score", "")),
+            warnings=[Failure(str(f["code"]), str(f["title"]), str(f["fix"])) for f in doc.get("warnings", [])],
         )
 
     def write(self, path: str | os.PathLike[str]) -> None:
@@ -88,6 +93,10 @@ class Summary(Viewable):
             parts.append(("Fix these first", fixes_view(self.failures)))
         elif self.verdict == "pass":  # "see the warnings" when there were none sent the reader looking for them
             parts.append(("Fix these first", "Nothing is broken and nothing warns: see the scorecard below."))
+        elif self.warnings:
+            parts.append(
+                ("Fix these first", fixes_view(self.warnings, "Nothing is broken. These warnings are worth fixing:"))
+            )
         else:
             parts.append(
                 ("Fix these first", "Nothing is broken: see the warnings and the scorecard below for what to improve.")
@@ -102,9 +111,11 @@ class Summary(Viewable):
         return self._panel().to_text()
 
 
-def fixes_view(failures: list[Failure]) -> Html:
+def fixes_view(failures: list[Failure], lead: str = "") -> Html:
     """The failures as a table whose fixes read as prose: commands set as code (no Markdown backticks),
-    smtpkit commands marked for a reader who does not have it; the text view keeps the plain words."""
+    smtpkit commands marked for a reader who does not have it; the text view keeps the plain words. `lead`: a
+    sentence above the table. The problem column keeps a readable width beside a long fix (it was squeezed to
+    two words a line)."""
     from smtpkit.render.cells import columns_of
     from smtpkit.render.text import text_table
 
@@ -113,13 +124,16 @@ def fixes_view(failures: list[Failure]) -> Html:
         for f in failures
     )
     markup, marked = mark_tool_commands(
-        '<div class="smtpkit-scroll"><table><thead><tr><th>finding</th><th>problem</th><th>fix</th></tr></thead>'
-        f"<tbody>{body}</tbody></table></div>"
+        '<div class="smtpkit-scroll"><table><thead><tr><th>finding</th><th style="min-width:14em">problem</th>'
+        f"<th>fix</th></tr></thead><tbody>{body}</tbody></table></div>"
     )
     if marked:
         markup += f'<p class="smtpkit-lesson">{esc(TOOL_NOTE)}</p>'
     rows = [{"finding": f.code, "problem": f.title, "fix": f.fix} for f in failures]
-    return Html(markup, text_table(rows, columns_of(rows), max_width=60))
+    text = text_table(rows, columns_of(rows), max_width=60)
+    if lead:
+        markup, text = f"<p>{esc(lead)}</p>{markup}", f"{lead}\n{text}"
+    return Html(markup, text)
 
 
 def summarize(
@@ -149,12 +163,14 @@ def summarize(
         for st in r.steps
     ]
     failures = [Failure(f.code, f.title, f.fix) for r in reports for f in r.findings if f.severity is Severity.FAIL]
+    warnings = [Failure(f.code, f.title, f.fix) for r in reports for f in r.findings if f.severity is Severity.WARN]
     return Summary(
         verdict=verdict_of(f for r in reports for f in r.findings),
         checked=checked,
         steps=steps,
         failures=failures,
         score=scorecard(server, domain).score,
+        warnings=warnings,
     )
 
 

@@ -45,7 +45,19 @@ def test_summary_without_a_domain_or_failures() -> None:
     )
     warned = summarize(Report(target={}, steps=[tls]), None)
     assert warned.verdict == "warn"
-    assert "Nothing is broken: see the warnings" in warned.to_text()
+    # the warning itself, under "Fix these first": "see the warnings below" sent the reader through every step
+    text = warned.to_text()
+    assert "Nothing is broken. These warnings are worth fixing:" in text and "tls.cert.expiring_soon" in text
+    assert [w.code for w in warned.warnings] == ["tls.cert.expiring_soon"]
+    assert "tls.cert.expiring_soon" in warned.to_html()[warned.to_html().index("Fix these first") :]
+
+
+def test_a_misaligned_domain_names_the_sending_service_not_the_dns() -> None:
+    """The report's first lines sent the reader to edit DNS; the cure is the sender's bounce domain or DKIM."""
+    from smtpkit.knowledge.actors import who_acts
+
+    who, action = who_acts("dmarc.not_aligned", "dmarc", domain="example.com")
+    assert who == "whoever runs the service that sends mail for example.com" and "Return-Path" in action
 
 
 def test_written_summary_reads_back_the_same(tmp_path: Path) -> None:
