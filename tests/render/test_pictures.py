@@ -105,7 +105,11 @@ def test_no_failure_no_highlight_and_no_steps_no_picture() -> None:
 @pytest.mark.parametrize(
     ("valid_from", "valid_to", "words"),
     [
-        ("2026-01-01 00:00 UTC", "2026-05-22 12:00 UTC", "it was expired 10 days before the check"),
+        (
+            "2026-01-01 00:00 UTC",
+            "2026-05-22 12:00 UTC",
+            "expired on 2026-05-22; on the day of the check (2026-06-01) it had expired 10 days earlier",
+        ),
         ("2026-07-01 00:00 UTC", "2026-10-01 00:00 UTC", "not valid yet: valid only from 2026-07-01, 29 days after"),
         ("2026-03-01 00:00 UTC", "2026-06-08 12:00 UTC", "valid, but expires in 7 days: renew it now"),
         ("2026-03-01 00:00 UTC", "2026-09-01 12:00 UTC", "valid for 92 days more"),

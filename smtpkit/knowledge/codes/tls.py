@@ -164,7 +164,7 @@ SPECS: list[FindingSpec] = [
         step="tls",
         title="The server's certificate expired on {not_after} ({days_ago} days ago)",
         explanation=(
-            "The certificate for {subject} was valid until {not_after}: it expired {days_ago} day(s) ago. "
+            "The certificate for {subject} was valid until {not_after}: it expired {days_ago} days ago. "
             "Clients that check certificates (all modern mail apps, libraries and providers relaying to this "
             "server) refuse the connection; the message is usually 'certificate has expired'. This almost always "
             "means automatic renewal stopped, or a renewed certificate was never loaded by the mail server."
@@ -186,7 +186,7 @@ SPECS: list[FindingSpec] = [
         step="tls",
         title="The server's certificate expires in {days_left} days ({not_after})",
         explanation=(
-            "The certificate for {subject} is valid today but expires on {not_after}, in {days_left} day(s). "
+            "The certificate for {subject} is valid today but expires on {not_after}, in {days_left} days. "
             "When it does, every client that verifies certificates will refuse to connect and mail will stop. "
             "Let's Encrypt certificates last 90 days and certbot renews them 30 days before expiry, so a "
             "certificate this close to its end usually means renewal is failing."
@@ -205,7 +205,7 @@ SPECS: list[FindingSpec] = [
         step="tls",
         title="The server's certificate is not valid until {not_before}",
         explanation=(
-            "The certificate for {subject} only becomes valid on {not_before} ({days_until} day(s) from the "
+            "The certificate for {subject} only becomes valid on {not_before} ({days_until} days from the "
             "clock of the machine running this test). Either the server installed a certificate dated in the "
             "future (a clock error when it was issued) or this machine's clock is wrong."
         ),

@@ -103,6 +103,8 @@ def certificate_validity(report: Report, *, title: str = "") -> Chart | None:
         status, state = "warn", f"valid, but expires in {_days(expires - checked)}: renew it now"
     else:
         status, state = "pass", f"valid for {_days(expires - checked)} more"
+    # "it was expired 10 days before the check", after "on the day of the check", said the check twice
+    said = f"it had expired {_days(checked - expires)} earlier" if checked > expires else f"it was {state}"
     fig, ax = new_figure(width=7.0, height=1.9)
     start, end = min(issued, checked), max(expires, checked)
     pad = max((end - start) * 0.08, _dt.timedelta(days=2))
@@ -147,8 +149,9 @@ def certificate_validity(report: Report, *, title: str = "") -> Chart | None:
     ax.grid(axis="x", color=GRID, linewidth=0.6)
     ax.set_axisbelow(True)
     sentence = (
-        f"The certificate of {name} was issued on {issued:%Y-%m-%d} and expires on {expires:%Y-%m-%d};"
-        f" on the day of the check ({checked:%Y-%m-%d}) it was {state}."
+        f"The certificate of {name} was issued on {issued:%Y-%m-%d} and"
+        f" {'expired' if checked > expires else 'expires'} on {expires:%Y-%m-%d};"
+        f" on the day of the check ({checked:%Y-%m-%d}) {said}."
     )
     events = sorted(
         [("issued", issued), ("today (the check)", checked), ("expires", expires)],
