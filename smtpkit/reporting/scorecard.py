@@ -72,7 +72,9 @@ def _worst(step: Step, prefix: str) -> Severity | None:
 
 
 def _codes(step: Step, prefix: str = "") -> str:
-    return ", ".join(f.code for f in step.findings if f.code.startswith(prefix) and f.severity is not Severity.INFO)
+    """The step's problems (fail or warn) whose code starts with `prefix`, by their titles: the evidence column
+    is read by whoever the report is sent to, and "TLS failed: tls.cert.expired" told them a code."""
+    return "; ".join(f.title for f in step.findings if f.code.startswith(prefix) and f.severity is not Severity.INFO)
 
 
 def _not_checked(practice: str, why: str, reason: str) -> Practice:
@@ -125,7 +127,8 @@ def authentication(server: Report | None) -> Practice:
     if auth is None:
         return _not_checked(name, why, "no server was diagnosed")
     if auth.status.value == "skip":
-        return _not_checked(name, why, f"no login tried: {auth.summary}")
+        # "no login tried: not run: the TLS handshake failed" said it twice
+        return _not_checked(name, why, f"no login tried: {auth.summary.removeprefix('not run: ')}")
     connection = str(auth.details.get("connection") or "")
     mechanism = str(auth.details.get("mechanism") or "").split("(")[0].strip()
     if auth.status.value == "fail":

@@ -73,3 +73,17 @@ def test_a_missing_or_broken_summary_reads_as_none(tmp_path: Path) -> None:
         bad = tmp_path / "bad.json"
         bad.write_bytes(content)
         assert read_summary(bad) is None, content[:20]
+
+
+def test_the_scorecard_gives_its_evidence_in_words() -> None:
+    """The evidence column is read by whoever the report is sent to: "TLS failed: tls.cert.expired" was a code,
+    and "no login tried: not run: the TLS handshake failed" said it twice."""
+    from smtpkit.reporting.scorecard import scorecard
+
+    tls = Step("tls", Status.FAIL, "certificate expired")
+    tls.add(finding("tls.cert.expired", "", subject="m", not_after="2020-01-01", days_ago="3"))
+    auth = Step("auth", Status.SKIP, "not run: the TLS handshake failed")
+    rows = {p.practice: p.evidence for p in scorecard(Report(target={}, steps=[tls, auth]), None).rows}
+    assert rows["Certificate healthy"] == "The server's certificate expired on 2020-01-01 (3 days ago)"
+    assert rows["Encryption in use (TLS)"].startswith("TLS failed: The server's certificate expired")
+    assert rows["Strong authentication"] == "no login tried: the TLS handshake failed"
