@@ -24,8 +24,9 @@ SPECS: list[FindingSpec] = [
         explanation=(
             "{address} answered our connection request on port {port} with a refusal (TCP reset). The machine is "
             "reachable, but no program accepts connections on that port: the port number is wrong for this "
-            "server, the mail service is stopped, or it listens only on another address (for example only on "
-            "localhost). {port_hint}"
+            "server, the mail service is stopped, or it listens only on another of the machine's addresses (a "
+            "service bound to 127.0.0.1 alone refuses connections from outside, and one bound to its public address "
+            "alone refuses them on localhost). {port_hint}"
         ),
         fix=(
             "Check the port in your provider's settings (submission: 587 with STARTTLS or 465 with implicit TLS). "
