@@ -280,6 +280,7 @@ class ServerForm(BaseForm):
         self.watch_mode(self.mode)
         self.preset.observe(self._preset_changed, names="value")
         self.scenario.observe(self._scenario_changed, names="value")
+        self._lab_prefix = ""  # the lab's host name, while keystrokes typed after it are still arriving
         self.host.observe(self._host_changed, names="value")
         for w in (self.host, self.port, self.security, self.timeout, self.deadline, self.mail_from, self.rcpt_to):
             w.observe(lambda _c: self.refresh_limit(), names="value")
@@ -338,6 +339,10 @@ class ServerForm(BaseForm):
     def _show_mode(self) -> None:
         show(self.scenario, self.in_lab)
         show(self.preset, not self.in_lab)
+        # In the lab, Host holds the lab's name, and the browser sends what is typed there when the field is
+        # left (or Enter pressed), not at each key: the name typed after the lab's then arrives whole, and the
+        # switch to My server rewrites the field once, not under the person's fingers (keys were lost).
+        self.host.continuous_update = not self.in_lab
 
     def _mode_changed(self, change: dict[str, Any]) -> None:
         if self._filling:
@@ -460,11 +465,27 @@ class ServerForm(BaseForm):
         self._show_password_state()
 
     def _host_changed(self, change: dict[str, Any]) -> None:
-        """Typing a host that is not the lab's means your own server: leave the lab mode at once."""
-        if self._filling or not self.in_lab:
+        """Typing a host that is not the lab's means your own server: leave the lab mode at once.
+
+        A person who clicks into the field and types their host after the lab's own name meant their host
+        alone: "mail.smtpkit.testlocalhost" was checked. The lab's name in front is dropped, from the first
+        keystroke and from any keystroke the browser sent before it heard of the change.
+        """
+        if self._filling:
             return
-        if change["new"].strip() != self._filled.get("host", ""):
+        new = str(change["new"])
+        if not self.in_lab:
+            prefix = self._lab_prefix
+            if prefix and new.startswith(prefix) and len(new) > len(prefix):
+                self._set_quietly(self.host, new[len(prefix) :])
+            elif not (prefix and prefix.startswith(new)):
+                self._lab_prefix = ""
+            return
+        lab_host = self._filled.get("host", "")
+        if new.strip() != lab_host:
             typed = self.host.value
+            if lab_host and typed.startswith(lab_host):
+                typed, self._lab_prefix = typed[len(lab_host) :], lab_host
             self._enter_own("custom", fill=False)
             self._set_quietly(self.host, typed)
             self.hint.value = hint_html(

@@ -210,6 +210,7 @@ def test_a_host_typed_in_lab_mode_is_checked_as_your_own_server(notebooks, jupyt
     host.click()
     host.press("Control+a")
     host.press_sequentially("localhost")
+    host.press("Tab")  # in the lab, the field sends what was typed when it is left (or on Enter)
     # typing a host is choosing your own server: the switch says so, the lab's values leave the fields
     expect(_mode(cell)).to_have_text("My server")
     expect(cell.locator(".smtpkit-provider select")).to_be_visible()
@@ -239,6 +240,30 @@ def _option(cell: Any, name: str) -> str:
     """The value of scenario `name`'s option in the form's dropdown."""
     labels = cell.locator(".smtpkit-scenario select option").all_text_contents()
     return next(label for label in labels if label.split(":", 1)[0] == name)
+
+
+def test_a_host_typed_after_the_labs_name_replaces_it(notebooks, jupyterlab):
+    """Clicking into Host and typing, as a person does, put the host after the lab's name:
+    "mail.smtpkit.testlocalhost" was checked. The lab's name goes, at the speed a person types."""
+    from playwright.sync_api import expect
+
+    page = notebooks.open(*CONNECTION)
+    cell, _result = form_cells(page, "smtpkit-scenario")
+    _choose_mode(cell, "Practice lab")
+    cell.locator(".smtpkit-scenario select").select_option(value=_option(cell, "submission"))
+    host = _field(cell, "host")
+    expect(host).to_have_value("mail.smtpkit.test")
+    host.click()
+    host.press("End")
+    host.press_sequentially("localhost", delay=40)
+    host.press("Tab")
+    expect(_mode(cell)).to_have_text("My server")
+    expect(host).to_have_value("localhost")
+    # once it is your own server, a key is sent as it is typed, and none is lost
+    host.click()
+    host.press("End")
+    host.press_sequentially(".example", delay=20)
+    expect(host).to_have_value("localhost.example")
 
 
 def test_a_lab_result_says_practice_lab(notebooks, jupyterlab):

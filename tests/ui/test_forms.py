@@ -940,3 +940,24 @@ def test_every_lab_scenario_label_fits_the_menu(lab):
         assert label.startswith(f"{name}: ") and len(label) <= 66, label
     form = ServerForm(lab, scenario="too_large", action=_report)
     assert "SIZE 512" in form.hint.value  # the whole description, under the menu
+
+
+def test_a_host_typed_after_the_labs_name_replaces_it(lab):
+    """Keystrokes arrive as whole values: the first after the lab's name switches to My server and drops the name;
+    one the browser sent before it heard of that (the name still in front) is dropped too."""
+    form = ServerForm(lab)
+    lab_host = form.host.value
+    assert form.host.continuous_update is False  # in the lab, what is typed arrives whole (on leaving the field)
+    form.host.value = lab_host + "localhost"
+    assert not form.in_lab and form.host.value == "localhost" and form.host.continuous_update is True
+    form.mode.value = "lab"
+    assert form.in_lab and form.host.value == lab_host and form.host.continuous_update is False
+    form.host.value = lab_host + "l"
+    assert not form.in_lab and form.host.value == "l"
+    form.host.value = lab_host + "lo"  # sent by the browser before the "l" came back
+    assert form.host.value == "lo"
+    form.host.value = "loc"
+    form.host.value = "localhost"
+    assert form.host.value == "localhost" and form._lab_prefix == ""
+    form.host.value = lab_host + ".example"  # typed in full later: a name of its own, kept as typed
+    assert form.host.value == lab_host + ".example"
