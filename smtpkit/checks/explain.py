@@ -75,7 +75,8 @@ def explain_reply_text(
     where = stage or guess_stage(reply.code, enhanced)
     context = {"host": host} if host else {}
     found = classify_reply(where, reply.code, reply.text, provider=provider, **context)
-    guessed = "" if stage else " (stage guessed from the code; on the command line, --stage names it)"
+    # (a flag named in a page without a command line was noise: `smtpkit explain --help` names --stage)
+    guessed = "" if stage else " (the stage is guessed from the code)"
     step = Step(
         "explain",
         Status.PASS if found is None else Status.INFO,
