@@ -56,7 +56,7 @@ ACTIONS: Mapping[str, tuple[str, str]] = {
     # the cure is at the service that sends: its bounce (Return-Path) domain or its DKIM signature
     "dmarc.not_aligned": (
         "whoever runs the service that sends mail for {domain}",
-        "send with a Return-Path (bounce) domain or a DKIM signature under {domain}",
+        "send with a Return-Path (bounce) domain or a DKIM signature that aligns with {domain} (see the fix)",
     ),
     "dmarc": (DNS, "correct the DMARC record"),
     "mx": (DNS, "correct the MX records"),

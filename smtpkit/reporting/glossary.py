@@ -33,6 +33,8 @@ __all__ = ["Entry", "Glossary", "generic", "glossary"]
 
 _FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?:[:!][^{}]*)?\}")
 
+_RANK = {"info": 0, "warn": 1, "fail": 2}
+
 INTRO = (
     "Each finding in this report has a code. Here is what each code means, as smtpkit's catalogue explains it;"
     " words in ‹angle quotes› stand for what the check found, shown in full with the finding above."
@@ -118,13 +120,16 @@ def glossary(reports: Iterable[Report | None]) -> Glossary:
         for f in report.findings:
             if f.code in seen:
                 e = seen[f.code]
-                seen[f.code] = Entry(e.code, e.severity, e.title, e.explanation, e.reference, e.count + 1)
+                worse = max(e.severity, f.severity.value, key=lambda sev: _RANK.get(sev, 0))
+                seen[f.code] = Entry(e.code, worse, e.title, e.explanation, e.reference, e.count + 1)
                 continue
             spec = cat.get(f.code)
             if spec is None:
                 seen[f.code] = Entry(f.code, f.severity.value, f.title, f.explanation, f.reference)
             else:
+                # the severity the report gave it (a misaligned SPF where DKIM can still carry DMARC warns): the
+                # catalogue's FAIL under a report that said WARN read as something broken
                 seen[f.code] = Entry(
-                    spec.code, spec.severity.value, generic(spec.title), generic(spec.explanation), spec.reference
+                    spec.code, f.severity.value, generic(spec.title), generic(spec.explanation), spec.reference
                 )
     return Glossary(list(seen.values()))

@@ -856,13 +856,22 @@ class DomainForm(BaseForm):
                 self._fill_from_zone(name)
             else:
                 self._enter_lab()
-        elif self.in_lab:
+        elif self.in_lab and not self._lab_prefix(name):
             self._enter_own()
+
+    def _lab_prefix(self, name: str) -> bool:
+        """Is `name` the start of a lab domain? Then the person is emptying the field to choose from the lab's
+        list (as its hint says) or typing a lab domain, and the form stays in the lab: the first Backspace
+        switched to My domain, and the list to choose from went with it. A Run decides (`settings`)."""
+        return any(zone.startswith(name) for zone in self._zones)
 
     def settings(self) -> DomainQuery:
         """The current settings as a validated `DomainQuery`; InvalidSettings if one is unusable."""
         from smtpkit.settings import validate_seconds
 
+        typed = self.domain.value.strip().rstrip(".").lower()
+        if self.in_lab and typed and not is_lab_domain(typed, self._zones):
+            self._enter_own()  # the start of a lab domain left in the field: a domain of your own after all
         r = Refusals()  # every field read in one Run: the refusals are all marked (the first raised)
         domain = r.take(lambda: refuse_empty("domain", self.domain.value, self.empty_domain), "")
         timeout = r.take(

@@ -228,3 +228,12 @@ def test_the_exported_report_reads_well_for_its_recipient_on_screen_and_printed(
         assert pdf.startswith(b"%PDF") and len(pdf) > 50_000
     finally:
         page.close()
+
+
+def test_the_codes_table_gives_a_code_the_severity_the_report_gave_it() -> None:
+    """dmarc.not_aligned warns where DKIM can still carry DMARC: the catalogue's FAIL there read as broken."""
+    warned = finding("dmarc.not_aligned", "", severity="warn", identifier="SPF MAIL FROM", identifier_domain="m")
+    g = glossary([_domain(warned)])
+    assert g.entries[0].severity == "warn"
+    failed = finding("dmarc.not_aligned", "", identifier="DKIM d=", identifier_domain="x")
+    assert glossary([_domain(warned, failed)]).entries[0].severity == "fail"  # the worse of the two

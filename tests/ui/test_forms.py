@@ -961,3 +961,21 @@ def test_a_host_typed_after_the_labs_name_replaces_it(lab):
     assert form.host.value == "localhost" and form._lab_prefix == ""
     form.host.value = lab_host + ".example"  # typed in full later: a name of its own, kept as typed
     assert form.host.value == lab_host + ".example"
+
+
+def test_emptying_the_domain_field_to_choose_a_lab_domain_stays_in_the_lab(lab):
+    """The hint says "empty the Domain field to pick one from the list": the first Backspace switched to My
+    domain, and the list went with it. The start of a lab domain keeps the lab; a Run with one decides."""
+    form = DomainForm(lab)
+    name = form.domain.value
+    for n in range(len(name) - 1, -1, -1):  # Backspace after Backspace
+        form.domain.value = name[:n]
+        assert form.in_lab and len(form.domain.options) > 50, form.domain.value
+    form.domain.value = "spf-plus"  # typing a lab domain
+    assert form.in_lab
+    with pytest.raises(InvalidSettings):  # run with it: not a lab domain, so a domain of your own after all
+        form.settings()
+    assert not form.in_lab and form.ip.value == ""
+    form.mode.value = "lab"
+    form.domain.value = "example.com"  # a domain no lab domain starts with: your own at once
+    assert not form.in_lab
