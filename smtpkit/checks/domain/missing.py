@@ -101,7 +101,7 @@ class Absence:
                 True,
                 Status.WARN,
                 f"this machine's DNS says {domain} does not exist: the resolver is broken or filtered",
-                f"not checked: this machine's DNS says {domain} does not exist",
+                f"not checked: this machine's DNS is broken or filtered (it says {domain} does not exist)",
                 lied.split(" ", 1)[0],
             )
         return cls(False, Status.FAIL, f"{domain} does not exist (NXDOMAIN)", f"not checked: {domain} does not exist")
