@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from smtpkit.knowledge.catalogue import catalogue, placeholder
-from smtpkit.model import Report
+from smtpkit.model import Finding, Report, worst_severity
 from smtpkit.render import Viewable
 from smtpkit.render.html import (
     CSS,
@@ -32,8 +32,6 @@ from smtpkit.render.text import terminal_safe, wrap
 __all__ = ["Entry", "Glossary", "generic", "glossary"]
 
 _FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?:[:!][^{}]*)?\}")
-
-_RANK = {"info": 0, "warn": 1, "fail": 2}
 
 INTRO = (
     "Each finding in this report has a code. Here is what each code means, as smtpkit's catalogue explains it;"
@@ -113,23 +111,19 @@ class Glossary(Viewable):
 def glossary(reports: Iterable[Report | None]) -> Glossary:
     """The catalogue entry of every code in `reports` (a code the catalogue lacks is named with its title)."""
     cat = catalogue()
-    seen: dict[str, Entry] = {}
+    by_code: dict[str, list[Finding]] = {}  # in the order the codes first appear
     for report in reports:
-        if report is None:
-            continue
-        for f in report.findings:
-            if f.code in seen:
-                e = seen[f.code]
-                worse = max(e.severity, f.severity.value, key=lambda sev: _RANK.get(sev, 0))
-                seen[f.code] = Entry(e.code, worse, e.title, e.explanation, e.reference, e.count + 1)
-                continue
-            spec = cat.get(f.code)
-            if spec is None:
-                seen[f.code] = Entry(f.code, f.severity.value, f.title, f.explanation, f.reference)
-            else:
-                # the severity the report gave it (a misaligned SPF where DKIM can still carry DMARC warns): the
-                # catalogue's FAIL under a report that said WARN read as something broken
-                seen[f.code] = Entry(
-                    spec.code, f.severity.value, generic(spec.title), generic(spec.explanation), spec.reference
-                )
-    return Glossary(list(seen.values()))
+        for f in report.findings if report is not None else ():
+            by_code.setdefault(f.code, []).append(f)
+    entries = []
+    for code, found in by_code.items():
+        # the severity the report gave it, the worst of its findings (a misaligned SPF where DKIM can still carry
+        # DMARC warns): the catalogue's FAIL under a report that said WARN read as something broken
+        worst = (worst_severity(found) or found[0].severity).value
+        spec, first = cat.get(code), found[0]
+        if spec is None:
+            entries.append(Entry(code, worst, first.title, first.explanation, first.reference, len(found)))
+        else:
+            title, explanation = generic(spec.title), generic(spec.explanation)
+            entries.append(Entry(code, worst, title, explanation, spec.reference, len(found)))
+    return Glossary(entries)

@@ -37,11 +37,18 @@ NOTE = "Each step below says what happened, why, and how to fix it."
 
 @dataclass(frozen=True)
 class Failure:
-    """A finding that breaks mail: its code, its title and the fix."""
+    """A finding that breaks mail (or, in `Summary.warnings`, risks it): its code, its title and the fix."""
 
     code: str
     title: str
     fix: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"code": self.code, "title": self.title, "fix": self.fix}
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> Failure:
+        return cls(str(doc["code"]), str(doc["title"]), str(doc["fix"]))
 
 
 @dataclass
@@ -67,9 +74,9 @@ class Summary(Viewable):
             "verdict": self.verdict,
             "checked": self.checked,
             "steps": self.steps,
-            "failures": [{"code": f.code, "title": f.title, "fix": f.fix} for f in self.failures],
+            "failures": [f.to_dict() for f in self.failures],
             "score": self.score,
-            "warnings": [{"code": f.code, "title": f.title, "fix": f.fix} for f in self.warnings],
+            "warnings": [f.to_dict() for f in self.warnings],
         }
 
     @classmethod
@@ -78,9 +85,9 @@ class Summary(Viewable):
             verdict=str(doc["verdict"]),
             checked=[{str(k): str(v) for k, v in row.items()} for row in doc.get("checked", [])],
             steps=[{str(k): str(v) for k, v in row.items()} for row in doc.get("steps", [])],
-            failures=[Failure(str(f["code"]), str(f["title"]), str(f["fix"])) for f in doc.get("failures", [])],
+            failures=[Failure.from_dict(f) for f in doc.get("failures", [])],
             score=str(doc.get("score", "")),
-            warnings=[Failure(str(f["code"]), str(f["title"]), str(f["fix"])) for f in doc.get("warnings", [])],
+            warnings=[Failure.from_dict(f) for f in doc.get("warnings", [])],
         )
 
     def write(self, path: str | os.PathLike[str]) -> None:
@@ -162,8 +169,9 @@ def summarize(
         if r is not None
         for st in r.steps
     ]
-    failures = [Failure(f.code, f.title, f.fix) for r in reports for f in r.findings if f.severity is Severity.FAIL]
-    warnings = [Failure(f.code, f.title, f.fix) for r in reports for f in r.findings if f.severity is Severity.WARN]
+    findings = [f for r in reports for f in r.findings]
+    failures = [Failure(f.code, f.title, f.fix) for f in findings if f.severity is Severity.FAIL]
+    warnings = [Failure(f.code, f.title, f.fix) for f in findings if f.severity is Severity.WARN]
     return Summary(
         verdict=verdict_of(f for r in reports for f in r.findings),
         checked=checked,

@@ -856,10 +856,10 @@ class DomainForm(BaseForm):
                 self._fill_from_zone(name)
             else:
                 self._enter_lab()
-        elif self.in_lab and not self._lab_prefix(name):
+        elif self.in_lab and not self._starts_a_lab_domain(name):
             self._enter_own()
 
-    def _lab_prefix(self, name: str) -> bool:
+    def _starts_a_lab_domain(self, name: str) -> bool:
         """Is `name` the start of a lab domain? Then the person is emptying the field to choose from the lab's
         list (as its hint says) or typing a lab domain, and the form stays in the lab: the first Backspace
         switched to My domain, and the list to choose from went with it. A Run decides (`settings`)."""
