@@ -21,17 +21,28 @@ domain's questions have meanwhile timed out, and its check ends at once with
 the findings it would have had 4 s later.
 
 How far ahead: the domains the stream admitted in the last `lifetime`
-seconds (the longest a question may take), a quarter more, plus
+seconds (the longest a question may take), twice that (`MARGIN`), plus
 `concurrency`, at most `AHEAD_MOST`; the steps of at most `SCOUTS` x
-`concurrency` of them under way at once, in turn, and only while the resolver
-has a place free, so at most three times `concurrency` domains have their
-clock running (each domain's
+`concurrency` of them under way at once, in turn, and only while the
+resolver has a place free, so at most five times `concurrency` domains have
+their clock running (each domain's
 time and deadline run while its steps do, not while it waits for its turn with
 them done), and a run that `query_limit` holds back asks ahead only what its
 places allow. Started without those bounds, such a run gave the places to a
 thousand domains at once and some ran out of their deadline waiting for one.
-The questions asked ahead go
-through the run's resolver like all others (its cache, its `query_limit`), so
+
+Why twice, and four times `concurrency` (it was a quarter more, and twice):
+a dead domain read ahead holds its place among the steps under way for its 4
+s, so with two per slot the steps ahead could not get ahead of the checks (a
+Dask worker's stream read 800 domains ahead where it wanted 1,200), and the
+last domains of a run, read a second or two before their turn, left the cores
+idle for the 2 s their dead ones still took. With both raised, a run's dead
+domains are known by the time its last live one is checked: the 2-process
+runners' ratio to the in-process one went from 1.47 x (pool and Dask) to 1.61
+x and 1.65 x (`benchmarks/audit_throughput.py --query-limit 200`, 5 December
+2026; docs/audit.md).
+
+The questions asked ahead go through the run's resolver like all others (its cache, its `query_limit`), so
 reading ahead asks nothing more, and nothing more at once than the limit
 allows; it asks the slow questions early.
 """
@@ -59,9 +70,10 @@ if TYPE_CHECKING:
 AHEAD_MOST = 2000
 #: Domains whose first steps may be under way at once ahead of their turn, per slot (`concurrency`): more than
 #: the slots, so that the steps ahead outpace the checks and get ahead of them.
-SCOUTS = 2
-#: How much further ahead than the domains admitted within one `lifetime` (the rate changes as a run goes).
-MARGIN = 1.25
+SCOUTS = 4
+#: How much further ahead than the domains admitted within one `lifetime` (the rate changes as a run goes, and
+#: the last domains must be read ahead by more than a dead domain's 4 s before their turn: see the docstring).
+MARGIN = 2.0
 
 
 class Scout:
