@@ -137,9 +137,8 @@ def send_step(state: SessionState) -> Step:
         without = "" if state.authenticated else " without a login"
         step.summary = (
             f"dry run: the server would accept mail{without} from {t.mail_from} to {', '.join(accepted)} "
-            "(nothing was sent; to send one: the 'Really send' box of the form in notebook 4, Sending; --send on the "
-            "command line; send=True in Python)"
-        )
+            "(nothing was sent: a dry run ends with RSET before DATA)"
+        )  # how to really send is said where one can: the form's "Really send" box, --send's help, send=True's doc
         step.add(*findings)
         step.elapsed_ms = ms_since(start)
         return step
