@@ -41,7 +41,14 @@ from smtpkit.settings import AUTH_MECHANISMS, IMPLICIT_TLS_PORTS, Refusals, Targ
 from smtpkit.settings.domain import DomainQuery
 from smtpkit.ui.fields import MORE_WIDTH, hint_html, number_text, refuse_empty, show, style, text_field, uploaded, wide
 from smtpkit.ui.inputs import PASSWORD_ENV, SECURITY_CHOICES, ServerInput, password_from_env
-from smtpkit.ui.lab import is_lab_domain, lab_domain_settings, lab_server_settings, lab_zones, scenario_choices
+from smtpkit.ui.lab import (
+    domain_choices,
+    is_lab_domain,
+    lab_domain_settings,
+    lab_server_settings,
+    lab_zones,
+    scenario_choices,
+)
 from smtpkit.ui.modes import LAB, OWN, Banner, describe_ca, describe_dns
 from smtpkit.ui.runner import BaseForm, FormBox
 
@@ -730,14 +737,13 @@ class DomainForm(BaseForm):
         self._filling = False
         self._filled: dict[str, Any] = {}
         self.mode = mode_toggle("My domain", lab)
-        self.domain = widgets.Combobox(
-            options=self._zones,
-            ensure_option=False,
-            description="Domain",
-            placeholder="example.com",
-            style=style(),
-            layout=wide(),
+        # the lab's domains as a menu, each with what is wrong with it (shown in the lab only), as the server
+        # form's scenario menu: the Domain field listed 85 bare names, and only once it was emptied
+        self.zone = widgets.Dropdown(
+            options=domain_choices(self._zones), description="Lab domain", style=style(), layout=wide()
         )
+        self.zone.add_class("smtpkit-lab-domain")
+        self.domain = text_field("Domain", placeholder="example.com")
         self.hint = widgets.HTML(layout=widgets.Layout())
         self.hint.add_class("smtpkit-hint")
         self.selectors = text_field("DKIM selectors", placeholder="google, selector1, s1 (comma-separated)")
@@ -749,6 +755,7 @@ class DomainForm(BaseForm):
             [
                 self.css,
                 self.mode,
+                self.zone,
                 f.add("domain", self.domain, label="Domain"),
                 self.hint,
                 f.add("selectors", self.selectors, label="DKIM selectors"),
@@ -762,6 +769,7 @@ class DomainForm(BaseForm):
         self.mode.observe(self._mode_changed, names="value")
         self.watch_mode(self.mode)
         self.domain.observe(self._domain_changed, names="value")
+        self.zone.observe(self._zone_chosen, names="value")
         self.timeout.observe(lambda _c: self.refresh_limit(), names="value")
 
         self._lesson_zone = ""  # the lab domain whose lesson the fields are set up for
@@ -805,13 +813,13 @@ class DomainForm(BaseForm):
 
     def _enter_lab(self) -> None:
         self._set_quietly(self.mode, LAB)
-        self.domain.options = self._zones
+        show(self.zone, True)
         self._fill_from_zone(self.domain.value)
 
     def _enter_own(self) -> None:
         """Your own domain: this computer's resolver (or the DNS server typed), no lab IP, no lab selector."""
         self._set_quietly(self.mode, OWN)
-        self.domain.options = []
+        show(self.zone, False)
         for name, widget in (("selectors", self.selectors), ("ip", self.ip), ("nameservers", self.nameserver)):
             if name in self._filled and widget.value == self._filled[name]:
                 widget.value = ""
@@ -827,6 +835,9 @@ class DomainForm(BaseForm):
         self._lesson_zone = name if lesson.expect or lesson.why else ""
         if q.domain != name:
             self._set_quietly(self.domain, q.domain)  # the lesson is on a name under the lab domain
+        zone = next((z for z in self._zones if q.domain == z or q.domain.endswith("." + z)), None)
+        if zone is not None and self.zone.value != zone:
+            self._set_quietly(self.zone, zone)  # the menu names the domain typed, or the one a name is under
         self.selectors.value = ", ".join(q.selectors)
         self.ip.value = q.ip or ""
         self.nameserver.value = ", ".join(q.nameservers)
@@ -840,9 +851,19 @@ class DomainForm(BaseForm):
             what = re.sub(rf"[,:]?\s*\(?{re.escape(code)}\b\)?", "", what)
         self.hint.value = hint_html(
             f"Practice lab domain {q.domain}: {what}.{expect}{setup} "
-            f"The lab's DNS server answers for {len(self._zones)} domains, most of them wrong in one way; empty the "
-            "Domain field to pick one from the list, or type your own."
+            f"The lab's DNS server answers for {len(self._zones)} domains, most of them wrong in one way: choose "
+            "another from the Lab domain menu, or type your own domain in Domain."
         )
+
+    def _zone_chosen(self, change: dict[str, Any]) -> None:
+        """A lab domain chosen from the menu: it goes in Domain, and the fields are set up for its lesson."""
+        if self._filling or not change["new"]:
+            return
+        self._set_quietly(self.domain, change["new"])
+        if self.in_lab:
+            self._fill_from_zone(change["new"])
+        else:
+            self._enter_lab()
 
     def _domain_changed(self, change: dict[str, Any]) -> None:
         """The mode follows the domain: a lab domain is asked of the lab, any other of your own resolver."""
@@ -860,9 +881,9 @@ class DomainForm(BaseForm):
             self._enter_own()
 
     def _starts_a_lab_domain(self, name: str) -> bool:
-        """Is `name` the start of a lab domain? Then the person is emptying the field to choose from the lab's
-        list (as its hint says) or typing a lab domain, and the form stays in the lab: the first Backspace
-        switched to My domain, and the list to choose from went with it. A Run decides (`settings`)."""
+        """Is `name` the start of a lab domain? Then the person may be typing a lab domain, or emptying the field
+        to type one, and the form stays in the lab (the first Backspace switched to My domain and hid the lab's
+        menu). A Run decides (`settings`)."""
         return any(zone.startswith(name) for zone in self._zones)
 
     def settings(self) -> DomainQuery:

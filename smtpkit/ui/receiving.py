@@ -22,6 +22,7 @@ from smtpkit.lab.receiving import DEFAULT_DOMAIN, INBOUND_STEPS, LESSONS, REPUTA
 from smtpkit.settings.domain import DomainQuery
 from smtpkit.ui.fields import show
 from smtpkit.ui.forms import DomainForm
+from smtpkit.ui.lab import domain_choices
 from smtpkit.ui.modes import Banner
 
 __all__ = ["ReceivingForm", "receiving_action"]
@@ -79,10 +80,15 @@ class ReceivingForm(DomainForm):
             ),
             layout=widgets.Layout(),
         )
-        # the lab's receiving-side lessons first in the Domain list (any other lab domain is still asked of the lab)
+        # the lab's receiving-side lessons first in the Lab domain menu (any other lab domain is still asked of the lab)
         self._zones = [z for z in LESSONS if z in self._zones] + [z for z in self._zones if z not in LESSONS]
-        if self.in_lab:
-            self.domain.options = self._zones
+        chosen = self.zone.value
+        self._filling = True
+        try:
+            self.zone.options = domain_choices(self._zones)
+            self.zone.value = chosen
+        finally:
+            self._filling = False
         show(self.fields.boxes["selectors"], False)  # DKIM is about sending mail, not receiving it
         self.ip.placeholder = "for reverse DNS and blocklists (empty: none)"
         children = list(self.box.children)

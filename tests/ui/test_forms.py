@@ -28,6 +28,7 @@ from smtpkit.settings import Target
 from smtpkit.settings.domain import DomainQuery
 from smtpkit.ui import DomainForm, ServerForm, ServerInput
 from smtpkit.ui.display import Panel
+from smtpkit.ui.lab import lab_zones
 
 PASSWORD = "Tr0ub4dor&3-form-test"
 PROVIDERS = [p.key for p in PRESETS if p.key != "lab"]
@@ -963,14 +964,14 @@ def test_a_host_typed_after_the_labs_name_replaces_it(lab):
     assert form.host.value == lab_host + ".example"
 
 
-def test_emptying_the_domain_field_to_choose_a_lab_domain_stays_in_the_lab(lab):
-    """The hint says "empty the Domain field to pick one from the list": the first Backspace switched to My
-    domain, and the list went with it. The start of a lab domain keeps the lab; a Run with one decides."""
+def test_emptying_the_domain_field_to_type_a_lab_domain_stays_in_the_lab(lab):
+    """The first Backspace in Domain switched to My domain and hid the lab's menu. The start of a lab domain
+    keeps the lab; a Run with one decides."""
     form = DomainForm(lab)
     name = form.domain.value
     for n in range(len(name) - 1, -1, -1):  # Backspace after Backspace
         form.domain.value = name[:n]
-        assert form.in_lab and len(form.domain.options) > 50, form.domain.value
+        assert form.in_lab and form.zone.layout.display != "none", form.domain.value
     form.domain.value = "spf-plus"  # typing a lab domain
     assert form.in_lab
     with pytest.raises(InvalidSettings):  # run with it: not a lab domain, so a domain of your own after all
@@ -978,4 +979,26 @@ def test_emptying_the_domain_field_to_choose_a_lab_domain_stays_in_the_lab(lab):
     assert not form.in_lab and form.ip.value == ""
     form.mode.value = "lab"
     form.domain.value = "example.com"  # a domain no lab domain starts with: your own at once
-    assert not form.in_lab
+    assert not form.in_lab and form.zone.layout.display == "none"
+
+
+def test_the_lab_domain_menu_says_what_is_wrong_with_each_and_fills_the_form(lab):
+    """The lab's 85 domains were a list of bare names under the Domain field, shown only once it was emptied.
+    The menu names each with what is wrong with it; choosing one puts it in Domain and sets up its lesson;
+    typing one moves the menu to it."""
+    form = DomainForm(lab)
+    labels = dict((zone, label) for label, zone in form.zone.options)
+    assert list(labels) == lab_zones(lab) and form.zone.value == lab.domain
+    assert labels["dmarc-pct.test"] == "dmarc-pct.test: p=quarantine; pct=25, a ramp-up left half-way"
+    assert labels["spf-plus-all.test"] == "spf-plus-all.test: ends in +all"  # the code is the hint's to name
+    assert all(len(label) <= 66 for label in labels.values())
+    form.zone.value = "ptr-mismatch.test"
+    assert form.domain.value == "ptr-mismatch.test" and form.in_lab
+    assert form.ip.value == "127.0.2.2" and "ptr-mismatch.test" in form.hint.value  # its lesson's sending IP
+    form.domain.value = "news.dmarc-sp-none.test"  # a name under a lab domain: the menu shows that domain
+    assert form.zone.value == "dmarc-sp-none.test" and form.in_lab
+    form.mode.value = "own"
+    assert form.zone.layout.display == "none" and form.domain.value == ""
+    form.zone.value = "dkim-short.test"  # a link or a script choosing a lab domain: back in the lab
+    assert form.in_lab and form.domain.value == "dkim-short.test" and form.zone.layout.display != "none"
+    assert DomainForm().zone.options == () and DomainForm().zone.layout.display == "none"  # no lab: no menu
