@@ -310,10 +310,12 @@ def _discover(
 
 
 def _duration(seconds: int) -> str:
-    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+    """max_age in words: "3600 seconds (1 hour)", "86400 seconds (1 day)" (it read "(1 hours)")."""
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
         if seconds >= size:
-            return f"{seconds} seconds ({seconds / size:.3g} {unit})"
-    return f"{seconds} seconds"
+            amount = f"{seconds / size:.3g}"
+            return f"{seconds} seconds ({amount} {unit}{'' if amount == '1' else 's'})"
+    return f"{seconds} second{'' if seconds == 1 else 's'}"
 
 
 @record(frozen=True)

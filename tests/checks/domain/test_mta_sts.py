@@ -65,7 +65,17 @@ def test_testing_mode_with_a_short_max_age(options: dict[str, Any]) -> None:
     assert set(report.codes()) == {"mta_sts.mode_testing", "mta_sts.max_age_short"}
     assert report.verdict == "pass"  # information, not a problem
     short = next(f for f in report.findings if f.code == "mta_sts.max_age_short")
-    assert "3600 seconds (1 hours)" in short.title
+    assert "3600 seconds (1 hour)" in short.title  # it read "(1 hours)"
+
+
+def test_a_max_age_in_words_has_its_units_in_the_singular_for_one() -> None:
+    from smtpkit.checks.domain.mta_sts import _duration
+
+    assert _duration(3600) == "3600 seconds (1 hour)"
+    assert _duration(7200) == "7200 seconds (2 hours)"
+    assert _duration(86400) == "86400 seconds (1 day)"
+    assert _duration(90) == "90 seconds (1.5 minutes)"
+    assert _duration(1) == "1 second"
 
 
 def test_a_domain_without_mta_sts_is_only_noted(lab_resolver: Resolver) -> None:
