@@ -23,16 +23,21 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from smtpkit.lab.zones.dnsbl import LAB_LISTS, LIST_ZONE, LISTED_IP
 from smtpkit.lab.zones.mx import PTR_MISMATCH_IP, PTR_NOFORWARD_IP
+
+if TYPE_CHECKING:
+    from smtpkit.settings.domain import DomainQuery
 
 __all__ = [
     "GOOD_LISTS",
     "Lesson",
     "domain_lesson",
     "expected",
+    "form_words",
+    "hint_words",
     "lesson_line",
     "missed",
     "server_lesson",
@@ -207,19 +212,55 @@ class _Unknown(dict):  # type: ignore[type-arg]
         return placeholder(key)
 
 
-def expected(codes: Iterable[str], joiner: str = " and ", **known: str) -> str:
+def expected(
+    codes: Iterable[str], joiner: str = " and ", words: Mapping[str, Mapping[str, str]] | None = None, **known: str
+) -> str:
     """The findings a lesson teaches, before it is run: each by its catalogue title and its code
     ("“'+all' lets the whole internet send as spf-plus-all.test” (spf.plus_all)"). A hint that named the code
-    alone meant nothing to someone meeting it for the first time; parameters not `known` read ‹as named›."""
+    alone meant nothing to someone meeting it for the first time. A title's fields are filled from `words`
+    (by code: `hint_words`) and `known`; any other reads ‹as named›."""
     from smtpkit.knowledge.catalogue import catalogue
 
     specs = catalogue()
     out = []
     for code in codes:
         spec = specs.get(code)
-        title = spec.title.format_map(_Unknown(known)) if spec is not None else ""
+        fields = _Unknown({**known, **(words or {}).get(code, {})})
+        title = spec.title.format_map(fields) if spec is not None else ""
         out.append(f"“{title}” ({code})" if title else code)
     return joiner.join(out)
+
+
+@cache
+def _lesson_words() -> dict[str, dict[str, dict[str, str]]]:
+    import json
+    from importlib import resources
+
+    text = resources.files("smtpkit.lab").joinpath("data/lesson_words.json").read_text(encoding="utf-8")
+    return json.loads(text)  # type: ignore[no-any-return]
+
+
+def hint_words(lesson: Lesson, query: DomainQuery) -> dict[str, dict[str, str]]:
+    """By expected code, the words a lab domain's finding will say, for its hint before it is run: the lab's
+    (``data/lesson_words.json``, written by ``tools/lesson_words.py`` from a run of every lab domain) and the
+    form's own (`form_words`). The hint named them ‹term›, ‹count›, and the result then said '+all', 2: the two
+    did not match word for word."""
+    own = form_words(query)
+    stored = _lesson_words().get(lesson.name, {})
+    return {code: {**stored.get(code, {}), **own} for code in lesson.expect}
+
+
+def form_words(query: DomainQuery) -> dict[str, str]:
+    """The words of a domain check's findings that its settings already say: the domain checked, the sending
+    IP, the DKIM selector when there is one, the MX port when MX hosts are connected to."""
+    own = {"domain": query.domain}
+    if query.ip:
+        own["ip"] = query.ip
+    if len(query.selectors) == 1:
+        own["selector"] = query.selectors[0]
+    if query.probe_mx:
+        own["port"] = str(query.mx_port)
+    return own
 
 
 def missed(lesson: Lesson, codes: Iterable[str], changed: Iterable[str] = ()) -> str:

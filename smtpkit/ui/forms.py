@@ -827,7 +827,7 @@ class DomainForm(BaseForm):
         self.hint.value = hint_html(self.own_hint)
 
     def _fill_from_zone(self, domain: str) -> None:
-        from smtpkit.lab.lessons import domain_lesson, expected
+        from smtpkit.lab.lessons import domain_lesson, expected, hint_words
 
         name = (domain or self.lab.domain).strip().rstrip(".").lower()
         q = lab_domain_settings(self.lab, name)
@@ -842,8 +842,7 @@ class DomainForm(BaseForm):
         self.ip.value = q.ip or ""
         self.nameserver.value = ", ".join(q.nameservers)
         self._filled = {"selectors": self.selectors.value, "ip": self.ip.value, "nameservers": self.nameserver.value}
-        known = {"domain": q.domain, "ip": q.ip or "", "selector": q.selectors[0] if len(q.selectors) == 1 else ""}
-        named = expected(lesson.expect, **{k: v for k, v in known.items() if v})
+        named = expected(lesson.expect, words=hint_words(lesson, q))
         expect = f" Run it: the result should show {named}." if lesson.expect else ""
         setup = f" This form is set up for it: {lesson.why}." if lesson.why else ""
         what = lesson.description or "a lab domain"
