@@ -466,7 +466,10 @@ class ServerForm(BaseForm):
             "send": self.send.value,
         }
         ep = self.lab.endpoint(name)
-        expect = f" Run it: the result should show {expected([ep.expect], host=ep.hostname)}." if ep.expect else ""
+        # the words the form knows before the run: the host and port it will connect to (the reply, the
+        # certificate's dates: the result's own)
+        said = expected([ep.expect], host=ep.hostname, asked=t.host, port=str(t.port)) if ep.expect else ""
+        expect = f" Run it: the result should show {said}." if said else ""
         setup = f" This form is set up for it: {lesson.why}." if lesson.why else ""
         self.hint.value = hint_html(f"{ep.description}{expect}{setup}")
         self._show_password_state()

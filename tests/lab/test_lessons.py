@@ -8,6 +8,7 @@ healthy MX failed for not offering AUTH. Each lesson's setup is now data
 
 from __future__ import annotations
 
+import html
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -15,24 +16,31 @@ from smtpkit.checks.domain import check_domain
 from smtpkit.lab.lessons import Lesson, domain_lesson, expected, hint_words, missed, server_lesson, zone_descriptions
 from smtpkit.model import Report
 from smtpkit.settings.domain import DomainQuery
+from smtpkit.ui import ServerForm
 from smtpkit.ui.lab import lab_domain_settings, lab_server_settings, lab_zones
 
 
 def test_every_lab_server_shows_its_lesson_with_the_lab_settings(lab):
-    def check(name: str) -> tuple[str, list[str], str]:
+    def check(name: str) -> tuple[str, list[str], str, Report]:
         report = lab_server_settings(lab, name, timeout=2).diagnose()
-        return name, report.codes(), report.verdict
+        return name, report.codes(), report.verdict, report
 
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(check, lab.names))
     wrong = []
-    for name, codes, verdict in results:
+    for name, codes, verdict, _report in results:
         lesson = server_lesson(lab, name)
         if lesson.expect and not set(lesson.expect) & set(codes):
             wrong.append((name, lesson.expect, codes))
         if not lesson.expect and verdict == "fail":
             wrong.append((name, "a healthy server", codes))
     assert not wrong, wrong
+    # the hint's words the form knows (the host and port it connects to) are the result's: it said ‹port›
+    reports = {name: report for name, _c, _v, report in results}
+    for name in ("refusing", "wrong_host"):
+        hint = ServerForm(lab, scenario=name).hint.value
+        title = next(f.title for f in reports[name].findings if f.code == lab.endpoint(name).expect)
+        assert html.escape(title, quote=True) in hint, (name, title, hint)
 
 
 def test_every_lab_domain_shows_its_lesson_with_the_lab_settings(lab):
