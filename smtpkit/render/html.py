@@ -62,6 +62,7 @@ CSS = """
 .smtpkit-report th{background:#f6f8fa}
 .smtpkit-report .smtpkit-scroll{overflow-x:auto;max-width:100%}
 .smtpkit-report td.smtpkit-long{overflow-wrap:anywhere;word-break:normal;min-width:18em}
+.smtpkit-report td.smtpkit-short{white-space:nowrap}
 .smtpkit-report .badge{display:inline-block;padding:0 6px;border-radius:4px;font-weight:600;
   font-family:monospace;white-space:nowrap}
 .smtpkit-report .finding{border-left:4px solid #d0d7de;padding:4px 10px;margin:8px 0}
@@ -114,14 +115,20 @@ def badge(status: str) -> str:
 
 STATUS_COLUMNS = ("status", "severity", "result")
 _LONG_TOKEN = 40  # characters without a space: a key, a hash, a URL
+_SHORT = 12  # the most characters of a two-word cell kept on one line (a number and its unit)
 
 
 def _td(value: Any, status: bool) -> str:
     text = cell(value)
     if status and text.lower() in STATUS_STYLE:
         return f"<td>{badge(text)}</td>"
-    long = any(len(word) > _LONG_TOKEN for word in text.split())
-    return f'<td class="smtpkit-long">{esc(text)}</td>' if long else f"<td>{esc(text)}</td>"
+    if any(len(word) > _LONG_TOKEN for word in text.split()):
+        return f'<td class="smtpkit-long">{esc(text)}</td>'
+    if len(text) <= _SHORT and len(text.split()) == 2:
+        # a number and its unit ("0.2 ms", "2048 bits") stay on one line: beside a picture the step table's
+        # time column broke "0.2 / ms" in two
+        return f'<td class="smtpkit-short">{esc(text)}</td>'
+    return f"<td>{esc(text)}</td>"
 
 
 def html_table(

@@ -11,7 +11,7 @@ import re
 
 from smtpkit.knowledge.catalogue import finding
 from smtpkit.model import Report, Status, Step
-from smtpkit.render.html import finding_html, html_table, split_explanation
+from smtpkit.render.html import CSS, finding_html, html_table, split_explanation
 from smtpkit.render.panel import Table
 from smtpkit.ui import Panel, ReportView, compare_scenarios, lab_overview, port_matrix, presets_table
 
@@ -29,6 +29,13 @@ def test_a_few_rows_with_many_columns_are_turned_on_their_side():
     assert "<th>field9</th>" in html and "<th># 1</th>" in html
     many = html_table(chain * 3)  # six rows stay rows
     assert _columns(many) == 11
+
+
+def test_a_number_and_its_unit_stay_on_one_line():
+    """Beside the timing picture the step table's time column broke "0.2 / ms" in two."""
+    html = html_table([{"step": "tls", "time": "0.2 ms", "share": "83%", "summary": "TLS 1.3 with a valid chain"}])
+    assert '<td class="smtpkit-short">0.2 ms</td>' in html and "td.smtpkit-short{white-space:nowrap}" in CSS
+    assert "<td>83%</td>" in html and "<td>TLS 1.3 with a valid chain</td>" in html  # one word; a sentence
 
 
 def test_long_tokens_wrap_and_tables_scroll_instead_of_being_cut():
