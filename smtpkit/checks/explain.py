@@ -56,7 +56,7 @@ def explain_reply_text(
 
     Raises `InvalidSettings` (field ``reply``) for text that is not a reply or is far too long.
     """
-    from smtpkit.knowledge.replies import explain_reply, parse_reply_text
+    from smtpkit.knowledge.replies import explain_reply, parse_reply_text, reply_line
     from smtpkit.knowledge.rules import classify_reply
 
     if len(raw) > MAX_REPLY_CHARS:
@@ -72,6 +72,7 @@ def explain_reply_text(
             f"{exc}. Paste the reply starting with its three-digit code, e.g. '550 5.1.1 ...'", field="reply"
         ) from None
     enhanced = reply.enhanced
+    said = reply_line(reply.code, reply.text)  # one line, as the finding quotes it
     where = stage or guess_stage(reply.code, enhanced)
     context = {"host": host} if host else {}
     found = classify_reply(where, reply.code, reply.text, provider=provider, **context)
@@ -81,12 +82,12 @@ def explain_reply_text(
         "explain",
         Status.PASS if found is None else Status.INFO,
         f"{reply.code} at {where}{guessed}: {explain_reply(reply.code)}",
-        details={"reply": raw.strip(), "reply code": reply.code, "enhanced code": enhanced or "(none)", "stage": where},
+        details={"reply": said, "reply code": reply.code, "enhanced code": enhanced or "(none)", "stage": where},
     )
     if found is not None:
-        step.add(found)
+        step.add(found)  # its evidence keeps the reply as it was pasted, line by line
     return Report(
-        target={"reply": raw.strip(), "stage": where, "provider": provider or ""},
+        target={"reply": said, "stage": where, "provider": provider or ""},
         steps=[step],
         title="smtpkit explain",
     )

@@ -249,6 +249,14 @@ def is_expected(stage: str, code: int) -> bool:
     return False
 
 
+def reply_line(code: int, text: str) -> str:
+    """A reply as one line of words, as a finding's text quotes it: ``550 5.7.1 Our system ... mail.`` for a
+    multi-line reply (its lines joined, the enhanced code's repeats dropped). The explain step's header showed
+    the pasted lines as they came, and its finding the same reply joined: two forms of one reply."""
+    enhanced, message = split_enhanced(text)
+    return re.sub(r"\s+", " ", f"{code} {enhanced or ''} {message}").strip()
+
+
 def split_enhanced(text: str) -> tuple[str | None, str]:
     """Split an enhanced status code off reply text: ``("5.7.8", "Username and ...")``.
 

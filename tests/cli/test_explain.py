@@ -62,3 +62,17 @@ def test_a_programs_own_error_is_explained_not_refused(capsys: pytest.CaptureFix
     assert [f["code"] for f in doc["findings"]] == ["client.timeout"]
     assert "`smtpkit ports 198.51.100.7`" in doc["findings"][0]["fix"]
     assert doc["target"]["host"] == "198.51.100.7"
+
+
+def test_a_multi_line_reply_is_one_line_above_its_finding_as_in_it(capsys: pytest.CaptureFixture[str]) -> None:
+    """The header showed the pasted lines as they came ("…this message is\\n  550 5.7.1 likely…") and the
+    finding's text the same reply joined: two forms of one reply. The evidence keeps the lines as pasted."""
+    pasted = "550-5.7.1 Our system has detected that this message is\n550 5.7.1 likely unsolicited mail."
+    assert main(["explain", "--json", pasted]) in (0, 1)
+    doc = json.loads(capsys.readouterr().out)
+    joined = "550 5.7.1 Our system has detected that this message is likely unsolicited mail."
+    assert doc["target"]["reply"] == joined
+    step = doc["steps"][0]
+    assert step["details"]["reply"] == joined
+    finding = doc["findings"][0]
+    assert joined in finding["explanation"] and finding["evidence"] == pasted

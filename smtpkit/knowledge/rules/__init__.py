@@ -32,7 +32,14 @@ from typing import Any
 from smtpkit.knowledge.catalogue import TemplateParams, catalogue, spec
 from smtpkit.knowledge.enhanced import explain_enhanced
 from smtpkit.knowledge.presets import GENERIC_PRESETS, preset, preset_keys, provider_for_host
-from smtpkit.knowledge.replies import explain_reply, format_reply, is_expected, parse_reply_text, split_enhanced
+from smtpkit.knowledge.replies import (
+    explain_reply,
+    format_reply,
+    is_expected,
+    parse_reply_text,
+    reply_line,
+    split_enhanced,
+)
 from smtpkit.knowledge.xoauth2 import coerce_oauth_error, decode_xoauth2_error, explain_xoauth2_error
 from smtpkit.model import Finding
 from smtpkit.octets import size_text
@@ -382,8 +389,8 @@ def classify_wire(stage: str, raw: str, provider: str | None = None, **context: 
 def _params(
     stage: str, code: int, text: str, provider: str | None, context: Mapping[str, Any], groups: Mapping[str, str]
 ) -> TemplateParams:
-    enhanced, message = split_enhanced(text)
-    one_line = re.sub(r"\s+", " ", f"{code} {enhanced or ''} {message}").strip()
+    enhanced, _message = split_enhanced(text)
+    one_line = reply_line(code, text)
     if len(one_line) > 160:
         one_line = one_line[:159] + "…"
     values: dict[str, Any] = {
