@@ -114,6 +114,8 @@ def test_the_app_shows_the_start_form_live_without_pressing_anything(app, browse
 def test_app_usage_errors(capsys, tmp_path):
     assert main(["app", "--port", "70000"]) == 2
     assert "out of range" in capsys.readouterr().err
+    assert main(["app", "--cull-after", "-1"]) == 2
+    assert "--cull-after -1 is out of range" in capsys.readouterr().err
     assert main(["app", "--notebooks", str(tmp_path)]) == 2
     assert "00_start_here" in capsys.readouterr().err
 
@@ -367,3 +369,54 @@ def test_a_voila_that_cannot_start_says_why_in_its_own_words(monkeypatch, taken_
     assert len(tries) == cmd_app.PORT_ATTEMPTS  # a taken port is tried again, a bounded number of times
     err = capsys.readouterr().err
     assert "Voilà exited with code" in err and "Voilà's last words:" in err and "no available port" in err, err
+
+
+def _kernels(proc) -> list[int]:
+    """The kernels (ipykernel processes) under `smtpkit app`'s process."""
+    import psutil
+
+    found = []
+    for child in psutil.Process(proc.pid).children(recursive=True):
+        try:
+            if any("ipykernel" in part for part in child.cmdline()):
+                found.append(child.pid)
+        except psutil.Error:  # gone meanwhile
+            continue
+    return found
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(300)
+def test_a_page_closed_without_a_word_has_its_kernel_stopped_and_an_open_one_keeps_it(tmp_path, browser):
+    """A tab that crashes or a laptop shut never says the page closed, and its kernel stayed until the app
+    stopped (a helper counted 13). With `--cull-after`, a kernel with no page connected is stopped once idle
+    that long; an open page's kernel, idle just as long, is kept."""
+    import time
+
+    from playwright.sync_api import expect
+
+    env = {
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+        "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+        "JUPYTER_DATA_DIR": str(tmp_path / "data"),
+    }
+    proc = start(["app", "--no-browser", "--port", "0", "--json", "--cull-after", "8"], env=env)
+    lines = Lines(proc)
+    try:
+        doc = json.loads(lines.next(120))
+        assert lines.next(10) == "READY"
+        page = browser.new_page()
+        page.goto(doc["app"]["url"])
+        expect(page.locator("button.smtpkit-run").first).to_be_visible(timeout=120_000)
+        assert len(_kernels(proc)) == 1
+        time.sleep(14)  # idle for longer than --cull-after, with its page open: kept
+        assert len(_kernels(proc)) == 1, "an open page's kernel was stopped"
+        expect(page.locator("button.smtpkit-run").first).to_be_enabled()
+        page.close()  # no beforeunload: the page does not say it is closing
+        until = time.monotonic() + 90
+        while _kernels(proc) and time.monotonic() < until:
+            time.sleep(1)
+        assert _kernels(proc) == [], "the kernel of a closed page is still running"
+    finally:
+        code, _ = stop(proc, signal.SIGINT, timeout=40)
+    assert code == 0
