@@ -179,6 +179,9 @@ def lab_app_settings_dir() -> Path:
                 shutil.copytree(item, private / "overrides.d", dirs_exist_ok=True)
     (private / "overrides.d").mkdir(exist_ok=True)
     (private / "overrides.d" / "00-smtpkit.json").write_text(json.dumps(LAB_OVERRIDES, indent=1), encoding="utf-8")
+    from smtpkit.cli.csp import server_config
+
+    (private / "smtpkit_server_config.json").write_text(json.dumps(server_config(), indent=1), encoding="utf-8")
     return private
 
 

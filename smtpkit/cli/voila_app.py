@@ -16,6 +16,8 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from smtpkit.cli.csp import CONTENT_SECURITY_POLICY
+
 #: The cell tag for text that only a JupyterLab reader can act on.
 LAB_ONLY = "jupyterlab-only"
 
@@ -37,6 +39,7 @@ def main(argv: list[str] | None = None) -> None:
 
     config = Config()
     config.VoilaConfiguration.prelaunch_hook = prelaunch
+    config.Voila.tornado_settings = {"headers": {"Content-Security-Policy": CONTENT_SECURITY_POLICY}}  # no CDN
     Voila.launch_instance(argv=sys.argv[1:] if argv is None else argv, config=config)
 
 

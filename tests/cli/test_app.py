@@ -74,9 +74,10 @@ def test_the_app_shows_the_start_form_live_without_pressing_anything(app, browse
     """In a real browser: 00_start_here's form is there on open (no Run All), its code hidden, and Run works."""
     from playwright.sync_api import expect
 
-    from tests.support.browser import VIEWPORT, screenshot_dir
+    from tests.support.browser import VIEWPORT, Requests, screenshot_dir
 
     page = browser.new_page(viewport=VIEWPORT)
+    requests = Requests(page)  # the app's own only (Voilà's template links a CDN: the app's CSP stops it)
     try:
         page.goto(app["app"]["url"])
         form = page.locator(".smtpkit-mode").first.locator("xpath=ancestor::*[contains(@class,'widget-vbox')][1]")
@@ -107,6 +108,7 @@ def test_the_app_shows_the_start_form_live_without_pressing_anything(app, browse
         expect(page.locator(".smtpkit-mode-banner", has_text="lab scenario submission")).to_have_count(0)
         expect(page.locator(".smtpkit-progress").first).to_contain_text("Finished")
         expect(page.locator("button.smtpkit-run").first).to_have_text("Run")
+        assert requests.elsewhere() == []
     finally:
         page.close()
 

@@ -259,9 +259,10 @@ def test_smtpkit_lab_opens_on_the_start_page_with_its_form_live(served_lab, brow
     """In a real browser: the start page's form, not JupyterLab's launcher, with no prompt or dialog over it."""
     from playwright.sync_api import expect
 
-    from tests.support.browser import VIEWPORT
+    from tests.support.browser import VIEWPORT, Requests
 
     page = browser.new_page(viewport=VIEWPORT)
+    requests = Requests(page)  # JupyterLab's and the preview's own only (Voilà's template links a CDN)
     try:
         page.goto(served_lab["jupyterlab"]["url"])
         tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current")
@@ -275,6 +276,7 @@ def test_smtpkit_lab_opens_on_the_start_page_with_its_form_live(served_lab, brow
         expect(page.locator(".jp-toast-message, .Toastify__toast", has_text="news")).to_have_count(0)
         preview.locator("button.smtpkit-run").first.click()
         expect(preview.locator(".smtpkit-progress").first).to_contain_text("Finished", timeout=60_000)
+        assert requests.elsewhere() == []
     finally:
         page.close()
 

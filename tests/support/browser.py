@@ -95,6 +95,10 @@ def jupyterlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, A
     (settings / "notebook-extension" / "tracker.jupyterlab-settings").write_text(
         json.dumps({"autoStartDefaultKernel": True, "windowingMode": "none"})
     )  # and render every cell, so that what the test looks for is in the page
+    from smtpkit.cli.csp import server_config as csp_config
+
+    server_config = base / "server_config.json"
+    server_config.write_text(json.dumps(csp_config()))
     lab = Lab()
     info = lab.start()
     state = lab.write_state(base / "lab-state.json")
@@ -121,6 +125,7 @@ def jupyterlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, A
         f"--ServerApp.root_dir={root}",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
         "--LabApp.extension_manager=readonly",
+        f"--config={server_config}",  # the Content-Security-Policy `smtpkit lab` serves (every test runs under it)
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
@@ -269,3 +274,29 @@ def run_and_wait(form: Any, result: Any, *, press: Any = None, timeout: float = 
     expect(result.locator("[data-smtpkit-old]")).to_have_count(0, timeout=timeout)
     expect(result).not_to_contain_text("Running…", timeout=timeout)
     expect(form.locator("button.smtpkit-run")).to_have_text("Run", timeout=timeout)
+
+
+class Requests:
+    """Every request a page sent out of the browser, to check that a page of ours asks only its own server.
+
+    A request the page's Content-Security-Policy stopped (Voilà's template links a CDN: `smtpkit.cli.csp`)
+    never left the browser and is not counted."""
+
+    LOCAL = ("http://127.0.0.1:", "ws://127.0.0.1:", "data:", "blob:", "about:")
+
+    def __init__(self, page: Any) -> None:
+        self.asked: list[str] = []
+        self.sent: list[str] = []
+        self.blocked: list[str] = []
+        page.on("request", lambda request: self.asked.append(request.url))
+        page.on("requestfinished", lambda request: self.sent.append(request.url))
+        page.on("requestfailed", self._failed)
+
+    def _failed(self, request: Any) -> None:
+        blocked = request.failure in ("csp", "net::ERR_BLOCKED_BY_CSP")
+        (self.blocked if blocked else self.sent).append(request.url)
+
+    def elsewhere(self) -> list[str]:
+        """The requests that left the browser for another host than this machine's servers."""
+        assert self.asked and self.sent, "the page made no request at all"
+        return [url for url in self.sent if not url.startswith(self.LOCAL)]
