@@ -127,7 +127,8 @@ _DOMAIN: dict[str, tuple[dict[str, Any], str]] = {
     ),
     "dmarc-np.test": (
         {"domain": "ghost.dmarc-np.test"},
-        "ghost.dmarc-np.test, a subdomain that does not exist, which gets the parent's np=none",
+        "ghost.dmarc-np.test, a subdomain that does not exist (so the result first says that it does not exist in "
+        "DNS: that is the point), which gets the parent's np=none",
     ),
     "parked.test": ({"ip": None}, "no sending IP: a parked domain sends no mail, so no address is checked"),
     "dnsbl.test": (

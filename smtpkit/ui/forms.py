@@ -28,6 +28,7 @@ environment is the alternative that never touches the form at all.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import re
 from collections.abc import Callable
@@ -807,12 +808,24 @@ class DomainForm(BaseForm):
             return
         if change["new"] == LAB:
             if not is_lab_domain(self.domain.value, self._zones):
-                self._set_quietly(self.domain, self.lab.domain)
+                self._set_quietly(self.domain, self._lab_start())
             self._enter_lab()
         else:
             if is_lab_domain(self.domain.value, self._zones):
                 self._set_quietly(self.domain, "")
             self._enter_own()
+
+    def _lab_start(self) -> str:
+        """The lab domain this form starts on, and comes back to from My domain."""
+        return str(self.lab.domain)
+
+    def _teaches_here(self, lesson: Lesson) -> tuple[str, ...]:
+        """The codes of `lesson` this form's result can show: all of them for the domain check (the receiving
+        side shows only its own steps' findings)."""
+        return lesson.expect
+
+    #: Where a lab domain's lesson that this form cannot show is seen (never, for the domain check).
+    shown_elsewhere = ""
 
     def _enter_lab(self) -> None:
         self._set_quietly(self.mode, LAB)
@@ -839,20 +852,27 @@ class DomainForm(BaseForm):
         if q.domain != name:
             self._set_quietly(self.domain, q.domain)  # the lesson is on a name under the lab domain
         zone = next((z for z in self._zones if q.domain == z or q.domain.endswith("." + z)), None)
-        if zone is not None and self.zone.value != zone:
+        if zone not in [value for _label, value in self.zone.options]:
+            zone = None  # typed, a lab domain the menu leaves out (another page's lesson): nothing chosen in it
+        if self.zone.value != zone:
             self._set_quietly(self.zone, zone)  # the menu names the domain typed, or the one a name is under
         self.selectors.value = ", ".join(q.selectors)
         self.ip.value = q.ip or ""
         self.nameserver.value = ", ".join(q.nameservers)
         self._filled = {"selectors": self.selectors.value, "ip": self.ip.value, "nameservers": self.nameserver.value}
-        named = expected(lesson.expect, words=hint_words(lesson, q))
-        expect = f" Run it: the result should show {named}." if lesson.expect else ""
-        setup = f" This form is set up for it: {lesson.why}." if lesson.why else ""
+        words = hint_words(lesson, q)
+        here = self._teaches_here(lesson)
+        elsewhere = [code for code in lesson.expect if code not in here]
+        expect = f" Run it: the result should show {expected(here, words=words)}." if here else ""
+        if elsewhere:  # a lesson of another page (spf.plus_all on the receiving side): say where it shows
+            expect += f" Its lesson, {expected(elsewhere, words=words)}, is {self.shown_elsewhere}."
+        setup = f" This form is set up for it: {lesson.why}." if lesson.why and here else ""
         what = lesson.description or "a lab domain"
         for code in lesson.expect:  # named once, with its title, in "Run it: …" ("(spf.plus_all)" read twice)
-            what = re.sub(rf"[,:]?\s*\(?{re.escape(code)}\b\)?", "", what)
+            what = re.sub(rf"[,:]?\s*\(?{re.escape(code)}\b\)?(\s*\((?:fail|warning|warn|info)\))?", "", what)
+        checked = name if q.domain == name else f"{name} (checked at {q.domain})"
         self.hint.value = hint_html(
-            f"Practice lab domain {q.domain}: {what}.{expect}{setup} "
+            f"Practice lab domain {checked}: {what}.{expect}{setup} "
             f"The lab's DNS server answers for {len(self._zones)} domains, most of them wrong in one way: choose "
             "another from the Lab domain menu, or type your own domain in Domain."
         )
@@ -952,7 +972,7 @@ class DomainForm(BaseForm):
 
     def _lesson_codes(self, settings: DomainQuery) -> tuple[str, ...]:
         lesson = self._lesson(settings)
-        return lesson.expect if lesson is not None else ()
+        return self._teaches_here(lesson) if lesson is not None else ()
 
     def _banner(self, settings: DomainQuery, result: Any) -> Banner:
         from smtpkit.lab.lessons import lesson_line, missed
@@ -966,8 +986,13 @@ class DomainForm(BaseForm):
             codes = result.codes() if hasattr(result, "codes") else []
             now = {"selectors": self.selectors.value, "ip": self.ip.value, "nameservers": self.nameserver.value}
             changed = [self.fields.labels[k] for k, v in self._filled.items() if now.get(k) != v]
-            lines.append(("Lesson", lesson_line(lesson, result, " and ", "a healthy domain")))
-            return Banner(LAB, f"lab domain {settings.domain}", tuple(lines), note=missed(lesson, codes, changed))
+            here = dataclasses.replace(lesson, expect=self._teaches_here(lesson))
+            if lesson.expect and not here.expect:  # another page's lesson: said where, not "did not appear"
+                line = f"{' and '.join(lesson.expect)}, {self.shown_elsewhere}"
+            else:
+                line = lesson_line(here, result, " and ", "a healthy domain")
+            lines.append(("Lesson", line))
+            return Banner(LAB, f"lab domain {settings.domain}", tuple(lines), note=missed(here, codes, changed))
         return Banner(OWN, settings.domain, tuple(lines), name="My domain")
 
 

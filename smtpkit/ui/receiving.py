@@ -18,6 +18,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from smtpkit import record
+from smtpkit.lab.lessons import Lesson
 from smtpkit.lab.receiving import DEFAULT_DOMAIN, INBOUND_STEPS, LESSONS, REPUTATION_STEPS, receiving_side
 from smtpkit.settings.domain import DomainQuery
 from smtpkit.ui.fields import show
@@ -80,13 +81,17 @@ class ReceivingForm(DomainForm):
             ),
             layout=widgets.Layout(),
         )
-        # the lab's receiving-side lessons first in the Lab domain menu (any other lab domain is still asked of the lab)
+        # the Lab domain menu: the receiving-side lessons first, then the other lab domains whose lesson this page
+        # can show (or that have none); a domain that teaches SPF, DKIM or DMARC showed "did not appear: please
+        # report it" here. Typed, any lab domain is still asked of the lab, and its hint says where its lesson is.
         self._zones = [z for z in LESSONS if z in self._zones] + [z for z in self._zones if z not in LESSONS]
+        shown = [z for z in self._zones if self._shows(z)]
         chosen = self.zone.value
         self._filling = True
         try:
-            self.zone.options = domain_choices(self._zones)
-            self.zone.value = chosen
+            self.zone.options = domain_choices(shown)
+            if chosen in shown:
+                self.zone.value = chosen
         finally:
             self._filling = False
         show(self.fields.boxes["selectors"], False)  # DKIM is about sending mail, not receiving it
@@ -94,6 +99,30 @@ class ReceivingForm(DomainForm):
         children = list(self.box.children)
         at = children.index(self.fields.boxes["timeout"]) + 1
         self.box.children = (*children[:at], self.probe, self.probe_hint, *children[at:])
+
+    #: Where the lesson of a lab domain about sending mail is seen.
+    shown_elsewhere = (
+        "about sending mail: the Domain check of notebook 05 shows it; this page shows the domain's receiving side"
+    )
+
+    def _lab_start(self) -> str:
+        return DEFAULT_DOMAIN
+
+    def _teaches_here(self, lesson: Lesson) -> tuple[str, ...]:
+        """The lesson's codes whose step this page's result holds (the MX, MTA-STS, DANE, TLS-RPT, reverse DNS
+        and blocklist steps)."""
+        from smtpkit.knowledge.catalogue import catalogue
+
+        specs = catalogue()
+        steps = set(INBOUND_STEPS + REPUTATION_STEPS)
+        return tuple(code for code in lesson.expect if code in specs and specs[code].step in steps)
+
+    def _shows(self, zone: str) -> bool:
+        """Does this page show `zone`'s lesson (or has it none)?"""
+        from smtpkit.lab.lessons import domain_lesson
+
+        lesson = domain_lesson(self.lab, zone)
+        return not lesson.expect or bool(self._teaches_here(lesson))
 
     def _plan(self, settings: DomainQuery) -> tuple[str, ...]:
         """The steps the result shows, in its order (`receiving_side`): the domain check's others (SPF, DKIM,
@@ -115,8 +144,10 @@ class ReceivingForm(DomainForm):
         from smtpkit.lab.lessons import domain_lesson, missed
 
         banner = super()._banner(settings, result)
+        # the box says port 25; in the lab the MX hosts listen on a port of the lab's
+        stand_in = f"; {settings.mx_port} is the lab's stand-in for port 25" if settings.mx_port != 25 else ""
         connected = (
-            f"each MX on port {settings.mx_port} (STARTTLS, certificate, DANE)"
+            f"each MX on port {settings.mx_port} (STARTTLS, certificate, DANE){stand_in if self.in_lab else ''}"
             if settings.probe_mx
             else f"none: “{PROBE_SHORT}” is unticked, so the MX over TLS step is left out"
         )

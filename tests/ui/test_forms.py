@@ -1002,3 +1002,9 @@ def test_the_lab_domain_menu_says_what_is_wrong_with_each_and_fills_the_form(lab
     form.zone.value = "dkim-short.test"  # a link or a script choosing a lab domain: back in the lab
     assert form.in_lab and form.domain.value == "dkim-short.test" and form.zone.layout.display != "none"
     assert DomainForm().zone.options == () and DomainForm().zone.layout.display == "none"  # no lab: no menu
+    form.zone.value = "dmarc-np.test"  # a lesson on a name under the lab domain, which does not exist
+    assert form.domain.value == "ghost.dmarc-np.test" and form.zone.value == "dmarc-np.test"
+    assert "Practice lab domain dmarc-np.test (checked at ghost.dmarc-np.test)" in form.hint.value
+    assert "the result first says that it does not exist" in form.hint.value  # the FAIL before the lesson
+    form.zone.value = "dkim-short.test"
+    assert "(selector default). Run it" in form.hint.value  # its "(fail)" went with its code

@@ -107,3 +107,34 @@ def test_the_lab_domains_side_by_side_are_indexed_by_domain_and_a_missing_report
     assert table.loc["tlsrpt-missing.test", "findings"] == "tlsrpt.missing"
     # a note is no problem: sts-testing.test's passing row listed its mode's information finding beside "pass"
     assert table.loc["sts-testing.test", "verdict"] == "pass" and table.loc["sts-testing.test", "findings"] == "none"
+
+
+def test_the_lab_domain_menu_offers_what_this_page_shows_and_another_pages_lesson_is_said_where(lab: Any) -> None:
+    """Chosen here, spf-plus-all.test, dmarc-pct.test and dkim-short.test promised their lesson and then said
+    "did not appear: the lab server did not behave as its scenario says; please report it": their findings are
+    about sending, which this page leaves out. The menu now offers the domains whose lesson this page shows;
+    one typed says where its lesson is."""
+    from smtpkit.lab.lessons import domain_lesson
+
+    form = ReceivingForm(lab)
+    offered = [zone for _label, zone in form.zone.options]
+    assert offered[0] == "sts-enforce.test" and "mxtls-partial.test" in offered and "dnsbl.test" in offered
+    for sending in ("spf-plus-all.test", "dmarc-pct.test", "dkim-short.test", "dmarc-np.test"):
+        assert sending not in offered, sending
+    assert all(not domain_lesson(lab, z).expect or form._teaches_here(domain_lesson(lab, z)) for z in offered)
+    form.domain.value = "spf-plus-all.test"  # typed: still the lab's, its lesson said to be notebook 05's
+    assert form.in_lab and form.zone.value is None
+    assert "is about sending mail: the Domain check of notebook 05 shows it" in form.hint.value
+    assert "Run it" not in form.hint.value
+    form.click(60)
+    said = form.last_shown.to_text()
+    assert "Lesson: spf.plus_all, about sending mail: the Domain check of notebook 05" in said
+    assert "did not appear" not in said and "please report" not in said
+    form.zone.value = "mxtls-partial.test"  # the menu again: its lesson, and the lab's port said as such
+    form.click(60)
+    said = form.last_shown.to_text()
+    assert "mx.tls.unreachable" in form.last_result.codes() and "Note:" not in said
+    assert f"{form.last_settings.mx_port} is the lab's stand-in for port 25" in said
+    form.mode.value = "own"
+    form.mode.value = "lab"  # back to this page's own lab domain, not the domain check's
+    assert form.domain.value == "sts-enforce.test" == form.zone.value
