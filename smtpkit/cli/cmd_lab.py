@@ -281,7 +281,7 @@ def _jupyter_command(args: argparse.Namespace, notebooks: Path, settings: Path |
     ]
     if settings is not None:
         cmd.append(f"--LabApp.app_settings_dir={settings}")  # no news prompt, no kernel dialog (serving.py)
-        # styles and fonts from this server alone: the Voilà preview linked a CDN (smtpkit.cli.csp)
+        # styles, fonts and scripts from this server alone: the Voilà preview linked CDNs (smtpkit.cli.csp)
         cmd.append(f"--config={settings / 'smtpkit_server_config.json'}")
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         # JupyterLab refuses to run as root unless told; containers often run as root.
