@@ -744,7 +744,7 @@ class DomainForm(BaseForm):
         # the lab's domains as a menu, each with what is wrong with it (shown in the lab only), as the server
         # form's scenario menu: the Domain field listed 85 bare names, and only once it was emptied
         self.zone = widgets.Dropdown(
-            options=domain_choices(self._zones), description="Lab domain", style=style(), layout=wide()
+            options=domain_choices(self._menu(self._zones)), description="Lab domain", style=style(), layout=wide()
         )
         self.zone.add_class("smtpkit-lab-domain")
         self.domain = text_field("Domain", placeholder="example.com")
@@ -815,6 +815,10 @@ class DomainForm(BaseForm):
                 self._set_quietly(self.domain, "")
             self._enter_own()
 
+    def _menu(self, zones: list[str]) -> list[str]:
+        """The lab domains the Lab domain menu offers, in its order: all of them for the domain check."""
+        return zones
+
     def _lab_start(self) -> str:
         """The lab domain this form starts on, and comes back to from My domain."""
         return str(self.lab.domain)
@@ -871,10 +875,16 @@ class DomainForm(BaseForm):
         for code in lesson.expect:  # named once, with its title, in "Run it: …" ("(spf.plus_all)" read twice)
             what = re.sub(rf"[,:]?\s*\(?{re.escape(code)}\b\)?(\s*\((?:fail|warning|warn|info)\))?", "", what)
         checked = name if q.domain == name else f"{name} (checked at {q.domain})"
+        listed = len(self.zone.options)
+        menu = (
+            f"the Lab domain menu lists the {listed} whose lesson this page shows: choose another there"
+            if listed < len(self._zones)
+            else "choose another from the Lab domain menu"
+        )
         self.hint.value = hint_html(
             f"Practice lab domain {checked}: {what}.{expect}{setup} "
-            f"The lab's DNS server answers for {len(self._zones)} domains, most of them wrong in one way: choose "
-            "another from the Lab domain menu, or type your own domain in Domain."
+            f"The lab's DNS server answers for {len(self._zones)} domains, most of them wrong in one way: {menu}, "
+            "or type your own domain in Domain."
         )
 
     def _zone_chosen(self, change: dict[str, Any]) -> None:
@@ -975,7 +985,7 @@ class DomainForm(BaseForm):
         return self._teaches_here(lesson) if lesson is not None else ()
 
     def _banner(self, settings: DomainQuery, result: Any) -> Banner:
-        from smtpkit.lab.lessons import lesson_line, missed
+        from smtpkit.lab.lessons import expected, hint_words, lesson_line, missed
 
         lines = [("DNS", describe_dns(settings.nameservers, self.lab))]
         lines.append(("Sending IP", settings.ip or "none given (reverse DNS and blocklists are not checked)"))
@@ -988,7 +998,7 @@ class DomainForm(BaseForm):
             changed = [self.fields.labels[k] for k, v in self._filled.items() if now.get(k) != v]
             here = dataclasses.replace(lesson, expect=self._teaches_here(lesson))
             if lesson.expect and not here.expect:  # another page's lesson: said where, not "did not appear"
-                line = f"{' and '.join(lesson.expect)}, {self.shown_elsewhere}"
+                line = f"{expected(lesson.expect, words=hint_words(lesson, settings))}, {self.shown_elsewhere}"
             else:
                 line = lesson_line(here, result, " and ", "a healthy domain")
             lines.append(("Lesson", line))

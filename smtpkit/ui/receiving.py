@@ -23,7 +23,6 @@ from smtpkit.lab.receiving import DEFAULT_DOMAIN, INBOUND_STEPS, LESSONS, REPUTA
 from smtpkit.settings.domain import DomainQuery
 from smtpkit.ui.fields import show
 from smtpkit.ui.forms import DomainForm
-from smtpkit.ui.lab import domain_choices
 from smtpkit.ui.modes import Banner
 
 __all__ = ["ReceivingForm", "receiving_action"]
@@ -81,19 +80,6 @@ class ReceivingForm(DomainForm):
             ),
             layout=widgets.Layout(),
         )
-        # the Lab domain menu: the receiving-side lessons first, then the other lab domains whose lesson this page
-        # can show (or that have none); a domain that teaches SPF, DKIM or DMARC showed "did not appear: please
-        # report it" here. Typed, any lab domain is still asked of the lab, and its hint says where its lesson is.
-        self._zones = [z for z in LESSONS if z in self._zones] + [z for z in self._zones if z not in LESSONS]
-        shown = [z for z in self._zones if self._shows(z)]
-        chosen = self.zone.value
-        self._filling = True
-        try:
-            self.zone.options = domain_choices(shown)
-            if chosen in shown:
-                self.zone.value = chosen
-        finally:
-            self._filling = False
         show(self.fields.boxes["selectors"], False)  # DKIM is about sending mail, not receiving it
         self.ip.placeholder = "for reverse DNS and blocklists (empty: none)"
         children = list(self.box.children)
@@ -117,12 +103,20 @@ class ReceivingForm(DomainForm):
         steps = set(INBOUND_STEPS + REPUTATION_STEPS)
         return tuple(code for code in lesson.expect if code in specs and specs[code].step in steps)
 
+    def _menu(self, zones: list[str]) -> list[str]:
+        """The Lab domain menu: the receiving-side lessons first, then the other lab domains this page shows
+        (`_shows`); a domain that teaches SPF, DKIM or DMARC showed "did not appear: please report it" here.
+        Typed, any lab domain is still asked of the lab, and its hint says where its lesson is."""
+        ordered = [z for z in LESSONS if z in zones] + [z for z in zones if z not in LESSONS]
+        return [z for z in ordered if self._shows(z)]
+
     def _shows(self, zone: str) -> bool:
-        """Does this page show `zone`'s lesson (or has it none)?"""
+        """Is `zone` one for this page: a receiving-side lesson (or a healthy receiving side: `LESSONS`), the
+        lab's own domain, or a lab domain whose lesson is on one of this page's steps? (The lab's helper zones
+        and the DMARC report domains have no lesson here; one showed "Lesson: a healthy domain" above a FAIL.)"""
         from smtpkit.lab.lessons import domain_lesson
 
-        lesson = domain_lesson(self.lab, zone)
-        return not lesson.expect or bool(self._teaches_here(lesson))
+        return zone in LESSONS or zone == self.lab.domain or bool(self._teaches_here(domain_lesson(self.lab, zone)))
 
     def _plan(self, settings: DomainQuery) -> tuple[str, ...]:
         """The steps the result shows, in its order (`receiving_side`): the domain check's others (SPF, DKIM,
