@@ -19,6 +19,7 @@ description (each zone module's ``ZONES``).
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -41,6 +42,7 @@ __all__ = [
     "lesson_line",
     "missed",
     "server_lesson",
+    "without_codes",
     "zone_descriptions",
 ]
 
@@ -162,6 +164,15 @@ def _codes_in(text: str) -> tuple[str, ...]:
     # a code that is part of a longer one named there (mx.tls vs mx.tls.unreachable) is not meant
     codes = [c for _i, c in sorted(found) if not any(o != c and o.startswith(c + ".") for _j, o in found)]
     return tuple(dict.fromkeys(codes))
+
+
+def without_codes(text: str, codes: Iterable[str] | None = None) -> str:
+    """`text` (a zone's description) without the finding codes it names, `codes` or every one it names, with
+    an aside of severity after one ("512-bit DKIM key (selector default): dkim.key_too_short (fail)"). A hint
+    names each code once, with its title; a menu line had no room for them."""
+    for code in _codes_in(text) if codes is None else codes:
+        text = re.sub(rf"[,:]?\s*\(?{re.escape(code)}\b\)?(\s*\((?:fail|warning|warn|info)\))?", "", text)
+    return text
 
 
 def server_lesson(lab: Any, name: str) -> Lesson:

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import dataclasses
 import html
-import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -847,7 +846,7 @@ class DomainForm(BaseForm):
         self.hint.value = hint_html(self.own_hint)
 
     def _fill_from_zone(self, domain: str) -> None:
-        from smtpkit.lab.lessons import domain_lesson, expected, hint_words
+        from smtpkit.lab.lessons import domain_lesson, expected, hint_words, without_codes
 
         name = (domain or self.lab.domain).strip().rstrip(".").lower()
         q = lab_domain_settings(self.lab, name)
@@ -871,9 +870,8 @@ class DomainForm(BaseForm):
         if elsewhere:  # a lesson of another page (spf.plus_all on the receiving side): say where it shows
             expect += f" Its lesson, {expected(elsewhere, words=words)}, is {self.shown_elsewhere}."
         setup = f" This form is set up for it: {lesson.why}." if lesson.why and here else ""
-        what = lesson.description or "a lab domain"
-        for code in lesson.expect:  # named once, with its title, in "Run it: …" ("(spf.plus_all)" read twice)
-            what = re.sub(rf"[,:]?\s*\(?{re.escape(code)}\b\)?(\s*\((?:fail|warning|warn|info)\))?", "", what)
+        # each code is named once, with its title, in "Run it: …" ("(spf.plus_all)" read twice)
+        what = without_codes(lesson.description, lesson.expect) or "a lab domain"
         checked = name if q.domain == name else f"{name} (checked at {q.domain})"
         listed = len(self.zone.options)
         menu = (

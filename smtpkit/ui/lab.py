@@ -59,21 +59,17 @@ def _fits(label: str) -> str:
     return label[: _MENU_CHARS - 2].rsplit(" ", 1)[0].rstrip(",;:(") + " …"
 
 
-#: A finding code in parentheses at the end of a description ("two v=spf1 records (spf.multiple_records)"): the
-#: lesson's hint names it by its title once the domain is chosen; in a menu line it only pushed the words out.
-_CODE_ASIDE = re.compile(r"\s*\((?:[a-z0-9_]+\.)+[a-z0-9_]+\)")
-
-
 def domain_choices(zones: list[str]) -> list[tuple[str, str]]:
     """(label, domain) pairs for the lab domains' menu, in `zones`' order: each domain with the first clause of
     what is wrong with it, as the scenario menu shows a server ("dmarc-pct.test: p=quarantine; pct=25, a ramp-up
     left half-way"). The domain field's list had the 85 bare names, and only while the field was empty."""
-    from smtpkit.lab.lessons import zone_descriptions
+    from smtpkit.lab.lessons import without_codes, zone_descriptions
 
     described = zone_descriptions()
     out = []
     for zone in zones:
-        what = _CODE_ASIDE.sub("", headline(described.get(zone, ""))).strip(" ,;:")
+        # the codes are the hint's to name, by their titles; in a menu line they pushed the words out
+        what = without_codes(headline(described.get(zone, ""))).strip(" ,;:")
         out.append((_fits(f"{zone}: {what}") if what else zone, zone))
     return out
 
