@@ -29,6 +29,10 @@ import re
 import string
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from smtpkit.lab import LabInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "smtpkit" / "lab" / "data" / "lesson_words.json"
@@ -99,13 +103,14 @@ def collect() -> dict[str, dict[str, dict[str, str]]]:
         lab.stop()
 
 
-def _ports(info: object) -> list[int]:
+def _ports(info: LabInfo) -> list[int]:
     """Every port the lab listens on (they change from one lab to the next, so no word may hold one)."""
-    ports = [getattr(ep, "port", 0) for ep in getattr(info, "smtp", [])]
-    dns = getattr(info, "dns", None)
-    ports.append(getattr(dns, "port", 0))
-    ports.append(getattr(info, "mta_sts_port", 0) or 0)
-    return [p for p in ports if p and p > 1024]
+    ports = [ep.port for ep in info.smtp]
+    if info.dns is not None:
+        ports.append(info.dns.port)
+    if info.mta_sts_port:
+        ports.append(info.mta_sts_port)
+    return ports
 
 
 def render(words: dict[str, dict[str, dict[str, str]]]) -> str:
