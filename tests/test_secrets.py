@@ -9,10 +9,11 @@ import subprocess
 import sys
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from smtpkit.secrets import REDACTED, Redactor, Secret, b64_cores, redact_value
+from tests.support.leaks import leaks
 
 # printable-ish text without NUL, as passwords and user names are typed
 _text = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=40)
@@ -42,6 +43,7 @@ def test_raw_secret_never_survives(prefix: str, suffix: str, secret: str) -> Non
 
 @given(user=_text, secret=_secret, framing=st.sampled_from(["plain", "plain2", "xoauth2", "login", "any"]), junk=_text)
 @settings(max_examples=300, deadline=None)
+@example(user="", secret="PLAIN", framing="plain", junk="")  # the secret is a word of the line itself
 def test_auth_encodings_never_survive(user: str, secret: str, framing: str, junk: str) -> None:
     r = Redactor()
     r.register(secret)  # only the secret: user-name-independent protection
@@ -55,15 +57,14 @@ def test_auth_encodings_never_survive(user: str, secret: str, framing: str, junk
     line = f"AUTH PLAIN {_b64(blob)}"
     out = r.redact(line)
     assert not _leaks(out, secret), out
-    assert out.startswith("AUTH PLAIN ")
+    if not leaks("AUTH PLAIN ", secret):  # a secret such as 'PLAIN' is rightly taken out of the verb too
+        assert out.startswith("AUTH PLAIN ")
 
 
 @given(secret=_secret, text=_text)
 @settings(max_examples=200, deadline=None)
 def test_text_without_secret_is_untouched_modulo_base64(secret: str, text: str) -> None:
     """Text that shows no 5-character run of the secret (any case, any encoding, any base64) is left as is."""
-    from tests.support.leaks import leaks
-
     r = Redactor()
     r.register(secret)
     if not leaks(text, secret) and not any(c in text for c in b64_cores(secret.encode())):
