@@ -27,6 +27,7 @@ from types import MappingProxyType
 from typing import Any
 
 from smtpkit.errors import InvalidSettings
+from smtpkit.net import address
 
 __all__ = [
     "ANSWER_KINDS",
@@ -156,7 +157,7 @@ def choose_lists(extra: Iterable[str | Blocklist] = (), *, only: bool = False) -
 
 def is_public(ip: str) -> bool:
     """Whether a blocklist can know anything about `ip`: lists cover public addresses only."""
-    return ipaddress.ip_address(ip).is_global
+    return address.is_public(ip)
 
 
 def query_name(ip: str, zone: str) -> str:

@@ -4,9 +4,9 @@ Why not httpx or urllib: the fetch must do precisely what a sending mail server
 does, and a general HTTP client does more. Here:
 
 * the host is resolved with the kit's `Resolver` (so ``--nameserver`` applies)
-  and every address is checked before any connection: private, loopback and
-  other non-public addresses are refused unless `allow_private` (the lab, your
-  own test servers). We connect to the address we checked, so a second DNS
+  and every address is checked before any connection (`net.address.may_connect`):
+  private and loopback addresses are refused unless `allow_private` (the lab,
+  your own test servers), documentation ones always. We connect to the address we checked, so a second DNS
   answer cannot slip a different one in (no rebinding);
 * the certificate is verified for the host name (system store or `cafile`)
   by the session engine's TLS code, so a rejected certificate is explained
@@ -28,12 +28,12 @@ from __future__ import annotations
 
 import http.client
 import io
-import ipaddress
 import socket
 import ssl
 import time
 from typing import Any
 
+from smtpkit.net.address import may_connect
 from smtpkit.net.connect import ConnectAttempt, Deadline, connect_addresses, resolve_host
 from smtpkit.net.dns import Resolver
 from smtpkit.net.tls import TlsOptions, TlsOutcome, start_tls
@@ -115,10 +115,6 @@ class _ResponseSource:
         return io.BufferedReader(self._raw, buffer_size=8192)
 
 
-def _is_public(address: str) -> bool:
-    return ipaddress.ip_address(address).is_global
-
-
 def _request(host: str, port: int, path: str) -> bytes:
     authority = host if port == 443 else f"{host}:{port}"
     return (
@@ -172,7 +168,7 @@ def _fetch(
     if not res.ok:
         out.stage, out.error = "dns", res.error or f"{out.host} has no address ({res.status})"
         return
-    usable = [a for a in res.addresses if allow_private or _is_public(a)]
+    usable = [a for a in res.addresses if may_connect(a, allow_private)]
     out.refused = [a for a in res.addresses if a not in usable]
     if not usable:
         out.stage = "private"

@@ -39,6 +39,7 @@ from smtpkit.dnsbl import (
 )
 from smtpkit.knowledge import finding
 from smtpkit.model import Finding, Report, Severity, Status, Step
+from smtpkit.net.address import kind_of_address
 from smtpkit.net.dns import DnsAnswer, Resolver
 from smtpkit.record import record
 
@@ -139,31 +140,6 @@ def _ask_list(bl: Blocklist, ip: str, resolver: Resolver, deadline: float) -> Li
         txt = resolver.resolve(query_name(ip, bl.zone), "TXT") if time.monotonic() < deadline else None
         out.reason = " ".join(_texts(txt))[:_MAX_REASON]
     return out
-
-
-#: Python's `is_private` also holds the documentation and link-local ranges; these are what "private" means.
-_PRIVATE = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"))
-_DOCUMENTATION = tuple(
-    ipaddress.ip_network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")
-)
-
-
-def _kind_of_address(ip: str) -> str:
-    addr = ipaddress.ip_address(ip)
-    for test, words in (
-        (addr.is_loopback, "a loopback address (this machine itself)"),
-        (
-            any(addr in n for n in _DOCUMENTATION),
-            "a documentation address (RFC 5737 / RFC 3849), for examples only, never on the internet",
-        ),
-        (addr.is_link_local, "a link-local address"),
-        (any(addr in n for n in _PRIVATE), "a private address (RFC 1918 / RFC 4193), used only inside a network"),
-        (addr.is_multicast, "a multicast address"),
-        (addr.is_reserved, "a reserved address"),
-    ):
-        if test:
-            return words
-    return "a special-purpose address (documentation, shared or benchmarking range), never on the internet"
 
 
 def _group(answers: Sequence[ListAnswer], pick: Callable[[ListAnswer], bool]) -> list[ListAnswer]:
@@ -274,7 +250,7 @@ def dnsbl_step(
             elapsed_ms=(time.monotonic() - start) * 1000,
             details={**details, "lists asked": 0},
         )
-        step.add(finding("dnsbl.not_public", addr, ip=addr, kind=_kind_of_address(addr)))
+        step.add(finding("dnsbl.not_public", addr, ip=addr, kind=kind_of_address(addr)))
         return step
     jobs = {bl.zone: functools.partial(_ask_list, bl, addr, resolver, end) for bl in chosen}
     got = run_all(jobs, end, name="dnsbl")

@@ -19,6 +19,7 @@ from smtpkit.checks.session.network import attempt_problem
 from smtpkit.checks.tls import Certificates
 from smtpkit.knowledge import finding
 from smtpkit.model import Finding, Severity, Status, Step
+from smtpkit.net.address import kind_of_address, may_connect, short_kind
 from smtpkit.net.dns import DnsAnswer, Resolver
 from smtpkit.net.mx import MxProbe
 from smtpkit.record import field, record
@@ -265,11 +266,16 @@ def mx_targets(domain: str, resolver: Resolver) -> list[MxTarget]:
 
 
 def probe_plan(targets: Sequence[MxTarget], allow_private: bool) -> tuple[list[tuple[MxTarget, str]], list[MxTarget]]:
-    """Which (MX, address) pairs to probe, and which MX hosts have only addresses we must not contact."""
+    """Which (MX, address) pairs to probe, and which MX hosts have only addresses we must not contact.
+
+    `may_connect` decides: public addresses, private and loopback ones with
+    `allow_private`, documentation ones never (the lab's zones point MX
+    hosts at them that are meant to be unreachable).
+    """
     plan: list[tuple[MxTarget, str]] = []
     private: list[MxTarget] = []
     for t in targets:
-        public = [a for a in t.addresses if allow_private or ipaddress.ip_address(a).is_global]
+        public = [a for a in t.addresses if may_connect(a, allow_private)]
         if t.addresses and not public:
             private.append(t)
         plan += [(t, a) for a in public]
@@ -349,7 +355,7 @@ def mx_tls_step(
                 "pref": t.preference,
                 "address": ", ".join(t.addresses),
                 "port": port,
-                "reached": "not probed: non-public address",
+                "reached": "not probed: " + ", ".join(dict.fromkeys(short_kind(a) for a in t.addresses)),
             }
         )
     findings: list[Finding] = []
@@ -361,6 +367,7 @@ def mx_tls_step(
                 domain=domain,
                 mx=t.exchange,
                 addresses=", ".join(t.addresses),
+                kinds="; ".join(f"{a} is {kind_of_address(a)}" for a in t.addresses),
             )
         )
     policy = (

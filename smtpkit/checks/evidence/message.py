@@ -49,6 +49,7 @@ from smtpkit.evidence.headers import (
 from smtpkit.evidence.received import MAX_HOPS, Hop, parse_chain
 from smtpkit.knowledge import finding
 from smtpkit.model import Finding, Report, Status, Step
+from smtpkit.net.address import is_public
 from smtpkit.record import field, record
 
 if TYPE_CHECKING:  # dnspython is not imported until a lookup is needed
@@ -128,13 +129,6 @@ def _is_ip(text: str) -> bool:
     return True
 
 
-def _public(ip: str) -> bool:
-    try:
-        return ipaddress.ip_address(ip).is_global
-    except ValueError:
-        return False
-
-
 def _judged_hop(hops: list[Hop]) -> Hop | None:
     """The hop at which the receiver's side accepted the message from outside (newest to oldest)."""
     receiver_org = ""
@@ -145,7 +139,7 @@ def _judged_hop(hops: list[Hop]) -> Hop | None:
     newest_first = list(reversed(hops))
     candidates = [h for h in newest_first if h.from_ip]
     for h in candidates:  # a public address from a name outside the receiver's organisation
-        if _public(h.from_ip) and (not receiver_org or _org(h.from_name) != receiver_org):
+        if is_public(h.from_ip) and (not receiver_org or _org(h.from_name) != receiver_org):
             return h
     for h in candidates:  # the lab and private networks: loopback/private addresses, outside names
         if receiver_org and _org(h.from_name) and _org(h.from_name) != receiver_org:

@@ -98,8 +98,9 @@ SPECS: list[FindingSpec] = [
             "policy either. " + _NOT_IN_EFFECT
         ),
         fix=(
-            "Point mta-sts.{domain} at a public web server. To check a policy on your own test servers anyway, add "
-            "--allow-private on the command line (Python: allow_private=True)."
+            "Point mta-sts.{domain} at a public web server. To check a policy on your own test servers on a private "
+            "or loopback address anyway, add --allow-private on the command line (Python: allow_private=True); a "
+            "documentation address is never contacted, as no server lives there."
         ),
         reference="RFC 8461 §3.3; RFC 6890",
     ),

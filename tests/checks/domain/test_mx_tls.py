@@ -133,3 +133,15 @@ def test_cli_probe_mx(lab: Any, capsys: pytest.CaptureFixture[str]) -> None:
     assert row["STARTTLS"] == "NOT OFFERED" and row["address"] == "127.0.0.3"
     assert main(["domain", "example.com", "--mx-port", "0", "--json"]) == 2
     assert "mx_port" in json.loads(capsys.readouterr().out)["error"]
+
+
+def test_documentation_addresses_are_never_probed_even_in_the_lab(lab: Any) -> None:
+    """The lab's report domain has its MX at 192.0.2.201: with allow_private it is still not contacted."""
+    report = check_domain("dmarc-rollout.test", **{**lab.domain_options(), "probe_mx": True})
+    assert "mx.tls.private_address" in report.codes()
+    step = report.step("mx_tls")
+    assert step.details["MX addresses probed"] == 0  # type: ignore[union-attr]
+    assert _table(report)[0]["reached"] == "not probed: a documentation address"
+    f = next(f for f in report.findings if f.code == "mx.tls.private_address")
+    assert "192.0.2.201 is a documentation address" in f.explanation, f.explanation
+    assert "documentation address is never contacted" in f.fix
