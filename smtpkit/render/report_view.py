@@ -103,7 +103,18 @@ class ReportView(Viewable):
             out.append("<h4>What went wrong, why, and the fix</h4>")
             out.append(findings_html(problems))
         else:
-            out.append("<p><strong>No problem found.</strong> Open a step below for what the server said.</p>")
+            # a note (INFO) sits folded in its step; named here, a row such as "certificate fails" under a PASS
+            # does not read as a problem the verdict missed
+            notes = [f for f in r.findings if f.severity is Severity.INFO]
+            said = "; ".join(f"“{esc(f.title)}” (step {esc(f.step)})" for f in notes[:3])
+            more = f" and {len(notes) - 3} more" if len(notes) > 3 else ""
+            worth = (
+                f" Worth knowing, not a fault: {said}{more}; "
+                f"{'its step below says' if len(notes) == 1 else 'their steps below say'} more."
+                if notes
+                else ""
+            )
+            out.append(f"<p><strong>No problem found.</strong>{worth} Open a step below for what the server said.</p>")
         for st in r.steps:
             if st.status.value == "skip" and not st.details and not st.tables:
                 continue

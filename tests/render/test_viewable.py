@@ -437,3 +437,19 @@ def test_an_empty_table_is_left_out_of_every_view() -> None:
     for shown in (report_html(report), ReportView(report).to_html(), report_text(report, tables=True)):
         assert "trace" in shown and "ip4:192.0.2.1" in shown
         assert "lookups per include" not in shown and "no rows" not in shown
+
+
+def test_no_problem_names_the_notes_under_it() -> None:
+    """mxtls-badname.test read 'No problem found' above a folded 'certificate fails' row: the note is named."""
+    from smtpkit.knowledge import finding
+    from smtpkit.model import Report, Status, Step
+    from smtpkit.render.report_view import ReportView
+
+    note = finding("mx.tls.cert_invalid", "x", mx="mx.example.com", domain="example.com", details="hostname mismatch")
+    step = Step("mx_tls", Status.PASS, "1 MX over TLS")
+    step.add(note)
+    shown = ReportView(Report(target={"domain": "example.com"}, steps=[step])).to_html()
+    assert "No problem found.</strong> Worth knowing, not a fault: “The certificate of MX mx.example.com" in shown
+    assert "(step mx_tls); its step below says more." in shown
+    plain = ReportView(Report(target={"domain": "example.com"}, steps=[Step("mx", Status.PASS, "1 MX")])).to_html()
+    assert "No problem found.</strong> Open a step below" in plain
