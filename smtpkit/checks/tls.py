@@ -47,7 +47,7 @@ _MODE_TEXT = {
 }
 
 
-def _pretty_version(version: str | None) -> str:
+def pretty_version(version: str | None) -> str:
     return {"TLSv1": "TLS 1.0", "TLSv1.1": "TLS 1.1", "TLSv1.2": "TLS 1.2", "TLSv1.3": "TLS 1.3"}.get(
         version or "", version or "unknown"
     )
@@ -303,7 +303,7 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
 
 def _summary(outcome: TlsOutcome, cert: CertInfo | None, findings: list[Finding], now: _dt.datetime) -> str:
     if outcome.ok:
-        parts = [f"{_pretty_version(outcome.version)}"]
+        parts = [f"{pretty_version(outcome.version)}"]
         if outcome.cipher:
             parts[0] += f" ({outcome.cipher[0]})"
         if cert is not None:
@@ -337,7 +337,7 @@ def _success_findings(
                 "tls.protocol_outdated",
                 f"negotiated {outcome.version} with cipher {cipher}",
                 provider=provider,
-                version=_pretty_version(outcome.version),
+                version=pretty_version(outcome.version),
                 **common,
             )
         )
@@ -353,7 +353,7 @@ def _success_findings(
                 "tls.info.version",
                 f"{outcome.version} {cipher}",
                 provider=provider,
-                version=_pretty_version(outcome.version),
+                version=pretty_version(outcome.version),
                 cipher=cipher,
                 verdict=verdict,
                 **common,
@@ -428,7 +428,7 @@ def _failure_findings(
     if err.code == "tls.protocol_outdated" or (legacy in _OUTDATED):
         if legacy and legacy not in _OUTDATED:
             meaning = (
-                f"The server's best version is {_pretty_version(legacy)}, but this check required at least "
+                f"The server's best version is {pretty_version(legacy)}, but this check required at least "
                 f"{outcome.min_version or 'a newer version'}."
             )
             return [
@@ -443,7 +443,7 @@ def _failure_findings(
                 )
             ]
         version = (
-            _pretty_version(legacy)
+            pretty_version(legacy)
             if legacy
             else "a TLS version older than 1.2 (the exact version could not be learned)"
         )
@@ -460,18 +460,18 @@ def _failure_findings(
         cipher = outcome.legacy_cipher[0] if outcome.legacy_cipher else ""
         if err.kind == "weak_dh":
             meaning += (
-                f" A permissive client that accepts small groups did connect ({_pretty_version(legacy)}, "
+                f" A permissive client that accepts small groups did connect ({pretty_version(legacy)}, "
                 f"{cipher}), which confirms the DH parameters are the only obstacle."
             )
         elif _legacy_cipher(cipher):
             meaning += (
-                f" A permissive client (TLS 1.0+, every cipher) did connect, with {_pretty_version(legacy)} "
+                f" A permissive client (TLS 1.0+, every cipher) did connect, with {pretty_version(legacy)} "
                 f"and {cipher}: the server accepts only settings that modern clients refuse "
                 "(no forward secrecy, or an obsolete algorithm)."
             )
         else:
             meaning += (
-                f" A second handshake with relaxed settings succeeded ({_pretty_version(legacy)}, "
+                f" A second handshake with relaxed settings succeeded ({pretty_version(legacy)}, "
                 f"{cipher or 'unknown cipher'}), so the server can do TLS: the failure depends on something "
                 "only the strict client offered or checked, or it is intermittent. Run the check again."
             )
@@ -539,7 +539,7 @@ def _verify_findings(
             return [specific]
     if code == "tls.cert.untrusted_issuer":
         return [_untrusted(outcome, certs, provider, common)]
-    params = _cert_params(cert, asked, now)
+    params = cert_params(cert, asked, now)
     if code == "tls.cert.invalid":
         return [
             finding(
@@ -556,7 +556,7 @@ def _verify_findings(
     return [finding(code, outcome.error_message or cert_evidence(cert), provider=provider, **params, **common)]
 
 
-def _cert_params(cert: CertInfo | None, asked: str, now: _dt.datetime) -> dict[str, Any]:
+def cert_params(cert: CertInfo | None, asked: str, now: _dt.datetime) -> dict[str, Any]:
     if cert is None:
         return {"asked": asked, "names": "(certificate not available)"}
     left = cert.days_left(now)
@@ -586,7 +586,7 @@ def _cert_problem(
     now: _dt.datetime,
     common: dict[str, Any],
 ) -> Finding | None:
-    params = _cert_params(cert, asked, now)
+    params = cert_params(cert, asked, now)
     ev = cert_evidence(cert)
     if code == "tls.cert.weak_signature":
         params["algorithm"] = _weak_signature_algorithm(chain) or cert.signature_algorithm
@@ -681,7 +681,7 @@ def _verified_cert_findings(
 
 
 def _expiring(cert: CertInfo, asked: str, provider: str | None, now: _dt.datetime, common: dict[str, Any]) -> Finding:
-    params = _cert_params(cert, asked, now)
+    params = cert_params(cert, asked, now)
     return finding(
         "tls.cert.expiring_soon", f"notAfter: {format_date(cert.not_after)}", provider=provider, **params, **common
     )

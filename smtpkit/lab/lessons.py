@@ -262,6 +262,56 @@ def hint_words(lesson: Lesson, query: DomainQuery) -> dict[str, dict[str, str]]:
     return {code: {**stored.get(code, {}), **own} for code in lesson.expect}
 
 
+#: The reply a scenario sends in place of the usual one, by the finding it teaches (`Scenario.replies` keys).
+_REPLY_OF = {
+    "banner.rejected": "banner",
+    "banner.tempfail": "banner",
+    "ehlo.rejected": "ehlo",
+    "tls.starttls_refused": "starttls",
+}
+
+
+def server_words(lab: Any, name: str, *, timeout: float | None, peer_ip: str = "127.0.0.1") -> dict[str, str]:
+    """The words lab server `name`'s finding will say, for its hint before it is run: the reply it sends
+    (its template filled as the server fills it), its certificate's dates (read from the certificate the lab
+    issued, with the same code as the check), the TLS version it speaks, and the wait a silent server costs
+    (`timeout`, the form's). The hint read “The server's certificate expired on ‹not after› (‹days ago› days
+    ago)” where the result then gave the date. A word that cannot be known here is left out (‹as named›)."""
+    import datetime as _dt
+    from pathlib import Path
+
+    from smtpkit.checks.session.state import seconds
+    from smtpkit.checks.tls import cert_params, pretty_version
+    from smtpkit.knowledge.certs import parse_pem
+    from smtpkit.lab.scenarios import all_scenarios
+
+    ep = lab.endpoint(name)
+    scenario = {s.name: s for s in all_scenarios()}.get(name)
+    words: dict[str, str] = {}
+    if scenario is None or not ep.expect:
+        return words
+    template = scenario.replies.get(_REPLY_OF.get(ep.expect, ""))
+    if template:
+        try:
+            words["reply"] = template.format(hostname=scenario.hostname, peer_ip=peer_ip)
+        except (KeyError, IndexError, ValueError):
+            pass  # a field only a session knows: the hint names it
+    if ep.expect.startswith("tls.cert.") and scenario.cert != "good":
+        try:
+            text = (Path(lab.ca_file).parent / f"{scenario.cert}.crt.pem").read_bytes()
+            certs = parse_pem(text)
+        except (OSError, ValueError):
+            certs = []
+        if certs:
+            params = cert_params(certs[0], ep.hostname, _dt.datetime.now(_dt.UTC))
+            words.update({k: str(v) for k, v in params.items() if v is not None})
+    if ep.expect == "tls.protocol_outdated" and scenario.tls_versions:
+        words["version"] = pretty_version(scenario.tls_versions[-1])  # the best it speaks, as a permissive client finds
+    if ep.expect == "banner.timeout" and timeout is not None:
+        words["waited"] = seconds(timeout)
+    return words
+
+
 def form_words(query: DomainQuery) -> dict[str, str]:
     """The words of a domain check's findings that its settings already say: the domain checked, the sending
     IP, the DKIM selector when there is one, the MX port when MX hosts are connected to."""

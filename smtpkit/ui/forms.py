@@ -92,6 +92,15 @@ def mode_toggle(own_label: str, lab: Any) -> widgets.ToggleButtons:
     return toggle
 
 
+def _seconds_or_none(text: str) -> float | None:
+    """A Timeout field's seconds, or None while it holds no usable number (the Run says why)."""
+    try:
+        value = float(str(text).strip())
+    except ValueError:
+        return None
+    return value if 0 < value < 1e6 else None
+
+
 class ServerForm(BaseForm):
     """Mode, lab scenario or provider, host, port, security, username, password, timeout, Run.
 
@@ -437,7 +446,7 @@ class ServerForm(BaseForm):
                 self.clear_result(f"the lab scenario {change['new']}", f"the lab scenario {change['old']}")
 
     def _fill_from_scenario(self, name: str) -> None:
-        from smtpkit.lab.lessons import expected, server_lesson
+        from smtpkit.lab.lessons import expected, server_lesson, server_words
 
         s = lab_server_settings(self.lab, name)
         t = s.target
@@ -466,9 +475,15 @@ class ServerForm(BaseForm):
             "send": self.send.value,
         }
         ep = self.lab.endpoint(name)
-        # the words the form knows before the run: the host and port it will connect to (the reply, the
-        # certificate's dates: the result's own)
-        said = expected([ep.expect], host=ep.hostname, asked=t.host, port=str(t.port)) if ep.expect else ""
+        # the words known before the run: the host and port the form connects to, and the server's own (its
+        # reply, its certificate's dates, the wait a silent one costs at this form's Timeout)
+        known = {
+            **server_words(self.lab, name, timeout=_seconds_or_none(self.timeout.value)),
+            "host": ep.hostname,
+            "asked": t.host,
+            "port": str(t.port),
+        }
+        said = expected([ep.expect], **known) if ep.expect else ""
         expect = f" Run it: the result should show {said}." if said else ""
         setup = f" This form is set up for it: {lesson.why}." if lesson.why else ""
         self.hint.value = hint_html(f"{ep.description}{expect}{setup}")
@@ -855,8 +870,7 @@ class DomainForm(BaseForm):
         if q.domain != name:
             self._set_quietly(self.domain, q.domain)  # the lesson is on a name under the lab domain
         zone = next((z for z in self._zones if q.domain == z or q.domain.endswith("." + z)), None)
-        if zone not in [value for _label, value in self.zone.options]:
-            zone = None  # typed, a lab domain the menu leaves out (another page's lesson): nothing chosen in it
+        self._offer(zone)
         if self.zone.value != zone:
             self._set_quietly(self.zone, zone)  # the menu names the domain typed, or the one a name is under
         self.selectors.value = ", ".join(q.selectors)
@@ -884,6 +898,20 @@ class DomainForm(BaseForm):
             f"The lab's DNS server answers for {len(self._zones)} domains, most of them wrong in one way: {menu}, "
             "or type your own domain in Domain."
         )
+
+    def _offer(self, zone: str | None) -> None:
+        """The menu's options: `_menu`'s, and a lab domain typed that it leaves out (another page's lesson) as
+        one more line saying so, until another is chosen. The menu went blank, and a blank menu looks broken."""
+        options = domain_choices(self._menu(self._zones))
+        if zone is not None and zone not in [value for _label, value in options]:
+            options.append((f"{zone}: typed; its lesson is not on this page (see the hint)", zone))
+        if list(self.zone.options) != options:
+            self._filling = True
+            try:
+                self.zone.options = options
+                self.zone.value = zone
+            finally:
+                self._filling = False
 
     def _zone_chosen(self, change: dict[str, Any]) -> None:
         """A lab domain chosen from the menu: it goes in Domain, and the fields are set up for its lesson."""

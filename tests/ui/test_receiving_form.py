@@ -126,7 +126,9 @@ def test_the_lab_domain_menu_offers_what_this_page_shows_and_another_pages_lesso
     assert f"the Lab domain menu lists the {len(offered)} whose lesson this page shows" in form.hint.value
     assert all(not domain_lesson(lab, z).expect or form._teaches_here(domain_lesson(lab, z)) for z in offered)
     form.domain.value = "spf-plus-all.test"  # typed: still the lab's, its lesson said to be notebook 05's
-    assert form.in_lab and form.zone.value is None
+    assert form.in_lab and form.zone.value == "spf-plus-all.test"  # the menu says it, not a blank line
+    assert form.zone.label == "spf-plus-all.test: typed; its lesson is not on this page (see the hint)"
+    assert len(form.zone.options) == len(offered) + 1
     assert "is about sending mail: the Domain check of notebook 05 shows it" in form.hint.value
     assert "Run it" not in form.hint.value
     form.click(60)
@@ -134,6 +136,7 @@ def test_the_lab_domain_menu_offers_what_this_page_shows_and_another_pages_lesso
     assert "Lesson: “'+all' lets the whole internet send as spf-plus-all.test” (spf.plus_all), about sending" in said
     assert "did not appear" not in said and "please report" not in said
     form.zone.value = "mxtls-partial.test"  # the menu again: its lesson, and the lab's port said as such
+    assert [zone for _label, zone in form.zone.options] == offered  # the typed line goes with another choice
     form.click(60)
     said = form.last_shown.to_text()
     assert "mx.tls.unreachable" in form.last_result.codes() and "Note:" not in said
