@@ -72,7 +72,7 @@ SPECS: list[FindingSpec] = [
         code="message.hop_unparsed",
         severity=Severity.INFO,
         step="journey",
-        title="{count} Received field(s) could not be read completely",
+        title="Received fields that could not be read completely: {count}",
         explanation=(
             "These fields are shown as they are, with a note: {notes}. Servers write Received fields in their own "
             "dialect, and some leave out the date or use an odd one; the hop is kept in the table, not dropped, "

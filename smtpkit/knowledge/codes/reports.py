@@ -174,7 +174,7 @@ SPECS: list[FindingSpec] = [
         code="reports.unreadable",
         severity=Severity.WARN,
         step="reports",
-        title="{count} report file(s) or part(s) could not be read",
+        title="Report files or parts that could not be read: {count}",
         explanation=(
             "Some of what was given could not be used: {kinds}. Their reasons are in the table of files that "
             "could not be used (in Python `ReportSet.problems`; on the command line `smtpkit reports --json`). "

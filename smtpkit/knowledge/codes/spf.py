@@ -72,7 +72,7 @@ SPECS: list[FindingSpec] = [
         code="spf.void_lookups",
         severity=Severity.WARN,
         step="spf",
-        title="{domain}'s SPF queries {count} name(s) that do not exist",
+        title="{domain}'s SPF queries names that do not exist: {count}",
         explanation=(
             "These terms look up names that return nothing (NXDOMAIN or no records): {names}. Receivers return "
             "permerror after 2 such 'void lookups' (RFC 7208 §4.6.4), so a third one breaks SPF for all your mail. "

@@ -131,7 +131,7 @@ def test_tls_rpt_failures_become_one_finding_per_kind(rs: reports.ReportSet) -> 
 def test_broken_and_duplicate_files_are_reported(rs: reports.ReportSet) -> None:
     report = rs.check()
     (bad,) = by_title(report, "reports.unreadable")
-    assert bad.title.startswith("1 report file(s) or part(s)") and "broken-" in bad.evidence
+    assert bad.title == "Report files or parts that could not be read: 1" and "broken-" in bad.evidence
     assert report.verdict == "fail"
 
 
