@@ -887,7 +887,7 @@ class DomainForm(BaseForm):
         # each code is named once, with its title, in "Run it: …" ("(spf.plus_all)" read twice)
         what = without_codes(lesson.description, lesson.expect) or "a lab domain"
         checked = name if q.domain == name else f"{name} (checked at {q.domain})"
-        listed = len(self.zone.options)
+        listed = len(self._menu(self._zones))  # not the line of a domain typed that it leaves out
         menu = (
             f"the Lab domain menu lists the {listed} whose lesson this page shows: choose another there"
             if listed < len(self._zones)

@@ -129,6 +129,7 @@ def test_the_lab_domain_menu_offers_what_this_page_shows_and_another_pages_lesso
     assert form.in_lab and form.zone.value == "spf-plus-all.test"  # the menu says it, not a blank line
     assert form.zone.label == "spf-plus-all.test: typed; its lesson is not on this page (see the hint)"
     assert len(form.zone.options) == len(offered) + 1
+    assert f"the Lab domain menu lists the {len(offered)} whose lesson this page shows" in form.hint.value
     assert "is about sending mail: the Domain check of notebook 05 shows it" in form.hint.value
     assert "Run it" not in form.hint.value
     form.click(60)
