@@ -422,3 +422,43 @@ def test_a_page_closed_without_a_word_has_its_kernel_stopped_and_an_open_one_kee
     finally:
         code, _ = stop(proc, signal.SIGINT, timeout=40)
     assert code == 0
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(300)
+def test_a_page_left_for_another_stops_its_kernel_at_once(tmp_path, browser):
+    """Leaving a page posts its kernel's shutdown; Voilà's page never set the `_xsrf` cookie that post needs,
+    so it was refused (403) and every page left a kernel behind until the culler came (a helper counted 15)."""
+    import time
+
+    from playwright.sync_api import expect
+
+    env = {
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+        "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+        "JUPYTER_DATA_DIR": str(tmp_path / "data"),
+    }
+    proc = start(["app", "--no-browser", "--port", "0", "--json"], env=env)  # the culler at its 10 minutes
+    lines = Lines(proc)
+    shutdowns: list[int] = []
+    try:
+        doc = json.loads(lines.next(120))
+        assert lines.next(10) == "READY"
+        page = browser.new_page()
+        page.on("response", lambda r: shutdowns.append(r.status) if "/voila/api/shutdown/" in r.url else None)
+        page.goto(doc["app"]["url"])
+        expect(page.locator("button.smtpkit-run").first).to_be_visible(timeout=120_000)
+        assert any(c["name"] == "_xsrf" for c in page.context.cookies()), "the page set no _xsrf cookie"
+        first = _kernels(proc)
+        assert len(first) == 1
+        page.goto(doc["app"]["url"].replace("00_start_here", "01_connection"))  # a link followed: the page left
+        expect(page.locator("button.smtpkit-run").first).to_be_visible(timeout=120_000)
+        until = time.monotonic() + 30
+        while first[0] in _kernels(proc) and time.monotonic() < until:
+            time.sleep(0.5)
+        assert first[0] not in _kernels(proc), f"the left page's kernel still runs (shutdown replies: {shutdowns})"
+        assert len(_kernels(proc)) == 1  # the open page's own
+        page.close()
+    finally:
+        code, _ = stop(proc, signal.SIGINT, timeout=40)
+    assert code == 0
