@@ -1011,7 +1011,7 @@ class DomainForm(BaseForm):
         return self._teaches_here(lesson) if lesson is not None else ()
 
     def _banner(self, settings: DomainQuery, result: Any) -> Banner:
-        from smtpkit.lab.lessons import expected, hint_words, lesson_line, missed
+        from smtpkit.lab.lessons import expected, hint_words, lesson_line, missed, without_codes
 
         lines = [("DNS", describe_dns(settings.nameservers, self.lab))]
         lines.append(("Sending IP", settings.ip or "none given (reverse DNS and blocklists are not checked)"))
@@ -1026,7 +1026,9 @@ class DomainForm(BaseForm):
             if lesson.expect and not here.expect:  # another page's lesson: said where, not "did not appear"
                 line = f"{expected(lesson.expect, words=hint_words(lesson, settings))}, {self.shown_elsewhere}"
             else:
-                line = lesson_line(here, result, " and ", "a healthy domain")
+                # a domain without a finding to teach is said as its zone says it ("p=none while reading a month
+                # of aggregate reports"): "a healthy domain" stood above a WARN for the lab's helper zones
+                line = lesson_line(here, result, " and ", without_codes(lesson.description) or "a healthy domain")
             lines.append(("Lesson", line))
             return Banner(LAB, f"lab domain {settings.domain}", tuple(lines), note=missed(here, codes, changed))
         return Banner(OWN, settings.domain, tuple(lines), name="My domain")

@@ -145,3 +145,15 @@ def test_the_lab_domain_menu_offers_what_this_page_shows_and_another_pages_lesso
     form.mode.value = "own"
     form.mode.value = "lab"  # back to this page's own lab domain, not the domain check's
     assert form.domain.value == "sts-enforce.test" == form.zone.value
+
+
+def test_a_lab_domain_with_nothing_to_teach_is_said_as_its_zone_says_it(lab: Any) -> None:
+    """dmarc-rollout.test typed on this page read "Lesson: a healthy domain" above a WARN (its MX is at an
+    example address, not probed): the Lesson line now says what the domain is for."""
+    form = ReceivingForm(lab)
+    form.domain.value = "dmarc-rollout.test"
+    form.click(60)
+    said = form.last_shown.to_text()
+    assert "Lesson: p=none while reading a month of aggregate reports (smtpkit reports; notebook 08)" in said, said
+    assert "a healthy domain" not in said
+    assert "mx.tls.private_address" in form.last_result.codes()

@@ -19,7 +19,7 @@ from smtpkit.checks.session.network import attempt_problem
 from smtpkit.checks.tls import Certificates
 from smtpkit.knowledge import finding
 from smtpkit.model import Finding, Severity, Status, Step
-from smtpkit.net.address import kind_of_address, may_connect, short_kind
+from smtpkit.net.address import is_documentation, kind_of_address, may_connect, short_kind
 from smtpkit.net.dns import DnsAnswer, Resolver
 from smtpkit.net.mx import MxProbe
 from smtpkit.record import field, record
@@ -282,6 +282,23 @@ def probe_plan(targets: Sequence[MxTarget], allow_private: bool) -> tuple[list[t
     return plan, private
 
 
+def _why_not_probed(addresses: Sequence[str]) -> dict[str, str]:
+    """Why MX addresses were not connected to, and what would let a check connect, in words for
+    mx.tls.private_address: a documentation address is never contacted, --allow-private does not change it."""
+    if addresses and all(is_documentation(a) for a in addresses):
+        return {
+            "why": "no server lives at a documentation address (it is reserved for examples), so none is contacted",
+            "anyway": "",
+        }
+    return {
+        "why": "a check must not be turned against your own network",
+        "anyway": (
+            " To probe your own test servers on a private or loopback address anyway, add --allow-private on the "
+            "command line (Python: allow_private=True)."
+        ),
+    }
+
+
 def reach(p: MxProbe) -> tuple[str, str]:
     """How far a probe got, and why not further, in plain words: ("refused", "the host answered that ...")."""
     if p.attempt is not None:
@@ -368,6 +385,7 @@ def mx_tls_step(
                 mx=t.exchange,
                 addresses=", ".join(t.addresses),
                 kinds="; ".join(f"{a} is {kind_of_address(a)}" for a in t.addresses),
+                **_why_not_probed(t.addresses),
             )
         )
     policy = (

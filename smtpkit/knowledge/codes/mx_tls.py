@@ -119,15 +119,11 @@ SPECS: list[FindingSpec] = [
         step="mx_tls",
         title="MX {mx} of {domain} resolves to a non-public address (not probed)",
         explanation=(
-            "{mx} has no address reachable from the internet ({kinds}), so smtpkit did not connect (a check must "
-            "not be turned against your own network). Senders on the internet cannot reach it either: a leftover "
-            "internal address in public DNS is a common mistake."
+            "{mx} has no address reachable from the internet ({kinds}), so smtpkit did not connect: {why}. "
+            "Senders on the internet cannot reach it either: a leftover internal or example address in public DNS "
+            "is a common mistake."
         ),
-        fix=(
-            "Publish the MX host's public address in DNS. To probe your own test servers on a private or loopback "
-            "address anyway, add --allow-private on the command line (Python: allow_private=True); a documentation "
-            "address is never contacted, as no server lives there."
-        ),
+        fix="Publish the MX host's public address in DNS.{anyway}",
         reference="RFC 5321 §5.1; RFC 6890",
     ),
 ]

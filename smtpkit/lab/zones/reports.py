@@ -13,7 +13,7 @@ from smtpkit.lab.zoneset import Record
 from smtpkit.net.dns import reverse_name
 
 ZONES = {
-    DOMAIN: "p=none while reading a month of aggregate reports (smtpkit reports; notebook 08_dmarc_reports)",
+    DOMAIN: "p=none while reading a month of aggregate reports (smtpkit reports; notebook 08)",
 }
 
 

@@ -76,6 +76,8 @@ def test_private_addresses_are_not_probed_without_permission(lab: Any) -> None:
     report = check_domain("mxtls-badname.test", **options)
     assert "mx.tls.private_address" in report.codes()
     assert report.step("mx_tls").details["MX addresses probed"] == 0  # type: ignore[union-attr]
+    f = next(f for f in report.findings if f.code == "mx.tls.private_address")
+    assert "turned against your own network" in f.explanation and "--allow-private" in f.fix
 
 
 def _hostile(peer: Peer) -> DnsServer:
@@ -144,4 +146,4 @@ def test_documentation_addresses_are_never_probed_even_in_the_lab(lab: Any) -> N
     assert _table(report)[0]["reached"] == "not probed: a documentation address"
     f = next(f for f in report.findings if f.code == "mx.tls.private_address")
     assert "192.0.2.201 is a documentation address" in f.explanation, f.explanation
-    assert "documentation address is never contacted" in f.fix
+    assert "no server lives at a documentation address" in f.explanation and "allow-private" not in f.fix
