@@ -90,7 +90,8 @@ CERT_KINDS: dict[str, _Kind] = {
     "self_signed": _Kind("signed by its own key, not by the lab CA", 0, 90, self_signed=True),
     "expired": _Kind("issued by the lab CA, expired 10 days ago", -100, -10),
     "not_yet_valid": _Kind("issued by the lab CA, valid only from 30 days in the future", 30, 120),
-    "expiring_soon": _Kind("issued by the lab CA, expires in 7 days", -83, 7),
+    # 7 days and 12 hours: whole days are counted down, and at exactly 7 days the check said "6 days" at once
+    "expiring_soon": _Kind("issued by the lab CA, expires in 7 days", -83, 7.5),
     "wrong_host": _Kind(f"issued by the lab CA for {', '.join(WRONG_HOST_NAMES)} only", 0, 90, names=WRONG_HOST_NAMES),
     "dane_ta": _Kind(
         "issued by the lab CA for mx.dane-ta.test, sent with the CA certificate (DANE-TA)",

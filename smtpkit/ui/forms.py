@@ -296,6 +296,7 @@ class ServerForm(BaseForm):
         self.watch_mode(self.mode)
         self.preset.observe(self._preset_changed, names="value")
         self.scenario.observe(self._scenario_changed, names="value")
+        self.timeout.observe(self._timeout_changed, names="value")
         self._lab_prefix = ""  # the lab's host name, while keystrokes typed after it are still arriving
         self.host.observe(self._host_changed, names="value")
         for w in (self.host, self.port, self.security, self.timeout, self.deadline, self.mail_from, self.rcpt_to):
@@ -446,7 +447,7 @@ class ServerForm(BaseForm):
                 self.clear_result(f"the lab scenario {change['new']}", f"the lab scenario {change['old']}")
 
     def _fill_from_scenario(self, name: str) -> None:
-        from smtpkit.lab.lessons import expected, server_lesson, server_words
+        from smtpkit.lab.lessons import server_lesson
 
         s = lab_server_settings(self.lab, name)
         t = s.target
@@ -474,20 +475,37 @@ class ServerForm(BaseForm):
             "rcpt_to": self.rcpt_to.value,
             "send": self.send.value,
         }
+        self._scenario_hint(name, t.host, str(t.port), lesson.why)
+        self._show_password_state()
+
+    def _scenario_hint(self, name: str, asked: str, port: str, why: str) -> None:
+        """The hint under a lab scenario: what the server does, the finding the result should show in the
+        words it will say, and how the form is set up for it."""
+        from smtpkit.lab.lessons import expected, server_words
+
         ep = self.lab.endpoint(name)
         # the words known before the run: the host and port the form connects to, and the server's own (its
         # reply, its certificate's dates, the wait a silent one costs at this form's Timeout)
         known = {
             **server_words(self.lab, name, timeout=_seconds_or_none(self.timeout.value)),
             "host": ep.hostname,
-            "asked": t.host,
-            "port": str(t.port),
+            "asked": asked,
+            "port": port,
         }
         said = expected([ep.expect], **known) if ep.expect else ""
         expect = f" Run it: the result should show {said}." if said else ""
-        setup = f" This form is set up for it: {lesson.why}." if lesson.why else ""
+        setup = f" This form is set up for it: {why}." if why else ""
         self.hint.value = hint_html(f"{ep.description}{expect}{setup}")
-        self._show_password_state()
+
+    def _timeout_changed(self, _change: dict[str, Any]) -> None:
+        """A silent server's hint says the wait at this form's Timeout: it follows the field (it said 5.0 s
+        while the run, at a Timeout of 3, said 3.0 s)."""
+        name = self.scenario.value
+        if not self.in_lab or name not in self.lab.names or self.lab.endpoint(name).expect != "banner.timeout":
+            return
+        from smtpkit.lab.lessons import server_lesson
+
+        self._scenario_hint(name, self.host.value, self.port.value, server_lesson(self.lab, name).why)
 
     def _host_changed(self, change: dict[str, Any]) -> None:
         """Typing a host that is not the lab's means your own server: leave the lab mode at once.

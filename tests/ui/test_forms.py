@@ -172,6 +172,19 @@ def test_a_scenario_hint_says_what_its_result_will_say(lab, name: str) -> None:
     assert f"the result should show “{found[0].title}” ({code})" in hint, (found[0].title, hint)
 
 
+def test_a_silent_servers_hint_follows_the_timeout_field(lab) -> None:
+    """The hint said "within 5.0 s" after Timeout was set to 3, and the run then said 3.0 s."""
+    form = ServerForm(lab, scenario="silent", timeout=5)
+    assert "No greeting from the server within 5.0 s" in form.hint.value
+    form.timeout.value = "3"
+    assert "No greeting from the server within 3.0 s" in form.hint.value
+    form.timeout.value = "soon"  # no number yet: the wait is named, the Run will say what is wrong
+    assert "within ‹waited›" in form.hint.value
+    form.scenario.value = "expired_cert"
+    form.timeout.value = "4"  # another scenario's hint is left as it is
+    assert "expired on" in form.hint.value
+
+
 def _no_lab_value(lab, target: Target) -> None:
     assert lab.nameserver not in target.nameservers
     assert target.cafile != lab.ca_file
