@@ -48,6 +48,7 @@ _MODE_TEXT = {
 
 
 def pretty_version(version: str | None) -> str:
+    """A protocol version as findings say it ('TLSv1.1' -> 'TLS 1.1'); the lab's hints say it the same way."""
     return {"TLSv1": "TLS 1.0", "TLSv1.1": "TLS 1.1", "TLSv1.2": "TLS 1.2", "TLSv1.3": "TLS 1.3"}.get(
         version or "", version or "unknown"
     )
@@ -557,6 +558,8 @@ def _verify_findings(
 
 
 def cert_params(cert: CertInfo | None, asked: str, now: _dt.datetime) -> dict[str, Any]:
+    """A certificate's words for its findings (dates, days left or ago, names); the lab's hints read a
+    scenario's certificate with it, so they say what the result will say."""
     if cert is None:
         return {"asked": asked, "names": "(certificate not available)"}
     left = cert.days_left(now)
