@@ -224,20 +224,18 @@ class _Unknown(dict):  # type: ignore[type-arg]
         return placeholder(key)
 
 
-def expected(
-    codes: Iterable[str], joiner: str = " and ", words: Mapping[str, Mapping[str, str]] | None = None, **known: str
-) -> str:
+def expected(codes: Iterable[str], joiner: str = " and ", words: Mapping[str, Mapping[str, str]] | None = None) -> str:
     """The findings a lesson teaches, before it is run: each by its catalogue title and its code
     ("“'+all' lets the whole internet send as spf-plus-all.test” (spf.plus_all)"). A hint that named the code
-    alone meant nothing to someone meeting it for the first time. A title's fields are filled from `words`
-    (by code: `hint_words`) and `known`; any other reads ‹as named›."""
+    alone meant nothing to someone meeting it for the first time. A title's fields are filled from `words`,
+    by code (`hint_words` for a lab domain, `server_words` for a lab server); any other reads ‹as named›."""
     from smtpkit.knowledge.catalogue import catalogue
 
     specs = catalogue()
     out = []
     for code in codes:
         spec = specs.get(code)
-        fields = _Unknown({**known, **(words or {}).get(code, {})})
+        fields = _Unknown((words or {}).get(code, {}))
         title = spec.title.format_map(fields) if spec is not None else ""
         out.append(f"“{title}” ({code})" if title else code)
     return joiner.join(out)

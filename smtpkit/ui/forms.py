@@ -492,7 +492,7 @@ class ServerForm(BaseForm):
             "asked": asked,
             "port": port,
         }
-        said = expected([ep.expect], **known) if ep.expect else ""
+        said = expected([ep.expect], words={ep.expect: known}) if ep.expect else ""
         expect = f" Run it: the result should show {said}." if said else ""
         setup = f" This form is set up for it: {why}." if why else ""
         self.hint.value = hint_html(f"{ep.description}{expect}{setup}")

@@ -119,7 +119,7 @@ def test_a_lessons_findings_are_named_by_title_before_any_result() -> None:
     knows is named ‹in angle quotes›, and a code the catalogue lacks stays a code."""
     from smtpkit.lab.lessons import expected
 
-    assert expected(["mta_sts.mx_not_covered"], domain="sts-nocover.test") == (
+    assert expected(["mta_sts.mx_not_covered"], words={"mta_sts.mx_not_covered": {"domain": "sts-nocover.test"}}) == (
         "“MX ‹mx› of sts-nocover.test is not covered by its MTA-STS policy (‹mode›)” (mta_sts.mx_not_covered)"
     )
     assert expected(["send.message_too_large", "no.such_code"]) == (
