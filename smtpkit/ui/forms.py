@@ -809,6 +809,7 @@ class DomainForm(BaseForm):
         self.timeout.observe(lambda _c: self.refresh_limit(), names="value")
 
         self._lesson_zone = ""  # the lab domain whose lesson the fields are set up for
+        self._last_lab = ""  # the lab domain last in the field: Practice lab comes back to it from My domain
         start = (domain or "").strip()
         if lab is not None and (not start or is_lab_domain(start, self._zones)):
             self._set_quietly(self.domain, start or lab.domain)
@@ -840,7 +841,8 @@ class DomainForm(BaseForm):
             return
         if change["new"] == LAB:
             if not is_lab_domain(self.domain.value, self._zones):
-                self._set_quietly(self.domain, self._lab_start())
+                # the lab domain the person had (it was the start one: a look at My domain lost their choice)
+                self._set_quietly(self.domain, self._last_lab or self._lab_start())
             self._enter_lab()
         else:
             if is_lab_domain(self.domain.value, self._zones):
@@ -887,6 +889,7 @@ class DomainForm(BaseForm):
         self._lesson_zone = name if lesson.expect or lesson.why else ""
         if q.domain != name:
             self._set_quietly(self.domain, q.domain)  # the lesson is on a name under the lab domain
+        self._last_lab = q.domain
         zone = next((z for z in self._zones if q.domain == z or q.domain.endswith("." + z)), None)
         self._offer(zone)
         if self.zone.value != zone:

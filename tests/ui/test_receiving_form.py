@@ -143,8 +143,11 @@ def test_the_lab_domain_menu_offers_what_this_page_shows_and_another_pages_lesso
     assert "mx.tls.unreachable" in form.last_result.codes() and "Note:" not in said
     assert f"{form.last_settings.mx_port} is the lab's stand-in for port 25" in said
     form.mode.value = "own"
-    form.mode.value = "lab"  # back to this page's own lab domain, not the domain check's
-    assert form.domain.value == "sts-enforce.test" == form.zone.value
+    form.mode.value = "lab"  # back to the lab domain the person had (a look at My domain lost it)
+    assert form.domain.value == "mxtls-partial.test" == form.zone.value
+    fresh = ReceivingForm(lab, domain="example.com")  # never in the lab: this page's own lab domain
+    fresh.mode.value = "lab"
+    assert fresh.domain.value == "sts-enforce.test" == fresh.zone.value  # not the domain check's smtpkit.test
 
 
 def test_a_lab_domain_with_nothing_to_teach_is_said_as_its_zone_says_it(lab: Any) -> None:
