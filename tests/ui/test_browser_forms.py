@@ -242,6 +242,26 @@ def _option(cell: Any, name: str) -> str:
     return next(label for label in labels if label.split(":", 1)[0] == name)
 
 
+def test_practice_lab_comes_back_to_the_lab_domain_chosen(notebooks, jupyterlab):
+    """A look at My domain and back to Practice lab put the start domain in the field: the person's choice
+    from the Lab domain menu was lost."""
+    from playwright.sync_api import expect
+
+    page = notebooks.open(*DOMAINS)
+    cell, _result = form_cells(page, "smtpkit-domain")
+    _choose_mode(cell, "Practice lab")
+    menu = cell.locator(".smtpkit-lab-domain select")
+    labels = menu.locator("option").all_text_contents()
+    menu.select_option(label=next(label for label in labels if label.startswith("dmarc-pct.test:")))
+    domain = cell.locator(".smtpkit-domain input")
+    expect(domain).to_have_value("dmarc-pct.test")
+    _choose_mode(cell, "My domain")
+    expect(domain).to_have_value("")
+    _choose_mode(cell, "Practice lab")
+    expect(domain).to_have_value("dmarc-pct.test")
+    expect(menu).to_have_value(re.compile(r"^dmarc-pct\.test"))
+
+
 def test_a_host_typed_after_the_labs_name_replaces_it(notebooks, jupyterlab):
     """Clicking into Host and typing, as a person does, put the host after the lab's name:
     "mail.smtpkit.testlocalhost" was checked. The lab's name goes, at the speed a person types."""
@@ -497,7 +517,11 @@ def test_cancel_stops_the_silent_server_within_a_second(notebooks, jupyterlab):
     cell, result = form_cells(page, "smtpkit-scenario")
     _choose_mode(cell, "Practice lab")
     cell.locator(".smtpkit-scenario select").select_option(value=_option(cell, "silent"))
+    hint = cell.locator(".smtpkit-hint")
+    _field(cell, "timeout").fill("4")  # the hint says the wait at the field's Timeout (it kept the first one)
+    expect(hint).to_contain_text("No greeting from the server within 4.0 s")
     _field(cell, "timeout").fill("5")
+    expect(hint).to_contain_text("No greeting from the server within 5.0 s")
     strip = cell.locator(".smtpkit-progress")
     limit = cell.locator(".smtpkit-limit")
     expect(limit).to_contain_text(re.compile(r"at most \d+ s"))  # said before anything runs
