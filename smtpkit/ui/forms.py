@@ -881,7 +881,7 @@ class DomainForm(BaseForm):
         self.hint.value = hint_html(self.own_hint)
 
     def _fill_from_zone(self, domain: str) -> None:
-        from smtpkit.lab.lessons import domain_lesson, expected, hint_words, without_codes
+        from smtpkit.lab.lessons import domain_lesson
 
         name = (domain or self.lab.domain).strip().rstrip(".").lower()
         q = lab_domain_settings(self.lab, name)
@@ -898,6 +898,14 @@ class DomainForm(BaseForm):
         self.ip.value = q.ip or ""
         self.nameserver.value = ", ".join(q.nameservers)
         self._filled = {"selectors": self.selectors.value, "ip": self.ip.value, "nameservers": self.nameserver.value}
+        self.hint.value = hint_html(self._zone_hint(name, q, lesson))
+
+    def _zone_hint(self, name: str, q: DomainQuery, lesson: Lesson) -> str:
+        """The hint under a lab domain: what it is, the findings its result should show on this page in the
+        words they will say (another page's named with where it shows), how the form is set up for it, and
+        where the other lab domains are."""
+        from smtpkit.lab.lessons import expected, hint_words, without_codes
+
         words = hint_words(lesson, q)
         here = self._teaches_here(lesson)
         elsewhere = [code for code in lesson.expect if code not in here]
@@ -914,7 +922,7 @@ class DomainForm(BaseForm):
             if listed < len(self._zones)
             else "choose another from the Lab domain menu"
         )
-        self.hint.value = hint_html(
+        return (
             f"Practice lab domain {checked}: {what}.{expect}{setup} "
             f"The lab's DNS server answers for {len(self._zones)} domains, most of them wrong in one way: {menu}, "
             "or type your own domain in Domain."
