@@ -122,3 +122,13 @@ def test_the_start_page_links_every_other_notebook_by_its_title():
         heading = nbformat.read(notebooks_dir() / f"{name}.ipynb", as_version=4).cells[0].source.splitlines()[0]
         title = re.sub(r"^\d+\. ", "", links[f"{name}.ipynb"])
         assert re.sub(r"^# (\d+\. )?", "", heading).startswith(title), (title, heading)
+
+
+def test_every_notebook_links_the_next_and_the_start_page():
+    """In the app (Voilà) a page said "Next: `02_tls`" as code: only the browser's Back button led on."""
+    others = [name for name in NOTEBOOKS if name != "00_start_here"]
+    for i, name in enumerate(others):
+        targets = {target for _words, target in _markdown_links(notebooks_dir() / f"{name}.ipynb")}
+        assert "00_start_here.ipynb" in targets, f"{name} has no link back to the start page"
+        if i + 1 < len(others):
+            assert f"{others[i + 1]}.ipynb" in targets, f"{name} has no link to the next notebook, {others[i + 1]}"
