@@ -109,7 +109,7 @@ class ReportView(Viewable):
             said = "; ".join(f"“{esc(f.title)}” (step {esc(f.step)})" for f in notes[:3])
             more = f" and {len(notes) - 3} more" if len(notes) > 3 else ""
             worth = (
-                f" Worth knowing, not a fault: {said}{more}; "
+                f" Also noted: {said}{more}; "
                 f"{'its step below says' if len(notes) == 1 else 'their steps below say'} more."
                 if notes
                 else ""
