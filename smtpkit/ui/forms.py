@@ -810,6 +810,7 @@ class DomainForm(BaseForm):
 
         self._lesson_zone = ""  # the lab domain whose lesson the fields are set up for
         self._last_lab = ""  # the lab domain last in the field: Practice lab comes back to it from My domain
+        self._last_own = ""  # the domain of your own last in the field: My domain comes back to it
         start = (domain or "").strip()
         if lab is not None and (not start or is_lab_domain(start, self._zones)):
             self._set_quietly(self.domain, start or lab.domain)
@@ -841,12 +842,13 @@ class DomainForm(BaseForm):
             return
         if change["new"] == LAB:
             if not is_lab_domain(self.domain.value, self._zones):
+                self._last_own = self.domain.value  # kept for the way back to My domain
                 # the lab domain the person had (it was the start one: a look at My domain lost their choice)
                 self._set_quietly(self.domain, self._last_lab or self._lab_start())
             self._enter_lab()
         else:
             if is_lab_domain(self.domain.value, self._zones):
-                self._set_quietly(self.domain, "")
+                self._set_quietly(self.domain, self._last_own)  # the domain of your own typed before, if any
             self._enter_own()
 
     def _menu(self, zones: list[str]) -> list[str]:

@@ -148,6 +148,8 @@ def test_the_lab_domain_menu_offers_what_this_page_shows_and_another_pages_lesso
     fresh = ReceivingForm(lab, domain="example.com")  # never in the lab: this page's own lab domain
     fresh.mode.value = "lab"
     assert fresh.domain.value == "sts-enforce.test" == fresh.zone.value  # not the domain check's smtpkit.test
+    fresh.mode.value = "own"  # and back: the domain of your own typed before, not an empty field
+    assert fresh.domain.value == "example.com"
 
 
 def test_a_lab_domain_with_nothing_to_teach_is_said_as_its_zone_says_it(lab: Any) -> None:
