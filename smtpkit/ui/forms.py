@@ -94,11 +94,13 @@ def mode_toggle(own_label: str, lab: Any) -> widgets.ToggleButtons:
 
 def _seconds_or_none(text: str) -> float | None:
     """A Timeout field's seconds, or None while it holds no usable number (the Run says why)."""
+    from smtpkit.errors import InvalidSettings
+    from smtpkit.settings import validate_seconds
+
     try:
-        value = float(str(text).strip())
-    except ValueError:
+        return validate_seconds(text)
+    except InvalidSettings:
         return None
-    return value if 0 < value < 1e6 else None
 
 
 class ServerForm(BaseForm):
