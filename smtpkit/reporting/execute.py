@@ -141,6 +141,12 @@ def execute_notebook(
         # The kernel's own log lines ("Parent appears to have exited") are noise for a report's
         # reader; what a cell says is in its outputs, and a dying kernel raises DeadKernelError.
         client.execute(
+            # A NotebookClient leaves a kernel manager it was given running (it may be the caller's
+            # to reuse); ours is not, so the kernel is asked to shut down at the end. Left running, it
+            # held the password in its environment and a practice lab's ports until our own process
+            # ended, and then died without its exit handlers: the lab's folder, CA key included,
+            # stayed behind in the temp folder.
+            cleanup_kc=True,
             env=kernel_environment(env, secret_env),
             cwd=str(workdir),
             stdout=subprocess.DEVNULL,

@@ -151,11 +151,14 @@ def _spf_reading() -> Any:
 
 
 def _report_set() -> Any:
+    import atexit
+    import shutil
     import tempfile
 
     from smtpkit.reports import load
 
     folder = Path(tempfile.mkdtemp(prefix="smtpkit-hostile-reports-"))
+    atexit.register(shutil.rmtree, folder, True)
     (folder / "aggregate.xml").write_text(
         '<?xml version="1.0"?><feedback><report_metadata><org_name>&lt;script&gt;alert(1)&lt;/script&gt;'
         "\u202e</org_name><email>x@example.com</email><report_id>&lt;script&gt;</report_id><date_range>"

@@ -160,10 +160,40 @@ def test_execute_injects_parameters_and_passes_secrets_by_environment(tmp_path):
 
 
 def test_execute_stops_a_hanging_cell(tmp_path):
-    nb = _nb(_params_cell("x = 1"), new_code_cell("import time\ntime.sleep(60)"))
+    import os
+
+    nb = _nb(
+        _params_cell("x = 1"),
+        new_code_cell("import os\nprint(os.getpid())"),
+        new_code_cell("import time\ntime.sleep(60)"),
+    )
     run = execute_notebook(nb, cell_timeout=3, cwd=tmp_path)
     assert run.aborted and "3 s" in run.aborted
     assert not run.ok
+    pid = run.notebook.cells[-2].outputs[0]["text"].strip()
+    assert not os.path.exists(f"/proc/{pid}"), "the kernel still runs the hanging cell"
+
+
+def test_the_kernel_stops_with_its_exit_handlers_run(tmp_path):
+    """A kernel left running holds the password and a lab's ports; killed later, its lab's folder stays."""
+    import os
+    import time
+
+    nb = _nb(
+        _params_cell("x = 1"),
+        new_code_cell(
+            "import os\nfrom smtpkit.lab import Lab\nlab = Lab(dns=False)\nlab.start()\n"
+            "print(os.getpid(), lab._workdir)"
+        ),
+    )
+    run = execute_notebook(nb, cell_timeout=60, cwd=tmp_path)
+    assert run.ok, run.errors
+    pid, workdir = run.notebook.cells[-1].outputs[0]["text"].split()
+    deadline = time.monotonic() + 5  # the shutdown has ended when execute_notebook returns; a margin for the reaper
+    while time.monotonic() < deadline and os.path.exists(f"/proc/{pid}"):
+        time.sleep(0.1)
+    assert not os.path.exists(f"/proc/{pid}"), "the kernel is still running"
+    assert not os.path.exists(workdir), "the lab in the kernel was not stopped: its folder (CA key included) stays"
 
 
 def test_interactive_cells_are_left_out_of_the_export():

@@ -14,10 +14,12 @@ a test never hangs on a peer.
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import ipaddress
 import os
 import select
+import shutil
 import socket
 import ssl
 import tempfile
@@ -421,6 +423,7 @@ def peer_cert() -> PeerCert:
         .sign(key, hashes.SHA256())
     )
     directory = tempfile.mkdtemp(prefix="smtpkit-peer-")
+    atexit.register(shutil.rmtree, directory, True)  # a private key: not left in the temp folder after the run
     cert_file = os.path.join(directory, "peer.pem")
     key_file = os.path.join(directory, "peer.key")
     with open(cert_file, "wb") as f:
