@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from smtpkit.model import Report, Severity
+from smtpkit.model import Finding, Report, Severity
 from smtpkit.render import Viewable
 from smtpkit.render.html import (
     CSS,
@@ -105,15 +106,8 @@ class ReportView(Viewable):
         else:
             # a note (INFO) sits folded in its step; named here, a row such as "certificate fails" under a PASS
             # does not read as a problem the verdict missed
-            notes = [f for f in r.findings if f.severity is Severity.INFO]
-            said = "; ".join(f"“{esc(f.title)}” (step {esc(f.step)})" for f in notes[:3])
-            more = f" and {len(notes) - 3} more" if len(notes) > 3 else ""
-            worth = (
-                f" Also noted: {said}{more}; "
-                f"{'its step below says' if len(notes) == 1 else 'their steps below say'} more."
-                if notes
-                else ""
-            )
+            worth = also_noted(r.findings)
+            worth = f" {esc(worth)}" if worth else ""
             out.append(f"<p><strong>No problem found.</strong>{worth} Open a step below for what the server said.</p>")
         for st in r.steps:
             if st.status.value == "skip" and not st.details and not st.tables:
@@ -151,3 +145,17 @@ class ReportView(Viewable):
     def to_text(self) -> str:
         text = self.report.to_text()
         return terminal_safe(f"{self.title}\n{text}") if self.title else text
+
+
+def also_noted(findings: Iterable[Finding], most: int = 3) -> str:
+    """``Also noted: “…” (step mx_tls); its step below says more.``, or "" when there is no note.
+
+    Said under a verdict of no problem: a note (INFO) is folded in its step, and a row such as
+    "certificate not valid for its name" under a PASS must not read as a problem the verdict missed.
+    """
+    notes = [f for f in findings if f.severity is Severity.INFO]
+    if not notes:
+        return ""
+    said = "; ".join(f"“{f.title}” (step {f.step})" for f in notes[:most])
+    more = f" and {len(notes) - most} more" if len(notes) > most else ""
+    return f"Also noted: {said}{more}; {'its step below says' if len(notes) == 1 else 'their steps below say'} more."

@@ -21,6 +21,7 @@ from smtpkit.knowledge.actors import who_acts
 from smtpkit.model import Finding, Report, Severity, verdict_of
 from smtpkit.render import Viewable
 from smtpkit.render.html import CSS, PANEL_CSS, PANEL_ROOT_CLASSES, badge, esc
+from smtpkit.render.report_view import also_noted
 from smtpkit.render.text import terminal_safe
 from smtpkit.secrets import redact
 
@@ -166,7 +167,11 @@ def headline(
 
     problems = [(f, "must") for f in failures] + [(f, "should") for f in warnings]
     if not problems:
-        return [*lines, "Nothing needs fixing: every step below says what was checked and what the server said."]
+        # the notes are named, so "passes every check" above a row such as "certificate not valid for its
+        # name" does not read as a verdict that missed it
+        noted = also_noted(f for r in reports for f in r.findings)
+        nothing = "Nothing needs fixing: every step below says what was checked and what the server said."
+        return [*lines, f"{nothing} {noted}" if noted else nothing]
     lines += [line(f, must) for f, must in problems[:2]]
     if len(problems) == 1:
         lines.append("Nothing else needs fixing: every other step passed.")

@@ -74,6 +74,22 @@ def test_three_plain_lines_say_what_is_wrong_and_who_must_act() -> None:
     assert lines[2].endswith("more problems are listed below, each with what to do.")
     healthy = headline(Report(target={}, steps=[Step("tls", Status.PASS, "ok")]), None, host="m.example")
     assert healthy[0] == "The mail server m.example passes every check." and "Nothing needs fixing" in healthy[1]
+    assert "noted" not in healthy[1]
+
+
+def test_a_pass_names_its_notes() -> None:
+    """A PASS above a row 'certificate not valid for its name' must not read as a verdict that missed it."""
+    note = finding("mx.tls.cert_invalid", domain="example.com", mx="mx.example.com", details="hostname mismatch")
+    mx_tls = Step("mx_tls", Status.PASS, "1 of 1 MX address accepts STARTTLS")
+    mx_tls.add(note)
+    domain = Report(target={"domain": "example.com"}, steps=[mx_tls], checked_at=CHECKED)
+    lines = headline(None, domain, domain_name="example.com")
+    assert lines[0] == "The sending domain example.com passes every check."
+    assert lines[1].startswith("Nothing needs fixing")
+    assert lines[1].endswith(
+        "Also noted: “The certificate of MX mx.example.com of example.com is not valid for its name” (step mx_tls);"
+        " its step below says more."
+    )
 
 
 def test_provenance_names_the_resolver_actually_asked_and_the_ca_store() -> None:
