@@ -143,7 +143,8 @@ def _credentials(args: argparse.Namespace) -> tuple[Secret | None, Secret | None
 
 def _use_lab(args: argparse.Namespace) -> Secret | None:
     """Fill HOST, port, security, CA, DNS and (unless told otherwise) the lab login from lab endpoint --lab."""
-    from smtpkit.lab import all_scenarios, ensure_running
+    from smtpkit.lab import ensure_running
+    from smtpkit.lab.scenarios import scenario_named
 
     if args.host:
         raise UsageError("give either HOST or --lab NAME, not both")
@@ -158,7 +159,7 @@ def _use_lab(args: argparse.Namespace) -> Secret | None:
     args.cafile = args.cafile or info.ca_file
     if not args.nameserver and info.dns is not None:
         args.nameserver = [info.nameserver]
-    scenario = {s.name: s for s in all_scenarios()}.get(args.lab)
+    scenario = scenario_named(args.lab)
     wants_login = endpoint.scenario != "connect" and not (scenario is not None and scenario.auth == "none")
     password = None
     if wants_login and not args.user and not args.no_password and not args.oauth_token_env:

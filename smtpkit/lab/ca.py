@@ -282,7 +282,7 @@ class LabCA:
             .add_extension(aki, critical=False)
         )
         cert = builder.sign(signing_key, hashes.SHA256())
-        chain_file = self.directory / f"{kind}.crt.pem"
+        chain_file = chain_file_of(self.ca_file, kind)
         key_file = self.directory / f"{kind}.key.pem"
         pem = cert.public_bytes(serialization.Encoding.PEM)
         if spec.chain:
@@ -317,6 +317,13 @@ _TLS_NAMES = {
     "TLSv1_3": "TLSv1_3",
     "TLSv1.3": "TLSv1_3",
 }
+
+
+def chain_file_of(ca_file: str | os.PathLike[str], kind: str) -> Path:
+    """Where the lab CA whose own PEM is `ca_file` (`LabCA.ca_file`, `LabInfo.ca_file`) keeps the chain of the
+    certificate of `kind`, once issued: a reader that has the lab's description, not its CA object (a form's
+    hint reads the certificate's dates before the check is run), finds it here."""
+    return Path(ca_file).parent / f"{kind}.crt.pem"
 
 
 def _tls_version(name: str) -> ssl.TLSVersion:

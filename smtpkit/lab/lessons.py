@@ -177,11 +177,11 @@ def without_codes(text: str, codes: Iterable[str] | None = None) -> str:
 
 def server_lesson(lab: Any, name: str) -> Lesson:
     """The lesson of lab endpoint `name`: its expected finding and the client settings that show it."""
-    from smtpkit.lab.scenarios import all_scenarios
+    from smtpkit.lab.scenarios import scenario_named
 
     ep = lab.endpoint(name)
     settings, why = _SERVER.get(name, ({}, ""))
-    scenario = {s.name: s for s in all_scenarios()}.get(name)
+    scenario = scenario_named(name)
     if scenario is not None and scenario.auth == "none":
         settings = {**settings, "username": None, "password": None}
         why = why or _NO_LOGIN_WHY
@@ -276,15 +276,15 @@ def server_words(lab: Any, name: str, *, timeout: float | None, peer_ip: str = "
     (`timeout`, the form's). The hint read “The server's certificate expired on ‹not after› (‹days ago› days
     ago)” where the result then gave the date. A word that cannot be known here is left out (‹as named›)."""
     import datetime as _dt
-    from pathlib import Path
 
     from smtpkit.checks.session.state import seconds
     from smtpkit.checks.tls import cert_params, pretty_version
     from smtpkit.knowledge.certs import parse_pem
-    from smtpkit.lab.scenarios import all_scenarios
+    from smtpkit.lab.ca import chain_file_of
+    from smtpkit.lab.scenarios import scenario_named
 
     ep = lab.endpoint(name)
-    scenario = {s.name: s for s in all_scenarios()}.get(name)
+    scenario = scenario_named(name)
     words: dict[str, str] = {}
     if scenario is None or not ep.expect:
         return words
@@ -296,7 +296,7 @@ def server_words(lab: Any, name: str, *, timeout: float | None, peer_ip: str = "
             pass  # a field only a session knows: the hint names it
     if ep.expect.startswith("tls.cert.") and scenario.cert != "good":
         try:
-            text = (Path(lab.ca_file).parent / f"{scenario.cert}.crt.pem").read_bytes()
+            text = chain_file_of(lab.ca_file, scenario.cert).read_bytes()
             certs = parse_pem(text)
         except (OSError, ValueError):
             certs = []

@@ -125,3 +125,21 @@ def test_a_lessons_findings_are_named_by_title_before_any_result() -> None:
     assert expected(["send.message_too_large", "no.such_code"]) == (
         "“The message is too large” (send.message_too_large) and no.such_code"
     )
+
+
+def test_a_scenario_and_its_certificate_are_found_by_name(lab) -> None:
+    """The hints find a scenario by name and the certificate the lab issued for it from the lab's CA file."""
+    import datetime
+
+    from cryptography import x509
+
+    from smtpkit.lab.ca import chain_file_of
+    from smtpkit.lab.scenarios import all_scenarios, scenario_named
+
+    expired = scenario_named("expired_cert")
+    assert expired is not None and expired.cert == "expired"
+    assert scenario_named("no such scenario") is None
+    assert [scenario_named(s.name) for s in all_scenarios()] == all_scenarios()
+    cert = x509.load_pem_x509_certificate(chain_file_of(lab.ca_file, expired.cert).read_bytes())
+    days_ago = (datetime.datetime.now(datetime.UTC) - cert.not_valid_after_utc).days
+    assert 9 <= days_ago <= 10  # the lab's expired certificate ended 10 days ago

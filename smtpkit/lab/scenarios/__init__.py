@@ -25,6 +25,7 @@ RFC 5322 date, ``{queue_id}`` a fresh queue id.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 import re
@@ -234,6 +235,17 @@ def discover_scenario_modules() -> list[str]:
         module = importlib.import_module(f"{__name__}.{m.name}")
         found.append((getattr(module, "ORDER", 500), module.__name__))
     return [name for _, name in sorted(found)]
+
+
+def scenario_named(name: str) -> Scenario | None:
+    """The discovered scenario called `name` (None for another name): a lookup made once per process, where
+    each caller built its own map of every scenario at each call."""
+    return _by_name().get(name)
+
+
+@functools.cache
+def _by_name() -> dict[str, Scenario]:
+    return {s.name: s for s in all_scenarios()}
 
 
 def all_scenarios(modules: Iterable[str] | None = None) -> list[Scenario]:
