@@ -348,7 +348,7 @@ def resolver_limit_note(info: dict[str, Any], setting: str = "query_limit") -> s
     return note + f" A resolver of your own can take a higher {setting} (the default is polite to one you share)."
 
 
-def _count(n: int, noun: str) -> str:
+def counted(n: int, noun: str) -> str:
     """ "1 domain", "2 domains"."""
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
@@ -364,17 +364,17 @@ def summary(df: pd.DataFrame | None) -> Panel:
     status = {str(k): int(v) for k, v in df["status"].value_counts().items()}
     checked = df[df["status"] == "checked"]
     note = (
-        f"{_count(len(df), 'domain')} in {info.get('seconds', 0):.1f}s ({info.get('runner', 'local')} runner"
+        f"{counted(len(df), 'domain')} in {info.get('seconds', 0):.1f}s ({info.get('runner', 'local')} runner"
         + (f", {len(df) / info['seconds']:.0f} domains/s" if info.get("seconds") else "")
         + f"): {status.get('checked', 0)} checked, {status.get('could not check', 0)} could not be checked"
-        + f" (never counted as failures), {_count(status.get('invalid', 0), 'invalid name')}"
-        + (f", {_count(info['duplicates'], 'duplicate')} skipped" if info.get("duplicates") else "")
+        + f" (never counted as failures), {counted(status.get('invalid', 0), 'invalid name')}"
+        + (f", {counted(info['duplicates'], 'duplicate')} skipped" if info.get("duplicates") else "")
         + "."
     )
     kept = int(info.get("resumed_domains", 0) or 0) if info.get("resumed_chunks") else 0
     again = int(info.get("asked_again", 0) or 0)
     asked = (
-        f" The {_count(again, 'domain')} it could not check {'was' if again == 1 else 'were'} asked again now."
+        f" The {counted(again, 'domain')} it could not check {'was' if again == 1 else 'were'} asked again now."
         if again
         else ""
     )
@@ -440,7 +440,7 @@ def findings_by_code(df: pd.DataFrame | None, examples: int = 5) -> Panel:
         )
     codes = table["code"].nunique()
     note = (
-        f"{_count(codes, 'finding code')} among {_count(checked, 'checked domain')}, failing ones first. A code's"
+        f"{counted(codes, 'finding code')} among {counted(checked, 'checked domain')}, failing ones first. A code's"
         " explanation and fix: smtpkit findings CODE, or docs/findings.md. A code can fail one domain and only"
         " warn another (three void SPF lookups fail where two warn): it then has a row for each"
         + (f" ({len(table) - codes} such)." if len(table) > codes else ".")
@@ -819,7 +819,7 @@ def export(df: pd.DataFrame | None, out: str, suffix: str = ".csv") -> Panel:
         target = target.with_name(target.stem + "-export" + suffix)
     written = audit_pkg.export(df, target)
     note = (
-        f"{_count(len(df), 'row')} written to {written}, on the computer that runs this notebook (list columns"
+        f"{counted(len(df), 'row')} written to {written}, on the computer that runs this notebook (list columns"
         f" such as codes joined with ' | '); the full results are in {out}."
     )
     return Panel("Exported", note=note)

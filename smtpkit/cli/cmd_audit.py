@@ -232,11 +232,11 @@ def _json_rows(df: Any) -> list[dict[str, Any]]:
 
 def summary_text(df: Any, *, out: str | None = None, worst: int = 15) -> str:
     """What a person reads after a run: counts, grades, the worst domains, the commonest findings."""
-    from smtpkit.audit.views import codes_text, findings_table, resolver_limit_note
+    from smtpkit.audit.views import codes_text, counted, findings_table, resolver_limit_note
 
     info = df.attrs.get("audit", {})
     lines = [
-        f"{len(df)} domains audited in {info.get('seconds', 0):.1f}s ({info.get('runner', 'local')} runner)",
+        f"{counted(len(df), 'domain')} audited in {info.get('seconds', 0):.1f}s ({info.get('runner', 'local')} runner)",
     ]
     if info.get("resumed_chunks"):
         lines[0] += (
@@ -247,9 +247,8 @@ def summary_text(df: Any, *, out: str | None = None, worst: int = 15) -> str:
             n = info["asked_again"]
             lines[0] += f"; the {n:,} it could not check {'was' if n == 1 else 'were'} asked again"
     if info.get("duplicates"):
-        lines.append(
-            f"{info['duplicates']} duplicates skipped, e.g. {', '.join(info.get('duplicate_examples', [])[:3])}"
-        )
+        examples = ", ".join(info.get("duplicate_examples", [])[:3])
+        lines.append(f"{counted(info['duplicates'], 'duplicate')} skipped, e.g. {examples}")
     statuses = df["status"].value_counts()
     lines.append("status: " + ", ".join(f"{k} {v}" for k, v in statuses.items()))
     grades = df["grade"].value_counts().sort_index()
@@ -280,7 +279,8 @@ def summary_text(df: Any, *, out: str | None = None, worst: int = 15) -> str:
             lines.append(f"  {row.domain}: {row.status_reason}")
     invalid = df[df["status"] == "invalid"]
     if len(invalid):
-        lines.append(f"\n{len(invalid)} names are not domains:")
+        are = "is not a domain" if len(invalid) == 1 else "are not domains"
+        lines.append(f"\n{counted(len(invalid), 'name')} {are}:")
         for row in invalid.head(5).itertuples():
             lines.append(f"  {row.status_reason}")
     if out:

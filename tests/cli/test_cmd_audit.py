@@ -29,7 +29,7 @@ def test_text_summary_and_exit_code(dns: DnsServer, tmp_path: Path, capsys: pyte
     code = main(_args(dns, str(f)))
     out = capsys.readouterr().out
     assert code == 1  # spf-plus-all fails
-    assert "4 domains audited" in out and "1 duplicates skipped" in out
+    assert "4 domains audited" in out and "1 duplicate skipped" in out and "1 name is not a domain:" in out
     assert "spf.plus_all" in out
     # the worst domains' codes and the commonest findings with the severity each domain got
     assert re.search(r"spf-plus-all\.test +fail: [^\n]*spf\.plus_all", out), out
