@@ -54,7 +54,7 @@ from smtpkit import record
 from smtpkit.aio import run_sync
 from smtpkit.audit.cache import summed
 from smtpkit.audit.domains import DomainList
-from smtpkit.audit.engine import audit_stream, probe_limit
+from smtpkit.audit.engine import audit_stream, places_bound, probe_limit
 from smtpkit.audit.fork_server import pool_context
 from smtpkit.audit.table import to_arrow
 from smtpkit.errors import Cancelled, InvalidSettings
@@ -118,20 +118,9 @@ def pieces(todo: Sequence[Chunk], size: int = PIECE) -> list[Chunk]:
 def resolver_share(config: AuditConfig, streams: int) -> AuditConfig:
     """The settings for one of `streams` event loops asking the same resolvers at once (a pool's processes, a
     Dask cluster's worker streams): each asks at most its share of `query_limit`, so together they keep to one
-    resolver's limit (`--workers 8` must not have eight times the polite limit in flight at one resolver).
-
-    Each stream's domains in flight are at most `DOMAINS_PER_PLACE` times its places: a domain's clock runs while
-    its questions wait for a place, so more domains than the places can serve only made each wait longer, and a
-    domain with a deep SPF tree (twenty lookups one after another) missed its deadline: 2 processes sharing 8
-    places, each with 50 domains in flight, lost 3 or 4 of 160 domains in one run of three."""
-    places = max(1, config.query_limit // max(1, streams))
-    return record.replace(
-        config, query_limit=places, concurrency=max(1, min(config.concurrency, DOMAINS_PER_PLACE * places))
-    )
-
-
-#: The most domains a stream keeps in flight for each `query_limit` place it has (see `resolver_share`).
-DOMAINS_PER_PLACE = 4
+    resolver's limit (`--workers 8` must not have eight times the polite limit in flight at one resolver), and
+    keeps at most `DOMAINS_PER_PLACE` domains in flight for each place of its share (`engine.places_bound`)."""
+    return places_bound(record.replace(config, query_limit=max(1, config.query_limit // max(1, streams))))
 
 
 class ChunkAssembler:
@@ -375,7 +364,8 @@ def _gather(
         if not kind:
             quiet = quiet + 0.5 if all(f.done() for f in futures) else 0.0
             if quiet > 60:  # every process has returned and a piece never came: never wait for ever
-                raise RuntimeError(f"{left} piece(s) of the audit never came back from the process pool")
+                many = "piece of the audit never came" if left == 1 else "pieces of the audit never came"
+                raise RuntimeError(f"{left} {many} back from the process pool")
 
 
 #: How long a stopped pool's processes are given to end on their own (each ends at its next row, `_stream_work`)

@@ -310,9 +310,9 @@ def test_the_cluster_the_audit_starts_has_a_working_dashboard_and_no_profiler() 
         cluster.close()
 
 
-def _audit_with_query_limit_8(**runner: Any) -> tuple[pd.DataFrame, int]:
-    """160 portfolio domains audited with query_limit=8 by `runner` against a DNS server answering 50 ms late:
-    the rows, and the most questions the server had in flight at once (answers waiting out its delay). No
+def _audit_with_query_limit_8(limit: int = 8, **runner: Any) -> tuple[pd.DataFrame, int]:
+    """160 portfolio domains audited with query_limit=8 (or `limit`) by `runner` against a DNS server answering
+    50 ms late: the rows, and the most questions the server had in flight at once (answers waiting out its delay). No
     domain has a name that never answers (dead ones, the copies of spf-dns-error and dmarc-rollout, whose SPF
     trees hold one), so every row is checked."""
     unread = ("spf-dns-error.test", "dmarc-rollout.test")
@@ -325,7 +325,7 @@ def _audit_with_query_limit_8(**runner: Any) -> tuple[pd.DataFrame, int]:
             selectors=SELECTORS,
             dns_timeout=5.0,
             chunk_size=10,
-            query_limit=8,
+            query_limit=limit,
             **runner,
         )
         return df, dns.peak_pending
@@ -343,6 +343,15 @@ def test_a_process_pool_keeps_to_one_resolvers_query_limit() -> None:
     assert info["query_waits"] > 0.2 * info["queries"] and info["query_wait_seconds"] > 0, info
     # and the time their queries held a place: at least the DNS server's 50 ms for each query
     assert info["query_held_seconds"] >= 0.05 * info["queries"], info
+
+
+def test_one_process_keeps_no_more_domains_in_flight_than_its_places_serve() -> None:
+    """In one process with 4 places, 50 domains in flight made each wait for a place while its clock ran, and
+    the 5 with the deepest SPF trees missed their deadline ('could not check'); 16 in flight check them all."""
+    df, peak = _audit_with_query_limit_8(limit=4)
+    assert df.attrs["audit"]["runner"] == "local"
+    assert set(df["status"]) == {"checked"}, df[df["status"] != "checked"][["domain", "status_reason"]]
+    assert peak <= 4, peak
 
 
 def test_a_dask_cluster_keeps_to_one_resolvers_query_limit() -> None:
