@@ -163,10 +163,13 @@ def audit(
     finally:
         bar.close()
         if own_client is not None:
+            from smtpkit.audit.worker_plugin import closing_quietly
+
             cluster = own_client.cluster
-            own_client.close()
-            if cluster is not None:
-                cluster.close()
+            with closing_quietly():
+                own_client.close()
+                if cluster is not None:
+                    cluster.close()
     if store is not None:
         store.finish()
         df = store.read()
