@@ -26,6 +26,7 @@ from smtpkit.audit.domains import DomainList
 from smtpkit.audit.row import COLUMNS, NAMES
 from smtpkit.audit.table import missing_column, schema, to_frame
 from smtpkit.errors import InvalidSettings
+from smtpkit.render.plural import counted
 from smtpkit.settings.audit import AuditConfig
 
 if TYPE_CHECKING:
@@ -183,7 +184,8 @@ class ResultStore:
             return f"no chunk of results was complete yet, so {self.path} holds none: run it again to start over"
         of = f" of {total:,}" if total else ""
         return (
-            f"{chunks} chunk(s) of results ({rows:,}{of} domains) are saved in {self.path}; {how} to continue where"
+            f"{counted(chunks, 'chunk')} of results ({rows:,}{of} domains) {'is' if chunks == 1 else 'are'} saved in"
+            f" {self.path}; {how} to continue where"
             " it stopped (the domains of unfinished chunks, and those that could not be checked, are audited again)"
         )
 

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from smtpkit.render import Viewable
+from smtpkit.render.plural import counted
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -346,11 +347,6 @@ def resolver_limit_note(info: dict[str, Any], setting: str = "query_limit") -> s
             f" {use['most_per_second']:.0f} domains a second, on any runner."
         )
     return note + f" A resolver of your own can take a higher {setting} (the default is polite to one you share)."
-
-
-def counted(n: int, noun: str) -> str:
-    """ "1 domain", "2 domains"."""
-    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def summary(df: pd.DataFrame | None) -> Panel:

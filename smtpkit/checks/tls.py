@@ -29,6 +29,7 @@ from smtpkit.knowledge.certs import (
 from smtpkit.model import Finding, Status, Step
 from smtpkit.net.tls import TlsOutcome
 from smtpkit.record import record
+from smtpkit.render.plural import counted
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~4 ms of a CLI start); mypy reads it the same
 if TYPE_CHECKING:  # (knowledge.tls_errors explains failures: imported when a handshake failed)
@@ -606,8 +607,8 @@ def _untrusted(outcome: TlsOutcome, certs: Certificates, provider: str | None, c
     if chain and missing_intermediate(chain):
         last = chain[-1]
         extra = (
-            f"Here the server sent {len(chain)} certificate(s) and the last one was issued by '{last.issuer}', "
-            "which it did not send. If that is a public CA, the server is missing its intermediate "
+            f"Here the server sent {counted(len(chain), 'certificate')} and the last one was issued by"
+            f" '{last.issuer}', which it did not send. If that is a public CA, the server is missing its intermediate "
             "certificate; if it is your organisation's CA, give it to the client as a trust anchor."
         )
     elif chain and chain[-1].self_signed and len(chain) > 1:

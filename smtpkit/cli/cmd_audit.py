@@ -232,7 +232,8 @@ def _json_rows(df: Any) -> list[dict[str, Any]]:
 
 def summary_text(df: Any, *, out: str | None = None, worst: int = 15) -> str:
     """What a person reads after a run: counts, grades, the worst domains, the commonest findings."""
-    from smtpkit.audit.views import codes_text, counted, findings_table, resolver_limit_note
+    from smtpkit.audit.views import codes_text, findings_table, resolver_limit_note
+    from smtpkit.render.plural import counted
 
     info = df.attrs.get("audit", {})
     lines = [

@@ -306,9 +306,13 @@ class MxProbeCache:
                 network = network_of(address)
                 end = deadline if deadline is not None else time.monotonic() + 3 * timeout
                 if not limit.acquire(network, end - time.monotonic()):
+                    from smtpkit.render.plural import counted
+
+                    turns = limit.turns()
                     words = (
-                        f"not probed: {limit.turns()} probe(s) into {network} were under way until the deadline"
-                        " (the audit's limit per network; raise it with --probes-per-network)"
+                        f"not probed: {counted(turns, 'probe')} into {network} {'was' if turns == 1 else 'were'}"
+                        " under way until the deadline (the audit's limit per network; raise it with"
+                        " --probes-per-network)"
                     )
                     return MxProbe(host=host, address=address, port=port, reached="timeout", connect_error=words)
                 try:  # the wait for a turn came out of the probe's time, not on top of it

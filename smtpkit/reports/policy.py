@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from smtpkit.render.plural import counted
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -205,7 +207,8 @@ def recommend(records: pd.DataFrame, senders: pd.DataFrame, sources: pd.DataFram
         )
     elif not enough:
         text = (
-            f"The reports cover {days} days from {reporters} reporter(s); wait for at least {MIN_DAYS} days from "
+            f"The reports cover {counted(days, 'day')} from {counted(reporters, 'reporter')}; wait for at least"
+            f" {MIN_DAYS} days from "
             f"{MIN_REPORTERS} or more reporters before moving {where} from {current} to {nxt}"
             + (f", and first fix: {', '.join(names)}" if names else "")
             + "."

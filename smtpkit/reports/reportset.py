@@ -157,12 +157,14 @@ class ReportSet(Viewable):
 
     def to_text(self, *, problems: bool = True) -> str:
         """The headline numbers in a few lines; `problems`: with the first files that could not be used."""
+        from smtpkit.render.plural import counted
         from smtpkit.render.text import terminal_safe
 
         s = self.summary()
         lines = [
-            f"{s['files']} file(s): {s['aggregate_reports']} aggregate report(s), {s['records']} records, "
-            f"{s['messages']} messages from {len(s['reporters'])} reporter(s)",
+            f"{counted(s['files'], 'file')}: {counted(s['aggregate_reports'], 'aggregate report')},"
+            f" {counted(s['records'], 'record')}, {counted(s['messages'], 'message')} from"
+            f" {counted(len(s['reporters']), 'reporter')}",
         ]
         kept = self.filters()
         if kept:
@@ -173,13 +175,14 @@ class ReportSet(Viewable):
             lines.append(f"  period: {period}; domains: {', '.join(s['domains'][:5])}")
         if s["tls_reports"]:
             lines.append(
-                f"  TLS-RPT: {s['tls_reports']} report(s), {s['tls_successful_sessions']} successful and "
+                f"  TLS-RPT: {counted(s['tls_reports'], 'report')}, {s['tls_successful_sessions']:,} successful and "
                 f"{s['tls_failed_sessions']} failed sessions"
             )
         if self.ptr_unanswered:
             lines.append(f"  reverse DNS: {s['reverse_dns']}")
         if s["problems"]:
-            lines.append(f"  {s['problems']} file(s) or part(s) could not be used" + (":" if problems else ""))
+            files = "file or part" if s["problems"] == 1 else "files or parts"
+            lines.append(f"  {s['problems']:,} {files} could not be used" + (":" if problems else ""))
             for row in self.problems.head(5 if problems else 0).itertuples():
                 lines.append(f"    {row.source}: {row.kind}, {row.reason}")
             if problems and s["problems"] > 5:

@@ -205,7 +205,10 @@ class ReportsForm(BaseForm):
         progress.check()
         got = rs.summary()
         reports = got["aggregate_reports"] + got["tls_reports"]
-        progress.finished("read", "pass" if reports else "warn", f"{reports} report(s) in {got['files']} file(s)")
+        from smtpkit.render.plural import counted
+
+        read = f"{counted(reports, 'report')} in {counted(got['files'], 'file')}"
+        progress.finished("read", "pass" if reports else "warn", read)
         progress.started("findings", "looking for the senders that fail and why")
         panel = reports_panel(rs, title=self.title)
         progress.finished("findings", panel.status or "info")

@@ -236,7 +236,9 @@ def mailbox_panel(lab: Any, name: str = "submission", last: int = 5) -> Panel:
         when = str(out["received (UTC)"] or "")
         out["received (UTC)"] = when.replace("T", " ")[:19]
         rows.append(out)
-    note = f"{len(arrived)} message(s) arrived at the lab's {name} server."
+    from smtpkit.render.plural import counted
+
+    note = f"{counted(len(arrived), 'message')} arrived at the lab's {name} server."
     return Panel(f"The lab's {name} mailbox", [("", rows or "No message has arrived yet.")], note=note)
 
 

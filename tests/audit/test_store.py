@@ -163,7 +163,7 @@ def test_ctrl_c_says_what_was_saved_and_the_resumed_run_says_what_it_kept(slow_d
     unchecked = sum(int((pd.read_parquet(p)["status"] == "could not check").sum()) for p in out.glob("part-*.parquet"))
     assert proc.returncode == 130, err
     assert 2 <= saved < 8
-    said = f"{saved} chunk(s) of results ({5 * saved} of 40 domains) are saved in {out}; run the same command with"
+    said = f"{saved} chunks of results ({5 * saved} of 40 domains) are saved in {out}; run the same command with"
     assert said + " --resume added to continue where it stopped" in err, err
     assert "Traceback" not in err
     resumed = subprocess.run([*command, "--resume"], env=env, capture_output=True, text=True, timeout=300)
@@ -197,7 +197,8 @@ def test_an_interrupted_call_says_what_was_saved_under_its_traceback(slow_dns: D
         smtpkit.audit(names, **settings)  # type: ignore[arg-type]
     saved = len(list(out.glob("part-*.parquet")))
     note = (
-        f"{saved} chunk(s) of results ({5 * saved} of 40 domains) are saved in {out}; call smtpkit.audit again with"
+        f"{saved} chunk{'' if saved == 1 else 's'} of results ({5 * saved} of 40 domains)"
+        f" {'is' if saved == 1 else 'are'} saved in {out}; call smtpkit.audit again with"
         " the same domains, out and resume=True to continue where it stopped (the domains of unfinished chunks, and"
         " those that could not be checked, are audited again)"
     )

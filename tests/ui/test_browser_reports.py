@@ -50,7 +50,7 @@ def test_reports_uploaded_are_read_with_run(notebooks: Any, jupyterlab: dict[str
         form.locator(".smtpkit-offline").get_by_text("Skip reverse DNS").click()
         run_and_wait(form, result, timeout=120_000)
         expect(result).to_contain_text("What was read")
-        expect(result).to_contain_text("6 aggregate report(s)")
+        expect(result).to_contain_text("6 aggregate reports")
         expect(result).to_contain_text("Findings and fixes")
         expect(result).to_contain_text("Amazon SES")
         expect(result).to_contain_text("upload: broken-receiver-one.test")  # named as uploaded

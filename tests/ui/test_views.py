@@ -143,7 +143,7 @@ def test_lab_mailbox_shows_a_real_send(lab):
     assert report.verdict != "fail", report.to_text()
     panel = lab_mailbox(lab)
     assert len(lab.messages("submission")) == before + 1
-    assert f"{before + 1} message(s) arrived" in panel.to_text()
+    assert f"{before + 1} message{'' if before == 0 else 's'} arrived" in panel.to_text()
 
 
 def test_run_report_on_the_lab(lab):

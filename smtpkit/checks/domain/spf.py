@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from smtpkit.knowledge.catalogue import finding
 from smtpkit.model import Finding, Severity, Status, Step
 from smtpkit.net.dns import Resolver
+from smtpkit.render.plural import counted
 from smtpkit.spf.evaluator import RESULT_MEANING, Result, SpfResult, check_host
 from smtpkit.spf.explain import explain_record
 from smtpkit.spf.lint import LintProblem, SpfAnalysis, analyze, lint_problems
@@ -159,7 +160,7 @@ def _missing(p: LintProblem) -> Finding:
     if f["spf99"]:
         detail = f"{d} has only an obsolete type-99 SPF record, which receivers no longer read."
     elif f["txt_records"]:
-        detail = f"{d} has {len(f['txt_records'])} TXT record(s), but none starts with v=spf1."
+        detail = f"{d} has {counted(len(f['txt_records']), 'TXT record')}, but none starts with v=spf1."
     elif f["txt_status"] == "nxdomain":
         detail = (
             f"{d} does not exist in DNS at all (NXDOMAIN): check the spelling, and that the domain is registered"

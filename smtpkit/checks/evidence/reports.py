@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from smtpkit.knowledge import finding
 from smtpkit.model import Finding, Report, Severity, Status, Step
+from smtpkit.render.plural import counted
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -123,7 +124,7 @@ def _senders_step(rs: ReportSet) -> Step:
     step = Step(
         "senders",
         Status.PASS,
-        f"{len(senders)} senders, {len(legit)} legitimate sender(s) failing DMARC",
+        f"{counted(len(senders), 'sender')}, {counted(len(legit), 'legitimate sender')} failing DMARC",
         details={c: int(n) for c, n in senders["category"].value_counts().items()},
     )
     step.tables["senders"] = _rows(senders[_SENDER_COLUMNS])
@@ -365,7 +366,8 @@ def _tls_step(rs: ReportSet) -> Step:
     step = Step(
         "tls-rpt",
         Status.PASS,
-        f"{ok} TLS sessions succeeded and {failed} failed, from {tls['org_name'].nunique()} reporter(s)",
+        f"{counted(ok, 'TLS session')} succeeded and {failed:,} failed,"
+        f" from {counted(tls['org_name'].nunique(), 'reporter')}",
         details={
             f"{d}": f"{int(g['successful_sessions'].sum())} ok, {int(g['failed_sessions'].sum())} failed"
             for d, g in tls.groupby("policy_domain")
