@@ -306,11 +306,10 @@ class MxProbeCache:
                 network = network_of(address)
                 end = deadline if deadline is not None else time.monotonic() + 3 * timeout
                 if not limit.acquire(network, end - time.monotonic()):
-                    from smtpkit.render.plural import counted
-
                     turns = limit.turns()
                     words = (
-                        f"not probed: {counted(turns, 'probe')} into {network} {'was' if turns == 1 else 'were'}"
+                        f"not probed: {turns} {'probe' if turns == 1 else 'probes'} into {network}"
+                        f" {'was' if turns == 1 else 'were'}"
                         " under way until the deadline (the audit's limit per network; raise it with"
                         " --probes-per-network)"
                     )
