@@ -270,7 +270,7 @@ class SortableTable(Viewable):
                 for i, c in enumerate(self.columns)
             )
             body.append(f"<tr>{cells}</tr>")
-        note = f"{len(self.rows)} of {self.total} domains, worst first; click a column heading to sort" + (
+        note = f"{len(self.rows):,} of {counted(self.total, 'domain')}, worst first; click a column heading to sort" + (
             " (the full table is the DataFrame itself)" if len(self.rows) < self.total else ""
         )
         return (
@@ -360,7 +360,7 @@ def summary(df: pd.DataFrame | None) -> Panel:
     status = {str(k): int(v) for k, v in df["status"].value_counts().items()}
     checked = df[df["status"] == "checked"]
     note = (
-        f"{counted(len(df), 'domain')} in {info.get('seconds', 0):.1f}s ({info.get('runner', 'local')} runner"
+        f"{counted(len(df), 'domain')} in {info.get('seconds', 0):.1f} s ({info.get('runner', 'local')} runner"
         + (f", {len(df) / info['seconds']:.0f} domains/s" if info.get("seconds") else "")
         + f"): {status.get('checked', 0)} checked, {status.get('could not check', 0)} could not be checked"
         + f" (never counted as failures), {counted(status.get('invalid', 0), 'invalid name')}"
@@ -389,10 +389,7 @@ def summary(df: pd.DataFrame | None) -> Panel:
     held = resolver_limit_note(info)
     if held:
         note += " " + held
-    # nothing known is never a pass: with no domain checked the verdict says so, as "could not check" does
-    verdict = "fail" if (checked["n_fail"] > 0).any() else ("warn" if (checked["n_warn"] > 0).any() else "pass")
-    verdict = verdict if len(checked) else "warn"
-    panel = Panel("Portfolio audit", note=note, status=verdict)
+    panel = Panel("Portfolio audit", note=note, status=verdict_of_run(df))
     grades = checked["grade"].value_counts()
     panel.add(
         "Grades",
@@ -842,6 +839,15 @@ def could_not_check(df: pd.DataFrame | None) -> Panel:
     return Panel("Could not be checked", note=note, status="warn").add("", Table(rows[:500]))
 
 
+def verdict_of_run(df: pd.DataFrame) -> str:
+    """The run's verdict: fail when a checked domain has a failing finding, warn for warnings only, pass when
+    none has either. Nothing known is never a pass: with no domain checked it is warn, as "could not check" is."""
+    checked = df[df["status"] == "checked"]
+    if not len(checked):
+        return "warn"
+    return "fail" if (checked["n_fail"] > 0).any() else ("warn" if (checked["n_warn"] > 0).any() else "pass")
+
+
 class PastedAudit(Viewable):
     """The audit of the domains pasted in the notebook: its summary and its sortable table, as the notebook shows
     its portfolio's (a bare DataFrame of 37 columns was unreadable there); `df` is the DataFrame (None: nothing
@@ -849,6 +855,11 @@ class PastedAudit(Viewable):
 
     def __init__(self, df: pd.DataFrame | None) -> None:
         self.df = df
+
+    @property
+    def status(self) -> str | None:
+        """The run's verdict, for the form's line beside Run (it read DONE above a FAIL panel)."""
+        return None if self.df is None else verdict_of_run(self.df)
 
     def _parts(self) -> list[Viewable]:
         from smtpkit.render.panel import Panel

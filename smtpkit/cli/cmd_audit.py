@@ -237,7 +237,8 @@ def summary_text(df: Any, *, out: str | None = None, worst: int = 15) -> str:
 
     info = df.attrs.get("audit", {})
     lines = [
-        f"{counted(len(df), 'domain')} audited in {info.get('seconds', 0):.1f}s ({info.get('runner', 'local')} runner)",
+        f"{counted(len(df), 'domain')} audited in {info.get('seconds', 0):.1f} s"
+        f" ({info.get('runner', 'local')} runner)",
     ]
     if info.get("resumed_chunks"):
         lines[0] += (

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from smtpkit.render.plural import counted
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -95,11 +97,12 @@ def pass_rate_by_sender(rs: ReportSet) -> Chart:
     ax.tick_params(axis="y", labelsize=8)
     failing = rs.senders[rs.senders["category"] == "legitimate"]
     sentence = (
-        f"{len(rs.senders)} senders; {len(failing)} legitimate one(s) fail DMARC: "
+        f"{counted(len(rs.senders), 'sender')}; {len(failing)} legitimate"
+        f" {'one fails' if len(failing) == 1 else 'ones fail'} DMARC: "
         + ", ".join(f"{s} ({p:.0%} pass)" for s, p in zip(failing["sender"], failing["pass_rate"]))
         + "."
         if len(failing)
-        else f"{len(rs.senders)} senders; every legitimate sender passes DMARC."
+        else f"{counted(len(rs.senders), 'sender')}; every legitimate sender passes DMARC."
     )
     rows = [
         {"sender": s, "category": c, "messages": int(m), "pass rate": f"{p:.1%}"}

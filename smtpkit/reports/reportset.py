@@ -170,7 +170,8 @@ class ReportSet(Viewable):
         if kept:
             lines.append(f"  only the reports {' and '.join(kept)}")
         if s["messages"]:
-            lines.append(f"  DMARC pass: {s['dmarc_pass']} of {s['messages']} messages ({s['pass_rate']:.1%})")
+            passed = f"{s['dmarc_pass']:,} of {counted(s['messages'], 'message')}"
+            lines.append(f"  DMARC pass: {passed} ({s['pass_rate']:.1%})")
             period = f"{str(s['begin'])[:10]} to {str(s['end'])[:10]}"
             lines.append(f"  period: {period}; domains: {', '.join(s['domains'][:5])}")
         if s["tls_reports"]:

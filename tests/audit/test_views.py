@@ -211,6 +211,7 @@ def test_every_view_says_there_are_no_results_when_the_audit_did_not_finish() ->
 def test_an_empty_paste_says_what_to_do_instead_of_an_empty_table() -> None:
     shown = views.audit_pasted("  \n\n")
     assert shown.df is None and "Paste your domains" in shown.to_text() and "Paste your domains" in shown.to_html()
+    assert shown.status is None  # nothing ran: the form says DONE, not a verdict
 
 
 def test_a_paste_is_shown_as_the_portfolio_is_summary_and_sortable_table(portfolio_dns: DnsServer) -> None:
@@ -226,6 +227,11 @@ def test_a_paste_is_shown_as_the_portfolio_is_summary_and_sortable_table(portfol
     assert "Portfolio audit" in page and "3 domains" in page and "1 invalid name." in page
     assert page.count('onclick="') == len(views.sortable(shown.df).columns)  # the sortable table, headings clickable
     assert page.index("spf-plus-all.test") < page.index("smtpkit.test")  # worst first
+    assert "3 of 3 domains, worst first" in page
+    # the form's line beside Run says the panel's verdict (it said DONE above a FAIL panel)
+    assert shown.status == "fail" and views.summary(shown.df).status == "fail"
+    only_ok = views.audit_pasted("smtpkit.test", nameservers=[portfolio_dns.nameserver], selectors=None)
+    assert only_ok.status == views.verdict_of_run(only_ok.df) != "fail"
     text = shown.to_text()
     assert "Portfolio audit" in text and "spf-plus-all.test" in text and "<table" not in text
 
