@@ -452,7 +452,7 @@ def test_no_problem_names_the_notes_under_it() -> None:
     step = Step("mx_tls", Status.PASS, "1 MX over TLS")
     step.add(note)
     shown = ReportView(Report(target={"domain": "example.com"}, steps=[step])).to_html()
-    assert "No problem found.</strong> Also noted: “The certificate of MX mx.example.com" in shown
+    assert "No problem found.</strong> Also noted: “MX mx.example.com of example.com presents a certificate" in shown
     assert "(step mx_tls); its step below says more." in shown
     plain = ReportView(Report(target={"domain": "example.com"}, steps=[Step("mx", Status.PASS, "1 MX")])).to_html()
     assert "No problem found.</strong> Open a step below" in plain

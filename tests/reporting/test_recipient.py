@@ -87,7 +87,7 @@ def test_a_pass_names_its_notes() -> None:
     assert lines[0] == "The sending domain example.com passes every check."
     assert lines[1].startswith("Nothing needs fixing")
     assert lines[1].endswith(
-        "Also noted: “The certificate of MX mx.example.com of example.com is not valid for its name” (step mx_tls);"
+        "Also noted: “MX mx.example.com of example.com presents a certificate not valid for its name” (step mx_tls);"
         " its step below says more."
     )
 

@@ -196,7 +196,7 @@ SPECS: list[FindingSpec] = [
         code="mta_sts.mx_cert_invalid",
         severity=Severity.FAIL,
         step="mta_sts",
-        title="The certificate of MX {mx} of {domain} would fail MTA-STS ({mode})",
+        title="MX {mx} of {domain} presents a certificate that would fail MTA-STS ({mode})",
         explanation=(
             "Under MTA-STS, senders deliver to an MX only over TLS with a certificate valid for the MX's name and "
             "chained to a public CA; {mx} presented one that fails: {problem}. {consequence}"

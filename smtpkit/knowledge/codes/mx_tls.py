@@ -100,7 +100,7 @@ SPECS: list[FindingSpec] = [
         code="mx.tls.cert_invalid",
         severity=Severity.INFO,
         step="mx_tls",
-        title="The certificate of MX {mx} of {domain} is not valid for its name",
+        title="MX {mx} of {domain} presents a certificate not valid for its name",
         explanation=(
             "The certificate the MX presents fails verification for {mx}: {details}. Senders using ordinary "
             "(opportunistic) STARTTLS do not check MX certificates, so mail flows; but the domain could not publish "
