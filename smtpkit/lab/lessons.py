@@ -260,15 +260,6 @@ def hint_words(lesson: Lesson, query: DomainQuery) -> dict[str, dict[str, str]]:
     return {code: {**stored.get(code, {}), **own} for code in lesson.expect}
 
 
-#: The reply a scenario sends in place of the usual one, by the finding it teaches (`Scenario.replies` keys).
-_REPLY_OF = {
-    "banner.rejected": "banner",
-    "banner.tempfail": "banner",
-    "ehlo.rejected": "ehlo",
-    "tls.starttls_refused": "starttls",
-}
-
-
 def server_words(lab: Any, name: str, *, timeout: float | None, peer_ip: str = "127.0.0.1") -> dict[str, str]:
     """The words lab server `name`'s finding will say, for its hint before it is run: the reply it sends
     (its template filled as the server fills it), its certificate's dates (read from the certificate the lab
@@ -288,7 +279,7 @@ def server_words(lab: Any, name: str, *, timeout: float | None, peer_ip: str = "
     words: dict[str, str] = {}
     if scenario is None or not ep.expect:
         return words
-    template = scenario.replies.get(_REPLY_OF.get(ep.expect, ""))
+    template = scenario.replies.get(scenario.lesson_reply or "")
     if template:
         try:
             words["reply"] = template.format(hostname=scenario.hostname, peer_ip=peer_ip)

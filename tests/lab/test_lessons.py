@@ -143,3 +143,20 @@ def test_a_scenario_and_its_certificate_are_found_by_name(lab) -> None:
     cert = x509.load_pem_x509_certificate(chain_file_of(lab.ca_file, expired.cert).read_bytes())
     days_ago = (datetime.datetime.now(datetime.UTC) - cert.not_valid_after_utc).days
     assert 9 <= days_ago <= 10  # the lab's expired certificate ended 10 days ago
+
+
+def test_a_scenario_whose_finding_quotes_its_reply_names_that_reply() -> None:
+    """The hint says the reply the finding will quote: every scenario whose finding's title holds the server's
+    reply names the stage of that reply (`lesson_reply`), and a stage it does not send is refused."""
+    import pytest
+
+    from smtpkit.knowledge.catalogue import catalogue
+    from smtpkit.lab.scenarios import Scenario, all_scenarios
+
+    specs = catalogue()
+    quoting = [s for s in all_scenarios() if s.expect and "{reply}" in specs[s.expect].title]
+    assert quoting, "no lab scenario's finding quotes the reply: the test would check nothing"
+    for scenario in quoting:
+        assert scenario.lesson_reply in scenario.replies, scenario.name
+    with pytest.raises(ValueError, match="lesson_reply 'ehlo' is not a stage of its replies"):
+        Scenario("x", "a server", replies={"banner": "554 5.7.1 no"}, lesson_reply="ehlo")

@@ -125,6 +125,9 @@ class Scenario:
         `STAGES`), e.g. ``{"rcpt": "451 4.7.1 ..."}``. An ``auth`` override
         is sent after the client has sent its credentials, right or wrong,
         as real servers do. A 421 reply closes the connection.
+    lesson_reply
+        The stage of `replies` whose reply the expected finding quotes (a form's hint says that reply before
+        the run, as the finding will); None when the finding quotes none.
     hostname
         The name in the greeting and EHLO reply.
     provider
@@ -151,6 +154,7 @@ class Scenario:
     local_domains: tuple[str, ...] | None = None
     size_limit: int = 10 * 1024 * 1024
     replies: Mapping[str, str] = field(default_factory=dict)
+    lesson_reply: str | None = None
     hostname: str = "mail.smtpkit.test"
     provider: str | None = None
     requires: str | None = None
@@ -189,6 +193,8 @@ class Scenario:
             problem = _reply_problem(reply)
             if problem:
                 problems.append(f"reply for {stage}: {problem}")
+        if self.lesson_reply is not None and self.lesson_reply not in self.replies:
+            problems.append(f"lesson_reply {self.lesson_reply!r} is not a stage of its replies")
         if problems:
             raise ValueError(f"lab scenario {self.name!r}: " + "; ".join(problems))
         object.__setattr__(self, "replies", MappingProxyType(dict(self.replies)))

@@ -22,6 +22,7 @@ SCENARIOS: list[Scenario] = [
         "the mail client can fix it, only delisting or using your provider's submission server.",
         category="connect",
         expect="banner.rejected",
+        lesson_reply="banner",
         replies={
             "banner": (
                 "554 5.7.1 Service unavailable; Client host [{peer_ip}] blocked using zen.spamhaus.org; "
@@ -35,6 +36,7 @@ SCENARIOS: list[Scenario] = [
         "restarting, or your address opened too many connections. Temporary; retry later and reuse connections.",
         category="connect",
         expect="banner.tempfail",
+        lesson_reply="banner",
         replies={
             "banner": (
                 "421 4.3.2 {hostname} Service not available, too many concurrent sessions, closing transmission channel"
@@ -48,6 +50,7 @@ SCENARIOS: list[Scenario] = [
         "name that is not in DNS.",
         category="connect",
         expect="ehlo.rejected",
+        lesson_reply="ehlo",
         replies={"ehlo": "550 5.7.1 Helo command rejected: Host not found"},
     ),
     Scenario(
@@ -57,6 +60,7 @@ SCENARIOS: list[Scenario] = [
         "ones carry on in clear text.",
         category="tls",
         expect="tls.starttls_refused",
+        lesson_reply="starttls",
         replies={"starttls": "454 4.7.0 TLS not available due to temporary reason"},
     ),
 ]
