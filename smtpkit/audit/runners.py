@@ -54,7 +54,7 @@ from smtpkit import record
 from smtpkit.aio import run_sync
 from smtpkit.audit.cache import summed
 from smtpkit.audit.domains import DomainList
-from smtpkit.audit.engine import audit_stream, places_bound, probe_limit
+from smtpkit.audit.engine import audit_stream, probe_limit
 from smtpkit.audit.fork_server import pool_context
 from smtpkit.audit.table import to_arrow
 from smtpkit.errors import Cancelled, InvalidSettings
@@ -118,9 +118,10 @@ def pieces(todo: Sequence[Chunk], size: int = PIECE) -> list[Chunk]:
 def resolver_share(config: AuditConfig, streams: int) -> AuditConfig:
     """The settings for one of `streams` event loops asking the same resolvers at once (a pool's processes, a
     Dask cluster's worker streams): each asks at most its share of `query_limit`, so together they keep to one
-    resolver's limit (`--workers 8` must not have eight times the polite limit in flight at one resolver), and
-    keeps at most `DOMAINS_PER_PLACE` domains in flight for each place of its share (`engine.places_bound`)."""
-    return places_bound(record.replace(config, query_limit=max(1, config.query_limit // max(1, streams))))
+    resolver's limit (`--workers 8` must not have eight times the polite limit in flight at one resolver). Each
+    stream then keeps at most `DOMAINS_PER_PLACE` domains in flight per place of its share (`engine.places_bound`,
+    applied by the stream itself: `audit_stream`, `WorkerStream`)."""
+    return record.replace(config, query_limit=max(1, config.query_limit // max(1, streams)))
 
 
 class ChunkAssembler:

@@ -46,7 +46,7 @@ from concurrent.futures import Future
 from typing import Any
 
 from smtpkit.audit.cache import SharedResolver, summed
-from smtpkit.audit.engine import check_one, shared_cache
+from smtpkit.audit.engine import check_one, places_bound, shared_cache
 from smtpkit.audit.gc_threshold import fewer_collections
 from smtpkit.audit.lookahead import Lookahead
 from smtpkit.audit.row import INVALID
@@ -72,7 +72,8 @@ class WorkerStream:
     """One worker process's loop for one run's settings (see the module docstring)."""
 
     def __init__(self, key: tuple[str, str, int], config: AuditConfig, semaphore: str, leases: int) -> None:
-        self.key, self.config = key, config
+        # as `engine.audit_stream` does for the other runners: at most 4 domains in flight per place of its share
+        self.key, self.config = key, places_bound(config)
         self._semaphore_name, self._leases = semaphore, leases
         self._lease: Any = None
         self._loop = asyncio.new_event_loop()
